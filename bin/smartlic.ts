@@ -1,0 +1,124 @@
+/**
+ * smartlic's composition root and CLI. The only place that knows every room: it reads the
+ * config, builds core services, and starts the emulator, bot adapters, scheduler or site build.
+ */
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { isSmartlicError } from '../core/errors.ts';
+import type { CliCommand, CliContext, CliIo } from './cli/types.ts';
+
+interface Entry {
+  name: string;
+  summary: string;
+  load: () => Promise<CliCommand>;
+}
+
+/** Every verb; help text is built from this list. Modules load only when their verb runs. */
+export const COMMANDS: readonly Entry[] = [
+  {
+    name: 'allocate',
+    summary: 'what-if: run the license-allocation rules on a JSON file, offline',
+    load: async () => (await import('./cli/allocate.ts')).allocateCommand,
+  },
+  {
+    name: 'config',
+    summary: 'show the effective configuration (secrets redacted)',
+    load: async () => (await import('./cli/config.ts')).configCommand,
+  },
+  {
+    name: 'db',
+    summary: 'database: migrate, backup <file>',
+    load: async () => (await import('./cli/db.ts')).dbCommand,
+  },
+  {
+    name: 'emulator',
+    summary: 'run the Cisco emulator (CSSM cloud, On-Prem, UC apps) on 127.0.0.1',
+    load: async () => (await import('./cli/emulator.ts')).emulatorCommand,
+  },
+];
+
+export function helpText(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 2;
+  const lines = COMMANDS.map((c) => `  ${c.name.padEnd(width)}${c.summary}`);
+  return `smartlic — Cisco Smart Licensing for hosted collaboration, from chat and a report site
+
+Usage: smartlic <command> [options]      smartlic <command> --help
+
+Commands:
+${lines.join('\n')}
+
+Global options:
+  --debug     print stack traces on failure
+  --help, -h  show help
+
+Configuration comes from defaults, the file named by SMARTLIC_CONFIG, then SMARTLIC_*
+environment variables; see README.md or \`smartlic config show\`.
+`;
+}
+
+/** Runs one CLI invocation and returns its exit code. Never throws. */
+export async function main(argv: string[], io: CliIo): Promise<number> {
+  const debug = argv.includes('--debug');
+  const args = argv.filter((a) => a !== '--debug');
+  const ctx: CliContext = { io, debug };
+  const [verb, ...rest] = args;
+  if (!verb || verb === '--help' || verb === '-h' || verb === 'help') {
+    io.stdout.write(helpText());
+    return 0;
+  }
+  if (verb === 'start') {
+    // The main job (sync on the embedded emulator) arrives with the core services issue;
+    // until then `npm start` shows what smartlic can do.
+    io.stdout.write(helpText());
+    return 0;
+  }
+  const entry = COMMANDS.find((c) => c.name === verb);
+  if (!entry) {
+    io.stderr.write(`smartlic: unknown command "${verb}". Run "smartlic --help" for the list.\n`);
+    return 2;
+  }
+  try {
+    const cmd = await entry.load();
+    if (rest[0] === '--help' || rest[0] === '-h') {
+      io.stdout.write(`${cmd.usage}\n`);
+      return 0;
+    }
+    return await cmd.run(rest, ctx);
+  } catch (e) {
+    if (isSmartlicError(e)) {
+      io.stderr.write(`smartlic ${verb}: ${e.toLine()}\n`);
+      if (debug && e.stack) io.stderr.write(`${e.stack}\n`);
+      return e.code === 'CONFIG' || e.code === 'INPUT' ? 2 : 1;
+    }
+    const err = e instanceof Error ? e : new Error(String(e));
+    io.stderr.write(
+      `smartlic ${verb}: ${err.message}${debug ? '' : ' (run with --debug for details)'}\n`,
+    );
+    if (debug && err.stack) io.stderr.write(`${err.stack}\n`);
+    return 1;
+  }
+}
+
+function isEntryPoint(): boolean {
+  const arg = process.argv[1];
+  if (!arg) return false;
+  try {
+    const self = fileURLToPath(import.meta.url);
+    const target = realpathSync(arg);
+    return target === self || target === self.replace(/\.ts$/, '.js');
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) {
+  const code = await main(process.argv.slice(2), {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stdin: process.stdin,
+    env: process.env,
+    isTty: Boolean(process.stdout.isTTY),
+  });
+  // Long-running verbs (emulator, start) resolve only when they are done.
+  process.exitCode = code;
+}

@@ -1,0 +1,341 @@
+/**
+ * smartlic's configuration: one zod schema, filled from defaults, then an optional file
+ * (`SMARTLIC_CONFIG`, JSON or YAML), then the environment. The only module that reads
+ * `process.env` (bin/ passes it in). Every problem is reported at once with its field path.
+ */
+import { readFileSync } from 'node:fs';
+import { validate as validateCron } from 'node-cron';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { SmartlicError } from './errors.ts';
+
+const logLevel = z.enum(['debug', 'info', 'warn', 'error', 'silent']);
+
+const timezone = z.string().refine(
+  (tz) => {
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: tz });
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'expected an IANA time zone such as "UTC" or "Europe/Berlin"' },
+);
+
+const cronExpr = z.string().refine((c) => validateCron(c), {
+  message: 'expected a cron expression such as "0 3 * * *" (minute hour day month weekday)',
+});
+
+const httpUrl = z
+  .string()
+  .url({ message: 'expected an absolute URL such as "https://host:port/path"' })
+  .refine((u) => /^https?:/i.test(u), { message: 'expected an http:// or https:// URL' });
+
+export const configSchema = z
+  .object({
+    db: z
+      .object({
+        path: z.string().min(1).default('data/smartlic.db'),
+      })
+      .strict()
+      .default({}),
+    /** Key for secrets at rest (64 hex chars, base64 of 32 bytes, or a passphrase). */
+    secretKey: z.string().min(1).optional(),
+    log: z
+      .object({ level: logLevel.default('info') })
+      .strict()
+      .default({}),
+    emulator: z
+      .object({
+        /** `npm start` runs against the embedded emulator unless this is false. */
+        embedded: z.boolean().default(true),
+        port: z.number().int().min(0).max(65535).default(0),
+        scenario: z.string().min(1).default('demo'),
+        seed: z.number().int().default(1),
+      })
+      .strict()
+      .default({}),
+    cssm: z
+      .object({
+        tokenUrl: httpUrl.default('https://id.cisco.com/oauth2/default/v1/token'),
+        apiBase: httpUrl.default(
+          'https://swapi.cisco.com/services/api/smart-accounts-and-licensing',
+        ),
+        /** HTTPS proxy towards CSSM (Proxy transport). No proxy authentication towards CSSM. */
+        proxyUrl: httpUrl.optional(),
+      })
+      .strict()
+      .default({}),
+    http: z
+      .object({
+        timeoutMs: z.number().int().min(100).max(600_000).default(30_000),
+        maxRetries: z.number().int().min(0).max(20).default(4),
+        concurrencyPerHost: z.number().int().min(1).max(256).default(8),
+        retryAfterCapMs: z.number().int().min(0).default(120_000),
+        pageSize: z.number().int().min(1).max(1000).default(200),
+      })
+      .strict()
+      .default({}),
+    sync: z
+      .object({
+        /** Automatic sync schedule; HCM-F syncs every 24 hours. */
+        cron: cronExpr.default('0 3 * * *'),
+        timezone: timezone.default('UTC'),
+        enabled: z.boolean().default(true),
+        /** Registration tokens expiring within this many days are refreshed by a sync. */
+        tokenRefreshDays: z.number().int().min(0).max(3650).default(30),
+        /** Lifetime asked for when smartlic creates a registration token. */
+        tokenExpiresAfterDays: z.number().int().min(1).max(365).default(365),
+        /** Accounts synced in parallel. */
+        accountConcurrency: z.number().int().min(1).max(64).default(2),
+      })
+      .strict()
+      .default({}),
+  })
+  .strict();
+
+export type Config = z.infer<typeof configSchema>;
+
+/** Environment variables, the config path they set, and how to read them. */
+export const ENV_VARS: readonly {
+  name: string;
+  path: string;
+  kind: 'string' | 'int' | 'bool';
+  help: string;
+}[] = [
+  { name: 'SMARTLIC_DB', path: 'db.path', kind: 'string', help: 'SQLite file' },
+  {
+    name: 'SMARTLIC_SECRET_KEY',
+    path: 'secretKey',
+    kind: 'string',
+    help: 'key for secrets at rest',
+  },
+  {
+    name: 'SMARTLIC_LOG_LEVEL',
+    path: 'log.level',
+    kind: 'string',
+    help: 'debug|info|warn|error|silent',
+  },
+  {
+    name: 'SMARTLIC_EMULATOR',
+    path: 'emulator.embedded',
+    kind: 'bool',
+    help: 'run the embedded emulator',
+  },
+  {
+    name: 'SMARTLIC_EMULATOR_PORT',
+    path: 'emulator.port',
+    kind: 'int',
+    help: 'emulator port (0 = any)',
+  },
+  {
+    name: 'SMARTLIC_EMULATOR_SCENARIO',
+    path: 'emulator.scenario',
+    kind: 'string',
+    help: 'demo or a file',
+  },
+  {
+    name: 'SMARTLIC_CSSM_TOKEN_URL',
+    path: 'cssm.tokenUrl',
+    kind: 'string',
+    help: 'CSSM OAuth token URL',
+  },
+  {
+    name: 'SMARTLIC_CSSM_API_BASE',
+    path: 'cssm.apiBase',
+    kind: 'string',
+    help: 'CSSM API base URL',
+  },
+  {
+    name: 'SMARTLIC_PROXY_URL',
+    path: 'cssm.proxyUrl',
+    kind: 'string',
+    help: 'HTTPS proxy towards CSSM',
+  },
+  {
+    name: 'SMARTLIC_HTTP_TIMEOUT_MS',
+    path: 'http.timeoutMs',
+    kind: 'int',
+    help: 'request timeout',
+  },
+  {
+    name: 'SMARTLIC_HTTP_RETRIES',
+    path: 'http.maxRetries',
+    kind: 'int',
+    help: 'retries per request',
+  },
+  {
+    name: 'SMARTLIC_HTTP_CONCURRENCY',
+    path: 'http.concurrencyPerHost',
+    kind: 'int',
+    help: 'parallel requests per host',
+  },
+  {
+    name: 'SMARTLIC_SYNC_CRON',
+    path: 'sync.cron',
+    kind: 'string',
+    help: 'automatic sync schedule',
+  },
+  {
+    name: 'SMARTLIC_SYNC_TIMEZONE',
+    path: 'sync.timezone',
+    kind: 'string',
+    help: 'time zone of the schedule',
+  },
+  {
+    name: 'SMARTLIC_SYNC_ENABLED',
+    path: 'sync.enabled',
+    kind: 'bool',
+    help: 'run scheduled syncs',
+  },
+  {
+    name: 'SMARTLIC_TOKEN_REFRESH_DAYS',
+    path: 'sync.tokenRefreshDays',
+    kind: 'int',
+    help: 'refresh tokens expiring within N days',
+  },
+];
+
+/** Paths whose values never leave the process unredacted. */
+const SECRET_PATHS = new Set(['secretKey']);
+
+type Plain = Record<string, unknown>;
+
+function setPath(obj: Plain, path: string, value: unknown): void {
+  const keys = path.split('.');
+  let cur = obj;
+  for (const k of keys.slice(0, -1)) {
+    const next = cur[k];
+    if (!next || typeof next !== 'object') cur[k] = {};
+    cur = cur[k] as Plain;
+  }
+  cur[keys[keys.length - 1]!] = value;
+}
+
+function deepMerge(a: Plain, b: Plain): Plain {
+  const out: Plain = { ...a };
+  for (const [k, v] of Object.entries(b)) {
+    const prev = out[k];
+    out[k] =
+      v &&
+      typeof v === 'object' &&
+      !Array.isArray(v) &&
+      prev &&
+      typeof prev === 'object' &&
+      !Array.isArray(prev)
+        ? deepMerge(prev as Plain, v as Plain)
+        : v;
+  }
+  return out;
+}
+
+export interface LoadConfigOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Overrides that win over everything (CLI flags). */
+  overrides?: Plain;
+}
+
+/** Reads defaults → `SMARTLIC_CONFIG` file → environment → overrides; throws CONFIG listing every problem. */
+export function loadConfig(opts: LoadConfigOptions = {}): Config {
+  const env = opts.env ?? process.env;
+  const problems: string[] = [];
+  let fromFile: Plain = {};
+  const file = env.SMARTLIC_CONFIG;
+  if (file) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (e) {
+      throw new SmartlicError({
+        code: 'CONFIG',
+        message: `cannot read the config file ${file} (SMARTLIC_CONFIG): ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
+        action: 'point SMARTLIC_CONFIG at a readable JSON or YAML file, or unset it',
+        cause: e,
+      });
+    }
+    try {
+      const parsed: unknown = /\.json$/i.test(file) ? JSON.parse(text) : parseYaml(text);
+      if (parsed != null && (typeof parsed !== 'object' || Array.isArray(parsed))) {
+        problems.push(`${file}: expected a mapping of settings at the top level`);
+      } else fromFile = (parsed ?? {}) as Plain;
+    } catch (e) {
+      throw new SmartlicError({
+        code: 'CONFIG',
+        message: `the config file ${file} is not valid ${/\.json$/i.test(file) ? 'JSON' : 'YAML'}: ${(e as Error).message.split('\n')[0]}`,
+        action: 'fix the syntax of the file',
+        cause: e,
+      });
+    }
+  }
+
+  const fromEnv: Plain = {};
+  for (const v of ENV_VARS) {
+    const raw = env[v.name];
+    if (raw === undefined || raw === '') continue;
+    if (v.kind === 'int') {
+      if (!/^-?\d+$/.test(raw.trim())) {
+        problems.push(`${v.name} (${v.path}): expected a whole number, got "${raw}"`);
+        continue;
+      }
+      setPath(fromEnv, v.path, Number(raw.trim()));
+    } else if (v.kind === 'bool') {
+      const b = raw.trim().toLowerCase();
+      if (['1', 'true', 'yes', 'on'].includes(b)) setPath(fromEnv, v.path, true);
+      else if (['0', 'false', 'no', 'off'].includes(b)) setPath(fromEnv, v.path, false);
+      else problems.push(`${v.name} (${v.path}): expected true or false, got "${raw}"`);
+    } else setPath(fromEnv, v.path, raw);
+  }
+
+  const merged = deepMerge(deepMerge(fromFile, fromEnv), opts.overrides ?? {});
+  const result = configSchema.safeParse(merged);
+  if (!result.success) {
+    for (const issue of result.error.issues) {
+      const path = issue.path.join('.') || '(top level)';
+      const envName = ENV_VARS.find((v) => v.path === path)?.name;
+      const shown = SECRET_PATHS.has(path) ? '' : describeValue(getPath(merged, issue.path));
+      const msg =
+        issue.code === 'unrecognized_keys'
+          ? `unknown setting(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}`
+          : issue.message;
+      problems.push(`${path}${envName ? ` (${envName})` : ''}: ${msg}${shown}`);
+    }
+  }
+  if (problems.length > 0) {
+    throw new SmartlicError({
+      code: 'CONFIG',
+      message: `invalid configuration:\n  - ${problems.join('\n  - ')}`,
+      action: 'fix the settings named above (see the configuration table in README.md)',
+      details: { problems },
+    });
+  }
+  return result.data!;
+}
+
+function getPath(obj: unknown, path: (string | number)[]): unknown {
+  let cur = obj;
+  for (const k of path) {
+    if (!cur || typeof cur !== 'object') return undefined;
+    cur = (cur as Plain)[k];
+  }
+  return cur;
+}
+
+function describeValue(v: unknown): string {
+  if (v === undefined || (typeof v === 'object' && v !== null)) return '';
+  return ` (got ${JSON.stringify(v)})`;
+}
+
+/** The config as JSON-ready data with secrets replaced, for `smartlic config show`. */
+export function redactedConfig(config: Config): Plain {
+  const copy = JSON.parse(JSON.stringify(config)) as Plain;
+  for (const p of SECRET_PATHS)
+    if (getPath(copy, p.split('.')) !== undefined) setPath(copy, p, '[redacted]');
+  const proxy = config.cssm.proxyUrl;
+  if (proxy) {
+    const u = new URL(proxy);
+    if (u.password) u.password = 'redacted';
+    setPath(copy, 'cssm.proxyUrl', u.toString());
+  }
+  return copy;
+}

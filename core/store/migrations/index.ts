@@ -1,0 +1,13 @@
+/**
+ * The in-code migration list. kysely's FileMigrationProvider imports files by path at run
+ * time, which breaks under vitest and bundlers; listing them here keeps them static.
+ *
+ * Shipped migrations never change: add a new numbered file and register it below. Names sort
+ * lexically, so keep the four-digit prefix.
+ */
+import type { Migration } from 'kysely';
+import { migration0001Initial } from './0001-initial.ts';
+
+export const MIGRATIONS: Readonly<Record<string, Migration>> = {
+  '0001-initial': migration0001Initial,
+};

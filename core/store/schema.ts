@@ -1,0 +1,360 @@
+/**
+ * The one `Database` interface: kysely's view of every table the migrations create.
+ *
+ * Storage conventions (repositories translate to domain-ish types):
+ * - timestamps are ISO-8601 UTC strings (`Date.toISOString()`), mapped to `Date` by repositories;
+ * - booleans are INTEGER 0/1;
+ * - JSON columns are TEXT holding `JSON.stringify` output;
+ * - columns ending in `_enc` hold `SecretBox` ciphertext (`v1:<iv>:<tag>:<ct>`), never plaintext.
+ *
+ * Keep this file in step with core/store/migrations/: a new migration that adds a column
+ * updates the table type here.
+ */
+import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+/** 0 or 1: SQLite has no boolean and better-sqlite3 cannot bind `true`/`false`. */
+export type SqlBool = number;
+/** ISO-8601 UTC timestamp as text. */
+export type IsoText = string;
+/** JSON as text. */
+export type JsonText = string;
+
+export type SmartAccountType = 'CUSTOMER' | 'HOLDING';
+export type AccountSource = 'cssm' | 'satellite';
+export type TransportMode = 'Direct' | 'Proxy' | 'Satellite';
+export type SatelliteSyncMode = 'connected' | 'disconnected';
+export type LicenseMode = 'Enterprise' | 'HCS' | 'HCS-LE';
+export type VirtualAccountRole = 'ordered' | 'operational';
+export type ClusterType = 'CUCM' | 'CUC' | 'CER';
+/** Cluster Summary statuses (DOMAIN §7.6), spelled as HCM-F shows them. */
+export type ClusterStatus =
+  | 'Auto Registered'
+  | 'Manually Registered'
+  | 'Deregistered'
+  | 'Auto Registration Inprogress'
+  | 'Auto Registration Failed'
+  | 'Manual Registration Failed'
+  | 'Deregistration Failed'
+  | 'Auto Deregistration InProgress';
+export const CLUSTER_STATUSES: readonly ClusterStatus[] = [
+  'Auto Registered',
+  'Manually Registered',
+  'Deregistered',
+  'Auto Registration Inprogress',
+  'Auto Registration Failed',
+  'Manual Registration Failed',
+  'Deregistration Failed',
+  'Auto Deregistration InProgress',
+];
+export type RegistrationStatus = 'Unregistered' | 'Registered' | 'Registration Expired';
+export type AuthorizationStatus =
+  | 'No License in use'
+  | 'Evaluation Mode'
+  | 'Evaluation Expired'
+  | 'Authorized'
+  | 'Out of compliance'
+  | 'Authorization Expired';
+export type LicensingKind = 'PLM' | 'Smart';
+export type NodeRole = 'publisher' | 'subscriber';
+export type BillingType = 'PREPAID' | 'USAGE';
+export type LicenseDetailType = 'TERM' | 'PERPETUAL' | 'DEMO' | 'STANDARD';
+export type TokenStatus = 'Active' | 'Revoked' | 'Expired';
+export type JobStatus = 'Queued' | 'InProgress' | 'Completed' | 'Failed';
+export type AlertSeverity = 'info' | 'warning' | 'critical';
+export type AlertState = 'open' | 'resolved' | 'muted';
+export type ChatPlatform = 'slack' | 'webex' | 'console';
+export type ChatRole = 'viewer' | 'operator' | 'admin';
+
+export interface SmartAccountsTable {
+  id: Generated<number>;
+  /** CSSM keys an SA by domain (DOMAIN §1); for a satellite, the local account's domain name. */
+  domain: string;
+  name: string;
+  type: SmartAccountType;
+  status: string;
+  source: AccountSource;
+  transport_mode: TransportMode;
+  proxy_host: string | null;
+  proxy_port: number | null;
+  proxy_username: string | null;
+  proxy_password_enc: string | null;
+  satellite_host: string | null;
+  satellite_port: number | null;
+  satellite_token_url: string | null;
+  satellite_registration_url: string | null;
+  /** On-Prem paths are keyed by local account name (DOMAIN §3). */
+  local_account_name: string | null;
+  client_id: string | null;
+  client_secret_enc: string | null;
+  last_sync_at: IsoText | null;
+  last_sync_status: string | null;
+  last_sync_error: string | null;
+  created_at: IsoText;
+  updated_at: IsoText;
+}
+
+export interface LocalAccountsTable {
+  id: Generated<number>;
+  name: string;
+  smart_account_id: number | null;
+  satellite_host: string;
+  sync_mode: SatelliteSyncMode;
+  last_cssm_sync_at: IsoText | null;
+  created_at: IsoText;
+  updated_at: IsoText;
+}
+
+export interface VirtualAccountsTable {
+  id: Generated<number>;
+  smart_account_id: number;
+  name: string;
+  description: string | null;
+  is_default: SqlBool;
+  commerce_access_level: string | null;
+  /** HCM-F only: CSSM has no such field (DOMAIN §1). */
+  license_mode: LicenseMode | null;
+  role: VirtualAccountRole | null;
+  created_at: IsoText;
+  updated_at: IsoText;
+}
+
+export interface CustomersTable {
+  id: Generated<number>;
+  name: string;
+  description: string | null;
+  smart_account_id: number | null;
+  created_at: IsoText;
+  updated_at: IsoText;
+}
+
+export interface ClustersTable {
+  id: Generated<number>;
+  customer_id: number;
+  name: string;
+  type: ClusterType;
+  version: string | null;
+  publisher_address: string;
+  admin_username: string | null;
+  admin_password_enc: string | null;
+  license_mode: LicenseMode | null;
+  transport_mode: TransportMode | null;
+  transport_url: string | null;
+  virtual_account_id: number | null;
+  status: ClusterStatus | null;
+  licensing: LicensingKind;
+  registration_status: RegistrationStatus | null;
+  registered_at: IsoText | null;
+  last_renewal_attempt: IsoText | null;
+  last_renewal_status: string | null;
+  next_renewal_attempt: IsoText | null;
+  registration_expires: IsoText | null;
+  registration_failed_reason: string | null;
+  product_udi: string | null;
+  export_control: string | null;
+  authorization_status: AuthorizationStatus | null;
+  last_communication_attempt: IsoText | null;
+  last_communication_status: string | null;
+  next_communication_attempt: IsoText | null;
+  authorization_expires: IsoText | null;
+  authorization_failed_reason: string | null;
+  /** Days, as the product reports them. */
+  evaluation_period_remaining: number | null;
+  installed_at: IsoText | null;
+  last_authorization_success_at: IsoText | null;
+  last_id_renewal_at: IsoText | null;
+  out_of_compliance_since: IsoText | null;
+  last_status_read_at: IsoText | null;
+  created_at: IsoText;
+  updated_at: IsoText;
+}
+
+export interface ClusterNodesTable {
+  id: Generated<number>;
+  cluster_id: number;
+  hostname: string;
+  address: string | null;
+  role: NodeRole;
+}
+
+export interface ClusterLicenseUsageTable {
+  cluster_id: number;
+  /** Catalog id when the tag is known, else the tag's short name. */
+  license_type: string;
+  tag: string | null;
+  count: number;
+  status: string;
+  read_at: IsoText;
+}
+
+export interface LicensesTable {
+  id: Generated<number>;
+  virtual_account_id: number;
+  /** Catalog `LicenseTypeId` when CSSM's name is in the catalog, else CSSM's license name. */
+  license_type: string;
+  display_name: string;
+  quantity: number;
+  in_use: number;
+  available: number;
+  reserved: number;
+  pending_quantity: number;
+  status: string;
+  billing_type: BillingType;
+  is_portable: SqlBool;
+  updated_at: IsoText;
+}
+
+export interface LicenseDetailsTable {
+  id: Generated<number>;
+  license_id: number;
+  license_type: LicenseDetailType;
+  quantity: number;
+  start_date: IsoText | null;
+  end_date: IsoText | null;
+  subscription_id: string | null;
+  status: string;
+}
+
+export interface LicenseSubstitutionsTable {
+  id: Generated<number>;
+  virtual_account_id: number;
+  license_name: string;
+  substituted_license: string;
+  quantity: number;
+  substitution_type: string | null;
+}
+
+export interface UsageSnapshotsTable {
+  id: Generated<number>;
+  taken_at: IsoText;
+  virtual_account_id: number;
+  license_type: string;
+  quantity: number;
+  in_use: number;
+  available: number;
+  shortage: number;
+}
+
+export interface RegistrationTokensTable {
+  id: Generated<number>;
+  virtual_account_id: number;
+  token_enc: string;
+  /** sha256 hex of the token: find and dedupe without decrypting. */
+  token_hash: string;
+  description: string | null;
+  expires_at: IsoText | null;
+  export_controlled: SqlBool;
+  created_by: string | null;
+  status: TokenStatus;
+  created_at: IsoText;
+  revoked_at: IsoText | null;
+}
+
+export interface DevicesTable {
+  id: Generated<number>;
+  virtual_account_id: number;
+  instance_name: string;
+  product_tag: string | null;
+  udi_pid: string;
+  udi_serial: string;
+  registration_status: string | null;
+  authorization_status: string | null;
+  last_contact_at: IsoText | null;
+  updated_at: IsoText;
+}
+
+export interface JobsTable {
+  id: Generated<number>;
+  job_type: string;
+  entity_type: string;
+  entity_name: string;
+  description: string | null;
+  initiated_at: IsoText;
+  started_at: IsoText | null;
+  completed_at: IsoText | null;
+  status: JobStatus;
+  status_information: string | null;
+  recommended_action: string | null;
+  error_code: string | null;
+  requested_by: string | null;
+  correlation_id: string | null;
+}
+
+export interface AlertsTable {
+  id: Generated<number>;
+  rule: string;
+  entity_type: string;
+  entity_id: string;
+  severity: AlertSeverity;
+  state: AlertState;
+  first_seen: IsoText;
+  last_seen: IsoText;
+  resolved_at: IsoText | null;
+  muted_until: IsoText | null;
+  dedupe_key: string;
+  message: string;
+  details: JsonText | null;
+}
+
+export interface ChannelSubscriptionsTable {
+  id: Generated<number>;
+  platform: ChatPlatform;
+  channel_id: string;
+  filters: JsonText;
+  created_by: string | null;
+  created_at: IsoText;
+}
+
+export interface ChatUsersTable {
+  id: Generated<number>;
+  platform: ChatPlatform;
+  user_id: string;
+  display_name: string | null;
+  role: ChatRole;
+  created_at: IsoText;
+  updated_at: IsoText;
+}
+
+export interface AuditLogTable {
+  id: Generated<number>;
+  at: IsoText;
+  actor: string;
+  action: string;
+  entity_type: string | null;
+  entity_id: string | null;
+  details: JsonText | null;
+  job_id: number | null;
+}
+
+export interface SettingsTable {
+  key: string;
+  value: string;
+  updated_at: IsoText;
+}
+
+export interface Database {
+  smart_accounts: SmartAccountsTable;
+  local_accounts: LocalAccountsTable;
+  virtual_accounts: VirtualAccountsTable;
+  customers: CustomersTable;
+  clusters: ClustersTable;
+  cluster_nodes: ClusterNodesTable;
+  cluster_license_usage: ClusterLicenseUsageTable;
+  licenses: LicensesTable;
+  license_details: LicenseDetailsTable;
+  license_substitutions: LicenseSubstitutionsTable;
+  usage_snapshots: UsageSnapshotsTable;
+  registration_tokens: RegistrationTokensTable;
+  devices: DevicesTable;
+  jobs: JobsTable;
+  alerts: AlertsTable;
+  channel_subscriptions: ChannelSubscriptionsTable;
+  chat_users: ChatUsersTable;
+  audit_log: AuditLogTable;
+  settings: SettingsTable;
+}
+
+export type SmartAccountRow = Selectable<SmartAccountsTable>;
+export type NewSmartAccountRow = Insertable<SmartAccountsTable>;
+export type SmartAccountRowUpdate = Updateable<SmartAccountsTable>;
+export type ClusterRow = Selectable<ClustersTable>;
+export type ClusterRowUpdate = Updateable<ClustersTable>;
