@@ -21,6 +21,8 @@ export type NetworkErrorKind =
   | 'timeout'
   | 'no-route'
   | 'tls'
+  /** The proxy refused the CONNECT tunnel (e.g. 403/407) or is misconfigured. */
+  | 'proxy'
   | 'other';
 
 export interface BackoffPolicy {
@@ -115,13 +117,24 @@ export function errorCodes(e: unknown, depth = 0): string[] {
   return out;
 }
 
+function errorMessages(e: unknown, depth = 0): string[] {
+  if (depth > 6 || e === null || e === undefined) return [];
+  if (typeof e !== 'object') return [String(e)];
+  const rec = e as { message?: unknown; cause?: unknown; errors?: unknown };
+  const out: string[] = typeof rec.message === 'string' ? [rec.message] : [];
+  if (Array.isArray(rec.errors)) for (const x of rec.errors) out.push(...errorMessages(x, depth + 1));
+  if (rec.cause !== undefined) out.push(...errorMessages(rec.cause, depth + 1));
+  return out;
+}
+
 /** Classifies a thrown network failure; 'other' when no known code or text is found. */
 export function classifyNetworkError(e: unknown): NetworkErrorKind {
   for (const code of errorCodes(e)) {
     const kind = CODE_KIND[code];
     if (kind) return kind;
   }
-  const msg = e instanceof Error ? e.message : String(e);
+  const msg = errorMessages(e).join(' | ');
+  if (/Proxy response \(\d+\)|HTTP Tunneling/i.test(msg)) return 'proxy';
   if (/socket hang up|other side closed|ECONNRESET/i.test(msg)) return 'reset';
   if (/timed? ?out/i.test(msg)) return 'timeout';
   if (/certificate|ssl|tls/i.test(msg)) return 'tls';

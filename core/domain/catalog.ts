@@ -263,7 +263,7 @@ export function licenseType(id: LicenseTypeId): LicenseType {
 
 /** The short name of a regid tag: the text between `.cisco.` and `,` (DOMAIN §6). */
 export function shortNameOfTag(tag: string): string | undefined {
-  const m = /\.cisco\.([^,]+),/.exec(tag);
+  const m = /\.cisco\.([^,]+),/i.exec(tag);
   return m?.[1];
 }
 

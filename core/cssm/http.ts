@@ -1,0 +1,383 @@
+/**
+ * HTTP client for CSSM (cloud and On-Prem) and the UC applications: per-request timeout,
+ * retries with full-jitter exponential backoff honouring Retry-After, a concurrency limit per
+ * host, Direct or Proxy (CONNECT tunnel through undici's ProxyAgent) transport, and a request
+ * id in every log line. Headers and bodies are never logged.
+ *
+ * Retry rules: idempotent requests (GET/PUT/DELETE, and POSTs the caller marks idempotent,
+ * such as reads and token requests) retry on 429/502/503/504 and on refused/reset/timed-out
+ * connections. Other POSTs retry only when the server cannot have acted on them (429, 503,
+ * connection refused), so a token is never minted twice because an answer got lost.
+ */
+import { randomUUID } from 'node:crypto';
+import { Agent, ProxyAgent, request, type Dispatcher } from 'undici';
+import { SmartlicError } from '../errors.ts';
+import type { Clock } from '../clock.ts';
+import { systemClock } from '../clock.ts';
+import type { Logger } from '../log.ts';
+import { silentLogger } from '../log.ts';
+import {
+  NOT_PROCESSED_STATUSES,
+  RETRYABLE_STATUSES,
+  classifyNetworkError,
+  isRetryableNetworkError,
+  isUnsentNetworkError,
+  parseRetryAfter,
+  retryDelay,
+  type NetworkErrorKind,
+} from './retry.ts';
+
+/** How we reach the far side (DOMAIN §1 transport modes; Satellite is Direct to the satellite). */
+export type Transport = { mode: 'direct' } | { mode: 'proxy'; proxyUrl: string };
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH';
+
+/** Error code per network failure kind; CSSM codes by default (DOMAIN §7). */
+export type NetworkErrorCodes = Record<NetworkErrorKind, string>;
+
+export const CSSM_NETWORK_CODES: NetworkErrorCodes = {
+  refused: 'CSSM1005',
+  reset: 'CSSM1005',
+  tls: 'CSSM1005',
+  other: 'CSSM1005',
+  'unknown-host': 'CSSM1006',
+  'dns-temporary': 'CSSM1006',
+  timeout: 'CSSM1007',
+  'no-route': 'CSSM1008',
+  proxy: 'CAA1040',
+};
+
+export interface HttpClientOptions {
+  transport?: Transport;
+  /** Whole-attempt timeout (connect, headers and body), ms. Default 30 000. */
+  timeoutMs?: number;
+  /** Retries after the first attempt. Default 4. */
+  maxRetries?: number;
+  /** Backoff: first step and cap of one wait, ms. Defaults 500 / 20 000. */
+  backoffBaseMs?: number;
+  backoffMaxMs?: number;
+  /** Longest Retry-After we honour, ms; a longer one is cut to this. Default 60 000. */
+  retryAfterCapMs?: number;
+  /** Requests in flight per origin; more wait in a queue. Default 4. */
+  maxConcurrencyPerHost?: number;
+  /** Injectable so tests do not wait for real backoff. */
+  sleep?: (ms: number) => Promise<void>;
+  /** [0,1) source for jitter. */
+  random?: () => number;
+  /** Used to read Retry-After given as an HTTP date. */
+  clock?: Clock;
+  logger?: Logger;
+  newRequestId?: () => string;
+  /** TLS towards the far side (On-Prem satellites and UC publishers often use private CAs). */
+  tls?: { rejectUnauthorized?: boolean; ca?: string | string[] };
+  /** Codes for network failures; CSSM1005–1008 by default. */
+  networkErrorCodes?: NetworkErrorCodes;
+  /** Who is on the other end, for messages: "CSSM", "the CSSM On-Prem satellite", "Unified CM". */
+  peerName?: string;
+  userAgent?: string;
+}
+
+export interface HttpRequest {
+  method: HttpMethod;
+  url: string | URL;
+  headers?: Record<string, string>;
+  body?: string;
+  /** Overrides the client's timeout for this request. */
+  timeoutMs?: number;
+  /** Default: true for GET/PUT/DELETE, false for POST/PATCH. */
+  idempotent?: boolean;
+  /** Operation label for logs ("listLicenses"). */
+  op?: string;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+  /** The X-Request-Id we sent. */
+  requestId: string;
+  /** The X-Request-Id the server answered with, if any. */
+  peerRequestId: string | undefined;
+  /** Attempts made, 1 = no retry. */
+  attempts: number;
+}
+
+export interface HttpCounters {
+  /** Attempts put on the wire (each retry counts). */
+  requests: number;
+  retries: number;
+  networkErrors: number;
+  /** Answers by status code. */
+  byStatus: Record<number, number>;
+}
+
+const SECRET_PARAM = /secret|password|token|authorization/i;
+
+/** The URL as it may appear in a log line: secret-looking query values replaced. */
+export function safeUrl(url: string | URL): string {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return '[unparseable url]';
+  }
+  u.username = '';
+  u.password = '';
+  for (const k of [...u.searchParams.keys()]) {
+    if (SECRET_PARAM.test(k)) u.searchParams.set(k, '[redacted]');
+  }
+  return u.toString();
+}
+
+/** A counting semaphore; waiters are served in arrival order. */
+class Semaphore {
+  private active = 0;
+  private readonly waiters: (() => void)[] = [];
+
+  constructor(private readonly limit: number) {}
+
+  async acquire(): Promise<void> {
+    if (this.active < this.limit) {
+      this.active++;
+      return;
+    }
+    await new Promise<void>((resolve) => this.waiters.push(resolve));
+  }
+
+  release(): void {
+    const next = this.waiters.shift();
+    if (next) next();
+    else this.active--;
+  }
+}
+
+const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+class AttemptTimeout extends Error {
+  override readonly name = 'AttemptTimeout';
+  readonly code = 'ETIMEDOUT';
+}
+
+export class HttpClient {
+  readonly transport: Transport;
+  private readonly dispatcher: Dispatcher;
+  private readonly o: Required<
+    Pick<
+      HttpClientOptions,
+      | 'timeoutMs'
+      | 'maxRetries'
+      | 'backoffBaseMs'
+      | 'backoffMaxMs'
+      | 'retryAfterCapMs'
+      | 'maxConcurrencyPerHost'
+      | 'sleep'
+      | 'random'
+      | 'clock'
+      | 'logger'
+      | 'newRequestId'
+      | 'networkErrorCodes'
+      | 'peerName'
+    >
+  > & { userAgent: string | undefined };
+  private readonly semaphores = new Map<string, Semaphore>();
+  private readonly stats: HttpCounters = { requests: 0, retries: 0, networkErrors: 0, byStatus: {} };
+
+  constructor(opts: HttpClientOptions = {}) {
+    this.transport = opts.transport ?? { mode: 'direct' };
+    const tls = opts.tls ?? {};
+    this.dispatcher =
+      this.transport.mode === 'proxy'
+        ? new ProxyAgent({ uri: this.transport.proxyUrl, requestTls: tls, proxyTunnel: true })
+        : new Agent({ connect: tls });
+    this.o = {
+      timeoutMs: opts.timeoutMs ?? 30_000,
+      maxRetries: opts.maxRetries ?? 4,
+      backoffBaseMs: opts.backoffBaseMs ?? 500,
+      backoffMaxMs: opts.backoffMaxMs ?? 20_000,
+      retryAfterCapMs: opts.retryAfterCapMs ?? 60_000,
+      maxConcurrencyPerHost: Math.max(1, opts.maxConcurrencyPerHost ?? 4),
+      sleep: opts.sleep ?? realSleep,
+      random: opts.random ?? Math.random,
+      clock: opts.clock ?? systemClock,
+      logger: opts.logger ?? silentLogger,
+      newRequestId: opts.newRequestId ?? randomUUID,
+      networkErrorCodes: opts.networkErrorCodes ?? CSSM_NETWORK_CODES,
+      peerName: opts.peerName ?? 'CSSM',
+      userAgent: opts.userAgent,
+    };
+  }
+
+  /** A copy of the counters since construction or the last reset. */
+  get counters(): HttpCounters {
+    return { ...this.stats, byStatus: { ...this.stats.byStatus } };
+  }
+
+  resetCounters(): void {
+    this.stats.requests = 0;
+    this.stats.retries = 0;
+    this.stats.networkErrors = 0;
+    this.stats.byStatus = {};
+  }
+
+  async close(): Promise<void> {
+    await this.dispatcher.close();
+  }
+
+  /**
+   * Sends the request, retrying as the policy allows. Resolves with the last answer whatever
+   * its status (the caller maps statuses to errors); rejects with a SmartlicError only for
+   * network failures that outlived the retries.
+   */
+  async send(req: HttpRequest): Promise<HttpResponse> {
+    const url = typeof req.url === 'string' ? new URL(req.url) : req.url;
+    const idempotent = req.idempotent ?? (req.method !== 'POST' && req.method !== 'PATCH');
+    const requestId = this.o.newRequestId();
+    const log = this.o.logger.child({
+      requestId,
+      ...(req.op ? { op: req.op } : {}),
+      method: req.method,
+      url: safeUrl(url),
+    });
+    const sem = this.semaphoreFor(url.origin);
+    const headers: Record<string, string> = {
+      ...(this.o.userAgent ? { 'user-agent': this.o.userAgent } : {}),
+      ...req.headers,
+      'x-request-id': requestId,
+    };
+
+    for (let attempt = 0; ; attempt++) {
+      await sem.acquire();
+      const started = performance.now();
+      let status: number;
+      let resHeaders: Record<string, string | string[] | undefined>;
+      let text: string;
+      try {
+        this.stats.requests++;
+        log.debug('http request', { attempt: attempt + 1 });
+        ({ status, headers: resHeaders, text } = await this.attempt(url, req, headers));
+      } catch (e) {
+        this.stats.networkErrors++;
+        const kind = classifyNetworkError(e);
+        const retryable = idempotent ? isRetryableNetworkError(kind) : isUnsentNetworkError(kind);
+        const ms = Math.round(performance.now() - started);
+        if (retryable && attempt < this.o.maxRetries) {
+          const delay = retryDelay(attempt, undefined, this.policy(), this.o.random);
+          log.warn('http network error, retrying', { attempt: attempt + 1, kind, ms, delayMs: delay });
+          this.stats.retries++;
+          sem.release();
+          await this.o.sleep(delay);
+          continue;
+        }
+        log.warn('http network error', { attempt: attempt + 1, kind, ms });
+        sem.release();
+        throw this.networkError(kind, url, e, requestId, attempt + 1);
+      }
+      sem.release();
+      this.stats.byStatus[status] = (this.stats.byStatus[status] ?? 0) + 1;
+      const peerRequestId = headerValue(resHeaders['x-request-id']);
+      const ms = Math.round(performance.now() - started);
+      const retryable = idempotent ? RETRYABLE_STATUSES.has(status) : NOT_PROCESSED_STATUSES.has(status);
+      if (retryable && attempt < this.o.maxRetries) {
+        const retryAfterMs = parseRetryAfter(resHeaders['retry-after'], this.o.clock.now());
+        const delay = retryDelay(attempt, retryAfterMs, this.policy(), this.o.random);
+        log.warn('http retryable answer, retrying', {
+          attempt: attempt + 1,
+          status,
+          peerRequestId,
+          ms,
+          retryAfterMs,
+          delayMs: delay,
+        });
+        this.stats.retries++;
+        await this.o.sleep(delay);
+        continue;
+      }
+      log[status >= 400 ? 'info' : 'debug']('http response', {
+        attempt: attempt + 1,
+        status,
+        peerRequestId,
+        ms,
+      });
+      return { status, headers: resHeaders, text, requestId, peerRequestId, attempts: attempt + 1 };
+    }
+  }
+
+  private policy() {
+    return {
+      baseMs: this.o.backoffBaseMs,
+      maxMs: this.o.backoffMaxMs,
+      retryAfterCapMs: this.o.retryAfterCapMs,
+    };
+  }
+
+  private semaphoreFor(origin: string): Semaphore {
+    let s = this.semaphores.get(origin);
+    if (!s) {
+      s = new Semaphore(this.o.maxConcurrencyPerHost);
+      this.semaphores.set(origin, s);
+    }
+    return s;
+  }
+
+  private async attempt(
+    url: URL,
+    req: HttpRequest,
+    headers: Record<string, string>,
+  ): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; text: string }> {
+    const timeoutMs = req.timeoutMs ?? this.o.timeoutMs;
+    const ac = new AbortController();
+    const timer = setTimeout(() => ac.abort(new AttemptTimeout(`no answer within ${timeoutMs} ms`)), timeoutMs);
+    try {
+      const res = await request(url, {
+        method: req.method,
+        headers,
+        body: req.body,
+        dispatcher: this.dispatcher,
+        signal: ac.signal,
+      });
+      const text = await res.body.text();
+      return { status: res.statusCode, headers: res.headers, text };
+    } catch (e) {
+      if (ac.signal.aborted) throw new AttemptTimeout(`no answer within ${timeoutMs} ms`, { cause: e });
+      throw e;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private networkError(
+    kind: NetworkErrorKind,
+    url: URL,
+    cause: unknown,
+    requestId: string,
+    attempts: number,
+  ): SmartlicError {
+    const host = url.host;
+    const peer = this.o.peerName;
+    const via = this.transport.mode === 'proxy' ? ` through the proxy ${safeUrl(this.transport.proxyUrl)}` : '';
+    const path = `Check the transport mode (Direct/Proxy/Satellite) and the network path to ${host}`;
+    const text: Record<NetworkErrorKind, [string, string]> = {
+      refused: [`${peer} at ${host} refused the connection${via}`, `${path}.`],
+      reset: [`the connection to ${peer} at ${host} was dropped${via}`, `${path}, then retry.`],
+      'unknown-host': [`the host name ${url.hostname} of ${peer} is unknown (DNS)`, `Check the host name and DNS, then retry.`],
+      'dns-temporary': [`the host name ${url.hostname} of ${peer} could not be resolved right now (DNS)`, `Check DNS, then retry.`],
+      timeout: [`${peer} at ${host} did not answer in time${via}`, `${path}; retry later if ${peer} is slow.`],
+      'no-route': [`there is no network route to ${peer} at ${host}${via}`, `${path}.`],
+      tls: [`the TLS handshake with ${peer} at ${host} failed (certificate not trusted or wrong protocol)`, `Check the certificate authority configured for ${host}.`],
+      proxy: [`the proxy refused to open a tunnel to ${peer} at ${host}${via}`, `Check the proxy URL and that it allows CONNECT to ${host} (no proxy authentication towards CSSM).`],
+      other: [`the request to ${peer} at ${host} failed${via}`, `${path}.`],
+    };
+    const [message, action] = text[kind];
+    return new SmartlicError({
+      code: this.o.networkErrorCodes[kind],
+      message: `${message[0]!.toUpperCase()}${message.slice(1)}.`,
+      action,
+      cause,
+      details: { kind, host, requestId, attempts, transport: this.transport.mode },
+    });
+  }
+}
+
+function headerValue(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
+}

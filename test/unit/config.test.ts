@@ -1,0 +1,97 @@
+// Real: core/config.ts with real temp files (JSON and YAML). Faked: the environment (a plain object).
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig, redactedConfig } from '../../core/config.ts';
+import { SmartlicError } from '../../core/errors.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'smartlic-config-'));
+
+function problemsOf(fn: () => unknown): string[] {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(SmartlicError);
+    return ((e as SmartlicError).details?.problems as string[]) ?? [(e as Error).message];
+  }
+  throw new Error('expected loadConfig to fail');
+}
+
+describe('loadConfig', () => {
+  it('has working defaults with an empty environment', () => {
+    const c = loadConfig({ env: {} });
+    expect(c.db.path).toBe('data/smartlic.db');
+    expect(c.sync.cron).toBe('0 3 * * *');
+    expect(c.sync.timezone).toBe('UTC');
+    expect(c.emulator.embedded).toBe(true);
+    expect(c.cssm.apiBase).toMatch(/smart-accounts-and-licensing$/);
+  });
+
+  it('layers file under environment', () => {
+    const file = join(dir, 'a.yaml');
+    writeFileSync(
+      file,
+      'db:\n  path: /tmp/x.db\nsync:\n  cron: "0 4 * * *"\n  timezone: Europe/Berlin\n',
+    );
+    const c = loadConfig({ env: { SMARTLIC_CONFIG: file, SMARTLIC_SYNC_CRON: '*/5 * * * *' } });
+    expect(c.db.path).toBe('/tmp/x.db');
+    expect(c.sync.timezone).toBe('Europe/Berlin');
+    expect(c.sync.cron).toBe('*/5 * * * *');
+  });
+
+  it('reads JSON files', () => {
+    const file = join(dir, 'b.json');
+    writeFileSync(file, JSON.stringify({ http: { timeoutMs: 5000 } }));
+    expect(loadConfig({ env: { SMARTLIC_CONFIG: file } }).http.timeoutMs).toBe(5000);
+  });
+
+  it('reports every problem at once with its path and what is expected', () => {
+    const file = join(dir, 'c.json');
+    writeFileSync(file, JSON.stringify({ sync: { timezone: 'Mars/Olympus' }, bogus: 1 }));
+    const problems = problemsOf(() =>
+      loadConfig({
+        env: {
+          SMARTLIC_CONFIG: file,
+          SMARTLIC_HTTP_RETRIES: 'three',
+          SMARTLIC_SYNC_CRON: 'often',
+          SMARTLIC_EMULATOR: 'maybe',
+        },
+      }),
+    );
+    expect(problems.join('\n')).toMatch(
+      /SMARTLIC_HTTP_RETRIES \(http\.maxRetries\): expected a whole number, got "three"/,
+    );
+    expect(problems.join('\n')).toMatch(
+      /SMARTLIC_EMULATOR \(emulator\.embedded\): expected true or false/,
+    );
+    expect(problems.join('\n')).toMatch(
+      /sync\.cron \(SMARTLIC_SYNC_CRON\): expected a cron expression/,
+    );
+    expect(problems.join('\n')).toMatch(/sync\.timezone \(SMARTLIC_SYNC_TIMEZONE\): expected an IANA time zone/);
+    expect(problems.join('\n')).toMatch(/unknown setting\(s\) "bogus"/);
+    expect(problems.length).toBe(5);
+  });
+
+  it('names a missing or malformed file', () => {
+    expect(() => loadConfig({ env: { SMARTLIC_CONFIG: join(dir, 'nope.yaml') } })).toThrow(
+      /cannot read the config file/,
+    );
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, '{"db":');
+    expect(() => loadConfig({ env: { SMARTLIC_CONFIG: bad } })).toThrow(/not valid JSON/);
+  });
+
+  it('redacts secrets in the shown config and never echoes a bad secret value', () => {
+    const c = loadConfig({
+      env: {
+        SMARTLIC_SECRET_KEY: 'hunter2-hunter2',
+        SMARTLIC_PROXY_URL: 'http://user:pw-secret@proxy.example:3128',
+      },
+    });
+    const shown = JSON.stringify(redactedConfig(c));
+    expect(shown).not.toContain('hunter2');
+    expect(shown).not.toContain('pw-secret');
+    expect(shown).toContain('proxy.example');
+  });
+});
