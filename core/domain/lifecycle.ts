@@ -166,7 +166,10 @@ function evaluationEnd(h: ProductHistory, deregisteredAt: Date | undefined): Dat
     h.priorEvaluationDaysUsed !== undefined
       ? h.priorEvaluationDaysUsed * DAY_MS
       : h.registeredAt.getTime() - h.installedAt.getTime();
-  const leftMs = Math.min(EVALUATION_PERIOD_DAYS * DAY_MS, Math.max(0, EVALUATION_PERIOD_DAYS * DAY_MS - usedMs));
+  const leftMs = Math.min(
+    EVALUATION_PERIOD_DAYS * DAY_MS,
+    Math.max(0, EVALUATION_PERIOD_DAYS * DAY_MS - usedMs),
+  );
   return new Date(deregisteredAt.getTime() + leftMs);
 }
 

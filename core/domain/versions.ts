@@ -67,8 +67,7 @@ export class VersionParseError extends Error {
 }
 
 export type UcVersionParseResult =
-  | { ok: true; version: UcVersion }
-  | { ok: false; error: VersionParseError };
+  { ok: true; version: UcVersion } | { ok: false; error: VersionParseError };
 
 // 12.5.1.11900-146, 12.5.1.11900, 10.5.2
 const SYSTEM_VERSION = /^(\d{1,2})\.(\d{1,2})\.(\d{1,2})(?:\.(\d{1,6})(?:-(\d{1,6}))?)?$/;
@@ -109,7 +108,9 @@ export function tryParseUcVersion(input: string): UcVersionParseResult {
 
 function valid(v: UcVersion, input: string): UcVersionParseResult {
   // Major 0 never existed; reject it rather than invent a release.
-  return v.major >= 1 ? { ok: true, version: v } : { ok: false, error: new VersionParseError(input) };
+  return v.major >= 1
+    ? { ok: true, version: v }
+    : { ok: false, error: new VersionParseError(input) };
 }
 
 /** Parses a UC version; throws `VersionParseError` naming the input and the accepted forms. */

@@ -107,7 +107,15 @@ describe('compareUcVersions', () => {
   });
 
   it('sorts a mixed list into one order', () => {
-    const list = ['15SU1', '11.5(1)SU3', '12.5.1.17900-64', '8.6(2a)', '14SU2', '12.5(1)SU7', '10.5.2'];
+    const list = [
+      '15SU1',
+      '11.5(1)SU3',
+      '12.5.1.17900-64',
+      '8.6(2a)',
+      '14SU2',
+      '12.5(1)SU7',
+      '10.5.2',
+    ];
     expect([...list].sort(compareUcVersions)).toEqual([
       '8.6(2a)',
       '10.5.2',

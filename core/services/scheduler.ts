@@ -1,0 +1,72 @@
+/**
+ * Automatic sync on a cron schedule (node-cron), HCM-F's "every 24 hours" by default. The
+ * scheduler only triggers; the sync service's single-flight guard keeps a scheduled and an
+ * asked-for sync of one account from running at once.
+ */
+import { createTask, validate, type ScheduledTask } from 'node-cron';
+import { SmartlicError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+
+export interface SchedulerOptions {
+  cron: string;
+  timezone: string;
+  /** Runs one scheduled round (e.g. sync every account). Errors are logged, never thrown. */
+  run: () => Promise<void>;
+  logger: Logger;
+}
+
+export class SyncScheduler {
+  private task: ScheduledTask | undefined;
+  private running: Promise<void> | undefined;
+
+  constructor(private readonly opts: SchedulerOptions) {
+    if (!validate(opts.cron)) {
+      throw new SmartlicError({
+        code: 'CONFIG',
+        message: `invalid sync schedule "${opts.cron}"`,
+        action: 'set sync.cron (SMARTLIC_SYNC_CRON) to a cron expression such as "0 3 * * *"',
+      });
+    }
+  }
+
+  start(): void {
+    if (this.task) return;
+    this.task = createTask(this.opts.cron, () => this.tick(), {
+      timezone: this.opts.timezone,
+      name: 'smartlic-sync',
+      noOverlap: true,
+    });
+    void this.task.start();
+    this.opts.logger.info('sync scheduler started', {
+      cron: this.opts.cron,
+      timezone: this.opts.timezone,
+      nextRun: this.nextRun()?.toISOString(),
+    });
+  }
+
+  nextRun(): Date | null {
+    return this.task?.getNextRun() ?? null;
+  }
+
+  /** One scheduled round; a round still running when the next is due is not doubled. */
+  async tick(): Promise<void> {
+    if (this.running) return this.running;
+    this.running = (async () => {
+      try {
+        await this.opts.run();
+      } catch (e) {
+        this.opts.logger.error('scheduled sync round failed', { error: e });
+      } finally {
+        this.running = undefined;
+      }
+    })();
+    return this.running;
+  }
+
+  async stop(): Promise<void> {
+    const t = this.task;
+    this.task = undefined;
+    if (t) await t.destroy();
+    await this.running;
+  }
+}

@@ -1,0 +1,225 @@
+import type { Kysely } from 'kysely';
+import type { Clock } from '../../clock.ts';
+import { systemClock } from '../../clock.ts';
+import type { SecretBox } from '../crypto.ts';
+import type {
+  AccountSource,
+  Database,
+  SmartAccountRow,
+  SmartAccountType,
+  TransportMode,
+} from '../schema.ts';
+import { date, dateOrNull, defined, iso } from './mapping.ts';
+
+/** A provisioned Smart Account (or satellite local account). Secrets appear only as flags. */
+export interface SmartAccount {
+  id: number;
+  domain: string;
+  name: string;
+  type: SmartAccountType;
+  status: string;
+  source: AccountSource;
+  transportMode: TransportMode;
+  proxyHost: string | null;
+  proxyPort: number | null;
+  proxyUsername: string | null;
+  hasProxyPassword: boolean;
+  satelliteHost: string | null;
+  satellitePort: number | null;
+  satelliteTokenUrl: string | null;
+  satelliteRegistrationUrl: string | null;
+  localAccountName: string | null;
+  clientId: string | null;
+  hasClientSecret: boolean;
+  lastSyncAt: Date | null;
+  lastSyncStatus: string | null;
+  lastSyncError: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/**
+ * Fields to create or update. On update, `undefined` keeps the stored value and `null` clears
+ * it. `clientSecret` and `proxyPassword` are plaintext here and encrypted before storage.
+ */
+export interface SmartAccountInput {
+  domain: string;
+  name?: string;
+  type?: SmartAccountType;
+  status?: string;
+  source?: AccountSource;
+  transportMode?: TransportMode;
+  proxyHost?: string | null;
+  proxyPort?: number | null;
+  proxyUsername?: string | null;
+  proxyPassword?: string | null;
+  satelliteHost?: string | null;
+  satellitePort?: number | null;
+  satelliteTokenUrl?: string | null;
+  satelliteRegistrationUrl?: string | null;
+  localAccountName?: string | null;
+  clientId?: string | null;
+  clientSecret?: string | null;
+}
+
+export interface SmartAccountCredentials {
+  clientId: string | null;
+  clientSecret: string | null;
+  proxyUsername: string | null;
+  proxyPassword: string | null;
+}
+
+export interface SyncStatusUpdate {
+  at: Date;
+  /** e.g. `Success`, `Failed` (free text: the sync service decides the vocabulary). */
+  status: string;
+  /** Operator-facing error line; null on success. */
+  error?: string | null;
+}
+
+export function toSmartAccount(r: SmartAccountRow): SmartAccount {
+  return {
+    id: r.id,
+    domain: r.domain,
+    name: r.name,
+    type: r.type,
+    status: r.status,
+    source: r.source,
+    transportMode: r.transport_mode,
+    proxyHost: r.proxy_host,
+    proxyPort: r.proxy_port,
+    proxyUsername: r.proxy_username,
+    hasProxyPassword: r.proxy_password_enc !== null,
+    satelliteHost: r.satellite_host,
+    satellitePort: r.satellite_port,
+    satelliteTokenUrl: r.satellite_token_url,
+    satelliteRegistrationUrl: r.satellite_registration_url,
+    localAccountName: r.local_account_name,
+    clientId: r.client_id,
+    hasClientSecret: r.client_secret_enc !== null,
+    lastSyncAt: dateOrNull(r.last_sync_at),
+    lastSyncStatus: r.last_sync_status,
+    lastSyncError: r.last_sync_error,
+    createdAt: date(r.created_at),
+    updatedAt: date(r.updated_at),
+  };
+}
+
+export class SmartAccountsRepository {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly secrets: SecretBox,
+    private readonly clock: Clock = systemClock,
+  ) {}
+
+  private enc(v: string | null | undefined): string | null | undefined {
+    return v === undefined || v === null ? v : this.secrets.encrypt(v);
+  }
+
+  /** Inserts a new account, or updates the one with the same domain; returns it. */
+  async upsert(input: SmartAccountInput): Promise<SmartAccount> {
+    const now = iso(this.clock.now());
+    const changes = defined({
+      name: input.name,
+      type: input.type,
+      status: input.status,
+      source: input.source,
+      transport_mode: input.transportMode,
+      proxy_host: input.proxyHost,
+      proxy_port: input.proxyPort,
+      proxy_username: input.proxyUsername,
+      proxy_password_enc: this.enc(input.proxyPassword),
+      satellite_host: input.satelliteHost,
+      satellite_port: input.satellitePort,
+      satellite_token_url: input.satelliteTokenUrl,
+      satellite_registration_url: input.satelliteRegistrationUrl,
+      local_account_name: input.localAccountName,
+      client_id: input.clientId,
+      client_secret_enc: this.enc(input.clientSecret),
+    });
+    const row = await this.db
+      .insertInto('smart_accounts')
+      .values({
+        domain: input.domain,
+        name: input.name ?? input.domain,
+        type: input.type ?? 'CUSTOMER',
+        status: input.status ?? 'Active',
+        source: input.source ?? 'cssm',
+        transport_mode: input.transportMode ?? 'Direct',
+        ...changes,
+        created_at: now,
+        updated_at: now,
+      })
+      .onConflict((oc) => oc.column('domain').doUpdateSet({ ...changes, updated_at: now }))
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return toSmartAccount(row);
+  }
+
+  /** Alias of `upsert` for readability where an account is provisioned for the first time. */
+  create(input: SmartAccountInput): Promise<SmartAccount> {
+    return this.upsert(input);
+  }
+
+  async getById(id: number): Promise<SmartAccount | undefined> {
+    const row = await this.db
+      .selectFrom('smart_accounts')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return row && toSmartAccount(row);
+  }
+
+  async getByDomain(domain: string): Promise<SmartAccount | undefined> {
+    const row = await this.db
+      .selectFrom('smart_accounts')
+      .selectAll()
+      .where('domain', '=', domain)
+      .executeTakeFirst();
+    return row && toSmartAccount(row);
+  }
+
+  async list(filter: { source?: AccountSource } = {}): Promise<SmartAccount[]> {
+    let q = this.db.selectFrom('smart_accounts').selectAll().orderBy('domain');
+    if (filter.source !== undefined) q = q.where('source', '=', filter.source);
+    return (await q.execute()).map(toSmartAccount);
+  }
+
+  async updateSyncStatus(id: number, s: SyncStatusUpdate): Promise<void> {
+    await this.db
+      .updateTable('smart_accounts')
+      .set({
+        last_sync_at: iso(s.at),
+        last_sync_status: s.status,
+        last_sync_error: s.error ?? null,
+        updated_at: iso(this.clock.now()),
+      })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  /** Decrypts the stored secrets. Callers must not log or show the result. */
+  async getCredentials(id: number): Promise<SmartAccountCredentials | undefined> {
+    const row = await this.db
+      .selectFrom('smart_accounts')
+      .select(['client_id', 'client_secret_enc', 'proxy_username', 'proxy_password_enc'])
+      .where('id', '=', id)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    return {
+      clientId: row.client_id,
+      clientSecret:
+        row.client_secret_enc === null ? null : this.secrets.decrypt(row.client_secret_enc),
+      proxyUsername: row.proxy_username,
+      proxyPassword:
+        row.proxy_password_enc === null ? null : this.secrets.decrypt(row.proxy_password_enc),
+    };
+  }
+
+  /** Deletes the account and, by cascade, its VAs and everything under them. */
+  async delete(id: number): Promise<boolean> {
+    const r = await this.db.deleteFrom('smart_accounts').where('id', '=', id).executeTakeFirst();
+    return r.numDeletedRows > 0n;
+  }
+
+}

@@ -1,0 +1,162 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { Clock } from '../../clock.ts';
+import { systemClock } from '../../clock.ts';
+import type { SecretBox } from '../crypto.ts';
+import type {
+  Database,
+  LicenseMode,
+  VirtualAccountRole,
+  VirtualAccountsTable,
+} from '../schema.ts';
+import { bool, date, defined, iso, sqlBool } from './mapping.ts';
+
+export interface VirtualAccount {
+  id: number;
+  smartAccountId: number;
+  name: string;
+  description: string | null;
+  isDefault: boolean;
+  commerceAccessLevel: string | null;
+  licenseMode: LicenseMode | null;
+  role: VirtualAccountRole | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** What CSSM tells about a VA. License mode and role are ours and are set separately. */
+export interface VirtualAccountInput {
+  name: string;
+  description?: string | null;
+  isDefault?: boolean;
+  commerceAccessLevel?: string | null;
+}
+
+export function toVirtualAccount(r: Selectable<VirtualAccountsTable>): VirtualAccount {
+  return {
+    id: r.id,
+    smartAccountId: r.smart_account_id,
+    name: r.name,
+    description: r.description,
+    isDefault: bool(r.is_default),
+    commerceAccessLevel: r.commerce_access_level,
+    licenseMode: r.license_mode,
+    role: r.role,
+    createdAt: date(r.created_at),
+    updatedAt: date(r.updated_at),
+  };
+}
+
+export class VirtualAccountsRepository {
+  constructor(
+    private readonly db: Kysely<Database>,
+    _secrets?: SecretBox,
+    private readonly clock: Clock = systemClock,
+  ) {}
+
+  /** Inserts or updates by (SA, name); keeps license mode and role. */
+  async upsert(smartAccountId: number, input: VirtualAccountInput): Promise<VirtualAccount> {
+    const now = iso(this.clock.now());
+    const changes = defined({
+      description: input.description,
+      is_default: input.isDefault === undefined ? undefined : sqlBool(input.isDefault),
+      commerce_access_level: input.commerceAccessLevel,
+    });
+    const row = await this.db
+      .insertInto('virtual_accounts')
+      .values({
+        smart_account_id: smartAccountId,
+        name: input.name,
+        ...changes,
+        created_at: now,
+        updated_at: now,
+      })
+      .onConflict((oc) =>
+        oc.columns(['smart_account_id', 'name']).doUpdateSet({ ...changes, updated_at: now }),
+      )
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return toVirtualAccount(row);
+  }
+
+  async getById(id: number): Promise<VirtualAccount | undefined> {
+    const row = await this.db
+      .selectFrom('virtual_accounts')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return row && toVirtualAccount(row);
+  }
+
+  async getByName(smartAccountId: number, name: string): Promise<VirtualAccount | undefined> {
+    const row = await this.db
+      .selectFrom('virtual_accounts')
+      .selectAll()
+      .where('smart_account_id', '=', smartAccountId)
+      .where('name', '=', name)
+      .executeTakeFirst();
+    return row && toVirtualAccount(row);
+  }
+
+  async listBySmartAccount(smartAccountId: number): Promise<VirtualAccount[]> {
+    const rows = await this.db
+      .selectFrom('virtual_accounts')
+      .selectAll()
+      .where('smart_account_id', '=', smartAccountId)
+      .orderBy('name')
+      .execute();
+    return rows.map(toVirtualAccount);
+  }
+
+  async listAll(): Promise<VirtualAccount[]> {
+    const rows = await this.db
+      .selectFrom('virtual_accounts')
+      .selectAll()
+      .orderBy('smart_account_id')
+      .orderBy('name')
+      .execute();
+    return rows.map(toVirtualAccount);
+  }
+
+  /** Stores the mode only; whether it may change (no cluster assigned) is the service's rule. */
+  async setLicenseMode(id: number, mode: LicenseMode | null): Promise<void> {
+    await this.db
+      .updateTable('virtual_accounts')
+      .set({ license_mode: mode, updated_at: iso(this.clock.now()) })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  async setRole(id: number, role: VirtualAccountRole | null): Promise<void> {
+    await this.db
+      .updateTable('virtual_accounts')
+      .set({ role, updated_at: iso(this.clock.now()) })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  /** The operational VA of an SA (auto-registration target), if one is marked. */
+  async getOperational(smartAccountId: number): Promise<VirtualAccount | undefined> {
+    const row = await this.db
+      .selectFrom('virtual_accounts')
+      .selectAll()
+      .where('smart_account_id', '=', smartAccountId)
+      .where('role', '=', 'operational')
+      .orderBy('name')
+      .executeTakeFirst();
+    return row && toVirtualAccount(row);
+  }
+
+  /**
+   * Deletes the SA's VAs whose names are not in `keepNames` (gone from CSSM); their licenses,
+   * tokens, devices and snapshots go by cascade, assigned clusters become unassigned.
+   * Returns the deleted names.
+   */
+  async deleteMissing(smartAccountId: number, keepNames: readonly string[]): Promise<string[]> {
+    let q = this.db
+      .deleteFrom('virtual_accounts')
+      .where('smart_account_id', '=', smartAccountId);
+    if (keepNames.length > 0) q = q.where('name', 'not in', [...keepNames]);
+    const rows = await q.returning('name').execute();
+    return rows.map((r) => r.name).sort();
+  }
+}
