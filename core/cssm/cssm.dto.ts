@@ -35,7 +35,10 @@ export const cssmDate = z
     if (v === null || v === undefined || v.trim() === '') return null;
     const d = parseCssmDate(v);
     if (!d) {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `expected YYYY-MM-DD or ISO date, got "${v}"` });
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        message: `expected YYYY-MM-DD or ISO date, got "${v}"`,
+      });
       return z.NEVER;
     }
     return d;
@@ -44,7 +47,9 @@ export const cssmDate = z
 /** `"true"`/`"false"` (CSSM) or a real boolean. */
 export const stringBool = z.union([
   z.boolean(),
-  z.enum(['true', 'false', 'TRUE', 'FALSE', 'True', 'False']).transform((v) => v.toLowerCase() === 'true'),
+  z
+    .enum(['true', 'false', 'TRUE', 'FALSE', 'True', 'False'])
+    .transform((v) => v.toLowerCase() === 'true'),
 ]);
 
 const optStr = z
@@ -170,7 +175,12 @@ const deviceSchema = z.object({
 /** The new API answers `data[]`/`totalRows`; the older one `devices[]` (DOMAIN §2). */
 export const devicesPageSchema = z.union([
   z.object({ ...envelope, data: z.array(deviceSchema), totalRows: num }),
-  z.object({ ...envelope, devices: z.array(deviceSchema), totalRecords: num.optional(), totalRows: num.optional() }),
+  z.object({
+    ...envelope,
+    devices: z.array(deviceSchema),
+    totalRecords: num.optional(),
+    totalRows: num.optional(),
+  }),
 ]);
 
 export const oauthTokenSchema = z.object({
@@ -199,9 +209,9 @@ export interface CssmAccountSearchHit {
 
 export interface CssmVirtualAccount {
   name: string;
-  description: string | undefined;
+  description?: string;
   isDefault: boolean;
-  commerceAccessLevel: string | undefined;
+  commerceAccessLevel?: string;
 }
 
 export interface CssmLicenseDetail {
@@ -209,15 +219,15 @@ export interface CssmLicenseDetail {
   quantity: number;
   startDate: Date | null;
   endDate: Date | null;
-  subscriptionId: string | undefined;
-  status: string | undefined;
+  subscriptionId?: string;
+  status?: string;
 }
 
 export interface CssmLicenseSubstitution {
   licenseName: string;
   substitutedLicense: string;
   substitutedQuantity: number;
-  substitutionType: string | undefined;
+  substitutionType?: string;
 }
 
 export interface CssmLicense {
@@ -229,7 +239,7 @@ export interface CssmLicense {
   reserved: number;
   pendingQuantity: number;
   status: string;
-  billingType: string | undefined;
+  billingType?: string;
   isPortable: boolean;
   ahaApps: boolean;
   substitutions: CssmLicenseSubstitution[];
@@ -238,22 +248,22 @@ export interface CssmLicense {
 
 export interface CssmToken {
   token: string;
-  description: string | undefined;
+  description?: string;
   expirationDate: Date | null;
-  exportControlled: string | undefined;
-  createdBy: string | undefined;
-  status: string | undefined;
+  exportControlled?: string;
+  createdBy?: string;
+  status?: string;
 }
 
 export interface CssmDevice {
-  instanceName: string | undefined;
-  productTagName: string | undefined;
+  instanceName?: string;
+  productTagName?: string;
   udiPid: string;
   udiSerialNumber: string;
-  virtualAccount: string | undefined;
+  virtualAccount?: string;
   lastContactDate: Date | null;
-  registrationStatus: string | undefined;
-  authorizationStatus: string | undefined;
+  registrationStatus?: string;
+  authorizationStatus?: string;
 }
 
 type Out<S extends z.ZodTypeAny> = z.output<S>;

@@ -180,7 +180,12 @@ export class HttpClient {
     >
   > & { userAgent: string | undefined };
   private readonly semaphores = new Map<string, Semaphore>();
-  private readonly stats: HttpCounters = { requests: 0, retries: 0, networkErrors: 0, byStatus: {} };
+  private readonly stats: HttpCounters = {
+    requests: 0,
+    retries: 0,
+    networkErrors: 0,
+    byStatus: {},
+  };
 
   constructor(opts: HttpClientOptions = {}) {
     this.transport = opts.transport ?? { mode: 'direct' };
@@ -262,7 +267,12 @@ export class HttpClient {
         const ms = Math.round(performance.now() - started);
         if (retryable && attempt < this.o.maxRetries) {
           const delay = retryDelay(attempt, undefined, this.policy(), this.o.random);
-          log.warn('http network error, retrying', { attempt: attempt + 1, kind, ms, delayMs: delay });
+          log.warn('http network error, retrying', {
+            attempt: attempt + 1,
+            kind,
+            ms,
+            delayMs: delay,
+          });
           this.stats.retries++;
           sem.release();
           await this.o.sleep(delay);
@@ -276,7 +286,9 @@ export class HttpClient {
       this.stats.byStatus[status] = (this.stats.byStatus[status] ?? 0) + 1;
       const peerRequestId = headerValue(resHeaders['x-request-id']);
       const ms = Math.round(performance.now() - started);
-      const retryable = idempotent ? RETRYABLE_STATUSES.has(status) : NOT_PROCESSED_STATUSES.has(status);
+      const retryable = idempotent
+        ? RETRYABLE_STATUSES.has(status)
+        : NOT_PROCESSED_STATUSES.has(status);
       if (retryable && attempt < this.o.maxRetries) {
         const retryAfterMs = parseRetryAfter(resHeaders['retry-after'], this.o.clock.now());
         const delay = retryDelay(attempt, retryAfterMs, this.policy(), this.o.random);
@@ -323,10 +335,17 @@ export class HttpClient {
     url: URL,
     req: HttpRequest,
     headers: Record<string, string>,
-  ): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; text: string }> {
+  ): Promise<{
+    status: number;
+    headers: Record<string, string | string[] | undefined>;
+    text: string;
+  }> {
     const timeoutMs = req.timeoutMs ?? this.o.timeoutMs;
     const ac = new AbortController();
-    const timer = setTimeout(() => ac.abort(new AttemptTimeout(`no answer within ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(
+      () => ac.abort(new AttemptTimeout(`no answer within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
     try {
       const res = await request(url, {
         method: req.method,
@@ -338,7 +357,8 @@ export class HttpClient {
       const text = await res.body.text();
       return { status: res.statusCode, headers: res.headers, text };
     } catch (e) {
-      if (ac.signal.aborted) throw new AttemptTimeout(`no answer within ${timeoutMs} ms`, { cause: e });
+      if (ac.signal.aborted)
+        throw new AttemptTimeout(`no answer within ${timeoutMs} ms`, { cause: e });
       throw e;
     } finally {
       clearTimeout(timer);
@@ -354,17 +374,35 @@ export class HttpClient {
   ): SmartlicError {
     const host = url.host;
     const peer = this.o.peerName;
-    const via = this.transport.mode === 'proxy' ? ` through the proxy ${safeUrl(this.transport.proxyUrl)}` : '';
+    const via =
+      this.transport.mode === 'proxy'
+        ? ` through the proxy ${safeUrl(this.transport.proxyUrl)}`
+        : '';
     const path = `Check the transport mode (Direct/Proxy/Satellite) and the network path to ${host}`;
     const text: Record<NetworkErrorKind, [string, string]> = {
       refused: [`${peer} at ${host} refused the connection${via}`, `${path}.`],
       reset: [`the connection to ${peer} at ${host} was dropped${via}`, `${path}, then retry.`],
-      'unknown-host': [`the host name ${url.hostname} of ${peer} is unknown (DNS)`, `Check the host name and DNS, then retry.`],
-      'dns-temporary': [`the host name ${url.hostname} of ${peer} could not be resolved right now (DNS)`, `Check DNS, then retry.`],
-      timeout: [`${peer} at ${host} did not answer in time${via}`, `${path}; retry later if ${peer} is slow.`],
+      'unknown-host': [
+        `the host name ${url.hostname} of ${peer} is unknown (DNS)`,
+        `Check the host name and DNS, then retry.`,
+      ],
+      'dns-temporary': [
+        `the host name ${url.hostname} of ${peer} could not be resolved right now (DNS)`,
+        `Check DNS, then retry.`,
+      ],
+      timeout: [
+        `${peer} at ${host} did not answer in time${via}`,
+        `${path}; retry later if ${peer} is slow.`,
+      ],
       'no-route': [`there is no network route to ${peer} at ${host}${via}`, `${path}.`],
-      tls: [`the TLS handshake with ${peer} at ${host} failed (certificate not trusted or wrong protocol)`, `Check the certificate authority configured for ${host}.`],
-      proxy: [`the proxy refused to open a tunnel to ${peer} at ${host}${via}`, `Check the proxy URL and that it allows CONNECT to ${host} (no proxy authentication towards CSSM).`],
+      tls: [
+        `the TLS handshake with ${peer} at ${host} failed (certificate not trusted or wrong protocol)`,
+        `Check the certificate authority configured for ${host}.`,
+      ],
+      proxy: [
+        `the proxy refused to open a tunnel to ${peer} at ${host}${via}`,
+        `Check the proxy URL and that it allows CONNECT to ${host} (no proxy authentication towards CSSM).`,
+      ],
       other: [`the request to ${peer} at ${host} failed${via}`, `${path}.`],
     };
     const [message, action] = text[kind];

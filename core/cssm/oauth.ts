@@ -8,7 +8,13 @@ import type { Clock } from '../clock.ts';
 import { SmartlicError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { silentLogger } from '../log.ts';
-import { ACTION, cssmAnswerError, parseAtEdge, readCssmMessage, tryParseJson } from './cssm-errors.ts';
+import {
+  ACTION,
+  cssmAnswerError,
+  parseAtEdge,
+  readCssmMessage,
+  tryParseJson,
+} from './cssm-errors.ts';
 import { oauthTokenSchema } from './cssm.dto.ts';
 import type { HttpClient } from './http.ts';
 
@@ -91,7 +97,11 @@ export class OAuthTokenProvider implements AccessTokenSource {
           client_id: clientId,
           client_secret: clientSecret,
         }).toString()
-      : JSON.stringify({ client_id: clientId, client_secret: clientSecret, grant_type: 'client_credentials' });
+      : JSON.stringify({
+          client_id: clientId,
+          client_secret: clientSecret,
+          grant_type: 'client_credentials',
+        });
     const res = await this.o.http.send({
       method: 'POST',
       url: this.o.tokenUrl,
@@ -115,7 +125,11 @@ export class OAuthTokenProvider implements AccessTokenSource {
       });
     }
     if (res.status >= 300) {
-      throw cssmAnswerError(res.status, json, { op: 'the token request', requestId, peer: this.peer });
+      throw cssmAnswerError(res.status, json, {
+        op: 'the token request',
+        requestId,
+        peer: this.peer,
+      });
     }
     const parsed = parseAtEdge(oauthTokenSchema, json, {
       code: 'CSSM1020',

@@ -122,7 +122,8 @@ function errorMessages(e: unknown, depth = 0): string[] {
   if (typeof e !== 'object') return [String(e)];
   const rec = e as { message?: unknown; cause?: unknown; errors?: unknown };
   const out: string[] = typeof rec.message === 'string' ? [rec.message] : [];
-  if (Array.isArray(rec.errors)) for (const x of rec.errors) out.push(...errorMessages(x, depth + 1));
+  if (Array.isArray(rec.errors))
+    for (const x of rec.errors) out.push(...errorMessages(x, depth + 1));
   if (rec.cause !== undefined) out.push(...errorMessages(rec.cause, depth + 1));
   return out;
 }

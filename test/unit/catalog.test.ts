@@ -242,7 +242,10 @@ describe('eligibleSources', () => {
     ['UCM_EnhancedPlus', ['HUCM_Standard']],
     ['UCM_CUWL', ['HUCM_Standard']],
     ['UCM_TelePresenceRoom', ['HUCM_TelePresenceRoom']],
-    ['CUC_BasicMessaging', ['HCUC_BasicMessaging', 'HCUC_EnhancedMessaging', 'HCUC_StandardMessaging']],
+    [
+      'CUC_BasicMessaging',
+      ['HCUC_BasicMessaging', 'HCUC_EnhancedMessaging', 'HCUC_StandardMessaging'],
+    ],
     ['CUC_EnhancedMessaging', ['HCUC_EnhancedMessaging', 'HCUC_StandardMessaging']],
     ['CUC_SpeechConnectPort', ['HCUC_SpeechConnectPort']],
     ['CER_USER', ['HCER_User']],

@@ -1,0 +1,403 @@
+/**
+ * Typed CSSM endpoints (DOMAIN §2, §3) for the cloud (keyed by Smart Account domain) and the
+ * On-Prem satellite (keyed by local account name; same paths under /backend/api/). Every answer
+ * is parsed with zod; every failure is a SmartlicError with Cisco's code and an action.
+ */
+import type { z } from 'zod';
+import { SmartlicError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import { silentLogger } from '../log.ts';
+import { ACTION, cssmAnswerError, parseAtEdge, tryParseJson } from './cssm-errors.ts';
+import {
+  accountSearchSchema,
+  accountsV2Schema,
+  createTokenSchema,
+  devicesPageSchema,
+  envelopeSchema,
+  licensesPageSchema,
+  toDevice,
+  toLicense,
+  tokensSchema,
+  virtualAccountsSchema,
+  type CssmAccount,
+  type CssmAccountSearchHit,
+  type CssmDevice,
+  type CssmLicense,
+  type CssmToken,
+  type CssmVirtualAccount,
+} from './cssm.dto.ts';
+import type { HttpClient, HttpMethod } from './http.ts';
+import type { AccessTokenSource, CssmFlavor } from './oauth.ts';
+
+export const CLOUD_API_BASE = 'https://swapi.cisco.com/services/api/smart-accounts-and-licensing/';
+
+/** The API root of a satellite: `https://host:8443/backend/api/` (v1/ and v2/ are appended). */
+export function onPremApiBase(host: string, port = 8443): string {
+  return `https://${host}:${port}/backend/api/`;
+}
+
+/** Cisco's own transfer script never moves more than this many licenses in one line. */
+export const TRANSFER_CHUNK_MAX = 998;
+
+/** Splits a quantity into chunks of at most `max` (998 by default), largest first. */
+export function splitQuantity(quantity: number, max = TRANSFER_CHUNK_MAX): number[] {
+  if (!Number.isInteger(quantity) || quantity <= 0) return [];
+  const out: number[] = [];
+  for (let left = quantity; left > 0; left -= max) out.push(Math.min(max, left));
+  return out;
+}
+
+export type AccountType = 'CUSTOMER' | 'HOLDING';
+export type ExportControlled = 'Allowed' | 'Not Allowed';
+
+export interface CssmClientOptions {
+  flavor: CssmFlavor;
+  /**
+   * API root. Cloud: `…/services/api/smart-accounts-and-licensing/`. On-Prem:
+   * `https://host:8443/backend/api/` (a trailing `v1/` is accepted and dropped).
+   */
+  baseUrl: string;
+  /**
+   * Root of the newer licensing API (devices): `licensing/v2/accounts/…` is appended.
+   * Default: `baseUrl`, as DOMAIN §2 lists the path relative to the same base.
+   */
+  devicesBaseUrl?: string;
+  http: HttpClient;
+  tokens: AccessTokenSource;
+  /** Page size for licenses and account search. Default 100. */
+  pageSize?: number;
+  /** Page size for devices. Default 100. */
+  devicesPageSize?: number;
+  /** Largest quantity per transfer line. Default 998. */
+  transferChunkMax?: number;
+  logger?: Logger;
+}
+
+export interface TransferLine {
+  license: string;
+  licenseType: 'PERPETUAL' | 'TERM';
+  quantity: number;
+  targetVirtualAccount: string;
+}
+
+export interface DeviceRef {
+  udiPid: string;
+  udiSerialNumber: string;
+  productTagName?: string;
+}
+
+const MAX_PAGES = 10_000;
+
+export class CssmClient {
+  readonly flavor: CssmFlavor;
+  private readonly root: string;
+  private readonly devicesRoot: string;
+  private readonly pageSize: number;
+  private readonly devicesPageSize: number;
+  private readonly chunkMax: number;
+  private readonly peer: string;
+  private readonly log: Logger;
+
+  constructor(private readonly o: CssmClientOptions) {
+    this.flavor = o.flavor;
+    this.root = withSlash(o.baseUrl).replace(/v1\/$/, '');
+    this.devicesRoot = withSlash(o.devicesBaseUrl ?? this.root);
+    this.pageSize = o.pageSize ?? 100;
+    this.devicesPageSize = o.devicesPageSize ?? 100;
+    this.chunkMax = o.transferChunkMax ?? TRANSFER_CHUNK_MAX;
+    this.peer = o.flavor === 'cloud' ? 'CSSM' : 'The CSSM On-Prem satellite';
+    this.log = (o.logger ?? silentLogger).child({ component: 'cssm', flavor: o.flavor });
+  }
+
+  /** Smart Accounts the credentials can see (`GET v2/accounts`). */
+  async listAccounts(): Promise<CssmAccount[]> {
+    const r = await this.call('GET', this.url('v2/accounts'), accountsV2Schema, {
+      op: 'list accounts',
+    });
+    return r.accounts.map((a) => ({
+      name: a.accountName,
+      domain: a.accountDomain,
+      status: a.accountStatus,
+      type: a.accountType,
+      roles: a.roles.map((x) =>
+        x.virtualAccount ? { role: x.role, virtualAccount: x.virtualAccount } : { role: x.role },
+      ),
+    }));
+  }
+
+  /** `GET v1/accounts/search`, every page (CSSM caps the result at 1000). */
+  async searchAccounts(
+    q: { domain?: string; type?: AccountType } = {},
+  ): Promise<CssmAccountSearchHit[]> {
+    const out: CssmAccountSearchHit[] = [];
+    for (let offset = 0, page = 0; page < MAX_PAGES; page++) {
+      const params = new URLSearchParams({
+        ...(q.domain ? { domain: q.domain } : {}),
+        type: q.type ?? 'CUSTOMER',
+        limit: String(this.pageSize),
+        offset: String(offset),
+      });
+      const r = await this.call(
+        'GET',
+        this.url(`v1/accounts/search?${params.toString()}`),
+        accountSearchSchema,
+        {
+          op: 'search accounts',
+        },
+      );
+      out.push(...r.accounts);
+      offset += r.accounts.length;
+      if (r.accounts.length === 0 || offset >= r.totalRecords) break;
+    }
+    return out;
+  }
+
+  async listVirtualAccounts(
+    domain: string,
+    accountType: AccountType = 'CUSTOMER',
+  ): Promise<CssmVirtualAccount[]> {
+    const r = await this.call(
+      'GET',
+      this.url(`v1/accounts/${enc(domain)}/${accountType}/virtual-accounts`),
+      virtualAccountsSchema,
+      { op: 'list virtual accounts', account: domain },
+    );
+    return r.virtualAccounts;
+  }
+
+  /** License usage of the named VAs (all VAs when empty), every page until totalRecords. */
+  async listLicenses(domain: string, vaNames: readonly string[] = []): Promise<CssmLicense[]> {
+    const out: CssmLicense[] = [];
+    for (let offset = 0, page = 0; page < MAX_PAGES; page++) {
+      const r = await this.call(
+        'POST',
+        this.url(`v1/accounts/${enc(domain)}/licenses`),
+        licensesPageSchema,
+        {
+          op: 'list licenses',
+          account: domain,
+          body: { virtualAccounts: [...vaNames], limit: this.pageSize, offset },
+          idempotent: true,
+        },
+      );
+      out.push(...r.licenses.map(toLicense));
+      offset += r.licenses.length;
+      if (r.licenses.length === 0 || offset >= r.totalRecords) break;
+    }
+    return out;
+  }
+
+  async listTokens(domain: string, va: string): Promise<CssmToken[]> {
+    const r = await this.call('GET', this.tokensUrl(domain, va), tokensSchema, {
+      op: 'list tokens',
+      account: domain,
+    });
+    return r.tokens;
+  }
+
+  async createToken(
+    domain: string,
+    va: string,
+    t: { description: string; expiresAfterDays: number; exportControlled: ExportControlled },
+  ): Promise<CssmToken> {
+    const r = await this.call('POST', this.tokensUrl(domain, va), createTokenSchema, {
+      op: 'create a token',
+      account: domain,
+      body: {
+        description: t.description,
+        expiresAfterDays: t.expiresAfterDays,
+        exportControlled: t.exportControlled,
+      },
+    });
+    return r.tokenInfo;
+  }
+
+  /** Revokes tokens (path and body are [design], DOMAIN §2). */
+  async revokeTokens(
+    domain: string,
+    va: string,
+    tokens: readonly string[],
+    reason = 'Revoked by smartlic',
+  ): Promise<void> {
+    if (tokens.length === 0) return;
+    await this.call('POST', `${this.tokensUrl(domain, va)}/revoke`, envelopeSchema, {
+      op: 'revoke tokens',
+      account: domain,
+      body: { tokens: tokens.map((token) => ({ token, reason })) },
+    });
+  }
+
+  /**
+   * Moves licenses from `fromVa` to other VAs, one request per chunk of at most 998 (as Cisco's
+   * script does). On failure the error's details say how many requests went through.
+   */
+  async transferLicenses(
+    domain: string,
+    fromVa: string,
+    lines: readonly TransferLine[],
+  ): Promise<{ requests: number }> {
+    let requests = 0;
+    const url = this.url(
+      `v1/accounts/${enc(domain)}/virtual-accounts/${enc(fromVa)}/licenses/transfer`,
+    );
+    for (const line of lines) {
+      for (const quantity of splitQuantity(line.quantity, this.chunkMax)) {
+        try {
+          await this.call('POST', url, envelopeSchema, {
+            op: 'transfer licenses',
+            account: domain,
+            body: { licenses: [{ ...line, quantity }] },
+          });
+        } catch (e) {
+          if (e instanceof SmartlicError) {
+            throw new SmartlicError({
+              code: e.code,
+              message: `${e.message} ${requests} transfer request(s) had gone through before this one.`,
+              action: e.action,
+              cause: e,
+              details: {
+                ...e.details,
+                completedRequests: requests,
+                failedLine: { ...line, quantity },
+              },
+            });
+          }
+          throw e;
+        }
+        requests++;
+      }
+    }
+    return { requests };
+  }
+
+  /** Product instances (new API, `data[]`/`totalRows`; a `devices[]` answer is accepted too). */
+  async listDevices(domain: string, va?: string): Promise<CssmDevice[]> {
+    const out: CssmDevice[] = [];
+    const size = this.devicesPageSize;
+    for (let offset = 0, page = 0; page < MAX_PAGES; page++) {
+      // Both paging dialects are sent; each server reads the pair it knows.
+      const params = new URLSearchParams({
+        ...(va ? { virtualAccountName: va } : {}),
+        startIdx: String(offset),
+        rowsPerPage: String(size),
+        offset: String(offset),
+        limit: String(size),
+      });
+      const r = await this.call(
+        'GET',
+        `${this.devicesRoot}licensing/v2/accounts/${enc(domain)}/devices?${params.toString()}`,
+        devicesPageSchema,
+        { op: 'list devices', account: domain },
+      );
+      const rows = 'data' in r ? r.data : r.devices;
+      out.push(...rows.map(toDevice));
+      offset += rows.length;
+      const total = 'data' in r ? r.totalRows : (r.totalRecords ?? r.totalRows);
+      if (rows.length === 0) break;
+      if (total === undefined ? rows.length < size : offset >= total) break;
+    }
+    return out;
+  }
+
+  /** Removes product instances; sends Cisco's misspelled key `productInstacesRemoveRequests`. */
+  async removeDevices(domain: string, va: string, devices: readonly DeviceRef[]): Promise<void> {
+    if (devices.length === 0) return;
+    await this.call(
+      'POST',
+      this.url(`v2/accounts/${enc(domain)}/virtual-accounts/${enc(va)}/devices/remove`),
+      envelopeSchema,
+      {
+        op: 'remove devices',
+        account: domain,
+        body: {
+          productInstacesRemoveRequests: devices.map((d) => ({
+            sudi: { udiPid: d.udiPid, udiSerialNumber: d.udiSerialNumber },
+            ...(d.productTagName ? { productTagName: d.productTagName } : {}),
+          })),
+        },
+      },
+    );
+  }
+
+  private url(path: string): string {
+    return `${this.root}${path}`;
+  }
+
+  private tokensUrl(domain: string, va: string): string {
+    return this.url(`v1/accounts/${enc(domain)}/virtual-accounts/${enc(va)}/tokens`);
+  }
+
+  /** One authenticated call: one re-auth on 401, errors mapped, answer parsed. */
+  private async call<S extends z.ZodTypeAny>(
+    method: HttpMethod,
+    url: string,
+    schema: S,
+    c: { op: string; account?: string; body?: unknown; idempotent?: boolean },
+  ): Promise<z.output<S>> {
+    let res;
+    for (let auth = 0; ; auth++) {
+      const token = await this.o.tokens.getToken();
+      res = await this.o.http.send({
+        method,
+        url,
+        headers: {
+          authorization: `Bearer ${token}`,
+          accept: 'application/json',
+          ...(c.body !== undefined ? { 'content-type': 'application/json' } : {}),
+        },
+        ...(c.body !== undefined ? { body: JSON.stringify(c.body) } : {}),
+        ...(c.idempotent !== undefined ? { idempotent: c.idempotent } : {}),
+        op: c.op,
+      });
+      if (res.status === 401 && auth === 0) {
+        this.log.info('cssm answered 401, re-authenticating once', {
+          op: c.op,
+          requestId: res.requestId,
+          peerRequestId: res.peerRequestId,
+        });
+        this.o.tokens.invalidate(token);
+        continue;
+      }
+      break;
+    }
+    const requestId = res.peerRequestId ?? res.requestId;
+    const json = tryParseJson(res.text);
+    const ctx = {
+      op: c.op,
+      requestId,
+      peer: this.peer,
+      ...(c.account !== undefined ? { account: c.account } : {}),
+    };
+    if (res.status >= 300) throw cssmAnswerError(res.status, json, ctx);
+    if (json === undefined) {
+      throw new SmartlicError({
+        code: 'CSSM1020',
+        message: `${this.peer} answered ${c.op} with something that is not JSON (HTTP ${res.status}).`,
+        action: ACTION.unexpectedShape,
+        details: { op: c.op, status: res.status, requestId },
+      });
+    }
+    if (isErrorEnvelope(json)) throw cssmAnswerError(res.status, json, ctx);
+    return parseAtEdge(schema, json, {
+      code: 'CSSM1020',
+      peer: this.peer,
+      op: c.op,
+      action: ACTION.unexpectedShape,
+      requestId,
+    });
+  }
+}
+
+function isErrorEnvelope(json: unknown): boolean {
+  if (!json || typeof json !== 'object') return false;
+  const s = (json as Record<string, unknown>).status;
+  return typeof s === 'string' && /^(error|failure|failed)$/i.test(s);
+}
+
+function enc(s: string): string {
+  return encodeURIComponent(s);
+}
+
+function withSlash(u: string): string {
+  return u.endsWith('/') ? u : `${u}/`;
+}

@@ -1,0 +1,164 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { Clock } from '../../clock.ts';
+import { systemClock } from '../../clock.ts';
+import { hashSecret } from '../crypto.ts';
+import type { SecretBox } from '../crypto.ts';
+import type { Database, RegistrationTokensTable, TokenStatus } from '../schema.ts';
+import { bool, date, dateOrNull, iso, isoOrNull, sqlBool } from './mapping.ts';
+
+/** A registration token's metadata; the token itself only through `reveal`/`findValid`. */
+export interface RegistrationToken {
+  id: number;
+  virtualAccountId: number;
+  tokenHash: string;
+  description: string | null;
+  expiresAt: Date | null;
+  exportControlled: boolean;
+  createdBy: string | null;
+  status: TokenStatus;
+  createdAt: Date;
+  revokedAt: Date | null;
+}
+
+export interface TokenInput {
+  virtualAccountId: number;
+  /** Plaintext token; stored encrypted plus its sha256. */
+  token: string;
+  description?: string | null;
+  expiresAt?: Date | null;
+  exportControlled?: boolean;
+  createdBy?: string | null;
+  status?: TokenStatus;
+  createdAt?: Date;
+}
+
+function toToken(r: Selectable<RegistrationTokensTable>): RegistrationToken {
+  return {
+    id: r.id,
+    virtualAccountId: r.virtual_account_id,
+    tokenHash: r.token_hash,
+    description: r.description,
+    expiresAt: dateOrNull(r.expires_at),
+    exportControlled: bool(r.export_controlled),
+    createdBy: r.created_by,
+    status: r.status,
+    createdAt: date(r.created_at),
+    revokedAt: dateOrNull(r.revoked_at),
+  };
+}
+
+export class TokensRepository {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly secrets: SecretBox,
+    private readonly clock: Clock = systemClock,
+  ) {}
+
+  /**
+   * Stores a token encrypted. The same token seen again (same sha256) updates its metadata
+   * instead of adding a row, so repeated syncs do not duplicate tokens.
+   */
+  async store(input: TokenInput): Promise<RegistrationToken> {
+    const hash = hashSecret(input.token);
+    const meta = {
+      virtual_account_id: input.virtualAccountId,
+      description: input.description ?? null,
+      expires_at: isoOrNull(input.expiresAt),
+      export_controlled: sqlBool(input.exportControlled),
+      created_by: input.createdBy ?? null,
+      status: input.status ?? 'Active',
+    };
+    const row = await this.db
+      .insertInto('registration_tokens')
+      .values({
+        ...meta,
+        token_enc: this.secrets.encrypt(input.token),
+        token_hash: hash,
+        created_at: iso(input.createdAt ?? this.clock.now()),
+      })
+      .onConflict((oc) => oc.column('token_hash').doUpdateSet(meta))
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return toToken(row);
+  }
+
+  async list(filter: { virtualAccountId?: number; status?: TokenStatus } = {}): Promise<
+    RegistrationToken[]
+  > {
+    let q = this.db.selectFrom('registration_tokens').selectAll();
+    if (filter.virtualAccountId !== undefined) {
+      q = q.where('virtual_account_id', '=', filter.virtualAccountId);
+    }
+    if (filter.status !== undefined) q = q.where('status', '=', filter.status);
+    return (await q.orderBy('created_at', 'desc').orderBy('id', 'desc').execute()).map(toToken);
+  }
+
+  async findByValue(token: string): Promise<RegistrationToken | undefined> {
+    const row = await this.db
+      .selectFrom('registration_tokens')
+      .selectAll()
+      .where('token_hash', '=', hashSecret(token))
+      .executeTakeFirst();
+    return row && toToken(row);
+  }
+
+  /**
+   * An active token of the VA still valid at `validAt` + `minRemainingMs` (the one that expires
+   * last), with its decrypted value; undefined when there is none.
+   */
+  async findValid(
+    virtualAccountId: number,
+    opts: { exportControlled?: boolean; validAt?: Date; minRemainingMs?: number } = {},
+  ): Promise<{ token: RegistrationToken; value: string } | undefined> {
+    const at = new Date((opts.validAt ?? this.clock.now()).getTime() + (opts.minRemainingMs ?? 0));
+    let q = this.db
+      .selectFrom('registration_tokens')
+      .selectAll()
+      .where('virtual_account_id', '=', virtualAccountId)
+      .where('status', '=', 'Active')
+      .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', iso(at))]));
+    if (opts.exportControlled !== undefined) {
+      q = q.where('export_controlled', '=', sqlBool(opts.exportControlled));
+    }
+    // NULL expiry (never expires) sorts first in DESC order only with an explicit rule.
+    const row = await q
+      .orderBy((eb) => eb.case().when('expires_at', 'is', null).then(0).else(1).end())
+      .orderBy('expires_at', 'desc')
+      .orderBy('id', 'desc')
+      .executeTakeFirst();
+    if (!row) return undefined;
+    return { token: toToken(row), value: this.secrets.decrypt(row.token_enc) };
+  }
+
+  /** Decrypts one token. Callers must not log or show it in chat. */
+  async reveal(id: number): Promise<string | undefined> {
+    const row = await this.db
+      .selectFrom('registration_tokens')
+      .select('token_enc')
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return row && this.secrets.decrypt(row.token_enc);
+  }
+
+  async markRevoked(id: number, at: Date = this.clock.now()): Promise<boolean> {
+    const r = await this.db
+      .updateTable('registration_tokens')
+      .set({ status: 'Revoked', revoked_at: iso(at) })
+      .where('id', '=', id)
+      .where('status', '!=', 'Revoked')
+      .executeTakeFirst();
+    return r.numUpdatedRows > 0n;
+  }
+
+  /** Marks active tokens past their expiry as Expired; returns how many. */
+  async markExpired(now: Date = this.clock.now()): Promise<number> {
+    const r = await this.db
+      .updateTable('registration_tokens')
+      .set({ status: 'Expired' })
+      .where('status', '=', 'Active')
+      .where('expires_at', 'is not', null)
+      .where('expires_at', '<=', iso(now))
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows);
+  }
+}
