@@ -119,7 +119,8 @@ export function errorCodes(e: unknown, depth = 0): string[] {
 
 function errorMessages(e: unknown, depth = 0): string[] {
   if (depth > 6 || e === null || e === undefined) return [];
-  if (typeof e !== 'object') return [String(e)];
+  if (typeof e === 'string') return [e];
+  if (typeof e !== 'object') return [];
   const rec = e as { message?: unknown; cause?: unknown; errors?: unknown };
   const out: string[] = typeof rec.message === 'string' ? [rec.message] : [];
   if (Array.isArray(rec.errors))

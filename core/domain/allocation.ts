@@ -204,18 +204,25 @@ function show(value: unknown): string {
   return Array.isArray(value) ? 'an array' : `a ${typeof value}`;
 }
 
-function countOf(value: unknown, path: string): number {
+// Validators take the path in pieces and only build it on failure: no string work per valid row.
+const pathOf = (list: string, i: number, field?: string): string =>
+  field === undefined ? `${list}[${i}]` : `${list}[${i}].${field}`;
+
+function countOf(value: unknown, list: string, i: number, field: string): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
-    throw new AllocationInputError(path, `expected a non-negative integer, got ${show(value)}`);
+    throw new AllocationInputError(
+      pathOf(list, i, field),
+      `expected a non-negative integer, got ${show(value)}`,
+    );
   }
   return value;
 }
 
-function typeOf(value: unknown, path: string): number {
+function typeOf(value: unknown, list: string, i: number): number {
   const t = typeof value === 'string' ? TYPE_INDEX.get(value) : undefined;
   if (t === undefined) {
     throw new AllocationInputError(
-      path,
+      pathOf(list, i, 'type'),
       typeof value === 'string'
         ? `unknown license type ${show(value)}`
         : `expected a license type id, got ${show(value)}`,
@@ -231,9 +238,9 @@ function arrayOf(value: unknown, path: string): readonly unknown[] {
   return value;
 }
 
-function rowOf(value: unknown, path: string): Record<string, unknown> {
+function rowOf(value: unknown, list: string, i: number): Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new AllocationInputError(path, `expected an object, got ${show(value)}`);
+    throw new AllocationInputError(pathOf(list, i), `expected an object, got ${show(value)}`);
   }
   return value as Record<string, unknown>;
 }
@@ -255,23 +262,27 @@ function checkTotal(total: number, path: string, type: number): void {
  * AllocationInputError on malformed input.
  */
 export function allocate(input: AllocationInput): AllocationResult {
-  const root = rowOf(input as unknown, 'input');
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw new AllocationInputError('input', `expected an object, got ${show(input)}`);
+  }
+  const root = input as unknown as Record<string, unknown>;
   const entitlements = arrayOf(root.entitlements, 'entitlements');
   const requests = arrayOf(root.requests, 'requests') as readonly LicenseRequest[];
 
   const owned = new Float64Array(TYPE_COUNT);
   for (let i = 0; i < entitlements.length; i++) {
-    const row = rowOf(entitlements[i], `entitlements[${i}]`);
-    const t = typeOf(row.type, `entitlements[${i}].type`);
-    owned[t] = owned[t]! + countOf(row.quantity, `entitlements[${i}].quantity`);
+    const row = rowOf(entitlements[i], 'entitlements', i);
+    const t = typeOf(row.type, 'entitlements', i);
+    owned[t] = owned[t]! + countOf(row.quantity, 'entitlements', i, 'quantity');
   }
   for (let t = 0; t < TYPE_COUNT; t++) checkTotal(owned[t]!, 'entitlements', t);
 
   const n = requests.length;
   const groupOfRequest = new Int32Array(n);
+  const ids: string[] = new Array<string>(n);
   const demand = new Float64Array(GROUP_COUNT);
   for (let i = 0; i < n; i++) {
-    const row = rowOf(requests[i], `requests[${i}]`);
+    const row = rowOf(requests[i], 'requests', i);
     const id: unknown = row.id;
     if (typeof id !== 'string' || id.length === 0) {
       throw new AllocationInputError(
@@ -279,8 +290,8 @@ export function allocate(input: AllocationInput): AllocationResult {
         `expected a non-empty string, got ${show(id)}`,
       );
     }
-    const t = typeOf(row.type, `requests[${i}].type`);
-    const count = countOf(row.count, `requests[${i}].count`);
+    const t = typeOf(row.type, 'requests', i);
+    const count = countOf(row.count, 'requests', i, 'count');
     const m = row.mode === 'Enterprise' ? 0 : row.mode === 'HCS' ? 1 : -1;
     if (m < 0) {
       throw new AllocationInputError(
@@ -289,6 +300,7 @@ export function allocate(input: AllocationInput): AllocationResult {
       );
     }
     const g = t * 2 + m;
+    ids[i] = id;
     groupOfRequest[i] = g;
     demand[g] = demand[g]! + count;
   }
@@ -298,19 +310,26 @@ export function allocate(input: AllocationInput): AllocationResult {
   const order: number[] = new Array<number>(n);
   for (let i = 0; i < n; i++) order[i] = i;
   order.sort((a, b) => {
-    const ia = requests[a]!.id;
-    const ib = requests[b]!.id;
+    const ia = ids[a]!;
+    const ib = ids[b]!;
     if (ia !== ib) return ia < ib ? -1 : 1;
     return groupOfRequest[a]! - groupOfRequest[b]! || a - b;
   });
   for (let k = 1; k < n; k++) {
     const a = order[k - 1]!;
     const b = order[k]!;
-    if (requests[a]!.id === requests[b]!.id) {
-      const [first, second] = a < b ? [a, b] : [b, a];
+    if (ids[a] === ids[b]) {
+      // Name the first two rows with this id, in input order.
+      let first = Math.min(a, b);
+      let second = Math.max(a, b);
+      for (let j = k + 1; j < n && ids[order[j]!] === ids[a]; j++) {
+        const c = order[j]!;
+        if (c < first) [first, second] = [c, first];
+        else if (c < second) second = c;
+      }
       throw new AllocationInputError(
         `requests[${second}].id`,
-        `duplicate id ${show(requests[b]!.id)} (also at requests[${first}].id)`,
+        `duplicate id ${show(ids[b])} (also at requests[${first}].id)`,
       );
     }
   }

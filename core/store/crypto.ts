@@ -117,7 +117,8 @@ export function hashSecret(value: string): string {
   return createHash('sha256').update(value, 'utf8').digest('hex');
 }
 
-export type SecretKeySource = 'env-hex' | 'env-base64' | 'env-passphrase' | 'key-file' | 'ephemeral';
+export type SecretKeySource =
+  'env-hex' | 'env-base64' | 'env-passphrase' | 'key-file' | 'ephemeral';
 
 export interface ResolvedSecretKey {
   key: Buffer;

@@ -19,7 +19,7 @@ export async function migrateToLatest(db: Kysely<Database>): Promise<string[]> {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName;
     throw new SmartlicError({
       code: 'DB',
-      message: `database migration ${failed ?? ''} failed: ${error instanceof Error ? error.message : String(error)}`,
+      message: `database migration ${failed ?? ''} failed: ${error instanceof Error ? error.message : 'unknown error'}`,
       action: 'restore the last backup or report the error; the database was left as it was before',
       cause: error,
     });

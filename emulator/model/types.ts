@@ -144,6 +144,8 @@ export interface Cluster {
   udi: { pid: string; sn: string; uuid: string };
   registration: Registration | null;
   deregisteredAt: number | undefined;
+  /** Registration time of the last registration that ended in a deregistration. */
+  lastRegisteredAt: number | undefined;
   lastRegistrationAttempt: { at: number; status: 'SUCCEEDED' | 'FAILED'; reason: string } | null;
   outOfComplianceSince: number | undefined;
   cutoff: boolean;

@@ -129,7 +129,10 @@ async function up(db: Kysely<unknown>): Promise<void> {
     )
     .addColumn('status', 'text', (c) => c.check(oneOf('status', CLUSTER_STATUS, true)))
     .addColumn('licensing', 'text', (c) =>
-      c.notNull().defaultTo('Smart').check(oneOf('licensing', ['PLM', 'Smart'])),
+      c
+        .notNull()
+        .defaultTo('Smart')
+        .check(oneOf('licensing', ['PLM', 'Smart'])),
     )
     .addColumn('registration_status', 'text', (c) =>
       c.check(
@@ -189,9 +192,7 @@ async function up(db: Kysely<unknown>): Promise<void> {
     )
     .addColumn('hostname', 'text', (c) => c.notNull())
     .addColumn('address', 'text')
-    .addColumn('role', 'text', (c) =>
-      c.notNull().check(oneOf('role', ['publisher', 'subscriber'])),
-    )
+    .addColumn('role', 'text', (c) => c.notNull().check(oneOf('role', ['publisher', 'subscriber'])))
     .addUniqueConstraint('cluster_nodes_cluster_host_uq', ['cluster_id', 'hostname'])
     .execute();
 
@@ -225,9 +226,7 @@ async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('billing_type', 'text', (c) =>
       c.notNull().check(oneOf('billing_type', ['PREPAID', 'USAGE'])),
     )
-    .addColumn('is_portable', 'integer', (c) =>
-      c.notNull().defaultTo(0).check(bool('is_portable')),
-    )
+    .addColumn('is_portable', 'integer', (c) => c.notNull().defaultTo(0).check(bool('is_portable')))
     .addColumn('updated_at', 'text', (c) => c.notNull())
     .addUniqueConstraint('licenses_va_type_uq', ['virtual_account_id', 'license_type'])
     .execute();
@@ -353,11 +352,7 @@ async function up(db: Kysely<unknown>): Promise<void> {
     .execute();
   await db.schema.createIndex('jobs_initiated_idx').on('jobs').column('initiated_at').execute();
   await db.schema.createIndex('jobs_status_idx').on('jobs').column('status').execute();
-  await db.schema
-    .createIndex('jobs_correlation_idx')
-    .on('jobs')
-    .column('correlation_id')
-    .execute();
+  await db.schema.createIndex('jobs_correlation_idx').on('jobs').column('correlation_id').execute();
 
   await db.schema
     .createTable('alerts')

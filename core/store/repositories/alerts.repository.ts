@@ -170,14 +170,7 @@ export class AlertsRepository {
     if (filter.entityId !== undefined) q = q.where('entity_id', '=', filter.entityId);
     const rows = await q
       .orderBy((eb) =>
-        eb
-          .case('severity')
-          .when('critical')
-          .then(0)
-          .when('warning')
-          .then(1)
-          .else(2)
-          .end(),
+        eb.case('severity').when('critical').then(0).when('warning').then(1).else(2).end(),
       )
       .orderBy('first_seen')
       .orderBy('id')

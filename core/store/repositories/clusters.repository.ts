@@ -224,6 +224,7 @@ export class ClustersRepository {
         name: input.name,
         type: input.type,
         publisher_address: input.publisherAddress,
+        licensing: 'Smart',
         ...changes,
         created_at: now,
         updated_at: now,
@@ -257,7 +258,8 @@ export class ClustersRepository {
 
   async list(filter: ClusterFilter = {}): Promise<Cluster[]> {
     let q = this.db.selectFrom('clusters').selectAll('clusters');
-    if (filter.customerId !== undefined) q = q.where('clusters.customer_id', '=', filter.customerId);
+    if (filter.customerId !== undefined)
+      q = q.where('clusters.customer_id', '=', filter.customerId);
     if (filter.virtualAccountId !== undefined) {
       q = q.where('clusters.virtual_account_id', '=', filter.virtualAccountId);
     }

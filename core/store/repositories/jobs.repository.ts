@@ -1,6 +1,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { Clock } from '../../clock.ts';
 import { systemClock } from '../../clock.ts';
+import { SmartlicError } from '../../errors.ts';
 import type { SecretBox } from '../crypto.ts';
 import type { Database, JobStatus, JobsTable } from '../schema.ts';
 import { date, dateOrNull, iso } from './mapping.ts';
@@ -123,22 +124,23 @@ export class JobsRepository {
     });
   }
 
-  private async update(
-    id: number,
-    set: Partial<Omit<Selectable<JobsTable>, 'id'>>,
-  ): Promise<Job> {
+  private async update(id: number, set: Partial<Omit<Selectable<JobsTable>, 'id'>>): Promise<Job> {
     const row = await this.db
       .updateTable('jobs')
       .set(set)
       .where('id', '=', id)
       .returningAll()
       .executeTakeFirst();
-    if (!row) throw new Error(`job ${id} does not exist`);
+    if (!row) throw new SmartlicError({ code: 'NOT_FOUND', message: `job ${id} does not exist` });
     return toJob(row);
   }
 
   async getById(id: number): Promise<Job | undefined> {
-    const row = await this.db.selectFrom('jobs').selectAll().where('id', '=', id).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('jobs')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirst();
     return row && toJob(row);
   }
 

@@ -73,8 +73,13 @@ export class LocalAccountsRepository {
   }
 
   async list(filter: { satelliteHost?: string } = {}): Promise<LocalAccount[]> {
-    let q = this.db.selectFrom('local_accounts').selectAll().orderBy('satellite_host').orderBy('name');
-    if (filter.satelliteHost !== undefined) q = q.where('satellite_host', '=', filter.satelliteHost);
+    let q = this.db
+      .selectFrom('local_accounts')
+      .selectAll()
+      .orderBy('satellite_host')
+      .orderBy('name');
+    if (filter.satelliteHost !== undefined)
+      q = q.where('satellite_host', '=', filter.satelliteHost);
     return (await q.execute()).map(toLocalAccount);
   }
 

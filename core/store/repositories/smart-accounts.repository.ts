@@ -221,5 +221,4 @@ export class SmartAccountsRepository {
     const r = await this.db.deleteFrom('smart_accounts').where('id', '=', id).executeTakeFirst();
     return r.numDeletedRows > 0n;
   }
-
 }

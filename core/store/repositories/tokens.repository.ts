@@ -82,9 +82,9 @@ export class TokensRepository {
     return toToken(row);
   }
 
-  async list(filter: { virtualAccountId?: number; status?: TokenStatus } = {}): Promise<
-    RegistrationToken[]
-  > {
+  async list(
+    filter: { virtualAccountId?: number; status?: TokenStatus } = {},
+  ): Promise<RegistrationToken[]> {
     let q = this.db.selectFrom('registration_tokens').selectAll();
     if (filter.virtualAccountId !== undefined) {
       q = q.where('virtual_account_id', '=', filter.virtualAccountId);

@@ -2,12 +2,7 @@ import type { Kysely, Selectable } from 'kysely';
 import type { Clock } from '../../clock.ts';
 import { systemClock } from '../../clock.ts';
 import type { SecretBox } from '../crypto.ts';
-import type {
-  Database,
-  LicenseMode,
-  VirtualAccountRole,
-  VirtualAccountsTable,
-} from '../schema.ts';
+import type { Database, LicenseMode, VirtualAccountRole, VirtualAccountsTable } from '../schema.ts';
 import { bool, date, defined, iso, sqlBool } from './mapping.ts';
 
 export interface VirtualAccount {
@@ -66,6 +61,7 @@ export class VirtualAccountsRepository {
       .values({
         smart_account_id: smartAccountId,
         name: input.name,
+        is_default: 0,
         ...changes,
         created_at: now,
         updated_at: now,
@@ -152,9 +148,7 @@ export class VirtualAccountsRepository {
    * Returns the deleted names.
    */
   async deleteMissing(smartAccountId: number, keepNames: readonly string[]): Promise<string[]> {
-    let q = this.db
-      .deleteFrom('virtual_accounts')
-      .where('smart_account_id', '=', smartAccountId);
+    let q = this.db.deleteFrom('virtual_accounts').where('smart_account_id', '=', smartAccountId);
     if (keepNames.length > 0) q = q.where('name', 'not in', [...keepNames]);
     const rows = await q.returning('name').execute();
     return rows.map((r) => r.name).sort();

@@ -1,0 +1,145 @@
+/**
+ * core/store: SQLite through kysely. Open, migrate, then build repositories:
+ *
+ *   const h = openDatabase({ path, clock });
+ *   await migrateToLatest(h.db);
+ *   const box = new SecretBox(resolveSecretKey({ envValue, dbPath: path }).key);
+ *   await verifySecretKey(h.db, box, h.clock);
+ *   const repos = createRepositories(h.db, box, h.clock);
+ *   await transaction(h.db, box, async (r) => { ... }, h.clock); // one account's sync
+ */
+import type { Kysely, Transaction } from 'kysely';
+import type { Clock } from '../clock.ts';
+import { systemClock } from '../clock.ts';
+import { SmartlicError } from '../errors.ts';
+import type { SecretBox } from './crypto.ts';
+import { AlertsRepository } from './repositories/alerts.repository.ts';
+import { AuditRepository } from './repositories/audit.repository.ts';
+import { ChatUsersRepository } from './repositories/chat-users.repository.ts';
+import { ClustersRepository } from './repositories/clusters.repository.ts';
+import { CustomersRepository } from './repositories/customers.repository.ts';
+import { DevicesRepository } from './repositories/devices.repository.ts';
+import { JobsRepository } from './repositories/jobs.repository.ts';
+import { LicensesRepository } from './repositories/licenses.repository.ts';
+import { LocalAccountsRepository } from './repositories/local-accounts.repository.ts';
+import { SettingsRepository } from './repositories/settings.repository.ts';
+import { SmartAccountsRepository } from './repositories/smart-accounts.repository.ts';
+import { SubscriptionsRepository } from './repositories/subscriptions.repository.ts';
+import { TokensRepository } from './repositories/tokens.repository.ts';
+import { UsageSnapshotsRepository } from './repositories/usage-snapshots.repository.ts';
+import { VirtualAccountsRepository } from './repositories/virtual-accounts.repository.ts';
+import type { Database } from './schema.ts';
+
+export * from './schema.ts';
+export { openDatabase, isMemoryPath } from './database.ts';
+export type { DatabaseHandle, OpenDatabaseOptions } from './database.ts';
+export { migrateToLatest, pendingMigrations } from './migrate.ts';
+export { MIGRATIONS } from './migrations/index.ts';
+export { SecretBox, hashSecret, keyFilePath, resolveSecretKey } from './crypto.ts';
+export type { ResolveSecretKeyOptions, ResolvedSecretKey, SecretKeySource } from './crypto.ts';
+export { backupDatabase } from './backup.ts';
+export type { BackupResult } from './backup.ts';
+export * from './repositories/alerts.repository.ts';
+export * from './repositories/audit.repository.ts';
+export * from './repositories/chat-users.repository.ts';
+export * from './repositories/clusters.repository.ts';
+export * from './repositories/customers.repository.ts';
+export * from './repositories/devices.repository.ts';
+export * from './repositories/jobs.repository.ts';
+export * from './repositories/licenses.repository.ts';
+export * from './repositories/local-accounts.repository.ts';
+export * from './repositories/settings.repository.ts';
+export * from './repositories/smart-accounts.repository.ts';
+export * from './repositories/subscriptions.repository.ts';
+export * from './repositories/tokens.repository.ts';
+export * from './repositories/usage-snapshots.repository.ts';
+export * from './repositories/virtual-accounts.repository.ts';
+
+export interface Repositories {
+  smartAccounts: SmartAccountsRepository;
+  localAccounts: LocalAccountsRepository;
+  virtualAccounts: VirtualAccountsRepository;
+  licenses: LicensesRepository;
+  usageSnapshots: UsageSnapshotsRepository;
+  customers: CustomersRepository;
+  clusters: ClustersRepository;
+  tokens: TokensRepository;
+  devices: DevicesRepository;
+  jobs: JobsRepository;
+  alerts: AlertsRepository;
+  subscriptions: SubscriptionsRepository;
+  chatUsers: ChatUsersRepository;
+  audit: AuditRepository;
+  settings: SettingsRepository;
+}
+
+/** Every repository over one connection or transaction (`db` may be a kysely Transaction). */
+export function createRepositories(
+  db: Kysely<Database>,
+  secrets: SecretBox,
+  clock: Clock = systemClock,
+): Repositories {
+  return {
+    smartAccounts: new SmartAccountsRepository(db, secrets, clock),
+    localAccounts: new LocalAccountsRepository(db, secrets, clock),
+    virtualAccounts: new VirtualAccountsRepository(db, secrets, clock),
+    licenses: new LicensesRepository(db, secrets, clock),
+    usageSnapshots: new UsageSnapshotsRepository(db, secrets, clock),
+    customers: new CustomersRepository(db, secrets, clock),
+    clusters: new ClustersRepository(db, secrets, clock),
+    tokens: new TokensRepository(db, secrets, clock),
+    devices: new DevicesRepository(db, secrets, clock),
+    jobs: new JobsRepository(db, secrets, clock),
+    alerts: new AlertsRepository(db, secrets, clock),
+    subscriptions: new SubscriptionsRepository(db, secrets, clock),
+    chatUsers: new ChatUsersRepository(db, secrets, clock),
+    audit: new AuditRepository(db, secrets, clock),
+    settings: new SettingsRepository(db, secrets, clock),
+  };
+}
+
+/**
+ * Runs `fn` in one SQLite transaction with repositories bound to it: everything `fn` writes
+ * commits together, or nothing does if it throws (the error is rethrown). Inside an existing
+ * transaction it simply joins it (SQLite has no nested transactions through kysely).
+ */
+export async function transaction<T>(
+  db: Kysely<Database>,
+  secrets: SecretBox,
+  fn: (repos: Repositories, trx: Kysely<Database>) => Promise<T>,
+  clock: Clock = systemClock,
+): Promise<T> {
+  if (db.isTransaction) return fn(createRepositories(db, secrets, clock), db);
+  return db
+    .transaction()
+    .execute((trx: Transaction<Database>) => fn(createRepositories(trx, secrets, clock), trx));
+}
+
+const KEY_CHECK_SETTING = 'secret_key_check';
+const KEY_CHECK_PLAINTEXT = 'smartlic secret key check v1';
+
+/**
+ * Fails fast with SmartlicError `SECRET_KEY` when `secrets` is not the key this database was
+ * first used with (checked against a value encrypted on first use), before any real secret is
+ * needed. Records the check on first use. Call after migrating.
+ */
+export async function verifySecretKey(
+  db: Kysely<Database>,
+  secrets: SecretBox,
+  clock: Clock = systemClock,
+): Promise<'recorded' | 'ok'> {
+  const settings = new SettingsRepository(db, secrets, clock);
+  const stored = await settings.get(KEY_CHECK_SETTING);
+  if (stored === undefined) {
+    await settings.set(KEY_CHECK_SETTING, secrets.encrypt(KEY_CHECK_PLAINTEXT));
+    return 'recorded';
+  }
+  if (secrets.decrypt(stored) !== KEY_CHECK_PLAINTEXT) {
+    throw new SmartlicError({
+      code: 'SECRET_KEY',
+      message: 'the secret key check stored in the database does not match',
+      action: 'set SMARTLIC_SECRET_KEY to the key the database was created with',
+    });
+  }
+  return 'ok';
+}

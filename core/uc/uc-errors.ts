@@ -1,0 +1,208 @@
+/**
+ * Maps UC application answers (AXL SOAP faults, vmrest JSON, CER form answers) to
+ * SmartlicErrors with Cisco's codes (DOMAIN §7) where one fits:
+ *
+ *   CAA1048  invalid or expired registration token (400 INVALID_PARAMETER)
+ *   CAA1049  the node is a subscriber (405)
+ *   CAA1081  registration failed; details.reason 'already-registered' for 405 without force
+ *   CAA1082  deregistration failed
+ *   CAA1041  transport change refused;  CAA1040  invalid proxy details
+ *
+ * and smartlic's own UC codes otherwise (Cisco has none for these):
+ *
+ *   UC1005 / UC1006 / UC1007 / UC1008  connection refused / unknown host / timeout / no route
+ *   UC1011  the publisher refused the application user (HTTP 401/403)
+ *   UC1020  the application answered with an error, or in a shape we do not know
+ */
+import { SmartlicError } from '../errors.ts';
+import type { NetworkErrorCodes } from '../cssm/http.ts';
+
+export const UC_NETWORK_CODES: NetworkErrorCodes = {
+  refused: 'UC1005',
+  reset: 'UC1005',
+  tls: 'UC1005',
+  other: 'UC1005',
+  'unknown-host': 'UC1006',
+  'dns-temporary': 'UC1006',
+  timeout: 'UC1007',
+  'no-route': 'UC1008',
+  proxy: 'CAA1040',
+};
+
+export type UcApp = 'CUCM' | 'CUC' | 'CER';
+
+export type UcOperation =
+  | 'register'
+  | 'deregister'
+  | 'renewAuthorization'
+  | 'renewRegistration'
+  | 'setTransport'
+  | 'setLicenseMode'
+  | 'getStatus';
+
+export const APP_NAME: Record<UcApp, string> = {
+  CUCM: 'Unified CM',
+  CUC: 'Unity Connection',
+  CER: 'Emergency Responder',
+};
+
+const OP_TEXT: Record<UcOperation, string> = {
+  register: 'register with a token',
+  deregister: 'deregister',
+  renewAuthorization: 'renew its authorization',
+  renewRegistration: 'renew its registration',
+  setTransport: 'change its transport settings',
+  setLicenseMode: 'change its license mode',
+  getStatus: 'report its smart license status',
+};
+
+export const UC_ACTION = {
+  token: 'Sync with CSSM to refresh tokens, then retry.',
+  subscriber: "Use the cluster's publisher address; only the publisher registers for the cluster.",
+  force: 'Retry with force.',
+  credentials:
+    "Check the cluster's application user name and password (it needs AXL / REST API access).",
+  transport: 'Unassign (deregister) the cluster first, then change the transport settings.',
+  proxy: 'Check the proxy host and port set for the cluster.',
+  generic:
+    "Check the application's smart licensing page and its logs, then retry; the publisher's message is in the details.",
+  network: 'Check the network path from smartlic to the publisher, and the publisher URL.',
+} as const;
+
+export interface UcErrorContext {
+  app: UcApp;
+  op: UcOperation;
+  /** Publisher host[:port]. */
+  host: string;
+  requestId?: string;
+}
+
+const BAD_TOKEN =
+  /INVALID_PARAMETER|invalid[^.]*token|token[^.]*(invalid|expired|not valid|not found|revoked)|expired token/i;
+const SUBSCRIBER = /subscriber|not (the |a )?publisher|only (on )?the publisher/i;
+const ALREADY = /already registered/i;
+const PROXY = /proxy/i;
+
+/** The error for an answer that is not a success. `message` is the application's own text. */
+export function ucAnswerError(
+  status: number,
+  message: string | undefined,
+  ctx: UcErrorContext,
+): SmartlicError {
+  const app = APP_NAME[ctx.app];
+  const said = message ? ` (${app} said: "${message}")` : '';
+  const base = `${app} at ${ctx.host} refused to ${OP_TEXT[ctx.op]}`;
+  const details = {
+    app: ctx.app,
+    op: ctx.op,
+    status,
+    host: ctx.host,
+    ...(message ? { ucMessage: message } : {}),
+    ...(ctx.requestId ? { requestId: ctx.requestId } : {}),
+  };
+  const err = (code: string, msg: string, action: string, reason: string) =>
+    new SmartlicError({ code, message: msg, action, details: { ...details, reason } });
+
+  if (status === 401 || status === 403) {
+    return err(
+      'UC1011',
+      `${app} at ${ctx.host} did not accept smartlic's application user (HTTP ${status}).`,
+      UC_ACTION.credentials,
+      'bad-credentials',
+    );
+  }
+  const text = message ?? '';
+  if (ctx.op === 'register' || ctx.op === 'setTransport' || ctx.op === 'deregister') {
+    if (SUBSCRIBER.test(text)) {
+      return err(
+        'CAA1049',
+        `${app} at ${ctx.host} is a subscriber node; only the publisher registers${said}.`,
+        UC_ACTION.subscriber,
+        'subscriber',
+      );
+    }
+  }
+  if (ctx.op === 'register') {
+    if (ALREADY.test(text)) {
+      return err(
+        'CAA1081',
+        `${app} at ${ctx.host} is already registered, and the request did not say "force"${said}.`,
+        UC_ACTION.force,
+        'already-registered',
+      );
+    }
+    if (BAD_TOKEN.test(text) || status === 400) {
+      return err(
+        'CAA1048',
+        `${app} at ${ctx.host} rejected the registration token as invalid or expired${said}.`,
+        UC_ACTION.token,
+        'invalid-token',
+      );
+    }
+    if (status === 405) {
+      return err(
+        'CAA1049',
+        `${app} at ${ctx.host} does not accept registration here (HTTP 405; a subscriber node?)${said}.`,
+        UC_ACTION.subscriber,
+        'subscriber',
+      );
+    }
+    return err('CAA1081', `${base}${said}.`, UC_ACTION.generic, 'register-failed');
+  }
+  if (ctx.op === 'deregister') {
+    return err('CAA1082', `${base}${said}.`, UC_ACTION.generic, 'deregister-failed');
+  }
+  if (ctx.op === 'setTransport' && status < 500) {
+    if (PROXY.test(text) && /invalid|unreachable|not valid|bad/i.test(text)) {
+      return err(
+        'CAA1040',
+        `${base}: invalid proxy details${said}.`,
+        UC_ACTION.proxy,
+        'invalid-proxy',
+      );
+    }
+    return err('CAA1041', `${base}${said}.`, UC_ACTION.transport, 'transport-refused');
+  }
+  return err(
+    'UC1020',
+    `${base} (HTTP ${status})${said}.`,
+    UC_ACTION.generic,
+    status >= 500 ? 'server-error' : 'request-error',
+  );
+}
+
+/** An error for an answer in a shape we cannot read. */
+export function ucShapeError(ctx: UcErrorContext, what: string, cause?: unknown): SmartlicError {
+  return new SmartlicError({
+    code: 'UC1020',
+    message: `${APP_NAME[ctx.app]} at ${ctx.host} answered "${OP_TEXT[ctx.op]}" in an unexpected shape: ${what}.`,
+    action: UC_ACTION.generic,
+    cause,
+    details: {
+      app: ctx.app,
+      op: ctx.op,
+      host: ctx.host,
+      reason: 'unexpected-shape',
+      ...(ctx.requestId ? { requestId: ctx.requestId } : {}),
+    },
+  });
+}
+
+/**
+ * Re-codes a network failure from the shared HTTP client (CSSM codes by default) to the UC
+ * codes, so a job entry does not blame CSSM for an unreachable publisher.
+ */
+export function toUcNetworkError(e: unknown, ctx: UcErrorContext): unknown {
+  if (!(e instanceof SmartlicError)) return e;
+  const kind = e.details?.kind;
+  if (typeof kind !== 'string' || !(kind in UC_NETWORK_CODES)) return e;
+  const code = UC_NETWORK_CODES[kind as keyof NetworkErrorCodes];
+  if (code === e.code) return e;
+  return new SmartlicError({
+    code,
+    message: e.message,
+    action: kind === 'proxy' ? UC_ACTION.proxy : UC_ACTION.network,
+    cause: e.cause ?? e,
+    details: { ...e.details, app: ctx.app, op: ctx.op },
+  });
+}

@@ -1,0 +1,412 @@
+/**
+ * Clients of the UC applications' smart-licensing APIs (DOMAIN §4), one per application type,
+ * behind one interface: CUCM through AXL SOAP, Unity Connection through vmrest, Emergency
+ * Responder through its admin form. Each talks to the cluster's publisher with HTTP Basic.
+ *
+ * Only register and status are Cisco-documented; deregister, renew, transport and mode
+ * operations are smartlic's design, aligned with what the emulator serves.
+ */
+import type { HttpClient, HttpMethod, HttpResponse } from '../cssm/http.ts';
+import { formatPath, tryParseJson } from '../cssm/cssm-errors.ts';
+import { statusEnvelopeSchema, toSmartLicenseStatus } from './status.ts';
+import type { SmartLicenseStatus } from './status.ts';
+import { escapeXml, findElement, findText, parseXml, xmlToPlain } from './xml.ts';
+import type { XmlElement } from './xml.ts';
+import {
+  toUcNetworkError,
+  ucAnswerError,
+  ucShapeError,
+  type UcApp,
+  type UcErrorContext,
+  type UcOperation,
+} from './uc-errors.ts';
+
+export type { SmartLicenseStatus } from './status.ts';
+export type { UcApp, UcOperation } from './uc-errors.ts';
+
+/** Transport mode as the applications encode it (DOMAIN §1: an integer 0–2). */
+export type UcTransportMode = 0 | 1 | 2;
+export type UcLicenseMode = 'Enterprise' | 'HCS' | 'HCS-LE';
+
+export interface UcTransportSettings {
+  mode: UcTransportMode;
+  /** Registration URL (Satellite: `https://<fqdn>/SmartTransport`) or proxy URL. */
+  url?: string;
+}
+
+/** What smartlic can ask of any UC application's smart licensing. */
+export interface UcLicensingClient {
+  readonly app: UcApp;
+  register(token: string, force: boolean): Promise<void>;
+  deregister(): Promise<void>;
+  renewAuthorization(): Promise<void>;
+  renewRegistration(): Promise<void>;
+  setTransport(t: UcTransportSettings): Promise<void>;
+  setLicenseMode(mode: UcLicenseMode): Promise<void>;
+  getStatus(): Promise<SmartLicenseStatus>;
+}
+
+export interface UcClientOptions {
+  /** Publisher base URL, e.g. `https://cucm-pub.example.com:8443` (paths are appended). */
+  baseUrl: string;
+  username: string;
+  password: string;
+  http: HttpClient;
+  /** Per-call timeout, ms; registration can take a while on a busy publisher. */
+  timeoutMs?: number;
+}
+
+/** Shared plumbing: Basic auth, the request, network error re-coding. */
+abstract class UcClientBase implements UcLicensingClient {
+  abstract readonly app: UcApp;
+  protected readonly base: string;
+  protected readonly host: string;
+  private readonly basic: string;
+
+  constructor(protected readonly o: UcClientOptions) {
+    this.base = o.baseUrl.replace(/\/+$/, '');
+    this.host = new URL(this.base).host;
+    this.basic = `Basic ${Buffer.from(`${o.username}:${o.password}`).toString('base64')}`;
+  }
+
+  abstract register(token: string, force: boolean): Promise<void>;
+  abstract deregister(): Promise<void>;
+  abstract renewAuthorization(): Promise<void>;
+  abstract renewRegistration(): Promise<void>;
+  abstract setTransport(t: UcTransportSettings): Promise<void>;
+  abstract setLicenseMode(mode: UcLicenseMode): Promise<void>;
+  abstract getStatus(): Promise<SmartLicenseStatus>;
+
+  protected ctx(op: UcOperation, res?: HttpResponse): UcErrorContext {
+    const requestId = res?.peerRequestId ?? res?.requestId;
+    return { app: this.app, op, host: this.host, ...(requestId ? { requestId } : {}) };
+  }
+
+  protected async send(
+    op: UcOperation,
+    method: HttpMethod,
+    path: string,
+    headers: Record<string, string>,
+    body?: string,
+  ): Promise<HttpResponse> {
+    try {
+      return await this.o.http.send({
+        method,
+        url: `${this.base}${path}`,
+        headers: { ...headers, authorization: this.basic },
+        ...(body !== undefined ? { body } : {}),
+        // Writes are not repeated after a lost answer: a second register could hit "already registered".
+        idempotent: op === 'getStatus',
+        op: `${this.app}.${op}`,
+        ...(this.o.timeoutMs !== undefined ? { timeoutMs: this.o.timeoutMs } : {}),
+      });
+    } catch (e) {
+      throw toUcNetworkError(e, this.ctx(op));
+    }
+  }
+
+  /** Parses `{LicenseDetails: …}` (or the inner object alone) into the typed status. */
+  protected toStatus(data: unknown, res: HttpResponse): SmartLicenseStatus {
+    const ctx = this.ctx('getStatus', res);
+    const wrapped =
+      data && typeof data === 'object' && 'LicenseDetails' in data
+        ? data
+        : { LicenseDetails: data };
+    const r = statusEnvelopeSchema.safeParse(wrapped);
+    if (!r.success) {
+      const i = r.error.issues[0];
+      throw ucShapeError(
+        ctx,
+        `field \`${i ? formatPath(i.path) : '(root)'}\`: ${i?.message ?? 'invalid'}`,
+      );
+    }
+    return toSmartLicenseStatus(r.data.LicenseDetails);
+  }
+}
+
+/** The message a JSON or text error answer carries. */
+function jsonMessage(text: string): string | undefined {
+  const j = tryParseJson(text);
+  if (j && typeof j === 'object') {
+    const o = j as Record<string, unknown>;
+    for (const k of [
+      'message',
+      'errorMessage',
+      'statusMessage',
+      'error_description',
+      'error',
+      'description',
+      'reason',
+    ]) {
+      const v = o[k];
+      if (typeof v === 'string' && v.trim()) {
+        const code =
+          typeof o.code === 'string' || typeof o.errorCode === 'string'
+            ? String(o.code ?? o.errorCode)
+            : '';
+        return code && !v.includes(code) ? `${code}: ${v.trim()}` : v.trim();
+      }
+    }
+    return undefined;
+  }
+  const t = text
+    .replace(/<[^>]*>/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+  return t ? t.slice(0, 300) : undefined;
+}
+
+// ---------------------------------------------------------------- CUCM AXL
+
+export interface AxlOptions extends UcClientOptions {
+  /** AXL schema version in the namespace and SOAPAction. Default "14.0". */
+  axlVersion?: string;
+}
+
+/** AXL operation names for the lifecycle calls that DOMAIN does not name [design]. */
+export const AXL_OPERATIONS = {
+  register: 'doSmartLicenseRegister',
+  deregister: 'doSmartLicenseDeregister',
+  renewAuthorization: 'doSmartLicenseRenewAuthorization',
+  renewRegistration: 'doSmartLicenseRenewRegistration',
+  setTransport: 'updateSmartLicenseTransport',
+  setLicenseMode: 'updateSmartLicenseMode',
+  getStatus: 'getSmartLicenseStatus',
+} as const satisfies Record<UcOperation, string>;
+
+/** The SOAP envelope of one AXL call; `inner` is already-escaped XML. */
+export function axlEnvelope(version: string, operation: string, inner: string): string {
+  return (
+    `<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" ` +
+    `xmlns:ns="http://www.cisco.com/AXL/API/${escapeXml(version)}">` +
+    `<soapenv:Header/><soapenv:Body>` +
+    (inner === '' ? `<ns:${operation}/>` : `<ns:${operation}>${inner}</ns:${operation}>`) +
+    `</soapenv:Body></soapenv:Envelope>`
+  );
+}
+
+/** faultstring / axlmessage of a SOAP fault, when the answer is one. */
+export function soapFaultMessage(root: XmlElement): string | undefined {
+  const fault = findElement(root, 'Fault');
+  if (!fault) return undefined;
+  const axl = findText(fault, 'axlmessage');
+  const code = findText(fault, 'axlcode');
+  const fs = findText(fault, 'faultstring') ?? findText(fault, 'Text') ?? findText(fault, 'Reason');
+  const msg = axl && fs && !fs.includes(axl) ? `${fs}: ${axl}` : (fs ?? axl ?? 'SOAP fault');
+  return code && !msg.includes(code) ? `${msg} (axlcode ${code})` : msg;
+}
+
+export class CucmAxlClient extends UcClientBase {
+  readonly app = 'CUCM' as const;
+  private readonly version: string;
+
+  constructor(o: AxlOptions) {
+    super(o);
+    this.version = o.axlVersion ?? '14.0';
+  }
+
+  async register(token: string, force: boolean): Promise<void> {
+    await this.call('register', `<token>${escapeXml(token)}</token><force>${force}</force>`);
+  }
+  async deregister(): Promise<void> {
+    await this.call('deregister', '');
+  }
+  async renewAuthorization(): Promise<void> {
+    await this.call('renewAuthorization', '');
+  }
+  async renewRegistration(): Promise<void> {
+    await this.call('renewRegistration', '');
+  }
+  async setTransport(t: UcTransportSettings): Promise<void> {
+    const url = t.url !== undefined ? `<url>${escapeXml(t.url)}</url>` : '';
+    await this.call('setTransport', `<mode>${t.mode}</mode>${url}`);
+  }
+  async setLicenseMode(mode: UcLicenseMode): Promise<void> {
+    await this.call('setLicenseMode', `<mode>${escapeXml(mode)}</mode>`);
+  }
+  async getStatus(): Promise<SmartLicenseStatus> {
+    const { root, res } = await this.call('getStatus', '');
+    const details = findElement(root, 'LicenseDetails');
+    if (!details) throw ucShapeError(this.ctx('getStatus', res), 'no <LicenseDetails> element');
+    return this.toStatus({ LicenseDetails: xmlToPlain(details) }, res);
+  }
+
+  private async call(
+    op: UcOperation,
+    inner: string,
+  ): Promise<{ root: XmlElement; res: HttpResponse }> {
+    const operation = AXL_OPERATIONS[op];
+    const res = await this.send(
+      op,
+      'POST',
+      '/axl/',
+      {
+        'content-type': 'text/xml; charset=utf-8',
+        accept: 'text/xml',
+        soapaction: `"CUCM:DB ver=${this.version}"`,
+      },
+      axlEnvelope(this.version, operation, inner),
+    );
+    let root: XmlElement | undefined;
+    try {
+      root = res.text.trim() ? parseXml(res.text) : undefined;
+    } catch (e) {
+      if (res.status < 300)
+        throw ucShapeError(
+          this.ctx(op, res),
+          `not well-formed XML (${e instanceof Error ? e.message : String(e)})`,
+          e,
+        );
+    }
+    const fault = root ? soapFaultMessage(root) : undefined;
+    if (res.status >= 300 || fault !== undefined) {
+      throw ucAnswerError(
+        res.status >= 300 ? res.status : 500,
+        fault ?? jsonMessage(res.text),
+        this.ctx(op, res),
+      );
+    }
+    if (!root) throw ucShapeError(this.ctx(op, res), 'an empty answer');
+    return { root, res };
+  }
+}
+
+// ---------------------------------------------------------------- CUC vmrest
+
+/** vmrest paths under `/vmrest/smartlicense/` [register, licensedetails: doc; others: design]. */
+export const VMREST_PATHS = {
+  register: 'register',
+  deregister: 'deregister',
+  renewAuthorization: 'renewauth',
+  renewRegistration: 'renewregistration',
+  setTransport: 'transport',
+  setLicenseMode: 'mode',
+  getStatus: 'licensedetails',
+} as const satisfies Record<UcOperation, string>;
+
+export class CucVmrestClient extends UcClientBase {
+  readonly app = 'CUC' as const;
+
+  async register(token: string, force: boolean): Promise<void> {
+    await this.call('register', { token, force });
+  }
+  async deregister(): Promise<void> {
+    await this.call('deregister', {});
+  }
+  async renewAuthorization(): Promise<void> {
+    await this.call('renewAuthorization', {});
+  }
+  async renewRegistration(): Promise<void> {
+    await this.call('renewRegistration', {});
+  }
+  async setTransport(t: UcTransportSettings): Promise<void> {
+    await this.call(
+      'setTransport',
+      t.url !== undefined ? { mode: t.mode, url: t.url } : { mode: t.mode },
+    );
+  }
+  async setLicenseMode(mode: UcLicenseMode): Promise<void> {
+    await this.call('setLicenseMode', { mode });
+  }
+  async getStatus(): Promise<SmartLicenseStatus> {
+    const res = await this.call('getStatus');
+    const json = tryParseJson(res.text);
+    if (json === undefined) throw ucShapeError(this.ctx('getStatus', res), 'not JSON');
+    return this.toStatus(json, res);
+  }
+
+  private async call(op: UcOperation, body?: Record<string, unknown>): Promise<HttpResponse> {
+    const res = await this.send(
+      op,
+      body === undefined ? 'GET' : 'PUT',
+      `/vmrest/smartlicense/${VMREST_PATHS[op]}`,
+      {
+        accept: 'application/json',
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
+      body === undefined ? undefined : JSON.stringify(body),
+    );
+    if (res.status >= 300)
+      throw ucAnswerError(res.status, jsonMessage(res.text), this.ctx(op, res));
+    return res;
+  }
+}
+
+// ---------------------------------------------------------------- CER admin form
+
+/** The `action` values of the CER smart licensing form [design]. */
+export const CER_ACTIONS = {
+  register: 'register',
+  deregister: 'deregister',
+  renewAuthorization: 'renewauth',
+  renewRegistration: 'renewregistration',
+  setTransport: 'transport',
+  setLicenseMode: 'mode',
+  getStatus: 'status',
+} as const satisfies Record<UcOperation, string>;
+
+/** CER has no API (DOMAIN §4): smartlic posts its admin web form, as a person would. */
+export class CerFormClient extends UcClientBase {
+  readonly app = 'CER' as const;
+
+  async register(token: string, force: boolean): Promise<void> {
+    await this.call('register', { token, force: String(force) });
+  }
+  async deregister(): Promise<void> {
+    await this.call('deregister', {});
+  }
+  async renewAuthorization(): Promise<void> {
+    await this.call('renewAuthorization', {});
+  }
+  async renewRegistration(): Promise<void> {
+    await this.call('renewRegistration', {});
+  }
+  async setTransport(t: UcTransportSettings): Promise<void> {
+    await this.call('setTransport', {
+      mode: String(t.mode),
+      ...(t.url !== undefined ? { url: t.url } : {}),
+    });
+  }
+  async setLicenseMode(mode: UcLicenseMode): Promise<void> {
+    await this.call('setLicenseMode', { mode });
+  }
+  async getStatus(): Promise<SmartLicenseStatus> {
+    const res = await this.call('getStatus', {});
+    const json = tryParseJson(res.text);
+    if (json === undefined) throw ucShapeError(this.ctx('getStatus', res), 'not JSON');
+    return this.toStatus(json, res);
+  }
+
+  private async call(op: UcOperation, fields: Record<string, string>): Promise<HttpResponse> {
+    const body = new URLSearchParams({ action: CER_ACTIONS[op], ...fields }).toString();
+    const res = await this.send(
+      op,
+      'POST',
+      '/ceradmin/smartlicense',
+      { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+      body,
+    );
+    if (res.status >= 300)
+      throw ucAnswerError(res.status, jsonMessage(res.text), this.ctx(op, res));
+    const json = tryParseJson(res.text);
+    // A form may answer 200 with an error page or an error object.
+    const status =
+      json && typeof json === 'object' ? (json as Record<string, unknown>).status : undefined;
+    if (typeof status === 'string' && /^(error|failure|failed)$/i.test(status)) {
+      throw ucAnswerError(400, jsonMessage(res.text), this.ctx(op, res));
+    }
+    return res;
+  }
+}
+
+/** The client for an application type. */
+export function createUcClient(app: UcApp, o: AxlOptions): UcLicensingClient {
+  switch (app) {
+    case 'CUCM':
+      return new CucmAxlClient(o);
+    case 'CUC':
+      return new CucVmrestClient(o);
+    case 'CER':
+      return new CerFormClient(o);
+  }
+}

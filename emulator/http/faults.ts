@@ -1,0 +1,115 @@
+/**
+ * Fault injection (`POST /__emulator/faults`), seeded so a failing test can be replayed:
+ * latency, error rate, 429s, a per-client rate limit, hung requests, dropped connections,
+ * and unreachable cloud or satellite.
+ */
+import { z } from 'zod';
+import { Rng } from '../util/rng.ts';
+
+export type Scope = 'cloud' | 'onprem' | 'uc';
+
+export const faultSchema = z
+  .object({
+    latencyMs: z.number().nonnegative().default(0),
+    errorRate: z.number().min(0).max(1).default(0),
+    errorStatus: z.number().int().min(400).max(599).default(503),
+    rateLimit: z
+      .object({
+        perClientPerSecond: z.number().int().positive(),
+        retryAfterSeconds: z.number().int().nonnegative().default(1),
+      })
+      .nullable()
+      .default(null),
+    status429: z
+      .object({ rate: z.number().min(0).max(1), retryAfterSeconds: z.number().int().nonnegative().default(1) })
+      .nullable()
+      .default(null),
+    timeoutRate: z.number().min(0).max(1).default(0),
+    dropRate: z.number().min(0).max(1).default(0),
+    unreachable: z
+      .object({ cloud: z.boolean().default(false), satellite: z.boolean().default(false) })
+      .default({}),
+    cutoff: z.array(z.string()).default([]),
+    scope: z.enum(['cloud', 'onprem', 'uc', 'all']).default('all'),
+    seed: z.number().int().optional(),
+  })
+  .strict();
+
+export type FaultConfig = z.infer<typeof faultSchema>;
+
+export type FaultAction =
+  | { kind: 'pass' }
+  | { kind: 'drop' }
+  | { kind: 'hang' }
+  | { kind: 'dropMidResponse' }
+  | { kind: 'status'; status: number; retryAfter?: number; message: string };
+
+export class Faults {
+  config: FaultConfig = faultSchema.parse({});
+  private rng: Rng;
+  private windows = new Map<string, { second: number; count: number }>();
+
+  constructor(private readonly seed: number) {
+    this.rng = new Rng(seed);
+  }
+
+  set(c: FaultConfig): void {
+    this.config = c;
+    this.rng = new Rng(c.seed ?? this.seed);
+    this.windows.clear();
+  }
+
+  clear(): void {
+    this.set(faultSchema.parse({}));
+  }
+
+  get active(): boolean {
+    const c = this.config;
+    return (
+      c.latencyMs > 0 ||
+      c.errorRate > 0 ||
+      c.rateLimit !== null ||
+      c.status429 !== null ||
+      c.timeoutRate > 0 ||
+      c.dropRate > 0 ||
+      c.unreachable.cloud ||
+      c.unreachable.satellite
+    );
+  }
+
+  /** Decides what happens to one request of `scope` from `client`. */
+  decide(scope: Scope, client: string): FaultAction {
+    const c = this.config;
+    if ((scope === 'cloud' && c.unreachable.cloud) || (scope === 'onprem' && c.unreachable.satellite)) {
+      return { kind: 'drop' };
+    }
+    if (c.scope !== 'all' && c.scope !== scope) return { kind: 'pass' };
+    if (c.rateLimit) {
+      const second = Math.floor(performance.now() / 1000);
+      const w = this.windows.get(client);
+      if (!w || w.second !== second) this.windows.set(client, { second, count: 1 });
+      else if (++w.count > c.rateLimit.perClientPerSecond) {
+        return {
+          kind: 'status',
+          status: 429,
+          retryAfter: c.rateLimit.retryAfterSeconds,
+          message: 'Rate limit exceeded. Retry later.',
+        };
+      }
+    }
+    if (c.timeoutRate > 0 && this.rng.chance(c.timeoutRate)) return { kind: 'hang' };
+    if (c.dropRate > 0 && this.rng.chance(c.dropRate)) return { kind: 'dropMidResponse' };
+    if (c.status429 && this.rng.chance(c.status429.rate)) {
+      return {
+        kind: 'status',
+        status: 429,
+        retryAfter: c.status429.retryAfterSeconds,
+        message: 'Too Many Requests',
+      };
+    }
+    if (c.errorRate > 0 && this.rng.chance(c.errorRate)) {
+      return { kind: 'status', status: c.errorStatus, message: `Injected fault: HTTP ${c.errorStatus}` };
+    }
+    return { kind: 'pass' };
+  }
+}
