@@ -53,7 +53,7 @@ export interface CssmErrorContext {
 
 const INVALID_CLIENT = /invalid[\s_-]?client/i;
 const UNKNOWN_ACCOUNT =
-  /(smart account|account|domain)[^.]*\b(not found|does not exist|doesn't exist|not exist|unknown|invalid)\b|\bno such (smart )?account\b/i;
+  /(smart account|(?<!virtual |local )account|domain).{0,80}?\b(not found|does not exist|doesn't exist|not exist|unknown|invalid)\b|\bno such (smart )?account\b/i;
 const NO_ACCESS =
   /(not authori[sz]ed|no access|does not have access|access denied|forbidden|permission)/i;
 

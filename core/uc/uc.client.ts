@@ -24,14 +24,19 @@ import {
 export type { SmartLicenseStatus } from './status.ts';
 export type { UcApp, UcOperation } from './uc-errors.ts';
 
-/** Transport mode as the applications encode it (DOMAIN §1: an integer 0–2). */
+/**
+ * Transport mode as the applications encode it (DOMAIN §1: an integer 0–2). The emulator reads
+ * 1 as Satellite (`url` = `https://<fqdn>/SmartTransport`); 0 and 2 are Direct and Proxy.
+ */
 export type UcTransportMode = 0 | 1 | 2;
 export type UcLicenseMode = 'Enterprise' | 'HCS' | 'HCS-LE';
 
 export interface UcTransportSettings {
   mode: UcTransportMode;
-  /** Registration URL (Satellite: `https://<fqdn>/SmartTransport`) or proxy URL. */
+  /** Registration URL (Satellite: `https://<fqdn>/SmartTransport`). */
   url?: string;
+  proxyHost?: string;
+  proxyPort?: number;
 }
 
 /** What smartlic can ask of any UC application's smart licensing. */
@@ -218,8 +223,12 @@ export class CucmAxlClient extends UcClientBase {
     await this.call('renewRegistration', '');
   }
   async setTransport(t: UcTransportSettings): Promise<void> {
-    const url = t.url !== undefined ? `<url>${escapeXml(t.url)}</url>` : '';
-    await this.call('setTransport', `<mode>${t.mode}</mode>${url}`);
+    const opt = (name: string, v: string | number | undefined) =>
+      v === undefined ? '' : `<${name}>${escapeXml(String(v))}</${name}>`;
+    await this.call(
+      'setTransport',
+      `<mode>${t.mode}</mode>${opt('url', t.url)}${opt('proxyHost', t.proxyHost)}${opt('proxyPort', t.proxyPort)}`,
+    );
   }
   async setLicenseMode(mode: UcLicenseMode): Promise<void> {
     await this.call('setLicenseMode', `<mode>${escapeXml(mode)}</mode>`);
@@ -300,10 +309,7 @@ export class CucVmrestClient extends UcClientBase {
     await this.call('renewRegistration', {});
   }
   async setTransport(t: UcTransportSettings): Promise<void> {
-    await this.call(
-      'setTransport',
-      t.url !== undefined ? { mode: t.mode, url: t.url } : { mode: t.mode },
-    );
+    await this.call('setTransport', { ...t });
   }
   async setLicenseMode(mode: UcLicenseMode): Promise<void> {
     await this.call('setLicenseMode', { mode });
@@ -362,10 +368,11 @@ export class CerFormClient extends UcClientBase {
     await this.call('renewRegistration', {});
   }
   async setTransport(t: UcTransportSettings): Promise<void> {
-    await this.call('setTransport', {
-      mode: String(t.mode),
-      ...(t.url !== undefined ? { url: t.url } : {}),
-    });
+    const fields: Record<string, string> = { mode: String(t.mode) };
+    if (t.url !== undefined) fields.url = t.url;
+    if (t.proxyHost !== undefined) fields.proxyHost = t.proxyHost;
+    if (t.proxyPort !== undefined) fields.proxyPort = String(t.proxyPort);
+    await this.call('setTransport', fields);
   }
   async setLicenseMode(mode: UcLicenseMode): Promise<void> {
     await this.call('setLicenseMode', { mode });

@@ -68,7 +68,9 @@ describe('loadConfig', () => {
     expect(problems.join('\n')).toMatch(
       /sync\.cron \(SMARTLIC_SYNC_CRON\): expected a cron expression/,
     );
-    expect(problems.join('\n')).toMatch(/sync\.timezone \(SMARTLIC_SYNC_TIMEZONE\): expected an IANA time zone/);
+    expect(problems.join('\n')).toMatch(
+      /sync\.timezone \(SMARTLIC_SYNC_TIMEZONE\): expected an IANA time zone/,
+    );
     expect(problems.join('\n')).toMatch(/unknown setting\(s\) "bogus"/);
     expect(problems.length).toBe(5);
   });
