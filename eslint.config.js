@@ -27,8 +27,14 @@ export default tseslint.config(
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-misused-promises': 'error',
       '@typescript-eslint/switch-exhaustiveness-check': 'error',
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
-      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBoolean: true }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
+      '@typescript-eslint/restrict-template-expressions': [
+        'error',
+        { allowNumber: true, allowBoolean: true },
+      ],
       'no-console': 'off',
     },
   },
@@ -38,7 +44,8 @@ export default tseslint.config(
       'no-restricted-imports': restrict([
         {
           regex: '(^|/)(bot|site|emulator|bin)/',
-          message: 'core/ must not import bot/, site/, emulator/ or bin/ (ARCHITECTURE: which way the arrows run).',
+          message:
+            'core/ must not import bot/, site/, emulator/ or bin/ (ARCHITECTURE: which way the arrows run).',
         },
       ]),
     },
@@ -49,7 +56,8 @@ export default tseslint.config(
       'no-restricted-imports': restrict([
         {
           regex: '^(?!\\./)',
-          message: 'core/domain/ is pure: it imports nothing outside itself (no packages, no node:, no ../).',
+          message:
+            'core/domain/ is pure: it imports nothing outside itself (no packages, no node:, no ../).',
         },
       ]),
     },
@@ -62,7 +70,10 @@ export default tseslint.config(
           regex: '(^|/)core/(?!index\\.ts$)',
           message: 'bot/ and site/ import core/index.ts only, not core internals.',
         },
-        { regex: '(^|/)(emulator|bin)/', message: 'bot/ and site/ must not import emulator/ or bin/.' },
+        {
+          regex: '(^|/)(emulator|bin)/',
+          message: 'bot/ and site/ must not import emulator/ or bin/.',
+        },
       ]),
     },
   },
@@ -72,9 +83,13 @@ export default tseslint.config(
       'no-restricted-imports': restrict([
         {
           regex: '(^|/)core/(?!domain/)',
-          message: 'The emulator may reuse core/domain only; it is a separate system that speaks HTTP.',
+          message:
+            'The emulator may reuse core/domain only; it is a separate system that speaks HTTP.',
         },
-        { regex: '(^|/)(bot|site|bin)/', message: 'The emulator must not import bot/, site/ or bin/.' },
+        {
+          regex: '(^|/)(bot|site|bin)/',
+          message: 'The emulator must not import bot/, site/ or bin/.',
+        },
       ]),
     },
   },

@@ -24,7 +24,13 @@ export class TestClock implements Clock {
     this.ms = new Date(at).getTime();
   }
 
-  advance(by: { ms?: number; seconds?: number; minutes?: number; hours?: number; days?: number }): void {
+  advance(by: {
+    ms?: number;
+    seconds?: number;
+    minutes?: number;
+    hours?: number;
+    days?: number;
+  }): void {
     this.ms +=
       (by.ms ?? 0) +
       (by.seconds ?? 0) * 1000 +
