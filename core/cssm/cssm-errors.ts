@@ -53,7 +53,10 @@ export interface CssmErrorContext {
 
 const INVALID_CLIENT = /invalid[\s_-]?client/i;
 const UNKNOWN_ACCOUNT =
-  /(smart account|(?<!virtual |local )account|domain).{0,80}?\b(not found|does not exist|doesn't exist|not exist|unknown|invalid)\b|\bno such (smart )?account\b/i;
+  /(smart account|(?<!virtual )account|domain).{0,80}?\b(not found|does not exist|doesn't exist|not exist|unknown|invalid)\b|\bno such (smart )?account\b/i;
+/** A 404 about something other than the account itself (a VA, a token, a device, a path). */
+const OTHER_NOT_FOUND =
+  /virtual account|token|device|product instance|license|no such resource|not found: (GET|POST|PUT|DELETE)/i;
 const NO_ACCESS =
   /(not authori[sz]ed|no access|does not have access|access denied|forbidden|permission)/i;
 
@@ -110,7 +113,11 @@ export function cssmAnswerError(
       { reason: 'no-access' },
     );
   }
-  if (status === 404 || (cssmMessage && UNKNOWN_ACCOUNT.test(cssmMessage) && status < 500)) {
+  const otherThing = cssmMessage !== undefined && OTHER_NOT_FOUND.test(cssmMessage);
+  if (
+    (status === 404 && !otherThing) ||
+    (cssmMessage && !otherThing && UNKNOWN_ACCOUNT.test(cssmMessage) && status < 500)
+  ) {
     return err(
       'CSSM1019',
       `The Smart Account${about} does not exist in ${peer}${quoted}.`,
@@ -124,6 +131,14 @@ export function cssmAnswerError(
       `The client id has no access to the Smart Account${about}${quoted}.`,
       ACTION.noAccess,
       { reason: 'no-access' },
+    );
+  }
+  if (status === 404) {
+    return err(
+      'CSSM1020',
+      `${peer} could not find what ${ctx.op}${about} asked for${quoted}.`,
+      'Sync to refresh the accounts, virtual accounts and tokens smartlic knows, then retry.',
+      { reason: 'not-found' },
     );
   }
   if (status === 429) {

@@ -31,9 +31,12 @@ import type { AccessTokenSource, CssmFlavor } from './oauth.ts';
 
 export const CLOUD_API_BASE = 'https://swapi.cisco.com/services/api/smart-accounts-and-licensing/';
 
-/** The API root of a satellite: `https://host:8443/backend/api/` (v1/ and v2/ are appended). */
+/**
+ * The API root of a satellite: `https://host:8443/backend/api/v1/`. Its paths mirror the cloud's
+ * without the version segment (`accounts/{la}/…`, `licensing/v2/accounts/{la}/devices`).
+ */
 export function onPremApiBase(host: string, port = 8443): string {
-  return `https://${host}:${port}/backend/api/`;
+  return `https://${host}:${port}/backend/api/v1/`;
 }
 
 /** Cisco's own transfer script never moves more than this many licenses in one line. */
@@ -53,13 +56,13 @@ export type ExportControlled = 'Allowed' | 'Not Allowed';
 export interface CssmClientOptions {
   flavor: CssmFlavor;
   /**
-   * API root. Cloud: `…/services/api/smart-accounts-and-licensing/`. On-Prem:
-   * `https://host:8443/backend/api/` (a trailing `v1/` is accepted and dropped).
+   * API root. Cloud: `…/services/api/smart-accounts-and-licensing/` (`v1/…`, `v2/…` appended).
+   * On-Prem: `https://host:8443/backend/api/v1/` (`…/backend/api/` is accepted too).
    */
   baseUrl: string;
   /**
-   * Root of the newer licensing API (devices): `licensing/v2/accounts/…` is appended.
-   * Default: `baseUrl`, as DOMAIN §2 lists the path relative to the same base.
+   * Root under which `licensing/v2/accounts/…/devices` lives. Default: `baseUrl`, as DOMAIN §2
+   * lists the path relative to the same base (and the emulator serves it there).
    */
   devicesBaseUrl?: string;
   http: HttpClient;
@@ -100,7 +103,8 @@ export class CssmClient {
 
   constructor(private readonly o: CssmClientOptions) {
     this.flavor = o.flavor;
-    this.root = withSlash(o.baseUrl).replace(/v1\/$/, '');
+    const base = withSlash(o.baseUrl);
+    this.root = o.flavor === 'onprem' && !/\/v1\/$/.test(base) ? `${base}v1/` : base;
     this.devicesRoot = withSlash(o.devicesBaseUrl ?? this.root);
     this.pageSize = o.pageSize ?? 100;
     this.devicesPageSize = o.devicesPageSize ?? 100;
@@ -319,8 +323,9 @@ export class CssmClient {
     );
   }
 
+  /** `path` is the cloud path (`v1/…`, `v2/…`); the satellite serves it without the version. */
   private url(path: string): string {
-    return `${this.root}${path}`;
+    return `${this.root}${this.flavor === 'onprem' ? path.replace(/^v[12]\//, '') : path}`;
   }
 
   private tokensUrl(domain: string, va: string): string {

@@ -390,14 +390,32 @@ function allocationEffect(
   opts: PlanOptions,
 ): AllocationEffect {
   const va = opts.targetVa!;
+  const r = requestChange(cluster, target, licensing, va.name);
+  return effectOf(va, r.before, r.after);
+}
+
+/** What one cluster asks of the VA `vaName` before and after moving to `target`. */
+function requestChange(
+  cluster: ClusterFacts,
+  target: MigrationTarget,
+  licensing: 'PLM' | 'Smart' | 'unknown',
+  vaName: string,
+): { before: LicenseRequest[]; after: LicenseRequest[] } {
   // Draws on the target VA now only when it is assigned there and licensed through CSSM.
-  const drawsNow =
-    licensing === 'Smart' && cluster.registered && cluster.virtualAccount === va.name;
-  const beforeReq = drawsNow ? requestsOf(cluster, modeOf(cluster.licenseMode)) : [];
+  const drawsNow = licensing === 'Smart' && cluster.registered && cluster.virtualAccount === vaName;
+  const before = drawsNow ? requestsOf(cluster, modeOf(cluster.licenseMode)) : [];
   const afterMode: RequestMode =
     target === 'Smart' ? modeOf(cluster.licenseMode) : target === 'HCS' ? 'HCS' : 'Enterprise';
   // A PLM cluster that only changes mode stays on PLM and draws nothing from the VA.
-  const afterReq = target !== 'Smart' && licensing === 'PLM' ? [] : requestsOf(cluster, afterMode);
+  const after = target !== 'Smart' && licensing === 'PLM' ? [] : requestsOf(cluster, afterMode);
+  return { before, after };
+}
+
+function effectOf(
+  va: TargetVirtualAccount,
+  beforeReq: LicenseRequest[],
+  afterReq: LicenseRequest[],
+): AllocationEffect {
   const before = allocate({
     entitlements: va.entitlements,
     requests: [...va.otherRequests, ...beforeReq],
@@ -419,4 +437,24 @@ function allocationEffect(
     newShortages: diff(before, after),
     resolvedShortages: diff(after, before),
   };
+}
+
+/**
+ * The allocation effect on one VA of several clusters moving together (a customer's plan):
+ * `va.otherRequests` must leave out every cluster in `changes`. Pure, like the planner.
+ */
+export function combinedAllocationEffect(
+  va: TargetVirtualAccount,
+  changes: readonly { cluster: ClusterFacts; target: MigrationTarget }[],
+): AllocationEffect {
+  const before: LicenseRequest[] = [];
+  const after: LicenseRequest[] = [];
+  for (const { cluster, target } of changes) {
+    const parsed = tryParseUcVersion(cluster.version);
+    const licensing = parsed.ok ? licensingModelFor(parsed.version) : 'unknown';
+    const r = requestChange(cluster, target, licensing, va.name);
+    before.push(...r.before);
+    after.push(...r.after);
+  }
+  return effectOf(va, before, after);
 }

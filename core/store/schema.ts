@@ -91,6 +91,12 @@ export interface SmartAccountsTable {
   last_sync_error: string | null;
   created_at: IsoText;
   updated_at: IsoText;
+  /** 0002: OAuth token URL of this account; NULL = config `cssm.tokenUrl`. */
+  token_url: string | null;
+  /** 0002: API root of this account; NULL = config `cssm.apiBase`. */
+  api_base: string | null;
+  /** 0002: the sync service's incremental state (JSON, no secrets). */
+  sync_state: JsonText | null;
 }
 
 export interface LocalAccountsTable {

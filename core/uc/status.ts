@@ -11,8 +11,11 @@ const s = z
   .transform((v) => (v === null || v === undefined ? undefined : String(v).trim()))
   .transform((v) => (v === '' ? undefined : v));
 
+/** Placeholders the applications print where a date has not happened yet. */
+const NO_DATE = /^(none|n\/a|na|never|not available|-+)$/i;
+
 const javaDate = s.transform((v, ctx): Date | null => {
-  if (v === undefined) return null;
+  if (v === undefined || NO_DATE.test(v)) return null;
   const d = parseJavaDate(v);
   if (!d) {
     ctx.addIssue({ code: z.ZodIssueCode.custom, message: `unreadable date "${v}"` });

@@ -7,12 +7,15 @@
  *   CAA1081  registration failed; details.reason 'already-registered' for 405 without force
  *   CAA1082  deregistration failed
  *   CAA1041  transport change refused;  CAA1040  invalid proxy details
+ *   SLMCT1006  the release has no smart licensing API (11.x and earlier: PLM)
  *
  * and smartlic's own UC codes otherwise (Cisco has none for these):
  *
  *   UC1005 / UC1006 / UC1007 / UC1008  connection refused / unknown host / timeout / no route
  *   UC1011  the publisher refused the application user (HTTP 401/403)
  *   UC1020  the application answered with an error, or in a shape we do not know
+ *
+ * details.reason says more: 'already-registered', 'not-registered', 'invalid-token', …
  */
 import { SmartlicError } from '../errors.ts';
 import type { NetworkErrorCodes } from '../cssm/http.ts';
@@ -67,6 +70,9 @@ export const UC_ACTION = {
   generic:
     "Check the application's smart licensing page and its logs, then retry; the publisher's message is in the details.",
   network: 'Check the network path from smartlic to the publisher, and the publisher URL.',
+  version:
+    'Smart licensing needs release 12.x or later; upgrade the cluster (11.x and earlier stay on PLM).',
+  notRegistered: 'The product is not registered; register it first (or sync to refresh its state).',
 } as const;
 
 export interface UcErrorContext {
@@ -82,6 +88,9 @@ const BAD_TOKEN =
 const SUBSCRIBER = /subscriber|not (the |a )?publisher|only (on )?the publisher/i;
 const ALREADY = /already registered/i;
 const PROXY = /proxy/i;
+const UNSUPPORTED =
+  /not supported in this release|Prime License Manager|\bPLM\b|Operation not found|EPR\) for the Operation/i;
+const NOT_REGISTERED = /\bnot registered\b|\bunregistered\b/i;
 
 /** The error for an answer that is not a success. `message` is the application's own text. */
 export function ucAnswerError(
@@ -112,15 +121,22 @@ export function ucAnswerError(
     );
   }
   const text = message ?? '';
-  if (ctx.op === 'register' || ctx.op === 'setTransport' || ctx.op === 'deregister') {
-    if (SUBSCRIBER.test(text)) {
-      return err(
-        'CAA1049',
-        `${app} at ${ctx.host} is a subscriber node; only the publisher registers${said}.`,
-        UC_ACTION.subscriber,
-        'subscriber',
-      );
-    }
+  if (UNSUPPORTED.test(text)) {
+    return err(
+      'SLMCT1006',
+      `${app} at ${ctx.host} does not offer the smart licensing API (release 11.x or earlier licenses through PLM, or the operation is unknown to this release)${said}.`,
+      UC_ACTION.version,
+      'unsupported-version',
+    );
+  }
+  const notRegistered = NOT_REGISTERED.test(text);
+  if (SUBSCRIBER.test(text)) {
+    return err(
+      'CAA1049',
+      `${app} at ${ctx.host} is a subscriber node; only the publisher handles smart licensing for the cluster${said}.`,
+      UC_ACTION.subscriber,
+      'subscriber',
+    );
   }
   if (ctx.op === 'register') {
     if (ALREADY.test(text)) {
@@ -150,7 +166,22 @@ export function ucAnswerError(
     return err('CAA1081', `${base}${said}.`, UC_ACTION.generic, 'register-failed');
   }
   if (ctx.op === 'deregister') {
-    return err('CAA1082', `${base}${said}.`, UC_ACTION.generic, 'deregister-failed');
+    return notRegistered
+      ? err(
+          'CAA1082',
+          `${base}: it is not registered${said}.`,
+          UC_ACTION.notRegistered,
+          'not-registered',
+        )
+      : err('CAA1082', `${base}${said}.`, UC_ACTION.generic, 'deregister-failed');
+  }
+  if (notRegistered && (ctx.op === 'renewAuthorization' || ctx.op === 'renewRegistration')) {
+    return err(
+      'UC1020',
+      `${base}: it is not registered${said}.`,
+      UC_ACTION.notRegistered,
+      'not-registered',
+    );
   }
   if (ctx.op === 'setTransport' && status < 500) {
     if (PROXY.test(text) && /invalid|unreachable|not valid|bad/i.test(text)) {

@@ -10,7 +10,7 @@ import type { HttpClient, HttpMethod, HttpResponse } from '../cssm/http.ts';
 import { formatPath, tryParseJson } from '../cssm/cssm-errors.ts';
 import { statusEnvelopeSchema, toSmartLicenseStatus } from './status.ts';
 import type { SmartLicenseStatus } from './status.ts';
-import { escapeXml, findElement, findText, parseXml, xmlToPlain } from './xml.ts';
+import { decodeEntities, escapeXml, findElement, findText, parseXml, xmlToPlain } from './xml.ts';
 import type { XmlElement } from './xml.ts';
 import {
   toUcNetworkError,
@@ -129,11 +129,31 @@ abstract class UcClientBase implements UcLicensingClient {
   }
 }
 
-/** The message a JSON or text error answer carries. */
-function jsonMessage(text: string): string | undefined {
+/** `CODE: message` unless the message already starts with the code. */
+function withCode(code: unknown, message: string): string {
+  const m = message.trim();
+  return typeof code === 'string' && code && !m.includes(code) ? `${code}: ${m}` : m;
+}
+
+/**
+ * The message an error answer carries: CUPI's `{ErrorDetails:{errors:{code,message}}}` (one or
+ * many), a flat JSON error, CER's HTML status `<div id="status" data-code=…>`, or plain text.
+ */
+export function ucErrorMessage(text: string): string | undefined {
   const j = tryParseJson(text);
   if (j && typeof j === 'object') {
     const o = j as Record<string, unknown>;
+    const details = o.ErrorDetails as { errors?: unknown } | undefined;
+    if (details && typeof details === 'object' && details.errors) {
+      const list = (Array.isArray(details.errors) ? details.errors : [details.errors]) as {
+        code?: unknown;
+        message?: unknown;
+      }[];
+      const msgs = list
+        .filter((e) => e && typeof e.message === 'string')
+        .map((e) => withCode(e.code, e.message as string));
+      if (msgs.length) return msgs.join('; ');
+    }
     for (const k of [
       'message',
       'errorMessage',
@@ -144,21 +164,30 @@ function jsonMessage(text: string): string | undefined {
       'reason',
     ]) {
       const v = o[k];
-      if (typeof v === 'string' && v.trim()) {
-        const code =
-          typeof o.code === 'string' || typeof o.errorCode === 'string'
-            ? String(o.code ?? o.errorCode)
-            : '';
-        return code && !v.includes(code) ? `${code}: ${v.trim()}` : v.trim();
-      }
+      if (typeof v === 'string' && v.trim()) return withCode(o.code ?? o.errorCode, v);
     }
     return undefined;
   }
+  const page = cerStatus(text);
+  if (page) return withCode(page.code, page.message);
   const t = text
     .replace(/<[^>]*>/g, ' ')
     .replace(/\s+/g, ' ')
     .trim();
   return t ? t.slice(0, 300) : undefined;
+}
+
+/** CER's answer page: `<div id="status" class="success|error" data-code="…">message</div>`. */
+export function cerStatus(
+  html: string,
+): { ok: boolean; code?: string; message: string } | undefined {
+  const m = /<div\b([^>]*\bid="status"[^>]*)>([\s\S]*?)<\/div>/i.exec(html);
+  if (!m) return undefined;
+  const attrs = m[1]!;
+  const cls = /\bclass="([^"]*)"/i.exec(attrs)?.[1] ?? '';
+  const code = /\bdata-code="([^"]*)"/i.exec(attrs)?.[1];
+  const message = decodeEntities(m[2]!.replace(/<[^>]*>/g, '')).trim();
+  return { ok: !/\berror\b/i.test(cls), ...(code ? { code: decodeEntities(code) } : {}), message };
 }
 
 // ---------------------------------------------------------------- CUCM AXL
@@ -271,7 +300,7 @@ export class CucmAxlClient extends UcClientBase {
     if (res.status >= 300 || fault !== undefined) {
       throw ucAnswerError(
         res.status >= 300 ? res.status : 500,
-        fault ?? jsonMessage(res.text),
+        fault ?? ucErrorMessage(res.text),
         this.ctx(op, res),
       );
     }
@@ -333,76 +362,85 @@ export class CucVmrestClient extends UcClientBase {
       body === undefined ? undefined : JSON.stringify(body),
     );
     if (res.status >= 300)
-      throw ucAnswerError(res.status, jsonMessage(res.text), this.ctx(op, res));
+      throw ucAnswerError(res.status, ucErrorMessage(res.text), this.ctx(op, res));
     return res;
   }
 }
 
 // ---------------------------------------------------------------- CER admin form
 
-/** The `action` values of the CER smart licensing form [design]. */
+/** The `action` values of the CER smart licensing form [design, as the emulator serves it]. */
 export const CER_ACTIONS = {
   register: 'register',
   deregister: 'deregister',
-  renewAuthorization: 'renewauth',
-  renewRegistration: 'renewregistration',
+  renewAuthorization: 'renewAuthorization',
+  renewRegistration: 'renewRegistration',
   setTransport: 'transport',
   setLicenseMode: 'mode',
-  getStatus: 'status',
-} as const satisfies Record<UcOperation, string>;
+} as const satisfies Record<Exclude<UcOperation, 'getStatus'>, string>;
 
-/** CER has no API (DOMAIN §4): smartlic posts its admin web form, as a person would. */
+/**
+ * CER has no API (DOMAIN §4): smartlic posts its admin web form at `/ceradmin/smartlicense`, as
+ * a person would, and reads the result from the page's status element. Status is a GET of the
+ * same page asking for JSON.
+ */
 export class CerFormClient extends UcClientBase {
   readonly app = 'CER' as const;
 
   async register(token: string, force: boolean): Promise<void> {
-    await this.call('register', { token, force: String(force) });
+    await this.post('register', { token, force: String(force) });
   }
   async deregister(): Promise<void> {
-    await this.call('deregister', {});
+    await this.post('deregister', {});
   }
   async renewAuthorization(): Promise<void> {
-    await this.call('renewAuthorization', {});
+    await this.post('renewAuthorization', {});
   }
   async renewRegistration(): Promise<void> {
-    await this.call('renewRegistration', {});
+    await this.post('renewRegistration', {});
   }
   async setTransport(t: UcTransportSettings): Promise<void> {
-    const fields: Record<string, string> = { mode: String(t.mode) };
+    const fields: Record<string, string> = { transportMode: String(t.mode) };
     if (t.url !== undefined) fields.url = t.url;
     if (t.proxyHost !== undefined) fields.proxyHost = t.proxyHost;
     if (t.proxyPort !== undefined) fields.proxyPort = String(t.proxyPort);
-    await this.call('setTransport', fields);
+    await this.post('setTransport', fields);
   }
   async setLicenseMode(mode: UcLicenseMode): Promise<void> {
-    await this.call('setLicenseMode', { mode });
+    await this.post('setLicenseMode', { licenseMode: mode });
   }
   async getStatus(): Promise<SmartLicenseStatus> {
-    const res = await this.call('getStatus', {});
+    const res = await this.send('getStatus', 'GET', '/ceradmin/smartlicense', {
+      accept: 'application/json',
+    });
+    if (res.status >= 300) {
+      throw ucAnswerError(res.status, ucErrorMessage(res.text), this.ctx('getStatus', res));
+    }
     const json = tryParseJson(res.text);
     if (json === undefined) throw ucShapeError(this.ctx('getStatus', res), 'not JSON');
     return this.toStatus(json, res);
   }
 
-  private async call(op: UcOperation, fields: Record<string, string>): Promise<HttpResponse> {
+  private async post(
+    op: Exclude<UcOperation, 'getStatus'>,
+    fields: Record<string, string>,
+  ): Promise<void> {
     const body = new URLSearchParams({ action: CER_ACTIONS[op], ...fields }).toString();
     const res = await this.send(
       op,
       'POST',
       '/ceradmin/smartlicense',
-      { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+      { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' },
       body,
     );
-    if (res.status >= 300)
-      throw ucAnswerError(res.status, jsonMessage(res.text), this.ctx(op, res));
-    const json = tryParseJson(res.text);
-    // A form may answer 200 with an error page or an error object.
-    const status =
-      json && typeof json === 'object' ? (json as Record<string, unknown>).status : undefined;
-    if (typeof status === 'string' && /^(error|failure|failed)$/i.test(status)) {
-      throw ucAnswerError(400, jsonMessage(res.text), this.ctx(op, res));
+    if (res.status >= 300) {
+      throw ucAnswerError(res.status, ucErrorMessage(res.text), this.ctx(op, res));
     }
-    return res;
+    // A form answers 200 even for some failures; the page's status element tells.
+    const page = cerStatus(res.text);
+    if (page && !page.ok) {
+      throw ucAnswerError(400, withCode(page.code, page.message), this.ctx(op, res));
+    }
   }
 }
 

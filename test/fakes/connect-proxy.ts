@@ -21,7 +21,7 @@ export async function startConnectProxy(opts: { refuse?: boolean } = {}): Promis
     url: '',
     connects: [],
     plainRequests: 0,
-    close: async () => undefined,
+    close: () => Promise.resolve(),
   };
   const server: Server = createServer((_req, res) => {
     state.plainRequests++;

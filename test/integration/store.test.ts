@@ -52,7 +52,7 @@ describe('openDatabase and migrations', () => {
     expect(await migrateToLatest(h.db)).toEqual([]);
     const fresh = openDatabase({ path: ':memory:' });
     try {
-      expect(await migrateToLatest(fresh.db)).toEqual(['0001-initial']);
+      expect(await migrateToLatest(fresh.db)).toEqual(['0001-initial', '0002-account-endpoints']);
       expect(await migrateToLatest(fresh.db)).toEqual([]);
     } finally {
       await fresh.close();

@@ -68,6 +68,18 @@ describe('cssmAnswerError', () => {
       ).code,
     ).toBe('CSSM1019');
   });
+  it('a 404 about a VA or a path is not an unknown Smart Account', () => {
+    const e = cssmAnswerError(
+      404,
+      { status: 'ERROR', statusMessage: 'Virtual Account not found: ops' },
+      ctx,
+    );
+    expect(e.code).toBe('CSSM1020');
+    expect(e.details?.reason).toBe('not-found');
+    expect(cssmAnswerError(404, { statusMessage: 'Local Account not found: t1' }, ctx).code).toBe(
+      'CSSM1019',
+    );
+  });
   it('5xx, 429 and status ERROR are CSSM1020 with the message quoted', () => {
     const e = cssmAnswerError(500, { status: 'ERROR', statusMessage: 'Internal failure' }, ctx);
     expect(e.code).toBe('CSSM1020');

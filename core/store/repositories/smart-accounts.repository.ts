@@ -34,6 +34,10 @@ export interface SmartAccount {
   lastSyncAt: Date | null;
   lastSyncStatus: string | null;
   lastSyncError: string | null;
+  /** OAuth token URL of this account; null = config `cssm.tokenUrl` (cloud). */
+  tokenUrl: string | null;
+  /** API root of this account; null = config `cssm.apiBase` (cloud). */
+  apiBase: string | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -60,6 +64,8 @@ export interface SmartAccountInput {
   localAccountName?: string | null;
   clientId?: string | null;
   clientSecret?: string | null;
+  tokenUrl?: string | null;
+  apiBase?: string | null;
 }
 
 export interface SmartAccountCredentials {
@@ -100,6 +106,8 @@ export function toSmartAccount(r: SmartAccountRow): SmartAccount {
     lastSyncAt: dateOrNull(r.last_sync_at),
     lastSyncStatus: r.last_sync_status,
     lastSyncError: r.last_sync_error,
+    tokenUrl: r.token_url,
+    apiBase: r.api_base,
     createdAt: date(r.created_at),
     updatedAt: date(r.updated_at),
   };
@@ -136,6 +144,8 @@ export class SmartAccountsRepository {
       local_account_name: input.localAccountName,
       client_id: input.clientId,
       client_secret_enc: this.enc(input.clientSecret),
+      token_url: input.tokenUrl,
+      api_base: input.apiBase,
     });
     const row = await this.db
       .insertInto('smart_accounts')
@@ -194,6 +204,24 @@ export class SmartAccountsRepository {
         last_sync_error: s.error ?? null,
         updated_at: iso(this.clock.now()),
       })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  /** The sync service's incremental state (JSON text, no secrets); undefined when none. */
+  async getSyncState(id: number): Promise<string | undefined> {
+    const row = await this.db
+      .selectFrom('smart_accounts')
+      .select('sync_state')
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return row?.sync_state ?? undefined;
+  }
+
+  async setSyncState(id: number, state: string | null): Promise<void> {
+    await this.db
+      .updateTable('smart_accounts')
+      .set({ sync_state: state })
       .where('id', '=', id)
       .execute();
   }

@@ -1,0 +1,325 @@
+/**
+ * Builds the clients a service needs for a stored entity: a CssmClient for a provisioned Smart
+ * Account (cloud or On-Prem satellite), and a UC licensing client for a cluster's publisher.
+ *
+ * One HttpClient per (transport, origin): the HttpClient's per-host concurrency limit only
+ * means something if every request to that host goes through the same instance. OAuth token
+ * providers are cached per (token URL, client id, secret) so a sync reuses a token still valid
+ * from the previous one instead of asking for a new one.
+ */
+import { createHash } from 'node:crypto';
+import type { Clock } from '../clock.ts';
+import type { Config } from '../config.ts';
+import { SmartlicError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import { CssmClient } from '../cssm/cssm.client.ts';
+import { ACTION, cssmAnswerError, parseAtEdge, tryParseJson } from '../cssm/cssm-errors.ts';
+import { HttpClient, type HttpCounters, type Transport } from '../cssm/http.ts';
+import { OAuthTokenProvider, type CssmFlavor } from '../cssm/oauth.ts';
+import { createUcClient, type UcLicensingClient } from '../uc/uc.client.ts';
+import { UC_NETWORK_CODES, APP_NAME } from '../uc/uc-errors.ts';
+import type { Cluster, Repositories, SmartAccount } from '../store/index.ts';
+import type { TransportMode } from '../store/schema.ts';
+import { z } from 'zod';
+
+/** Where and how to reach CSSM for one account, with plaintext credentials. */
+export interface CssmEndpoint {
+  flavor: CssmFlavor;
+  tokenUrl: string;
+  apiBase: string;
+  clientId: string;
+  clientSecret: string;
+  transport: Transport;
+}
+
+/** A CssmClient plus what a caller may want to look at (token requests, the endpoint). */
+export interface CssmHandle {
+  client: CssmClient;
+  tokens: OAuthTokenProvider;
+  endpoint: CssmEndpoint;
+  /** The account key in API paths: SA domain (cloud) or local account name (satellite). */
+  accountKey: string;
+  /** Reads the satellite's own status (On-Prem only; undefined when the API does not say). */
+  satelliteStatus(): Promise<SatelliteStatus | undefined>;
+}
+
+/** What a satellite tells of its link to CSSM (the On-Prem `accounts` list and status). */
+export interface SatelliteStatus {
+  lastSync: Date | null;
+  syncMode?: 'connected' | 'disconnected';
+  host?: string;
+}
+
+export interface ClientFactoryDeps {
+  config: Config;
+  clock: Clock;
+  logger: Logger;
+}
+
+const PEER = { cloud: 'CSSM', onprem: 'the CSSM On-Prem satellite' } as const;
+
+/** Transport object for an account: Proxy uses the account's proxy, else config's. */
+export function transportFor(
+  mode: TransportMode,
+  proxy: { host: string | null; port: number | null } | undefined,
+  config: Config,
+): Transport {
+  if (mode !== 'Proxy') return { mode: 'direct' };
+  if (proxy?.host) {
+    return { mode: 'proxy', proxyUrl: `http://${proxy.host}:${proxy.port ?? 3128}` };
+  }
+  if (config.cssm.proxyUrl) return { mode: 'proxy', proxyUrl: config.cssm.proxyUrl };
+  throw new SmartlicError({
+    code: 'CAA1040',
+    message: 'the transport mode is Proxy but no proxy is configured for the account or globally',
+    action: 'give the account a proxy (--proxy URL) or set cssm.proxyUrl (SMARTLIC_PROXY_URL)',
+  });
+}
+
+export class ClientFactory {
+  private readonly http = new Map<string, HttpClient>();
+  private readonly oauth = new Map<string, OAuthTokenProvider>();
+
+  constructor(private readonly deps: ClientFactoryDeps) {}
+
+  /** The shared HttpClient for one transport and origin (created on first use). */
+  httpFor(
+    url: string,
+    transport: Transport,
+    kind: 'cssm' | 'uc' = 'cssm',
+    peerName?: string,
+  ): HttpClient {
+    const origin = new URL(url).origin;
+    const via = transport.mode === 'proxy' ? transport.proxyUrl : 'direct';
+    const key = `${kind}|${peerName ?? ''}|${via}|${origin}`;
+    let h = this.http.get(key);
+    if (!h) {
+      const c = this.deps.config.http;
+      h = new HttpClient({
+        transport,
+        timeoutMs: c.timeoutMs,
+        maxRetries: c.maxRetries,
+        retryAfterCapMs: c.retryAfterCapMs,
+        maxConcurrencyPerHost: c.concurrencyPerHost,
+        clock: this.deps.clock,
+        logger: this.deps.logger.child({ component: 'http', peer: origin }),
+        userAgent: 'smartlic/0.1',
+        ...(kind === 'uc' ? { networkErrorCodes: UC_NETWORK_CODES } : {}),
+        ...(peerName ? { peerName } : {}),
+      });
+      this.http.set(key, h);
+    }
+    return h;
+  }
+
+  /** Sum of the counters of every HttpClient made so far (requests, retries, statuses). */
+  counters(): HttpCounters {
+    const out: HttpCounters = { requests: 0, retries: 0, networkErrors: 0, byStatus: {} };
+    for (const h of this.http.values()) {
+      const c = h.counters;
+      out.requests += c.requests;
+      out.retries += c.retries;
+      out.networkErrors += c.networkErrors;
+      for (const [k, v] of Object.entries(c.byStatus)) {
+        out.byStatus[Number(k)] = (out.byStatus[Number(k)] ?? 0) + v;
+      }
+    }
+    return out;
+  }
+
+  /** The endpoint of a stored account with its decrypted credentials. */
+  async endpointFor(account: SmartAccount, repos: Repositories): Promise<CssmEndpoint> {
+    const creds = await repos.smartAccounts.getCredentials(account.id);
+    if (!creds?.clientId || !creds.clientSecret) {
+      throw new SmartlicError({
+        code: 'CSSM1011',
+        message: `the Smart Account ${account.domain} has no client id and secret stored`,
+        action: 'provision the account again with its client id and secret, then sync',
+      });
+    }
+    const satellite = account.source === 'satellite';
+    const tokenUrl = account.tokenUrl ?? account.satelliteTokenUrl ?? this.deps.config.cssm.tokenUrl;
+    const apiBase = account.apiBase ?? this.deps.config.cssm.apiBase;
+    if (satellite && (!account.tokenUrl && !account.satelliteTokenUrl || !account.apiBase)) {
+      throw new SmartlicError({
+        code: 'CONFIG',
+        message: `the satellite account ${account.domain} has no On-Prem token URL or API base stored`,
+        action: 'provision it again with --token-url and --api-base',
+      });
+    }
+    return {
+      flavor: satellite ? 'onprem' : 'cloud',
+      tokenUrl,
+      apiBase,
+      clientId: creds.clientId,
+      clientSecret: creds.clientSecret,
+      // The satellite is reached directly (Satellite transport is a direct link to it).
+      transport: satellite
+        ? { mode: 'direct' }
+        : transportFor(
+            account.transportMode,
+            { host: account.proxyHost, port: account.proxyPort },
+            this.deps.config,
+          ),
+    };
+  }
+
+  /** A CssmClient for an endpoint; `accountKey` is the SA domain or local account name. */
+  cssm(endpoint: CssmEndpoint, accountKey: string): CssmHandle {
+    const peer = PEER[endpoint.flavor];
+    const tokenHttp = this.httpFor(endpoint.tokenUrl, endpoint.transport, 'cssm', peer);
+    const apiHttp = this.httpFor(endpoint.apiBase, endpoint.transport, 'cssm', peer);
+    const okey = [
+      endpoint.flavor,
+      endpoint.tokenUrl,
+      endpoint.clientId,
+      createHash('sha256').update(endpoint.clientSecret).digest('hex'),
+    ].join('|');
+    let tokens = this.oauth.get(okey);
+    if (!tokens) {
+      tokens = new OAuthTokenProvider({
+        flavor: endpoint.flavor,
+        tokenUrl: endpoint.tokenUrl,
+        clientId: endpoint.clientId,
+        clientSecret: endpoint.clientSecret,
+        http: tokenHttp,
+        clock: this.deps.clock,
+        logger: this.deps.logger,
+      });
+      this.oauth.set(okey, tokens);
+    }
+    const pageSize = this.deps.config.http.pageSize;
+    const client = new CssmClient({
+      flavor: endpoint.flavor,
+      baseUrl: endpoint.apiBase,
+      http: apiHttp,
+      tokens,
+      pageSize,
+      devicesPageSize: pageSize,
+      logger: this.deps.logger,
+    });
+    const tokenSource = tokens;
+    return {
+      client,
+      tokens,
+      endpoint,
+      accountKey,
+      satelliteStatus: () =>
+        endpoint.flavor === 'onprem'
+          ? readSatelliteStatus(apiHttp, tokenSource, onPremRoot(endpoint.apiBase), accountKey)
+          : Promise.resolve(undefined),
+    };
+  }
+
+  /** A UC licensing client for a stored cluster's publisher, with decrypted admin credentials. */
+  async uc(cluster: Cluster, repos: Repositories): Promise<UcLicensingClient> {
+    const creds = await repos.clusters.getAdminCredentials(cluster.id);
+    if (!creds?.username || creds.password === null) {
+      throw new SmartlicError({
+        code: 'UC1011',
+        message: `the cluster ${cluster.name} has no administrator credentials stored`,
+        action: 'set the cluster administrator user name and password, then sync',
+      });
+    }
+    const baseUrl = publisherUrl(cluster.publisherAddress);
+    const http = this.httpFor(baseUrl, { mode: 'direct' }, 'uc', APP_NAME[cluster.type]);
+    return createUcClient(cluster.type, {
+      baseUrl,
+      username: creds.username,
+      password: creds.password,
+      http,
+    });
+  }
+
+  async close(): Promise<void> {
+    const all = [...this.http.values()];
+    this.http.clear();
+    this.oauth.clear();
+    await Promise.allSettled(all.map((h) => h.close()));
+  }
+}
+
+/** `https://<address>:8443` unless the address is already a URL. */
+export function publisherUrl(address: string): string {
+  return /^https?:\/\//i.test(address) ? address.replace(/\/+$/, '') : `https://${address}:8443`;
+}
+
+function withSlash(u: string): string {
+  return u.endsWith('/') ? u : `${u}/`;
+}
+
+/** `https://host:8443/backend/api/v1/` whether or not the stored base ends in `v1`. */
+function onPremRoot(apiBase: string): string {
+  const b = withSlash(apiBase);
+  return /\/v1\/$/.test(b) ? b : `${b}v1/`;
+}
+
+const onPremAccountsSchema = z.object({
+  accounts: z.array(
+    z
+      .object({
+        accountName: z.string(),
+        lastSync: z.string().nullish(),
+      })
+      .passthrough(),
+  ),
+});
+
+const satelliteSchema = z.object({
+  satellite: z
+    .object({
+      lastSync: z.string().nullish(),
+      syncMode: z.enum(['connected', 'disconnected']).nullish(),
+      host: z.string().nullish(),
+    })
+    .passthrough(),
+});
+
+/**
+ * The satellite's last sync with CSSM. The On-Prem `GET v1/accounts` answer carries `lastSync`
+ * [design]; `GET v1/satellite` (emulator extension) adds the sync mode. Read both when
+ * available; a 404 on the extension is not an error.
+ */
+async function readSatelliteStatus(
+  http: HttpClient,
+  tokens: OAuthTokenProvider,
+  apiRoot: string,
+  localAccount: string,
+): Promise<SatelliteStatus | undefined> {
+  const get = async (path: string) => {
+    const token = await tokens.getToken();
+    const res = await http.send({
+      method: 'GET',
+      url: `${apiRoot}${path}`,
+      headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
+      op: `satellite ${path}`,
+    });
+    return { res, json: tryParseJson(res.text) };
+  };
+  const ctx = (op: string) => ({ code: 'CSSM1020', peer: PEER.onprem, op, action: ACTION.unexpectedShape });
+  const out: SatelliteStatus = { lastSync: null };
+  let known = false;
+  const sat = await get('satellite');
+  if (sat.res.status < 300) {
+    const s = parseAtEdge(satelliteSchema, sat.json, ctx('the satellite status')).satellite;
+    out.lastSync = s.lastSync ? new Date(s.lastSync) : null;
+    if (s.syncMode) out.syncMode = s.syncMode;
+    if (s.host) out.host = s.host;
+    return out;
+  }
+  if (sat.res.status !== 404) {
+    throw cssmAnswerError(sat.res.status, sat.json, { op: 'satellite status', peer: PEER.onprem });
+  }
+  const acc = await get('accounts');
+  if (acc.res.status >= 300) {
+    throw cssmAnswerError(acc.res.status, acc.json, { op: 'list accounts', peer: PEER.onprem });
+  }
+  const row = parseAtEdge(onPremAccountsSchema, acc.json, ctx('list accounts')).accounts.find(
+    (a) => a.accountName === localAccount,
+  );
+  if (row && row.lastSync !== undefined) {
+    known = true;
+    out.lastSync = row.lastSync ? new Date(row.lastSync) : null;
+  }
+  return known ? out : undefined;
+}

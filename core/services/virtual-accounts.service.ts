@@ -1,0 +1,360 @@
+/**
+ * Virtual account settings that live only in smartlic (DOMAIN §1, §7.2, §7.4): the license mode
+ * of a VA, the transport (Direct / Proxy / Satellite) of a VA or a whole account, and which VA
+ * of which account auto-registration targets. Each change is a job; each is refused while a
+ * cluster is assigned, as HCM-F refuses it.
+ */
+import { SmartlicError } from '../errors.ts';
+import type {
+  LicenseMode,
+  Repositories,
+  SmartAccount,
+  TransportMode,
+  VirtualAccount,
+} from '../store/index.ts';
+import type { Job } from '../store/index.ts';
+import type { JobRunner } from './jobs.service.ts';
+
+export const LICENSE_MODES: readonly LicenseMode[] = ['Enterprise', 'HCS', 'HCS-LE'];
+export const TRANSPORT_MODES: readonly TransportMode[] = ['Direct', 'Proxy', 'Satellite'];
+
+/** Transport as smartlic applies it to a cluster: the mode and where it points. */
+export interface TransportSettings {
+  mode: TransportMode;
+  proxyHost?: string;
+  proxyPort?: number;
+  /** Satellite registration URL, `https://<fqdn>/SmartTransport` (DOMAIN §3). */
+  satelliteUrl?: string;
+}
+
+/** Where a VA's effective transport came from. */
+export interface EffectiveTransport extends TransportSettings {
+  source: 'virtual-account' | 'account';
+}
+
+export interface AutoRegistrationSettings {
+  /** The Smart Account whose operational VA receives new clusters. */
+  smartAccountDomain: string;
+}
+
+const AUTO_REG_KEY = 'auto_registration';
+const vaTransportKey = (vaId: number) => `transport:va:${vaId}`;
+
+/** `<domain>/<va>`: how jobs and messages name a VA. */
+export function vaLabel(account: Pick<SmartAccount, 'domain'>, va: Pick<VirtualAccount, 'name'>) {
+  return `${account.domain}/${va.name}`;
+}
+
+export function notFound(what: string, action: string): SmartlicError {
+  return new SmartlicError({ code: 'NOT_FOUND', message: `${what} does not exist`, action });
+}
+
+export async function resolveAccount(repos: Repositories, domain: string): Promise<SmartAccount> {
+  const a = await repos.smartAccounts.getByDomain(domain);
+  if (!a) {
+    throw notFound(
+      `Smart Account ${domain}`,
+      'check the domain with `smartlic account list`, or provision it with `smartlic account add`',
+    );
+  }
+  return a;
+}
+
+export async function resolveVa(
+  repos: Repositories,
+  domain: string,
+  vaName: string,
+): Promise<{ account: SmartAccount; va: VirtualAccount }> {
+  const account = await resolveAccount(repos, domain);
+  const va = await repos.virtualAccounts.getByName(account.id, vaName);
+  if (!va) {
+    throw notFound(
+      `virtual account ${vaName} in ${domain}`,
+      'sync the account (`smartlic sync`) to pull its virtual accounts, and check the name',
+    );
+  }
+  return { account, va };
+}
+
+/**
+ * Finds a VA from `<domain>/<va>` or a bare VA name (which must then be unique across
+ * accounts).
+ */
+export async function resolveVaRef(
+  repos: Repositories,
+  ref: string,
+): Promise<{ account: SmartAccount; va: VirtualAccount }> {
+  const slash = ref.lastIndexOf('/');
+  if (slash > 0) return resolveVa(repos, ref.slice(0, slash), ref.slice(slash + 1));
+  const all = (await repos.virtualAccounts.listAll()).filter((v) => v.name === ref);
+  if (all.length === 0) {
+    throw notFound(`virtual account ${ref}`, 'sync, and check the name (`<domain>/<va>` form)');
+  }
+  if (all.length > 1) {
+    throw new SmartlicError({
+      code: 'INPUT',
+      message: `virtual account name ${ref} exists in ${all.length} accounts`,
+      action: 'name it as <domain>/<va>',
+    });
+  }
+  const va = all[0]!;
+  const account = await repos.smartAccounts.getById(va.smartAccountId);
+  if (!account) throw notFound(`the account of VA ${ref}`, 'sync again');
+  return { account, va };
+}
+
+export function parseLicenseMode(s: string): LicenseMode {
+  const m = LICENSE_MODES.find((x) => x.toLowerCase() === s.trim().toLowerCase());
+  if (!m) {
+    throw new SmartlicError({
+      code: 'INPUT',
+      message: `unknown license mode "${s}"`,
+      action: `use one of ${LICENSE_MODES.join(', ')}`,
+    });
+  }
+  return m;
+}
+
+export function parseTransportMode(s: string): TransportMode {
+  const m = TRANSPORT_MODES.find((x) => x.toLowerCase() === s.trim().toLowerCase());
+  if (!m) {
+    throw new SmartlicError({
+      code: 'INPUT',
+      message: `unknown transport mode "${s}"`,
+      action: `use one of ${TRANSPORT_MODES.join(', ')}`,
+    });
+  }
+  return m;
+}
+
+/** Checks the fields each mode needs (CAA1040 for bad proxy details). */
+export function validateTransport(t: TransportSettings): TransportSettings {
+  if (t.mode === 'Proxy') {
+    if (!t.proxyHost || !/^[A-Za-z0-9.-]+$/.test(t.proxyHost)) {
+      throw new SmartlicError({
+        code: 'CAA1040',
+        message: `invalid proxy details: proxy host "${t.proxyHost ?? ''}" is not a host name or address`,
+        action: 'give the proxy host (no scheme, no credentials) and port',
+      });
+    }
+    if (!Number.isInteger(t.proxyPort) || t.proxyPort! < 1 || t.proxyPort! > 65535) {
+      throw new SmartlicError({
+        code: 'CAA1040',
+        message: `invalid proxy details: port "${String(t.proxyPort)}" is not 1–65535`,
+        action: 'give the proxy port',
+      });
+    }
+    return { mode: 'Proxy', proxyHost: t.proxyHost, proxyPort: t.proxyPort! };
+  }
+  if (t.mode === 'Satellite') {
+    if (!t.satelliteUrl || !/^https?:\/\/[^/\s]+/i.test(t.satelliteUrl)) {
+      throw new SmartlicError({
+        code: 'INPUT',
+        message: `a Satellite transport needs the satellite's registration URL (got "${t.satelliteUrl ?? ''}")`,
+        action: 'give it as https://<satellite fqdn>/SmartTransport',
+      });
+    }
+    return { mode: 'Satellite', satelliteUrl: t.satelliteUrl };
+  }
+  return { mode: 'Direct' };
+}
+
+export interface VirtualAccountsServiceDeps {
+  repos: Repositories;
+  jobs: JobRunner;
+}
+
+export interface SetLicenseModeInput {
+  domain: string;
+  va: string;
+  mode: LicenseMode;
+  requestedBy: string;
+}
+
+export interface SetTransportInput {
+  domain: string;
+  /** Omit for the account-wide transport (every VA without its own). */
+  va?: string;
+  transport: TransportSettings;
+  requestedBy: string;
+}
+
+export class VirtualAccountsService {
+  constructor(private readonly deps: VirtualAccountsServiceDeps) {}
+
+  /** Sets a VA's license mode; refused while any cluster is assigned to the VA. */
+  async setLicenseMode(input: SetLicenseModeInput): Promise<{ job: Job; va: VirtualAccount }> {
+    const { repos } = this.deps;
+    const mode = parseLicenseMode(input.mode);
+    const { account, va } = await resolveVa(repos, input.domain, input.va);
+    const { job } = await this.deps.jobs.run(
+      {
+        jobType: 'Set License Mode',
+        entityType: 'Virtual Account',
+        entityName: vaLabel(account, va),
+        description: `Set license mode of ${vaLabel(account, va)} to ${mode}`,
+        requestedBy: input.requestedBy,
+        details: { from: va.licenseMode, to: mode },
+      },
+      async () => {
+        const assigned = await repos.clusters.list({ virtualAccountId: va.id });
+        if (assigned.length > 0 && va.licenseMode !== mode) {
+          throw new SmartlicError({
+            code: 'VA_CLUSTERS_ASSIGNED',
+            message: `the license mode of ${vaLabel(account, va)} cannot change while ${assigned.length} cluster(s) are assigned to it (${assigned
+              .slice(0, 5)
+              .map((c) => c.name)
+              .join(', ')}${assigned.length > 5 ? ', …' : ''})`,
+            action: 'unassign its clusters first (`smartlic cluster unassign <name>`), then retry',
+            details: { clusters: assigned.map((c) => c.name) },
+          });
+        }
+        await repos.virtualAccounts.setLicenseMode(va.id, mode);
+      },
+      () => `License mode of ${vaLabel(account, va)} is ${mode}.`,
+    );
+    return { job, va: { ...va, licenseMode: mode } };
+  }
+
+  /**
+   * Sets the transport of one VA or of the whole account. Refused (CAA1041) while a cluster
+   * is assigned where the change would apply: HCM-F makes you unassign first (DOMAIN §7.2).
+   */
+  async setTransport(input: SetTransportInput): Promise<{ job: Job }> {
+    const { repos } = this.deps;
+    const t = validateTransport(input.transport);
+    const account = await resolveAccount(repos, input.domain);
+    const va = input.va ? (await resolveVa(repos, input.domain, input.va)).va : undefined;
+    const entityName = va ? vaLabel(account, va) : account.domain;
+    const { job } = await this.deps.jobs.run(
+      {
+        jobType: 'Set Transport',
+        entityType: va ? 'Virtual Account' : 'Smart Account',
+        entityName,
+        description: `Set transport of ${entityName} to ${describeTransport(t)}`,
+        requestedBy: input.requestedBy,
+        details: { transport: t },
+      },
+      async () => {
+        const assigned = await repos.clusters.list(
+          va ? { virtualAccountId: va.id } : { smartAccountId: account.id },
+        );
+        if (assigned.length > 0) {
+          throw new SmartlicError({
+            code: 'CAA1041',
+            message: `transport settings of ${entityName} cannot change while ${assigned.length} cluster(s) are assigned`,
+            action: 'unassign (deregister) the clusters first, then change the transport settings',
+            details: { clusters: assigned.map((c) => c.name) },
+          });
+        }
+        if (va) {
+          await repos.settings.setJson(vaTransportKey(va.id), t);
+        } else {
+          await repos.smartAccounts.upsert({
+            domain: account.domain,
+            transportMode: t.mode,
+            proxyHost: t.proxyHost ?? null,
+            proxyPort: t.proxyPort ?? null,
+            ...(t.mode === 'Satellite' ? { satelliteRegistrationUrl: t.satelliteUrl ?? null } : {}),
+          });
+        }
+      },
+      () => `Transport of ${entityName} is ${describeTransport(t)}.`,
+    );
+    return { job };
+  }
+
+  /** The transport a cluster assigned to `va` uses: the VA's own, else the account's. */
+  async effectiveTransport(account: SmartAccount, va: VirtualAccount): Promise<EffectiveTransport> {
+    const own = (await this.deps.repos.settings.getJson(vaTransportKey(va.id))) as
+      TransportSettings | undefined;
+    if (own && typeof own === 'object' && TRANSPORT_MODES.includes(own.mode)) {
+      return { ...own, source: 'virtual-account' };
+    }
+    return { ...accountTransport(account), source: 'account' };
+  }
+
+  /** Chooses the Smart Account whose operational VA gets new clusters (and marks that VA). */
+  async configureAutoRegistration(input: {
+    domain: string;
+    operationalVa?: string;
+    requestedBy: string;
+  }): Promise<{ job: Job; va: VirtualAccount }> {
+    const { repos } = this.deps;
+    const account = await resolveAccount(repos, input.domain);
+    const { job, result } = await this.deps.jobs.run(
+      {
+        jobType: 'Configure Auto Registration',
+        entityType: 'Smart Account',
+        entityName: account.domain,
+        description: `Auto-register new clusters to the operational VA of ${account.domain}${input.operationalVa ? ` (${input.operationalVa})` : ''}`,
+        requestedBy: input.requestedBy,
+      },
+      async () => {
+        let va: VirtualAccount | undefined;
+        if (input.operationalVa) {
+          va = (await resolveVa(repos, account.domain, input.operationalVa)).va;
+          const current = await repos.virtualAccounts.getOperational(account.id);
+          if (current && current.id !== va.id) {
+            const still = await repos.clusters.countByVirtualAccount(current.id);
+            if (still > 0) {
+              throw new SmartlicError({
+                code: 'SLMCT1007',
+                message: `${vaLabel(account, current)} is the operational VA and still has ${still} cluster(s)`,
+                action:
+                  'deregister and unassign them first; they auto-register to the new operational VA at the next sync',
+              });
+            }
+            await repos.virtualAccounts.setRole(current.id, null);
+          }
+          await repos.virtualAccounts.setRole(va.id, 'operational');
+        } else {
+          va = await repos.virtualAccounts.getOperational(account.id);
+        }
+        if (!va) {
+          throw new SmartlicError({
+            code: 'INPUT',
+            message: `${account.domain} has no operational virtual account`,
+            action: 'name it: --operational-va <va>',
+          });
+        }
+        await repos.settings.setJson(AUTO_REG_KEY, {
+          smartAccountDomain: account.domain,
+        } satisfies AutoRegistrationSettings);
+        return va;
+      },
+      (va) => `New clusters auto-register to ${vaLabel(account, va)}.`,
+    );
+    return { job, va: result };
+  }
+
+  async autoRegistrationSettings(): Promise<AutoRegistrationSettings | undefined> {
+    const v = (await this.deps.repos.settings.getJson(AUTO_REG_KEY)) as
+      AutoRegistrationSettings | undefined;
+    return v && typeof v.smartAccountDomain === 'string' ? v : undefined;
+  }
+}
+
+/** The account-wide transport as stored on the Smart Account. */
+export function accountTransport(a: SmartAccount): TransportSettings {
+  if (a.transportMode === 'Proxy') {
+    return {
+      mode: 'Proxy',
+      ...(a.proxyHost ? { proxyHost: a.proxyHost } : {}),
+      ...(a.proxyPort ? { proxyPort: a.proxyPort } : {}),
+    };
+  }
+  if (a.transportMode === 'Satellite' || a.source === 'satellite') {
+    const url =
+      a.satelliteRegistrationUrl ??
+      (a.satelliteHost ? `https://${a.satelliteHost}/SmartTransport` : undefined);
+    return { mode: 'Satellite', ...(url ? { satelliteUrl: url } : {}) };
+  }
+  return { mode: 'Direct' };
+}
+
+export function describeTransport(t: TransportSettings): string {
+  if (t.mode === 'Proxy') return `Proxy ${t.proxyHost ?? '?'}:${t.proxyPort ?? '?'}`;
+  if (t.mode === 'Satellite') return `Satellite ${t.satelliteUrl ?? '?'}`;
+  return 'Direct';
+}
