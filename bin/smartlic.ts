@@ -16,9 +16,19 @@ interface Entry {
 /** Every verb; help text is built from this list. Modules load only when their verb runs. */
 export const COMMANDS: readonly Entry[] = [
   {
+    name: 'account',
+    summary: 'smart accounts: add (provision with client credentials), list',
+    load: async () => (await import('./cli/account.ts')).accountCommand,
+  },
+  {
     name: 'allocate',
     summary: 'what-if: run the license-allocation rules on a JSON file, offline',
     load: async () => (await import('./cli/allocate.ts')).allocateCommand,
+  },
+  {
+    name: 'cluster',
+    summary: 'UC clusters: add, list, assign, unassign, register, deregister, renew-auth, renew-id',
+    load: async () => (await import('./cli/cluster.ts')).clusterCommand,
   },
   {
     name: 'config',
@@ -34,6 +44,31 @@ export const COMMANDS: readonly Entry[] = [
     name: 'emulator',
     summary: 'run the Cisco emulator (CSSM cloud, On-Prem, UC apps) on 127.0.0.1',
     load: async () => (await import('./cli/emulator.ts')).emulatorCommand,
+  },
+  {
+    name: 'jobs',
+    summary: 'the job list (HCM-F job fields, error codes, who asked)',
+    load: async () => (await import('./cli/jobs.ts')).jobsCommand,
+  },
+  {
+    name: 'plan',
+    summary: 'migration plan for a cluster or customer (HCS / Enterprise / Smart); changes nothing',
+    load: async () => (await import('./cli/plan.ts')).planCommand,
+  },
+  {
+    name: 'sync',
+    summary: 'sync accounts with CSSM / satellites and read cluster status',
+    load: async () => (await import('./cli/sync.ts')).syncCommand,
+  },
+  {
+    name: 'token',
+    summary: 'registration tokens: create (export control choice), list (masked), revoke',
+    load: async () => (await import('./cli/token.ts')).tokenCommand,
+  },
+  {
+    name: 'va',
+    summary: 'virtual account settings: license mode, transport',
+    load: async () => (await import('./cli/va.ts')).vaCommand,
   },
 ];
 

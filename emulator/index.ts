@@ -11,7 +11,9 @@ export interface StartOptions {
   /** 0 (default) = any free port. */
   port?: number;
   /** `demo` (default), `empty`, or a scenario file path. */
-  scenario?: 'demo' | 'empty' | string;
+  // `string & {}` keeps the two names as editor hints next to any file path.
+
+  scenario?: 'demo' | 'empty' | (string & {});
   seed?: number;
   /** Generate this many customers instead of the named scenario. */
   scale?: number;

@@ -46,7 +46,10 @@ export class EmulatorCore {
     this.world = this.build(spec, opts);
   }
 
-  private build(spec: string | object | undefined, o: ScenarioOptions & { nowOverride?: number }): World {
+  private build(
+    spec: string | object | undefined,
+    o: ScenarioOptions & { nowOverride?: number },
+  ): World {
     const scenario = resolveScenario(spec, o);
     const w = new World(scenario, {
       seed: o.seed ?? 1,
@@ -104,7 +107,10 @@ export class EmulatorCore {
     return {
       ready: true,
       baseUrl: b,
-      cloud: { tokenUrl: `${b}/oauth2/default/v1/token`, apiBase: `${b}/services/api/smart-accounts-and-licensing` },
+      cloud: {
+        tokenUrl: `${b}/oauth2/default/v1/token`,
+        apiBase: `${b}/services/api/smart-accounts-and-licensing`,
+      },
       onprem: { tokenUrl: `${b}/backend/oauth/token`, apiBase: `${b}/backend/api/v1` },
       clients,
       admin: `${b}/__emulator`,
@@ -119,10 +125,14 @@ export class EmulatorCore {
     if (path.startsWith(CLOUD_PREFIX)) return { scope: 'cloud', run: handleCloud };
     if (path.startsWith(UC_PREFIX)) return { scope: 'uc', run: handleUc };
     if (path.startsWith(ONPREM_PREFIX)) return { scope: 'onprem', run: handleOnprem };
-    if (path.startsWith(ADMIN_PREFIX)) return { scope: 'admin', run: (ctx) => handleAdmin(ctx, this) };
-    if (path === '/as/token.oauth2') return { scope: 'cloud', run: (ctx) => handleToken(ctx, 'cloud-old') };
-    if (path === '/oauth2/default/v1/token') return { scope: 'cloud', run: (ctx) => handleToken(ctx, 'cloud-new') };
-    if (path === '/backend/oauth/token') return { scope: 'onprem', run: (ctx) => handleToken(ctx, 'onprem') };
+    if (path.startsWith(ADMIN_PREFIX))
+      return { scope: 'admin', run: (ctx) => handleAdmin(ctx, this) };
+    if (path === '/as/token.oauth2')
+      return { scope: 'cloud', run: (ctx) => handleToken(ctx, 'cloud-old') };
+    if (path === '/oauth2/default/v1/token')
+      return { scope: 'cloud', run: (ctx) => handleToken(ctx, 'cloud-new') };
+    if (path === '/backend/oauth/token')
+      return { scope: 'onprem', run: (ctx) => handleToken(ctx, 'onprem') };
     return null;
   }
 
@@ -152,13 +162,20 @@ export class EmulatorCore {
     try {
       ctx.world.catchUp();
       if (!route) {
-        json(ctx, 404, { status: 'ERROR', statusMessage: `No such resource: ${ctx.method} ${path}` });
+        json(ctx, 404, {
+          status: 'ERROR',
+          statusMessage: `No such resource: ${ctx.method} ${path}`,
+        });
         return;
       }
       if (route.scope !== 'admin' && this.faults.active) {
         const action = this.faults.decide(route.scope, clientKey(ctx));
         const latency = this.faults.config.latencyMs;
-        if (latency > 0 && action.kind !== 'drop' && (this.faults.config.scope === 'all' || this.faults.config.scope === route.scope)) {
+        if (
+          latency > 0 &&
+          action.kind !== 'drop' &&
+          (this.faults.config.scope === 'all' || this.faults.config.scope === route.scope)
+        ) {
           await new Promise((r) => setTimeout(r, latency));
           if (res.destroyed) return;
         }
@@ -178,8 +195,10 @@ export class EmulatorCore {
           case 'status': {
             const headers: Record<string, string> = {};
             if (action.retryAfter !== undefined) headers['retry-after'] = String(action.retryAfter);
-            if (route.scope === 'uc') send(ctx, action.status, action.message, 'text/plain', headers);
-            else json(ctx, action.status, { status: 'ERROR', statusMessage: action.message }, headers);
+            if (route.scope === 'uc')
+              send(ctx, action.status, action.message, 'text/plain', headers);
+            else
+              json(ctx, action.status, { status: 'ERROR', statusMessage: action.message }, headers);
             return;
           }
           case 'pass':
@@ -201,7 +220,9 @@ export class EmulatorCore {
   }
 
   async listen(port: number): Promise<void> {
-    const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => this.onRequest(req, res));
+    const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) =>
+      this.onRequest(req, res),
+    );
     server.on('connection', (s: Socket) => {
       this.sockets.add(s);
       s.on('close', () => this.sockets.delete(s));

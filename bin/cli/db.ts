@@ -3,10 +3,11 @@ import {
   backupDatabase,
   migrateToLatest,
   openDatabase,
-  resolveSecretKey,
   verifySecretKey,
 } from '../../core/store/index.ts';
+import { loadConfig } from '../../core/config.ts';
 import { isSmartlicError } from '../../core/errors.ts';
+import { resolveStorage } from './runtime.ts';
 import type { CliCommand, CliContext } from './types.ts';
 
 const USAGE = `Usage: smartlic db migrate
@@ -20,14 +21,13 @@ backup    copy the live database to <file> with SQLite's online backup (safe whi
 The database is SMARTLIC_DB (default data/smartlic.db); secrets in it are encrypted with
 SMARTLIC_SECRET_KEY, or with the key file <db>.key created beside it on first use.`;
 
-function dbPath(ctx: CliContext): string {
-  // TODO(lead): take this from core/config.ts once the config issue lands.
-  return ctx.io.env.SMARTLIC_DB ?? 'data/smartlic.db';
+function storage(ctx: CliContext) {
+  return resolveStorage(loadConfig({ env: ctx.io.env }));
 }
 
 async function migrate(ctx: CliContext): Promise<number> {
-  const path = dbPath(ctx);
-  const key = resolveSecretKey({ envValue: ctx.io.env.SMARTLIC_SECRET_KEY, dbPath: path });
+  const { path, key: resolveKey } = storage(ctx);
+  const key = resolveKey();
   const h = openDatabase({ path });
   try {
     const applied = await migrateToLatest(h.db);
@@ -49,7 +49,7 @@ async function migrate(ctx: CliContext): Promise<number> {
 }
 
 async function backup(target: string, force: boolean, ctx: CliContext): Promise<number> {
-  const path = dbPath(ctx);
+  const { path } = storage(ctx);
   const h = openDatabase({ path, readonly: true });
   try {
     const r = await backupDatabase(h.sqlite, target, { overwrite: force });

@@ -71,7 +71,8 @@ function parse(args: string[]): Flags | string {
       }
       case 'now': {
         const v = value();
-        if (!v || Number.isNaN(Date.parse(v))) return `--now needs an ISO time, got ${v ?? 'nothing'}`;
+        if (!v || Number.isNaN(Date.parse(v)))
+          return `--now needs an ISO time, got ${v ?? 'nothing'}`;
         f.now = v;
         break;
       }

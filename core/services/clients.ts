@@ -138,9 +138,10 @@ export class ClientFactory {
       });
     }
     const satellite = account.source === 'satellite';
-    const tokenUrl = account.tokenUrl ?? account.satelliteTokenUrl ?? this.deps.config.cssm.tokenUrl;
+    const tokenUrl =
+      account.tokenUrl ?? account.satelliteTokenUrl ?? this.deps.config.cssm.tokenUrl;
     const apiBase = account.apiBase ?? this.deps.config.cssm.apiBase;
-    if (satellite && (!account.tokenUrl && !account.satelliteTokenUrl || !account.apiBase)) {
+    if (satellite && ((!account.tokenUrl && !account.satelliteTokenUrl) || !account.apiBase)) {
       throw new SmartlicError({
         code: 'CONFIG',
         message: `the satellite account ${account.domain} has no On-Prem token URL or API base stored`,
@@ -296,7 +297,12 @@ async function readSatelliteStatus(
     });
     return { res, json: tryParseJson(res.text) };
   };
-  const ctx = (op: string) => ({ code: 'CSSM1020', peer: PEER.onprem, op, action: ACTION.unexpectedShape });
+  const ctx = (op: string) => ({
+    code: 'CSSM1020',
+    peer: PEER.onprem,
+    op,
+    action: ACTION.unexpectedShape,
+  });
   const out: SatelliteStatus = { lastSync: null };
   let known = false;
   const sat = await get('satellite');

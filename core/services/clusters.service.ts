@@ -703,7 +703,27 @@ export class ClustersService {
    * CER) go to the operational VA of the configured Smart Account; clusters whose
    * auto-registration failed are retried. Run after every sync.
    */
-  async autoRegister(opts: { requestedBy: string }): Promise<AutoRegistrationReport> {
+  async autoRegister(opts: {
+    requestedBy: string;
+    /** Run only when this is the auto-registration account (the sync of that account). */
+    forDomain?: string;
+  }): Promise<AutoRegistrationReport> {
+    // Two syncs finishing together must not register the same cluster twice.
+    const running = this.autoRun;
+    if (running) return running;
+    const run = this.autoRegisterOnce(opts).finally(() => {
+      this.autoRun = undefined;
+    });
+    this.autoRun = run;
+    return run;
+  }
+
+  private autoRun: Promise<AutoRegistrationReport> | undefined;
+
+  private async autoRegisterOnce(opts: {
+    requestedBy: string;
+    forDomain?: string;
+  }): Promise<AutoRegistrationReport> {
     const { repos } = this.deps;
     const report: AutoRegistrationReport = {
       configured: false,
@@ -713,6 +733,9 @@ export class ClustersService {
     };
     const settings = await this.deps.virtualAccounts.autoRegistrationSettings();
     if (!settings) return report;
+    if (opts.forDomain !== undefined && opts.forDomain !== settings.smartAccountDomain) {
+      return report;
+    }
     const account = await resolveAccount(repos, settings.smartAccountDomain).catch(() => undefined);
     const va = account && (await repos.virtualAccounts.getOperational(account.id));
     if (!account || !va) return report;

@@ -77,7 +77,7 @@ export class MigrationService {
     }
     const cluster = candidates[0]!;
     const va = await this.targetVaOf(cluster, req.va);
-    const facts = await this.facts(cluster);
+    const facts = await this.facts(cluster, va);
     const targetVa = va ? await this.targetVa(va, [cluster.id]) : undefined;
     return planClusterMigration(facts, req.to, {
       ...(req.targetVersion ? { targetVersion: req.targetVersion } : {}),
@@ -100,7 +100,7 @@ export class MigrationService {
     >();
     for (const c of clusters) {
       const va = await this.targetVaOf(c, req.va);
-      const facts = await this.facts(c);
+      const facts = await this.facts(c, va);
       const targetVa = va ? await this.targetVa(va, [c.id]) : undefined;
       plans.push(
         planClusterMigration(facts, req.to, {
@@ -146,8 +146,12 @@ export class MigrationService {
     return this.deps.repos.virtualAccounts.getById(cluster.virtualAccountId);
   }
 
-  /** The planner's view of a stored cluster; demand is what it last reported (Enterprise types). */
-  private async facts(c: Cluster): Promise<ClusterFacts> {
+  /**
+   * The planner's view of a stored cluster; demand is what it last reported (Enterprise
+   * types). A mode never read from the product is taken from its VA, else the target VA's
+   * (registration sets the product to its VA's mode).
+   */
+  private async facts(c: Cluster, target?: VirtualAccount): Promise<ClusterFacts> {
     const { repos } = this.deps;
     const va =
       c.virtualAccountId === null
@@ -157,7 +161,7 @@ export class MigrationService {
       name: c.name,
       type: c.type,
       version: c.version ?? '',
-      licenseMode: c.licenseMode ?? va?.licenseMode ?? 'Enterprise',
+      licenseMode: c.licenseMode ?? va?.licenseMode ?? target?.licenseMode ?? 'Enterprise',
       registered: c.registrationStatus === 'Registered',
       ...(va ? { virtualAccount: va.name } : {}),
       demand: await this.demandOf(c.id),

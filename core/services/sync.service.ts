@@ -27,12 +27,7 @@ import type { Clock } from '../clock.ts';
 import type { Config } from '../config.ts';
 import { SmartlicError, toSmartlicError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import type {
-  CssmDevice,
-  CssmLicense,
-  CssmToken,
-  CssmVirtualAccount,
-} from '../cssm/cssm.dto.ts';
+import type { CssmDevice, CssmLicense, CssmToken, CssmVirtualAccount } from '../cssm/cssm.dto.ts';
 import { findLicenseType, shortNameOfTag } from '../domain/catalog.ts';
 import type { SmartLicenseStatus } from '../uc/status.ts';
 import {
@@ -242,7 +237,8 @@ export class SyncService {
       throw new SmartlicError({
         code: 'NOT_FOUND',
         message: `no provisioned Smart Account ${String(key)}`,
-        action: 'list accounts with `smartlic account list`, or provision it with `smartlic account add`',
+        action:
+          'list accounts with `smartlic account list`, or provision it with `smartlic account add`',
       });
     }
     return sa;
@@ -308,6 +304,8 @@ export class SyncService {
         message: err.message,
         ...(err.action ? { action: err.action } : {}),
       };
+      // The error itself (with its stack) for --debug; not enumerable, so JSON never shows it.
+      Object.defineProperty(outcome, 'cause', { value: err, enumerable: false });
       try {
         await this.d.repos.smartAccounts.updateSyncStatus(sa.id, {
           at: clock.now(),
@@ -416,7 +414,7 @@ export class SyncService {
       clusterP,
     ]);
     const failed = settled.find((s) => s.status === 'rejected');
-    if (failed) throw (failed as PromiseRejectedResult).reason;
+    if (failed) throw failed.reason;
     const fetched: Fetched = {
       vas: await vaP,
       licenses: await licP,
@@ -458,7 +456,10 @@ export class SyncService {
     );
   }
 
-  private async readAccountInfo(cssm: CssmHandle, sa: SmartAccount): Promise<Fetched['accountInfo']> {
+  private async readAccountInfo(
+    cssm: CssmHandle,
+    sa: SmartAccount,
+  ): Promise<Fetched['accountInfo']> {
     const hits = await cssm.client.searchAccounts({ domain: sa.domain, type: sa.type });
     const hit = hits.find((h) => h.domain.toLowerCase() === sa.domain.toLowerCase());
     if (!hit) return undefined;
@@ -533,7 +534,8 @@ export class SyncService {
       let tokens: { status: TokenStatus; expiresAt: Date | null; exportControlled: boolean }[];
       let fromCssm = f.tokens?.has(va.name) ?? false;
       if (fromCssm) tokens = f.tokens!.get(va.name)!.map((t) => tokenFacts(t, now));
-      else if (local) tokens = (await repos.tokens.list({ virtualAccountId: local.id })).map(dbTokenFacts);
+      else if (local)
+        tokens = (await repos.tokens.list({ virtualAccountId: local.id })).map(dbTokenFacts);
       else tokens = [];
       const assigned = local ? await repos.clusters.countByVirtualAccount(local.id) : 0;
       let need = needsRefresh(tokens, windowEnd, assigned > 0);
@@ -639,7 +641,9 @@ export class SyncService {
     }
     await r.tokens.markExpired(now);
     for (const id of vaIds.values()) {
-      outcome.counts.tokens += (await r.tokens.list({ virtualAccountId: id, status: 'Active' })).length;
+      outcome.counts.tokens += (
+        await r.tokens.list({ virtualAccountId: id, status: 'Active' })
+      ).length;
     }
 
     // Devices, grouped by VA; a device without a VA name belongs to the only VA, if one.
@@ -647,7 +651,8 @@ export class SyncService {
       const groups = new Map<number, Map<string, DeviceInput>>();
       for (const id of vaIds.values()) groups.set(id, new Map());
       for (const dv of f.devices) {
-        const name = dv.virtualAccount && vaIds.has(dv.virtualAccount) ? dv.virtualAccount : soleVa(f.vas);
+        const name =
+          dv.virtualAccount && vaIds.has(dv.virtualAccount) ? dv.virtualAccount : soleVa(f.vas);
         const id = name === undefined ? undefined : vaIds.get(name);
         if (id === undefined) continue;
         groups.get(id)!.set(`${dv.udiPid}|${dv.udiSerialNumber}`, {
@@ -675,21 +680,19 @@ export class SyncService {
       const prev = await r.clusters.getById(clusterId);
       if (!prev) continue;
       await r.clusters.updateStatus(clusterId, statusPatch(st, prev, now));
-      await r.clusters.replaceLicenseUsage(
-        clusterId,
-        st.entitlements.map((e) => ({
-          licenseType: findLicenseType(e.tag)?.id ?? shortNameOfTag(e.tag) ?? e.tag,
-          tag: e.tag,
-          count: e.count,
-          status: e.status ?? 'Unknown',
-        })),
-        now,
-      );
+      await r.clusters.replaceLicenseUsage(clusterId, clusterUsage(st), now);
     }
 
     // Satellite: its link to CSSM.
     if (sa.source === 'satellite' && sa.localAccountName) {
-      const host = f.satellite?.host ?? sa.satelliteHost ?? hostOf(sa.apiBase) ?? 'satellite';
+      // Keyed by (host, name): keep the host the account was provisioned with.
+      const existing = await r.localAccounts.getBySmartAccount(sa.id);
+      const host =
+        existing?.satelliteHost ??
+        sa.satelliteHost ??
+        f.satellite?.host ??
+        hostOf(sa.apiBase) ??
+        'satellite';
       await r.localAccounts.upsert({
         name: sa.localAccountName,
         satelliteHost: host,
@@ -728,10 +731,34 @@ function parseState(s: string | undefined): SyncState | undefined {
 /** sha256 of the VA list and license answer, order-independent. */
 export function fingerprint(vas: CssmVirtualAccount[], licenses: CssmLicense[]): string {
   const h = createHash('sha256');
-  const v = vas.map((x) => JSON.stringify([x.name, x.description, x.isDefault, x.commerceAccessLevel]));
+  const v = vas.map((x) =>
+    JSON.stringify([x.name, x.description, x.isDefault, x.commerceAccessLevel]),
+  );
   const l = licenses.map((x) => JSON.stringify(x));
   h.update(JSON.stringify([v.sort(), l.sort()]));
   return h.digest('hex');
+}
+
+/** Entitlements → usage rows; several tags of one license type (HCS mode) are added up. */
+export function clusterUsage(
+  st: SmartLicenseStatus,
+): { licenseType: string; tag: string | null; count: number; status: string }[] {
+  const out = new Map<
+    string,
+    { licenseType: string; tag: string | null; count: number; status: string }
+  >();
+  for (const e of st.entitlements) {
+    const licenseType = findLicenseType(e.tag)?.id ?? shortNameOfTag(e.tag) ?? e.tag;
+    const status = e.status ?? 'Unknown';
+    const prev = out.get(licenseType);
+    if (!prev) out.set(licenseType, { licenseType, tag: e.tag, count: e.count, status });
+    else {
+      prev.count += e.count;
+      // The worse status wins: anything but InCompliance is worth seeing.
+      if (/^incompliance$/i.test(prev.status)) prev.status = status;
+    }
+  }
+  return [...out.values()];
 }
 
 function soleVa(vas: CssmVirtualAccount[]): string | undefined {

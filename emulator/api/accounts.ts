@@ -23,7 +23,10 @@ const licensesBody = z
   })
   .passthrough();
 
-function pageOf(ctx: Ctx, body: { limit?: unknown; offset?: unknown }): { limit: number; offset: number } {
+function pageOf(
+  ctx: Ctx,
+  body: { limit?: unknown; offset?: unknown },
+): { limit: number; offset: number } {
   const limit = Math.min(
     MAX_LIMIT,
     intParam(body.limit ?? ctx.query.get('limit') ?? undefined, DEFAULT_LIMIT, 'limit'),
@@ -35,7 +38,8 @@ function pageOf(ctx: Ctx, body: { limit?: unknown; offset?: unknown }): { limit:
 /** `POST …/licenses`: records of the named pools (all when the list is empty), paged. */
 export function listLicenses(ctx: Ctx, all: Pool[]): void {
   const parsed = licensesBody.safeParse(parseJsonBody(ctx));
-  if (!parsed.success) throw new BadRequest('Invalid request body: expected {virtualAccounts, limit, offset}.');
+  if (!parsed.success)
+    throw new BadRequest('Invalid request body: expected {virtualAccounts, limit, offset}.');
   const b = parsed.data;
   const { limit, offset } = pageOf(ctx, b);
   let pools = all;
@@ -114,7 +118,8 @@ const revokeBody = z.object({
 /** [design — not confirmed by Cisco] `POST …/tokens/revoke`; all or nothing. */
 export function revokeTokens(ctx: Ctx, pool: Pool): void {
   const r = revokeBody.safeParse(parseJsonBody(ctx));
-  if (!r.success) throw new BadRequest('Invalid request body: expected {tokens:[{token, reason}]}.');
+  if (!r.success)
+    throw new BadRequest('Invalid request body: expected {tokens:[{token, reason}]}.');
   const results = r.data.tokens.map((t) => {
     const tok = pool.tokens.get(t.token);
     return { t, tok };
@@ -154,11 +159,18 @@ export function listDevices(ctx: Ctx, all: Pool[]): void {
   }
   const devices = pools.flatMap((p) => ctx.world.devicesOf(p));
   const newStyle = ctx.query.has('startIdx') || ctx.query.has('rowsPerPage');
-  const offset = intParam(ctx.query.get('offset') ?? ctx.query.get('startIdx') ?? undefined, 0, 'offset');
+  const offset = intParam(
+    ctx.query.get('offset') ?? ctx.query.get('startIdx') ?? undefined,
+    0,
+    'offset',
+  );
   const limit = Math.min(
     MAX_LIMIT,
-    intParam(ctx.query.get('limit') ?? ctx.query.get('rowsPerPage') ?? undefined, DEFAULT_LIMIT, 'limit') ||
+    intParam(
+      ctx.query.get('limit') ?? ctx.query.get('rowsPerPage') ?? undefined,
       DEFAULT_LIMIT,
+      'limit',
+    ) || DEFAULT_LIMIT,
   );
   const page = devices.slice(offset, offset + limit);
   json(ctx, 200, {
@@ -186,21 +198,31 @@ export function removeDevices(ctx: Ctx, pool: Pool): void {
     ? (r.data.productInstacesRemoveRequests ?? r.data.productInstancesRemoveRequests)
     : undefined;
   if (!items || items.length === 0) {
-    throw new BadRequest('Invalid request body: expected {productInstacesRemoveRequests:[{sudi, productTagName}]}.');
+    throw new BadRequest(
+      'Invalid request body: expected {productInstacesRemoveRequests:[{sudi, productTagName}]}.',
+    );
   }
   const known = items.map((it) =>
     [...pool.products].some(
-      (c) => c.udi.pid === it.sudi.udiPid && c.udi.sn.toLowerCase() === it.sudi.udiSerialNumber.toLowerCase(),
+      (c) =>
+        c.udi.pid === it.sudi.udiPid &&
+        c.udi.sn.toLowerCase() === it.sudi.udiSerialNumber.toLowerCase(),
     ),
   );
   const results = items.map((it, i) => ({
     udiPid: it.sudi.udiPid,
     udiSerialNumber: it.sudi.udiSerialNumber,
     status: known[i] ? 'SUCCESS' : 'ERROR',
-    statusMessage: known[i] ? 'Product instance removed' : 'Product instance not found in this Virtual Account',
+    statusMessage: known[i]
+      ? 'Product instance removed'
+      : 'Product instance not found in this Virtual Account',
   }));
   if (known.some((k) => !k)) {
-    json(ctx, 404, { status: 'ERROR', statusMessage: 'Some product instances were not found; nothing removed.', results });
+    json(ctx, 404, {
+      status: 'ERROR',
+      statusMessage: 'Some product instances were not found; nothing removed.',
+      results,
+    });
     return;
   }
   for (const it of items) ctx.world.removeDevice(pool, it.sudi.udiPid, it.sudi.udiSerialNumber);

@@ -13,7 +13,11 @@ import type { EmulatorCore } from '../server.ts';
 export const ADMIN_PREFIX = '/__emulator/';
 
 const clockBody = z
-  .object({ advance: z.string().optional(), set: z.string().optional(), freeze: z.boolean().optional() })
+  .object({
+    advance: z.string().optional(),
+    set: z.string().optional(),
+    freeze: z.boolean().optional(),
+  })
   .strict();
 
 const scenarioBody = z
@@ -41,7 +45,7 @@ export async function handleAdmin(ctx: Ctx, core: EmulatorCore): Promise<void> {
   const w = ctx.world;
   const reply = (status: number, body: unknown): void => json(ctx, status, body, EXTENSION);
 
-  switch (s[0]) {
+  switch (s[0] ?? '') {
     case 'state':
       if (m === 'GET') return reply(200, worldState(w, ctx.baseUrl, core.faults.config));
       break;
@@ -52,7 +56,10 @@ export async function handleAdmin(ctx: Ctx, core: EmulatorCore): Promise<void> {
       if (m === 'GET') return reply(200, { now: iso(w.now()), frozen: w.isFrozen });
       if (m === 'POST') {
         const r = clockBody.safeParse(parseJsonBody(ctx));
-        if (!r.success) throw new BadRequest('Expected {"advance":"P30D"} or {"set":"<ISO time>"} (and/or {"freeze":true}).');
+        if (!r.success)
+          throw new BadRequest(
+            'Expected {"advance":"P30D"} or {"set":"<ISO time>"} (and/or {"freeze":true}).',
+          );
         let events = 0;
         if (r.data.advance !== undefined) {
           const ms = parseDuration(r.data.advance);
@@ -78,7 +85,9 @@ export async function handleAdmin(ctx: Ctx, core: EmulatorCore): Promise<void> {
         const r = faultSchema.safeParse(parseJsonBody(ctx));
         if (!r.success) {
           const i = r.error.issues[0];
-          throw new BadRequest(`Invalid faults: ${i ? `${i.path.join('.')}: ${i.message}` : r.error.message}`);
+          throw new BadRequest(
+            `Invalid faults: ${i ? `${i.path.join('.')}: ${i.message}` : r.error.message}`,
+          );
         }
         w.catchUp();
         core.setFaults(r.data);
@@ -94,10 +103,16 @@ export async function handleAdmin(ctx: Ctx, core: EmulatorCore): Promise<void> {
       if (m === 'POST') {
         const raw = parseJsonBody(ctx);
         const r = scenarioBody.safeParse(raw);
-        if (!r.success) throw new BadRequest('Expected {"name":"demo"} or {"scenario":{…}} with optional seed and scale.');
+        if (!r.success)
+          throw new BadRequest(
+            'Expected {"name":"demo"} or {"scenario":{…}} with optional seed and scale.',
+          );
         const b = r.data;
-        const looksLikeScenario = typeof raw === 'object' && raw !== null && ('smartAccounts' in raw || 'clusters' in raw || 'schema' in raw);
-        const spec = b.scenario ?? (looksLikeScenario ? (raw as object) : (b.file ?? b.name ?? 'demo'));
+        const looksLikeScenario =
+          typeof raw === 'object' &&
+          raw !== null &&
+          ('smartAccounts' in raw || 'clusters' in raw || 'schema' in raw);
+        const spec = b.scenario ?? (looksLikeScenario ? raw : (b.file ?? b.name ?? 'demo'));
         await core.loadScenario(spec, { seed: b.seed, scale: b.scale, now: b.now });
         return reply(200, core.ready());
       }
@@ -108,7 +123,8 @@ export async function handleAdmin(ctx: Ctx, core: EmulatorCore): Promise<void> {
       if (m === 'GET') return reply(200, clusterState(w, c, ctx.baseUrl));
       if (m === 'PATCH' || m === 'POST') {
         const r = clusterPatch.safeParse(parseJsonBody(ctx));
-        if (!r.success) throw new BadRequest('Expected {demand?: {<license type>: n}, version?, cutoff?}.');
+        if (!r.success)
+          throw new BadRequest('Expected {demand?: {<license type>: n}, version?, cutoff?}.');
         w.patchCluster(c, r.data);
         return reply(200, clusterState(w, c, ctx.baseUrl));
       }

@@ -79,10 +79,14 @@ export function handleCloud(ctx: Ctx): void {
   if (v === 'v1' && a === 'accounts' && d === 'search' && s.length === 3 && m === 'GET') {
     const domain = (ctx.query.get('domain') ?? '').toLowerCase();
     const type = ctx.query.get('type');
-    const limit = Math.min(1000, intParam(ctx.query.get('limit') ?? undefined, DEFAULT_LIMIT, 'limit') || DEFAULT_LIMIT);
+    const limit = Math.min(
+      1000,
+      intParam(ctx.query.get('limit') ?? undefined, DEFAULT_LIMIT, 'limit') || DEFAULT_LIMIT,
+    );
     const offset = intParam(ctx.query.get('offset') ?? undefined, 0, 'offset');
     const hits = visible(ctx, client).filter(
-      (acc) => acc.domain.toLowerCase().includes(domain) && (!type || acc.type === type.toUpperCase()),
+      (acc) =>
+        acc.domain.toLowerCase().includes(domain) && (!type || acc.type === type.toUpperCase()),
     );
     json(ctx, 200, {
       totalRecords: Math.min(hits.length, 1000),
@@ -101,7 +105,12 @@ export function handleCloud(ctx: Ctx): void {
   if (v === 'v1' && a === 'accounts' && d !== undefined) {
     const acc = sa(ctx, client, d);
     // v1/accounts/{domain}/{CUSTOMER|HOLDING}/virtual-accounts
-    if ((x === 'CUSTOMER' || x === 'HOLDING') && y === 'virtual-accounts' && s.length === 5 && m === 'GET') {
+    if (
+      (x === 'CUSTOMER' || x === 'HOLDING') &&
+      y === 'virtual-accounts' &&
+      s.length === 5 &&
+      m === 'GET'
+    ) {
       if (acc.type !== x) throw new BadRequest(`Smart Account ${d} is not of type ${x}`, 404);
       json(ctx, 200, {
         status: 'SUCCESS',
@@ -122,8 +131,14 @@ export function handleCloud(ctx: Ctx): void {
     if (x === 'virtual-accounts') {
       if (s.length === 4 && m === 'POST') {
         const r = createVaBody.safeParse(parseJsonBody(ctx));
-        if (!r.success) throw new BadRequest('Invalid request body: expected {name, description, isDefault}.');
-        const created = ctx.world.createVa(acc, r.data.name, r.data.description, String(r.data.isDefault) === 'true');
+        if (!r.success)
+          throw new BadRequest('Invalid request body: expected {name, description, isDefault}.');
+        const created = ctx.world.createVa(
+          acc,
+          r.data.name,
+          r.data.description,
+          String(r.data.isDefault) === 'true',
+        );
         json(
           ctx,
           201,
@@ -145,7 +160,12 @@ export function handleCloud(ctx: Ctx): void {
       const pool = va(acc, y);
       if (s.length === 5 && m === 'DELETE') {
         ctx.world.deleteVa(pool);
-        json(ctx, 200, { status: 'SUCCESS', statusMessage: `Virtual Account ${y} deleted` }, EXTENSION);
+        json(
+          ctx,
+          200,
+          { status: 'SUCCESS', statusMessage: `Virtual Account ${y} deleted` },
+          EXTENSION,
+        );
         return;
       }
       if (z2 === 'tokens' && s.length === 6) {
@@ -163,22 +183,48 @@ export function handleCloud(ctx: Ctx): void {
     }
   }
   // v2/accounts/{domain}/virtual-accounts/{va}/devices/remove
-  if (v === 'v2' && a === 'accounts' && d && x === 'virtual-accounts' && y && z2 === 'devices' && w === 'remove' && s.length === 7 && m === 'POST') {
+  if (
+    v === 'v2' &&
+    a === 'accounts' &&
+    d &&
+    x === 'virtual-accounts' &&
+    y &&
+    z2 === 'devices' &&
+    w === 'remove' &&
+    s.length === 7 &&
+    m === 'POST'
+  ) {
     removeDevices(ctx, va(sa(ctx, client, d), y));
     return;
   }
   // licensing/v2/accounts/{domain}/devices
-  if (v === 'licensing' && a === 'v2' && d === 'accounts' && x && y === 'devices' && s.length === 5 && m === 'GET') {
+  if (
+    v === 'licensing' &&
+    a === 'v2' &&
+    d === 'accounts' &&
+    x &&
+    y === 'devices' &&
+    s.length === 5 &&
+    m === 'GET'
+  ) {
     listDevices(ctx, [...sa(ctx, client, x).vas.values()]);
     return;
   }
   // [design] v1/satellites/{name}/sync-file: the cloud side of a disconnected sync.
-  if (v === 'v1' && a === 'satellites' && d && x === 'sync-file' && s.length === 4 && m === 'POST') {
+  if (
+    v === 'v1' &&
+    a === 'satellites' &&
+    d &&
+    x === 'sync-file' &&
+    s.length === 4 &&
+    m === 'POST'
+  ) {
     const file = parseJsonBody(ctx) as SyncRequestFile;
     if (file?.format !== 'smartlic-emulator-sync-request/1' || !Array.isArray(file.accounts)) {
       throw new BadRequest('Not a satellite synchronization request file.');
     }
-    if (file.satellite !== d) throw new BadRequest(`The file was exported by ${file.satellite}, not ${d}.`);
+    if (file.satellite !== d)
+      throw new BadRequest(`The file was exported by ${file.satellite}, not ${d}.`);
     const sat = ctx.world.satellites.get(d);
     if (!sat) throw new BadRequest(`Unknown satellite: ${d}`, 404);
     for (const la of sat.localAccounts.values()) {

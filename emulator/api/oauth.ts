@@ -6,7 +6,11 @@
 import type { Client } from '../model/types.ts';
 import { json, type Ctx } from '../http/context.ts';
 
-function credentials(ctx: Ctx): { grantType: string | null; id: string | null; secret: string | null } {
+function credentials(ctx: Ctx): {
+  grantType: string | null;
+  id: string | null;
+  secret: string | null;
+} {
   const p = new URLSearchParams(ctx.query);
   const ct = ctx.req.headers['content-type'] ?? '';
   if (ctx.body.length > 0) {

@@ -7,7 +7,15 @@
 import { z } from 'zod';
 import type { Client, LocalAccount } from '../model/types.ts';
 import type { SyncAnswerFile } from '../model/world.ts';
-import { BadRequest, EXTENSION, cssmError, json, parseJsonBody, segments, type Ctx } from '../http/context.ts';
+import {
+  BadRequest,
+  EXTENSION,
+  cssmError,
+  json,
+  parseJsonBody,
+  segments,
+  type Ctx,
+} from '../http/context.ts';
 import { bearerClient } from './oauth.ts';
 import {
   createToken,
@@ -50,19 +58,38 @@ export function handleOnprem(ctx: Ctx): void {
 
   if (s[0] === 'satellite') {
     if (s.length === 1 && m === 'GET') {
-      json(ctx, 200, { status: 'SUCCESS', statusMessage: '', satellite: ctx.world.satelliteStatus(sat) }, EXTENSION);
+      json(
+        ctx,
+        200,
+        { status: 'SUCCESS', statusMessage: '', satellite: ctx.world.satelliteStatus(sat) },
+        EXTENSION,
+      );
       return;
     }
     if (s[1] === 'sync' && s.length === 2 && m === 'POST') {
       ctx.world.syncNow(sat);
-      json(ctx, 200, { status: 'SUCCESS', statusMessage: 'Synchronized', satellite: ctx.world.satelliteStatus(sat) }, EXTENSION);
+      json(
+        ctx,
+        200,
+        {
+          status: 'SUCCESS',
+          statusMessage: 'Synchronized',
+          satellite: ctx.world.satelliteStatus(sat),
+        },
+        EXTENSION,
+      );
       return;
     }
     if (s[1] === 'sync-mode' && s.length === 2 && m === 'POST') {
       const r = modeBody.safeParse(parseJsonBody(ctx));
       if (!r.success) throw new BadRequest('Invalid request body: expected {mode, schedule}.');
       ctx.world.setSyncMode(sat, r.data.mode, r.data.schedule);
-      json(ctx, 200, { status: 'SUCCESS', statusMessage: '', satellite: ctx.world.satelliteStatus(sat) }, EXTENSION);
+      json(
+        ctx,
+        200,
+        { status: 'SUCCESS', statusMessage: '', satellite: ctx.world.satelliteStatus(sat) },
+        EXTENSION,
+      );
       return;
     }
     if (s[1] === 'sync-file' && s[2] === 'export' && s.length === 3 && m === 'POST') {
@@ -75,7 +102,16 @@ export function handleOnprem(ctx: Ctx): void {
         throw new BadRequest('Not a satellite synchronization answer file.');
       }
       ctx.world.importSyncAnswer(sat, file);
-      json(ctx, 200, { status: 'SUCCESS', statusMessage: 'Answer file imported', satellite: ctx.world.satelliteStatus(sat) }, EXTENSION);
+      json(
+        ctx,
+        200,
+        {
+          status: 'SUCCESS',
+          statusMessage: 'Answer file imported',
+          satellite: ctx.world.satelliteStatus(sat),
+        },
+        EXTENSION,
+      );
       return;
     }
   }
@@ -83,7 +119,15 @@ export function handleOnprem(ctx: Ctx): void {
     json(ctx, 200, {
       status: 'SUCCESS',
       statusMessage: '',
-      accounts: [{ accountName: own.name, accountDomain: own.name, accountStatus: 'Active', accountType: 'LOCAL', lastSync: ctx.world.satelliteStatus(sat).lastSync }],
+      accounts: [
+        {
+          accountName: own.name,
+          accountDomain: own.name,
+          accountStatus: 'Active',
+          accountType: 'LOCAL',
+          lastSync: ctx.world.satelliteStatus(sat).lastSync,
+        },
+      ],
     });
     return;
   }
@@ -98,7 +142,14 @@ export function handleOnprem(ctx: Ctx): void {
       json(ctx, 200, {
         status: 'SUCCESS',
         statusMessage: '',
-        virtualAccounts: [{ name: acc.vaName, description: `Mapped to ${acc.saDomain}/${acc.vaName}`, isDefault: 'true', commerceAccessLevel: 'FULL' }],
+        virtualAccounts: [
+          {
+            name: acc.vaName,
+            description: `Mapped to ${acc.saDomain}/${acc.vaName}`,
+            isDefault: 'true',
+            commerceAccessLevel: 'FULL',
+          },
+        ],
       });
       return;
     }
@@ -110,11 +161,21 @@ export function handleOnprem(ctx: Ctx): void {
         if (m === 'GET') return listTokens(ctx, pool);
         if (m === 'POST') return createToken(ctx, pool, client.name);
       }
-      if (z2 === 'tokens' && w === 'revoke' && s.length === 6 && m === 'POST') return revokeTokens(ctx, pool);
-      if (z2 === 'devices' && w === 'remove' && s.length === 6 && m === 'POST') return removeDevices(ctx, pool);
+      if (z2 === 'tokens' && w === 'revoke' && s.length === 6 && m === 'POST')
+        return revokeTokens(ctx, pool);
+      if (z2 === 'devices' && w === 'remove' && s.length === 6 && m === 'POST')
+        return removeDevices(ctx, pool);
     }
   }
-  if (s[0] === 'licensing' && s[1] === 'v2' && s[2] === 'accounts' && s[3] && s[4] === 'devices' && s.length === 5 && m === 'GET') {
+  if (
+    s[0] === 'licensing' &&
+    s[1] === 'v2' &&
+    s[2] === 'accounts' &&
+    s[3] &&
+    s[4] === 'devices' &&
+    s.length === 5 &&
+    m === 'GET'
+  ) {
     listDevices(ctx, [la(ctx, client, s[3])]);
     return;
   }

@@ -8,15 +8,20 @@
  * Only the publisher answers; a subscriber answers 405. 11.x and below are PLM-licensed.
  */
 import { licenseType, type LicenseTypeId } from '../../core/domain/catalog.ts';
-import { hcsLeSupported, licensingModelFor, tryParseUcVersion } from '../../core/domain/versions.ts';
-import type { Cluster, LicenseMode } from '../model/types.ts';
+import {
+  hcsLeSupported,
+  licensingModelFor,
+  tryParseUcVersion,
+} from '../../core/domain/versions.ts';
+import type { Cluster } from '../model/types.ts';
 import { requestedType, WorldError, type World } from '../model/world.ts';
 import { DAY, javaDate } from '../util/time.ts';
 import { formParams, json, send, type Ctx } from '../http/context.ts';
 
 export const UC_PREFIX = '/uc/';
 
-type OpResult = { ok: true; message: string } | { ok: false; http: number; code: string; message: string };
+type OpResult =
+  { ok: true; message: string } | { ok: false; http: number; code: string; message: string };
 
 const SUBSCRIBER =
   'This operation is allowed only on the publisher node. Smart Licensing registration is done on the publisher for the whole cluster.';
@@ -35,20 +40,27 @@ export function licenseDetails(world: World, c: Cluster) {
       : { sa: r.pool.name, va: r.pool.vaName };
   };
   const names = accountNames();
-  const evalLeft = registered && r
-    ? Math.max(0, 90 - Math.floor((r.registeredAt - c.installedAt) / DAY))
-    : (lc.evaluationDaysLeft ?? 0);
+  const evalLeft =
+    registered && r
+      ? Math.max(0, 90 - Math.floor((r.registeredAt - c.installedAt) / DAY))
+      : (lc.evaluationDaysLeft ?? 0);
   const entitlements = (Object.entries(c.demand) as [LicenseTypeId, number][])
     .filter(([, n]) => n > 0)
     .map(([type, count]) => {
       let status: string;
-      if (!registered) status = lc.authorization === 'Evaluation Expired' ? 'EvalExpired' : 'EvalMode';
+      if (!registered)
+        status = lc.authorization === 'Evaluation Expired' ? 'EvalExpired' : 'EvalMode';
       else if (lc.authorization === 'Authorization Expired') status = 'AuthorizationExpired';
       else if (world.servedOf(c, `${c.name}/${type}`) < count) status = 'OutOfCompliance';
       else status = 'InCompliance';
-      return { Tag: licenseType(requestedType(type, mode)).tag, Count: String(count), Status: status };
+      return {
+        Tag: licenseType(requestedType(type, mode)).tag,
+        Count: String(count),
+        Status: status,
+      };
     });
-  const failed = c.lastRegistrationAttempt?.status === 'FAILED' ? c.lastRegistrationAttempt.reason : undefined;
+  const failed =
+    c.lastRegistrationAttempt?.status === 'FAILED' ? c.lastRegistrationAttempt.reason : undefined;
   return {
     LicenseDetails: {
       SmartLicensing: 'ENABLED',
@@ -60,16 +72,21 @@ export function licenseDetails(world: World, c: Cluster) {
         LastRenewalAttempt: r?.lastIdAttemptAt !== undefined ? javaDate(r.lastIdAttemptAt) : none,
         LastRenewalStatus: r?.lastIdStatus ?? none,
         NextRenewalAttempt: r && !r.expired ? javaDate(r.nextIdAttemptAt) : none,
-        RegistrationExpires: lc.registrationExpires ? javaDate(lc.registrationExpires.getTime()) : none,
+        RegistrationExpires: lc.registrationExpires
+          ? javaDate(lc.registrationExpires.getTime())
+          : none,
         RegistrationFailedReason: failed ?? r?.lastIdFailReason ?? (r ? 'Successful.' : none),
         ProductUDI: `UDI: PID:${c.udi.pid},SN:${c.udi.sn},UUID:${c.udi.uuid}`,
       },
       Authorization: {
         Status: lc.authorization,
-        LastCommunicationAttempt: r?.lastAuthAttemptAt !== undefined ? javaDate(r.lastAuthAttemptAt) : none,
+        LastCommunicationAttempt:
+          r?.lastAuthAttemptAt !== undefined ? javaDate(r.lastAuthAttemptAt) : none,
         LastCommunicationStatus: r?.lastAuthStatus ?? none,
         NextCommunicationAttempt: r && !r.expired ? javaDate(r.nextAuthAttemptAt) : none,
-        AuthorizationExpires: lc.authorizationExpires ? javaDate(lc.authorizationExpires.getTime()) : none,
+        AuthorizationExpires: lc.authorizationExpires
+          ? javaDate(lc.authorizationExpires.getTime())
+          : none,
         AuthorizationFailedReason: r ? (r.lastAuthFailReason ?? 'Successful.') : none,
         EvaluationPeriodRemaining: String(evalLeft),
       },
@@ -83,7 +100,13 @@ function plm(c: Cluster): boolean {
 }
 
 function register(world: World, c: Cluster, token: string | undefined, force: boolean): OpResult {
-  if (!token) return { ok: false, http: 400, code: 'INVALID_PARAMETER', message: 'INVALID_PARAMETER: token is required.' };
+  if (!token)
+    return {
+      ok: false,
+      http: 400,
+      code: 'INVALID_PARAMETER',
+      message: 'INVALID_PARAMETER: token is required.',
+    };
   const r = world.register(c, token, force);
   if (r.ok) return { ok: true, message: 'Product registered successfully.' };
   switch (r.kind) {
@@ -92,31 +115,76 @@ function register(world: World, c: Cluster, token: string | undefined, force: bo
     case 'token':
       return { ok: false, http: 400, code: 'INVALID_PARAMETER', message: r.message };
     case 'plm':
-      return { ok: false, http: 405, code: 'NOT_SUPPORTED', message: 'Smart Licensing is not supported in this release: the product is licensed through Prime License Manager.' };
+      return {
+        ok: false,
+        http: 405,
+        code: 'NOT_SUPPORTED',
+        message:
+          'Smart Licensing is not supported in this release: the product is licensed through Prime License Manager.',
+      };
     case 'transport':
     case 'comm':
-      return { ok: false, http: 500, code: 'REGISTRATION_FAILED', message: `Registration failed: ${r.message}` };
+      return {
+        ok: false,
+        http: 500,
+        code: 'REGISTRATION_FAILED',
+        message: `Registration failed: ${r.message}`,
+      };
   }
 }
 
 function renewal(fail: string | null, what: string): OpResult {
   if (fail === null) return { ok: true, message: `${what} renewed successfully.` };
-  if (fail === 'Product is not registered.') return { ok: false, http: 405, code: 'NOT_REGISTERED', message: fail };
-  return { ok: false, http: 500, code: 'RENEWAL_FAILED', message: `${what} renewal failed: ${fail}` };
+  if (fail === 'Product is not registered.')
+    return { ok: false, http: 405, code: 'NOT_REGISTERED', message: fail };
+  return {
+    ok: false,
+    http: 500,
+    code: 'RENEWAL_FAILED',
+    message: `${what} renewal failed: ${fail}`,
+  };
 }
 
-function setTransport(world: World, c: Cluster, p: { mode?: string; url?: string; proxyHost?: string; proxyPort?: string }): OpResult {
+function setTransport(
+  world: World,
+  c: Cluster,
+  p: { mode?: string; url?: string; proxyHost?: string; proxyPort?: string },
+): OpResult {
   const mode = Number(p.mode);
   if (mode !== 0 && mode !== 1 && mode !== 2) {
-    return { ok: false, http: 400, code: 'INVALID_PARAMETER', message: 'INVALID_PARAMETER: transport mode must be 0 (Direct), 1 (Transport Gateway / satellite) or 2 (HTTP/HTTPS proxy).' };
+    return {
+      ok: false,
+      http: 400,
+      code: 'INVALID_PARAMETER',
+      message:
+        'INVALID_PARAMETER: transport mode must be 0 (Direct), 1 (Transport Gateway / satellite) or 2 (HTTP/HTTPS proxy).',
+    };
   }
-  if (mode === 1 && !p.url) return { ok: false, http: 400, code: 'INVALID_PARAMETER', message: 'INVALID_PARAMETER: a satellite URL is required for transport mode 1.' };
-  if (mode === 2 && !p.proxyHost) return { ok: false, http: 400, code: 'INVALID_PARAMETER', message: 'INVALID_PARAMETER: a proxy host is required for transport mode 2.' };
+  if (mode === 1 && !p.url)
+    return {
+      ok: false,
+      http: 400,
+      code: 'INVALID_PARAMETER',
+      message: 'INVALID_PARAMETER: a satellite URL is required for transport mode 1.',
+    };
+  if (mode === 2 && !p.proxyHost)
+    return {
+      ok: false,
+      http: 400,
+      code: 'INVALID_PARAMETER',
+      message: 'INVALID_PARAMETER: a proxy host is required for transport mode 2.',
+    };
   const port = p.proxyPort ? Number(p.proxyPort) : null;
   try {
-    world.setTransport(c, { mode, url: p.url ?? null, proxyHost: p.proxyHost ?? null, proxyPort: port });
+    world.setTransport(c, {
+      mode,
+      url: p.url ?? null,
+      proxyHost: p.proxyHost ?? null,
+      proxyPort: port,
+    });
   } catch (e) {
-    if (e instanceof WorldError) return { ok: false, http: 405, code: e.code ?? 'NOT_ALLOWED', message: e.message };
+    if (e instanceof WorldError)
+      return { ok: false, http: 405, code: e.code ?? 'NOT_ALLOWED', message: e.message };
     throw e;
   }
   return { ok: true, message: 'Transport settings updated.' };
@@ -124,19 +192,33 @@ function setTransport(world: World, c: Cluster, p: { mode?: string; url?: string
 
 function setMode(world: World, c: Cluster, mode: string | undefined): OpResult {
   if (mode !== 'Enterprise' && mode !== 'HCS' && mode !== 'HCS-LE') {
-    return { ok: false, http: 400, code: 'INVALID_PARAMETER', message: 'INVALID_PARAMETER: license mode must be Enterprise, HCS or HCS-LE.' };
+    return {
+      ok: false,
+      http: 400,
+      code: 'INVALID_PARAMETER',
+      message: 'INVALID_PARAMETER: license mode must be Enterprise, HCS or HCS-LE.',
+    };
   }
   if (mode === 'HCS-LE' && c.type === 'CUCM' && !hcsLeSupported(c.version)) {
-    return { ok: false, http: 400, code: 'INVALID_PARAMETER', message: `INVALID_PARAMETER: the HCS-LE license mode is not available in release ${c.version}.` };
+    return {
+      ok: false,
+      http: 400,
+      code: 'INVALID_PARAMETER',
+      message: `INVALID_PARAMETER: the HCS-LE license mode is not available in release ${c.version}.`,
+    };
   }
-  world.setLicenseMode(c, mode as LicenseMode);
+  world.setLicenseMode(c, mode);
   return { ok: true, message: `License mode set to ${mode}.` };
 }
 
 // ---- XML --------------------------------------------------------------------------------------
 
 function esc(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+  return s
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;');
 }
 
 function unesc(s: string): string {
@@ -152,7 +234,9 @@ function unesc(s: string): string {
 export function toXml(key: string, v: unknown): string {
   if (Array.isArray(v)) return v.map((x) => toXml(key, x)).join('');
   if (v !== null && typeof v === 'object') {
-    return `<${key}>${Object.entries(v as Record<string, unknown>).map(([k, x]) => toXml(k, x)).join('')}</${key}>`;
+    return `<${key}>${Object.entries(v as Record<string, unknown>)
+      .map(([k, x]) => toXml(k, x))
+      .join('')}</${key}>`;
   }
   return `<${key}>${esc(String(v))}</${key}>`;
 }
@@ -166,7 +250,12 @@ function axlVersion(c: Cluster): string {
 }
 
 function soap(ctx: Ctx, status: number, body: string): void {
-  send(ctx, status, `${ENVELOPE_OPEN}<soapenv:Body>${body}</soapenv:Body></soapenv:Envelope>`, 'text/xml;charset=UTF-8');
+  send(
+    ctx,
+    status,
+    `${ENVELOPE_OPEN}<soapenv:Body>${body}</soapenv:Body></soapenv:Envelope>`,
+    'text/xml;charset=UTF-8',
+  );
 }
 
 function soapFault(ctx: Ctx, status: number, message: string, op: string, code = '-1'): void {
@@ -178,7 +267,9 @@ function soapFault(ctx: Ctx, status: number, message: string, op: string, code =
 }
 
 function element(xml: string, name: string): string | undefined {
-  const m = new RegExp(`<(?:[\\w-]+:)?${name}(?:\\s[^>]*)?>([\\s\\S]*?)</(?:[\\w-]+:)?${name}>`).exec(xml);
+  const m = new RegExp(
+    `<(?:[\\w-]+:)?${name}(?:\\s[^>]*)?>([\\s\\S]*?)</(?:[\\w-]+:)?${name}>`,
+  ).exec(xml);
   return m ? unesc(m[1]!.trim()) : undefined;
 }
 
@@ -210,14 +301,20 @@ function axl(ctx: Ctx, c: Cluster, isPublisher: boolean): void {
   ]);
   if (!known.has(op) || plm(c)) {
     // What Axis2 on CUCM answers for an operation the release does not have.
-    soapFault(ctx, 500, `The endpoint reference (EPR) for the Operation not found is /axl/services/AXLAPIService and the WSA Action = CUCM:DB ver=${ver} ${op}`, op);
+    soapFault(
+      ctx,
+      500,
+      `The endpoint reference (EPR) for the Operation not found is /axl/services/AXLAPIService and the WSA Action = CUCM:DB ver=${ver} ${op}`,
+      op,
+    );
     return;
   }
   if (!isPublisher) {
     soapFault(ctx, 405, SUBSCRIBER, op, '405');
     return;
   }
-  const ok = (ret: string): void => soap(ctx, 200, `<ns:${op}Response xmlns:ns="${ns}"><return>${ret}</return></ns:${op}Response>`);
+  const ok = (ret: string): void =>
+    soap(ctx, 200, `<ns:${op}Response xmlns:ns="${ns}"><return>${ret}</return></ns:${op}Response>`);
   const w = ctx.world;
   let res: OpResult;
   switch (op) {
@@ -233,7 +330,9 @@ function axl(ctx: Ctx, c: Cluster, isPublisher: boolean): void {
     }
     case 'doSmartLicenseDeregister':
     case 'doSmartLicenseDeRegister':
-      res = c.registration ? (w.deregister(c), { ok: true, message: 'Product deregistered successfully.' }) : { ok: false, http: 405, code: 'NOT_REGISTERED', message: 'Product is not registered.' };
+      res = c.registration
+        ? (w.deregister(c), { ok: true, message: 'Product deregistered successfully.' })
+        : { ok: false, http: 405, code: 'NOT_REGISTERED', message: 'Product is not registered.' };
       break;
     case 'doSmartLicenseRenewAuthorization':
     case 'doSmartLicenseRenewAuth':
@@ -287,7 +386,12 @@ function vmrest(ctx: Ctx, c: Cluster, isPublisher: boolean, rest: string[]): voi
       return;
     }
   }
-  const str = (k: string): string | undefined => (body[k] === undefined || body[k] === null ? undefined : String(body[k] as string | number | boolean));
+  const str = (k: string): string | undefined => {
+    const v = body[k];
+    return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean'
+      ? String(v)
+      : undefined;
+  };
   const m = ctx.method;
   let res: OpResult | undefined;
   if (action === 'licensedetails' && m === 'GET') {
@@ -295,11 +399,22 @@ function vmrest(ctx: Ctx, c: Cluster, isPublisher: boolean, rest: string[]): voi
     return;
   }
   const write = m === 'PUT' || m === 'POST';
-  if (write && action === 'register') res = register(w, c, str('token'), str('force')?.toLowerCase() === 'true');
-  else if (write && action === 'deregister') res = c.registration ? (w.deregister(c), { ok: true, message: 'Product deregistered successfully.' }) : { ok: false, http: 405, code: 'NOT_REGISTERED', message: 'Product is not registered.' };
+  if (write && action === 'register')
+    res = register(w, c, str('token'), str('force')?.toLowerCase() === 'true');
+  else if (write && action === 'deregister')
+    res = c.registration
+      ? (w.deregister(c), { ok: true, message: 'Product deregistered successfully.' })
+      : { ok: false, http: 405, code: 'NOT_REGISTERED', message: 'Product is not registered.' };
   else if (write && action === 'renewauth') res = renewal(w.renewAuthorization(c), 'Authorization');
-  else if (write && action === 'renewregistration') res = renewal(w.renewRegistration(c), 'Registration');
-  else if (write && action === 'transport') res = setTransport(w, c, { mode: str('mode'), url: str('url'), proxyHost: str('proxyHost'), proxyPort: str('proxyPort') });
+  else if (write && action === 'renewregistration')
+    res = renewal(w.renewRegistration(c), 'Registration');
+  else if (write && action === 'transport')
+    res = setTransport(w, c, {
+      mode: str('mode'),
+      url: str('url'),
+      proxyHost: str('proxyHost'),
+      proxyPort: str('proxyPort'),
+    });
   else if (write && action === 'mode') res = setMode(w, c, str('mode'));
   if (!res) {
     cupiError(ctx, 405, 'METHOD_NOT_ALLOWED', `${m} is not allowed on ${ctx.path}`);
@@ -311,7 +426,14 @@ function vmrest(ctx: Ctx, c: Cluster, isPublisher: boolean, rest: string[]): voi
 
 // ---- CER form -----------------------------------------------------------------------------------
 
-function page(ctx: Ctx, http: number, cls: 'success' | 'error', code: string, message: string, extra = ''): void {
+function page(
+  ctx: Ctx,
+  http: number,
+  cls: 'success' | 'error',
+  code: string,
+  message: string,
+  extra = '',
+): void {
   send(
     ctx,
     http,
@@ -336,7 +458,14 @@ function cer(ctx: Ctx, c: Cluster, isPublisher: boolean, rest: string[]): void {
       json(ctx, 200, d);
       return;
     }
-    page(ctx, 200, 'success', 'OK', d.LicenseDetails.Registration.Status, `<pre id="licensedetails">${esc(JSON.stringify(d, null, 2))}</pre>`);
+    page(
+      ctx,
+      200,
+      'success',
+      'OK',
+      d.LicenseDetails.Registration.Status,
+      `<pre id="licensedetails">${esc(JSON.stringify(d, null, 2))}</pre>`,
+    );
     return;
   }
   if (ctx.method !== 'POST') {
@@ -344,15 +473,18 @@ function cer(ctx: Ctx, c: Cluster, isPublisher: boolean, rest: string[]): void {
     return;
   }
   const f = formParams(ctx);
-  const flag = (k: string): boolean => ['true', 'on', '1', 'yes'].includes((f.get(k) ?? '').toLowerCase());
+  const flag = (k: string): boolean =>
+    ['true', 'on', '1', 'yes'].includes((f.get(k) ?? '').toLowerCase());
   const opt = (k: string): string | undefined => f.get(k) ?? undefined;
   let res: OpResult;
-  switch (f.get('action')) {
+  switch (f.get('action') ?? '') {
     case 'register':
       res = register(w, c, opt('token'), flag('force'));
       break;
     case 'deregister':
-      res = c.registration ? (w.deregister(c), { ok: true, message: 'Product deregistered successfully.' }) : { ok: false, http: 405, code: 'NOT_REGISTERED', message: 'Product is not registered.' };
+      res = c.registration
+        ? (w.deregister(c), { ok: true, message: 'Product deregistered successfully.' })
+        : { ok: false, http: 405, code: 'NOT_REGISTERED', message: 'Product is not registered.' };
       break;
     case 'renewAuthorization':
       res = renewal(w.renewAuthorization(c), 'Authorization');
@@ -361,13 +493,23 @@ function cer(ctx: Ctx, c: Cluster, isPublisher: boolean, rest: string[]): void {
       res = renewal(w.renewRegistration(c), 'Registration');
       break;
     case 'transport':
-      res = setTransport(w, c, { mode: opt('transportMode'), url: opt('url'), proxyHost: opt('proxyHost'), proxyPort: opt('proxyPort') });
+      res = setTransport(w, c, {
+        mode: opt('transportMode'),
+        url: opt('url'),
+        proxyHost: opt('proxyHost'),
+        proxyPort: opt('proxyPort'),
+      });
       break;
     case 'mode':
       res = setMode(w, c, opt('licenseMode'));
       break;
     default:
-      res = { ok: false, http: 400, code: 'INVALID_PARAMETER', message: 'INVALID_PARAMETER: unknown action.' };
+      res = {
+        ok: false,
+        http: 400,
+        code: 'INVALID_PARAMETER',
+        message: 'INVALID_PARAMETER: unknown action.',
+      };
   }
   if (res.ok) page(ctx, 200, 'success', 'SUCCESS', res.message);
   else page(ctx, res.http, 'error', res.code, res.message);
@@ -387,7 +529,9 @@ export function handleUc(ctx: Ctx): void {
     return;
   }
   if (ctx.req.headers.authorization !== c.credentials.basic) {
-    send(ctx, 401, 'Unauthorized', 'text/plain', { 'www-authenticate': `Basic realm="${c.type} ${node.name}"` });
+    send(ctx, 401, 'Unauthorized', 'text/plain', {
+      'www-authenticate': `Basic realm="${c.type} ${node.name}"`,
+    });
     return;
   }
   const isPublisher = node.role === 'publisher';

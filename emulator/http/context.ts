@@ -35,7 +35,12 @@ export function send(
   res.end(body);
 }
 
-export function json(ctx: Ctx, status: number, obj: unknown, headers: Record<string, string | number> = {}): void {
+export function json(
+  ctx: Ctx,
+  status: number,
+  obj: unknown,
+  headers: Record<string, string | number> = {},
+): void {
   send(ctx, status, JSON.stringify(obj), 'application/json;charset=UTF-8', headers);
 }
 
@@ -43,7 +48,12 @@ export function json(ctx: Ctx, status: number, obj: unknown, headers: Record<str
 export const EXTENSION = { 'x-emulator-extension': 'true' } as const;
 
 /** CSSM's error envelope (DOMAIN §2 Errors). */
-export function cssmError(ctx: Ctx, status: number, message: string, headers: Record<string, string> = {}): void {
+export function cssmError(
+  ctx: Ctx,
+  status: number,
+  message: string,
+  headers: Record<string, string> = {},
+): void {
   json(ctx, status, { status: 'ERROR', statusMessage: message }, headers);
 }
 
@@ -92,6 +102,6 @@ export function segments(path: string, prefix: string): string[] {
 export function intParam(v: unknown, def: number, name: string): number {
   if (v === undefined || v === null || v === '') return def;
   const n = typeof v === 'number' ? v : Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new BadRequest(`Invalid ${name}: ${String(v)}`);
+  if (!Number.isInteger(n) || n < 0) throw new BadRequest(`Invalid ${name}: ${JSON.stringify(v)}`);
   return n;
 }

@@ -21,7 +21,10 @@ export const faultSchema = z
       .nullable()
       .default(null),
     status429: z
-      .object({ rate: z.number().min(0).max(1), retryAfterSeconds: z.number().int().nonnegative().default(1) })
+      .object({
+        rate: z.number().min(0).max(1),
+        retryAfterSeconds: z.number().int().nonnegative().default(1),
+      })
       .nullable()
       .default(null),
     timeoutRate: z.number().min(0).max(1).default(0),
@@ -80,7 +83,10 @@ export class Faults {
   /** Decides what happens to one request of `scope` from `client`. */
   decide(scope: Scope, client: string): FaultAction {
     const c = this.config;
-    if ((scope === 'cloud' && c.unreachable.cloud) || (scope === 'onprem' && c.unreachable.satellite)) {
+    if (
+      (scope === 'cloud' && c.unreachable.cloud) ||
+      (scope === 'onprem' && c.unreachable.satellite)
+    ) {
       return { kind: 'drop' };
     }
     if (c.scope !== 'all' && c.scope !== scope) return { kind: 'pass' };
@@ -108,7 +114,11 @@ export class Faults {
       };
     }
     if (c.errorRate > 0 && this.rng.chance(c.errorRate)) {
-      return { kind: 'status', status: c.errorStatus, message: `Injected fault: HTTP ${c.errorStatus}` };
+      return {
+        kind: 'status',
+        status: c.errorStatus,
+        message: `Injected fault: HTTP ${c.errorStatus}`,
+      };
     }
     return { kind: 'pass' };
   }

@@ -7,7 +7,8 @@ import { iso } from '../util/time.ts';
 const TRANSPORT_NAMES = ['Direct', 'Satellite', 'Proxy'] as const;
 
 const d = (x: Date | undefined): string | null => (x ? iso(x.getTime()) : null);
-const t = (x: number | undefined | null): string | null => (x === undefined || x === null ? null : iso(x));
+const t = (x: number | undefined | null): string | null =>
+  x === undefined || x === null ? null : iso(x);
 
 export function nodeUrl(baseUrl: string, c: Cluster, node: string): string {
   return `${baseUrl}/uc/${encodeURIComponent(c.name)}/${encodeURIComponent(node)}`;
@@ -29,7 +30,11 @@ export function clusterState(w: World, c: Cluster, baseUrl: string) {
     licenseMode: c.licenseMode,
     baseUrl: pub ? nodeUrl(baseUrl, c, pub.name) : null,
     credentials: { username: c.credentials.username, password: c.credentials.password },
-    nodes: c.nodes.map((n) => ({ name: n.name, role: n.role, baseUrl: nodeUrl(baseUrl, c, n.name) })),
+    nodes: c.nodes.map((n) => ({
+      name: n.name,
+      role: n.role,
+      baseUrl: nodeUrl(baseUrl, c, n.name),
+    })),
     transport: { ...c.transport, modeName: TRANSPORT_NAMES[c.transport.mode] },
     demand: c.demand,
     udi: `PID:${c.udi.pid},SN:${c.udi.sn},UUID:${c.udi.uuid}`,
@@ -37,7 +42,14 @@ export function clusterState(w: World, c: Cluster, baseUrl: string) {
     pool: pool
       ? pool.kind === 'va'
         ? { key: pool.key, via: 'cloud', smartAccount: pool.sa.domain, virtualAccount: pool.name }
-        : { key: pool.key, via: 'satellite', satellite: pool.satellite.name, localAccount: pool.name, smartAccount: pool.saDomain, virtualAccount: pool.vaName }
+        : {
+            key: pool.key,
+            via: 'satellite',
+            satellite: pool.satellite.name,
+            localAccount: pool.name,
+            smartAccount: pool.saDomain,
+            virtualAccount: pool.vaName,
+          }
       : null,
     cutoff: c.cutoff || w.faultCutoff.has(c.name),
     registration: {
@@ -49,7 +61,11 @@ export function clusterState(w: World, c: Cluster, baseUrl: string) {
       nextIdRenewal: d(lc.nextIdRenewal),
       registrationExpires: d(lc.registrationExpires),
       lastAttempt: c.lastRegistrationAttempt
-        ? { at: iso(c.lastRegistrationAttempt.at), status: c.lastRegistrationAttempt.status, reason: c.lastRegistrationAttempt.reason }
+        ? {
+            at: iso(c.lastRegistrationAttempt.at),
+            status: c.lastRegistrationAttempt.status,
+            reason: c.lastRegistrationAttempt.reason,
+          }
         : null,
     },
     authorization: {
@@ -100,7 +116,12 @@ export function worldState(w: World, baseUrl: string, faults: unknown) {
             status: w.tokenStatus(tk, now),
           })),
           clusters: [...va.products].map((c) => c.name),
-          satelliteUsage: [...va.satelliteUsage].map(([la, u]) => ({ localAccount: la, at: iso(u.at), requests: u.requests.length, devices: u.devices.length })),
+          satelliteUsage: [...va.satelliteUsage].map(([la, u]) => ({
+            localAccount: la,
+            at: iso(u.at),
+            requests: u.requests.length,
+            devices: u.devices.length,
+          })),
         };
       }),
     })),

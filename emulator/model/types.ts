@@ -136,7 +136,12 @@ export interface Cluster {
   major: number;
   nodes: Node[];
   licenseMode: LicenseMode;
-  transport: { mode: 0 | 1 | 2; url: string | null; proxyHost: string | null; proxyPort: number | null };
+  transport: {
+    mode: 0 | 1 | 2;
+    url: string | null;
+    proxyHost: string | null;
+    proxyPort: number | null;
+  };
   demand: Partial<Record<LicenseTypeId, number>>;
   installedAt: number;
   credentials: { username: string; password: string; basic: string };

@@ -317,7 +317,11 @@ export class World {
           nextIdAttemptAt: lastId + ID_RENEWAL_MS,
           expired: false,
         };
-        c.lastRegistrationAttempt ??= { at: registeredAt, status: 'SUCCEEDED', reason: 'Successful.' };
+        c.lastRegistrationAttempt ??= {
+          at: registeredAt,
+          status: 'SUCCEEDED',
+          reason: 'Successful.',
+        };
         pool.products.add(c);
         this.dirty.add(pool);
       }
@@ -325,7 +329,8 @@ export class World {
     // The cloud's view of each local account is its usage at the last sync; a scenario
     // says nothing of how usage changed since, so take today's.
     for (const la of this.localAccounts.values()) {
-      if (la.syncedAt !== null) this.vaOf(la).satelliteUsage.set(la.name, this.usageSnapshot(la, la.syncedAt));
+      if (la.syncedAt !== null)
+        this.vaOf(la).satelliteUsage.set(la.name, this.usageSnapshot(la, la.syncedAt));
       this.dirty.add(la);
       this.dirty.add(this.vaOf(la));
     }
@@ -434,7 +439,8 @@ export class World {
     }
     for (const c of this.clusters.values()) {
       const r = c.registration;
-      if (r && !r.expired) due = Math.min(due, r.nextAuthAttemptAt, r.nextIdAttemptAt, regExpiry(r));
+      if (r && !r.expired)
+        due = Math.min(due, r.nextAuthAttemptAt, r.nextIdAttemptAt, regExpiry(r));
     }
     this.nextDue = due;
   }
@@ -476,7 +482,8 @@ export class World {
   /** Why a product cannot reach its licensing server now, or null when it can. */
   reachFailure(c: Cluster, pool: Pool): string | null {
     if (c.cutoff || this.faultCutoff.has(c.name)) return COMM_FAILURE;
-    if (pool.kind === 'va' ? this.unreachable.cloud : this.unreachable.satellite) return COMM_FAILURE;
+    if (pool.kind === 'va' ? this.unreachable.cloud : this.unreachable.satellite)
+      return COMM_FAILURE;
     return null;
   }
 
@@ -526,7 +533,8 @@ export class World {
       requests,
     });
     const served = new Map<string, number>();
-    for (const a of result.allocations) served.set(a.request, (served.get(a.request) ?? 0) + a.quantity);
+    for (const a of result.allocations)
+      served.set(a.request, (served.get(a.request) ?? 0) + a.quantity);
     const short = new Set<string>();
     for (const r of requests) {
       if ((served.get(r.id) ?? 0) < r.count) short.add(r.id.slice(0, r.id.lastIndexOf('/')));
@@ -610,7 +618,8 @@ export class World {
     };
     if (r) {
       h.registeredAt = new Date(r.registeredAt);
-      if (r.lastAuthSuccessAt !== undefined) h.lastAuthorizationSuccessAt = new Date(r.lastAuthSuccessAt);
+      if (r.lastAuthSuccessAt !== undefined)
+        h.lastAuthorizationSuccessAt = new Date(r.lastAuthSuccessAt);
       if (r.lastIdRenewalAt !== undefined) h.lastIdRenewalAt = new Date(r.lastIdRenewalAt);
       if (this.counts(c)) {
         this.allocOf(r.pool);
@@ -667,13 +676,18 @@ export class World {
     const viaSatellite = c.transport.mode === 1;
     const sat = viaSatellite ? this.satelliteForUrl(c.transport.url) : undefined;
     if (viaSatellite && !sat) {
-      return fail('transport', `${COMM_FAILURE} No satellite answers at ${c.transport.url ?? '(no URL)'}.`);
+      return fail(
+        'transport',
+        `${COMM_FAILURE} No satellite answers at ${c.transport.url ?? '(no URL)'}.`,
+      );
     }
     const tokenOk =
       tok &&
       !tok.revoked &&
       now < tok.expiresAt &&
-      (viaSatellite ? tok.pool.kind === 'la' && tok.pool.satellite === sat : tok.pool.kind === 'va');
+      (viaSatellite
+        ? tok.pool.kind === 'la' && tok.pool.satellite === sat
+        : tok.pool.kind === 'va');
     if (!tok || !tokenOk) {
       return fail(
         'token',
@@ -757,7 +771,12 @@ export class World {
 
   setTransport(
     c: Cluster,
-    t: { mode: 0 | 1 | 2; url?: string | null; proxyHost?: string | null; proxyPort?: number | null },
+    t: {
+      mode: 0 | 1 | 2;
+      url?: string | null;
+      proxyHost?: string | null;
+      proxyPort?: number | null;
+    },
   ): void {
     if (c.registration && !c.registration.expired) {
       throw new WorldError(
@@ -808,7 +827,12 @@ export class World {
 
   mintToken(
     pool: Pool,
-    p: { description: string; expiresAfterDays: number; exportControlled: boolean; createdBy: string },
+    p: {
+      description: string;
+      expiresAfterDays: number;
+      exportControlled: boolean;
+      createdBy: string;
+    },
   ): RegToken {
     const now = this.now();
     const raw = `${this.rng.uuid()}-${now}|${this.rng.alnum(44)}`;
@@ -836,15 +860,28 @@ export class World {
 
   transfer(
     from: VirtualAccount,
-    items: { license: string; licenseType: string; quantity: number; targetVirtualAccount: string }[],
-  ): { license: string; quantity: number; targetVirtualAccount: string; status: string; statusMessage: string }[] {
+    items: {
+      license: string;
+      licenseType: string;
+      quantity: number;
+      targetVirtualAccount: string;
+    }[],
+  ): {
+    license: string;
+    quantity: number;
+    targetVirtualAccount: string;
+    status: string;
+    statusMessage: string;
+  }[] {
     // Validate every line before moving anything: a transfer is all or nothing.
     const plan = items.map((it) => {
       const lt = findLicenseType(it.license);
       if (!lt) throw new WorldError(400, `Unknown license: ${it.license}`);
       const target = from.sa.vas.get(it.targetVirtualAccount);
-      if (!target) throw new WorldError(404, `Virtual Account not found: ${it.targetVirtualAccount}`);
-      if (target === from) throw new WorldError(400, 'Source and target Virtual Account are the same.');
+      if (!target)
+        throw new WorldError(404, `Virtual Account not found: ${it.targetVirtualAccount}`);
+      if (target === from)
+        throw new WorldError(400, 'Source and target Virtual Account are the same.');
       if (!Number.isInteger(it.quantity) || it.quantity < 1) {
         throw new WorldError(400, `Invalid quantity ${it.quantity} for ${lt.displayName}`);
       }
@@ -928,7 +965,9 @@ export class World {
       registrationDate: iso(r.registeredAt),
       lastContactDate: iso(
         Math.max(
-          r.lastAuthStatus === 'SUCCEEDED' ? (r.lastAuthAttemptAt ?? 0) : (r.lastAuthSuccessAt ?? 0),
+          r.lastAuthStatus === 'SUCCEEDED'
+            ? (r.lastAuthAttemptAt ?? 0)
+            : (r.lastAuthSuccessAt ?? 0),
           r.lastIdRenewalAt ?? 0,
           r.registeredAt,
         ),
@@ -954,7 +993,12 @@ export class World {
     return false;
   }
 
-  createVa(sa: SmartAccount, name: string, description: string, isDefault: boolean): VirtualAccount {
+  createVa(
+    sa: SmartAccount,
+    name: string,
+    description: string,
+    isDefault: boolean,
+  ): VirtualAccount {
     if (sa.vas.has(name)) throw new WorldError(409, `Virtual Account already exists: ${name}`);
     if (isDefault) for (const v of sa.vas.values()) v.isDefault = false;
     return this.newVa(sa, name, description, isDefault, true);
@@ -962,14 +1006,20 @@ export class World {
 
   deleteVa(va: VirtualAccount): void {
     if (va.products.size > 0 || va.satelliteUsage.size > 0) {
-      throw new WorldError(409, `Virtual Account ${va.name} has product instances; remove them first.`);
+      throw new WorldError(
+        409,
+        `Virtual Account ${va.name} has product instances; remove them first.`,
+      );
     }
     if (va.licenses.some((l) => l.quantity > 0)) {
       throw new WorldError(409, `Virtual Account ${va.name} holds licenses; transfer them first.`);
     }
     for (const la of this.localAccounts.values()) {
       if (la.saDomain === va.sa.domain && la.vaName === va.name) {
-        throw new WorldError(409, `Virtual Account ${va.name} is mapped to local account ${la.name}.`);
+        throw new WorldError(
+          409,
+          `Virtual Account ${va.name} is mapped to local account ${la.name}.`,
+        );
       }
     }
     for (const t of va.tokens.keys()) this.tokens.delete(t);
@@ -1078,7 +1128,11 @@ export class World {
     this.settle(now);
   }
 
-  setSyncMode(s: Satellite, mode: 'connected' | 'disconnected', schedule?: Satellite['schedule']): void {
+  setSyncMode(
+    s: Satellite,
+    mode: 'connected' | 'disconnected',
+    schedule?: Satellite['schedule'],
+  ): void {
     s.mode = mode;
     if (schedule) s.schedule = schedule;
     s.nextSyncAt = this.now() + SCHEDULE_MS[s.schedule];
@@ -1162,7 +1216,11 @@ export class World {
 
   // ---- OAuth --------------------------------------------------------------------------------
 
-  issueAccessToken(client: Client): { access_token: string; token_type: string; expires_in: number } {
+  issueAccessToken(client: Client): {
+    access_token: string;
+    token_type: string;
+    expires_in: number;
+  } {
     const now = this.now();
     if (this.accessTokens.size > 50_000) {
       for (const [k, v] of this.accessTokens) if (v.expiresAt <= now) this.accessTokens.delete(k);

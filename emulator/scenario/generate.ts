@@ -11,7 +11,9 @@ import { SCENARIO_SCHEMA_ID, type ScenarioInput } from '../model/scenario-schema
 export const DEFAULT_NOW = '2026-11-28T12:00:00Z';
 
 type ClusterIn = NonNullable<ScenarioInput['clusters']>[number];
-type VaIn = NonNullable<NonNullable<ScenarioInput['smartAccounts']>[number]['virtualAccounts']>[number];
+type VaIn = NonNullable<
+  NonNullable<ScenarioInput['smartAccounts']>[number]['virtualAccounts']
+>[number];
 type TokenIn = NonNullable<VaIn['tokens']>[number];
 type Demand = Partial<Record<LicenseTypeId, number>>;
 
@@ -36,7 +38,11 @@ class Builder {
     return iso(this.now - days * DAY);
   }
 
-  token(days: { created: number; expires: number }, description: string, exportControlled = false): TokenIn {
+  token(
+    days: { created: number; expires: number },
+    description: string,
+    exportControlled = false,
+  ): TokenIn {
     const raw = `${this.rng.uuid()}-${this.now - days.created * DAY}|${this.rng.alnum(44)}`;
     const b64 = Buffer.from(raw).toString('base64');
     return {
@@ -98,7 +104,8 @@ class Builder {
     const nodes: { name: string; role: 'publisher' | 'subscriber' }[] = [
       { name: `${p.name}-pub.${p.domain}`, role: 'publisher' },
     ];
-    for (let i = 1; i <= subs; i++) nodes.push({ name: `${p.name}-sub${i}.${p.domain}`, role: 'subscriber' });
+    for (let i = 1; i <= subs; i++)
+      nodes.push({ name: `${p.name}-sub${i}.${p.domain}`, role: 'subscriber' });
     const installed = p.installedDaysAgo ?? this.rng.int(200, 900);
     const smart = p.ver !== '11.5';
     const registered = smart && (p.registered ?? true) && p.pool;
@@ -167,34 +174,289 @@ export function demoScenario(opts: { seed?: number; now?: string } = {}): Scenar
 
   const clusters: ClusterIn[] = [
     // Acme: Enterprise mode, own VA, through the provider's proxy; the CER is still on PLM.
-    b.cluster({ name: 'acme-cucm-01', customer: 'Acme Corp', domain: 'acme.example', type: 'CUCM', ver: '14', mode: 'Enterprise', transport: PROXY('nimbus.example.com'), pool: `cloud:${sa1}/va-acme`, demand: { UCM_Enhanced: 320, UCM_CUWL: 60, UCM_TelePresenceRoom: 4 }, exportControlled: true }),
-    b.cluster({ name: 'acme-cucm-02', customer: 'Acme Corp', domain: 'acme.example', type: 'CUCM', ver: '12.5', mode: 'Enterprise', transport: PROXY('nimbus.example.com'), pool: `cloud:${sa1}/va-acme`, demand: { UCM_Basic: 80, UCM_Enhanced: 90, UCM_EnhancedPlus: 40 } }),
-    b.cluster({ name: 'acme-cuc-01', customer: 'Acme Corp', domain: 'acme.example', type: 'CUC', ver: '14', mode: 'Enterprise', transport: PROXY('nimbus.example.com'), pool: `cloud:${sa1}/va-acme`, demand: { CUC_BasicMessaging: 240, CUC_EnhancedMessaging: 20 } }),
-    b.cluster({ name: 'acme-cer-01', customer: 'Acme Corp', domain: 'acme.example', type: 'CER', ver: '11.5', mode: 'Enterprise', transport: DIRECT, pool: null, demand: { CER_USER: 300 } }),
+    b.cluster({
+      name: 'acme-cucm-01',
+      customer: 'Acme Corp',
+      domain: 'acme.example',
+      type: 'CUCM',
+      ver: '14',
+      mode: 'Enterprise',
+      transport: PROXY('nimbus.example.com'),
+      pool: `cloud:${sa1}/va-acme`,
+      demand: { UCM_Enhanced: 320, UCM_CUWL: 60, UCM_TelePresenceRoom: 4 },
+      exportControlled: true,
+    }),
+    b.cluster({
+      name: 'acme-cucm-02',
+      customer: 'Acme Corp',
+      domain: 'acme.example',
+      type: 'CUCM',
+      ver: '12.5',
+      mode: 'Enterprise',
+      transport: PROXY('nimbus.example.com'),
+      pool: `cloud:${sa1}/va-acme`,
+      demand: { UCM_Basic: 80, UCM_Enhanced: 90, UCM_EnhancedPlus: 40 },
+    }),
+    b.cluster({
+      name: 'acme-cuc-01',
+      customer: 'Acme Corp',
+      domain: 'acme.example',
+      type: 'CUC',
+      ver: '14',
+      mode: 'Enterprise',
+      transport: PROXY('nimbus.example.com'),
+      pool: `cloud:${sa1}/va-acme`,
+      demand: { CUC_BasicMessaging: 240, CUC_EnhancedMessaging: 20 },
+    }),
+    b.cluster({
+      name: 'acme-cer-01',
+      customer: 'Acme Corp',
+      domain: 'acme.example',
+      type: 'CER',
+      ver: '11.5',
+      mode: 'Enterprise',
+      transport: DIRECT,
+      pool: null,
+      demand: { CER_USER: 300 },
+    }),
     // Globex: HCS mode, own VA that is short of HCS UCM Standard.
-    b.cluster({ name: 'globex-cucm-01', customer: 'Globex', domain: 'globex.example', type: 'CUCM', ver: '15', mode: 'HCS', transport: DIRECT, pool: `cloud:${sa1}/va-globex`, demand: { UCM_Enhanced: 260, UCM_EnhancedPlus: 120, UCM_CUWL: 100 } }),
-    b.cluster({ name: 'globex-cucm-02', customer: 'Globex', domain: 'globex.example', type: 'CUCM', ver: '12.5', mode: 'HCS', transport: DIRECT, pool: `cloud:${sa1}/va-globex`, demand: { UCM_Essential: 40, UCM_Enhanced: 180 } }),
-    b.cluster({ name: 'globex-cuc-01', customer: 'Globex', domain: 'globex.example', type: 'CUC', ver: '15', mode: 'HCS', transport: DIRECT, pool: `cloud:${sa1}/va-globex`, demand: { CUC_BasicMessaging: 210 } }),
-    b.cluster({ name: 'globex-cer-01', customer: 'Globex', domain: 'globex.example', type: 'CER', ver: '14', mode: 'HCS', transport: DIRECT, pool: `cloud:${sa1}/va-globex`, demand: { CER_USER: 260 } }),
+    b.cluster({
+      name: 'globex-cucm-01',
+      customer: 'Globex',
+      domain: 'globex.example',
+      type: 'CUCM',
+      ver: '15',
+      mode: 'HCS',
+      transport: DIRECT,
+      pool: `cloud:${sa1}/va-globex`,
+      demand: { UCM_Enhanced: 260, UCM_EnhancedPlus: 120, UCM_CUWL: 100 },
+    }),
+    b.cluster({
+      name: 'globex-cucm-02',
+      customer: 'Globex',
+      domain: 'globex.example',
+      type: 'CUCM',
+      ver: '12.5',
+      mode: 'HCS',
+      transport: DIRECT,
+      pool: `cloud:${sa1}/va-globex`,
+      demand: { UCM_Essential: 40, UCM_Enhanced: 180 },
+    }),
+    b.cluster({
+      name: 'globex-cuc-01',
+      customer: 'Globex',
+      domain: 'globex.example',
+      type: 'CUC',
+      ver: '15',
+      mode: 'HCS',
+      transport: DIRECT,
+      pool: `cloud:${sa1}/va-globex`,
+      demand: { CUC_BasicMessaging: 210 },
+    }),
+    b.cluster({
+      name: 'globex-cer-01',
+      customer: 'Globex',
+      domain: 'globex.example',
+      type: 'CER',
+      ver: '14',
+      mode: 'HCS',
+      transport: DIRECT,
+      pool: `cloud:${sa1}/va-globex`,
+      demand: { CER_USER: 260 },
+    }),
     // Hooli: shared operational VA; one CUCM cut off from CSSM for 80 days (expires in 10).
-    { ...b.cluster({ name: 'hooli-cucm-01', customer: 'Hooli', domain: 'hooli.example', type: 'CUCM', ver: '14', mode: 'HCS', transport: PROXY('hooli.example'), pool: op, demand: { UCM_Enhanced: 150, UCM_CUWL: 30 }, lastAuthDaysAgo: 80 }), cutoff: true },
-    b.cluster({ name: 'hooli-cuc-01', customer: 'Hooli', domain: 'hooli.example', type: 'CUC', ver: '14', mode: 'HCS', transport: PROXY('hooli.example'), pool: op, demand: { CUC_BasicMessaging: 120 } }),
-    b.cluster({ name: 'hooli-cer-01', customer: 'Hooli', domain: 'hooli.example', type: 'CER', ver: '12.5', mode: 'HCS', transport: PROXY('hooli.example'), pool: op, demand: { CER_USER: 150 } }),
-    b.cluster({ name: 'hooli-cucm-02', customer: 'Hooli', domain: 'hooli.example', type: 'CUCM', ver: '11.5', mode: 'HCS', transport: DIRECT, pool: null, demand: { UCM_Enhanced: 90 } }),
+    {
+      ...b.cluster({
+        name: 'hooli-cucm-01',
+        customer: 'Hooli',
+        domain: 'hooli.example',
+        type: 'CUCM',
+        ver: '14',
+        mode: 'HCS',
+        transport: PROXY('hooli.example'),
+        pool: op,
+        demand: { UCM_Enhanced: 150, UCM_CUWL: 30 },
+        lastAuthDaysAgo: 80,
+      }),
+      cutoff: true,
+    },
+    b.cluster({
+      name: 'hooli-cuc-01',
+      customer: 'Hooli',
+      domain: 'hooli.example',
+      type: 'CUC',
+      ver: '14',
+      mode: 'HCS',
+      transport: PROXY('hooli.example'),
+      pool: op,
+      demand: { CUC_BasicMessaging: 120 },
+    }),
+    b.cluster({
+      name: 'hooli-cer-01',
+      customer: 'Hooli',
+      domain: 'hooli.example',
+      type: 'CER',
+      ver: '12.5',
+      mode: 'HCS',
+      transport: PROXY('hooli.example'),
+      pool: op,
+      demand: { CER_USER: 150 },
+    }),
+    b.cluster({
+      name: 'hooli-cucm-02',
+      customer: 'Hooli',
+      domain: 'hooli.example',
+      type: 'CUCM',
+      ver: '11.5',
+      mode: 'HCS',
+      transport: DIRECT,
+      pool: null,
+      demand: { UCM_Enhanced: 90 },
+    }),
     // Stark: a new CUCM whose registration failed with an expired token.
-    { ...b.cluster({ name: 'stark-cucm-01', customer: 'Stark Industries', domain: 'stark.example', type: 'CUCM', ver: '15', mode: 'HCS', transport: DIRECT, pool: op, registered: false, installedDaysAgo: 20, demand: { UCM_Enhanced: 200, UCM_EnhancedPlus: 25 } }), lastRegistrationFailure: { at: b.ago(2), reason: 'INVALID_PARAMETER: The ID token is invalid or expired. Please use a valid token or create a new one in the Virtual Account.', token: expired.token } },
-    b.cluster({ name: 'stark-cuc-01', customer: 'Stark Industries', domain: 'stark.example', type: 'CUC', ver: '15', mode: 'HCS', transport: DIRECT, pool: op, demand: { CUC_BasicMessaging: 180, CUC_EnhancedMessaging: 30 } }),
-    b.cluster({ name: 'stark-cer-01', customer: 'Stark Industries', domain: 'stark.example', type: 'CER', ver: '15', mode: 'HCS', transport: DIRECT, pool: op, demand: { CER_USER: 220 } }),
-    b.cluster({ name: 'stark-cuc-02', customer: 'Stark Industries', domain: 'stark.example', type: 'CUC', ver: '11.5', mode: 'HCS', transport: DIRECT, pool: null, demand: { CUC_BasicMessaging: 60 } }),
+    {
+      ...b.cluster({
+        name: 'stark-cucm-01',
+        customer: 'Stark Industries',
+        domain: 'stark.example',
+        type: 'CUCM',
+        ver: '15',
+        mode: 'HCS',
+        transport: DIRECT,
+        pool: op,
+        registered: false,
+        installedDaysAgo: 20,
+        demand: { UCM_Enhanced: 200, UCM_EnhancedPlus: 25 },
+      }),
+      lastRegistrationFailure: {
+        at: b.ago(2),
+        reason:
+          'INVALID_PARAMETER: The ID token is invalid or expired. Please use a valid token or create a new one in the Virtual Account.',
+        token: expired.token,
+      },
+    },
+    b.cluster({
+      name: 'stark-cuc-01',
+      customer: 'Stark Industries',
+      domain: 'stark.example',
+      type: 'CUC',
+      ver: '15',
+      mode: 'HCS',
+      transport: DIRECT,
+      pool: op,
+      demand: { CUC_BasicMessaging: 180, CUC_EnhancedMessaging: 30 },
+    }),
+    b.cluster({
+      name: 'stark-cer-01',
+      customer: 'Stark Industries',
+      domain: 'stark.example',
+      type: 'CER',
+      ver: '15',
+      mode: 'HCS',
+      transport: DIRECT,
+      pool: op,
+      demand: { CER_USER: 220 },
+    }),
+    b.cluster({
+      name: 'stark-cuc-02',
+      customer: 'Stark Industries',
+      domain: 'stark.example',
+      type: 'CUC',
+      ver: '11.5',
+      mode: 'HCS',
+      transport: DIRECT,
+      pool: null,
+      demand: { CUC_BasicMessaging: 60 },
+    }),
     // Initech and Umbrella: behind the disconnected satellite (27 days since its last sync).
-    b.cluster({ name: 'initech-cucm-01', customer: 'Initech', domain: 'initech.example', type: 'CUCM', ver: '14', mode: 'HCS', transport: SATELLITE(satHost), pool: 'satellite:la-initech', demand: { UCM_Enhanced: 210, UCM_EnhancedPlus: 30 } }),
-    b.cluster({ name: 'initech-cucm-02', customer: 'Initech', domain: 'initech.example', type: 'CUCM', ver: '12.5', mode: 'HCS', transport: SATELLITE(satHost), pool: 'satellite:la-initech', demand: { UCM_Basic: 70 } }),
-    b.cluster({ name: 'initech-cuc-01', customer: 'Initech', domain: 'initech.example', type: 'CUC', ver: '14', mode: 'HCS', transport: SATELLITE(satHost), pool: 'satellite:la-initech', demand: { CUC_BasicMessaging: 160 } }),
-    b.cluster({ name: 'initech-cer-01', customer: 'Initech', domain: 'initech.example', type: 'CER', ver: '14', mode: 'HCS', transport: SATELLITE(satHost), pool: 'satellite:la-initech', demand: { CER_USER: 200 } }),
-    b.cluster({ name: 'umbrella-cucm-01', customer: 'Umbrella', domain: 'umbrella.example', type: 'CUCM', ver: '15', mode: 'HCS', transport: SATELLITE(satHost), pool: 'satellite:la-umbrella', demand: { UCM_Enhanced: 400, UCM_CUWL: 50, UCM_TelePresenceRoom: 6 } }),
-    b.cluster({ name: 'umbrella-cuc-01', customer: 'Umbrella', domain: 'umbrella.example', type: 'CUC', ver: '12.5', mode: 'HCS', transport: SATELLITE(satHost), pool: 'satellite:la-umbrella', demand: { CUC_BasicMessaging: 350 } }),
-    b.cluster({ name: 'umbrella-cer-01', customer: 'Umbrella', domain: 'umbrella.example', type: 'CER', ver: '15', mode: 'HCS', transport: SATELLITE(satHost), pool: 'satellite:la-umbrella', demand: { CER_USER: 450 } }),
-    b.cluster({ name: 'umbrella-cucm-02', customer: 'Umbrella', domain: 'umbrella.example', type: 'CUCM', ver: '11.5', mode: 'HCS', transport: DIRECT, pool: null, demand: { UCM_Enhanced: 120 } }),
+    b.cluster({
+      name: 'initech-cucm-01',
+      customer: 'Initech',
+      domain: 'initech.example',
+      type: 'CUCM',
+      ver: '14',
+      mode: 'HCS',
+      transport: SATELLITE(satHost),
+      pool: 'satellite:la-initech',
+      demand: { UCM_Enhanced: 210, UCM_EnhancedPlus: 30 },
+    }),
+    b.cluster({
+      name: 'initech-cucm-02',
+      customer: 'Initech',
+      domain: 'initech.example',
+      type: 'CUCM',
+      ver: '12.5',
+      mode: 'HCS',
+      transport: SATELLITE(satHost),
+      pool: 'satellite:la-initech',
+      demand: { UCM_Basic: 70 },
+    }),
+    b.cluster({
+      name: 'initech-cuc-01',
+      customer: 'Initech',
+      domain: 'initech.example',
+      type: 'CUC',
+      ver: '14',
+      mode: 'HCS',
+      transport: SATELLITE(satHost),
+      pool: 'satellite:la-initech',
+      demand: { CUC_BasicMessaging: 160 },
+    }),
+    b.cluster({
+      name: 'initech-cer-01',
+      customer: 'Initech',
+      domain: 'initech.example',
+      type: 'CER',
+      ver: '14',
+      mode: 'HCS',
+      transport: SATELLITE(satHost),
+      pool: 'satellite:la-initech',
+      demand: { CER_USER: 200 },
+    }),
+    b.cluster({
+      name: 'umbrella-cucm-01',
+      customer: 'Umbrella',
+      domain: 'umbrella.example',
+      type: 'CUCM',
+      ver: '15',
+      mode: 'HCS',
+      transport: SATELLITE(satHost),
+      pool: 'satellite:la-umbrella',
+      demand: { UCM_Enhanced: 400, UCM_CUWL: 50, UCM_TelePresenceRoom: 6 },
+    }),
+    b.cluster({
+      name: 'umbrella-cuc-01',
+      customer: 'Umbrella',
+      domain: 'umbrella.example',
+      type: 'CUC',
+      ver: '12.5',
+      mode: 'HCS',
+      transport: SATELLITE(satHost),
+      pool: 'satellite:la-umbrella',
+      demand: { CUC_BasicMessaging: 350 },
+    }),
+    b.cluster({
+      name: 'umbrella-cer-01',
+      customer: 'Umbrella',
+      domain: 'umbrella.example',
+      type: 'CER',
+      ver: '15',
+      mode: 'HCS',
+      transport: SATELLITE(satHost),
+      pool: 'satellite:la-umbrella',
+      demand: { CER_USER: 450 },
+    }),
+    b.cluster({
+      name: 'umbrella-cucm-02',
+      customer: 'Umbrella',
+      domain: 'umbrella.example',
+      type: 'CUCM',
+      ver: '11.5',
+      mode: 'HCS',
+      transport: DIRECT,
+      pool: null,
+      demand: { UCM_Enhanced: 120 },
+    }),
   ];
 
   const subA = b.sub();
@@ -215,7 +477,12 @@ export function demoScenario(opts: { seed?: number; now?: string } = {}): Scenar
         id: 418201,
         type: 'CUSTOMER',
         virtualAccounts: [
-          { name: 'DEFAULT', description: 'Default virtual account', isDefault: true, role: 'default' },
+          {
+            name: 'DEFAULT',
+            description: 'Default virtual account',
+            isDefault: true,
+            role: 'default',
+          },
           {
             name: 'va-hcs-ordered',
             description: 'HCS licenses as ordered (apps do not consume from here)',
@@ -287,7 +554,12 @@ export function demoScenario(opts: { seed?: number; now?: string } = {}): Scenar
         id: 418202,
         type: 'CUSTOMER',
         virtualAccounts: [
-          { name: 'DEFAULT', description: 'Default virtual account', isDefault: true, role: 'default' },
+          {
+            name: 'DEFAULT',
+            description: 'Default virtual account',
+            isDefault: true,
+            role: 'default',
+          },
           {
             name: 'va-eu-ordered',
             description: 'EU HCS licenses as ordered',
@@ -350,11 +622,40 @@ export function demoScenario(opts: { seed?: number; now?: string } = {}): Scenar
       },
     ],
     clients: [
-      { for: 'cloud', clientId: b.clientId('nimbus-hcs'), clientSecret: b.secret(), accounts: [sa1], name: 'smartlic (Nimbus HCS)' },
-      { for: 'cloud', clientId: b.clientId('nimbus-eu'), clientSecret: b.secret(), accounts: [sa2], name: 'smartlic (Nimbus EU)' },
-      { for: 'onprem', clientId: b.clientId('la-initech'), clientSecret: b.secret(), localAccount: 'la-initech' },
-      { for: 'onprem', clientId: b.clientId('la-umbrella'), clientSecret: b.secret(), localAccount: 'la-umbrella' },
-      { for: 'cloud', clientId: b.clientId('not-entitled'), clientSecret: b.secret(), accounts: [sa1], entitled: false, name: 'new app, not yet entitled to the API' },
+      {
+        for: 'cloud',
+        clientId: b.clientId('nimbus-hcs'),
+        clientSecret: b.secret(),
+        accounts: [sa1],
+        name: 'smartlic (Nimbus HCS)',
+      },
+      {
+        for: 'cloud',
+        clientId: b.clientId('nimbus-eu'),
+        clientSecret: b.secret(),
+        accounts: [sa2],
+        name: 'smartlic (Nimbus EU)',
+      },
+      {
+        for: 'onprem',
+        clientId: b.clientId('la-initech'),
+        clientSecret: b.secret(),
+        localAccount: 'la-initech',
+      },
+      {
+        for: 'onprem',
+        clientId: b.clientId('la-umbrella'),
+        clientSecret: b.secret(),
+        localAccount: 'la-umbrella',
+      },
+      {
+        for: 'cloud',
+        clientId: b.clientId('not-entitled'),
+        clientSecret: b.secret(),
+        accounts: [sa1],
+        entitled: false,
+        name: 'new app, not yet entitled to the API',
+      },
     ],
     customers: [
       { id: 'cust-acme', name: 'Acme Corp' },
@@ -372,7 +673,28 @@ export function emptyScenario(now = DEFAULT_NOW): ScenarioInput {
   return { schema: SCENARIO_SCHEMA_ID, name: 'empty', now };
 }
 
-const NAMES = ['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot', 'golf', 'hotel', 'india', 'juliet', 'kilo', 'lima', 'mike', 'november', 'oscar', 'papa', 'quebec', 'romeo', 'sierra', 'tango'];
+const NAMES = [
+  'alpha',
+  'bravo',
+  'charlie',
+  'delta',
+  'echo',
+  'foxtrot',
+  'golf',
+  'hotel',
+  'india',
+  'juliet',
+  'kilo',
+  'lima',
+  'mike',
+  'november',
+  'oscar',
+  'papa',
+  'quebec',
+  'romeo',
+  'sierra',
+  'tango',
+];
 
 /**
  * `count` customers of about 10 clusters each (4 CUCM, 3 CUC, 3 CER on average), one VA per
@@ -380,7 +702,10 @@ const NAMES = ['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot', 'golf', 
  * (one per 100 customers, alternately connected and disconnected), licenses about 10 %
  * above demand with an occasional shortage.
  */
-export function scaleScenario(count: number, opts: { seed?: number; now?: string } = {}): ScenarioInput {
+export function scaleScenario(
+  count: number,
+  opts: { seed?: number; now?: string } = {},
+): ScenarioInput {
   const b = new Builder(opts.seed ?? 1, opts.now ?? DEFAULT_NOW);
   const rng = b.rng;
   const sas: NonNullable<ScenarioInput['smartAccounts']> = [];
@@ -397,10 +722,23 @@ export function scaleScenario(count: number, opts: { seed?: number; now?: string
       type: 'CUSTOMER',
       virtualAccounts: [
         { name: 'DEFAULT', isDefault: true, role: 'default' },
-        { name: 'va-hcs-ordered', role: 'ordered', licenseMode: 'HCS', licenses: [b.term('HUCM_Foundation', 50000, b.sub()), b.term('HUCM_Standard', 10000, b.sub())] },
+        {
+          name: 'va-hcs-ordered',
+          role: 'ordered',
+          licenseMode: 'HCS',
+          licenses: [
+            b.term('HUCM_Foundation', 50000, b.sub()),
+            b.term('HUCM_Standard', 10000, b.sub()),
+          ],
+        },
       ],
     });
-    clients.push({ for: 'cloud', clientId: b.clientId(`provider-${s + 1}`), clientSecret: b.secret(), accounts: [domain] });
+    clients.push({
+      for: 'cloud',
+      clientId: b.clientId(`provider-${s + 1}`),
+      clientSecret: b.secret(),
+      accounts: [domain],
+    });
   }
   const satCount = Math.ceil(count / 100);
   for (let i = 0; i < satCount; i++) {
@@ -426,8 +764,18 @@ export function scaleScenario(count: number, opts: { seed?: number; now?: string
     let transport = rng.chance(0.5) ? DIRECT : PROXY(`${slug}.example`);
     if (sat) {
       const la = `la-${slug}`;
-      sat.localAccounts!.push({ name: la, smartAccount: sa.domain, virtualAccount: vaName, tokens: [b.token({ created: 10, expires: 355 }, `${slug} clusters`)] });
-      clients.push({ for: 'onprem', clientId: b.clientId(la), clientSecret: b.secret(), localAccount: la });
+      sat.localAccounts!.push({
+        name: la,
+        smartAccount: sa.domain,
+        virtualAccount: vaName,
+        tokens: [b.token({ created: 10, expires: 355 }, `${slug} clusters`)],
+      });
+      clients.push({
+        for: 'onprem',
+        clientId: b.clientId(la),
+        clientSecret: b.secret(),
+        localAccount: la,
+      });
       pool = `satellite:${la}`;
       transport = SATELLITE(sat.host);
     }
@@ -447,7 +795,10 @@ export function scaleScenario(count: number, opts: { seed?: number; now?: string
               UCM_TelePresenceRoom: rng.int(0, 8),
             }
           : type === 'CUC'
-            ? { CUC_BasicMessaging: Math.round(users * 0.8), CUC_EnhancedMessaging: Math.round(users * 0.1) }
+            ? {
+                CUC_BasicMessaging: Math.round(users * 0.8),
+                CUC_EnhancedMessaging: Math.round(users * 0.1),
+              }
             : { CER_USER: users };
       const ver = rng.pick(versions);
       const c = b.cluster({
@@ -464,7 +815,8 @@ export function scaleScenario(count: number, opts: { seed?: number; now?: string
       });
       clusters.push(c);
       if (c.registration) {
-        for (const [t, q] of Object.entries(demand) as [LicenseTypeId, number][]) total[t] = (total[t] ?? 0) + q;
+        for (const [t, q] of Object.entries(demand) as [LicenseTypeId, number][])
+          total[t] = (total[t] ?? 0) + q;
       }
     }
     // Licenses: what the registered clusters use, in the family the mode asks for, +10 %.
@@ -478,7 +830,14 @@ export function scaleScenario(count: number, opts: { seed?: number; now?: string
       const factor = rng.chance(0.08) ? 0.85 : 1.1;
       return b.term(t, Math.max(1, Math.ceil(q * factor)), sub);
     });
-    sa.virtualAccounts!.push({ name: vaName, description: custName, role: sat ? 'operational' : 'customer', licenseMode: mode, licenses: lines, tokens: sat ? [] : [b.token({ created: 10, expires: 355 }, `${slug} clusters`)] });
+    sa.virtualAccounts!.push({
+      name: vaName,
+      description: custName,
+      role: sat ? 'operational' : 'customer',
+      licenseMode: mode,
+      licenses: lines,
+      tokens: sat ? [] : [b.token({ created: 10, expires: 355 }, `${slug} clusters`)],
+    });
   }
   return {
     schema: SCENARIO_SCHEMA_ID,

@@ -15,7 +15,10 @@ export interface ScenarioOptions {
  * `demo`, `empty`, a file path, or an already parsed object. `scale` (N > 0) replaces the
  * named scenario with N generated customers.
  */
-export function resolveScenario(spec: string | object | undefined, o: ScenarioOptions = {}): Scenario {
+export function resolveScenario(
+  spec: string | object | undefined,
+  o: ScenarioOptions = {},
+): Scenario {
   let raw: unknown;
   const gen = { seed: o.seed ?? 1, ...(o.now ? { now: o.now } : {}) };
   if (o.scale !== undefined && o.scale > 0) raw = scaleScenario(o.scale, gen);
@@ -35,6 +38,7 @@ export function resolveScenario(spec: string | object | undefined, o: ScenarioOp
       `invalid scenario: ${first ? `${first.path.join('.')}: ${first.message}` : r.error.message}`,
     );
   }
-  if (o.now && typeof spec !== 'undefined' && spec !== 'demo' && spec !== 'empty') r.data.now = o.now;
+  if (o.now && typeof spec !== 'undefined' && spec !== 'demo' && spec !== 'empty')
+    r.data.now = o.now;
   return r.data;
 }

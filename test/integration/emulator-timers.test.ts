@@ -2,7 +2,20 @@
 // API), core/domain lifecycle timers (DOMAIN §5) and allocation. Faked: time itself — the
 // clock is frozen at the demo's 2026-11-28T12:00:00Z and moved by POST /__emulator/clock.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SA1, admin, api, axl, cloudToken, cluster, licenses, mintCloudToken, start, xmlText, type Emu } from './emulator-helpers.ts';
+import {
+  SA1,
+  admin,
+  api,
+  axl,
+  cloudToken,
+  cluster,
+  licenses,
+  mintCloudToken,
+  start,
+  xmlText,
+  type Emu,
+  type Json,
+} from './emulator-helpers.ts';
 
 let emu: Emu;
 beforeEach(async () => {
@@ -15,14 +28,20 @@ const DAY = 86_400_000;
 describe('authorization and registration timers', () => {
   it('hooli-cucm-01, cut off, expires in 10 days and recovers once it can reach CSSM', async () => {
     let c = await cluster(emu, 'hooli-cucm-01');
-    expect(c.authorization).toMatchObject({ status: 'Authorized', daysUntilAuthorizationExpiry: 10, lastStatus: 'FAILED' });
+    expect(c.authorization).toMatchObject({
+      status: 'Authorized',
+      daysUntilAuthorizationExpiry: 10,
+      lastStatus: 'FAILED',
+    });
     await admin(emu, 'clock', { advance: 'P10D' });
     c = await cluster(emu, 'hooli-cucm-01');
     expect(c.authorization.status).toBe('Authorization Expired');
     const x = await axl(c, 'getSmartLicenseStatus');
     expect(x.text).toContain('<Authorization><Status>Authorization Expired</Status>');
     expect(xmlText(x.text, 'LastCommunicationStatus')).toBe('FAILED');
-    expect(xmlText(x.text, 'AuthorizationFailedReason')).toBe('Fail to send out Call Home HTTP message.');
+    expect(xmlText(x.text, 'AuthorizationFailedReason')).toBe(
+      'Fail to send out Call Home HTTP message.',
+    );
     await admin(emu, 'clusters/hooli-cucm-01', { cutoff: false }, 'PATCH');
     await admin(emu, 'clock', { advance: 'P1D' });
     c = await cluster(emu, 'hooli-cucm-01');
@@ -57,7 +76,9 @@ describe('authorization and registration timers', () => {
     expect(Date.parse(c1.registration.registrationExpires)).toBe(nextId + 365 * DAY);
 
     const tok = await cloudToken(emu);
-    const before = (await licenses(emu, tok, SA1, ['va-globex'])).find((l) => l.license === 'HCS Emergency Responder');
+    const before = (await licenses(emu, tok, SA1, ['va-globex'])).find(
+      (l) => l.license === 'HCS Emergency Responder',
+    );
     expect(before.inUse).toBe(260);
     await admin(emu, 'faults', { unreachable: { cloud: true } });
     await admin(emu, 'clock', { advance: 'P366D' });
@@ -65,7 +86,9 @@ describe('authorization and registration timers', () => {
     const c2 = await cluster(emu, 'globex-cer-01');
     expect(c2.registration.status).toBe('Registration Expired');
     const tok2 = await cloudToken(emu);
-    const after = (await licenses(emu, tok2, SA1, ['va-globex'])).find((l) => l.license === 'HCS Emergency Responder');
+    const after = (await licenses(emu, tok2, SA1, ['va-globex'])).find(
+      (l) => l.license === 'HCS Emergency Responder',
+    );
     expect(after.inUse).toBe(0);
   });
 
@@ -84,8 +107,11 @@ describe('tokens and the clock', () => {
     const t = await mintCloudToken(emu, tok, SA1, 'va-globex', 1);
     await admin(emu, 'clock', { advance: 'P2D' });
     const tok2 = await cloudToken(emu);
-    const list = await api(`${emu.ready.cloud.apiBase}/v1/accounts/${SA1}/virtual-accounts/va-globex/tokens`, tok2);
-    expect(list.body.tokens.find((x: any) => x.token === t).status).toBe('EXPIRED');
+    const list = await api(
+      `${emu.ready.cloud.apiBase}/v1/accounts/${SA1}/virtual-accounts/va-globex/tokens`,
+      tok2,
+    );
+    expect(list.body.tokens.find((x: Json) => x.token === t).status).toBe('EXPIRED');
     const c = await cluster(emu, 'globex-cucm-02');
     const r = await axl(c, 'doSmartLicenseRegister', `<token>${t}</token><force>true</force>`);
     expect(r.status).toBe(400);

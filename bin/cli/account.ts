@@ -1,0 +1,259 @@
+import type { Readable } from 'node:stream';
+import { parseArgs } from 'node:util';
+import { SmartlicError } from '../../core/errors.ts';
+import type { Repositories, SmartAccount } from '../../core/store/index.ts';
+import type { TransportMode } from '../../core/store/schema.ts';
+import { JobFailedError, SATELLITE_SYNC_OVERDUE_DAYS } from '../../core/services/index.ts';
+import { openRuntime } from './runtime.ts';
+import { outcomeLine, progressPrinter } from './sync.ts';
+import type { CliCommand, CliContext } from './types.ts';
+
+const USAGE = `Usage: smartlic account add --domain D [--name N] --client-id ID
+                            (--secret-env VAR | --secret-stdin)
+                            [--satellite --local-account NAME --token-url URL --api-base URL]
+                            [--proxy URL] [--transport Direct|Proxy|Satellite] [--no-sync]
+       smartlic account list [--json]
+
+add    provision a Smart Account (HCM-F "Provision Smart Account"): checks the client id and
+       secret against CSSM (or the On-Prem satellite), stores them encrypted with the account
+       and its virtual accounts, then runs a first sync.
+         --secret-env VAR   read the client secret from environment variable VAR
+         --secret-stdin     read the client secret from standard input
+       The secret is never taken from the command line: argv is visible to every user of the
+       machine (ps, /proc) and lands in shell history.
+         --satellite        the account lives on a CSSM On-Prem satellite; give its local
+                            account name and the satellite's token URL and API base
+         --proxy URL        Proxy transport through http://host:port (no proxy authentication)
+         --transport        Direct, Proxy or Satellite (default from the other flags)
+list   the Smart Account Summary: Name, Domain, Type, Status, VA#, Last SyncUp, Alerts`;
+
+function input(message: string, action = 'see "smartlic account --help"'): SmartlicError {
+  return new SmartlicError({ code: 'INPUT', message, action });
+}
+
+async function readAll(stream: Readable): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of stream) chunks.push(typeof c === 'string' ? Buffer.from(c) : (c as Buffer));
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+const TRANSPORTS: readonly TransportMode[] = ['Direct', 'Proxy', 'Satellite'];
+
+async function add(args: string[], ctx: CliContext): Promise<number> {
+  const secretArg = args.find((a) => a === '--secret' || a.startsWith('--secret='));
+  if (secretArg !== undefined) {
+    throw input(
+      '--secret is not accepted: a secret on the command line is visible to every user of the machine (ps, /proc) and stays in shell history',
+      'pass it with --secret-env VAR (an environment variable) or --secret-stdin (standard input)',
+    );
+  }
+  let v: {
+    domain?: string;
+    name?: string;
+    'client-id'?: string;
+    'secret-env'?: string;
+    'secret-stdin'?: boolean;
+    satellite?: boolean;
+    'local-account'?: string;
+    'token-url'?: string;
+    'api-base'?: string;
+    proxy?: string;
+    transport?: string;
+    'no-sync'?: boolean;
+  };
+  try {
+    ({ values: v } = parseArgs({
+      args,
+      options: {
+        domain: { type: 'string' },
+        name: { type: 'string' },
+        'client-id': { type: 'string' },
+        'secret-env': { type: 'string' },
+        'secret-stdin': { type: 'boolean' },
+        satellite: { type: 'boolean' },
+        'local-account': { type: 'string' },
+        'token-url': { type: 'string' },
+        'api-base': { type: 'string' },
+        proxy: { type: 'string' },
+        transport: { type: 'string' },
+        'no-sync': { type: 'boolean' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (e) {
+    throw input((e as Error).message);
+  }
+  if (!v.domain) throw input('--domain is required');
+  if (!v['client-id']) throw input('--client-id is required');
+  if (Boolean(v['secret-env']) === Boolean(v['secret-stdin'])) {
+    throw input('give the client secret with exactly one of --secret-env VAR or --secret-stdin');
+  }
+  let secret: string;
+  if (v['secret-env']) {
+    const value = ctx.io.env[v['secret-env']];
+    if (value === undefined || value === '') {
+      throw input(`the environment variable ${v['secret-env']} (--secret-env) is not set or empty`);
+    }
+    secret = value;
+  } else {
+    secret = (await readAll(ctx.io.stdin)).replace(/\r?\n$/, '');
+    if (!secret) throw input('standard input (--secret-stdin) was empty');
+  }
+  let transport: TransportMode | undefined;
+  if (v.transport !== undefined) {
+    transport = TRANSPORTS.find((t) => t.toLowerCase() === v.transport!.toLowerCase());
+    if (!transport)
+      throw input(`--transport must be Direct, Proxy or Satellite, not "${v.transport}"`);
+  }
+  if (!v.satellite && v['local-account']) throw input('--local-account goes with --satellite');
+
+  const rt = await openRuntime(ctx);
+  const progress = progressPrinter(ctx);
+  try {
+    const r = await rt.services.provision.provisionSmartAccount({
+      source: v.satellite ? 'satellite' : 'cssm',
+      domain: v.domain,
+      ...(v.name ? { name: v.name } : {}),
+      ...(v['local-account'] ? { localAccount: v['local-account'] } : {}),
+      clientId: v['client-id'],
+      clientSecret: secret,
+      ...(v['token-url'] ? { tokenUrl: v['token-url'] } : {}),
+      ...(v['api-base'] ? { apiBase: v['api-base'] } : {}),
+      ...(v.proxy ? { proxy: v.proxy } : {}),
+      ...(transport ? { transport } : {}),
+      requestedBy: `cli:${ctx.io.env.USER ?? 'unknown'}`,
+      sync: v['no-sync'] !== true,
+      onProgress: progress.onProgress,
+    });
+    progress.end();
+    const a = r.account;
+    ctx.io.stdout.write(
+      `provisioned ${a.domain} (${a.name}, ${a.source === 'satellite' ? `satellite local account ${a.localAccountName ?? ''}` : a.type}, ${a.transportMode}): ${r.virtualAccounts.length} virtual account(s); job ${r.jobId}\n`,
+    );
+    if (r.sync) {
+      ctx.io.stdout.write(`${outcomeLine(r.sync)}\n`);
+      if (r.sync.status === 'Failed') return 1;
+    }
+    return 0;
+  } catch (e) {
+    // The job recorded the failure; the operator gets its coded line (CODE: message — action).
+    if (e instanceof JobFailedError) throw e.error;
+    throw e;
+  } finally {
+    progress.end();
+    await rt.close();
+  }
+}
+
+interface SummaryRow {
+  name: string;
+  domain: string;
+  type: string;
+  source: string;
+  status: string;
+  virtualAccounts: number;
+  lastSyncUp: string | null;
+  lastSyncStatus: string | null;
+  lastSyncError: string | null;
+  alerts: string[];
+  openAlerts: number;
+}
+
+async function summaryRow(a: SmartAccount, repos: Repositories, now: Date): Promise<SummaryRow> {
+  const vas = await repos.virtualAccounts.listBySmartAccount(a.id);
+  const open = await repos.alerts.listOpen({ entityId: a.domain });
+  const alerts: string[] = [];
+  if (a.lastSyncStatus === 'Failed') alerts.push('last sync failed');
+  if (a.source === 'satellite') {
+    const la = await repos.localAccounts.getBySmartAccount(a.id);
+    const last = la?.lastCssmSyncAt ?? null;
+    if (
+      a.lastSyncAt &&
+      (!last || now.getTime() - last.getTime() > SATELLITE_SYNC_OVERDUE_DAYS * 86_400_000)
+    ) {
+      alerts.push(
+        `satellite sync overdue (last ${last ? last.toISOString().slice(0, 10) : 'never'})`,
+      );
+    }
+  }
+  if (open.length > 0) alerts.push(`${open.length} open alert(s)`);
+  return {
+    name: a.name,
+    domain: a.domain,
+    type: a.source === 'satellite' ? `${a.type} (Satellite)` : a.type,
+    source: a.source,
+    status: a.status,
+    virtualAccounts: vas.length,
+    lastSyncUp: a.lastSyncAt ? a.lastSyncAt.toISOString() : null,
+    lastSyncStatus: a.lastSyncStatus,
+    lastSyncError: a.lastSyncError,
+    alerts,
+    openAlerts: open.length,
+  };
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
+
+async function list(args: string[], ctx: CliContext): Promise<number> {
+  const json = args.includes('--json');
+  const unknown = args.find((a) => a !== '--json');
+  if (unknown !== undefined) throw input(`unknown option "${unknown}" for "account list"`);
+  const rt = await openRuntime(ctx);
+  try {
+    const now = rt.clock.now();
+    const accounts = await rt.repos.smartAccounts.list();
+    const rows = await Promise.all(accounts.map((a) => summaryRow(a, rt.repos, now)));
+    if (json) {
+      ctx.io.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+      return 0;
+    }
+    if (rows.length === 0) {
+      ctx.io.stdout.write('no accounts provisioned; add one with "smartlic account add"\n');
+      return 0;
+    }
+    const fmt = (s: string | null, st: string | null) =>
+      s
+        ? `${s.slice(0, 16).replace('T', ' ')} UTC${st && st !== 'Success' ? ` (${st})` : ''}`
+        : 'never';
+    ctx.io.stdout.write(
+      `${table([
+        ['Name', 'Domain', 'Type', 'Status', 'VA#', 'Last SyncUp', 'Alerts'],
+        ...rows.map((r) => [
+          r.name,
+          r.domain,
+          r.type,
+          r.status,
+          String(r.virtualAccounts),
+          fmt(r.lastSyncUp, r.lastSyncStatus),
+          r.alerts.length ? r.alerts.join('; ') : '-',
+        ]),
+      ])}\n`,
+    );
+    return 0;
+  } finally {
+    await rt.close();
+  }
+}
+
+export const accountCommand: CliCommand = {
+  name: 'account',
+  summary: 'smart accounts: add (provision with client credentials), list',
+  usage: USAGE,
+  async run(args, ctx) {
+    const [sub, ...rest] = args;
+    if (sub === 'add') return add(rest, ctx);
+    if (sub === 'list') return list(rest, ctx);
+    throw input(sub === undefined ? 'expected "add" or "list"' : `unknown subcommand "${sub}"`);
+  },
+};

@@ -1,0 +1,23 @@
+/**
+ * The face of core: what bot/, site/ and bin/ import. Inner modules stay private to core.
+ * Groups whose names would collide are exported as namespaces.
+ */
+export * from './errors.ts';
+export * from './clock.ts';
+export * from './log.ts';
+export * from './config.ts';
+export * as catalog from './domain/catalog.ts';
+export * as allocation from './domain/allocation.ts';
+export * as lifecycle from './domain/lifecycle.ts';
+export * as versions from './domain/versions.ts';
+export * as migration from './domain/migration.ts';
+export * as store from './store/index.ts';
+export * as cssm from './cssm/index.ts';
+export * as uc from './uc/index.ts';
+export {
+  JobRunner,
+  JobFailedError,
+  type JobSpec,
+  type JobHandle,
+} from './services/jobs.service.ts';
+export { SyncScheduler } from './services/scheduler.ts';

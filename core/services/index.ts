@@ -1,0 +1,151 @@
+/**
+ * The service container: every core use case, built once over the same ports (database,
+ * secrets, repositories, clock, logger, config, client factory). bin/ builds it; bot/ and
+ * site/ reach it through core/index.ts. Add a service by name below.
+ */
+import type { Kysely } from 'kysely';
+import type { Clock } from '../clock.ts';
+import type { Config } from '../config.ts';
+import type { Logger } from '../log.ts';
+import type { Database } from '../store/schema.ts';
+import type { SecretBox } from '../store/crypto.ts';
+import type { Repositories } from '../store/index.ts';
+import { ClientFactory } from './clients.ts';
+import { JobRunner } from './jobs.service.ts';
+import { ProvisionService } from './provision.service.ts';
+import { SyncService, type AfterSyncHook } from './sync.service.ts';
+import { TokensService } from './tokens.service.ts';
+import { VirtualAccountsService } from './virtual-accounts.service.ts';
+import { ClustersService } from './clusters.service.ts';
+import { MigrationService } from './migration.service.ts';
+
+export interface ServiceDeps {
+  db: Kysely<Database>;
+  secrets: SecretBox;
+  repos: Repositories;
+  clock: Clock;
+  logger: Logger;
+  config: Config;
+  /** Injected in tests that want to count requests; built from config otherwise. */
+  clients?: ClientFactory;
+  /** Sync tuning (see SyncService). */
+  sync?: { deepReadMaxAgeMs?: number; clusterStatusMaxAgeMs?: number };
+}
+
+export interface ServiceHooks {
+  /** Run after every account sync (success or failure), in order; errors are logged. */
+  afterSync: AfterSyncHook[];
+}
+
+export interface Services {
+  deps: ServiceDeps;
+  hooks: ServiceHooks;
+  clients: ClientFactory;
+  jobs: JobRunner;
+  sync: SyncService;
+  provision: ProvisionService;
+  tokens: TokensService;
+  virtualAccounts: VirtualAccountsService;
+  clusters: ClustersService;
+  migration: MigrationService;
+  /** Waits for running syncs, then closes every HTTP connection. */
+  close(): Promise<void>;
+}
+
+export function createServices(deps: ServiceDeps): Services {
+  const { db, secrets, repos, clock, logger, config } = deps;
+  const hooks: ServiceHooks = { afterSync: [] };
+  const clients = deps.clients ?? new ClientFactory({ config, clock, logger });
+  const jobs = new JobRunner({ jobs: repos.jobs, audit: repos.audit, clock, logger });
+  const sync = new SyncService({
+    db,
+    secrets,
+    repos,
+    clock,
+    logger,
+    config,
+    clients,
+    jobs,
+    afterSync: hooks.afterSync,
+    ...deps.sync,
+  });
+  const provision = new ProvisionService({
+    db,
+    secrets,
+    repos,
+    clock,
+    logger,
+    config,
+    clients,
+    jobs,
+    sync,
+  });
+  const cssmFor = async (a: Parameters<ClientFactory['endpointFor']>[0]) =>
+    clients.cssm(
+      await clients.endpointFor(a, repos),
+      a.source === 'satellite' ? (a.localAccountName ?? a.domain) : a.domain,
+    );
+  const tokens = new TokensService({
+    repos,
+    jobs,
+    clock,
+    cssmFor,
+    defaultExpiresAfterDays: config.sync.tokenExpiresAfterDays,
+  });
+  const virtualAccounts = new VirtualAccountsService({ repos, jobs });
+  const clusters = new ClustersService({
+    repos,
+    jobs,
+    clock,
+    logger,
+    tokens,
+    virtualAccounts,
+    ucFor: (c) => clients.uc(c, repos),
+  });
+  const migration = new MigrationService({ repos });
+  // DOMAIN §7.4: new clusters auto-register, and failed auto-registrations are retried, at each sync.
+  hooks.afterSync.push(async (o) => {
+    if (o.status === 'Completed') {
+      await clusters.autoRegister({ requestedBy: 'auto-registration', forDomain: o.domain });
+    }
+  });
+  return {
+    deps,
+    hooks,
+    clients,
+    jobs,
+    sync,
+    provision,
+    tokens,
+    virtualAccounts,
+    clusters,
+    migration,
+    async close() {
+      await sync.drain();
+      await clients.close();
+    },
+  };
+}
+
+export { ClientFactory, publisherUrl, transportFor } from './clients.ts';
+export type { CssmEndpoint, CssmHandle, SatelliteStatus } from './clients.ts';
+export { JobRunner, JobFailedError } from './jobs.service.ts';
+export type { JobHandle, JobSpec } from './jobs.service.ts';
+export { ProvisionService } from './provision.service.ts';
+export type { ProvisionRequest, ProvisionResult } from './provision.service.ts';
+export { SyncService, SATELLITE_SYNC_OVERDUE_DAYS } from './sync.service.ts';
+export { TokensService, maskToken } from './tokens.service.ts';
+export type { TokenView } from './tokens.service.ts';
+export { VirtualAccountsService } from './virtual-accounts.service.ts';
+export { ClustersService } from './clusters.service.ts';
+export type { ClusterSummary, AutoRegistrationReport } from './clusters.service.ts';
+export { MigrationService } from './migration.service.ts';
+export type { CustomerMigrationPlan } from './migration.service.ts';
+export type {
+  AfterSyncHook,
+  SyncCounts,
+  SyncOptions,
+  SyncOutcome,
+  SyncPhase,
+  SyncProgress,
+} from './sync.service.ts';

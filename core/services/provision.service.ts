@@ -1,0 +1,287 @@
+/**
+ * Provision a Smart Account (DOMAIN §7.3): check the credentials by reading the account from
+ * CSSM (or the local account from an On-Prem satellite), then store them encrypted with the
+ * SA, its VAs (and the local account), and run a first sync. A failed check stores nothing:
+ * bad credentials are CSSM1011, no access or a wrong domain CSSM1015, an unknown SA CSSM1019.
+ */
+import type { Clock } from '../clock.ts';
+import type { Config } from '../config.ts';
+import { SmartlicError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import type { CssmVirtualAccount } from '../cssm/cssm.dto.ts';
+import type { Transport } from '../cssm/http.ts';
+import { transaction, type Repositories, type SmartAccount } from '../store/index.ts';
+import type { Database, SmartAccountType, TransportMode } from '../store/schema.ts';
+import type { SecretBox } from '../store/crypto.ts';
+import type { Kysely } from 'kysely';
+import type { ClientFactory, CssmEndpoint } from './clients.ts';
+import type { JobRunner } from './jobs.service.ts';
+import type { SyncOutcome, SyncProgress, SyncService } from './sync.service.ts';
+
+export interface ProvisionRequest {
+  source: 'cssm' | 'satellite';
+  /** SA domain; for a satellite, the local account's domain name (HCM-F asks for it). */
+  domain: string;
+  /** Satellite: the local account name that keys the On-Prem API paths. */
+  localAccount?: string;
+  name?: string;
+  clientId: string;
+  /** Plaintext; stored encrypted, never logged. */
+  clientSecret: string;
+  /** Cloud: defaults to config `cssm.tokenUrl`; satellite: required. */
+  tokenUrl?: string;
+  /** Cloud: defaults to config `cssm.apiBase`; satellite: required. */
+  apiBase?: string;
+  /** Default: Satellite for a satellite, Proxy when a proxy is given, else Direct. */
+  transport?: TransportMode;
+  /** Proxy URL (`http://host:port`) for Proxy transport; no credentials (DOMAIN §1). */
+  proxy?: string;
+  /** The satellite's SmartTransport URL clusters register to (default from the API host). */
+  registrationUrl?: string;
+  requestedBy: string;
+  /** Run the first sync after storing (default true). */
+  sync?: boolean;
+  onProgress?: (p: SyncProgress) => void;
+}
+
+export interface ProvisionResult {
+  account: SmartAccount;
+  jobId: number;
+  virtualAccounts: string[];
+  /** The first sync's outcome (absent when `sync: false`). */
+  sync?: SyncOutcome;
+}
+
+export interface ProvisionServiceDeps {
+  db: Kysely<Database>;
+  secrets: SecretBox;
+  repos: Repositories;
+  clock: Clock;
+  logger: Logger;
+  config: Config;
+  clients: ClientFactory;
+  jobs: JobRunner;
+  sync: SyncService;
+}
+
+interface Checked {
+  name: string;
+  type: SmartAccountType;
+  vas: CssmVirtualAccount[];
+}
+
+export class ProvisionService {
+  constructor(private readonly d: ProvisionServiceDeps) {}
+
+  /** Verifies, stores and first-syncs an account; one `Provision Smart Account` job. */
+  async provisionSmartAccount(req: ProvisionRequest): Promise<ProvisionResult> {
+    const plan = this.plan(req);
+    const { job, result } = await this.d.jobs.run(
+      {
+        jobType: 'Provision Smart Account',
+        entityType: 'Smart Account',
+        entityName: req.domain,
+        description: `Provision ${req.source === 'satellite' ? `satellite local account ${req.localAccount ?? ''}` : 'Smart Account'} ${req.domain} (${plan.transportMode})`,
+        requestedBy: req.requestedBy,
+        details: { clientId: req.clientId, source: req.source, transport: plan.transportMode },
+      },
+      async (j) => {
+        const checked = await this.check(req, plan.endpoint, plan.accountKey);
+        await j.progress(`credentials accepted; ${checked.vas.length} virtual account(s) found`);
+        const account = await this.store(req, plan, checked);
+        return { account, checked };
+      },
+      (r) =>
+        `Provisioned ${r.account.domain}: ${r.checked.vas.length} virtual account(s) (${r.checked.vas.map((v) => v.name).join(', ')}).`,
+    );
+    const out: ProvisionResult = {
+      account: result.account,
+      jobId: job.id,
+      virtualAccounts: result.checked.vas.map((v) => v.name),
+    };
+    if (req.sync !== false) {
+      out.sync = await this.d.sync.syncAccount(result.account.id, {
+        requestedBy: req.requestedBy,
+        full: true,
+        ...(req.onProgress ? { onProgress: req.onProgress } : {}),
+      });
+      out.account = (await this.d.repos.smartAccounts.getById(result.account.id)) ?? out.account;
+    }
+    return out;
+  }
+
+  /** Input checks that need no network; INPUT errors name the flag to fix. */
+  private plan(req: ProvisionRequest): {
+    endpoint: CssmEndpoint;
+    accountKey: string;
+    transportMode: TransportMode;
+    proxy: { host: string; port: number } | undefined;
+  } {
+    const input = (message: string, action: string) =>
+      new SmartlicError({ code: 'INPUT', message, action });
+    if (!req.domain.trim()) throw input('the Smart Account domain is empty', 'give --domain');
+    if (!req.clientId.trim()) throw input('the client id is empty', 'give --client-id');
+    if (!req.clientSecret) throw input('the client secret is empty', 'pass the secret');
+    const satellite = req.source === 'satellite';
+    const transportMode: TransportMode =
+      req.transport ?? (satellite ? 'Satellite' : req.proxy ? 'Proxy' : 'Direct');
+    if (satellite !== (transportMode === 'Satellite')) {
+      throw input(
+        satellite
+          ? `a satellite account uses the Satellite transport, not ${transportMode}`
+          : 'the Satellite transport needs a satellite account',
+        satellite
+          ? 'drop --transport or use --transport Satellite'
+          : 'add --satellite with --local-account, --token-url and --api-base',
+      );
+    }
+    if (satellite && (!req.localAccount || !req.tokenUrl || !req.apiBase)) {
+      throw input(
+        'a satellite account needs its local account name, On-Prem token URL and API base',
+        'give --local-account NAME --token-url URL --api-base URL',
+      );
+    }
+    let proxy: { host: string; port: number } | undefined;
+    if (req.proxy) {
+      let u: URL;
+      try {
+        u = new URL(req.proxy);
+      } catch {
+        throw input(`the proxy "${req.proxy}" is not a URL`, 'give --proxy http://host:port');
+      }
+      if (u.username || u.password) {
+        throw new SmartlicError({
+          code: 'CAA1040',
+          message:
+            'the proxy URL carries credentials; smartlic uses no proxy authentication towards CSSM',
+          action:
+            'give the proxy as http://host:port and allow CONNECT to CSSM without authentication',
+        });
+      }
+      proxy = { host: u.hostname, port: Number(u.port || (u.protocol === 'https:' ? 443 : 80)) };
+    }
+    for (const [flag, url] of [
+      ['--token-url', req.tokenUrl],
+      ['--api-base', req.apiBase],
+    ] as const) {
+      if (url !== undefined && !/^https?:\/\/[^/]/i.test(url)) {
+        throw input(
+          `${flag} "${url}" is not an http(s) URL`,
+          `give ${flag} https://host:port/path`,
+        );
+      }
+    }
+    let transport: Transport = { mode: 'direct' };
+    if (transportMode === 'Proxy') {
+      const url = proxy ? `http://${proxy.host}:${proxy.port}` : this.d.config.cssm.proxyUrl;
+      if (!url) {
+        throw new SmartlicError({
+          code: 'CAA1040',
+          message: 'the Proxy transport needs a proxy and none is configured',
+          action: 'give --proxy http://host:port, or set cssm.proxyUrl (SMARTLIC_PROXY_URL)',
+        });
+      }
+      transport = { mode: 'proxy', proxyUrl: url };
+    }
+    const endpoint: CssmEndpoint = {
+      flavor: satellite ? 'onprem' : 'cloud',
+      tokenUrl: req.tokenUrl ?? this.d.config.cssm.tokenUrl,
+      apiBase: req.apiBase ?? this.d.config.cssm.apiBase,
+      clientId: req.clientId.trim(),
+      clientSecret: req.clientSecret,
+      transport,
+    };
+    return {
+      endpoint,
+      accountKey: satellite ? req.localAccount! : req.domain.trim(),
+      transportMode,
+      proxy,
+    };
+  }
+
+  /** Reads the account with the given credentials; throws CSSM1011/1015/1019 on refusal. */
+  private async check(
+    req: ProvisionRequest,
+    endpoint: CssmEndpoint,
+    key: string,
+  ): Promise<Checked> {
+    const cssm = this.d.clients.cssm(endpoint, key);
+    // The token first: bad credentials are CSSM1011 before anything else is asked.
+    await cssm.tokens.getToken();
+    if (endpoint.flavor === 'onprem') {
+      const vas = await cssm.client.listVirtualAccounts(key);
+      return { name: req.name ?? key, type: 'CUSTOMER', vas };
+    }
+    const hits = await cssm.client.searchAccounts({ domain: key });
+    const hit = hits.find((h) => h.domain.toLowerCase() === key.toLowerCase());
+    const type: SmartAccountType = hit?.type === 'HOLDING' ? 'HOLDING' : 'CUSTOMER';
+    // Not visible to these credentials: reading its VAs makes CSSM say why (403 → CSSM1015,
+    // 404 → CSSM1019).
+    const vas = await cssm.client.listVirtualAccounts(key, type);
+    if (!hit && vas.length === 0) {
+      throw new SmartlicError({
+        code: 'CSSM1019',
+        message: `the Smart Account ${key} does not exist in CSSM or has no virtual accounts`,
+        action: 'check the Smart Account domain and provision it again',
+      });
+    }
+    return { name: req.name ?? hit?.name ?? key, type, vas };
+  }
+
+  private async store(
+    req: ProvisionRequest,
+    plan: ReturnType<ProvisionService['plan']>,
+    checked: Checked,
+  ): Promise<SmartAccount> {
+    const satellite = req.source === 'satellite';
+    const apiHost = satellite ? new URL(req.apiBase!) : undefined;
+    return transaction(
+      this.d.db,
+      this.d.secrets,
+      async (r) => {
+        const account = await r.smartAccounts.upsert({
+          domain: req.domain.trim(),
+          name: checked.name,
+          type: checked.type,
+          status: 'Active',
+          source: req.source,
+          transportMode: plan.transportMode,
+          proxyHost: plan.proxy?.host ?? null,
+          proxyPort: plan.proxy?.port ?? null,
+          proxyUsername: null,
+          proxyPassword: null,
+          clientId: plan.endpoint.clientId,
+          clientSecret: req.clientSecret,
+          tokenUrl: req.tokenUrl ?? null,
+          apiBase: req.apiBase ?? null,
+          satelliteHost: apiHost?.hostname ?? null,
+          satellitePort: apiHost ? Number(apiHost.port || 443) : null,
+          satelliteTokenUrl: satellite ? req.tokenUrl! : null,
+          satelliteRegistrationUrl: satellite
+            ? (req.registrationUrl ?? `https://${apiHost!.hostname}/SmartTransport`)
+            : null,
+          localAccountName: satellite ? req.localAccount! : null,
+        });
+        for (const v of checked.vas) {
+          await r.virtualAccounts.upsert(account.id, {
+            name: v.name,
+            description: v.description ?? null,
+            isDefault: v.isDefault,
+            commerceAccessLevel: v.commerceAccessLevel ?? null,
+          });
+        }
+        if (satellite) {
+          await r.localAccounts.upsert({
+            name: req.localAccount!,
+            satelliteHost: apiHost!.hostname,
+            smartAccountId: account.id,
+          });
+        }
+        // Credentials changed: the next sync reads everything.
+        await r.smartAccounts.setSyncState(account.id, null);
+        return account;
+      },
+      this.d.clock,
+    );
+  }
+}

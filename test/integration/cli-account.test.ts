@@ -1,0 +1,153 @@
+// Real: bin/smartlic.ts main() with the account and sync verbs (config from the given env,
+// SQLite in a temp file with its key file, the real services), the emulator (demo scenario)
+// over loopback. Faked: stdin/stdout/stderr are in-memory streams; no TTY.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../bin/smartlic.ts';
+import { startEmulator, type RunningEmulator } from '../../emulator/index.ts';
+
+let emu: RunningEmulator;
+let dir: string;
+let env: NodeJS.ProcessEnv;
+
+beforeAll(async () => {
+  emu = await startEmulator({ port: 0, scenario: 'demo', frozen: true });
+  dir = mkdtempSync(join(tmpdir(), 'smartlic-cli-'));
+  env = {
+    SMARTLIC_DB: join(dir, 'smartlic.db'),
+    SMARTLIC_CSSM_TOKEN_URL: emu.ready.cloud.tokenUrl,
+    SMARTLIC_CSSM_API_BASE: emu.ready.cloud.apiBase,
+    SMARTLIC_LOG_LEVEL: 'error',
+    SMARTLIC_HTTP_RETRIES: '1',
+  };
+});
+afterAll(async () => {
+  await emu.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function run(
+  argv: string[],
+  extraEnv: Record<string, string> = {},
+  stdinText = '',
+): Promise<{ code: number; out: string; err: string }> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (c: Buffer) => (out += c.toString()));
+  stderr.on('data', (c: Buffer) => (err += c.toString()));
+  const code = await main(argv, {
+    stdout,
+    stderr,
+    stdin: Readable.from([stdinText]),
+    env: { ...env, ...extraEnv },
+    isTty: false,
+  });
+  return { code, out, err };
+}
+
+const client = () => emu.ready.clients.find((c) => c.for === 'cloud')!;
+
+describe('smartlic account / sync through main()', () => {
+  it('refuses --secret on the command line and says why', async () => {
+    const c = client();
+    const r = await run([
+      'account',
+      'add',
+      '--domain',
+      c.account,
+      '--client-id',
+      c.clientId,
+      '--secret',
+      c.clientSecret,
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/INPUT: --secret is not accepted: .*visible.*--secret-env/);
+    expect(r.err).not.toContain(c.clientSecret);
+  });
+
+  it('bad credentials: exit 1, one line CSSM1011 with the action, no stack', async () => {
+    const c = client();
+    const r = await run(
+      ['account', 'add', '--domain', c.account, '--client-id', c.clientId, '--secret-stdin'],
+      {},
+      'not-the-secret\n',
+    );
+    expect(r.code).toBe(1);
+    expect(r.err.trim().split('\n')).toHaveLength(1);
+    expect(r.err).toMatch(/CSSM1011: .* — Reconfigure the client id and secret/);
+    expect(r.err).not.toMatch(/\n\s+at /);
+  });
+
+  it('account add --secret-env provisions and syncs; account list shows the summary', async () => {
+    const c = client();
+    const r = await run(
+      [
+        'account',
+        'add',
+        '--domain',
+        c.account,
+        '--client-id',
+        c.clientId,
+        '--secret-env',
+        'NIMBUS_SECRET',
+      ],
+      { NIMBUS_SECRET: c.clientSecret },
+    );
+    expect(r.err).toMatch(/virtual accounts/); // plain progress lines, not a bar
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(
+      /^provisioned nimbus-hcs\.example\.com \(Nimbus Voice HCS, CUSTOMER, Direct\): 5 virtual account\(s\); job \d+/,
+    );
+    expect(r.out).toMatch(/^ok {6}nimbus-hcs\.example\.com/m);
+    expect(r.out + r.err).not.toContain(c.clientSecret);
+
+    const list = await run(['account', 'list']);
+    expect(list.code).toBe(0);
+    expect(list.out).toMatch(/^Name\s+Domain\s+Type\s+Status\s+VA#\s+Last SyncUp\s+Alerts/);
+    expect(list.out).toMatch(
+      /Nimbus Voice HCS\s+nimbus-hcs\.example\.com\s+CUSTOMER\s+Active\s+5\s+\d{4}-\d\d-\d\d \d\d:\d\d UTC\s+-/,
+    );
+    const json = await run(['account', 'list', '--json']);
+    const rows = JSON.parse(json.out) as {
+      domain: string;
+      virtualAccounts: number;
+      lastSyncStatus: string;
+    }[];
+    expect(rows).toEqual([
+      expect.objectContaining({ domain: c.account, virtualAccounts: 5, lastSyncStatus: 'Success' }),
+    ]);
+  });
+
+  it('sync --json prints each account outcome; a failing CSSM gives exit 1 and one line', async () => {
+    const r = await run(['sync', '--json']);
+    expect(r.code).toBe(0);
+    const outcomes = JSON.parse(r.out) as { domain: string; status: string; skipped: string[] }[];
+    expect(outcomes).toHaveLength(1);
+    expect(outcomes[0]).toMatchObject({ domain: client().account, status: 'Completed' });
+    expect(outcomes[0]!.skipped).toContain('devices');
+
+    await fetch(`${emu.baseUrl}/__emulator/faults`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ errorRate: 1, errorStatus: 500, scope: 'cloud' }),
+    });
+    try {
+      const bad = await run(['sync', '--account', client().account, '--full']);
+      expect(bad.code).toBe(1);
+      expect(bad.out).toMatch(
+        /^FAILED {2}nimbus-hcs\.example\.com {2}CSSM1020: .* — .*\(job \d+\)$/m,
+      );
+      expect(bad.out).toMatch(/0 of 1 account\(s\) synced, 1 failed/);
+      expect(bad.err).not.toMatch(/\n\s+at /);
+      const list = await run(['account', 'list']);
+      expect(list.out).toMatch(/\(Failed\)\s+last sync failed/);
+    } finally {
+      await fetch(`${emu.baseUrl}/__emulator/faults`, { method: 'DELETE' });
+    }
+  });
+});

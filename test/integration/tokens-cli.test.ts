@@ -1,0 +1,212 @@
+// Real: bin/smartlic.ts main() with the account, token, va, cluster, jobs and plan verbs
+// (config from the given env, SQLite in a temp file with its key file, the real services), the
+// emulator (demo scenario, its clock started at the real time and frozen) over loopback as
+// CSSM and the UC publishers. Faked: stdin/stdout/stderr are in-memory streams; no TTY.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../bin/smartlic.ts';
+import { startEmulator, type RunningEmulator } from '../../emulator/index.ts';
+import { loadConfig } from '../../core/config.ts';
+import {
+  SecretBox,
+  createRepositories,
+  openDatabase,
+  resolveSecretKey,
+} from '../../core/store/index.ts';
+
+const SA = 'nimbus-hcs.example.com';
+
+let emu: RunningEmulator;
+let dir: string;
+let env: NodeJS.ProcessEnv;
+
+async function run(
+  argv: string[],
+  extraEnv: Record<string, string> = {},
+  stdinText = '',
+): Promise<{ code: number; out: string; err: string }> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (c: Buffer) => (out += c.toString()));
+  stderr.on('data', (c: Buffer) => (err += c.toString()));
+  const code = await main(argv, {
+    stdout,
+    stderr,
+    stdin: Readable.from([stdinText]),
+    env: { ...env, ...extraEnv },
+    isTty: false,
+  });
+  return { code, out, err };
+}
+
+/** Every token smartlic stores, decrypted (to prove none leaks into output). */
+async function storedTokenValues(): Promise<string[]> {
+  const config = loadConfig({ env });
+  const key = resolveSecretKey({ envValue: config.secretKey, dbPath: config.db.path });
+  const h = openDatabase({ path: config.db.path });
+  try {
+    const repos = createRepositories(h.db, new SecretBox(key.key));
+    const out: string[] = [];
+    for (const t of await repos.tokens.list()) out.push((await repos.tokens.reveal(t.id))!);
+    return out;
+  } finally {
+    await h.close();
+  }
+}
+
+beforeAll(async () => {
+  emu = await startEmulator({
+    port: 0,
+    scenario: 'demo',
+    frozen: true,
+    now: new Date().toISOString(),
+  });
+  dir = mkdtempSync(join(tmpdir(), 'smartlic-tokens-cli-'));
+  env = {
+    SMARTLIC_DB: join(dir, 'smartlic.db'),
+    SMARTLIC_CSSM_TOKEN_URL: emu.ready.cloud.tokenUrl,
+    SMARTLIC_CSSM_API_BASE: emu.ready.cloud.apiBase,
+    SMARTLIC_LOG_LEVEL: 'error',
+    SMARTLIC_HTTP_RETRIES: '0',
+  };
+  const c = emu.ready.clients.find((x) => x.for === 'cloud' && x.account === SA)!;
+  const r = await run(
+    ['account', 'add', '--domain', SA, '--client-id', c.clientId, '--secret-env', 'CS'],
+    { CS: c.clientSecret },
+  );
+  expect(r.code, r.err).toBe(0);
+}, 60_000);
+
+afterAll(async () => {
+  await emu?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('smartlic token', () => {
+  let created = '';
+
+  it('create prints the new token once on stdout, export control as asked', async () => {
+    const r = await run(['token', 'create', SA, 'va-acme', '--export-controlled', '--days', '90']);
+    expect(r.code, r.err).toBe(0);
+    created = r.out.trim();
+    expect(created.length).toBeGreaterThan(16);
+    expect(r.err).toMatch(/export control Allowed/);
+    expect(r.err).not.toContain(created);
+  });
+
+  it('list shows tokens masked: no stored plaintext appears in its output', async () => {
+    const values = await storedTokenValues();
+    expect(values).toContain(created);
+    expect(values.length).toBeGreaterThan(1);
+    const table = await run(['token', 'list']);
+    const json = await run(['token', 'list', SA, '--json']);
+    expect(table.code).toBe(0);
+    expect(json.code).toBe(0);
+    expect(table.out).toContain(`${created.slice(0, 4)}…${created.slice(-4)}`);
+    for (const v of values) {
+      expect(table.out).not.toContain(v);
+      expect(json.out).not.toContain(v);
+      expect(table.err + json.err).not.toContain(v);
+    }
+    expect(table.out).toMatch(/Allowed/);
+  });
+
+  it('revoke revokes in CSSM and marks it Revoked', async () => {
+    const list = JSON.parse((await run(['token', 'list', SA, 'va-acme', '--json'])).out) as {
+      id: number;
+      masked: string;
+    }[];
+    const mine = list.find((t) => t.masked === `${created.slice(0, 4)}…${created.slice(-4)}`)!;
+    const r = await run(['token', 'revoke', String(mine.id)]);
+    expect(r.code, r.err).toBe(0);
+    const after = await run(['token', 'list', SA, 'va-acme', '--status', 'Revoked']);
+    expect(after.out).toContain(String(mine.id));
+  });
+});
+
+describe('smartlic cluster / va / jobs / plan', () => {
+  it('refuses a password on the command line', async () => {
+    const r = await run(['cluster', 'add', '--name', 'x', '--password', 'hunter2']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/^smartlic cluster add: INPUT: --password is not accepted/);
+    expect(r.err).not.toContain('hunter2');
+  });
+
+  it('adds, registers and lists a cluster; failures are one line with code and action', async () => {
+    const st = (await (await fetch(`${emu.ready.admin}/state`)).json()) as {
+      clusters: {
+        name: string;
+        customer: string;
+        type: string;
+        version: string;
+        baseUrl: string;
+        credentials: { username: string; password: string };
+      }[];
+    };
+    const c = st.clusters.find((x) => x.name === 'stark-cucm-01')!;
+    const add = await run(
+      [
+        'cluster',
+        'add',
+        '--customer',
+        c.customer,
+        '--name',
+        c.name,
+        '--type',
+        c.type,
+        '--version',
+        c.version,
+        '--publisher',
+        c.baseUrl,
+        '--admin-user',
+        c.credentials.username,
+        '--password-stdin',
+      ],
+      {},
+      `${c.credentials.password}\n`,
+    );
+    expect(add.code, add.err).toBe(0);
+
+    const noMode = await run(['cluster', 'register', c.name, '--va', `${SA}/va-hcs-operational`]);
+    expect(noMode.code).toBe(1);
+    expect(noMode.err.trim().split('\n')).toHaveLength(1);
+    expect(noMode.err).toMatch(/SLM1014: .* — set it first: smartlic va mode/);
+    expect(noMode.err).not.toMatch(/\n\s+at /);
+
+    expect((await run(['va', 'mode', SA, 'va-hcs-operational', 'HCS'])).code).toBe(0);
+    const reg = await run(['cluster', 'register', c.name, '--va', `${SA}/va-hcs-operational`]);
+    expect(reg.code, reg.err).toBe(0);
+    expect(reg.out).toMatch(/Manually Registered/);
+
+    const mode = await run(['va', 'mode', SA, 'va-hcs-operational', 'Enterprise']);
+    expect(mode.code).toBe(1);
+    expect(mode.err).toMatch(/VA_CLUSTERS_ASSIGNED: .*unassign/);
+
+    const list = await run(['cluster', 'list']);
+    expect(list.out.split('\n')[0]).toMatch(
+      /^Name\s+Type\s+Version\s+Smart Account\s+Virtual Account\s+Status\s+Job Status/,
+    );
+    expect(list.out).toMatch(
+      /stark-cucm-01\s+CUCM\s+\S+\s+nimbus-hcs\.example\.com\s+va-hcs-operational\s+Manually Registered\s+Completed/,
+    );
+
+    const jobs = await run(['jobs', '--failed']);
+    expect(jobs.code).toBe(0);
+    expect(jobs.out).toMatch(/Register Cluster.*SLM1014/);
+    expect(jobs.out).toMatch(/cli:/);
+
+    const plan = await run(['plan', '--customer', c.customer, '--to', 'Enterprise']);
+    expect(plan.code, plan.err).toBe(0);
+    expect(plan.out).toMatch(/stark-cucm-01: Smart HCS .* → Enterprise/);
+    expect(plan.out).toMatch(/allocation on va-hcs-operational/);
+
+    const missing = await run(['cluster', 'deregister', 'no-such-cluster']);
+    expect(missing.code).toBe(1);
+    expect(missing.err).toMatch(/^smartlic cluster deregister: NOT_FOUND: cluster no-such-cluster/);
+  });
+});
