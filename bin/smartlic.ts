@@ -16,6 +16,11 @@ interface Entry {
 /** Every verb; help text is built from this list. Modules load only when their verb runs. */
 export const COMMANDS: readonly Entry[] = [
   {
+    name: 'start',
+    summary: 'the main job: sync on the embedded emulator (or real CSSM), then on a schedule',
+    load: async () => (await import('./cli/start.ts')).startCommand,
+  },
+  {
     name: 'account',
     summary: 'smart accounts: add (provision with client credentials), list',
     load: async () => (await import('./cli/account.ts')).accountCommand,
@@ -98,12 +103,6 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   const ctx: CliContext = { io, debug };
   const [verb, ...rest] = args;
   if (!verb || verb === '--help' || verb === '-h' || verb === 'help') {
-    io.stdout.write(helpText());
-    return 0;
-  }
-  if (verb === 'start') {
-    // The main job (sync on the embedded emulator) arrives with the core services issue;
-    // until then `npm start` shows what smartlic can do.
     io.stdout.write(helpText());
     return 0;
   }

@@ -20,7 +20,6 @@ import type {
   AuthorizationStatus,
   Cluster,
   ClusterStatus,
-  ClusterStatusPatch,
   ClusterType,
   Customer,
   Job,
@@ -36,9 +35,9 @@ import type {
   UcTransportSettings,
 } from '../uc/uc.client.ts';
 import { JobFailedError, type JobHandle, type JobRunner } from './jobs.service.ts';
+import { statusPatch } from './sync.service.ts';
 import type { TokensService } from './tokens.service.ts';
 import {
-  LICENSE_MODES,
   describeTransport,
   notFound,
   resolveAccount,
@@ -116,51 +115,6 @@ export interface AutoRegistrationReport {
   registered: string[];
   failed: { cluster: string; code: string; message: string }[];
   skipped: { cluster: string; reason: string }[];
-}
-
-const REGISTRATION_STATUSES: readonly RegistrationStatus[] = [
-  'Unregistered',
-  'Registered',
-  'Registration Expired',
-];
-const AUTHORIZATION_STATUSES: readonly AuthorizationStatus[] = [
-  'No License in use',
-  'Evaluation Mode',
-  'Evaluation Expired',
-  'Authorized',
-  'Out of compliance',
-  'Authorization Expired',
-];
-
-function pick<T extends string>(list: readonly T[], v: string | undefined): T | null {
-  if (!v) return null;
-  return list.find((x) => x.toLowerCase() === v.trim().toLowerCase()) ?? null;
-}
-
-/** The cluster fields a status read sets (DOMAIN §4 `getSmartLicenseStatus`). */
-export function statusPatch(s: SmartLicenseStatus, now: Date): ClusterStatusPatch {
-  const r = s.registration;
-  const a = s.authorization;
-  const mode = pick(LICENSE_MODES, s.licenseMode);
-  return {
-    registrationStatus: pick(REGISTRATION_STATUSES, r.status),
-    lastRenewalAttempt: r.lastRenewalAttempt,
-    lastRenewalStatus: r.lastRenewalStatus ?? null,
-    nextRenewalAttempt: r.nextRenewalAttempt,
-    registrationExpires: r.registrationExpires,
-    registrationFailedReason: r.registrationFailedReason ?? null,
-    productUdi: r.productUdiRaw ?? null,
-    exportControl: r.exportControlFunctionality ?? null,
-    authorizationStatus: pick(AUTHORIZATION_STATUSES, a.status),
-    lastCommunicationAttempt: a.lastCommunicationAttempt,
-    lastCommunicationStatus: a.lastCommunicationStatus ?? null,
-    nextCommunicationAttempt: a.nextCommunicationAttempt,
-    authorizationExpires: a.authorizationExpires,
-    authorizationFailedReason: a.authorizationFailedReason ?? null,
-    evaluationPeriodRemaining: a.evaluationPeriodRemainingDays,
-    lastStatusReadAt: now,
-    ...(mode ? { licenseMode: mode } : {}),
-  };
 }
 
 /** The UC encoding of a transport (DOMAIN §1: 0 Direct, 1 Satellite, 2 Proxy). */
@@ -540,7 +494,7 @@ export class ClustersService {
       const after = await uc.getStatus();
       const now = clock.now();
       await repos.clusters.updateStatus(cluster.id, {
-        ...statusPatch(after, now),
+        ...statusPatch(after, cluster, now),
         transportMode: transport.mode,
         transportUrl:
           transport.mode === 'Satellite'
@@ -620,7 +574,7 @@ export class ClustersService {
       const uc = await this.deps.ucFor(cluster);
       await uc.deregister();
       const after = await uc.getStatus();
-      await repos.clusters.updateStatus(cluster.id, statusPatch(after, clock.now()));
+      await repos.clusters.updateStatus(cluster.id, statusPatch(after, cluster, clock.now()));
       if (isRegistered(after.registration.status)) {
         throw new SmartlicError({
           code: 'CAA1082',
@@ -663,20 +617,11 @@ export class ClustersService {
         else await uc.renewRegistration();
         const after = await uc.getStatus();
         const now = clock.now();
-        const patch = statusPatch(after, now);
         const failed =
           what === 'authorization'
             ? after.authorization.lastCommunicationStatus
             : after.registration.lastRenewalStatus;
-        await repos.clusters.updateStatus(cluster.id, {
-          ...patch,
-          ...(what === 'authorization' && !/fail/i.test(failed ?? '')
-            ? { lastAuthorizationSuccessAt: now }
-            : {}),
-          ...(what === 'registration' && !/fail/i.test(failed ?? '')
-            ? { lastIdRenewalAt: now }
-            : {}),
-        });
+        await repos.clusters.updateStatus(cluster.id, statusPatch(after, cluster, now));
         await this.storeUsage(cluster.id, after, now);
         if (failed && /fail/i.test(failed)) {
           const reason =

@@ -87,11 +87,15 @@ export type EmuState = {
 export async function setup(
   opts: {
     emulator?: StartOptions;
+    /** An emulator already running (e.g. in a child process); closed with the fixture. */
+    external?: RunningEmulator;
     config?: Record<string, unknown>;
     sync?: { deepReadMaxAgeMs?: number; clusterStatusMaxAgeMs?: number };
   } = {},
 ): Promise<Fixture> {
-  const emu = await startEmulator({ port: 0, scenario: 'demo', frozen: true, ...opts.emulator });
+  const emu =
+    opts.external ??
+    (await startEmulator({ port: 0, scenario: 'demo', frozen: true, ...opts.emulator }));
   const dir = mkdtempSync(join(tmpdir(), 'smartlic-sync-'));
   const dbPath = join(dir, 'smartlic.db');
   const h = openDatabase({ path: dbPath });

@@ -197,7 +197,7 @@ describe('smartlic cluster / va / jobs / plan', () => {
 
     const jobs = await run(['jobs', '--failed']);
     expect(jobs.code).toBe(0);
-    expect(jobs.out).toMatch(/Register Cluster.*SLM1014/);
+    expect(jobs.out).toMatch(/Assign Cluster.*SLM1014/);
     expect(jobs.out).toMatch(/cli:/);
 
     const plan = await run(['plan', '--customer', c.customer, '--to', 'Enterprise']);

@@ -1,0 +1,225 @@
+/**
+ * Sync benchmark (`node --import tsx test/bench/sync.bench.ts`, or `npm run bench sync`).
+ *
+ * The emulator at `--scale 1000` (1000 customers: 20 cloud Smart Accounts, 10 satellites with
+ * 200 local accounts, ~10 000 clusters) with 50 ms injected latency on every request. Every
+ * account is provisioned and every smart-licensed cluster put in the database first (not
+ * timed). Then:
+ *   1. a full sync of every account: wall time, requests, and the ratio to the lower bound
+ *      max over HTTP lanes of (requests on the lane × latency ÷ concurrency limit);
+ *   2. a re-sync with nothing changed (incremental), against the full sync;
+ *   3. for contrast, a sequential client (1 request per host, 1 account at a time), cut short
+ *      by a time cap and extrapolated.
+ *
+ * Environment: BENCH_SCALE (1000), BENCH_LATENCY_MS (50), BENCH_CONCURRENCY (per host, 32),
+ * BENCH_ACCOUNTS (accounts in parallel, 32), BENCH_SEQ_CAP_S (30).
+ */
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import type { RunningEmulator } from '../../emulator/index.ts';
+import { setup, seedClusters, type Fixture } from '../integration/sync-fixture.ts';
+import type { HttpCounters } from '../../core/cssm/http.ts';
+import { createServices, type Services } from '../../core/services/index.ts';
+import type { SyncOutcome } from '../../core/services/index.ts';
+
+const SCALE = Number(process.env.BENCH_SCALE ?? 1000);
+const LATENCY = Number(process.env.BENCH_LATENCY_MS ?? 50);
+const CONC = Number(process.env.BENCH_CONCURRENCY ?? 32);
+const ACCOUNTS = Number(process.env.BENCH_ACCOUNTS ?? 32);
+const SEQ_CAP_S = Number(process.env.BENCH_SEQ_CAP_S ?? 30);
+
+const out = (s: string) => process.stdout.write(`${s}\n`);
+const secs = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+
+/** Requests per HTTP lane (one HttpClient = one semaphore), read from the factory's clients. */
+function lanes(services: Services): Map<string, number> {
+  const m = new Map<string, number>();
+  const http = (services.clients as unknown as { http: Map<string, { counters: HttpCounters }> })
+    .http;
+  for (const [k, h] of http) m.set(k.replace(/\|http:\/\/127\.0\.0\.1:\d+$/, ''), h.counters.requests);
+  return m;
+}
+
+function diff(a: Map<string, number>, b: Map<string, number>): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const [k, v] of b) m.set(k, v - (a.get(k) ?? 0));
+  return m;
+}
+
+async function provisionAll(fx: Fixture): Promise<void> {
+  const t = performance.now();
+  const clients = fx.emu.ready.clients;
+  let next = 0;
+  const worker = async () => {
+    for (;;) {
+      const c = clients[next++];
+      if (!c) return;
+      await fx.services.provision.provisionSmartAccount(
+        c.for === 'cloud'
+          ? {
+              source: 'cssm',
+              domain: c.account,
+              clientId: c.clientId,
+              clientSecret: c.clientSecret,
+              requestedBy: 'bench',
+              sync: false,
+            }
+          : {
+              source: 'satellite',
+              domain: `${c.account}.local`,
+              localAccount: c.account,
+              tokenUrl: fx.emu.ready.onprem.tokenUrl,
+              apiBase: fx.emu.ready.onprem.apiBase,
+              clientId: c.clientId,
+              clientSecret: c.clientSecret,
+              requestedBy: 'bench',
+              sync: false,
+            },
+      );
+    }
+  };
+  await Promise.all(Array.from({ length: 16 }, worker));
+  const clusters = await seedClusters(fx);
+  out(
+    `setup: ${clients.length} accounts provisioned, ${clusters} clusters stored, ${secs(performance.now() - t)}`,
+  );
+}
+
+async function timed(
+  services: Services,
+  label: string,
+  run: () => Promise<SyncOutcome[]>,
+): Promise<{ ms: number; requests: number; retries: number; lanes: Map<string, number>; outcomes: SyncOutcome[] }> {
+  const before = lanes(services);
+  const c0 = services.clients.counters();
+  const t = performance.now();
+  const outcomes = await run();
+  const ms = performance.now() - t;
+  const c1 = services.clients.counters();
+  const failed = outcomes.filter((o) => o.status === 'Failed');
+  out(
+    `${label}: ${outcomes.length} accounts in ${secs(ms)}, ${c1.requests - c0.requests} requests (${c1.retries - c0.retries} retries), ${failed.length} failed${failed[0] ? ` (first: ${failed[0].error?.code} ${failed[0].error?.message})` : ''}`,
+  );
+  return {
+    ms,
+    requests: c1.requests - c0.requests,
+    retries: c1.retries - c0.retries,
+    lanes: diff(before, lanes(services)),
+    outcomes,
+  };
+}
+
+/**
+ * The emulator in its own process (`smartlic emulator`), so its CPU work does not share this
+ * process's event loop with the sync being measured.
+ */
+async function spawnEmulator(): Promise<RunningEmulator> {
+  const cli = fileURLToPath(new URL('../../bin/smartlic.ts', import.meta.url));
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', cli, 'emulator', '--scale', String(SCALE), '--frozen'],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const lines = createInterface({ input: child.stdout });
+  const ready = await new Promise<RunningEmulator['ready']>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`emulator exited with ${code}`)));
+    lines.once('line', (l) => resolve(JSON.parse(l) as RunningEmulator['ready']));
+  });
+  return {
+    baseUrl: ready.baseUrl,
+    ready,
+    close: () =>
+      new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+async function main(): Promise<void> {
+  out(
+    `sync bench: scale ${SCALE}, latency ${LATENCY} ms, ${CONC} requests per host, ${ACCOUNTS} accounts at a time`,
+  );
+  const t0 = performance.now();
+  const fx = await setup({
+    external: await spawnEmulator(),
+    config: {
+      http: { concurrencyPerHost: CONC, pageSize: 1000, timeoutMs: 30_000 },
+      sync: { accountConcurrency: ACCOUNTS },
+      log: { level: 'error' },
+    },
+  });
+  out(`emulator up in ${secs(performance.now() - t0)}`);
+  try {
+    await provisionAll(fx);
+    await fx.faults({ latencyMs: LATENCY, scope: 'all' });
+
+    const full = await timed(fx.services, 'full sync', () =>
+      fx.services.sync.syncAll({ requestedBy: 'bench', full: true }),
+    );
+    const clustersRead = full.outcomes.reduce((n, o) => n + o.counts.clustersRead, 0);
+    const clusterErrors = full.outcomes.reduce((n, o) => n + o.clusterErrors.length, 0);
+    out(`  clusters read: ${clustersRead} (${clusterErrors} unreadable)`);
+    let bound = 0;
+    for (const [lane, n] of full.lanes) {
+      const b = (n * LATENCY) / CONC;
+      bound = Math.max(bound, b);
+      out(`  lane ${lane}: ${n} requests → ≥ ${secs(b)}`);
+    }
+    out(
+      `  lower bound ${secs(bound)} (busiest lane); naive bound all requests/${CONC}: ${secs((full.requests * LATENCY) / CONC)}`,
+    );
+    out(
+      `  ratio to bound: ${(full.ms / bound).toFixed(2)}× (target ≤ 1.5×), ${full.ms < 60_000 ? 'under' : 'OVER'} 60 s`,
+    );
+
+    const inc = await timed(fx.services, 're-sync, nothing changed', () =>
+      fx.services.sync.syncAll({ requestedBy: 'bench' }),
+    );
+    out(
+      `  incremental / full: time ${((inc.ms / full.ms) * 100).toFixed(1)} %, requests ${((inc.requests / full.requests) * 100).toFixed(1)} % (target < 20 %)`,
+    );
+
+    // Sequential client: same database, one request per host and one account at a time.
+    const seqConfig = {
+      ...fx.config,
+      http: { ...fx.config.http, concurrencyPerHost: 1 },
+      sync: { ...fx.config.sync, accountConcurrency: 1 },
+    };
+    const seq = createServices({
+      db: fx.h.db,
+      secrets: fx.secrets,
+      repos: fx.repos,
+      clock: fx.clock,
+      logger: fx.services.deps.logger,
+      config: seqConfig,
+    });
+    try {
+      const accounts = await fx.repos.smartAccounts.list();
+      const deadline = performance.now() + SEQ_CAP_S * 1000;
+      let done = 0;
+      const r = await timed(seq, `sequential (cap ${SEQ_CAP_S} s)`, async () => {
+        const res: SyncOutcome[] = [];
+        for (const a of accounts) {
+          if (performance.now() > deadline) break;
+          res.push(await seq.sync.syncAccount(a.id, { requestedBy: 'bench', full: true }));
+          done++;
+        }
+        return res;
+      });
+      const cut = done < accounts.length;
+      const perReq = r.ms / Math.max(1, r.requests);
+      out(
+        `  ${cut ? `cut short after ${done}/${accounts.length} accounts; ` : ''}${perReq.toFixed(1)} ms per request; full run extrapolated ≈ ${secs(perReq * full.requests)} (${((perReq * full.requests) / full.ms).toFixed(1)}× the concurrent sync)`,
+      );
+    } finally {
+      await seq.close();
+    }
+  } finally {
+    await fx.faults(null).catch(() => undefined);
+    await fx.close();
+  }
+}
+
+await main();
