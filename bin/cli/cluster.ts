@@ -259,12 +259,17 @@ async function run(sub: string | undefined, args: string[], ctx: CliContext): Pr
       }
       return withRuntime(ctx, async (rt) => {
         if (values.sa) {
-          const r = await rt.services.virtualAccounts.configureAutoRegistration({
+          const r = await rt.services.clusters.configureAutoRegistration({
             domain: values.sa,
             ...(values['operational-va'] ? { operationalVa: values['operational-va'] } : {}),
             requestedBy: by,
           });
           done(ctx, r.job);
+          if (r.moved.length > 0) {
+            ctx.io.stdout.write(
+              `moved from the old operational VA: ${r.moved.join(', ')}; auto-registered: ${r.report?.registered.join(', ') || 'none'}${r.report?.failed.length ? `; failed: ${r.report.failed.map((f) => `${f.cluster} (${f.code})`).join(', ')}` : ''}\n`,
+            );
+          }
         }
         if (values.run) {
           const rep = await rt.services.clusters.autoRegister({ requestedBy: by });

@@ -41,6 +41,7 @@ import {
   describeTransport,
   notFound,
   resolveAccount,
+  resolveVa,
   resolveVaRef,
   vaLabel,
   type TransportSettings,
@@ -132,6 +133,13 @@ export function ucTransport(t: TransportSettings): UcTransportSettings {
 }
 
 const isRegistered = (s: string | null | undefined) => s === 'Registered';
+
+/** Statuses of a cluster that auto-registration put where it is. */
+const AUTO_STATUSES: ReadonlySet<ClusterStatus> = new Set<ClusterStatus>([
+  'Auto Registered',
+  'Auto Registration Inprogress',
+  'Auto Registration Failed',
+]);
 
 export class ClustersService {
   private readonly log: Logger;
@@ -642,6 +650,61 @@ export class ClustersService {
   }
 
   // ------------------------------------------------------------------ auto-registration
+
+  /**
+   * Chooses the Smart Account (and optionally a new operational VA) for auto-registration.
+   * Changing the operational VA first deregisters and unassigns the clusters that were
+   * auto-registered to the old one, then auto-registers them to the new one (DOMAIN §7.4).
+   * Manually registered clusters stay where they are.
+   */
+  async configureAutoRegistration(input: {
+    domain: string;
+    operationalVa?: string;
+    requestedBy: string;
+  }): Promise<{ job: Job; va: VirtualAccount; moved: string[]; report?: AutoRegistrationReport }> {
+    const { repos } = this.deps;
+    const account = await resolveAccount(repos, input.domain);
+    const current = await repos.virtualAccounts.getOperational(account.id);
+    const moving: Cluster[] = [];
+    const target = input.operationalVa
+      ? (await resolveVa(repos, account.domain, input.operationalVa)).va
+      : current;
+    // Refuse before anything moves: every registration into a VA without a mode fails.
+    if (target && target.licenseMode === null) {
+      throw new SmartlicError({
+        code: 'SLM1014',
+        message: `virtual account ${vaLabel(account, target)} has no license mode set; clusters cannot auto-register to it`,
+        action: `set its mode first: smartlic va mode ${account.domain} ${target.name} HCS|Enterprise`,
+      });
+    }
+    if (target && current) {
+      if (target.id !== current.id) {
+        for (const c of await repos.clusters.list({ virtualAccountId: current.id })) {
+          if (c.status !== null && AUTO_STATUSES.has(c.status)) moving.push(c);
+        }
+      }
+    }
+    for (const c of moving) {
+      const customer = await repos.customers.getById(c.customerId);
+      await repos.clusters.updateStatus(c.id, { status: 'Auto Deregistration InProgress' });
+      await this.unassign({
+        cluster: c.name,
+        ...(customer ? { customer: customer.name } : {}),
+        requestedBy: input.requestedBy,
+      });
+      // Unassigned with no status: the next auto-registration run picks it up.
+      await repos.clusters.updateStatus(c.id, { status: null });
+    }
+    const { job, va } = await this.deps.virtualAccounts.configureAutoRegistration(input);
+    const out: { job: Job; va: VirtualAccount; moved: string[]; report?: AutoRegistrationReport } =
+      {
+        job,
+        va,
+        moved: moving.map((c) => c.name),
+      };
+    if (moving.length > 0) out.report = await this.autoRegister({ requestedBy: input.requestedBy });
+    return out;
+  }
 
   /**
    * Auto-registration (DOMAIN §7.4): new clusters (unassigned, never handled, 12.x+, CUCM/CUC/

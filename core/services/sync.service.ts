@@ -156,6 +156,9 @@ interface SyncState {
   v: 1;
   fingerprint: string;
   deepReadAt: string;
+  /** Counts of the last sync, reported again when tokens/devices are not re-read. */
+  tokens?: number;
+  devices?: number;
 }
 
 interface Fetched {
@@ -165,6 +168,8 @@ interface Fetched {
   tokens: Map<string, CssmToken[]> | undefined;
   devices: CssmDevice[] | undefined;
   clusterStatus: Map<number, SmartLicenseStatus>;
+  /** The clusters as they were before this sync, by id. */
+  clusters: Map<number, Cluster>;
   satellite: SatelliteStatus | undefined;
   accountInfo: { name: string; type: 'CUSTOMER' | 'HOLDING'; status: string } | undefined;
 }
@@ -421,6 +426,7 @@ export class SyncService {
       tokens: await tokensP,
       devices: await devicesP,
       clusterStatus: await clusterP,
+      clusters: new Map(clusters.map((c) => [c.id, c])),
       satellite: await satP,
       accountInfo: await accountInfoP,
     };
@@ -578,20 +584,28 @@ export class SyncService {
         status: f.accountInfo.status,
       });
     }
+    // An unchanged VA list and license answer (same fingerprint) need no rewrite: only the
+    // usage snapshot is appended.
+    const unchanged = !outcome.changed;
     const vaIds = new Map<string, number>();
-    for (const v of f.vas) {
-      const row = await r.virtualAccounts.upsert(sa.id, {
-        name: v.name,
-        description: v.description ?? null,
-        isDefault: v.isDefault,
-        commerceAccessLevel: v.commerceAccessLevel ?? null,
-      });
-      vaIds.set(v.name, row.id);
+    if (unchanged) {
+      for (const v of await r.virtualAccounts.listBySmartAccount(sa.id)) vaIds.set(v.name, v.id);
     }
-    await r.virtualAccounts.deleteMissing(
-      sa.id,
-      f.vas.map((v) => v.name),
-    );
+    if (!unchanged || f.vas.some((v) => !vaIds.has(v.name))) {
+      for (const v of f.vas) {
+        const row = await r.virtualAccounts.upsert(sa.id, {
+          name: v.name,
+          description: v.description ?? null,
+          isDefault: v.isDefault,
+          commerceAccessLevel: v.commerceAccessLevel ?? null,
+        });
+        vaIds.set(v.name, row.id);
+      }
+      await r.virtualAccounts.deleteMissing(
+        sa.id,
+        f.vas.map((v) => v.name),
+      );
+    }
     outcome.counts.virtualAccounts = f.vas.length;
 
     // Licenses, substitutions and the usage snapshot, per VA.
@@ -603,7 +617,7 @@ export class SyncService {
     }
     for (const [name, id] of vaIds) {
       const { licenses, substitutions } = toLicenseInputs(byVa.get(name) ?? []);
-      await r.licenses.replaceForVirtualAccount(id, licenses, substitutions);
+      if (!unchanged) await r.licenses.replaceForVirtualAccount(id, licenses, substitutions);
       const points: UsagePoint[] = licenses.map((l) => ({
         licenseType: l.licenseType,
         quantity: l.quantity,
@@ -640,9 +654,13 @@ export class SyncService {
       if (id !== undefined) await storeToken(id, c.token);
     }
     await r.tokens.markExpired(now);
-    for (const id of vaIds.values()) {
-      outcome.counts.tokens += (
-        await r.tokens.list({ virtualAccountId: id, status: 'Active' })
+    const prev = parseState(await r.smartAccounts.getSyncState(sa.id));
+    if (!f.tokens && created.length === 0 && prev?.tokens !== undefined) {
+      outcome.counts.tokens = prev.tokens;
+    } else {
+      const ids = new Set(vaIds.values());
+      outcome.counts.tokens = (await r.tokens.list({ status: 'Active' })).filter((t) =>
+        ids.has(t.virtualAccountId),
       ).length;
     }
 
@@ -669,6 +687,8 @@ export class SyncService {
         await r.devices.replaceForVirtualAccount(id, [...m.values()]);
         outcome.counts.devices += m.size;
       }
+    } else if (prev?.devices !== undefined) {
+      outcome.counts.devices = prev.devices;
     } else {
       for (const id of vaIds.values()) {
         outcome.counts.devices += (await r.devices.listByVirtualAccount(id)).length;
@@ -677,7 +697,7 @@ export class SyncService {
 
     // Clusters read in this sync.
     for (const [clusterId, st] of f.clusterStatus) {
-      const prev = await r.clusters.getById(clusterId);
+      const prev = f.clusters.get(clusterId);
       if (!prev) continue;
       await r.clusters.updateStatus(clusterId, statusPatch(st, prev, now));
       await r.clusters.replaceLicenseUsage(clusterId, clusterUsage(st), now);
@@ -702,12 +722,13 @@ export class SyncService {
       });
     }
 
-    const prev = parseState(await r.smartAccounts.getSyncState(sa.id));
     const fullRead = deep || (f.tokens !== undefined && f.devices !== undefined);
     const next: SyncState = {
       v: 1,
       fingerprint: fp,
       deepReadAt: fullRead ? now.toISOString() : (prev?.deepReadAt ?? now.toISOString()),
+      tokens: outcome.counts.tokens,
+      devices: outcome.counts.devices,
     };
     await r.smartAccounts.setSyncState(sa.id, JSON.stringify(next));
     await r.smartAccounts.updateSyncStatus(sa.id, { at: now, status: 'Success', error: null });

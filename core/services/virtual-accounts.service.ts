@@ -295,18 +295,11 @@ export class VirtualAccountsService {
         if (input.operationalVa) {
           va = (await resolveVa(repos, account.domain, input.operationalVa)).va;
           const current = await repos.virtualAccounts.getOperational(account.id);
-          if (current && current.id !== va.id) {
-            const still = await repos.clusters.countByVirtualAccount(current.id);
-            if (still > 0) {
-              throw new SmartlicError({
-                code: 'SLMCT1007',
-                message: `${vaLabel(account, current)} is the operational VA and still has ${still} cluster(s)`,
-                action:
-                  'deregister and unassign them first; they auto-register to the new operational VA at the next sync',
-              });
-            }
+          // Clusters auto-registered to the old operational VA are moved by
+          // ClustersService.configureAutoRegistration before this runs; manually registered
+          // ones stay where the operator put them.
+          if (current && current.id !== va.id)
             await repos.virtualAccounts.setRole(current.id, null);
-          }
           await repos.virtualAccounts.setRole(va.id, 'operational');
         } else {
           va = await repos.virtualAccounts.getOperational(account.id);

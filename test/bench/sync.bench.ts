@@ -37,7 +37,8 @@ function lanes(services: Services): Map<string, number> {
   const m = new Map<string, number>();
   const http = (services.clients as unknown as { http: Map<string, { counters: HttpCounters }> })
     .http;
-  for (const [k, h] of http) m.set(k.replace(/\|http:\/\/127\.0\.0\.1:\d+$/, ''), h.counters.requests);
+  for (const [k, h] of http)
+    m.set(k.replace(/\|http:\/\/127\.0\.0\.1:\d+$/, ''), h.counters.requests);
   return m;
 }
 
@@ -90,7 +91,13 @@ async function timed(
   services: Services,
   label: string,
   run: () => Promise<SyncOutcome[]>,
-): Promise<{ ms: number; requests: number; retries: number; lanes: Map<string, number>; outcomes: SyncOutcome[] }> {
+): Promise<{
+  ms: number;
+  requests: number;
+  retries: number;
+  lanes: Map<string, number>;
+  outcomes: SyncOutcome[];
+}> {
   const before = lanes(services);
   const c0 = services.clients.counters();
   const t = performance.now();

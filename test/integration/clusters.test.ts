@@ -384,6 +384,50 @@ describe('auto-registration', () => {
   });
 });
 
+describe('changing the operational VA', () => {
+  it('deregisters auto-registered clusters from the old VA, then auto-registers them to the new one', async () => {
+    // Continues from the auto-registration test: hooli-cuc-01 and hooli-cer-01 are Auto
+    // Registered to va-hcs-operational.
+    const before = await emuCluster('hooli-cuc-01');
+    expect(before.pool?.virtualAccount).toBe('va-hcs-operational');
+    // A target VA without a license mode is refused before anything moves.
+    await expect(
+      clusters.configureAutoRegistration({
+        domain: SA,
+        operationalVa: 'va-globex',
+        requestedBy: WHO,
+      }),
+    ).rejects.toMatchObject({ code: 'SLM1014' });
+    expect((await clusters.resolve({ cluster: 'hooli-cuc-01' })).cluster.status).toBe(
+      'Auto Registered',
+    );
+
+    await vas.setLicenseMode({ domain: SA, va: 'va-globex', mode: 'HCS', requestedBy: WHO });
+    const r = await clusters.configureAutoRegistration({
+      domain: SA,
+      operationalVa: 'va-globex',
+      requestedBy: WHO,
+    });
+    // Every cluster auto-registered earlier in this file moves (globex-cuc-01 too).
+    expect(r.moved).toEqual(expect.arrayContaining(['hooli-cer-01', 'hooli-cuc-01']));
+    expect(r.report?.registered.sort()).toEqual([...r.moved].sort());
+    // Other new clusters of this file may auto-register in the same run.
+    expect(r.report?.registered).toEqual(expect.arrayContaining(['hooli-cer-01', 'hooli-cuc-01']));
+    const moved = await clusters.resolve({ cluster: 'hooli-cuc-01' });
+    expect(moved.cluster.status).toBe('Auto Registered');
+    const globex = await repos.virtualAccounts.getByName(account.id, 'va-globex');
+    expect(moved.cluster.virtualAccountId).toBe(globex!.id);
+    expect((await emuCluster('hooli-cuc-01')).pool?.virtualAccount).toBe('va-globex');
+    expect((await repos.virtualAccounts.getOperational(account.id))!.name).toBe('va-globex');
+    // Each step is a job: deregistration from the old VA came before the new registration.
+    const jobs = await repos.jobs.list({ entityName: 'hooli-cuc-01', limit: 10 });
+    const types = jobs.map((j) => j.jobType).reverse();
+    expect(types.lastIndexOf('Unassign Cluster')).toBeLessThan(
+      types.lastIndexOf('Auto Register Cluster'),
+    );
+  });
+});
+
 describe('migration plan', () => {
   it('plans a customer: steps per cluster and the allocation effect per VA', async () => {
     const p = await migration.planCustomer('Stark Industries', { to: 'Enterprise' });
