@@ -521,6 +521,15 @@ export class ClustersService {
           action: "check the application's smart licensing page and its transport, then retry",
         });
       }
+      // The product names where it registered; a token of another VA would put it there.
+      const reportedVa = after.registration.virtualAccount?.trim();
+      if (reportedVa && reportedVa !== va.name) {
+        throw new SmartlicError({
+          code: 'CAA1081',
+          message: `${cluster.name} registered to virtual account "${reportedVa}", not to ${vaLabel(account, va)}`,
+          action: `deregister it (smartlic cluster deregister ${cluster.name}), sync, and register again`,
+        });
+      }
       await repos.clusters.updateStatus(cluster.id, {
         status: auto ? 'Auto Registered' : 'Manually Registered',
         registeredAt: now,
