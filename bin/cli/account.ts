@@ -4,6 +4,7 @@ import { SmartlicError } from '../../core/errors.ts';
 import type { Repositories, SmartAccount } from '../../core/store/index.ts';
 import type { TransportMode } from '../../core/store/schema.ts';
 import { JobFailedError, SATELLITE_SYNC_OVERDUE_DAYS } from '../../core/services/index.ts';
+import { requester } from './common.ts';
 import { openRuntime } from './runtime.ts';
 import { outcomeLine, progressPrinter } from './sync.ts';
 import type { CliCommand, CliContext } from './types.ts';
@@ -122,7 +123,7 @@ async function add(args: string[], ctx: CliContext): Promise<number> {
       ...(v['api-base'] ? { apiBase: v['api-base'] } : {}),
       ...(v.proxy ? { proxy: v.proxy } : {}),
       ...(transport ? { transport } : {}),
-      requestedBy: `cli:${ctx.io.env.USER ?? 'unknown'}`,
+      requestedBy: requester(),
       sync: v['no-sync'] !== true,
       onProgress: progress.onProgress,
     });

@@ -10,10 +10,10 @@ import {
   parseFlags,
   readSecret,
   refuseSecretFlag,
-  reportFailure,
   requester,
+  subcommandVerb,
   table,
-} from './jobs.ts';
+} from './common.ts';
 import { openRuntime, type Runtime } from './runtime.ts';
 import type { CliCommand, CliContext } from './types.ts';
 
@@ -298,16 +298,9 @@ async function run(sub: string | undefined, args: string[], ctx: CliContext): Pr
   }
 }
 
-export const clusterCommand: CliCommand = {
-  name: 'cluster',
-  summary: 'UC clusters: add, list, assign, unassign, register, deregister, renew-auth, renew-id',
-  usage: USAGE,
-  async run(args, ctx) {
-    const [sub, ...rest] = args;
-    try {
-      return await run(sub, rest, ctx);
-    } catch (e) {
-      return reportFailure(ctx, `cluster${sub ? ` ${sub}` : ''}`, e);
-    }
-  },
-};
+export const clusterCommand: CliCommand = subcommandVerb(
+  'cluster',
+  'UC clusters: add, list, assign, unassign, register, deregister, renew-auth, renew-id',
+  USAGE,
+  run,
+);

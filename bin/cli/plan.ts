@@ -4,7 +4,7 @@
  */
 import type { AllocationEffect, MigrationPlan } from '../../core/domain/migration.ts';
 import { parseMigrationTarget } from '../../core/services/migration.service.ts';
-import { inputError, parseFlags, reportFailure } from './jobs.ts';
+import { inputError, parseFlags, reportFailure } from './common.ts';
 import { openRuntime } from './runtime.ts';
 import type { CliCommand, CliContext } from './types.ts';
 

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { SmartlicError } from '../../core/errors.ts';
 import type { SyncOutcome, SyncProgress } from '../../core/services/index.ts';
+import { requester } from './common.ts';
 import { openRuntime } from './runtime.ts';
 import type { CliCommand, CliContext } from './types.ts';
 
@@ -130,7 +131,7 @@ export const syncCommand: CliCommand = {
     const progress = progressPrinter(ctx);
     try {
       const opts = {
-        requestedBy: `cli:${ctx.io.env.USER ?? 'unknown'}`,
+        requestedBy: requester(),
         full: values.full === true,
         onProgress: progress.onProgress,
       };

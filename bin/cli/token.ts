@@ -3,7 +3,7 @@
  * stdout, because the operator asked for it; everything else shows it masked.
  */
 import type { TokenStatus } from '../../core/store/index.ts';
-import { inputError, parseFlags, reportFailure, requester, table, when } from './jobs.ts';
+import { inputError, parseFlags, requester, subcommandVerb, table, when } from './common.ts';
 import { openRuntime } from './runtime.ts';
 import type { CliCommand, CliContext } from './types.ts';
 
@@ -155,16 +155,9 @@ async function run(sub: string | undefined, args: string[], ctx: CliContext): Pr
   }
 }
 
-export const tokenCommand: CliCommand = {
-  name: 'token',
-  summary: 'registration tokens: create (export control choice), list (masked), revoke',
-  usage: USAGE,
-  async run(args, ctx) {
-    const [sub, ...rest] = args;
-    try {
-      return await run(sub, rest, ctx);
-    } catch (e) {
-      return reportFailure(ctx, `token${sub ? ` ${sub}` : ''}`, e);
-    }
-  },
-};
+export const tokenCommand: CliCommand = subcommandVerb(
+  'token',
+  'registration tokens: create (export control choice), list (masked), revoke',
+  USAGE,
+  run,
+);

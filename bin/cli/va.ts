@@ -6,7 +6,7 @@ import {
   parseLicenseMode,
   parseTransportMode,
 } from '../../core/services/virtual-accounts.service.ts';
-import { inputError, parseFlags, reportFailure, requester } from './jobs.ts';
+import { inputError, parseFlags, requester, subcommandVerb } from './common.ts';
 import { openRuntime } from './runtime.ts';
 import type { CliCommand, CliContext } from './types.ts';
 
@@ -84,16 +84,9 @@ async function run(sub: string | undefined, args: string[], ctx: CliContext): Pr
   throw inputError(sub ? `unknown va command "${sub}"` : 'va needs a command', `see "${HELP}"`);
 }
 
-export const vaCommand: CliCommand = {
-  name: 'va',
-  summary: 'virtual account settings: license mode, transport',
-  usage: USAGE,
-  async run(args, ctx) {
-    const [sub, ...rest] = args;
-    try {
-      return await run(sub, rest, ctx);
-    } catch (e) {
-      return reportFailure(ctx, `va${sub ? ` ${sub}` : ''}`, e);
-    }
-  },
-};
+export const vaCommand: CliCommand = subcommandVerb(
+  'va',
+  'virtual account settings: license mode, transport',
+  USAGE,
+  run,
+);
