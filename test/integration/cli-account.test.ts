@@ -4,10 +4,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../bin/smartlic.ts';
 import { startEmulator, type RunningEmulator } from '../../emulator/index.ts';
+import { runCli } from '../support/helpers.ts';
 
 let emu: RunningEmulator;
 let dir: string;
@@ -29,25 +28,8 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function run(
-  argv: string[],
-  extraEnv: Record<string, string> = {},
-  stdinText = '',
-): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c: Buffer) => (out += c.toString()));
-  stderr.on('data', (c: Buffer) => (err += c.toString()));
-  const code = await main(argv, {
-    stdout,
-    stderr,
-    stdin: Readable.from([stdinText]),
-    env: { ...env, ...extraEnv },
-    isTty: false,
-  });
-  return { code, out, err };
+function run(argv: string[], extraEnv: Record<string, string> = {}, stdinText = '') {
+  return runCli(argv, { ...env, ...extraEnv }, stdinText);
 }
 
 const client = () => emu.ready.clients.find((c) => c.for === 'cloud')!;

@@ -6,7 +6,6 @@ import { CssmClient } from '../../core/cssm/cssm.client.ts';
 import { HttpClient } from '../../core/cssm/http.ts';
 import { OAuthTokenProvider } from '../../core/cssm/oauth.ts';
 import { TestClock } from '../../core/clock.ts';
-import { SmartlicError } from '../../core/errors.ts';
 import {
   json,
   startFakeServer,
@@ -14,6 +13,7 @@ import {
   type FakeServer,
   type RecordedRequest,
 } from '../fakes/fake-http.ts';
+import { rejection } from '../support/helpers.ts';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -106,16 +106,6 @@ async function setup(
     await srv.close();
   });
   return { srv, cssm, oauth, http, clock, api: apiCalls, tokenCalls };
-}
-
-async function rejection(p: Promise<unknown>): Promise<SmartlicError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(SmartlicError);
-    return e as SmartlicError;
-  }
-  throw new Error('expected a rejection');
 }
 
 describe('OAuth', () => {

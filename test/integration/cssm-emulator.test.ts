@@ -7,8 +7,8 @@ import { CssmClient } from '../../core/cssm/cssm.client.ts';
 import { HttpClient, type Transport } from '../../core/cssm/http.ts';
 import { OAuthTokenProvider } from '../../core/cssm/oauth.ts';
 import { systemClock } from '../../core/clock.ts';
-import { SmartlicError } from '../../core/errors.ts';
 import { startConnectProxy, type ConnectProxy } from '../fakes/connect-proxy.ts';
+import { rejection } from '../support/helpers.ts';
 
 let emu: RunningEmulator;
 let proxy: ConnectProxy;
@@ -54,16 +54,6 @@ function build(
 
 const cloudClient = () => emu.ready.clients.find((c) => c.for === 'cloud')!;
 const onpremClient = () => emu.ready.clients.find((c) => c.for === 'onprem')!;
-
-async function rejection(p: Promise<unknown>): Promise<SmartlicError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(SmartlicError);
-    return e as SmartlicError;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('CSSM cloud (emulator)', () => {
   it('lists accounts, VAs, licenses (paged), tokens and devices', async () => {

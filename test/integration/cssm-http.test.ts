@@ -6,10 +6,10 @@ import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { HttpClient, safeUrl, type HttpClientOptions } from '../../core/cssm/http.ts';
 import { createLogger } from '../../core/log.ts';
-import { SmartlicError } from '../../core/errors.ts';
 import { TestClock } from '../../core/clock.ts';
 import { json, startFakeServer, type FakeServer } from '../fakes/fake-http.ts';
 import { startConnectProxy, type ConnectProxy } from '../fakes/connect-proxy.ts';
+import { rejection } from '../support/helpers.ts';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -45,16 +45,6 @@ async function freePort(): Promise<number> {
   const port = (srv.address() as AddressInfo).port;
   await new Promise<void>((r) => srv.close(() => r()));
   return port;
-}
-
-async function rejection(p: Promise<unknown>): Promise<SmartlicError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(SmartlicError);
-    return e as SmartlicError;
-  }
-  throw new Error('expected a rejection');
 }
 
 describe('HttpClient retries', () => {

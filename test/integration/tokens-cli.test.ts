@@ -5,9 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../bin/smartlic.ts';
 import { startEmulator, type RunningEmulator } from '../../emulator/index.ts';
 import { loadConfig } from '../../core/config.ts';
 import {
@@ -16,6 +14,7 @@ import {
   openDatabase,
   resolveSecretKey,
 } from '../../core/store/index.ts';
+import { runCli } from '../support/helpers.ts';
 
 const SA = 'nimbus-hcs.example.com';
 
@@ -23,25 +22,8 @@ let emu: RunningEmulator;
 let dir: string;
 let env: NodeJS.ProcessEnv;
 
-async function run(
-  argv: string[],
-  extraEnv: Record<string, string> = {},
-  stdinText = '',
-): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c: Buffer) => (out += c.toString()));
-  stderr.on('data', (c: Buffer) => (err += c.toString()));
-  const code = await main(argv, {
-    stdout,
-    stderr,
-    stdin: Readable.from([stdinText]),
-    env: { ...env, ...extraEnv },
-    isTty: false,
-  });
-  return { code, out, err };
+function run(argv: string[], extraEnv: Record<string, string> = {}, stdinText = '') {
+  return runCli(argv, { ...env, ...extraEnv }, stdinText);
 }
 
 /** Every token smartlic stores, decrypted (to prove none leaks into output). */

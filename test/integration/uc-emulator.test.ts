@@ -7,8 +7,8 @@ import { CssmClient } from '../../core/cssm/cssm.client.ts';
 import { HttpClient } from '../../core/cssm/http.ts';
 import { OAuthTokenProvider } from '../../core/cssm/oauth.ts';
 import { systemClock } from '../../core/clock.ts';
-import { SmartlicError } from '../../core/errors.ts';
 import { createUcClient, type UcApp, type UcLicensingClient } from '../../core/uc/uc.client.ts';
+import { rejection } from '../support/helpers.ts';
 
 interface ClusterInfo {
   name: string;
@@ -75,16 +75,6 @@ function clientFor(
     password: password ?? c.credentials.password,
     http,
   });
-}
-
-async function rejection(p: Promise<unknown>): Promise<SmartlicError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(SmartlicError);
-    return e as SmartlicError;
-  }
-  throw new Error('expected a rejection');
 }
 
 const newToken = async () =>

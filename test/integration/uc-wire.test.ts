@@ -3,9 +3,9 @@
 // answering scripted Cisco-style errors.
 import { afterEach, describe, expect, it } from 'vitest';
 import { HttpClient } from '../../core/cssm/http.ts';
-import { SmartlicError } from '../../core/errors.ts';
 import { CerFormClient, CucmAxlClient, CucVmrestClient } from '../../core/uc/uc.client.ts';
 import { json, startFakeServer, type FakeHandler, type FakeServer } from '../fakes/fake-http.ts';
+import { rejection } from '../support/helpers.ts';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -20,16 +20,6 @@ async function fake(h: FakeHandler): Promise<{ srv: FakeServer; http: HttpClient
     await srv.close();
   });
   return { srv, http };
-}
-
-async function rejection(p: Promise<unknown>): Promise<SmartlicError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(SmartlicError);
-    return e as SmartlicError;
-  }
-  throw new Error('expected a rejection');
 }
 
 const basic = `Basic ${Buffer.from('axluser:p@ss:word').toString('base64')}`;

@@ -1,0 +1,44 @@
+/** Small helpers shared by tests. Nothing here fakes product code. */
+import { PassThrough, Readable } from 'node:stream';
+import { expect } from 'vitest';
+import { main } from '../../bin/smartlic.ts';
+import { SmartlicError } from '../../core/errors.ts';
+
+/** Awaits `p`, expects it to reject with a SmartlicError, and returns that error. */
+export async function rejection(p: Promise<unknown>): Promise<SmartlicError> {
+  try {
+    await p;
+  } catch (e) {
+    expect(e).toBeInstanceOf(SmartlicError);
+    return e as SmartlicError;
+  }
+  throw new Error('expected a rejection');
+}
+
+export interface CliRun {
+  code: number;
+  out: string;
+  err: string;
+}
+
+/** Runs the real CLI entry (`main` of bin/smartlic.ts) with in-memory stdio. */
+export async function runCli(
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+  stdinText = '',
+): Promise<CliRun> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (c: Buffer) => (out += c.toString()));
+  stderr.on('data', (c: Buffer) => (err += c.toString()));
+  const code = await main(argv, {
+    stdout,
+    stderr,
+    stdin: Readable.from([stdinText]),
+    env,
+    isTty: false,
+  });
+  return { code, out, err };
+}
