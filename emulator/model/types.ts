@@ -42,6 +42,8 @@ export interface AllocView {
   /** Clusters with some request not fully served. */
   short: Set<string>;
   records: LicenseRecord[];
+  /** When a license line starts or ends next (ms); the view is stale from then on. */
+  staleAt: number;
 }
 
 interface PoolBase {

@@ -519,8 +519,16 @@ export class World {
   }
 
   allocOf(pool: Pool, at = this.now()): AllocView {
-    if (pool.alloc) return pool.alloc;
-    const lines = pool.kind === 'va' ? pool.licenses : pool.syncedLicenses;
+    if (pool.alloc && at < pool.alloc.staleAt) return pool.alloc;
+    const all = pool.kind === 'va' ? pool.licenses : pool.syncedLicenses;
+    // Term licenses count from their start date through their end date (inclusive) [design].
+    const lines = all.filter((l) => lineActive(l, at));
+    let staleAt = Infinity;
+    for (const l of all) {
+      const [from, to] = lineWindow(l);
+      if (from > at) staleAt = Math.min(staleAt, from);
+      if (to >= at) staleAt = Math.min(staleAt, to + 1);
+    }
     const requests: LicenseRequest[] = [];
     for (const c of pool.products) if (this.counts(c)) requests.push(...this.requestsOf(c));
     if (pool.kind === 'va') {
@@ -543,7 +551,8 @@ export class World {
       result,
       served,
       short,
-      records: this.records(pool, lines, requests, result),
+      records: this.records(pool, lines, requests, result, all, at),
+      staleAt,
     };
     pool.alloc = view;
     for (const c of pool.products) {
@@ -559,9 +568,11 @@ export class World {
     lines: LicenseLine[],
     requests: LicenseRequest[],
     result: ReturnType<typeof allocate>,
+    allLines: LicenseLine[],
+    at: number,
   ): LicenseRecord[] {
     const types = new Set<LicenseTypeId>();
-    for (const l of lines) if (l.quantity > 0) types.add(l.type);
+    for (const l of allLines) if (l.quantity > 0) types.add(l.type);
     for (const r of requests) if (r.count > 0) types.add(r.type);
     const drawn = new Map(result.licenses.map((l) => [l.type, l.inUse]));
     const shortage = new Map(result.shortages.map((s) => [s.type, s.quantity]));
@@ -595,14 +606,16 @@ export class World {
               substitutionType:
                 licenseType(s.to).family === lt.family ? 'Higher Tier' : 'Dual Parenting',
             })),
-          licenseDetails: own.map((l) => ({
-            licenseType: l.licenseType,
-            quantity: l.quantity,
-            startDate: l.startDate,
-            endDate: l.endDate,
-            subscriptionId: l.subscriptionId,
-            status: 'ACTIVE',
-          })),
+          licenseDetails: allLines
+            .filter((l) => l.type === type && l.quantity > 0)
+            .map((l) => ({
+              licenseType: l.licenseType,
+              quantity: l.quantity,
+              startDate: l.startDate,
+              endDate: l.endDate,
+              subscriptionId: l.subscriptionId,
+              status: lineActive(l, at) ? 'ACTIVE' : lineWindow(l)[0] > at ? 'PENDING' : 'EXPIRED',
+            })),
         };
       });
   }
@@ -1265,4 +1278,19 @@ export function requestedType(type: LicenseTypeId, mode: 'Enterprise' | 'HCS'): 
     if (t.family === 'Enterprise' && t.hcsEntry) return t.hcsEntry;
   }
   return type;
+}
+
+/** A license line's validity as [first ms, last ms]; dates are whole UTC days, both inclusive. */
+function lineWindow(l: LicenseLine): [number, number] {
+  const day = (d: string, end: boolean) =>
+    d.length === 10 ? Date.parse(`${d}T${end ? '23:59:59.999' : '00:00:00.000'}Z`) : Date.parse(d);
+  return [
+    l.startDate ? day(l.startDate, false) : -Infinity,
+    l.endDate ? day(l.endDate, true) : Infinity,
+  ];
+}
+
+function lineActive(l: LicenseLine, at: number): boolean {
+  const [from, to] = lineWindow(l);
+  return from <= at && at <= to;
 }

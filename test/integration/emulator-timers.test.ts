@@ -149,3 +149,51 @@ describe('a running clock', () => {
     }
   });
 });
+
+describe('term licenses', () => {
+  it('a TERM line stops counting the day after its end date: quantity drops, details say EXPIRED', async () => {
+    const st = (await admin(emu, 'state'));
+    // The earliest-ending TERM line of the first SA: nothing else changes on that day.
+    type Line = {
+      license: string;
+      licenseDetails: { licenseType: string; quantity: number; endDate: string | null }[];
+    };
+    type Va = { name: string; licenses: Line[] };
+    const vas = (st.smartAccounts[0] as { domain: string; virtualAccounts: Va[] }).virtualAccounts;
+    const candidates = vas.flatMap((va) =>
+      va.licenses.flatMap((l) =>
+        l.licenseDetails
+          .filter((d) => d.licenseType === 'TERM' && d.endDate)
+          .map((d) => ({
+            va: va.name,
+            license: l.license,
+            quantity: d.quantity,
+            endDate: d.endDate!,
+          })),
+      ),
+    );
+    const pick = candidates.sort((a, b) => a.endDate.localeCompare(b.endDate))[0]!;
+    const bearer = await cloudToken(emu);
+    const before = (await licenses(emu, bearer, SA1, [pick.va])).find(
+      (l) => l.license === pick.license,
+    )!;
+
+    // Still counted on its last day (end date inclusive).
+    await admin(emu, 'clock', { set: `${pick.endDate}T23:00:00Z` });
+    const lastDay = (await licenses(emu, await cloudToken(emu), SA1, [pick.va])).find(
+      (l) => l.license === pick.license,
+    )!;
+    expect(lastDay.quantity).toBe(before.quantity);
+
+    await admin(emu, 'clock', { advance: 'P1D' });
+    const after = (await licenses(emu, await cloudToken(emu), SA1, [pick.va])).find(
+      (l) => l.license === pick.license,
+    )!;
+    expect(after.quantity).toBe(before.quantity - pick.quantity);
+    expect(after.available).toBe(after.quantity - after.inUse);
+    const detail = (after.licenseDetails as { endDate: string; status: string }[]).find(
+      (d) => d.endDate === pick.endDate,
+    );
+    expect(detail?.status).toBe('EXPIRED');
+  });
+});
