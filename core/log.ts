@@ -32,6 +32,8 @@ export interface Logger {
   warn(msg: string, fields?: Record<string, unknown>): void;
   error(msg: string, fields?: Record<string, unknown>): void;
   child(fields: Record<string, unknown>): Logger;
+  /** Whether a line at this level would be written (to skip building one that would not). */
+  enabled(level: Exclude<LogLevel, 'silent'>): boolean;
 }
 
 export interface LoggerOptions {
@@ -68,6 +70,7 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
     warn: (m, f) => emit('warn', m, f),
     error: (m, f) => emit('error', m, f),
     child: (fields) => createLogger({ ...opts, base: { ...base, ...fields } }),
+    enabled: (level) => LEVELS[level] >= min,
   };
 }
 

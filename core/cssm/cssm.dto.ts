@@ -30,7 +30,8 @@ export function parseCssmDate(s: string): Date | undefined {
 
 /** A date field: null/absent/empty → null; `YYYY-MM-DD` or ISO → Date. */
 export const cssmDate = z
-  .union([z.string(), z.null(), z.undefined()])
+  .string()
+  .nullish()
   .transform((v, ctx): Date | null => {
     if (v === null || v === undefined || v.trim() === '') return null;
     const d = parseCssmDate(v);
@@ -52,8 +53,11 @@ export const stringBool = z.union([
     .transform((v) => v.toLowerCase() === 'true'),
 ]);
 
+// nullish() rather than a union with null and undefined: a union records an issue for every
+// member that does not match, and most optional fields are absent (GC cost on large pages).
 const optStr = z
-  .union([z.string(), z.null(), z.undefined()])
+  .string()
+  .nullish()
   .transform((v) => (v === null || v === undefined ? undefined : v));
 
 /** Fields every CSSM envelope may carry. */

@@ -88,6 +88,12 @@ export interface HttpRequest {
   idempotent?: boolean;
   /** Operation label for logs ("listLicenses"). */
   op?: string;
+  /**
+   * Place in the per-host queue when the host is at its concurrency limit: lower goes first,
+   * equal ones in arrival order. Default 0. A sync gives a large account's bulk reads a higher
+   * number, so a small account's few requests are not stuck behind thousands of them.
+   */
+  priority?: number;
 }
 
 export interface HttpResponse {
@@ -129,25 +135,48 @@ export function safeUrl(url: string | URL): string {
   return u.toString();
 }
 
-/** A counting semaphore; waiters are served in arrival order. */
+/**
+ * A counting semaphore. Waiters are served by priority (lower first), in arrival order within
+ * one priority.
+ */
 class Semaphore {
   private active = 0;
-  private readonly waiters: (() => void)[] = [];
+  /** FIFO queue per priority in use; `order` holds those priorities, ascending. */
+  private readonly queues = new Map<number, { items: (() => void)[]; head: number }>();
+  private readonly order: number[] = [];
 
   constructor(private readonly limit: number) {}
 
-  async acquire(): Promise<void> {
+  async acquire(priority = 0): Promise<void> {
     if (this.active < this.limit) {
       this.active++;
       return;
     }
-    await new Promise<void>((resolve) => this.waiters.push(resolve));
+    let q = this.queues.get(priority);
+    if (!q) {
+      q = { items: [], head: 0 };
+      this.queues.set(priority, q);
+      let i = this.order.length;
+      while (i > 0 && this.order[i - 1]! > priority) i--;
+      this.order.splice(i, 0, priority);
+    }
+    const queue = q;
+    await new Promise<void>((resolve) => queue.items.push(resolve));
   }
 
   release(): void {
-    const next = this.waiters.shift();
-    if (next) next();
-    else this.active--;
+    const p = this.order[0];
+    if (p === undefined) {
+      this.active--;
+      return;
+    }
+    const q = this.queues.get(p)!;
+    const next = q.items[q.head++]!;
+    if (q.head === q.items.length) {
+      this.queues.delete(p);
+      this.order.shift();
+    }
+    next();
   }
 }
 
@@ -237,12 +266,17 @@ export class HttpClient {
     const url = typeof req.url === 'string' ? new URL(req.url) : req.url;
     const idempotent = req.idempotent ?? (req.method !== 'POST' && req.method !== 'PATCH');
     const requestId = this.o.newRequestId();
-    const log = this.o.logger.child({
-      requestId,
-      ...(req.op ? { op: req.op } : {}),
-      method: req.method,
-      url: safeUrl(url),
-    });
+    // The request's log context (a URL parse and a child logger) only when a line is written:
+    // at the usual levels most requests write none.
+    let child: Logger | undefined;
+    const log = () =>
+      (child ??= this.o.logger.child({
+        requestId,
+        ...(req.op ? { op: req.op } : {}),
+        method: req.method,
+        url: safeUrl(url),
+      }));
+    const debug = this.o.logger.enabled('debug');
     const sem = this.semaphoreFor(url.origin);
     const headers: Record<string, string> = {
       ...(this.o.userAgent ? { 'user-agent': this.o.userAgent } : {}),
@@ -251,14 +285,14 @@ export class HttpClient {
     };
 
     for (let attempt = 0; ; attempt++) {
-      await sem.acquire();
+      await sem.acquire(req.priority);
       const started = performance.now();
       let status: number;
       let resHeaders: Record<string, string | string[] | undefined>;
       let text: string;
       try {
         this.stats.requests++;
-        log.debug('http request', { attempt: attempt + 1 });
+        if (debug) log().debug('http request', { attempt: attempt + 1 });
         ({ status, headers: resHeaders, text } = await this.attempt(url, req, headers));
       } catch (e) {
         this.stats.networkErrors++;
@@ -267,7 +301,7 @@ export class HttpClient {
         const ms = Math.round(performance.now() - started);
         if (retryable && attempt < this.o.maxRetries) {
           const delay = retryDelay(attempt, undefined, this.policy(), this.o.random);
-          log.warn('http network error, retrying', {
+          log().warn('http network error, retrying', {
             attempt: attempt + 1,
             kind,
             ms,
@@ -278,7 +312,7 @@ export class HttpClient {
           await this.o.sleep(delay);
           continue;
         }
-        log.warn('http network error', { attempt: attempt + 1, kind, ms });
+        log().warn('http network error', { attempt: attempt + 1, kind, ms });
         sem.release();
         throw this.networkError(kind, url, e, requestId, attempt + 1);
       }
@@ -292,7 +326,7 @@ export class HttpClient {
       if (retryable && attempt < this.o.maxRetries) {
         const retryAfterMs = parseRetryAfter(resHeaders['retry-after'], this.o.clock.now());
         const delay = retryDelay(attempt, retryAfterMs, this.policy(), this.o.random);
-        log.warn('http retryable answer, retrying', {
+        log().warn('http retryable answer, retrying', {
           attempt: attempt + 1,
           status,
           peerRequestId,
@@ -304,12 +338,14 @@ export class HttpClient {
         await this.o.sleep(delay);
         continue;
       }
-      log[status >= 400 ? 'info' : 'debug']('http response', {
-        attempt: attempt + 1,
-        status,
-        peerRequestId,
-        ms,
-      });
+      if (status >= 400 || debug) {
+        log()[status >= 400 ? 'info' : 'debug']('http response', {
+          attempt: attempt + 1,
+          status,
+          peerRequestId,
+          ms,
+        });
+      }
       return { status, headers: resHeaders, text, requestId, peerRequestId, attempts: attempt + 1 };
     }
   }

@@ -214,7 +214,15 @@ export class ClientFactory {
 
   /** A UC licensing client for a stored cluster's publisher, with decrypted admin credentials. */
   async uc(cluster: Cluster, repos: Repositories): Promise<UcLicensingClient> {
-    const creds = await repos.clusters.getAdminCredentials(cluster.id);
+    return this.ucWithCredentials(cluster, await repos.clusters.getAdminCredentials(cluster.id));
+  }
+
+  /** As `uc`, with credentials already read (a sync reads all of an account's at once). */
+  ucWithCredentials(
+    cluster: Cluster,
+    creds: { username: string | null; password: string | null } | undefined,
+    opts: { priority?: number } = {},
+  ): UcLicensingClient {
     if (!creds?.username || creds.password === null) {
       throw new SmartlicError({
         code: 'UC1011',
@@ -229,6 +237,7 @@ export class ClientFactory {
       username: creds.username,
       password: creds.password,
       http,
+      ...(opts.priority !== undefined ? { priority: opts.priority } : {}),
     });
   }
 

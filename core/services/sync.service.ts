@@ -211,15 +211,34 @@ export class SyncService {
     return joined ? { ...outcome, joined: true } : outcome;
   }
 
-  /** Syncs every provisioned account, `config.sync.accountConcurrency` at a time. */
+  /**
+   * Syncs every provisioned account, `config.sync.accountConcurrency` at a time. Outcomes come
+   * back in the order of `smartAccounts.list()`.
+   */
   async syncAll(opts: SyncOptions): Promise<SyncOutcome[]> {
     const accounts = await this.d.repos.smartAccounts.list();
     const out: SyncOutcome[] = new Array<SyncOutcome>(accounts.length);
+    // Largest first, by the cluster status reads each account is expected to make: started
+    // last, a big account would run alone at the end with the other slots idle; started
+    // first, the small ones fill in around it. (An estimate: the sync itself decides.)
+    const total = await this.d.repos.clusters.countBySmartAccount();
+    const due = opts.full
+      ? total
+      : await this.d.repos.clusters.countStatusDueBySmartAccount(
+          this.d.clock.now(),
+          this.clusterStatusMaxAgeMs,
+        );
+    const size = (a: SmartAccount) => (a.lastSyncStatus === 'Success' ? due : total).get(a.id) ?? 0;
+    const order = accounts
+      .map((a, i) => ({ i, n: size(a) }))
+      .sort((a, b) => b.n - a.n || a.i - b.i)
+      .map((x) => x.i);
     let next = 0;
     const worker = async () => {
       for (;;) {
-        const i = next++;
-        if (i >= accounts.length) return;
+        const k = next++;
+        if (k >= order.length) return;
+        const i = order[k]!;
         out[i] = await this.syncAccount(accounts[i]!.id, opts);
       }
     };
@@ -393,8 +412,10 @@ export class SyncService {
     const accountInfoP =
       deepDue && sa.source === 'cssm' ? this.readAccountInfo(cssm, sa) : Promise.resolve(undefined);
     const satP = sa.source === 'satellite' ? cssm.satelliteStatus() : Promise.resolve(undefined);
-    const clusterP = this.readClusters(due, outcome, emit);
+    const clusterP = this.readClusters(sa, due, outcome, emit);
 
+    // Computed once (it hashes the whole license answer): here or after the reads below.
+    let fp: string | undefined;
     let tokensP: Promise<Map<string, CssmToken[]> | undefined>;
     let devicesP: Promise<CssmDevice[] | undefined>;
     if (deepDue) {
@@ -402,9 +423,10 @@ export class SyncService {
       devicesP = readDevices();
     } else {
       // Decide from the change detector: only an unchanged account skips tokens and devices.
-      const changedP = Promise.all([vaP, licP]).then(
-        ([vas, lic]) => fingerprint(vas, lic) !== state?.fingerprint,
-      );
+      const changedP = Promise.all([vaP, licP]).then(([vas, lic]) => {
+        fp = fingerprint(vas, lic);
+        return fp !== state?.fingerprint;
+      });
       tokensP = changedP.then(async (ch) => (ch ? readTokens(await vaP) : undefined));
       devicesP = changedP.then((ch) => (ch ? readDevices() : undefined));
     }
@@ -430,8 +452,8 @@ export class SyncService {
       satellite: await satP,
       accountInfo: await accountInfoP,
     };
-    const fp = fingerprint(fetched.vas, fetched.licenses);
-    outcome.changed = fp !== state?.fingerprint;
+    const print = fp ?? fingerprint(fetched.vas, fetched.licenses);
+    outcome.changed = print !== state?.fingerprint;
     if (!fetched.tokens) outcome.skipped.push('tokens');
     if (!fetched.devices) outcome.skipped.push('devices');
     if (due.length < clusters.length) {
@@ -457,7 +479,7 @@ export class SyncService {
     await transaction(
       this.d.db,
       this.d.secrets,
-      (r) => this.write(r, sa, fetched, created, outcome, now, fp, deepDue),
+      (r) => this.write(r, sa, fetched, created, outcome, now, print, deepDue),
       clock,
     );
   }
@@ -492,18 +514,30 @@ export class SyncService {
   }
 
   private async readClusters(
+    sa: SmartAccount,
     due: Cluster[],
     outcome: SyncOutcome,
     emit: (phase: SyncPhase, done?: number, total?: number) => void,
   ): Promise<Map<number, SmartLicenseStatus>> {
     const out = new Map<number, SmartLicenseStatus>();
     if (due.length === 0) return out;
+    // One query for the account, not one per cluster: hundreds of queries queued at once on
+    // the single SQLite connection cost more in waiting for it than in running.
+    const creds = await this.d.repos.clusters.listAdminCredentials(
+      sa.id,
+      new Set(due.map((c) => c.id)),
+    );
+    // Smaller accounts' reads go first on a busy publisher host (shortest job first): a few
+    // reads queued behind a big account's hundreds would hold the small account's sync slot
+    // for the whole time, while it could finish and let the next account start. The big
+    // account loses nothing, as the host stays busy with its reads all the same.
+    const priority = due.length;
     let done = 0;
     emit('clusters', 0, due.length);
     await Promise.all(
       due.map(async (c) => {
         try {
-          const uc = await this.d.clients.uc(c, this.d.repos);
+          const uc = this.d.clients.ucWithCredentials(c, creds.get(c.id), { priority });
           out.set(c.id, await uc.getStatus());
         } catch (e) {
           const err = toSmartlicError(e, 'UC1020');
@@ -534,35 +568,49 @@ export class SyncService {
     const stored = new Map(
       (await repos.virtualAccounts.listBySmartAccount(sa.id)).map((v) => [v.name, v]),
     );
-    const created: { vaName: string; token: CssmToken }[] = [];
-    for (const va of f.vas) {
-      const local = stored.get(va.name);
-      let tokens: { status: TokenStatus; expiresAt: Date | null; exportControlled: boolean }[];
-      let fromCssm = f.tokens?.has(va.name) ?? false;
-      if (fromCssm) tokens = f.tokens!.get(va.name)!.map((t) => tokenFacts(t, now));
-      else if (local)
-        tokens = (await repos.tokens.list({ virtualAccountId: local.id })).map(dbTokenFacts);
-      else tokens = [];
-      const assigned = local ? await repos.clusters.countByVirtualAccount(local.id) : 0;
-      let need = needsRefresh(tokens, windowEnd, assigned > 0);
-      if (need && !fromCssm) {
-        // Our copy may be stale (tokens skipped): ask CSSM before minting another one.
-        const fresh = await cssm.client.listTokens(accountKey, va.name);
-        f.tokens ??= new Map();
-        f.tokens.set(va.name, fresh);
-        fromCssm = true;
-        tokens = fresh.map((t) => tokenFacts(t, now));
-        need = needsRefresh(tokens, windowEnd, assigned > 0);
+    // What the database knows, read once for the account rather than per VA.
+    const assignedByVa = await repos.clusters.countByVirtualAccountOf(sa.id);
+    const storedTokens = new Map<number, RegistrationToken[]>();
+    if (f.vas.some((va) => !f.tokens?.has(va.name))) {
+      for (const t of await repos.tokens.listBySmartAccount(sa.id)) {
+        const list = storedTokens.get(t.virtualAccountId);
+        if (list) list.push(t);
+        else storedTokens.set(t.virtualAccountId, [t]);
       }
-      if (!need) continue;
-      const exportControlled = tokens.some((t) => t.status === 'Active' && t.exportControlled);
-      const token = await cssm.client.createToken(accountKey, va.name, {
-        description: `smartlic refresh ${now.toISOString().slice(0, 10)}`,
-        expiresAfterDays: config.sync.tokenExpiresAfterDays,
-        exportControlled: exportControlled ? 'Allowed' : 'Not Allowed',
-      });
-      created.push({ vaName: va.name, token });
     }
+    // The VAs are independent of one another: their CSSM calls run at once.
+    const settled = await Promise.allSettled(
+      f.vas.map(async (va): Promise<{ vaName: string; token: CssmToken } | undefined> => {
+        const local = stored.get(va.name);
+        let tokens: { status: TokenStatus; expiresAt: Date | null; exportControlled: boolean }[];
+        const cssmTokens = f.tokens?.get(va.name);
+        if (cssmTokens) tokens = cssmTokens.map((t) => tokenFacts(t, now));
+        else if (local) tokens = (storedTokens.get(local.id) ?? []).map(dbTokenFacts);
+        else tokens = [];
+        const assigned = local ? (assignedByVa.get(local.id) ?? 0) : 0;
+        let need = needsRefresh(tokens, windowEnd, assigned > 0);
+        if (need && !cssmTokens) {
+          // Our copy may be stale (tokens skipped): ask CSSM before minting another one.
+          const fresh = await cssm.client.listTokens(accountKey, va.name);
+          f.tokens ??= new Map();
+          f.tokens.set(va.name, fresh);
+          tokens = fresh.map((t) => tokenFacts(t, now));
+          need = needsRefresh(tokens, windowEnd, assigned > 0);
+        }
+        if (!need) return undefined;
+        const exportControlled = tokens.some((t) => t.status === 'Active' && t.exportControlled);
+        const token = await cssm.client.createToken(accountKey, va.name, {
+          description: `smartlic refresh ${now.toISOString().slice(0, 10)}`,
+          expiresAfterDays: config.sync.tokenExpiresAfterDays,
+          exportControlled: exportControlled ? 'Allowed' : 'Not Allowed',
+        });
+        return { vaName: va.name, token };
+      }),
+    );
+    const failed = settled.find((x) => x.status === 'rejected');
+    if (failed) throw failed.reason;
+    const created: { vaName: string; token: CssmToken }[] = [];
+    for (const x of settled) if (x.status === 'fulfilled' && x.value) created.push(x.value);
     return created;
   }
 
@@ -615,6 +663,7 @@ export class SyncService {
       if (name === undefined) continue;
       (byVa.get(name) ?? byVa.set(name, []).get(name)!).push(l);
     }
+    const snapshots: { virtualAccountId: number; points: UsagePoint[] }[] = [];
     for (const [name, id] of vaIds) {
       const { licenses, substitutions } = toLicenseInputs(byVa.get(name) ?? []);
       if (!unchanged) await r.licenses.replaceForVirtualAccount(id, licenses, substitutions);
@@ -625,10 +674,11 @@ export class SyncService {
         available: l.available,
         shortage: Math.max(0, l.inUse - l.quantity, -l.available),
       }));
-      await r.usageSnapshots.append(id, points, now);
+      snapshots.push({ virtualAccountId: id, points });
       outcome.counts.licenses += licenses.length;
       outcome.counts.snapshots += points.length;
     }
+    await r.usageSnapshots.appendMany(snapshots, now);
 
     // Tokens: what CSSM listed, plus the ones this sync created.
     const storeToken = async (vaId: number, t: CssmToken) => {
@@ -658,10 +708,8 @@ export class SyncService {
     if (!f.tokens && created.length === 0 && prev?.tokens !== undefined) {
       outcome.counts.tokens = prev.tokens;
     } else {
-      const ids = new Set(vaIds.values());
-      outcome.counts.tokens = (await r.tokens.list({ status: 'Active' })).filter((t) =>
-        ids.has(t.virtualAccountId),
-      ).length;
+      // vaIds are all of the account's VAs now (deleteMissing above removed the others).
+      outcome.counts.tokens = await r.tokens.countActiveBySmartAccount(sa.id);
     }
 
     // Devices, grouped by VA; a device without a VA name belongs to the only VA, if one.
@@ -695,13 +743,17 @@ export class SyncService {
       }
     }
 
-    // Clusters read in this sync.
+    // Clusters read in this sync, all in one statement each for status and usage.
+    const patches: { id: number; patch: ClusterStatusPatch }[] = [];
+    const usage: { clusterId: number; usage: ReturnType<typeof clusterUsage> }[] = [];
     for (const [clusterId, st] of f.clusterStatus) {
       const prev = f.clusters.get(clusterId);
       if (!prev) continue;
-      await r.clusters.updateStatus(clusterId, statusPatch(st, prev, now));
-      await r.clusters.replaceLicenseUsage(clusterId, clusterUsage(st), now);
+      patches.push({ id: clusterId, patch: statusPatch(st, prev, now) });
+      usage.push({ clusterId, usage: clusterUsage(st) });
     }
+    await r.clusters.updateStatusMany(patches);
+    await r.clusters.replaceLicenseUsageMany(usage, now);
 
     // Satellite: its link to CSSM.
     if (sa.source === 'satellite' && sa.localAccountName) {

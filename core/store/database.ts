@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
+import { Kysely, SqliteDialect, type SqliteDatabase } from 'kysely';
 import { systemClock } from '../clock.ts';
 import type { Clock } from '../clock.ts';
 import { SmartlicError } from '../errors.ts';
@@ -57,7 +57,9 @@ export function openDatabase(opts: OpenDatabaseOptions): DatabaseHandle {
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('synchronous = NORMAL');
   }
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<Database>({
+    dialect: new SqliteDialect({ database: withStatementCache(sqlite) }),
+  });
   let closed = false;
   return {
     db,
@@ -70,6 +72,37 @@ export function openDatabase(opts: OpenDatabaseOptions): DatabaseHandle {
       // kysely's destroy closes the better-sqlite3 handle through the dialect.
       await db.destroy();
       if (sqlite.open) sqlite.close();
+    },
+  };
+}
+
+/** Prepared statements kept per SQL text; more distinct texts than this evict the oldest. */
+const STATEMENT_CACHE_SIZE = 500;
+
+/**
+ * kysely's SQLite driver prepares every query anew; compiling the SQL text again on each call
+ * was a large part of a sync's CPU time. The same text reuses its prepared statement (SQLite
+ * re-prepares it by itself after a schema change). A statement still iterating (a streamed
+ * select) is busy and cannot be reused, so that caller gets a fresh one.
+ */
+function withStatementCache(sqlite: BetterSqlite3.Database): SqliteDatabase {
+  const cache = new Map<string, BetterSqlite3.Statement>();
+  return {
+    close: () => sqlite.close(),
+    prepare(sql) {
+      const hit = cache.get(sql);
+      if (hit && !hit.busy) {
+        // Most recently used last, so eviction takes the least recently used.
+        cache.delete(sql);
+        cache.set(sql, hit);
+        return hit;
+      }
+      const st = sqlite.prepare(sql);
+      if (!hit) {
+        cache.set(sql, st);
+        if (cache.size > STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+      }
+      return st;
     },
   };
 }

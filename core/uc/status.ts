@@ -6,76 +6,183 @@
 import { z } from 'zod';
 import { parseJavaDate } from './java-date.ts';
 
-const s = z
-  .union([z.string(), z.number(), z.boolean(), z.null(), z.undefined()])
-  .transform((v) => (v === null || v === undefined ? undefined : String(v).trim()))
-  .transform((v) => (v === '' ? undefined : v));
-
-/** Placeholders the applications print where a date has not happened yet. */
-const NO_DATE = /^(none|n\/a|na|never|not available|-+)$/i;
-
-const javaDate = s.transform((v, ctx): Date | null => {
-  if (v === undefined || NO_DATE.test(v)) return null;
-  const d = parseJavaDate(v);
-  if (!d) {
-    ctx.addIssue({ code: z.ZodIssueCode.custom, message: `unreadable date "${v}"` });
-    return z.NEVER;
-  }
-  return d;
-});
-
-const intString = s.transform((v, ctx): number | null => {
-  if (v === undefined) return null;
-  if (!/^-?\d+$/.test(v)) {
-    ctx.addIssue({ code: z.ZodIssueCode.custom, message: `expected a whole number, got "${v}"` });
-    return z.NEVER;
-  }
-  return Number(v);
-});
+/**
+ * A scalar as the applications send it: text, or a JSON number or boolean. The fields are
+ * checked for shape by zod here and converted (trimmed text, dates, whole numbers) by one
+ * transform over the whole object below, not by a transform per field: a zod transform costs
+ * about a microsecond per field, and a sync reads thousands of these answers.
+ */
+const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]).optional();
+type Scalar = z.output<typeof scalar>;
 
 /** One element or many (XML repeats become arrays only when there are two or more). */
 const oneOrMany = <T extends z.ZodTypeAny>(item: T) =>
-  z
-    .union([z.array(item), item, z.literal(''), z.null(), z.undefined()])
-    .transform((v): z.output<T>[] =>
-      v === undefined || v === null || v === '' ? [] : Array.isArray(v) ? v : [v],
-    );
+  z.preprocess(
+    (v): unknown[] =>
+      v === undefined || v === null || v === '' ? [] : Array.isArray(v) ? (v as unknown[]) : [v],
+    z.array(item),
+  );
 
-const entitlementSchema = z.object({ Tag: z.string(), Count: intString, Status: s });
-
-export const licenseDetailsSchema = z.object({
-  SmartLicensing: s,
+const rawDetailsSchema = z.object({
+  SmartLicensing: scalar,
   Registration: z
     .object({
       Status: z.string(),
-      SmartAccount: s,
-      VirtualAccount: s,
-      ExportControlFunctionality: s,
-      LastRenewalAttempt: javaDate,
-      LastRenewalStatus: s,
-      NextRenewalAttempt: javaDate,
-      RegistrationExpires: javaDate,
-      RegistrationFailedReason: s,
-      ProductUDI: s,
+      SmartAccount: scalar,
+      VirtualAccount: scalar,
+      ExportControlFunctionality: scalar,
+      LastRenewalAttempt: scalar,
+      LastRenewalStatus: scalar,
+      NextRenewalAttempt: scalar,
+      RegistrationExpires: scalar,
+      RegistrationFailedReason: scalar,
+      ProductUDI: scalar,
     })
     .optional(),
   Authorization: z
     .object({
       Status: z.string(),
-      LastCommunicationAttempt: javaDate,
-      LastCommunicationStatus: s,
-      NextCommunicationAttempt: javaDate,
-      AuthorizationExpires: javaDate,
-      AuthorizationFailedReason: s,
-      EvaluationPeriodRemaining: intString,
+      LastCommunicationAttempt: scalar,
+      LastCommunicationStatus: scalar,
+      NextCommunicationAttempt: scalar,
+      AuthorizationExpires: scalar,
+      AuthorizationFailedReason: scalar,
+      EvaluationPeriodRemaining: scalar,
     })
     .optional(),
   LicenseStatus: z
-    .union([z.object({ Entitlement: oneOrMany(entitlementSchema) }), z.literal(''), z.null()])
+    .union([
+      z.object({
+        Entitlement: oneOrMany(z.object({ Tag: z.string(), Count: scalar, Status: scalar })),
+      }),
+      z.literal(''),
+      z.null(),
+    ])
     .optional(),
   // Not in the captured sample; read when an application reports them [design].
-  LicenseMode: s,
-  TransportMode: s,
+  LicenseMode: scalar,
+  TransportMode: scalar,
+});
+
+/** The status fields, typed: text trimmed ('' and null read as absent), dates, numbers. */
+export interface LicenseDetails {
+  SmartLicensing?: string;
+  Registration?: {
+    Status: string;
+    SmartAccount?: string;
+    VirtualAccount?: string;
+    ExportControlFunctionality?: string;
+    LastRenewalAttempt: Date | null;
+    LastRenewalStatus?: string;
+    NextRenewalAttempt: Date | null;
+    RegistrationExpires: Date | null;
+    RegistrationFailedReason?: string;
+    ProductUDI?: string;
+  };
+  Authorization?: {
+    Status: string;
+    LastCommunicationAttempt: Date | null;
+    LastCommunicationStatus?: string;
+    NextCommunicationAttempt: Date | null;
+    AuthorizationExpires: Date | null;
+    AuthorizationFailedReason?: string;
+    EvaluationPeriodRemaining: number | null;
+  };
+  LicenseStatus?:
+    { Entitlement: { Tag: string; Count: number | null; Status?: string }[] } | '' | null;
+  LicenseMode?: string;
+  TransportMode?: string;
+}
+
+/** Placeholders the applications print where a date has not happened yet. */
+const NO_DATE = /^(none|n\/a|na|never|not available|-+)$/i;
+
+function text(v: Scalar): string | undefined {
+  if (v === null || v === undefined) return undefined;
+  const t = String(v).trim();
+  return t === '' ? undefined : t;
+}
+
+export const licenseDetailsSchema = rawDetailsSchema.transform((d, ctx): LicenseDetails => {
+  // Issues name the field, as a per-field schema would.
+  const date = (v: Scalar, path: (string | number)[]): Date | null => {
+    const t = text(v);
+    if (t === undefined || NO_DATE.test(t)) return null;
+    const parsed = parseJavaDate(t);
+    if (!parsed)
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `unreadable date "${t}"`, path });
+    return parsed ?? null;
+  };
+  const int = (v: Scalar, path: (string | number)[]): number | null => {
+    const t = text(v);
+    if (t === undefined) return null;
+    if (!/^-?\d+$/.test(t)) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        message: `expected a whole number, got "${t}"`,
+        path,
+      });
+      return null;
+    }
+    return Number(t);
+  };
+  const r = d.Registration;
+  const a = d.Authorization;
+  const ls = d.LicenseStatus;
+  return {
+    SmartLicensing: text(d.SmartLicensing),
+    ...(r && {
+      Registration: {
+        Status: r.Status,
+        SmartAccount: text(r.SmartAccount),
+        VirtualAccount: text(r.VirtualAccount),
+        ExportControlFunctionality: text(r.ExportControlFunctionality),
+        LastRenewalAttempt: date(r.LastRenewalAttempt, ['Registration', 'LastRenewalAttempt']),
+        LastRenewalStatus: text(r.LastRenewalStatus),
+        NextRenewalAttempt: date(r.NextRenewalAttempt, ['Registration', 'NextRenewalAttempt']),
+        RegistrationExpires: date(r.RegistrationExpires, ['Registration', 'RegistrationExpires']),
+        RegistrationFailedReason: text(r.RegistrationFailedReason),
+        ProductUDI: text(r.ProductUDI),
+      },
+    }),
+    ...(a && {
+      Authorization: {
+        Status: a.Status,
+        LastCommunicationAttempt: date(a.LastCommunicationAttempt, [
+          'Authorization',
+          'LastCommunicationAttempt',
+        ]),
+        LastCommunicationStatus: text(a.LastCommunicationStatus),
+        NextCommunicationAttempt: date(a.NextCommunicationAttempt, [
+          'Authorization',
+          'NextCommunicationAttempt',
+        ]),
+        AuthorizationExpires: date(a.AuthorizationExpires, [
+          'Authorization',
+          'AuthorizationExpires',
+        ]),
+        AuthorizationFailedReason: text(a.AuthorizationFailedReason),
+        EvaluationPeriodRemaining: int(a.EvaluationPeriodRemaining, [
+          'Authorization',
+          'EvaluationPeriodRemaining',
+        ]),
+      },
+    }),
+    ...(ls !== undefined && {
+      LicenseStatus:
+        ls && typeof ls === 'object'
+          ? {
+              Entitlement: ls.Entitlement.map((e, i) => ({
+                Tag: e.Tag,
+                Count: int(e.Count, ['LicenseStatus', 'Entitlement', i, 'Count']),
+                Status: text(e.Status),
+              })),
+            }
+          : ls,
+    }),
+    LicenseMode: text(d.LicenseMode),
+    TransportMode: text(d.TransportMode),
+  };
 });
 
 /** `{ LicenseDetails: … }`, as both AXL (inside <return>) and vmrest answer it. */
@@ -134,7 +241,7 @@ export function parseProductUdi(raw: string): ProductUdi | undefined {
   return uuid ? { pid, sn, uuid } : { pid, sn };
 }
 
-export function toSmartLicenseStatus(d: z.output<typeof licenseDetailsSchema>): SmartLicenseStatus {
+export function toSmartLicenseStatus(d: LicenseDetails): SmartLicenseStatus {
   const r = d.Registration;
   const a = d.Authorization;
   const udi = r?.ProductUDI ? parseProductUdi(r.ProductUDI) : undefined;

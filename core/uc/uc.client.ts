@@ -59,6 +59,8 @@ export interface UcClientOptions {
   http: HttpClient;
   /** Per-call timeout, ms; registration can take a while on a busy publisher. */
   timeoutMs?: number;
+  /** Queue priority of this client's requests in the shared HttpClient (lower first). */
+  priority?: number;
 }
 
 /** Shared plumbing: Basic auth, the request, network error re-coding. */
@@ -104,6 +106,7 @@ abstract class UcClientBase implements UcLicensingClient {
         idempotent: op === 'getStatus',
         op: `${this.app}.${op}`,
         ...(this.o.timeoutMs !== undefined ? { timeoutMs: this.o.timeoutMs } : {}),
+        ...(this.o.priority !== undefined ? { priority: this.o.priority } : {}),
       });
     } catch (e) {
       throw toUcNetworkError(e, this.ctx(op));

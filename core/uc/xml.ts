@@ -31,6 +31,7 @@ const MAX_DEPTH = 200;
 
 /** Decodes the five XML entities and numeric character references. */
 export function decodeEntities(s: string): string {
+  if (!s.includes('&')) return s;
   return s.replace(/&(#x[0-9a-fA-F]+|#\d+|lt|gt|amp|quot|apos);/g, (_, e: string) => {
     if (e === 'lt') return '<';
     if (e === 'gt') return '>';
@@ -52,6 +53,12 @@ export function escapeXml(s: string): string {
     .replace(/'/g, '&apos;');
 }
 
+/** Whether a character is whitespace as `/\s/` says, without a regex for the ASCII ones. */
+function isSpace(c: number): boolean {
+  if (c < 128) return c === 32 || (c >= 9 && c <= 13);
+  return /\s/.test(String.fromCharCode(c));
+}
+
 function localName(q: string): string {
   const i = q.indexOf(':');
   return i === -1 ? q : q.slice(i + 1);
@@ -64,7 +71,7 @@ export function parseXml(src: string): XmlElement {
 
   const skipMisc = () => {
     for (;;) {
-      while (i < n && /\s/.test(src[i]!)) i++;
+      while (i < n && isSpace(src.charCodeAt(i))) i++;
       if (src.startsWith('<?', i)) {
         const end = src.indexOf('?>', i + 2);
         if (end === -1) throw new XmlError('unterminated processing instruction', i);
@@ -94,7 +101,7 @@ export function parseXml(src: string): XmlElement {
     const qname = readName();
     const attrs: Record<string, string> = {};
     for (;;) {
-      while (i < n && /\s/.test(src[i]!)) i++;
+      while (i < n && isSpace(src.charCodeAt(i))) i++;
       if (src.startsWith('/>', i)) {
         i += 2;
         return { name: localName(qname), qname, attrs, children: [], text: '' };
@@ -105,10 +112,10 @@ export function parseXml(src: string): XmlElement {
       }
       if (i >= n) throw new XmlError(`unterminated start tag <${qname}>`, i);
       const an = readName();
-      while (i < n && /\s/.test(src[i]!)) i++;
+      while (i < n && isSpace(src.charCodeAt(i))) i++;
       if (src[i] !== '=') throw new XmlError(`expected "=" after attribute ${an}`, i);
       i++;
-      while (i < n && /\s/.test(src[i]!)) i++;
+      while (i < n && isSpace(src.charCodeAt(i))) i++;
       const quote = src[i];
       if (quote !== '"' && quote !== "'")
         throw new XmlError('expected a quoted attribute value', i);
@@ -125,7 +132,7 @@ export function parseXml(src: string): XmlElement {
         i += 2;
         const close = readName();
         if (close !== qname) throw new XmlError(`expected </${qname}>, found </${close}>`, i);
-        while (i < n && /\s/.test(src[i]!)) i++;
+        while (i < n && isSpace(src.charCodeAt(i))) i++;
         if (src[i] !== '>') throw new XmlError('expected ">"', i);
         i++;
         return { name: localName(qname), qname, attrs, children, text };

@@ -175,7 +175,7 @@ async function main(): Promise<void> {
       out(`  lane ${lane}: ${n} requests → ≥ ${secs(b)}`);
     }
     out(
-      `  lower bound ${secs(bound)} (busiest lane); naive bound all requests/${CONC}: ${secs((full.requests * LATENCY) / CONC)}`,
+      `  lower bound ${secs(bound)} = max over lanes of requests × ${LATENCY} ms ÷ ${CONC} (busiest lane); naive bound all requests/${CONC}: ${secs((full.requests * LATENCY) / CONC)}`,
     );
     out(
       `  ratio to bound: ${(full.ms / bound).toFixed(2)}× (target ≤ 1.5×), ${full.ms < 60_000 ? 'under' : 'OVER'} 60 s`,

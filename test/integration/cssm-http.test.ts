@@ -154,6 +154,35 @@ describe('HttpClient concurrency', () => {
     expect(srv.maxInFlight).toBe(2);
     expect(http.counters.requests).toBe(7);
   });
+
+  it('serves queued requests by priority (lower first), in arrival order within one', async () => {
+    const srv = await fake((_req, res) => {
+      setTimeout(() => json(res, 200, {}), 20);
+    });
+    const { http } = client({ maxConcurrencyPerHost: 1 });
+    const send = (path: string, priority?: number) =>
+      http.send({
+        method: 'GET',
+        url: `${srv.url}/${path}`,
+        ...(priority === undefined ? {} : { priority }),
+      });
+    await Promise.all([
+      send('first', 9),
+      send('big-1', 300),
+      send('big-2', 300),
+      send('small-1', 3),
+      send('default'),
+      send('small-2', 3),
+    ]);
+    expect(srv.requests.map((r) => r.path)).toEqual([
+      '/first',
+      '/default',
+      '/small-1',
+      '/small-2',
+      '/big-1',
+      '/big-2',
+    ]);
+  });
 });
 
 describe('HttpClient proxy mode', () => {

@@ -753,6 +753,130 @@ describe('repositories round-trip', () => {
   });
 });
 
+describe('batch writes of a sync', () => {
+  it('updateStatusMany and replaceLicenseUsageMany write what the one-by-one methods write', async () => {
+    const { saId, vaId } = await seedVa();
+    const tenant = await repos.customers.upsert({ name: 'Tenant A', smartAccountId: saId });
+    const mk = async (name: string) => {
+      const c = await repos.clusters.upsert({
+        customerId: tenant.id,
+        name,
+        type: 'CUCM',
+        publisherAddress: `${name}.example`,
+        adminUsername: 'axl',
+        adminPassword: `pw-${name}`,
+      });
+      await repos.clusters.assign(c.id, vaId);
+      return c.id;
+    };
+    const [a1, a2, b1, b2] = [await mk('a1'), await mk('a2'), await mk('b1'), await mk('b2')];
+    const at = new Date('2026-03-01T09:00:00Z');
+    const patches = [
+      // All columns given, some cleared; then one that keeps what it does not name.
+      {
+        registrationStatus: 'Registered' as const,
+        lastRenewalAttempt: at,
+        registrationFailedReason: null,
+        evaluationPeriodRemaining: 12,
+        licenseMode: 'HCS' as const,
+        lastStatusReadAt: at,
+      },
+      { authorizationStatus: 'Authorized' as const, outOfComplianceSince: null },
+    ];
+    const usage = [
+      [{ licenseType: 'CUCM_Enhanced', tag: 'regid.x', count: 3, status: 'InCompliance' }],
+      [],
+    ];
+    for (const [i, id] of [a1, a2].entries()) {
+      await repos.clusters.updateStatus(id, patches[i]!);
+      await repos.clusters.replaceLicenseUsage(id, usage[i]!, at);
+    }
+    await transaction(
+      h.db,
+      box,
+      async (r) => {
+        await r.clusters.updateStatusMany([
+          { id: b1, patch: patches[0]! },
+          { id: b2, patch: patches[1]! },
+        ]);
+        await r.clusters.replaceLicenseUsageMany(
+          [
+            { clusterId: b1, usage: usage[0]! },
+            { clusterId: b2, usage: usage[1]! },
+          ],
+          at,
+        );
+      },
+      clock,
+    );
+    const strip = (c: Awaited<ReturnType<typeof repos.clusters.getById>>) => {
+      const { id: _id, name: _name, publisherAddress: _p, ...rest } = c!;
+      return rest;
+    };
+    expect(strip(await repos.clusters.getById(b1))).toEqual(
+      strip(await repos.clusters.getById(a1)),
+    );
+    expect(strip(await repos.clusters.getById(b2))).toEqual(
+      strip(await repos.clusters.getById(a2)),
+    );
+    expect(await repos.clusters.listLicenseUsage(b1)).toEqual(
+      await repos.clusters.listLicenseUsage(a1),
+    );
+    expect(await repos.clusters.listLicenseUsage(b2)).toEqual([]);
+
+    // Usage snapshots of several VAs at once read back as appended one VA at a time.
+    const va2 = (await repos.virtualAccounts.upsert(saId, { name: 'acme-two' })).id;
+    const pts = (n: number) => [
+      { licenseType: 'UCM_CUWL', quantity: 100, inUse: n, available: 100 - n },
+      { licenseType: 'UCM_Basic', quantity: 10, inUse: 12, available: 0, shortage: 2 },
+    ];
+    await repos.usageSnapshots.append(vaId, pts(1), at);
+    await repos.usageSnapshots.appendMany(
+      [
+        { virtualAccountId: va2, points: pts(1) },
+        { virtualAccountId: vaId, points: [] },
+      ],
+      at,
+    );
+    const series = async (id: number) =>
+      (await repos.usageSnapshots.series({ virtualAccountId: id })).map(
+        ({ virtualAccountId: _v, ...rest }) => rest,
+      );
+    expect(await series(va2)).toEqual(await series(vaId));
+    expect(await series(va2)).toHaveLength(2);
+
+    // The per-account reads that replace per-cluster and per-VA ones.
+    expect(await repos.clusters.listAdminCredentials(saId, new Set([a1, b2]))).toEqual(
+      new Map([
+        [a1, { username: 'axl', password: 'pw-a1' }],
+        [b2, { username: 'axl', password: 'pw-b2' }],
+      ]),
+    );
+    expect(await repos.clusters.countBySmartAccount()).toEqual(new Map([[saId, 4]]));
+    expect(await repos.clusters.countByVirtualAccountOf(saId)).toEqual(new Map([[vaId, 4]]));
+    expect(await repos.tokens.countActiveBySmartAccount(saId)).toBe(0);
+    // a1 and b1 were read at 09:00; a2 and b2 never were.
+    expect(await repos.clusters.countStatusDueBySmartAccount(clock.now(), 6 * 3_600_000)).toEqual(
+      new Map([[saId, 2]]),
+    );
+    expect(await repos.clusters.countStatusDueBySmartAccount(clock.now(), 3_600_000)).toEqual(
+      new Map([[saId, 4]]),
+    );
+  });
+
+  it('reuses prepared statements: a streamed select left early does not block the next run', async () => {
+    const { saId } = await seedVa();
+    await repos.virtualAccounts.upsert(saId, { name: 'second' });
+    const q = h.db.selectFrom('virtual_accounts').select('name').orderBy('name');
+    for await (const row of q.stream()) {
+      expect(row.name).toBe('acme-ops');
+      break;
+    }
+    expect((await q.execute()).map((r) => r.name)).toEqual(['acme-ops', 'second']);
+    expect((await q.execute()).map((r) => r.name)).toEqual(['acme-ops', 'second']);
+  });
+});
+
 describe('transaction', () => {
   it('commits everything written inside it', async () => {
     const { vaId } = await seedVa();

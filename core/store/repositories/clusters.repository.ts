@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from 'kysely';
+import { CompiledQuery, sql, type Kysely, type Selectable } from 'kysely';
 import type { Clock } from '../../clock.ts';
 import { systemClock } from '../../clock.ts';
 import type { SecretBox } from '../crypto.ts';
@@ -161,6 +161,19 @@ function d(v: Date | null | undefined): string | null | undefined {
   return v === undefined ? undefined : isoOrNull(v);
 }
 
+/** `update clusters set <cols> = ?, updated_at = ? where id = ?`, by column list. */
+const updateSqlByColumns = new Map<string, string>();
+function updateSql(columns: readonly string[]): string {
+  const key = columns.join(',');
+  let text = updateSqlByColumns.get(key);
+  if (text === undefined) {
+    // Column names come from patchToRow's keys, never from input.
+    text = `update "clusters" set ${columns.map((c) => `"${c}" = ?, `).join('')}"updated_at" = ? where "id" = ?`;
+    updateSqlByColumns.set(key, text);
+  }
+  return text;
+}
+
 function patchToRow(p: ClusterStatusPatch): ClusterRowUpdate {
   return defined({
     status: p.status,
@@ -286,6 +299,62 @@ export class ClustersRepository {
     return Number(r.n);
   }
 
+  /** Clusters assigned to each VA of one Smart Account, by VA id (VAs without any absent). */
+  async countByVirtualAccountOf(smartAccountId: number): Promise<Map<number, number>> {
+    const rows = await this.db
+      .selectFrom('clusters')
+      .innerJoin('virtual_accounts', 'virtual_accounts.id', 'clusters.virtual_account_id')
+      .select((eb) => ['clusters.virtual_account_id as id', eb.fn.countAll<number>().as('n')])
+      .where('virtual_accounts.smart_account_id', '=', smartAccountId)
+      .groupBy('clusters.virtual_account_id')
+      .execute();
+    return new Map(rows.map((r) => [r.id!, Number(r.n)]));
+  }
+
+  /**
+   * Per Smart Account, the assigned clusters whose status read is due at `now`: never read,
+   * read `maxAgeMs` or more ago, or a renewal/communication attempt or expiry they announced
+   * has passed since (the rule of the sync service, for estimating its work).
+   */
+  async countStatusDueBySmartAccount(now: Date, maxAgeMs: number): Promise<Map<number, number>> {
+    const at = iso(now);
+    const cutoff = iso(new Date(now.getTime() - maxAgeMs));
+    const rows = await this.db
+      .selectFrom('clusters')
+      .innerJoin('virtual_accounts', 'virtual_accounts.id', 'clusters.virtual_account_id')
+      .select((eb) => ['virtual_accounts.smart_account_id as id', eb.fn.countAll<number>().as('n')])
+      .where((eb) =>
+        eb.or([
+          eb('clusters.last_status_read_at', 'is', null),
+          eb('clusters.last_status_read_at', '<=', cutoff),
+          ...(
+            [
+              'clusters.next_communication_attempt',
+              'clusters.next_renewal_attempt',
+              'clusters.authorization_expires',
+              'clusters.registration_expires',
+            ] as const
+          ).map((col) =>
+            eb.and([eb(col, '>', eb.ref('clusters.last_status_read_at')), eb(col, '<=', at)]),
+          ),
+        ]),
+      )
+      .groupBy('virtual_accounts.smart_account_id')
+      .execute();
+    return new Map(rows.map((r) => [r.id, Number(r.n)]));
+  }
+
+  /** Clusters assigned to each Smart Account's VAs, by SA id (accounts without any absent). */
+  async countBySmartAccount(): Promise<Map<number, number>> {
+    const rows = await this.db
+      .selectFrom('clusters')
+      .innerJoin('virtual_accounts', 'virtual_accounts.id', 'clusters.virtual_account_id')
+      .select((eb) => ['virtual_accounts.smart_account_id as id', eb.fn.countAll<number>().as('n')])
+      .groupBy('virtual_accounts.smart_account_id')
+      .execute();
+    return new Map(rows.map((r) => [r.id, Number(r.n)]));
+  }
+
   async assign(id: number, virtualAccountId: number, status?: ClusterStatus): Promise<void> {
     await this.db
       .updateTable('clusters')
@@ -321,6 +390,25 @@ export class ClustersRepository {
       .execute();
   }
 
+  /**
+   * `updateStatus` for many clusters. The same SQL text for the same set of columns, so the
+   * statement is prepared once and only run again; building and compiling a kysely query per
+   * cluster cost more than SQLite's work.
+   */
+  async updateStatusMany(
+    patches: readonly { id: number; patch: ClusterStatusPatch }[],
+  ): Promise<void> {
+    if (patches.length === 0) return;
+    const now = iso(this.clock.now());
+    await atomically(this.db, async (trx) => {
+      for (const { id, patch } of patches) {
+        const row = patchToRow(patch);
+        const text = updateSql(Object.keys(row));
+        await trx.executeQuery(CompiledQuery.raw(text, [...Object.values(row), now, id]));
+      }
+    });
+  }
+
   /** Decrypts the admin (AXL / vmrest) password. Callers must not log or show it. */
   async getAdminCredentials(
     id: number,
@@ -336,6 +424,31 @@ export class ClustersRepository {
       password:
         row.admin_password_enc === null ? null : this.secrets.decrypt(row.admin_password_enc),
     };
+  }
+
+  /**
+   * The admin credentials of the clusters assigned to one Smart Account's VAs, by cluster id,
+   * in one query; only the ids in `only` are decrypted and returned when it is given.
+   */
+  async listAdminCredentials(
+    smartAccountId: number,
+    only?: ReadonlySet<number>,
+  ): Promise<Map<number, { username: string | null; password: string | null }>> {
+    const rows = await this.db
+      .selectFrom('clusters')
+      .innerJoin('virtual_accounts', 'virtual_accounts.id', 'clusters.virtual_account_id')
+      .select(['clusters.id', 'clusters.admin_username', 'clusters.admin_password_enc'])
+      .where('virtual_accounts.smart_account_id', '=', smartAccountId)
+      .execute();
+    const out = new Map<number, { username: string | null; password: string | null }>();
+    for (const r of rows) {
+      if (only && !only.has(r.id)) continue;
+      out.set(r.id, {
+        username: r.admin_username,
+        password: r.admin_password_enc === null ? null : this.secrets.decrypt(r.admin_password_enc),
+      });
+    }
+    return out;
   }
 
   async delete(id: number): Promise<boolean> {
@@ -394,6 +507,31 @@ export class ClustersRepository {
           })),
         )
         .execute();
+    });
+  }
+
+  /** `replaceLicenseUsage` for many clusters: one delete and one insert in all. */
+  async replaceLicenseUsageMany(
+    entries: readonly {
+      clusterId: number;
+      usage: readonly Omit<ClusterLicenseUsage, 'readAt'>[];
+    }[],
+    readAt: Date = this.clock.now(),
+  ): Promise<void> {
+    if (entries.length === 0) return;
+    const ids = JSON.stringify(entries.map((e) => e.clusterId));
+    const rows = JSON.stringify(
+      entries.flatMap((e) =>
+        e.usage.map((u) => [e.clusterId, u.licenseType, u.tag, u.count, u.status]),
+      ),
+    );
+    await atomically(this.db, async (trx) => {
+      await sql`delete from cluster_license_usage
+        where cluster_id in (select value from json_each(${ids}))`.execute(trx);
+      await sql`insert into cluster_license_usage
+          (cluster_id, license_type, tag, count, status, read_at)
+        select value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, ${iso(readAt)}
+        from json_each(${rows})`.execute(trx);
     });
   }
 

@@ -93,6 +93,39 @@ export class TokensRepository {
     return (await q.orderBy('created_at', 'desc').orderBy('id', 'desc').execute()).map(toToken);
   }
 
+  /** Every token of the VAs of one Smart Account (newest first). */
+  async listBySmartAccount(smartAccountId: number): Promise<RegistrationToken[]> {
+    const rows = await this.db
+      .selectFrom('registration_tokens')
+      .innerJoin(
+        'virtual_accounts',
+        'virtual_accounts.id',
+        'registration_tokens.virtual_account_id',
+      )
+      .selectAll('registration_tokens')
+      .where('virtual_accounts.smart_account_id', '=', smartAccountId)
+      .orderBy('registration_tokens.created_at', 'desc')
+      .orderBy('registration_tokens.id', 'desc')
+      .execute();
+    return rows.map(toToken);
+  }
+
+  /** Active tokens in the VAs of one Smart Account. */
+  async countActiveBySmartAccount(smartAccountId: number): Promise<number> {
+    const r = await this.db
+      .selectFrom('registration_tokens')
+      .innerJoin(
+        'virtual_accounts',
+        'virtual_accounts.id',
+        'registration_tokens.virtual_account_id',
+      )
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('virtual_accounts.smart_account_id', '=', smartAccountId)
+      .where('registration_tokens.status', '=', 'Active')
+      .executeTakeFirstOrThrow();
+    return Number(r.n);
+  }
+
   async findByValue(token: string): Promise<RegistrationToken | undefined> {
     const row = await this.db
       .selectFrom('registration_tokens')

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Clock } from '../../clock.ts';
 import { systemClock } from '../../clock.ts';
 import type { SecretBox } from '../crypto.ts';
@@ -55,6 +55,32 @@ export class UsageSnapshotsRepository {
         })),
       )
       .execute();
+  }
+
+  /**
+   * `append` for many VAs in one statement (a sync appends one snapshot per VA; a Smart
+   * Account can have dozens). Rows go in the order given.
+   */
+  async appendMany(
+    entries: readonly { virtualAccountId: number; points: readonly UsagePoint[] }[],
+    takenAt: Date = this.clock.now(),
+  ): Promise<void> {
+    const rows = entries.flatMap((e) =>
+      e.points.map((p) => [
+        e.virtualAccountId,
+        p.licenseType,
+        p.quantity,
+        p.inUse,
+        p.available,
+        p.shortage ?? 0,
+      ]),
+    );
+    if (rows.length === 0) return;
+    await sql`insert into usage_snapshots
+        (taken_at, virtual_account_id, license_type, quantity, in_use, available, shortage)
+      select ${iso(takenAt)}, value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4,
+        value ->> 5
+      from json_each(${JSON.stringify(rows)})`.execute(this.db);
   }
 
   /** Oldest first. */
