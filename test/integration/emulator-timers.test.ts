@@ -152,7 +152,7 @@ describe('a running clock', () => {
 
 describe('term licenses', () => {
   it('a TERM line stops counting the day after its end date: quantity drops, details say EXPIRED', async () => {
-    const st = (await admin(emu, 'state'));
+    const st = await admin(emu, 'state');
     // The earliest-ending TERM line of the first SA: nothing else changes on that day.
     type Line = {
       license: string;
