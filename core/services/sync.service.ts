@@ -411,7 +411,10 @@ export class SyncService {
     };
     const accountInfoP =
       deepDue && sa.source === 'cssm' ? this.readAccountInfo(cssm, sa) : Promise.resolve(undefined);
-    const satP = sa.source === 'satellite' ? cssm.satelliteStatus() : Promise.resolve(undefined);
+    const satP =
+      sa.source === 'satellite'
+        ? this.satelliteStatus(sa, cssm, now, deepDue, outcome)
+        : Promise.resolve(undefined);
     const clusterP = this.readClusters(sa, due, outcome, emit);
 
     // Computed once (it hashes the whole license answer): here or after the reads below.
@@ -482,6 +485,30 @@ export class SyncService {
       (r) => this.write(r, sa, fetched, created, outcome, now, print, deepDue),
       clock,
     );
+  }
+
+  /**
+   * The satellite's last sync with CSSM. "Sync overdue" depends only on that time being more
+   * than 30 days old, and the satellite's real last sync is never older than the one stored:
+   * while the stored one is within 30 days the flag cannot change, so an incremental sync
+   * skips the request (the date shown may lag until the next deep read, at most a day).
+   */
+  private async satelliteStatus(
+    sa: SmartAccount,
+    cssm: CssmHandle,
+    now: Date,
+    deep: boolean,
+    outcome: SyncOutcome,
+  ): Promise<SatelliteStatus | undefined> {
+    if (!deep) {
+      const known = await this.d.repos.localAccounts.getBySmartAccount(sa.id);
+      const last = known?.lastCssmSyncAt;
+      if (known && last && now.getTime() - last.getTime() < SATELLITE_SYNC_OVERDUE_DAYS * DAY_MS) {
+        outcome.skipped.push('satellite status');
+        return { lastSync: last, syncMode: known.syncMode, host: known.satelliteHost };
+      }
+    }
+    return cssm.satelliteStatus();
   }
 
   private async readAccountInfo(

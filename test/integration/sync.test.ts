@@ -229,4 +229,22 @@ describe('sync of a satellite local account', () => {
     const job = (await fx.repos.jobs.getById(late.jobId!))!;
     expect(job.statusInformation).toMatch(/satellite sync overdue/);
   });
+
+  it('an incremental sync skips the satellite status read only while the flag cannot change', async () => {
+    // Deep reads far apart, so every sync below after the first is incremental.
+    fx = await setup({ sync: { deepReadMaxAgeMs: 60 * 86_400_000 } });
+    const p = await provisionSatellite(fx, 'la-initech');
+    const first = await fx.services.sync.syncAccount(p.account.id, { requestedBy: 'test' });
+    expect(first.skipped).not.toContain('satellite status');
+    const again = await fx.services.sync.syncAccount(p.account.id, { requestedBy: 'test' });
+    // 27 days since the satellite's last CSSM sync: not overdue, whatever happened since.
+    expect(again.skipped).toContain('satellite status');
+    expect(again.satellite?.overdue).toBe(false);
+    expect(again.satellite?.lastSync?.getTime()).toBe(first.satellite?.lastSync?.getTime());
+
+    await fx.advanceDays(5); // 32 days: overdue unless the satellite synced, so ask it
+    const late = await fx.services.sync.syncAccount(p.account.id, { requestedBy: 'test' });
+    expect(late.skipped).not.toContain('satellite status');
+    expect(late.satellite?.overdue).toBe(true);
+  });
 });
