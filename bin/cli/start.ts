@@ -91,12 +91,15 @@ export const startCommand: CliCommand = {
           port: rt.config.emulator.port,
           scenario: rt.config.emulator.scenario,
           seed: rt.config.emulator.seed,
+          // The lab's simulated clock starts at smartlic's own now, so dates agree on both sides.
+          now: rt.clock.now(),
         });
         out(`emulator: ${emu.baseUrl} (scenario ${rt.config.emulator.scenario})`);
         await provisionFromEmulator(rt, emu, out);
       }
       const outcomes = await rt.services.sync.syncAll({ requestedBy: REQUESTED_BY, full: true });
       printSummary(rt, outcomes, out);
+      await printAttention(rt, outcomes, out);
       if (!emu && outcomes.length === 0) {
         out('No accounts are provisioned yet: add one with `smartlic account add` (see --help).');
       }
@@ -290,4 +293,68 @@ function printSummary(rt: Runtime, outcomes: SyncOutcome[], out: (s: string) => 
       );
     }
   }
+}
+
+const DAY_MS = 86_400_000;
+/** Authorizations expiring within this many days are called out after a sync. */
+const EXPIRY_WARNING_DAYS = 30;
+/** A satellite is overdue after 30 days without a CSSM sync; warn from this age on. */
+const SATELLITE_WARNING_DAYS = 25;
+const BAD_AUTHORIZATION = new Set([
+  'Authorization Expired',
+  'Out of compliance',
+  'Evaluation Expired',
+]);
+
+/**
+ * What an operator should look at after a sync: license shortages per VA, clusters whose
+ * authorization is lost or about to be, failed registrations, satellites overdue. Read from
+ * the database the sync just wrote.
+ */
+async function printAttention(rt: Runtime, outcomes: SyncOutcome[], out: (s: string) => void) {
+  const { repos } = rt;
+  const now = rt.clock.now().getTime();
+  const lines: string[] = [];
+  const accounts = new Map((await repos.smartAccounts.list()).map((a) => [a.id, a.domain]));
+  for (const va of await repos.virtualAccounts.listAll()) {
+    for (const l of await repos.licenses.listByVirtualAccount(va.id)) {
+      if (l.available < 0 || l.status === 'Insufficient Licenses') {
+        lines.push(
+          `${accounts.get(va.smartAccountId) ?? '?'}/${va.name}: ${l.licenseType} short by ${Math.max(0, -l.available)} (${l.inUse} needed, ${l.quantity} owned)`,
+        );
+      }
+    }
+  }
+  for (const c of await repos.clusters.list()) {
+    if (c.authorizationStatus && BAD_AUTHORIZATION.has(c.authorizationStatus)) {
+      lines.push(`cluster ${c.name}: ${c.authorizationStatus}`);
+    } else if (c.authorizationExpires) {
+      const days = Math.ceil((c.authorizationExpires.getTime() - now) / DAY_MS);
+      if (days <= EXPIRY_WARNING_DAYS) {
+        lines.push(
+          `cluster ${c.name}: authorization expires ${c.authorizationExpires.toISOString().slice(0, 10)} (in ${days} day${days === 1 ? '' : 's'})`,
+        );
+      }
+    }
+    if (c.status?.endsWith('Failed')) lines.push(`cluster ${c.name}: ${c.status}`);
+  }
+  for (const o of outcomes) {
+    const last = o.satellite?.lastSync;
+    const age = last ? Math.floor((now - last.getTime()) / DAY_MS) : undefined;
+    if (o.satellite?.overdue) {
+      lines.push(
+        `satellite account ${o.domain}: sync with CSSM overdue (last ${age === undefined ? 'never' : `${age} days ago`})`,
+      );
+    } else if (age !== undefined && age >= SATELLITE_WARNING_DAYS) {
+      lines.push(
+        `satellite account ${o.domain}: last sync with CSSM ${age} days ago (overdue after 30)`,
+      );
+    }
+  }
+  if (lines.length === 0) {
+    out('needs attention: nothing');
+    return;
+  }
+  out(`needs attention (${lines.length}):`);
+  for (const l of lines) out(`  - ${l}`);
 }

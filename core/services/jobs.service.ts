@@ -113,7 +113,7 @@ export class JobRunner {
         throw new JobFailedError(failed, err);
       }
       const completed = await jobs.complete(job.id, summarize ? summarize(result) : 'Successful.');
-      log.info('job completed');
+      log.debug('job completed');
       return { job: completed, result };
     })();
     return { jobId: created.then((j) => j.id), done };

@@ -39,6 +39,13 @@ describe('smartlic start', () => {
     expect(r.out).toMatch(/provisioned satellite local account la-initech/);
     expect(r.out).toMatch(/imported 24 cluster\(s\)/);
     expect(r.out.match(/^sync .*: ok/gm)?.length).toBe(4);
+    // The demo's trouble, as the operator sees it after the first sync.
+    expect(r.out).toMatch(/needs attention/);
+    expect(r.out).toMatch(/va-globex: HUCM_Standard short by \d+/);
+    expect(r.out).toMatch(
+      /cluster hooli-cucm-01: authorization expires \d{4}-\d\d-\d\d \(in 10 days\)/,
+    );
+    expect(r.out).toMatch(/satellite account la-initech: last sync with CSSM 27 days ago/);
 
     // A second start reuses the database: accounts are updated, clusters not added twice.
     const again = await run(['start', '--once'], { SMARTLIC_DB: db });
