@@ -65,6 +65,16 @@ describe('smartlic start', () => {
     expect(r.out).toMatch(/stopping/);
   }, 120_000);
 
+  it('without the emulator and with no account yet, says how to add one', async () => {
+    const r = await run(['start', '--once'], {
+      SMARTLIC_DB: join(dir, 'real.db'),
+      SMARTLIC_EMULATOR: 'false',
+    });
+    expect(r.code).toBe(0);
+    expect(r.out).not.toMatch(/emulator:/);
+    expect(r.out).toMatch(/No accounts are provisioned yet: add one with `smartlic account add`/);
+  });
+
   it('rejects unknown options with exit 2', async () => {
     const r = await run(['start', '--bogus'], { SMARTLIC_DB: join(dir, 'x.db') });
     expect(r.code).toBe(2);
