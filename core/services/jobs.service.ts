@@ -116,6 +116,11 @@ export class JobRunner {
       log.debug('job completed');
       return { job: completed, result };
     })();
-    return { jobId: created.then((j) => j.id), done };
+    const jobId = created.then((j) => j.id);
+    // Callers may await only one of the two (a failed create rejects both): never let the
+    // other become an unhandled rejection that ends the process.
+    jobId.catch(() => undefined);
+    done.catch(() => undefined);
+    return { jobId, done };
   }
 }
