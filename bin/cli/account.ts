@@ -1,10 +1,15 @@
-import type { Readable } from 'node:stream';
-import { parseArgs } from 'node:util';
-import { SmartlicError } from '../../core/errors.ts';
 import type { Repositories, SmartAccount } from '../../core/store/index.ts';
 import type { TransportMode } from '../../core/store/schema.ts';
-import { JobFailedError, SATELLITE_SYNC_OVERDUE_DAYS } from '../../core/services/index.ts';
-import { requester } from './common.ts';
+import { satelliteSyncOverdue } from '../../core/services/index.ts';
+import {
+  inputError,
+  parseFlags,
+  readSecret,
+  refuseSecretFlag,
+  requester,
+  subcommandVerb,
+  table,
+} from './common.ts';
 import { openRuntime } from './runtime.ts';
 import { outcomeLine, progressPrinter } from './sync.ts';
 import type { CliCommand, CliContext } from './types.ts';
@@ -28,79 +33,47 @@ add    provision a Smart Account (HCM-F "Provision Smart Account"): checks the c
          --transport        Direct, Proxy or Satellite (default from the other flags)
 list   the Smart Account Summary: Name, Domain, Type, Status, VA#, Last SyncUp, Alerts`;
 
-function input(message: string, action = 'see "smartlic account --help"'): SmartlicError {
-  return new SmartlicError({ code: 'INPUT', message, action });
-}
-
-async function readAll(stream: Readable): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of stream) chunks.push(typeof c === 'string' ? Buffer.from(c) : (c as Buffer));
-  return Buffer.concat(chunks).toString('utf8');
-}
+const HELP = 'smartlic account --help';
+const input = (message: string) => inputError(message, `see "${HELP}"`);
 
 const TRANSPORTS: readonly TransportMode[] = ['Direct', 'Proxy', 'Satellite'];
 
 async function add(args: string[], ctx: CliContext): Promise<number> {
-  const secretArg = args.find((a) => a === '--secret' || a.startsWith('--secret='));
-  if (secretArg !== undefined) {
-    throw input(
-      '--secret is not accepted: a secret on the command line is visible to every user of the machine (ps, /proc) and stays in shell history',
-      'pass it with --secret-env VAR (an environment variable) or --secret-stdin (standard input)',
-    );
-  }
-  let v: {
-    domain?: string;
-    name?: string;
-    'client-id'?: string;
-    'secret-env'?: string;
-    'secret-stdin'?: boolean;
-    satellite?: boolean;
-    'local-account'?: string;
-    'token-url'?: string;
-    'api-base'?: string;
-    proxy?: string;
-    transport?: string;
-    'no-sync'?: boolean;
-  };
-  try {
-    ({ values: v } = parseArgs({
-      args,
-      options: {
-        domain: { type: 'string' },
-        name: { type: 'string' },
-        'client-id': { type: 'string' },
-        'secret-env': { type: 'string' },
-        'secret-stdin': { type: 'boolean' },
-        satellite: { type: 'boolean' },
-        'local-account': { type: 'string' },
-        'token-url': { type: 'string' },
-        'api-base': { type: 'string' },
-        proxy: { type: 'string' },
-        transport: { type: 'string' },
-        'no-sync': { type: 'boolean' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (e) {
-    throw input((e as Error).message);
-  }
+  refuseSecretFlag(
+    args,
+    ['secret'],
+    'pass it with --secret-env VAR (an environment variable) or --secret-stdin (standard input)',
+  );
+  const { values: v, positionals } = parseFlags(
+    args,
+    {
+      domain: { type: 'string' },
+      name: { type: 'string' },
+      'client-id': { type: 'string' },
+      'secret-env': { type: 'string' },
+      'secret-stdin': { type: 'boolean' },
+      satellite: { type: 'boolean' },
+      'local-account': { type: 'string' },
+      'token-url': { type: 'string' },
+      'api-base': { type: 'string' },
+      proxy: { type: 'string' },
+      transport: { type: 'string' },
+      'no-sync': { type: 'boolean' },
+    },
+    HELP,
+  );
+  if (positionals.length > 0) throw input(`unexpected argument "${positionals[0]}"`);
   if (!v.domain) throw input('--domain is required');
   if (!v['client-id']) throw input('--client-id is required');
   if (Boolean(v['secret-env']) === Boolean(v['secret-stdin'])) {
     throw input('give the client secret with exactly one of --secret-env VAR or --secret-stdin');
   }
-  let secret: string;
-  if (v['secret-env']) {
-    const value = ctx.io.env[v['secret-env']];
-    if (value === undefined || value === '') {
-      throw input(`the environment variable ${v['secret-env']} (--secret-env) is not set or empty`);
-    }
-    secret = value;
-  } else {
-    secret = (await readAll(ctx.io.stdin)).replace(/\r?\n$/, '');
-    if (!secret) throw input('standard input (--secret-stdin) was empty');
-  }
+  const secret = await readSecret(
+    ctx,
+    { env: v['secret-env'], stdin: v['secret-stdin'] },
+    'client secret',
+    { env: '--secret-env', stdin: '--secret-stdin' },
+  );
   let transport: TransportMode | undefined;
   if (v.transport !== undefined) {
     transport = TRANSPORTS.find((t) => t.toLowerCase() === v.transport!.toLowerCase());
@@ -137,10 +110,6 @@ async function add(args: string[], ctx: CliContext): Promise<number> {
       if (r.sync.status === 'Failed') return 1;
     }
     return 0;
-  } catch (e) {
-    // The job recorded the failure; the operator gets its coded line (CODE: message — action).
-    if (e instanceof JobFailedError) throw e.error;
-    throw e;
   } finally {
     progress.end();
     await rt.close();
@@ -169,10 +138,7 @@ async function summaryRow(a: SmartAccount, repos: Repositories, now: Date): Prom
   if (a.source === 'satellite') {
     const la = await repos.localAccounts.getBySmartAccount(a.id);
     const last = la?.lastCssmSyncAt ?? null;
-    if (
-      a.lastSyncAt &&
-      (!last || now.getTime() - last.getTime() > SATELLITE_SYNC_OVERDUE_DAYS * 86_400_000)
-    ) {
+    if (a.lastSyncAt && satelliteSyncOverdue(last, now)) {
       alerts.push(
         `satellite sync overdue (last ${last ? last.toISOString().slice(0, 10) : 'never'})`,
       );
@@ -192,18 +158,6 @@ async function summaryRow(a: SmartAccount, repos: Repositories, now: Date): Prom
     alerts,
     openAlerts: open.length,
   };
-}
-
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows
-    .map((r) =>
-      r
-        .map((c, i) => c.padEnd(widths[i]!))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
 }
 
 async function list(args: string[], ctx: CliContext): Promise<number> {
@@ -228,9 +182,9 @@ async function list(args: string[], ctx: CliContext): Promise<number> {
         ? `${s.slice(0, 16).replace('T', ' ')} UTC${st && st !== 'Success' ? ` (${st})` : ''}`
         : 'never';
     ctx.io.stdout.write(
-      `${table([
+      table(
         ['Name', 'Domain', 'Type', 'Status', 'VA#', 'Last SyncUp', 'Alerts'],
-        ...rows.map((r) => [
+        rows.map((r) => [
           r.name,
           r.domain,
           r.type,
@@ -239,7 +193,7 @@ async function list(args: string[], ctx: CliContext): Promise<number> {
           fmt(r.lastSyncUp, r.lastSyncStatus),
           r.alerts.length ? r.alerts.join('; ') : '-',
         ]),
-      ])}\n`,
+      ),
     );
     return 0;
   } finally {
@@ -247,14 +201,13 @@ async function list(args: string[], ctx: CliContext): Promise<number> {
   }
 }
 
-export const accountCommand: CliCommand = {
-  name: 'account',
-  summary: 'smart accounts: add (provision with client credentials), list',
-  usage: USAGE,
-  async run(args, ctx) {
-    const [sub, ...rest] = args;
+export const accountCommand: CliCommand = subcommandVerb(
+  'account',
+  'smart accounts: add (provision with client credentials), list',
+  USAGE,
+  (sub, rest, ctx) => {
     if (sub === 'add') return add(rest, ctx);
     if (sub === 'list') return list(rest, ctx);
     throw input(sub === undefined ? 'expected "add" or "list"' : `unknown subcommand "${sub}"`);
   },
-};
+);

@@ -6,12 +6,13 @@
  * (`SMARTLIC_EMULATOR=false`) it syncs the accounts already provisioned and schedules.
  */
 import { z } from 'zod';
+import { DAY_MS } from '../../core/domain/lifecycle.ts';
 import { SmartlicError } from '../../core/errors.ts';
 import { SyncScheduler } from '../../core/services/scheduler.ts';
-import type { SyncOutcome } from '../../core/services/index.ts';
+import { SATELLITE_SYNC_OVERDUE_DAYS, type SyncOutcome } from '../../core/services/index.ts';
 import { startEmulator, type RunningEmulator } from '../../emulator/index.ts';
 import { openRuntime, type Runtime } from './runtime.ts';
-import type { CliCommand, CliContext } from './types.ts';
+import type { CliCommand } from './types.ts';
 
 const USAGE = `Usage: smartlic start [--once]
 
@@ -98,7 +99,7 @@ export const startCommand: CliCommand = {
         await provisionFromEmulator(rt, emu, out);
       }
       const outcomes = await rt.services.sync.syncAll({ requestedBy: REQUESTED_BY, full: true });
-      printSummary(rt, outcomes, out);
+      printSummary(outcomes, out);
       await printAttention(rt, outcomes, out);
       if (!emu && outcomes.length === 0) {
         out('No accounts are provisioned yet: add one with `smartlic account add` (see --help).');
@@ -113,7 +114,7 @@ export const startCommand: CliCommand = {
           logger: rt.logger,
           run: async () => {
             const round = await rt.services.sync.syncAll({ requestedBy: 'scheduler' });
-            printSummary(rt, round, out);
+            printSummary(round, out);
           },
         });
         scheduler.start();
@@ -121,7 +122,7 @@ export const startCommand: CliCommand = {
           `scheduled sync: "${rt.config.sync.cron}" (${rt.config.sync.timezone}), next ${scheduler.nextRun()?.toISOString() ?? 'never'}`,
         );
       }
-      const stopped = waitForSignal(ctx);
+      const stopped = waitForSignal();
       out('smartlic is running; press Ctrl-C to stop.');
       await stopped;
       out('stopping…');
@@ -134,8 +135,7 @@ export const startCommand: CliCommand = {
   },
 };
 
-function waitForSignal(ctx: CliContext): Promise<void> {
-  void ctx;
+function waitForSignal(): Promise<void> {
   return new Promise((resolve) => {
     const done = () => {
       process.off('SIGINT', done);
@@ -233,9 +233,9 @@ async function provisionFromEmulator(rt: Runtime, emu: RunningEmulator, out: (s:
   let assigned = 0;
   for (const c of state.clusters) {
     const customer = await repos.customers.getByName(c.customer);
-    const existing = customer ? await repos.clusters.getByName(customer.id, c.name) : undefined;
-    if (!existing || existing.publisherAddress !== c.baseUrl) {
-      await services.clusters.add({
+    let cluster = customer ? await repos.clusters.getByName(customer.id, c.name) : undefined;
+    if (!cluster || cluster.publisherAddress !== c.baseUrl) {
+      ({ cluster } = await services.clusters.add({
         customer: c.customer,
         name: c.name,
         type: c.type,
@@ -244,7 +244,7 @@ async function provisionFromEmulator(rt: Runtime, emu: RunningEmulator, out: (s:
         adminUsername: c.credentials.username,
         adminPassword: c.credentials.password,
         requestedBy: REQUESTED_BY,
-      });
+      }));
       added++;
     }
     const pool = c.pool;
@@ -253,11 +253,7 @@ async function provisionFromEmulator(rt: Runtime, emu: RunningEmulator, out: (s:
       pool.localAccount !== undefined
         ? `${pool.localAccount}/${pool.virtualAccount ?? ''}`
         : `${pool.smartAccount ?? ''}/${pool.virtualAccount ?? ''}`;
-    const now = await repos.clusters.getByName(
-      (await repos.customers.getByName(c.customer))!.id,
-      c.name,
-    );
-    if (now && now.virtualAccountId === null) {
+    if (cluster.virtualAccountId === null) {
       try {
         await services.clusters.assign({
           cluster: c.name,
@@ -279,8 +275,7 @@ async function provisionFromEmulator(rt: Runtime, emu: RunningEmulator, out: (s:
   );
 }
 
-function printSummary(rt: Runtime, outcomes: SyncOutcome[], out: (s: string) => void): void {
-  void rt;
+function printSummary(outcomes: SyncOutcome[], out: (s: string) => void): void {
   for (const o of outcomes) {
     const c = o.counts;
     if (o.status === 'Completed') {
@@ -295,7 +290,6 @@ function printSummary(rt: Runtime, outcomes: SyncOutcome[], out: (s: string) => 
   }
 }
 
-const DAY_MS = 86_400_000;
 /** Authorizations expiring within this many days are called out after a sync. */
 const EXPIRY_WARNING_DAYS = 30;
 /** A satellite is overdue after 30 days without a CSSM sync; warn from this age on. */
@@ -347,7 +341,7 @@ async function printAttention(rt: Runtime, outcomes: SyncOutcome[], out: (s: str
       );
     } else if (age !== undefined && age >= SATELLITE_WARNING_DAYS) {
       lines.push(
-        `satellite account ${o.domain}: last sync with CSSM ${age} days ago (overdue after 30)`,
+        `satellite account ${o.domain}: last sync with CSSM ${age} days ago (overdue after ${SATELLITE_SYNC_OVERDUE_DAYS})`,
       );
     }
   }

@@ -166,6 +166,11 @@ export class ClientFactory {
   }
 
   /** A CssmClient for an endpoint; `accountKey` is the SA domain or local account name. */
+  /** A CSSM client for a stored account, keyed as its API paths want (`accountKey`). */
+  async cssmForAccount(account: SmartAccount, repos: Repositories): Promise<CssmHandle> {
+    return this.cssm(await this.endpointFor(account, repos), accountKey(account));
+  }
+
   cssm(endpoint: CssmEndpoint, accountKey: string): CssmHandle {
     const peer = PEER[endpoint.flavor];
     const tokenHttp = this.httpFor(endpoint.tokenUrl, endpoint.transport, 'cssm', peer);
@@ -337,4 +342,9 @@ async function readSatelliteStatus(
     out.lastSync = row.lastSync ? new Date(row.lastSync) : null;
   }
   return known ? out : undefined;
+}
+
+/** What CSSM paths key an account by: the SA domain, or the local account name on a satellite. */
+export function accountKey(a: SmartAccount): string {
+  return a.source === 'satellite' ? (a.localAccountName ?? a.domain) : a.domain;
 }

@@ -6,7 +6,6 @@
  * HCM-F's words exactly.
  */
 import type { Clock } from '../clock.ts';
-import { findLicenseType, shortNameOfTag } from '../domain/catalog.ts';
 import {
   checkSmartEligibility,
   isSmartLicensingAppType,
@@ -35,7 +34,7 @@ import type {
   UcTransportSettings,
 } from '../uc/uc.client.ts';
 import { JobFailedError, type JobHandle, type JobRunner } from './jobs.service.ts';
-import { statusPatch } from './sync.service.ts';
+import { clusterUsage, statusPatch } from './sync.service.ts';
 import type { TokensService } from './tokens.service.ts';
 import {
   describeTransport,
@@ -555,16 +554,7 @@ export class ClustersService {
   }
 
   private async storeUsage(clusterId: number, s: SmartLicenseStatus, at: Date): Promise<void> {
-    await this.deps.repos.clusters.replaceLicenseUsage(
-      clusterId,
-      s.entitlements.map((e) => ({
-        licenseType: findLicenseType(e.tag)?.id ?? shortNameOfTag(e.tag) ?? e.tag,
-        tag: e.tag,
-        count: e.count,
-        status: e.status ?? '',
-      })),
-      at,
-    );
+    await this.deps.repos.clusters.replaceLicenseUsage(clusterId, clusterUsage(s), at);
   }
 
   async deregister(

@@ -9,7 +9,7 @@ import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
 import type { Database } from '../store/schema.ts';
 import type { SecretBox } from '../store/crypto.ts';
-import type { Repositories } from '../store/index.ts';
+import type { Repositories, SmartAccount } from '../store/index.ts';
 import { ClientFactory } from './clients.ts';
 import { JobRunner } from './jobs.service.ts';
 import { ProvisionService } from './provision.service.ts';
@@ -80,11 +80,7 @@ export function createServices(deps: ServiceDeps): Services {
     jobs,
     sync,
   });
-  const cssmFor = async (a: Parameters<ClientFactory['endpointFor']>[0]) =>
-    clients.cssm(
-      await clients.endpointFor(a, repos),
-      a.source === 'satellite' ? (a.localAccountName ?? a.domain) : a.domain,
-    );
+  const cssmFor = (a: SmartAccount) => clients.cssmForAccount(a, repos);
   const tokens = new TokensService({
     repos,
     jobs,
@@ -133,7 +129,7 @@ export { JobRunner, JobFailedError } from './jobs.service.ts';
 export type { JobHandle, JobSpec } from './jobs.service.ts';
 export { ProvisionService } from './provision.service.ts';
 export type { ProvisionRequest, ProvisionResult } from './provision.service.ts';
-export { SyncService, SATELLITE_SYNC_OVERDUE_DAYS } from './sync.service.ts';
+export { SyncService, SATELLITE_SYNC_OVERDUE_DAYS, satelliteSyncOverdue } from './sync.service.ts';
 export { TokensService, maskToken } from './tokens.service.ts';
 export type { TokenView } from './tokens.service.ts';
 export { VirtualAccountsService } from './virtual-accounts.service.ts';

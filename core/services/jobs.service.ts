@@ -52,14 +52,12 @@ export class JobRunner {
    * Records and runs one job. Resolves with the job as completed and `fn`'s result; on failure
    * records the SmartlicError's code, message and action on the job and rethrows it.
    */
-  async run<T>(
+  run<T>(
     spec: JobSpec,
     fn: (job: JobHandle) => Promise<T>,
     summarize?: (result: T) => string,
   ): Promise<{ job: Job; result: T }> {
-    const started = this.start(spec, fn, summarize);
-    const result = await started.done;
-    return result;
+    return this.start(spec, fn, summarize).done;
   }
 
   /**

@@ -52,13 +52,23 @@ import type {
 } from '../store/schema.ts';
 import type { Kysely } from 'kysely';
 import type { SecretBox } from '../store/crypto.ts';
-import type { ClientFactory, CssmHandle, SatelliteStatus } from './clients.ts';
+import {
+  accountKey,
+  type ClientFactory,
+  type CssmHandle,
+  type SatelliteStatus,
+} from './clients.ts';
 import { JobFailedError, type JobHandle, type JobRunner } from './jobs.service.ts';
 import { SingleFlight } from './single-flight.ts';
 
 const DAY_MS = 86_400_000;
 /** DOMAIN §3: a satellite should sync with CSSM at least every 30 days [doc]; flag after [design]. */
 export const SATELLITE_SYNC_OVERDUE_DAYS = 30;
+
+/** Whether a satellite whose last CSSM sync was `last` (null: never) is overdue at `now`. */
+export function satelliteSyncOverdue(last: Date | null, now: Date): boolean {
+  return !last || now.getTime() - last.getTime() > SATELLITE_SYNC_OVERDUE_DAYS * DAY_MS;
+}
 
 export type SyncPhase =
   | 'connect'
@@ -365,9 +375,8 @@ export class SyncService {
     const { repos, clients, clock } = this.d;
     const now = clock.now();
     emit('connect');
-    const endpoint = await clients.endpointFor(sa, repos);
-    const accountKey = sa.source === 'satellite' ? (sa.localAccountName ?? sa.domain) : sa.domain;
-    const cssm = clients.cssm(endpoint, accountKey);
+    const key = accountKey(sa);
+    const cssm = await clients.cssmForAccount(sa, repos);
 
     const state = parseState(await repos.smartAccounts.getSyncState(sa.id));
     const previousOk = sa.lastSyncStatus === 'Success';
@@ -386,19 +395,19 @@ export class SyncService {
     const vaP = (async () => {
       emit('virtual-accounts');
       return sa.source === 'satellite'
-        ? cssm.client.listVirtualAccounts(accountKey)
-        : cssm.client.listVirtualAccounts(accountKey, sa.type);
+        ? cssm.client.listVirtualAccounts(key)
+        : cssm.client.listVirtualAccounts(key, sa.type);
     })();
     const licP = (async () => {
       emit('licenses');
-      return cssm.client.listLicenses(accountKey, []);
+      return cssm.client.listLicenses(key, []);
     })();
     const readTokens = async (vas: CssmVirtualAccount[]) => {
       let done = 0;
       emit('tokens', 0, vas.length);
       const pairs = await Promise.all(
         vas.map(async (v) => {
-          const t = await cssm.client.listTokens(accountKey, v.name);
+          const t = await cssm.client.listTokens(key, v.name);
           emit('tokens', ++done, vas.length);
           return [v.name, t] as const;
         }),
@@ -407,7 +416,7 @@ export class SyncService {
     };
     const readDevices = async () => {
       emit('devices');
-      return cssm.client.listDevices(accountKey);
+      return cssm.client.listDevices(key);
     };
     const accountInfoP =
       deepDue && sa.source === 'cssm' ? this.readAccountInfo(cssm, sa) : Promise.resolve(undefined);
@@ -469,13 +478,13 @@ export class SyncService {
       const last = fetched.satellite.lastSync;
       outcome.satellite = {
         lastSync: last,
-        overdue: !last || now.getTime() - last.getTime() > SATELLITE_SYNC_OVERDUE_DAYS * DAY_MS,
+        overdue: satelliteSyncOverdue(last, now),
         ...(fetched.satellite.syncMode ? { syncMode: fetched.satellite.syncMode } : {}),
       };
     }
 
     emit('token-refresh');
-    const created = await this.refreshTokens(sa, cssm, accountKey, fetched, now);
+    const created = await this.refreshTokens(sa, cssm, key, fetched, now);
     outcome.counts.tokensRefreshed = created.length;
 
     emit('write');
@@ -503,7 +512,7 @@ export class SyncService {
     if (!deep) {
       const known = await this.d.repos.localAccounts.getBySmartAccount(sa.id);
       const last = known?.lastCssmSyncAt;
-      if (known && last && now.getTime() - last.getTime() < SATELLITE_SYNC_OVERDUE_DAYS * DAY_MS) {
+      if (known && last && !satelliteSyncOverdue(last, now)) {
         outcome.skipped.push('satellite status');
         return { lastSync: last, syncMode: known.syncMode, host: known.satelliteHost };
       }

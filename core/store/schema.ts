@@ -11,6 +11,12 @@
  * updates the table type here.
  */
 import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { AppType } from '../domain/catalog.ts';
+import type { AuthorizationStatus, RegistrationStatus } from '../domain/lifecycle.ts';
+import type { LicenseMode } from '../domain/migration.ts';
+import type { LicensingModel } from '../domain/versions.ts';
+
+export type { AuthorizationStatus, LicenseMode, RegistrationStatus };
 
 /** 0 or 1: SQLite has no boolean and better-sqlite3 cannot bind `true`/`false`. */
 export type SqlBool = number;
@@ -23,20 +29,11 @@ export type SmartAccountType = 'CUSTOMER' | 'HOLDING';
 export type AccountSource = 'cssm' | 'satellite';
 export type TransportMode = 'Direct' | 'Proxy' | 'Satellite';
 export type SatelliteSyncMode = 'connected' | 'disconnected';
-export type LicenseMode = 'Enterprise' | 'HCS' | 'HCS-LE';
 export type VirtualAccountRole = 'ordered' | 'operational';
-export type ClusterType = 'CUCM' | 'CUC' | 'CER';
+/** The application types smart licensing supports (the catalog's `AppType`). */
+export type ClusterType = AppType;
 /** Cluster Summary statuses (DOMAIN §7.6), spelled as HCM-F shows them. */
-export type ClusterStatus =
-  | 'Auto Registered'
-  | 'Manually Registered'
-  | 'Deregistered'
-  | 'Auto Registration Inprogress'
-  | 'Auto Registration Failed'
-  | 'Manual Registration Failed'
-  | 'Deregistration Failed'
-  | 'Auto Deregistration InProgress';
-export const CLUSTER_STATUSES: readonly ClusterStatus[] = [
+export const CLUSTER_STATUSES = [
   'Auto Registered',
   'Manually Registered',
   'Deregistered',
@@ -45,16 +42,9 @@ export const CLUSTER_STATUSES: readonly ClusterStatus[] = [
   'Manual Registration Failed',
   'Deregistration Failed',
   'Auto Deregistration InProgress',
-];
-export type RegistrationStatus = 'Unregistered' | 'Registered' | 'Registration Expired';
-export type AuthorizationStatus =
-  | 'No License in use'
-  | 'Evaluation Mode'
-  | 'Evaluation Expired'
-  | 'Authorized'
-  | 'Out of compliance'
-  | 'Authorization Expired';
-export type LicensingKind = 'PLM' | 'Smart';
+] as const;
+export type ClusterStatus = (typeof CLUSTER_STATUSES)[number];
+export type LicensingKind = LicensingModel;
 export type NodeRole = 'publisher' | 'subscriber';
 export type BillingType = 'PREPAID' | 'USAGE';
 export type LicenseDetailType = 'TERM' | 'PERPETUAL' | 'DEMO' | 'STANDARD';

@@ -2,8 +2,10 @@
 import type { LicenseTypeId, RequestMode } from '../../core/domain/catalog.ts';
 import type { AllocationResult, LicenseRequest } from '../../core/domain/allocation.ts';
 
-export type LicenseMode = 'Enterprise' | 'HCS' | 'HCS-LE';
-export type AppType = 'CUCM' | 'CUC' | 'CER';
+import type { AppType } from '../../core/domain/catalog.ts';
+import type { LicenseMode } from '../../core/domain/migration.ts';
+
+export type { AppType, LicenseMode };
 
 export interface LicenseLine {
   id: number;
