@@ -34,7 +34,7 @@ import type {
   UcTransportSettings,
 } from '../uc/uc.client.ts';
 import { JobFailedError, type JobHandle, type JobRunner } from './jobs.service.ts';
-import { clusterUsage, statusPatch } from './sync.service.ts';
+import { clusterUsage, statusPatch } from './cluster-status.ts';
 import type { TokensService } from './tokens.service.ts';
 import {
   describeTransport,

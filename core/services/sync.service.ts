@@ -28,7 +28,7 @@ import type { Config } from '../config.ts';
 import { SmartlicError, toSmartlicError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { CssmDevice, CssmLicense, CssmToken, CssmVirtualAccount } from '../cssm/cssm.dto.ts';
-import { findLicenseType, shortNameOfTag } from '../domain/catalog.ts';
+import { findLicenseType } from '../domain/catalog.ts';
 import type { SmartLicenseStatus } from '../uc/status.ts';
 import {
   transaction,
@@ -42,14 +42,7 @@ import {
   type SmartAccount,
   type UsagePoint,
 } from '../store/index.ts';
-import type {
-  AuthorizationStatus,
-  Database,
-  LicenseDetailType,
-  LicenseMode,
-  RegistrationStatus,
-  TokenStatus,
-} from '../store/schema.ts';
+import type { Database, LicenseDetailType, TokenStatus } from '../store/schema.ts';
 import type { Kysely } from 'kysely';
 import type { SecretBox } from '../store/crypto.ts';
 import {
@@ -60,8 +53,9 @@ import {
 } from './clients.ts';
 import { JobFailedError, type JobHandle, type JobRunner } from './jobs.service.ts';
 import { SingleFlight } from './single-flight.ts';
+import { clusterUsage, statusPatch } from './cluster-status.ts';
+import { DAY_MS } from '../domain/lifecycle.ts';
 
-const DAY_MS = 86_400_000;
 /** DOMAIN §3: a satellite should sync with CSSM at least every 30 days [doc]; flag after [design]. */
 export const SATELLITE_SYNC_OVERDUE_DAYS = 30;
 
@@ -849,27 +843,6 @@ export function fingerprint(vas: CssmVirtualAccount[], licenses: CssmLicense[]):
 }
 
 /** Entitlements → usage rows; several tags of one license type (HCS mode) are added up. */
-export function clusterUsage(
-  st: SmartLicenseStatus,
-): { licenseType: string; tag: string | null; count: number; status: string }[] {
-  const out = new Map<
-    string,
-    { licenseType: string; tag: string | null; count: number; status: string }
-  >();
-  for (const e of st.entitlements) {
-    const licenseType = findLicenseType(e.tag)?.id ?? shortNameOfTag(e.tag) ?? e.tag;
-    const status = e.status ?? 'Unknown';
-    const prev = out.get(licenseType);
-    if (!prev) out.set(licenseType, { licenseType, tag: e.tag, count: e.count, status });
-    else {
-      prev.count += e.count;
-      // The worse status wins: anything but InCompliance is worth seeing.
-      if (/^incompliance$/i.test(prev.status)) prev.status = status;
-    }
-  }
-  return [...out.values()];
-}
-
 function soleVa(vas: CssmVirtualAccount[]): string | undefined {
   return vas.length === 1 ? vas[0]!.name : undefined;
 }
@@ -970,59 +943,6 @@ function needsRefresh(
   const lasting = active.some((t) => t.expiresAt === null || t.expiresAt.getTime() > windowEnd);
   if (lasting) return false;
   return active.length > 0 || hasClusters;
-}
-
-const REG: readonly RegistrationStatus[] = ['Unregistered', 'Registered', 'Registration Expired'];
-const AUTH: readonly AuthorizationStatus[] = [
-  'No License in use',
-  'Evaluation Mode',
-  'Evaluation Expired',
-  'Authorized',
-  'Out of compliance',
-  'Authorization Expired',
-];
-const MODES: readonly LicenseMode[] = ['Enterprise', 'HCS', 'HCS-LE'];
-
-function oneOf<T extends string>(list: readonly T[], v: string | undefined): T | null {
-  if (v === undefined) return null;
-  const k = v.trim().toLowerCase();
-  return list.find((x) => x.toLowerCase() === k) ?? null;
-}
-
-/** What a publisher reported → the cluster's registration/authorization columns. */
-export function statusPatch(st: SmartLicenseStatus, prev: Cluster, now: Date): ClusterStatusPatch {
-  const reg = st.registration;
-  const auth = st.authorization;
-  const authStatus = oneOf(AUTH, auth.status);
-  const regStatus = oneOf(REG, reg.status);
-  const ooc = authStatus === 'Out of compliance';
-  const mode = oneOf(MODES, st.licenseMode);
-  const succeeded = /^succeeded$/i.test(auth.lastCommunicationStatus ?? '');
-  const idSucceeded = /^succeeded$/i.test(reg.lastRenewalStatus ?? '');
-  return {
-    registrationStatus: regStatus,
-    lastRenewalAttempt: reg.lastRenewalAttempt,
-    lastRenewalStatus: reg.lastRenewalStatus ?? null,
-    nextRenewalAttempt: reg.nextRenewalAttempt,
-    registrationExpires: reg.registrationExpires,
-    registrationFailedReason: reg.registrationFailedReason ?? null,
-    productUdi: reg.productUdiRaw ?? null,
-    exportControl: reg.exportControlFunctionality ?? null,
-    authorizationStatus: authStatus,
-    lastCommunicationAttempt: auth.lastCommunicationAttempt,
-    lastCommunicationStatus: auth.lastCommunicationStatus ?? null,
-    nextCommunicationAttempt: auth.nextCommunicationAttempt,
-    authorizationExpires: auth.authorizationExpires,
-    authorizationFailedReason: auth.authorizationFailedReason ?? null,
-    evaluationPeriodRemaining: auth.evaluationPeriodRemainingDays,
-    ...(succeeded && auth.lastCommunicationAttempt
-      ? { lastAuthorizationSuccessAt: auth.lastCommunicationAttempt }
-      : {}),
-    ...(idSucceeded && reg.lastRenewalAttempt ? { lastIdRenewalAt: reg.lastRenewalAttempt } : {}),
-    outOfComplianceSince: ooc ? (prev.outOfComplianceSince ?? now) : null,
-    ...(mode ? { licenseMode: mode } : {}),
-    lastStatusReadAt: now,
-  };
 }
 
 function summarize(o: SyncOutcome): string {
