@@ -694,7 +694,7 @@ export class ClustersService {
       // Unassigned with no status: the next auto-registration run picks it up.
       await repos.clusters.updateStatus(c.id, { status: null });
     }
-    const { job, va } = await this.deps.virtualAccounts.configureAutoRegistration(input);
+    const { job, va } = await this.deps.virtualAccounts.recordAutoRegistrationTarget(input);
     const out: { job: Job; va: VirtualAccount; moved: string[]; report?: AutoRegistrationReport } =
       {
         job,

@@ -274,8 +274,11 @@ export class VirtualAccountsService {
     return { ...accountTransport(account), source: 'account' };
   }
 
-  /** Chooses the Smart Account whose operational VA gets new clusters (and marks that VA). */
-  async configureAutoRegistration(input: {
+  /**
+   * Records the Smart Account whose operational VA gets new clusters and marks that VA. Moves
+   * no cluster: ClustersService.configureAutoRegistration does that first, then calls this.
+   */
+  async recordAutoRegistrationTarget(input: {
     domain: string;
     operationalVa?: string;
     requestedBy: string;

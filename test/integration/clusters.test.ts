@@ -348,7 +348,7 @@ describe('expired token', () => {
 
 describe('auto-registration', () => {
   it('registers new clusters to the operational VA, and retries failures after a sync', async () => {
-    await vas.configureAutoRegistration({
+    await clusters.configureAutoRegistration({
       domain: SA,
       operationalVa: 'va-hcs-operational',
       requestedBy: WHO,
