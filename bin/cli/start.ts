@@ -10,7 +10,7 @@ import { DAY_MS } from '../../core/domain/lifecycle.ts';
 import { SmartlicError } from '../../core/errors.ts';
 import { SyncScheduler } from '../../core/services/scheduler.ts';
 import { SATELLITE_SYNC_OVERDUE_DAYS, type SyncOutcome } from '../../core/services/index.ts';
-import { startEmulator, type RunningEmulator } from '../../emulator/index.ts';
+import type { RunningEmulator } from '../../emulator/index.ts';
 import { openRuntime, type Runtime } from './runtime.ts';
 import type { CliCommand } from './types.ts';
 
@@ -88,6 +88,8 @@ export const startCommand: CliCommand = {
     const out = (s: string) => ctx.io.stdout.write(`${s}\n`);
     try {
       if (rt.config.emulator.embedded) {
+        // Loaded only when used: against real CSSM the emulator stays out of the process.
+        const { startEmulator } = await import('../../emulator/index.ts');
         emu = await startEmulator({
           port: rt.config.emulator.port,
           scenario: rt.config.emulator.scenario,
