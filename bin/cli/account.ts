@@ -228,7 +228,7 @@ const list = defineCommand({
           'Type',
           'Status',
           { header: 'VA#', min: 3 },
-          'Last SyncUp',
+          { header: 'Last SyncUp', min: 20 },
           { header: 'Alerts', shrink: true, min: 6 },
         ],
         rows.map((r) => [

@@ -112,7 +112,7 @@ const list = defineCommand({
           'Smart Account',
           'Virtual Account',
           'Token',
-          'Expires',
+          { header: 'Expires', min: 20 },
           'Export Control',
           'Status',
           { header: 'Created By', optional: true },
