@@ -126,6 +126,15 @@ describe('smartlic account / sync through main()', () => {
       );
       expect(bad.out).toMatch(/0 of 1 account synced, 1 failed/);
       expect(bad.err).not.toMatch(/\n\s+at /);
+      // Logs are text on stderr by default; JSON only when asked.
+      for (const line of bad.err.split('\n')) expect(line.startsWith('{')).toBe(false);
+      const json = await run(['sync', '--account', client().account, '--log-format', 'json'], {
+        SMARTLIC_LOG_LEVEL: 'info',
+      });
+      expect(json.code).toBe(1);
+      const logLines = json.err.split('\n').filter((l) => l.startsWith('{'));
+      expect(logLines.length).toBeGreaterThan(0);
+      for (const l of logLines) expect(JSON.parse(l)).toHaveProperty('level');
       const list = await run(['account', 'list', '--wide']);
       expect(list.out).toMatch(/\(Failed\)\s+last sync failed/);
       // Also with the default width (100 columns when not a terminal): every line fits.
