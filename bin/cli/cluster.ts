@@ -199,7 +199,7 @@ const list = defineCommand({
           'Name',
           'Type',
           'Version',
-          'Smart Account',
+          { header: 'Smart Account', shrink: true },
           'Virtual Account',
           'Status',
           { header: 'Job Status', optional: true },

@@ -35,8 +35,10 @@ export function when(d: Date | null | undefined): string {
 
 export interface Column {
   header: string;
-  /** Dropped first (from the right) when the table does not fit; --wide brings it back. */
+  /** Left out when the table does not fit; --wide brings it back. */
   optional?: boolean;
+  /** Among optional columns, lower goes first (default: from the right). */
+  dropOrder?: number;
   /** Never shortened below this (default: the header, at most 12). */
   min?: number;
   /** Free text (descriptions, messages): shortened before the identifying columns. */
@@ -92,12 +94,27 @@ export function renderTable(
   // 1. free text shortens; 2. optional columns go, from the right; 3. anything shortens.
   shrink((i) => cols[i]!.shrink === true);
   while (current() > opts.width) {
-    const drop = [...keep].reverse().find((i) => cols[i]!.optional);
-    if (drop === undefined) break;
+    const candidates = [...keep].reverse().filter((i) => cols[i]!.optional);
+    if (candidates.length === 0) break;
+    const rank = (i: number) => cols[i]!.dropOrder ?? Infinity;
+    const drop = candidates.reduce((a, b) => (rank(b) < rank(a) ? b : a));
     keep = keep.filter((i) => i !== drop);
     hidden.unshift(cols[drop]!.header);
   }
   shrink(() => true);
+  // Give back what dropping columns freed to the columns shortened in step 1.
+  let grown = true;
+  while (grown && current() < opts.width) {
+    grown = false;
+    for (const i of keep) {
+      if (current() >= opts.width) break;
+      if (widths.get(i)! < natural[i]!) {
+        widths.set(i, widths.get(i)! + 1);
+        grown = true;
+      }
+    }
+  }
+  truncated = keep.some((i) => widths.get(i)! < natural[i]!);
   const line = (vals: readonly string[]) =>
     keep
       .map((i, k) => {

@@ -112,9 +112,10 @@ with a possible publisher restart).`,
       const o = c.out;
       o.print(
         escapeControl(
-          `Customer ${plan.customer} → ${plan.target}: ${plan.feasible ? 'feasible' : 'BLOCKED'} (${plural(plan.plans.length, 'cluster')})\n`,
+          `Customer ${plan.customer} → ${plan.target}: ${plan.feasible ? 'feasible' : 'BLOCKED'} (${plural(plan.plans.length, 'cluster')})`,
         ),
       );
+      o.print('');
       for (const p of plan.plans) o.print(`${planText({ ...p, allocation: undefined })}`);
       if (plan.allocation.length > 0) {
         o.print('All clusters together:');
