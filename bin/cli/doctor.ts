@@ -137,7 +137,14 @@ Changes nothing. Exit 1 when any check fails (warnings do not fail).`,
   async run(_p, c) {
     const { checks, usable } = await storageChecks(c);
     if (usable) {
-      const rt = await openRuntime(c);
+      // A diagnosis asks once and reports; retries and their warnings would only slow it down.
+      const base = cliConfig(c);
+      const rt = await openRuntime(c, {
+        overrides: {
+          http: { maxRetries: 0, timeoutMs: Math.min(base.http.timeoutMs, 10_000) },
+          ...(base.log.level === 'debug' ? {} : { log: { level: 'error' } }),
+        },
+      });
       try {
         const doctor = new DoctorService({
           repos: rt.repos,

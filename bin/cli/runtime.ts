@@ -33,6 +33,18 @@ import type { CliContext } from './types.ts';
 
 /** Log lines the CLI reports itself (as its one-line error), not repeated as warnings. */
 const REPORTED_BY_CLI = new Set(['job failed']);
+/** Fields a text warning leaves out (they are in --log-format json). */
+const QUIET_FIELDS = new Set([
+  'component',
+  'peer',
+  'requestId',
+  'jobId',
+  'jobType',
+  'method',
+  'ms',
+  'delayMs',
+  'op',
+]);
 
 /**
  * The CLI's logger: with --log-format json, JSON lines on stderr at the configured level;
@@ -58,6 +70,7 @@ export function cliLogger(ctx: CliContext, config: Config, clock: Clock): Logger
       const { t: _t, level: lv, msg, ...rest } = rec;
       if (typeof msg === 'string' && REPORTED_BY_CLI.has(msg) && lv !== 'debug') return;
       const fields = Object.entries(rest)
+        .filter(([k]) => QUIET_FIELDS.has(k) === false)
         .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
         .join(' ');
       const word = lv === 'warn' ? 'warning' : String(lv);

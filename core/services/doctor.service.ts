@@ -151,8 +151,18 @@ export class DoctorService {
       });
     }
     for (const a of accounts) out.push(...(await this.account(a)));
+    // Publishers are independent hosts: ask several at once, report in inventory order.
     const clusters = await repos.clusters.list();
-    for (const c of clusters) out.push(...(await this.cluster(c)));
+    const results: Check[][] = new Array<Check[]>(clusters.length);
+    let next = 0;
+    const worker = async () => {
+      while (next < clusters.length) {
+        const i = next++;
+        results[i] = await this.cluster(clusters[i]!);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(8, clusters.length) }, worker));
+    for (const r of results) out.push(...r);
     return out;
   }
 
