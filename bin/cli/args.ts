@@ -14,6 +14,8 @@ export interface OptionSpec {
   /** One line for the options list; omitted options are accepted but not listed. */
   help?: string;
   multiple?: boolean;
+  /** Value when the option is not given (as node:util parseArgs takes it). */
+  default?: string | boolean | string[];
 }
 
 export type OptionSpecs = Record<string, OptionSpec>;
@@ -159,6 +161,9 @@ export function parseArgv<O extends OptionSpecs>(
       );
     }
     positionals.push(a);
+  }
+  for (const [n, o] of Object.entries(options)) {
+    if (values[n] === undefined && o.default !== undefined) values[n] = o.default;
   }
   return { values: values as OptionValues<O>, positionals, help };
 }
