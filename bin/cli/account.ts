@@ -1,6 +1,5 @@
-import type { Repositories, SmartAccount } from '../../core/store/index.ts';
+import * as reports from '../../core/reports/index.ts';
 import type { TransportMode } from '../../core/store/schema.ts';
-import { satelliteSyncOverdue } from '../../core/services/index.ts';
 import {
   checkName,
   defineCommand,
@@ -12,6 +11,7 @@ import {
   refuseSecretFlag,
 } from './common.ts';
 import { inventory, openRuntime } from './runtime.ts';
+import { alertsText, lastSyncText } from './status.ts';
 import { outcomeJson, outcomeLine, progressPrinter } from './sync.ts';
 import type { CliCommand } from './types.ts';
 
@@ -150,50 +150,6 @@ user of the machine (ps, /proc) and lands in shell history.`,
   },
 });
 
-interface SummaryRow {
-  name: string;
-  domain: string;
-  type: string;
-  source: string;
-  status: string;
-  virtualAccounts: number;
-  lastSyncUp: string | null;
-  lastSyncStatus: string | null;
-  lastSyncError: string | null;
-  alerts: string[];
-  openAlerts: number;
-}
-
-async function summaryRow(a: SmartAccount, repos: Repositories, now: Date): Promise<SummaryRow> {
-  const vas = await repos.virtualAccounts.listBySmartAccount(a.id);
-  const open = await repos.alerts.listOpen({ entityId: a.domain });
-  const alerts: string[] = [];
-  if (a.lastSyncStatus === 'Failed') alerts.push('last sync failed');
-  if (a.source === 'satellite') {
-    const la = await repos.localAccounts.getBySmartAccount(a.id);
-    const last = la?.lastCssmSyncAt ?? null;
-    if (a.lastSyncAt && satelliteSyncOverdue(last, now)) {
-      alerts.push(
-        `satellite sync overdue (last ${last ? last.toISOString().slice(0, 10) : 'never'})`,
-      );
-    }
-  }
-  if (open.length > 0) alerts.push(`${open.length} open alert(s)`);
-  return {
-    name: a.name,
-    domain: a.domain,
-    type: a.source === 'satellite' ? `${a.type} (Satellite)` : a.type,
-    source: a.source,
-    status: a.status,
-    virtualAccounts: vas.length,
-    lastSyncUp: a.lastSyncAt ? a.lastSyncAt.toISOString() : null,
-    lastSyncStatus: a.lastSyncStatus,
-    lastSyncError: a.lastSyncError,
-    alerts,
-    openAlerts: open.length,
-  };
-}
-
 const list = defineCommand({
   name: 'account list',
   summary: 'the Smart Account Summary: Name, Domain, Type, Status, VA#, Last SyncUp, Alerts',
@@ -204,9 +160,7 @@ const list = defineCommand({
   async run(_p, c) {
     const rt = await openRuntime(c);
     try {
-      const now = rt.clock.now();
-      const accounts = await rt.repos.smartAccounts.list();
-      const rows = await Promise.all(accounts.map((a) => summaryRow(a, rt.repos, now)));
+      const rows = await reports.smartAccountSummary(rt.db, { now: rt.clock.now() });
       if (c.out.json) {
         c.out.data(rows);
         return 0;
@@ -217,10 +171,6 @@ const list = defineCommand({
         );
         return 0;
       }
-      const fmt = (s: string | null, st: string | null) =>
-        s
-          ? `${s.slice(0, 16).replace('T', ' ')} UTC${st && st !== 'Success' ? ` (${st})` : ''}`
-          : 'never';
       c.out.table(
         [
           'Name',
@@ -234,11 +184,11 @@ const list = defineCommand({
         rows.map((r) => [
           r.name,
           r.domain,
-          r.type,
+          r.typeLabel,
           r.status,
           String(r.virtualAccounts),
-          fmt(r.lastSyncUp, r.lastSyncStatus),
-          r.alerts.length ? r.alerts.join('; ') : '-',
+          lastSyncText(r),
+          alertsText(r),
         ]),
       );
       return 0;

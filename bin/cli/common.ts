@@ -438,3 +438,33 @@ export function subcommandVerb(
     },
   };
 }
+
+/**
+ * A subcommand still written in the legacy style (it parses its own args with parseFlags),
+ * inside a defineGroup: `--help` prints `help`, failures are one line with the exit-code rule.
+ */
+export function legacySubcommand(
+  name: string,
+  summary: string,
+  help: string,
+  run: (args: string[], ctx: CliContext) => Promise<number>,
+): Command {
+  return {
+    name,
+    summary,
+    help: () => (help.endsWith('\n') ? help : `${help}\n`),
+    async exec(args, ctx) {
+      const dd = args.indexOf('--');
+      const head = dd < 0 ? args : args.slice(0, dd);
+      if (head.includes('--help') || head.includes('-h')) {
+        ctx.io.stdout.write(help.endsWith('\n') ? help : `${help}\n`);
+        return 0;
+      }
+      try {
+        return await run(args, ctx);
+      } catch (e) {
+        return reportFailure(ctx, name, e, args.includes('--json'));
+      }
+    },
+  };
+}

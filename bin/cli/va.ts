@@ -6,7 +6,8 @@ import {
   parseLicenseMode,
   parseTransportMode,
 } from '../../core/services/virtual-accounts.service.ts';
-import { defineCommand, defineGroup, inputError } from './common.ts';
+import { defineCommand, defineGroup, inputError, legacySubcommand } from './common.ts';
+import { vaList } from './read-views.ts';
 import { openRuntime } from './runtime.ts';
 import type { CliCommand } from './types.ts';
 
@@ -123,8 +124,27 @@ authentication towards CSSM); Satellite needs --satellite-url https://<fqdn>/Sma
   },
 });
 
+const list = legacySubcommand(
+  'va list',
+  'Virtual Account Summary: name, SA, access level, clusters, customers, mode, role, compliance',
+  `smartlic va list — the Virtual Account Summary
+
+Usage: smartlic va list [--sa DOMAIN] [--json]
+
+Name, SA Name, Access Level, Clusters #, Customer #, license mode, role and compliance.
+
+Options:
+  --sa DOMAIN  only the virtual accounts of this Smart Account
+  --json       print the rows as JSON
+  -h, --help   show this help
+
+Example:
+  smartlic va list --sa nimbus-hcs.example.com`,
+  (args, ctx) => vaList(args, ctx, 'smartlic va list --help'),
+);
+
 export const vaCommand: CliCommand = defineGroup({
   name: 'va',
-  summary: 'virtual account settings: license mode, transport',
-  commands: [mode, transport],
+  summary: 'virtual accounts: list (summary), license mode, transport',
+  commands: [list, mode, transport],
 });
