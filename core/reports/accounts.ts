@@ -195,8 +195,18 @@ export async function virtualAccountSummary(
   if (opts.smartAccountId !== undefined)
     q = q.where('v.smart_account_id', '=', opts.smartAccountId);
   const rows = await q.orderBy('s.domain').orderBy('v.name').execute();
+  // Only lines that can be short are read (the test below is the SQL form of `isShort`'s
+  // inputs); `shortageOf` / `isShort` still decide. An estate of thousands of VAs has tens of
+  // thousands of lines, nearly all in compliance.
   let lq = db
     .selectFrom('licenses as l')
+    .where((eb) =>
+      eb.or([
+        eb('l.in_use', '>', eb.ref('l.quantity')),
+        eb('l.available', '<', 0),
+        eb(eb.fn('lower', [eb.fn('trim', ['l.status'])]), '=', 'insufficient licenses'),
+      ]),
+    )
     .select([
       'l.virtual_account_id',
       'l.license_type',
