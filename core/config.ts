@@ -89,6 +89,8 @@ export const configSchema = z
         tokenExpiresAfterDays: z.number().int().min(1).max(365).default(365),
         /** Accounts synced in parallel. */
         accountConcurrency: z.number().int().min(1).max(64).default(2),
+        /** Usage snapshots older than this many days are thinned to one a day (trends need no more). */
+        snapshotDailyAfterDays: z.number().int().min(1).max(3650).default(30),
       })
       .strict()
       .default({}),

@@ -60,6 +60,14 @@ export async function needsAttention(
     .selectFrom('licenses as l')
     .innerJoin('virtual_accounts as v', 'v.id', 'l.virtual_account_id')
     .innerJoin('smart_accounts as s', 's.id', 'v.smart_account_id')
+    // Candidates only (the SQL form of `isShort`'s inputs); `isShort` decides below.
+    .where((eb) =>
+      eb.or([
+        eb('l.in_use', '>', eb.ref('l.quantity')),
+        eb('l.available', '<', 0),
+        eb(eb.fn('lower', [eb.fn('trim', ['l.status'])]), '=', 'insufficient licenses'),
+      ]),
+    )
     .select([
       's.domain',
       'v.name',

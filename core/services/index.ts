@@ -10,6 +10,7 @@ import type { Logger } from '../log.ts';
 import type { Database } from '../store/schema.ts';
 import type { SecretBox } from '../store/crypto.ts';
 import type { Repositories, SmartAccount } from '../store/index.ts';
+import { DAY_MS } from '../domain/lifecycle.ts';
 import { ClientFactory } from './clients.ts';
 import { JobRunner } from './jobs.service.ts';
 import { ProvisionService } from './provision.service.ts';
@@ -104,6 +105,13 @@ export function createServices(deps: ServiceDeps): Services {
     if (o.status === 'Completed') {
       await clusters.autoRegister({ requestedBy: 'auto-registration', forDomain: o.domain });
     }
+  });
+  // Retention: a sync appends one usage snapshot per VA and type; past the configured age one a
+  // day is kept (the day's last), which is all a trend or forecast reads.
+  hooks.afterSync.push(async (o) => {
+    if (o.status !== 'Completed') return;
+    const before = new Date(clock.now().getTime() - config.sync.snapshotDailyAfterDays * DAY_MS);
+    await repos.usageSnapshots.thin(before);
   });
   return {
     deps,

@@ -1,0 +1,152 @@
+// Real: bin/smartlic.ts main() with the read verbs (status, va list, usage, cluster list/show,
+// report hlm/inventory, forecast, whatif) over SQLite in a temp file filled by the real account,
+// cluster and sync verbs against the emulator (demo scenario, frozen clock) on loopback. Faked:
+// stdin/stdout/stderr are in-memory streams; no TTY.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import ExcelJS from 'exceljs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEmulator, type RunningEmulator } from '../../emulator/index.ts';
+import { runCli } from '../support/helpers.ts';
+
+let emu: RunningEmulator;
+let dir: string;
+let env: NodeJS.ProcessEnv;
+const HCS = 'nimbus-hcs.example.com';
+const run = (argv: string[], stdin = '') => runCli(argv, env, stdin);
+
+beforeAll(async () => {
+  emu = await startEmulator({ port: 0, scenario: 'demo', frozen: true });
+  dir = mkdtempSync(join(tmpdir(), 'smartlic-cli-read-'));
+  env = {
+    SMARTLIC_DB: join(dir, 'smartlic.db'),
+    SMARTLIC_CSSM_TOKEN_URL: emu.ready.cloud.tokenUrl,
+    SMARTLIC_CSSM_API_BASE: emu.ready.cloud.apiBase,
+    SMARTLIC_LOG_LEVEL: 'error',
+    SMARTLIC_HTTP_RETRIES: '1',
+  };
+  const c = emu.ready.clients.find((x) => x.for === 'cloud' && x.account === HCS)!;
+  const add = await run(
+    ['account', 'add', '--domain', HCS, '--client-id', c.clientId, '--secret-stdin'],
+    `${c.clientSecret}\n`,
+  );
+  expect(add.code).toBe(0);
+  const st = (await (await fetch(`${emu.baseUrl}/__emulator/state`)).json()) as {
+    clusters: { name: string; baseUrl: string; credentials: { password: string } }[];
+  };
+  const g = st.clusters.find((x) => x.name === 'globex-cucm-01')!;
+  expect((await run(['va', 'mode', HCS, 'va-globex', 'HCS'])).code).toBe(0);
+  const r = await run(
+    [
+      'cluster',
+      'add',
+      '--customer',
+      'Globex',
+      '--name',
+      'globex-cucm-01',
+      '--type',
+      'CUCM',
+      '--version',
+      '15.0.1.10000-19',
+      '--publisher',
+      g.baseUrl,
+      '--admin-user',
+      'administrator',
+      '--password-stdin',
+    ],
+    `${g.credentials.password}\n`,
+  );
+  expect(r.code).toBe(0);
+  expect(
+    (await run(['cluster', 'assign', 'globex-cucm-01', '--va', `${HCS}/va-globex`])).code,
+  ).toBe(0);
+  expect((await run(['sync'])).code).toBe(0);
+}, 60_000);
+
+afterAll(async () => {
+  await emu.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('read verbs', () => {
+  it('va list and usage show the globex shortage', async () => {
+    const list = await run(['va', 'list']);
+    expect(list.code).toBe(0);
+    expect(list.out).toMatch(
+      new RegExp(
+        `${HCS}/va-globex\\s+Nimbus Voice HCS\\s+FULL\\s+1\\s+1\\s+HCS\\s+-\\s+OUT \\(HCS UCM Standard\\)`,
+      ),
+    );
+    const u = await run(['usage', `${HCS}/va-globex`]);
+    expect(u.code).toBe(0);
+    expect(u.out).toMatch(/HCS UCM Standard\s+150\s+220\s+-70\s+0\s+Insufficient Licenses\s+70/);
+    const j = JSON.parse((await run(['usage', `${HCS}/va-acme`, '--json'])).out) as {
+      substitutions: { text: string }[];
+    };
+    expect(j.substitutions.map((s) => s.text)).toContain('20 CUWL lent to Enhanced Plus');
+    const bad = await run(['usage', 'nimbus-hcs.example.com']);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/INPUT: .*<smart-account-domain>\/<virtual-account>/);
+  });
+
+  it('cluster list and show: effective authorization and days left', async () => {
+    const l = await run(['cluster', 'list']);
+    expect(l.code).toBe(0);
+    expect(l.out).toMatch(/Authorization\s+Days left/);
+    expect(l.out).toMatch(/globex-cucm-01 .*Out of compliance\s+\d+ \((authorization|overage)\)/);
+    const s = await run(['cluster', 'show', 'globex-cucm-01']);
+    expect(s.code).toBe(0);
+    expect(s.out).toMatch(/Where from\s+As the product said on \d{4}-\d\d-\d\d/);
+    expect(s.out).toMatch(/Latest jobs/);
+    expect(s.out).toMatch(/Assign Cluster/);
+    // The Add Cluster job learnt the id of the cluster it created.
+    expect(s.out).toMatch(/Add Cluster\s+Completed/);
+    const missing = await run(['cluster', 'show', 'nope']);
+    expect(missing.code).toBe(1);
+    expect(missing.err).toMatch(/NOT_FOUND: cluster nope does not exist/);
+  });
+
+  it('report hlm (text, csv, xlsx) and inventory', async () => {
+    const csv = await run(['report', 'hlm', '--format', 'csv']);
+    expect(csv.out).toContain(`va-globex @ ${HCS},HUCM_Standard,150,220,-70,Non-Compliant\r\n`);
+    const file = join(dir, 'hlm.xlsx');
+    const x = await run(['report', 'hlm', '--customer', '--format', 'xlsx', '--out', file]);
+    expect(x.code).toBe(0);
+    const wb = new ExcelJS.Workbook();
+    await wb.xlsx.load(readFileSync(file) as unknown as ArrayBuffer);
+    expect(wb.worksheets[0]!.getRow(1).values).toEqual([
+      undefined,
+      'Customer',
+      'LM Name',
+      'Subscription ID',
+      'License Type',
+      'Count',
+      'Status',
+    ]);
+    expect((await run(['report', 'hlm', '--format', 'xlsx'])).code).toBe(2);
+    const si = await run(['report', 'inventory']);
+    expect(si.out.startsWith('|LICENSESUMMARYSTART|\n')).toBe(true);
+    expect(si.out).toContain(
+      `|SUMMARY|PLMINFO| va-globex@${HCS} ,CSSM ,Sub102200,2028-08-20,TERM|HUCM|15|HUCM_Standard|150|220|-70|Out of Compliance|`,
+    );
+  });
+
+  it('status, forecast and whatif', async () => {
+    const s = await run(['status']);
+    expect(s.code).toBe(0);
+    expect(s.out).toMatch(/needs attention \(\d+\):/);
+    expect(s.out).toContain(`${HCS}/va-globex: HUCM_Standard short by 70`);
+    const sj = JSON.parse((await run(['status', '--json'])).out) as { clusters: { total: number } };
+    expect(sj.clusters.total).toBe(1);
+    const f = await run(['forecast', `${HCS}/va-globex`]);
+    expect(f.out).toMatch(/HCS UCM Standard\s+150\s+220\s+-\s+already short/);
+    const w = await run(['whatif', 'move', 'globex-cucm-01', '--to', `${HCS}/va-hcs-operational`]);
+    expect(w.code).toBe(0);
+    expect(w.out).toMatch(/nothing is changed/);
+    expect(w.out).toMatch(/shortages resolved: 70 HCS UCM Standard/);
+    expect((await run(['cluster', 'list', '--json'])).out).toContain(
+      `"virtualAccount": "${HCS}/va-globex"`,
+    );
+  });
+});
