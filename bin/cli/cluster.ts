@@ -232,7 +232,8 @@ good read) and the days left. On a narrow terminal the less important columns ar
           'Status',
           { header: 'Job Status', optional: true, dropOrder: 3 },
           { header: 'Authorization', optional: true, dropOrder: 5 },
-          { header: 'Days left', optional: true, dropOrder: 4 },
+          // Days left is what an operator scans for; it stays when narrower columns go.
+          'Days left',
           { header: 'Licensing', optional: true, dropOrder: 1 },
           { header: 'Customer', optional: true, dropOrder: 2 },
         ],

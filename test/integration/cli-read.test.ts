@@ -91,7 +91,10 @@ describe('read verbs', () => {
   });
 
   it('cluster list and show: effective authorization and days left', async () => {
-    const l = await run(['cluster', 'list']);
+    const narrow = await run(['cluster', 'list']);
+    expect(narrow.code).toBe(0);
+    expect(narrow.out.split('\n')[0]).toMatch(/Days left/);
+    const l = await run(['cluster', 'list', '--wide']);
     expect(l.code).toBe(0);
     expect(l.out).toMatch(/Authorization\s+Days left/);
     expect(l.out).toMatch(/globex-cucm-01 .*Out of compliance\s+\d+ \((authorization|overage)\)/);
@@ -103,7 +106,7 @@ describe('read verbs', () => {
     // The Add Cluster job learnt the id of the cluster it created.
     expect(s.out).toMatch(/Add Cluster\s+Completed/);
     const missing = await run(['cluster', 'show', 'nope']);
-    expect(missing.code).toBe(1);
+    expect(missing.code).toBe(2);
     expect(missing.err).toMatch(/NOT_FOUND: cluster nope does not exist/);
   });
 
