@@ -45,6 +45,7 @@ function build(
   const cssm = new CssmClient({
     flavor,
     baseUrl: side.apiBase,
+    ...(flavor === 'cloud' ? { devicesBaseUrl: emu.ready.cloud.devicesApiBase } : {}),
     http,
     tokens: oauth,
     pageSize: opts.pageSize ?? 100,

@@ -52,7 +52,11 @@ describe('openDatabase and migrations', () => {
     expect(await migrateToLatest(h.db)).toEqual([]);
     const fresh = openDatabase({ path: ':memory:' });
     try {
-      expect(await migrateToLatest(fresh.db)).toEqual(['0001-initial', '0002-account-endpoints']);
+      expect(await migrateToLatest(fresh.db)).toEqual([
+        '0001-initial',
+        '0002-account-endpoints',
+        '0004-axl-schema-version',
+      ]);
       expect(await migrateToLatest(fresh.db)).toEqual([]);
     } finally {
       await fresh.close();
