@@ -20,6 +20,7 @@ import type { CliCommand, CliContext } from './types.ts';
 const USAGE = `Usage: smartlic cluster add --customer C --name N --type CUCM|CUC|CER --version V
                             --publisher ADDRESS --admin-user U
                             (--password-env VAR | --password-stdin)
+                            [--publisher-hostname HOST] [--axl-schema 12.5|14.0|15.0]
        smartlic cluster list [--customer C] [--va <domain>/<va>] [--json]
        smartlic cluster assign NAME --va <domain>/<va> [--customer C]
        smartlic cluster unassign NAME [--customer C]
@@ -35,17 +36,27 @@ add            add a cluster to the inventory (or update it). The publisher is a
                its base URL; the admin (AXL / REST) password comes from an environment
                variable or standard input, never the command line. Stored encrypted.
                11.x and earlier are recorded as licensed through PLM.
+               --publisher-hostname: the name CSSM lists the product instance by (default:
+               the publisher address's host; Emergency Responder is found in CSSM by it).
+               --axl-schema (CUCM): the AXL schema to speak; default the newest the
+               release serves (12.5 for 12.5, 14.0 for 14, 15.0 for 15)
 list           Cluster Summary: Name, Type, Version, Smart Account, Virtual Account, Status,
-               Job Status (and Licensing: PLM or Smart)
+               Job Status (and Licensing: PLM or Smart; State from: the product, or CSSM's
+               device list for Emergency Responder, which has no status interface)
 assign         assign to a virtual account (SLMCT1007 if already assigned; SLM1014 if the VA
                has no license mode; SLMCT1006 / SLMCT1015 for versions / types that cannot)
 unassign       unassign (deregisters a registered publisher first; SLMCT1011 if unassigned)
-register       set the app's license mode and transport, get or create a valid token, register
-               the publisher (force when it was registered before), read the status back.
+register       check the product's license mode against the VA's (no interface sets a mode:
+               where a change is needed the job names the COP file, publisher and reboot),
+               set the transport, get or create a valid token (export control as asked),
+               register the publisher (re-register when registered), read the status back.
+               Emergency Responder: admin form, then confirmed by CSSM's device list.
                --va assigns first; --export-controlled asks for an "Allowed" token
-deregister     deregister the publisher from smart licensing
-renew-auth     renew the authorization now
-renew-id       renew the registration (ID certificate) now
+deregister     deregister the publisher (Emergency Responder: its product instance is
+               removed in CSSM, as CER has no deregistration interface)
+renew-auth     renew the authorization now (Emergency Responder renews on its own: the job
+               reports what CSSM last heard from it)
+renew-id       renew the registration (ID certificate) now (Emergency Responder: as above)
 auto-register  --sa: new clusters (unassigned, 12.x+) auto-register to that account's
                operational VA at each sync, failures are retried; --run: do it now`;
 
@@ -96,6 +107,8 @@ async function run(sub: string | undefined, args: string[], ctx: CliContext): Pr
           'admin-user': { type: 'string' },
           'password-env': { type: 'string' },
           'password-stdin': { type: 'boolean' },
+          'publisher-hostname': { type: 'string' },
+          'axl-schema': { type: 'string' },
         },
         HELP,
       );
@@ -125,6 +138,10 @@ async function run(sub: string | undefined, args: string[], ctx: CliContext): Pr
           publisherAddress: values.publisher!,
           adminUsername: values['admin-user']!,
           adminPassword: password,
+          ...(values['publisher-hostname']
+            ? { publisherHostname: values['publisher-hostname'] }
+            : {}),
+          ...(values['axl-schema'] ? { axlSchemaVersion: values['axl-schema'] } : {}),
           requestedBy: by,
         });
         return done(ctx, job, cluster);
@@ -162,6 +179,7 @@ async function run(sub: string | undefined, args: string[], ctx: CliContext): Pr
               'Status',
               'Job Status',
               'Licensing',
+              'State from',
               'Customer',
             ],
             rows.map((r) => [
@@ -173,6 +191,7 @@ async function run(sub: string | undefined, args: string[], ctx: CliContext): Pr
               r.status ?? '',
               r.jobStatus ?? '',
               r.licensing,
+              r.stateFrom === 'product' ? 'product' : 'CSSM device list',
               r.customer,
             ]),
           ),
