@@ -12,8 +12,8 @@ import {
   refuseSecretFlag,
   requester,
   subcommandVerb,
-  table,
 } from './common.ts';
+import { clusterList, clusterShow } from './read-views.ts';
 import { openRuntime, type Runtime } from './runtime.ts';
 import type { CliCommand, CliContext } from './types.ts';
 
@@ -21,7 +21,9 @@ const USAGE = `Usage: smartlic cluster add --customer C --name N --type CUCM|CUC
                             --publisher ADDRESS --admin-user U
                             (--password-env VAR | --password-stdin)
                             [--publisher-hostname HOST] [--axl-schema 12.5|14.0|15.0]
-       smartlic cluster list [--customer C] [--va <domain>/<va>] [--json]
+       smartlic cluster list [--customer C] [--va <domain>/<va>] [--type T] [--version V]
+                             [--failed] [--json]
+       smartlic cluster show NAME [--customer C] [--json]
        smartlic cluster assign NAME --va <domain>/<va> [--customer C]
        smartlic cluster unassign NAME [--customer C]
        smartlic cluster register NAME [--va <domain>/<va>] [--force] [--export-controlled]
@@ -41,8 +43,10 @@ add            add a cluster to the inventory (or update it). The publisher is a
                --axl-schema (CUCM): the AXL schema to speak; default the newest the
                release serves (12.5 for 12.5, 14.0 for 14, 15.0 for 15)
 list           Cluster Summary: Name, Type, Version, Smart Account, Virtual Account, Status,
-               Job Status (and Licensing: PLM or Smart; State from: the product, or CSSM's
-               device list for Emergency Responder, which has no status interface)
+               Job Status (the cluster's own latest job), the authorization state as of now
+               (timers run on when a product stops answering) and days left; Licensing
+show           Cluster detail: every date, days left, the last read and its error, and where
+               the state comes from
 assign         assign to a virtual account (SLMCT1007 if already assigned; SLM1014 if the VA
                has no license mode; SLMCT1006 / SLMCT1015 for versions / types that cannot)
 unassign       unassign (deregisters a registered publisher first; SLMCT1011 if unassigned)
@@ -147,58 +151,10 @@ async function run(sub: string | undefined, args: string[], ctx: CliContext): Pr
         return done(ctx, job, cluster);
       });
     }
-    case 'list': {
-      const { values, positionals } = parseFlags(
-        args,
-        { ...customer, va: { type: 'string' }, json: { type: 'boolean' } },
-        HELP,
-      );
-      if (positionals.length > 0)
-        throw inputError(`unexpected argument "${positionals[0]}"`, `see "${HELP}"`);
-      return withRuntime(ctx, async (rt) => {
-        const rows = await rt.services.clusters.list({
-          ...(values.customer ? { customer: values.customer } : {}),
-          ...(values.va ? { va: values.va } : {}),
-        });
-        if (values.json) {
-          ctx.io.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
-          return 0;
-        }
-        if (rows.length === 0) {
-          ctx.io.stdout.write('no clusters (add one with `smartlic cluster add`)\n');
-          return 0;
-        }
-        ctx.io.stdout.write(
-          table(
-            [
-              'Name',
-              'Type',
-              'Version',
-              'Smart Account',
-              'Virtual Account',
-              'Status',
-              'Job Status',
-              'Licensing',
-              'State from',
-              'Customer',
-            ],
-            rows.map((r) => [
-              r.name,
-              r.type,
-              r.version ?? '',
-              r.smartAccount ?? '',
-              r.virtualAccount ?? '',
-              r.status ?? '',
-              r.jobStatus ?? '',
-              r.licensing,
-              r.stateFrom === 'product' ? 'product' : 'CSSM device list',
-              r.customer,
-            ]),
-          ),
-        );
-        return 0;
-      });
-    }
+    case 'list':
+      return clusterList(args, ctx, HELP);
+    case 'show':
+      return clusterShow(args, ctx, HELP);
     case 'assign': {
       const { values, positionals } = parseFlags(
         args,

@@ -56,6 +56,7 @@ describe('openDatabase and migrations', () => {
         '0001-initial',
         '0002-account-endpoints',
         '0004-axl-schema-version',
+        '0005-read-side',
       ]);
       expect(await migrateToLatest(fresh.db)).toEqual([]);
     } finally {
@@ -344,6 +345,8 @@ describe('repositories round-trip', () => {
       {
         takenAt: new Date('2026-03-02T10:00:00Z'),
         virtualAccountId: vaId,
+        smartAccountDomain: 'acme.com',
+        virtualAccountName: 'acme-ops',
         licenseType: 'UCM_Basic',
         quantity: 10,
         inUse: 12,
@@ -353,6 +356,8 @@ describe('repositories round-trip', () => {
       {
         takenAt: new Date('2026-03-02T10:00:00Z'),
         virtualAccountId: vaId,
+        smartAccountDomain: 'acme.com',
+        virtualAccountName: 'acme-ops',
         licenseType: 'UCM_CUWL',
         quantity: 100,
         inUse: 51,
@@ -844,7 +849,7 @@ describe('batch writes of a sync', () => {
     );
     const series = async (id: number) =>
       (await repos.usageSnapshots.series({ virtualAccountId: id })).map(
-        ({ virtualAccountId: _v, ...rest }) => rest,
+        ({ virtualAccountId: _v, virtualAccountName: _n, ...rest }) => rest,
       );
     expect(await series(va2)).toEqual(await series(vaId));
     expect(await series(va2)).toHaveLength(2);

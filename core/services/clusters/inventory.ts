@@ -33,7 +33,7 @@ export async function addCluster(
       requestedBy: input.requestedBy,
       details: { type: input.type, version: input.version, publisher: input.publisherAddress },
     },
-    async () => {
+    async (job) => {
       if (!isSmartLicensingAppType(input.type)) {
         throw new SmartlicError({
           code: 'SLMCT1015',
@@ -96,6 +96,7 @@ export async function addCluster(
         licensing: licensingModelFor(v.version),
         ...(axl !== undefined ? { axlSchemaVersion: axl === '' ? null : axl } : {}),
       });
+      await job.entity(cluster.id);
       if (hostname) {
         await repos.clusters.replaceNodes(cluster.id, [
           { hostname, address: null, role: 'publisher' },

@@ -60,6 +60,7 @@ export async function registerCluster(
       jobType: auto ? 'Auto Register Cluster' : 'Register Cluster',
       entityType: 'Cluster',
       entityName: cluster.name,
+      entityId: cluster.id,
       description: `Register ${cluster.type} cluster ${cluster.name}${input.va ? ` to ${input.va}` : ''}`,
       requestedBy: input.requestedBy,
       details: { force: input.force === true, exportControlled: input.exportControlled === true },
