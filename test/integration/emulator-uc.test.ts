@@ -2,6 +2,7 @@
 // admin servlet; the CSSM API it feeds; core/domain allocation and lifecycle). Faked: nothing —
 // plain fetch with the requests a public client sends (hand-written SOAP, JSON and form
 // bodies), no smartlic client; invented operations and paths must be refused. Clock frozen.
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   SA1,
@@ -437,5 +438,50 @@ describe('scenario switch (admin API)', () => {
     const back = await admin(emu, 'scenario', { name: 'demo', seed: 2 });
     expect(back.scenario).toBe('demo');
     await expect(admin(emu, 'scenario', { scenario: { clusters: [{}] } })).rejects.toThrow(/400/);
+  });
+});
+
+describe('the documented requests, verbatim (data/fixtures/uc/)', () => {
+  const fx = (name: string) =>
+    readFileSync(new URL(`../../data/fixtures/uc/${name}`, import.meta.url), 'utf8').trim();
+
+  it('AXL: the public client requests are answered', async () => {
+    const c = await cluster(emu, 'hooli-cucm-01'); // 14.0
+    const r = await fetch(`${c.baseUrl}/axl/`, {
+      method: 'POST',
+      headers: {
+        authorization: basic(c),
+        'content-type': 'text/xml;charset=UTF-8',
+        SOAPAction: '"CUCM:DB ver=14.0 getSmartLicenseStatus"',
+      },
+      body: fx('axl-request-getSmartLicenseStatus-14.0.xml'),
+    });
+    expect(r.status).toBe(200);
+    expect(await r.text()).toMatch(/<return><\/return><LicenseDetails>/);
+    const c125 = await cluster(emu, 'umbrella-cucm-01'); // a 15.0 cluster serves 12.5 too
+    const bad = await fetch(`${c125.baseUrl}/axl/`, {
+      method: 'POST',
+      headers: { authorization: basic(c125), 'content-type': 'text/xml;charset=UTF-8' },
+      body: fx('axl-request-doSmartLicenseRegister-12.5.xml'),
+    });
+    // Understood and answered as Cisco's server would: registered already, no force.
+    expect(bad.status).toBe(500);
+    expect(await bad.text()).toContain('<axlcode>ALREADY_REGISTERED</axlcode>');
+  });
+
+  it("CER: the public module's two forms register", async () => {
+    const c = await cluster(emu, 'umbrella-cer-01');
+    const login = fx('cer-login.form')
+      .replace('name=ceradmin', `name=${encodeURIComponent(c.credentials.username)}`)
+      .replace('passwd=s3cret', `passwd=${encodeURIComponent(c.credentials.password)}`);
+    const l = await form(c, login);
+    const cookie = /^JSESSIONID=[^;]+/.exec(l.headers.get('set-cookie') ?? '')![0];
+    const token = await mintCloudToken(emu, tok, 'nimbus-eu.example.com', 'va-umbrella').catch(
+      () => undefined,
+    );
+    const body = fx('cer-register.form').replace('regToken=NjA1ZTBm', `regToken=${token ?? 'x'}`);
+    const r = await form(c, body, cookie);
+    expect(r.status).toBe(200);
+    expect(await r.text()).toMatch(/<p class="(info|error)">/);
   });
 });
