@@ -62,6 +62,8 @@ export const configSchema = z
         apiBase: httpUrl.default(
           'https://swapi.cisco.com/services/api/smart-accounts-and-licensing',
         ),
+        /** Root of the newer "Software APIs", where CSSM's device list lives (DOMAIN §2). */
+        devicesApiBase: httpUrl.default('https://apx.cisco.com/v1/software/apis/'),
         /** HTTPS proxy towards CSSM (Proxy transport). No proxy authentication towards CSSM. */
         proxyUrl: httpUrl.optional(),
       })
@@ -148,6 +150,12 @@ export const ENV_VARS: readonly {
     path: 'cssm.apiBase',
     kind: 'string',
     help: 'CSSM API base URL',
+  },
+  {
+    name: 'SMARTLIC_CSSM_DEVICES_API_BASE',
+    path: 'cssm.devicesApiBase',
+    kind: 'string',
+    help: 'CSSM device-list API base URL',
   },
   {
     name: 'SMARTLIC_PROXY_URL',

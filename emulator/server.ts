@@ -9,7 +9,12 @@ import { resolveScenario, ScenarioError, type ScenarioOptions } from './scenario
 import { Faults, type FaultConfig, type Scope } from './http/faults.ts';
 import { BadRequest, json, send, type Ctx } from './http/context.ts';
 import { handleToken, clientKey } from './api/oauth.ts';
-import { CLOUD_PREFIX, handleCloud } from './api/cloud.ts';
+import {
+  CLOUD_PREFIX,
+  SOFTWARE_APIS_PREFIX,
+  handleCloud,
+  handleSoftwareApis,
+} from './api/cloud.ts';
 import { ONPREM_PREFIX, handleOnprem } from './api/onprem.ts';
 import { UC_PREFIX, handleUc } from './api/uc.ts';
 import { ADMIN_PREFIX, handleAdmin } from './api/admin.ts';
@@ -17,7 +22,7 @@ import { ADMIN_PREFIX, handleAdmin } from './api/admin.ts';
 export interface ReadyInfo {
   ready: true;
   baseUrl: string;
-  cloud: { tokenUrl: string; apiBase: string };
+  cloud: { tokenUrl: string; apiBase: string; devicesApiBase: string };
   onprem: { tokenUrl: string; apiBase: string };
   clients: { for: 'cloud' | 'onprem'; account: string; clientId: string; clientSecret: string }[];
   /** Extension keys (may grow): */
@@ -110,6 +115,7 @@ export class EmulatorCore {
       cloud: {
         tokenUrl: `${b}/oauth2/default/v1/token`,
         apiBase: `${b}/services/api/smart-accounts-and-licensing`,
+        devicesApiBase: `${b}/v1/software/apis/`,
       },
       onprem: { tokenUrl: `${b}/backend/oauth/token`, apiBase: `${b}/backend/api/v1` },
       clients,
@@ -123,6 +129,7 @@ export class EmulatorCore {
 
   private route(path: string): Route | null {
     if (path.startsWith(CLOUD_PREFIX)) return { scope: 'cloud', run: handleCloud };
+    if (path.startsWith(SOFTWARE_APIS_PREFIX)) return { scope: 'cloud', run: handleSoftwareApis };
     if (path.startsWith(UC_PREFIX)) return { scope: 'uc', run: handleUc };
     if (path.startsWith(ONPREM_PREFIX)) return { scope: 'onprem', run: handleOnprem };
     if (path.startsWith(ADMIN_PREFIX))

@@ -3,9 +3,8 @@
  * clusters (DOMAIN §7.4, §7.6, §7.9). Every change is a job; failures print one line with
  * Cisco's code and the recommended action.
  */
-import { SmartlicError, toSmartlicError } from '../../core/errors.ts';
+import { SmartlicError } from '../../core/errors.ts';
 import { checkPublisher } from '../../core/services/doctor.service.ts';
-import { resolveVaRef } from '../../core/services/virtual-accounts.service.ts';
 import * as reports from '../../core/reports/index.ts';
 import type { Cluster, ClusterType, Job } from '../../core/store/index.ts';
 import {
@@ -85,6 +84,16 @@ const add = defineCommand({
       help: 'read the admin password from environment variable VAR',
     },
     'password-stdin': { type: 'boolean', help: 'read the admin password from standard input' },
+    'publisher-hostname': {
+      type: 'string',
+      value: 'HOST',
+      help: "the name CSSM lists the product instance by (default: the publisher address's host; Emergency Responder is found in CSSM by it)",
+    },
+    'axl-schema': {
+      type: 'string',
+      value: '12.5|14.0|15.0',
+      help: 'CUCM: the AXL schema to speak (default: the newest the release serves)',
+    },
     'no-check': { type: 'boolean', help: 'store without asking the publisher first' },
   },
   json: '{cluster, job, check: [{check, verdict, message}]}',
@@ -139,6 +148,7 @@ taken from the command line. Names: at most 128 characters, no control character
           type,
           version: values.version!,
           publisherAddress: values.publisher!,
+          axlSchemaVersion: values['axl-schema'] ?? null,
           username: values['admin-user']!,
           password,
         });
@@ -160,6 +170,10 @@ taken from the command line. Names: at most 128 characters, no control character
         publisherAddress: values.publisher!,
         adminUsername: values['admin-user']!,
         adminPassword: password,
+        ...(values['publisher-hostname']
+          ? { publisherHostname: values['publisher-hostname'] }
+          : {}),
+        ...(values['axl-schema'] ? { axlSchemaVersion: values['axl-schema'] } : {}),
         requestedBy: c.by,
       });
       return done(c, job, cluster, { check });
@@ -314,99 +328,6 @@ for versions / types that cannot use smart licensing.`,
 });
 
 /** What `cluster register` will change, from the stored state and the product's own status. */
-async function registerPreview(
-  rt: Runtime,
-  ref: { cluster: string; customer?: string },
-  opts: { va?: string; force: boolean; exportControlled: boolean },
-): Promise<{
-  steps: string[];
-  reboot: string | null;
-  registeredNow: boolean;
-  vaLabel: string;
-  /** The registration will be refused (the service records why as a job). */
-  blocked: boolean;
-}> {
-  const { cluster } = await rt.services.clusters.resolve(ref);
-  const steps: string[] = [];
-  let vaId = cluster.virtualAccountId;
-  let label = '';
-  if (vaId === null) {
-    if (!opts.va) {
-      throw new SmartlicError({
-        code: 'SLMCT1011',
-        message: `${cluster.name} is not assigned to a virtual account`,
-        action: 'assign it first (`smartlic cluster assign`), or pass --va <domain>/<va>',
-      });
-    }
-    const { account, va } = await resolveVaRef(rt.repos, opts.va);
-    vaId = va.id;
-    label = `${account.domain}/${va.name}`;
-    steps.push(`assign ${cluster.name} to ${label}`);
-  }
-  const va = await rt.repos.virtualAccounts.getById(vaId);
-  const account = va && (await rt.repos.smartAccounts.getById(va.smartAccountId));
-  if (!va || !account) throw inputError(`the VA of ${cluster.name} is gone`, 'sync, then retry');
-  label = `${account.domain}/${va.name}`;
-  let reported: string | undefined;
-  let registeredNow = false;
-  let wasRegistered = cluster.registeredAt !== null || cluster.registrationStatus === 'Registered';
-  let statusNote = '';
-  try {
-    const st = await (await rt.services.clients.uc(cluster, rt.repos)).getStatus();
-    reported = st.licenseMode;
-    registeredNow = st.registration.status === 'Registered';
-    wasRegistered ||= registeredNow || st.registration.status === 'Registration Expired';
-    statusNote = `the product reports: registration ${st.registration.status}${st.registration.virtualAccount ? ` (to ${st.registration.virtualAccount})` : ''}, mode ${reported ?? 'not reported'}`;
-  } catch (e) {
-    statusNote = `the product's status could not be read (${toSmartlicError(e).code}); the registration will try anyway`;
-  }
-  steps.unshift(statusNote);
-  const mode = va.licenseMode;
-  let reboot: string | null = null;
-  if (mode) {
-    const from = reported ?? cluster.licenseMode ?? undefined;
-    if (from === mode) steps.push(`license mode: stays ${mode}`);
-    else {
-      steps.push(`license mode: set ${from ?? 'unknown'} → ${mode}`);
-      if (mode !== 'Enterprise' && (from === undefined || from === 'Enterprise')) {
-        reboot = `${cluster.name} ${from ? 'is in Enterprise mode' : 'has not reported its mode'}: switching to ${mode} restarts the publisher`;
-      }
-    }
-  } else steps.push(`license mode: the VA has none (SLM1014: set it with \`smartlic va mode\`)`);
-  const t = await rt.services.virtualAccounts.effectiveTransport(account, va);
-  steps.push(
-    registeredNow
-      ? 'transport: left unchanged (the product is registered; it refuses changes then)'
-      : `transport: set to ${t.mode}${t.mode === 'Proxy' ? ` ${t.proxyHost ?? ''}:${t.proxyPort ?? ''}` : t.mode === 'Satellite' ? ` ${t.satelliteUrl ?? ''}` : ''}`,
-  );
-  const tok = await rt.repos.tokens.findValid(va.id, {
-    exportControlled: opts.exportControlled,
-    minRemainingMs: 86_400_000,
-  });
-  steps.push(
-    tok
-      ? `token: use token ${tok.token.id} on file (${opts.exportControlled ? 'Allowed' : 'Not Allowed'})`
-      : `token: create one in ${label} (${opts.exportControlled ? 'Allowed' : 'Not Allowed'})`,
-  );
-  steps.push(
-    wasRegistered
-      ? `register the publisher with force (it ${registeredNow ? 'is registered now: re-registration' : 'was registered before'})`
-      : 'register the publisher',
-  );
-  steps.push('read the status back and require Registered');
-  return { steps, reboot, registeredNow, vaLabel: label, blocked: mode === null };
-}
-
-async function confirm(c: RunContext, question: string): Promise<boolean> {
-  const stdin = c.io.stdin as NodeJS.ReadStream;
-  if (!stdin.isTTY || !c.io.isTty) return false;
-  c.io.stderr.write(`${question} [y/N] `);
-  const answer = await new Promise<string>((resolve) => {
-    stdin.once('data', (d) => resolve(String(d)));
-  });
-  stdin.pause();
-  return /^y(es)?$/i.test(answer.trim());
-}
 
 const register = defineCommand({
   name: 'cluster register',
@@ -423,17 +344,18 @@ const register = defineCommand({
     force: { type: 'boolean', help: 're-register a product that is registered now' },
     'export-controlled': { type: 'boolean', help: 'use an export-controlled ("Allowed") token' },
     'dry-run': { type: 'boolean', help: 'print the steps and change nothing' },
-    yes: { type: 'boolean', help: 'confirm a change that restarts the publisher' },
   },
-  json: '{cluster, job, steps} (with --dry-run: {steps, reboot, registeredNow})',
-  description: `HCM-F's registration: set the app's license mode and transport, get or create a valid token,
-register the publisher, read the status back. It first reads the product's status and prints
-what it will change (on stderr). A product registered now is re-registered only with --force;
-a mode change that restarts the publisher (Enterprise → HCS) needs --yes (or a "y" on a
-terminal).`,
+  json: '{cluster, job, steps} (with --dry-run: {steps, registeredNow, blockedBy})',
+  description: `HCM-F's registration: check the product's license mode against the VA's (no interface sets
+a mode: where a change is really needed the job fails naming the COP file, the publisher and
+the reboot), set the transport, get or create a valid token (export control as asked), register
+the publisher, read the status back. It first reads the product's status and prints what it
+will change (on stderr); --dry-run prints the steps and changes nothing. A product registered
+now is re-registered only with --force. Emergency Responder registers through its admin form
+and is confirmed by CSSM's device list.`,
   examples: [
     'smartlic cluster register stark-cucm-01 --va nimbus-hcs.example.com/va-hcs-operational --dry-run',
-    'smartlic cluster register stark-cucm-01 --yes',
+    'smartlic cluster register stark-cucm-01',
   ],
   async run({ values, positionals }, c) {
     const ref = {
@@ -443,18 +365,21 @@ terminal).`,
     return withRuntime(c, async (rt) => {
       const force = values.force === true;
       const exportControlled = values['export-controlled'] === true;
-      const p = await registerPreview(rt, ref, {
+      const p = await rt.services.clusters.planRegistration(ref, {
         ...(values.va ? { va: values.va } : {}),
         force,
         exportControlled,
       });
+      const blockedBy = p.blockedBy
+        ? { code: p.blockedBy.code, message: p.blockedBy.message, action: p.blockedBy.action }
+        : null;
       if (values['dry-run']) {
-        if (c.out.json)
-          c.out.data({ steps: p.steps, reboot: p.reboot, registeredNow: p.registeredNow });
+        if (c.out.json) c.out.data({ steps: p.steps, registeredNow: p.registeredNow, blockedBy });
         else {
           c.out.print(`cluster register ${ref.cluster} would (nothing changed):`);
           p.steps.forEach((s, i) => c.out.print(escapeControl(`  ${i + 1}. ${s}`)));
-          if (p.reboot) c.out.print(escapeControl(`  needs confirmation: ${p.reboot} (--yes)`));
+          if (blockedBy)
+            c.out.print(escapeControl(`  refused: ${blockedBy.code}: ${blockedBy.message}`));
         }
         return 0;
       }
@@ -465,15 +390,9 @@ terminal).`,
           action: 'pass --force to re-register it (a new registration with a token), or leave it',
         });
       }
-      if (!c.out.json && !p.blocked) {
+      if (!c.out.json && !p.blockedBy) {
         c.out.note(`cluster register ${ref.cluster}:`);
         p.steps.forEach((s, i) => c.out.note(escapeControl(`  ${i + 1}. ${s}`)));
-      }
-      if (p.reboot && !values.yes && !(await confirm(c, `${p.reboot}. Go ahead?`))) {
-        throw inputError(
-          `${p.reboot}; nothing was changed`,
-          'confirm with --yes (or see --dry-run)',
-        );
       }
       const r = await rt.services.clusters.register({
         ...ref,

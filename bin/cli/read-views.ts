@@ -83,6 +83,7 @@ export async function clusterList(args: string[], ctx: CliContext, help: string)
           'Authorization',
           'Days left',
           'Licensing',
+          'State from',
           'Customer',
         ],
         rows.map((r) => [
@@ -96,6 +97,7 @@ export async function clusterList(args: string[], ctx: CliContext, help: string)
           `${r.authorization ?? ''}${r.lifecycle.source === 'timers' ? ' *' : ''}${r.reachable === false ? ' (unreachable)' : ''}`,
           daysLeftText(r),
           r.licensing,
+          r.stateFrom === 'product' ? 'product' : 'CSSM device list',
           r.customer,
         ]),
       ),
@@ -142,6 +144,12 @@ export async function clusterShow(args: string[], ctx: CliContext, help: string)
       [
         'Authorization',
         `${l.authorization ?? 'unknown'}${d.reported.authorization && d.reported.authorization !== l.authorization ? ` (product said ${d.reported.authorization})` : ''}`,
+      ],
+      [
+        'State from',
+        d.stateFrom === 'product'
+          ? 'the product'
+          : "CSSM's device list (Emergency Responder has no status interface)",
       ],
       ['Where from', l.basis],
       ['Days left', daysLeftText(d)],

@@ -54,6 +54,7 @@ const emulatorState = z.object({
       licenseMode: z.enum(['Enterprise', 'HCS', 'HCS-LE']),
       baseUrl: z.string(),
       credentials: z.object({ username: z.string(), password: z.string() }),
+      nodes: z.array(z.object({ name: z.string(), role: z.string() })).default([]),
       pool: z
         .object({
           via: z.string(),
@@ -95,6 +96,8 @@ const startCmd = defineCommand({
           now: rt.clock.now(),
         });
         out(`emulator: ${emu.baseUrl} (scenario ${rt.config.emulator.scenario})`);
+        // The device list lives under its own API base (DOMAIN §2); the lab's is known only now.
+        rt.config.cssm.devicesApiBase = emu.ready.cloud.devicesApiBase;
         await provisionFromEmulator(rt, emu, out);
       }
       const outcomes = await rt.services.sync.syncAll({ requestedBy: REQUESTED_BY, full: true });
@@ -236,6 +239,8 @@ async function provisionFromEmulator(rt: Runtime, emu: RunningEmulator, out: (s:
   for (const c of state.clusters) {
     const customer = await repos.customers.getByName(c.customer);
     let cluster = customer ? await repos.clusters.getByName(customer.id, c.name) : undefined;
+    // CSSM lists a product instance by its publisher's host name: the lab's node name.
+    const publisherHostname = c.nodes.find((n) => n.role === 'publisher')?.name;
     if (!cluster || cluster.publisherAddress !== c.baseUrl) {
       ({ cluster } = await services.clusters.add({
         customer: c.customer,
@@ -243,6 +248,7 @@ async function provisionFromEmulator(rt: Runtime, emu: RunningEmulator, out: (s:
         type: c.type,
         version: c.version,
         publisherAddress: c.baseUrl,
+        ...(publisherHostname ? { publisherHostname } : {}),
         adminUsername: c.credentials.username,
         adminPassword: c.credentials.password,
         requestedBy: REQUESTED_BY,

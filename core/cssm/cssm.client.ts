@@ -61,10 +61,13 @@ export interface CssmClientOptions {
    */
   baseUrl: string;
   /**
-   * Root under which `licensing/v2/accounts/…/devices` lives. Default: `baseUrl`, as DOMAIN §2
-   * lists the path relative to the same base (and the emulator serves it there).
+   * Root under which `licensing/v2/accounts/…/devices` lives. Cloud: the newer API base
+   * `https://apx.cisco.com/v1/software/apis/` (DOMAIN §2, config `cssm.devicesApiBase`).
+   * Default: `baseUrl` (a satellite serves the path under its own root).
    */
   devicesBaseUrl?: string;
+  /** HttpClient for the devices root when it is another host. Default: `http`. */
+  devicesHttp?: HttpClient;
   http: HttpClient;
   tokens: AccessTokenSource;
   /** Page size for licenses and account search. Default 100. */
@@ -274,14 +277,22 @@ export class CssmClient {
     return { requests };
   }
 
-  /** Product instances (new API, `data[]`/`totalRows`; a `devices[]` answer is accepted too). */
-  async listDevices(domain: string, va?: string): Promise<CssmDevice[]> {
+  /**
+   * Product instances (new API, `data[]`/`totalRows`; a `devices[]` answer is accepted too),
+   * optionally of one VA and one instance name (DOMAIN §2: `instanceName` filters).
+   */
+  async listDevices(
+    domain: string,
+    filter: string | { va?: string; instanceName?: string } = {},
+  ): Promise<CssmDevice[]> {
+    const { va, instanceName } = typeof filter === 'string' ? { va: filter } : filter;
     const out: CssmDevice[] = [];
     const size = this.devicesPageSize;
     for (let offset = 0, page = 0; page < MAX_PAGES; page++) {
       // Both paging dialects are sent; each server reads the pair it knows.
       const params = new URLSearchParams({
         ...(va ? { virtualAccountName: va } : {}),
+        ...(instanceName ? { instanceName } : {}),
         startIdx: String(offset),
         rowsPerPage: String(size),
         offset: String(offset),
@@ -291,7 +302,7 @@ export class CssmClient {
         'GET',
         `${this.devicesRoot}licensing/v2/accounts/${enc(domain)}/devices?${params.toString()}`,
         devicesPageSchema,
-        { op: 'list devices', account: domain },
+        { op: 'list devices', account: domain, http: this.o.devicesHttp },
       );
       const rows = 'data' in r ? r.data : r.devices;
       out.push(...rows.map(toDevice));
@@ -332,17 +343,18 @@ export class CssmClient {
     return this.url(`v1/accounts/${enc(domain)}/virtual-accounts/${enc(va)}/tokens`);
   }
 
-  /** One authenticated call: one re-auth on 401, errors mapped, answer parsed. */
+  /** One authenticated call: one re-auth on 401 (On-Prem: 401 or 403), errors mapped, answer parsed. */
   private async call<S extends z.ZodTypeAny>(
     method: HttpMethod,
     url: string,
     schema: S,
-    c: { op: string; account?: string; body?: unknown; idempotent?: boolean },
+    c: { op: string; account?: string; body?: unknown; idempotent?: boolean; http?: HttpClient },
   ): Promise<z.output<S>> {
     let res;
+    const http = c.http ?? this.o.http;
     for (let auth = 0; ; auth++) {
       const token = await this.o.tokens.getToken();
-      res = await this.o.http.send({
+      res = await http.send({
         method,
         url,
         headers: {
@@ -354,8 +366,11 @@ export class CssmClient {
         ...(c.idempotent !== undefined ? { idempotent: c.idempotent } : {}),
         op: c.op,
       });
-      if (res.status === 401 && auth === 0) {
-        this.log.info('cssm answered 401, re-authenticating once', {
+      // On-Prem answers 403, not 401, to a token it does not accept (DOMAIN §4); the cloud's
+      // 403 is "app not entitled", which a new token does not cure.
+      const stale = res.status === 401 || (res.status === 403 && this.flavor === 'onprem');
+      if (stale && auth === 0) {
+        this.log.info(`cssm answered ${res.status}, re-authenticating once`, {
           op: c.op,
           requestId: res.requestId,
           peerRequestId: res.peerRequestId,

@@ -56,6 +56,11 @@ export interface ClusterSummaryRow {
   daysLeftOf: DaysLeftOf | null;
   reachable: boolean | null;
   lifecycle: EffectiveLifecycle;
+  /**
+   * Where the stored state comes from: the product's own status call (CUCM, CUC), or CSSM's
+   * device list (Emergency Responder has no status interface, DOMAIN §4).
+   */
+  stateFrom: 'product' | 'cssm-device-list';
 }
 
 export interface ClusterSummaryFilter {
@@ -197,6 +202,7 @@ function toRow(r: BaseRow, now: Date): ClusterSummaryRow {
     daysLeftOf: lifecycle.daysLeftOf,
     reachable: lifecycle.reachable,
     lifecycle,
+    stateFrom: r.type === 'CER' ? 'cssm-device-list' : 'product',
   };
 }
 

@@ -17,6 +17,7 @@ import { ACTION, cssmAnswerError, parseAtEdge, tryParseJson } from '../cssm/cssm
 import { HttpClient, type HttpCounters, type Transport } from '../cssm/http.ts';
 import { OAuthTokenProvider, type CssmFlavor } from '../cssm/oauth.ts';
 import { createUcClient, type UcLicensingClient } from '../uc/uc.client.ts';
+import { axlSchemaFor } from '../uc/axl-schema.ts';
 import { UC_NETWORK_CODES, APP_NAME } from '../uc/uc-errors.ts';
 import type { Cluster, Repositories, SmartAccount } from '../store/index.ts';
 import type { TransportMode } from '../store/schema.ts';
@@ -195,9 +196,19 @@ export class ClientFactory {
       this.oauth.set(okey, tokens);
     }
     const pageSize = this.deps.config.http.pageSize;
+    // Cloud: the device list lives under the newer API base (DOMAIN §2), its own setting;
+    // a satellite serves it under its own API root.
+    const devicesBase =
+      endpoint.flavor === 'cloud' ? this.deps.config.cssm.devicesApiBase : undefined;
     const client = new CssmClient({
       flavor: endpoint.flavor,
       baseUrl: endpoint.apiBase,
+      ...(devicesBase
+        ? {
+            devicesBaseUrl: devicesBase,
+            devicesHttp: this.httpFor(devicesBase, endpoint.transport, 'cssm', peer),
+          }
+        : {}),
       http: apiHttp,
       tokens,
       pageSize,
@@ -238,6 +249,9 @@ export class ClientFactory {
     const baseUrl = publisherUrl(cluster.publisherAddress);
     const http = this.httpFor(baseUrl, { mode: 'direct' }, 'uc', APP_NAME[cluster.type]);
     return createUcClient(cluster.type, {
+      ...(cluster.type === 'CUCM'
+        ? { axlVersion: axlSchemaFor(cluster.version ?? '', cluster.axlSchemaVersion) }
+        : {}),
       baseUrl,
       username: creds.username,
       password: creds.password,

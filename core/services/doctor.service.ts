@@ -59,6 +59,8 @@ export interface PublisherTarget {
   type: Cluster['type'];
   version: string | null;
   publisherAddress: string;
+  /** A per-cluster AXL schema override (CUCM). */
+  axlSchemaVersion?: string | null;
   username: string | null;
   password: string | null;
 }
@@ -84,8 +86,11 @@ export async function checkPublisher(clients: ClientFactory, t: PublisherTarget)
   const asCluster = {
     name: t.name,
     type: t.type,
+    version: t.version,
     publisherAddress: t.publisherAddress,
-  } as Cluster;
+    axlSchemaVersion: t.axlSchemaVersion ?? null,
+    // Only what the client factory reads to reach a publisher that is not stored yet.
+  } as unknown as Cluster;
   let uc;
   try {
     uc = clients.ucWithCredentials(asCluster, { username: t.username, password: t.password });
@@ -93,6 +98,17 @@ export async function checkPublisher(clients: ClientFactory, t: PublisherTarget)
     return [failed('cluster.credentials', subject, e)];
   }
   try {
+    if (uc.statusSource !== 'product') {
+      await uc.checkLogin();
+      return [
+        {
+          check: 'cluster.publisher',
+          subject,
+          verdict: 'ok',
+          message: `reachable at ${t.publisherAddress} and the admin login form accepted the credentials; Emergency Responder has no licensing status call, so its state comes from CSSM's device list (declared release ${t.version ?? 'none'})`,
+        },
+      ];
+    }
     const st = await uc.getStatus();
     const reg = st.registration.status;
     const schema = t.type === 'CUCM' ? ' (AXL)' : t.type === 'CUC' ? ' (vmrest)' : '';
@@ -295,6 +311,7 @@ export class DoctorService {
         type: c.type,
         version: c.version,
         publisherAddress: c.publisherAddress,
+        axlSchemaVersion: c.axlSchemaVersion,
         username: creds?.username ?? null,
         password: creds?.password ?? null,
       });

@@ -98,6 +98,7 @@ export function createServices(deps: ServiceDeps): Services {
     tokens,
     virtualAccounts,
     ucFor: (c) => clients.uc(c, repos),
+    cssmFor,
   });
   const migration = new MigrationService({ repos });
   // DOMAIN §7.4: new clusters auto-register, and failed auto-registrations are retried, at each sync.

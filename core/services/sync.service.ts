@@ -54,6 +54,7 @@ import {
 import { JobFailedError, type JobHandle, type JobRunner } from './jobs.service.ts';
 import { SingleFlight } from './single-flight.ts';
 import { clusterUsage, readFailurePatch, statusPatch } from './cluster-status.ts';
+import { cerStatusPatches } from './clusters/cer-state.ts';
 import { DAY_MS } from '../domain/lifecycle.ts';
 import { shortageOf } from '../domain/compliance.ts';
 
@@ -378,7 +379,10 @@ export class SyncService {
       now.getTime() - new Date(state.deepReadAt).getTime() >= this.deepReadMaxAgeMs;
 
     const clusters = await repos.clusters.list({ smartAccountId: sa.id });
-    const due = clusters.filter((c) => deepDue || this.clusterDue(c, now));
+    // Emergency Responder has no status call (DOMAIN §4): its state comes from the device
+    // list below, not from a read of the product.
+    const readable = clusters.filter((c) => c.type !== 'CER');
+    const due = readable.filter((c) => deepDue || this.clusterDue(c, now));
     outcome.counts.clusters = clusters.length;
 
     // Everything below that does not depend on another answer runs at once; the HttpClient's
@@ -459,8 +463,8 @@ export class SyncService {
     outcome.changed = print !== state?.fingerprint;
     if (!fetched.tokens) outcome.skipped.push('tokens');
     if (!fetched.devices) outcome.skipped.push('devices');
-    if (due.length < clusters.length) {
-      outcome.skipped.push(`${clusters.length - due.length} cluster status read(s) (not due)`);
+    if (due.length < readable.length) {
+      outcome.skipped.push(`${readable.length - due.length} cluster status read(s) (not due)`);
     }
     await job.progress(
       `read ${fetched.vas.length} VA(s), ${fetched.licenses.length} license record(s); writing`,
@@ -565,7 +569,7 @@ export class SyncService {
       due.map(async (c) => {
         try {
           const uc = this.d.clients.ucWithCredentials(c, creds.get(c.id), { priority });
-          out.set(c.id, await uc.getStatus());
+          if (uc.statusSource === 'product') out.set(c.id, await uc.getStatus());
         } catch (e) {
           const err = toSmartlicError(e, 'UC1020');
           outcome.clusterErrors.push({
@@ -790,6 +794,13 @@ export class SyncService {
     }
     await r.clusters.updateStatusMany(patches);
     await r.clusters.replaceLicenseUsageMany(usage, now);
+    // Emergency Responder: what CSSM's device list (just stored) shows for its instance.
+    // Re-derived only when the device list was read again (an unchanged one changes nothing).
+    if (f.devices) {
+      const cer = await cerStatusPatches(r, [...f.clusters.values()], now);
+      await r.clusters.updateStatusMany(cer);
+      outcome.counts.clustersRead += cer.length;
+    }
 
     // Satellite: its link to CSSM.
     if (sa.source === 'satellite' && sa.localAccountName) {

@@ -175,7 +175,8 @@ export class TokensService {
     const { repos } = this.deps;
     const found = await repos.tokens.findValid(va.id, {
       minRemainingMs: (opts.minRemainingDays ?? 1) * DAY_MS,
-      ...(opts.exportControlled === true ? { exportControlled: true } : {}),
+      // Always match the choice: a plain registration must never get an export-controlled token.
+      exportControlled: opts.exportControlled === true,
     });
     if (found) return { ...found, created: false };
     try {

@@ -138,6 +138,8 @@ export interface ClustersTable {
   virtual_account_id: number | null;
   status: ClusterStatus | null;
   licensing: LicensingKind;
+  /** AXL schema override (0004); NULL: the newest the cluster's release serves. */
+  axl_schema_version: string | null;
   registration_status: RegistrationStatus | null;
   registered_at: IsoText | null;
   last_renewal_attempt: IsoText | null;

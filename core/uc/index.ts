@@ -6,13 +6,15 @@ export {
   createUcClient,
   AXL_OPERATIONS,
   VMREST_PATHS,
-  CER_ACTIONS,
+  CER_SERVLET,
 } from './uc.client.ts';
 export type {
   AxlOptions,
+  CerLicensingClient,
+  ProductLicensingClient,
   UcClientOptions,
-  UcLicenseMode,
   UcLicensingClient,
+  UcStatusSource,
   UcTransportMode,
   UcTransportSettings,
 } from './uc.client.ts';
@@ -20,3 +22,4 @@ export type { SmartLicenseStatus, ProductUdi } from './status.ts';
 export { UC_NETWORK_CODES, ucAnswerError } from './uc-errors.ts';
 export type { UcApp, UcOperation } from './uc-errors.ts';
 export { parseJavaDate } from './java-date.ts';
+export { axlSchemaFor, isAxlSchemaVersion, AXL_SMART_SCHEMAS } from './axl-schema.ts';

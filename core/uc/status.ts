@@ -1,7 +1,8 @@
 /**
- * The smart-license status a UC application reports (DOMAIN §4 `getSmartLicenseStatus`), the
- * same structure whether it came as AXL XML or vmrest JSON: all values are strings there,
- * dates in Java `Date.toString()` form. Parsed with zod into typed fields.
+ * The smart-license status a UC application reports, as one typed structure: CUCM's
+ * `getSmartLicenseStatus` (DOMAIN §4: all values strings, dates in Java `Date.toString()`
+ * form) is parsed here; Unity Connection's own shape in cupi-status.ts maps onto the same
+ * SmartLicenseStatus.
  */
 import { z } from 'zod';
 import { parseJavaDate } from './java-date.ts';
@@ -185,7 +186,7 @@ export const licenseDetailsSchema = rawDetailsSchema.transform((d, ctx): License
   };
 });
 
-/** `{ LicenseDetails: … }`, as both AXL (inside <return>) and vmrest answer it. */
+/** `{ LicenseDetails: … }`: the AXL answer's element (beside `<return>`), as plain data. */
 export const statusEnvelopeSchema = z.object({ LicenseDetails: licenseDetailsSchema });
 
 export interface ProductUdi {
@@ -227,8 +228,13 @@ export interface SmartLicenseStatus {
   transportMode?: string;
 }
 
-/** Reads `UDI: PID:UCM,SN:0efb8,UUID:…` (the `UDI:` prefix optional). */
+/**
+ * Reads CUCM's `UDI: PID:UCM,SN:0efb8,UUID:…` (the `UDI:` prefix optional) and Unity
+ * Connection's `pid=Cisco Unity Connection sn=cbd7…` (DOMAIN §4).
+ */
 export function parseProductUdi(raw: string): ProductUdi | undefined {
+  const cupi = /^\s*pid=(.+?)\s+sn=(\S+)\s*$/i.exec(raw);
+  if (cupi) return { pid: cupi[1]!.trim(), sn: cupi[2]! };
   const parts = new Map<string, string>();
   for (const piece of raw.replace(/^\s*UDI:\s*/i, '').split(',')) {
     const i = piece.indexOf(':');

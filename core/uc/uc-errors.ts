@@ -35,12 +35,14 @@ export const UC_NETWORK_CODES: NetworkErrorCodes = {
 export type UcApp = 'CUCM' | 'CUC' | 'CER';
 
 export type UcOperation =
+  | 'login'
   | 'register'
+  | 'reRegister'
   | 'deregister'
   | 'renewAuthorization'
   | 'renewRegistration'
+  | 'getTransport'
   | 'setTransport'
-  | 'setLicenseMode'
   | 'getStatus';
 
 export const APP_NAME: Record<UcApp, string> = {
@@ -50,12 +52,14 @@ export const APP_NAME: Record<UcApp, string> = {
 };
 
 const OP_TEXT: Record<UcOperation, string> = {
+  login: 'let smartlic sign in to its administration pages',
   register: 'register with a token',
+  reRegister: 're-register with a new token',
   deregister: 'deregister',
   renewAuthorization: 'renew its authorization',
   renewRegistration: 'renew its registration',
+  getTransport: 'report its transport settings',
   setTransport: 'change its transport settings',
-  setLicenseMode: 'change its license mode',
   getStatus: 'report its smart license status',
 };
 
@@ -89,7 +93,7 @@ const SUBSCRIBER = /subscriber|not (the |a )?publisher|only (on )?the publisher/
 const ALREADY = /already registered/i;
 const PROXY = /proxy/i;
 const UNSUPPORTED =
-  /not supported in this release|Prime License Manager|\bPLM\b|Operation not found|EPR\) for the Operation/i;
+  /not supported in this release|unsupported (AXL )?(schema )?version|Prime License Manager|\bPLM\b|Operation not found|EPR\) for the Operation/i;
 const NOT_REGISTERED = /\bnot registered\b|\bunregistered\b/i;
 
 /** The error for an answer that is not a success. `message` is the application's own text. */
@@ -138,7 +142,7 @@ export function ucAnswerError(
       'subscriber',
     );
   }
-  if (ctx.op === 'register') {
+  if (ctx.op === 'register' || ctx.op === 'reRegister') {
     if (ALREADY.test(text)) {
       return err(
         'CAA1081',
@@ -183,7 +187,8 @@ export function ucAnswerError(
       'not-registered',
     );
   }
-  if (ctx.op === 'setTransport' && status < 500) {
+  // AXL answers every fault with HTTP 500, so the words decide there.
+  if (ctx.op === 'setTransport' && (status < 500 || /transport|registered|proxy/i.test(text))) {
     if (PROXY.test(text) && /invalid|unreachable|not valid|bad/i.test(text)) {
       return err(
         'CAA1040',

@@ -148,7 +148,7 @@ export function revokeTokens(ctx: Ctx, pool: Pool): void {
   });
 }
 
-/** `GET …/devices?virtualAccountName=&limit=&offset=` (also `startIdx`/`rowsPerPage`). */
+/** `GET …/devices?virtualAccountName=&instanceName=&limit=&offset=` (also `startIdx`/`rowsPerPage`). */
 export function listDevices(ctx: Ctx, all: Pool[]): void {
   const vaName = ctx.query.get('virtualAccountName');
   let pools = all;
@@ -157,7 +157,10 @@ export function listDevices(ctx: Ctx, all: Pool[]): void {
     if (!p) throw new BadRequest(`Virtual Account not found: ${vaName}`, 404);
     pools = [p];
   }
-  const devices = pools.flatMap((p) => ctx.world.devicesOf(p));
+  const instanceName = ctx.query.get('instanceName');
+  const devices = pools
+    .flatMap((p) => ctx.world.devicesOf(p))
+    .filter((dv) => !instanceName || dv.instanceName === instanceName);
   const newStyle = ctx.query.has('startIdx') || ctx.query.has('rowsPerPage');
   const offset = intParam(
     ctx.query.get('offset') ?? ctx.query.get('startIdx') ?? undefined,

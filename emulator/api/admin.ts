@@ -36,6 +36,8 @@ const clusterPatch = z
     demand: z.record(z.enum(LICENSE_TYPE_IDS), z.number().int().nonnegative()).optional(),
     version: z.string().optional(),
     cutoff: z.boolean().optional(),
+    /** The product's license mode, as installing a mode COP file on its publisher sets it. */
+    licenseMode: z.enum(['Enterprise', 'HCS', 'HCS-LE']).optional(),
   })
   .strict();
 
@@ -124,8 +126,12 @@ export async function handleAdmin(ctx: Ctx, core: EmulatorCore): Promise<void> {
       if (m === 'PATCH' || m === 'POST') {
         const r = clusterPatch.safeParse(parseJsonBody(ctx));
         if (!r.success)
-          throw new BadRequest('Expected {demand?: {<license type>: n}, version?, cutoff?}.');
-        w.patchCluster(c, r.data);
+          throw new BadRequest(
+            'Expected {demand?: {<license type>: n}, version?, cutoff?, licenseMode?}.',
+          );
+        const { licenseMode, ...rest } = r.data;
+        w.patchCluster(c, rest);
+        if (licenseMode) w.setLicenseMode(c, licenseMode);
         return reply(200, clusterState(w, c, ctx.baseUrl));
       }
       break;

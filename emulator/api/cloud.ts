@@ -29,6 +29,8 @@ import {
 } from './accounts.ts';
 
 export const CLOUD_PREFIX = '/services/api/smart-accounts-and-licensing/';
+/** The newer "Software APIs" base, where the device list lives (DOMAIN §2). */
+export const SOFTWARE_APIS_PREFIX = '/v1/software/apis/';
 
 function sa(ctx: Ctx, client: Client, domain: string): SmartAccount {
   const acc = ctx.world.sas.get(domain);
@@ -54,6 +56,27 @@ const createVaBody = z.object({
   description: z.string().default(''),
   isDefault: z.union([z.boolean(), z.enum(['true', 'false'])]).default(false),
 });
+
+/** `licensing/v2/accounts/{domain}/devices` under the newer API base only (DOMAIN §2). */
+export function handleSoftwareApis(ctx: Ctx): void {
+  const client = bearerClient(ctx, 'cloud');
+  if (!client) return;
+  const s = segments(ctx.path, SOFTWARE_APIS_PREFIX);
+  const [v, a, d, x, y] = s;
+  if (
+    v === 'licensing' &&
+    a === 'v2' &&
+    d === 'accounts' &&
+    x &&
+    y === 'devices' &&
+    s.length === 5 &&
+    ctx.method === 'GET'
+  ) {
+    listDevices(ctx, [...sa(ctx, client, x).vas.values()]);
+    return;
+  }
+  cssmError(ctx, 404, `No such resource: ${ctx.method} ${ctx.path}`);
+}
 
 export function handleCloud(ctx: Ctx): void {
   const client = bearerClient(ctx, 'cloud');
@@ -104,14 +127,15 @@ export function handleCloud(ctx: Ctx): void {
   }
   if (v === 'v1' && a === 'accounts' && d !== undefined) {
     const acc = sa(ctx, client, d);
-    // v1/accounts/{domain}/{CUSTOMER|HOLDING}/virtual-accounts
+    // v1/accounts/{domain}/{CUSTOMER|HOLDING}/virtual-accounts; seen with lowercase too.
+    const kind = x?.toUpperCase();
     if (
-      (x === 'CUSTOMER' || x === 'HOLDING') &&
+      (kind === 'CUSTOMER' || kind === 'HOLDING') &&
       y === 'virtual-accounts' &&
       s.length === 5 &&
       m === 'GET'
     ) {
-      if (acc.type !== x) throw new BadRequest(`Smart Account ${d} is not of type ${x}`, 404);
+      if (acc.type !== kind) throw new BadRequest(`Smart Account ${d} is not of type ${kind}`, 404);
       json(ctx, 200, {
         status: 'SUCCESS',
         statusMessage: '',
@@ -195,19 +219,6 @@ export function handleCloud(ctx: Ctx): void {
     m === 'POST'
   ) {
     removeDevices(ctx, va(sa(ctx, client, d), y));
-    return;
-  }
-  // licensing/v2/accounts/{domain}/devices
-  if (
-    v === 'licensing' &&
-    a === 'v2' &&
-    d === 'accounts' &&
-    x &&
-    y === 'devices' &&
-    s.length === 5 &&
-    m === 'GET'
-  ) {
-    listDevices(ctx, [...sa(ctx, client, x).vas.values()]);
     return;
   }
   // [design] v1/satellites/{name}/sync-file: the cloud side of a disconnected sync.

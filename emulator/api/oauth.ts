@@ -68,7 +68,10 @@ export function handleToken(ctx: Ctx, endpoint: 'cloud-old' | 'cloud-new' | 'onp
   json(ctx, 200, ctx.world.issueAccessToken(client), { 'cache-control': 'no-store' });
 }
 
-/** The client behind a bearer token, or null after answering 401. */
+/**
+ * The client behind a bearer token, or null after answering: the cloud answers 401, On-Prem
+ * answers 403 to a request without a valid token (DOMAIN §4).
+ */
 export function bearerClient(ctx: Ctx, kind: 'cloud' | 'onprem'): Client | null {
   const auth = ctx.req.headers.authorization;
   const token = auth?.startsWith('Bearer ') ? auth.slice(7).trim() : undefined;
@@ -76,7 +79,7 @@ export function bearerClient(ctx: Ctx, kind: 'cloud' | 'onprem'): Client | null 
   const fail = (msg: string): null => {
     json(
       ctx,
-      401,
+      kind === 'onprem' ? 403 : 401,
       { status: 'ERROR', statusMessage: msg, error: 'invalid_token' },
       { 'www-authenticate': `Bearer error="invalid_token", error_description="${msg}"` },
     );

@@ -1,21 +1,27 @@
 /**
  * The UC applications' smart-licensing interfaces (DOMAIN §4), one address per node:
- * `{baseUrl}/uc/{cluster}/{node}/…` with HTTP Basic credentials per cluster.
- * - CUCM: AXL SOAP 1.1 at `…/axl/` (`doSmartLicenseRegister`, `getSmartLicenseStatus`, and
- *   [design] deregister / renew / transport / mode operations).
- * - CUC: `…/vmrest/smartlicense/register` (PUT) and `…/licensedetails` (GET), JSON.
- * - CER: form post at `…/ceradmin/smartlicense` [design: CER has no API].
- * Only the publisher answers; a subscriber answers 405. 11.x and below are PLM-licensed.
+ * `{baseUrl}/uc/{cluster}/{node}/…`, as strict as the real servers:
+ * - CUCM: AXL SOAP at `…/axl/`, only the operations of the AXL schema, only in the schema
+ *   versions the cluster's release serves (12.0 has no smart-licensing operations); every
+ *   fault is HTTP 500 with a SOAP Fault and an `axlError` detail. `getSmartLicenseStatus`
+ *   answers `<return>` with `<LicenseDetails>` beside it.
+ * - CUC: vmrest under `…/vmrest/smartlicense/` with CUPI's paths (`register`, `deregister`,
+ *   `renewAuth`, `renewID`, `transportsettings`, `licensedetails`) and CUPI's answer shape,
+ *   JSON or XML; an unknown path is 404, a known one with another method 405.
+ * - CER: no API, only the admin servlet `…/ceradmin/servlet/CERAdminServlet`: the login form
+ *   sets `JSESSIONID`, the `licRegistration` form with that cookie registers. No status page.
+ * Only the publisher acts; a subscriber refuses. 11.x and below are PLM-licensed.
+ *
+ * Extensions (not public, marked here and in docs/emulator.md): `<LicenseMode>` after
+ * `<LicenseStatus>` in the AXL status answer, so smartlic can check a product's mode; the
+ * root element name of CUPI's XML form (`LicenseDetails`).
  */
 import { licenseType, type LicenseTypeId } from '../../core/domain/catalog.ts';
-import {
-  hcsLeSupported,
-  licensingModelFor,
-  tryParseUcVersion,
-} from '../../core/domain/versions.ts';
+import { licensingModelFor, tryParseUcVersion } from '../../core/domain/versions.ts';
 import type { Cluster } from '../model/types.ts';
 import { requestedType, WorldError, type World } from '../model/world.ts';
 import { DAY, javaDate } from '../util/time.ts';
+import { randomBytes } from 'node:crypto';
 import { formParams, json, send, type Ctx } from '../http/context.ts';
 
 export const UC_PREFIX = '/uc/';
@@ -26,24 +32,57 @@ type OpResult =
 const SUBSCRIBER =
   'This operation is allowed only on the publisher node. Smart Licensing registration is done on the publisher for the whole cluster.';
 
-/** The LicenseDetails structure of DOMAIN §4: every value a string, dates as Java prints them. */
+/** The CUCM LicenseDetails structure (DOMAIN §4), in the schema's element order. */
 export function licenseDetails(world: World, c: Cluster) {
+  const v = cucmView(world, c);
+  return {
+    LicenseDetails: {
+      SmartLicensing: 'ENABLED',
+      Registration: {
+        Status: v.lc.registration,
+        SmartAccount: v.sa,
+        VirtualAccount: v.va,
+        LastRenewalAttempt: v.lastRenewal,
+        NextRenewalAttempt: v.nextRenewal,
+        LastRenewalStatus: v.lastRenewalStatus,
+        RegistrationExpires: v.registrationExpires,
+        RegistrationFailedReason: v.registrationFailedReason,
+        ProductUDI: `UDI: PID:${c.udi.pid},SN:${c.udi.sn},UUID:${c.udi.uuid}`,
+        ExportControlFunctionality: v.r?.exportControlled ? 'ALLOWED' : 'NOT ALLOWED',
+      },
+      Authorization: {
+        Status: v.lc.authorization,
+        LastCommunicationAttempt: v.lastComm,
+        LastCommunicationStatus: v.r?.lastAuthStatus ?? NONE,
+        NextCommunicationAttempt: v.nextComm,
+        AuthorizationExpires: v.authorizationExpires,
+        AuthorizationFailedReason: v.r ? (v.r.lastAuthFailReason ?? 'Successful.') : NONE,
+        EvaluationPeriodRemaining: String(v.evalLeftDays),
+      },
+      LicenseStatus: { Entitlement: v.entitlements },
+      // Extension: not in the AXL schema; lets smartlic check the product's mode.
+      LicenseMode: c.licenseMode,
+    },
+  };
+}
+
+const NONE = 'None';
+
+/** What both status shapes are made of. */
+function cucmView(world: World, c: Cluster) {
   const lc = world.lifecycle(c);
   const r = c.registration;
-  const none = 'None';
   const mode = c.licenseMode === 'Enterprise' ? 'Enterprise' : 'HCS';
   const registered = lc.registration !== 'Unregistered';
-  const accountNames = (): { sa: string; va: string } => {
-    if (!r) return { sa: '', va: '' };
-    return r.pool.kind === 'va'
+  const names = !r
+    ? { sa: '', va: '' }
+    : r.pool.kind === 'va'
       ? { sa: r.pool.sa.name, va: r.pool.name }
       : { sa: r.pool.name, va: r.pool.vaName };
-  };
-  const names = accountNames();
-  const evalLeft =
+  const evalLeftMs =
     registered && r
-      ? Math.max(0, 90 - Math.floor((r.registeredAt - c.installedAt) / DAY))
-      : (lc.evaluationDaysLeft ?? 0);
+      ? Math.max(0, 90 * DAY - (r.registeredAt - c.installedAt))
+      : Math.max(0, (lc.evaluationDaysLeft ?? 0) * DAY);
   const entitlements = (Object.entries(c.demand) as [LicenseTypeId, number][])
     .filter(([, n]) => n > 0)
     .map(([type, count]) => {
@@ -61,36 +100,70 @@ export function licenseDetails(world: World, c: Cluster) {
     });
   const failed =
     c.lastRegistrationAttempt?.status === 'FAILED' ? c.lastRegistrationAttempt.reason : undefined;
+  const at = (ms: number | undefined) => (ms !== undefined ? javaDate(ms) : NONE);
   return {
-    LicenseDetails: {
-      SmartLicensing: 'ENABLED',
-      Registration: {
-        Status: lc.registration,
-        SmartAccount: names.sa,
-        VirtualAccount: names.va,
-        ExportControlFunctionality: r?.exportControlled ? 'ALLOWED' : 'NOT ALLOWED',
-        LastRenewalAttempt: r?.lastIdAttemptAt !== undefined ? javaDate(r.lastIdAttemptAt) : none,
-        LastRenewalStatus: r?.lastIdStatus ?? none,
-        NextRenewalAttempt: r && !r.expired ? javaDate(r.nextIdAttemptAt) : none,
-        RegistrationExpires: lc.registrationExpires
-          ? javaDate(lc.registrationExpires.getTime())
-          : none,
-        RegistrationFailedReason: failed ?? r?.lastIdFailReason ?? (r ? 'Successful.' : none),
-        ProductUDI: `UDI: PID:${c.udi.pid},SN:${c.udi.sn},UUID:${c.udi.uuid}`,
-      },
-      Authorization: {
-        Status: lc.authorization,
-        LastCommunicationAttempt:
-          r?.lastAuthAttemptAt !== undefined ? javaDate(r.lastAuthAttemptAt) : none,
-        LastCommunicationStatus: r?.lastAuthStatus ?? none,
-        NextCommunicationAttempt: r && !r.expired ? javaDate(r.nextAuthAttemptAt) : none,
-        AuthorizationExpires: lc.authorizationExpires
-          ? javaDate(lc.authorizationExpires.getTime())
-          : none,
-        AuthorizationFailedReason: r ? (r.lastAuthFailReason ?? 'Successful.') : none,
-        EvaluationPeriodRemaining: String(evalLeft),
-      },
-      LicenseStatus: { Entitlement: entitlements },
+    lc,
+    r,
+    sa: names.sa,
+    va: names.va,
+    registered,
+    entitlements,
+    evalLeftDays: Math.floor(evalLeftMs / DAY),
+    evalLeftMs,
+    lastRenewal: at(r?.lastIdAttemptAt),
+    lastRenewalStatus: r?.lastIdStatus ?? NONE,
+    nextRenewal: r && !r.expired ? javaDate(r.nextIdAttemptAt) : NONE,
+    registrationExpires: lc.registrationExpires ? javaDate(lc.registrationExpires.getTime()) : NONE,
+    registrationFailedReason: failed ?? r?.lastIdFailReason ?? (r ? 'Successful.' : NONE),
+    lastComm: at(r?.lastAuthAttemptAt),
+    nextComm: r && !r.expired ? javaDate(r.nextAuthAttemptAt) : NONE,
+    authorizationExpires: lc.authorizationExpires
+      ? javaDate(lc.authorizationExpires.getTime())
+      : NONE,
+  };
+}
+
+/** `2017-11-22 13:17:19.0` in UTC, as CUPI prints dates (no zone). */
+function cupiDate(ms: number): string {
+  const d = new Date(ms);
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getUTCFullYear()}-${p(d.getUTCMonth() + 1)}-${p(d.getUTCDate())} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())}.${Math.floor(d.getUTCMilliseconds() / 100)}`;
+}
+
+/** Unity Connection's licensedetails answer (DOMAIN §4): `Register`, CUPI dates, `LicenseUsage`. */
+export function cupiLicenseDetails(world: World, c: Cluster) {
+  const v = cucmView(world, c);
+  const r = v.r;
+  const attempt = (ms: number | undefined, status: string | undefined) =>
+    ms === undefined ? 'Not Applicable' : `${status ? `${status} ` : ''}${cupiDate(ms)}`;
+  const next = (ms: number | undefined) =>
+    r && !r.expired && ms !== undefined ? ` ${cupiDate(ms)}` : 'Not Applicable';
+  const minutes = Math.floor(v.evalLeftMs / 60_000);
+  return {
+    SmartLicensing: 'Enabled',
+    Register: {
+      Status: v.lc.registration,
+      SmartAccount: v.sa,
+      VirtualAccount: v.va,
+      LastRenewalAttempt: attempt(r?.lastIdAttemptAt, r?.lastIdStatus),
+      NextRenewalAttempt: next(r?.nextIdAttemptAt),
+      LastRegistrationSuccessTime: r ? cupiDate(r.registeredAt) : 'Not Applicable',
+      ProductUDI: `pid=${c.udi.pid} sn=${c.udi.sn}`,
+      ExportControlFunctionality: r?.exportControlled ? 'Allowed' : 'Not Allowed',
+    },
+    Authorization: {
+      Status: v.lc.authorization,
+      LastCommunicationAttempt: attempt(r?.lastAuthAttemptAt, r?.lastAuthStatus),
+      NextCommunicationAttempt: next(r?.nextAuthAttemptAt),
+      EvaluationPeriodRemaining: `${Math.floor(minutes / 1440)}:${Math.floor((minutes % 1440) / 60)}:${minutes % 60}`,
+    },
+    LicenseUsage: {
+      EntitlementTag: v.entitlements.map((e) => ({
+        Id: e.Tag,
+        Count: e.Count,
+        // CUPI prints the evaluation state as `Eval`.
+        Status: e.Status === 'EvalMode' ? 'Eval' : e.Status,
+      })),
     },
   };
 }
@@ -133,6 +206,13 @@ function register(world: World, c: Cluster, token: string | undefined, force: bo
   }
 }
 
+function deregister(world: World, c: Cluster): OpResult {
+  if (!c.registration)
+    return { ok: false, http: 405, code: 'NOT_REGISTERED', message: 'Product is not registered.' };
+  world.deregister(c);
+  return { ok: true, message: 'Product deregistered successfully.' };
+}
+
 function renewal(fail: string | null, what: string): OpResult {
   if (fail === null) return { ok: true, message: `${what} renewed successfully.` };
   if (fail === 'Product is not registered.')
@@ -148,39 +228,33 @@ function renewal(fail: string | null, what: string): OpResult {
 function setTransport(
   world: World,
   c: Cluster,
-  p: { mode?: string; url?: string; proxyHost?: string; proxyPort?: string },
+  p: { mode?: string; url?: string; httpHost?: string; httpPort?: string },
 ): OpResult {
+  const bad = (message: string): OpResult => ({
+    ok: false,
+    http: 400,
+    code: 'INVALID_PARAMETER',
+    message: `INVALID_PARAMETER: ${message}`,
+  });
   const mode = Number(p.mode);
-  if (mode !== 0 && mode !== 1 && mode !== 2) {
-    return {
-      ok: false,
-      http: 400,
-      code: 'INVALID_PARAMETER',
-      message:
-        'INVALID_PARAMETER: transport mode must be 0 (Direct), 1 (Transport Gateway / satellite) or 2 (HTTP/HTTPS proxy).',
-    };
+  if (p.mode === undefined || p.mode === '' || (mode !== 0 && mode !== 1 && mode !== 2)) {
+    return bad(
+      'transport mode must be 0 (Direct), 1 (Transport Gateway / satellite) or 2 (HTTP/HTTPS proxy).',
+    );
   }
-  if (mode === 1 && !p.url)
-    return {
-      ok: false,
-      http: 400,
-      code: 'INVALID_PARAMETER',
-      message: 'INVALID_PARAMETER: a satellite URL is required for transport mode 1.',
-    };
-  if (mode === 2 && !p.proxyHost)
-    return {
-      ok: false,
-      http: 400,
-      code: 'INVALID_PARAMETER',
-      message: 'INVALID_PARAMETER: a proxy host is required for transport mode 2.',
-    };
-  const port = p.proxyPort ? Number(p.proxyPort) : null;
+  if (mode === 1 && !p.url) return bad('a satellite URL is required for transport mode 1.');
+  if (mode === 2 && !p.httpHost) return bad('a proxy host is required for transport mode 2.');
+  let port: number | null = null;
+  if (p.httpPort) {
+    port = Number(p.httpPort);
+    if (!Number.isInteger(port) || port < 1 || port > 65535) return bad('invalid proxy port.');
+  }
   try {
     world.setTransport(c, {
       mode,
-      url: p.url ?? null,
-      proxyHost: p.proxyHost ?? null,
-      proxyPort: port,
+      url: mode === 1 ? (p.url ?? null) : null,
+      proxyHost: mode === 2 ? (p.httpHost ?? null) : null,
+      proxyPort: mode === 2 ? port : null,
     });
   } catch (e) {
     if (e instanceof WorldError)
@@ -188,27 +262,6 @@ function setTransport(
     throw e;
   }
   return { ok: true, message: 'Transport settings updated.' };
-}
-
-function setMode(world: World, c: Cluster, mode: string | undefined): OpResult {
-  if (mode !== 'Enterprise' && mode !== 'HCS' && mode !== 'HCS-LE') {
-    return {
-      ok: false,
-      http: 400,
-      code: 'INVALID_PARAMETER',
-      message: 'INVALID_PARAMETER: license mode must be Enterprise, HCS or HCS-LE.',
-    };
-  }
-  if (mode === 'HCS-LE' && c.type === 'CUCM' && !hcsLeSupported(c.version)) {
-    return {
-      ok: false,
-      http: 400,
-      code: 'INVALID_PARAMETER',
-      message: `INVALID_PARAMETER: the HCS-LE license mode is not available in release ${c.version}.`,
-    };
-  }
-  world.setLicenseMode(c, mode);
-  return { ok: true, message: `License mode set to ${mode}.` };
 }
 
 // ---- XML --------------------------------------------------------------------------------------
@@ -243,11 +296,51 @@ export function toXml(key: string, v: unknown): string {
 
 const ENVELOPE_OPEN = `<?xml version='1.0' encoding='UTF-8'?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/">`;
 
-function axlVersion(c: Cluster): string {
+/** AXL schema versions, oldest first; a release serves those up to its own. */
+const AXL_SCHEMAS = [
+  '8.5',
+  '9.0',
+  '9.1',
+  '10.0',
+  '10.5',
+  '11.0',
+  '11.5',
+  '12.0',
+  '12.5',
+  '14.0',
+  '15.0',
+];
+
+/** The newest AXL schema the cluster's release serves (DOMAIN §4). */
+export function maxAxlSchema(c: Cluster): string {
   const v = tryParseUcVersion(c.version);
   if (!v.ok) return '15.0';
-  return v.version.major >= 14 ? `${v.version.major}.0` : `${v.version.major}.${v.version.minor}`;
+  const { major, minor } = v.version;
+  if (major >= 15) return '15.0';
+  if (major === 14) return '14.0';
+  const own = `${major}.${minor >= 5 ? 5 : 0}`;
+  return AXL_SCHEMAS.includes(own) ? own : '8.5';
 }
+
+function servesSchema(c: Cluster, schema: string): boolean {
+  const i = AXL_SCHEMAS.indexOf(schema);
+  return i !== -1 && i <= AXL_SCHEMAS.indexOf(maxAxlSchema(c));
+}
+
+/** Operations of the AXL schema that the emulator serves, with the schema they start in. */
+const AXL_OPS: Record<string, string> = {
+  getSmartLicenseStatus: '12.5',
+  doSmartLicenseRegister: '12.5',
+  doSmartLicenseReRegister: '12.5',
+  doSmartLicenseDeRegister: '12.5',
+  doSmartLicenseRenewAuthorization: '12.5',
+  doSmartLicenseRenewRegistration: '12.5',
+  doUpdateTransportSettings: '12.5',
+  getTransportSettings: '12.5',
+};
+
+/** Elements of doUpdateTransportSettings that exist only from schema 14.0 on. */
+const PROXY_AUTH_FIELDS = ['enableProxyAuthentication', 'proxyUserName', 'proxyPassword'];
 
 function soap(ctx: Ctx, status: number, body: string): void {
   send(
@@ -258,19 +351,20 @@ function soap(ctx: Ctx, status: number, body: string): void {
   );
 }
 
-function soapFault(ctx: Ctx, status: number, message: string, op: string, code = '-1'): void {
+/** Every AXL fault: HTTP 500, a SOAP Fault with an axlError detail (DOMAIN §4). */
+function soapFault(ctx: Ctx, message: string, op: string, code = '-1'): void {
   soap(
     ctx,
-    status,
-    `<soapenv:Fault><faultcode>soapenv:${status >= 500 ? 'Server' : 'Client'}</faultcode><faultstring>${esc(message)}</faultstring><detail><axlError><axlcode>${esc(code)}</axlcode><axlmessage>${esc(message)}</axlmessage><request>${esc(op)}</request></axlError></detail></soapenv:Fault>`,
+    500,
+    `<soapenv:Fault><faultcode>soapenv:Server</faultcode><faultstring>${esc(message)}</faultstring><detail><axlError><axlcode>${esc(code)}</axlcode><axlmessage>${esc(message)}</axlmessage><request>${esc(op)}</request></axlError></detail></soapenv:Fault>`,
   );
 }
 
 function element(xml: string, name: string): string | undefined {
   const m = new RegExp(
-    `<(?:[\\w-]+:)?${name}(?:\\s[^>]*)?>([\\s\\S]*?)</(?:[\\w-]+:)?${name}>`,
+    `<(?:[\\w-]+:)?${name}(?:\\s[^>]*)?(?:/>|>([\\s\\S]*?)</(?:[\\w-]+:)?${name}>)`,
   ).exec(xml);
-  return m ? unesc(m[1]!.trim()) : undefined;
+  return m ? unesc((m[1] ?? '').trim()) : undefined;
 }
 
 function axl(ctx: Ctx, c: Cluster, isPublisher: boolean): void {
@@ -279,96 +373,192 @@ function axl(ctx: Ctx, c: Cluster, isPublisher: boolean): void {
     return;
   }
   const xml = ctx.body.toString('utf8');
-  const body = /<(?:[\w-]+:)?Body[^>]*>\s*<(?:[\w-]+:)?(\w+)[\s/>]/.exec(xml);
+  const body = /<(?:[\w-]+:)?Body[^>]*>\s*<(?:([\w-]+):)?(\w+)[\s/>]/.exec(xml);
   if (!body) {
-    soapFault(ctx, 500, 'Unable to parse the SOAP request: no operation in the Body.', 'unknown');
+    soapFault(ctx, 'Unable to parse the SOAP request: no operation in the Body.', 'unknown');
     return;
   }
-  const op = body[1]!;
-  const ver = axlVersion(c);
-  const ns = `http://www.cisco.com/AXL/API/${ver}`;
-  const known = new Set([
-    'getSmartLicenseStatus',
-    'doSmartLicenseRegister',
-    'doSmartLicenseDeregister',
-    'doSmartLicenseDeRegister',
-    'doSmartLicenseRenewAuthorization',
-    'doSmartLicenseRenewAuth',
-    'doSmartLicenseRenewRegistration',
-    'doSmartLicenseRenewId',
-    'updateSmartLicenseTransport',
-    'updateSmartLicenseMode',
-  ]);
-  if (!known.has(op) || plm(c)) {
-    // What Axis2 on CUCM answers for an operation the release does not have.
+  const prefix = body[1];
+  const op = body[2]!;
+  const nsRe = new RegExp(
+    `xmlns${prefix ? `:${prefix}` : ''}="http://www\\.cisco\\.com/AXL/API/([^"]+)"`,
+  );
+  const schema = nsRe.exec(xml)?.[1];
+  if (!schema) {
     soapFault(
       ctx,
-      500,
-      `The endpoint reference (EPR) for the Operation not found is /axl/services/AXLAPIService and the WSA Action = CUCM:DB ver=${ver} ${op}`,
+      `The operation ${op} is not in an AXL namespace (http://www.cisco.com/AXL/API/<version>).`,
       op,
     );
     return;
   }
-  if (!isPublisher) {
-    soapFault(ctx, 405, SUBSCRIBER, op, '405');
+  const action = /^"?CUCM:DB ver=([\d.]+)(?:\s+(\w+))?"?$/.exec(
+    String(ctx.req.headers.soapaction ?? '').trim(),
+  );
+  if (ctx.req.headers.soapaction !== undefined && (!action || action[1] !== schema)) {
+    soapFault(
+      ctx,
+      `The SOAPAction header "${String(ctx.req.headers.soapaction)}" does not match the request's AXL schema ${schema}.`,
+      op,
+    );
     return;
   }
-  const ok = (ret: string): void =>
-    soap(ctx, 200, `<ns:${op}Response xmlns:ns="${ns}"><return>${ret}</return></ns:${op}Response>`);
+  if (!servesSchema(c, schema)) {
+    soapFault(
+      ctx,
+      `Unsupported version: AXL schema ${schema} is not served by this release (${c.version}); the newest it serves is ${maxAxlSchema(c)}.`,
+      op,
+    );
+    return;
+  }
+  const since = AXL_OPS[op];
+  if (since === undefined || AXL_SCHEMAS.indexOf(schema) < AXL_SCHEMAS.indexOf(since) || plm(c)) {
+    // What Axis2 on CUCM answers for an operation the schema does not have.
+    soapFault(
+      ctx,
+      `The endpoint reference (EPR) for the Operation not found is /axl/services/AXLAPIService and the WSA Action = CUCM:DB ver=${schema} ${op}`,
+      op,
+    );
+    return;
+  }
+  if (action?.[2] !== undefined && action[2] !== op) {
+    soapFault(ctx, `The SOAPAction names ${action[2]}, the Body ${op}.`, op);
+    return;
+  }
+  if (!isPublisher) {
+    soapFault(ctx, SUBSCRIBER, op, '405');
+    return;
+  }
+  const ns = `http://www.cisco.com/AXL/API/${schema}`;
+  const respond = (inner: string): void =>
+    soap(ctx, 200, `<ns:${op}Response xmlns:ns="${ns}">${inner}</ns:${op}Response>`);
   const w = ctx.world;
+  const required = (...names: string[]): string | undefined =>
+    names.find((n) => element(xml, n) === undefined);
   let res: OpResult;
   switch (op) {
     case 'getSmartLicenseStatus': {
-      const d = licenseDetails(w, c);
-      ok(toXml('LicenseDetails', d.LicenseDetails));
+      // `<LicenseDetails>` stands beside `<return>`, not inside it.
+      respond(`<return></return>${toXml('LicenseDetails', licenseDetails(w, c).LicenseDetails)}`);
+      return;
+    }
+    case 'getTransportSettings': {
+      const t = c.transport;
+      respond(
+        `<return>${toXml('TransportSettings', {
+          transportmode: String(t.mode),
+          transportUrl: t.url ?? '',
+          httpHost: t.proxyHost ?? '',
+          httpPort: t.proxyPort === null ? '' : String(t.proxyPort),
+        })}</return>`,
+      );
       return;
     }
     case 'doSmartLicenseRegister': {
-      const force = (element(xml, 'force') ?? 'false').toLowerCase() === 'true';
+      const missing = required('token', 'force');
+      if (missing) {
+        soapFault(ctx, `Element ${missing} is required in ${op}.`, op, '5003');
+        return;
+      }
+      const force = (element(xml, 'force') ?? '').toLowerCase() === 'true';
       res = register(w, c, element(xml, 'token'), force);
       break;
     }
-    case 'doSmartLicenseDeregister':
+    case 'doSmartLicenseReRegister': {
+      if (required('token')) {
+        soapFault(ctx, `Element token is required in ${op}.`, op, '5003');
+        return;
+      }
+      if (!c.registration) {
+        res = {
+          ok: false,
+          http: 405,
+          code: 'NOT_REGISTERED',
+          message: 'Product is not registered.',
+        };
+        break;
+      }
+      res = register(w, c, element(xml, 'token'), true);
+      break;
+    }
     case 'doSmartLicenseDeRegister':
-      res = c.registration
-        ? (w.deregister(c), { ok: true, message: 'Product deregistered successfully.' })
-        : { ok: false, http: 405, code: 'NOT_REGISTERED', message: 'Product is not registered.' };
+      res = deregister(w, c);
       break;
     case 'doSmartLicenseRenewAuthorization':
-    case 'doSmartLicenseRenewAuth':
       res = renewal(w.renewAuthorization(c), 'Authorization');
       break;
     case 'doSmartLicenseRenewRegistration':
-    case 'doSmartLicenseRenewId':
       res = renewal(w.renewRegistration(c), 'Registration');
       break;
-    case 'updateSmartLicenseTransport':
+    case 'doUpdateTransportSettings': {
+      const missing = required('transportMode', 'url', 'httpHost', 'httpPort');
+      if (missing) {
+        soapFault(ctx, `Element ${missing} is required in ${op}.`, op, '5003');
+        return;
+      }
+      const extra = PROXY_AUTH_FIELDS.find((f) => element(xml, f) !== undefined);
+      if (extra && AXL_SCHEMAS.indexOf(schema) < AXL_SCHEMAS.indexOf('14.0')) {
+        soapFault(
+          ctx,
+          `Element ${extra} is not part of ${op} in AXL schema ${schema}.`,
+          op,
+          '5003',
+        );
+        return;
+      }
       res = setTransport(w, c, {
-        mode: element(xml, 'mode'),
+        mode: element(xml, 'transportMode'),
         url: element(xml, 'url'),
-        proxyHost: element(xml, 'proxyHost'),
-        proxyPort: element(xml, 'proxyPort'),
+        httpHost: element(xml, 'httpHost'),
+        httpPort: element(xml, 'httpPort'),
       });
       break;
-    case 'updateSmartLicenseMode':
-      res = setMode(w, c, element(xml, 'mode'));
-      break;
+    }
     default:
       res = { ok: false, http: 500, code: 'UNKNOWN', message: op };
   }
-  if (res.ok) ok(esc(res.message));
-  else soapFault(ctx, res.http, res.message, op, res.code);
+  if (res.ok) respond(`<return>${esc(res.message)}</return>`);
+  else soapFault(ctx, res.message, op, res.code);
 }
 
 // ---- CUC vmrest --------------------------------------------------------------------------------
 
+/** CUPI's paths under /vmrest/smartlicense/ and the methods each accepts (DOMAIN §4). */
+const VMREST: Record<string, readonly string[]> = {
+  register: ['PUT'],
+  deregister: ['PUT'],
+  renewAuth: ['PUT'],
+  renewID: ['PUT'],
+  transportsettings: ['GET', 'PUT'],
+  licensedetails: ['GET'],
+};
+
+function wantsXml(ctx: Ctx): boolean {
+  const a = String(ctx.req.headers.accept ?? '');
+  return /xml/i.test(a) && !/json/i.test(a);
+}
+
+function cupiAnswer(ctx: Ctx, http: number, root: string, data: object): void {
+  if (wantsXml(ctx)) send(ctx, http, toXml(root, data), 'application/xml;charset=UTF-8');
+  else json(ctx, http, data);
+}
+
 function cupiError(ctx: Ctx, http: number, code: string, message: string): void {
-  json(ctx, http, { ErrorDetails: { errors: { code, message } } });
+  const errors = { errors: { code, message } };
+  if (wantsXml(ctx))
+    send(ctx, http, toXml('ErrorDetails', errors), 'application/xml;charset=UTF-8');
+  else json(ctx, http, { ErrorDetails: errors });
 }
 
 function vmrest(ctx: Ctx, c: Cluster, isPublisher: boolean, rest: string[]): void {
-  if (plm(c) || rest[0] !== 'smartlicense' || rest.length !== 2) {
+  const action = rest[1] ?? '';
+  const methods = rest[0] === 'smartlicense' && rest.length === 2 ? VMREST[action] : undefined;
+  if (plm(c) || !methods) {
     cupiError(ctx, 404, 'NOT_FOUND', `Resource not found: ${ctx.path}`);
+    return;
+  }
+  if (!methods.includes(ctx.method)) {
+    send(ctx, 405, '', 'text/plain', { allow: methods.join(', ') });
     return;
   }
   if (!isPublisher) {
@@ -376,7 +566,6 @@ function vmrest(ctx: Ctx, c: Cluster, isPublisher: boolean, rest: string[]): voi
     return;
   }
   const w = ctx.world;
-  const action = rest[1]!;
   let body: Record<string, unknown> = {};
   if (ctx.body.length > 0) {
     try {
@@ -392,127 +581,150 @@ function vmrest(ctx: Ctx, c: Cluster, isPublisher: boolean, rest: string[]): voi
       ? String(v)
       : undefined;
   };
-  const m = ctx.method;
-  let res: OpResult | undefined;
-  if (action === 'licensedetails' && m === 'GET') {
-    json(ctx, 200, licenseDetails(w, c));
+  let res: OpResult;
+  if (action === 'licensedetails') {
+    cupiAnswer(ctx, 200, 'LicenseDetails', cupiLicenseDetails(w, c));
     return;
   }
-  const write = m === 'PUT' || m === 'POST';
-  if (write && action === 'register')
-    res = register(w, c, str('token'), str('force')?.toLowerCase() === 'true');
-  else if (write && action === 'deregister')
-    res = c.registration
-      ? (w.deregister(c), { ok: true, message: 'Product deregistered successfully.' })
-      : { ok: false, http: 405, code: 'NOT_REGISTERED', message: 'Product is not registered.' };
-  else if (write && action === 'renewauth') res = renewal(w.renewAuthorization(c), 'Authorization');
-  else if (write && action === 'renewregistration')
-    res = renewal(w.renewRegistration(c), 'Registration');
-  else if (write && action === 'transport')
-    res = setTransport(w, c, {
-      mode: str('mode'),
-      url: str('url'),
-      proxyHost: str('proxyHost'),
-      proxyPort: str('proxyPort'),
+  if (action === 'transportsettings' && ctx.method === 'GET') {
+    const t = c.transport;
+    cupiAnswer(ctx, 200, 'TransportSettings', {
+      transportMode: String(t.mode),
+      transportUrl: t.url ?? '',
+      httpHost: t.proxyHost ?? '',
+      httpPort: t.proxyPort === null ? '' : String(t.proxyPort),
+      isPrivacyEnabled: 'false',
+      isProxyAuthReq: 'false',
+      httpProxyUser: '',
     });
-  else if (write && action === 'mode') res = setMode(w, c, str('mode'));
-  if (!res) {
-    cupiError(ctx, 405, 'METHOD_NOT_ALLOWED', `${m} is not allowed on ${ctx.path}`);
     return;
   }
-  if (res.ok) json(ctx, 200, { status: 'SUCCESS', message: res.message });
+  switch (action) {
+    case 'register':
+      res = register(w, c, str('token'), str('force')?.toLowerCase() === 'true');
+      break;
+    case 'deregister':
+      res = deregister(w, c);
+      break;
+    case 'renewAuth':
+      res = renewal(w.renewAuthorization(c), 'Authorization');
+      break;
+    case 'renewID':
+      res = renewal(w.renewRegistration(c), 'Registration');
+      break;
+    default: {
+      if (str('isProxyAuthReq')?.toLowerCase() === 'true' && !str('httpProxyUser')) {
+        res = {
+          ok: false,
+          http: 400,
+          code: 'INVALID_PARAMETER',
+          message: 'INVALID_PARAMETER: httpProxyUser is required when isProxyAuthReq is true.',
+        };
+        break;
+      }
+      res = setTransport(w, c, {
+        mode: str('transportMode'),
+        url: str('transportUrl'),
+        httpHost: str('httpHost'),
+        httpPort: str('httpPort'),
+      });
+    }
+  }
+  if (res.ok) send(ctx, 204, '', 'text/plain');
   else cupiError(ctx, res.http, res.code, res.message);
 }
 
-// ---- CER form -----------------------------------------------------------------------------------
+// ---- CER admin servlet -------------------------------------------------------------------------
 
-function page(
-  ctx: Ctx,
-  http: number,
-  cls: 'success' | 'error',
-  code: string,
-  message: string,
-  extra = '',
-): void {
+const SERVLET = 'servlet/CERAdminServlet';
+
+/** Signed-in servlet sessions: JSESSIONID → cluster name. */
+const sessions = new WeakMap<World, Map<string, string>>();
+
+function sessionsOf(w: World): Map<string, string> {
+  let m = sessions.get(w);
+  if (!m) sessions.set(w, (m = new Map<string, string>()));
+  return m;
+}
+
+function html(ctx: Ctx, http: number, title: string, inner: string, headers = {}): void {
   send(
     ctx,
     http,
-    `<!DOCTYPE html><html><head><title>Cisco Emergency Responder - Smart Licensing</title></head><body><div id="status" class="${cls}" data-code="${esc(code)}">${esc(message)}</div>${extra}</body></html>`,
+    `<!DOCTYPE html><html><head><title>Cisco Emergency Responder Administration - ${esc(title)}</title></head><body>${inner}</body></html>`,
     'text/html;charset=UTF-8',
+    headers,
   );
 }
 
+function loginPage(ctx: Ctx, message = ''): void {
+  html(
+    ctx,
+    200,
+    'Login',
+    `${message ? `<p class="error">${esc(message)}</p>` : ''}<form method="post" action="CERAdminServlet"><input type="hidden" name="formname" value="login"><input type="text" name="name"><input type="password" name="passwd"><input type="submit" name="actionname" value="Login"></form>`,
+  );
+}
+
+function cookieSession(ctx: Ctx): string | undefined {
+  const m = /(?:^|;\s*)JSESSIONID=([^;\s]+)/.exec(String(ctx.req.headers.cookie ?? ''));
+  return m?.[1];
+}
+
 function cer(ctx: Ctx, c: Cluster, isPublisher: boolean, rest: string[]): void {
-  if (plm(c) || rest.join('/') !== 'smartlicense') {
-    page(ctx, 404, 'error', 'NOT_FOUND', 'The requested page was not found.');
+  if (plm(c) || rest.join('/') !== SERVLET) {
+    html(ctx, 404, 'Not Found', '<h1>HTTP Status 404 - Not Found</h1>');
     return;
   }
-  if (!isPublisher) {
-    page(ctx, 405, 'error', 'NOT_ALLOWED', SUBSCRIBER);
-    return;
-  }
-  const w = ctx.world;
-  if (ctx.method === 'GET') {
-    const d = licenseDetails(w, c);
-    if ((ctx.req.headers.accept ?? '').includes('application/json')) {
-      json(ctx, 200, d);
-      return;
-    }
-    page(
-      ctx,
-      200,
-      'success',
-      'OK',
-      d.LicenseDetails.Registration.Status,
-      `<pre id="licensedetails">${esc(JSON.stringify(d, null, 2))}</pre>`,
-    );
-    return;
-  }
-  if (ctx.method !== 'POST') {
-    page(ctx, 405, 'error', 'METHOD_NOT_ALLOWED', 'Use GET or POST.');
+  if (ctx.method !== 'POST' && ctx.method !== 'GET') {
+    send(ctx, 405, '', 'text/plain', { allow: 'GET, POST' });
     return;
   }
   const f = formParams(ctx);
-  const flag = (k: string): boolean =>
-    ['true', 'on', '1', 'yes'].includes((f.get(k) ?? '').toLowerCase());
-  const opt = (k: string): string | undefined => f.get(k) ?? undefined;
-  let res: OpResult;
-  switch (f.get('action') ?? '') {
-    case 'register':
-      res = register(w, c, opt('token'), flag('force'));
-      break;
-    case 'deregister':
-      res = c.registration
-        ? (w.deregister(c), { ok: true, message: 'Product deregistered successfully.' })
-        : { ok: false, http: 405, code: 'NOT_REGISTERED', message: 'Product is not registered.' };
-      break;
-    case 'renewAuthorization':
-      res = renewal(w.renewAuthorization(c), 'Authorization');
-      break;
-    case 'renewRegistration':
-      res = renewal(w.renewRegistration(c), 'Registration');
-      break;
-    case 'transport':
-      res = setTransport(w, c, {
-        mode: opt('transportMode'),
-        url: opt('url'),
-        proxyHost: opt('proxyHost'),
-        proxyPort: opt('proxyPort'),
-      });
-      break;
-    case 'mode':
-      res = setMode(w, c, opt('licenseMode'));
-      break;
-    default:
-      res = {
-        ok: false,
-        http: 400,
-        code: 'INVALID_PARAMETER',
-        message: 'INVALID_PARAMETER: unknown action.',
-      };
+  const w = ctx.world;
+  const all = sessionsOf(w);
+  if (f.get('formname') === 'login' && ctx.method === 'POST') {
+    const ok =
+      f.get('actionname') === 'Login' &&
+      f.get('name') === c.credentials.username &&
+      f.get('passwd') === c.credentials.password;
+    if (!ok) {
+      loginPage(ctx, 'Invalid user name or password.');
+      return;
+    }
+    const id = randomBytes(16).toString('hex').toUpperCase();
+    all.set(id, c.name);
+    html(ctx, 200, 'Home', '<h1>Cisco Emergency Responder Administration</h1>', {
+      'set-cookie': `JSESSIONID=${id}; Path=/ceradmin; Secure; HttpOnly`,
+    });
+    return;
   }
-  if (res.ok) page(ctx, 200, 'success', 'SUCCESS', res.message);
-  else page(ctx, res.http, 'error', res.code, res.message);
+  const session = cookieSession(ctx);
+  if (!session || all.get(session) !== c.name) {
+    loginPage(ctx);
+    return;
+  }
+  if (
+    ctx.method === 'POST' &&
+    f.get('formname') === 'licRegistration' &&
+    f.get('hiddenaction') === 'registerLic'
+  ) {
+    if (!isPublisher) {
+      html(ctx, 200, 'License Registration', `<p class="error">${esc(SUBSCRIBER)}</p>`);
+      return;
+    }
+    const force = f.get('forceRegister') === 'forceRegisterEnabled';
+    const res = register(w, c, f.get('regToken') ?? undefined, force);
+    // The page says what happened in words only; CER has no validation mechanism.
+    html(
+      ctx,
+      200,
+      'License Registration',
+      `<p class="${res.ok ? 'info' : 'error'}">${esc(res.message)}</p>`,
+    );
+    return;
+  }
+  html(ctx, 200, 'Home', '<h1>Cisco Emergency Responder Administration</h1>');
 }
 
 // ---- routing -------------------------------------------------------------------------------------
@@ -528,16 +740,17 @@ export function handleUc(ctx: Ctx): void {
     send(ctx, 404, `No such UC node: ${clusterName}/${nodeName}`, 'text/plain');
     return;
   }
+  const isPublisher = node.role === 'publisher';
+  const app = rest[0];
+  // CER signs in by form; AXL and vmrest want HTTP Basic.
+  if (app === 'ceradmin' && c.type === 'CER') return cer(ctx, c, isPublisher, rest.slice(1));
   if (ctx.req.headers.authorization !== c.credentials.basic) {
     send(ctx, 401, 'Unauthorized', 'text/plain', {
       'www-authenticate': `Basic realm="${c.type} ${node.name}"`,
     });
     return;
   }
-  const isPublisher = node.role === 'publisher';
-  const app = rest[0];
   if (app === 'axl' && c.type === 'CUCM') return axl(ctx, c, isPublisher);
   if (app === 'vmrest' && c.type === 'CUC') return vmrest(ctx, c, isPublisher, rest.slice(1));
-  if (app === 'ceradmin' && c.type === 'CER') return cer(ctx, c, isPublisher, rest.slice(1));
   send(ctx, 404, `Not found: ${ctx.path}`, 'text/plain');
 }

@@ -81,6 +81,8 @@ async function addFromEmulator(name: string, over: { publisher?: string; as?: st
     type: c.type,
     version: c.version,
     publisherAddress: over.publisher ?? c.baseUrl!,
+    // The product instance name CSSM lists (the lab's publisher node name).
+    publisherHostname: c.nodes.find((n) => n.role === 'publisher')!.name,
     adminUsername: c.credentials.username,
     adminPassword: c.credentials.password,
     requestedBy: WHO,
@@ -115,7 +117,14 @@ beforeAll(async () => {
   await migrateToLatest(h.db);
   const secrets = SecretBox.random();
   repos = createRepositories(h.db, secrets, clock);
-  const config = loadConfig({ env: {}, overrides: { db: { path }, http: { maxRetries: 0 } } });
+  const config = loadConfig({
+    env: {},
+    overrides: {
+      db: { path },
+      http: { maxRetries: 0 },
+      cssm: { devicesApiBase: emu.ready.cloud.devicesApiBase },
+    },
+  });
   services = createServices({ db: h.db, secrets, repos, clock, logger: silentLogger, config });
   ({ sync, virtualAccounts: vas, clusters, migration } = services);
   const cloud = emu.ready.clients.find((c) => c.for === 'cloud' && c.account === SA)!;

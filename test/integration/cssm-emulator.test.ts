@@ -45,6 +45,7 @@ function build(
   const cssm = new CssmClient({
     flavor,
     baseUrl: side.apiBase,
+    ...(flavor === 'cloud' ? { devicesBaseUrl: emu.ready.cloud.devicesApiBase } : {}),
     http,
     tokens: oauth,
     pageSize: opts.pageSize ?? 100,
@@ -160,5 +161,90 @@ describe('CSSM On-Prem (emulator)', () => {
     const devices = await cssm.listDevices(c.account);
     expect(Array.isArray(devices)).toBe(true);
     expect((await rejection(cssm.listVirtualAccounts('la-nobody'))).code).toBe('CSSM1019');
+  });
+});
+
+describe('wire details (issue 7)', () => {
+  /** A token source that hands out a stale token first, then real ones. */
+  function staleFirst(real: OAuthTokenProvider) {
+    let stale = true;
+    const invalidated: string[] = [];
+    return {
+      invalidated,
+      async getToken() {
+        if (stale) return 'stale-token';
+        return real.getToken();
+      },
+      invalidate(token?: string) {
+        invalidated.push(token ?? '');
+        stale = false;
+        real.invalidate(token);
+      },
+    };
+  }
+
+  it('On-Prem answers 403 to a stale token; the client re-authenticates once', async () => {
+    const c = onpremClient();
+    const { http, oauth } = build('onprem', c);
+    const tokens = staleFirst(oauth);
+    const cssm = new CssmClient({
+      flavor: 'onprem',
+      baseUrl: emu.ready.onprem.apiBase,
+      http,
+      tokens,
+    });
+    expect(await cssm.listVirtualAccounts(c.account)).toHaveLength(1);
+    expect(tokens.invalidated).toEqual(['stale-token']);
+  });
+
+  it("the cloud's 403 (app not entitled) is not cured by a new token: no re-authentication", async () => {
+    const u = emu.ready.unentitledClients[0]!;
+    const { http, oauth } = build('cloud', u);
+    let asked = 0;
+    const cssm = new CssmClient({
+      flavor: 'cloud',
+      baseUrl: emu.ready.cloud.apiBase,
+      http,
+      tokens: {
+        getToken: () => {
+          asked++;
+          return oauth.getToken();
+        },
+        invalidate: (t?: string) => oauth.invalidate(t),
+      },
+    });
+    await rejection(cssm.listAccounts());
+    expect(asked).toBe(1);
+  });
+
+  it('lists devices under the Software APIs base only, filtered by instanceName', async () => {
+    const c = cloudClient();
+    const { cssm, oauth } = build('cloud', c);
+    const all = await cssm.listDevices(c.account);
+    const one = all.find((d) => d.instanceName)!;
+    const named = await cssm.listDevices(c.account, { instanceName: one.instanceName! });
+    expect(named.map((d) => d.instanceName)).toEqual([one.instanceName]);
+    // The old base has no device list.
+    const old = await fetch(
+      `${emu.ready.cloud.apiBase}/licensing/v2/accounts/${c.account}/devices`,
+      { headers: { authorization: `Bearer ${await oauth.getToken()}` } },
+    );
+    expect(old.status).toBe(404);
+  });
+
+  it('the VA list path is served with CUSTOMER and with lowercase customer', async () => {
+    const c = cloudClient();
+    const { oauth } = build('cloud', c);
+    const auth = { authorization: `Bearer ${await oauth.getToken()}`, accept: 'application/json' };
+    for (const kind of ['CUSTOMER', 'customer']) {
+      const r = await fetch(
+        `${emu.ready.cloud.apiBase}/v1/accounts/${c.account}/${kind}/virtual-accounts`,
+        { headers: auth },
+      );
+      expect(r.status).toBe(200);
+      expect(
+        ((await r.json()) as { virtualAccounts: unknown[] }).virtualAccounts.length,
+      ).toBeGreaterThan(0);
+    }
   });
 });

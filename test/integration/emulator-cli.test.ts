@@ -35,6 +35,7 @@ describe('smartlic emulator', () => {
     expect(ready.cloud).toEqual({
       tokenUrl: `${ready.baseUrl}/oauth2/default/v1/token`,
       apiBase: `${ready.baseUrl}/services/api/smart-accounts-and-licensing`,
+      devicesApiBase: `${ready.baseUrl}/v1/software/apis/`,
     });
     expect(ready.onprem).toEqual({
       tokenUrl: `${ready.baseUrl}/backend/oauth/token`,

@@ -388,7 +388,7 @@ describe('license transfer', () => {
 
 describe('devices', () => {
   it('lists devices with paging and removes one (misspelled key), then the right spelling', async () => {
-    const url = `${base}/licensing/v2/accounts/${SA1}/devices?virtualAccountName=va-globex&limit=2&offset=0`;
+    const url = `${emu.ready.cloud.devicesApiBase}licensing/v2/accounts/${SA1}/devices?virtualAccountName=va-globex&limit=2&offset=0`;
     const r = await api(url, tok);
     expect(r.status).toBe(200);
     expect(r.body.status).toBe('SUCCESS');
@@ -403,7 +403,7 @@ describe('devices', () => {
     expect(d.registrationStatus).toBe('Registered');
 
     const all = await api(
-      `${base}/licensing/v2/accounts/${SA1}/devices?virtualAccountName=va-acme`,
+      `${emu.ready.cloud.devicesApiBase}licensing/v2/accounts/${SA1}/devices?virtualAccountName=va-acme`,
       tok,
     );
     const [first, second] = all.body.devices;
@@ -428,7 +428,7 @@ describe('devices', () => {
     });
     expect(b.status).toBe(200);
     const left = await api(
-      `${base}/licensing/v2/accounts/${SA1}/devices?virtualAccountName=va-acme`,
+      `${emu.ready.cloud.devicesApiBase}licensing/v2/accounts/${SA1}/devices?virtualAccountName=va-acme`,
       tok,
     );
     expect(left.body.totalRecords).toBe(all.body.totalRecords - 2);

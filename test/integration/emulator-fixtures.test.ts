@@ -140,7 +140,11 @@ describe('emulator answers have the shape of the public examples', () => {
           body: { description: 'f', expiresAfterDays: 5, exportControlled: 'Not Allowed' },
         }),
     ],
-    ['cssm/devices.json', () => api(`${base}/licensing/v2/accounts/${SA1}/devices?limit=100`, tok)],
+    [
+      'cssm/devices.json',
+      () =>
+        api(`${emu.ready.cloud.devicesApiBase}licensing/v2/accounts/${SA1}/devices?limit=100`, tok),
+    ],
     [
       'cssm/transfer.json',
       () =>
@@ -167,21 +171,52 @@ describe('emulator answers have the shape of the public examples', () => {
     expect(shapeDiff(r.body, fixture(file))).toEqual([]);
   });
 
-  it('uc/license-details.json: CUC licensedetails (JSON) and CUCM getSmartLicenseStatus (XML)', async () => {
+  it('uc/cuc-licensedetails.json: CUC licensedetails has the CUPI shape (JSON and XML)', async () => {
     const cuc = await cluster(emu, 'acme-cuc-01');
+    const url = `${cuc.baseUrl}/vmrest/smartlicense/licensedetails`;
     const j = await (
-      await fetch(`${cuc.baseUrl}/vmrest/smartlicense/licensedetails`, {
-        headers: { authorization: basic(cuc) },
-      })
+      await fetch(url, { headers: { authorization: basic(cuc), accept: 'application/json' } })
     ).json();
-    expect(shapeDiff(j, fixture('uc/license-details.json'))).toEqual([]);
+    expect(shapeDiff(j, fixture('uc/cuc-licensedetails.json'))).toEqual([]);
+    expect(Object.keys(j as Json)).toEqual(
+      Object.keys(fixture('uc/cuc-licensedetails.json') as Json),
+    );
+    const x = await (
+      await fetch(url, { headers: { authorization: basic(cuc), accept: 'application/xml' } })
+    ).text();
+    const parsed = xmlToJson(x) as Json;
+    const e = parsed.LicenseDetails.LicenseUsage.EntitlementTag;
+    parsed.LicenseDetails.LicenseUsage.EntitlementTag = Array.isArray(e) ? e : [e];
+    expect(shapeDiff(parsed.LicenseDetails, fixture('uc/cuc-licensedetails.json'))).toEqual([]);
+  });
+
+  it('uc/cucm-get-smart-license-status.xml: <LicenseDetails> beside <return>, in schema order', async () => {
     const cucm = await cluster(emu, 'acme-cucm-01');
     const x = await axl(cucm, 'getSmartLicenseStatus');
-    const inner = /<return>([\s\S]*)<\/return>/.exec(x.text)![1]!;
-    const parsed = xmlToJson(inner) as Json;
-    // One entitlement comes out as an object; wrap like the JSON form.
+    expect(x.status).toBe(200);
+    const body =
+      /<ns:getSmartLicenseStatusResponse[^>]*>([\s\S]*)<\/ns:getSmartLicenseStatusResponse>/.exec(
+        x.text,
+      )![1]!;
+    expect(body).toMatch(/^<return>[^<]*<\/return><LicenseDetails>/);
+    const parsed = xmlToJson(body.replace(/^<return>[^<]*<\/return>/, '')) as Json;
     const e = parsed.LicenseDetails.LicenseStatus.Entitlement;
     parsed.LicenseDetails.LicenseStatus.Entitlement = Array.isArray(e) ? e : [e];
-    expect(shapeDiff(parsed, fixture('uc/license-details.json'))).toEqual([]);
+    expect(shapeDiff(parsed, fixture('uc/cucm-license-details.json'))).toEqual([]);
+    // Element order as the fixture (the schema) has it; the emulator's one extension last.
+    const order = (xml: string, parent: string) =>
+      [...new RegExp(`<${parent}>([\\s\\S]*?)</${parent}>`).exec(xml)![1]!.matchAll(/<(\w+)>/g)]
+        .map((m) => m[1]!)
+        .filter((n, k, all) => all.indexOf(n) === k);
+    const want = readFileSync(join(FIX, 'uc/cucm-get-smart-license-status.xml'), 'utf8');
+    for (const parent of ['Registration', 'Authorization']) {
+      expect(order(x.text, parent)).toEqual(order(want, parent));
+    }
+    expect(order(x.text, 'LicenseDetails').slice(0, 4)).toEqual([
+      'SmartLicensing',
+      'Registration',
+      'Status',
+      'SmartAccount',
+    ]);
   });
 });

@@ -2,6 +2,7 @@
  * Plain-HTTP helpers for the emulator tests: they speak to the emulator as Json client
  * would (global fetch), never through smartlic's own CSSM or UC clients.
  */
+import { axlSchemaFor } from '../../core/uc/axl-schema.ts';
 import { startEmulator, type RunningEmulator, type StartOptions } from '../../emulator/index.ts';
 
 export type Emu = RunningEmulator;
@@ -96,11 +97,13 @@ export function axlBody(op: string, inner = '', ver = '14.0'): string {
   return `<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:ns="http://www.cisco.com/AXL/API/${ver}"><soapenv:Header/><soapenv:Body><ns:${op}>${inner}</ns:${op}></soapenv:Body></soapenv:Envelope>`;
 }
 
+/** One AXL call as a public client sends it, in the newest schema the cluster serves. */
 export async function axl(
   c: Json,
   op: string,
   inner = '',
   node?: string,
+  ver: string = axlSchemaFor(c.version as string),
 ): Promise<{ status: number; text: string }> {
   const base = node ? c.nodes.find((n: Json) => n.name === node).baseUrl : c.baseUrl;
   const r = await fetch(`${base}/axl/`, {
@@ -108,9 +111,9 @@ export async function axl(
     headers: {
       authorization: basic(c),
       'content-type': 'text/xml;charset=UTF-8',
-      SOAPAction: `"CUCM:DB ver=14.0 ${op}"`,
+      SOAPAction: `"CUCM:DB ver=${ver} ${op}"`,
     },
-    body: axlBody(op, inner),
+    body: axlBody(op, inner, ver),
   });
   return { status: r.status, text: await r.text() };
 }

@@ -60,8 +60,8 @@ describe('On-Prem API', () => {
       }),
     });
     expect(bad.status).toBe(401);
-    // A cloud token is no good on the satellite.
-    expect((await api(`${ob()}/accounts/la-initech/virtual-accounts`, cloud)).status).toBe(401);
+    // A cloud token is no good on the satellite, which answers 403 (not 401) to it.
+    expect((await api(`${ob()}/accounts/la-initech/virtual-accounts`, cloud)).status).toBe(403);
   });
 
   it('mirrors the cloud paths keyed by local account', async () => {
@@ -87,7 +87,7 @@ describe('On-Prem API', () => {
 
   it('registers a cluster through the satellite with a local-account token, not a cloud one', async () => {
     const c = await cluster(emu, 'initech-cucm-02');
-    expect((await axl(c, 'doSmartLicenseDeregister')).status).toBe(200);
+    expect((await axl(c, 'doSmartLicenseDeRegister')).status).toBe(200);
     const cloudTok = (
       await api(
         `${emu.ready.cloud.apiBase}/v1/accounts/${SA2}/virtual-accounts/va-initech/tokens`,
@@ -95,13 +95,21 @@ describe('On-Prem API', () => {
         { body: { description: 'x', expiresAfterDays: 10 } },
       )
     ).body.tokenInfo.token;
-    expect((await axl(c, 'doSmartLicenseRegister', `<token>${cloudTok}</token>`)).status).toBe(400);
+    const wrong = await axl(
+      c,
+      'doSmartLicenseRegister',
+      `<token>${cloudTok}</token><force>false</force>`,
+    );
+    expect(wrong.status).toBe(500);
+    expect(wrong.text).toContain('<axlcode>INVALID_PARAMETER</axlcode>');
     const t = (
       await api(`${ob()}/accounts/la-initech/virtual-accounts/va-initech/tokens`, on, {
         body: { description: 'x', expiresAfterDays: 10 },
       })
     ).body.tokenInfo.token;
-    expect((await axl(c, 'doSmartLicenseRegister', `<token>${t}</token>`)).status).toBe(200);
+    expect(
+      (await axl(c, 'doSmartLicenseRegister', `<token>${t}</token><force>false</force>`)).status,
+    ).toBe(200);
     expect((await cluster(emu, 'initech-cucm-02')).pool).toMatchObject({
       via: 'satellite',
       satellite: 'sat-eu-1',

@@ -114,7 +114,8 @@ describe('tokens and the clock', () => {
     expect(list.body.tokens.find((x: Json) => x.token === t).status).toBe('EXPIRED');
     const c = await cluster(emu, 'globex-cucm-02');
     const r = await axl(c, 'doSmartLicenseRegister', `<token>${t}</token><force>true</force>`);
-    expect(r.status).toBe(400);
+    expect(r.status).toBe(500);
+    expect(r.text).toContain('<axlcode>INVALID_PARAMETER</axlcode>');
   });
 
   it('OAuth access tokens last 3599 s of simulated time', async () => {

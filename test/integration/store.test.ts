@@ -55,6 +55,7 @@ describe('openDatabase and migrations', () => {
       expect(await migrateToLatest(fresh.db)).toEqual([
         '0001-initial',
         '0002-account-endpoints',
+        '0004-axl-schema-version',
         '0005-read-side',
       ]);
       expect(await migrateToLatest(fresh.db)).toEqual([]);

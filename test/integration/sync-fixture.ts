@@ -75,6 +75,7 @@ export type EmuState = {
     licensing: string;
     baseUrl: string | null;
     credentials: { username: string; password: string };
+    nodes: { name: string; role: string }[];
     pool:
       | { via: 'cloud'; smartAccount: string; virtualAccount: string }
       | { via: 'satellite'; localAccount: string; virtualAccount: string }
@@ -112,7 +113,11 @@ export async function setup(
   const config = loadConfig({
     env: {},
     overrides: {
-      cssm: { tokenUrl: emu.ready.cloud.tokenUrl, apiBase: emu.ready.cloud.apiBase },
+      cssm: {
+        tokenUrl: emu.ready.cloud.tokenUrl,
+        apiBase: emu.ready.cloud.apiBase,
+        devicesApiBase: emu.ready.cloud.devicesApiBase,
+      },
       ...opts.config,
     },
   });
@@ -232,6 +237,12 @@ export async function seedClusters(fx: Fixture): Promise<number> {
       adminUsername: c.credentials.username,
       adminPassword: c.credentials.password,
     });
+    // CSSM lists the product instance by the publisher's host name (the lab's node name).
+    const pub = c.nodes.find((x) => x.role === 'publisher');
+    if (pub)
+      await fx.repos.clusters.replaceNodes(row.id, [
+        { hostname: pub.name, address: null, role: 'publisher' },
+      ]);
     await fx.repos.clusters.assign(row.id, va.id, 'Manually Registered');
     n++;
   }

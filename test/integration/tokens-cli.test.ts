@@ -53,6 +53,7 @@ beforeAll(async () => {
     SMARTLIC_DB: join(dir, 'smartlic.db'),
     SMARTLIC_CSSM_TOKEN_URL: emu.ready.cloud.tokenUrl,
     SMARTLIC_CSSM_API_BASE: emu.ready.cloud.apiBase,
+    SMARTLIC_CSSM_DEVICES_API_BASE: emu.ready.cloud.devicesApiBase,
     SMARTLIC_LOG_LEVEL: 'error',
     SMARTLIC_HTTP_RETRIES: '0',
   };
@@ -161,10 +162,6 @@ describe('smartlic cluster / va / jobs / plan', () => {
     expect(noMode.err).not.toMatch(/\n\s+at /);
 
     expect((await run(['va', 'mode', SA, 'va-hcs-operational', 'HCS'])).code).toBe(0);
-    // The product has not reported its mode: a switch to HCS may restart it, so it asks first.
-    const ask = await run(['cluster', 'register', c.name, '--va', `${SA}/va-hcs-operational`]);
-    expect(ask.code).toBe(2);
-    expect(ask.err).toMatch(/restarts the publisher; nothing was changed — confirm with --yes/);
     const dry = await run([
       'cluster',
       'register',
@@ -175,19 +172,14 @@ describe('smartlic cluster / va / jobs / plan', () => {
     ]);
     expect(dry.code, dry.err).toBe(0);
     expect(dry.out).toMatch(/would \(nothing changed\)/);
-    expect(dry.out).toMatch(/license mode: set unknown → HCS/);
-    const reg = await run([
-      'cluster',
-      'register',
-      c.name,
-      '--va',
-      `${SA}/va-hcs-operational`,
-      '--yes',
-    ]);
+    // No interface sets a mode: the plan says what the product reports and that none is needed.
+    expect(dry.out).toMatch(/license mode: /);
+    expect(dry.out).not.toMatch(/refused/);
+    const reg = await run(['cluster', 'register', c.name, '--va', `${SA}/va-hcs-operational`]);
     expect(reg.code, reg.err).toBe(0);
     expect(reg.err).toMatch(/register the publisher/);
     // Registered now: a second registration without --force is refused, not "Completed" again.
-    const again = await run(['cluster', 'register', c.name, '--yes']);
+    const again = await run(['cluster', 'register', c.name]);
     expect(again.code).toBe(1);
     expect(again.err).toMatch(
       /ALREADY_REGISTERED: stark-cucm-01 is registered now .* — pass --force/,

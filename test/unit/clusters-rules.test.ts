@@ -21,8 +21,8 @@ describe('transport', () => {
     });
     expect(ucTransport({ mode: 'Proxy', proxyHost: 'p', proxyPort: 3128 })).toEqual({
       mode: 2,
-      proxyHost: 'p',
-      proxyPort: 3128,
+      httpHost: 'p',
+      httpPort: 3128,
     });
   });
 

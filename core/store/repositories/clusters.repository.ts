@@ -64,6 +64,8 @@ export interface Cluster extends ClusterLicensingState {
   /** Cluster Summary status (DOMAIN §7.6); null before any registration step. */
   status: ClusterStatus | null;
   licensing: LicensingKind;
+  /** AXL schema override for CUCM; null: the newest the cluster's release serves. */
+  axlSchemaVersion: string | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -82,6 +84,8 @@ export interface ClusterInput {
   transportMode?: TransportMode | null;
   transportUrl?: string | null;
   licensing?: LicensingKind;
+  /** AXL schema override; null clears it. */
+  axlSchemaVersion?: string | null;
 }
 
 export type ClusterStatusPatch = Partial<ClusterLicensingState> & {
@@ -134,6 +138,7 @@ export function toCluster(r: ClusterRow): Cluster {
     virtualAccountId: r.virtual_account_id,
     status: r.status,
     licensing: r.licensing,
+    axlSchemaVersion: r.axl_schema_version ?? null,
     registrationStatus: r.registration_status,
     registeredAt: dateOrNull(r.registered_at),
     lastRenewalAttempt: dateOrNull(r.last_renewal_attempt),
@@ -237,6 +242,7 @@ export class ClustersRepository {
       transport_mode: input.transportMode,
       transport_url: input.transportUrl,
       licensing: input.licensing,
+      axl_schema_version: input.axlSchemaVersion,
     });
     const row = await this.db
       .insertInto('clusters')
