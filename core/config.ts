@@ -72,7 +72,16 @@ export const configSchema = z
         timeoutMs: z.number().int().min(100).max(600_000).default(30_000),
         maxRetries: z.number().int().min(0).max(20).default(4),
         concurrencyPerHost: z.number().int().min(1).max(256).default(8),
+        /** A Retry-After longer than this fails at once ("CSSM asked to wait N s"). */
         retryAfterCapMs: z.number().int().min(0).default(120_000),
+        /** Shortest wait before a retry, even when the server says `Retry-After: 0`. */
+        minRetryDelayMs: z.number().int().min(0).max(60_000).default(500),
+        /** Largest answer read; reading stops there and the request fails (HTTP_TOO_LARGE). */
+        maxResponseBytes: z
+          .number()
+          .int()
+          .min(1024)
+          .default(64 * 1024 * 1024),
         pageSize: z.number().int().min(1).max(1000).default(200),
       })
       .strict()
@@ -89,6 +98,18 @@ export const configSchema = z
         tokenExpiresAfterDays: z.number().int().min(1).max(365).default(365),
         /** Accounts synced in parallel. */
         accountConcurrency: z.number().int().min(1).max(64).default(2),
+        /**
+         * A VA CSSM stops listing is kept and marked missing; after this many consecutive syncs
+         * that all lack it, it is removed (its usage history stays). 0: only the operator removes.
+         */
+        removeMissingAfterSyncs: z.number().int().min(0).max(1000).default(7),
+        /**
+         * A listing that drops at least this share of the account's VAs, licenses or devices is
+         * suspect: the sync refuses it and keeps the previous data (sync --accept-drop applies it).
+         */
+        suspectDropShare: z.number().gt(0).max(1).default(0.5),
+        /** How long a sync waits for another process's sync of the same account (then SYNC_BUSY). */
+        lockWaitMs: z.number().int().min(0).max(3_600_000).default(60_000),
       })
       .strict()
       .default({}),
@@ -170,6 +191,12 @@ export const ENV_VARS: readonly {
     path: 'http.concurrencyPerHost',
     kind: 'int',
     help: 'parallel requests per host',
+  },
+  {
+    name: 'SMARTLIC_HTTP_MAX_RESPONSE_BYTES',
+    path: 'http.maxResponseBytes',
+    kind: 'int',
+    help: 'largest answer read',
   },
   {
     name: 'SMARTLIC_SYNC_CRON',

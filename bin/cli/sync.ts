@@ -5,7 +5,7 @@ import { requester } from './common.ts';
 import { openRuntime } from './runtime.ts';
 import type { CliCommand, CliContext } from './types.ts';
 
-const USAGE = `Usage: smartlic sync [--account DOMAIN] [--full] [--json]
+const USAGE = `Usage: smartlic sync [--account DOMAIN] [--full] [--accept-drop] [--json]
 
 Reads every provisioned account (or the one named) from CSSM or its On-Prem satellite: virtual
 accounts, licenses, tokens, devices and the smart-license status of every assigned cluster, and
@@ -13,6 +13,9 @@ stores it in one transaction per account. Registration tokens about to expire ar
 
   --account DOMAIN  sync this account only
   --full            read everything, even what has not changed since the last sync
+  --accept-drop     apply an answer that lacks a large share of the account's virtual
+                    accounts, licenses or devices (refused as SUSPECT_LISTING otherwise);
+                    VAs CSSM no longer lists are still only marked missing
   --json            print the outcome of each account as JSON on stdout
 
 Progress goes to stderr (a bar on a terminal, plain lines otherwise). Exit code 1 when any
@@ -94,6 +97,13 @@ export function outcomeLine(o: SyncOutcome): string {
   if (o.satellite?.overdue) {
     line += `\n        satellite sync overdue: last CSSM sync ${o.satellite.lastSync?.toISOString().slice(0, 10) ?? 'never'}`;
   }
+  for (const m of o.missing) {
+    line += `\n        missing in CSSM since ${m.since.toISOString().slice(0, 10)} (${m.syncs} sync(s)), kept: VA ${m.name}`;
+  }
+  if (o.removed.length > 0) line += `\n        removed, gone from CSSM: VA ${o.removed.join(', ')}`;
+  for (const u of o.unknownVaRecords) {
+    line += `\n        ${u.count} ${u.kind} record(s) name VA ${u.virtualAccount}, which CSSM did not list`;
+  }
   for (const e of o.clusterErrors)
     line += `\n        cluster ${e.cluster}: ${e.code}: ${e.message}`;
   return line;
@@ -108,13 +118,14 @@ export const syncCommand: CliCommand = {
   summary: 'sync accounts with CSSM / satellites and read cluster status',
   usage: USAGE,
   async run(args, ctx) {
-    let values: { account?: string; full?: boolean; json?: boolean };
+    let values: { account?: string; full?: boolean; 'accept-drop'?: boolean; json?: boolean };
     try {
       ({ values } = parseArgs({
         args,
         options: {
           account: { type: 'string' },
           full: { type: 'boolean' },
+          'accept-drop': { type: 'boolean' },
           json: { type: 'boolean' },
         },
         strict: true,
@@ -133,6 +144,7 @@ export const syncCommand: CliCommand = {
       const opts = {
         requestedBy: requester(),
         full: values.full === true,
+        acceptDrop: values['accept-drop'] === true,
         onProgress: progress.onProgress,
       };
       let outcomes: SyncOutcome[];

@@ -55,6 +55,12 @@ import { JobFailedError, type JobHandle, type JobRunner } from './jobs.service.t
 import { SingleFlight } from './single-flight.ts';
 import { clusterUsage, statusPatch } from './cluster-status.ts';
 import { DAY_MS } from '../domain/lifecycle.ts';
+import {
+  suspectDrop,
+  suspectListingError,
+  unknownVaRecords,
+  type UnknownVaRecords,
+} from './sync-guard.ts';
 
 /** DOMAIN §3: a satellite should sync with CSSM at least every 30 days [doc]; flag after [design]. */
 export const SATELLITE_SYNC_OVERDUE_DAYS = 30;
@@ -89,6 +95,11 @@ export interface SyncOptions {
   requestedBy: string;
   /** Read everything, whatever the fingerprint and timers say. */
   full?: boolean;
+  /**
+   * Apply a listing even when it drops a large share of what the account had (the operator
+   * checked that CSSM really lost them). Missing VAs are still only marked missing.
+   */
+  acceptDrop?: boolean;
   onProgress?: (p: SyncProgress) => void;
   correlationId?: string;
 }
@@ -134,6 +145,12 @@ export interface SyncOutcome {
   /** Clusters whose status could not be read (the sync still completes; old status kept). */
   clusterErrors: { cluster: string; code: string; message: string }[];
   satellite?: { lastSync: Date | null; overdue: boolean; syncMode?: string };
+  /** VAs CSSM no longer lists: kept with the operator's settings, marked since when. */
+  missing: { name: string; since: Date; syncs: number }[];
+  /** VAs removed by this sync after `sync.removeMissingAfterSyncs` agreeing syncs. */
+  removed: string[];
+  /** License / device records naming a VA the VA list lacks (not stored, reported). */
+  unknownVaRecords: UnknownVaRecords[];
   error?: SyncErrorInfo;
 }
 
@@ -308,6 +325,9 @@ export class SyncService {
         snapshots: 0,
       },
       clusterErrors: [],
+      missing: [],
+      removed: [],
+      unknownVaRecords: [],
     };
     const started = jobs.start(
       {
@@ -477,6 +497,8 @@ export class SyncService {
       };
     }
 
+    await this.guard(sa, fetched, opts, outcome);
+
     emit('token-refresh');
     const created = await this.refreshTokens(sa, cssm, key, fetched, now);
     outcome.counts.tokensRefreshed = created.length;
@@ -488,6 +510,54 @@ export class SyncService {
       (r) => this.write(r, sa, fetched, created, outcome, now, print, deepDue),
       clock,
     );
+  }
+
+  /**
+   * Refuses a listing that drops a large share of the account's VAs, license types or devices
+   * (unless the operator accepted it), and reports records that name a VA the list lacks.
+   */
+  private async guard(
+    sa: SmartAccount,
+    f: Fetched,
+    opts: SyncOptions,
+    outcome: SyncOutcome,
+  ): Promise<void> {
+    const { repos, config } = this.d;
+    const listed = new Set(f.vas.map((v) => v.name));
+    outcome.unknownVaRecords = [
+      ...unknownVaRecords(
+        'license',
+        f.licenses.map((l) => l.virtualAccount),
+        listed,
+      ),
+      ...unknownVaRecords(
+        'device',
+        (f.devices ?? []).map((d) => d.virtualAccount),
+        listed,
+      ),
+    ];
+    // An unchanged answer cannot drop anything the last applied one had.
+    if (opts.acceptDrop || !outcome.changed) return;
+    const stored = await repos.virtualAccounts.listBySmartAccount(sa.id);
+    const before = {
+      listedVas: stored.filter((v) => v.missingSince === null).map((v) => v.name),
+      licenseTypes: await repos.licenses.typesBySmartAccount(sa.id),
+      ...(f.devices ? { devices: await repos.devices.keysBySmartAccount(sa.id) } : {}),
+    };
+    const licenseTypes = new Map<string, Set<string>>();
+    for (const [name, list] of groupByVa(f.licenses, f.vas, (l) => l.virtualAccount)) {
+      licenseTypes.set(name, new Set(toLicenseInputs(list).licenses.map((l) => l.licenseType)));
+    }
+    let devices: Map<string, Set<string>> | undefined;
+    if (f.devices) {
+      devices = new Map();
+      for (const [name, list] of groupByVa(f.devices, f.vas, (d) => d.virtualAccount)) {
+        devices.set(name, new Set(list.map((d) => `${d.udiPid}|${d.udiSerialNumber}`)));
+      }
+    }
+    const after = { vas: [...listed], licenseTypes, ...(devices ? { devices } : {}) };
+    const drop = suspectDrop(before, after, config.sync.suspectDropShare);
+    if (drop) throw suspectListingError(sa.domain, drop, config.sync.suspectDropShare);
   }
 
   /**
@@ -663,11 +733,14 @@ export class SyncService {
       });
     }
     // An unchanged VA list and license answer (same fingerprint) need no rewrite: only the
-    // usage snapshot is appended.
+    // usage snapshot is appended. vaIds holds the VAs CSSM listed, and only those.
     const unchanged = !outcome.changed;
     const vaIds = new Map<string, number>();
+    const listed = new Set(f.vas.map((v) => v.name));
     if (unchanged) {
-      for (const v of await r.virtualAccounts.listBySmartAccount(sa.id)) vaIds.set(v.name, v.id);
+      for (const v of await r.virtualAccounts.listBySmartAccount(sa.id)) {
+        if (listed.has(v.name) && v.missingSince === null) vaIds.set(v.name, v.id);
+      }
     }
     if (!unchanged || f.vas.some((v) => !vaIds.has(v.name))) {
       for (const v of f.vas) {
@@ -679,20 +752,23 @@ export class SyncService {
         });
         vaIds.set(v.name, row.id);
       }
-      await r.virtualAccounts.deleteMissing(
-        sa.id,
-        f.vas.map((v) => v.name),
-      );
+    }
+    // A VA the list lacks keeps everything (operator settings, licenses, tokens, devices) and
+    // is marked missing; only N consecutive agreeing syncs remove it, its history kept.
+    const missing = await r.virtualAccounts.markMissing(sa.id, [...listed], now);
+    const removeAfter = this.d.config.sync.removeMissingAfterSyncs;
+    for (const v of missing) {
+      if (removeAfter > 0 && v.missingSyncs >= removeAfter) {
+        await r.virtualAccounts.remove(v.id, now);
+        outcome.removed.push(v.name);
+      } else {
+        outcome.missing.push({ name: v.name, since: v.missingSince ?? now, syncs: v.missingSyncs });
+      }
     }
     outcome.counts.virtualAccounts = f.vas.length;
 
     // Licenses, substitutions and the usage snapshot, per VA.
-    const byVa = new Map<string, CssmLicense[]>();
-    for (const l of f.licenses) {
-      const name = vaIds.has(l.virtualAccount) ? l.virtualAccount : soleVa(f.vas);
-      if (name === undefined) continue;
-      (byVa.get(name) ?? byVa.set(name, []).get(name)!).push(l);
-    }
+    const byVa = groupByVa(f.licenses, f.vas, (l) => l.virtualAccount);
     const snapshots: { virtualAccountId: number; points: UsagePoint[] }[] = [];
     for (const [name, id] of vaIds) {
       const { licenses, substitutions } = toLicenseInputs(byVa.get(name) ?? []);
@@ -738,7 +814,6 @@ export class SyncService {
     if (!f.tokens && created.length === 0 && prev?.tokens !== undefined) {
       outcome.counts.tokens = prev.tokens;
     } else {
-      // vaIds are all of the account's VAs now (deleteMissing above removed the others).
       outcome.counts.tokens = await r.tokens.countActiveBySmartAccount(sa.id);
     }
 
@@ -746,20 +821,19 @@ export class SyncService {
     if (f.devices) {
       const groups = new Map<number, Map<string, DeviceInput>>();
       for (const id of vaIds.values()) groups.set(id, new Map());
-      for (const dv of f.devices) {
-        const name =
-          dv.virtualAccount && vaIds.has(dv.virtualAccount) ? dv.virtualAccount : soleVa(f.vas);
-        const id = name === undefined ? undefined : vaIds.get(name);
+      for (const [name, list] of groupByVa(f.devices, f.vas, (d) => d.virtualAccount)) {
+        const id = vaIds.get(name);
         if (id === undefined) continue;
-        groups.get(id)!.set(`${dv.udiPid}|${dv.udiSerialNumber}`, {
-          instanceName: dv.instanceName ?? `${dv.udiPid}:${dv.udiSerialNumber}`,
-          productTag: dv.productTagName ?? null,
-          udiPid: dv.udiPid,
-          udiSerial: dv.udiSerialNumber,
-          registrationStatus: dv.registrationStatus ?? null,
-          authorizationStatus: dv.authorizationStatus ?? null,
-          lastContactAt: dv.lastContactDate,
-        });
+        for (const dv of list)
+          groups.get(id)!.set(`${dv.udiPid}|${dv.udiSerialNumber}`, {
+            instanceName: dv.instanceName ?? `${dv.udiPid}:${dv.udiSerialNumber}`,
+            productTag: dv.productTagName ?? null,
+            udiPid: dv.udiPid,
+            udiSerial: dv.udiSerialNumber,
+            registrationStatus: dv.registrationStatus ?? null,
+            authorizationStatus: dv.authorizationStatus ?? null,
+            lastContactAt: dv.lastContactDate,
+          });
       }
       for (const [id, m] of groups) {
         await r.devices.replaceForVirtualAccount(id, [...m.values()]);
@@ -842,7 +916,27 @@ export function fingerprint(vas: CssmVirtualAccount[], licenses: CssmLicense[]):
   return h.digest('hex');
 }
 
-/** Entitlements → usage rows; several tags of one license type (HCS mode) are added up. */
+/**
+ * Records by the listed VA they name; a record without a VA name belongs to the only VA, if
+ * there is one. Records naming a VA the list lacks are left out (the guard reports them).
+ */
+function groupByVa<T>(
+  records: readonly T[],
+  vas: CssmVirtualAccount[],
+  vaOf: (r: T) => string | undefined,
+): Map<string, T[]> {
+  const listed = new Set(vas.map((v) => v.name));
+  const sole = soleVa(vas);
+  const out = new Map<string, T[]>();
+  for (const rec of records) {
+    const named = vaOf(rec);
+    const name = named ? (listed.has(named) ? named : undefined) : sole;
+    if (name === undefined) continue;
+    (out.get(name) ?? out.set(name, []).get(name)!).push(rec);
+  }
+  return out;
+}
+
 function soleVa(vas: CssmVirtualAccount[]): string | undefined {
   return vas.length === 1 ? vas[0]!.name : undefined;
 }
@@ -957,6 +1051,21 @@ function summarize(o: SyncOutcome): string {
     );
   }
   if (c.tokensRefreshed > 0) parts.push(`${c.tokensRefreshed} token(s) refreshed`);
+  if (o.missing.length > 0) {
+    parts.push(
+      `missing in CSSM (kept): ${o.missing
+        .map((m) => `${m.name} since ${m.since.toISOString().slice(0, 10)}`)
+        .join(', ')}`,
+    );
+  }
+  if (o.removed.length > 0) parts.push(`removed (gone from CSSM): ${o.removed.join(', ')}`);
+  if (o.unknownVaRecords.length > 0) {
+    parts.push(
+      `records naming a VA CSSM did not list: ${o.unknownVaRecords
+        .map((u) => `${u.count} ${u.kind}(s) of ${u.virtualAccount}`)
+        .join(', ')}`,
+    );
+  }
   if (o.skipped.length > 0) parts.push(`skipped: ${o.skipped.join(', ')}`);
   if (o.clusterErrors.length > 0) {
     parts.push(
