@@ -38,6 +38,16 @@ export function isSmartlicError(e: unknown): e is SmartlicError {
 /** Wraps anything thrown into a SmartlicError without losing the original as `cause`. */
 export function toSmartlicError(e: unknown, fallbackCode = 'INTERNAL'): SmartlicError {
   if (e instanceof SmartlicError) return e;
+  const sqliteCode = (e as { code?: unknown } | null)?.code;
+  if (typeof sqliteCode === 'string' && /^SQLITE_(BUSY|LOCKED)/.test(sqliteCode)) {
+    return new SmartlicError({
+      code: 'DB_BUSY',
+      message:
+        'the database stayed locked by another smartlic process for longer than the busy timeout',
+      action: 'retry; if it keeps happening, look for a smartlic process that hangs',
+      cause: e,
+    });
+  }
   const message = e instanceof Error ? e.message : String(e);
   return new SmartlicError({ code: fallbackCode, message, cause: e });
 }

@@ -70,6 +70,8 @@ export async function openRuntime(
     await verifySecretKey(handle.db, secrets, clock);
     const repos = createRepositories(handle.db, secrets, clock);
     const services = createServices({ db: handle.db, secrets, repos, clock, logger, config });
+    // Jobs a crashed or killed smartlic left InProgress are closed as interrupted.
+    await services.jobs.closeOrphaned();
     return {
       config,
       handle,

@@ -22,6 +22,7 @@
  * - The OAuth token of the previous sync is reused while valid (ClientFactory caches it).
  */
 import { createHash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { EventEmitter } from 'node:events';
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config.ts';
@@ -53,6 +54,7 @@ import {
 } from './clients.ts';
 import { JobFailedError, type JobHandle, type JobRunner } from './jobs.service.ts';
 import { SingleFlight } from './single-flight.ts';
+import { describeRunner } from './runner.ts';
 import { clusterUsage, statusPatch } from './cluster-status.ts';
 import { DAY_MS } from '../domain/lifecycle.ts';
 import {
@@ -329,6 +331,71 @@ export class SyncService {
       removed: [],
       unknownVaRecords: [],
     };
+    // Another process (the scheduler of `smartlic start`, another `smartlic sync`) may be
+    // syncing this account: wait for it within sync.lockWaitMs, else say so.
+    const holder = await this.acquireLease(sa, emit);
+    if (holder !== undefined) {
+      outcome.status = 'Failed';
+      outcome.error = {
+        code: 'SYNC_BUSY',
+        message: `${sa.domain} is being synced by ${describeRunner(holder)}; waited ${Math.round(this.d.config.sync.lockWaitMs / 1000)} s for it`,
+        action:
+          'wait for that sync to finish (see `smartlic jobs`), or raise sync.lockWaitMs to wait longer',
+      };
+      outcome.finishedAt = clock.now();
+      outcome.durationMs = Math.round(performance.now() - t0);
+      emit('done', 1, 1);
+      return outcome;
+    }
+    try {
+      // Jobs of this account's syncs left InProgress by a process that died.
+      await jobs.closeOrphaned({ jobType: 'Sync', entityName: sa.domain });
+      await this.runLeased(sa, opts, outcome, emit);
+    } finally {
+      await this.d.repos.syncLeases.release(sa.id, jobs.runner.id).catch((e: unknown) => {
+        log.error('cannot release the sync lease', { error: e });
+      });
+    }
+    outcome.finishedAt = clock.now();
+    outcome.durationMs = Math.round(performance.now() - t0);
+    outcome.requests = clients.counters().requests - req0;
+    emit('done', 1, 1);
+    this.events.emit('synced', outcome);
+    for (const hook of this.d.afterSync) {
+      try {
+        await hook(outcome);
+      } catch (e) {
+        log.warn('afterSync hook failed', { error: e });
+      }
+    }
+    return outcome;
+  }
+
+  /** Takes the account's sync lease; the live other holder when it could not within the wait. */
+  private async acquireLease(
+    sa: SmartAccount,
+    emit: (phase: SyncPhase, done?: number, total?: number) => void,
+  ): Promise<string | undefined> {
+    const { repos, jobs, config } = this.d;
+    const step = 200;
+    for (let waited = 0; ; waited += step) {
+      const holder = await repos.syncLeases.acquire(sa.id, jobs.runner.id, (h) =>
+        jobs.runner.alive(h),
+      );
+      if (holder === undefined || waited >= config.sync.lockWaitMs) return holder;
+      if (waited === 0) emit('connect');
+      await sleep(step);
+    }
+  }
+
+  private async runLeased(
+    sa: SmartAccount,
+    opts: SyncOptions,
+    outcome: SyncOutcome,
+    emit: (phase: SyncPhase, done?: number, total?: number) => void,
+  ): Promise<void> {
+    const { clock, jobs } = this.d;
+    const log = this.d.logger.child({ component: 'sync', account: sa.domain });
     const started = jobs.start(
       {
         jobType: 'Sync',
@@ -364,19 +431,6 @@ export class SyncService {
         log.error('cannot record the failed sync on the account', { error: e2 });
       }
     }
-    outcome.finishedAt = clock.now();
-    outcome.durationMs = Math.round(performance.now() - t0);
-    outcome.requests = clients.counters().requests - req0;
-    emit('done', 1, 1);
-    this.events.emit('synced', outcome);
-    for (const hook of this.d.afterSync) {
-      try {
-        await hook(outcome);
-      } catch (e) {
-        log.warn('afterSync hook failed', { error: e });
-      }
-    }
-    return outcome;
   }
 
   private async syncBody(

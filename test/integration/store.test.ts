@@ -8,6 +8,7 @@ import { TestClock } from '../../core/clock.ts';
 import {
   SecretBox,
   createRepositories,
+  MIGRATIONS,
   migrateToLatest,
   openDatabase,
   transaction,
@@ -52,7 +53,7 @@ describe('openDatabase and migrations', () => {
     expect(await migrateToLatest(h.db)).toEqual([]);
     const fresh = openDatabase({ path: ':memory:' });
     try {
-      expect(await migrateToLatest(fresh.db)).toEqual(['0001-initial', '0002-account-endpoints']);
+      expect(await migrateToLatest(fresh.db)).toEqual(Object.keys(MIGRATIONS).sort());
       expect(await migrateToLatest(fresh.db)).toEqual([]);
     } finally {
       await fresh.close();

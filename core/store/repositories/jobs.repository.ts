@@ -22,6 +22,8 @@ export interface Job {
   errorCode: string | null;
   requestedBy: string | null;
   correlationId: string | null;
+  /** The process that runs it (`host|pid|instance`); null for jobs from before 0003. */
+  runner: string | null;
 }
 
 export interface NewJob {
@@ -32,6 +34,7 @@ export interface NewJob {
   requestedBy?: string | null;
   correlationId?: string | null;
   initiatedAt?: Date;
+  runner?: string | null;
 }
 
 export interface JobFailure {
@@ -67,6 +70,7 @@ function toJob(r: Selectable<JobsTable>): Job {
     errorCode: r.error_code,
     requestedBy: r.requested_by,
     correlationId: r.correlation_id,
+    runner: r.runner,
   };
 }
 
@@ -90,6 +94,7 @@ export class JobsRepository {
         correlation_id: j.correlationId ?? null,
         initiated_at: iso(j.initiatedAt ?? this.clock.now()),
         status: 'Queued',
+        runner: j.runner ?? null,
       })
       .returningAll()
       .executeTakeFirstOrThrow();
@@ -160,6 +165,14 @@ export class JobsRepository {
       .limit(filter.limit ?? 100)
       .execute();
     return rows.map(toJob);
+  }
+
+  /** Jobs not finished (Queued or InProgress), optionally of one type and entity. */
+  async listUnfinished(filter: { jobType?: string; entityName?: string } = {}): Promise<Job[]> {
+    let q = this.db.selectFrom('jobs').selectAll().where('status', 'in', ['Queued', 'InProgress']);
+    if (filter.jobType !== undefined) q = q.where('job_type', '=', filter.jobType);
+    if (filter.entityName !== undefined) q = q.where('entity_name', '=', filter.entityName);
+    return (await q.orderBy('id').execute()).map(toJob);
   }
 
   listFailed(filter: Omit<JobFilter, 'status'> = {}): Promise<Job[]> {
