@@ -93,7 +93,7 @@ export async function fakeSetup(
       cssm: { tokenUrl: cssm.tokenUrl, apiBase: cssm.apiBase },
       ...base,
       ...opts.config,
-      http: { ...base.http, ...((opts.config?.http as object | undefined) ?? {}) },
+      http: { ...base.http, ...(opts.config?.http ?? {}) },
     },
   });
   const services = createServices({ db: h.db, secrets, repos, clock, logger, config });
