@@ -8,6 +8,7 @@ import { validate as validateCron } from 'node-cron';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { SmartlicError } from './errors.ts';
+import { REDACTED, redact } from './redact.ts';
 
 const logLevel = z.enum(['debug', 'info', 'warn', 'error', 'silent']);
 
@@ -357,12 +358,7 @@ function describeValue(v: unknown): string {
 export function redactedConfig(config: Config): Plain {
   const copy = JSON.parse(JSON.stringify(config)) as Plain;
   for (const p of SECRET_PATHS)
-    if (getPath(copy, p.split('.')) !== undefined) setPath(copy, p, '[redacted]');
-  const proxy = config.cssm.proxyUrl;
-  if (proxy) {
-    const u = new URL(proxy);
-    if (u.password) u.password = 'redacted';
-    setPath(copy, 'cssm.proxyUrl', u.toString());
-  }
-  return copy;
+    if (getPath(copy, p.split('.')) !== undefined) setPath(copy, p, REDACTED);
+  // The rest (a proxy URL's password, …) by the one redaction rule.
+  return redact(copy) as Plain;
 }

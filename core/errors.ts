@@ -2,6 +2,7 @@
  * The one error type of smartlic. `code` reuses Cisco's codes (DOMAIN §7) where they fit
  * (CSSM1011, CAA1048, …) and smartlic's own otherwise (CONFIG, INPUT, DB, …).
  */
+import { redactText } from './redact.ts';
 export interface SmartlicErrorOptions {
   code: string;
   message: string;
@@ -18,16 +19,17 @@ export class SmartlicError extends Error {
   readonly details: Record<string, unknown> | undefined;
 
   constructor(opts: SmartlicErrorOptions) {
-    super(opts.message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    // Messages often quote a remote answer: the one redaction rule applies to every error.
+    super(redactText(opts.message), opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = 'SmartlicError';
     this.code = opts.code;
-    this.action = opts.action;
+    this.action = opts.action === undefined ? undefined : redactText(opts.action);
     this.details = opts.details;
   }
 
   /** One operator-facing line: code, message and recommended action; never a stack. */
   toLine(): string {
-    return `${this.code}: ${this.message}${this.action ? ` — ${this.action}` : ''}`;
+    return redactText(`${this.code}: ${this.message}${this.action ? ` — ${this.action}` : ''}`);
   }
 }
 

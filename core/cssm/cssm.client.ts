@@ -4,6 +4,7 @@
  * is parsed with zod; every failure is a SmartlicError with Cisco's code and an action.
  */
 import type { z } from 'zod';
+import { registerSecret } from '../redact.ts';
 import { SmartlicError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { silentLogger } from '../log.ts';
@@ -196,6 +197,7 @@ export class CssmClient {
       op: 'list tokens',
       account: domain,
     });
+    for (const t of r.tokens) registerSecret(t.token);
     return r.tokens;
   }
 
@@ -213,6 +215,7 @@ export class CssmClient {
         exportControlled: t.exportControlled,
       },
     });
+    registerSecret(r.tokenInfo.token);
     return r.tokenInfo;
   }
 

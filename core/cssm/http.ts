@@ -12,6 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import { Agent, ProxyAgent, request, type Dispatcher } from 'undici';
 import { SmartlicError } from '../errors.ts';
+import { redactUrl } from '../redact.ts';
 import type { Clock } from '../clock.ts';
 import { systemClock } from '../clock.ts';
 import type { Logger } from '../log.ts';
@@ -117,23 +118,8 @@ export interface HttpCounters {
   byStatus: Record<number, number>;
 }
 
-const SECRET_PARAM = /secret|password|token|authorization/i;
-
-/** The URL as it may appear in a log line: secret-looking query values replaced. */
-export function safeUrl(url: string | URL): string {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    return '[unparseable url]';
-  }
-  u.username = '';
-  u.password = '';
-  for (const k of [...u.searchParams.keys()]) {
-    if (SECRET_PARAM.test(k)) u.searchParams.set(k, '[redacted]');
-  }
-  return u.toString();
-}
+/** The URL as it may appear in a log line (the one redaction rule, core/redact.ts). */
+export const safeUrl = redactUrl;
 
 /**
  * A counting semaphore. Waiters are served by priority (lower first), in arrival order within

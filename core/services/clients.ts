@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config.ts';
 import { SmartlicError } from '../errors.ts';
+import { registerSecret } from '../redact.ts';
 import type { Logger } from '../log.ts';
 import { CssmClient } from '../cssm/cssm.client.ts';
 import { ACTION, cssmAnswerError, parseAtEdge, tryParseJson } from '../cssm/cssm-errors.ts';
@@ -235,6 +236,7 @@ export class ClientFactory {
         action: 'set the cluster administrator user name and password, then sync',
       });
     }
+    registerSecret(creds.password);
     const baseUrl = publisherUrl(cluster.publisherAddress);
     const http = this.httpFor(baseUrl, { mode: 'direct' }, 'uc', APP_NAME[cluster.type]);
     return createUcClient(cluster.type, {

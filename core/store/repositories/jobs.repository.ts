@@ -2,6 +2,7 @@ import type { Kysely, Selectable } from 'kysely';
 import type { Clock } from '../../clock.ts';
 import { systemClock } from '../../clock.ts';
 import { SmartlicError } from '../../errors.ts';
+import { redactOptional, redactText } from '../../redact.ts';
 import type { SecretBox } from '../crypto.ts';
 import type { Database, JobStatus, JobsTable } from '../schema.ts';
 import { date, dateOrNull, iso } from './mapping.ts';
@@ -105,7 +106,9 @@ export class JobsRepository {
     return this.update(id, {
       status: 'InProgress',
       started_at: iso(this.clock.now()),
-      ...(statusInformation === undefined ? {} : { status_information: statusInformation }),
+      ...(statusInformation === undefined
+        ? {}
+        : { status_information: redactText(statusInformation) }),
     });
   }
 
@@ -113,7 +116,7 @@ export class JobsRepository {
     return this.update(id, {
       status: 'Completed',
       completed_at: iso(this.clock.now()),
-      status_information: statusInformation ?? null,
+      status_information: redactOptional(statusInformation ?? null),
       error_code: null,
       recommended_action: null,
     });
@@ -124,8 +127,8 @@ export class JobsRepository {
       status: 'Failed',
       completed_at: iso(this.clock.now()),
       error_code: f.errorCode,
-      status_information: f.statusInformation,
-      recommended_action: f.recommendedAction ?? null,
+      status_information: redactText(f.statusInformation),
+      recommended_action: redactOptional(f.recommendedAction ?? null),
     });
   }
 
