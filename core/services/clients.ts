@@ -101,6 +101,8 @@ export class ClientFactory {
         timeoutMs: c.timeoutMs,
         maxRetries: c.maxRetries,
         retryAfterCapMs: c.retryAfterCapMs,
+        minRetryDelayMs: c.minRetryDelayMs,
+        maxResponseBytes: c.maxResponseBytes,
         maxConcurrencyPerHost: c.concurrencyPerHost,
         clock: this.deps.clock,
         logger: this.deps.logger.child({ component: 'http', peer: origin }),
