@@ -32,6 +32,7 @@ import type { CssmDevice, CssmLicense, CssmToken, CssmVirtualAccount } from '../
 import { findLicenseType } from '../domain/catalog.ts';
 import type { SmartLicenseStatus } from '../uc/status.ts';
 import {
+  hashSecret,
   transaction,
   type Cluster,
   type ClusterStatusPatch,
@@ -43,7 +44,7 @@ import {
   type SmartAccount,
   type UsagePoint,
 } from '../store/index.ts';
-import type { Database, LicenseDetailType, TokenStatus } from '../store/schema.ts';
+import type { Database, LicenseDetailType } from '../store/schema.ts';
 import type { Kysely } from 'kysely';
 import type { SecretBox } from '../store/crypto.ts';
 import {
@@ -54,6 +55,13 @@ import {
 } from './clients.ts';
 import { JobFailedError, type JobHandle, type JobRunner } from './jobs.service.ts';
 import { SingleFlight } from './single-flight.ts';
+import {
+  kindsToRefresh,
+  mintToken,
+  storedTokenFacts,
+  tokenFacts,
+  type TokenFacts,
+} from './token-policy.ts';
 import { describeRunner } from './runner.ts';
 import { clusterUsage, statusPatch } from './cluster-status.ts';
 import { DAY_MS } from '../domain/lifecycle.ts';
@@ -734,37 +742,40 @@ export class SyncService {
     }
     // The VAs are independent of one another: their CSSM calls run at once.
     const settled = await Promise.allSettled(
-      f.vas.map(async (va): Promise<{ vaName: string; token: CssmToken } | undefined> => {
+      f.vas.map(async (va): Promise<{ vaName: string; token: CssmToken }[]> => {
         const local = stored.get(va.name);
-        let tokens: { status: TokenStatus; expiresAt: Date | null; exportControlled: boolean }[];
+        let tokens: TokenFacts[];
         const cssmTokens = f.tokens?.get(va.name);
         if (cssmTokens) tokens = cssmTokens.map((t) => tokenFacts(t, now));
-        else if (local) tokens = (storedTokens.get(local.id) ?? []).map(dbTokenFacts);
+        else if (local) tokens = (storedTokens.get(local.id) ?? []).map(storedTokenFacts);
         else tokens = [];
         const assigned = local ? (assignedByVa.get(local.id) ?? 0) : 0;
-        let need = needsRefresh(tokens, windowEnd, assigned > 0);
-        if (need && !cssmTokens) {
+        let kinds = kindsToRefresh(tokens, windowEnd, assigned > 0);
+        if (kinds.length > 0 && !cssmTokens) {
           // Our copy may be stale (tokens skipped): ask CSSM before minting another one.
           const fresh = await cssm.client.listTokens(accountKey, va.name);
           f.tokens ??= new Map();
           f.tokens.set(va.name, fresh);
           tokens = fresh.map((t) => tokenFacts(t, now));
-          need = needsRefresh(tokens, windowEnd, assigned > 0);
+          kinds = kindsToRefresh(tokens, windowEnd, assigned > 0);
         }
-        if (!need) return undefined;
-        const exportControlled = tokens.some((t) => t.status === 'Active' && t.exportControlled);
-        const token = await cssm.client.createToken(accountKey, va.name, {
-          description: `smartlic refresh ${now.toISOString().slice(0, 10)}`,
-          expiresAfterDays: config.sync.tokenExpiresAfterDays,
-          exportControlled: exportControlled ? 'Allowed' : 'Not Allowed',
-        });
-        return { vaName: va.name, token };
+        // One new token per export-control kind running out.
+        const made: { vaName: string; token: CssmToken }[] = [];
+        for (const exportControlled of kinds) {
+          const token = await mintToken(cssm.client, accountKey, va.name, {
+            description: `smartlic refresh ${now.toISOString().slice(0, 10)}`,
+            expiresAfterDays: config.sync.tokenExpiresAfterDays,
+            exportControlled,
+          });
+          made.push({ vaName: va.name, token });
+        }
+        return made;
       }),
     );
     const failed = settled.find((x) => x.status === 'rejected');
     if (failed) throw failed.reason;
     const created: { vaName: string; token: CssmToken }[] = [];
-    for (const x of settled) if (x.status === 'fulfilled' && x.value) created.push(x.value);
+    for (const x of settled) if (x.status === 'fulfilled') created.push(...x.value);
     return created;
   }
 
@@ -853,15 +864,24 @@ export class SyncService {
         status: facts.status,
       });
     };
-    if (f.tokens) {
-      for (const [name, list] of f.tokens) {
-        const id = vaIds.get(name);
-        if (id !== undefined) for (const t of list) await storeToken(id, t);
-      }
-    }
     for (const c of created) {
       const id = vaIds.get(c.vaName);
       if (id !== undefined) await storeToken(id, c.token);
+    }
+    if (f.tokens) {
+      for (const [name, list] of f.tokens) {
+        const id = vaIds.get(name);
+        if (id === undefined) continue;
+        for (const t of list) await storeToken(id, t);
+        // Tokens CSSM no longer lists for the VA (revoked or removed in the portal) are marked
+        // gone; the ones this sync just created count as listed.
+        const listed = [...list, ...created.filter((c) => c.vaName === name).map((c) => c.token)];
+        await r.tokens.markGone(
+          id,
+          listed.map((t) => hashSecret(t.token)),
+          now,
+        );
+      }
     }
     await r.tokens.markExpired(now);
     const prev = parseState(await r.smartAccounts.getSyncState(sa.id));
@@ -1058,39 +1078,6 @@ export function toLicenseInputs(records: CssmLicense[]): {
     }
   }
   return { licenses: [...byType.values()], substitutions };
-}
-
-function tokenFacts(
-  t: CssmToken,
-  now: Date,
-): { status: TokenStatus; expiresAt: Date | null; exportControlled: boolean } {
-  const s = (t.status ?? '').toLowerCase();
-  const expired = t.expirationDate !== null && t.expirationDate.getTime() <= now.getTime();
-  const status: TokenStatus = s.includes('revoke')
-    ? 'Revoked'
-    : s.includes('expire') || expired
-      ? 'Expired'
-      : 'Active';
-  return {
-    status,
-    expiresAt: t.expirationDate,
-    exportControlled: /^allowed$/i.test((t.exportControlled ?? '').trim()),
-  };
-}
-
-function dbTokenFacts(t: RegistrationToken) {
-  return { status: t.status, expiresAt: t.expiresAt, exportControlled: t.exportControlled };
-}
-
-function needsRefresh(
-  tokens: { status: TokenStatus; expiresAt: Date | null }[],
-  windowEnd: number,
-  hasClusters: boolean,
-): boolean {
-  const active = tokens.filter((t) => t.status === 'Active');
-  const lasting = active.some((t) => t.expiresAt === null || t.expiresAt.getTime() > windowEnd);
-  if (lasting) return false;
-  return active.length > 0 || hasClusters;
 }
 
 function summarize(o: SyncOutcome): string {
