@@ -47,7 +47,7 @@ describe('registration tokens in a sync', () => {
     ];
     const o = await sync(fx);
     expect(o.counts.tokensRefreshed).toBe(1);
-    const minted = fx.cssm.world.tokens['va-ops']!.slice(2);
+    const minted = fx.cssm.world.tokens['va-ops'].slice(2);
     expect(minted.map((t) => t.exportControlled)).toEqual(['Not Allowed']);
   });
 
