@@ -206,6 +206,29 @@ export const devicesPageSchema = z.union([
   }),
 ]);
 
+/** On-Prem `GET v1/accounts`: the local accounts with their last sync [design]. */
+export const onPremAccountsSchema = z.object({
+  accounts: z.array(
+    z
+      .object({
+        accountName: z.string(),
+        lastSync: z.string().nullish(),
+      })
+      .passthrough(),
+  ),
+});
+
+/** On-Prem `GET v1/satellite` (emulator extension): the satellite's link to CSSM. */
+export const satelliteSchema = z.object({
+  satellite: z
+    .object({
+      lastSync: z.string().nullish(),
+      syncMode: z.enum(['connected', 'disconnected']).nullish(),
+      host: z.string().nullish(),
+    })
+    .passthrough(),
+});
+
 export const oauthTokenSchema = z.object({
   access_token: z.string().min(1),
   token_type: optStr,
