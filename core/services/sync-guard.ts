@@ -1,12 +1,16 @@
 /**
  * What a sync checks before it applies CSSM's listing, so one odd answer never costs the
- * operator's data (pure; no I/O):
+ * operator's data (the rules are pure; `guard` applies them to a sync):
  * - a listing that drops a large share of what the account had (VAs, license types of the
  *   listed VAs, devices) is suspect and refused, unless the operator accepts it;
  * - license and device records that name a VA the VA list lacks are reported (they cannot be
  *   stored under a VA CSSM does not list, and dropping them silently hides a CSSM problem).
  */
 import { SmartlicError } from '../errors.ts';
+import type { SmartAccount } from '../store/index.ts';
+import type { Fetched } from './sync-fetch.ts';
+import { groupByVa, toLicenseInputs } from './sync-persist.ts';
+import type { SyncContext, SyncOptions, SyncOutcome } from './sync-types.ts';
 
 export interface GuardBefore {
   /** VA names the account had and CSSM listed last time (not already missing). */
@@ -104,4 +108,53 @@ export function unknownVaRecords(
   return [...counts]
     .sort((a, b) => a[0].localeCompare(b[0]))
     .map(([virtualAccount, count]) => ({ kind, virtualAccount, count }));
+}
+
+/**
+ * Refuses a listing that drops a large share of the account's VAs, license types or devices
+ * (unless the operator accepted it), and reports records that name a VA the list lacks.
+ */
+export async function guard(
+  d: SyncContext,
+  sa: SmartAccount,
+  f: Fetched,
+  opts: SyncOptions,
+  outcome: SyncOutcome,
+): Promise<void> {
+  const { repos, config } = d;
+  const listed = new Set(f.vas.map((v) => v.name));
+  outcome.unknownVaRecords = [
+    ...unknownVaRecords(
+      'license',
+      f.licenses.map((l) => l.virtualAccount),
+      listed,
+    ),
+    ...unknownVaRecords(
+      'device',
+      (f.devices ?? []).map((d) => d.virtualAccount),
+      listed,
+    ),
+  ];
+  // An unchanged answer cannot drop anything the last applied one had.
+  if (opts.acceptDrop || !outcome.changed) return;
+  const stored = await repos.virtualAccounts.listBySmartAccount(sa.id);
+  const before = {
+    listedVas: stored.filter((v) => v.missingSince === null).map((v) => v.name),
+    licenseTypes: await repos.licenses.typesBySmartAccount(sa.id),
+    ...(f.devices ? { devices: await repos.devices.keysBySmartAccount(sa.id) } : {}),
+  };
+  const licenseTypes = new Map<string, Set<string>>();
+  for (const [name, list] of groupByVa(f.licenses, f.vas, (l) => l.virtualAccount)) {
+    licenseTypes.set(name, new Set(toLicenseInputs(list).licenses.map((l) => l.licenseType)));
+  }
+  let devices: Map<string, Set<string>> | undefined;
+  if (f.devices) {
+    devices = new Map();
+    for (const [name, list] of groupByVa(f.devices, f.vas, (d) => d.virtualAccount)) {
+      devices.set(name, new Set(list.map((d) => `${d.udiPid}|${d.udiSerialNumber}`)));
+    }
+  }
+  const after = { vas: [...listed], licenseTypes, ...(devices ? { devices } : {}) };
+  const drop = suspectDrop(before, after, config.sync.suspectDropShare);
+  if (drop) throw suspectListingError(sa.domain, drop, config.sync.suspectDropShare);
 }
