@@ -225,7 +225,12 @@ export async function readClusters(
         out.set(c.id, await uc.getStatus());
       } catch (e) {
         const err = toSmartlicError(e, 'UC1020');
-        outcome.clusterErrors.push({ cluster: c.name, code: err.code, message: err.message });
+        outcome.clusterErrors.push({
+          cluster: c.name,
+          clusterId: c.id,
+          code: err.code,
+          message: err.message,
+        });
       } finally {
         emit('clusters', ++done, due.length);
       }

@@ -17,7 +17,8 @@ import {
   type UsagePoint,
 } from '../store/index.ts';
 import type { LicenseDetailType } from '../store/schema.ts';
-import { clusterUsage, statusPatch } from './cluster-status.ts';
+import { clusterUsage, readFailurePatch, statusPatch } from './cluster-status.ts';
+import { shortageOf } from '../domain/compliance.ts';
 import type { Fetched } from './sync-fetch.ts';
 import { parseState, type SyncState } from './sync-incremental.ts';
 import type { SyncContext, SyncOutcome } from './sync-types.ts';
@@ -88,7 +89,7 @@ export async function write(
       quantity: l.quantity,
       inUse: l.inUse,
       available: l.available,
-      shortage: Math.max(0, l.inUse - l.quantity, -l.available),
+      shortage: shortageOf(l),
     }));
     snapshots.push({ virtualAccountId: id, points });
     outcome.counts.licenses += licenses.length;
@@ -174,6 +175,10 @@ export async function write(
     if (!prev) continue;
     patches.push({ id: clusterId, patch: statusPatch(st, prev, now) });
     usage.push({ clusterId, usage: clusterUsage(st) });
+  }
+  for (const e of outcome.clusterErrors) {
+    if (e.clusterId !== undefined)
+      patches.push({ id: e.clusterId, patch: readFailurePatch(e, now) });
   }
   await r.clusters.updateStatusMany(patches);
   await r.clusters.replaceLicenseUsageMany(usage, now);

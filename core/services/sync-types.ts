@@ -12,18 +12,11 @@ import type { Logger } from '../log.ts';
 import type { Repositories } from '../store/index.ts';
 import type { Database } from '../store/schema.ts';
 import type { SecretBox } from '../store/crypto.ts';
-import { DAY_MS } from '../domain/lifecycle.ts';
 import type { ClientFactory } from './clients.ts';
 import type { JobRunner } from './jobs.service.ts';
 import type { UnknownVaRecords } from './sync-guard.ts';
 
-/** DOMAIN §3: a satellite should sync with CSSM at least every 30 days [doc]; flag after [design]. */
-export const SATELLITE_SYNC_OVERDUE_DAYS = 30;
-
-/** Whether a satellite whose last CSSM sync was `last` (null: never) is overdue at `now`. */
-export function satelliteSyncOverdue(last: Date | null, now: Date): boolean {
-  return !last || now.getTime() - last.getTime() > SATELLITE_SYNC_OVERDUE_DAYS * DAY_MS;
-}
+export { SATELLITE_SYNC_OVERDUE_DAYS, satelliteSyncOverdue } from '../domain/compliance.ts';
 
 export type SyncPhase =
   | 'connect'
@@ -98,7 +91,7 @@ export interface SyncOutcome {
   skipped: string[];
   counts: SyncCounts;
   /** Clusters whose status could not be read (the sync still completes; old status kept). */
-  clusterErrors: { cluster: string; code: string; message: string }[];
+  clusterErrors: { cluster: string; clusterId?: number; code: string; message: string }[];
   satellite?: { lastSync: Date | null; overdue: boolean; syncMode?: string };
   /** VAs CSSM no longer lists: kept with the operator's settings, marked since when. */
   missing: { name: string; since: Date; syncs: number }[];

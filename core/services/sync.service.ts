@@ -237,6 +237,7 @@ export class SyncService {
         jobType: 'Sync',
         entityType: 'Smart Account',
         entityName: sa.domain,
+        entityId: sa.id,
         description: `Sync ${sa.source === 'satellite' ? 'satellite local account' : 'Smart Account'} ${sa.domain}${opts.full ? ' (full)' : ''}`,
         requestedBy: opts.requestedBy,
         ...(opts.correlationId ? { correlationId: opts.correlationId } : {}),

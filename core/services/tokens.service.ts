@@ -5,6 +5,7 @@
  * who created one.
  */
 import type { Clock } from '../clock.ts';
+import { DAY_MS } from '../domain/lifecycle.ts';
 import type { CssmClient } from '../cssm/cssm.client.ts';
 import { SmartlicError, toSmartlicError } from '../errors.ts';
 import type {
@@ -27,8 +28,6 @@ import { mintToken } from './token-policy.ts';
 export type CssmClientFor = (
   account: SmartAccount,
 ) => Promise<{ client: CssmClient; accountKey: string }>;
-
-const DAY_MS = 86_400_000;
 
 export { maskToken };
 

@@ -341,6 +341,8 @@ describe('repositories round-trip', () => {
       {
         takenAt: new Date('2026-03-02T10:00:00Z'),
         virtualAccountId: vaId,
+        smartAccountDomain: 'acme.com',
+        virtualAccountName: 'acme-ops',
         licenseType: 'UCM_Basic',
         quantity: 10,
         inUse: 12,
@@ -350,6 +352,8 @@ describe('repositories round-trip', () => {
       {
         takenAt: new Date('2026-03-02T10:00:00Z'),
         virtualAccountId: vaId,
+        smartAccountDomain: 'acme.com',
+        virtualAccountName: 'acme-ops',
         licenseType: 'UCM_CUWL',
         quantity: 100,
         inUse: 51,
@@ -841,7 +845,7 @@ describe('batch writes of a sync', () => {
     );
     const series = async (id: number) =>
       (await repos.usageSnapshots.series({ virtualAccountId: id })).map(
-        ({ virtualAccountId: _v, ...rest }) => rest,
+        ({ virtualAccountId: _v, virtualAccountName: _n, ...rest }) => rest,
       );
     expect(await series(va2)).toEqual(await series(vaId));
     expect(await series(va2)).toHaveLength(2);
@@ -965,5 +969,30 @@ describe('transaction', () => {
       code: 'SECRET_KEY',
       action: 'set SMARTLIC_SECRET_KEY to the key the database was created with',
     });
+  });
+});
+
+describe('migrations from parallel branches', () => {
+  it('a database already at a later migration still gets an earlier one that arrives after', async () => {
+    const { Migrator } = await import('kysely');
+    const h2 = openDatabase({ path: ':memory:' });
+    try {
+      const names = Object.keys(MIGRATIONS).sort();
+      const last = names[names.length - 1]!;
+      const skipped = names.filter(
+        (n) => n !== last && n !== '0001-initial' && n !== '0002-account-endpoints',
+      );
+      // Simulate a database migrated by a build that did not yet have the skipped ones.
+      const partial = Object.fromEntries(
+        Object.entries(MIGRATIONS).filter(([n]) => !skipped.includes(n)),
+      );
+      await new Migrator({
+        db: h2.db,
+        provider: { getMigrations: () => Promise.resolve(partial) },
+      }).migrateToLatest();
+      expect(await migrateToLatest(h2.db)).toEqual(skipped);
+    } finally {
+      await h2.close();
+    }
   });
 });
