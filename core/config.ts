@@ -8,6 +8,7 @@ import { validate as validateCron } from 'node-cron';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { SmartlicError } from './errors.ts';
+import { REDACTED, redact } from './redact.ts';
 
 const logLevel = z.enum(['debug', 'info', 'warn', 'error', 'silent']);
 
@@ -74,7 +75,16 @@ export const configSchema = z
         timeoutMs: z.number().int().min(100).max(600_000).default(30_000),
         maxRetries: z.number().int().min(0).max(20).default(4),
         concurrencyPerHost: z.number().int().min(1).max(256).default(8),
+        /** A Retry-After longer than this fails at once ("CSSM asked to wait N s"). */
         retryAfterCapMs: z.number().int().min(0).default(120_000),
+        /** Shortest wait before a retry, even when the server says `Retry-After: 0`. */
+        minRetryDelayMs: z.number().int().min(0).max(60_000).default(500),
+        /** Largest answer read; reading stops there and the request fails (HTTP_TOO_LARGE). */
+        maxResponseBytes: z
+          .number()
+          .int()
+          .min(1024)
+          .default(64 * 1024 * 1024),
         pageSize: z.number().int().min(1).max(1000).default(200),
       })
       .strict()
@@ -93,6 +103,18 @@ export const configSchema = z
         accountConcurrency: z.number().int().min(1).max(64).default(2),
         /** Usage snapshots older than this many days are thinned to one a day (trends need no more). */
         snapshotDailyAfterDays: z.number().int().min(1).max(3650).default(30),
+        /**
+         * A VA CSSM stops listing is kept and marked missing; after this many consecutive syncs
+         * that all lack it, it is removed (its usage history stays). 0: only the operator removes.
+         */
+        removeMissingAfterSyncs: z.number().int().min(0).max(1000).default(7),
+        /**
+         * A listing that drops at least this share of the account's VAs, licenses or devices is
+         * suspect: the sync refuses it and keeps the previous data (sync --accept-drop applies it).
+         */
+        suspectDropShare: z.number().gt(0).max(1).default(0.5),
+        /** How long a sync waits for another process's sync of the same account (then SYNC_BUSY). */
+        lockWaitMs: z.number().int().min(0).max(3_600_000).default(60_000),
       })
       .strict()
       .default({}),
@@ -180,6 +202,12 @@ export const ENV_VARS: readonly {
     path: 'http.concurrencyPerHost',
     kind: 'int',
     help: 'parallel requests per host',
+  },
+  {
+    name: 'SMARTLIC_HTTP_MAX_RESPONSE_BYTES',
+    path: 'http.maxResponseBytes',
+    kind: 'int',
+    help: 'largest answer read',
   },
   {
     name: 'SMARTLIC_SYNC_CRON',
@@ -352,12 +380,7 @@ function describeValue(v: unknown): string {
 export function redactedConfig(config: Config): Plain {
   const copy = JSON.parse(JSON.stringify(config)) as Plain;
   for (const p of SECRET_PATHS)
-    if (getPath(copy, p.split('.')) !== undefined) setPath(copy, p, '[redacted]');
-  const proxy = config.cssm.proxyUrl;
-  if (proxy) {
-    const u = new URL(proxy);
-    if (u.password) u.password = 'redacted';
-    setPath(copy, 'cssm.proxyUrl', u.toString());
-  }
-  return copy;
+    if (getPath(copy, p.split('.')) !== undefined) setPath(copy, p, REDACTED);
+  // The rest (a proxy URL's password, …) by the one redaction rule.
+  return redact(copy) as Plain;
 }

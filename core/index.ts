@@ -5,6 +5,7 @@
 export * from './errors.ts';
 export * from './clock.ts';
 export * from './log.ts';
+export { REDACTED, redactText, redactOptional, redactUrl, registerSecret } from './redact.ts';
 export * from './config.ts';
 export * as catalog from './domain/catalog.ts';
 export * as allocation from './domain/allocation.ts';

@@ -2,29 +2,13 @@
  * A small JSON-lines logger. Every value passes through `redact`, so a secret handed to a log
  * call by mistake is replaced before it reaches the sink.
  */
+import { redact } from './redact.ts';
+
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 
 const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 99 };
 
-const SECRET_KEY = /secret|password|passwd|token|authorization|apikey|api_key|cookie/i;
-const BEARER = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/g;
-
-/** Returns a copy of `value` with secret-looking fields and bearer strings replaced. */
-export function redact(value: unknown, depth = 0): unknown {
-  if (depth > 8) return '[…]';
-  if (typeof value === 'string') return value.replace(BEARER, '$1 [redacted]');
-  if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1));
-  if (value instanceof Error)
-    return { name: value.name, message: redact(value.message, depth + 1) };
-  if (value && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) {
-      out[k] = SECRET_KEY.test(k) && v != null && v !== '' ? '[redacted]' : redact(v, depth + 1);
-    }
-    return out;
-  }
-  return value;
-}
+export { redact } from './redact.ts';
 
 export interface Logger {
   debug(msg: string, fields?: Record<string, unknown>): void;

@@ -114,6 +114,10 @@ function valueAt(root: unknown, path: (string | number)[]): unknown {
 
 function show(value: unknown): string {
   if (value === undefined) return 'nothing (field missing)';
+  // JSON.parse reads 1e309 as Infinity, which JSON.stringify would print as null.
+  if (typeof value === 'number' && !Number.isFinite(value)) {
+    return 'a number too large to represent';
+  }
   const json = JSON.stringify(value);
   return json.length > 60 ? `${json.slice(0, 57)}...` : json;
 }
@@ -122,6 +126,26 @@ function describeIssue(issue: z.ZodIssue, raw: unknown): string {
   const where = issue.path.length > 0 ? `${pathText(issue.path)}: ` : '';
   if (issue.code === z.ZodIssueCode.custom) return `${where}${issue.message}`;
   return `${where}${expectation(issue.path)}, got ${show(valueAt(raw, issue.path))}`;
+}
+
+/** Deeper input is refused before parsing: checking it would exhaust the call stack. */
+const MAX_DEPTH = 64;
+
+/** Deepest nesting of `[` / `{` outside strings (a cheap scan, no parse). */
+function nestingDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) max = Math.max(max, ++depth);
+    else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return max;
 }
 
 async function readAll(stream: Readable): Promise<string> {
@@ -157,8 +181,15 @@ async function readInput(source: string, ctx: CliContext): Promise<string> {
   try {
     return await readFile(source, 'utf8');
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? 'error';
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code;
+    const e = err as NodeJS.ErrnoException;
+    const why =
+      e.code === 'ENOENT'
+        ? 'no such file'
+        : e.code === 'EISDIR'
+          ? 'is a directory'
+          : e.code === 'EACCES' || e.code === 'EPERM'
+            ? 'permission denied'
+            : (e.message ?? String(err));
     throw new InputProblem(`cannot read input file ${JSON.stringify(source)}: ${why}`);
   }
 }
@@ -179,12 +210,19 @@ export const allocateCommand: CliCommand = {
         ctx.io.stdout.write(`${USAGE}\n`);
         return 0;
       }
-      const text = await readInput(input, ctx);
+      // A UTF-8 byte-order mark (Windows editors write one) is not part of the JSON.
+      const text = (await readInput(input, ctx)).replace(/^\uFEFF/, '');
+      const where = input === '-' ? 'standard input' : JSON.stringify(input);
+      const depth = nestingDepth(text);
+      if (depth > MAX_DEPTH) {
+        throw new InputProblem(
+          `${where} nests arrays or objects ${depth} levels deep; at most ${MAX_DEPTH} are accepted`,
+        );
+      }
       let raw: unknown;
       try {
         raw = JSON.parse(text);
       } catch (err) {
-        const where = input === '-' ? 'standard input' : JSON.stringify(input);
         throw new InputProblem(`${where} is not valid JSON: ${(err as Error).message}`);
       }
       const parsed = InputSchema.safeParse(raw);

@@ -191,6 +191,8 @@ export async function openRuntime(
     const secrets = await checkKey(handle.db, key, storage.path, clock);
     const repos = createRepositories(handle.db, secrets, clock);
     const services = createServices({ db: handle.db, secrets, repos, clock, logger, config });
+    // Jobs a crashed or killed smartlic left InProgress are closed as interrupted.
+    await services.jobs.closeOrphaned();
     return {
       config,
       handle,

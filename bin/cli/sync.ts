@@ -87,6 +87,18 @@ export function outcomeLine(o: SyncOutcome, domainWidth = 0): string {
       `        satellite sync overdue: last CSSM sync ${o.satellite.lastSync?.toISOString().slice(0, 10) ?? 'never'}`,
     );
   }
+  for (const m of o.missing) {
+    lines.push(
+      `        missing in CSSM since ${m.since.toISOString().slice(0, 10)} (${plural(m.syncs, 'sync')}), kept: VA ${m.name}`,
+    );
+  }
+  if (o.removed.length > 0)
+    lines.push(`        removed, gone from CSSM: VA ${o.removed.join(', ')}`);
+  for (const u of o.unknownVaRecords) {
+    lines.push(
+      `        ${plural(u.count, `${u.kind} record`)} name VA ${u.virtualAccount}, which CSSM did not list`,
+    );
+  }
   for (const e of o.clusterErrors)
     lines.push(`        cluster ${e.cluster}: ${e.code}: ${e.message}`);
   return lines.map(escapeControl).join('\n');
@@ -105,6 +117,10 @@ const syncCmd = defineCommand({
       type: 'boolean',
       help: 'read everything, even what has not changed since the last sync',
     },
+    'accept-drop': {
+      type: 'boolean',
+      help: "apply an answer that lacks a large share of the account's VAs, licenses or devices (refused as SUSPECT_LISTING otherwise); VAs CSSM no longer lists are still only marked missing",
+    },
   },
   json: 'array of outcomes {domain, status, counts, error, jobId, …} (see README)',
   description: `Reads every provisioned account (or the one named) from CSSM or its On-Prem satellite: virtual
@@ -120,6 +136,7 @@ account fails; its job carries the error code and the recommended action.`,
       const opts = {
         requestedBy: c.by,
         full: values.full === true,
+        acceptDrop: values['accept-drop'] === true,
         onProgress: progress.onProgress,
       };
       let outcomes: SyncOutcome[];

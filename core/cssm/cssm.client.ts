@@ -4,11 +4,14 @@
  * is parsed with zod; every failure is a SmartlicError with Cisco's code and an action.
  */
 import type { z } from 'zod';
+import { registerSecret } from '../redact.ts';
 import { SmartlicError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { silentLogger } from '../log.ts';
 import { ACTION, cssmAnswerError, parseAtEdge, tryParseJson } from './cssm-errors.ts';
 import {
+  onPremAccountsSchema,
+  satelliteSchema,
   accountSearchSchema,
   accountsV2Schema,
   createTokenSchema,
@@ -26,8 +29,15 @@ import {
   type CssmToken,
   type CssmVirtualAccount,
 } from './cssm.dto.ts';
-import type { HttpClient, HttpMethod } from './http.ts';
+import type { HttpClient, HttpMethod, HttpResponse } from './http.ts';
 import type { AccessTokenSource, CssmFlavor } from './oauth.ts';
+
+/** What a satellite tells of its link to CSSM (the On-Prem `accounts` list and status). */
+export interface SatelliteStatus {
+  lastSync: Date | null;
+  syncMode?: 'connected' | 'disconnected';
+  host?: string;
+}
 
 export const CLOUD_API_BASE = 'https://swapi.cisco.com/services/api/smart-accounts-and-licensing/';
 
@@ -199,6 +209,7 @@ export class CssmClient {
       op: 'list tokens',
       account: domain,
     });
+    for (const t of r.tokens) registerSecret(t.token);
     return r.tokens;
   }
 
@@ -216,6 +227,7 @@ export class CssmClient {
         exportControlled: t.exportControlled,
       },
     });
+    registerSecret(r.tokenInfo.token);
     return r.tokenInfo;
   }
 
@@ -343,18 +355,58 @@ export class CssmClient {
     return this.url(`v1/accounts/${enc(domain)}/virtual-accounts/${enc(va)}/tokens`);
   }
 
-  /** One authenticated call: one re-auth on 401 (On-Prem: 401 or 403), errors mapped, answer parsed. */
-  private async call<S extends z.ZodTypeAny>(
+  /**
+   * The satellite's own status (On-Prem only): its last sync with CSSM and sync mode. The
+   * On-Prem `GET v1/accounts` answer carries `lastSync` [design]; `GET v1/satellite`
+   * (emulator extension) adds the sync mode and host. A 404 on the extension is not an
+   * error. Undefined when neither says.
+   */
+  async satelliteStatus(localAccount: string): Promise<SatelliteStatus | undefined> {
+    if (this.flavor !== 'onprem') return undefined;
+    const ctx = (op: string) => ({
+      code: 'CSSM1020',
+      peer: this.peer,
+      op,
+      action: ACTION.unexpectedShape,
+    });
+    const sat = await this.authed('GET', `${this.root}satellite`, { op: 'satellite status' });
+    const satJson = tryParseJson(sat.text);
+    if (sat.status < 300) {
+      const st = parseAtEdge(satelliteSchema, satJson, ctx('the satellite status')).satellite;
+      return {
+        lastSync: st.lastSync ? new Date(st.lastSync) : null,
+        ...(st.syncMode ? { syncMode: st.syncMode } : {}),
+        ...(st.host ? { host: st.host } : {}),
+      };
+    }
+    if (sat.status !== 404) {
+      throw cssmAnswerError(sat.status, satJson, { op: 'satellite status', peer: this.peer });
+    }
+    const acc = await this.authed('GET', `${this.root}accounts`, { op: 'list accounts' });
+    const accJson = tryParseJson(acc.text);
+    if (acc.status >= 300) {
+      throw cssmAnswerError(acc.status, accJson, { op: 'list accounts', peer: this.peer });
+    }
+    const row = parseAtEdge(onPremAccountsSchema, accJson, ctx('list accounts')).accounts.find(
+      (a) => a.accountName === localAccount,
+    );
+    if (!row || row.lastSync === undefined) return undefined;
+    return { lastSync: row.lastSync ? new Date(row.lastSync) : null };
+  }
+
+  /**
+   * Sends with a bearer token; re-authenticates once when the token is refused: 401, or 403
+   * from On-Prem, which answers 403 to a request without a valid token (DOMAIN §4).
+   */
+  private async authed(
     method: HttpMethod,
     url: string,
-    schema: S,
-    c: { op: string; account?: string; body?: unknown; idempotent?: boolean; http?: HttpClient },
-  ): Promise<z.output<S>> {
-    let res;
+    c: { op: string; body?: unknown; idempotent?: boolean; http?: HttpClient },
+  ): Promise<HttpResponse> {
     const http = c.http ?? this.o.http;
     for (let auth = 0; ; auth++) {
       const token = await this.o.tokens.getToken();
-      res = await http.send({
+      const res = await http.send({
         method,
         url,
         headers: {
@@ -366,10 +418,8 @@ export class CssmClient {
         ...(c.idempotent !== undefined ? { idempotent: c.idempotent } : {}),
         op: c.op,
       });
-      // On-Prem answers 403, not 401, to a token it does not accept (DOMAIN §4); the cloud's
-      // 403 is "app not entitled", which a new token does not cure.
-      const stale = res.status === 401 || (res.status === 403 && this.flavor === 'onprem');
-      if (stale && auth === 0) {
+      const refused = res.status === 401 || (res.status === 403 && this.flavor === 'onprem');
+      if (refused && auth === 0) {
         this.log.info(`cssm answered ${res.status}, re-authenticating once`, {
           op: c.op,
           requestId: res.requestId,
@@ -378,8 +428,18 @@ export class CssmClient {
         this.o.tokens.invalidate(token);
         continue;
       }
-      break;
+      return res;
     }
+  }
+
+  /** One authenticated call: one re-auth on a refused token, errors mapped, answer parsed. */
+  private async call<S extends z.ZodTypeAny>(
+    method: HttpMethod,
+    url: string,
+    schema: S,
+    c: { op: string; account?: string; body?: unknown; idempotent?: boolean; http?: HttpClient },
+  ): Promise<z.output<S>> {
+    const res = await this.authed(method, url, c);
     const requestId = res.peerRequestId ?? res.requestId;
     const json = tryParseJson(res.text);
     const ctx = {

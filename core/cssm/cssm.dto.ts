@@ -15,6 +15,25 @@ export const num = z.union([
     .transform(Number),
 ]);
 
+/**
+ * A license count: a whole number, zero or more. A fractional or negative quantity is not a
+ * count CSSM can mean, so it is a shape error naming the field rather than a number we store.
+ */
+export const licenseCount = num.superRefine((v, ctx) => {
+  if (!Number.isInteger(v)) {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, message: `expected a whole number, got ${v}` });
+  } else if (v < 0) {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, message: `expected zero or more, got ${v}` });
+  }
+});
+
+/** A whole number that may be negative (`available` goes below zero when usage is over). */
+export const signedCount = num.superRefine((v, ctx) => {
+  if (!Number.isInteger(v)) {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, message: `expected a whole number, got ${v}` });
+  }
+});
+
 /** Parses `YYYY-MM-DD` (as UTC midnight) or an ISO timestamp; undefined when unreadable. */
 export function parseCssmDate(s: string): Date | undefined {
   const v = s.trim();
@@ -107,7 +126,7 @@ export const virtualAccountsSchema = z.object({
 
 const licenseDetailSchema = z.object({
   licenseType: z.string(),
-  quantity: num,
+  quantity: licenseCount,
   startDate: cssmDate,
   endDate: cssmDate,
   subscriptionId: optStr,
@@ -117,18 +136,18 @@ const licenseDetailSchema = z.object({
 const licenseSubstitutionSchema = z.object({
   licenseName: z.string(),
   substitutedLicense: z.string(),
-  substitutedQuantity: num,
+  substitutedQuantity: licenseCount,
   substitutionType: optStr,
 });
 
 export const licenseSchema = z.object({
   license: z.string(),
   virtualAccount: z.string(),
-  quantity: num,
-  inUse: num,
-  available: num,
-  reserved: num.nullish().transform((v) => v ?? 0),
-  pendingQuantity: num.nullish().transform((v) => v ?? 0),
+  quantity: licenseCount,
+  inUse: licenseCount,
+  available: signedCount,
+  reserved: licenseCount.nullish().transform((v) => v ?? 0),
+  pendingQuantity: licenseCount.nullish().transform((v) => v ?? 0),
   status: z.string(),
   billingType: optStr,
   isPortable: stringBool.nullish().transform((v) => v ?? false),
@@ -186,6 +205,29 @@ export const devicesPageSchema = z.union([
     totalRows: num.optional(),
   }),
 ]);
+
+/** On-Prem `GET v1/accounts`: the local accounts with their last sync [design]. */
+export const onPremAccountsSchema = z.object({
+  accounts: z.array(
+    z
+      .object({
+        accountName: z.string(),
+        lastSync: z.string().nullish(),
+      })
+      .passthrough(),
+  ),
+});
+
+/** On-Prem `GET v1/satellite` (emulator extension): the satellite's link to CSSM. */
+export const satelliteSchema = z.object({
+  satellite: z
+    .object({
+      lastSync: z.string().nullish(),
+      syncMode: z.enum(['connected', 'disconnected']).nullish(),
+      host: z.string().nullish(),
+    })
+    .passthrough(),
+});
 
 export const oauthTokenSchema = z.object({
   access_token: z.string().min(1),

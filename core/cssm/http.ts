@@ -12,6 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import { Agent, ProxyAgent, request, type Dispatcher } from 'undici';
 import { SmartlicError } from '../errors.ts';
+import { redactUrl } from '../redact.ts';
 import type { Clock } from '../clock.ts';
 import { systemClock } from '../clock.ts';
 import type { Logger } from '../log.ts';
@@ -56,8 +57,19 @@ export interface HttpClientOptions {
   /** Backoff: first step and cap of one wait, ms. Defaults 500 / 20 000. */
   backoffBaseMs?: number;
   backoffMaxMs?: number;
-  /** Longest Retry-After we honour, ms; a longer one is cut to this. Default 60 000. */
+  /**
+   * Longest Retry-After we wait, ms. Default 60 000. A longer one fails the request at once
+   * (`RETRY_AFTER_TOO_LONG`, "CSSM asked to wait N s") instead of waiting out the cap again
+   * and again.
+   */
   retryAfterCapMs?: number;
+  /** Shortest wait before any retry, ms (also for `Retry-After: 0`). Default 500. */
+  minRetryDelayMs?: number;
+  /**
+   * Largest answer body read, bytes. Reading stops there and the request fails with
+   * `HTTP_TOO_LARGE`. Default 64 MiB.
+   */
+  maxResponseBytes?: number;
   /** Requests in flight per origin; more wait in a queue. Default 4. */
   maxConcurrencyPerHost?: number;
   /** Injectable so tests do not wait for real backoff. */
@@ -117,23 +129,8 @@ export interface HttpCounters {
   byStatus: Record<number, number>;
 }
 
-const SECRET_PARAM = /secret|password|token|authorization/i;
-
-/** The URL as it may appear in a log line: secret-looking query values replaced. */
-export function safeUrl(url: string | URL): string {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    return '[unparseable url]';
-  }
-  u.username = '';
-  u.password = '';
-  for (const k of [...u.searchParams.keys()]) {
-    if (SECRET_PARAM.test(k)) u.searchParams.set(k, '[redacted]');
-  }
-  return u.toString();
-}
+/** The URL as it may appear in a log line (the one redaction rule, core/redact.ts). */
+export const safeUrl = redactUrl;
 
 /**
  * A counting semaphore. Waiters are served by priority (lower first), in arrival order within
@@ -198,6 +195,8 @@ export class HttpClient {
       | 'backoffBaseMs'
       | 'backoffMaxMs'
       | 'retryAfterCapMs'
+      | 'minRetryDelayMs'
+      | 'maxResponseBytes'
       | 'maxConcurrencyPerHost'
       | 'sleep'
       | 'random'
@@ -229,6 +228,8 @@ export class HttpClient {
       backoffBaseMs: opts.backoffBaseMs ?? 500,
       backoffMaxMs: opts.backoffMaxMs ?? 20_000,
       retryAfterCapMs: opts.retryAfterCapMs ?? 60_000,
+      minRetryDelayMs: opts.minRetryDelayMs ?? 500,
+      maxResponseBytes: opts.maxResponseBytes ?? 64 * 1024 * 1024,
       maxConcurrencyPerHost: Math.max(1, opts.maxConcurrencyPerHost ?? 4),
       sleep: opts.sleep ?? realSleep,
       random: opts.random ?? Math.random,
@@ -295,6 +296,11 @@ export class HttpClient {
         if (debug) log().debug('http request', { attempt: attempt + 1 });
         ({ status, headers: resHeaders, text } = await this.attempt(url, req, headers));
       } catch (e) {
+        if (e instanceof SmartlicError) {
+          // Not a network failure (an answer too large): retrying would read it again.
+          sem.release();
+          throw e;
+        }
         this.stats.networkErrors++;
         const kind = classifyNetworkError(e);
         const retryable = idempotent ? isRetryableNetworkError(kind) : isUnsentNetworkError(kind);
@@ -325,6 +331,10 @@ export class HttpClient {
         : NOT_PROCESSED_STATUSES.has(status);
       if (retryable && attempt < this.o.maxRetries) {
         const retryAfterMs = parseRetryAfter(resHeaders['retry-after'], this.o.clock.now());
+        if (retryAfterMs !== undefined && retryAfterMs > this.o.retryAfterCapMs) {
+          log().warn('http Retry-After above the cap, giving up', { status, retryAfterMs });
+          throw this.retryAfterTooLong(url, retryAfterMs, status, requestId, attempt + 1);
+        }
         const delay = retryDelay(attempt, retryAfterMs, this.policy(), this.o.random);
         log().warn('http retryable answer, retrying', {
           attempt: attempt + 1,
@@ -350,8 +360,26 @@ export class HttpClient {
     }
   }
 
+  private retryAfterTooLong(
+    url: URL,
+    retryAfterMs: number,
+    status: number,
+    requestId: string,
+    attempts: number,
+  ): SmartlicError {
+    const s = Math.ceil(retryAfterMs / 1000);
+    const cap = Math.round(this.o.retryAfterCapMs / 1000);
+    return new SmartlicError({
+      code: 'RETRY_AFTER_TOO_LONG',
+      message: `${this.o.peerName} asked to wait ${s} s before trying again (HTTP ${status}, Retry-After), longer than the ${cap} s smartlic waits at most`,
+      action: `try again in ${s} s; to wait that long by itself, raise http.retryAfterCapMs`,
+      details: { host: url.host, status, retryAfterMs, requestId, attempts },
+    });
+  }
+
   private policy() {
     return {
+      minMs: this.o.minRetryDelayMs,
       baseMs: this.o.backoffBaseMs,
       maxMs: this.o.backoffMaxMs,
       retryAfterCapMs: this.o.retryAfterCapMs,
@@ -390,7 +418,7 @@ export class HttpClient {
         dispatcher: this.dispatcher,
         signal: ac.signal,
       });
-      const text = await res.body.text();
+      const text = await this.readBody(url, res);
       return { status: res.statusCode, headers: res.headers, text };
     } catch (e) {
       if (ac.signal.aborted)
@@ -399,6 +427,32 @@ export class HttpClient {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** The body as text, reading at most `maxResponseBytes`; more fails the request. */
+  private async readBody(url: URL, res: Dispatcher.ResponseData): Promise<string> {
+    const max = this.o.maxResponseBytes;
+    const tooLarge = (seen: string) => {
+      res.body.destroy();
+      return new SmartlicError({
+        code: 'HTTP_TOO_LARGE',
+        message: `${this.o.peerName} at ${url.host} sent an answer larger than ${max} bytes (${seen}); smartlic stopped reading it`,
+        action:
+          'if such an answer is expected, raise http.maxResponseBytes (SMARTLIC_HTTP_MAX_RESPONSE_BYTES), or lower http.pageSize so each page is smaller',
+        details: { host: url.host, maxResponseBytes: max },
+      });
+    };
+    const declared = Number(headerValue(res.headers['content-length']) ?? NaN);
+    if (Number.isFinite(declared) && declared > max) throw tooLarge(`${declared} bytes announced`);
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of res.body) {
+      const b = chunk as Buffer;
+      size += b.length;
+      if (size > max) throw tooLarge('more was still coming');
+      chunks.push(b);
+    }
+    return Buffer.concat(chunks, size).toString('utf8');
   }
 
   private networkError(

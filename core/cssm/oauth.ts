@@ -6,6 +6,7 @@
  */
 import type { Clock } from '../clock.ts';
 import { SmartlicError } from '../errors.ts';
+import { registerSecret } from '../redact.ts';
 import type { Logger } from '../log.ts';
 import { silentLogger } from '../log.ts';
 import {
@@ -90,6 +91,8 @@ export class OAuthTokenProvider implements AccessTokenSource {
   private async fetch(): Promise<string> {
     this.fetches++;
     const { clientId, clientSecret } = this.o;
+    // Token servers that echo the request in their error would otherwise hand it back in clear.
+    registerSecret(clientSecret);
     const isCloud = this.o.flavor === 'cloud';
     const body = isCloud
       ? new URLSearchParams({
@@ -138,6 +141,7 @@ export class OAuthTokenProvider implements AccessTokenSource {
       action: ACTION.unexpectedShape,
       requestId,
     });
+    registerSecret(parsed.access_token);
     const expiresInMs = (parsed.expires_in ?? this.o.defaultExpiresInS ?? 3599) * 1000;
     const margin = Math.min(this.o.refreshMarginMs ?? 60_000, expiresInMs / 2);
     this.cached = {

@@ -30,6 +30,8 @@ export interface BackoffPolicy {
   baseMs: number;
   /** Upper bound of one backoff wait in ms. */
   maxMs: number;
+  /** Lower bound of every wait, also of a `Retry-After: 0` (default 0). */
+  minMs?: number;
 }
 
 /**
@@ -67,7 +69,8 @@ export function parseRetryAfter(
 
 /**
  * The wait before retry number `attempt` (0-based): the server's Retry-After when given
- * (capped at `retryAfterCapMs`), else full-jitter backoff.
+ * (capped at `retryAfterCapMs`), else full-jitter backoff; never less than `minMs`, so a
+ * server answering `Retry-After: 0` does not get all the retries within a second.
  */
 export function retryDelay(
   attempt: number,
@@ -75,8 +78,11 @@ export function retryDelay(
   policy: BackoffPolicy & { retryAfterCapMs: number },
   random: () => number = Math.random,
 ): number {
-  if (retryAfterMs !== undefined) return Math.min(retryAfterMs, policy.retryAfterCapMs);
-  return backoffDelay(attempt, policy, random);
+  const min = policy.minMs ?? 0;
+  if (retryAfterMs !== undefined) {
+    return Math.max(min, Math.min(retryAfterMs, policy.retryAfterCapMs));
+  }
+  return Math.max(min, backoffDelay(attempt, policy, random));
 }
 
 const CODE_KIND: Record<string, NetworkErrorKind> = {

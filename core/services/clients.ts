@@ -11,9 +11,9 @@ import { createHash } from 'node:crypto';
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config.ts';
 import { SmartlicError } from '../errors.ts';
+import { registerSecret } from '../redact.ts';
 import type { Logger } from '../log.ts';
-import { CssmClient } from '../cssm/cssm.client.ts';
-import { ACTION, cssmAnswerError, parseAtEdge, tryParseJson } from '../cssm/cssm-errors.ts';
+import { CssmClient, type SatelliteStatus } from '../cssm/cssm.client.ts';
 import { HttpClient, type HttpCounters, type Transport } from '../cssm/http.ts';
 import { OAuthTokenProvider, type CssmFlavor } from '../cssm/oauth.ts';
 import { createUcClient, type UcLicensingClient } from '../uc/uc.client.ts';
@@ -21,7 +21,6 @@ import { axlSchemaFor } from '../uc/axl-schema.ts';
 import { UC_NETWORK_CODES, APP_NAME } from '../uc/uc-errors.ts';
 import type { Cluster, Repositories, SmartAccount } from '../store/index.ts';
 import type { TransportMode } from '../store/schema.ts';
-import { z } from 'zod';
 
 /** Where and how to reach CSSM for one account, with plaintext credentials. */
 export interface CssmEndpoint {
@@ -44,12 +43,7 @@ export interface CssmHandle {
   satelliteStatus(): Promise<SatelliteStatus | undefined>;
 }
 
-/** What a satellite tells of its link to CSSM (the On-Prem `accounts` list and status). */
-export interface SatelliteStatus {
-  lastSync: Date | null;
-  syncMode?: 'connected' | 'disconnected';
-  host?: string;
-}
+export type { SatelliteStatus };
 
 export interface ClientFactoryDeps {
   config: Config;
@@ -101,6 +95,8 @@ export class ClientFactory {
         timeoutMs: c.timeoutMs,
         maxRetries: c.maxRetries,
         retryAfterCapMs: c.retryAfterCapMs,
+        minRetryDelayMs: c.minRetryDelayMs,
+        maxResponseBytes: c.maxResponseBytes,
         maxConcurrencyPerHost: c.concurrencyPerHost,
         clock: this.deps.clock,
         logger: this.deps.logger.child({ component: 'http', peer: origin }),
@@ -215,16 +211,12 @@ export class ClientFactory {
       devicesPageSize: pageSize,
       logger: this.deps.logger,
     });
-    const tokenSource = tokens;
     return {
       client,
       tokens,
       endpoint,
       accountKey,
-      satelliteStatus: () =>
-        endpoint.flavor === 'onprem'
-          ? readSatelliteStatus(apiHttp, tokenSource, onPremRoot(endpoint.apiBase), accountKey)
-          : Promise.resolve(undefined),
+      satelliteStatus: () => client.satelliteStatus(accountKey),
     };
   }
 
@@ -246,6 +238,7 @@ export class ClientFactory {
         action: 'set the cluster administrator user name and password, then sync',
       });
     }
+    registerSecret(creds.password);
     const baseUrl = publisherUrl(cluster.publisherAddress);
     const http = this.httpFor(baseUrl, { mode: 'direct' }, 'uc', APP_NAME[cluster.type]);
     return createUcClient(cluster.type, {
@@ -271,91 +264,6 @@ export class ClientFactory {
 /** `https://<address>:8443` unless the address is already a URL. */
 export function publisherUrl(address: string): string {
   return /^https?:\/\//i.test(address) ? address.replace(/\/+$/, '') : `https://${address}:8443`;
-}
-
-function withSlash(u: string): string {
-  return u.endsWith('/') ? u : `${u}/`;
-}
-
-/** `https://host:8443/backend/api/v1/` whether or not the stored base ends in `v1`. */
-function onPremRoot(apiBase: string): string {
-  const b = withSlash(apiBase);
-  return /\/v1\/$/.test(b) ? b : `${b}v1/`;
-}
-
-const onPremAccountsSchema = z.object({
-  accounts: z.array(
-    z
-      .object({
-        accountName: z.string(),
-        lastSync: z.string().nullish(),
-      })
-      .passthrough(),
-  ),
-});
-
-const satelliteSchema = z.object({
-  satellite: z
-    .object({
-      lastSync: z.string().nullish(),
-      syncMode: z.enum(['connected', 'disconnected']).nullish(),
-      host: z.string().nullish(),
-    })
-    .passthrough(),
-});
-
-/**
- * The satellite's last sync with CSSM. The On-Prem `GET v1/accounts` answer carries `lastSync`
- * [design]; `GET v1/satellite` (emulator extension) adds the sync mode. Read both when
- * available; a 404 on the extension is not an error.
- */
-async function readSatelliteStatus(
-  http: HttpClient,
-  tokens: OAuthTokenProvider,
-  apiRoot: string,
-  localAccount: string,
-): Promise<SatelliteStatus | undefined> {
-  const get = async (path: string) => {
-    const token = await tokens.getToken();
-    const res = await http.send({
-      method: 'GET',
-      url: `${apiRoot}${path}`,
-      headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
-      op: `satellite ${path}`,
-    });
-    return { res, json: tryParseJson(res.text) };
-  };
-  const ctx = (op: string) => ({
-    code: 'CSSM1020',
-    peer: PEER.onprem,
-    op,
-    action: ACTION.unexpectedShape,
-  });
-  const out: SatelliteStatus = { lastSync: null };
-  let known = false;
-  const sat = await get('satellite');
-  if (sat.res.status < 300) {
-    const s = parseAtEdge(satelliteSchema, sat.json, ctx('the satellite status')).satellite;
-    out.lastSync = s.lastSync ? new Date(s.lastSync) : null;
-    if (s.syncMode) out.syncMode = s.syncMode;
-    if (s.host) out.host = s.host;
-    return out;
-  }
-  if (sat.res.status !== 404) {
-    throw cssmAnswerError(sat.res.status, sat.json, { op: 'satellite status', peer: PEER.onprem });
-  }
-  const acc = await get('accounts');
-  if (acc.res.status >= 300) {
-    throw cssmAnswerError(acc.res.status, acc.json, { op: 'list accounts', peer: PEER.onprem });
-  }
-  const row = parseAtEdge(onPremAccountsSchema, acc.json, ctx('list accounts')).accounts.find(
-    (a) => a.accountName === localAccount,
-  );
-  if (row && row.lastSync !== undefined) {
-    known = true;
-    out.lastSync = row.lastSync ? new Date(row.lastSync) : null;
-  }
-  return known ? out : undefined;
 }
 
 /** What CSSM paths key an account by: the SA domain, or the local account name on a satellite. */

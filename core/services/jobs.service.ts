@@ -7,6 +7,7 @@ import type { Clock } from '../clock.ts';
 import { toSmartlicError, type SmartlicError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { AuditRepository, Job, JobsRepository } from '../store/index.ts';
+import { describeRunner, processRunner, type RunnerIdentity } from './runner.ts';
 
 export interface JobSpec {
   /** e.g. `Sync`, `Register Cluster`, `Create Token`, `Set License Mode`. */
@@ -47,10 +48,41 @@ export interface JobRunnerDeps {
   audit: AuditRepository;
   clock: Clock;
   logger: Logger;
+  /** Who runs the jobs; default this process. */
+  runner?: RunnerIdentity;
 }
 
 export class JobRunner {
-  constructor(private readonly deps: JobRunnerDeps) {}
+  readonly runner: RunnerIdentity;
+
+  constructor(private readonly deps: JobRunnerDeps) {
+    this.runner = deps.runner ?? processRunner();
+  }
+
+  /**
+   * Closes as Failed ("interrupted") every unfinished job whose process no longer runs (a
+   * crash, `kill -9`, Ctrl-C), optionally only of one type and entity. Returns them.
+   */
+  async closeOrphaned(filter: { jobType?: string; entityName?: string } = {}): Promise<Job[]> {
+    const out: Job[] = [];
+    for (const j of await this.deps.jobs.listUnfinished(filter)) {
+      if (this.runner.alive(j.runner)) continue;
+      out.push(
+        await this.deps.jobs.fail(j.id, {
+          errorCode: 'INTERRUPTED',
+          statusInformation: `interrupted: ${describeRunner(j.runner)} ended before the job did`,
+          recommendedAction:
+            'sync the account to see where things stand, then run the job again if it is still needed',
+        }),
+      );
+    }
+    if (out.length > 0) {
+      this.deps.logger.warn('closed jobs left unfinished by a process that ended', {
+        jobs: out.map((j) => j.id),
+      });
+    }
+    return out;
+  }
 
   /**
    * Records and runs one job. Resolves with the job as completed and `fn`'s result; on failure
@@ -83,6 +115,7 @@ export class JobRunner {
       requestedBy: spec.requestedBy,
       correlationId: spec.correlationId ?? null,
       initiatedAt: this.deps.clock.now(),
+      runner: this.runner.id,
     });
     const done = (async () => {
       const job = await created;

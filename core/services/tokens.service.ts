@@ -6,7 +6,7 @@
  */
 import type { Clock } from '../clock.ts';
 import { DAY_MS } from '../domain/lifecycle.ts';
-import type { CssmClient, ExportControlled } from '../cssm/cssm.client.ts';
+import type { CssmClient } from '../cssm/cssm.client.ts';
 import { SmartlicError, toSmartlicError } from '../errors.ts';
 import type {
   Job,
@@ -18,6 +18,8 @@ import type {
 } from '../store/index.ts';
 import type { JobRunner } from './jobs.service.ts';
 import { resolveAccount, resolveVa, vaLabel } from './virtual-accounts.service.ts';
+import { maskToken } from '../domain/token-mask.ts';
+import { mintToken } from './token-policy.ts';
 
 /**
  * A CSSM client for a stored account (cloud or On-Prem) and the key its paths use (SA domain,
@@ -27,12 +29,7 @@ export type CssmClientFor = (
   account: SmartAccount,
 ) => Promise<{ client: CssmClient; accountKey: string }>;
 
-/** How a token is shown anywhere but the one answer to `token create`: `abcd…wxyz`. */
-export function maskToken(value: string): string {
-  const v = value.trim();
-  if (v.length < 16) return '****';
-  return `${v.slice(0, 4)}…${v.slice(-4)}`;
-}
+export { maskToken };
 
 export interface TokenView extends RegistrationToken {
   masked: string;
@@ -205,11 +202,10 @@ export class TokensService {
     t: { description: string; days: number; exportControlled: boolean; createdBy: string },
   ): Promise<{ token: TokenView; value: string }> {
     const cssm = await this.deps.cssmFor(account);
-    const exportControlled: ExportControlled = t.exportControlled ? 'Allowed' : 'Not Allowed';
-    const created = await cssm.client.createToken(cssm.accountKey, va.name, {
+    const created = await mintToken(cssm.client, cssm.accountKey, va.name, {
       description: t.description,
       expiresAfterDays: t.days,
-      exportControlled,
+      exportControlled: t.exportControlled,
     });
     const now = this.deps.clock.now();
     const stored = await this.deps.repos.tokens.store({
@@ -239,8 +235,7 @@ export class TokensService {
       if (byValue) return byValue;
       const matches: RegistrationToken[] = [];
       for (const t of await repos.tokens.list()) {
-        const v = await repos.tokens.reveal(t.id);
-        if (v && maskToken(v) === r) matches.push(t);
+        if ((await this.masked(t)) === r) matches.push(t);
       }
       if (matches.length === 1) return matches[0]!;
       if (matches.length > 1) {
@@ -258,16 +253,23 @@ export class TokensService {
     });
   }
 
+  /** The stored mask; a token stored before masks were kept is decrypted once to make it. */
+  private async masked(t: RegistrationToken): Promise<string> {
+    if (t.masked !== null) return t.masked;
+    const m = maskToken((await this.deps.repos.tokens.reveal(t.id)) ?? '');
+    await this.deps.repos.tokens.setMasked(t.id, m);
+    return m;
+  }
+
   private async view(
     t: RegistrationToken,
     account: SmartAccount,
     va: VirtualAccount,
     plain?: string,
   ): Promise<TokenView> {
-    const value = plain ?? (await this.deps.repos.tokens.reveal(t.id)) ?? '';
     return {
       ...t,
-      masked: maskToken(value),
+      masked: plain !== undefined ? maskToken(plain) : await this.masked(t),
       smartAccount: account.domain,
       virtualAccount: va.name,
     };

@@ -28,6 +28,7 @@ import {
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { SmartlicError } from '../errors.ts';
+import { registerSecret } from '../redact.ts';
 
 const KEY_BYTES = 32;
 const IV_BYTES = 12;
@@ -55,7 +56,9 @@ export class SecretBox {
     return new SecretBox(randomBytes(KEY_BYTES));
   }
 
+  /** Every value encrypted or decrypted becomes a known secret of the process (core/redact.ts). */
   encrypt(plaintext: string): string {
+    registerSecret(plaintext);
     const iv = randomBytes(IV_BYTES);
     const cipher = createCipheriv('aes-256-gcm', this.#key, iv);
     const ct = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
@@ -86,7 +89,9 @@ export class SecretBox {
     try {
       const decipher = createDecipheriv('aes-256-gcm', this.#key, iv, { authTagLength: TAG_BYTES });
       decipher.setAuthTag(tag);
-      return Buffer.concat([decipher.update(ct), decipher.final()]).toString('utf8');
+      const plain = Buffer.concat([decipher.update(ct), decipher.final()]).toString('utf8');
+      registerSecret(plain);
+      return plain;
     } catch (e) {
       throw new SmartlicError({
         code: 'SECRET_KEY',

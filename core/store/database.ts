@@ -1,7 +1,16 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, SqliteDialect, type SqliteDatabase } from 'kysely';
+import {
+  CompiledQuery,
+  Kysely,
+  SqliteDialect,
+  SqliteDriver,
+  type DatabaseConnection,
+  type Driver,
+  type SqliteDatabase,
+  type SqliteDialectConfig,
+} from 'kysely';
 import { systemClock } from '../clock.ts';
 import type { Clock } from '../clock.ts';
 import { SmartlicError } from '../errors.ts';
@@ -58,7 +67,7 @@ export function openDatabase(opts: OpenDatabaseOptions): DatabaseHandle {
     sqlite.pragma('synchronous = NORMAL');
   }
   const db = new Kysely<Database>({
-    dialect: new SqliteDialect({ database: withStatementCache(sqlite) }),
+    dialect: new ImmediateSqliteDialect({ database: withStatementCache(sqlite) }),
   });
   let closed = false;
   return {
@@ -74,6 +83,28 @@ export function openDatabase(opts: OpenDatabaseOptions): DatabaseHandle {
       if (sqlite.open) sqlite.close();
     },
   };
+}
+
+/**
+ * Every transaction takes the write lock when it begins (`BEGIN IMMEDIATE`) and so waits
+ * within the busy timeout for another process's writer. A deferred `BEGIN` takes the lock at
+ * its first write; when another connection wrote in between, SQLite cannot upgrade the read
+ * snapshot and fails at once with "database is locked", whatever the busy timeout says.
+ */
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+}
+
+class ImmediateSqliteDialect extends SqliteDialect {
+  constructor(private readonly cfg: SqliteDialectConfig) {
+    super(cfg);
+  }
+
+  override createDriver(): Driver {
+    return new ImmediateSqliteDriver(this.cfg);
+  }
 }
 
 /** Prepared statements kept per SQL text; more distinct texts than this evict the oldest. */

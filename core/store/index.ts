@@ -25,6 +25,7 @@ import { LocalAccountsRepository } from './repositories/local-accounts.repositor
 import { SettingsRepository } from './repositories/settings.repository.ts';
 import { SmartAccountsRepository } from './repositories/smart-accounts.repository.ts';
 import { SubscriptionsRepository } from './repositories/subscriptions.repository.ts';
+import { SyncLeasesRepository } from './repositories/sync-leases.repository.ts';
 import { TokensRepository } from './repositories/tokens.repository.ts';
 import { UsageSnapshotsRepository } from './repositories/usage-snapshots.repository.ts';
 import { VirtualAccountsRepository } from './repositories/virtual-accounts.repository.ts';
@@ -51,6 +52,7 @@ export * from './repositories/local-accounts.repository.ts';
 export * from './repositories/settings.repository.ts';
 export * from './repositories/smart-accounts.repository.ts';
 export * from './repositories/subscriptions.repository.ts';
+export * from './repositories/sync-leases.repository.ts';
 export * from './repositories/tokens.repository.ts';
 export * from './repositories/usage-snapshots.repository.ts';
 export * from './repositories/virtual-accounts.repository.ts';
@@ -71,6 +73,7 @@ export interface Repositories {
   chatUsers: ChatUsersRepository;
   audit: AuditRepository;
   settings: SettingsRepository;
+  syncLeases: SyncLeasesRepository;
 }
 
 /** Every repository over one connection or transaction (`db` may be a kysely Transaction). */
@@ -95,6 +98,7 @@ export function createRepositories(
     chatUsers: new ChatUsersRepository(db, secrets, clock),
     audit: new AuditRepository(db, secrets, clock),
     settings: new SettingsRepository(db, secrets, clock),
+    syncLeases: new SyncLeasesRepository(db, secrets, clock),
   };
 }
 

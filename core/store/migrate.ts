@@ -9,7 +9,9 @@ const provider: MigrationProvider = {
 };
 
 function migrator(db: Kysely<Database>): Migrator {
-  return new Migrator({ db, provider });
+  // Migration numbers are handed out to parallel branches, so a database may already carry a
+  // later number (0005) when an earlier one (0003) arrives: apply it then, do not refuse.
+  return new Migrator({ db, provider, allowUnorderedMigrations: true });
 }
 
 /** Runs every pending migration; returns the names that ran (empty when up to date). */

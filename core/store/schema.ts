@@ -112,6 +112,12 @@ export interface VirtualAccountsTable {
   role: VirtualAccountRole | null;
   created_at: IsoText;
   updated_at: IsoText;
+  /** First sync whose VA list lacked this VA; null while CSSM lists it (0003). */
+  missing_since: IsoText | null;
+  /** Consecutive syncs whose VA list lacked it (0003). */
+  missing_syncs: Generated<number>;
+  /** When it was removed; the row stays for its usage history (0003). */
+  removed_at: IsoText | null;
 }
 
 export interface CustomersTable {
@@ -253,6 +259,10 @@ export interface RegistrationTokensTable {
   status: TokenStatus;
   created_at: IsoText;
   revoked_at: IsoText | null;
+  /** First and last characters only, so listing needs no decryption (0003). */
+  masked: string | null;
+  /** CSSM no longer lists this token (0003). */
+  gone_since: IsoText | null;
 }
 
 export interface DevicesTable {
@@ -285,6 +295,15 @@ export interface JobsTable {
   correlation_id: string | null;
   /** 0005: id of the entity (a cluster's id for `Cluster` jobs); NULL on older jobs. */
   entity_id: number | null;
+  /** `host|pid|instance` of the process running it (0003). */
+  runner: string | null;
+}
+
+export interface SyncLeasesTable {
+  smart_account_id: number;
+  /** `host|pid|instance` of the process syncing the account. */
+  holder: string;
+  acquired_at: IsoText;
 }
 
 export interface AlertsTable {
@@ -359,6 +378,7 @@ export interface Database {
   chat_users: ChatUsersTable;
   audit_log: AuditLogTable;
   settings: SettingsTable;
+  sync_leases: SyncLeasesTable;
 }
 
 export type SmartAccountRow = Selectable<SmartAccountsTable>;

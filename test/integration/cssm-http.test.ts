@@ -32,6 +32,7 @@ function client(extra: HttpClientOptions = {}) {
     },
     random: () => 0.5,
     backoffBaseMs: 100,
+    minRetryDelayMs: 0,
     logger: createLogger({ level: 'debug', write: (l) => lines.push(l) }),
     ...extra,
   });
@@ -48,16 +49,16 @@ async function freePort(): Promise<number> {
 }
 
 describe('HttpClient retries', () => {
-  it('rides out a 429 storm honouring Retry-After (seconds and HTTP date, capped)', async () => {
+  it('rides out a 429 storm honouring Retry-After (seconds, HTTP date, 0 with a minimum)', async () => {
     const clock = new TestClock('2026-01-01T00:00:00Z');
     const srv = await fake((_req, res, { index }) => {
       if (index === 0) return json(res, 429, { message: 'slow down' }, { 'retry-after': '2' });
       if (index === 1)
         return json(res, 429, {}, { 'retry-after': 'Thu, 01 Jan 2026 00:00:03 GMT' });
-      if (index === 2) return json(res, 429, {}, { 'retry-after': '3600' });
+      if (index === 2) return json(res, 429, {}, { 'retry-after': '0' });
       return json(res, 200, { ok: true }, { 'x-request-id': 'cssm-echo-1' });
     });
-    const { http, waits, lines } = client({ clock, retryAfterCapMs: 10_000 });
+    const { http, waits, lines } = client({ clock, retryAfterCapMs: 10_000, minRetryDelayMs: 400 });
     const res = await http.send({
       method: 'GET',
       url: `${srv.url}/v2/accounts`,
@@ -66,7 +67,7 @@ describe('HttpClient retries', () => {
     expect(res.status).toBe(200);
     expect(res.attempts).toBe(4);
     expect(res.peerRequestId).toBe('cssm-echo-1');
-    expect(waits).toEqual([2000, 3000, 10_000]);
+    expect(waits).toEqual([2000, 3000, 400]);
     expect(http.counters).toMatchObject({ requests: 4, retries: 3, byStatus: { 429: 3, 200: 1 } });
     // Same request id on every attempt, sent to the server and in every log line; no secrets logged.
     const ids = new Set(srv.requests.map((r) => r.headers['x-request-id']));
@@ -77,6 +78,59 @@ describe('HttpClient retries', () => {
       expect(l).not.toContain('sekret');
     }
     expect(lines.some((l) => l.includes('cssm-echo-1'))).toBe(true);
+  });
+
+  it('a Retry-After above the cap fails at once: "CSSM asked to wait N s"', async () => {
+    const srv = await fake((_req, res) => json(res, 429, {}, { 'retry-after': '3600' }));
+    const { http, waits } = client({ retryAfterCapMs: 10_000 });
+    const e = await rejection(http.send({ method: 'GET', url: `${srv.url}/v2/accounts` }));
+    expect(e.code).toBe('RETRY_AFTER_TOO_LONG');
+    expect(e.message).toMatch(/^CSSM asked to wait 3600 s before trying again/);
+    expect(e.action).toMatch(/http\.retryAfterCapMs/);
+    expect(waits).toEqual([]);
+    expect(srv.requests).toHaveLength(1);
+  });
+
+  it('Retry-After: 0 and zero jitter still wait the minimum backoff (real timers)', async () => {
+    const srv = await fake((_req, res, { index }) =>
+      index < 3 ? json(res, 503, {}, { 'retry-after': '0' }) : json(res, 200, {}),
+    );
+    const http = new HttpClient({ random: () => 0, minRetryDelayMs: 150, maxRetries: 4 });
+    cleanups.push(() => http.close());
+    const t0 = performance.now();
+    const res = await http.send({ method: 'GET', url: `${srv.url}/x` });
+    expect(res.attempts).toBe(4);
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(3 * 150 - 5);
+  });
+
+  it('an answer above maxResponseBytes: reading stops, HTTP_TOO_LARGE, no retry', async () => {
+    let written = 0;
+    const srv = await fake((_req, res) => {
+      // No content-length: a body that just keeps coming.
+      res.writeHead(200, { 'content-type': 'application/json' });
+      const chunk = Buffer.alloc(64 * 1024, 0x20);
+      const pump = () => {
+        while (written < 50 * 1024 * 1024) {
+          written += chunk.length;
+          if (!res.write(chunk)) return void res.once('drain', pump);
+        }
+        res.end();
+      };
+      pump();
+    });
+    const { http } = client({ maxResponseBytes: 256 * 1024 });
+    const e = await rejection(http.send({ method: 'GET', url: `${srv.url}/big` }));
+    expect(e.code).toBe('HTTP_TOO_LARGE');
+    expect(e.message).toMatch(/larger than 262144 bytes/);
+    expect(srv.requests).toHaveLength(1);
+    // The server was cut off long before it sent everything.
+    expect(written).toBeLessThan(50 * 1024 * 1024);
+    const declared = await fake((_req, res) => {
+      res.writeHead(200, { 'content-length': String(10 * 1024 * 1024) });
+      res.write('{');
+    });
+    const e2 = await rejection(http.send({ method: 'GET', url: `${declared.url}/big` }));
+    expect(e2.message).toMatch(/10485760 bytes announced/);
   });
 
   it('retries 502/503/504 with backoff, then succeeds', async () => {

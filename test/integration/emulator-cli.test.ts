@@ -58,7 +58,12 @@ describe('smartlic emulator', () => {
   });
 
   it('bad flags: one line on stderr, exit 2', async () => {
-    for (const args of [['--port', 'x'], ['--bogus'], ['--scenario', '/nonexistent.json']]) {
+    for (const args of [
+      ['--port', 'x'],
+      ['--bogus'],
+      ['--scenario', '/nonexistent.json'],
+      ['--scale', '100000'],
+    ]) {
       const child = run(args);
       let err = '';
       let out = '';
@@ -68,6 +73,9 @@ describe('smartlic emulator', () => {
       expect(code).toBe(2);
       expect(out).toBe('');
       expect(err.trim().split('\n')).toHaveLength(1);
+      if (args[0] === '--scale') {
+        expect(err).toMatch(/--scale needs an integer from 1 to 10000, got 100000 \(larger/);
+      }
     }
   });
 });

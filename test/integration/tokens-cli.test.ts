@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../emulator/index.ts';
 import { loadConfig } from '../../core/config.ts';
+import { maskToken } from '../../core/domain/token-mask.ts';
 import {
   SecretBox,
   createRepositories,
@@ -90,7 +91,7 @@ describe('smartlic token', () => {
     const json = await run(['token', 'list', SA, '--json']);
     expect(table.code).toBe(0);
     expect(json.code).toBe(0);
-    expect(table.out).toContain(`${created.slice(0, 4)}…${created.slice(-4)}`);
+    expect(table.out).toContain(maskToken(created));
     for (const v of values) {
       expect(table.out).not.toContain(v);
       expect(json.out).not.toContain(v);
@@ -104,7 +105,7 @@ describe('smartlic token', () => {
       id: number;
       masked: string;
     }[];
-    const mine = list.find((t) => t.masked === `${created.slice(0, 4)}…${created.slice(-4)}`)!;
+    const mine = list.find((t) => t.masked === maskToken(created))!;
     const r = await run(['token', 'revoke', String(mine.id)]);
     expect(r.code, r.err).toBe(0);
     const after = await run(['token', 'list', SA, 'va-acme', '--status', 'Revoked']);

@@ -231,3 +231,42 @@ describe('smartlic allocate', () => {
     else expect(r.err.trimEnd()).toMatch(message);
   });
 });
+
+describe('smartlic allocate: odd input', () => {
+  it('100k-deep nesting is bad input (exit 2), not a stack overflow', async () => {
+    const deep = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
+    const r = await run(['--input', file('deep.json', deep)]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/nests arrays or objects 100000 levels deep; at most 64/);
+  });
+
+  it('1e309 is reported as a number too large, not as null', async () => {
+    const text = JSON.stringify(CISCO).replace('"quantity":100', '"quantity":1e309');
+    const r = await run(['--input', file('huge.json', text)]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/got a number too large to represent/);
+    expect(r.err).not.toMatch(/got null/);
+  });
+
+  it('a UTF-8 byte-order mark is accepted', async () => {
+    const r = await run(['--input', file('bom.json', `\uFEFF${JSON.stringify(CISCO)}`)]);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out)).toEqual(CISCO_RESULT);
+  });
+
+  it('a path that cannot be opened says why (not just "error")', async () => {
+    const r = await run(['--input', join(file('plain.json', CISCO), 'inside.json')]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/cannot read input file .*inside\.json": ENOTDIR: not a directory/);
+  });
+
+  // Skipped as root (as in some CI containers): root reads a file whatever its mode.
+  it.skipIf(process.getuid?.() === 0)('an unreadable file says why', async () => {
+    const path = file('locked.json', CISCO);
+    const { chmodSync } = await import('node:fs');
+    chmodSync(path, 0);
+    const r = await run(['--input', path]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/cannot read input file .*locked\.json": permission denied/);
+  });
+});

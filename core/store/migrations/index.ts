@@ -8,12 +8,14 @@
 import type { Migration } from 'kysely';
 import { migration0001Initial } from './0001-initial.ts';
 import { migration0002AccountEndpoints } from './0002-account-endpoints.ts';
+import { migration0003Reliability } from './0003-reliability.ts';
 import { migration0004AxlSchemaVersion } from './0004-axl-schema-version.ts';
 import { migration0005ReadSide } from './0005-read-side.ts';
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001-initial': migration0001Initial,
   '0002-account-endpoints': migration0002AccountEndpoints,
+  '0003-reliability': migration0003Reliability,
   '0004-axl-schema-version': migration0004AxlSchemaVersion,
   '0005-read-side': migration0005ReadSide,
 };

@@ -1,6 +1,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { Clock } from '../../clock.ts';
 import { systemClock } from '../../clock.ts';
+import { redact } from '../../redact.ts';
 import type { SecretBox } from '../crypto.ts';
 import type { AuditLogTable, Database } from '../schema.ts';
 import { date, iso, jsonOrNull, parseJsonObject } from './mapping.ts';
@@ -26,19 +27,9 @@ export interface AuditInput {
   at?: Date;
 }
 
-const SECRET_KEY = /secret|password|passphrase|^token$|accesstoken|apikey|authorization/i;
-
-/** Audit details must never carry a secret: values under secret-looking keys are replaced. */
+/** Audit details never carry a secret: the one redaction rule (core/redact.ts). */
 export function redactSecrets(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(redactSecrets);
-  if (v !== null && typeof v === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
-      out[k] = SECRET_KEY.test(k) ? '[redacted]' : redactSecrets(x);
-    }
-    return out;
-  }
-  return v;
+  return redact(v);
 }
 
 function toEntry(r: Selectable<AuditLogTable>): AuditEntry {

@@ -115,4 +115,20 @@ export class DevicesRepository {
       .execute();
     return rows.map(toDevice);
   }
+
+  /** By VA name: `pid|serial` of each device stored for the account's (not removed) VAs. */
+  async keysBySmartAccount(smartAccountId: number): Promise<Map<string, Set<string>>> {
+    const rows = await this.db
+      .selectFrom('devices')
+      .innerJoin('virtual_accounts', 'virtual_accounts.id', 'devices.virtual_account_id')
+      .select(['virtual_accounts.name as va', 'devices.udi_pid as pid', 'devices.udi_serial as sn'])
+      .where('virtual_accounts.smart_account_id', '=', smartAccountId)
+      .where('virtual_accounts.removed_at', 'is', null)
+      .execute();
+    const out = new Map<string, Set<string>>();
+    for (const r of rows) {
+      (out.get(r.va) ?? out.set(r.va, new Set()).get(r.va)!).add(`${r.pid}|${r.sn}`);
+    }
+    return out;
+  }
 }

@@ -2,6 +2,7 @@ import type { Kysely, Selectable } from 'kysely';
 import type { Clock } from '../../clock.ts';
 import { systemClock } from '../../clock.ts';
 import { SmartlicError } from '../../errors.ts';
+import { redactOptional, redactText } from '../../redact.ts';
 import type { SecretBox } from '../crypto.ts';
 import type { Database, JobStatus, JobsTable } from '../schema.ts';
 import { date, dateOrNull, iso } from './mapping.ts';
@@ -24,6 +25,8 @@ export interface Job {
   errorCode: string | null;
   requestedBy: string | null;
   correlationId: string | null;
+  /** The process that runs it (`host|pid|instance`); null for jobs from before 0003. */
+  runner: string | null;
 }
 
 export interface NewJob {
@@ -35,6 +38,7 @@ export interface NewJob {
   requestedBy?: string | null;
   correlationId?: string | null;
   initiatedAt?: Date;
+  runner?: string | null;
 }
 
 export interface JobFailure {
@@ -72,6 +76,7 @@ function toJob(r: Selectable<JobsTable>): Job {
     errorCode: r.error_code,
     requestedBy: r.requested_by,
     correlationId: r.correlation_id,
+    runner: r.runner,
   };
 }
 
@@ -96,6 +101,7 @@ export class JobsRepository {
         correlation_id: j.correlationId ?? null,
         initiated_at: iso(j.initiatedAt ?? this.clock.now()),
         status: 'Queued',
+        runner: j.runner ?? null,
       })
       .returningAll()
       .executeTakeFirstOrThrow();
@@ -106,7 +112,9 @@ export class JobsRepository {
     return this.update(id, {
       status: 'InProgress',
       started_at: iso(this.clock.now()),
-      ...(statusInformation === undefined ? {} : { status_information: statusInformation }),
+      ...(statusInformation === undefined
+        ? {}
+        : { status_information: redactText(statusInformation) }),
     });
   }
 
@@ -126,7 +134,7 @@ export class JobsRepository {
     return this.update(id, {
       status: 'Completed',
       completed_at: iso(this.clock.now()),
-      status_information: statusInformation ?? null,
+      status_information: redactOptional(statusInformation ?? null),
       error_code: null,
       recommended_action: null,
     });
@@ -137,8 +145,8 @@ export class JobsRepository {
       status: 'Failed',
       completed_at: iso(this.clock.now()),
       error_code: f.errorCode,
-      status_information: f.statusInformation,
-      recommended_action: f.recommendedAction ?? null,
+      status_information: redactText(f.statusInformation),
+      recommended_action: redactOptional(f.recommendedAction ?? null),
     });
   }
 
@@ -179,6 +187,14 @@ export class JobsRepository {
       .limit(filter.limit ?? 100)
       .execute();
     return rows.map(toJob);
+  }
+
+  /** Jobs not finished (Queued or InProgress), optionally of one type and entity. */
+  async listUnfinished(filter: { jobType?: string; entityName?: string } = {}): Promise<Job[]> {
+    let q = this.db.selectFrom('jobs').selectAll().where('status', 'in', ['Queued', 'InProgress']);
+    if (filter.jobType !== undefined) q = q.where('job_type', '=', filter.jobType);
+    if (filter.entityName !== undefined) q = q.where('entity_name', '=', filter.entityName);
+    return (await q.orderBy('id').execute()).map(toJob);
   }
 
   listFailed(filter: Omit<JobFilter, 'status'> = {}): Promise<Job[]> {

@@ -180,4 +180,18 @@ export class LicensesRepository {
       substitutionType: r.substitution_type,
     }));
   }
+
+  /** By VA name: the license types stored for each listed (not removed) VA of the account. */
+  async typesBySmartAccount(smartAccountId: number): Promise<Map<string, Set<string>>> {
+    const rows = await this.db
+      .selectFrom('licenses')
+      .innerJoin('virtual_accounts', 'virtual_accounts.id', 'licenses.virtual_account_id')
+      .select(['virtual_accounts.name as va', 'licenses.license_type as type'])
+      .where('virtual_accounts.smart_account_id', '=', smartAccountId)
+      .where('virtual_accounts.removed_at', 'is', null)
+      .execute();
+    const out = new Map<string, Set<string>>();
+    for (const r of rows) (out.get(r.va) ?? out.set(r.va, new Set()).get(r.va)!).add(r.type);
+    return out;
+  }
 }

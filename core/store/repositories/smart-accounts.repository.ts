@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Clock } from '../../clock.ts';
 import { systemClock } from '../../clock.ts';
+import { redactOptional } from '../../redact.ts';
 import type { SecretBox } from '../crypto.ts';
 import type {
   AccountSource,
@@ -201,7 +202,7 @@ export class SmartAccountsRepository {
       .set({
         last_sync_at: iso(s.at),
         last_sync_status: s.status,
-        last_sync_error: s.error ?? null,
+        last_sync_error: redactOptional(s.error ?? null),
         updated_at: iso(this.clock.now()),
       })
       .where('id', '=', id)

@@ -1,6 +1,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { Clock } from '../../clock.ts';
 import { systemClock } from '../../clock.ts';
+import { maskToken } from '../../domain/token-mask.ts';
 import { hashSecret } from '../crypto.ts';
 import type { SecretBox } from '../crypto.ts';
 import type { Database, RegistrationTokensTable, TokenStatus } from '../schema.ts';
@@ -18,6 +19,10 @@ export interface RegistrationToken {
   status: TokenStatus;
   createdAt: Date;
   revokedAt: Date | null;
+  /** As shown (`abcd…wxyz`); null only for tokens stored before 0003 and not shown since. */
+  masked: string | null;
+  /** Since when CSSM no longer lists the token (null: listed, or not read yet). */
+  goneSince: Date | null;
 }
 
 export interface TokenInput {
@@ -44,6 +49,8 @@ function toToken(r: Selectable<RegistrationTokensTable>): RegistrationToken {
     status: r.status,
     createdAt: date(r.created_at),
     revokedAt: dateOrNull(r.revoked_at),
+    masked: r.masked,
+    goneSince: dateOrNull(r.gone_since),
   };
 }
 
@@ -67,6 +74,9 @@ export class TokensRepository {
       export_controlled: sqlBool(input.exportControlled),
       created_by: input.createdBy ?? null,
       status: input.status ?? 'Active',
+      masked: maskToken(input.token),
+      // Stored again because CSSM listed it (or it was just created): not gone.
+      gone_since: null,
     };
     const row = await this.db
       .insertInto('registration_tokens')
@@ -122,6 +132,7 @@ export class TokensRepository {
       .select((eb) => eb.fn.countAll<number>().as('n'))
       .where('virtual_accounts.smart_account_id', '=', smartAccountId)
       .where('registration_tokens.status', '=', 'Active')
+      .where('registration_tokens.gone_since', 'is', null)
       .executeTakeFirstOrThrow();
     return Number(r.n);
   }
@@ -149,6 +160,7 @@ export class TokensRepository {
       .selectAll()
       .where('virtual_account_id', '=', virtualAccountId)
       .where('status', '=', 'Active')
+      .where('gone_since', 'is', null)
       .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', iso(at))]));
     if (opts.exportControlled !== undefined) {
       q = q.where('export_controlled', '=', sqlBool(opts.exportControlled));
@@ -181,6 +193,29 @@ export class TokensRepository {
       .where('status', '!=', 'Revoked')
       .executeTakeFirst();
     return r.numUpdatedRows > 0n;
+  }
+
+  /**
+   * Marks the VA's tokens whose hash is not in `listedHashes` (CSSM's list of the VA lacks
+   * them) as gone since `now`, unless already marked. Returns how many were newly marked.
+   */
+  async markGone(
+    virtualAccountId: number,
+    listedHashes: readonly string[],
+    now: Date,
+  ): Promise<number> {
+    let q = this.db
+      .updateTable('registration_tokens')
+      .set({ gone_since: iso(now) })
+      .where('virtual_account_id', '=', virtualAccountId)
+      .where('gone_since', 'is', null);
+    if (listedHashes.length > 0) q = q.where('token_hash', 'not in', [...listedHashes]);
+    return Number((await q.executeTakeFirst()).numUpdatedRows);
+  }
+
+  /** Stores the masked form of a token stored before it was kept (0003). */
+  async setMasked(id: number, masked: string): Promise<void> {
+    await this.db.updateTable('registration_tokens').set({ masked }).where('id', '=', id).execute();
   }
 
   /** Marks active tokens past their expiry as Expired; returns how many. */

@@ -16,6 +16,10 @@ export interface VirtualAccount {
   role: VirtualAccountRole | null;
   createdAt: Date;
   updatedAt: Date;
+  /** CSSM stopped listing it at this sync (null: listed); the operator's settings are kept. */
+  missingSince: Date | null;
+  /** Consecutive syncs whose VA list lacked it. */
+  missingSyncs: number;
 }
 
 /** What CSSM tells about a VA. License mode and role are ours and are set separately. */
@@ -38,6 +42,8 @@ export function toVirtualAccount(r: Selectable<VirtualAccountsTable>): VirtualAc
     role: r.role,
     createdAt: date(r.created_at),
     updatedAt: date(r.updated_at),
+    missingSince: r.missing_since === null ? null : date(r.missing_since),
+    missingSyncs: r.missing_syncs,
   };
 }
 
@@ -48,14 +54,22 @@ export class VirtualAccountsRepository {
     private readonly clock: Clock = systemClock,
   ) {}
 
-  /** Inserts or updates by (SA, name); keeps license mode and role. */
+  /**
+   * Inserts or updates by (SA, name); keeps license mode and role. CSSM listing the VA again
+   * ends its missing mark (and brings a removed one back).
+   */
   async upsert(smartAccountId: number, input: VirtualAccountInput): Promise<VirtualAccount> {
     const now = iso(this.clock.now());
-    const changes = defined({
-      description: input.description,
-      is_default: input.isDefault === undefined ? undefined : sqlBool(input.isDefault),
-      commerce_access_level: input.commerceAccessLevel,
-    });
+    const changes = {
+      ...defined({
+        description: input.description,
+        is_default: input.isDefault === undefined ? undefined : sqlBool(input.isDefault),
+        commerce_access_level: input.commerceAccessLevel,
+      }),
+      missing_since: null,
+      missing_syncs: 0,
+      removed_at: null,
+    };
     const row = await this.db
       .insertInto('virtual_accounts')
       .values({
@@ -89,6 +103,7 @@ export class VirtualAccountsRepository {
       .selectAll()
       .where('smart_account_id', '=', smartAccountId)
       .where('name', '=', name)
+      .where('removed_at', 'is', null)
       .executeTakeFirst();
     return row && toVirtualAccount(row);
   }
@@ -98,6 +113,7 @@ export class VirtualAccountsRepository {
       .selectFrom('virtual_accounts')
       .selectAll()
       .where('smart_account_id', '=', smartAccountId)
+      .where('removed_at', 'is', null)
       .orderBy('name')
       .execute();
     return rows.map(toVirtualAccount);
@@ -107,6 +123,7 @@ export class VirtualAccountsRepository {
     const rows = await this.db
       .selectFrom('virtual_accounts')
       .selectAll()
+      .where('removed_at', 'is', null)
       .orderBy('smart_account_id')
       .orderBy('name')
       .execute();
@@ -137,9 +154,59 @@ export class VirtualAccountsRepository {
       .selectAll()
       .where('smart_account_id', '=', smartAccountId)
       .where('role', '=', 'operational')
+      .where('removed_at', 'is', null)
       .orderBy('name')
       .executeTakeFirst();
     return row && toVirtualAccount(row);
+  }
+
+  /**
+   * Marks the SA's VAs whose names are not in `listedNames` as missing: since `now` (or the
+   * earlier sync that first missed them), one more consecutive miss. Nothing is deleted and
+   * the operator's settings stay. Returns the missing VAs after the update.
+   */
+  async markMissing(
+    smartAccountId: number,
+    listedNames: readonly string[],
+    now: Date,
+  ): Promise<VirtualAccount[]> {
+    const at = iso(now);
+    let q = this.db
+      .updateTable('virtual_accounts')
+      .set((eb) => ({
+        missing_since: eb.fn.coalesce('missing_since', eb.val(at)),
+        missing_syncs: eb('missing_syncs', '+', 1),
+      }))
+      .where('smart_account_id', '=', smartAccountId)
+      .where('removed_at', 'is', null);
+    if (listedNames.length > 0) q = q.where('name', 'not in', [...listedNames]);
+    const rows = await q.returningAll().execute();
+    return rows.map(toVirtualAccount).sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /**
+   * Removes a VA: its licenses, tokens and devices go, assigned clusters become unassigned,
+   * and the row stays (marked removed) so its usage history stays. A later listing that
+   * names it again brings it back (without the removed data).
+   */
+  async remove(id: number, now: Date): Promise<void> {
+    await this.db.deleteFrom('licenses').where('virtual_account_id', '=', id).execute();
+    await this.db
+      .deleteFrom('license_substitutions')
+      .where('virtual_account_id', '=', id)
+      .execute();
+    await this.db.deleteFrom('registration_tokens').where('virtual_account_id', '=', id).execute();
+    await this.db.deleteFrom('devices').where('virtual_account_id', '=', id).execute();
+    await this.db
+      .updateTable('clusters')
+      .set({ virtual_account_id: null })
+      .where('virtual_account_id', '=', id)
+      .execute();
+    await this.db
+      .updateTable('virtual_accounts')
+      .set({ removed_at: iso(now), role: null, updated_at: iso(now) })
+      .where('id', '=', id)
+      .execute();
   }
 
   /**
