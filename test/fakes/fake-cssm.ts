@@ -44,6 +44,7 @@ export interface FakeCssm {
   world: FakeWorld;
   tokenUrl: string;
   apiBase: string;
+  devicesApiBase: string;
   /** Access tokens handed out so far. */
   accessTokens: string[];
   intercept(fn: Interceptor | undefined): void;
@@ -72,6 +73,8 @@ export async function startFakeCssm(world: FakeWorld): Promise<FakeCssm> {
   let interceptor: Interceptor | undefined;
   const accessTokens: string[] = [];
   const api = '/services/api/smart-accounts-and-licensing/';
+  // The device list lives under CSSM's newer Software APIs base (a separate setting).
+  const devicesApi = '/v1/software/apis/';
   const server = await startFakeServer(async (req, res) => {
     if (interceptor && (await interceptor(req, res))) return;
     const url = new URL(req.path, 'http://x');
@@ -92,11 +95,15 @@ export async function startFakeCssm(world: FakeWorld): Promise<FakeCssm> {
       json(res, 401, { error: 'invalid_token' });
       return;
     }
-    if (!p.startsWith(api)) {
+    const onDevicesApi = p.startsWith(devicesApi);
+    if (!p.startsWith(api) && !onDevicesApi) {
       json(res, 404, { message: `no such resource: ${p}` });
       return;
     }
-    const rest = p.slice(api.length).split('/').map(decodeURIComponent);
+    const rest = p
+      .slice(onDevicesApi ? devicesApi.length : api.length)
+      .split('/')
+      .map(decodeURIComponent);
     const d = world.domain;
     if (rest[0] === 'v1' && rest[1] === 'accounts' && rest[2] === 'search') {
       json(res, 200, {
@@ -156,7 +163,13 @@ export async function startFakeCssm(world: FakeWorld): Promise<FakeCssm> {
         return;
       }
     }
-    if (rest[0] === 'licensing' && rest[1] === 'v2' && rest[3] === d && rest[4] === 'devices') {
+    if (
+      onDevicesApi &&
+      rest[0] === 'licensing' &&
+      rest[1] === 'v2' &&
+      rest[3] === d &&
+      rest[4] === 'devices'
+    ) {
       const offset = Number(url.searchParams.get('offset') ?? 0);
       const limit = Number(url.searchParams.get('limit') ?? 100);
       json(res, 200, {
@@ -178,6 +191,7 @@ export async function startFakeCssm(world: FakeWorld): Promise<FakeCssm> {
     world,
     tokenUrl: `${server.url}/oauth2/token`,
     apiBase: `${server.url}${api}`,
+    devicesApiBase: `${server.url}${devicesApi}`,
     accessTokens,
     intercept: (fn) => {
       interceptor = fn;

@@ -90,7 +90,11 @@ export async function fakeSetup(
   const config = loadConfig({
     env: {},
     overrides: {
-      cssm: { tokenUrl: cssm.tokenUrl, apiBase: cssm.apiBase },
+      cssm: {
+        tokenUrl: cssm.tokenUrl,
+        apiBase: cssm.apiBase,
+        devicesApiBase: cssm.devicesApiBase,
+      },
       ...base,
       ...opts.config,
       http: { ...base.http, ...(opts.config?.http ?? {}) },

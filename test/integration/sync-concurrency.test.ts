@@ -28,6 +28,7 @@ function cliEnv(f: FakeFixture): NodeJS.ProcessEnv {
     SMARTLIC_SECRET_KEY: 'concurrency-test-passphrase',
     SMARTLIC_CSSM_TOKEN_URL: f.cssm.tokenUrl,
     SMARTLIC_CSSM_API_BASE: f.cssm.apiBase,
+    SMARTLIC_CSSM_DEVICES_API_BASE: f.cssm.devicesApiBase,
     SMARTLIC_HTTP_RETRIES: '0',
     SMARTLIC_LOG_LEVEL: 'warn',
     SMARTLIC_EMULATOR: 'false',
