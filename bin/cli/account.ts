@@ -132,7 +132,7 @@ interface SummaryRow {
 
 async function summaryRow(a: SmartAccount, repos: Repositories, now: Date): Promise<SummaryRow> {
   const vas = await repos.virtualAccounts.listBySmartAccount(a.id);
-  const open = await repos.alerts.listOpen({ entityId: a.domain });
+  const open = await repos.alerts.list({ smartAccountId: a.id, includeMuted: false }, now);
   const alerts: string[] = [];
   if (a.lastSyncStatus === 'Failed') alerts.push('last sync failed');
   if (a.source === 'satellite') {
