@@ -39,3 +39,9 @@ export {
   type AlertListener,
   type SubscribeOptions,
 } from './services/alert-events.ts';
+export {
+  AlertService,
+  alertThresholds,
+  parseDuration,
+  type AlertEvaluation,
+} from './services/alerts.service.ts';

@@ -508,7 +508,11 @@ function unassignedEvaluation(s: AlertState, t: AlertThresholds): AlertCandidate
   const out: AlertCandidate[] = [];
   const last = t.evaluationDays[t.evaluationDays.length - 1]!;
   for (const c of s.clusters) {
-    if (c.va !== null || c.major === null || c.major < 12 || !onEvaluation(c)) continue;
+    if (c.va !== null || c.major === null || c.major < 12) continue;
+    // Never read (smartlic reads only assigned clusters): a 12.x+ product registered nowhere
+    // smartlic knows runs on its evaluation period [design: say so rather than stay silent].
+    const unread = c.lifecycle.registration === null && c.lastStatusReadAt === null;
+    if (!unread && !onEvaluation(c)) continue;
     const { ends, lapsed, days } = evaluationFacts(c, s.now);
     const severity: AlertSeverity =
       lapsed || (ends !== null && days <= last) ? 'critical' : 'warning';
@@ -520,13 +524,16 @@ function unassignedEvaluation(s: AlertState, t: AlertThresholds): AlertCandidate
         severity,
         title: lapsed
           ? `${what} is assigned to no VA and its evaluation has ended`
-          : `${what} is assigned to no VA and runs on evaluation${ends ? `, ${plural(days, 'day')} left` : ''}`,
+          : unread && !ends
+            ? `${what} is assigned to no VA: unregistered, it runs on its evaluation period`
+            : `${what} is assigned to no VA and runs on evaluation${ends ? `, ${plural(days, 'day')} left` : ''}`,
         facts: {
           version: c.version,
           customer: c.customer.name,
           evaluationEnds: ends ? ends.toISOString() : null,
           daysLeft: ends ? days : null,
           expired: lapsed,
+          statusRead: !unread,
         },
         action: `Assign ${c.name} to the customer's operational VA and register it (smartlic cluster assign, then smartlic cluster register); 12.x and later license only through CSSM or a satellite.`,
         dueAt: ends,

@@ -246,6 +246,29 @@ describe('evaluation-period', () => {
       }),
     ).toEqual([]);
   });
+  it('unassigned-evaluation: a 12.x+ cluster never read counts as on evaluation', () => {
+    const never = cluster({
+      va: null,
+      name: 'stark-cucm-01',
+      version: '15.0.1.10000-19',
+      major: 15,
+      lastStatusReadAt: null,
+      lifecycle: {
+        registration: null,
+        authorization: null,
+        registrationExpires: null,
+        authorizationExpires: null,
+      },
+    });
+    expect(run({ clusters: [never] })).toEqual([
+      [
+        'unassigned-evaluation',
+        'warning',
+        'stark-cucm-01 (CUCM 15.0.1.10000-19) is assigned to no VA: unregistered, it runs on its evaluation period',
+      ],
+    ]);
+    expect(run({ clusters: [{ ...never, major: 11 }] })).toEqual([]);
+  });
 });
 
 describe('renewal-failed', () => {
