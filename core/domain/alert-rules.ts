@@ -89,7 +89,13 @@ export interface TermLicenseFacts {
   subscriptionId: string | null;
   quantity: number;
   startDate: Date | null;
+  /** The end date as CSSM shows it (a day: the last day the line counts). */
   endDate: Date;
+  /**
+   * When the line stops counting. CSSM gives days; a line counts through its end date, so
+   * for a date without a time this is the next midnight UTC [design, as the emulator].
+   */
+  endsAt: Date;
 }
 
 /**
@@ -342,8 +348,8 @@ function forecastShortage(s: AlertState, t: AlertThresholds): AlertCandidate[] {
 function termLicenses(s: AlertState, t: AlertThresholds): AlertCandidate[] {
   const out: AlertCandidate[] = [];
   for (const l of s.terms) {
-    const lapsed = hasLapsed(s.now, l.endDate);
-    const days = daysUntil(s.now, l.endDate);
+    const lapsed = hasLapsed(s.now, l.endsAt);
+    const days = daysUntil(s.now, l.endsAt);
     const severity = stageSeverity(days, lapsed, t.termLicenseDays);
     if (!severity) continue;
     const sub = l.subscriptionId ?? `ends ${isoDay(l.endDate)}`;
@@ -352,7 +358,7 @@ function termLicenses(s: AlertState, t: AlertThresholds): AlertCandidate[] {
       make(s.scope, {
         rule: 'term-license',
         entity: vaEntity(l.va),
-        detail: `${l.licenseType}:${l.subscriptionId ?? isoDay(l.endDate)}`,
+        detail: `${l.licenseType}:${l.subscriptionId ?? '-'}:${isoDay(l.endDate)}`,
         severity,
         title: lapsed
           ? `${l.quantity} ${l.displayName} in ${l.va.name} (${sub}) expired on ${isoDay(l.endDate)}`
@@ -367,8 +373,8 @@ function termLicenses(s: AlertState, t: AlertThresholds): AlertCandidate[] {
         },
         action: lapsed
           ? `Renew ${subText} with Cisco or your partner; until then its usage counts as a shortage.`
-          : `Renew ${subText} before ${isoDay(l.endDate)}, or plan the usage onto other licenses.`,
-        dueAt: l.endDate,
+          : `Renew ${subText} by ${isoDay(l.endDate)}, or plan the usage onto other licenses.`,
+        dueAt: l.endsAt,
         smartAccount: l.va.smartAccount,
       }),
     );

@@ -20,7 +20,7 @@ import type {
   VaTokenFacts,
 } from '../domain/alert-rules.ts';
 import type { AlertScope } from '../domain/alerts.ts';
-import { CUCM_OVERAGE_DAYS, addDays, EVALUATION_PERIOD_DAYS } from '../domain/lifecycle.ts';
+import { CUCM_OVERAGE_DAYS, DAY_MS, addDays, EVALUATION_PERIOD_DAYS } from '../domain/lifecycle.ts';
 import { tryParseUcVersion } from '../domain/versions.ts';
 import type { ClusterRow, Database } from '../store/schema.ts';
 
@@ -46,7 +46,12 @@ function chunks<T>(xs: readonly T[]): T[][] {
   return out;
 }
 
-/** A failed sync's one-line error keeps the action after " — ". */
+/** A line counts through its end date: a bare date (midnight UTC) ends at the next midnight. */
+function endOfTerm(end: Date): Date {
+  return end.getTime() % DAY_MS === 0 ? new Date(end.getTime() + DAY_MS) : end;
+}
+
+/** Licenses requested and not served (until the read side's one definition lands). */
 function shortageOf(l: { quantity: number; in_use: number; available: number }): number {
   return Math.max(0, l.in_use - l.quantity, -l.available);
 }
@@ -178,6 +183,7 @@ export async function gatherAlertState(
           quantity: x.quantity,
           startDate: d(x.start_date),
           endDate: new Date(x.end_date!),
+          endsAt: endOfTerm(new Date(x.end_date!)),
         };
         state.terms.push(term);
       }

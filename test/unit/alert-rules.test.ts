@@ -445,7 +445,7 @@ describe('satellite-sync', () => {
 });
 
 describe('term-license', () => {
-  const term = (end: Date) =>
+  const term = (endsAt: Date) =>
     run({
       terms: [
         {
@@ -455,7 +455,8 @@ describe('term-license', () => {
           subscriptionId: 'Sub269233',
           quantity: 200,
           startDate: day(-300),
-          endDate: end,
+          endDate: addDays(endsAt, -1),
+          endsAt,
         },
       ],
     });
@@ -473,7 +474,7 @@ describe('term-license', () => {
     expect(term(NOW)[0]).toEqual([
       'term-license',
       'critical',
-      '200 UC Manager Enhanced License (12.x) in acme-ops (Sub269233) expired on 2026-06-01',
+      '200 UC Manager Enhanced License (12.x) in acme-ops (Sub269233) expired on 2026-05-31',
     ]);
   });
 });
