@@ -1,6 +1,5 @@
 import type { Repositories, SmartAccount } from '../../core/store/index.ts';
 import type { TransportMode } from '../../core/store/schema.ts';
-import { satelliteSyncOverdue } from '../../core/services/index.ts';
 import {
   inputError,
   parseFlags,
@@ -132,19 +131,16 @@ interface SummaryRow {
 
 async function summaryRow(a: SmartAccount, repos: Repositories, now: Date): Promise<SummaryRow> {
   const vas = await repos.virtualAccounts.listBySmartAccount(a.id);
-  const open = await repos.alerts.list({ smartAccountId: a.id, includeMuted: false }, now);
+  // The Alerts column reads the alert store (core's rules after each sync): counts per severity.
+  const c = (await repos.alerts.countOpenBySmartAccount(now)).get(a.id);
   const alerts: string[] = [];
   if (a.lastSyncStatus === 'Failed') alerts.push('last sync failed');
-  if (a.source === 'satellite') {
-    const la = await repos.localAccounts.getBySmartAccount(a.id);
-    const last = la?.lastCssmSyncAt ?? null;
-    if (a.lastSyncAt && satelliteSyncOverdue(last, now)) {
-      alerts.push(
-        `satellite sync overdue (last ${last ? last.toISOString().slice(0, 10) : 'never'})`,
-      );
-    }
+  if (c) {
+    const shown = (['critical', 'warning', 'info'] as const)
+      .filter((s) => c[s] > 0)
+      .map((s) => `${c[s]} ${s}`);
+    alerts.push(`${shown.join(', ') || 'none unmuted'}${c.muted ? ` (+${c.muted} muted)` : ''}`);
   }
-  if (open.length > 0) alerts.push(`${open.length} open alert(s)`);
   return {
     name: a.name,
     domain: a.domain,
@@ -156,7 +152,7 @@ async function summaryRow(a: SmartAccount, repos: Repositories, now: Date): Prom
     lastSyncStatus: a.lastSyncStatus,
     lastSyncError: a.lastSyncError,
     alerts,
-    openAlerts: open.length,
+    openAlerts: c ? c.critical + c.warning + c.info : 0,
   };
 }
 
