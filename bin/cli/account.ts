@@ -1,4 +1,4 @@
-import type { Repositories, SmartAccount } from '../../core/store/index.ts';
+import * as reports from '../../core/reports/index.ts';
 import type { TransportMode } from '../../core/store/schema.ts';
 import {
   inputError,
@@ -7,8 +7,8 @@ import {
   refuseSecretFlag,
   requester,
   subcommandVerb,
-  table,
 } from './common.ts';
+import { accountTable } from './status.ts';
 import { openRuntime } from './runtime.ts';
 import { outcomeLine, progressPrinter } from './sync.ts';
 import type { CliCommand, CliContext } from './types.ts';
@@ -115,56 +115,13 @@ async function add(args: string[], ctx: CliContext): Promise<number> {
   }
 }
 
-interface SummaryRow {
-  name: string;
-  domain: string;
-  type: string;
-  source: string;
-  status: string;
-  virtualAccounts: number;
-  lastSyncUp: string | null;
-  lastSyncStatus: string | null;
-  lastSyncError: string | null;
-  alerts: string[];
-  openAlerts: number;
-}
-
-async function summaryRow(a: SmartAccount, repos: Repositories, now: Date): Promise<SummaryRow> {
-  const vas = await repos.virtualAccounts.listBySmartAccount(a.id);
-  // The Alerts column reads the alert store (core's rules after each sync): counts per severity.
-  const c = (await repos.alerts.countOpenBySmartAccount(now)).get(a.id);
-  const alerts: string[] = [];
-  if (a.lastSyncStatus === 'Failed') alerts.push('last sync failed');
-  if (c) {
-    const shown = (['critical', 'warning', 'info'] as const)
-      .filter((s) => c[s] > 0)
-      .map((s) => `${c[s]} ${s}`);
-    alerts.push(`${shown.join(', ') || 'none unmuted'}${c.muted ? ` (+${c.muted} muted)` : ''}`);
-  }
-  return {
-    name: a.name,
-    domain: a.domain,
-    type: a.source === 'satellite' ? `${a.type} (Satellite)` : a.type,
-    source: a.source,
-    status: a.status,
-    virtualAccounts: vas.length,
-    lastSyncUp: a.lastSyncAt ? a.lastSyncAt.toISOString() : null,
-    lastSyncStatus: a.lastSyncStatus,
-    lastSyncError: a.lastSyncError,
-    alerts,
-    openAlerts: c ? c.critical + c.warning + c.info : 0,
-  };
-}
-
 async function list(args: string[], ctx: CliContext): Promise<number> {
   const json = args.includes('--json');
   const unknown = args.find((a) => a !== '--json');
   if (unknown !== undefined) throw input(`unknown option "${unknown}" for "account list"`);
   const rt = await openRuntime(ctx);
   try {
-    const now = rt.clock.now();
-    const accounts = await rt.repos.smartAccounts.list();
-    const rows = await Promise.all(accounts.map((a) => summaryRow(a, rt.repos, now)));
+    const rows = await reports.smartAccountSummary(rt.db, { now: rt.clock.now() });
     if (json) {
       ctx.io.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
       return 0;
@@ -173,24 +130,7 @@ async function list(args: string[], ctx: CliContext): Promise<number> {
       ctx.io.stdout.write('no accounts provisioned; add one with "smartlic account add"\n');
       return 0;
     }
-    const fmt = (s: string | null, st: string | null) =>
-      s
-        ? `${s.slice(0, 16).replace('T', ' ')} UTC${st && st !== 'Success' ? ` (${st})` : ''}`
-        : 'never';
-    ctx.io.stdout.write(
-      table(
-        ['Name', 'Domain', 'Type', 'Status', 'VA#', 'Last SyncUp', 'Alerts'],
-        rows.map((r) => [
-          r.name,
-          r.domain,
-          r.type,
-          r.status,
-          String(r.virtualAccounts),
-          fmt(r.lastSyncUp, r.lastSyncStatus),
-          r.alerts.length ? r.alerts.join('; ') : '-',
-        ]),
-      ),
-    );
+    ctx.io.stdout.write(accountTable(rows));
     return 0;
   } finally {
     await rt.close();

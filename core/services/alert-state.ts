@@ -11,6 +11,7 @@ import type {
   AlertState,
   ClusterFacts,
   ClusterLifecycleFacts,
+  ForecastFacts,
   JobAction,
   JobFacts,
   LicenseFacts,
@@ -20,7 +21,10 @@ import type {
   VaTokenFacts,
 } from '../domain/alert-rules.ts';
 import type { AlertScope } from '../domain/alerts.ts';
-import { CUCM_OVERAGE_DAYS, DAY_MS, addDays, EVALUATION_PERIOD_DAYS } from '../domain/lifecycle.ts';
+import { shortageOf } from '../domain/compliance.ts';
+import { effectiveLifecycle } from '../domain/effective-lifecycle.ts';
+import { DAY_MS } from '../domain/lifecycle.ts';
+import { forecast } from '../reports/trends.ts';
 import { tryParseUcVersion } from '../domain/versions.ts';
 import type { ClusterRow, Database } from '../store/schema.ts';
 
@@ -51,48 +55,51 @@ function endOfTerm(end: Date): Date {
   return end.getTime() % DAY_MS === 0 ? new Date(end.getTime() + DAY_MS) : end;
 }
 
-/** Licenses requested and not served (until the read side's one definition lands). */
-function shortageOf(l: { quantity: number; in_use: number; available: number }): number {
-  return Math.max(0, l.in_use - l.quantity, -l.available);
-}
-
 /**
- * The lifecycle dates of a cluster from what the product last reported and the stored
- * timer anchors. [Until the read side's effective lifecycle lands: product-reported dates as
- * stored; evaluation end from the reported days remaining at the last read, else install +
- * 90 days; CUCM overage from out-of-compliance-since + 90 days.]
+ * The lifecycle dates the rules read, from the read side's effective lifecycle of the stored
+ * row (the worse of what the product last said and what its timers say since).
  */
-export function storedLifecycle(c: ClusterRow): ClusterLifecycleFacts {
-  const readAt = d(c.last_status_read_at);
-  const installed = d(c.installed_at);
-  const evaluationExpires =
-    c.registration_status === 'Registered' || c.registration_status === 'Registration Expired'
-      ? null
-      : c.evaluation_period_remaining !== null && readAt
-        ? addDays(readAt, c.evaluation_period_remaining)
-        : installed
-          ? addDays(installed, EVALUATION_PERIOD_DAYS)
-          : null;
-  const oocSince = d(c.out_of_compliance_since);
-  const overageExpires =
-    c.type === 'CUCM' && oocSince && c.authorization_status === 'Out of compliance'
-      ? addDays(oocSince, CUCM_OVERAGE_DAYS)
-      : null;
+export function clusterLifecycle(
+  c: ClusterRow,
+  licensesCounted: number | null,
+  now: Date,
+): ClusterLifecycleFacts {
+  const lc = effectiveLifecycle(
+    {
+      appType: c.type,
+      reportedRegistration: c.registration_status,
+      reportedAuthorization: c.authorization_status,
+      reportedRegistrationExpires: d(c.registration_expires),
+      reportedAuthorizationExpires: d(c.authorization_expires),
+      evaluationPeriodRemaining: c.evaluation_period_remaining,
+      registeredAt: d(c.registered_at),
+      lastAuthorizationSuccessAt: d(c.last_authorization_success_at),
+      lastIdRenewalAt: d(c.last_id_renewal_at),
+      installedAt: d(c.installed_at),
+      outOfComplianceSince: d(c.out_of_compliance_since),
+      lastStatusReadAt: d(c.last_status_read_at),
+      lastReadErrorAt: d(c.last_read_error_at),
+      lastReadError: c.last_read_error,
+      licensesCounted,
+      createdAt: new Date(c.created_at),
+    },
+    now,
+  );
   return {
-    registration: c.registration_status,
-    authorization: c.authorization_status,
-    registrationExpires: d(c.registration_expires),
-    authorizationExpires: d(c.authorization_expires),
-    evaluationExpires,
-    overageExpires,
-    overageExpired: false,
+    registration: lc.registration,
+    authorization: lc.authorization,
+    registrationExpires: lc.registrationExpires,
+    authorizationExpires: lc.authorizationExpires,
+    evaluationExpires: lc.evaluationExpires,
+    overageExpires: lc.overageExpires,
+    overageExpired: lc.overageExpired,
   };
 }
 
 export interface GatherOptions {
   now: Date;
-  /** Lifecycle of one cluster row at `now`; default `storedLifecycle`. */
-  lifecycle?: (c: ClusterRow, now: Date) => ClusterLifecycleFacts;
+  /** Forecast window in days (the read side's default: 90). */
+  forecastWindowDays?: number;
 }
 
 /** Reads the state of `scope` (`sa:<id>` or `global`). */
@@ -102,7 +109,6 @@ export async function gatherAlertState(
   opts: GatherOptions,
 ): Promise<AlertState> {
   const { now } = opts;
-  const lifecycleOf = opts.lifecycle ?? ((c: ClusterRow) => storedLifecycle(c));
   const saId = scope === 'global' ? null : Number(scope.slice(3));
   const state: AlertState = {
     now,
@@ -160,7 +166,7 @@ export async function gatherAlertState(
         displayName: l.display_name,
         quantity: l.quantity,
         inUse: l.in_use,
-        shortage: shortageOf(l),
+        shortage: shortageOf({ quantity: l.quantity, inUse: l.in_use, available: l.available }),
       };
       state.licenses.push(licence);
     }
@@ -187,6 +193,29 @@ export async function gatherAlertState(
         };
         state.terms.push(term);
       }
+    }
+  }
+
+  // The trend of each VA with licenses (the read side's forecast over the usage snapshots).
+  const withLicenses = [...new Set(state.licenses.map((l) => l.va.id))];
+  for (const vaId of withLicenses) {
+    const f = await forecast(db, {
+      virtualAccountId: vaId,
+      now,
+      ...(opts.forecastWindowDays !== undefined ? { windowDays: opts.forecastWindowDays } : {}),
+    });
+    for (const r of f.rows) {
+      if (r.outcome !== 'crosses' || r.crossesAt === null) continue;
+      const facts: ForecastFacts = {
+        va: vaById.get(vaId)!,
+        licenseType: r.licenseType,
+        displayName: r.label,
+        quantity: r.owned,
+        inUse: r.inUse,
+        shortageOn: r.crossesAt,
+        trendPerDay: r.slopePerDay,
+      };
+      state.forecasts.push(facts);
     }
   }
 
@@ -255,7 +284,7 @@ export async function gatherAlertState(
       customer: { id: c.customer_id, name: c.customer_name },
       va: va ? { id: va.id, name: va.name, smartAccount: va.smartAccount } : null,
       smartAccount: ref,
-      lifecycle: lifecycleOf(c, now),
+      lifecycle: clusterLifecycle(c, counted ?? null, now),
       licensesInUse:
         counted !== undefined
           ? counted > 0
@@ -273,22 +302,41 @@ export async function gatherAlertState(
     if (!clustersByName.has(c.name)) clustersByName.set(c.name, facts);
   }
 
-  // The latest job of each action on each cluster of the scope (jobs name their entity).
+  // The latest job of each action on each cluster of the scope: by the job's entity id (the
+  // cluster's id), and by name for jobs recorded before jobs carried one.
   if (clusterRows.length > 0) {
     const types = Object.keys(CLUSTER_JOB_ACTIONS);
-    const latest = await db
-      .selectFrom('jobs')
-      .select(['entity_name', 'job_type', (eb) => eb.fn.max('id').as('id')])
-      .where('entity_type', '=', 'Cluster')
-      .where('job_type', 'in', types)
-      .groupBy(['entity_name', 'job_type'])
-      .execute();
-    const ids = latest.filter((j) => clustersByName.has(j.entity_name)).map((j) => Number(j.id));
+    const byId = new Map(state.clusters.map((c) => [c.id, c]));
+    const ids: number[] = [];
+    for (const part of chunks(clusterIds)) {
+      const latest = await db
+        .selectFrom('jobs')
+        .select((eb) => eb.fn.max('id').as('id'))
+        .where('entity_type', '=', 'Cluster')
+        .where('entity_id', 'in', part)
+        .where('job_type', 'in', types)
+        .groupBy(['entity_id', 'job_type'])
+        .execute();
+      for (const j of latest) ids.push(Number(j.id));
+    }
+    for (const part of chunks([...clustersByName.keys()])) {
+      const latest = await db
+        .selectFrom('jobs')
+        .select((eb) => eb.fn.max('id').as('id'))
+        .where('entity_type', '=', 'Cluster')
+        .where('entity_id', 'is', null)
+        .where('entity_name', 'in', part)
+        .where('job_type', 'in', types)
+        .groupBy(['entity_name', 'job_type'])
+        .execute();
+      for (const j of latest) ids.push(Number(j.id));
+    }
     const best = new Map<string, JobFacts>();
     for (const part of chunks(ids)) {
       const jobs = await db.selectFrom('jobs').selectAll().where('id', 'in', part).execute();
       for (const j of jobs) {
-        const c = clustersByName.get(j.entity_name)!;
+        const c = j.entity_id !== null ? byId.get(j.entity_id) : clustersByName.get(j.entity_name);
+        if (!c) continue;
         const action = CLUSTER_JOB_ACTIONS[j.job_type]!;
         const key = `${c.id}:${action}`;
         const prev = best.get(key);
@@ -315,8 +363,14 @@ export async function gatherAlertState(
   const syncJobs = await db
     .selectFrom('jobs')
     .select(['status', 'completed_at', 'initiated_at'])
+    .where('entity_type', '=', 'Smart Account')
+    .where((eb) =>
+      eb.or([
+        eb('entity_id', '=', sa.id),
+        eb.and([eb('entity_id', 'is', null), eb('entity_name', '=', sa.domain)]),
+      ]),
+    )
     .where('job_type', '=', 'Sync')
-    .where('entity_name', '=', sa.domain)
     .where('status', 'in', ['Completed', 'Failed'])
     .orderBy('id', 'desc')
     .limit(200)

@@ -14,7 +14,7 @@ import type { Clock } from '../clock.ts';
 import type { Config } from '../config.ts';
 import { SmartlicError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import { evaluateAlerts, type ClusterLifecycleFacts } from '../domain/alert-rules.ts';
+import { evaluateAlerts } from '../domain/alert-rules.ts';
 import {
   accountScope,
   isAlertSeverity,
@@ -29,7 +29,7 @@ import type {
   AlertListFilter,
   AlertRuleMute,
 } from '../store/repositories/alerts.repository.ts';
-import type { ClusterRow, Database } from '../store/schema.ts';
+import type { Database } from '../store/schema.ts';
 import { AlertEvents, type AlertEvent } from './alert-events.ts';
 import { gatherAlertState, unreadableKey } from './alert-state.ts';
 import type { SyncOutcome } from './sync.service.ts';
@@ -123,11 +123,6 @@ export interface AlertServiceDeps {
   logger: Logger;
   config: Config;
   events?: AlertEvents;
-  /**
-   * The lifecycle of a cluster row at `now` (the read side's effective lifecycle); default:
-   * the product-reported dates as stored.
-   */
-  lifecycle?: (c: ClusterRow, now: Date) => ClusterLifecycleFacts;
 }
 
 /** What one evaluation of one scope did. */
@@ -197,10 +192,7 @@ export class AlertService {
   private async evaluateScope(scope: AlertScope): Promise<AlertEvaluation> {
     const t0 = performance.now();
     const at = this.d.clock.now();
-    const state = await gatherAlertState(this.d.db, scope, {
-      now: at,
-      ...(this.d.lifecycle ? { lifecycle: this.d.lifecycle } : {}),
-    });
+    const state = await gatherAlertState(this.d.db, scope, { now: at });
     const candidates = evaluateAlerts(state, this.thresholds);
     const result = await this.d.repos.alerts.apply(scope, candidates, at);
     const events = toEvents(result, at, scope);

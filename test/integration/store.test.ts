@@ -341,6 +341,8 @@ describe('repositories round-trip', () => {
       {
         takenAt: new Date('2026-03-02T10:00:00Z'),
         virtualAccountId: vaId,
+        smartAccountDomain: 'acme.com',
+        virtualAccountName: 'acme-ops',
         licenseType: 'UCM_Basic',
         quantity: 10,
         inUse: 12,
@@ -350,6 +352,8 @@ describe('repositories round-trip', () => {
       {
         takenAt: new Date('2026-03-02T10:00:00Z'),
         virtualAccountId: vaId,
+        smartAccountDomain: 'acme.com',
+        virtualAccountName: 'acme-ops',
         licenseType: 'UCM_CUWL',
         quantity: 100,
         inUse: 51,
@@ -777,7 +781,7 @@ describe('batch writes of a sync', () => {
     );
     const series = async (id: number) =>
       (await repos.usageSnapshots.series({ virtualAccountId: id })).map(
-        ({ virtualAccountId: _v, ...rest }) => rest,
+        ({ virtualAccountId: _v, virtualAccountName: _n, ...rest }) => rest,
       );
     expect(await series(va2)).toEqual(await series(vaId));
     expect(await series(va2)).toHaveLength(2);
