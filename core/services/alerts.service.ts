@@ -18,20 +18,22 @@ import { evaluateAlerts } from '../domain/alert-rules.ts';
 import {
   accountScope,
   isAlertSeverity,
+  type AlertCandidate,
   type AlertScope,
   type AlertSeverity,
   type AlertThresholds,
 } from '../domain/alerts.ts';
 import type { Repositories } from '../store/index.ts';
-import type {
-  Alert,
-  AlertApplyResult,
-  AlertListFilter,
-  AlertRuleMute,
+import {
+  AlertsRepository,
+  type Alert,
+  type AlertApplyResult,
+  type AlertListFilter,
+  type AlertRuleMute,
 } from '../store/repositories/alerts.repository.ts';
 import type { Database } from '../store/schema.ts';
 import { AlertEvents, type AlertEvent } from './alert-events.ts';
-import { gatherAlertState, unreadableKey } from './alert-state.ts';
+import { gatherAlertStates, unreadableKey } from './alert-state.ts';
 import type { SyncOutcome } from './sync.service.ts';
 
 const HOUR_MS = 3_600_000;
@@ -135,12 +137,18 @@ export interface AlertEvaluation {
   unchanged: number;
   /** Open alerts of the scope after the evaluation. */
   open: number;
+  /** Of the whole batch the scope was evaluated in. */
   durationMs: number;
 }
 
 export class AlertService {
   readonly events: AlertEvents;
-  private queue: Promise<unknown> = Promise.resolve();
+  /** Scopes asked for and not yet evaluated, with who waits for them. */
+  private readonly pending = new Map<
+    AlertScope,
+    { resolve: (e: AlertEvaluation) => void; reject: (e: unknown) => void }[]
+  >();
+  private worker: Promise<void> | undefined;
   private thresholdsCache: AlertThresholds | undefined;
 
   constructor(private readonly d: AlertServiceDeps) {
@@ -149,13 +157,6 @@ export class AlertService {
 
   get thresholds(): AlertThresholds {
     return (this.thresholdsCache ??= alertThresholds(this.d.config));
-  }
-
-  /** Runs `fn` after every evaluation queued before it. */
-  private serial<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(fn, fn);
-    this.queue = run.catch(() => undefined);
-    return run;
   }
 
   /**
@@ -182,33 +183,84 @@ export class AlertService {
     return this.evaluate([...accounts.map((a) => accountScope(a.id)), 'global']);
   }
 
-  /** Evaluates the given scopes, one after the other, each in its own transaction. */
-  async evaluate(scopes: readonly AlertScope[]): Promise<AlertEvaluation[]> {
-    const out: AlertEvaluation[] = [];
-    for (const scope of scopes) out.push(await this.serial(() => this.evaluateScope(scope)));
-    return out;
+  /**
+   * Evaluates the given scopes. Evaluations never overlap: scopes asked for while one runs
+   * wait for it and are then evaluated together (after a full sync, the accounts that finished
+   * meanwhile go in one batch: the same few queries and one transaction for all of them).
+   */
+  evaluate(scopes: readonly AlertScope[]): Promise<AlertEvaluation[]> {
+    const waits = [...new Set(scopes)].map(
+      (scope) =>
+        new Promise<AlertEvaluation>((resolve, reject) => {
+          const list = this.pending.get(scope) ?? [];
+          list.push({ resolve, reject });
+          this.pending.set(scope, list);
+        }),
+    );
+    this.kick();
+    return Promise.all(waits);
   }
 
-  private async evaluateScope(scope: AlertScope): Promise<AlertEvaluation> {
+  private kick(): void {
+    if (this.worker) return;
+    this.worker = (async () => {
+      while (this.pending.size > 0) {
+        const batch = new Map(this.pending);
+        this.pending.clear();
+        try {
+          const results = await this.evaluateBatch([...batch.keys()]);
+          for (const [scope, waiters] of batch)
+            for (const w of waiters) w.resolve(results.get(scope)!);
+        } catch (e) {
+          for (const waiters of batch.values()) for (const w of waiters) w.reject(e);
+        }
+      }
+    })().finally(() => {
+      this.worker = undefined;
+      if (this.pending.size > 0) this.kick();
+    });
+  }
+
+  private async evaluateBatch(scopes: AlertScope[]): Promise<Map<AlertScope, AlertEvaluation>> {
     const t0 = performance.now();
     const at = this.d.clock.now();
-    const state = await gatherAlertState(this.d.db, scope, { now: at });
-    const candidates = evaluateAlerts(state, this.thresholds);
-    const result = await this.d.repos.alerts.apply(scope, candidates, at);
-    const events = toEvents(result, at, scope);
+    const states = await gatherAlertStates(this.d.db, scopes, {
+      now: at,
+      termWithinDays: Math.max(...this.thresholds.termLicenseDays),
+    });
+    const candidates = new Map<AlertScope, AlertCandidate[]>();
+    for (const [scope, state] of states)
+      candidates.set(scope, evaluateAlerts(state, this.thresholds));
+    const applied = await this.d.db.transaction().execute(async (trx) => {
+      const repo = new AlertsRepository(trx, undefined, this.d.clock);
+      const out = new Map<AlertScope, AlertApplyResult>();
+      for (const [scope, list] of candidates) out.set(scope, await repo.apply(scope, list, at));
+      return out;
+    });
+    const durationMs = Math.round(performance.now() - t0);
+    const results = new Map<AlertScope, AlertEvaluation>();
+    const events: AlertEvent[] = [];
+    for (const [scope, r] of applied) {
+      events.push(...toEvents(r, at, scope));
+      results.set(scope, {
+        scope,
+        at,
+        opened: r.opened.length + r.reopened.length,
+        changed: r.changed.length,
+        resolved: r.resolved.length,
+        unchanged: r.unchanged,
+        open: candidates.get(scope)!.length,
+        durationMs,
+      });
+    }
     await this.events.publish(events);
-    const evaluation: AlertEvaluation = {
-      scope,
-      at,
-      opened: result.opened.length + result.reopened.length,
-      changed: result.changed.length,
-      resolved: result.resolved.length,
-      unchanged: result.unchanged,
-      open: candidates.length,
-      durationMs: Math.round(performance.now() - t0),
-    };
-    this.d.logger.debug('alerts evaluated', { ...evaluation, at: at.toISOString() });
-    return evaluation;
+    this.d.logger.debug('alerts evaluated', {
+      scopes: scopes.length,
+      durationMs,
+      events: events.length,
+      at: at.toISOString(),
+    });
+    return results;
   }
 
   /**
@@ -301,7 +353,7 @@ export class AlertService {
 
   /** Waits for every evaluation queued so far. */
   async drain(): Promise<void> {
-    await this.queue;
+    while (this.worker) await this.worker;
   }
 }
 
