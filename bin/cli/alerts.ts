@@ -24,7 +24,11 @@ The alerts the rules raised at the last syncs, most severe first, then the neare
     --rule       mute its rule on its entity: also alerts of that rule on it that open later
   unmute ID      end its mute (and any rule mute covering it)
 
-Thresholds are set under "alerts" in the config file; see docs/alerts.md.`;
+Thresholds are set under "alerts" in the config file; see docs/alerts.md.
+
+Examples:
+  smartlic alerts --severity warning --customer "Acme Corp"
+  smartlic alerts mute 12 --for 7d --reason "order placed with the partner"`;
 
 function alertId(raw: string | undefined, sub: string): number {
   if (raw === undefined) {

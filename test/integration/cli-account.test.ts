@@ -88,7 +88,7 @@ describe('smartlic account / sync through main()', () => {
     expect(r.out).toMatch(/^ok {6}nimbus-hcs\.example\.com/m);
     expect(r.out + r.err).not.toContain(c.clientSecret);
 
-    const list = await run(['account', 'list']);
+    const list = await run(['account', 'list', '--wide']);
     expect(list.code).toBe(0);
     // Alerts: the demo's va-globex is 70 short of HCS UCM Standard (one warning alert).
     expect(list.out).toMatch(/^Name\s+Domain\s+Type\s+Status\s+VA#\s+Last SyncUp\s+Alerts/);

@@ -86,16 +86,16 @@ describe('smartlic alerts', () => {
       expect(r.err, argv.join(' ')).toMatch(msg);
     }
     const missing = await run(['alerts', 'mute', '999', '--for', '7d']);
-    expect(missing.code).toBe(1);
+    expect(missing.code).toBe(2);
     expect(missing.err).toMatch(/NOT_FOUND: no alert 999/);
   });
 
   it('mute for 7 days with a reason, show it, unmute it', async () => {
     const m = await run(['alerts', 'mute', '1', '--for', '7d', '--reason', 'order placed']);
     expect(m.code).toBe(0);
-    expect(m.out).toMatch(/^muted alert 1 until \d{4}-\d\d-\d\d \d\d:\d\d:\d\d: va-globex/);
+    expect(m.out).toMatch(/^muted alert 1 until \d{4}-\d\d-\d\d \d\d:\d\d UTC: va-globex/);
     const listed = await run(['alerts']);
-    expect(listed.out).toMatch(/until \d{4}-\d\d-\d\d \d\d:\d\d:\d\d: order placed/);
+    expect(listed.out).toMatch(/until \d{4}-\d\d-\d\d \d\d:\d\d UTC: order placed/);
 
     const shown = await run(['alerts', 'show', '1']);
     expect(shown.code).toBe(0);
