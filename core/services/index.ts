@@ -19,6 +19,7 @@ import { TokensService } from './tokens.service.ts';
 import { VirtualAccountsService } from './virtual-accounts.service.ts';
 import { ClustersService } from './clusters.service.ts';
 import { MigrationService } from './migration.service.ts';
+import { AlertService } from './alerts.service.ts';
 
 export interface ServiceDeps {
   db: Kysely<Database>;
@@ -49,6 +50,8 @@ export interface Services {
   virtualAccounts: VirtualAccountsService;
   clusters: ClustersService;
   migration: MigrationService;
+  /** Alert rules after every sync, their stored lifecycle and the event port (issue 9). */
+  alerts: AlertService;
   /** Waits for running syncs, then closes every HTTP connection. */
   close(): Promise<void>;
 }
@@ -114,6 +117,11 @@ export function createServices(deps: ServiceDeps): Services {
     const before = new Date(clock.now().getTime() - config.sync.snapshotDailyAfterDays * DAY_MS);
     await repos.usageSnapshots.thin(before);
   });
+  // Issue 9: alerts are evaluated after the sync and after auto-registration (its jobs count).
+  const alerts = new AlertService({ db, repos, clock, logger, config });
+  hooks.afterSync.push(async (o) => {
+    await alerts.afterSync(o);
+  });
   return {
     deps,
     hooks,
@@ -125,8 +133,10 @@ export function createServices(deps: ServiceDeps): Services {
     virtualAccounts,
     clusters,
     migration,
+    alerts,
     async close() {
       await sync.drain();
+      await alerts.drain();
       await clients.close();
     },
   };
@@ -154,3 +164,12 @@ export type {
   SyncPhase,
   SyncProgress,
 } from './sync.service.ts';
+export {
+  AlertService,
+  alertThresholds,
+  parseDuration,
+  scheduleIntervalMs,
+} from './alerts.service.ts';
+export type { AlertEvaluation } from './alerts.service.ts';
+export { AlertEvents } from './alert-events.ts';
+export type { AlertEvent, AlertListener } from './alert-events.ts';

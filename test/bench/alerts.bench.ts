@@ -1,0 +1,153 @@
+/**
+ * Alert evaluation benchmark (`npm run bench alerts`; issue 9: under 500 ms after a full sync
+ * of `--scale 1000`, about 10 000 clusters).
+ *
+ * The emulator at `--scale 1000` in its own process; every account provisioned, every
+ * smart-licensed cluster stored, then a full sync of every account with alert evaluation off
+ * (not timed). Then, timed:
+ *   1. the evaluation of every scope after that sync (every alert opens: the most writes);
+ *   2. the same again with nothing changed (every alert only counted again);
+ *   3. 30 days later on smartlic's clock (countdowns move, severities change, some resolve).
+ * Each is what the afterSync hooks of a full sync of all accounts do, one scope after another.
+ *
+ * Environment: BENCH_SCALE (1000), BENCH_CONCURRENCY (requests per host for the setup sync, 32).
+ */
+import { spawn } from 'node:child_process';
+import { cpus, loadavg } from 'node:os';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import type { RunningEmulator } from '../../emulator/index.ts';
+import { setup, seedClusters, type Fixture } from '../integration/sync-fixture.ts';
+import type { AlertEvaluation } from '../../core/services/alerts.service.ts';
+
+const SCALE = Number(process.env.BENCH_SCALE ?? 1000);
+const CONC = Number(process.env.BENCH_CONCURRENCY ?? 32);
+const TARGET_MS = 500;
+
+const out = (s: string) => process.stdout.write(`${s}\n`);
+const secs = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+
+async function spawnEmulator(): Promise<RunningEmulator> {
+  const cli = fileURLToPath(new URL('../../bin/smartlic.ts', import.meta.url));
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', cli, 'emulator', '--scale', String(SCALE), '--frozen'],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const lines = createInterface({ input: child.stdout });
+  const ready = await new Promise<RunningEmulator['ready']>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`emulator exited with ${code}`)));
+    lines.once('line', (l) => resolve(JSON.parse(l) as RunningEmulator['ready']));
+  });
+  return {
+    baseUrl: ready.baseUrl,
+    ready,
+    close: () =>
+      new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+async function provisionAll(fx: Fixture): Promise<number> {
+  const clients = fx.emu.ready.clients;
+  let next = 0;
+  const worker = async () => {
+    for (;;) {
+      const c = clients[next++];
+      if (!c) return;
+      await fx.services.provision.provisionSmartAccount(
+        c.for === 'cloud'
+          ? {
+              source: 'cssm',
+              domain: c.account,
+              clientId: c.clientId,
+              clientSecret: c.clientSecret,
+              requestedBy: 'bench',
+              sync: false,
+            }
+          : {
+              source: 'satellite',
+              domain: `${c.account}.local`,
+              localAccount: c.account,
+              tokenUrl: fx.emu.ready.onprem.tokenUrl,
+              apiBase: fx.emu.ready.onprem.apiBase,
+              clientId: c.clientId,
+              clientSecret: c.clientSecret,
+              requestedBy: 'bench',
+              sync: false,
+            },
+      );
+    }
+  };
+  await Promise.all(Array.from({ length: 16 }, worker));
+  return clients.length;
+}
+
+async function timedEvaluation(fx: Fixture, label: string): Promise<number> {
+  const c0 = process.cpuUsage();
+  const t = performance.now();
+  const evals: AlertEvaluation[] = await fx.services.alerts.evaluateAll();
+  const ms = performance.now() - t;
+  const c = process.cpuUsage(c0);
+  const cpu = (c.user + c.system) / 1000;
+  const sum = (k: 'opened' | 'changed' | 'resolved' | 'unchanged' | 'open') =>
+    evals.reduce((n, e) => n + e[k], 0);
+  out(
+    `${label}: ${evals.length} scopes in ${ms.toFixed(0)} ms wall, ${cpu.toFixed(0)} ms CPU (${ms < TARGET_MS ? 'under' : 'OVER'} ${TARGET_MS} ms; load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores) — ${sum('open')} open: ${sum('opened')} opened, ${sum('changed')} changed, ${sum('resolved')} resolved, ${sum('unchanged')} unchanged`,
+  );
+  return ms;
+}
+
+async function main(): Promise<void> {
+  out(`alerts bench: scale ${SCALE}`);
+  const t0 = performance.now();
+  const fx = await setup({
+    external: await spawnEmulator(),
+    config: {
+      http: { concurrencyPerHost: CONC, pageSize: 1000, timeoutMs: 60_000 },
+      sync: { accountConcurrency: 32 },
+      log: { level: 'error' },
+      alerts: { enabled: false },
+    },
+  });
+  try {
+    const accounts = await provisionAll(fx);
+    const clusters = await seedClusters(fx);
+    const sync = await fx.services.sync.syncAll({ requestedBy: 'bench', full: true });
+    const failed = sync.filter((o) => o.status === 'Failed').length;
+    const read = sync.reduce((n, o) => n + o.counts.clustersRead, 0);
+    out(
+      `setup: ${accounts} accounts, ${clusters} clusters stored, full sync ${failed} failed, ${read} cluster statuses read, ${secs(performance.now() - t0)}`,
+    );
+    const counts = await fx.h.db
+      .selectFrom('clusters')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
+    out(`  ${Number(counts.n)} clusters, evaluation now timed`);
+    if (process.env.BENCH_SAVE_DB) fx.h.sqlite.exec(`VACUUM INTO '${process.env.BENCH_SAVE_DB}'`);
+
+    const first = await timedEvaluation(fx, 'after the full sync (all open)');
+    const again = await timedEvaluation(fx, 'again, nothing changed');
+    fx.clock.advance({ days: 30 });
+    const later = await timedEvaluation(fx, '30 days later');
+    const byRule = await fx.h.db
+      .selectFrom('alerts')
+      .select(['rule', 'severity', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('state', '=', 'open')
+      .groupBy(['rule', 'severity'])
+      .orderBy('rule')
+      .execute();
+    out(
+      `  open by rule: ${byRule.map((r) => `${r.rule}/${r.severity} ${Number(r.n)}`).join(', ')}`,
+    );
+    out(
+      `result: worst ${Math.max(first, again, later).toFixed(0)} ms for ${Number(counts.n)} clusters (target < ${TARGET_MS} ms)`,
+    );
+  } finally {
+    await fx.close();
+  }
+}
+
+await main();
