@@ -22,6 +22,7 @@ beforeAll(async () => {
     SMARTLIC_DB: join(dir, 'smartlic.db'),
     SMARTLIC_CSSM_TOKEN_URL: emu.ready.cloud.tokenUrl,
     SMARTLIC_CSSM_API_BASE: emu.ready.cloud.apiBase,
+    SMARTLIC_CSSM_DEVICES_API_BASE: emu.ready.cloud.devicesApiBase,
     SMARTLIC_LOG_LEVEL: 'error',
     SMARTLIC_HTTP_RETRIES: '1',
   };

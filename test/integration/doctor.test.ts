@@ -46,6 +46,7 @@ function freshEnv(): NodeJS.ProcessEnv {
     SMARTLIC_DB: join(dir, `d${++n}.db`),
     SMARTLIC_CSSM_TOKEN_URL: emu.ready.cloud.tokenUrl,
     SMARTLIC_CSSM_API_BASE: emu.ready.cloud.apiBase,
+    SMARTLIC_CSSM_DEVICES_API_BASE: emu.ready.cloud.devicesApiBase,
     SMARTLIC_LOG_LEVEL: 'error',
     SMARTLIC_HTTP_RETRIES: '0',
     SMARTLIC_HTTP_TIMEOUT_MS: '3000',
