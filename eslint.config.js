@@ -9,7 +9,11 @@ export default tseslint.config(
   {
     ignores: [
       'node_modules/**',
-      'site/**',
+      'site/src/**',
+      'site/dist/**',
+      'site/.astro/**',
+      'site/.build-*/**',
+      'site/lib/*.mjs',
       'dist/**',
       'coverage/**',
       'data/**',
