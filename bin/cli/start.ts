@@ -12,6 +12,7 @@ import { SyncScheduler } from '../../core/services/scheduler.ts';
 import { SATELLITE_SYNC_OVERDUE_DAYS, type SyncOutcome } from '../../core/services/index.ts';
 import type { RunningEmulator } from '../../emulator/index.ts';
 import { openRuntime, type Runtime } from './runtime.ts';
+import { rebuildSiteAfterSync } from './site.ts';
 import type { CliCommand } from './types.ts';
 
 const USAGE = `Usage: smartlic start [--once]
@@ -102,6 +103,7 @@ export const startCommand: CliCommand = {
       }
       const outcomes = await rt.services.sync.syncAll({ requestedBy: REQUESTED_BY, full: true });
       printSummary(outcomes, out);
+      await rebuildSiteAfterSync(rt.config, rt.logger);
       await printAttention(rt, outcomes, out);
       if (!emu && outcomes.length === 0) {
         out('No accounts are provisioned yet: add one with `smartlic account add` (see --help).');
@@ -117,6 +119,7 @@ export const startCommand: CliCommand = {
           run: async () => {
             const round = await rt.services.sync.syncAll({ requestedBy: 'scheduler' });
             printSummary(round, out);
+            await rebuildSiteAfterSync(rt.config, rt.logger);
           },
         });
         scheduler.start();

@@ -3,6 +3,7 @@ import { SmartlicError } from '../../core/errors.ts';
 import type { SyncOutcome, SyncProgress } from '../../core/services/index.ts';
 import { requester } from './common.ts';
 import { openRuntime } from './runtime.ts';
+import { rebuildSiteAfterSync } from './site.ts';
 import type { CliCommand, CliContext } from './types.ts';
 
 const USAGE = `Usage: smartlic sync [--account DOMAIN] [--full] [--json]
@@ -142,6 +143,7 @@ export const syncCommand: CliCommand = {
         outcomes = await rt.services.sync.syncAll(opts);
       }
       progress.end();
+      await rebuildSiteAfterSync(rt.config, rt.logger);
       if (values.json) {
         ctx.io.stdout.write(`${JSON.stringify(outcomes.map(outcomeJson), null, 2)}\n`);
       } else if (outcomes.length === 0) {

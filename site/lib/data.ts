@@ -7,7 +7,7 @@
 import type { Kysely } from 'kysely';
 import { store, type Clock } from '../../core/index.ts';
 import { accountPath, clusterPath, customerPath, link, vaPath } from './paths.ts';
-import type { Cell, EntityPage, ListPage, SiteData, TableSpec } from './types.ts';
+import type { Cell, ChartSpec, EntityPage, ListPage, SiteData, TableSpec } from './types.ts';
 
 type Db = Kysely<store.Database>;
 
@@ -145,14 +145,48 @@ export async function loadSiteData(db: Db, clock: Clock): Promise<SiteData> {
 
   const vaPages: EntityPage[] = [];
   for (const v of vas) {
-    const [licenses, subs] = await Promise.all([
+    const [licenses, subs, snaps] = await Promise.all([
       repos.licenses.listByVirtualAccount(v.id),
       repos.licenses.listSubstitutions(v.id),
+      repos.usageSnapshots.series({ virtualAccountId: v.id }),
     ]);
+    const times = [...new Set(snaps.map((s) => s.takenAt.toISOString()))].sort();
+    const types = [...new Set(snaps.map((s) => s.licenseType))].sort();
+    const charts: ChartSpec[] = [];
+    if (licenses.length > 0) {
+      charts.push({
+        id: 'owned-in-use',
+        title: 'Owned versus in use per license type',
+        kind: 'bar',
+        xLabel: 'License type',
+        labels: licenses.map((l) => l.displayName),
+        series: [
+          { label: 'Owned', data: licenses.map((l) => l.quantity) },
+          { label: 'In use', data: licenses.map((l) => l.inUse) },
+        ],
+      });
+    }
+    if (times.length > 0) {
+      const at = new Map(
+        snaps.map((s) => [`${s.takenAt.toISOString()}|${s.licenseType}`, s.inUse]),
+      );
+      charts.push({
+        id: 'trend',
+        title: 'In use over the usage snapshots',
+        kind: 'line',
+        xLabel: 'Snapshot',
+        labels: times.map((t) => t.slice(0, 16).replace('T', ' ')),
+        series: types.map((ty) => ({
+          label: ty,
+          data: times.map((t) => at.get(`${t}|${ty}`) ?? null),
+        })),
+      });
+    }
     vaPages.push({
       path: vaPath(v.id, v.name),
       title: v.name,
       kind: 'Virtual Account',
+      charts,
       facts: [
         { label: 'Smart Account', value: saLink(v.smartAccountId) },
         { label: 'Access Level', value: v.commerceAccessLevel },
@@ -160,7 +194,6 @@ export async function loadSiteData(db: Db, clock: Clock): Promise<SiteData> {
         { label: 'Role', value: v.role },
         { label: 'Default', value: v.isDefault ? 'yes' : 'no' },
       ],
-      charts: [],
       tables: [
         {
           id: 'licenses',
