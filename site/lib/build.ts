@@ -41,6 +41,9 @@ export interface BuildSiteResult {
   ms: number;
   dataAsOf: string | null;
   missing: string[];
+  /** Time spent reading the database and in Astro. */
+  readMs: number;
+  astroMs: number;
 }
 
 /** Reads the database (read-only) into the site's view data. */
@@ -72,6 +75,8 @@ export async function buildSite(opts: BuildSiteOptions): Promise<BuildSiteResult
   const t0 = performance.now();
   const outDir = resolve(opts.outDir);
   const data = await readSiteData(resolve(opts.dbPath), opts.clock);
+  const readMs = performance.now() - t0;
+  let astroMs = 0;
   const parent = dirname(outDir);
   mkdirSync(parent, { recursive: true });
   const work = mkdtempSync(join(tmpdir(), 'smartlic-site-'));
@@ -83,6 +88,7 @@ export async function buildSite(opts: BuildSiteOptions): Promise<BuildSiteResult
   try {
     const dataFile = join(work, 'site-data.json');
     writeFileSync(dataFile, JSON.stringify(data));
+    const ta = performance.now();
     await runAstro(
       {
         root: SITE_ROOT,
@@ -93,6 +99,7 @@ export async function buildSite(opts: BuildSiteOptions): Promise<BuildSiteResult
       },
       opts.env,
     );
+    astroMs = performance.now() - ta;
     mkdirSync(join(building, 'reports'), { recursive: true });
     for (const d of data.downloads) {
       writeFileSync(
@@ -122,6 +129,8 @@ export async function buildSite(opts: BuildSiteOptions): Promise<BuildSiteResult
     ms: performance.now() - t0,
     dataAsOf: data.dataAsOf,
     missing: data.missing,
+    readMs,
+    astroMs,
   };
 }
 

@@ -94,7 +94,26 @@ export interface SiteData {
   reports: ListPage;
   downloads: Download[];
   /** Input of the in-browser what-if (JSON given to core/domain/allocation in the page). */
-  whatif: unknown;
+  whatif: WhatIfData | null;
   /** Read models the build could not find: shown on the pages that would use them. */
   missing: string[];
+}
+
+/**
+ * What the in-browser what-if needs: each VA's entitlements and each cluster's license requests
+ * as the allocation rules take them (core/domain/allocation's input types, as plain JSON).
+ */
+export interface WhatIfData {
+  virtualAccounts: {
+    id: number;
+    label: string;
+    entitlements: { type: string; quantity: number }[];
+  }[];
+  clusters: {
+    id: number;
+    name: string;
+    customer: string;
+    virtualAccountId: number | null;
+    requests: { id: string; type: string; count: number; mode: 'Enterprise' | 'HCS' }[];
+  }[];
 }
