@@ -1,15 +1,19 @@
 /**
- * Set-up of the site tests: a database made by the real `smartlic start --once` (embedded
- * emulator, real sync over loopback HTTP), hostile names written into every field a page shows,
+ * Set-up of the site tests: a database made by a real sync against the emulator (demo lab,
+ * fixed frozen clock, loopback HTTP), hostile names written into every field a page shows,
  * the real site build, the real static server on 127.0.0.1 and Debian's Chromium through
  * playwright-core.
  */
-import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { SecretBox, createRepositories, openDatabase } from '../../core/store/index.ts';
-import { runCli } from '../support/helpers.ts';
+import {
+  provisionCloud,
+  provisionSatellite,
+  seedClusters,
+  setup,
+  type Fixture,
+} from '../integration/sync-fixture.ts';
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const CHROMIUM_ARGS = [
@@ -34,32 +38,42 @@ export const HOSTILE = {
 };
 
 export interface SiteEnv {
-  dir: string;
+  fx: Fixture;
   dbPath: string;
+  dir: string;
+  /** Environment for the CLI (`smartlic site build`) on this database. */
   env: NodeJS.ProcessEnv;
 }
 
-/** A database from a real sync of the demo lab, plus hostile names. */
+/**
+ * A database from a real sync of the demo lab (every cloud and satellite account provisioned,
+ * every smart-licensed cluster stored), on the emulator's fixed, frozen clock, plus hostile
+ * names. The fixture stays open (close it with `fx.close()`).
+ */
 export async function makeDatabase(): Promise<SiteEnv> {
-  const dir = mkdtempSync(join(tmpdir(), 'smartlic-site-e2e-'));
-  const dbPath = join(dir, 'smartlic.db');
-  const env = {
-    SMARTLIC_DB: dbPath,
-    SMARTLIC_LOG_LEVEL: 'silent',
-    SMARTLIC_SECRET_KEY: 'site-e2e-passphrase',
-    SMARTLIC_SYNC_ENABLED: 'false',
+  const fx = await setup();
+  for (const c of fx.emu.ready.clients) {
+    if (c.for === 'cloud')
+      await provisionCloud(fx, fx.emu.ready.clients.filter((x) => x.for === 'cloud').indexOf(c));
+    else await provisionSatellite(fx, c.account);
+  }
+  await seedClusters(fx);
+  const outcomes = await fx.services.sync.syncAll({ requestedBy: 'site-test', full: true });
+  const failed = outcomes.filter((o) => o.status === 'Failed');
+  if (failed.length > 0) throw new Error(`sync failed: ${JSON.stringify(failed[0]?.error)}`);
+  await addHostileNames(fx);
+  return {
+    fx,
+    dbPath: fx.dbPath,
+    dir: fx.dir,
+    env: { SMARTLIC_DB: fx.dbPath, SMARTLIC_LOG_LEVEL: 'silent', SMARTLIC_SYNC_ENABLED: 'false' },
   };
-  const r = await runCli(['start', '--once'], env);
-  if (r.code !== 0) throw new Error(`start --once failed (${r.code}): ${r.err}\n${r.out}`);
-  await addHostileNames(dbPath);
-  return { dir, dbPath, env };
 }
 
 /** Writes hostile text into a Smart Account, a VA, a license, a customer, a cluster, a job. */
-async function addHostileNames(dbPath: string): Promise<void> {
-  const h = openDatabase({ path: dbPath });
-  try {
-    const repos = createRepositories(h.db, SecretBox.random());
+async function addHostileNames(fx: Fixture): Promise<void> {
+  {
+    const repos = fx.repos;
     const sa = await repos.smartAccounts.upsert({
       domain: 'hostile.example',
       name: HOSTILE.script,
@@ -127,8 +141,6 @@ async function addHostileNames(dbPath: string): Promise<void> {
       dedupeKey: `hostile:${HOSTILE.script}`,
       details: { note: HOSTILE.img },
     });
-  } finally {
-    await h.close();
   }
 }
 

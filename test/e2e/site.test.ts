@@ -8,7 +8,9 @@ import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { reports } from '../../core/index.ts';
 import { SecretBox, createRepositories, openDatabase } from '../../core/store/index.ts';
+import { buildSite } from '../../site/lib/build.ts';
 import { serveSite, type RunningSite } from '../../site/lib/serve.ts';
 import { runCli } from '../support/helpers.ts';
 import {
@@ -80,8 +82,7 @@ async function shot(page: Page, name: string): Promise<void> {
 beforeAll(async () => {
   env = await makeDatabase();
   out = join(env.dir, 'site');
-  const r = await runCli(['site', 'build', '--db', env.dbPath, '--out', out], env.env);
-  if (r.code !== 0) throw new Error(`site build failed: ${r.err}`);
+  await buildSite({ dbPath: env.dbPath, outDir: out, clock: env.fx.clock });
   site = await serveSite({ dir: out, port: 0 });
   web = await startBrowser();
 }, 240_000);
@@ -89,7 +90,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await web?.close();
   await site?.close();
-  if (env) rmSync(env.dir, { recursive: true, force: true });
+  await env?.fx.close();
 });
 
 const MAIN = [
@@ -160,8 +161,12 @@ describe('site build', () => {
     try {
       walk(out);
       const all = texts.join('\n');
-      const emu = env.env;
-      expect(all).not.toContain(emu.SMARTLIC_SECRET_KEY);
+      for (const c of env.fx.emu.ready.clients) expect(all).not.toContain(c.clientSecret);
+      const st = await env.fx.state();
+      for (const c of st.clusters) expect(all).not.toContain(`>${c.credentials.password}<`);
+      for (const sa of st.smartAccounts)
+        for (const v of sa.virtualAccounts)
+          for (const t of v.tokens) expect(all).not.toContain(t.token);
       const rows = await h.db.selectFrom('registration_tokens').select('token_hash').execute();
       for (const r of rows) expect(all).not.toContain(r.token_hash);
       expect(all).not.toMatch(/v1:[A-Za-z0-9+/=]+:[A-Za-z0-9+/=]+:/);
@@ -374,6 +379,90 @@ describe('site in Chromium', { timeout: 180_000 }, () => {
       await page.close();
     }
     expect(found).toEqual([]);
+  });
+});
+
+describe('reports', { timeout: 120_000 }, () => {
+  it('the Service Inventory download matches the golden file and the readable table', async () => {
+    const text = readFileSync(
+      join(out, 'reports', 'service-inventory-license-summary.txt'),
+      'utf8',
+    );
+    const golden = join(import.meta.dirname, 'golden', 'site-service-inventory.txt');
+    if (process.env.UPDATE_GOLDEN === '1') writeFileSync(golden, text);
+    expect(text).toBe(readFileSync(golden, 'utf8'));
+    const page = await web.open(`${site.url}reports/`);
+    expect((await page.locator('pre.si').innerText()).trimEnd()).toBe(text.trimEnd());
+    const plm = text.split(/\r?\n/).filter((l) => l.startsWith('|SUMMARY|PLMINFO|'));
+    expect(await page.locator('#si-plminfo tbody tr').count()).toBe(plm.length);
+    const [dl] = await Promise.all([
+      page.waitForEvent('download'),
+      page.locator('a[href="/reports/service-inventory-license-summary.txt"]').click(),
+    ]);
+    expect(readFileSync(await dl.path(), 'utf8')).toBe(text);
+    await page.close();
+  });
+
+  it('the HLM report is a table, a CSV and an Excel workbook at VA and customer level', async () => {
+    const page = await web.open(`${site.url}reports/`);
+    for (const level of ['va', 'customer'] as const) {
+      const csv = parseCsv(readFileSync(join(out, 'reports', `hlm-${level}.csv`), 'utf8'));
+      const rows = await page.locator(`#hlm-${level} tbody tr`).count();
+      expect(rows).toBe(csv.length - 1);
+      const table = await downloadCsv(page, `hlm-${level}`);
+      expect(table).toEqual(csv);
+      const xlsx = readFileSync(join(out, 'reports', `hlm-${level}.xlsx`));
+      expect(xlsx.subarray(0, 2).toString()).toBe('PK');
+    }
+    const va = parseCsv(readFileSync(join(out, 'reports', 'hlm-va.csv'), 'utf8'));
+    expect(va[0]![0]).toBe('LM Name');
+    expect(va.some((r) => r[0] === 'va-globex @ nimbus-hcs.example.com')).toBe(true);
+    await page.close();
+  });
+
+  it('the what-if page gives the numbers of whatIfMove (what `smartlic whatif` prints)', async () => {
+    const h = openDatabase({ path: env.dbPath, readonly: true });
+    try {
+      const clusters = await reports.clusterSummary(h.db, { now: env.fx.clock.now() });
+      const from = clusters.filter((c) => c.virtualAccount === 'nimbus-hcs.example.com/va-acme');
+      const target = (await reports.resolveVirtualAccount(h.db, 'nimbus-hcs.example.com/va-globex'))
+        .id;
+      expect(from.length).toBeGreaterThan(0);
+      const ids = from.map((c) => c.id);
+      const expected = await reports.whatIfMove(h.db, {
+        clusterIds: ids,
+        toVirtualAccountId: target,
+      });
+      const page = await web.open(`${site.url}whatif/?clusters=${ids.join(',')}&to=${target}`);
+      for (const ch of expected.changes) {
+        const section = page.locator(`section[data-va="${ch.va.id}"]`);
+        expect(await section.count()).toBe(1);
+        for (const type of new Set(
+          [...ch.before.licenses, ...ch.after.licenses].map((l) => l.type),
+        )) {
+          const cells = await section.locator(`tr[data-type="${type}"] td`).allInnerTexts();
+          const b = ch.before.licenses.find((l) => l.type === type);
+          const a = ch.after.licenses.find((l) => l.type === type);
+          const sb = ch.before.shortages.find((s) => s.type === type)?.quantity ?? 0;
+          const sa = ch.after.shortages.find((s) => s.type === type)?.quantity ?? 0;
+          expect(cells.map(Number), `${ch.va.label} ${type}`).toEqual([
+            b?.quantity ?? a?.quantity ?? 0,
+            b?.inUse ?? 0,
+            a?.inUse ?? 0,
+            b?.available ?? 0,
+            a?.available ?? 0,
+            sb,
+            sa,
+          ]);
+        }
+      }
+      const moved = await page.locator('#whatif-result section').count();
+      expect(moved).toBe(expected.changes.length);
+      await shot(page, 'whatif');
+      await page.close();
+    } finally {
+      await h.close();
+    }
   });
 });
 
