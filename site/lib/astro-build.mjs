@@ -16,7 +16,10 @@ try {
     devToolbar: { enabled: false },
     vite: {
       logLevel: o.logLevel === 'info' || o.logLevel === 'debug' ? 'info' : 'error',
-      define: { __SMARTLIC_SITE_DATA__: JSON.stringify(o.dataFile) },
+      define: {
+        __SMARTLIC_SITE_DATA__: JSON.stringify(o.dataFile),
+        __SMARTLIC_SITE_SHARD__: JSON.stringify(o.shard ?? { index: 0, count: 1 }),
+      },
       build: { chunkSizeWarningLimit: 1024 },
     },
   });

@@ -93,7 +93,16 @@ const SI_KINDS: { kind: string; labels: string[]; numbers: number[] }[] = [
   },
 ];
 
-export async function loadSiteData(db: Db, clock: Clock): Promise<SiteData> {
+const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+
+/**
+ * The site's data, and the Excel workbooks (slow to write, not needed by any page: the build
+ * writes them while Astro renders).
+ */
+export async function loadSiteData(
+  db: Db,
+  clock: Clock,
+): Promise<{ data: SiteData; workbooks: () => Promise<Map<string, Buffer>> }> {
   const now = clock.now();
   const repos = store.createRepositories(db, store.SecretBox.random(), clock);
   const missing: string[] = [];
@@ -457,9 +466,7 @@ export async function loadSiteData(db: Db, clock: Clock): Promise<SiteData> {
 
   // A page per cluster: every date, what the product said, where the state comes from.
   const clusterPages: EntityPage[] = [];
-  for (const c of clusterRows) {
-    const d = await reports.clusterDetail(db, { now, clusterId: c.id });
-    if (!d) continue;
+  for (const d of await reports.clusterDetails(db, { now })) {
     const l = d.lifecycle;
     const facts: Fact[] = [
       { label: 'Customer', value: custLink(d.customerId) ?? d.customer },
@@ -682,6 +689,8 @@ export async function loadSiteData(db: Db, clock: Clock): Promise<SiteData> {
     return a ? link(a.name || a.domain, accountPath(a.id, a.domain)) : domain;
   };
 
+  const outVas = compliance.virtualAccounts.filter((r) => r.compliance === 'Out of Compliance');
+  const outCustomers = compliance.customers.filter((r) => r.compliance === 'Out of Compliance');
   const auth = Object.entries(overview.clusters.byAuthorization).sort((a, b) => b[1] - a[1]);
   const ov: ListPage = {
     title: 'Overview',
@@ -767,17 +776,17 @@ export async function loadSiteData(db: Db, clock: Clock): Promise<SiteData> {
       },
       {
         id: 'va-compliance-table',
-        caption: 'Compliance per virtual account',
+        caption: `Virtual accounts out of compliance (${outVas.length} of ${compliance.virtualAccounts.length}; every VA is on the Virtual Account Summary)`,
         columns: complianceColumns('Virtual Account'),
-        rows: compliance.virtualAccounts.map((r) => complianceRow(r, vaLabelLink(r.name))),
-        toggles: [{ key: 'failed', label: 'Out of compliance only' }],
+        rows: outVas.map((r) => complianceRow(r, vaLabelLink(r.name))),
+        empty: 'Every virtual account is in compliance.',
       },
       {
         id: 'customer-compliance',
-        caption: 'Compliance per customer',
+        caption: `Customers out of compliance (${outCustomers.length} of ${compliance.customers.length}; every customer is on the Customers page)`,
         columns: complianceColumns('Customer'),
-        rows: compliance.customers.map((r) => complianceRow(r, custNameLink(r.name))),
-        toggles: [{ key: 'failed', label: 'Out of compliance only' }],
+        rows: outCustomers.map((r) => complianceRow(r, custNameLink(r.name))),
+        empty: 'Every customer is in compliance.',
       },
       {
         id: 'expiring-terms',
@@ -931,9 +940,9 @@ export async function loadSiteData(db: Db, clock: Clock): Promise<SiteData> {
     {
       file: 'hlm-va.xlsx',
       label: 'HLM report per virtual account (Excel)',
-      content: (await reports.hlmXlsx(hlmVa)).toString('base64'),
+      content: '',
       binary: true,
-      mime: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+      mime: XLSX,
     },
     {
       file: 'hlm-customer.csv',
@@ -944,9 +953,9 @@ export async function loadSiteData(db: Db, clock: Clock): Promise<SiteData> {
     {
       file: 'hlm-customer.xlsx',
       label: 'HLM report per customer (Excel)',
-      content: (await reports.hlmXlsx(hlmCustomer)).toString('base64'),
+      content: '',
       binary: true,
-      mime: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+      mime: XLSX,
     },
     {
       file: 'service-inventory-license-summary.txt',
@@ -1003,7 +1012,12 @@ export async function loadSiteData(db: Db, clock: Clock): Promise<SiteData> {
     }),
   };
 
-  return {
+  const workbooks = async () =>
+    new Map([
+      ['hlm-va.xlsx', await reports.hlmXlsx(hlmVa)],
+      ['hlm-customer.xlsx', await reports.hlmXlsx(hlmCustomer)],
+    ]);
+  const data: SiteData = {
     builtAt: now.toISOString(),
     dataAsOf,
     overview: ov,
@@ -1071,4 +1085,5 @@ export async function loadSiteData(db: Db, clock: Clock): Promise<SiteData> {
     whatif: whatifData,
     missing,
   };
+  return { data, workbooks };
 }

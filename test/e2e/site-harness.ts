@@ -120,6 +120,15 @@ async function addHostileNames(fx: Fixture): Promise<void> {
       publisherAddress: 'https://hostile.example:8443',
     });
     await repos.clusters.assign(cluster.id, va.id, 'Manual Registration Failed');
+    for (let i = 0; i < 7; i++) {
+      const j = await repos.jobs.create({
+        jobType: i === 6 ? HOSTILE.img : 'Register',
+        entityType: 'Cluster',
+        entityName: cluster.name,
+        entityId: cluster.id,
+      });
+      await repos.jobs.complete(j.id, `step ${i}`);
+    }
     const job = await repos.jobs.create({
       jobType: HOSTILE.script,
       entityType: 'Cluster',

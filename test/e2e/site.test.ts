@@ -82,7 +82,8 @@ async function shot(page: Page, name: string): Promise<void> {
 beforeAll(async () => {
   env = await makeDatabase();
   out = join(env.dir, 'site');
-  await buildSite({ dbPath: env.dbPath, outDir: out, clock: env.fx.clock });
+  // Two Astro processes, so the merge of their outputs is part of what is tested.
+  await buildSite({ dbPath: env.dbPath, outDir: out, clock: env.fx.clock, processes: 2 });
   site = await serveSite({ dir: out, port: 0 });
   web = await startBrowser();
 }, 240_000);
@@ -383,6 +384,24 @@ describe('site in Chromium', { timeout: 180_000 }, () => {
 });
 
 describe('reports', { timeout: 120_000 }, () => {
+  it('clusterDetails (one pass, for the page per cluster) equals clusterDetail of each cluster', async () => {
+    const h = openDatabase({ path: env.dbPath, readonly: true });
+    try {
+      const now = env.fx.clock.now();
+      const all = await reports.clusterDetails(h.db, { now });
+      const summary = await reports.clusterSummary(h.db, { now });
+      expect(all.map((d) => d.id).sort((a, b) => a - b)).toEqual(
+        summary.map((c) => c.id).sort((a, b) => a - b),
+      );
+      for (const d of all)
+        expect(d).toEqual(await reports.clusterDetail(h.db, { now, clusterId: d.id }));
+      expect(all.some((d) => d.usage.length > 0)).toBe(true);
+      expect(Math.max(...all.map((d) => d.jobs.length))).toBe(5);
+    } finally {
+      await h.close();
+    }
+  });
+
   it('the Service Inventory download matches the golden file and the readable table', async () => {
     const text = readFileSync(
       join(out, 'reports', 'service-inventory-license-summary.txt'),
