@@ -32,7 +32,8 @@ export const COMMANDS: readonly Entry[] = [
   },
   {
     name: 'cluster',
-    summary: 'UC clusters: add, list, assign, unassign, register, deregister, renew-auth, renew-id',
+    summary:
+      'UC clusters: add, list, show, assign, unassign, register, deregister, renew-auth, renew-id',
     load: async () => (await import('./cli/cluster.ts')).clusterCommand,
   },
   {
@@ -51,6 +52,11 @@ export const COMMANDS: readonly Entry[] = [
     load: async () => (await import('./cli/emulator.ts')).emulatorCommand,
   },
   {
+    name: 'forecast',
+    summary: 'when a virtual account runs short at the current trend',
+    load: async () => (await import('./cli/forecast.ts')).forecastCommand,
+  },
+  {
     name: 'jobs',
     summary: 'the job list (HCM-F job fields, error codes, who asked)',
     load: async () => (await import('./cli/jobs.ts')).jobsCommand,
@@ -61,9 +67,15 @@ export const COMMANDS: readonly Entry[] = [
     load: async () => (await import('./cli/plan.ts')).planCommand,
   },
   {
-    name: 'site',
-    summary: 'static report site: build (from the database), serve (on 127.0.0.1)',
-    load: async () => (await import('./cli/site.ts')).siteCommand,
+    name: 'report',
+    summary: 'reports: hlm (text, CSV, Excel; per VA or customer), inventory (Service Inventory)',
+    load: async () => (await import('./cli/report.ts')).reportCommand,
+  },
+  {
+    name: 'status',
+    summary: 'one look: accounts, compliance, clusters, what needs attention',
+    load: async () => (await import('./cli/status.ts')).statusCommand,
+>>>>>>> read
   },
   {
     name: 'sync',
@@ -76,9 +88,19 @@ export const COMMANDS: readonly Entry[] = [
     load: async () => (await import('./cli/token.ts')).tokenCommand,
   },
   {
+    name: 'usage',
+    summary: 'license usage per virtual account (owned, in use, substitutions, terms) or customer',
+    load: async () => (await import('./cli/usage.ts')).usageCommand,
+  },
+  {
     name: 'va',
-    summary: 'virtual account settings: license mode, transport',
+    summary: 'virtual accounts: list (summary), license mode, transport',
     load: async () => (await import('./cli/va.ts')).vaCommand,
+  },
+  {
+    name: 'whatif',
+    summary: 'what-if: move clusters to another VA and see both allocations; changes nothing',
+    load: async () => (await import('./cli/whatif.ts')).whatifCommand,
   },
 ];
 

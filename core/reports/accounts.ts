@@ -14,7 +14,7 @@ import type {
   SmartAccountType,
   VirtualAccountRole,
 } from '../store/schema.ts';
-import { dateOrNull, vaLabel, type ReportDb } from './common.ts';
+import { cmp, dateOrNull, vaLabel, type ReportDb } from './common.ts';
 
 /** Open alerts (from the alerts table) about an entity and what lies inside it. */
 export interface AlertCounts {
@@ -66,8 +66,7 @@ async function openAlertsByDomain(
     .execute();
   rows.sort(
     (a, b) =>
-      SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity] ||
-      a.first_seen.localeCompare(b.first_seen),
+      SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity] || cmp(a.first_seen, b.first_seen),
   );
   const out = new Map<string, AlertCounts>(
     domains.map((d) => [d, { open: 0, critical: 0, warning: 0, info: 0, top: [] }]),
@@ -174,20 +173,6 @@ export async function virtualAccountSummary(
   let q = db
     .selectFrom('virtual_accounts as v')
     .innerJoin('smart_accounts as s', 's.id', 'v.smart_account_id')
-    .leftJoin(
-      (eb) =>
-        eb
-          .selectFrom('clusters')
-          .select([
-            'virtual_account_id',
-            sql<number>`count(*)`.as('clusters'),
-            sql<number>`count(distinct customer_id)`.as('customers'),
-          ])
-          .where('virtual_account_id', 'is not', null)
-          .groupBy('virtual_account_id')
-          .as('c'),
-      (j) => j.onRef('c.virtual_account_id', '=', 'v.id'),
-    )
     .select([
       'v.id',
       'v.name',
@@ -199,8 +184,13 @@ export async function virtualAccountSummary(
       'v.commerce_access_level',
       'v.license_mode',
       'v.role',
-      'c.clusters',
-      'c.customers',
+      // Per VA through clusters_va_idx, not a grouped scan of every cluster.
+      sql<number>`(select count(*) from clusters c where c.virtual_account_id = v.id)`.as(
+        'clusters',
+      ),
+      sql<number>`(select count(distinct c.customer_id) from clusters c where c.virtual_account_id = v.id)`.as(
+        'customers',
+      ),
     ]);
   if (opts.smartAccountId !== undefined)
     q = q.where('v.smart_account_id', '=', opts.smartAccountId);

@@ -96,15 +96,6 @@ function baseQuery(db: ReportDb) {
         sql<number>`(select max(j2.id) from jobs j2 where j2.entity_type = 'Cluster' and j2.entity_id = c.id)`,
       ),
     )
-    .leftJoin(
-      (eb) =>
-        eb
-          .selectFrom('cluster_license_usage')
-          .select(['cluster_id', sql<number>`sum(count)`.as('counted')])
-          .groupBy('cluster_id')
-          .as('u'),
-      (jn) => jn.onRef('u.cluster_id', '=', 'c.id'),
-    )
     .select([
       'c.id',
       'c.name',
@@ -133,7 +124,11 @@ function baseQuery(db: ReportDb) {
       'c.last_read_error',
       'c.last_read_error_at',
       'c.created_at',
-      'u.counted',
+      // Per row through the primary key (cluster_id, license_type): a grouped derived table
+      // would aggregate the whole usage table even for a one-cluster query.
+      sql<
+        number | null
+      >`(select sum(u.count) from cluster_license_usage u where u.cluster_id = c.id)`.as('counted'),
       'j.id as job_id',
       'j.job_type',
       'j.status as job_status',
@@ -220,7 +215,13 @@ export function clusterFailed(r: ClusterSummaryRow): boolean {
  */
 export async function clusterSummary(
   db: ReportDb,
-  opts: { now: Date; filter?: ClusterSummaryFilter },
+  opts: {
+    now: Date;
+    filter?: ClusterSummaryFilter;
+    /** A page of the result (HCM-F pages its Cluster Summary): at most `limit` rows from `offset`. */
+    limit?: number;
+    offset?: number;
+  },
 ): Promise<ClusterSummaryRow[]> {
   const f = opts.filter ?? {};
   let q = baseQuery(db);
@@ -236,7 +237,15 @@ export async function clusterSummary(
   }
   if (f.unassigned === true) q = q.where('c.virtual_account_id', 'is', null);
   if (f.unassigned === false) q = q.where('c.virtual_account_id', 'is not', null);
-  const rows = await q.orderBy('k.name').orderBy('c.name').execute();
+  q = q.orderBy('k.name').orderBy('c.name').orderBy('c.id');
+  // Filters on effective states are known only after the lifecycle is computed; without them
+  // the page is cut in SQL and only its rows are computed.
+  const late =
+    f.registration !== undefined || f.authorization !== undefined || f.failed !== undefined;
+  const offset = Math.max(0, opts.offset ?? 0);
+  if (!late && opts.limit !== undefined) q = q.limit(Math.max(0, opts.limit)).offset(offset);
+  else if (!late && offset > 0) q = q.limit(-1).offset(offset);
+  const rows = await q.execute();
   const out: ClusterSummaryRow[] = [];
   for (const r of rows) {
     const row = toRow(r, opts.now);
@@ -246,7 +255,8 @@ export async function clusterSummary(
     if (f.failed === false && clusterFailed(row)) continue;
     out.push(row);
   }
-  return out;
+  if (!late) return out;
+  return out.slice(offset, opts.limit === undefined ? undefined : offset + Math.max(0, opts.limit));
 }
 
 export interface ClusterDetail extends ClusterSummaryRow {

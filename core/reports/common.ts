@@ -156,3 +156,11 @@ export async function resolveCluster(
   }
   return rows[0]!.id;
 }
+
+/**
+ * Code-unit string order: deterministic on every machine and far cheaper than localeCompare
+ * when a report sorts tens of thousands of rows.
+ */
+export function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

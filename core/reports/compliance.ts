@@ -3,6 +3,7 @@ import type { Compliance } from '../domain/compliance.ts';
 import { virtualAccountSummary } from './accounts.ts';
 import { clusterSummary, type ClusterSummaryRow } from './clusters.ts';
 import type { ReportDb } from './common.ts';
+import { cmp } from './common.ts';
 import { expiringTerms, type TermRow } from './usage.ts';
 
 export interface ComplianceRow {
@@ -126,11 +127,11 @@ export async function complianceOverview(
       }
     }
   }
-  custRows.sort((a, b) => a.name.localeCompare(b.name));
+  custRows.sort((a, b) => cmp(a.name, b.name));
   const horizon = clusterWithinDays;
   const expiringClusters = clusters
     .filter((c) => c.daysLeft !== null && c.daysLeft > 0 && c.daysLeft <= horizon)
-    .sort((a, b) => a.daysLeft! - b.daysLeft! || a.name.localeCompare(b.name));
+    .sort((a, b) => a.daysLeft! - b.daysLeft! || cmp(a.name, b.name));
   return {
     smartAccounts: saRows,
     virtualAccounts,

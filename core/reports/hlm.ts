@@ -4,7 +4,7 @@
  */
 import { isShort } from '../domain/compliance.ts';
 import { toCsv, toXlsx, type Cell } from './cells.ts';
-import { licenseLabel, vaLabel, type ReportDb } from './common.ts';
+import { cmp, licenseLabel, vaLabel, type ReportDb } from './common.ts';
 import { byType, customerUsage, hcsReportType } from './usage.ts';
 
 export type HlmStatus = 'Compliant' | 'Non-Compliant';
@@ -82,7 +82,7 @@ export async function hlmReport(db: ReportDb, opts: { level: HlmLevel }): Promis
         ? 'Non-Compliant'
         : 'Compliant',
     }));
-    rows.sort((a, b) => a.virtualAccount.localeCompare(b.virtualAccount) || byType(a, b));
+    rows.sort((a, b) => cmp(a.virtualAccount, b.virtualAccount) || byType(a, b));
     return { level: 'va', rows };
   }
   const subs = await db
@@ -149,8 +149,8 @@ export async function hlmReport(db: ReportDb, opts: { level: HlmLevel }): Promis
   }
   const rows = [...grouped.values()].sort(
     (a, b) =>
-      a.customer.localeCompare(b.customer) ||
-      (a.virtualAccount ?? '~').localeCompare(b.virtualAccount ?? '~') ||
+      cmp(a.customer, b.customer) ||
+      cmp(a.virtualAccount ?? '~', b.virtualAccount ?? '~') ||
       byType(a, b),
   );
   return { level: 'customer', rows };

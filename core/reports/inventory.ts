@@ -17,6 +17,7 @@ import { catalogIndex, isLicenseTypeId, licenseType } from '../domain/catalog.ts
 import { isShort } from '../domain/compliance.ts';
 import { byType, hcsReportType } from './usage.ts';
 import type { ReportDb } from './common.ts';
+import { cmp } from './common.ts';
 
 export const SI_START = '|LICENSESUMMARYSTART|';
 export const SI_END = '|LICENSESUMMARYEND|';
@@ -125,7 +126,7 @@ export async function serviceInventory(db: ReportDb): Promise<string> {
       code: hcsReportType(l.license_type).reportCode,
       licenseType: l.license_type,
     }))
-    .sort((a, b) => a.va.lm.localeCompare(b.va.lm) || byType(a, b));
+    .sort((a, b) => cmp(a.va.lm, b.va.lm) || byType(a, b));
   for (const l of plm) {
     const t = firstTerm.get(l.id);
     const app = appOf(l.license_type);
@@ -189,11 +190,11 @@ export async function serviceInventory(db: ReportDb): Promise<string> {
   }
   cust.sort(
     (a, b) =>
-      a.va.localeCompare(b.va) ||
-      a.customer.localeCompare(b.customer) ||
-      a.cluster.localeCompare(b.cluster) ||
+      cmp(a.va, b.va) ||
+      cmp(a.customer, b.customer) ||
+      cmp(a.cluster, b.cluster) ||
       a.order - b.order ||
-      a.code.localeCompare(b.code),
+      cmp(a.code, b.code),
   );
   for (const c of cust) {
     out.push(
@@ -201,8 +202,7 @@ export async function serviceInventory(db: ReportDb): Promise<string> {
     );
   }
   const sites = [...site.values()].sort(
-    (a, b) =>
-      a.customer.localeCompare(b.customer) || a.order - b.order || a.code.localeCompare(b.code),
+    (a, b) => cmp(a.customer, b.customer) || a.order - b.order || cmp(a.code, b.code),
   );
   for (const s of sites) {
     out.push(`|SUMMARY|SITELICENSEINFO|~|~|${f(s.customer)}|~|${f(s.code)}|${s.count}|`);

@@ -7,6 +7,7 @@ import { complianceOf, isShort, shortageOf, type Compliance } from '../domain/co
 import { daysUntil } from '../domain/lifecycle.ts';
 import type { BillingType, LicenseDetailType } from '../store/schema.ts';
 import {
+  cmp,
   dateOrNull,
   licenseLabel,
   vaLabel,
@@ -84,10 +85,7 @@ function typeOrder(t: string): number {
 }
 
 export function byType(a: { licenseType: string }, b: { licenseType: string }): number {
-  return (
-    typeOrder(a.licenseType) - typeOrder(b.licenseType) ||
-    a.licenseType.localeCompare(b.licenseType)
-  );
+  return typeOrder(a.licenseType) - typeOrder(b.licenseType) || cmp(a.licenseType, b.licenseType);
 }
 
 /** A CSSM license name or type id → catalog id when known. */
@@ -128,7 +126,7 @@ function termRow(
 function termSort(a: TermRow, b: TermRow): number {
   const ea = a.endDate?.getTime() ?? Infinity;
   const eb = b.endDate?.getTime() ?? Infinity;
-  return ea - eb || a.virtualAccount.localeCompare(b.virtualAccount) || byType(a, b);
+  return ea - eb || cmp(a.virtualAccount, b.virtualAccount) || byType(a, b);
 }
 
 function endsWithin(t: TermRow, now: Date, days: number): boolean {
@@ -341,8 +339,8 @@ export async function customerUsage(
     }))
     .sort(
       (a, b) =>
-        a.customer.localeCompare(b.customer) ||
-        (a.virtualAccount ?? '~').localeCompare(b.virtualAccount ?? '~') ||
+        cmp(a.customer, b.customer) ||
+        cmp(a.virtualAccount ?? '~', b.virtualAccount ?? '~') ||
         byType(a, b),
     );
 }

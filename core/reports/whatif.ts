@@ -11,7 +11,7 @@ import {
 } from '../domain/allocation.ts';
 import { isLicenseTypeId, type LicenseTypeId } from '../domain/catalog.ts';
 import { SmartlicError } from '../errors.ts';
-import { virtualAccountRefs, type ReportDb, type VirtualAccountRef } from './common.ts';
+import { cmp, virtualAccountRefs, type ReportDb, type VirtualAccountRef } from './common.ts';
 
 export interface VaAllocationChange {
   va: VirtualAccountRef;
@@ -175,7 +175,7 @@ export async function whatIfMove(
   changes.sort(
     (a, b) =>
       (a.va.id === opts.toVirtualAccountId ? 1 : 0) -
-        (b.va.id === opts.toVirtualAccountId ? 1 : 0) || a.va.label.localeCompare(b.va.label),
+        (b.va.id === opts.toVirtualAccountId ? 1 : 0) || cmp(a.va.label, b.va.label),
   );
   return { changes, notes: [...new Set(notes)] };
 }
