@@ -75,7 +75,6 @@ export const COMMANDS: readonly Entry[] = [
     name: 'status',
     summary: 'one look: accounts, compliance, clusters, what needs attention',
     load: async () => (await import('./cli/status.ts')).statusCommand,
->>>>>>> read
   },
   {
     name: 'sync',

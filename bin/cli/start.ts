@@ -12,11 +12,8 @@ import { SyncScheduler } from '../../core/services/scheduler.ts';
 import type { SyncOutcome } from '../../core/services/index.ts';
 import type { RunningEmulator } from '../../emulator/index.ts';
 import { openRuntime, type Runtime } from './runtime.ts';
-<<<<<<< HEAD
 import { rebuildSiteAfterSync } from './site.ts';
-=======
 import { attentionLines } from './status.ts';
->>>>>>> read
 import type { CliCommand } from './types.ts';
 
 const USAGE = `Usage: smartlic start [--once]
@@ -107,12 +104,8 @@ export const startCommand: CliCommand = {
       }
       const outcomes = await rt.services.sync.syncAll({ requestedBy: REQUESTED_BY, full: true });
       printSummary(outcomes, out);
-<<<<<<< HEAD
       await rebuildSiteAfterSync(rt.config, rt.logger);
-      await printAttention(rt, outcomes, out);
-=======
       await printAttention(rt, out);
->>>>>>> read
       if (!emu && outcomes.length === 0) {
         out('No accounts are provisioned yet: add one with `smartlic account add` (see --help).');
       }
