@@ -32,6 +32,44 @@ const httpUrl = z
   .url({ message: 'expected an absolute URL such as "https://host:port/path"' })
   .refine((u) => /^https?:/i.test(u), { message: 'expected an http:// or https:// URL' });
 
+// ---- alerts (issue 9): every threshold of the alert rules (core/domain/alerts.ts) ----------
+/** Days before a deadline, largest first: first reached → info, second → warning, third → critical. */
+const stageDays = (defaults: number[]) =>
+  z
+    .array(z.number().int().min(0).max(3650))
+    .min(1)
+    .max(3)
+    .refine((a) => a.every((d, i) => i === 0 || d < a[i - 1]!), {
+      message: 'expected 1 to 3 distinct day counts, largest first, such as [30, 14, 7]',
+    })
+    .default(defaults);
+
+export const alertsConfigSchema = z
+  .object({
+    /** Evaluate the rules after every sync. */
+    enabled: z.boolean().default(true),
+    authorizationDays: stageDays([30, 14, 7]),
+    registrationDays: stageDays([30, 14, 7]),
+    evaluationDays: stageDays([30, 14, 7]),
+    termLicenseDays: stageDays([90, 60, 30]),
+    tokenDays: stageDays([14, 7, 3]),
+    overageCriticalDays: z.number().int().min(0).max(90).default(30),
+    forecastDays: z.number().int().min(1).max(3650).default(60),
+    forecastWarningDays: z.number().int().min(0).max(3650).default(30),
+    unreachableSyncs: z.number().int().min(1).max(1000).default(3),
+    unreachableDays: z.number().int().min(1).max(365).default(2),
+    satelliteUpcomingDays: z.number().int().min(0).max(30).default(7),
+    satelliteSyncDays: z.number().int().min(1).max(365).default(30),
+    satelliteRemovalDays: z.number().int().min(1).max(3650).default(90),
+    satelliteCriticalBeforeRemovalDays: z.number().int().min(0).max(3650).default(30),
+    syncFailures: z.number().int().min(1).max(1000).default(3),
+    /** No successful sync for this many hours → critical; default: twice the schedule's interval. */
+    syncStaleHours: z.number().int().min(1).max(8760).optional(),
+  })
+  .strict()
+  .default({});
+// ---- end alerts ------------------------------------------------------------------------------
+
 export const configSchema = z
   .object({
     db: z
@@ -101,6 +139,7 @@ export const configSchema = z
       })
       .strict()
       .default({}),
+    alerts: alertsConfigSchema, // issue 9
   })
   .strict();
 

@@ -12,6 +12,17 @@ export * as lifecycle from './domain/lifecycle.ts';
 export * as compliance from './domain/compliance.ts';
 export * as versions from './domain/versions.ts';
 export * as migration from './domain/migration.ts';
+export * as alerts from './domain/alerts.ts';
+export type {
+  AlertCandidate,
+  AlertEntity,
+  AlertEntityKind,
+  AlertFacts,
+  AlertRule,
+  AlertScope,
+  AlertSeverity,
+  AlertThresholds,
+} from './domain/alerts.ts';
 export * as store from './store/index.ts';
 export * as cssm from './cssm/index.ts';
 export * as uc from './uc/index.ts';
@@ -23,3 +34,16 @@ export {
   type JobHandle,
 } from './services/jobs.service.ts';
 export { SyncScheduler } from './services/scheduler.ts';
+export {
+  AlertEvents,
+  type AlertEvent,
+  type AlertEventKind,
+  type AlertListener,
+  type SubscribeOptions,
+} from './services/alert-events.ts';
+export {
+  AlertService,
+  alertThresholds,
+  parseDuration,
+  type AlertEvaluation,
+} from './services/alerts.service.ts';

@@ -6,14 +6,12 @@
  * (`SMARTLIC_EMULATOR=false`) it syncs the accounts already provisioned and schedules.
  */
 import { z } from 'zod';
-import * as reports from '../../core/reports/index.ts';
 import { SmartlicError } from '../../core/errors.ts';
 import { SyncScheduler } from '../../core/services/scheduler.ts';
 import type { SyncOutcome } from '../../core/services/index.ts';
 import type { RunningEmulator } from '../../emulator/index.ts';
 import { openRuntime, type Runtime } from './runtime.ts';
 import { rebuildSiteAfterSync } from './site.ts';
-import { attentionLines } from './status.ts';
 import type { CliCommand } from './types.ts';
 
 const USAGE = `Usage: smartlic start [--once]
@@ -296,9 +294,21 @@ function printSummary(outcomes: SyncOutcome[], out: (s: string) => void): void {
   }
 }
 
-/** What an operator should look at after a sync (core's attention list, read from the database). */
+/**
+ * What an operator should look at after a sync: the open alerts the sync raised (core's alert
+ * rules, evaluated after every sync), most severe first. Muted ones are counted, not listed.
+ */
 async function printAttention(rt: Runtime, out: (s: string) => void) {
-  for (const l of attentionLines(await reports.needsAttention(rt.db, { now: rt.clock.now() }))) {
-    out(l);
+  const open = await rt.services.alerts.list();
+  const shown = open.filter((a) => !a.mute);
+  const muted = open.length - shown.length;
+  const mutedText = muted ? ` (+${muted} muted)` : '';
+  if (shown.length === 0) {
+    out(`needs attention: nothing${mutedText}`);
+    return;
   }
+  out(
+    `needs attention (${shown.length} open alert${shown.length === 1 ? '' : 's'}${mutedText}; smartlic alerts):`,
+  );
+  for (const a of shown) out(`  - ${a.severity.padEnd(8)} ${a.title}`);
 }

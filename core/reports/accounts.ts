@@ -45,36 +45,32 @@ export interface SmartAccountSummaryRow {
   satelliteLastSync: Date | null;
   /** Satellite accounts that have synced at least once: more than 30 days since CSSM. */
   satelliteSyncOverdue: boolean;
-  /**
-   * Alerts: open alerts whose entity is this SA (entity id = domain) or inside it (entity id
-   * starting with `<domain>/`: its VAs, their clusters).
-   */
+  /** Alerts: open alerts that belong to this SA (about it, its VAs, tokens, satellites, clusters). */
   alerts: AlertCounts;
 }
 
 const SEVERITY_RANK: Record<AlertSeverity, number> = { critical: 0, warning: 1, info: 2 };
 
-/** Open alerts grouped by the SA domain their entity id starts with. */
-async function openAlertsByDomain(
+/** Open alerts grouped by the Smart Account they belong to (the alert store's `smart_account_id`). */
+async function openAlertsByAccount(
   db: ReportDb,
-  domains: readonly string[],
-): Promise<Map<string, AlertCounts>> {
+  accountIds: readonly number[],
+): Promise<Map<number, AlertCounts>> {
   const rows = await db
     .selectFrom('alerts')
-    .select(['entity_id', 'severity', 'message', 'first_seen'])
+    .select(['smart_account_id', 'severity', 'message', 'first_seen'])
     .where('state', '=', 'open')
+    .where('smart_account_id', 'is not', null)
     .execute();
   rows.sort(
     (a, b) =>
       SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity] || cmp(a.first_seen, b.first_seen),
   );
-  const out = new Map<string, AlertCounts>(
-    domains.map((d) => [d, { open: 0, critical: 0, warning: 0, info: 0, top: [] }]),
+  const out = new Map<number, AlertCounts>(
+    accountIds.map((id) => [id, { open: 0, critical: 0, warning: 0, info: 0, top: [] }]),
   );
   for (const r of rows) {
-    const slash = r.entity_id.indexOf('/');
-    const domain = slash < 0 ? r.entity_id : r.entity_id.slice(0, slash);
-    const c = out.get(domain);
+    const c = out.get(r.smart_account_id!);
     if (!c) continue;
     c.open++;
     c[r.severity]++;
@@ -112,9 +108,9 @@ export async function smartAccountSummary(
     .orderBy('s.name')
     .orderBy('s.domain')
     .execute();
-  const alerts = await openAlertsByDomain(
+  const alerts = await openAlertsByAccount(
     db,
-    rows.map((r) => r.domain),
+    rows.map((r) => r.id),
   );
   return rows.map((r) => {
     const satLast = dateOrNull(r.last_cssm_sync_at);
@@ -135,7 +131,7 @@ export async function smartAccountSummary(
         r.source === 'satellite' &&
         r.last_sync_at !== null &&
         satelliteSyncOverdue(satLast, opts.now),
-      alerts: alerts.get(r.domain)!,
+      alerts: alerts.get(r.id)!,
     };
   });
 }

@@ -18,6 +18,7 @@ import { TokensService } from './tokens.service.ts';
 import { VirtualAccountsService } from './virtual-accounts.service.ts';
 import { ClustersService } from './clusters.service.ts';
 import { MigrationService } from './migration.service.ts';
+import { AlertService } from './alerts.service.ts';
 
 export interface ServiceDeps {
   db: Kysely<Database>;
@@ -48,6 +49,8 @@ export interface Services {
   virtualAccounts: VirtualAccountsService;
   clusters: ClustersService;
   migration: MigrationService;
+  /** Alert rules after every sync, their stored lifecycle and the event port (issue 9). */
+  alerts: AlertService;
   /** Waits for running syncs, then closes every HTTP connection. */
   close(): Promise<void>;
 }
@@ -105,6 +108,11 @@ export function createServices(deps: ServiceDeps): Services {
       await clusters.autoRegister({ requestedBy: 'auto-registration', forDomain: o.domain });
     }
   });
+  // Issue 9: alerts are evaluated after the sync and after auto-registration (its jobs count).
+  const alerts = new AlertService({ db, repos, clock, logger, config });
+  hooks.afterSync.push(async (o) => {
+    await alerts.afterSync(o);
+  });
   return {
     deps,
     hooks,
@@ -116,8 +124,10 @@ export function createServices(deps: ServiceDeps): Services {
     virtualAccounts,
     clusters,
     migration,
+    alerts,
     async close() {
       await sync.drain();
+      await alerts.drain();
       await clients.close();
     },
   };
@@ -145,3 +155,12 @@ export type {
   SyncPhase,
   SyncProgress,
 } from './sync.service.ts';
+export {
+  AlertService,
+  alertThresholds,
+  parseDuration,
+  scheduleIntervalMs,
+} from './alerts.service.ts';
+export type { AlertEvaluation } from './alerts.service.ts';
+export { AlertEvents } from './alert-events.ts';
+export type { AlertEvent, AlertListener } from './alert-events.ts';

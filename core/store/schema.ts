@@ -11,12 +11,13 @@
  * updates the table type here.
  */
 import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { AlertSeverity } from '../domain/alerts.ts';
 import type { AppType } from '../domain/catalog.ts';
 import type { AuthorizationStatus, RegistrationStatus } from '../domain/lifecycle.ts';
 import type { LicenseMode } from '../domain/migration.ts';
 import type { LicensingModel } from '../domain/versions.ts';
 
-export type { AuthorizationStatus, LicenseMode, RegistrationStatus };
+export type { AlertSeverity, AuthorizationStatus, LicenseMode, RegistrationStatus };
 
 /** 0 or 1: SQLite has no boolean and better-sqlite3 cannot bind `true`/`false`. */
 export type SqlBool = number;
@@ -50,8 +51,8 @@ export type BillingType = 'PREPAID' | 'USAGE';
 export type LicenseDetailType = 'TERM' | 'PERPETUAL' | 'DEMO' | 'STANDARD';
 export type TokenStatus = 'Active' | 'Revoked' | 'Expired';
 export type JobStatus = 'Queued' | 'InProgress' | 'Completed' | 'Failed';
-export type AlertSeverity = 'info' | 'warning' | 'critical';
-export type AlertState = 'open' | 'resolved' | 'muted';
+/** 0008: a mute no longer changes the state; rows muted before 0008 were reopened. */
+export type AlertState = 'open' | 'resolved';
 export type ChatPlatform = 'slack' | 'webex' | 'console';
 export type ChatRole = 'viewer' | 'operator' | 'admin';
 
@@ -297,8 +298,69 @@ export interface AlertsTable {
   resolved_at: IsoText | null;
   muted_until: IsoText | null;
   dedupe_key: string;
+  /** The one-line title. */
   message: string;
+  /** The facts (JSON object). */
   details: JsonText | null;
+  /** 0008: `sa:<id>` or `global`: the evaluation that owns the alert. */
+  scope: Generated<string>;
+  /** 0008 */
+  smart_account_id: number | null;
+  /** 0008 */
+  customer_id: number | null;
+  /** 0008 */
+  customer_name: string | null;
+  /** 0008 */
+  entity_name: string | null;
+  /** 0008: recommended action. */
+  action: string | null;
+  /** 0008: deadline of the condition. */
+  due_at: IsoText | null;
+  /** 0008: evaluations that saw the condition since it (re)opened. */
+  evaluations: Generated<number>;
+  /** 0008: last change of severity, title or facts. */
+  changed_at: IsoText | null;
+  /** 0008 */
+  muted_reason: string | null;
+  /** 0008 */
+  muted_by: string | null;
+  /** 0008 */
+  muted_at: IsoText | null;
+}
+
+/** 0008: a mute by rule and entity, until an expiry. */
+export interface AlertMutesTable {
+  id: Generated<number>;
+  rule: string;
+  entity_type: string;
+  entity_id: string;
+  until: IsoText;
+  reason: string | null;
+  created_by: string | null;
+  created_at: IsoText;
+}
+
+export type AlertEventKind = 'opened' | 'changed' | 'resolved' | 'reopened' | 'muted' | 'unmuted';
+
+/** 0008: history of every alert. */
+export interface AlertEventsTable {
+  id: Generated<number>;
+  alert_id: number;
+  at: IsoText;
+  kind: AlertEventKind;
+  severity: AlertSeverity;
+  title: string;
+  facts: JsonText | null;
+  actor: string | null;
+}
+
+/** 0008: streaks the alert rules need (consecutive unreadable syncs of a cluster). */
+export interface AlertCountersTable {
+  key: string;
+  count: number;
+  since: IsoText;
+  last_at: IsoText;
+  detail: string | null;
 }
 
 export interface ChannelSubscriptionsTable {
@@ -353,6 +415,9 @@ export interface Database {
   devices: DevicesTable;
   jobs: JobsTable;
   alerts: AlertsTable;
+  alert_mutes: AlertMutesTable;
+  alert_events: AlertEventsTable;
+  alert_counters: AlertCountersTable;
   channel_subscriptions: ChannelSubscriptionsTable;
   chat_users: ChatUsersTable;
   audit_log: AuditLogTable;

@@ -207,6 +207,10 @@ export async function loadSiteData(
     empty: 'No clusters.',
   });
   const clusterById = new Map(clusterRows.map((c) => [c.id, c]));
+  const clusterLinkById = (id: number): Cell => {
+    const c = clusterById.get(id);
+    return c ? link(c.name, clusterPath(c.id, c.name)) : null;
+  };
   const clustersByVa = groupBy(clusterRows, (c) => c.virtualAccountId);
   const clustersByCustomer = groupBy(clusterRows, (c) => c.customerId);
 
@@ -883,36 +887,85 @@ export async function loadSiteData(
     ],
   );
 
-  const alerts = await repos.alerts.listOpen();
-  const alertsPage = list('Alerts', 'Alerts smartlic raised after syncs, most severe first.', [
-    {
-      id: 'alerts',
-      caption: 'Open alerts',
-      columns: [
-        { key: 'severity', label: 'Severity', filter: true },
-        { key: 'rule', label: 'Rule', filter: true },
-        { key: 'entity', label: 'About' },
-        { key: 'message', label: 'Message' },
-        { key: 'state', label: 'State', filter: true },
-        { key: 'firstSeen', label: 'First seen', kind: 'date' },
-        { key: 'lastSeen', label: 'Last seen', kind: 'date' },
-      ],
-      rows: alerts.map((a) => ({
-        severity: a.severity,
-        rule: a.rule,
-        entity: a.entityId,
-        message: a.message,
-        state: a.state,
-        firstSeen: iso(a.firstSeen),
-        lastSeen: iso(a.lastSeen),
-      })),
-      empty: 'No open alerts.',
-    },
-  ]);
-  alertsPage.notes.push(
-    'Muted and resolved alerts need the alert read model of the alerts work, not merged into this build yet.',
+  const alertList = await repos.alerts.list({ state: 'all' }, now);
+  const alertColumns: Column[] = [
+    { key: 'severity', label: 'Severity', filter: true },
+    { key: 'rule', label: 'Rule', filter: true },
+    { key: 'kind', label: 'About', filter: true },
+    { key: 'entity', label: 'Name' },
+    { key: 'customer', label: 'Customer', filter: true },
+    { key: 'title', label: 'Alert' },
+    { key: 'action', label: 'Recommended action' },
+    { key: 'due', label: 'Action due', kind: 'date' },
+    { key: 'firstSeen', label: 'First seen', kind: 'date' },
+    { key: 'lastSeen', label: 'Last seen', kind: 'date' },
+  ];
+  const alertRow = (a: store.Alert): Record<string, Cell> => ({
+    severity: a.severity,
+    rule: a.rule,
+    kind: a.entity.kind,
+    entity:
+      a.entity.kind === 'cluster'
+        ? (clusterLinkById(Number(a.entity.id)) ?? a.entity.name)
+        : a.entity.kind === 'VA'
+          ? (vaLink(Number(a.entity.id)) ?? a.entity.name)
+          : a.entity.kind === 'customer'
+            ? (custLink(Number(a.entity.id)) ?? a.entity.name)
+            : a.entity.kind === 'SA'
+              ? (saLink(Number(a.entity.id)) ?? a.entity.name)
+              : a.entity.name,
+    customer: a.customer ? (custLink(a.customer.id) ?? a.customer.name) : null,
+    title: a.title,
+    action: a.action,
+    due: iso(a.dueAt),
+    firstSeen: iso(a.firstSeen),
+    lastSeen: iso(a.lastSeen),
+    resolved: iso(a.resolvedAt),
+    mutedUntil: iso(a.mute?.until),
+    muteReason: a.mute
+      ? [
+          a.mute.reason,
+          a.mute.mutedBy && `by ${a.mute.mutedBy}`,
+          a.mute.by === 'rule' ? '(rule mute)' : null,
+        ]
+          .filter(Boolean)
+          .join(' ')
+      : null,
+  });
+  const openAlerts = alertList.filter((a) => a.state === 'open' && a.mute === null);
+  const mutedAlerts = alertList.filter((a) => a.state === 'open' && a.mute !== null);
+  const resolvedAlerts = alertList.filter((a) => a.state === 'resolved');
+  const alertsPage = list(
+    'Alerts',
+    'Alerts the rules raised after syncs (open, muted and resolved), most severe first, with the recommended action and when it is due.',
+    [
+      {
+        id: 'alerts-open',
+        caption: `Open (${openAlerts.length})`,
+        columns: alertColumns,
+        rows: openAlerts.map(alertRow),
+        empty: 'No open alerts.',
+      },
+      {
+        id: 'alerts-muted',
+        caption: `Muted (${mutedAlerts.length})`,
+        columns: [
+          ...alertColumns,
+          { key: 'mutedUntil', label: 'Muted until', kind: 'date' },
+          { key: 'muteReason', label: 'Mute' },
+        ],
+        rows: mutedAlerts.map(alertRow),
+        empty: 'No muted alerts.',
+      },
+      {
+        id: 'alerts-resolved',
+        caption: `Resolved (${resolvedAlerts.length})`,
+        columns: [...alertColumns, { key: 'resolved', label: 'Resolved', kind: 'date' }],
+        rows: resolvedAlerts.map(alertRow),
+        empty: 'No resolved alerts.',
+      },
+    ],
   );
-  missing.push('muted and resolved alerts (alerts read model)');
 
   const hlmSpec = (id: string, caption: string, r: reports.HlmReport): TableSpec => {
     const t = reports.hlmTable(r);

@@ -141,15 +141,36 @@ async function addHostileNames(fx: Fixture): Promise<void> {
       statusInformation: HOSTILE.script,
       recommendedAction: HOSTILE.plus,
     });
-    await repos.alerts.upsert({
-      rule: 'insufficient-licenses',
-      entityType: 'virtual-account',
-      entityId: `hostile.example/${HOSTILE.script}`,
-      severity: 'critical',
-      message: HOSTILE.script,
-      dedupeKey: `hostile:${HOSTILE.script}`,
-      details: { note: HOSTILE.img },
+    const candidate = (n: number, severity: 'critical' | 'warning') => ({
+      rule: 'insufficient-licenses' as const,
+      dedupeKey: `insufficient-licenses:VA:${va.id}:${n}`,
+      severity,
+      entity: { kind: 'VA' as const, id: String(va.id), name: HOSTILE.script },
+      scope: `sa:${sa.id}` as const,
+      smartAccount: { id: sa.id, domain: sa.domain },
+      customer: { id: customer.id, name: HOSTILE.script },
+      title: `${HOSTILE.script} short by ${n}`,
+      facts: { note: HOSTILE.img },
+      action: HOSTILE.formula,
     });
+    const at = fx.clock.now();
+    await repos.alerts.apply(
+      `sa:${sa.id}`,
+      [candidate(1, 'critical'), candidate(2, 'warning'), candidate(3, 'warning')],
+      at,
+    );
+    // One stays open, one is muted, one resolves (no longer produced by the next evaluation).
+    await repos.alerts.apply(
+      `sa:${sa.id}`,
+      [candidate(1, 'critical'), candidate(2, 'warning')],
+      at,
+    );
+    const muted = await repos.alerts.getByDedupeKey(`insufficient-licenses:VA:${va.id}:2`, at);
+    await repos.alerts.muteAlert(
+      muted!.id,
+      { until: new Date(at.getTime() + 7 * 86_400_000), reason: HOSTILE.plus, by: HOSTILE.at },
+      at,
+    );
   }
 }
 

@@ -224,6 +224,18 @@ describe('site in Chromium', { timeout: 180_000 }, () => {
     expect(web.problems.slice(start)).toEqual([]);
   });
 
+  it('the Alerts page lists open, muted and resolved alerts', async () => {
+    const page = await web.open(`${site.url}alerts/`);
+    const text = async (id: string) => page.locator(`#${id} tbody`).innerText();
+    expect(await text('alerts-open')).toContain(`${HOSTILE.script} short by 1`);
+    expect(await text('alerts-muted')).toContain(`${HOSTILE.script} short by 2`);
+    expect(await text('alerts-muted')).toContain(HOSTILE.plus);
+    expect(await text('alerts-resolved')).toContain(`${HOSTILE.script} short by 3`);
+    expect(await text('alerts-open')).not.toContain(`${HOSTILE.script} short by 2`);
+    expect(await page.locator('main img').count()).toBe(0);
+    await page.close();
+  });
+
   it('tables are readable with JavaScript off', async () => {
     const off = await startBrowser({ javaScript: false });
     try {

@@ -47,22 +47,30 @@ afterAll(async () => {
 
 describe('Smart Account and Virtual Account Summary', () => {
   it('one row per account, with VA#, Last SyncUp, satellite state and open alerts', async () => {
-    await fx.repos.alerts.upsert({
-      rule: 'shortage',
-      entityType: 'Virtual Account',
-      entityId: `${HCS}/va-globex`,
-      severity: 'critical',
-      message: 'va-globex is short of HCS UCM Standard',
-      dedupeKey: 'shortage|globex',
-    });
-    await fx.repos.alerts.upsert({
-      rule: 'x',
-      entityType: 'Smart Account',
-      entityId: HCS,
-      severity: 'info',
-      message: 'informational',
-      dedupeKey: 'x|hcs',
-    });
+    // The scope's open alerts become exactly these two (what the rules raised is resolved).
+    const sa = (await fx.repos.smartAccounts.getByDomain(HCS))!;
+    await fx.repos.alerts.apply(`sa:${sa.id}`, [
+      {
+        rule: 'insufficient-licenses',
+        dedupeKey: 'shortage|globex',
+        severity: 'critical',
+        entity: { kind: 'VA', id: '1', name: 'va-globex' },
+        scope: `sa:${sa.id}`,
+        smartAccount: { id: sa.id, domain: HCS },
+        title: 'va-globex is short of HCS UCM Standard',
+        facts: {},
+      },
+      {
+        rule: 'sync-failing',
+        dedupeKey: 'x|hcs',
+        severity: 'info',
+        entity: { kind: 'SA', id: String(sa.id), name: HCS },
+        scope: `sa:${sa.id}`,
+        smartAccount: { id: sa.id, domain: HCS },
+        title: 'informational',
+        facts: {},
+      },
+    ]);
     const rows = await reports.smartAccountSummary(db(), { now: now() });
     expect(rows.map((r) => [r.name, r.domain, r.typeLabel, r.virtualAccounts])).toEqual([
       ['Nimbus Voice Europe', 'nimbus-eu.example.com', 'CUSTOMER', 4],

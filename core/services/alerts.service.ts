@@ -1,0 +1,356 @@
+/**
+ * The alert lifecycle (issue 9, docs/alerts.md): after every sync, the rules run over the
+ * scopes that sync covered (its Smart Account, and `global`), the store opens, changes and
+ * resolves alerts of those scopes only, and the changes go out on the `AlertEvents` port
+ * once committed. Mutes, listing and the counters the rules need live here too.
+ *
+ * Evaluations run one at a time (a queue in this process) and each writes in one
+ * transaction, so two accounts syncing at once neither lose nor duplicate an alert; the
+ * store's upsert on the unique dedupe key keeps that true across processes as well.
+ */
+import { createTask } from 'node-cron';
+import type { Kysely } from 'kysely';
+import type { Clock } from '../clock.ts';
+import type { Config } from '../config.ts';
+import { SmartlicError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import { evaluateAlerts } from '../domain/alert-rules.ts';
+import {
+  accountScope,
+  isAlertSeverity,
+  type AlertScope,
+  type AlertSeverity,
+  type AlertThresholds,
+} from '../domain/alerts.ts';
+import type { Repositories } from '../store/index.ts';
+import type {
+  Alert,
+  AlertApplyResult,
+  AlertListFilter,
+  AlertRuleMute,
+} from '../store/repositories/alerts.repository.ts';
+import type { Database } from '../store/schema.ts';
+import { AlertEvents, type AlertEvent } from './alert-events.ts';
+import { gatherAlertState, unreadableKey } from './alert-state.ts';
+import type { SyncOutcome } from './sync.service.ts';
+
+const HOUR_MS = 3_600_000;
+
+/**
+ * The longest gap between two runs of a cron schedule (over its next runs), for "no
+ * successful sync for more than twice the schedule". 24 h when it cannot be worked out.
+ */
+export function scheduleIntervalMs(cron: string, timezone: string): number {
+  try {
+    const task = createTask(cron, () => undefined, { timezone, name: 'smartlic-interval-probe' });
+    try {
+      const runs = task.getNextRuns(10);
+      let gap = 0;
+      for (let i = 1; i < runs.length; i++)
+        gap = Math.max(gap, runs[i]!.getTime() - runs[i - 1]!.getTime());
+      return gap > 0 ? gap : 24 * HOUR_MS;
+    } finally {
+      void task.destroy();
+    }
+  } catch {
+    return 24 * HOUR_MS;
+  }
+}
+
+/** The rules' thresholds from the configuration. */
+export function alertThresholds(config: Config): AlertThresholds {
+  const a = config.alerts;
+  return {
+    authorizationDays: a.authorizationDays,
+    registrationDays: a.registrationDays,
+    evaluationDays: a.evaluationDays,
+    termLicenseDays: a.termLicenseDays,
+    tokenDays: a.tokenDays,
+    overageCriticalDays: a.overageCriticalDays,
+    forecastDays: a.forecastDays,
+    forecastWarningDays: a.forecastWarningDays,
+    unreachableSyncs: a.unreachableSyncs,
+    unreachableDays: a.unreachableDays,
+    satelliteUpcomingDays: a.satelliteUpcomingDays,
+    satelliteSyncDays: a.satelliteSyncDays,
+    satelliteRemovalDays: a.satelliteRemovalDays,
+    satelliteCriticalBeforeRemovalDays: a.satelliteCriticalBeforeRemovalDays,
+    syncFailures: a.syncFailures,
+    syncStaleMs:
+      a.syncStaleHours !== undefined
+        ? a.syncStaleHours * HOUR_MS
+        : 2 * scheduleIntervalMs(config.sync.cron, config.sync.timezone),
+  };
+}
+
+/** Parses `30m`, `12h`, `7d`, `2w` into milliseconds; INPUT error otherwise. */
+export function parseDuration(text: string): number {
+  const m = /^\s*(\d{1,5})\s*(m|min|h|d|w)\s*$/i.exec(text);
+  const unit = m?.[2]?.toLowerCase();
+  const n = m ? Number(m[1]) : NaN;
+  const per =
+    unit === 'm' || unit === 'min'
+      ? 60_000
+      : unit === 'h'
+        ? HOUR_MS
+        : unit === 'd'
+          ? 24 * HOUR_MS
+          : unit === 'w'
+            ? 7 * 24 * HOUR_MS
+            : NaN;
+  const out = n * per;
+  if (!Number.isFinite(out) || out <= 0) {
+    throw new SmartlicError({
+      code: 'INPUT',
+      message: `"${text}" is not a duration`,
+      action: 'give a number and a unit: 30m, 12h, 7d or 2w',
+    });
+  }
+  if (out > 366 * 24 * HOUR_MS) {
+    throw new SmartlicError({
+      code: 'INPUT',
+      message: `a mute of "${text}" is longer than a year`,
+      action: 'mute for a year at most, and look again then',
+    });
+  }
+  return out;
+}
+
+export interface AlertServiceDeps {
+  db: Kysely<Database>;
+  repos: Repositories;
+  clock: Clock;
+  logger: Logger;
+  config: Config;
+  events?: AlertEvents;
+}
+
+/** What one evaluation of one scope did. */
+export interface AlertEvaluation {
+  scope: AlertScope;
+  at: Date;
+  opened: number;
+  changed: number;
+  resolved: number;
+  unchanged: number;
+  /** Open alerts of the scope after the evaluation. */
+  open: number;
+  durationMs: number;
+}
+
+export class AlertService {
+  readonly events: AlertEvents;
+  private queue: Promise<unknown> = Promise.resolve();
+  private thresholdsCache: AlertThresholds | undefined;
+
+  constructor(private readonly d: AlertServiceDeps) {
+    this.events = d.events ?? new AlertEvents(d.logger.child({ component: 'alerts' }));
+  }
+
+  get thresholds(): AlertThresholds {
+    return (this.thresholdsCache ??= alertThresholds(this.d.config));
+  }
+
+  /** Runs `fn` after every evaluation queued before it. */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * The afterSync hook: records which clusters the sync could not read (a completed sync
+   * only), then evaluates the account's scope and `global`. Never throws: a failure is logged.
+   */
+  async afterSync(outcome: SyncOutcome): Promise<AlertEvaluation[]> {
+    if (!this.d.config.alerts.enabled) return [];
+    try {
+      if (outcome.status === 'Completed') await this.recordClusterReads(outcome);
+      return await this.evaluate([accountScope(outcome.accountId), 'global']);
+    } catch (e) {
+      this.d.logger.error('alert evaluation after sync failed', {
+        error: e,
+        account: outcome.domain,
+      });
+      return [];
+    }
+  }
+
+  /** Evaluates every account's scope and `global` (at start, or when asked). */
+  async evaluateAll(): Promise<AlertEvaluation[]> {
+    const accounts = await this.d.repos.smartAccounts.list();
+    return this.evaluate([...accounts.map((a) => accountScope(a.id)), 'global']);
+  }
+
+  /** Evaluates the given scopes, one after the other, each in its own transaction. */
+  async evaluate(scopes: readonly AlertScope[]): Promise<AlertEvaluation[]> {
+    const out: AlertEvaluation[] = [];
+    for (const scope of scopes) out.push(await this.serial(() => this.evaluateScope(scope)));
+    return out;
+  }
+
+  private async evaluateScope(scope: AlertScope): Promise<AlertEvaluation> {
+    const t0 = performance.now();
+    const at = this.d.clock.now();
+    const state = await gatherAlertState(this.d.db, scope, { now: at });
+    const candidates = evaluateAlerts(state, this.thresholds);
+    const result = await this.d.repos.alerts.apply(scope, candidates, at);
+    const events = toEvents(result, at, scope);
+    await this.events.publish(events);
+    const evaluation: AlertEvaluation = {
+      scope,
+      at,
+      opened: result.opened.length + result.reopened.length,
+      changed: result.changed.length,
+      resolved: result.resolved.length,
+      unchanged: result.unchanged,
+      open: candidates.length,
+      durationMs: Math.round(performance.now() - t0),
+    };
+    this.d.logger.debug('alerts evaluated', { ...evaluation, at: at.toISOString() });
+    return evaluation;
+  }
+
+  /**
+   * Counts, per cluster, the syncs in a row that could not read it: a cluster the sync read
+   * (status read at or after the sync started) starts again at zero; one it failed on counts
+   * one more. Clusters the sync did not try keep their count.
+   */
+  private async recordClusterReads(outcome: SyncOutcome): Promise<void> {
+    const { db, repos } = this.d;
+    const vaIds = (await repos.virtualAccounts.listBySmartAccount(outcome.accountId)).map(
+      (v) => v.id,
+    );
+    if (vaIds.length === 0) return;
+    const rows = await db
+      .selectFrom('clusters')
+      .select(['id', 'name', 'last_status_read_at'])
+      .where('virtual_account_id', 'in', vaIds)
+      .execute();
+    const failedByName = new Map(outcome.clusterErrors.map((e) => [e.cluster, e]));
+    const started = outcome.startedAt.toISOString();
+    const bump: { key: string; detail: string }[] = [];
+    const reset: string[] = [];
+    for (const r of rows) {
+      const err = failedByName.get(r.name);
+      if (err) bump.push({ key: unreadableKey(r.id), detail: `${err.code}: ${err.message}` });
+      else if (r.last_status_read_at !== null && r.last_status_read_at >= started)
+        reset.push(unreadableKey(r.id));
+    }
+    if (bump.length > 0 || reset.length > 0)
+      await repos.alerts.updateCounters(bump, reset, this.d.clock.now());
+  }
+
+  /** Stored alerts by filter (default: open ones, muted included and marked). */
+  list(filter: AlertListFilter = {}): Promise<Alert[]> {
+    return this.d.repos.alerts.list(filter, this.d.clock.now());
+  }
+
+  /** One alert by id; NOT_FOUND when there is none. */
+  async get(id: number): Promise<Alert> {
+    const a = await this.d.repos.alerts.getById(id, this.d.clock.now());
+    if (!a) throw notFound(id);
+    return a;
+  }
+
+  /**
+   * Mutes one alert for `forMs`, or (`rule: true`) its rule on its entity, which also covers
+   * alerts of that rule on that entity that open later.
+   */
+  async mute(
+    id: number,
+    m: { forMs: number; reason?: string; by: string; rule?: boolean },
+  ): Promise<{ alert: Alert; ruleMute?: AlertRuleMute }> {
+    const now = this.d.clock.now();
+    const until = new Date(now.getTime() + m.forMs);
+    const alert = await this.get(id);
+    if (m.rule) {
+      const ruleMute = await this.d.repos.alerts.muteRule(
+        {
+          rule: alert.rule,
+          entityKind: alert.entity.kind,
+          entityId: alert.entity.id,
+          until,
+          reason: m.reason ?? null,
+          by: m.by,
+        },
+        now,
+      );
+      return { alert: await this.get(id), ruleMute };
+    }
+    const muted = await this.d.repos.alerts.muteAlert(
+      id,
+      { until, reason: m.reason ?? null, by: m.by },
+      now,
+    );
+    if (!muted) throw notFound(id);
+    return { alert: muted };
+  }
+
+  /** Ends the alert's mute and any rule mute covering it. */
+  async unmute(id: number, by: string): Promise<Alert> {
+    const a = await this.d.repos.alerts.unmuteAlert(id, by, this.d.clock.now());
+    if (!a) throw notFound(id);
+    return this.get(id);
+  }
+
+  /** Open alerts per Smart Account and severity (the Smart Account Summary's Alerts column). */
+  countsBySmartAccount(): Promise<Map<number, Record<AlertSeverity | 'muted', number>>> {
+    return this.d.repos.alerts.countOpenBySmartAccount(this.d.clock.now());
+  }
+
+  /** Waits for every evaluation queued so far. */
+  async drain(): Promise<void> {
+    await this.queue;
+  }
+}
+
+function notFound(id: number): SmartlicError {
+  return new SmartlicError({
+    code: 'NOT_FOUND',
+    message: `no alert ${id}`,
+    action: 'list alerts with `smartlic alerts --all` and use the number in the ID column',
+  });
+}
+
+/** The events of one applied evaluation, in the order opened, changed, resolved. */
+export function toEvents(r: AlertApplyResult, at: Date, scope: string): AlertEvent[] {
+  const base = { at, scope };
+  return [
+    ...r.opened.map((alert): AlertEvent => ({
+      ...base,
+      kind: 'opened',
+      alert,
+      reopened: false,
+      changes: [],
+      muted: alert.mute !== null,
+    })),
+    ...r.reopened.map((alert): AlertEvent => ({
+      ...base,
+      kind: 'opened',
+      alert,
+      reopened: true,
+      changes: [],
+      muted: alert.mute !== null,
+    })),
+    ...r.changed.map((c): AlertEvent => ({
+      ...base,
+      kind: 'changed',
+      alert: c.alert,
+      previous: c.previous,
+      reopened: false,
+      changes: c.changes,
+      muted: c.alert.mute !== null,
+    })),
+    ...r.resolved.map((alert): AlertEvent => ({
+      ...base,
+      kind: 'resolved',
+      alert,
+      reopened: false,
+      changes: [],
+      muted: alert.mute !== null,
+    })),
+  ];
+}
+
+export { isAlertSeverity };
