@@ -12,6 +12,8 @@ try {
     cacheDir: o.cacheDir,
     logLevel: o.logLevel,
     trailingSlash: 'always',
+    // Minifying every page's HTML costs more build time than it saves bytes here.
+    compressHTML: false,
     build: { format: 'directory', concurrency: 2 },
     devToolbar: { enabled: false },
     vite: {

@@ -93,6 +93,9 @@ const SI_KINDS: { kind: string; labels: string[]; numbers: number[] }[] = [
   },
 ];
 
+/** Long lists are cut on the Overview (it stays light); the full lists have their own pages. */
+const OVERVIEW_ROWS = 50;
+
 const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 
 /**
@@ -738,14 +741,17 @@ export async function loadSiteData(
     tables: [
       {
         id: 'attention',
-        caption: 'Needs attention',
+        caption:
+          overview.attention.length > OVERVIEW_ROWS
+            ? `Needs attention (the first ${OVERVIEW_ROWS} of ${overview.attention.length}, most severe first; the Alerts and Cluster Summary pages have all)`
+            : 'Needs attention',
         columns: [
           { key: 'severity', label: 'Severity', filter: true },
           { key: 'kind', label: 'Kind', filter: true },
           { key: 'subject', label: 'Subject' },
           { key: 'message', label: 'Message' },
         ],
-        rows: overview.attention.map((a) => ({
+        rows: overview.attention.slice(0, OVERVIEW_ROWS).map((a) => ({
           severity: a.severity,
           kind: a.kind,
           subject: a.subject,
@@ -782,14 +788,16 @@ export async function loadSiteData(
         id: 'va-compliance-table',
         caption: `Virtual accounts out of compliance (${outVas.length} of ${compliance.virtualAccounts.length}; every VA is on the Virtual Account Summary)`,
         columns: complianceColumns('Virtual Account'),
-        rows: outVas.map((r) => complianceRow(r, vaLabelLink(r.name))),
+        rows: outVas.slice(0, OVERVIEW_ROWS).map((r) => complianceRow(r, vaLabelLink(r.name))),
         empty: 'Every virtual account is in compliance.',
       },
       {
         id: 'customer-compliance',
         caption: `Customers out of compliance (${outCustomers.length} of ${compliance.customers.length}; every customer is on the Customers page)`,
         columns: complianceColumns('Customer'),
-        rows: outCustomers.map((r) => complianceRow(r, custNameLink(r.name))),
+        rows: outCustomers
+          .slice(0, OVERVIEW_ROWS)
+          .map((r) => complianceRow(r, custNameLink(r.name))),
         empty: 'Every customer is in compliance.',
       },
       {
@@ -803,7 +811,7 @@ export async function loadSiteData(
           { key: 'daysLeft', label: 'Days left', kind: 'number' },
           { key: 'subscription', label: 'Subscription id' },
         ],
-        rows: compliance.expiringTerms.map((t) => ({
+        rows: compliance.expiringTerms.slice(0, OVERVIEW_ROWS).map((t) => ({
           va: vaLink(t.virtualAccountId) ?? t.virtualAccount,
           license: t.label,
           quantity: t.quantity,
@@ -815,8 +823,11 @@ export async function loadSiteData(
       },
       clustersTable(
         'expiring-clusters',
-        `Clusters whose authorization, evaluation or overage runs out within ${compliance.clusterWithinDays} days`,
-        compliance.expiringClusters,
+        compliance.expiringClusters.length > OVERVIEW_ROWS
+          ? `Clusters whose authorization, evaluation or overage runs out within ${compliance.clusterWithinDays} days (the first ${OVERVIEW_ROWS} of ${compliance.expiringClusters.length}; the Cluster Summary has all)`
+          : `Clusters whose authorization, evaluation or overage runs out within ${compliance.clusterWithinDays} days`,
+        compliance.expiringClusters.slice(0, OVERVIEW_ROWS),
+        ['sa', 'registration', 'registrationExpires', 'jobStatus'],
       ),
     ],
     notes: [],

@@ -451,7 +451,7 @@ describe('reports', { timeout: 120_000 }, () => {
     await page.close();
   });
 
-  it('the what-if page gives the numbers of whatIfMove (what `smartlic whatif` prints)', async () => {
+  it('the what-if page gives the numbers `smartlic whatif move` prints for the same move', async () => {
     const h = openDatabase({ path: env.dbPath, readonly: true });
     try {
       const clusters = await reports.clusterSummary(h.db, { now: env.fx.clock.now() });
