@@ -14,6 +14,7 @@ export default tseslint.config(
       'site/.astro/**',
       'site/.build-*/**',
       'site/lib/*.mjs',
+      'test-artifacts/**',
       'dist/**',
       'coverage/**',
       'data/**',

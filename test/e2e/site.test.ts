@@ -1,9 +1,8 @@
-/// <reference lib="dom" />
 // Real: a database made by the real `smartlic start --once` (embedded emulator over loopback
 // HTTP, real sync, real SQLite file) with hostile names added through the repositories; the
 // real `smartlic site build` (Astro in a child process) and `serveSite` on 127.0.0.1; Debian's
 // Chromium driven by playwright-core; axe-core injected from the package. Faked: nothing.
-import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import type { Page } from 'playwright-core';
@@ -26,6 +25,21 @@ const axeSource = readFileSync(
   createRequire(import.meta.url).resolve('axe-core/axe.min.js'),
   'utf8',
 );
+
+/** The few browser types the page callbacks use (this project compiles without the DOM lib). */
+interface Canvas {
+  width: number;
+  height: number;
+  getContext(
+    kind: '2d',
+  ): {
+    getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray };
+  } | null;
+}
+interface BrowserGlobals {
+  document: { body: unknown };
+  getComputedStyle(e: unknown): { backgroundColor: string };
+}
 
 let env: SiteEnv;
 let out: string;
@@ -327,7 +341,7 @@ describe('site in Chromium', { timeout: 180_000 }, () => {
     expect(await canvases.count()).toBeGreaterThan(0);
     await page.waitForTimeout(200);
     const painted = await canvases.evaluateAll((cs) =>
-      (cs as HTMLCanvasElement[]).map((c) => {
+      (cs as unknown as Canvas[]).map((c) => {
         const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
         let n = 0;
         for (let i = 3; i < d.length; i += 4) if (d[i]! > 0) n++;
@@ -345,7 +359,11 @@ describe('site in Chromium', { timeout: 180_000 }, () => {
     try {
       const page = await dark.newPage();
       await page.goto(site.url);
-      const bg = () => page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+      const bg = () =>
+        page.evaluate(() => {
+          const g = globalThis as unknown as BrowserGlobals;
+          return g.getComputedStyle(g.document.body).backgroundColor;
+        });
       expect(await bg()).toBe('rgb(17, 20, 24)');
       await page.locator('[data-theme-toggle]').click();
       expect(await bg()).toBe('rgb(255, 255, 255)');
@@ -374,7 +392,7 @@ describe('site in Chromium', { timeout: 180_000 }, () => {
       const page = await web.open(`${site.url}${p}`);
       await page.addScriptTag({ content: axeSource });
       const result = (await page.evaluate(() =>
-        (window as unknown as { axe: { run: (o?: unknown) => Promise<unknown> } }).axe.run({
+        (globalThis as unknown as { axe: { run: (o?: unknown) => Promise<unknown> } }).axe.run({
           resultTypes: ['violations'],
         }),
       )) as { violations: { id: string; impact: string; nodes: { target: string[] }[] }[] };
