@@ -30,9 +30,7 @@ const axeSource = readFileSync(
 interface Canvas {
   width: number;
   height: number;
-  getContext(
-    kind: '2d',
-  ): {
+  getContext(kind: '2d'): {
     getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray };
   } | null;
 }
