@@ -9,7 +9,12 @@ export default tseslint.config(
   {
     ignores: [
       'node_modules/**',
-      'site/**',
+      'site/src/**',
+      'site/dist/**',
+      'site/.astro/**',
+      'site/.build-*/**',
+      'site/lib/*.mjs',
+      'test-artifacts/**',
       'dist/**',
       'coverage/**',
       'data/**',

@@ -92,6 +92,11 @@ export const COMMANDS: readonly Entry[] = [
     load: async () => (await import('./cli/status.ts')).statusCommand,
   },
   {
+    name: 'site',
+    summary: 'static report site: build (from the database), serve (on 127.0.0.1)',
+    load: async () => (await import('./cli/site.ts')).siteCommand,
+  },
+  {
     name: 'sync',
     summary: 'sync accounts with CSSM / satellites and read cluster status',
     load: async () => (await import('./cli/sync.ts')).syncCommand,

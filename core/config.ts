@@ -156,6 +156,15 @@ export const configSchema = z
       })
       .strict()
       .default({}),
+    site: z
+      .object({
+        /** Where `smartlic site build` writes the static site. */
+        outDir: z.string().min(1).default('site/dist'),
+        /** Rebuild the site after every sync (scheduled or asked for). */
+        rebuildAfterSync: z.boolean().default(false),
+      })
+      .strict()
+      .default({}),
     alerts: alertsConfigSchema, // issue 9
   })
   .strict();
@@ -271,6 +280,13 @@ export const ENV_VARS: readonly {
     path: 'sync.tokenRefreshDays',
     kind: 'int',
     help: 'refresh tokens expiring within N days',
+  },
+  { name: 'SMARTLIC_SITE_OUT', path: 'site.outDir', kind: 'string', help: 'site output directory' },
+  {
+    name: 'SMARTLIC_SITE_REBUILD',
+    path: 'site.rebuildAfterSync',
+    kind: 'bool',
+    help: 'rebuild the site after every sync',
   },
 ];
 

@@ -13,6 +13,7 @@ import type { RunningEmulator } from '../../emulator/index.ts';
 import { defineCommand, escapeControl, plural, singleCommand } from './common.ts';
 import { outcomeJson } from './sync.ts';
 import { openRuntime, type Runtime } from './runtime.ts';
+import { rebuildSiteAfterSync } from './site.ts';
 import type { CliCommand } from './types.ts';
 
 const USAGE = `Runs the main job. With the embedded emulator (default; SMARTLIC_EMULATOR=false turns it off)
@@ -100,6 +101,7 @@ const startCmd = defineCommand({
       }
       const outcomes = await rt.services.sync.syncAll({ requestedBy: REQUESTED_BY, full: true });
       printSummary(outcomes, out);
+      await rebuildSiteAfterSync(rt.config, rt.logger);
       await printAttention(rt, out);
       if (ctx.out.json) ctx.out.data(outcomes.map(outcomeJson));
       if (!emu && outcomes.length === 0) {
@@ -116,6 +118,7 @@ const startCmd = defineCommand({
           run: async () => {
             const round = await rt.services.sync.syncAll({ requestedBy: 'scheduler' });
             printSummary(round, out);
+            await rebuildSiteAfterSync(rt.config, rt.logger);
           },
         });
         scheduler.start();

@@ -2,6 +2,7 @@ import type { SyncOutcome, SyncProgress } from '../../core/services/index.ts';
 import { defineCommand, escapeControl, plural, singleCommand } from './common.ts';
 import { statusLineFor } from './output.ts';
 import { openRuntime } from './runtime.ts';
+import { rebuildSiteAfterSync } from './site.ts';
 import type { CliCommand, CliContext } from './types.ts';
 
 const PHASE_TEXT: Record<SyncProgress['phase'], string> = {
@@ -146,6 +147,7 @@ account fails; its job carries the error code and the recommended action.`,
         outcomes = await rt.services.sync.syncAll(opts);
       }
       progress.end();
+      await rebuildSiteAfterSync(rt.config, rt.logger);
       if (c.out.json) {
         c.out.data(outcomes.map(outcomeJson));
       } else if (outcomes.length === 0) {

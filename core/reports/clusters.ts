@@ -392,3 +392,119 @@ export async function clusterDetail(
     })),
   };
 }
+
+/**
+ * `clusterDetail` of every cluster at once, in a fixed number of queries (the site writes a
+ * page per cluster; one `clusterDetail` call per cluster costs one aggregate over every
+ * cluster's usage each time). Same shape and content as `clusterDetail`, by cluster id.
+ */
+export async function clusterDetails(db: ReportDb, opts: { now: Date }): Promise<ClusterDetail[]> {
+  const bases = await baseQuery(db).orderBy('c.id').execute();
+  const stored = new Map(
+    (await db.selectFrom('clusters').selectAll().execute()).map((c) => [c.id, c]),
+  );
+  const group = <T extends { cluster_id: number }>(rows: T[]) => {
+    const m = new Map<number, T[]>();
+    for (const r of rows) {
+      const l = m.get(r.cluster_id);
+      if (l) l.push(r);
+      else m.set(r.cluster_id, [r]);
+    }
+    return m;
+  };
+  const nodes = group(
+    await db
+      .selectFrom('cluster_nodes')
+      .select(['cluster_id', 'hostname', 'address', 'role'])
+      .orderBy('cluster_id')
+      .orderBy('role')
+      .orderBy('hostname')
+      .execute(),
+  );
+  const usage = group(
+    await db
+      .selectFrom('cluster_license_usage')
+      .selectAll()
+      .orderBy('cluster_id')
+      .orderBy('license_type')
+      .execute(),
+  );
+  const jobRows = await sql<{
+    cluster_id: number;
+    id: number;
+    job_type: string;
+    status: JobStatus;
+    initiated_at: string;
+    completed_at: string | null;
+    status_information: string | null;
+    error_code: string | null;
+  }>`select entity_id as cluster_id, id, job_type, status, initiated_at, completed_at,
+       status_information, error_code
+     from (select j.*, row_number() over (partition by entity_id order by id desc) as n
+           from jobs j where entity_type = 'Cluster' and entity_id is not null)
+     where n <= 5 order by entity_id, id desc`.execute(db);
+  const jobs = group(jobRows.rows);
+  const out: ClusterDetail[] = [];
+  for (const base of bases) {
+    const c = stored.get(base.id);
+    if (!c) continue;
+    const row = toRow(base, opts.now);
+    out.push({
+      ...row,
+      publisherAddress: c.publisher_address,
+      transportMode: c.transport_mode,
+      transportUrl: c.transport_url,
+      productUdi: c.product_udi,
+      exportControl: c.export_control,
+      reported: {
+        registration: c.registration_status,
+        authorization: c.authorization_status,
+        registrationFailedReason: c.registration_failed_reason,
+        authorizationFailedReason: c.authorization_failed_reason,
+        lastRenewalAttempt: dateOrNull(c.last_renewal_attempt),
+        lastRenewalStatus: c.last_renewal_status,
+        nextRenewalAttempt: dateOrNull(c.next_renewal_attempt),
+        registrationExpires: dateOrNull(c.registration_expires),
+        lastCommunicationAttempt: dateOrNull(c.last_communication_attempt),
+        lastCommunicationStatus: c.last_communication_status,
+        nextCommunicationAttempt: dateOrNull(c.next_communication_attempt),
+        authorizationExpires: dateOrNull(c.authorization_expires),
+        evaluationPeriodRemaining: c.evaluation_period_remaining,
+      },
+      dates: {
+        installedAt: dateOrNull(c.installed_at),
+        registeredAt: dateOrNull(c.registered_at),
+        lastAuthorizationSuccessAt: dateOrNull(c.last_authorization_success_at),
+        lastIdRenewalAt: dateOrNull(c.last_id_renewal_at),
+        outOfComplianceSince: dateOrNull(c.out_of_compliance_since),
+        lastStatusReadAt: dateOrNull(c.last_status_read_at),
+        createdAt: new Date(c.created_at),
+        updatedAt: new Date(c.updated_at),
+      },
+      lastReadError: c.last_read_error,
+      lastReadErrorAt: dateOrNull(c.last_read_error_at),
+      nodes: (nodes.get(c.id) ?? []).map((n) => ({
+        hostname: n.hostname,
+        address: n.address,
+        role: n.role,
+      })),
+      usage: (usage.get(c.id) ?? []).map((u) => ({
+        licenseType: u.license_type,
+        label: licenseLabel(u.license_type),
+        count: u.count,
+        status: u.status,
+        readAt: new Date(u.read_at),
+      })),
+      jobs: (jobs.get(c.id) ?? []).map((j) => ({
+        id: j.id,
+        jobType: j.job_type,
+        status: j.status,
+        initiatedAt: new Date(j.initiated_at),
+        completedAt: dateOrNull(j.completed_at),
+        statusInformation: j.status_information,
+        errorCode: j.error_code,
+      })),
+    });
+  }
+  return out;
+}

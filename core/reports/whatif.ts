@@ -211,3 +211,37 @@ export async function whatIfEntitlements(
   const requests = (await demandOf(db, { vaIds: [va.id] }, notes)).flatMap((d) => d.requests);
   return { changes: [change(va, ents, after, requests, requests)], notes: [...new Set(notes)] };
 }
+
+/**
+ * The inputs of every what-if move at once (for the site's in-browser what-if): each VA's
+ * entitlements and each cluster's license requests, exactly as `whatIfMove` takes them.
+ * Moving clusters means: their requests leave their VA and join the target's; allocating
+ * before and after with core/domain/allocation gives `whatIfMove`'s numbers.
+ */
+export interface WhatIfInputs {
+  virtualAccounts: { va: VirtualAccountRef; entitlements: Entitlement[] }[];
+  clusters: {
+    id: number;
+    name: string;
+    virtualAccountId: number | null;
+    requests: LicenseRequest[];
+  }[];
+  notes: string[];
+}
+
+export async function whatIfInputs(db: ReportDb): Promise<WhatIfInputs> {
+  const notes: string[] = [];
+  const ids = (await db.selectFrom('virtual_accounts').select('id').orderBy('id').execute()).map(
+    (r) => r.id,
+  );
+  const refs = await virtualAccountRefs(db, ids);
+  const ents = await entitlementsOf(db, ids, notes);
+  const clusters = await demandOf(db, {}, notes);
+  return {
+    virtualAccounts: ids
+      .filter((id) => refs.has(id))
+      .map((id) => ({ va: refs.get(id)!, entitlements: ents.get(id)! })),
+    clusters,
+    notes: [...new Set(notes)],
+  };
+}

@@ -1,0 +1,92 @@
+/** `smartlic site build|serve`: the static report site (site/), built from the SQLite file. */
+import { resolve } from 'node:path';
+import { loadConfig, type Config } from '../../core/config.ts';
+import type { Logger } from '../../core/log.ts';
+import { buildSite, type BuildSiteResult } from '../../site/lib/build.ts';
+import { serveSite } from '../../site/lib/serve.ts';
+import { inputError, parseFlags, subcommandVerb } from './common.ts';
+
+const USAGE = `Usage: smartlic site build [--db FILE] [--out DIR]
+       smartlic site serve [--port 4321] [--dir DIR]
+
+build  reads the database (read-only) through core's read models and writes the static site
+       (default site/dist, setting site.outDir). A failed build leaves the last good site.
+       --db FILE   SQLite file (default: db.path, SMARTLIC_DB)
+       --out DIR   output directory
+serve  serves the built site on http://127.0.0.1:<port>/ until Ctrl-C.
+       --port N    port (default 4321; 0 = any free port)
+       --dir DIR   directory to serve (default: site.outDir)`;
+
+function line(r: BuildSiteResult): string {
+  const s = (r.ms / 1000).toFixed(1);
+  return `site: ${r.pages} pages in ${r.outDir} (${s} s), data as of ${r.dataAsOf ?? 'never synced'}`;
+}
+
+/**
+ * Rebuilds the site after a sync when `site.rebuildAfterSync` is set. Never throws: a failed
+ * rebuild is logged and the last good site stays.
+ */
+export async function rebuildSiteAfterSync(config: Config, logger: Logger): Promise<void> {
+  if (!config.site.rebuildAfterSync) return;
+  try {
+    const r = await buildSite({ dbPath: config.db.path, outDir: config.site.outDir });
+    logger.info('site rebuilt', { outDir: r.outDir, pages: r.pages, ms: Math.round(r.ms) });
+  } catch (e) {
+    logger.error('site rebuild failed; the last good site stays', { error: e });
+  }
+}
+
+export const siteCommand = subcommandVerb(
+  'site',
+  'static report site: build (from the database), serve (on 127.0.0.1)',
+  USAGE,
+  async (sub, args, ctx) => {
+    const config = loadConfig({ env: ctx.io.env });
+    if (sub === 'build') {
+      const { values, positionals } = parseFlags(
+        args,
+        { db: { type: 'string' }, out: { type: 'string' } },
+        'smartlic site --help',
+      );
+      if (positionals.length > 0) {
+        throw inputError(`unexpected argument "${positionals[0]}"`, 'see "smartlic site --help"');
+      }
+      const r = await buildSite({
+        dbPath: resolve(values.db ?? config.db.path),
+        outDir: resolve(values.out ?? config.site.outDir),
+        logLevel: ctx.debug ? 'info' : 'error',
+        env: ctx.io.env,
+      });
+      ctx.io.stdout.write(`${line(r)}\n`);
+      for (const m of r.missing) ctx.io.stdout.write(`site: not in this build: ${m}\n`);
+      return 0;
+    }
+    if (sub === 'serve') {
+      const { values, positionals } = parseFlags(
+        args,
+        { port: { type: 'string' }, dir: { type: 'string' } },
+        'smartlic site --help',
+      );
+      if (positionals.length > 0) {
+        throw inputError(`unexpected argument "${positionals[0]}"`, 'see "smartlic site --help"');
+      }
+      const port = values.port === undefined ? 4321 : Number(values.port);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) {
+        throw inputError(`--port needs a whole number from 0 to 65535`, 'e.g. --port 4321');
+      }
+      const running = await serveSite({ dir: resolve(values.dir ?? config.site.outDir), port });
+      ctx.io.stdout.write(`site: serving ${values.dir ?? config.site.outDir} at ${running.url}\n`);
+      await new Promise<void>((ok) => {
+        const stop = () => ok();
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+      await running.close();
+      return 0;
+    }
+    throw inputError(
+      sub ? `unknown subcommand "${sub}"` : 'a subcommand is needed',
+      'use "smartlic site build" or "smartlic site serve"',
+    );
+  },
+);

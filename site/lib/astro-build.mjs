@@ -1,0 +1,31 @@
+// Runs one Astro build in its own process (spawned by site/lib/build.ts with cwd = site/):
+// Astro writes its server bundle inside the working directory, and a child keeps the build's
+// memory and Vite state out of the caller. Argument: a JSON object with the options below.
+import { build } from 'astro';
+
+const o = JSON.parse(process.argv[2] ?? '{}');
+try {
+  await build({
+    root: o.root,
+    configFile: false,
+    outDir: o.outDir,
+    cacheDir: o.cacheDir,
+    logLevel: o.logLevel,
+    trailingSlash: 'always',
+    // Minifying every page's HTML costs more build time than it saves bytes here.
+    compressHTML: false,
+    build: { format: 'directory', concurrency: 2 },
+    devToolbar: { enabled: false },
+    vite: {
+      logLevel: o.logLevel === 'info' || o.logLevel === 'debug' ? 'info' : 'error',
+      define: {
+        __SMARTLIC_SITE_DATA__: JSON.stringify(o.dataFile),
+        __SMARTLIC_SITE_SHARD__: JSON.stringify(o.shard ?? { index: 0, count: 1 }),
+      },
+      build: { chunkSizeWarningLimit: 1024 },
+    },
+  });
+} catch (e) {
+  process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  process.exit(1);
+}

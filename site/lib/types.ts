@@ -1,0 +1,119 @@
+/**
+ * The site's view of the data: what the build hands to the Astro pages, as plain JSON (no Date,
+ * no class). Made by site/lib/data.ts from core's read models; pages only lay it out.
+ */
+
+/** One table cell: text, a number, nothing, or a link to another page of the site. */
+export type Cell = string | number | null | { text: string; href: string };
+
+export interface Column {
+  key: string;
+  label: string;
+  /** Numbers sort numerically and align right; dates sort as ISO text. */
+  kind?: 'text' | 'number' | 'date';
+  /** Offer a drop-down filter with this column's distinct values. */
+  filter?: boolean;
+}
+
+export interface TableSpec {
+  /** Unique on its page: the URL state (`?<id>.sort=…`) and the CSV file name use it. */
+  id: string;
+  caption: string;
+  columns: Column[];
+  rows: Record<string, Cell>[];
+  /** Shown instead of an empty table. */
+  empty?: string;
+  /** Boolean filters offered as check boxes: label and the row key that must be truthy. */
+  toggles?: { key: string; label: string }[];
+}
+
+export interface ChartSpec {
+  id: string;
+  title: string;
+  kind: 'bar' | 'line' | 'doughnut';
+  labels: string[];
+  series: { label: string; data: (number | null)[] }[];
+  stacked?: boolean;
+  /** What the x axis counts (for the data table's first header). */
+  xLabel?: string;
+}
+
+export interface Fact {
+  label: string;
+  value: Cell;
+}
+
+/** A page of one account, VA, customer or cluster. */
+export interface EntityPage {
+  /** Path below the site root, e.g. `va/12-acme-ops/`; the permalink. */
+  path: string;
+  title: string;
+  kind: string;
+  facts: Fact[];
+  charts: ChartSpec[];
+  tables: TableSpec[];
+  notes: string[];
+}
+
+/** A list page: facts, charts and tables (Overview, summaries, Jobs, Alerts, Reports). */
+export interface ListPage {
+  title: string;
+  intro: string;
+  facts: Fact[];
+  charts: ChartSpec[];
+  tables: TableSpec[];
+  notes: string[];
+}
+
+export interface Download {
+  /** File name under `reports/` in the output. */
+  file: string;
+  label: string;
+  /** File content; base64 when `binary`. */
+  content: string;
+  binary?: boolean;
+  mime: string;
+}
+
+export interface SiteData {
+  /** When the build ran (ISO). */
+  builtAt: string;
+  /** The newest sync the data comes from (ISO), or null when nothing was ever synced. */
+  dataAsOf: string | null;
+  overview: ListPage;
+  accounts: ListPage;
+  accountPages: EntityPage[];
+  virtualAccounts: ListPage;
+  vaPages: EntityPage[];
+  customers: ListPage;
+  customerPages: EntityPage[];
+  clusters: ListPage;
+  clusterPages: EntityPage[];
+  jobs: ListPage;
+  alerts: ListPage;
+  reports: ListPage;
+  downloads: Download[];
+  /** Input of the in-browser what-if (JSON given to core/domain/allocation in the page). */
+  whatif: WhatIfData | null;
+  /** Read models the build could not find: shown on the pages that would use them. */
+  missing: string[];
+}
+
+/**
+ * What the in-browser what-if needs: each VA's entitlements and each cluster's license requests
+ * as the allocation rules take them (core/domain/allocation's input types, as plain JSON).
+ */
+export interface WhatIfData {
+  virtualAccounts: {
+    id: number;
+    label: string;
+    entitlements: { type: string; quantity: number }[];
+  }[];
+  clusters: {
+    id: number;
+    name: string;
+    customer: string;
+    virtualAccountId: number | null;
+    requests: { id: string; type: string; count: number; mode: 'Enterprise' | 'HCS' }[];
+  }[];
+}

@@ -1,0 +1,32 @@
+/**
+ * The pages' one source: the JSON the build wrote from core's read models (site/lib/build.ts
+ * passes its path as __SMARTLIC_SITE_DATA__). Read once per build.
+ */
+import { readFileSync } from 'node:fs';
+import type { SiteData } from '../lib/types.ts';
+
+declare const __SMARTLIC_SITE_DATA__: string;
+
+let cached: SiteData | undefined;
+
+export function siteData(): SiteData {
+  cached ??= JSON.parse(readFileSync(__SMARTLIC_SITE_DATA__, 'utf8')) as SiteData;
+  return cached;
+}
+
+/** JSON for a `<script type="application/json">`: nothing in it can close the element. */
+export function scriptJson(v: unknown): string {
+  return JSON.stringify(v)
+    .replace(/</g, '\\u003c')
+    .replace(/>/g, '\\u003e')
+    .replace(/&/g, '\\u0026')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
+}
+
+/** `2026-12-01T03:00:00.000Z` → `2026-12-01 03:00 UTC`; other text unchanged. */
+export function showDate(v: string | null | undefined): string {
+  if (!v) return '';
+  const m = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})/.exec(v);
+  return m ? `${m[1]} ${m[2]} UTC` : v;
+}

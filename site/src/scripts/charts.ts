@@ -1,0 +1,109 @@
+// Draws every chart of the page with chart.js (bundled with the site, no CDN), in the colours
+// of the current theme; redraws when the theme changes.
+import {
+  ArcElement,
+  BarController,
+  BarElement,
+  CategoryScale,
+  Chart,
+  DoughnutController,
+  Legend,
+  LinearScale,
+  LineController,
+  LineElement,
+  PointElement,
+  Tooltip,
+  type ChartConfiguration,
+} from 'chart.js';
+
+Chart.register(
+  ArcElement,
+  BarController,
+  BarElement,
+  CategoryScale,
+  DoughnutController,
+  Legend,
+  LinearScale,
+  LineController,
+  LineElement,
+  PointElement,
+  Tooltip,
+);
+
+interface Spec {
+  id: string;
+  title: string;
+  kind: 'bar' | 'line' | 'doughnut';
+  labels: string[];
+  series: { label: string; data: (number | null)[] }[];
+  stacked?: boolean;
+}
+
+const charts: Chart[] = [];
+
+function palette(): { text: string; grid: string; series: string[] } {
+  const css = getComputedStyle(document.documentElement);
+  const v = (n: string) => css.getPropertyValue(n).trim();
+  return {
+    text: v('--fg'),
+    grid: v('--border'),
+    series: [1, 2, 3, 4, 5, 6].map((i) => v(`--series-${i}`)),
+  };
+}
+
+function draw(): void {
+  for (const c of charts.splice(0)) c.destroy();
+  const p = palette();
+  Chart.defaults.color = p.text;
+  Chart.defaults.borderColor = p.grid;
+  for (const fig of document.querySelectorAll<HTMLElement>('[data-chart-block]')) {
+    const canvas = fig.querySelector<HTMLCanvasElement>('canvas');
+    const json = fig.querySelector('script[data-chart-spec]')?.textContent;
+    if (!canvas || !json) continue;
+    const spec = JSON.parse(json) as Spec;
+    const colour = (i: number) => p.series[i % p.series.length] ?? p.text;
+    const doughnut = spec.kind === 'doughnut';
+    const config: ChartConfiguration = {
+      type: spec.kind,
+      data: {
+        labels: spec.labels,
+        datasets: spec.series.map((s, i) => ({
+          label: s.label,
+          data: s.data,
+          backgroundColor: doughnut ? spec.labels.map((_, j) => colour(j)) : colour(i),
+          borderColor: doughnut ? p.grid : colour(i),
+          borderWidth: spec.kind === 'line' ? 2 : 1,
+          spanGaps: true,
+        })),
+      },
+      options: {
+        responsive: true,
+        maintainAspectRatio: false,
+        animation: false,
+        scales: doughnut
+          ? {}
+          : {
+              x: {
+                stacked: spec.stacked === true,
+                ticks: { color: p.text },
+                grid: { color: p.grid },
+              },
+              y: {
+                stacked: spec.stacked === true,
+                beginAtZero: true,
+                ticks: { color: p.text },
+                grid: { color: p.grid },
+              },
+            },
+        plugins: { legend: { labels: { color: p.text } } },
+      },
+    };
+    charts.push(new Chart(canvas, config));
+  }
+}
+
+draw();
+window.addEventListener('smartlic-theme', draw);
+window.addEventListener('beforeprint', () => {
+  for (const c of charts) c.resize();
+});
