@@ -15,7 +15,11 @@ build  reads the database (read-only) through core's read models and writes the 
        --out DIR   output directory
 serve  serves the built site on http://127.0.0.1:<port>/ until Ctrl-C.
        --port N    port (default 4321; 0 = any free port)
-       --dir DIR   directory to serve (default: site.outDir)`;
+       --dir DIR   directory to serve (default: site.outDir)
+
+Examples:
+  smartlic site build --out /var/www/smartlic
+  smartlic site serve --port 4321`;
 
 function line(r: BuildSiteResult): string {
   const s = (r.ms / 1000).toFixed(1);
