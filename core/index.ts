@@ -21,3 +21,5 @@ export {
   type JobHandle,
 } from './services/jobs.service.ts';
 export { SyncScheduler } from './services/scheduler.ts';
+// bot/ reaches the service container through this face (bin/ builds it).
+export type { Services, ClusterSummary, TokenView } from './services/index.ts';
