@@ -1,0 +1,9 @@
+export { renderText, textTable, clean } from './text.ts';
+export {
+  renderSlack,
+  escapeMrkdwn,
+  ACTION_PREFIX,
+  type SlackBlock,
+  type SlackMessage,
+} from './slack.ts';
+export { renderWebex, escapeMarkdown, type WebexCard, type WebexMessage } from './webex.ts';
