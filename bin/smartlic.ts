@@ -31,6 +31,16 @@ export const COMMANDS: readonly Entry[] = [
     load: async () => (await import('./cli/allocate.ts')).allocateCommand,
   },
   {
+    name: 'ask',
+    summary: 'run one bot command on the terminal (plain text or --json)',
+    load: async () => (await import('./cli/chat.ts')).askCommand,
+  },
+  {
+    name: 'chat',
+    summary: 'interactive prompt for bot commands (history, completion)',
+    load: async () => (await import('./cli/chat.ts')).chatCommand,
+  },
+  {
     name: 'cluster',
     summary: 'UC clusters: add, list, assign, unassign, register, deregister, renew-auth, renew-id',
     load: async () => (await import('./cli/cluster.ts')).clusterCommand,
