@@ -53,7 +53,7 @@ export const botConfigSchema = z
         appToken: z.string().min(1).optional(),
         /** Slack Web API base (tests point it at a fake). */
         apiUrl: httpUrl.optional(),
-        /** The slash command, as created in the Slack app (see slack-manifest.yaml). */
+        /** The slash command, as created in the Slack app (see bot/slack/manifest.yaml). */
         command: z
           .string()
           .regex(/^\/[a-z0-9_-]{1,31}$/, 'expected a slash command such as "/license"')

@@ -3,6 +3,7 @@ export {
   renderSlack,
   escapeMrkdwn,
   ACTION_PREFIX,
+  CONFIRM_PREFIX,
   type SlackBlock,
   type SlackMessage,
 } from './slack.ts';

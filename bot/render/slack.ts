@@ -10,6 +10,8 @@ import { clean, textTable } from './text.ts';
 export type SlackBlock = Record<string, unknown>;
 
 export const ACTION_PREFIX = 'smartlic_cmd_';
+/** A button behind a confirm dialog: its press is the confirmation. */
+export const CONFIRM_PREFIX = 'smartlic_confirm_';
 
 export function escapeMrkdwn(s: string): string {
   return clean(s, true).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
@@ -50,7 +52,7 @@ function codeSections(text: string): SlackBlock[] {
 function button(b: Button, i: number): SlackBlock {
   return {
     type: 'button',
-    action_id: `${ACTION_PREFIX}${i}`,
+    action_id: `${b.confirm ? CONFIRM_PREFIX : ACTION_PREFIX}${i}`,
     text: plain(b.label, 75),
     value: truncate(b.command, 2000),
     ...(b.style ? { style: b.style } : {}),
