@@ -1,11 +1,11 @@
 /** Time port: core never calls Date.now() directly, so tests can move time by days. */
+import { DAY_MS } from './domain/lifecycle.ts';
+
 export interface Clock {
   now(): Date;
 }
 
 export const systemClock: Clock = { now: () => new Date() };
-
-const DAY_MS = 86_400_000;
 
 /** A clock that stands still until told to move. */
 export class TestClock implements Clock {

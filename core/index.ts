@@ -9,11 +9,13 @@ export * from './config.ts';
 export * as catalog from './domain/catalog.ts';
 export * as allocation from './domain/allocation.ts';
 export * as lifecycle from './domain/lifecycle.ts';
+export * as compliance from './domain/compliance.ts';
 export * as versions from './domain/versions.ts';
 export * as migration from './domain/migration.ts';
 export * as store from './store/index.ts';
 export * as cssm from './cssm/index.ts';
 export * as uc from './uc/index.ts';
+export * as reports from './reports/index.ts';
 export {
   JobRunner,
   JobFailedError,

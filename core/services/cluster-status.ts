@@ -4,6 +4,7 @@
  * cluster workflows, which both read a publisher's status back.
  */
 import { findLicenseType, shortNameOfTag } from '../domain/catalog.ts';
+import { EVALUATION_PERIOD_DAYS, addDays } from '../domain/lifecycle.ts';
 import type {
   AuthorizationStatus,
   Cluster,
@@ -52,6 +53,43 @@ function oneOf<T extends string>(list: readonly T[], v: string | undefined): T |
   return list.find((x) => x.toLowerCase() === k) ?? null;
 }
 
+/**
+ * The Cluster Summary status a good read implies: a "… Registration Failed" left from an earlier
+ * attempt is stale once the product reads Registered (someone fixed it, or a retry worked), so
+ * it becomes Auto / Manually Registered; anything else stays.
+ */
+function statusAfterRead(prev: Cluster, registered: boolean): Cluster['status'] | undefined {
+  if (!registered) return undefined;
+  if (prev.status === 'Auto Registration Failed') return 'Auto Registered';
+  if (prev.status === 'Manual Registration Failed') return 'Manually Registered';
+  return undefined;
+}
+
+/**
+ * The install date a read implies when none is stored: an unregistered product's evaluation
+ * days remaining count down from install + 90 days. A registered product's remaining days are
+ * frozen at registration, so they say nothing of the install date.
+ */
+function installedAtFrom(
+  prev: Cluster,
+  registered: boolean,
+  remainingDays: number | null | undefined,
+  now: Date,
+): Date | undefined {
+  if (prev.installedAt || registered || remainingDays === null || remainingDays === undefined) {
+    return undefined;
+  }
+  return addDays(now, Math.min(remainingDays, EVALUATION_PERIOD_DAYS) - EVALUATION_PERIOD_DAYS);
+}
+
+/** A failed status read → the cluster's read-error columns; nothing else changes. */
+export function readFailurePatch(
+  err: { code: string; message: string },
+  now: Date,
+): ClusterStatusPatch {
+  return { lastReadError: `${err.code}: ${err.message}`, lastReadErrorAt: now };
+}
+
 /** What a publisher reported → the cluster's registration/authorization columns. */
 export function statusPatch(st: SmartLicenseStatus, prev: Cluster, now: Date): ClusterStatusPatch {
   const reg = st.registration;
@@ -62,7 +100,12 @@ export function statusPatch(st: SmartLicenseStatus, prev: Cluster, now: Date): C
   const mode = oneOf(MODES, st.licenseMode);
   const succeeded = /^succeeded$/i.test(auth.lastCommunicationStatus ?? '');
   const idSucceeded = /^succeeded$/i.test(reg.lastRenewalStatus ?? '');
+  const registered = regStatus === 'Registered' || regStatus === 'Registration Expired';
+  const status = statusAfterRead(prev, regStatus === 'Registered');
+  const installedAt = installedAtFrom(prev, registered, auth.evaluationPeriodRemainingDays, now);
   return {
+    ...(status ? { status } : {}),
+    ...(installedAt ? { installedAt } : {}),
     registrationStatus: regStatus,
     lastRenewalAttempt: reg.lastRenewalAttempt,
     lastRenewalStatus: reg.lastRenewalStatus ?? null,

@@ -169,7 +169,7 @@ export class ClustersService {
         requestedBy: input.requestedBy,
         details: { type: input.type, version: input.version, publisher: input.publisherAddress },
       },
-      async () => {
+      async (job) => {
         if (!isSmartLicensingAppType(input.type)) {
           throw new SmartlicError({
             code: 'SLMCT1015',
@@ -196,7 +196,7 @@ export class ClustersService {
           });
         }
         const customer = await repos.customers.upsert({ name: input.customer.trim() });
-        return repos.clusters.upsert({
+        const added = await repos.clusters.upsert({
           customerId: customer.id,
           name,
           type: input.type,
@@ -206,6 +206,8 @@ export class ClustersService {
           adminPassword: input.adminPassword,
           licensing: licensingModelFor(v.version),
         });
+        await job.entity(added.id);
+        return added;
       },
       (c) =>
         c.licensing === 'PLM'
@@ -310,6 +312,7 @@ export class ClustersService {
         jobType: 'Assign Cluster',
         entityType: 'Cluster',
         entityName: cluster.name,
+        entityId: cluster.id,
         description: `Assign ${cluster.name} to ${input.va}`,
         requestedBy: input.requestedBy,
       },
@@ -373,6 +376,7 @@ export class ClustersService {
         jobType: 'Unassign Cluster',
         entityType: 'Cluster',
         entityName: cluster.name,
+        entityId: cluster.id,
         description: `Unassign ${cluster.name} from its virtual account`,
         requestedBy: input.requestedBy,
       },
@@ -421,6 +425,7 @@ export class ClustersService {
         jobType: auto ? 'Auto Register Cluster' : 'Register Cluster',
         entityType: 'Cluster',
         entityName: cluster.name,
+        entityId: cluster.id,
         description: `Register ${cluster.type} cluster ${cluster.name}${input.va ? ` to ${input.va}` : ''}`,
         requestedBy: input.requestedBy,
         details: { force: input.force === true, exportControlled: input.exportControlled === true },
@@ -566,6 +571,7 @@ export class ClustersService {
         jobType: 'Deregister Cluster',
         entityType: 'Cluster',
         entityName: cluster.name,
+        entityId: cluster.id,
         description: `Deregister ${cluster.name} from smart licensing`,
         requestedBy: input.requestedBy,
       },
@@ -615,6 +621,7 @@ export class ClustersService {
         jobType: what === 'authorization' ? 'Renew Authorization' : 'Renew Registration',
         entityType: 'Cluster',
         entityName: cluster.name,
+        entityId: cluster.id,
         description: `Renew the ${what === 'authorization' ? 'authorization' : 'registration (ID certificate)'} of ${cluster.name}`,
         requestedBy: input.requestedBy,
       },

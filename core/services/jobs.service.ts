@@ -14,6 +14,8 @@ export interface JobSpec {
   /** e.g. `Smart Account`, `Virtual Account`, `Cluster`. */
   entityType: string;
   entityName: string;
+  /** The entity's id where it has one (a cluster's id): jobs are joined to clusters by it. */
+  entityId?: number;
   description?: string;
   /** Who asked: `cli:<user>`, `slack:U123`, `scheduler`, … */
   requestedBy: string;
@@ -26,6 +28,8 @@ export interface JobHandle {
   readonly id: number;
   /** Updates the job's status information while it runs. */
   progress(info: string): Promise<void>;
+  /** Records the entity's id once the job has created it (e.g. Add Cluster). */
+  entity(id: number): Promise<void>;
 }
 
 export class JobFailedError extends Error {
@@ -74,6 +78,7 @@ export class JobRunner {
       jobType: spec.jobType,
       entityType: spec.entityType,
       entityName: spec.entityName,
+      entityId: spec.entityId ?? null,
       description: spec.description ?? null,
       requestedBy: spec.requestedBy,
       correlationId: spec.correlationId ?? null,
@@ -94,7 +99,10 @@ export class JobRunner {
       const handle: JobHandle = {
         id: job.id,
         progress: async (info) => {
-          await jobs.start(job.id, info);
+          await jobs.progress(job.id, info);
+        },
+        entity: async (id) => {
+          await jobs.setEntityId(job.id, id);
         },
       };
       let result: T;

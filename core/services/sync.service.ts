@@ -53,16 +53,12 @@ import {
 } from './clients.ts';
 import { JobFailedError, type JobHandle, type JobRunner } from './jobs.service.ts';
 import { SingleFlight } from './single-flight.ts';
-import { clusterUsage, statusPatch } from './cluster-status.ts';
+import { clusterUsage, readFailurePatch, statusPatch } from './cluster-status.ts';
 import { DAY_MS } from '../domain/lifecycle.ts';
+import { shortageOf } from '../domain/compliance.ts';
 
-/** DOMAIN §3: a satellite should sync with CSSM at least every 30 days [doc]; flag after [design]. */
-export const SATELLITE_SYNC_OVERDUE_DAYS = 30;
-
-/** Whether a satellite whose last CSSM sync was `last` (null: never) is overdue at `now`. */
-export function satelliteSyncOverdue(last: Date | null, now: Date): boolean {
-  return !last || now.getTime() - last.getTime() > SATELLITE_SYNC_OVERDUE_DAYS * DAY_MS;
-}
+import { satelliteSyncOverdue } from '../domain/compliance.ts';
+export { SATELLITE_SYNC_OVERDUE_DAYS, satelliteSyncOverdue } from '../domain/compliance.ts';
 
 export type SyncPhase =
   | 'connect'
@@ -132,7 +128,7 @@ export interface SyncOutcome {
   skipped: string[];
   counts: SyncCounts;
   /** Clusters whose status could not be read (the sync still completes; old status kept). */
-  clusterErrors: { cluster: string; code: string; message: string }[];
+  clusterErrors: { cluster: string; clusterId?: number; code: string; message: string }[];
   satellite?: { lastSync: Date | null; overdue: boolean; syncMode?: string };
   error?: SyncErrorInfo;
 }
@@ -314,6 +310,7 @@ export class SyncService {
         jobType: 'Sync',
         entityType: 'Smart Account',
         entityName: sa.domain,
+        entityId: sa.id,
         description: `Sync ${sa.source === 'satellite' ? 'satellite local account' : 'Smart Account'} ${sa.domain}${opts.full ? ' (full)' : ''}`,
         requestedBy: opts.requestedBy,
         ...(opts.correlationId ? { correlationId: opts.correlationId } : {}),
@@ -571,7 +568,12 @@ export class SyncService {
           out.set(c.id, await uc.getStatus());
         } catch (e) {
           const err = toSmartlicError(e, 'UC1020');
-          outcome.clusterErrors.push({ cluster: c.name, code: err.code, message: err.message });
+          outcome.clusterErrors.push({
+            cluster: c.name,
+            clusterId: c.id,
+            code: err.code,
+            message: err.message,
+          });
         } finally {
           emit('clusters', ++done, due.length);
         }
@@ -702,7 +704,7 @@ export class SyncService {
         quantity: l.quantity,
         inUse: l.inUse,
         available: l.available,
-        shortage: Math.max(0, l.inUse - l.quantity, -l.available),
+        shortage: shortageOf(l),
       }));
       snapshots.push({ virtualAccountId: id, points });
       outcome.counts.licenses += licenses.length;
@@ -781,6 +783,10 @@ export class SyncService {
       if (!prev) continue;
       patches.push({ id: clusterId, patch: statusPatch(st, prev, now) });
       usage.push({ clusterId, usage: clusterUsage(st) });
+    }
+    for (const e of outcome.clusterErrors) {
+      if (e.clusterId !== undefined)
+        patches.push({ id: e.clusterId, patch: readFailurePatch(e, now) });
     }
     await r.clusters.updateStatusMany(patches);
     await r.clusters.replaceLicenseUsageMany(usage, now);

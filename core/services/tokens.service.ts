@@ -5,6 +5,7 @@
  * who created one.
  */
 import type { Clock } from '../clock.ts';
+import { DAY_MS } from '../domain/lifecycle.ts';
 import type { CssmClient, ExportControlled } from '../cssm/cssm.client.ts';
 import { SmartlicError, toSmartlicError } from '../errors.ts';
 import type {
@@ -25,8 +26,6 @@ import { resolveAccount, resolveVa, vaLabel } from './virtual-accounts.service.t
 export type CssmClientFor = (
   account: SmartAccount,
 ) => Promise<{ client: CssmClient; accountKey: string }>;
-
-const DAY_MS = 86_400_000;
 
 /** How a token is shown anywhere but the one answer to `token create`: `abcd…wxyz`. */
 export function maskToken(value: string): string {

@@ -162,6 +162,10 @@ export interface ClustersTable {
   last_status_read_at: IsoText | null;
   created_at: IsoText;
   updated_at: IsoText;
+  /** 0005: the latest failed status read (`CODE: message`); kept after a later good read. */
+  last_read_error: string | null;
+  /** 0005: when that failed read happened. */
+  last_read_error_at: IsoText | null;
 }
 
 export interface ClusterNodesTable {
@@ -222,7 +226,11 @@ export interface LicenseSubstitutionsTable {
 export interface UsageSnapshotsTable {
   id: Generated<number>;
   taken_at: IsoText;
+  /** 0005: no foreign key: history outlives the VA row (removal, rename). */
   virtual_account_id: number;
+  /** 0005: the SA domain and VA name the snapshot was taken under. */
+  smart_account_domain: string | null;
+  virtual_account_name: string | null;
   license_type: string;
   quantity: number;
   in_use: number;
@@ -273,6 +281,8 @@ export interface JobsTable {
   error_code: string | null;
   requested_by: string | null;
   correlation_id: string | null;
+  /** 0005: id of the entity (a cluster's id for `Cluster` jobs); NULL on older jobs. */
+  entity_id: number | null;
 }
 
 export interface AlertsTable {

@@ -52,7 +52,11 @@ describe('openDatabase and migrations', () => {
     expect(await migrateToLatest(h.db)).toEqual([]);
     const fresh = openDatabase({ path: ':memory:' });
     try {
-      expect(await migrateToLatest(fresh.db)).toEqual(['0001-initial', '0002-account-endpoints']);
+      expect(await migrateToLatest(fresh.db)).toEqual([
+        '0001-initial',
+        '0002-account-endpoints',
+        '0005-read-side',
+      ]);
       expect(await migrateToLatest(fresh.db)).toEqual([]);
     } finally {
       await fresh.close();
@@ -340,6 +344,8 @@ describe('repositories round-trip', () => {
       {
         takenAt: new Date('2026-03-02T10:00:00Z'),
         virtualAccountId: vaId,
+        smartAccountDomain: 'acme.com',
+        virtualAccountName: 'acme-ops',
         licenseType: 'UCM_Basic',
         quantity: 10,
         inUse: 12,
@@ -349,6 +355,8 @@ describe('repositories round-trip', () => {
       {
         takenAt: new Date('2026-03-02T10:00:00Z'),
         virtualAccountId: vaId,
+        smartAccountDomain: 'acme.com',
+        virtualAccountName: 'acme-ops',
         licenseType: 'UCM_CUWL',
         quantity: 100,
         inUse: 51,
@@ -840,7 +848,7 @@ describe('batch writes of a sync', () => {
     );
     const series = async (id: number) =>
       (await repos.usageSnapshots.series({ virtualAccountId: id })).map(
-        ({ virtualAccountId: _v, ...rest }) => rest,
+        ({ virtualAccountId: _v, virtualAccountName: _n, ...rest }) => rest,
       );
     expect(await series(va2)).toEqual(await series(vaId));
     expect(await series(va2)).toHaveLength(2);

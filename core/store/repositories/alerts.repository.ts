@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
 import type { Clock } from '../../clock.ts';
 import { systemClock } from '../../clock.ts';
 import type { SecretBox } from '../crypto.ts';
@@ -67,12 +67,9 @@ export class AlertsRepository {
    * stays until it ends).
    */
   async upsert(a: AlertInput): Promise<{ alert: Alert; change: AlertChange }> {
+    // No read-then-write: two syncs may raise the same alert at once. Each step below is one
+    // statement keyed by the unique dedupe key, so whichever runs second sees the first's row.
     const at = iso(a.at ?? this.clock.now());
-    const existing = await this.db
-      .selectFrom('alerts')
-      .selectAll()
-      .where('dedupe_key', '=', a.dedupeKey)
-      .executeTakeFirst();
     const common = {
       rule: a.rule,
       entity_type: a.entityType,
@@ -82,28 +79,36 @@ export class AlertsRepository {
       details: jsonOrNull(a.details),
       last_seen: at,
     };
-    if (!existing) {
-      const row = await this.db
-        .insertInto('alerts')
-        .values({ ...common, dedupe_key: a.dedupeKey, state: 'open', first_seen: at })
-        .returningAll()
-        .executeTakeFirstOrThrow();
-      return { alert: toAlert(row), change: 'opened' };
-    }
-    const reopen = existing.state === 'resolved';
-    const muteOver =
-      existing.state === 'muted' && existing.muted_until !== null && existing.muted_until <= at;
+    const inserted = await this.db
+      .insertInto('alerts')
+      .values({ ...common, dedupe_key: a.dedupeKey, state: 'open', first_seen: at })
+      .onConflict((oc) => oc.column('dedupe_key').doNothing())
+      .returningAll()
+      .executeTakeFirst();
+    if (inserted) return { alert: toAlert(inserted), change: 'opened' };
+    const reopened = await this.db
+      .updateTable('alerts')
+      .set({ ...common, state: 'open', first_seen: at, resolved_at: null, muted_until: null })
+      .where('dedupe_key', '=', a.dedupeKey)
+      .where('state', '=', 'resolved')
+      .returningAll()
+      .executeTakeFirst();
+    if (reopened) return { alert: toAlert(reopened), change: 'reopened' };
     const row = await this.db
       .updateTable('alerts')
       .set({
         ...common,
-        ...(reopen ? { state: 'open', first_seen: at, resolved_at: null } : {}),
-        ...(muteOver ? { state: 'open', muted_until: null } : {}),
+        // A mute that has run out ends here; one still running stays until it ends. (SQL
+        // reads the old row on the right-hand side of every SET.)
+        state: sql<AlertState>`case when state = 'muted' and muted_until <= ${at} then 'open' else state end`,
+        muted_until: sql<
+          string | null
+        >`case when state = 'muted' and muted_until <= ${at} then null else muted_until end`,
       })
-      .where('id', '=', existing.id)
+      .where('dedupe_key', '=', a.dedupeKey)
       .returningAll()
       .executeTakeFirstOrThrow();
-    return { alert: toAlert(row), change: reopen ? 'reopened' : 'updated' };
+    return { alert: toAlert(row), change: 'updated' };
   }
 
   /** Resolves an open or muted alert; undefined when there was none to resolve. */

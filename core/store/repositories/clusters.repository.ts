@@ -41,7 +41,11 @@ export interface ClusterLicensingState {
   lastAuthorizationSuccessAt: Date | null;
   lastIdRenewalAt: Date | null;
   outOfComplianceSince: Date | null;
+  /** The latest good status read. */
   lastStatusReadAt: Date | null;
+  /** The latest failed status read (`CODE: message`); kept after a later good read. */
+  lastReadError: string | null;
+  lastReadErrorAt: Date | null;
 }
 
 export interface Cluster extends ClusterLicensingState {
@@ -151,6 +155,8 @@ export function toCluster(r: ClusterRow): Cluster {
     lastIdRenewalAt: dateOrNull(r.last_id_renewal_at),
     outOfComplianceSince: dateOrNull(r.out_of_compliance_since),
     lastStatusReadAt: dateOrNull(r.last_status_read_at),
+    lastReadError: r.last_read_error,
+    lastReadErrorAt: dateOrNull(r.last_read_error_at),
     createdAt: date(r.created_at),
     updatedAt: date(r.updated_at),
   };
@@ -203,6 +209,8 @@ function patchToRow(p: ClusterStatusPatch): ClusterRowUpdate {
     last_id_renewal_at: d(p.lastIdRenewalAt),
     out_of_compliance_since: d(p.outOfComplianceSince),
     last_status_read_at: d(p.lastStatusReadAt),
+    last_read_error: p.lastReadError,
+    last_read_error_at: d(p.lastReadErrorAt),
   });
 }
 

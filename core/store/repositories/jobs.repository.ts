@@ -12,6 +12,8 @@ export interface Job {
   jobType: string;
   entityType: string;
   entityName: string;
+  /** The entity's id (a cluster's id for `Cluster` jobs); null on jobs from before 0005. */
+  entityId: number | null;
   description: string | null;
   initiatedAt: Date;
   startedAt: Date | null;
@@ -28,6 +30,7 @@ export interface NewJob {
   jobType: string;
   entityType: string;
   entityName: string;
+  entityId?: number | null;
   description?: string | null;
   requestedBy?: string | null;
   correlationId?: string | null;
@@ -45,6 +48,7 @@ export interface JobFilter {
   status?: JobStatus;
   entityType?: string;
   entityName?: string;
+  entityId?: number;
   correlationId?: string;
   since?: Date;
   /** Default 100. */
@@ -57,6 +61,7 @@ function toJob(r: Selectable<JobsTable>): Job {
     jobType: r.job_type,
     entityType: r.entity_type,
     entityName: r.entity_name,
+    entityId: r.entity_id,
     description: r.description,
     initiatedAt: date(r.initiated_at),
     startedAt: dateOrNull(r.started_at),
@@ -85,6 +90,7 @@ export class JobsRepository {
         job_type: j.jobType,
         entity_type: j.entityType,
         entity_name: j.entityName,
+        entity_id: j.entityId ?? null,
         description: j.description ?? null,
         requested_by: j.requestedBy ?? null,
         correlation_id: j.correlationId ?? null,
@@ -102,6 +108,18 @@ export class JobsRepository {
       started_at: iso(this.clock.now()),
       ...(statusInformation === undefined ? {} : { status_information: statusInformation }),
     });
+  }
+
+  /**
+   * Status information of a running job. Leaves `started_at` alone: a progress line is not a
+   * restart.
+   */
+  async progress(id: number, statusInformation: string): Promise<Job> {
+    return this.update(id, { status: 'InProgress', status_information: statusInformation });
+  }
+
+  async setEntityId(id: number, entityId: number): Promise<Job> {
+    return this.update(id, { entity_id: entityId });
   }
 
   async complete(id: number, statusInformation?: string): Promise<Job> {
@@ -150,6 +168,7 @@ export class JobsRepository {
     if (filter.status !== undefined) q = q.where('status', '=', filter.status);
     if (filter.entityType !== undefined) q = q.where('entity_type', '=', filter.entityType);
     if (filter.entityName !== undefined) q = q.where('entity_name', '=', filter.entityName);
+    if (filter.entityId !== undefined) q = q.where('entity_id', '=', filter.entityId);
     if (filter.correlationId !== undefined) {
       q = q.where('correlation_id', '=', filter.correlationId);
     }

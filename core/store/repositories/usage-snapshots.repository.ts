@@ -16,6 +16,9 @@ export interface UsagePoint {
 export interface UsageSnapshot extends Required<UsagePoint> {
   takenAt: Date;
   virtualAccountId: number;
+  /** The SA domain and VA name when the snapshot was taken (the VA may be gone since). */
+  smartAccountDomain: string | null;
+  virtualAccountName: string | null;
 }
 
 export interface UsageSeriesQuery {
@@ -40,21 +43,7 @@ export class UsageSnapshotsRepository {
     points: readonly UsagePoint[],
     takenAt: Date = this.clock.now(),
   ): Promise<void> {
-    if (points.length === 0) return;
-    await this.db
-      .insertInto('usage_snapshots')
-      .values(
-        points.map((p) => ({
-          taken_at: iso(takenAt),
-          virtual_account_id: virtualAccountId,
-          license_type: p.licenseType,
-          quantity: p.quantity,
-          in_use: p.inUse,
-          available: p.available,
-          shortage: p.shortage ?? 0,
-        })),
-      )
-      .execute();
+    await this.appendMany([{ virtualAccountId, points }], takenAt);
   }
 
   /**
@@ -76,11 +65,16 @@ export class UsageSnapshotsRepository {
       ]),
     );
     if (rows.length === 0) return;
+    // The SA domain and VA name go with each row: the history outlives a VA's rename or removal.
     await sql`insert into usage_snapshots
-        (taken_at, virtual_account_id, license_type, quantity, in_use, available, shortage)
-      select ${iso(takenAt)}, value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4,
-        value ->> 5
-      from json_each(${JSON.stringify(rows)})`.execute(this.db);
+        (taken_at, virtual_account_id, smart_account_domain, virtual_account_name, license_type,
+         quantity, in_use, available, shortage)
+      select ${iso(takenAt)}, j.value ->> 0, sa.domain, va.name, j.value ->> 1, j.value ->> 2,
+        j.value ->> 3, j.value ->> 4, j.value ->> 5
+      from json_each(${JSON.stringify(rows)}) j
+      left join virtual_accounts va on va.id = j.value ->> 0
+      left join smart_accounts sa on sa.id = va.smart_account_id
+      order by j.key`.execute(this.db);
   }
 
   /** Oldest first. */
@@ -96,12 +90,31 @@ export class UsageSnapshotsRepository {
     return rows.map((r) => ({
       takenAt: date(r.taken_at),
       virtualAccountId: r.virtual_account_id,
+      smartAccountDomain: r.smart_account_domain,
+      virtualAccountName: r.virtual_account_name,
       licenseType: r.license_type,
       quantity: r.quantity,
       inUse: r.in_use,
       available: r.available,
       shortage: r.shortage,
     }));
+  }
+
+  /**
+   * Retention: of the snapshots taken before `before`, keeps one a day per (VA, license type),
+   * the day's last, and deletes the rest (a sync every few minutes would otherwise grow the
+   * table without bound while trends need only a point a day). Days are UTC. Returns how many
+   * rows went.
+   */
+  async thin(before: Date): Promise<number> {
+    const r = await sql`delete from usage_snapshots
+      where taken_at < ${iso(before)}
+        and id not in (
+          select max(id) from usage_snapshots
+          where taken_at < ${iso(before)}
+          group by virtual_account_id, license_type, substr(taken_at, 1, 10)
+        )`.execute(this.db);
+    return Number(r.numAffectedRows ?? 0n);
   }
 
   /** Deletes snapshots older than `before`; returns how many. */

@@ -1,0 +1,260 @@
+/** Smart Account Summary and Virtual Account Summary (DOMAIN §7.7), plus what HCM-F lacks. */
+import { sql } from 'kysely';
+import {
+  complianceOf,
+  isShort,
+  satelliteSyncOverdue,
+  shortageOf,
+  type Compliance,
+} from '../domain/compliance.ts';
+import type { LicenseMode } from '../domain/migration.ts';
+import type {
+  AccountSource,
+  AlertSeverity,
+  SmartAccountType,
+  VirtualAccountRole,
+} from '../store/schema.ts';
+import { dateOrNull, vaLabel, type ReportDb } from './common.ts';
+
+/** Open alerts (from the alerts table) about an entity and what lies inside it. */
+export interface AlertCounts {
+  open: number;
+  critical: number;
+  warning: number;
+  info: number;
+  /** The most severe open alerts' messages, most severe first (at most 3). */
+  top: string[];
+}
+
+export interface SmartAccountSummaryRow {
+  id: number;
+  name: string;
+  domain: string;
+  type: SmartAccountType;
+  source: AccountSource;
+  /** "CUSTOMER", or "CUSTOMER (Satellite)" for a satellite local account. */
+  typeLabel: string;
+  status: string;
+  /** VA# */
+  virtualAccounts: number;
+  /** Last SyncUp */
+  lastSyncUp: Date | null;
+  lastSyncStatus: string | null;
+  lastSyncError: string | null;
+  /** Satellite accounts: the satellite's last sync with CSSM. */
+  satelliteLastSync: Date | null;
+  /** Satellite accounts that have synced at least once: more than 30 days since CSSM. */
+  satelliteSyncOverdue: boolean;
+  /**
+   * Alerts: open alerts whose entity is this SA (entity id = domain) or inside it (entity id
+   * starting with `<domain>/`: its VAs, their clusters).
+   */
+  alerts: AlertCounts;
+}
+
+const SEVERITY_RANK: Record<AlertSeverity, number> = { critical: 0, warning: 1, info: 2 };
+
+/** Open alerts grouped by the SA domain their entity id starts with. */
+async function openAlertsByDomain(
+  db: ReportDb,
+  domains: readonly string[],
+): Promise<Map<string, AlertCounts>> {
+  const rows = await db
+    .selectFrom('alerts')
+    .select(['entity_id', 'severity', 'message', 'first_seen'])
+    .where('state', '=', 'open')
+    .execute();
+  rows.sort(
+    (a, b) =>
+      SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity] ||
+      a.first_seen.localeCompare(b.first_seen),
+  );
+  const out = new Map<string, AlertCounts>(
+    domains.map((d) => [d, { open: 0, critical: 0, warning: 0, info: 0, top: [] }]),
+  );
+  for (const r of rows) {
+    const slash = r.entity_id.indexOf('/');
+    const domain = slash < 0 ? r.entity_id : r.entity_id.slice(0, slash);
+    const c = out.get(domain);
+    if (!c) continue;
+    c.open++;
+    c[r.severity]++;
+    if (c.top.length < 3) c.top.push(r.message);
+  }
+  return out;
+}
+
+/** Smart Account Summary: one row per provisioned account, by name. */
+export async function smartAccountSummary(
+  db: ReportDb,
+  opts: { now: Date },
+): Promise<SmartAccountSummaryRow[]> {
+  const rows = await db
+    .selectFrom('smart_accounts as s')
+    .leftJoin('local_accounts as l', 'l.smart_account_id', 's.id')
+    .select([
+      's.id',
+      's.name',
+      's.domain',
+      's.type',
+      's.source',
+      's.status',
+      's.last_sync_at',
+      's.last_sync_status',
+      's.last_sync_error',
+      'l.last_cssm_sync_at',
+      (eb) =>
+        eb
+          .selectFrom('virtual_accounts as v')
+          .select(sql<number>`count(*)`.as('n'))
+          .whereRef('v.smart_account_id', '=', 's.id')
+          .as('vas'),
+    ])
+    .orderBy('s.name')
+    .orderBy('s.domain')
+    .execute();
+  const alerts = await openAlertsByDomain(
+    db,
+    rows.map((r) => r.domain),
+  );
+  return rows.map((r) => {
+    const satLast = dateOrNull(r.last_cssm_sync_at);
+    return {
+      id: r.id,
+      name: r.name,
+      domain: r.domain,
+      type: r.type,
+      source: r.source,
+      typeLabel: r.source === 'satellite' ? `${r.type} (Satellite)` : r.type,
+      status: r.status,
+      virtualAccounts: Number(r.vas ?? 0),
+      lastSyncUp: dateOrNull(r.last_sync_at),
+      lastSyncStatus: r.last_sync_status,
+      lastSyncError: r.last_sync_error,
+      satelliteLastSync: satLast,
+      satelliteSyncOverdue:
+        r.source === 'satellite' &&
+        r.last_sync_at !== null &&
+        satelliteSyncOverdue(satLast, opts.now),
+      alerts: alerts.get(r.domain)!,
+    };
+  });
+}
+
+export interface VirtualAccountSummaryRow {
+  id: number;
+  name: string;
+  /** `<sa-domain>/<va>` */
+  label: string;
+  smartAccountId: number;
+  smartAccountDomain: string;
+  /** SA Name */
+  smartAccountName: string;
+  description: string | null;
+  isDefault: boolean;
+  /** Access Level (CSSM's commerceAccessLevel) */
+  accessLevel: string | null;
+  /** Clusters # */
+  clusters: number;
+  /** Customer # (distinct customers of the assigned clusters) */
+  customers: number;
+  licenseMode: LicenseMode | null;
+  role: VirtualAccountRole | null;
+  compliance: Compliance;
+  /** License types short, and by how much in all. */
+  shortTypes: string[];
+  shortage: number;
+}
+
+/** Virtual Account Summary: every VA (or one SA's), by SA domain then VA name. */
+export async function virtualAccountSummary(
+  db: ReportDb,
+  opts: { smartAccountId?: number } = {},
+): Promise<VirtualAccountSummaryRow[]> {
+  let q = db
+    .selectFrom('virtual_accounts as v')
+    .innerJoin('smart_accounts as s', 's.id', 'v.smart_account_id')
+    .leftJoin(
+      (eb) =>
+        eb
+          .selectFrom('clusters')
+          .select([
+            'virtual_account_id',
+            sql<number>`count(*)`.as('clusters'),
+            sql<number>`count(distinct customer_id)`.as('customers'),
+          ])
+          .where('virtual_account_id', 'is not', null)
+          .groupBy('virtual_account_id')
+          .as('c'),
+      (j) => j.onRef('c.virtual_account_id', '=', 'v.id'),
+    )
+    .select([
+      'v.id',
+      'v.name',
+      'v.smart_account_id',
+      's.domain',
+      's.name as sa_name',
+      'v.description',
+      'v.is_default',
+      'v.commerce_access_level',
+      'v.license_mode',
+      'v.role',
+      'c.clusters',
+      'c.customers',
+    ]);
+  if (opts.smartAccountId !== undefined)
+    q = q.where('v.smart_account_id', '=', opts.smartAccountId);
+  const rows = await q.orderBy('s.domain').orderBy('v.name').execute();
+  let lq = db
+    .selectFrom('licenses as l')
+    .select([
+      'l.virtual_account_id',
+      'l.license_type',
+      'l.quantity',
+      'l.in_use',
+      'l.available',
+      'l.status',
+    ]);
+  if (opts.smartAccountId !== undefined) {
+    lq = lq
+      .innerJoin('virtual_accounts as v', 'v.id', 'l.virtual_account_id')
+      .where('v.smart_account_id', '=', opts.smartAccountId);
+  }
+  const lines = new Map<
+    number,
+    { type: string; quantity: number; inUse: number; available: number; status: string }[]
+  >();
+  for (const l of await lq.execute()) {
+    const list = lines.get(l.virtual_account_id) ?? [];
+    list.push({
+      type: l.license_type,
+      quantity: l.quantity,
+      inUse: l.in_use,
+      available: l.available,
+      status: l.status,
+    });
+    lines.set(l.virtual_account_id, list);
+  }
+  return rows.map((r) => {
+    const ls = lines.get(r.id) ?? [];
+    const short = ls.filter(isShort);
+    return {
+      id: r.id,
+      name: r.name,
+      label: vaLabel(r.domain, r.name),
+      smartAccountId: r.smart_account_id,
+      smartAccountDomain: r.domain,
+      smartAccountName: r.sa_name,
+      description: r.description,
+      isDefault: r.is_default !== 0,
+      accessLevel: r.commerce_access_level,
+      clusters: Number(r.clusters ?? 0),
+      customers: Number(r.customers ?? 0),
+      licenseMode: r.license_mode,
+      role: r.role,
+      compliance: complianceOf(ls),
+      shortTypes: short.map((l) => l.type),
+      shortage: ls.reduce((n, l) => n + shortageOf(l), 0),
+    };
+  });
+}

@@ -1,0 +1,378 @@
+/**
+ * Cluster Summary (DOMAIN §7.6) with each cluster's effective lifecycle and its own latest job
+ * (joined by the cluster's id), and Cluster detail.
+ */
+import { sql } from 'kysely';
+import {
+  effectiveLifecycle,
+  type DaysLeftOf,
+  type EffectiveLifecycle,
+} from '../domain/effective-lifecycle.ts';
+import type { AuthorizationStatus, RegistrationStatus } from '../domain/lifecycle.ts';
+import type {
+  ClusterStatus,
+  ClusterType,
+  JobStatus,
+  LicenseMode,
+  LicensingKind,
+  NodeRole,
+  TransportMode,
+} from '../store/schema.ts';
+import { dateOrNull, licenseLabel, vaLabel, type ReportDb } from './common.ts';
+
+export interface ClusterJobRef {
+  id: number;
+  jobType: string;
+  status: JobStatus;
+  initiatedAt: Date;
+  completedAt: Date | null;
+  statusInformation: string | null;
+  errorCode: string | null;
+}
+
+export interface ClusterSummaryRow {
+  id: number;
+  name: string;
+  customerId: number;
+  customer: string;
+  type: ClusterType;
+  version: string | null;
+  licensing: LicensingKind;
+  licenseMode: LicenseMode | null;
+  smartAccountDomain: string | null;
+  virtualAccountId: number | null;
+  virtualAccountName: string | null;
+  /** `<sa-domain>/<va>`, null when unassigned. */
+  virtualAccount: string | null;
+  /** Status (DOMAIN §7.6 wording), null before any registration step. */
+  status: ClusterStatus | null;
+  /** Job Status: the status of this cluster's own latest job. */
+  jobStatus: JobStatus | null;
+  job: ClusterJobRef | null;
+  /** Effective states (core/domain/effective-lifecycle), not just the last report. */
+  registration: RegistrationStatus | null;
+  authorization: AuthorizationStatus | null;
+  daysLeft: number | null;
+  daysLeftOf: DaysLeftOf | null;
+  reachable: boolean | null;
+  lifecycle: EffectiveLifecycle;
+}
+
+export interface ClusterSummaryFilter {
+  /** Registration failed, latest job failed, or authorization lost (expired / out of compliance). */
+  failed?: boolean;
+  customer?: string;
+  customerId?: number;
+  virtualAccountId?: number;
+  smartAccountId?: number;
+  type?: ClusterType;
+  /** Prefix of the version ("14", "12.5"). */
+  version?: string;
+  registration?: RegistrationStatus;
+  authorization?: AuthorizationStatus;
+  /** Only clusters without a VA (true) or with one (false). */
+  unassigned?: boolean;
+  /** Exact cluster name. */
+  name?: string;
+}
+
+const BAD_AUTH: ReadonlySet<string> = new Set([
+  'Authorization Expired',
+  'Out of compliance',
+  'Evaluation Expired',
+]);
+
+/** One select for every Cluster Summary column (no query per cluster). */
+function baseQuery(db: ReportDb) {
+  return db
+    .selectFrom('clusters as c')
+    .innerJoin('customers as k', 'k.id', 'c.customer_id')
+    .leftJoin('virtual_accounts as v', 'v.id', 'c.virtual_account_id')
+    .leftJoin('smart_accounts as s', 's.id', 'v.smart_account_id')
+    .leftJoin('jobs as j', (jn) =>
+      jn.on(
+        'j.id',
+        '=',
+        sql<number>`(select max(j2.id) from jobs j2 where j2.entity_type = 'Cluster' and j2.entity_id = c.id)`,
+      ),
+    )
+    .leftJoin(
+      (eb) =>
+        eb
+          .selectFrom('cluster_license_usage')
+          .select(['cluster_id', sql<number>`sum(count)`.as('counted')])
+          .groupBy('cluster_id')
+          .as('u'),
+      (jn) => jn.onRef('u.cluster_id', '=', 'c.id'),
+    )
+    .select([
+      'c.id',
+      'c.name',
+      'c.customer_id',
+      'k.name as customer',
+      'c.type',
+      'c.version',
+      'c.licensing',
+      'c.license_mode',
+      'c.virtual_account_id',
+      'v.name as va_name',
+      'v.smart_account_id',
+      's.domain',
+      'c.status',
+      'c.registration_status',
+      'c.authorization_status',
+      'c.registration_expires',
+      'c.authorization_expires',
+      'c.evaluation_period_remaining',
+      'c.registered_at',
+      'c.last_authorization_success_at',
+      'c.last_id_renewal_at',
+      'c.installed_at',
+      'c.out_of_compliance_since',
+      'c.last_status_read_at',
+      'c.last_read_error',
+      'c.last_read_error_at',
+      'c.created_at',
+      'u.counted',
+      'j.id as job_id',
+      'j.job_type',
+      'j.status as job_status',
+      'j.initiated_at as job_initiated_at',
+      'j.completed_at as job_completed_at',
+      'j.status_information as job_info',
+      'j.error_code as job_error',
+    ]);
+}
+
+type BaseRow = Awaited<ReturnType<ReturnType<typeof baseQuery>['execute']>>[number];
+
+function toRow(r: BaseRow, now: Date): ClusterSummaryRow {
+  const lifecycle = effectiveLifecycle(
+    {
+      appType: r.type,
+      reportedRegistration: r.registration_status,
+      reportedAuthorization: r.authorization_status,
+      reportedRegistrationExpires: dateOrNull(r.registration_expires),
+      reportedAuthorizationExpires: dateOrNull(r.authorization_expires),
+      evaluationPeriodRemaining: r.evaluation_period_remaining,
+      registeredAt: dateOrNull(r.registered_at),
+      lastAuthorizationSuccessAt: dateOrNull(r.last_authorization_success_at),
+      lastIdRenewalAt: dateOrNull(r.last_id_renewal_at),
+      installedAt: dateOrNull(r.installed_at),
+      outOfComplianceSince: dateOrNull(r.out_of_compliance_since),
+      lastStatusReadAt: dateOrNull(r.last_status_read_at),
+      lastReadErrorAt: dateOrNull(r.last_read_error_at),
+      lastReadError: r.last_read_error,
+      licensesCounted: r.counted === null ? null : Number(r.counted),
+      createdAt: new Date(r.created_at),
+    },
+    now,
+  );
+  const job: ClusterJobRef | null =
+    r.job_id === null
+      ? null
+      : {
+          id: r.job_id,
+          jobType: r.job_type!,
+          status: r.job_status!,
+          initiatedAt: new Date(r.job_initiated_at!),
+          completedAt: dateOrNull(r.job_completed_at),
+          statusInformation: r.job_info,
+          errorCode: r.job_error,
+        };
+  return {
+    id: r.id,
+    name: r.name,
+    customerId: r.customer_id,
+    customer: r.customer,
+    type: r.type,
+    version: r.version,
+    licensing: r.licensing,
+    licenseMode: r.license_mode,
+    smartAccountDomain: r.domain,
+    virtualAccountId: r.virtual_account_id,
+    virtualAccountName: r.va_name,
+    virtualAccount: r.domain && r.va_name ? vaLabel(r.domain, r.va_name) : null,
+    status: r.status,
+    jobStatus: job?.status ?? null,
+    job,
+    registration: lifecycle.registration,
+    authorization: lifecycle.authorization,
+    daysLeft: lifecycle.daysLeft,
+    daysLeftOf: lifecycle.daysLeftOf,
+    reachable: lifecycle.reachable,
+    lifecycle,
+  };
+}
+
+/** Whether a row counts as failed for the `failed` filter and the attention list. */
+export function clusterFailed(r: ClusterSummaryRow): boolean {
+  return (
+    (r.status?.endsWith('Failed') ?? false) ||
+    r.jobStatus === 'Failed' ||
+    (r.authorization !== null && BAD_AUTH.has(r.authorization))
+  );
+}
+
+/**
+ * Cluster Summary: every cluster (filtered), by customer then name. States are effective at
+ * `now`; filters on registration / authorization apply to those.
+ */
+export async function clusterSummary(
+  db: ReportDb,
+  opts: { now: Date; filter?: ClusterSummaryFilter },
+): Promise<ClusterSummaryRow[]> {
+  const f = opts.filter ?? {};
+  let q = baseQuery(db);
+  if (f.customerId !== undefined) q = q.where('c.customer_id', '=', f.customerId);
+  if (f.customer !== undefined) q = q.where('k.name', '=', f.customer);
+  if (f.virtualAccountId !== undefined)
+    q = q.where('c.virtual_account_id', '=', f.virtualAccountId);
+  if (f.smartAccountId !== undefined) q = q.where('v.smart_account_id', '=', f.smartAccountId);
+  if (f.type !== undefined) q = q.where('c.type', '=', f.type);
+  if (f.name !== undefined) q = q.where('c.name', '=', f.name);
+  if (f.version !== undefined) {
+    q = q.where(sql<boolean>`substr(c.version, 1, ${f.version.length}) = ${f.version}`);
+  }
+  if (f.unassigned === true) q = q.where('c.virtual_account_id', 'is', null);
+  if (f.unassigned === false) q = q.where('c.virtual_account_id', 'is not', null);
+  const rows = await q.orderBy('k.name').orderBy('c.name').execute();
+  const out: ClusterSummaryRow[] = [];
+  for (const r of rows) {
+    const row = toRow(r, opts.now);
+    if (f.registration !== undefined && row.registration !== f.registration) continue;
+    if (f.authorization !== undefined && row.authorization !== f.authorization) continue;
+    if (f.failed === true && !clusterFailed(row)) continue;
+    if (f.failed === false && clusterFailed(row)) continue;
+    out.push(row);
+  }
+  return out;
+}
+
+export interface ClusterDetail extends ClusterSummaryRow {
+  publisherAddress: string;
+  transportMode: TransportMode | null;
+  transportUrl: string | null;
+  productUdi: string | null;
+  exportControl: string | null;
+  /** What the product last reported, as stored (the effective states are in `lifecycle`). */
+  reported: {
+    registration: RegistrationStatus | null;
+    authorization: AuthorizationStatus | null;
+    registrationFailedReason: string | null;
+    authorizationFailedReason: string | null;
+    lastRenewalAttempt: Date | null;
+    lastRenewalStatus: string | null;
+    nextRenewalAttempt: Date | null;
+    registrationExpires: Date | null;
+    lastCommunicationAttempt: Date | null;
+    lastCommunicationStatus: string | null;
+    nextCommunicationAttempt: Date | null;
+    authorizationExpires: Date | null;
+    evaluationPeriodRemaining: number | null;
+  };
+  dates: {
+    installedAt: Date | null;
+    registeredAt: Date | null;
+    lastAuthorizationSuccessAt: Date | null;
+    lastIdRenewalAt: Date | null;
+    outOfComplianceSince: Date | null;
+    lastStatusReadAt: Date | null;
+    createdAt: Date;
+    updatedAt: Date;
+  };
+  lastReadError: string | null;
+  lastReadErrorAt: Date | null;
+  nodes: { hostname: string; address: string | null; role: NodeRole }[];
+  usage: { licenseType: string; label: string; count: number; status: string; readAt: Date }[];
+  /** The cluster's latest jobs, newest first (at most 5). */
+  jobs: ClusterJobRef[];
+}
+
+/** Everything known about one cluster; undefined when there is no cluster with that id. */
+export async function clusterDetail(
+  db: ReportDb,
+  opts: { now: Date; clusterId: number },
+): Promise<ClusterDetail | undefined> {
+  const base = await baseQuery(db).where('c.id', '=', opts.clusterId).executeTakeFirst();
+  if (!base) return undefined;
+  const row = toRow(base, opts.now);
+  const c = await db
+    .selectFrom('clusters')
+    .selectAll()
+    .where('id', '=', opts.clusterId)
+    .executeTakeFirstOrThrow();
+  const nodes = await db
+    .selectFrom('cluster_nodes')
+    .select(['hostname', 'address', 'role'])
+    .where('cluster_id', '=', c.id)
+    .orderBy('role')
+    .orderBy('hostname')
+    .execute();
+  const usage = await db
+    .selectFrom('cluster_license_usage')
+    .selectAll()
+    .where('cluster_id', '=', c.id)
+    .orderBy('license_type')
+    .execute();
+  const jobs = await db
+    .selectFrom('jobs')
+    .selectAll()
+    .where('entity_type', '=', 'Cluster')
+    .where('entity_id', '=', c.id)
+    .orderBy('id', 'desc')
+    .limit(5)
+    .execute();
+  return {
+    ...row,
+    publisherAddress: c.publisher_address,
+    transportMode: c.transport_mode,
+    transportUrl: c.transport_url,
+    productUdi: c.product_udi,
+    exportControl: c.export_control,
+    reported: {
+      registration: c.registration_status,
+      authorization: c.authorization_status,
+      registrationFailedReason: c.registration_failed_reason,
+      authorizationFailedReason: c.authorization_failed_reason,
+      lastRenewalAttempt: dateOrNull(c.last_renewal_attempt),
+      lastRenewalStatus: c.last_renewal_status,
+      nextRenewalAttempt: dateOrNull(c.next_renewal_attempt),
+      registrationExpires: dateOrNull(c.registration_expires),
+      lastCommunicationAttempt: dateOrNull(c.last_communication_attempt),
+      lastCommunicationStatus: c.last_communication_status,
+      nextCommunicationAttempt: dateOrNull(c.next_communication_attempt),
+      authorizationExpires: dateOrNull(c.authorization_expires),
+      evaluationPeriodRemaining: c.evaluation_period_remaining,
+    },
+    dates: {
+      installedAt: dateOrNull(c.installed_at),
+      registeredAt: dateOrNull(c.registered_at),
+      lastAuthorizationSuccessAt: dateOrNull(c.last_authorization_success_at),
+      lastIdRenewalAt: dateOrNull(c.last_id_renewal_at),
+      outOfComplianceSince: dateOrNull(c.out_of_compliance_since),
+      lastStatusReadAt: dateOrNull(c.last_status_read_at),
+      createdAt: new Date(c.created_at),
+      updatedAt: new Date(c.updated_at),
+    },
+    lastReadError: c.last_read_error,
+    lastReadErrorAt: dateOrNull(c.last_read_error_at),
+    nodes,
+    usage: usage.map((u) => ({
+      licenseType: u.license_type,
+      label: licenseLabel(u.license_type),
+      count: u.count,
+      status: u.status,
+      readAt: new Date(u.read_at),
+    })),
+    jobs: jobs.map((j) => ({
+      id: j.id,
+      jobType: j.job_type,
+      status: j.status,
+      initiatedAt: new Date(j.initiated_at),
+      completedAt: dateOrNull(j.completed_at),
+      statusInformation: j.status_information,
+      errorCode: j.error_code,
+    })),
+  };
+}

@@ -1,0 +1,143 @@
+/** Compliance overview: in / out of compliance per SA, VA and customer; what expires soon. */
+import type { Compliance } from '../domain/compliance.ts';
+import { virtualAccountSummary } from './accounts.ts';
+import { clusterSummary, type ClusterSummaryRow } from './clusters.ts';
+import type { ReportDb } from './common.ts';
+import { expiringTerms, type TermRow } from './usage.ts';
+
+export interface ComplianceRow {
+  /** SA domain, VA label (`<sa>/<va>`) or customer name. */
+  name: string;
+  compliance: Compliance;
+  /** License types short (VA and SA level), or of the VAs the customer draws on. */
+  shortTypes: string[];
+  shortage: number;
+  /** Clusters whose effective authorization is Out of compliance, expired, or evaluation expired. */
+  clustersInTrouble: number;
+  clusters: number;
+}
+
+export interface ComplianceOverview {
+  smartAccounts: ComplianceRow[];
+  virtualAccounts: ComplianceRow[];
+  customers: ComplianceRow[];
+  /** Term lines ending within `withinDays`. */
+  expiringTerms: TermRow[];
+  /** Clusters whose authorization, evaluation or overage runs out within `clusterWithinDays`. */
+  expiringClusters: ClusterSummaryRow[];
+  withinDays: number;
+  clusterWithinDays: number;
+}
+
+const TROUBLE: ReadonlySet<string> = new Set([
+  'Out of compliance',
+  'Authorization Expired',
+  'Evaluation Expired',
+]);
+
+function merge(
+  rows: ComplianceRow[],
+  into: Map<string, ComplianceRow>,
+  name: string,
+  r: ComplianceRow,
+) {
+  const m = into.get(name) ?? {
+    name,
+    compliance: 'In Compliance',
+    shortTypes: [],
+    shortage: 0,
+    clustersInTrouble: 0,
+    clusters: 0,
+  };
+  if (r.compliance === 'Out of Compliance') m.compliance = 'Out of Compliance';
+  for (const t of r.shortTypes) if (!m.shortTypes.includes(t)) m.shortTypes.push(t);
+  m.shortage += r.shortage;
+  if (!into.has(name)) {
+    into.set(name, m);
+    rows.push(m);
+  }
+}
+
+export async function complianceOverview(
+  db: ReportDb,
+  opts: { now: Date; withinDays?: number; clusterWithinDays?: number },
+): Promise<ComplianceOverview> {
+  // Terms: CSSM's expiring-licenses windows are 90 / 60 / 30 days. Clusters: authorization
+  // always ends within 90 days of the last renewal, so a shorter default says something.
+  const withinDays = opts.withinDays ?? 90;
+  const clusterWithinDays = opts.clusterWithinDays ?? 30;
+  const vas = await virtualAccountSummary(db);
+  const clusters = await clusterSummary(db, { now: opts.now });
+  const vaRows = new Map<number, ComplianceRow>();
+  const virtualAccounts: ComplianceRow[] = vas.map((v) => {
+    const row: ComplianceRow = {
+      name: v.label,
+      compliance: v.compliance,
+      shortTypes: v.shortTypes,
+      shortage: v.shortage,
+      clustersInTrouble: 0,
+      clusters: 0,
+    };
+    vaRows.set(v.id, row);
+    return row;
+  });
+  const saRows: ComplianceRow[] = [];
+  const saMap = new Map<string, ComplianceRow>();
+  for (const v of vas) merge(saRows, saMap, v.smartAccountDomain, vaRows.get(v.id)!);
+  const custRows: ComplianceRow[] = [];
+  const custMap = new Map<string, ComplianceRow>();
+  const custVas = new Map<string, Set<number>>();
+  for (const c of clusters) {
+    const trouble = c.authorization !== null && TROUBLE.has(c.authorization) ? 1 : 0;
+    let cust = custMap.get(c.customer);
+    if (!cust) {
+      cust = {
+        name: c.customer,
+        compliance: 'In Compliance',
+        shortTypes: [],
+        shortage: 0,
+        clustersInTrouble: 0,
+        clusters: 0,
+      };
+      custMap.set(c.customer, cust);
+      custRows.push(cust);
+    }
+    cust.clusters++;
+    cust.clustersInTrouble += trouble;
+    if (trouble) cust.compliance = 'Out of Compliance';
+    if (c.virtualAccountId !== null) {
+      const va = vaRows.get(c.virtualAccountId);
+      if (va) {
+        va.clusters++;
+        va.clustersInTrouble += trouble;
+        const seen = custVas.get(c.customer) ?? new Set<number>();
+        if (!seen.has(c.virtualAccountId)) {
+          seen.add(c.virtualAccountId);
+          custVas.set(c.customer, seen);
+          if (va.compliance === 'Out of Compliance') cust.compliance = 'Out of Compliance';
+          for (const t of va.shortTypes) if (!cust.shortTypes.includes(t)) cust.shortTypes.push(t);
+          cust.shortage += va.shortage;
+        }
+      }
+      const sa = c.smartAccountDomain ? saMap.get(c.smartAccountDomain) : undefined;
+      if (sa) {
+        sa.clusters++;
+        sa.clustersInTrouble += trouble;
+      }
+    }
+  }
+  custRows.sort((a, b) => a.name.localeCompare(b.name));
+  const horizon = clusterWithinDays;
+  const expiringClusters = clusters
+    .filter((c) => c.daysLeft !== null && c.daysLeft > 0 && c.daysLeft <= horizon)
+    .sort((a, b) => a.daysLeft! - b.daysLeft! || a.name.localeCompare(b.name));
+  return {
+    smartAccounts: saRows,
+    virtualAccounts,
+    customers: custRows,
+    expiringTerms: await expiringTerms(db, { now: opts.now, withinDays }),
+    expiringClusters,
+    withinDays,
+    clusterWithinDays,
+  };
+}

@@ -1,0 +1,59 @@
+/** `smartlic status`: one look at everything — accounts, compliance, clusters, attention. */
+import {
+  smartAccountSummary,
+  virtualAccountSummary,
+  type SmartAccountSummaryRow,
+} from './accounts.ts';
+import { needsAttention, type AttentionItem } from './attention.ts';
+import { clusterSummary } from './clusters.ts';
+import type { ReportDb } from './common.ts';
+
+export interface StatusOverview {
+  at: Date;
+  accounts: SmartAccountSummaryRow[];
+  virtualAccounts: { total: number; outOfCompliance: number };
+  clusters: {
+    total: number;
+    /** Effective authorization state → count ("unknown" for never read). */
+    byAuthorization: Record<string, number>;
+    unreachable: number;
+    failed: number;
+  };
+  openAlerts: number;
+  attention: AttentionItem[];
+}
+
+export async function statusOverview(db: ReportDb, opts: { now: Date }): Promise<StatusOverview> {
+  const accounts = await smartAccountSummary(db, opts);
+  const vas = await virtualAccountSummary(db);
+  const clusters = await clusterSummary(db, opts);
+  const byAuthorization: Record<string, number> = {};
+  let unreachable = 0;
+  let failed = 0;
+  for (const c of clusters) {
+    const k = c.authorization ?? 'unknown';
+    byAuthorization[k] = (byAuthorization[k] ?? 0) + 1;
+    if (c.reachable === false) unreachable++;
+    if (c.status?.endsWith('Failed') || c.jobStatus === 'Failed') failed++;
+  }
+  const openAlerts = Number(
+    (
+      await db
+        .selectFrom('alerts')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('state', '=', 'open')
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
+  return {
+    at: opts.now,
+    accounts,
+    virtualAccounts: {
+      total: vas.length,
+      outOfCompliance: vas.filter((v) => v.compliance === 'Out of Compliance').length,
+    },
+    clusters: { total: clusters.length, byAuthorization, unreachable, failed },
+    openAlerts,
+    attention: await needsAttention(db, opts),
+  };
+}
