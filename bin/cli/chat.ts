@@ -21,6 +21,7 @@ function login(): string {
 export function commandLayer(rt: Runtime): CommandLayer {
   return new CommandLayer(
     {
+      db: rt.db,
       services: rt.services,
       repos: rt.repos,
       clock: rt.clock,

@@ -3,7 +3,7 @@
  * "did you mean" and console completion are all built from it, so they cannot drift from what
  * the handlers accept.
  */
-import type { Clock, Config, Logger, Services, store } from '../../core/index.ts';
+import type { Clock, Config, Logger, Services, reports, store } from '../../core/index.ts';
 import type { FlagSpec } from './grammar.ts';
 import type { Reply } from './reply.ts';
 
@@ -38,6 +38,8 @@ export interface ArgSpec {
 
 /** What handlers may use: core's services and repositories, the clock, and the bot settings. */
 export interface BotCore {
+  /** The connection read models use (its own connection in the bot process, see docs/bot.md). */
+  db: reports.ReportDb;
   services: Services;
   repos: store.Repositories;
   clock: Clock;

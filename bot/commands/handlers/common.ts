@@ -1,5 +1,5 @@
 /** Small helpers the handlers share: VA references, dates, and "did you mean" for entities. */
-import { SmartlicError, type store } from '../../../core/index.ts';
+import { SmartlicError, reports, type store } from '../../../core/index.ts';
 import { closest } from '../suggest.ts';
 import type { BotCore } from '../registry.ts';
 
@@ -69,4 +69,41 @@ async function candidateNames(
 
 export function inputError(message: string, action: string): SmartlicError {
   return new SmartlicError({ code: 'INPUT', message, action });
+}
+
+/**
+ * A VA from what an operator typed: `<domain>/<va>`, or a bare VA name when it is unique.
+ * NOT_FOUND names the closest VAs.
+ */
+export async function resolveVa(core: BotCore, ref: string): Promise<reports.VirtualAccountRef> {
+  return withSuggestions(core, 'va', ref, async () => {
+    if (!ref.includes('/')) {
+      const hits = (await reports.virtualAccountSummary(core.db)).filter((v) => v.name === ref);
+      if (hits.length > 1) {
+        throw inputError(
+          `virtual account name ${ref} exists in ${hits.length} accounts (${hits.map((h) => h.label).join(', ')})`,
+          'name it as <domain>/<va>',
+        );
+      }
+      if (hits.length === 0) {
+        throw new SmartlicError({
+          code: 'NOT_FOUND',
+          message: `virtual account ${ref} does not exist`,
+          action: '`vas` lists them',
+        });
+      }
+      return reports.resolveVirtualAccount(core.db, hits[0]!.label);
+    }
+    return reports.resolveVirtualAccount(core.db, ref);
+  });
+}
+
+export async function resolveClusterId(
+  core: BotCore,
+  name: string,
+  customer?: string,
+): Promise<number> {
+  return withSuggestions(core, 'cluster', name, () =>
+    reports.resolveCluster(core.db, name, customer),
+  );
 }

@@ -1,31 +1,147 @@
 /**
- * Read commands. They answer from the database through core (read models, services' list
- * views, repositories); none calls CSSM, and none computes a summary of its own.
+ * Read commands. Each answers from one of core's read models (core/reports) over the bot's
+ * read connection; none calls CSSM, and none computes a summary or rule of its own — the
+ * handlers only pick columns and words.
  */
-import type { store } from '../../../core/index.ts';
+import { SmartlicError, reports, type store } from '../../../core/index.ts';
 import type { CommandSpec } from '../registry.ts';
-import { context, fields, ok, section, table, type Block } from '../reply.ts';
-import { day, splitVaRef, when, withSuggestions } from './common.ts';
+import { context, fields, ok, section, table, type Block, type Reply } from '../reply.ts';
+import { day, inputError, resolveClusterId, resolveVa, when, withSuggestions } from './common.ts';
+
+const counts = (a: reports.AlertCounts) =>
+  a.open === 0 ? 'none' : `${a.open} (${a.critical} critical, ${a.warning} warning)`;
+
+const status: CommandSpec = {
+  verb: 'status',
+  summary: 'are we compliant? overall, or per smart account, VA or customer',
+  args: [{ name: 'level', optional: true, choices: ['sa', 'va', 'customer'] }],
+  example: 'status va',
+  role: 'viewer',
+  async run({ core }, { values }) {
+    const now = core.clock.now();
+    const level = values.level?.toLowerCase();
+    if (level) {
+      const o = await reports.complianceOverview(core.db, { now });
+      const rows =
+        level === 'sa' ? o.smartAccounts : level === 'va' ? o.virtualAccounts : o.customers;
+      const bad = rows.filter((r) => r.compliance !== 'In Compliance').length;
+      return ok(
+        `Compliance per ${level === 'sa' ? 'smart account' : level === 'va' ? 'virtual account' : 'customer'}: ${bad} of ${rows.length} out of compliance`,
+        table(
+          [
+            level === 'sa' ? 'smart account' : level === 'va' ? 'virtual account' : 'customer',
+            'compliance',
+            'short',
+            'clusters in trouble',
+          ],
+          rows.map((r) => [
+            r.name,
+            r.compliance,
+            r.shortage > 0 ? `${r.shortage} (${r.shortTypes.join(', ')})` : '—',
+            `${r.clustersInTrouble} of ${r.clusters}`,
+          ]),
+        ),
+      );
+    }
+    const s = await reports.statusOverview(core.db, { now });
+    const blocks: Block[] = [
+      fields({
+        accounts: s.accounts.length,
+        'virtual accounts': `${s.virtualAccounts.total} (${s.virtualAccounts.outOfCompliance} out of compliance)`,
+        clusters: `${s.clusters.total} (${s.clusters.failed} failed, ${s.clusters.unreachable} unreachable)`,
+        'open alerts': s.openAlerts,
+        ...Object.fromEntries(Object.entries(s.clusters.byAuthorization).map(([k, v]) => [k, v])),
+      }),
+    ];
+    if (s.attention.length > 0) {
+      blocks.push(
+        table(
+          ['severity', 'needs attention'],
+          s.attention.map((a) => [a.severity, a.message]),
+        ),
+      );
+    } else blocks.push(section('Nothing needs attention.'));
+    const compliant = s.virtualAccounts.outOfCompliance === 0 && s.clusters.failed === 0;
+    return ok(compliant ? 'Status: compliant' : 'Status: attention needed', ...blocks);
+  },
+};
+
+const usage: CommandSpec = {
+  verb: 'usage',
+  summary:
+    'license usage of a virtual account (owned, in use, short, borrowing, terms) or a customer',
+  args: [{ name: 'va-or-customer' }],
+  example: 'usage acme.com/va-hcs-operational',
+  role: 'viewer',
+  async run({ core }, { values }) {
+    const ref = values['va-or-customer']!;
+    const customer = ref.includes('/') ? undefined : await core.repos.customers.getByName(ref);
+    if (customer) {
+      const rows = await reports.customerUsage(core.db, { customerId: customer.id });
+      return ok(
+        `Usage of customer ${customer.name}`,
+        table(
+          ['virtual account', 'license', 'HCS type', 'count', 'clusters'],
+          rows.map((r) => [
+            r.virtualAccount ?? 'unassigned',
+            r.label,
+            r.reportCode,
+            r.count,
+            r.clusters,
+          ]),
+        ),
+      );
+    }
+    const va = await resolveVa(core, ref);
+    const u = await reports.virtualAccountUsage(core.db, {
+      virtualAccountId: va.id,
+      now: core.clock.now(),
+    });
+    const blocks: Block[] = [
+      section(`${u.compliance}`),
+      table(
+        ['license', 'owned', 'in use', 'available', 'short', 'status'],
+        u.licenses.map((l) => [l.label, l.owned, l.inUse, l.available, l.shortage || '', l.status]),
+      ),
+    ];
+    if (u.substitutions.length > 0)
+      blocks.push(
+        table(
+          ['borrowing'],
+          u.substitutions.map((s) => [s.text]),
+        ),
+      );
+    if (u.termsEndingSoon.length > 0) {
+      blocks.push(
+        table(
+          ['term ending', 'license', 'quantity', 'subscription'],
+          u.termsEndingSoon.map((t) => [day(t.endDate), t.label, t.quantity, t.subscriptionId]),
+        ),
+      );
+    }
+    return ok(`Usage of ${va.label}`, ...blocks);
+  },
+};
 
 const accounts: CommandSpec = {
   verb: 'accounts',
-  summary: 'the smart accounts and satellite local accounts smartlic manages',
+  summary: 'Smart Account Summary: name, domain, type, status, VA#, last sync, alerts',
   example: 'accounts',
   role: 'viewer',
   async run({ core }) {
-    const list = await core.repos.smartAccounts.list();
+    const list = await reports.smartAccountSummary(core.db, { now: core.clock.now() });
     return ok(
-      `Accounts (${list.length})`,
+      `Smart accounts (${list.length})`,
       table(
-        ['domain', 'name', 'type', 'source', 'transport', 'last sync', 'sync status'],
+        ['name', 'domain', 'type', 'status', 'VA#', 'last sync', 'alerts'],
         list.map((a) => [
-          a.domain,
           a.name,
-          a.type,
-          a.source,
-          a.transportMode,
-          when(a.lastSyncAt),
-          a.lastSyncStatus ?? '—',
+          a.domain,
+          a.typeLabel,
+          a.status,
+          a.virtualAccounts,
+          `${when(a.lastSyncUp)}${a.lastSyncStatus && a.lastSyncStatus !== 'Success' ? ` (${a.lastSyncStatus})` : ''}${a.satelliteSyncOverdue ? ' satellite sync OVERDUE' : ''}`,
+          counts(a.alerts),
         ]),
       ),
     );
@@ -34,21 +150,25 @@ const accounts: CommandSpec = {
 
 const vas: CommandSpec = {
   verb: 'vas',
-  summary: 'virtual accounts with their license mode and role',
+  summary: 'Virtual Account Summary: clusters, customers, license mode, compliance',
   example: 'vas',
   role: 'viewer',
   async run({ core }) {
-    const domains = new Map((await core.repos.smartAccounts.list()).map((a) => [a.id, a.domain]));
-    const list = await core.repos.virtualAccounts.listAll();
+    const list = await reports.virtualAccountSummary(core.db);
     return ok(
       `Virtual accounts (${list.length})`,
       table(
-        ['virtual account', 'license mode', 'role', 'default'],
+        ['virtual account', 'access level', 'clusters', 'customers', 'mode', 'role', 'compliance'],
         list.map((v) => [
-          `${domains.get(v.smartAccountId) ?? '?'}/${v.name}`,
+          v.label,
+          v.accessLevel,
+          v.clusters,
+          v.customers,
           v.licenseMode ?? 'not set',
           v.role ?? '—',
-          v.isDefault ? 'yes' : '',
+          v.shortage > 0
+            ? `${v.compliance}: short ${v.shortage} (${v.shortTypes.join(', ')})`
+            : v.compliance,
         ]),
       ),
     );
@@ -59,28 +179,30 @@ const clusters: CommandSpec = {
   verb: 'clusters',
   summary: 'the Cluster Summary (HCM-F columns), optionally only failed ones',
   flags: [
-    { name: 'failed', boolean: true, help: 'only clusters whose registration or last job failed' },
+    {
+      name: 'failed',
+      boolean: true,
+      help: 'registration or last job failed, or authorization lost',
+    },
     { name: 'customer', value: 'NAME', help: 'only this customer' },
     { name: 'va', value: 'DOMAIN/VA', help: 'only clusters assigned to this VA' },
   ],
   example: 'clusters --failed --customer acme',
   role: 'viewer',
   async run({ core }, { flags }) {
-    const customer = typeof flags.customer === 'string' ? flags.customer : undefined;
-    const va = typeof flags.va === 'string' ? flags.va : undefined;
-    const all = await withSuggestions(
-      core,
-      customer ? 'customer' : 'va',
-      customer ?? va ?? '',
-      () =>
-        core.services.clusters.list({
-          ...(customer ? { customer } : {}),
-          ...(va ? { va } : {}),
-        }),
-    );
-    const list = flags.failed
-      ? all.filter((c) => c.status?.endsWith('Failed') === true || c.jobStatus === 'Failed')
-      : all;
+    const filter: reports.ClusterSummaryFilter = {};
+    if (flags.failed === true) filter.failed = true;
+    if (typeof flags.customer === 'string') {
+      const name = flags.customer;
+      await withSuggestions(core, 'customer', name, async () => {
+        if (!(await core.repos.customers.getByName(name)))
+          throw inputErrorNotFound(`customer ${name}`);
+      });
+      filter.customer = name;
+    }
+    if (typeof flags.va === 'string')
+      filter.virtualAccountId = (await resolveVa(core, flags.va)).id;
+    const list = await reports.clusterSummary(core.db, { now: core.clock.now(), filter });
     return ok(
       `Clusters (${list.length}${flags.failed ? ' failed' : ''})`,
       table(
@@ -93,67 +215,90 @@ const clusters: CommandSpec = {
           'status',
           'job',
           'authorization',
+          'days left',
         ],
         list.map((c) => [
           c.name,
           c.customer,
           c.type,
           c.version,
-          c.virtualAccount ? `${c.smartAccount ?? '?'}/${c.virtualAccount}` : '—',
+          c.virtualAccount ?? '—',
           c.status ?? '—',
           c.jobStatus ?? '—',
-          c.authorizationStatus ?? '—',
+          c.authorization ?? '—',
+          c.daysLeft === null ? '' : `${c.daysLeft} (${c.daysLeftOf ?? ''})`,
         ]),
       ),
     );
   },
 };
 
+function inputErrorNotFound(what: string): SmartlicError {
+  return new SmartlicError({
+    code: 'NOT_FOUND',
+    message: `${what} does not exist`,
+    action: 'check the name',
+  });
+}
+
 const cluster: CommandSpec = {
   verb: 'cluster',
-  summary: 'one cluster: registration, authorization, timers and license usage',
+  summary: 'one cluster: effective registration and authorization, timers, usage, last jobs',
   args: [{ name: 'cluster' }],
   flags: [{ name: 'customer', value: 'NAME', help: 'when two customers have the name' }],
   example: 'cluster cucm-acme-1',
   role: 'viewer',
   async run({ core }, { values, flags }) {
-    const name = values.cluster!;
-    const { cluster: c, customer } = await withSuggestions(core, 'cluster', name, () =>
-      core.services.clusters.resolve({
-        cluster: name,
-        ...(typeof flags.customer === 'string' ? { customer: flags.customer } : {}),
-      }),
+    const id = await resolveClusterId(
+      core,
+      values.cluster!,
+      typeof flags.customer === 'string' ? flags.customer : undefined,
     );
-    const va =
-      c.virtualAccountId === null
-        ? undefined
-        : await core.repos.virtualAccounts.getById(c.virtualAccountId);
-    const sa = va ? await core.repos.smartAccounts.getById(va.smartAccountId) : undefined;
-    const usage = await core.repos.clusters.listLicenseUsage(c.id);
+    const d = await reports.clusterDetail(core.db, { now: core.clock.now(), clusterId: id });
+    if (!d) throw inputErrorNotFound(`cluster ${values.cluster}`);
     const blocks: Block[] = [
       fields({
-        customer: customer.name,
-        type: `${c.type} ${c.version ?? ''}`.trim(),
-        publisher: c.publisherAddress,
-        'virtual account': va ? `${sa?.domain ?? '?'}/${va.name}` : 'not assigned',
-        status: c.status,
-        licensing: c.licensing,
-        registration: c.registrationStatus,
-        'registration expires': day(c.registrationExpires),
-        authorization: c.authorizationStatus,
-        'authorization expires': day(c.authorizationExpires),
-        'last status read': when(c.lastStatusReadAt),
+        customer: d.customer,
+        type: `${d.type} ${d.version ?? ''}`.trim(),
+        publisher: d.publisherAddress,
+        'virtual account': d.virtualAccount ?? 'not assigned',
+        status: d.status,
+        licensing: d.licensing,
+        registration: d.registration,
+        authorization: d.authorization,
+        ...(d.daysLeft !== null ? { 'days left': `${d.daysLeft} (${d.daysLeftOf ?? ''})` } : {}),
+        'registration expires': day(d.reported.registrationExpires),
+        'authorization expires': day(d.reported.authorizationExpires),
+        'last status read': when(d.dates.lastStatusReadAt),
+        ...(d.lastReadError
+          ? { 'last read error': `${d.lastReadError} (${when(d.lastReadErrorAt)})` }
+          : {}),
       }),
     ];
-    if (usage.length > 0) {
+    if (d.lifecycle.source === 'timers')
+      blocks.push(context(`Effective state from the timers: ${String(d.lifecycle.basis ?? '')}`));
+    if (d.usage.length > 0)
       blocks.push(
         table(
           ['license', 'count', 'status'],
-          usage.map((u) => [u.licenseType, u.count, u.status]),
+          d.usage.map((u) => [u.label, u.count, u.status]),
+        ),
+      );
+    if (d.jobs.length > 0) {
+      blocks.push(
+        table(
+          ['job', 'type', 'status', 'initiated', 'information'],
+          d.jobs.map((j) => [
+            j.id,
+            j.jobType,
+            j.status,
+            when(j.initiatedAt),
+            j.errorCode ? `${j.errorCode}: ${j.statusInformation ?? ''}` : j.statusInformation,
+          ]),
         ),
       );
     }
-    return ok(`Cluster ${c.name}`, ...blocks);
+    return ok(`Cluster ${d.name}`, ...blocks);
   },
 };
 
@@ -164,13 +309,10 @@ const tokens: CommandSpec = {
   example: 'tokens acme.com/va-hcs-operational',
   role: 'viewer',
   async run({ core }, { values }) {
-    const ref = splitVaRef(values.va!);
-    const list = await withSuggestions(core, 'va', values.va!, async () => {
-      if (ref.domain) return core.services.tokens.list({ domain: ref.domain, va: ref.va });
-      return (await core.services.tokens.list()).filter((t) => t.virtualAccount === ref.va);
-    });
+    const va = await resolveVa(core, values.va!);
+    const list = await core.services.tokens.list({ domain: va.smartAccountDomain, va: va.name });
     return ok(
-      `Tokens of ${values.va} (${list.length})`,
+      `Tokens of ${va.label} (${list.length})`,
       table(
         ['id', 'token', 'status', 'expires', 'export control', 'description'],
         list.map((t) => [
@@ -252,6 +394,82 @@ export function jobFields(j: store.Job): Block {
   });
 }
 
+const forecast: CommandSpec = {
+  verb: 'forecast',
+  summary: 'when each license type of a VA runs short at the current trend',
+  args: [{ name: 'va' }],
+  flags: [{ name: 'days', value: 'N', help: 'trend window in days (default 90)' }],
+  example: 'forecast acme.com/va-hcs-operational',
+  role: 'viewer',
+  async run({ core }, { values, flags }) {
+    const va = await resolveVa(core, values.va!);
+    const windowDays = typeof flags.days === 'string' ? Number(flags.days) : undefined;
+    if (
+      windowDays !== undefined &&
+      (!Number.isInteger(windowDays) || windowDays < 2 || windowDays > 3650)
+    ) {
+      throw inputError(
+        `--days must be a whole number from 2 to 3650, not "${String(flags.days)}"`,
+        'e.g. --days 30',
+      );
+    }
+    const f = await reports.forecast(core.db, {
+      virtualAccountId: va.id,
+      now: core.clock.now(),
+      ...(windowDays ? { windowDays } : {}),
+    });
+    return ok(
+      `Forecast for ${f.va.label} (${f.windowDays}-day trend)`,
+      table(
+        ['license', 'owned', 'in use', 'outcome', 'per day', 'short on'],
+        f.rows.map((r) => [
+          r.label,
+          r.owned,
+          r.inUse,
+          r.outcome,
+          r.slopePerDay === null ? '' : r.slopePerDay.toFixed(2),
+          r.crossesAt ? `${day(r.crossesAt)} (in ${r.daysUntil ?? '?'} days)` : '',
+        ]),
+      ),
+    );
+  },
+};
+
+const whatif: CommandSpec = {
+  verb: 'whatif move',
+  summary: 'what moving a cluster to another VA would do to both VAs (changes nothing)',
+  args: [{ name: 'cluster' }, { name: 'va' }],
+  example: 'whatif move cucm-acme-1 acme.com/va-hcs-operational',
+  role: 'viewer',
+  async run({ core }, { values }) {
+    const id = await resolveClusterId(core, values.cluster!);
+    const va = await resolveVa(core, values.va!);
+    const r = await reports.whatIfMove(core.db, { clusterIds: [id], toVirtualAccountId: va.id });
+    const blocks: Block[] = [];
+    for (const c of r.changes) {
+      const fmt = (xs: { type: string; quantity: number }[]) =>
+        xs.length === 0
+          ? 'none'
+          : xs.map((x) => `${reports.licenseLabel(x.type)} ${x.quantity}`).join(', ');
+      blocks.push(
+        fields({
+          'virtual account': c.va.label,
+          'new shortages': fmt(c.newShortages),
+          'resolved shortages': fmt(c.resolvedShortages),
+          'short before': fmt(c.before.shortages),
+          'short after': fmt(c.after.shortages),
+        }),
+      );
+    }
+    for (const n of r.notes) blocks.push(context(n));
+    const worse = r.changes.some((c) => c.newShortages.length > 0);
+    return ok(
+      `What if ${values.cluster} moves to ${va.label}: ${worse ? 'new shortages' : 'no new shortage'}`,
+      ...blocks,
+    );
+  },
+};
+
 const plan: CommandSpec = {
   verb: 'plan migrate',
   summary: 'migration plan for a cluster or a customer (changes nothing)',
@@ -260,30 +478,16 @@ const plan: CommandSpec = {
   example: 'plan migrate cucm-acme-1 --to HCS',
   role: 'viewer',
   async run({ core }, { values, flags }) {
-    if (typeof flags.to !== 'string') {
-      return {
-        status: 'usage',
-        title: 'Usage: plan migrate',
-        blocks: [section('Missing --to HCS|Enterprise|smart.')],
-        ephemeral: true,
-      };
-    }
+    const t = typeof flags.to === 'string' ? flags.to.toLowerCase() : undefined;
     const to =
-      flags.to.toLowerCase() === 'hcs'
-        ? 'HCS'
-        : flags.to.toLowerCase() === 'enterprise'
-          ? 'Enterprise'
-          : flags.to.toLowerCase() === 'smart'
-            ? 'Smart'
-            : undefined;
-    if (!to) {
-      return {
-        status: 'usage',
-        title: 'Usage: plan migrate',
-        blocks: [section(`--to must be HCS, Enterprise or smart, not "${flags.to}".`)],
-        ephemeral: true,
-      };
-    }
+      t === 'hcs' ? 'HCS' : t === 'enterprise' ? 'Enterprise' : t === 'smart' ? 'Smart' : undefined;
+    if (!to)
+      throw inputError(
+        t === undefined
+          ? 'missing --to HCS|Enterprise|smart'
+          : `--to must be HCS, Enterprise or smart, not "${String(flags.to)}"`,
+        'e.g. plan migrate cucm-acme-1 --to HCS',
+      );
     const name = values['cluster-or-customer']!;
     const customer = await core.repos.customers.getByName(name);
     const plans = customer
@@ -320,6 +524,64 @@ const plan: CommandSpec = {
   },
 };
 
+const report: CommandSpec = {
+  verb: 'report',
+  summary:
+    'the HLM report (CSV) or the Service Inventory license summary, as a file or a site link',
+  args: [{ name: 'kind', choices: ['hlm', 'inventory'] }],
+  flags: [{ name: 'customer', value: 'NAME', help: 'HLM per customer, only this one' }],
+  example: 'report hlm --customer acme',
+  role: 'viewer',
+  async run({ core }, { values, flags }) {
+    const kind = values.kind!.toLowerCase();
+    const site = core.config.bot.siteUrl;
+    const customer = typeof flags.customer === 'string' ? flags.customer : undefined;
+    if (site) {
+      const page =
+        kind === 'hlm'
+          ? `hlm/${customer ? `customers/${encodeURIComponent(customer)}/` : ''}`
+          : 'inventory/';
+      const url = `${site.replace(/\/$/, '')}/${page}`;
+      return ok(
+        kind === 'hlm' ? 'HLM report' : 'Service Inventory report',
+        section(url),
+        context('The site is rebuilt from the database after each sync.'),
+      );
+    }
+    let file: NonNullable<Reply['file']>;
+    if (kind === 'inventory') {
+      file = {
+        name: 'service-inventory.txt',
+        mime: 'text/plain',
+        content: await reports.serviceInventory(core.db),
+      };
+    } else {
+      let r = await reports.hlmReport(core.db, { level: customer ? 'customer' : 'va' });
+      if (customer && r.level === 'customer') {
+        const rows = r.rows.filter((x) => x.customer === customer);
+        if (rows.length === 0) {
+          await withSuggestions(core, 'customer', customer, () =>
+            Promise.reject(inputErrorNotFound(`customer ${customer}`)),
+          );
+        }
+        r = { level: 'customer', rows };
+      }
+      file = {
+        name: customer ? `hlm-${customer}.csv` : 'hlm.csv',
+        mime: 'text/csv',
+        content: reports.hlmCsv(r),
+      };
+    }
+    return {
+      ...ok(
+        kind === 'hlm' ? 'HLM report' : 'Service Inventory report',
+        context(`${file.name}, ${Buffer.byteLength(file.content)} bytes`),
+      ),
+      file,
+    };
+  },
+};
+
 const whoami: CommandSpec = {
   verb: 'whoami',
   summary: 'who smartlic thinks you are, and your role',
@@ -340,6 +602,8 @@ const whoami: CommandSpec = {
 };
 
 export const READ_COMMANDS: readonly CommandSpec[] = [
+  status,
+  usage,
   accounts,
   vas,
   clusters,
@@ -347,6 +611,9 @@ export const READ_COMMANDS: readonly CommandSpec[] = [
   tokens,
   jobs,
   job,
+  forecast,
+  whatif,
   plan,
+  report,
   whoami,
 ];

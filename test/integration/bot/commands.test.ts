@@ -35,6 +35,7 @@ beforeAll(async () => {
     },
   });
   const core: BotCore = {
+    db: fx.h.db,
     services: fx.services,
     repos: fx.repos,
     clock: fx.clock,
@@ -93,6 +94,35 @@ describe('reads', () => {
     const one = (await layer.execute(`cluster ${clusterName}`, viewer)).reply;
     expect(one.status).toBe('ok');
     expect(text(one)).toContain('authorization');
+  });
+});
+
+describe('reads from the read models', () => {
+  it('status, status per level, usage, forecast, what-if and reports', async () => {
+    const st = (await layer.execute('status', viewer)).reply;
+    expect(st.status).toBe('ok');
+    expect(st.title).toMatch(/^Status: /);
+    expect(text((await layer.execute('status va', viewer)).reply)).toContain('va-hcs-operational');
+    const va = (await fx.repos.virtualAccounts.listAll())[0]!;
+    const label = `nimbus-hcs.example.com/${va.name}`;
+    const u = (await layer.execute(`usage ${label}`, viewer)).reply;
+    expect(u.status).toBe('ok');
+    expect(text(u)).toContain('owned');
+    expect((await layer.execute(`usage ${va.name}`, viewer)).reply.title).toBe(`Usage of ${label}`);
+    expect((await layer.execute(`forecast ${label}`, viewer)).reply.status).toBe('ok');
+    const w = (await layer.execute(`whatif move ${clusterName} ${label}`, viewer)).reply;
+    expect(w.status).toBe('ok');
+    expect(w.title).toContain('What if');
+    const hlm = (await layer.execute('report hlm', viewer)).reply;
+    expect(hlm.file?.name).toBe('hlm.csv');
+    expect(String(hlm.file?.content)).toContain('LM Name');
+    const si = (await layer.execute('report inventory', viewer)).reply;
+    expect(String(si.file?.content)).toContain('|LICENSESUMMARYSTART|');
+  });
+
+  it('suggests the closest VA for a typo', async () => {
+    const r = (await layer.execute('usage nimbus-hcs.example.com/va-hcs-operationl', viewer)).reply;
+    expect(text(r)).toContain('Did you mean');
   });
 });
 

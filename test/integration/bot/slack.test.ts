@@ -67,7 +67,14 @@ beforeAll(async () => {
     },
   });
   const layer = new CommandLayer(
-    { services: fx.services, repos: fx.repos, clock: fx.clock, logger: silentLogger, config },
+    {
+      db: fx.h.db,
+      services: fx.services,
+      repos: fx.repos,
+      clock: fx.clock,
+      logger: silentLogger,
+      config,
+    },
     defaultRegistry(),
   );
   adapter = await SlackAdapter.start({ layer, config: config.bot, logger: silentLogger });
