@@ -11,6 +11,7 @@ import { App, HTTPReceiver, LogLevel, type Logger as SlackLogger } from '@slack/
 import type { RequestListener } from 'node:http';
 import type { BotConfig, Logger } from '../../core/index.ts';
 import type { Actor, CommandLayer, Outcome, Reply } from '../commands/index.ts';
+import { RetryLater, type ChatSender } from '../notify/notifier.ts';
 import { ACTION_PREFIX, CONFIRM_PREFIX, renderSlack, type SlackMessage } from '../render/index.ts';
 
 type WebClient = App['client'];
@@ -56,6 +57,7 @@ export class SlackAdapter {
       ...(s.apiUrl ? { slackApiUrl: s.apiUrl.endsWith('/') ? s.apiUrl : `${s.apiUrl}/` } : {}),
       // Delivery retries are ours (bot/notify honours Retry-After and never drops a message).
       retryConfig: { retries: 0 },
+      rejectRateLimitedCalls: true,
     };
     const logger = boltLogger(opts.logger);
     if (this.mode === 'socket') {
@@ -102,6 +104,39 @@ export class SlackAdapter {
 
   get client(): WebClient {
     return this.app.client;
+  }
+
+  /** The send side for alert delivery (bot/notify). */
+  sender(): ChatSender {
+    const client = this.client;
+    const rate = (e: unknown): never => {
+      const x = e as { code?: string; retryAfter?: number; message?: string };
+      if (x.code === 'slack_webapi_rate_limited_error') {
+        throw new RetryLater((x.retryAfter ?? 1) * 1000, `Slack rate limit: ${x.message ?? ''}`);
+      }
+      throw e;
+    };
+    return {
+      post: async (channel, reply, threadRef) => {
+        const m = renderSlack(reply);
+        const r = await client.chat
+          .postMessage({
+            channel,
+            text: m.text,
+            blocks: m.blocks as never,
+            ...(threadRef ? { thread_ts: threadRef } : {}),
+          })
+          .catch(rate);
+        if (!r.ts) throw new Error('Slack accepted the message but returned no ts');
+        return r.ts;
+      },
+      update: async (channel, ts, reply) => {
+        const m = renderSlack(reply);
+        await client.chat
+          .update({ channel, ts, text: m.text, blocks: m.blocks as never })
+          .catch(rate);
+      },
+    };
   }
 
   async stop(): Promise<void> {

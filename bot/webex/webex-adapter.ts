@@ -10,6 +10,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { BotConfig, Logger } from '../../core/index.ts';
 import type { Actor, CommandLayer } from '../commands/index.ts';
+import type { ChatSender } from '../notify/notifier.ts';
 import { renderWebex, type WebexMessage } from '../render/index.ts';
 
 /* The framework is untyped JavaScript; these are the parts we use. */
@@ -162,6 +163,11 @@ export class WebexAdapter {
       ...(parentId ? { parentId } : {}),
     });
     return r.id;
+  }
+
+  /** The send side for alert delivery (bot/notify); Webex messages are answered in threads. */
+  sender(): ChatSender {
+    return { post: (room, reply, parentId) => this.post(room, renderWebex(reply), parentId) };
   }
 
   private track(p: Promise<unknown>): void {

@@ -22,6 +22,7 @@ import { DevicesRepository } from './repositories/devices.repository.ts';
 import { JobsRepository } from './repositories/jobs.repository.ts';
 import { LicensesRepository } from './repositories/licenses.repository.ts';
 import { LocalAccountsRepository } from './repositories/local-accounts.repository.ts';
+import { NotificationsRepository } from './repositories/notifications.repository.ts';
 import { SettingsRepository } from './repositories/settings.repository.ts';
 import { SmartAccountsRepository } from './repositories/smart-accounts.repository.ts';
 import { SubscriptionsRepository } from './repositories/subscriptions.repository.ts';
@@ -48,6 +49,7 @@ export * from './repositories/devices.repository.ts';
 export * from './repositories/jobs.repository.ts';
 export * from './repositories/licenses.repository.ts';
 export * from './repositories/local-accounts.repository.ts';
+export * from './repositories/notifications.repository.ts';
 export * from './repositories/settings.repository.ts';
 export * from './repositories/smart-accounts.repository.ts';
 export * from './repositories/subscriptions.repository.ts';
@@ -71,6 +73,7 @@ export interface Repositories {
   chatUsers: ChatUsersRepository;
   audit: AuditRepository;
   settings: SettingsRepository;
+  notifications: NotificationsRepository;
 }
 
 /** Every repository over one connection or transaction (`db` may be a kysely Transaction). */
@@ -95,6 +98,7 @@ export function createRepositories(
     chatUsers: new ChatUsersRepository(db, secrets, clock),
     audit: new AuditRepository(db, secrets, clock),
     settings: new SettingsRepository(db, secrets, clock),
+    notifications: new NotificationsRepository(db, secrets, clock),
   };
 }
 

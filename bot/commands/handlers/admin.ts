@@ -56,6 +56,7 @@ const role: CommandSpec = {
         platform: ref.platform,
         userId: normalizeUserId(ref.platform, ref.userId),
         role: r,
+        grantedBy: `${ctx.actor.platform}:${ctx.actor.userId}`,
       });
       return ok(
         `${id} is now ${r === 'admin' ? 'an' : 'a'} ${r}`,

@@ -9,9 +9,11 @@ import type { Migration } from 'kysely';
 import { migration0001Initial } from './0001-initial.ts';
 import { migration0002AccountEndpoints } from './0002-account-endpoints.ts';
 import { migration0005ReadSide } from './0005-read-side.ts';
+import { migration0007ChatDelivery } from './0007-chat-delivery.ts';
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001-initial': migration0001Initial,
   '0002-account-endpoints': migration0002AccountEndpoints,
   '0005-read-side': migration0005ReadSide,
+  '0007-chat-delivery': migration0007ChatDelivery,
 };
