@@ -56,6 +56,7 @@ describe('openDatabase and migrations', () => {
         '0001-initial',
         '0002-account-endpoints',
         '0005-read-side',
+        '0007-chat-delivery',
       ]);
       expect(await migrateToLatest(fresh.db)).toEqual([]);
     } finally {
