@@ -36,6 +36,11 @@ export const COMMANDS: readonly Entry[] = [
     load: async () => (await import('./cli/chat.ts')).askCommand,
   },
   {
+    name: 'bot',
+    summary: 'serve Slack / Webex commands and deliver alerts (its own process)',
+    load: async () => (await import('./cli/chat.ts')).botCommand,
+  },
+  {
     name: 'chat',
     summary: 'interactive prompt for bot commands (history, completion)',
     load: async () => (await import('./cli/chat.ts')).chatCommand,

@@ -81,6 +81,8 @@ export const botConfigSchema = z
       .default({}),
     /** What a user who is in neither the config nor the database may do. */
     unknownUsers: z.enum(['viewer', 'none']).default('viewer'),
+    /** Worker threads of `smartlic bot` that run commands (each holds its own connections). */
+    workers: z.number().int().min(1).max(8).default(1),
     /** The role of whoever runs `smartlic chat` / `ask` (they can open the database anyway). */
     consoleRole: z.enum(['viewer', 'operator', 'admin']).default('admin'),
     notify: z

@@ -10,7 +10,7 @@
 import { App, HTTPReceiver, LogLevel, type Logger as SlackLogger } from '@slack/bolt';
 import type { RequestListener } from 'node:http';
 import type { BotConfig, Logger } from '../../core/index.ts';
-import type { Actor, CommandLayer, Outcome, Reply } from '../commands/index.ts';
+import type { Actor, CommandRunner, Outcome, Reply } from '../commands/index.ts';
 import { RetryLater, type ChatSender } from '../notify/notifier.ts';
 import { ACTION_PREFIX, CONFIRM_PREFIX, renderSlack, type SlackMessage } from '../render/index.ts';
 
@@ -18,7 +18,8 @@ type WebClient = App['client'];
 type RespondFn = (m: Record<string, unknown>) => Promise<unknown>;
 
 export interface SlackAdapterOptions {
-  layer: CommandLayer;
+  /** The command layer, in this thread or in workers (bot/commands/remote.ts). */
+  layer: CommandRunner;
   config: BotConfig;
   logger: Logger;
   /** Commands whose answers make up the App Home tab, run as the user who opens it. */
@@ -215,9 +216,7 @@ export class SlackAdapter {
   }
 
   private homeCommands(): string[] {
-    if (this.opts.homeCommands) return this.opts.homeCommands;
-    const has = (v: string) => this.opts.layer.registry.get(v) !== undefined;
-    return has('status') ? ['status', 'alerts'] : ['accounts', 'alerts'];
+    return this.opts.homeCommands ?? ['status', 'alerts'];
   }
 
   private async run(

@@ -9,7 +9,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { BotConfig, Logger } from '../../core/index.ts';
-import type { Actor, CommandLayer } from '../commands/index.ts';
+import type { Actor, CommandRunner } from '../commands/index.ts';
 import type { ChatSender } from '../notify/notifier.ts';
 import { renderWebex, type WebexMessage } from '../render/index.ts';
 
@@ -55,7 +55,8 @@ type WebhookFactory = (
 ) => (req: { body: unknown; headers: IncomingMessage['headers'] }) => Promise<unknown>;
 
 export interface WebexAdapterOptions {
-  layer: CommandLayer;
+  /** The command layer, in this thread or in workers (bot/commands/remote.ts). */
+  layer: CommandRunner;
   config: BotConfig;
   logger: Logger;
 }
