@@ -45,7 +45,7 @@ function child(
     env,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const lines = createInterface({ input: proc.stdout! });
+  const lines = createInterface({ input: proc.stdout });
   const seen: string[] = [];
   const waiters: { re: RegExp; resolve: (m: RegExpExecArray) => void }[] = [];
   lines.on('line', (l) => {
