@@ -47,7 +47,8 @@ export const COMMANDS: readonly Entry[] = [
   },
   {
     name: 'cluster',
-    summary: 'UC clusters: add, list, assign, unassign, register, deregister, renew-auth, renew-id',
+    summary:
+      'UC clusters: add, list, show, assign, unassign, register, deregister, renew-auth, renew-id',
     load: async () => (await import('./cli/cluster.ts')).clusterCommand,
   },
   {
@@ -66,6 +67,11 @@ export const COMMANDS: readonly Entry[] = [
     load: async () => (await import('./cli/emulator.ts')).emulatorCommand,
   },
   {
+    name: 'forecast',
+    summary: 'when a virtual account runs short at the current trend',
+    load: async () => (await import('./cli/forecast.ts')).forecastCommand,
+  },
+  {
     name: 'jobs',
     summary: 'the job list (HCM-F job fields, error codes, who asked)',
     load: async () => (await import('./cli/jobs.ts')).jobsCommand,
@@ -74,6 +80,16 @@ export const COMMANDS: readonly Entry[] = [
     name: 'plan',
     summary: 'migration plan for a cluster or customer (HCS / Enterprise / Smart); changes nothing',
     load: async () => (await import('./cli/plan.ts')).planCommand,
+  },
+  {
+    name: 'report',
+    summary: 'reports: hlm (text, CSV, Excel; per VA or customer), inventory (Service Inventory)',
+    load: async () => (await import('./cli/report.ts')).reportCommand,
+  },
+  {
+    name: 'status',
+    summary: 'one look: accounts, compliance, clusters, what needs attention',
+    load: async () => (await import('./cli/status.ts')).statusCommand,
   },
   {
     name: 'sync',
@@ -86,9 +102,19 @@ export const COMMANDS: readonly Entry[] = [
     load: async () => (await import('./cli/token.ts')).tokenCommand,
   },
   {
+    name: 'usage',
+    summary: 'license usage per virtual account (owned, in use, substitutions, terms) or customer',
+    load: async () => (await import('./cli/usage.ts')).usageCommand,
+  },
+  {
     name: 'va',
-    summary: 'virtual account settings: license mode, transport',
+    summary: 'virtual accounts: list (summary), license mode, transport',
     load: async () => (await import('./cli/va.ts')).vaCommand,
+  },
+  {
+    name: 'whatif',
+    summary: 'what-if: move clusters to another VA and see both allocations; changes nothing',
+    load: async () => (await import('./cli/whatif.ts')).whatifCommand,
   },
 ];
 

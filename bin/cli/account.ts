@@ -1,6 +1,5 @@
-import type { Repositories, SmartAccount } from '../../core/store/index.ts';
+import * as reports from '../../core/reports/index.ts';
 import type { TransportMode } from '../../core/store/schema.ts';
-import { satelliteSyncOverdue } from '../../core/services/index.ts';
 import {
   inputError,
   parseFlags,
@@ -8,8 +7,8 @@ import {
   refuseSecretFlag,
   requester,
   subcommandVerb,
-  table,
 } from './common.ts';
+import { accountTable } from './status.ts';
 import { openRuntime } from './runtime.ts';
 import { outcomeLine, progressPrinter } from './sync.ts';
 import type { CliCommand, CliContext } from './types.ts';
@@ -116,59 +115,13 @@ async function add(args: string[], ctx: CliContext): Promise<number> {
   }
 }
 
-interface SummaryRow {
-  name: string;
-  domain: string;
-  type: string;
-  source: string;
-  status: string;
-  virtualAccounts: number;
-  lastSyncUp: string | null;
-  lastSyncStatus: string | null;
-  lastSyncError: string | null;
-  alerts: string[];
-  openAlerts: number;
-}
-
-async function summaryRow(a: SmartAccount, repos: Repositories, now: Date): Promise<SummaryRow> {
-  const vas = await repos.virtualAccounts.listBySmartAccount(a.id);
-  const open = await repos.alerts.listOpen({ entityId: a.domain });
-  const alerts: string[] = [];
-  if (a.lastSyncStatus === 'Failed') alerts.push('last sync failed');
-  if (a.source === 'satellite') {
-    const la = await repos.localAccounts.getBySmartAccount(a.id);
-    const last = la?.lastCssmSyncAt ?? null;
-    if (a.lastSyncAt && satelliteSyncOverdue(last, now)) {
-      alerts.push(
-        `satellite sync overdue (last ${last ? last.toISOString().slice(0, 10) : 'never'})`,
-      );
-    }
-  }
-  if (open.length > 0) alerts.push(`${open.length} open alert(s)`);
-  return {
-    name: a.name,
-    domain: a.domain,
-    type: a.source === 'satellite' ? `${a.type} (Satellite)` : a.type,
-    source: a.source,
-    status: a.status,
-    virtualAccounts: vas.length,
-    lastSyncUp: a.lastSyncAt ? a.lastSyncAt.toISOString() : null,
-    lastSyncStatus: a.lastSyncStatus,
-    lastSyncError: a.lastSyncError,
-    alerts,
-    openAlerts: open.length,
-  };
-}
-
 async function list(args: string[], ctx: CliContext): Promise<number> {
   const json = args.includes('--json');
   const unknown = args.find((a) => a !== '--json');
   if (unknown !== undefined) throw input(`unknown option "${unknown}" for "account list"`);
   const rt = await openRuntime(ctx);
   try {
-    const now = rt.clock.now();
-    const accounts = await rt.repos.smartAccounts.list();
-    const rows = await Promise.all(accounts.map((a) => summaryRow(a, rt.repos, now)));
+    const rows = await reports.smartAccountSummary(rt.db, { now: rt.clock.now() });
     if (json) {
       ctx.io.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
       return 0;
@@ -177,24 +130,7 @@ async function list(args: string[], ctx: CliContext): Promise<number> {
       ctx.io.stdout.write('no accounts provisioned; add one with "smartlic account add"\n');
       return 0;
     }
-    const fmt = (s: string | null, st: string | null) =>
-      s
-        ? `${s.slice(0, 16).replace('T', ' ')} UTC${st && st !== 'Success' ? ` (${st})` : ''}`
-        : 'never';
-    ctx.io.stdout.write(
-      table(
-        ['Name', 'Domain', 'Type', 'Status', 'VA#', 'Last SyncUp', 'Alerts'],
-        rows.map((r) => [
-          r.name,
-          r.domain,
-          r.type,
-          r.status,
-          String(r.virtualAccounts),
-          fmt(r.lastSyncUp, r.lastSyncStatus),
-          r.alerts.length ? r.alerts.join('; ') : '-',
-        ]),
-      ),
-    );
+    ctx.io.stdout.write(accountTable(rows));
     return 0;
   } finally {
     await rt.close();

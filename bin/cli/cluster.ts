@@ -12,15 +12,17 @@ import {
   refuseSecretFlag,
   requester,
   subcommandVerb,
-  table,
 } from './common.ts';
+import { clusterList, clusterShow } from './read-views.ts';
 import { openRuntime, type Runtime } from './runtime.ts';
 import type { CliCommand, CliContext } from './types.ts';
 
 const USAGE = `Usage: smartlic cluster add --customer C --name N --type CUCM|CUC|CER --version V
                             --publisher ADDRESS --admin-user U
                             (--password-env VAR | --password-stdin)
-       smartlic cluster list [--customer C] [--va <domain>/<va>] [--json]
+       smartlic cluster list [--customer C] [--va <domain>/<va>] [--type T] [--version V]
+                             [--failed] [--json]
+       smartlic cluster show NAME [--customer C] [--json]
        smartlic cluster assign NAME --va <domain>/<va> [--customer C]
        smartlic cluster unassign NAME [--customer C]
        smartlic cluster register NAME [--va <domain>/<va>] [--force] [--export-controlled]
@@ -36,7 +38,10 @@ add            add a cluster to the inventory (or update it). The publisher is a
                variable or standard input, never the command line. Stored encrypted.
                11.x and earlier are recorded as licensed through PLM.
 list           Cluster Summary: Name, Type, Version, Smart Account, Virtual Account, Status,
-               Job Status (and Licensing: PLM or Smart)
+               Job Status (the cluster's own latest job), the authorization state as of now
+               (timers run on when a product stops answering) and days left; Licensing
+show           Cluster detail: every date, days left, the last read and its error, and where
+               the state comes from
 assign         assign to a virtual account (SLMCT1007 if already assigned; SLM1014 if the VA
                has no license mode; SLMCT1006 / SLMCT1015 for versions / types that cannot)
 unassign       unassign (deregisters a registered publisher first; SLMCT1011 if unassigned)
@@ -130,56 +135,10 @@ async function run(sub: string | undefined, args: string[], ctx: CliContext): Pr
         return done(ctx, job, cluster);
       });
     }
-    case 'list': {
-      const { values, positionals } = parseFlags(
-        args,
-        { ...customer, va: { type: 'string' }, json: { type: 'boolean' } },
-        HELP,
-      );
-      if (positionals.length > 0)
-        throw inputError(`unexpected argument "${positionals[0]}"`, `see "${HELP}"`);
-      return withRuntime(ctx, async (rt) => {
-        const rows = await rt.services.clusters.list({
-          ...(values.customer ? { customer: values.customer } : {}),
-          ...(values.va ? { va: values.va } : {}),
-        });
-        if (values.json) {
-          ctx.io.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
-          return 0;
-        }
-        if (rows.length === 0) {
-          ctx.io.stdout.write('no clusters (add one with `smartlic cluster add`)\n');
-          return 0;
-        }
-        ctx.io.stdout.write(
-          table(
-            [
-              'Name',
-              'Type',
-              'Version',
-              'Smart Account',
-              'Virtual Account',
-              'Status',
-              'Job Status',
-              'Licensing',
-              'Customer',
-            ],
-            rows.map((r) => [
-              r.name,
-              r.type,
-              r.version ?? '',
-              r.smartAccount ?? '',
-              r.virtualAccount ?? '',
-              r.status ?? '',
-              r.jobStatus ?? '',
-              r.licensing,
-              r.customer,
-            ]),
-          ),
-        );
-        return 0;
-      });
-    }
+    case 'list':
+      return clusterList(args, ctx, HELP);
+    case 'show':
+      return clusterShow(args, ctx, HELP);
     case 'assign': {
       const { values, positionals } = parseFlags(
         args,

@@ -6,12 +6,13 @@
  * (`SMARTLIC_EMULATOR=false`) it syncs the accounts already provisioned and schedules.
  */
 import { z } from 'zod';
-import { DAY_MS } from '../../core/domain/lifecycle.ts';
+import * as reports from '../../core/reports/index.ts';
 import { SmartlicError } from '../../core/errors.ts';
 import { SyncScheduler } from '../../core/services/scheduler.ts';
-import { SATELLITE_SYNC_OVERDUE_DAYS, type SyncOutcome } from '../../core/services/index.ts';
+import type { SyncOutcome } from '../../core/services/index.ts';
 import type { RunningEmulator } from '../../emulator/index.ts';
 import { openRuntime, type Runtime } from './runtime.ts';
+import { attentionLines } from './status.ts';
 import type { CliCommand } from './types.ts';
 
 const USAGE = `Usage: smartlic start [--once]
@@ -102,7 +103,7 @@ export const startCommand: CliCommand = {
       }
       const outcomes = await rt.services.sync.syncAll({ requestedBy: REQUESTED_BY, full: true });
       printSummary(outcomes, out);
-      await printAttention(rt, outcomes, out);
+      await printAttention(rt, out);
       if (!emu && outcomes.length === 0) {
         out('No accounts are provisioned yet: add one with `smartlic account add` (see --help).');
       }
@@ -292,65 +293,9 @@ function printSummary(outcomes: SyncOutcome[], out: (s: string) => void): void {
   }
 }
 
-/** Authorizations expiring within this many days are called out after a sync. */
-const EXPIRY_WARNING_DAYS = 30;
-/** A satellite is overdue after 30 days without a CSSM sync; warn from this age on. */
-const SATELLITE_WARNING_DAYS = 25;
-const BAD_AUTHORIZATION = new Set([
-  'Authorization Expired',
-  'Out of compliance',
-  'Evaluation Expired',
-]);
-
-/**
- * What an operator should look at after a sync: license shortages per VA, clusters whose
- * authorization is lost or about to be, failed registrations, satellites overdue. Read from
- * the database the sync just wrote.
- */
-async function printAttention(rt: Runtime, outcomes: SyncOutcome[], out: (s: string) => void) {
-  const { repos } = rt;
-  const now = rt.clock.now().getTime();
-  const lines: string[] = [];
-  const accounts = new Map((await repos.smartAccounts.list()).map((a) => [a.id, a.domain]));
-  for (const va of await repos.virtualAccounts.listAll()) {
-    for (const l of await repos.licenses.listByVirtualAccount(va.id)) {
-      if (l.available < 0 || l.status === 'Insufficient Licenses') {
-        lines.push(
-          `${accounts.get(va.smartAccountId) ?? '?'}/${va.name}: ${l.licenseType} short by ${Math.max(0, -l.available)} (${l.inUse} needed, ${l.quantity} owned)`,
-        );
-      }
-    }
+/** What an operator should look at after a sync (core's attention list, read from the database). */
+async function printAttention(rt: Runtime, out: (s: string) => void) {
+  for (const l of attentionLines(await reports.needsAttention(rt.db, { now: rt.clock.now() }))) {
+    out(l);
   }
-  for (const c of await repos.clusters.list()) {
-    if (c.authorizationStatus && BAD_AUTHORIZATION.has(c.authorizationStatus)) {
-      lines.push(`cluster ${c.name}: ${c.authorizationStatus}`);
-    } else if (c.authorizationExpires) {
-      const days = Math.ceil((c.authorizationExpires.getTime() - now) / DAY_MS);
-      if (days <= EXPIRY_WARNING_DAYS) {
-        lines.push(
-          `cluster ${c.name}: authorization expires ${c.authorizationExpires.toISOString().slice(0, 10)} (in ${days} day${days === 1 ? '' : 's'})`,
-        );
-      }
-    }
-    if (c.status?.endsWith('Failed')) lines.push(`cluster ${c.name}: ${c.status}`);
-  }
-  for (const o of outcomes) {
-    const last = o.satellite?.lastSync;
-    const age = last ? Math.floor((now - last.getTime()) / DAY_MS) : undefined;
-    if (o.satellite?.overdue) {
-      lines.push(
-        `satellite account ${o.domain}: sync with CSSM overdue (last ${age === undefined ? 'never' : `${age} days ago`})`,
-      );
-    } else if (age !== undefined && age >= SATELLITE_WARNING_DAYS) {
-      lines.push(
-        `satellite account ${o.domain}: last sync with CSSM ${age} days ago (overdue after ${SATELLITE_SYNC_OVERDUE_DAYS})`,
-      );
-    }
-  }
-  if (lines.length === 0) {
-    out('needs attention: nothing');
-    return;
-  }
-  out(`needs attention (${lines.length}):`);
-  for (const l of lines) out(`  - ${l}`);
 }

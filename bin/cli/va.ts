@@ -7,13 +7,17 @@ import {
   parseTransportMode,
 } from '../../core/services/virtual-accounts.service.ts';
 import { inputError, parseFlags, requester, subcommandVerb } from './common.ts';
+import { vaList } from './read-views.ts';
 import { openRuntime } from './runtime.ts';
 import type { CliCommand, CliContext } from './types.ts';
 
-const USAGE = `Usage: smartlic va mode <sa-domain> <va> Enterprise|HCS|HCS-LE
+const USAGE = `Usage: smartlic va list [--sa DOMAIN] [--json]
+       smartlic va mode <sa-domain> <va> Enterprise|HCS|HCS-LE
        smartlic va transport <sa-domain> [<va>] Direct|Proxy|Satellite
                              [--proxy-host H --proxy-port P] [--satellite-url URL]
 
+list       Virtual Account Summary: Name, SA Name, Access Level, Clusters #, Customer #, license
+           mode, role and compliance
 mode       set the VA's license mode (refused while clusters are assigned to it; a VA without
            a mode cannot take clusters: SLM1014)
 transport  set the transport clusters of the VA (or, without <va>, of the whole account) use
@@ -25,6 +29,7 @@ const HELP = 'smartlic va --help';
 
 async function run(sub: string | undefined, args: string[], ctx: CliContext): Promise<number> {
   const by = requester();
+  if (sub === 'list') return vaList(args, ctx, HELP);
   if (sub === 'mode') {
     const { positionals } = parseFlags(args, {}, HELP);
     const [domain, va, mode, extra] = positionals;
@@ -86,7 +91,7 @@ async function run(sub: string | undefined, args: string[], ctx: CliContext): Pr
 
 export const vaCommand: CliCommand = subcommandVerb(
   'va',
-  'virtual account settings: license mode, transport',
+  'virtual accounts: list (summary), license mode, transport',
   USAGE,
   run,
 );

@@ -7,7 +7,7 @@ import { SATELLITE_SYNC_OVERDUE_DAYS, isShort, shortageOf } from '../domain/comp
 import { daysBetween } from '../domain/lifecycle.ts';
 import { smartAccountSummary } from './accounts.ts';
 import { clusterSummary } from './clusters.ts';
-import { licenseLabel, vaLabel, type ReportDb } from './common.ts';
+import { vaLabel, type ReportDb } from './common.ts';
 
 export type AttentionKind =
   | 'shortage'
@@ -85,7 +85,7 @@ export async function needsAttention(
       kind: 'shortage',
       severity: 'critical',
       subject: label,
-      message: `${label}: ${licenseLabel(l.license_type)} short by ${shortageOf(counts)} (${l.in_use} needed, ${l.quantity} owned)`,
+      message: `${label}: ${l.license_type} short by ${shortageOf(counts)} (${l.in_use} needed, ${l.quantity} owned)`,
     });
   }
   for (const c of await clusterSummary(db, { now: opts.now })) {
