@@ -61,6 +61,8 @@ export async function ask(
     );
   } else {
     out.write(renderText(o.reply));
+    // On the terminal a report file is printed after its reply (redirect it to save it).
+    if (o.reply.file) out.write(`\n${Buffer.from(o.reply.file.content).toString('utf8')}`);
     if (follow) out.write(`\n${renderText(follow)}`);
   }
   return exitCode(follow ?? o.reply);
