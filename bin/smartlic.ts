@@ -2,9 +2,10 @@
  * smartlic's composition root and CLI. The only place that knows every room: it reads the
  * config, builds core services, and starts the emulator, bot adapters, scheduler or site build.
  */
-import { realpathSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { isSmartlicError } from '../core/errors.ts';
+import { didYouMean } from './cli/args.ts';
+import { inputError, reportFailure } from './cli/common.ts';
 import type { CliCommand, CliContext, CliIo } from './cli/types.ts';
 
 interface Entry {
@@ -22,7 +23,7 @@ export const COMMANDS: readonly Entry[] = [
   },
   {
     name: 'account',
-    summary: 'smart accounts: add (provision with client credentials), list',
+    summary: 'smart accounts: add (provision with client credentials), list, remove',
     load: async () => (await import('./cli/account.ts')).accountCommand,
   },
   {
@@ -47,9 +48,13 @@ export const COMMANDS: readonly Entry[] = [
   },
   {
     name: 'cluster',
-    summary:
-      'UC clusters: add, list, show, assign, unassign, register, deregister, renew-auth, renew-id',
+    summary: 'UC clusters: add, list, show, assign, unassign, register, deregister, renew, remove',
     load: async () => (await import('./cli/cluster.ts')).clusterCommand,
+  },
+  {
+    name: 'customer',
+    summary: 'customers (HCS tenants): list, add, remove',
+    load: async () => (await import('./cli/customer.ts')).customerCommand,
   },
   {
     name: 'config',
@@ -58,8 +63,13 @@ export const COMMANDS: readonly Entry[] = [
   },
   {
     name: 'db',
-    summary: 'database: migrate, backup <file>',
+    summary: 'database: migrate, backup <file>, restore <file>',
     load: async () => (await import('./cli/db.ts')).dbCommand,
+  },
+  {
+    name: 'doctor',
+    summary: 'diagnose the setup: config, database and key, CSSM, satellites, publishers',
+    load: async () => (await import('./cli/doctor.ts')).doctorCommand,
   },
   {
     name: 'emulator',
@@ -129,49 +139,113 @@ Commands:
 ${lines.join('\n')}
 
 Global options:
-  --debug     print stack traces on failure
-  --help, -h  show help
+  --json               results as JSON on stdout (every command)
+  --log-format FORMAT  text (default: warnings on stderr) or json (log lines on stderr)
+  --debug              print stack traces on failure
+  --version            print the version
+  --help, -h           show help
 
-Configuration comes from defaults, the file named by SMARTLIC_CONFIG, then SMARTLIC_*
-environment variables; see README.md or \`smartlic config show\`.
+Exit codes: 0 success, 1 the operation failed, 2 bad usage or bad input (a name that does
+not exist included). Configuration comes from defaults, the file named by SMARTLIC_CONFIG,
+then SMARTLIC_* environment variables; see README.md or \`smartlic config show\`.
+
+Example:
+  smartlic cluster list --customer "Stark Industries"
 `;
+}
+
+/** The version in package.json. */
+export function version(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+      version?: string;
+    };
+    return pkg.version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** Takes the global flags (--debug, --log-format) out of argv, wherever they stand. */
+function globalFlags(argv: string[]): { args: string[]; debug: boolean; logFormat?: string } {
+  const args: string[] = [];
+  let debug = false;
+  let logFormat: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') {
+      args.push(...argv.slice(i));
+      break;
+    }
+    if (a === '--debug') debug = true;
+    else if (a === '--log-format') logFormat = argv[++i] ?? '';
+    else if (a.startsWith('--log-format=')) logFormat = a.slice('--log-format='.length);
+    else args.push(a);
+  }
+  return { args, debug, ...(logFormat !== undefined ? { logFormat } : {}) };
 }
 
 /** Runs one CLI invocation and returns its exit code. Never throws. */
 export async function main(argv: string[], io: CliIo): Promise<number> {
-  const debug = argv.includes('--debug');
-  const args = argv.filter((a) => a !== '--debug');
-  const ctx: CliContext = { io, debug };
+  const g = globalFlags(argv);
+  const { args, debug } = g;
+  const json = args.includes('--json');
+  const fail = (verb: string, e: unknown) => reportFailure({ io, debug }, verb, e, json);
+  if (g.logFormat !== undefined && g.logFormat !== 'text' && g.logFormat !== 'json') {
+    return fail(
+      '',
+      inputError(
+        `--log-format must be text or json, not "${g.logFormat}"`,
+        'e.g. --log-format json',
+      ),
+    );
+  }
+  const ctx: CliContext = {
+    io,
+    debug,
+    logFormat: g.logFormat === 'json' ? 'json' : 'text',
+  };
   const [verb, ...rest] = args;
   if (!verb || verb === '--help' || verb === '-h' || verb === 'help') {
     io.stdout.write(helpText());
     return 0;
   }
+  if (verb === '--version' || verb === '-V' || verb === 'version') {
+    io.stdout.write(
+      json ? `${JSON.stringify({ version: version() })}\n` : `smartlic ${version()}\n`,
+    );
+    return 0;
+  }
   const entry = COMMANDS.find((c) => c.name === verb);
   if (!entry) {
-    io.stderr.write(`smartlic: unknown command "${verb}". Run "smartlic --help" for the list.\n`);
-    return 2;
+    const names = COMMANDS.map((c) => c.name);
+    const msg = verb.startsWith('-')
+      ? `unknown option ${verb}${didYouMean(verb.replace(/^-+/, ''), ['help', 'version', 'debug'], '--')}`
+      : `unknown command "${verb}"${didYouMean(verb, names)}`;
+    return fail('', inputError(msg, 'run "smartlic --help" for the list'));
   }
   try {
     const cmd = await entry.load();
-    if (rest[0] === '--help' || rest[0] === '-h') {
-      io.stdout.write(`${cmd.usage}\n`);
-      return 0;
+    if (!cmd.handlesHelp) {
+      const end = rest.indexOf('--');
+      const head = end < 0 ? rest : rest.slice(0, end);
+      if (head.includes('--help') || head.includes('-h')) {
+        io.stdout.write(`${cmd.usage}\n`);
+        return 0;
+      }
     }
     return await cmd.run(rest, ctx);
   } catch (e) {
-    if (isSmartlicError(e)) {
-      io.stderr.write(`smartlic ${verb}: ${e.toLine()}\n`);
-      if (debug && e.stack) io.stderr.write(`${e.stack}\n`);
-      return e.code === 'CONFIG' || e.code === 'INPUT' ? 2 : 1;
-    }
-    const err = e instanceof Error ? e : new Error(String(e));
-    io.stderr.write(
-      `smartlic ${verb}: ${err.message}${debug ? '' : ' (run with --debug for details)'}\n`,
-    );
-    if (debug && err.stack) io.stderr.write(`${err.stack}\n`);
-    return 1;
+    return fail(verb, e);
   }
+}
+
+/** Writing to a closed pipe (`smartlic plan … | head -1`) ends the process quietly. */
+export function quietOnEpipe(stream: NodeJS.WriteStream): void {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw e;
+  });
 }
 
 function isEntryPoint(): boolean {
@@ -187,12 +261,15 @@ function isEntryPoint(): boolean {
 }
 
 if (isEntryPoint()) {
+  quietOnEpipe(process.stdout);
+  quietOnEpipe(process.stderr);
   const code = await main(process.argv.slice(2), {
     stdout: process.stdout,
     stderr: process.stderr,
     stdin: process.stdin,
     env: process.env,
     isTty: Boolean(process.stdout.isTTY),
+    columns: process.stdout.isTTY ? process.stdout.columns : undefined,
   });
   // Long-running verbs (emulator, start) resolve only when they are done.
   process.exitCode = code;

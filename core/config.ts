@@ -415,6 +415,8 @@ export interface LoadConfigOptions {
   env?: NodeJS.ProcessEnv;
   /** Overrides that win over everything (CLI flags). */
   overrides?: Plain;
+  /** `db.path` when neither the file nor the environment sets it (bin/ picks it). */
+  defaultDbPath?: string;
 }
 
 /** Reads defaults → `SMARTLIC_CONFIG` file → environment → overrides; throws CONFIG listing every problem. */
@@ -438,7 +440,7 @@ export function loadConfig(opts: LoadConfigOptions = {}): Config {
     try {
       const parsed: unknown = /\.json$/i.test(file) ? JSON.parse(text) : parseYaml(text);
       if (parsed != null && (typeof parsed !== 'object' || Array.isArray(parsed))) {
-        problems.push(`${file}: expected a mapping of settings at the top level`);
+        problems.push(`(top level) (${file}): expected a mapping of settings`);
       } else fromFile = (parsed ?? {}) as Plain;
     } catch (e) {
       throw new SmartlicError({
@@ -456,7 +458,7 @@ export function loadConfig(opts: LoadConfigOptions = {}): Config {
     if (raw === undefined || raw === '') continue;
     if (v.kind === 'int') {
       if (!/^-?\d+$/.test(raw.trim())) {
-        problems.push(`${v.name} (${v.path}): expected a whole number, got "${raw}"`);
+        problems.push(`${v.path} (${v.name}): expected a whole number${describeValue(raw)}`);
         continue;
       }
       setPath(fromEnv, v.path, Number(raw.trim()));
@@ -464,11 +466,14 @@ export function loadConfig(opts: LoadConfigOptions = {}): Config {
       const b = raw.trim().toLowerCase();
       if (['1', 'true', 'yes', 'on'].includes(b)) setPath(fromEnv, v.path, true);
       else if (['0', 'false', 'no', 'off'].includes(b)) setPath(fromEnv, v.path, false);
-      else problems.push(`${v.name} (${v.path}): expected true or false, got "${raw}"`);
+      else problems.push(`${v.path} (${v.name}): expected true or false${describeValue(raw)}`);
     } else setPath(fromEnv, v.path, raw);
   }
 
   const merged = deepMerge(deepMerge(fromFile, fromEnv), opts.overrides ?? {});
+  if (opts.defaultDbPath !== undefined && getPath(merged, ['db', 'path']) === undefined) {
+    setPath(merged, 'db.path', opts.defaultDbPath);
+  }
   const result = configSchema.safeParse(merged);
   if (!result.success) {
     for (const issue of result.error.issues) {
@@ -485,7 +490,7 @@ export function loadConfig(opts: LoadConfigOptions = {}): Config {
   if (problems.length > 0) {
     throw new SmartlicError({
       code: 'CONFIG',
-      message: `invalid configuration:\n  - ${problems.join('\n  - ')}`,
+      message: `invalid configuration: ${problems.join('; ')}`,
       action: 'fix the settings named above (see the configuration table in README.md)',
       details: { problems },
     });
@@ -502,9 +507,16 @@ function getPath(obj: unknown, path: (string | number)[]): unknown {
   return cur;
 }
 
+/** Hides the password of a URL (`ftp://bob:…@h`) and anything past 80 characters. */
 function describeValue(v: unknown): string {
   if (v === undefined || (typeof v === 'object' && v !== null)) return '';
-  return ` (got ${JSON.stringify(v)})`;
+  let text = typeof v === 'string' ? v : JSON.stringify(v);
+  if (typeof v === 'string') {
+    // user:password@ in anything URL-like, parseable or not.
+    text = text.replace(/(\/\/[^/@\s:]*):[^/@\s]*@/g, '$1:[redacted]@');
+    if (text.length > 80) text = `${text.slice(0, 77)}…`;
+  }
+  return ` (got ${JSON.stringify(text)})`;
 }
 
 /** The config as JSON-ready data with secrets replaced, for `smartlic config show`. */

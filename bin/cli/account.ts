@@ -1,149 +1,230 @@
 import * as reports from '../../core/reports/index.ts';
 import type { TransportMode } from '../../core/store/schema.ts';
 import {
+  checkName,
+  defineCommand,
+  defineGroup,
+  escapeControl,
   inputError,
-  parseFlags,
+  plural,
   readSecret,
   refuseSecretFlag,
-  requester,
-  subcommandVerb,
 } from './common.ts';
-import { accountTable } from './status.ts';
-import { openRuntime } from './runtime.ts';
-import { outcomeLine, progressPrinter } from './sync.ts';
-import type { CliCommand, CliContext } from './types.ts';
+import { inventory, openRuntime } from './runtime.ts';
+import { alertsText, lastSyncText } from './status.ts';
+import { outcomeJson, outcomeLine, progressPrinter } from './sync.ts';
+import type { CliCommand } from './types.ts';
 
-const USAGE = `Usage: smartlic account add --domain D [--name N] --client-id ID
-                            (--secret-env VAR | --secret-stdin)
-                            [--satellite --local-account NAME --token-url URL --api-base URL]
-                            [--proxy URL] [--transport Direct|Proxy|Satellite] [--no-sync]
-       smartlic account list [--json]
-
-add    provision a Smart Account (HCM-F "Provision Smart Account"): checks the client id and
-       secret against CSSM (or the On-Prem satellite), stores them encrypted with the account
-       and its virtual accounts, then runs a first sync.
-         --secret-env VAR   read the client secret from environment variable VAR
-         --secret-stdin     read the client secret from standard input
-       The secret is never taken from the command line: argv is visible to every user of the
-       machine (ps, /proc) and lands in shell history.
-         --satellite        the account lives on a CSSM On-Prem satellite; give its local
-                            account name and the satellite's token URL and API base
-         --proxy URL        Proxy transport through http://host:port (no proxy authentication)
-         --transport        Direct, Proxy or Satellite (default from the other flags)
-list   the Smart Account Summary: Name, Domain, Type, Status, VA#, Last SyncUp, Alerts`;
-
-const HELP = 'smartlic account --help';
+const HELP = 'smartlic account add --help';
 const input = (message: string) => inputError(message, `see "${HELP}"`);
 
 const TRANSPORTS: readonly TransportMode[] = ['Direct', 'Proxy', 'Satellite'];
 
-async function add(args: string[], ctx: CliContext): Promise<number> {
-  refuseSecretFlag(
-    args,
-    ['secret'],
-    'pass it with --secret-env VAR (an environment variable) or --secret-stdin (standard input)',
-  );
-  const { values: v, positionals } = parseFlags(
-    args,
-    {
-      domain: { type: 'string' },
-      name: { type: 'string' },
-      'client-id': { type: 'string' },
-      'secret-env': { type: 'string' },
-      'secret-stdin': { type: 'boolean' },
-      satellite: { type: 'boolean' },
-      'local-account': { type: 'string' },
-      'token-url': { type: 'string' },
-      'api-base': { type: 'string' },
-      proxy: { type: 'string' },
-      transport: { type: 'string' },
-      'no-sync': { type: 'boolean' },
+const add = defineCommand({
+  name: 'account add',
+  summary: 'provision a Smart Account (checks the credentials, stores them encrypted, syncs)',
+  options: {
+    domain: { type: 'string', value: 'D', help: 'the Smart Account domain (or local account key)' },
+    name: { type: 'string', value: 'N', help: 'display name (default from CSSM)' },
+    'client-id': { type: 'string', value: 'ID', help: 'API client id' },
+    'secret-env': {
+      type: 'string',
+      value: 'VAR',
+      help: 'read the client secret from environment variable VAR',
     },
-    HELP,
-  );
-  if (positionals.length > 0) throw input(`unexpected argument "${positionals[0]}"`);
-  if (!v.domain) throw input('--domain is required');
-  if (!v['client-id']) throw input('--client-id is required');
-  if (Boolean(v['secret-env']) === Boolean(v['secret-stdin'])) {
-    throw input('give the client secret with exactly one of --secret-env VAR or --secret-stdin');
-  }
-  const secret = await readSecret(
-    ctx,
-    { env: v['secret-env'], stdin: v['secret-stdin'] },
-    'client secret',
-    { env: '--secret-env', stdin: '--secret-stdin' },
-  );
-  let transport: TransportMode | undefined;
-  if (v.transport !== undefined) {
-    transport = TRANSPORTS.find((t) => t.toLowerCase() === v.transport!.toLowerCase());
-    if (!transport)
-      throw input(`--transport must be Direct, Proxy or Satellite, not "${v.transport}"`);
-  }
-  if (!v.satellite && v['local-account']) throw input('--local-account goes with --satellite');
-
-  const rt = await openRuntime(ctx);
-  const progress = progressPrinter(ctx);
-  try {
-    const r = await rt.services.provision.provisionSmartAccount({
-      source: v.satellite ? 'satellite' : 'cssm',
-      domain: v.domain,
-      ...(v.name ? { name: v.name } : {}),
-      ...(v['local-account'] ? { localAccount: v['local-account'] } : {}),
-      clientId: v['client-id'],
-      clientSecret: secret,
-      ...(v['token-url'] ? { tokenUrl: v['token-url'] } : {}),
-      ...(v['api-base'] ? { apiBase: v['api-base'] } : {}),
-      ...(v.proxy ? { proxy: v.proxy } : {}),
-      ...(transport ? { transport } : {}),
-      requestedBy: requester(),
-      sync: v['no-sync'] !== true,
-      onProgress: progress.onProgress,
-    });
-    progress.end();
-    const a = r.account;
-    ctx.io.stdout.write(
-      `provisioned ${a.domain} (${a.name}, ${a.source === 'satellite' ? `satellite local account ${a.localAccountName ?? ''}` : a.type}, ${a.transportMode}): ${r.virtualAccounts.length} virtual account(s); job ${r.jobId}\n`,
-    );
-    if (r.sync) {
-      ctx.io.stdout.write(`${outcomeLine(r.sync)}\n`);
-      if (r.sync.status === 'Failed') return 1;
-    }
-    return 0;
-  } finally {
-    progress.end();
-    await rt.close();
-  }
-}
-
-async function list(args: string[], ctx: CliContext): Promise<number> {
-  const json = args.includes('--json');
-  const unknown = args.find((a) => a !== '--json');
-  if (unknown !== undefined) throw input(`unknown option "${unknown}" for "account list"`);
-  const rt = await openRuntime(ctx);
-  try {
-    const rows = await reports.smartAccountSummary(rt.db, { now: rt.clock.now() });
-    if (json) {
-      ctx.io.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
-      return 0;
-    }
-    if (rows.length === 0) {
-      ctx.io.stdout.write('no accounts provisioned; add one with "smartlic account add"\n');
-      return 0;
-    }
-    ctx.io.stdout.write(accountTable(rows));
-    return 0;
-  } finally {
-    await rt.close();
-  }
-}
-
-export const accountCommand: CliCommand = subcommandVerb(
-  'account',
-  'smart accounts: add (provision with client credentials), list',
-  USAGE,
-  (sub, rest, ctx) => {
-    if (sub === 'add') return add(rest, ctx);
-    if (sub === 'list') return list(rest, ctx);
-    throw input(sub === undefined ? 'expected "add" or "list"' : `unknown subcommand "${sub}"`);
+    'secret-stdin': { type: 'boolean', help: 'read the client secret from standard input' },
+    satellite: { type: 'boolean', help: 'the account lives on a CSSM On-Prem satellite' },
+    'local-account': {
+      type: 'string',
+      value: 'NAME',
+      help: "with --satellite: the satellite's local account",
+    },
+    'token-url': {
+      type: 'string',
+      value: 'URL',
+      help: 'OAuth token URL (satellite, or another CSSM)',
+    },
+    'api-base': { type: 'string', value: 'URL', help: 'API base URL (satellite, or another CSSM)' },
+    proxy: {
+      type: 'string',
+      value: 'URL',
+      help: 'Proxy transport through http://host:port (no proxy authentication)',
+    },
+    transport: {
+      type: 'string',
+      value: 'Direct|Proxy|Satellite',
+      help: 'transport mode (default from the other flags)',
+    },
+    'no-sync': { type: 'boolean', help: 'do not run the first sync' },
   },
-);
+  json: '{account: {domain, name, type, source, transportMode}, virtualAccounts: [names], job, sync}',
+  description: `HCM-F's "Provision Smart Account": checks the client id and secret against CSSM (or the
+On-Prem satellite), stores them encrypted with the account and its virtual accounts, then
+runs a first sync. The secret is never taken from the command line: argv is visible to every
+user of the machine (ps, /proc) and lands in shell history.`,
+  examples: [
+    'NIMBUS_SECRET=… smartlic account add --domain nimbus-hcs.example.com --client-id abc123 --secret-env NIMBUS_SECRET',
+    'smartlic account add --satellite --domain la-initech --local-account la-initech --client-id id --secret-stdin --token-url https://sat:8443/backend/oauth/token --api-base https://sat:8443/backend/api/v1 < secret.txt',
+  ],
+  precheck: (args) =>
+    refuseSecretFlag(
+      args,
+      ['secret', 'client-secret'],
+      'pass it with --secret-env VAR (an environment variable) or --secret-stdin (standard input)',
+    ),
+  async run({ values: v }, c) {
+    const ctx = c;
+    if (!v.domain) throw input('--domain is required');
+    checkName('domain', v.domain, '--domain');
+    if (v.name !== undefined) checkName('name', v.name, '--name');
+    if (v['local-account'] !== undefined)
+      checkName('local account', v['local-account'], '--local-account');
+    if (!v['client-id']) throw input('--client-id is required');
+    if (Boolean(v['secret-env']) === Boolean(v['secret-stdin'])) {
+      throw input('give the client secret with exactly one of --secret-env VAR or --secret-stdin');
+    }
+    const secret = await readSecret(
+      ctx,
+      { env: v['secret-env'], stdin: v['secret-stdin'] },
+      'client secret',
+      { env: '--secret-env', stdin: '--secret-stdin' },
+    );
+    let transport: TransportMode | undefined;
+    if (v.transport !== undefined) {
+      transport = TRANSPORTS.find((t) => t.toLowerCase() === v.transport!.toLowerCase());
+      if (!transport)
+        throw input(`--transport must be Direct, Proxy or Satellite, not "${v.transport}"`);
+    }
+    if (!v.satellite && v['local-account']) throw input('--local-account goes with --satellite');
+
+    const rt = await openRuntime(ctx);
+    const progress = progressPrinter(ctx);
+    try {
+      const r = await rt.services.provision.provisionSmartAccount({
+        source: v.satellite ? 'satellite' : 'cssm',
+        domain: v.domain,
+        ...(v.name ? { name: v.name } : {}),
+        ...(v['local-account'] ? { localAccount: v['local-account'] } : {}),
+        clientId: v['client-id'],
+        clientSecret: secret,
+        ...(v['token-url'] ? { tokenUrl: v['token-url'] } : {}),
+        ...(v['api-base'] ? { apiBase: v['api-base'] } : {}),
+        ...(v.proxy ? { proxy: v.proxy } : {}),
+        ...(transport ? { transport } : {}),
+        requestedBy: c.by,
+        sync: v['no-sync'] !== true,
+        onProgress: progress.onProgress,
+      });
+      progress.end();
+      const a = r.account;
+      if (c.out.json) {
+        c.out.data({
+          account: {
+            domain: a.domain,
+            name: a.name,
+            type: a.type,
+            source: a.source,
+            localAccount: a.localAccountName ?? null,
+            transportMode: a.transportMode,
+          },
+          virtualAccounts: r.virtualAccounts,
+          job: r.jobId,
+          sync: r.sync ? outcomeJson(r.sync) : null,
+        });
+        return r.sync?.status === 'Failed' ? 1 : 0;
+      }
+      c.out.print(
+        escapeControl(
+          `provisioned ${a.domain} (${a.name}, ${a.source === 'satellite' ? `satellite local account ${a.localAccountName ?? ''}` : a.type}, ${a.transportMode}): ${plural(r.virtualAccounts.length, 'virtual account')}; job ${r.jobId}`,
+        ),
+      );
+      if (r.sync) {
+        c.out.print(outcomeLine(r.sync));
+        if (r.sync.status === 'Failed') return 1;
+      }
+      return 0;
+    } finally {
+      progress.end();
+      await rt.close();
+    }
+  },
+});
+
+const list = defineCommand({
+  name: 'account list',
+  summary: 'the Smart Account Summary: Name, Domain, Type, Status, VA#, Last SyncUp, Alerts',
+  options: {},
+  table: true,
+  json: 'array of {name, domain, type, source, status, virtualAccounts, lastSyncUp, lastSyncStatus, lastSyncError, alerts, openAlerts}',
+  examples: ['smartlic account list', 'smartlic account list --json'],
+  async run(_p, c) {
+    const rt = await openRuntime(c);
+    try {
+      const rows = await reports.smartAccountSummary(rt.db, { now: rt.clock.now() });
+      if (c.out.json) {
+        c.out.data(rows);
+        return 0;
+      }
+      if (rows.length === 0) {
+        c.out.print(
+          `no accounts provisioned in ${rt.config.db.path}; add one with "smartlic account add"`,
+        );
+        return 0;
+      }
+      c.out.table(
+        [
+          'Name',
+          'Domain',
+          'Type',
+          'Status',
+          { header: 'VA#', min: 3 },
+          { header: 'Last SyncUp', min: 20 },
+          { header: 'Alerts', shrink: true, min: 6 },
+        ],
+        rows.map((r) => [
+          r.name,
+          r.domain,
+          r.typeLabel,
+          r.status,
+          String(r.virtualAccounts),
+          lastSyncText(r),
+          alertsText(r),
+        ]),
+      );
+      return 0;
+    } finally {
+      await rt.close();
+    }
+  },
+});
+
+const remove = defineCommand({
+  name: 'account remove',
+  summary: 'remove a provisioned account from smartlic (nothing changes in CSSM)',
+  args: '<domain>',
+  arity: [1, 1],
+  options: {},
+  json: '{removed: domain, job}',
+  description: `Forgets the account with its virtual accounts, licenses, tokens and devices as smartlic
+stored them; CSSM is not touched. Refused (ACCOUNT_IN_USE) while clusters are assigned to
+one of its virtual accounts: unassign them first.`,
+  examples: ['smartlic account remove nimbus-eu.example.com'],
+  async run({ positionals }, c) {
+    const rt = await openRuntime(c);
+    try {
+      const inv = inventory(rt);
+      const r = await inv.removeAccount({ domain: positionals[0]!, requestedBy: c.by });
+      if (c.out.json) c.out.data({ removed: r.account.domain, job: r.job });
+      else c.out.print(`${r.job.statusInformation ?? 'removed'} — job ${r.job.id}`);
+      return 0;
+    } finally {
+      await rt.close();
+    }
+  },
+});
+
+export const accountCommand: CliCommand = defineGroup({
+  name: 'account',
+  summary: 'smart accounts: add (provision with client credentials), list, remove',
+  commands: [add, list, remove],
+});

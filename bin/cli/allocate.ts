@@ -9,9 +9,11 @@ import { z } from 'zod';
 import { LICENSE_TYPE_IDS, findLicenseType } from '../../core/domain/catalog.ts';
 import type { LicenseTypeId } from '../../core/domain/catalog.ts';
 import { allocate, AllocationInputError } from '../../core/domain/allocation.ts';
+import { parseArgv } from './args.ts';
 import type { CliCommand, CliContext } from './types.ts';
 
 const NAME = 'allocate';
+const HELP_REF = 'smartlic allocate --help';
 
 const USAGE = `Usage: smartlic allocate --input FILE
 
@@ -29,7 +31,11 @@ Input:
 "type" may be a short name (UCM_CUWL), a regid tag or a CSSM display name; "mode" is
 "Enterprise" (default) or "HCS".
 
-Exit codes: 0 ok, 2 bad usage or bad input.`;
+Exit codes: 0 ok, 2 bad usage or bad input.
+
+Example:
+  smartlic allocate --input what-if.json
+  echo '{"entitlements":[{"type":"UCM_CUWL","quantity":100}],"requests":[]}' | smartlic allocate --input -`;
 
 /** A one-line error for the user, printed as `smartlic allocate: <message>`, exit 2. */
 class InputProblem extends Error {}
@@ -127,22 +133,23 @@ async function readAll(stream: Readable): Promise<string> {
 }
 
 function parseArgs(args: string[]): { input?: string; help: boolean } {
-  let input: string | undefined;
-  let help = false;
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    if (arg === '--help' || arg === '-h') help = true;
-    else if (arg === '--input') {
-      const next = args[++i];
-      if (next === undefined) throw new InputProblem('--input needs a file name (or - for stdin)');
-      input = next;
-    } else if (arg.startsWith('--input=')) input = arg.slice('--input='.length);
-    else throw new InputProblem(`unknown argument ${JSON.stringify(arg)} (see --help)`);
+  let parsed;
+  try {
+    // --json is accepted like everywhere: the output is JSON anyway.
+    parsed = parseArgv(args, { input: { type: 'string' }, json: { type: 'boolean' } }, HELP_REF);
+  } catch (e) {
+    throw new InputProblem((e as Error).message);
   }
-  if (!help && (input === undefined || input === '')) {
+  if (parsed.positionals.length > 0) {
+    throw new InputProblem(
+      `unexpected argument ${JSON.stringify(parsed.positionals[0])} (see --help)`,
+    );
+  }
+  const input = parsed.values.input;
+  if (!parsed.help && (input === undefined || input === '')) {
     throw new InputProblem('missing --input FILE (use --input - for stdin)');
   }
-  return { input, help };
+  return { ...(input !== undefined ? { input } : {}), help: parsed.help };
 }
 
 async function readInput(source: string, ctx: CliContext): Promise<string> {
@@ -160,6 +167,7 @@ export const allocateCommand: CliCommand = {
   name: NAME,
   summary: 'Apply the license-allocation hierarchy to a JSON file of entitlements and requests',
   usage: USAGE,
+  handlesHelp: true,
   async run(args: string[], ctx: CliContext): Promise<number> {
     const fail = (message: string, code: number): number => {
       ctx.io.stderr.write(`smartlic ${NAME}: ${message}\n`);

@@ -1,13 +1,42 @@
 /**
- * Helpers every CLI verb shares: who asked, one-line failures, flag parsing, tables, secrets
- * from an environment variable or stdin, and the shape of a verb with subcommands.
+ * The CLI framework every verb shares. To add or convert a command:
+ *
+ *   const listCmd = defineCommand({
+ *     name: 'widget list',                       // the words after `smartlic`
+ *     summary: 'the widgets, newest first',      // one line (group help, --help title)
+ *     args: '[<sa-domain>]', arity: [0, 1],      // positional synopsis and how many
+ *     options: { customer: { type: 'string', value: 'C', help: 'only this customer' } },
+ *     table: true,                               // accepts --wide (a table is printed)
+ *     json: 'array of {name, status}',          // the --json shape, also in README
+ *     examples: ['smartlic widget list --customer "Stark Industries"'],
+ *     async run({ values, positionals }, c) {    // c.out prints, c.by names who asked
+ *       if (c.out.json) return c.out.data(rows), 0;
+ *       c.out.table(['Name', { header: 'Status', optional: true }], rows);
+ *       return 0;
+ *     },
+ *   });
+ *   export const widgetCommand = defineGroup({ name: 'widget', summary: '…', commands: [listCmd] });
+ *   // a verb without subcommands: export const fooCommand = singleCommand(fooCmd);
+ *
+ * What it gives every command: `--help`/`-h` with usage, options and an example (exit 0);
+ * `--json` (results as JSON on stdout, failures as `{"error":{…}}` too); `--wide` for tables;
+ * "did you mean" for unknown flags and subcommands; a wrong number of arguments, a missing
+ * value or an unknown option is exit 2 in our words. Failures print one line on stderr,
+ * `smartlic <verb>: CODE: message — action`, and map to the exit-code rule: 0 ok, 1 the
+ * operation failed, 2 bad usage or bad input (INPUT, CONFIG, NOT_FOUND, SECRET_KEY, EXISTS).
+ * Throw `inputError(...)` for bad input; throw any SmartlicError for the rest.
  */
 import { userInfo } from 'node:os';
 import type { Readable } from 'node:stream';
-import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { SmartlicError, isSmartlicError } from '../../core/errors.ts';
 import { JobFailedError } from '../../core/services/jobs.service.ts';
+import { didYouMean, parseArgv, type OptionSpecs, type ParsedArgs } from './args.ts';
+import { createOutput, escapeControl, renderTable, type Output } from './output.ts';
 import type { CliCommand, CliContext } from './types.ts';
+
+export { plural, when, escapeControl } from './output.ts';
+export type { Output, Column } from './output.ts';
+export type { OptionSpecs, ParsedArgs } from './args.ts';
 
 /** `cli:<login name>`: the audit entry of every job names who asked. */
 export function requester(): string {
@@ -22,60 +51,91 @@ export function inputError(message: string, action: string): SmartlicError {
   return new SmartlicError({ code: 'INPUT', message, action });
 }
 
-/**
- * Prints one line — `smartlic <verb>: CODE: message — action (job N)` — and returns the exit
- * code (2 for bad input, 1 otherwise). A stack only with --debug.
- */
-export function reportFailure(ctx: CliContext, verb: string, e: unknown): number {
+/** Codes that mean "bad usage or bad input": exit 2. Everything else that fails is exit 1. */
+export const BAD_INPUT_CODES: ReadonlySet<string> = new Set([
+  'INPUT',
+  'CONFIG',
+  'NOT_FOUND',
+  'SECRET_KEY',
+  'EXISTS',
+]);
+
+export function exitCodeFor(e: unknown): number {
+  const err = e instanceof JobFailedError ? e.error : e;
+  return isSmartlicError(err) && BAD_INPUT_CODES.has(err.code) ? 2 : 1;
+}
+
+/** The error as the JSON `--json` prints on failure. */
+export function errorJson(e: unknown): Record<string, unknown> {
   const job = e instanceof JobFailedError ? e.job : undefined;
   const err = e instanceof JobFailedError ? e.error : e;
   if (isSmartlicError(err)) {
-    ctx.io.stderr.write(`smartlic ${verb}: ${err.toLine()}${job ? ` (job ${job.id})` : ''}\n`);
+    return {
+      error: {
+        code: err.code,
+        message: err.message,
+        action: err.action ?? null,
+        job: job ? job.id : null,
+      },
+    };
+  }
+  return {
+    error: {
+      code: 'INTERNAL',
+      message: err instanceof Error ? err.message : String(err),
+      action: null,
+      job: null,
+    },
+  };
+}
+
+/**
+ * Prints one line — `smartlic <verb>: CODE: message — action (job N)` — and returns the exit
+ * code (2 for bad input, 1 otherwise). A stack only with --debug. With `json`, also prints
+ * `{"error":{code,message,action,job}}` on stdout.
+ */
+export function reportFailure(ctx: CliContext, verb: string, e: unknown, json = false): number {
+  const job = e instanceof JobFailedError ? e.job : undefined;
+  const err = e instanceof JobFailedError ? e.error : e;
+  if (json) ctx.io.stdout.write(`${JSON.stringify(errorJson(e))}\n`);
+  const line = (s: string) => escapeControl(s);
+  const who = verb ? `smartlic ${verb}` : 'smartlic';
+  if (isSmartlicError(err)) {
+    ctx.io.stderr.write(`${who}: ${line(err.toLine())}${job ? ` (job ${job.id})` : ''}\n`);
     if (ctx.debug && err.stack) ctx.io.stderr.write(`${err.stack}\n`);
-    return err.code === 'INPUT' || err.code === 'CONFIG' ? 2 : 1;
+    return exitCodeFor(err);
   }
   const x = err instanceof Error ? err : new Error(String(err));
   ctx.io.stderr.write(
-    `smartlic ${verb}: ${x.message}${ctx.debug ? '' : ' (run with --debug for details)'}\n`,
+    `${who}: INTERNAL: ${line(x.message)}${ctx.debug ? '' : ' — run with --debug for details'}\n`,
   );
   if (ctx.debug && x.stack) ctx.io.stderr.write(`${x.stack}\n`);
   return 1;
 }
 
-/** node:util parseArgs, strict, with its complaints turned into INPUT errors. */
-export function parseFlags<T extends NonNullable<ParseArgsConfig['options']>>(
-  args: string[],
-  options: T,
-  help: string,
-) {
-  try {
-    return parseArgs({ args, options, allowPositionals: true, strict: true });
-  } catch (e) {
-    throw inputError((e as Error).message, `see "${help}"`);
-  }
+/**
+ * Flag parsing for verbs not yet converted to defineCommand: the same parser (our words,
+ * "did you mean"), node:util-like result. `help` is the help command named in errors.
+ */
+export function parseFlags<T extends OptionSpecs>(args: string[], options: T, help: string) {
+  const r = parseArgv(args, options, help);
+  return { values: r.values, positionals: r.positionals };
 }
 
-/** A plain-text table: left-aligned columns, a header and a rule. */
+/** A plain-text table without a width limit (cells escaped); prefer `Output.table`. */
 export function table(headers: readonly string[], rows: readonly (readonly string[])[]): string {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: readonly string[]) =>
-    cells
-      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
-      .join('  ')
-      .trimEnd();
-  return (
-    [line(headers), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n') + '\n'
-  );
-}
-
-export function when(d: Date | null | undefined): string {
-  return d ? d.toISOString().replace('T', ' ').slice(0, 19) : '';
+  return renderTable(headers, rows).text;
 }
 
 async function readAll(stream: Readable): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const c of stream) chunks.push(typeof c === 'string' ? Buffer.from(c) : (c as Buffer));
   return Buffer.concat(chunks).toString('utf8');
+}
+
+/** An environment variable name we may print: conventional names only, never a secret. */
+function showableVarName(name: string): boolean {
+  return /^[A-Z_][A-Z0-9_]{0,63}$/.test(name);
 }
 
 /** A secret from an environment variable or standard input; never from argv. */
@@ -85,12 +145,23 @@ export async function readSecret(
   what: string,
   flags: { env: string; stdin: string },
 ): Promise<string> {
-  if (from.env) {
-    const v = ctx.io.env[from.env];
-    if (v === undefined || v === '') {
+  if (from.env !== undefined) {
+    const name = from.env;
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+      // Most likely the secret itself: say so without printing it.
       throw inputError(
-        `the environment variable ${from.env} (${what}) is not set`,
-        `export ${from.env}=…`,
+        `${flags.env} takes the name of an environment variable holding the ${what}, and the value given is not a variable name (not shown, in case it is the ${what} itself)`,
+        `export SOME_NAME=… and pass ${flags.env} SOME_NAME, or use ${flags.stdin}`,
+      );
+    }
+    const v = ctx.io.env[name];
+    if (v === undefined || v === '') {
+      const shown = showableVarName(name) ? ` ${name}` : ' given';
+      throw inputError(
+        `the environment variable${shown} (${what}) is not set${showableVarName(name) ? '' : ' (its name is not shown, in case it is the secret itself)'}`,
+        showableVarName(name)
+          ? `export ${name}=… first`
+          : `pass the name of the variable to ${flags.env}, or use ${flags.stdin}`,
       );
     }
     return v;
@@ -117,7 +188,236 @@ export function refuseSecretFlag(args: string[], names: readonly string[], inste
   }
 }
 
-/** A verb whose first argument picks a subcommand; failures become one line and an exit code. */
+// ---------------------------------------------------------------------------------------------
+// Commands
+
+export interface RunContext extends CliContext {
+  out: Output;
+  /** Who asked (audit): `cli:<login>`. */
+  by: string;
+}
+
+export interface CommandDef<O extends OptionSpecs> {
+  /** The words after `smartlic`: `jobs`, `cluster register`. */
+  name: string;
+  summary: string;
+  /** Positional synopsis for the usage line, e.g. `NAME` or `<sa-domain> <va>`. */
+  args?: string;
+  /** Minimum and maximum number of positionals (default none). */
+  arity?: [number, number];
+  options: O;
+  /** Text after the usage line (what it does, rules, codes). */
+  description?: string;
+  /** At least one example command line. */
+  examples: readonly string[];
+  /** Prints a table: accepts and lists --wide. */
+  table?: boolean;
+  /** The shape --json prints (listed in help; the README has the details). */
+  json?: string;
+  /** Flags checked before parsing (e.g. refuse --password); throw inputError. */
+  precheck?: (args: string[]) => void;
+  run(parsed: ParsedArgs<O>, c: RunContext): Promise<number>;
+}
+
+export interface Command {
+  name: string;
+  summary: string;
+  help(): string;
+  exec(args: string[], ctx: CliContext): Promise<number>;
+}
+
+const COMMON_OPTIONS = {
+  json: { type: 'boolean' },
+  wide: { type: 'boolean' },
+} as const satisfies OptionSpecs;
+
+function optionLines(options: OptionSpecs, def: { table?: boolean; json?: string }): string[] {
+  const entries: [string, string][] = [];
+  for (const [name, o] of Object.entries(options)) {
+    if (!o.help) continue;
+    const left = `${o.short ? `-${o.short}, ` : ''}--${name}${o.type === 'string' ? ` ${o.value ?? 'VALUE'}` : ''}`;
+    entries.push([left, o.help]);
+  }
+  entries.push([
+    '--json',
+    def.json ? `print the result as JSON: ${def.json}` : 'print the result as JSON',
+  ]);
+  if (def.table)
+    entries.push(['--wide', 'show every column in full (tables fit the terminal otherwise)']);
+  entries.push(['-h, --help', 'show this help']);
+  const w = Math.min(28, Math.max(...entries.map(([l]) => l.length)) + 2);
+  return entries.map(([l, r]) =>
+    l.length + 2 > w ? `  ${l}\n  ${' '.repeat(w)}${r}` : `  ${l.padEnd(w)}${r}`,
+  );
+}
+
+/** Builds a command from its definition: help, parsing, output, failures, exit codes. */
+export function defineCommand<O extends OptionSpecs>(def: CommandDef<O>): Command {
+  const helpRef = `smartlic ${def.name} --help`;
+  const help = () =>
+    [
+      `smartlic ${def.name} — ${def.summary}`,
+      '',
+      `Usage: smartlic ${def.name}${def.args ? ` ${def.args}` : ''} [options]`,
+      ...(def.description ? ['', def.description.trimEnd()] : []),
+      '',
+      'Options:',
+      ...optionLines(def.options, def),
+      '',
+      def.examples.length > 1 ? 'Examples:' : 'Example:',
+      ...def.examples.map((e) => `  ${e}`),
+      '',
+    ].join('\n');
+  return {
+    name: def.name,
+    summary: def.summary,
+    help,
+    async exec(args, ctx) {
+      const json = args.includes('--json');
+      try {
+        if (args.includes('--help') || args.includes('-h')) {
+          const dd = args.indexOf('--');
+          const h = args.findIndex((a) => a === '--help' || a === '-h');
+          if (dd < 0 || h < dd) {
+            ctx.io.stdout.write(help());
+            return 0;
+          }
+        }
+        def.precheck?.(args);
+        const options = { ...COMMON_OPTIONS, ...def.options } as O & typeof COMMON_OPTIONS;
+        const parsed = parseArgv(args, options, helpRef);
+        const [min, max] = def.arity ?? [0, 0];
+        const n = parsed.positionals.length;
+        if (n < min) {
+          throw inputError(
+            `smartlic ${def.name} needs ${def.args ?? `${min} argument(s)`}`,
+            `see "${helpRef}"`,
+          );
+        }
+        if (n > max) {
+          throw inputError(
+            `unexpected argument "${escapeControl(parsed.positionals[max]!)}"${max === 0 ? ` (smartlic ${def.name} takes no arguments)` : ''}`,
+            `see "${helpRef}"`,
+          );
+        }
+        const out = createOutput(ctx, parsed.values as { json?: boolean; wide?: boolean });
+        return await def.run(parsed, { ...ctx, out, by: requester() });
+      } catch (e) {
+        return reportFailure(ctx, def.name, e, json);
+      }
+    },
+  };
+}
+
+/** A verb with subcommands (`cluster add|list|…`): dispatch, group help, "did you mean". */
+export function defineGroup(g: {
+  name: string;
+  summary: string;
+  description?: string;
+  commands: readonly Command[];
+}): CliCommand {
+  const subName = (c: Command) => c.name.slice(g.name.length + 1);
+  const usage = (): string => {
+    const w = Math.max(...g.commands.map((c) => subName(c).length)) + 2;
+    return [
+      `smartlic ${g.name} — ${g.summary}`,
+      '',
+      `Usage: smartlic ${g.name} <command> [options]`,
+      ...(g.description ? ['', g.description.trimEnd()] : []),
+      '',
+      'Commands:',
+      ...g.commands.map((c) => `  ${subName(c).padEnd(w)}${c.summary}`),
+      '',
+      `Run "smartlic ${g.name} <command> --help" for its options and an example.`,
+      '',
+    ].join('\n');
+  };
+  return {
+    name: g.name,
+    summary: g.summary,
+    get usage() {
+      return usage();
+    },
+    handlesHelp: true,
+    async run(args, ctx) {
+      const [sub, ...rest] = args;
+      if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
+        if (sub === undefined) {
+          return reportFailure(
+            ctx,
+            g.name,
+            inputError(
+              `smartlic ${g.name} needs a command: ${g.commands.map(subName).join(', ')}`,
+              `see "smartlic ${g.name} --help"`,
+            ),
+            args.includes('--json'),
+          );
+        }
+        ctx.io.stdout.write(usage());
+        return 0;
+      }
+      const cmd = g.commands.find((c) => subName(c) === sub);
+      if (!cmd) {
+        return reportFailure(
+          ctx,
+          g.name,
+          inputError(
+            `unknown command "${escapeControl(sub)}"${didYouMean(sub, g.commands.map(subName), `${g.name} `)}`,
+            `see "smartlic ${g.name} --help"`,
+          ),
+          args.includes('--json'),
+        );
+      }
+      return cmd.exec(rest, ctx);
+    },
+  };
+}
+
+/** A verb without subcommands (`jobs`, `plan`, `doctor`). */
+export function singleCommand(cmd: Command): CliCommand {
+  return {
+    name: cmd.name,
+    summary: cmd.summary,
+    get usage() {
+      return cmd.help();
+    },
+    handlesHelp: true,
+    run: (args, ctx) => cmd.exec(args, ctx),
+  };
+}
+
+/** A VA reference `<domain>/<va>`: the domain has no "/", so the VA name may contain one. */
+export function splitVaRef(ref: string): { domain: string; va: string } | undefined {
+  const i = ref.indexOf('/');
+  if (i <= 0 || i === ref.length - 1) return undefined;
+  return { domain: ref.slice(0, i), va: ref.slice(i + 1) };
+}
+
+/** Longest name the CLI accepts for a customer, cluster, account or description. */
+export const MAX_NAME_LENGTH = 128;
+
+/** Refuses a name that is empty, too long or holds control characters (exit 2). */
+export function checkName(what: string, value: string, flag: string): string {
+  if (value.trim() === '') throw inputError(`${flag}: the ${what} is empty`, `give a ${what}`);
+  if (value.length > MAX_NAME_LENGTH) {
+    throw inputError(
+      `${flag}: the ${what} is ${value.length} characters long; at most ${MAX_NAME_LENGTH} are accepted`,
+      `use a shorter ${what}`,
+    );
+  }
+  if (escapeControl(value) !== value) {
+    throw inputError(
+      `${flag}: the ${what} "${escapeControl(value)}" holds control characters (newline, escape, …)`,
+      `use printable characters only`,
+    );
+  }
+  return value;
+}
+
+/**
+ * Legacy shape (a verb whose first argument picks a subcommand, each parsing with parseFlags):
+ * kept so verbs not yet converted to defineGroup still work; main() answers their --help.
+ */
 export function subcommandVerb(
   name: string,
   summary: string,
@@ -133,7 +433,37 @@ export function subcommandVerb(
       try {
         return await run(sub, rest, ctx);
       } catch (e) {
-        return reportFailure(ctx, `${name}${sub ? ` ${sub}` : ''}`, e);
+        return reportFailure(ctx, `${name}${sub ? ` ${sub}` : ''}`, e, args.includes('--json'));
+      }
+    },
+  };
+}
+
+/**
+ * A subcommand still written in the legacy style (it parses its own args with parseFlags),
+ * inside a defineGroup: `--help` prints `help`, failures are one line with the exit-code rule.
+ */
+export function legacySubcommand(
+  name: string,
+  summary: string,
+  help: string,
+  run: (args: string[], ctx: CliContext) => Promise<number>,
+): Command {
+  return {
+    name,
+    summary,
+    help: () => (help.endsWith('\n') ? help : `${help}\n`),
+    async exec(args, ctx) {
+      const dd = args.indexOf('--');
+      const head = dd < 0 ? args : args.slice(0, dd);
+      if (head.includes('--help') || head.includes('-h')) {
+        ctx.io.stdout.write(help.endsWith('\n') ? help : `${help}\n`);
+        return 0;
+      }
+      try {
+        return await run(args, ctx);
+      } catch (e) {
+        return reportFailure(ctx, name, e, args.includes('--json'));
       }
     },
   };

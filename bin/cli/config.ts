@@ -1,21 +1,40 @@
+/** `smartlic config show`: the effective configuration, secrets redacted, validated in full. */
 import { loadConfig, redactedConfig } from '../../core/config.ts';
+import { defineCommand, defineGroup } from './common.ts';
+import { configDefaults, resolveStorage } from './runtime.ts';
 import type { CliCommand } from './types.ts';
 
-export const configCommand: CliCommand = {
-  name: 'config',
-  summary: 'show the effective configuration (secrets redacted)',
-  usage: `Usage: smartlic config show [--json]
-
-Prints the configuration smartlic would run with: defaults, then the file named by
-SMARTLIC_CONFIG (JSON or YAML), then SMARTLIC_* environment variables. Secrets are redacted.`,
-  run(args, ctx) {
-    const [sub, ...rest] = args;
-    if (sub !== 'show' || rest.some((a) => a !== '--json')) {
-      ctx.io.stderr.write(`smartlic config: expected "config show [--json]"\n`);
-      return Promise.resolve(2);
-    }
-    const config = loadConfig({ env: ctx.io.env });
-    ctx.io.stdout.write(`${JSON.stringify(redactedConfig(config), null, 2)}\n`);
+const show = defineCommand({
+  name: 'config show',
+  summary: 'print the effective configuration (secrets redacted)',
+  options: {},
+  json: 'the settings object (the text form is the same JSON)',
+  description: `Prints the configuration smartlic would run with: defaults, then the file named by
+SMARTLIC_CONFIG (JSON or YAML), then SMARTLIC_* environment variables. Secrets are redacted.
+The secret key is checked the same way every other command checks it (exit 2 when invalid);
+"db" shows where the database and its key file are.`,
+  examples: ['smartlic config show', 'SMARTLIC_CONFIG=smartlic.yaml smartlic config show --json'],
+  run(_p, c) {
+    const config = loadConfig({ env: c.io.env, ...configDefaults() });
+    const storage = resolveStorage(config);
+    // Validates SMARTLIC_SECRET_KEY like every other command (throws SECRET_KEY, exit 2),
+    // without creating a key file.
+    const key = config.secretKey ? storage.key() : undefined;
+    const shown = redactedConfig(config);
+    c.out.data({
+      ...shown,
+      db: {
+        ...(shown.db as object),
+        keyFile: key ? null : storage.keyFile,
+        keySource: key ? key.source : 'key-file',
+      },
+    });
     return Promise.resolve(0);
   },
-};
+});
+
+export const configCommand: CliCommand = defineGroup({
+  name: 'config',
+  summary: 'show the effective configuration (secrets redacted)',
+  commands: [show],
+});

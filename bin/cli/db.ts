@@ -1,98 +1,249 @@
+/**
+ * `smartlic db …`: create / upgrade the database, back it up online (optionally with its key
+ * file beside the copy), and restore a backup.
+ */
 import {
-  SecretBox,
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { SmartlicError } from '../../core/errors.ts';
+import {
   backupDatabase,
   migrateToLatest,
   openDatabase,
-  verifySecretKey,
+  resolveSecretKey,
 } from '../../core/store/index.ts';
-import { loadConfig } from '../../core/config.ts';
-import { isSmartlicError } from '../../core/errors.ts';
-import { resolveStorage } from './runtime.ts';
+import { defineCommand, defineGroup, inputError } from './common.ts';
+import { checkKey, cliConfig, resolveStorage } from './runtime.ts';
 import type { CliCommand, CliContext } from './types.ts';
 
-const USAGE = `Usage: smartlic db migrate
-       smartlic db backup <file> [--force]
-
-migrate   create the database or bring its schema up to date; prints the migrations applied
-backup    copy the live database to <file> with SQLite's online backup (safe while smartlic
-          runs); refuses to overwrite an existing file unless --force is given. The secret key
-          is not in the copy: keep <db>.key (or SMARTLIC_SECRET_KEY) with it.
-
-The database is SMARTLIC_DB (default data/smartlic.db); secrets in it are encrypted with
-SMARTLIC_SECRET_KEY, or with the key file <db>.key created beside it on first use.`;
+const WHERE = `The database is SMARTLIC_DB (db.path). Without it: data/smartlic.db inside a clone of the
+repository, otherwise $XDG_DATA_HOME/smartlic/smartlic.db (~/.local/share/smartlic/). Secrets in
+it are encrypted with SMARTLIC_SECRET_KEY, or with the key file <db>.key beside it.`;
 
 function storage(ctx: CliContext) {
-  return resolveStorage(loadConfig({ env: ctx.io.env }));
+  return resolveStorage(cliConfig(ctx));
 }
 
-async function migrate(ctx: CliContext): Promise<number> {
-  const { path, key: resolveKey } = storage(ctx);
-  const key = resolveKey();
-  const h = openDatabase({ path });
-  try {
-    const applied = await migrateToLatest(h.db);
-    // Checked here so a wrong SMARTLIC_SECRET_KEY shows up at migrate, not mid-sync.
-    await verifySecretKey(h.db, new SecretBox(key.key), h.clock);
-    if (applied.length === 0) {
-      ctx.io.stdout.write(`${path}: up to date\n`);
-    } else {
-      for (const name of applied) ctx.io.stdout.write(`applied ${name}\n`);
-      ctx.io.stdout.write(`${path}: ${applied.length} migration(s) applied\n`);
-    }
-    if (key.created === true && key.keyFile !== undefined) {
-      ctx.io.stdout.write(`created secret key file ${key.keyFile} (mode 0600); back it up\n`);
-    }
-    return 0;
-  } finally {
-    await h.close();
-  }
-}
+const migrate = defineCommand({
+  name: 'db migrate',
+  summary: 'create the database or bring its schema up to date',
+  options: {},
+  json: '{database, applied: [names], keyFileCreated}',
+  description: `Prints the migrations applied. Checks the secret key against the database, so a wrong
+SMARTLIC_SECRET_KEY shows up here and not in the middle of a sync.
 
-async function backup(target: string, force: boolean, ctx: CliContext): Promise<number> {
-  const { path } = storage(ctx);
-  const h = openDatabase({ path, readonly: true });
-  try {
-    const r = await backupDatabase(h.sqlite, target, { overwrite: force });
-    ctx.io.stdout.write(`backed up ${path} to ${r.path} (${r.pages} pages)\n`);
-    return 0;
-  } finally {
-    await h.close();
-  }
-}
-
-export const dbCommand: CliCommand = {
-  name: 'db',
-  summary: 'database: migrate, backup <file>',
-  usage: USAGE,
-  async run(args, ctx) {
-    const [sub, ...rest] = args;
-    const usageError = (msg: string): number => {
-      ctx.io.stderr.write(`smartlic db: ${msg} (see "smartlic db --help")\n`);
-      return 2;
-    };
+${WHERE}`,
+  examples: [
+    'smartlic db migrate',
+    'SMARTLIC_DB=/var/lib/smartlic/smartlic.db smartlic db migrate',
+  ],
+  async run(_p, c) {
+    const { path, key: resolveKey } = storage(c);
+    const key = resolveKey();
+    const h = openDatabase({ path });
     try {
-      if (sub === 'migrate') {
-        if (rest.length > 0) return usageError(`unexpected argument "${rest[0]}"`);
-        return await migrate(ctx);
+      const applied = await migrateToLatest(h.db);
+      await checkKey(h.db, key, path, h.clock);
+      const created = key.created === true && key.keyFile !== undefined;
+      if (c.out.json) {
+        c.out.data({ database: path, applied, keyFileCreated: created ? key.keyFile : null });
+        return 0;
       }
-      if (sub === 'backup') {
-        const force = rest.includes('--force');
-        const files = rest.filter((a) => a !== '--force');
-        const unknown = files.find((a) => a.startsWith('-'));
-        if (unknown !== undefined) return usageError(`unknown option "${unknown}"`);
-        if (files.length !== 1 || files[0] === undefined) {
-          return usageError('expected "db backup <file> [--force]"');
-        }
-        return await backup(files[0], force, ctx);
+      if (applied.length === 0) c.out.print(`${path}: up to date`);
+      else {
+        for (const name of applied) c.out.print(`applied ${name}`);
+        c.out.print(`${path}: ${applied.length} migration(s) applied`);
       }
-      return usageError(
-        sub === undefined ? 'expected "migrate" or "backup <file>"' : `unknown subcommand "${sub}"`,
-      );
-    } catch (e) {
-      const line = isSmartlicError(e) ? e.toLine() : e instanceof Error ? e.message : String(e);
-      ctx.io.stderr.write(`smartlic db ${sub}: ${line}\n`);
-      if (ctx.debug && e instanceof Error && e.stack) ctx.io.stderr.write(`${e.stack}\n`);
-      return 1;
+      if (created) c.out.print(`created secret key file ${key.keyFile} (mode 0600); back it up`);
+      return 0;
+    } finally {
+      await h.close();
     }
   },
-};
+});
+
+function copyKeyBeside(keyFile: string, target: string, force: boolean): string {
+  const dest = `${target}.key`;
+  if (existsSync(dest) && !force) {
+    throw new SmartlicError({
+      code: 'EXISTS',
+      message: `the key file target ${dest} already exists`,
+      action: 'choose a new file name, or pass --force to overwrite it',
+    });
+  }
+  const partial = `${dest}.partial-${process.pid}`;
+  copyFileSync(keyFile, partial);
+  chmodSync(partial, 0o600);
+  renameSync(partial, dest);
+  return dest;
+}
+
+const backup = defineCommand({
+  name: 'db backup',
+  summary: 'online copy of the live database (optionally with its key)',
+  args: '<file>',
+  arity: [1, 1],
+  options: {
+    force: { type: 'boolean', help: 'overwrite <file> (and <file>.key) if it exists' },
+    'with-key': {
+      type: 'boolean',
+      help: 'also write the key file beside the copy as <file>.key (mode 0600)',
+    },
+  },
+  json: '{database, backup, pages, keyFile}',
+  description: `Copies the live database to <file> with SQLite's online backup (safe while smartlic
+runs). The secrets in the copy are encrypted: it is useless without the key. Keep the key
+with it — --with-key writes it beside the copy (mode 0600; store both somewhere safe), or
+keep SMARTLIC_SECRET_KEY.
+
+${WHERE}`,
+  examples: ['smartlic db backup /backup/smartlic-$(date +%F).db --with-key'],
+  async run({ values, positionals }, c) {
+    const target = positionals[0]!;
+    const { path, keyFile, key: resolveKey } = storage(c);
+    const h = openDatabase({ path, readonly: true });
+    try {
+      const key = resolveKey();
+      if (values['with-key'] && key.source !== 'key-file') {
+        throw inputError(
+          `--with-key copies the key file, but the key comes from SMARTLIC_SECRET_KEY (${key.source})`,
+          'keep SMARTLIC_SECRET_KEY with the backup instead, and leave out --with-key',
+        );
+      }
+      const r = await backupDatabase(h.sqlite, target, { overwrite: values.force === true });
+      const keyCopy = values['with-key']
+        ? copyKeyBeside(keyFile, r.path, values.force === true)
+        : null;
+      if (c.out.json) {
+        c.out.data({ database: path, backup: r.path, pages: r.pages, keyFile: keyCopy });
+        return 0;
+      }
+      c.out.print(`backed up ${path} to ${r.path} (${r.pages} pages)`);
+      if (keyCopy) c.out.print(`key file written beside it: ${keyCopy} (mode 0600)`);
+      else
+        c.out.warn(
+          `the backup cannot be read without the key: ${key.source === 'key-file' ? `keep ${keyFile} with it (or use --with-key)` : 'keep SMARTLIC_SECRET_KEY with it'}`,
+        );
+      return 0;
+    } finally {
+      await h.close();
+    }
+  },
+});
+
+function isSmartlicDb(file: string): boolean {
+  let db: BetterSqlite3.Database | undefined;
+  try {
+    db = new BetterSqlite3(file, { readonly: true, fileMustExist: true });
+    const row = db
+      .prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'settings'")
+      .get() as { n: number };
+    return row.n === 1;
+  } catch {
+    return false;
+  } finally {
+    db?.close();
+  }
+}
+
+const restore = defineCommand({
+  name: 'db restore',
+  summary: 'replace the database with a backup',
+  args: '<file>',
+  arity: [1, 1],
+  options: {
+    force: { type: 'boolean', help: 'replace an existing database' },
+    'with-key': {
+      type: 'boolean',
+      help: 'also restore the key file <file>.key written by `db backup --with-key`',
+    },
+  },
+  json: '{database, restoredFrom, keyFile}',
+  description: `Copies <file> (a backup made by \`smartlic db backup\`) to the database path, then
+checks that the key opens it. Stop every running smartlic (start, sync, bot) first. An
+existing database is replaced only with --force; its previous file is kept as <db>.before-restore.
+
+${WHERE}`,
+  examples: ['smartlic db restore /backup/smartlic-2026-11-28.db --with-key --force'],
+  async run({ values, positionals }, c) {
+    const source = resolve(positionals[0]!);
+    const { path, keyFile, key: resolveKey } = storage(c);
+    if (!existsSync(source) || !statSync(source).isFile()) {
+      throw inputError(`the backup ${source} does not exist`, 'give the file `db backup` wrote');
+    }
+    if (resolve(path) === source)
+      throw inputError(`${source} is the database itself`, 'give a backup file');
+    if (!isSmartlicDb(source)) {
+      throw inputError(`${source} is not a smartlic database`, 'give the file `db backup` wrote');
+    }
+    const sourceKey = `${source}.key`;
+    if (values['with-key'] && !existsSync(sourceKey)) {
+      throw inputError(
+        `--with-key: there is no key file ${sourceKey}`,
+        'restore without --with-key and set SMARTLIC_SECRET_KEY, or copy the key file there',
+      );
+    }
+    if (existsSync(path) && !values.force) {
+      throw new SmartlicError({
+        code: 'EXISTS',
+        message: `the database ${path} exists`,
+        action:
+          'stop smartlic everywhere, then pass --force to replace it (the old file is kept as .before-restore)',
+      });
+    }
+    // Checked on a copy first: a backup the key cannot open replaces nothing.
+    const partial = `${path}.partial-${process.pid}`;
+    mkdirSync(dirname(path), { recursive: true });
+    copyFileSync(source, partial);
+    try {
+      const key = values['with-key'] ? resolveSecretKey({ dbPath: source }) : resolveKey();
+      const h = openDatabase({ path: partial });
+      try {
+        await migrateToLatest(h.db);
+        await checkKey(h.db, key, source, h.clock);
+      } finally {
+        await h.close();
+      }
+    } catch (e) {
+      for (const ext of ['', '-wal', '-shm']) rmSync(`${partial}${ext}`, { force: true });
+      throw e;
+    }
+    const before = `${path}.before-restore`;
+    if (existsSync(path)) {
+      renameSync(path, before);
+      for (const ext of ['-wal', '-shm']) rmSync(`${path}${ext}`, { force: true });
+    }
+    renameSync(partial, path);
+    let restoredKey: string | null = null;
+    if (values['with-key']) {
+      if (existsSync(keyFile)) renameSync(keyFile, `${keyFile}.before-restore`);
+      copyFileSync(sourceKey, keyFile);
+      chmodSync(keyFile, 0o600);
+      restoredKey = keyFile;
+    }
+    if (c.out.json) {
+      c.out.data({ database: path, restoredFrom: source, keyFile: restoredKey });
+      return 0;
+    }
+    c.out.print(
+      `restored ${path} from ${source}${restoredKey ? `, key file ${restoredKey}` : ''}; the key opens it`,
+    );
+    if (existsSync(before)) c.out.note(`the previous database is kept as ${before}`);
+    return 0;
+  },
+});
+
+export const dbCommand: CliCommand = defineGroup({
+  name: 'db',
+  summary: 'database: migrate, backup <file>, restore <file>',
+  description: WHERE,
+  commands: [migrate, backup, restore],
+});

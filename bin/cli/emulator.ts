@@ -4,6 +4,7 @@
  * or SIGTERM.
  */
 import { startEmulator } from '../../emulator/index.ts';
+import { didYouMean } from './args.ts';
 import type { CliCommand } from './types.ts';
 
 const USAGE = `Usage: smartlic emulator [--port N] [--scenario demo|empty|FILE] [--seed N] [--scale N]
@@ -19,7 +20,10 @@ one JSON line when ready: {"ready":true,"baseUrl":…,"cloud":{…},"onprem":{�
   --now ISO       start of the simulated clock (default: the scenario's)
   --frozen        keep the simulated clock still until POST /__emulator/clock moves it
 
-Admin API: {baseUrl}/__emulator/ (state, clock, faults, scenario). See docs/emulator.md.`;
+Admin API: {baseUrl}/__emulator/ (state, clock, faults, scenario). See docs/emulator.md.
+
+Example:
+  smartlic emulator --port 8443 --scenario demo --frozen`;
 
 interface Flags {
   port?: number;
@@ -79,8 +83,11 @@ function parse(args: string[]): Flags | string {
       case 'frozen':
         f.frozen = true;
         break;
+      case 'json':
+        // The ready line is JSON anyway.
+        break;
       default:
-        return `unknown option ${raw}`;
+        return `unknown option ${raw}${didYouMean(name, ['port', 'seed', 'scale', 'scenario', 'now', 'frozen'], '--')}`;
     }
   }
   return f;

@@ -8,7 +8,10 @@ const USAGE = `Usage: smartlic forecast <sa-domain>/<va> [--window DAYS] [--json
 
 Per license type of the VA: the trend of licenses in use over the last --window days (default
 90; least squares over the usage snapshots each sync records) and the date in-use reaches
-what the VA owns. "already short" and "no growth" are said as such.`;
+what the VA owns. "already short" and "no growth" are said as such.
+
+Example:
+  smartlic forecast nimbus-hcs.example.com/va-hcs-operational --window 60`;
 
 const HELP = 'smartlic forecast --help';
 

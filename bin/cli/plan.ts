@@ -4,21 +4,9 @@
  */
 import type { AllocationEffect, MigrationPlan } from '../../core/domain/migration.ts';
 import { parseMigrationTarget } from '../../core/services/migration.service.ts';
-import { inputError, parseFlags, reportFailure } from './common.ts';
+import { defineCommand, escapeControl, inputError, plural, singleCommand } from './common.ts';
 import { openRuntime } from './runtime.ts';
-import type { CliCommand, CliContext } from './types.ts';
-
-const USAGE = `Usage: smartlic plan (--cluster NAME | --customer NAME) --to HCS|Enterprise|Smart
-                     [--target-version V] [--va <domain>/<va>] [--hcs-le] [--json]
-
-A plan only: nothing is changed.
-  --cluster NAME        one cluster (with --customer when the name is not unique)
-  --customer NAME       every cluster of the customer, and the combined effect per VA
-  --to                  HCS or Enterprise license mode, or Smart (from PLM / classic licensing)
-  --target-version V    for Smart: the 12.x+ release the cluster(s) will be upgraded to
-  --va <domain>/<va>    the VA the cluster(s) will draw on (default: where each is assigned)
-  --hcs-le              HCS-LE instead of HCS (gone from 14(1)SU1 and 12.5(1)SU7)
-  --json                the plan as JSON`;
+import type { CliCommand } from './types.ts';
 
 const HELP = 'smartlic plan --help';
 
@@ -37,9 +25,8 @@ function effectLines(a: AllocationEffect): string[] {
 function planText(p: MigrationPlan): string {
   const out: string[] = [];
   const state = p.nothingToDo ? 'nothing to do' : p.feasible ? 'feasible' : 'BLOCKED';
-  out.push(
-    `${p.cluster}: ${p.from.licensing} ${p.from.licenseMode} ${p.from.version} → ${p.target} (${state})`,
-  );
+  const mode = p.from.licenseMode === 'unknown' ? 'mode unknown' : p.from.licenseMode;
+  out.push(`${p.cluster}: ${p.from.licensing} ${mode} ${p.from.version} → ${p.target} (${state})`);
   for (const b of p.blockers) out.push(`  blocker ${b.code}: ${b.message} — ${b.action}`);
   for (const s of p.steps) {
     const tags = [s.on, s.requiresReboot ? 'reboot' : '', s.requiresToken ? 'token' : '']
@@ -50,75 +37,96 @@ function planText(p: MigrationPlan): string {
   }
   for (const n of p.notes) out.push(`  note: ${n}`);
   if (p.allocation) out.push(...effectLines(p.allocation));
-  return `${out.join('\n')}\n`;
+  return `${out.map(escapeControl).join('\n')}\n`;
 }
 
-async function run(args: string[], ctx: CliContext): Promise<number> {
-  const { values, positionals } = parseFlags(
-    args,
-    {
-      cluster: { type: 'string' },
-      customer: { type: 'string' },
-      to: { type: 'string' },
-      'target-version': { type: 'string' },
-      va: { type: 'string' },
-      'hcs-le': { type: 'boolean' },
-      json: { type: 'boolean' },
-    },
-    HELP,
-  );
-  if (positionals.length > 0)
-    throw inputError(`unexpected argument "${positionals[0]}"`, `see "${HELP}"`);
-  if (!values.cluster && !values.customer) {
-    throw inputError('plan needs --cluster NAME or --customer NAME', `see "${HELP}"`);
-  }
-  if (!values.to) throw inputError('plan needs --to HCS|Enterprise|Smart', `see "${HELP}"`);
-  const req = {
-    to: parseMigrationTarget(values.to),
-    ...(values['target-version'] ? { targetVersion: values['target-version'] } : {}),
-    ...(values.va ? { va: values.va } : {}),
-    ...(values['hcs-le'] ? { hcsLe: true } : {}),
-  };
-  const rt = await openRuntime(ctx);
-  try {
-    if (values.cluster) {
-      const plan = await rt.services.migration.planCluster(
-        { cluster: values.cluster, ...(values.customer ? { customer: values.customer } : {}) },
-        req,
-      );
-      ctx.io.stdout.write(values.json ? `${JSON.stringify(plan, null, 2)}\n` : planText(plan));
-      return 0;
-    }
-    const plan = await rt.services.migration.planCustomer(values.customer!, req);
-    if (values.json) {
-      ctx.io.stdout.write(`${JSON.stringify(plan, null, 2)}\n`);
-      return 0;
-    }
-    ctx.io.stdout.write(
-      `Customer ${plan.customer} → ${plan.target}: ${plan.feasible ? 'feasible' : 'BLOCKED'} (${plan.plans.length} cluster(s))\n\n`,
-    );
-    for (const p of plan.plans)
-      ctx.io.stdout.write(`${planText({ ...p, allocation: undefined })}\n`);
-    if (plan.allocation.length > 0) {
-      ctx.io.stdout.write('All clusters together:\n');
-      for (const a of plan.allocation) ctx.io.stdout.write(`${effectLines(a).join('\n')}\n`);
-    }
-    for (const n of plan.notes) ctx.io.stdout.write(`note: ${n}\n`);
-    return 0;
-  } finally {
-    await rt.close();
-  }
-}
-
-export const planCommand: CliCommand = {
+const planCmd = defineCommand({
   name: 'plan',
   summary: 'migration plan for a cluster or customer (HCS / Enterprise / Smart); changes nothing',
-  usage: USAGE,
-  async run(args, ctx) {
+  options: {
+    cluster: {
+      type: 'string',
+      value: 'NAME',
+      help: 'one cluster (with --customer when the name is not unique)',
+    },
+    customer: {
+      type: 'string',
+      value: 'NAME',
+      help: 'every cluster of the customer, and the combined effect per VA',
+    },
+    to: {
+      type: 'string',
+      value: 'HCS|Enterprise|Smart',
+      help: 'license mode, or Smart (from PLM / classic licensing)',
+    },
+    'target-version': {
+      type: 'string',
+      value: 'V',
+      help: 'for Smart: the 12.x+ release the cluster(s) will be upgraded to',
+    },
+    va: {
+      type: 'string',
+      value: '<domain>/<va>',
+      help: 'the VA the cluster(s) will draw on (default: where each is assigned)',
+    },
+    'hcs-le': {
+      type: 'boolean',
+      help: 'HCS-LE instead of HCS (gone from 14(1)SU1 and 12.5(1)SU7)',
+    },
+  },
+  json: 'the plan {cluster, target, from, feasible, blockers, steps, notes, allocation}',
+  description: `A plan only: nothing is changed. The current license mode is the one the product reported
+at the last sync; "mode unknown" when it never reported one (then a mode change is planned
+with a possible publisher restart).`,
+  examples: [
+    'smartlic plan --customer "Stark Industries" --to HCS',
+    'smartlic plan --cluster wayne-cucm-01 --to Smart --target-version 15.0.1.10000-32',
+  ],
+  async run({ values }, c) {
+    if (!values.cluster && !values.customer) {
+      throw inputError('plan needs --cluster NAME or --customer NAME', `see "${HELP}"`);
+    }
+    if (!values.to) throw inputError('plan needs --to HCS|Enterprise|Smart', `see "${HELP}"`);
+    const req = {
+      to: parseMigrationTarget(values.to),
+      ...(values['target-version'] ? { targetVersion: values['target-version'] } : {}),
+      ...(values.va ? { va: values.va } : {}),
+      ...(values['hcs-le'] ? { hcsLe: true } : {}),
+    };
+    const rt = await openRuntime(c);
     try {
-      return await run(args, ctx);
-    } catch (e) {
-      return reportFailure(ctx, 'plan', e);
+      if (values.cluster) {
+        const plan = await rt.services.migration.planCluster(
+          { cluster: values.cluster, ...(values.customer ? { customer: values.customer } : {}) },
+          req,
+        );
+        if (c.out.json) c.out.data(plan);
+        else c.out.print(planText(plan));
+        return 0;
+      }
+      const plan = await rt.services.migration.planCustomer(values.customer!, req);
+      if (c.out.json) {
+        c.out.data(plan);
+        return 0;
+      }
+      const o = c.out;
+      o.print(
+        escapeControl(
+          `Customer ${plan.customer} → ${plan.target}: ${plan.feasible ? 'feasible' : 'BLOCKED'} (${plural(plan.plans.length, 'cluster')})`,
+        ),
+      );
+      o.print('');
+      for (const p of plan.plans) o.print(`${planText({ ...p, allocation: undefined })}`);
+      if (plan.allocation.length > 0) {
+        o.print('All clusters together:');
+        for (const a of plan.allocation) o.print(effectLines(a).map(escapeControl).join('\n'));
+      }
+      for (const n of plan.notes) o.print(escapeControl(`note: ${n}`));
+      return 0;
+    } finally {
+      await rt.close();
     }
   },
-};
+});
+
+export const planCommand: CliCommand = singleCommand(planCmd);

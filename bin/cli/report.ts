@@ -14,7 +14,11 @@ hlm        HLM report: per virtual account (--va, the default: LM Name "<VA> @ <
            customer, LM Name, subscription ids, license type, count, status). csv and xlsx
            cells that would start a formula (= + - @, tab) are neutralised. xlsx needs --out.
 inventory  Service Inventory license summary (|LICENSESUMMARYSTART| … |LICENSESUMMARYEND|)
---out      write to FILE instead of standard output`;
+--out      write to FILE instead of standard output
+
+Examples:
+  smartlic report hlm --customer --format csv --out hlm.csv
+  smartlic report inventory --out si.txt`;
 
 const HELP = 'smartlic report --help';
 

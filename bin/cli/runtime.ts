@@ -3,14 +3,21 @@
  * migrated database, the verified secret key, repositories, a stderr logger, the system clock
  * and the service container. `close()` releases all of it.
  */
+import { existsSync, rmSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { isAbsolute, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Kysely } from 'kysely';
+import { SmartlicError, isSmartlicError } from '../../core/errors.ts';
 import { systemClock, type Clock } from '../../core/clock.ts';
 import { loadConfig, type Config } from '../../core/config.ts';
 import { createLogger, type Logger } from '../../core/log.ts';
+import { escapeControl } from './output.ts';
 import { createServices, type Services } from '../../core/services/index.ts';
 import {
   SecretBox,
   createRepositories,
+  keyFilePath,
   migrateToLatest,
   openDatabase,
   resolveSecretKey,
@@ -20,7 +27,57 @@ import {
   type Repositories,
   type ResolvedSecretKey,
 } from '../../core/store/index.ts';
+import { InventoryService } from '../../core/services/inventory.service.ts';
+import { statusLineFor } from './output.ts';
 import type { CliContext } from './types.ts';
+
+/** Log lines the CLI reports itself (as its one-line error), not repeated as warnings. */
+const REPORTED_BY_CLI = new Set(['job failed']);
+/** Fields a text warning leaves out (they are in --log-format json). */
+const QUIET_FIELDS = new Set([
+  'component',
+  'peer',
+  'requestId',
+  'jobId',
+  'jobType',
+  'method',
+  'ms',
+  'delayMs',
+  'op',
+]);
+
+/**
+ * The CLI's logger: with --log-format json, JSON lines on stderr at the configured level;
+ * otherwise warnings and errors as text on stderr (everything with log.level debug), through
+ * the status line so a progress bar is not overwritten.
+ */
+export function cliLogger(ctx: CliContext, config: Config, clock: Clock): Logger {
+  const status = statusLineFor(ctx);
+  if (ctx.logFormat === 'json') {
+    return createLogger({
+      level: config.log.level,
+      write: (line) => status.write(line),
+      now: () => clock.now(),
+    });
+  }
+  const level =
+    config.log.level === 'debug' || config.log.level === 'silent' ? config.log.level : 'warn';
+  return createLogger({
+    level: level === 'warn' && config.log.level === 'error' ? 'error' : level,
+    now: () => clock.now(),
+    write: (line) => {
+      const rec = JSON.parse(line) as Record<string, unknown>;
+      const { t: _t, level: lv, msg, ...rest } = rec;
+      if (typeof msg === 'string' && REPORTED_BY_CLI.has(msg) && lv !== 'debug') return;
+      const fields = Object.entries(rest)
+        .filter(([k]) => QUIET_FIELDS.has(k) === false)
+        .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+        .join(' ');
+      const word = lv === 'warn' ? 'warning' : String(lv);
+      status.write(escapeControl(`${word}: ${String(msg)}${fields ? ` (${fields})` : ''}`));
+    },
+  });
+}
 
 export interface Runtime {
   config: Config;
@@ -41,33 +98,97 @@ export interface OpenRuntimeOptions {
   clock?: Clock;
 }
 
+/** The directory smartlic is installed in (the clone, or node_modules/smartlic). */
+export const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/**
+ * Where the database lives when SMARTLIC_DB and the config file do not say, independent of
+ * the current directory: `data/smartlic.db` inside a clone of the repository (so `npm start`
+ * keeps using the repository's data/), otherwise `$XDG_DATA_HOME/smartlic/smartlic.db`
+ * (`~/.local/share/smartlic/smartlic.db` when XDG_DATA_HOME is unset).
+ */
+export function defaultDbPath(env: NodeJS.ProcessEnv, root = PACKAGE_ROOT): string {
+  if (existsSync(join(root, '.git'))) return join(root, 'data', 'smartlic.db');
+  const xdg = env.XDG_DATA_HOME && isAbsolute(env.XDG_DATA_HOME) ? env.XDG_DATA_HOME : undefined;
+  const base = xdg ?? join(env.HOME || homedir(), '.local', 'share');
+  return join(base, 'smartlic', 'smartlic.db');
+}
+
+/** loadConfig options every CLI verb uses: the default database path above. */
+export function configDefaults(env: NodeJS.ProcessEnv = {}): { defaultDbPath: string } {
+  return { defaultDbPath: defaultDbPath(env) };
+}
+
+/** Loads the config from the CLI's environment with the CLI's defaults. */
+export function cliConfig(ctx: CliContext, overrides?: Record<string, unknown>): Config {
+  return loadConfig({
+    env: ctx.io.env,
+    ...configDefaults(ctx.io.env),
+    ...(overrides ? { overrides } : {}),
+  });
+}
+
 /** The database path and secret key from the config (`db migrate`, `db backup`, runtime). */
-export function resolveStorage(config: Config): { path: string; key: () => ResolvedSecretKey } {
+export function resolveStorage(config: Config): {
+  path: string;
+  keyFile: string;
+  key: () => ResolvedSecretKey;
+} {
   const path = config.db.path;
-  return { path, key: () => resolveSecretKey({ envValue: config.secretKey, dbPath: path }) };
+  return {
+    path,
+    keyFile: keyFilePath(path),
+    key: () => resolveSecretKey({ envValue: config.secretKey, dbPath: path }),
+  };
+}
+
+/**
+ * Checks the key against the database and, when it does not match, says which key was
+ * tried and what recovery there is. A key file this very call created (the old one was lost)
+ * is removed again, so it cannot pass for the right one later.
+ */
+export async function checkKey(
+  db: Kysely<Database>,
+  key: ResolvedSecretKey,
+  dbPath: string,
+  clock: Clock,
+): Promise<SecretBox> {
+  const secrets = new SecretBox(key.key);
+  try {
+    await verifySecretKey(db, secrets, clock);
+    return secrets;
+  } catch (e) {
+    if (!isSmartlicError(e) || e.code !== 'SECRET_KEY') throw e;
+    if (key.source === 'key-file' && key.created && key.keyFile)
+      rmSync(key.keyFile, { force: true });
+    const tried =
+      key.source === 'key-file'
+        ? key.created
+          ? `the key file ${key.keyFile} was missing (a new key would not open it)`
+          : `the key file ${key.keyFile} holds another key`
+        : 'SMARTLIC_SECRET_KEY holds another key';
+    throw new SmartlicError({
+      code: 'SECRET_KEY',
+      message: `cannot decrypt the secrets in ${dbPath}: ${tried}`,
+      action: `restore ${key.keyFile ?? keyFilePath(dbPath)} from the backup made with the database (\`smartlic db backup --with-key\` writes it beside the copy), or set SMARTLIC_SECRET_KEY to the key the database was created with; for the demo, remove ${dbPath} and start again`,
+      cause: e,
+    });
+  }
 }
 
 export async function openRuntime(
   ctx: CliContext,
   opts: OpenRuntimeOptions = {},
 ): Promise<Runtime> {
-  const config = loadConfig({
-    env: ctx.io.env,
-    ...(opts.overrides ? { overrides: opts.overrides } : {}),
-  });
+  const config = cliConfig(ctx, opts.overrides);
   const clock = opts.clock ?? systemClock;
-  const logger = createLogger({
-    level: config.log.level,
-    write: (line) => ctx.io.stderr.write(`${line}\n`),
-    now: () => clock.now(),
-  });
+  const logger = cliLogger(ctx, config, clock);
   const storage = resolveStorage(config);
   const key = storage.key();
   const handle = openDatabase({ path: storage.path, clock });
   try {
     await migrateToLatest(handle.db);
-    const secrets = new SecretBox(key.key);
-    await verifySecretKey(handle.db, secrets, clock);
+    const secrets = await checkKey(handle.db, key, storage.path, clock);
     const repos = createRepositories(handle.db, secrets, clock);
     const services = createServices({ db: handle.db, secrets, repos, clock, logger, config });
     return {
@@ -92,4 +213,13 @@ export async function openRuntime(
     await handle.close();
     throw e;
   }
+}
+
+/** Removal and customer use cases over the runtime's repositories and job runner. */
+export function inventory(rt: Runtime): InventoryService {
+  return new InventoryService({
+    repos: rt.repos,
+    jobs: rt.services.jobs,
+    clusters: rt.services.clusters,
+  });
 }

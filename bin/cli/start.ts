@@ -11,17 +11,15 @@ import { SmartlicError } from '../../core/errors.ts';
 import { SyncScheduler } from '../../core/services/scheduler.ts';
 import type { SyncOutcome } from '../../core/services/index.ts';
 import type { RunningEmulator } from '../../emulator/index.ts';
+import { defineCommand, escapeControl, plural, singleCommand } from './common.ts';
+import { outcomeJson } from './sync.ts';
 import { openRuntime, type Runtime } from './runtime.ts';
 import { attentionLines } from './status.ts';
 import type { CliCommand } from './types.ts';
 
-const USAGE = `Usage: smartlic start [--once]
-
-Runs the main job. With the embedded emulator (default; SMARTLIC_EMULATOR=false turns it off)
+const USAGE = `Runs the main job. With the embedded emulator (default; SMARTLIC_EMULATOR=false turns it off)
 it starts the emulator, provisions its accounts, imports its clusters, syncs, prints a summary,
-then syncs on the schedule (sync.cron, default every 24 h) until interrupted.
-
-  --once    exit after the first sync instead of staying up`;
+then syncs on the schedule (sync.cron, default every 24 h) until interrupted.`;
 
 const REQUESTED_BY = 'start';
 
@@ -70,23 +68,21 @@ const emulatorState = z.object({
 });
 type EmulatorState = z.infer<typeof emulatorState>;
 
-export const startCommand: CliCommand = {
+const startCmd = defineCommand({
   name: 'start',
   summary: 'the main job: sync on the embedded emulator (or real CSSM) and on a schedule',
-  usage: USAGE,
-  async run(args, ctx) {
-    const unknown = args.filter((a) => a !== '--once');
-    if (unknown.length > 0) {
-      ctx.io.stderr.write(
-        `smartlic start: unknown option ${unknown[0]} (see smartlic start --help)\n`,
-      );
-      return 2;
-    }
-    const once = args.includes('--once');
+  options: { once: { type: 'boolean', help: 'exit after the first sync instead of staying up' } },
+  json: "array of the first sync's outcomes (as `sync --json`); the other lines go to stderr",
+  description: USAGE,
+  examples: ['npm start', 'SMARTLIC_EMULATOR=false smartlic start --once'],
+  async run({ values }, ctx) {
+    const once = values.once === true;
     const rt = await openRuntime(ctx);
     let emu: RunningEmulator | undefined;
     let scheduler: SyncScheduler | undefined;
-    const out = (s: string) => ctx.io.stdout.write(`${s}\n`);
+    // With --json the human lines go to stderr and stdout gets the first sync's outcomes.
+    const out = (s: string) =>
+      ctx.out.json ? ctx.out.note(escapeControl(s)) : ctx.out.print(escapeControl(s));
     try {
       if (rt.config.emulator.embedded) {
         // Loaded only when used: against real CSSM the emulator stays out of the process.
@@ -104,6 +100,7 @@ export const startCommand: CliCommand = {
       const outcomes = await rt.services.sync.syncAll({ requestedBy: REQUESTED_BY, full: true });
       printSummary(outcomes, out);
       await printAttention(rt, out);
+      if (ctx.out.json) ctx.out.data(outcomes.map(outcomeJson));
       if (!emu && outcomes.length === 0) {
         out('No accounts are provisioned yet: add one with `smartlic account add` (see --help).');
       }
@@ -136,7 +133,9 @@ export const startCommand: CliCommand = {
       await emu?.close();
     }
   },
-};
+});
+
+export const startCommand: CliCommand = singleCommand(startCmd);
 
 function waitForSignal(): Promise<void> {
   return new Promise((resolve) => {
@@ -283,7 +282,7 @@ function printSummary(outcomes: SyncOutcome[], out: (s: string) => void): void {
     const c = o.counts;
     if (o.status === 'Completed') {
       out(
-        `sync ${o.domain}: ok in ${o.durationMs} ms — ${c.virtualAccounts} VA, ${c.licenses} licenses, ${c.tokens} tokens, ${c.clusters} clusters (${c.clustersRead} read)${o.clusterErrors.length ? `, ${o.clusterErrors.length} cluster error(s)` : ''}${o.satellite?.overdue ? ', satellite sync OVERDUE' : ''}`,
+        `sync ${o.domain}: ok in ${o.durationMs} ms — ${c.virtualAccounts} VA, ${plural(c.licenses, 'license')}, ${plural(c.tokens, 'token')}, ${plural(c.clusters, 'cluster')} (${c.clustersRead} read)${o.clusterErrors.length ? `, ${o.clusterErrors.length} cluster error(s)` : ''}${o.satellite?.overdue ? ', satellite sync OVERDUE' : ''}`,
       );
     } else {
       out(

@@ -8,7 +8,11 @@ const USAGE = `Usage: smartlic status [--json]
 
 The Smart Account Summary, virtual accounts out of compliance, clusters by authorization state
 (as of now: timers run on when a product stops answering), open alerts, and the list of what
-needs attention. Read from the database; nothing is asked of CSSM.`;
+needs attention. Read from the database; nothing is asked of CSSM.
+
+Examples:
+  smartlic status
+  smartlic status --json`;
 
 const HELP = 'smartlic status --help';
 

@@ -1,22 +1,8 @@
-import { parseArgs } from 'node:util';
-import { SmartlicError } from '../../core/errors.ts';
 import type { SyncOutcome, SyncProgress } from '../../core/services/index.ts';
-import { requester } from './common.ts';
+import { defineCommand, escapeControl, plural, singleCommand } from './common.ts';
+import { statusLineFor } from './output.ts';
 import { openRuntime } from './runtime.ts';
 import type { CliCommand, CliContext } from './types.ts';
-
-const USAGE = `Usage: smartlic sync [--account DOMAIN] [--full] [--json]
-
-Reads every provisioned account (or the one named) from CSSM or its On-Prem satellite: virtual
-accounts, licenses, tokens, devices and the smart-license status of every assigned cluster, and
-stores it in one transaction per account. Registration tokens about to expire are refreshed.
-
-  --account DOMAIN  sync this account only
-  --full            read everything, even what has not changed since the last sync
-  --json            print the outcome of each account as JSON on stdout
-
-Progress goes to stderr (a bar on a terminal, plain lines otherwise). Exit code 1 when any
-account fails; its job carries the error code and the recommended action.`;
 
 const PHASE_TEXT: Record<SyncProgress['phase'], string> = {
   connect: 'connecting',
@@ -35,7 +21,8 @@ export function progressPrinter(ctx: CliContext): {
   onProgress: (p: SyncProgress) => void;
   end: () => void;
 } {
-  const err = ctx.io.stderr;
+  const status = statusLineFor(ctx);
+  const err = { write: (s: string) => status.write(s) };
   if (ctx.io.isTty) {
     let last = '';
     return {
@@ -48,11 +35,9 @@ export function progressPrinter(ctx: CliContext): {
         const line = `${bar} ${p.domain}: ${PHASE_TEXT[p.phase]}${count}`;
         if (line === last) return;
         last = line;
-        err.write(`\r\x1b[2K${line}`);
+        status.set(escapeControl(line));
       },
-      end: () => {
-        if (last) err.write('\r\x1b[2K');
-      },
+      end: () => status.clear(),
     };
   }
   const seen = new Set<string>();
@@ -61,77 +46,79 @@ export function progressPrinter(ctx: CliContext): {
       if (p.phase === 'done') return;
       const key = `${p.accountId}|${p.phase}`;
       if (p.total > 0 && p.done === p.total && p.phase === 'clusters') {
-        err.write(`${p.domain}: ${PHASE_TEXT[p.phase]} ${p.done}/${p.total}\n`);
+        err.write(escapeControl(`${p.domain}: ${PHASE_TEXT[p.phase]} ${p.done}/${p.total}`));
         return;
       }
       if (seen.has(key)) return;
       seen.add(key);
-      err.write(`${p.domain}: ${PHASE_TEXT[p.phase]}\n`);
+      err.write(escapeControl(`${p.domain}: ${PHASE_TEXT[p.phase]}`));
     },
     end: () => undefined,
   };
 }
 
-/** One line per outcome: what was read, or `CODE: message — action`. */
-export function outcomeLine(o: SyncOutcome): string {
+/**
+ * One line per outcome: what was read, or `CODE: message — action`. `domainWidth` pads the
+ * domain so that the lines of one run line up.
+ */
+export function outcomeLine(o: SyncOutcome, domainWidth = 0): string {
+  const domain = escapeControl(o.domain).padEnd(domainWidth);
   if (o.status === 'Failed') {
     const e = o.error;
     const why = e ? `${e.code}: ${e.message}${e.action ? ` — ${e.action}` : ''}` : 'failed';
-    return `FAILED  ${o.domain}  ${why}${o.jobId !== null ? ` (job ${o.jobId})` : ''}`;
+    return escapeControl(`FAILED  ${domain}  ${why}${o.jobId !== null ? ` (job ${o.jobId})` : ''}`);
   }
   const c = o.counts;
   const parts = [
     `${c.virtualAccounts} VA`,
-    `${c.licenses} licenses`,
-    `${c.tokens} tokens`,
-    `${c.devices} devices`,
+    plural(c.licenses, 'license'),
+    plural(c.tokens, 'token'),
+    plural(c.devices, 'device'),
     `clusters ${c.clustersRead}/${c.clusters} read`,
   ];
-  if (c.tokensRefreshed > 0) parts.push(`${c.tokensRefreshed} token(s) refreshed`);
-  parts.push(`${o.requests} requests`, `${(o.durationMs / 1000).toFixed(1)} s`);
-  let line = `ok      ${o.domain}  ${parts.join(', ')}${o.joined ? ' (joined a sync already running)' : ''}`;
-  if (o.skipped.length > 0) line += `\n        unchanged, not re-read: ${o.skipped.join(', ')}`;
+  if (c.tokensRefreshed > 0) parts.push(`${plural(c.tokensRefreshed, 'token')} refreshed`);
+  parts.push(plural(o.requests, 'request'), `${(o.durationMs / 1000).toFixed(1)} s`);
+  const lines = [
+    `ok      ${domain}  ${parts.join(', ')}${o.joined ? ' (joined a sync already running)' : ''}`,
+  ];
+  if (o.skipped.length > 0) lines.push(`        unchanged, not re-read: ${o.skipped.join(', ')}`);
   if (o.satellite?.overdue) {
-    line += `\n        satellite sync overdue: last CSSM sync ${o.satellite.lastSync?.toISOString().slice(0, 10) ?? 'never'}`;
+    lines.push(
+      `        satellite sync overdue: last CSSM sync ${o.satellite.lastSync?.toISOString().slice(0, 10) ?? 'never'}`,
+    );
   }
   for (const e of o.clusterErrors)
-    line += `\n        cluster ${e.cluster}: ${e.code}: ${e.message}`;
-  return line;
+    lines.push(`        cluster ${e.cluster}: ${e.code}: ${e.message}`);
+  return lines.map(escapeControl).join('\n');
 }
 
 export function outcomeJson(o: SyncOutcome): Record<string, unknown> {
   return JSON.parse(JSON.stringify(o)) as Record<string, unknown>;
 }
 
-export const syncCommand: CliCommand = {
+const syncCmd = defineCommand({
   name: 'sync',
   summary: 'sync accounts with CSSM / satellites and read cluster status',
-  usage: USAGE,
-  async run(args, ctx) {
-    let values: { account?: string; full?: boolean; json?: boolean };
-    try {
-      ({ values } = parseArgs({
-        args,
-        options: {
-          account: { type: 'string' },
-          full: { type: 'boolean' },
-          json: { type: 'boolean' },
-        },
-        strict: true,
-        allowPositionals: false,
-      }));
-    } catch (e) {
-      throw new SmartlicError({
-        code: 'INPUT',
-        message: (e as Error).message,
-        action: 'see "smartlic sync --help"',
-      });
-    }
-    const rt = await openRuntime(ctx);
-    const progress = progressPrinter(ctx);
+  options: {
+    account: { type: 'string', value: 'DOMAIN', help: 'sync this account only' },
+    full: {
+      type: 'boolean',
+      help: 'read everything, even what has not changed since the last sync',
+    },
+  },
+  json: 'array of outcomes {domain, status, counts, error, jobId, …} (see README)',
+  description: `Reads every provisioned account (or the one named) from CSSM or its On-Prem satellite: virtual
+accounts, licenses, tokens, devices and the smart-license status of every assigned cluster, and
+stores it in one transaction per account. Registration tokens about to expire are refreshed.
+Progress goes to stderr (a bar on a terminal, plain lines otherwise). Exit code 1 when any
+account fails; its job carries the error code and the recommended action.`,
+  examples: ['smartlic sync', 'smartlic sync --account nimbus-hcs.example.com --full --json'],
+  async run({ values }, c) {
+    const rt = await openRuntime(c);
+    const progress = progressPrinter(c);
     try {
       const opts = {
-        requestedBy: requester(),
+        requestedBy: c.by,
         full: values.full === true,
         onProgress: progress.onProgress,
       };
@@ -142,21 +129,22 @@ export const syncCommand: CliCommand = {
         outcomes = await rt.services.sync.syncAll(opts);
       }
       progress.end();
-      if (values.json) {
-        ctx.io.stdout.write(`${JSON.stringify(outcomes.map(outcomeJson), null, 2)}\n`);
+      if (c.out.json) {
+        c.out.data(outcomes.map(outcomeJson));
       } else if (outcomes.length === 0) {
-        ctx.io.stdout.write('no accounts provisioned; add one with "smartlic account add"\n');
+        c.out.print(
+          `no accounts provisioned in ${rt.config.db.path}; add one with "smartlic account add"`,
+        );
       } else {
+        const width = Math.max(...outcomes.map((o) => o.domain.length));
         for (const o of outcomes) {
-          ctx.io.stdout.write(`${outcomeLine(o)}\n`);
+          c.out.print(outcomeLine(o, width));
           const cause = (o as { cause?: unknown }).cause;
-          if (ctx.debug && cause instanceof Error && cause.stack) {
-            ctx.io.stderr.write(`${cause.stack}\n`);
-          }
+          if (c.debug && cause instanceof Error && cause.stack) c.out.note(cause.stack);
         }
         const failed = outcomes.filter((o) => o.status === 'Failed').length;
-        ctx.io.stdout.write(
-          `${outcomes.length - failed} of ${outcomes.length} account(s) synced${failed ? `, ${failed} failed` : ''}\n`,
+        c.out.print(
+          `${outcomes.length - failed} of ${plural(outcomes.length, 'account')} synced${failed ? `, ${failed} failed` : ''}`,
         );
       }
       return outcomes.some((o) => o.status === 'Failed') ? 1 : 0;
@@ -165,4 +153,6 @@ export const syncCommand: CliCommand = {
       await rt.close();
     }
   },
-};
+});
+
+export const syncCommand: CliCommand = singleCommand(syncCmd);

@@ -6,14 +6,18 @@ export interface CliIo {
   stderr: Writable;
   stdin: Readable;
   env: NodeJS.ProcessEnv;
-  /** True when stdout is a terminal (progress bars, colours). */
+  /** True when stdout is a terminal (progress bars, table width). */
   isTty: boolean;
+  /** Terminal width when stdout is a terminal. */
+  columns?: number | undefined;
 }
 
 export interface CliContext {
   io: CliIo;
   /** `--debug` was given: print stacks on failure. */
   debug: boolean;
+  /** `--log-format json`: log lines as JSON on stderr; otherwise warnings as text. */
+  logFormat?: 'text' | 'json';
 }
 
 /**
@@ -25,5 +29,7 @@ export interface CliCommand {
   summary: string;
   /** Multi-line usage text printed by `smartlic <name> --help`. */
   usage: string;
+  /** The verb answers `--help` on its subcommands itself (commands built with defineCommand). */
+  handlesHelp?: boolean;
   run(args: string[], ctx: CliContext): Promise<number>;
 }

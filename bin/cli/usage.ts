@@ -11,7 +11,11 @@ const USAGE = `Usage: smartlic usage <sa-domain>/<va> [--terms-days N] [--json]
              type's licenses served which type's requests ("50 CUWL lent to Enhanced Plus");
              term lines with start / end dates and subscription ids, and those ending within
              --terms-days (default 90)
---customer   per license type, what the customer's clusters report and the VA they draw on`;
+--customer   per license type, what the customer's clusters report and the VA they draw on
+
+Examples:
+  smartlic usage nimbus-hcs.example.com/va-hcs-operational
+  smartlic usage --customer "Stark Industries" --json`;
 
 const HELP = 'smartlic usage --help';
 const day = (d: Date | null) => (d ? d.toISOString().slice(0, 10) : '-');

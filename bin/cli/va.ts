@@ -6,92 +6,145 @@ import {
   parseLicenseMode,
   parseTransportMode,
 } from '../../core/services/virtual-accounts.service.ts';
-import { inputError, parseFlags, requester, subcommandVerb } from './common.ts';
+import { defineCommand, defineGroup, inputError, legacySubcommand } from './common.ts';
 import { vaList } from './read-views.ts';
 import { openRuntime } from './runtime.ts';
-import type { CliCommand, CliContext } from './types.ts';
+import type { CliCommand } from './types.ts';
 
-const USAGE = `Usage: smartlic va list [--sa DOMAIN] [--json]
-       smartlic va mode <sa-domain> <va> Enterprise|HCS|HCS-LE
-       smartlic va transport <sa-domain> [<va>] Direct|Proxy|Satellite
-                             [--proxy-host H --proxy-port P] [--satellite-url URL]
-
-list       Virtual Account Summary: Name, SA Name, Access Level, Clusters #, Customer #, license
-           mode, role and compliance
-mode       set the VA's license mode (refused while clusters are assigned to it; a VA without
-           a mode cannot take clusters: SLM1014)
-transport  set the transport clusters of the VA (or, without <va>, of the whole account) use
-           to reach CSSM; refused while clusters are assigned (CAA1041). Proxy needs host and
-           port (no proxy authentication towards CSSM); Satellite needs
-           https://<satellite fqdn>/SmartTransport`;
-
-const HELP = 'smartlic va --help';
-
-async function run(sub: string | undefined, args: string[], ctx: CliContext): Promise<number> {
-  const by = requester();
-  if (sub === 'list') return vaList(args, ctx, HELP);
-  if (sub === 'mode') {
-    const { positionals } = parseFlags(args, {}, HELP);
-    const [domain, va, mode, extra] = positionals;
-    if (!domain || !va || !mode || extra !== undefined) {
-      throw inputError('va mode needs <sa-domain> <va> <mode>', `see "${HELP}"`);
-    }
-    const m = parseLicenseMode(mode);
-    const rt = await openRuntime(ctx);
+const mode = defineCommand({
+  name: 'va mode',
+  summary: "set a VA's license mode (Enterprise, HCS, HCS-LE)",
+  args: '<sa-domain> <va> Enterprise|HCS|HCS-LE',
+  arity: [3, 3],
+  options: {},
+  json: '{domain, va, licenseMode, job}',
+  description: `Refused while clusters are assigned to the VA (VA_CLUSTERS_ASSIGNED); a VA without a mode
+cannot take clusters (SLM1014). A VA name containing "/" works as it is.`,
+  examples: ['smartlic va mode nimbus-hcs.example.com va-hcs-operational HCS'],
+  async run({ positionals }, c) {
+    const [domain, va, m] = positionals as [string, string, string];
+    const licenseMode = parseLicenseMode(m);
+    const rt = await openRuntime(c);
     try {
       const r = await rt.services.virtualAccounts.setLicenseMode({
         domain,
         va,
-        mode: m,
-        requestedBy: by,
+        mode: licenseMode,
+        requestedBy: c.by,
       });
-      ctx.io.stdout.write(`${domain}/${va}: license mode ${m} — job ${r.job.id} ${r.job.status}\n`);
+      if (c.out.json) c.out.data({ domain, va, licenseMode, job: r.job });
+      else
+        c.out.print(
+          `${domain}/${va}: license mode ${licenseMode} — job ${r.job.id} ${r.job.status}`,
+        );
       return 0;
     } finally {
       await rt.close();
     }
-  }
-  if (sub === 'transport') {
-    const { values, positionals } = parseFlags(
-      args,
-      {
-        'proxy-host': { type: 'string' },
-        'proxy-port': { type: 'string' },
-        'satellite-url': { type: 'string' },
-      },
-      HELP,
-    );
-    if (positionals.length < 2 || positionals.length > 3) {
-      throw inputError('va transport needs <sa-domain> [<va>] <mode>', `see "${HELP}"`);
-    }
+  },
+});
+
+const transport = defineCommand({
+  name: 'va transport',
+  summary: 'set how the clusters of a VA (or account) reach CSSM',
+  args: '<sa-domain> [<va>] Direct|Proxy|Satellite',
+  arity: [2, 3],
+  options: {
+    'proxy-host': {
+      type: 'string',
+      value: 'H',
+      help: 'Proxy: the proxy host (no scheme, no credentials)',
+    },
+    'proxy-port': { type: 'string', value: 'P', help: 'Proxy: the proxy port (default 3128)' },
+    'satellite-url': {
+      type: 'string',
+      value: 'URL',
+      help: 'Satellite: https://<satellite fqdn>/SmartTransport',
+    },
+  },
+  json: '{domain, va, transport, job}',
+  description: `Sets the transport the clusters of the VA (or, without <va>, of the whole account) use to
+reach CSSM; refused while clusters are assigned (CAA1041). Proxy needs --proxy-host (no proxy
+authentication towards CSSM); Satellite needs --satellite-url https://<fqdn>/SmartTransport.`,
+  examples: [
+    'smartlic va transport nimbus-hcs.example.com va-hcs-operational Proxy --proxy-host proxy.example.com --proxy-port 3128',
+    'smartlic va transport la-initech Satellite --satellite-url https://sat.example.com/SmartTransport',
+  ],
+  async run({ values, positionals }, c) {
     const domain = positionals[0]!;
     const va = positionals.length === 3 ? positionals[1] : undefined;
-    const mode = parseTransportMode(positionals[positionals.length - 1]!);
-    const rt = await openRuntime(ctx);
+    const m = parseTransportMode(positionals[positionals.length - 1]!);
+    const help = 'see "smartlic va transport --help"';
+    if (m === 'Proxy' && !values['proxy-host']) {
+      throw inputError('the Proxy transport needs --proxy-host H (and --proxy-port P)', help);
+    }
+    if (m !== 'Proxy' && (values['proxy-host'] || values['proxy-port'])) {
+      throw inputError(`--proxy-host / --proxy-port go with Proxy, not ${m}`, help);
+    }
+    if (m === 'Satellite' && !values['satellite-url']) {
+      throw inputError(
+        'the Satellite transport needs --satellite-url https://<fqdn>/SmartTransport',
+        help,
+      );
+    }
+    if (m !== 'Satellite' && values['satellite-url']) {
+      throw inputError(`--satellite-url goes with Satellite, not ${m}`, help);
+    }
+    let port: number | undefined;
+    if (values['proxy-port'] !== undefined) {
+      port = Number(values['proxy-port']);
+      if (!/^\d{1,5}$/.test(values['proxy-port']) || port < 1 || port > 65535) {
+        throw inputError(
+          `--proxy-port must be a port number 1–65535, got "${values['proxy-port']}"`,
+          help,
+        );
+      }
+    }
+    const rt = await openRuntime(c);
     try {
+      const settings = {
+        mode: m,
+        ...(values['proxy-host']
+          ? { proxyHost: values['proxy-host'], proxyPort: port ?? 3128 }
+          : {}),
+        ...(values['satellite-url'] ? { satelliteUrl: values['satellite-url'] } : {}),
+      };
       const r = await rt.services.virtualAccounts.setTransport({
         domain,
         ...(va ? { va } : {}),
-        transport: {
-          mode,
-          ...(values['proxy-host'] ? { proxyHost: values['proxy-host'] } : {}),
-          ...(values['proxy-port'] ? { proxyPort: Number(values['proxy-port']) } : {}),
-          ...(values['satellite-url'] ? { satelliteUrl: values['satellite-url'] } : {}),
-        },
-        requestedBy: by,
+        transport: settings,
+        requestedBy: c.by,
       });
-      ctx.io.stdout.write(`${r.job.statusInformation ?? 'ok'} — job ${r.job.id} ${r.job.status}\n`);
+      if (c.out.json) c.out.data({ domain, va: va ?? null, transport: settings, job: r.job });
+      else c.out.print(`${r.job.statusInformation ?? 'ok'} — job ${r.job.id} ${r.job.status}`);
       return 0;
     } finally {
       await rt.close();
     }
-  }
-  throw inputError(sub ? `unknown va command "${sub}"` : 'va needs a command', `see "${HELP}"`);
-}
+  },
+});
 
-export const vaCommand: CliCommand = subcommandVerb(
-  'va',
-  'virtual accounts: list (summary), license mode, transport',
-  USAGE,
-  run,
+const list = legacySubcommand(
+  'va list',
+  'Virtual Account Summary: name, SA, access level, clusters, customers, mode, role, compliance',
+  `smartlic va list — the Virtual Account Summary
+
+Usage: smartlic va list [--sa DOMAIN] [--json]
+
+Name, SA Name, Access Level, Clusters #, Customer #, license mode, role and compliance.
+
+Options:
+  --sa DOMAIN  only the virtual accounts of this Smart Account
+  --json       print the rows as JSON
+  -h, --help   show this help
+
+Example:
+  smartlic va list --sa nimbus-hcs.example.com`,
+  (args, ctx) => vaList(args, ctx, 'smartlic va list --help'),
 );
+
+export const vaCommand: CliCommand = defineGroup({
+  name: 'va',
+  summary: 'virtual accounts: list (summary), license mode, transport',
+  commands: [list, mode, transport],
+});

@@ -9,7 +9,10 @@ const USAGE = `Usage: smartlic whatif move CLUSTER… --to <sa-domain>/<va> [--c
 
 The license allocation of every virtual account concerned (the ones the clusters leave and
 the target) before and after moving the clusters, from the counts the clusters last reported
-and what the VAs own. Nothing is changed.`;
+and what the VAs own. Nothing is changed.
+
+Example:
+  smartlic whatif move stark-cucm-01 --to nimbus-hcs.example.com/va-hcs-operational`;
 
 const HELP = 'smartlic whatif --help';
 

@@ -36,7 +36,8 @@ export interface ClusterFacts {
   /** CUCM, CUC or CER; anything else is reported (SLMCT1015). */
   type: string;
   version: string;
-  licenseMode: LicenseMode;
+  /** The mode the product reported; `unknown` when it never did (nothing is guessed). */
+  licenseMode: LicenseMode | 'unknown';
   /** Registered to CSSM or a satellite now. */
   registered: boolean;
   /** The VA the cluster is assigned to now, if any. */
@@ -90,7 +91,11 @@ export interface AllocationEffect {
 export interface MigrationPlan {
   cluster: string;
   target: MigrationTarget;
-  from: { licenseMode: LicenseMode; licensing: 'PLM' | 'Smart' | 'unknown'; version: string };
+  from: {
+    licenseMode: LicenseMode | 'unknown';
+    licensing: 'PLM' | 'Smart' | 'unknown';
+    version: string;
+  };
   /** False when a blocker stops the plan; the steps then show what would follow once cleared. */
   feasible: boolean;
   /** True when the cluster is already where the target puts it. */
@@ -222,9 +227,11 @@ export function planClusterMigration(
     detail:
       cluster.licenseMode === 'Enterprise'
         ? 'Switching from Enterprise mode restarts the publisher (auto-registration does the same).'
-        : 'The publisher applies the new license mode.',
+        : cluster.licenseMode === 'unknown'
+          ? 'The product has not reported its license mode yet (a sync reads it): if it is in Enterprise mode, the switch restarts the publisher.'
+          : 'The publisher applies the new license mode.',
     on: 'publisher',
-    requiresReboot: cluster.licenseMode === 'Enterprise',
+    requiresReboot: cluster.licenseMode === 'Enterprise' || cluster.licenseMode === 'unknown',
     requiresToken: false,
   });
   registerSteps(cluster, steps);
@@ -332,7 +339,7 @@ function planPlmToSmart(
     notes.push(
       `${cluster.name} (${cluster.version}) already runs a smart-licensing release; it only needs registering.`,
     );
-    vaModeSteps(cluster, cluster.licenseMode, opts.targetVa, steps, blockers);
+    vaModeSteps(cluster, keptMode(cluster, opts.targetVa), opts.targetVa, steps, blockers);
     registerSteps(cluster, steps);
     return;
   }
@@ -366,7 +373,7 @@ function planPlmToSmart(
   });
   vaModeSteps(
     { ...cluster, registered: false },
-    cluster.licenseMode,
+    keptMode(cluster, opts.targetVa),
     opts.targetVa,
     steps,
     blockers,
@@ -381,7 +388,16 @@ function requestsOf(cluster: ClusterFacts, mode: RequestMode): LicenseRequest[] 
     .map((d) => ({ id: `${cluster.name}:${d.type}`, type: d.type, count: d.count, mode }));
 }
 
-const modeOf = (m: LicenseMode): RequestMode => (m === 'Enterprise' ? 'Enterprise' : 'HCS');
+// A mode the product never reported counts as Enterprise: that is how the app counts demand.
+const modeOf = (m: LicenseMode | 'unknown'): RequestMode =>
+  m === 'Enterprise' || m === 'unknown' ? 'Enterprise' : 'HCS';
+
+/** The mode a smart-licensing step keeps: the reported one, else the target VA's. */
+function keptMode(cluster: ClusterFacts, va: TargetVirtualAccount | undefined): LicenseMode {
+  return cluster.licenseMode !== 'unknown'
+    ? cluster.licenseMode
+    : (va?.licenseMode ?? 'Enterprise');
+}
 
 function allocationEffect(
   cluster: ClusterFacts,

@@ -148,10 +148,9 @@ export class MigrationService {
 
   /**
    * The planner's view of a stored cluster; demand is what it last reported (Enterprise
-   * types). A mode never read from the product is taken from its VA, else the target VA's
-   * (registration sets the product to its VA's mode).
+   * types). The license mode is the one the product reported, `unknown` when it never did.
    */
-  private async facts(c: Cluster, target?: VirtualAccount): Promise<ClusterFacts> {
+  private async facts(c: Cluster, _target?: VirtualAccount): Promise<ClusterFacts> {
     const { repos } = this.deps;
     const va =
       c.virtualAccountId === null
@@ -161,7 +160,7 @@ export class MigrationService {
       name: c.name,
       type: c.type,
       version: c.version ?? '',
-      licenseMode: c.licenseMode ?? va?.licenseMode ?? target?.licenseMode ?? 'Enterprise',
+      licenseMode: c.licenseMode ?? 'unknown',
       registered: c.registrationStatus === 'Registered',
       ...(va ? { virtualAccount: va.name } : {}),
       demand: await this.demandOf(c.id),

@@ -84,7 +84,8 @@ export async function resolveVaRef(
   repos: Repositories,
   ref: string,
 ): Promise<{ account: SmartAccount; va: VirtualAccount }> {
-  const slash = ref.lastIndexOf('/');
+  // A domain never holds "/"; a VA name may: split at the first one.
+  const slash = ref.indexOf('/');
   if (slash > 0) return resolveVa(repos, ref.slice(0, slash), ref.slice(slash + 1));
   const all = (await repos.virtualAccounts.listAll()).filter((v) => v.name === ref);
   if (all.length === 0) {
@@ -147,10 +148,14 @@ export function validateTransport(t: TransportSettings): TransportSettings {
     return { mode: 'Proxy', proxyHost: t.proxyHost, proxyPort: t.proxyPort! };
   }
   if (t.mode === 'Satellite') {
-    if (!t.satelliteUrl || !/^https?:\/\/[^/\s]+/i.test(t.satelliteUrl)) {
+    // UC apps register to https://<fqdn>/SmartTransport (DOMAIN §3); nothing else works.
+    if (
+      !t.satelliteUrl ||
+      !/^https:\/\/[A-Za-z0-9.-]+(:\d{1,5})?\/SmartTransport\/?$/.test(t.satelliteUrl)
+    ) {
       throw new SmartlicError({
         code: 'INPUT',
-        message: `a Satellite transport needs the satellite's registration URL (got "${t.satelliteUrl ?? ''}")`,
+        message: `a Satellite transport needs the satellite's registration URL https://<fqdn>/SmartTransport (got "${(t.satelliteUrl ?? '').replace(/\/\/[^/@]*@/, '//…@')}")`,
         action: 'give it as https://<satellite fqdn>/SmartTransport',
       });
     }

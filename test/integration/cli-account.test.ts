@@ -83,7 +83,7 @@ describe('smartlic account / sync through main()', () => {
     expect(r.err).toMatch(/virtual accounts/); // plain progress lines, not a bar
     expect(r.code).toBe(0);
     expect(r.out).toMatch(
-      /^provisioned nimbus-hcs\.example\.com \(Nimbus Voice HCS, CUSTOMER, Direct\): 5 virtual account\(s\); job \d+/,
+      /^provisioned nimbus-hcs\.example\.com \(Nimbus Voice HCS, CUSTOMER, Direct\): 5 virtual accounts; job \d+/,
     );
     expect(r.out).toMatch(/^ok {6}nimbus-hcs\.example\.com/m);
     expect(r.out + r.err).not.toContain(c.clientSecret);
@@ -124,10 +124,23 @@ describe('smartlic account / sync through main()', () => {
       expect(bad.out).toMatch(
         /^FAILED {2}nimbus-hcs\.example\.com {2}CSSM1020: .* — .*\(job \d+\)$/m,
       );
-      expect(bad.out).toMatch(/0 of 1 account\(s\) synced, 1 failed/);
+      expect(bad.out).toMatch(/0 of 1 account synced, 1 failed/);
       expect(bad.err).not.toMatch(/\n\s+at /);
-      const list = await run(['account', 'list']);
+      // Logs are text on stderr by default; JSON only when asked.
+      for (const line of bad.err.split('\n')) expect(line.startsWith('{')).toBe(false);
+      const json = await run(['sync', '--account', client().account, '--log-format', 'json'], {
+        SMARTLIC_LOG_LEVEL: 'info',
+      });
+      expect(json.code).toBe(1);
+      const logLines = json.err.split('\n').filter((l) => l.startsWith('{'));
+      expect(logLines.length).toBeGreaterThan(0);
+      for (const l of logLines) expect(JSON.parse(l)).toHaveProperty('level');
+      const list = await run(['account', 'list', '--wide']);
       expect(list.out).toMatch(/\(Failed\)\s+last sync failed/);
+      // Also with the default width (100 columns when not a terminal): every line fits.
+      const narrow = await run(['account', 'list']);
+      for (const line of narrow.out.trimEnd().split('\n'))
+        expect(line.length).toBeLessThanOrEqual(100);
     } finally {
       await fetch(`${emu.baseUrl}/__emulator/faults`, { method: 'DELETE' });
     }

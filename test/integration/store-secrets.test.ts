@@ -246,17 +246,18 @@ describe('smartlic db', () => {
     expect(await dbCommand.run(['backup', target], c.ctx)).toBe(0);
     expect(c.out()).toContain(`backed up ${dbPath} to ${target}`);
     const d = cli(env);
-    expect(await dbCommand.run(['backup', target], d.ctx)).toBe(1);
+    expect(await dbCommand.run(['backup', target], d.ctx)).toBe(2);
     expect(d.err().trim().split('\n')).toHaveLength(1);
     expect(d.err()).toContain('already exists');
     expect(await dbCommand.run(['backup', target, '--force'], cli(env).ctx)).toBe(0);
 
     // Another key than the one the database was created with.
     const w = cli({ ...env, SMARTLIC_SECRET_KEY: 'b'.repeat(64) });
-    expect(await dbCommand.run(['migrate'], w.ctx)).toBe(1);
-    expect(w.err()).toBe(
-      'smartlic db migrate: SECRET_KEY: cannot decrypt a stored secret: the secret key differs from the one the database was created with, or the value was altered — set SMARTLIC_SECRET_KEY to the key the database was created with\n',
+    expect(await dbCommand.run(['migrate'], w.ctx)).toBe(2);
+    expect(w.err()).toMatch(
+      /^smartlic db migrate: SECRET_KEY: cannot decrypt the secrets in .*smartlic\.db: SMARTLIC_SECRET_KEY holds another key — restore .*smartlic\.db\.key from the backup/,
     );
+    expect(w.err().trim().split('\n')).toHaveLength(1);
   });
 
   it('usage errors exit 2', async () => {
@@ -271,7 +272,8 @@ describe('smartlic db', () => {
     ]) {
       const c = cli(env);
       expect(await dbCommand.run(args, c.ctx), args.join(' ')).toBe(2);
-      expect(c.err()).toMatch(/^smartlic db: /);
+      expect(c.err()).toMatch(/^smartlic db( \w+)?: INPUT: /);
+      expect(c.err().trim().split('\n')).toHaveLength(1);
     }
   });
 

@@ -161,15 +161,47 @@ describe('smartlic cluster / va / jobs / plan', () => {
     expect(noMode.err).not.toMatch(/\n\s+at /);
 
     expect((await run(['va', 'mode', SA, 'va-hcs-operational', 'HCS'])).code).toBe(0);
-    const reg = await run(['cluster', 'register', c.name, '--va', `${SA}/va-hcs-operational`]);
+    // The product has not reported its mode: a switch to HCS may restart it, so it asks first.
+    const ask = await run(['cluster', 'register', c.name, '--va', `${SA}/va-hcs-operational`]);
+    expect(ask.code).toBe(2);
+    expect(ask.err).toMatch(/restarts the publisher; nothing was changed — confirm with --yes/);
+    const dry = await run([
+      'cluster',
+      'register',
+      c.name,
+      '--va',
+      `${SA}/va-hcs-operational`,
+      '--dry-run',
+    ]);
+    expect(dry.code, dry.err).toBe(0);
+    expect(dry.out).toMatch(/would \(nothing changed\)/);
+    expect(dry.out).toMatch(/license mode: set unknown → HCS/);
+    const reg = await run([
+      'cluster',
+      'register',
+      c.name,
+      '--va',
+      `${SA}/va-hcs-operational`,
+      '--yes',
+    ]);
     expect(reg.code, reg.err).toBe(0);
+    expect(reg.err).toMatch(/register the publisher/);
+    // Registered now: a second registration without --force is refused, not "Completed" again.
+    const again = await run(['cluster', 'register', c.name, '--yes']);
+    expect(again.code).toBe(1);
+    expect(again.err).toMatch(
+      /ALREADY_REGISTERED: stark-cucm-01 is registered now .* — pass --force/,
+    );
     expect(reg.out).toMatch(/Manually Registered/);
 
     const mode = await run(['va', 'mode', SA, 'va-hcs-operational', 'Enterprise']);
     expect(mode.code).toBe(1);
     expect(mode.err).toMatch(/VA_CLUSTERS_ASSIGNED: .*unassign/);
 
-    const list = await run(['cluster', 'list']);
+    const narrow = await run(['cluster', 'list']);
+    for (const l of narrow.out.trimEnd().split('\n')) expect(l.length).toBeLessThanOrEqual(100);
+    expect(narrow.err).toMatch(/columns not shown: .*--wide shows everything/);
+    const list = await run(['cluster', 'list', '--wide']);
     expect(list.out.split('\n')[0]).toMatch(
       /^Name\s+Type\s+Version\s+Smart Account\s+Virtual Account\s+Status\s+Job Status/,
     );
@@ -177,7 +209,7 @@ describe('smartlic cluster / va / jobs / plan', () => {
       /stark-cucm-01\s+CUCM\s+\S+\s+nimbus-hcs\.example\.com\s+va-hcs-operational\s+Manually Registered\s+Completed/,
     );
 
-    const jobs = await run(['jobs', '--failed']);
+    const jobs = await run(['jobs', '--failed', '--wide']);
     expect(jobs.code).toBe(0);
     expect(jobs.out).toMatch(/Assign Cluster.*SLM1014/);
     expect(jobs.out).toMatch(/cli:/);
@@ -188,7 +220,7 @@ describe('smartlic cluster / va / jobs / plan', () => {
     expect(plan.out).toMatch(/allocation on va-hcs-operational/);
 
     const missing = await run(['cluster', 'deregister', 'no-such-cluster']);
-    expect(missing.code).toBe(1);
+    expect(missing.code).toBe(2);
     expect(missing.err).toMatch(/^smartlic cluster deregister: NOT_FOUND: cluster no-such-cluster/);
   });
 });

@@ -118,11 +118,11 @@ describe('smartlic allocate', () => {
 
   it.each<[string, () => string[], RegExp | string]>([
     ['no arguments', () => [], 'smartlic allocate: missing --input FILE (use --input - for stdin)'],
-    ['--input without a value', () => ['--input'], /--input needs a file name/],
+    ['--input without a value', () => ['--input'], /--input needs a value/],
     [
       'an unknown argument',
       () => ['--inptu', 'x'],
-      'smartlic allocate: unknown argument "--inptu" (see --help)',
+      'smartlic allocate: unknown option --inptu — did you mean "--input"?',
     ],
     [
       'a missing file',

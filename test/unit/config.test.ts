@@ -60,10 +60,10 @@ describe('loadConfig', () => {
       }),
     );
     expect(problems.join('\n')).toMatch(
-      /SMARTLIC_HTTP_RETRIES \(http\.maxRetries\): expected a whole number, got "three"/,
+      /http\.maxRetries \(SMARTLIC_HTTP_RETRIES\): expected a whole number \(got "three"\)/,
     );
     expect(problems.join('\n')).toMatch(
-      /SMARTLIC_EMULATOR \(emulator\.embedded\): expected true or false/,
+      /emulator\.embedded \(SMARTLIC_EMULATOR\): expected true or false/,
     );
     expect(problems.join('\n')).toMatch(
       /sync\.cron \(SMARTLIC_SYNC_CRON\): expected a cron expression/,
@@ -73,6 +73,18 @@ describe('loadConfig', () => {
     );
     expect(problems.join('\n')).toMatch(/unknown setting\(s\) "bogus"/);
     expect(problems.length).toBe(5);
+  });
+
+  it('never echoes the password of a proxy URL, and the message is one line', () => {
+    let msg = '';
+    try {
+      loadConfig({ env: { SMARTLIC_PROXY_URL: 'ftp://bob:s3cr3t-pass@proxy.example' } });
+    } catch (e) {
+      msg = (e as Error).message;
+    }
+    expect(msg).toMatch(/cssm\.proxyUrl \(SMARTLIC_PROXY_URL\): .*ftp:\/\/bob:\[redacted\]@proxy/);
+    expect(msg).not.toContain('s3cr3t-pass');
+    expect(msg).not.toContain('\n');
   });
 
   it('names a missing or malformed file', () => {

@@ -1,0 +1,225 @@
+/**
+ * How the CLI prints: results on stdout (text, or JSON with --json), progress and warnings on
+ * stderr as text, tables that fit the terminal (100 columns when stdout is not a terminal;
+ * --wide shows everything), and every control character from a name escaped so that a name
+ * can neither drive the terminal nor forge a table row.
+ */
+import type { Writable } from 'node:stream';
+import type { CliContext } from './types.ts';
+
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t', '\0': '\\0' };
+
+/** Shows control characters (C0, DEL, C1, line separators, bidi overrides) as escapes. */
+export function escapeControl(s: string): string {
+  return s.replace(CONTROL, (c) => {
+    const named = NAMED[c];
+    if (named) return named;
+    const code = c.charCodeAt(0);
+    return code <= 0xff
+      ? `\\x${code.toString(16).padStart(2, '0')}`
+      : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
+}
+
+/** `1 token`, `2 tokens`. */
+export function plural(n: number, word: string, many = `${word}s`): string {
+  return `${n} ${n === 1 ? word : many}`;
+}
+
+/** A time in UTC with its zone named: `2026-11-28 12:00 UTC`. */
+export function when(d: Date | null | undefined): string {
+  return d ? `${d.toISOString().replace('T', ' ').slice(0, 16)} UTC` : '';
+}
+
+export interface Column {
+  header: string;
+  /** Left out when the table does not fit; --wide brings it back. */
+  optional?: boolean;
+  /** Among optional columns, lower goes first (default: from the right). */
+  dropOrder?: number;
+  /** Never shortened below this (default: the header, at most 12). */
+  min?: number;
+  /** Free text (descriptions, messages): shortened before the identifying columns. */
+  shrink?: boolean;
+}
+
+export interface TableOptions {
+  /** Total width available; Infinity for --wide. */
+  width: number;
+}
+
+export interface RenderedTable {
+  text: string;
+  hidden: string[];
+  truncated: boolean;
+}
+
+function cut(s: string, w: number): string {
+  if (s.length <= w) return s;
+  return w <= 1 ? s.slice(0, w) : `${s.slice(0, w - 1)}…`;
+}
+
+/** A plain-text table (header, rule, rows) fitted to `width`. Cells are escaped. */
+export function renderTable(
+  columns: readonly (string | Column)[],
+  rows: readonly (readonly string[])[],
+  opts: TableOptions = { width: Infinity },
+): RenderedTable {
+  const cols = columns.map((c) => (typeof c === 'string' ? { header: c } : c));
+  const cells = rows.map((r) => cols.map((_, i) => escapeControl(r[i] ?? '')));
+  let keep = cols.map((_, i) => i);
+  const natural = cols.map((c, i) => Math.max(c.header.length, ...cells.map((r) => r[i]!.length)));
+  const minOf = (i: number) =>
+    Math.min(natural[i]!, cols[i]!.min ?? Math.min(cols[i]!.header.length, 12));
+  const total = (idx: number[], w: (i: number) => number) =>
+    idx.reduce((s, i) => s + w(i), 0) + 2 * Math.max(0, idx.length - 1);
+  const hidden: string[] = [];
+  const widths = new Map(keep.map((i) => [i, natural[i]!]));
+  const current = () => total(keep, (i) => widths.get(i)!);
+  let truncated = false;
+  const shrink = (eligible: (i: number) => boolean) => {
+    while (current() > opts.width) {
+      let widest = -1;
+      for (const i of keep) {
+        if (!eligible(i) || widths.get(i)! <= minOf(i)) continue;
+        if (widest < 0 || widths.get(i)! > widths.get(widest)!) widest = i;
+      }
+      if (widest < 0) return;
+      widths.set(widest, widths.get(widest)! - 1);
+      truncated = true;
+    }
+  };
+  // 1. free text shortens; 2. optional columns go, from the right; 3. anything shortens.
+  shrink((i) => cols[i]!.shrink === true);
+  while (current() > opts.width) {
+    const candidates = [...keep].reverse().filter((i) => cols[i]!.optional);
+    if (candidates.length === 0) break;
+    const rank = (i: number) => cols[i]!.dropOrder ?? Infinity;
+    const drop = candidates.reduce((a, b) => (rank(b) < rank(a) ? b : a));
+    keep = keep.filter((i) => i !== drop);
+    hidden.unshift(cols[drop]!.header);
+  }
+  shrink(() => true);
+  // Give back what dropping columns freed to the columns shortened in step 1.
+  let grown = true;
+  while (grown && current() < opts.width) {
+    grown = false;
+    for (const i of keep) {
+      if (current() >= opts.width) break;
+      if (widths.get(i)! < natural[i]!) {
+        widths.set(i, widths.get(i)! + 1);
+        grown = true;
+      }
+    }
+  }
+  truncated = keep.some((i) => widths.get(i)! < natural[i]!);
+  const line = (vals: readonly string[]) =>
+    keep
+      .map((i, k) => {
+        const w = widths.get(i)!;
+        const v = cut(vals[i] ?? '', w);
+        return k === keep.length - 1 ? v : v.padEnd(w);
+      })
+      .join('  ')
+      .trimEnd();
+  const text = [
+    line(cols.map((c) => c.header)),
+    line(cols.map((_, i) => '-'.repeat(widths.get(i) ?? 0))),
+    ...cells.map(line),
+  ].join('\n');
+  return { text: `${text}\n`, hidden, truncated };
+}
+
+/**
+ * One line on stderr that redraws on a terminal (a progress bar) and that other stderr text
+ * (warnings, log lines) clears first and redraws after, so neither overwrites the other.
+ */
+export class StatusLine {
+  private current = '';
+  constructor(
+    private readonly err: Writable,
+    private readonly tty: boolean,
+  ) {}
+
+  get isTty(): boolean {
+    return this.tty;
+  }
+
+  set(line: string): void {
+    if (!this.tty) return;
+    this.current = line;
+    this.err.write(`\r\x1b[2K${line}`);
+  }
+
+  clear(): void {
+    if (this.current) this.err.write('\r\x1b[2K');
+    this.current = '';
+  }
+
+  /** Writes whole lines to stderr without breaking the status line. */
+  write(text: string): void {
+    if (this.current) this.err.write('\r\x1b[2K');
+    this.err.write(text.endsWith('\n') ? text : `${text}\n`);
+    if (this.current) this.err.write(this.current);
+  }
+}
+
+export interface Output {
+  /** --json was given: results are one JSON document on stdout. */
+  json: boolean;
+  wide: boolean;
+  /** Table width: the terminal's, 100 when stdout is not a terminal, Infinity with --wide. */
+  width: number;
+  /** Text on stdout (a newline is added when missing). */
+  print(text: string): void;
+  /** A JSON document on stdout. */
+  data(value: unknown): void;
+  /** A fitted table on stdout; says on stderr what was hidden or shortened. */
+  table(columns: readonly (string | Column)[], rows: readonly (readonly string[])[]): void;
+  /** A warning on stderr as text. */
+  warn(text: string): void;
+  /** A note on stderr (progress, what was done), text. */
+  note(text: string): void;
+  status: StatusLine;
+}
+
+const statusLines = new WeakMap<Writable, StatusLine>();
+
+export function statusLineFor(ctx: CliContext): StatusLine {
+  let s = statusLines.get(ctx.io.stderr);
+  if (!s) {
+    s = new StatusLine(ctx.io.stderr, ctx.io.isTty);
+    statusLines.set(ctx.io.stderr, s);
+  }
+  return s;
+}
+
+export function createOutput(ctx: CliContext, flags: { json?: boolean; wide?: boolean }): Output {
+  const json = flags.json === true;
+  const wide = flags.wide === true;
+  const width = wide ? Infinity : ctx.io.isTty ? (ctx.io.columns ?? 100) : 100;
+  const status = statusLineFor(ctx);
+  const print = (text: string) => ctx.io.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+  return {
+    json,
+    wide,
+    width,
+    status,
+    print,
+    data: (value) => print(JSON.stringify(value, null, 2)),
+    table(columns, rows) {
+      const t = renderTable(columns, rows, { width });
+      print(t.text);
+      if (t.hidden.length > 0 || t.truncated) {
+        const parts: string[] = [];
+        if (t.hidden.length > 0) parts.push(`columns not shown: ${t.hidden.join(', ')}`);
+        if (t.truncated) parts.push('long values shortened with …');
+        status.write(`(${parts.join('; ')}; --wide shows everything, --json all fields)`);
+      }
+    },
+    warn: (text) => status.write(`warning: ${text}`),
+    note: (text) => status.write(text),
+  };
+}
