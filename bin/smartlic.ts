@@ -37,6 +37,21 @@ export const COMMANDS: readonly Entry[] = [
     load: async () => (await import('./cli/allocate.ts')).allocateCommand,
   },
   {
+    name: 'ask',
+    summary: 'run one bot command on the terminal (plain text or --json)',
+    load: async () => (await import('./cli/chat.ts')).askCommand,
+  },
+  {
+    name: 'bot',
+    summary: 'serve Slack / Webex commands and deliver alerts (its own process)',
+    load: async () => (await import('./cli/chat.ts')).botCommand,
+  },
+  {
+    name: 'chat',
+    summary: 'interactive prompt for bot commands (history, completion)',
+    load: async () => (await import('./cli/chat.ts')).chatCommand,
+  },
+  {
     name: 'cluster',
     summary: 'UC clusters: add, list, show, assign, unassign, register, deregister, renew, remove',
     load: async () => (await import('./cli/cluster.ts')).clusterCommand,

@@ -70,6 +70,184 @@ export const alertsConfigSchema = z
   .strict()
   .default({});
 // ---- end alerts ------------------------------------------------------------------------------
+// ---------------------------------------------------------------- chat-ops (bot/): begin
+// Kept in one block so other changes to this file merge cleanly.
+
+const chatRoleList = z.array(z.string().min(3)).default([]);
+
+/** Chat adapters, roles and alert delivery. Each adapter starts when its settings are all set. */
+export const botConfigSchema = z
+  .object({
+    /** The one HTTP listener for Slack's and Webex's callbacks (127.0.0.1 unless bot.httpHost). */
+    httpPort: z.number().int().min(0).max(65535).default(3000),
+    httpHost: z.string().min(1).default('127.0.0.1'),
+    /** Base URL of the published report site; `report` then links to its pages. */
+    siteUrl: httpUrl.optional(),
+    slack: z
+      .object({
+        botToken: z.string().min(1).optional(),
+        signingSecret: z.string().min(1).optional(),
+        /** App-level token (xapp-…): Socket Mode instead of the HTTP receiver. */
+        appToken: z.string().min(1).optional(),
+        /** Slack Web API base (tests point it at a fake). */
+        apiUrl: httpUrl.optional(),
+        /** The slash command, as created in the Slack app (see bot/slack/manifest.yaml). */
+        command: z
+          .string()
+          .regex(/^\/[a-z0-9_-]{1,31}$/, 'expected a slash command such as "/license"')
+          .default('/license'),
+      })
+      .strict()
+      .default({}),
+    webex: z
+      .object({
+        botToken: z.string().min(1).optional(),
+        /** Public URL Webex calls; its path must be /webex/events on the HTTP listener. */
+        webhookUrl: httpUrl.optional(),
+        webhookSecret: z.string().min(8).optional(),
+        /** Webex API base (tests point it at a fake). */
+        apiUrl: httpUrl.optional(),
+        /** The word that starts a command in Webex messages. */
+        keyword: z.string().min(1).default('license'),
+      })
+      .strict()
+      .default({}),
+    /** Chat users by role: `slack:U0123`, `webex:alice@example.com`, `console:alice`. */
+    roles: z
+      .object({ admin: chatRoleList, operator: chatRoleList, viewer: chatRoleList })
+      .strict()
+      .default({}),
+    /** What a user who is in neither the config nor the database may do. */
+    unknownUsers: z.enum(['viewer', 'none']).default('viewer'),
+    /** Worker threads of `smartlic bot` that run commands (each holds its own connections). */
+    workers: z.number().int().min(1).max(8).default(1),
+    /** The role of whoever runs `smartlic chat` / `ask` (they can open the database anyway). */
+    consoleRole: z.enum(['viewer', 'operator', 'admin']).default('admin'),
+    notify: z
+      .object({
+        /** An alert still open is posted again (in its thread) after this many hours. */
+        renotifyHours: z
+          .number()
+          .min(0)
+          .max(24 * 30)
+          .default(24),
+        /** At most one message per channel per this many ms. */
+        channelIntervalMs: z.number().int().min(0).max(60_000).default(1000),
+        /** How often the alert table is read for changes. */
+        pollMs: z.number().int().min(50).max(3_600_000).default(5000),
+      })
+      .strict()
+      .default({}),
+  })
+  .strict()
+  .superRefine((b, ctx) => {
+    // Half-configured adapters: name exactly what is missing.
+    const s = b.slack;
+    if (s.botToken || s.signingSecret || s.appToken) {
+      if (!s.botToken)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['slack', 'botToken'],
+          message: 'the Slack adapter is half set: SLACK_BOT_TOKEN (xoxb-…) is missing',
+        });
+      if (!s.appToken && !s.signingSecret)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['slack', 'signingSecret'],
+          message:
+            'the Slack adapter is half set: SLACK_SIGNING_SECRET is missing (or set SLACK_APP_TOKEN for Socket Mode)',
+        });
+    }
+    const w = b.webex;
+    if (w.botToken || w.webhookUrl || w.webhookSecret) {
+      const missing = [
+        !w.botToken && 'WEBEX_BOT_TOKEN',
+        !w.webhookUrl && 'WEBEX_WEBHOOK_URL',
+        !w.webhookSecret && 'WEBEX_WEBHOOK_SECRET',
+      ].filter((x): x is string => typeof x === 'string');
+      const path = !w.botToken ? 'botToken' : !w.webhookUrl ? 'webhookUrl' : 'webhookSecret';
+      if (missing.length > 0)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['webex', path],
+          message: `the Webex adapter is half set: ${missing.join(', ')} missing`,
+        });
+    }
+  });
+
+export type BotConfig = z.infer<typeof botConfigSchema>;
+
+const BOT_ENV_VARS: readonly {
+  name: string;
+  path: string;
+  kind: 'string' | 'int' | 'bool';
+  help: string;
+}[] = [
+  {
+    name: 'SLACK_BOT_TOKEN',
+    path: 'bot.slack.botToken',
+    kind: 'string',
+    help: 'Slack bot token (xoxb-…)',
+  },
+  {
+    name: 'SLACK_SIGNING_SECRET',
+    path: 'bot.slack.signingSecret',
+    kind: 'string',
+    help: 'Slack signing secret',
+  },
+  {
+    name: 'SLACK_APP_TOKEN',
+    path: 'bot.slack.appToken',
+    kind: 'string',
+    help: 'Slack app token: Socket Mode',
+  },
+  {
+    name: 'SLACK_API_URL',
+    path: 'bot.slack.apiUrl',
+    kind: 'string',
+    help: 'Slack Web API base URL',
+  },
+  {
+    name: 'WEBEX_BOT_TOKEN',
+    path: 'bot.webex.botToken',
+    kind: 'string',
+    help: 'Webex bot access token',
+  },
+  {
+    name: 'WEBEX_WEBHOOK_URL',
+    path: 'bot.webex.webhookUrl',
+    kind: 'string',
+    help: 'public URL of /webex/events',
+  },
+  {
+    name: 'WEBEX_WEBHOOK_SECRET',
+    path: 'bot.webex.webhookSecret',
+    kind: 'string',
+    help: 'Webex webhook secret',
+  },
+  { name: 'WEBEX_API_URL', path: 'bot.webex.apiUrl', kind: 'string', help: 'Webex API base URL' },
+  {
+    name: 'SMARTLIC_HTTP_PORT',
+    path: 'bot.httpPort',
+    kind: 'int',
+    help: 'the HTTP listener for chat callbacks',
+  },
+  {
+    name: 'SMARTLIC_SITE_URL',
+    path: 'bot.siteUrl',
+    kind: 'string',
+    help: 'report site URL for chat links',
+  },
+];
+
+const BOT_SECRET_PATHS = [
+  'bot.slack.botToken',
+  'bot.slack.signingSecret',
+  'bot.slack.appToken',
+  'bot.webex.botToken',
+  'bot.webex.webhookSecret',
+];
+// ---------------------------------------------------------------- chat-ops (bot/): end
 
 export const configSchema = z
   .object({
@@ -166,6 +344,7 @@ export const configSchema = z
       .strict()
       .default({}),
     alerts: alertsConfigSchema, // issue 9
+    bot: botConfigSchema.default({}),
   })
   .strict();
 
@@ -288,10 +467,11 @@ export const ENV_VARS: readonly {
     kind: 'bool',
     help: 'rebuild the site after every sync',
   },
+  ...BOT_ENV_VARS,
 ];
 
 /** Paths whose values never leave the process unredacted. */
-const SECRET_PATHS = new Set(['secretKey']);
+const SECRET_PATHS = new Set(['secretKey', ...BOT_SECRET_PATHS]);
 
 type Plain = Record<string, unknown>;
 

@@ -48,3 +48,5 @@ export {
   parseDuration,
   type AlertEvaluation,
 } from './services/alerts.service.ts';
+// bot/ reaches the service container through this face (bin/ builds it).
+export type { Services, ClusterSummary, TokenView } from './services/index.ts';

@@ -22,6 +22,7 @@ import { DevicesRepository } from './repositories/devices.repository.ts';
 import { JobsRepository } from './repositories/jobs.repository.ts';
 import { LicensesRepository } from './repositories/licenses.repository.ts';
 import { LocalAccountsRepository } from './repositories/local-accounts.repository.ts';
+import { NotificationsRepository } from './repositories/notifications.repository.ts';
 import { SettingsRepository } from './repositories/settings.repository.ts';
 import { SmartAccountsRepository } from './repositories/smart-accounts.repository.ts';
 import { SubscriptionsRepository } from './repositories/subscriptions.repository.ts';
@@ -49,6 +50,7 @@ export * from './repositories/devices.repository.ts';
 export * from './repositories/jobs.repository.ts';
 export * from './repositories/licenses.repository.ts';
 export * from './repositories/local-accounts.repository.ts';
+export * from './repositories/notifications.repository.ts';
 export * from './repositories/settings.repository.ts';
 export * from './repositories/smart-accounts.repository.ts';
 export * from './repositories/subscriptions.repository.ts';
@@ -74,6 +76,7 @@ export interface Repositories {
   audit: AuditRepository;
   settings: SettingsRepository;
   syncLeases: SyncLeasesRepository;
+  notifications: NotificationsRepository;
 }
 
 /** Every repository over one connection or transaction (`db` may be a kysely Transaction). */
@@ -99,6 +102,7 @@ export function createRepositories(
     audit: new AuditRepository(db, secrets, clock),
     settings: new SettingsRepository(db, secrets, clock),
     syncLeases: new SyncLeasesRepository(db, secrets, clock),
+    notifications: new NotificationsRepository(db, secrets, clock),
   };
 }
 

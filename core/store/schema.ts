@@ -401,6 +401,40 @@ export interface ChatUsersTable {
   role: ChatRole;
   created_at: IsoText;
   updated_at: IsoText;
+  /** 0007: who granted the stored role. */
+  granted_by: string | null;
+}
+
+/** 0007: which chat message carries which alert in which channel. */
+export interface NotifyMessagesTable {
+  id: Generated<number>;
+  platform: ChatPlatform;
+  channel_id: string;
+  alert_id: number;
+  /** Slack `ts` / Webex message id; NULL until the first post was accepted. */
+  message_ref: string | null;
+  /** 1 when the alert went out inside a quiet-hours digest (then only thread replies follow). */
+  in_digest: SqlBool;
+  state: AlertState;
+  severity: AlertSeverity;
+  text_hash: string;
+  last_notified_at: IsoText;
+  created_at: IsoText;
+}
+
+/** 0007: chat messages still to send, oldest first per channel. */
+export interface NotifyOutboxTable {
+  id: Generated<number>;
+  platform: ChatPlatform;
+  channel_id: string;
+  alert_id: number | null;
+  kind: 'post' | 'update' | 'thread' | 'held';
+  /** The Reply to send, as JSON. */
+  payload: JsonText;
+  not_before: IsoText;
+  attempts: Generated<number>;
+  last_error: string | null;
+  created_at: IsoText;
 }
 
 export interface AuditLogTable {
@@ -444,6 +478,8 @@ export interface Database {
   audit_log: AuditLogTable;
   settings: SettingsTable;
   sync_leases: SyncLeasesTable;
+  notify_messages: NotifyMessagesTable;
+  notify_outbox: NotifyOutboxTable;
 }
 
 export type SmartAccountRow = Selectable<SmartAccountsTable>;

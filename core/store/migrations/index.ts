@@ -11,6 +11,7 @@ import { migration0002AccountEndpoints } from './0002-account-endpoints.ts';
 import { migration0003Reliability } from './0003-reliability.ts';
 import { migration0004AxlSchemaVersion } from './0004-axl-schema-version.ts';
 import { migration0005ReadSide } from './0005-read-side.ts';
+import { migration0007ChatDelivery } from './0007-chat-delivery.ts';
 import { migration0008AlertLifecycle } from './0008-alert-lifecycle.ts';
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
@@ -19,5 +20,6 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0003-reliability': migration0003Reliability,
   '0004-axl-schema-version': migration0004AxlSchemaVersion,
   '0005-read-side': migration0005ReadSide,
+  '0007-chat-delivery': migration0007ChatDelivery,
   '0008-alert-lifecycle': migration0008AlertLifecycle,
 };

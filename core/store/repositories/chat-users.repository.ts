@@ -40,9 +40,11 @@ export class ChatUsersRepository {
     userId: string;
     displayName?: string | null;
     role?: ChatRole;
+    /** Who granted `role` (0007). */
+    grantedBy?: string | null;
   }): Promise<ChatUser> {
     const now = iso(this.clock.now());
-    const changes = defined({ display_name: u.displayName, role: u.role });
+    const changes = defined({ display_name: u.displayName, role: u.role, granted_by: u.grantedBy });
     const row = await this.db
       .insertInto('chat_users')
       .values({

@@ -1,0 +1,281 @@
+/**
+ * `smartlic chat` and `smartlic ask`: the bot's command layer on the terminal (bot/console),
+ * over this installation's database and services.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { homedir, userInfo } from 'node:os';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import {
+  CommandLayer,
+  RemoteCommandLayer,
+  ask,
+  chat,
+  consoleActor,
+  defaultRegistry,
+} from '../../bot/index.ts';
+import { startChatServer, type ChatServer } from '../../bot/http.ts';
+import { Notifier, type ChatSender } from '../../bot/notify/index.ts';
+import type { CommandRunner } from '../../bot/commands/index.ts';
+import type { SlackAdapter } from '../../bot/slack/slack-adapter.ts';
+import type { WebexAdapter } from '../../bot/webex/webex-adapter.ts';
+import { isMemoryPath } from '../../core/store/index.ts';
+import { inputError, parseFlags, reportFailure } from './common.ts';
+import { openRuntime, type Runtime } from './runtime.ts';
+import type { CliCommand } from './types.ts';
+
+function login(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return 'unknown';
+  }
+}
+
+export function commandLayer(rt: Runtime, readDb = rt.db): CommandLayer {
+  return new CommandLayer(
+    {
+      db: readDb,
+      services: rt.services,
+      repos: rt.repos,
+      clock: rt.clock,
+      logger: rt.logger,
+      config: rt.config,
+    },
+    defaultRegistry(),
+  );
+}
+
+const ASK_USAGE = `Usage: smartlic ask "<command>" [--as <user>] [--json]
+
+Runs one bot command (the same verbs, roles and confirmations as Slack and Webex) and prints
+the answer; a write waits for its job and prints the follow-up too. Exit code 0 ok, 1 failed
+or denied, 2 bad usage.
+
+  --as USER   act as a chat user (slack:U0123, webex:alice@example.com) to see what they may do
+  --json      print the Reply (and follow-up) as JSON
+  --yes       (inside the command) confirm a destructive command
+
+Examples:
+  smartlic ask "clusters --failed"
+  smartlic ask "status" --as slack:U0123 --json`;
+
+export const askCommand: CliCommand = {
+  name: 'ask',
+  summary: 'run one bot command on the terminal (plain text or --json)',
+  usage: ASK_USAGE,
+  async run(args, ctx) {
+    try {
+      // Flags of `ask` itself come after the quoted command; everything else is the command.
+      const own: string[] = [];
+      const words: string[] = [];
+      for (let i = 0; i < args.length; i++) {
+        const a = args[i]!;
+        if (a === '--json') own.push(a);
+        else if (a === '--as') own.push(a, args[++i] ?? '');
+        else if (a.startsWith('--as=')) own.push(a);
+        else words.push(a);
+      }
+      const { values } = parseFlags(
+        own,
+        { json: { type: 'boolean' }, as: { type: 'string' } },
+        'smartlic ask --help',
+      );
+      if (words.length === 0) throw inputError('no command given', 'e.g. smartlic ask "status"');
+      if (values.as === '') throw inputError('--as needs a user', 'e.g. --as slack:U0123ABCD');
+      const actor = consoleActor(login(), values.as);
+      const rt = await openRuntime(ctx);
+      try {
+        return await ask(commandLayer(rt), words.join(' '), actor, ctx.io.stdout, {
+          json: values.json === true,
+        });
+      } finally {
+        await rt.close();
+      }
+    } catch (e) {
+      return reportFailure(ctx, 'ask', e);
+    }
+  },
+};
+
+const CHAT_USAGE = `Usage: smartlic chat [--as <user>]
+
+An interactive prompt for bot commands: Tab completes verbs, history is kept in
+~/.smartlic_chat_history. \`help\` lists the commands; \`exit\` leaves.
+
+Examples:
+  smartlic chat
+  smartlic chat --as webex:alice@example.com`;
+
+export const chatCommand: CliCommand = {
+  name: 'chat',
+  summary: 'interactive prompt for bot commands (history, completion)',
+  usage: CHAT_USAGE,
+  async run(args, ctx) {
+    try {
+      const { values } = parseFlags(args, { as: { type: 'string' } }, 'smartlic chat --help');
+      const actor = consoleActor(login(), values.as);
+      const historyFile = join(homedir(), '.smartlic_chat_history');
+      let history: string[] = [];
+      if (ctx.io.isTty) {
+        try {
+          history = readFileSync(historyFile, 'utf8').split('\n').filter(Boolean);
+        } catch {
+          history = [];
+        }
+      }
+      const rt = await openRuntime(ctx);
+      try {
+        await chat(commandLayer(rt), actor, {
+          input: ctx.io.stdin,
+          output: ctx.io.stdout,
+          terminal: ctx.io.isTty,
+          history,
+          // Only an interactive session keeps history (a piped script would flood it).
+          ...(ctx.io.isTty
+            ? {
+                onHistory: (h: string[]) =>
+                  writeFileSync(historyFile, `${h.join('\n')}\n`, { mode: 0o600 }),
+              }
+            : {}),
+        });
+        return 0;
+      } finally {
+        await rt.close();
+      }
+    } catch (e) {
+      return reportFailure(ctx, 'chat', e);
+    }
+  },
+};
+
+function startWorker(env: NodeJS.ProcessEnv): Promise<Worker> {
+  // A worker thread starts without this process's TypeScript loader: register it first.
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const entry = new URL('./bot-worker.ts', import.meta.url).href;
+  const code = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;
+  const w = new Worker(code, { eval: true, workerData: { env: { ...env } } });
+  return new Promise((resolve, reject) => {
+    const onMessage = (m: unknown) => {
+      if ((m as { ready?: boolean }).ready) {
+        w.off('message', onMessage);
+        w.off('error', reject);
+        resolve(w);
+      }
+    };
+    w.on('message', onMessage);
+    w.once('error', reject);
+  });
+}
+
+const BOT_USAGE = `Usage: smartlic bot
+
+Serves chat: the Slack adapter (SLACK_BOT_TOKEN + SLACK_SIGNING_SECRET, or SLACK_APP_TOKEN for
+Socket Mode) and the Webex adapter (WEBEX_BOT_TOKEN + WEBEX_WEBHOOK_URL + WEBEX_WEBHOOK_SECRET)
+on one HTTP listener (SMARTLIC_HTTP_PORT, 127.0.0.1; Slack at /slack/events, Webex at
+/webex/events), and delivers alerts to subscribed channels, until interrupted. Run it beside
+\`smartlic start\`: its own process and database connection keep acks fast while a sync writes.
+
+Examples:
+  SLACK_BOT_TOKEN=xoxb-… SLACK_SIGNING_SECRET=… smartlic bot`;
+
+export const botCommand: CliCommand = {
+  name: 'bot',
+  summary: 'serve Slack / Webex commands and deliver alerts (its own process)',
+  usage: BOT_USAGE,
+  async run(args, ctx) {
+    if (args.length > 0) {
+      ctx.io.stderr.write(
+        `smartlic bot: unexpected argument ${args[0]} (see smartlic bot --help)\n`,
+      );
+      return 2;
+    }
+    let rt: Runtime | undefined;
+    let workers: Worker[] = [];
+    let slack: SlackAdapter | undefined;
+    let webex: WebexAdapter | undefined;
+    let server: ChatServer | undefined;
+    let notifier: Notifier | undefined;
+    const out = (s: string) => ctx.io.stdout.write(`${s}\n`);
+    try {
+      rt = await openRuntime(ctx);
+      const b = rt.config.bot;
+      const slackOn = Boolean(b.slack.botToken);
+      const webexOn = Boolean(b.webex.botToken);
+      if (!slackOn && !webexOn) {
+        ctx.io.stderr.write(
+          'smartlic bot: no chat adapter is configured: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN), or WEBEX_BOT_TOKEN, WEBEX_WEBHOOK_URL and WEBEX_WEBHOOK_SECRET\n',
+        );
+        return 2;
+      }
+      // Commands run in worker threads with their own connections, so that a read model's
+      // synchronous SQLite work never holds the thread that acks (docs/bot.md). An in-memory
+      // database cannot be shared between threads: then they run here.
+      let layer: CommandRunner;
+      if (isMemoryPath(rt.config.db.path)) {
+        layer = commandLayer(rt);
+      } else {
+        workers = await Promise.all(
+          Array.from({ length: b.workers }, () => startWorker(ctx.io.env)),
+        );
+        layer = new RemoteCommandLayer(workers);
+      }
+      const senders: Partial<Record<'slack' | 'webex', ChatSender>> = {};
+      if (slackOn) {
+        const { SlackAdapter } = await import('../../bot/slack/slack-adapter.ts');
+        slack = await SlackAdapter.start({ layer, config: b, logger: rt.logger });
+        senders.slack = slack.sender();
+        out(
+          `slack: ${slack.mode === 'socket' ? 'Socket Mode' : 'HTTP at /slack/events'}, command ${b.slack.command}`,
+        );
+      }
+      if (webexOn) {
+        const { WebexAdapter } = await import('../../bot/webex/webex-adapter.ts');
+        webex = await WebexAdapter.start({ layer, config: b, logger: rt.logger });
+        senders.webex = webex.sender();
+        out(`webex: webhook ${b.webex.webhookUrl ?? ''} → /webex/events`);
+      }
+      const slackHttp = slack?.requestListener;
+      if (slackHttp || webex) {
+        server = await startChatServer(
+          {
+            ...(slackHttp ? { slack: slackHttp } : {}),
+            ...(webex ? { webex: webex.handler } : {}),
+          },
+          b.httpHost,
+          b.httpPort,
+        );
+        out(`listening on ${server.url}`);
+      }
+      notifier = new Notifier({
+        repos: rt.repos,
+        clock: rt.clock,
+        logger: rt.logger,
+        senders,
+        renotifyMs: b.notify.renotifyHours * 3_600_000,
+        channelIntervalMs: b.notify.channelIntervalMs,
+      });
+      notifier.start(b.notify.pollMs);
+      out('smartlic bot is running; press Ctrl-C to stop.');
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          process.off('SIGINT', done);
+          process.off('SIGTERM', done);
+          resolve();
+        };
+        process.on('SIGINT', done);
+        process.on('SIGTERM', done);
+      });
+      return 0;
+    } catch (e) {
+      return reportFailure(ctx, 'bot', e);
+    } finally {
+      await notifier?.stop();
+      await server?.close();
+      await slack?.stop();
+      await webex?.stop();
+      await Promise.all(workers.map((w) => w.terminate()));
+      await rt?.close();
+    }
+  },
+};

@@ -1,0 +1,85 @@
+/**
+ * The one grammar of every platform: `<verb> [args] [--flag value]`. Words split on white
+ * space; "double" or 'single' quotes keep spaces; `--flag=value` and `--flag value` are the
+ * same; a flag the command declares boolean takes no value. Slack's and Webex's smart quotes
+ * count as quotes, since phones type them.
+ */
+
+export class GrammarError extends Error {}
+
+const QUOTES: Record<string, string> = { '"': '"', "'": "'", '“': '”', '‘': '’', '”': '”' };
+
+export function tokenize(line: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  let inWord = false;
+  let close: string | undefined;
+  for (const ch of line) {
+    if (close !== undefined) {
+      if (ch === close) close = undefined;
+      else cur += ch;
+      continue;
+    }
+    if (QUOTES[ch] !== undefined) {
+      close = QUOTES[ch];
+      inWord = true;
+      continue;
+    }
+    if (/\s/.test(ch)) {
+      if (inWord) out.push(cur);
+      cur = '';
+      inWord = false;
+      continue;
+    }
+    cur += ch;
+    inWord = true;
+  }
+  if (close !== undefined) throw new GrammarError(`a quote is not closed (expected ${close})`);
+  if (inWord) out.push(cur);
+  return out;
+}
+
+export interface FlagSpec {
+  name: string;
+  /** Takes no value. */
+  boolean?: boolean;
+  help: string;
+}
+
+export interface ParsedArgs {
+  args: string[];
+  flags: Record<string, string | true>;
+}
+
+/** Splits words after the verb into positional arguments and declared flags. */
+export function parseArgs(words: readonly string[], flags: readonly FlagSpec[]): ParsedArgs {
+  const args: string[] = [];
+  const out: Record<string, string | true> = {};
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i]!;
+    if (!w.startsWith('--') || w === '--') {
+      args.push(w);
+      continue;
+    }
+    const eq = w.indexOf('=');
+    const name = (eq > 0 ? w.slice(2, eq) : w.slice(2)).toLowerCase();
+    const spec = flags.find((f) => f.name === name);
+    if (!spec) {
+      const known = flags.map((f) => `--${f.name}`).join(', ');
+      throw new GrammarError(
+        `unknown flag --${name}${known ? ` (this command takes ${known})` : ' (this command takes no flags)'}`,
+      );
+    }
+    if (spec.boolean) {
+      if (eq > 0) throw new GrammarError(`--${name} takes no value`);
+      out[name] = true;
+      continue;
+    }
+    const value = eq > 0 ? w.slice(eq + 1) : words[++i];
+    if (value === undefined || value === '' || (eq < 0 && value.startsWith('--'))) {
+      throw new GrammarError(`--${name} needs a value`);
+    }
+    out[name] = value;
+  }
+  return { args, flags: out };
+}

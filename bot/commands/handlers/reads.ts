@@ -1,0 +1,619 @@
+/**
+ * Read commands. Each answers from one of core's read models (core/reports) over the bot's
+ * read connection; none calls CSSM, and none computes a summary or rule of its own — the
+ * handlers only pick columns and words.
+ */
+import { SmartlicError, reports, type store } from '../../../core/index.ts';
+import type { CommandSpec } from '../registry.ts';
+import { context, fields, ok, section, table, type Block, type Reply } from '../reply.ts';
+import { day, inputError, resolveClusterId, resolveVa, when, withSuggestions } from './common.ts';
+
+const counts = (a: reports.AlertCounts) =>
+  a.open === 0 ? 'none' : `${a.open} (${a.critical} critical, ${a.warning} warning)`;
+
+const status: CommandSpec = {
+  verb: 'status',
+  summary: 'are we compliant? overall, or per smart account, VA or customer',
+  args: [{ name: 'level', optional: true, choices: ['sa', 'va', 'customer'] }],
+  example: 'status va',
+  role: 'viewer',
+  async run({ core }, { values }) {
+    const now = core.clock.now();
+    const level = values.level?.toLowerCase();
+    if (level) {
+      const o = await reports.complianceOverview(core.db, { now });
+      const rows =
+        level === 'sa' ? o.smartAccounts : level === 'va' ? o.virtualAccounts : o.customers;
+      const bad = rows.filter((r) => r.compliance !== 'In Compliance').length;
+      return ok(
+        `Compliance per ${level === 'sa' ? 'smart account' : level === 'va' ? 'virtual account' : 'customer'}: ${bad} of ${rows.length} out of compliance`,
+        table(
+          [
+            level === 'sa' ? 'smart account' : level === 'va' ? 'virtual account' : 'customer',
+            'compliance',
+            'short',
+            'clusters in trouble',
+          ],
+          rows.map((r) => [
+            r.name,
+            r.compliance,
+            r.shortage > 0 ? `${r.shortage} (${r.shortTypes.join(', ')})` : '—',
+            `${r.clustersInTrouble} of ${r.clusters}`,
+          ]),
+        ),
+      );
+    }
+    const s = await reports.statusOverview(core.db, { now });
+    const blocks: Block[] = [
+      fields({
+        accounts: s.accounts.length,
+        'virtual accounts': `${s.virtualAccounts.total} (${s.virtualAccounts.outOfCompliance} out of compliance)`,
+        clusters: `${s.clusters.total} (${s.clusters.failed} failed, ${s.clusters.unreachable} unreachable)`,
+        'open alerts': s.openAlerts,
+        ...Object.fromEntries(Object.entries(s.clusters.byAuthorization).map(([k, v]) => [k, v])),
+      }),
+    ];
+    if (s.attention.length > 0) {
+      blocks.push(
+        table(
+          ['severity', 'needs attention'],
+          s.attention.map((a) => [a.severity, a.message]),
+        ),
+      );
+    } else blocks.push(section('Nothing needs attention.'));
+    const compliant = s.virtualAccounts.outOfCompliance === 0 && s.clusters.failed === 0;
+    return ok(compliant ? 'Status: compliant' : 'Status: attention needed', ...blocks);
+  },
+};
+
+const usage: CommandSpec = {
+  verb: 'usage',
+  summary:
+    'license usage of a virtual account (owned, in use, short, borrowing, terms) or a customer',
+  args: [{ name: 'va-or-customer' }],
+  example: 'usage acme.com/va-hcs-operational',
+  role: 'viewer',
+  async run({ core }, { values }) {
+    const ref = values['va-or-customer']!;
+    const customer = ref.includes('/') ? undefined : await core.repos.customers.getByName(ref);
+    if (customer) {
+      const rows = await reports.customerUsage(core.db, { customerId: customer.id });
+      return ok(
+        `Usage of customer ${customer.name}`,
+        table(
+          ['virtual account', 'license', 'HCS type', 'count', 'clusters'],
+          rows.map((r) => [
+            r.virtualAccount ?? 'unassigned',
+            r.label,
+            r.reportCode,
+            r.count,
+            r.clusters,
+          ]),
+        ),
+      );
+    }
+    const va = await resolveVa(core, ref);
+    const u = await reports.virtualAccountUsage(core.db, {
+      virtualAccountId: va.id,
+      now: core.clock.now(),
+    });
+    const blocks: Block[] = [
+      section(`${u.compliance}`),
+      table(
+        ['license', 'owned', 'in use', 'available', 'short', 'status'],
+        u.licenses.map((l) => [l.label, l.owned, l.inUse, l.available, l.shortage || '', l.status]),
+      ),
+    ];
+    if (u.substitutions.length > 0)
+      blocks.push(
+        table(
+          ['borrowing'],
+          u.substitutions.map((s) => [s.text]),
+        ),
+      );
+    if (u.termsEndingSoon.length > 0) {
+      blocks.push(
+        table(
+          ['term ending', 'license', 'quantity', 'subscription'],
+          u.termsEndingSoon.map((t) => [day(t.endDate), t.label, t.quantity, t.subscriptionId]),
+        ),
+      );
+    }
+    return ok(`Usage of ${va.label}`, ...blocks);
+  },
+};
+
+const accounts: CommandSpec = {
+  verb: 'accounts',
+  summary: 'Smart Account Summary: name, domain, type, status, VA#, last sync, alerts',
+  example: 'accounts',
+  role: 'viewer',
+  async run({ core }) {
+    const list = await reports.smartAccountSummary(core.db, { now: core.clock.now() });
+    return ok(
+      `Smart accounts (${list.length})`,
+      table(
+        ['name', 'domain', 'type', 'status', 'VA#', 'last sync', 'alerts'],
+        list.map((a) => [
+          a.name,
+          a.domain,
+          a.typeLabel,
+          a.status,
+          a.virtualAccounts,
+          `${when(a.lastSyncUp)}${a.lastSyncStatus && a.lastSyncStatus !== 'Success' ? ` (${a.lastSyncStatus})` : ''}${a.satelliteSyncOverdue ? ' satellite sync OVERDUE' : ''}`,
+          counts(a.alerts),
+        ]),
+      ),
+    );
+  },
+};
+
+const vas: CommandSpec = {
+  verb: 'vas',
+  summary: 'Virtual Account Summary: clusters, customers, license mode, compliance',
+  example: 'vas',
+  role: 'viewer',
+  async run({ core }) {
+    const list = await reports.virtualAccountSummary(core.db);
+    return ok(
+      `Virtual accounts (${list.length})`,
+      table(
+        ['virtual account', 'access level', 'clusters', 'customers', 'mode', 'role', 'compliance'],
+        list.map((v) => [
+          v.label,
+          v.accessLevel,
+          v.clusters,
+          v.customers,
+          v.licenseMode ?? 'not set',
+          v.role ?? '—',
+          v.shortage > 0
+            ? `${v.compliance}: short ${v.shortage} (${v.shortTypes.join(', ')})`
+            : v.compliance,
+        ]),
+      ),
+    );
+  },
+};
+
+const clusters: CommandSpec = {
+  verb: 'clusters',
+  summary: 'the Cluster Summary (HCM-F columns), optionally only failed ones',
+  flags: [
+    {
+      name: 'failed',
+      boolean: true,
+      help: 'registration or last job failed, or authorization lost',
+    },
+    { name: 'customer', value: 'NAME', help: 'only this customer' },
+    { name: 'va', value: 'DOMAIN/VA', help: 'only clusters assigned to this VA' },
+  ],
+  example: 'clusters --failed --customer acme',
+  role: 'viewer',
+  async run({ core }, { flags }) {
+    const filter: reports.ClusterSummaryFilter = {};
+    if (flags.failed === true) filter.failed = true;
+    if (typeof flags.customer === 'string') {
+      const name = flags.customer;
+      await withSuggestions(core, 'customer', name, async () => {
+        if (!(await core.repos.customers.getByName(name)))
+          throw inputErrorNotFound(`customer ${name}`);
+      });
+      filter.customer = name;
+    }
+    if (typeof flags.va === 'string')
+      filter.virtualAccountId = (await resolveVa(core, flags.va)).id;
+    const list = await reports.clusterSummary(core.db, { now: core.clock.now(), filter });
+    return ok(
+      `Clusters (${list.length}${flags.failed ? ' failed' : ''})`,
+      table(
+        [
+          'name',
+          'customer',
+          'type',
+          'version',
+          'virtual account',
+          'status',
+          'job',
+          'authorization',
+          'days left',
+        ],
+        list.map((c) => [
+          c.name,
+          c.customer,
+          c.type,
+          c.version,
+          c.virtualAccount ?? '—',
+          c.status ?? '—',
+          c.jobStatus ?? '—',
+          c.authorization ?? '—',
+          c.daysLeft === null ? '' : `${c.daysLeft} (${c.daysLeftOf ?? ''})`,
+        ]),
+      ),
+    );
+  },
+};
+
+function inputErrorNotFound(what: string): SmartlicError {
+  return new SmartlicError({
+    code: 'NOT_FOUND',
+    message: `${what} does not exist`,
+    action: 'check the name',
+  });
+}
+
+const cluster: CommandSpec = {
+  verb: 'cluster',
+  summary: 'one cluster: effective registration and authorization, timers, usage, last jobs',
+  args: [{ name: 'cluster' }],
+  flags: [{ name: 'customer', value: 'NAME', help: 'when two customers have the name' }],
+  example: 'cluster cucm-acme-1',
+  role: 'viewer',
+  async run({ core }, { values, flags }) {
+    const id = await resolveClusterId(
+      core,
+      values.cluster!,
+      typeof flags.customer === 'string' ? flags.customer : undefined,
+    );
+    const d = await reports.clusterDetail(core.db, { now: core.clock.now(), clusterId: id });
+    if (!d) throw inputErrorNotFound(`cluster ${values.cluster}`);
+    const blocks: Block[] = [
+      fields({
+        customer: d.customer,
+        type: `${d.type} ${d.version ?? ''}`.trim(),
+        publisher: d.publisherAddress,
+        'virtual account': d.virtualAccount ?? 'not assigned',
+        status: d.status,
+        licensing: d.licensing,
+        registration: d.registration,
+        authorization: d.authorization,
+        ...(d.daysLeft !== null ? { 'days left': `${d.daysLeft} (${d.daysLeftOf ?? ''})` } : {}),
+        'registration expires': day(d.reported.registrationExpires),
+        'authorization expires': day(d.reported.authorizationExpires),
+        'last status read': when(d.dates.lastStatusReadAt),
+        ...(d.lastReadError
+          ? { 'last read error': `${d.lastReadError} (${when(d.lastReadErrorAt)})` }
+          : {}),
+      }),
+    ];
+    if (d.lifecycle.source === 'timers')
+      blocks.push(context(`Effective state from the timers: ${String(d.lifecycle.basis ?? '')}`));
+    if (d.usage.length > 0)
+      blocks.push(
+        table(
+          ['license', 'count', 'status'],
+          d.usage.map((u) => [u.label, u.count, u.status]),
+        ),
+      );
+    if (d.jobs.length > 0) {
+      blocks.push(
+        table(
+          ['job', 'type', 'status', 'initiated', 'information'],
+          d.jobs.map((j) => [
+            j.id,
+            j.jobType,
+            j.status,
+            when(j.initiatedAt),
+            j.errorCode ? `${j.errorCode}: ${j.statusInformation ?? ''}` : j.statusInformation,
+          ]),
+        ),
+      );
+    }
+    return ok(`Cluster ${d.name}`, ...blocks);
+  },
+};
+
+const tokens: CommandSpec = {
+  verb: 'tokens',
+  summary: 'registration tokens of a VA (masked; the token itself never goes to chat)',
+  args: [{ name: 'va' }],
+  example: 'tokens acme.com/va-hcs-operational',
+  role: 'viewer',
+  async run({ core }, { values }) {
+    const va = await resolveVa(core, values.va!);
+    const list = await core.services.tokens.list({ domain: va.smartAccountDomain, va: va.name });
+    return ok(
+      `Tokens of ${va.label} (${list.length})`,
+      table(
+        ['id', 'token', 'status', 'expires', 'export control', 'description'],
+        list.map((t) => [
+          t.id,
+          t.masked,
+          t.status,
+          day(t.expiresAt),
+          t.exportControlled ? 'Allowed' : 'Not Allowed',
+          t.description,
+        ]),
+      ),
+    );
+  },
+};
+
+const jobs: CommandSpec = {
+  verb: 'jobs',
+  summary: 'recent jobs (HCM-F job fields), optionally only failed ones',
+  flags: [{ name: 'failed', boolean: true, help: 'only failed jobs' }],
+  example: 'jobs --failed',
+  role: 'viewer',
+  async run({ core }, { flags }) {
+    const list = await core.repos.jobs.list({
+      ...(flags.failed ? { status: 'Failed' as const } : {}),
+      limit: 20,
+    });
+    return ok(
+      `Jobs (${list.length} most recent${flags.failed ? ' failed' : ''})`,
+      table(
+        ['id', 'type', 'entity', 'status', 'initiated', 'information'],
+        list.map((j) => [
+          j.id,
+          j.jobType,
+          j.entityName,
+          j.status,
+          when(j.initiatedAt),
+          j.errorCode ? `${j.errorCode}: ${j.statusInformation ?? ''}` : j.statusInformation,
+        ]),
+      ),
+    );
+  },
+};
+
+const job: CommandSpec = {
+  verb: 'job',
+  summary: 'one job with its status information and recommended action',
+  args: [{ name: 'id' }],
+  example: 'job 42',
+  role: 'viewer',
+  async run({ core }, { values }) {
+    const id = Number(values.id);
+    const j = Number.isInteger(id) ? await core.repos.jobs.getById(id) : undefined;
+    if (!j) {
+      return {
+        status: 'error',
+        title: `No job ${values.id}`,
+        blocks: [
+          section(`There is no job with id ${values.id}.`),
+          context('`jobs` lists the recent ones.'),
+        ],
+        ephemeral: true,
+      };
+    }
+    return ok(`Job ${j.id}: ${j.jobType}`, jobFields(j));
+  },
+};
+
+export function jobFields(j: store.Job): Block {
+  return fields({
+    'job type': j.jobType,
+    entity: `${j.entityType} ${j.entityName}`,
+    status: j.status,
+    initiated: when(j.initiatedAt),
+    completed: when(j.completedAt),
+    'requested by': j.requestedBy,
+    'status information': j.statusInformation,
+    ...(j.errorCode ? { 'error code': j.errorCode } : {}),
+    ...(j.recommendedAction ? { 'recommended action': j.recommendedAction } : {}),
+  });
+}
+
+const forecast: CommandSpec = {
+  verb: 'forecast',
+  summary: 'when each license type of a VA runs short at the current trend',
+  args: [{ name: 'va' }],
+  flags: [{ name: 'days', value: 'N', help: 'trend window in days (default 90)' }],
+  example: 'forecast acme.com/va-hcs-operational',
+  role: 'viewer',
+  async run({ core }, { values, flags }) {
+    const va = await resolveVa(core, values.va!);
+    const windowDays = typeof flags.days === 'string' ? Number(flags.days) : undefined;
+    if (
+      windowDays !== undefined &&
+      (!Number.isInteger(windowDays) || windowDays < 2 || windowDays > 3650)
+    ) {
+      throw inputError(
+        `--days must be a whole number from 2 to 3650, not "${String(flags.days)}"`,
+        'e.g. --days 30',
+      );
+    }
+    const f = await reports.forecast(core.db, {
+      virtualAccountId: va.id,
+      now: core.clock.now(),
+      ...(windowDays ? { windowDays } : {}),
+    });
+    return ok(
+      `Forecast for ${f.va.label} (${f.windowDays}-day trend)`,
+      table(
+        ['license', 'owned', 'in use', 'outcome', 'per day', 'short on'],
+        f.rows.map((r) => [
+          r.label,
+          r.owned,
+          r.inUse,
+          r.outcome,
+          r.slopePerDay === null ? '' : r.slopePerDay.toFixed(2),
+          r.crossesAt ? `${day(r.crossesAt)} (in ${r.daysUntil ?? '?'} days)` : '',
+        ]),
+      ),
+    );
+  },
+};
+
+const whatif: CommandSpec = {
+  verb: 'whatif move',
+  summary: 'what moving a cluster to another VA would do to both VAs (changes nothing)',
+  args: [{ name: 'cluster' }, { name: 'va' }],
+  example: 'whatif move cucm-acme-1 acme.com/va-hcs-operational',
+  role: 'viewer',
+  async run({ core }, { values }) {
+    const id = await resolveClusterId(core, values.cluster!);
+    const va = await resolveVa(core, values.va!);
+    const r = await reports.whatIfMove(core.db, { clusterIds: [id], toVirtualAccountId: va.id });
+    const blocks: Block[] = [];
+    for (const c of r.changes) {
+      const fmt = (xs: { type: string; quantity: number }[]) =>
+        xs.length === 0
+          ? 'none'
+          : xs.map((x) => `${reports.licenseLabel(x.type)} ${x.quantity}`).join(', ');
+      blocks.push(
+        fields({
+          'virtual account': c.va.label,
+          'new shortages': fmt(c.newShortages),
+          'resolved shortages': fmt(c.resolvedShortages),
+          'short before': fmt(c.before.shortages),
+          'short after': fmt(c.after.shortages),
+        }),
+      );
+    }
+    for (const n of r.notes) blocks.push(context(n));
+    const worse = r.changes.some((c) => c.newShortages.length > 0);
+    return ok(
+      `What if ${values.cluster} moves to ${va.label}: ${worse ? 'new shortages' : 'no new shortage'}`,
+      ...blocks,
+    );
+  },
+};
+
+const plan: CommandSpec = {
+  verb: 'plan migrate',
+  summary: 'migration plan for a cluster or a customer (changes nothing)',
+  args: [{ name: 'cluster-or-customer' }],
+  flags: [{ name: 'to', value: 'HCS|Enterprise|smart', help: 'the target (required)' }],
+  example: 'plan migrate cucm-acme-1 --to HCS',
+  role: 'viewer',
+  async run({ core }, { values, flags }) {
+    const t = typeof flags.to === 'string' ? flags.to.toLowerCase() : undefined;
+    const to =
+      t === 'hcs' ? 'HCS' : t === 'enterprise' ? 'Enterprise' : t === 'smart' ? 'Smart' : undefined;
+    if (!to)
+      throw inputError(
+        t === undefined
+          ? 'missing --to HCS|Enterprise|smart'
+          : `--to must be HCS, Enterprise or smart, not "${String(flags.to)}"`,
+        'e.g. plan migrate cucm-acme-1 --to HCS',
+      );
+    const name = values['cluster-or-customer']!;
+    const customer = await core.repos.customers.getByName(name);
+    const plans = customer
+      ? (await core.services.migration.planCustomer(name, { to })).plans
+      : [
+          await withSuggestions(core, 'cluster', name, () =>
+            core.services.migration.planCluster({ cluster: name }, { to }),
+          ),
+        ];
+    const blocks: Block[] = [];
+    for (const p of plans) {
+      blocks.push(
+        section(
+          `${p.cluster}: ${p.nothingToDo ? 'nothing to do' : p.feasible ? 'feasible' : 'blocked'} (${p.from.licenseMode}, ${p.from.licensing}, ${p.from.version} → ${p.target})`,
+        ),
+      );
+      if (p.blockers.length > 0)
+        blocks.push(
+          table(
+            ['blocker', 'why', 'what to do'],
+            p.blockers.map((b) => [b.code, b.message, b.action]),
+          ),
+        );
+      if (p.steps.length > 0)
+        blocks.push(
+          table(
+            ['#', 'step', 'detail'],
+            p.steps.map((s) => [s.order, s.title, s.detail]),
+          ),
+        );
+      for (const n of p.notes) blocks.push(context(n));
+    }
+    return ok(`Migration plan: ${name} → ${to}`, ...blocks);
+  },
+};
+
+const report: CommandSpec = {
+  verb: 'report',
+  summary:
+    'the HLM report (CSV) or the Service Inventory license summary, as a file or a site link',
+  args: [{ name: 'kind', choices: ['hlm', 'inventory'] }],
+  flags: [{ name: 'customer', value: 'NAME', help: 'HLM per customer, only this one' }],
+  example: 'report hlm --customer acme',
+  role: 'viewer',
+  async run({ core }, { values, flags }) {
+    const kind = values.kind!.toLowerCase();
+    const site = core.config.bot.siteUrl;
+    const customer = typeof flags.customer === 'string' ? flags.customer : undefined;
+    if (site) {
+      const page =
+        kind === 'hlm'
+          ? `hlm/${customer ? `customers/${encodeURIComponent(customer)}/` : ''}`
+          : 'inventory/';
+      const url = `${site.replace(/\/$/, '')}/${page}`;
+      return ok(
+        kind === 'hlm' ? 'HLM report' : 'Service Inventory report',
+        section(url),
+        context('The site is rebuilt from the database after each sync.'),
+      );
+    }
+    let file: NonNullable<Reply['file']>;
+    if (kind === 'inventory') {
+      file = {
+        name: 'service-inventory.txt',
+        mime: 'text/plain',
+        content: await reports.serviceInventory(core.db),
+      };
+    } else {
+      let r = await reports.hlmReport(core.db, { level: customer ? 'customer' : 'va' });
+      if (customer && r.level === 'customer') {
+        const rows = r.rows.filter((x) => x.customer === customer);
+        if (rows.length === 0) {
+          await withSuggestions(core, 'customer', customer, () =>
+            Promise.reject(inputErrorNotFound(`customer ${customer}`)),
+          );
+        }
+        r = { level: 'customer', rows };
+      }
+      file = {
+        name: customer ? `hlm-${customer}.csv` : 'hlm.csv',
+        mime: 'text/csv',
+        content: reports.hlmCsv(r),
+      };
+    }
+    return {
+      ...ok(
+        kind === 'hlm' ? 'HLM report' : 'Service Inventory report',
+        context(`${file.name}, ${Buffer.byteLength(file.content)} bytes`),
+      ),
+      file,
+    };
+  },
+};
+
+const whoami: CommandSpec = {
+  verb: 'whoami',
+  summary: 'who smartlic thinks you are, and your role',
+  example: 'whoami',
+  role: 'viewer',
+  run({ actor, role }) {
+    return Promise.resolve(
+      ok(
+        'You',
+        fields({
+          user: `${actor.platform}:${actor.userId}`,
+          role,
+          ...(actor.onBehalfOf ? { 'on behalf of': actor.onBehalfOf } : {}),
+        }),
+      ),
+    );
+  },
+};
+
+export const READ_COMMANDS: readonly CommandSpec[] = [
+  status,
+  usage,
+  accounts,
+  vas,
+  clusters,
+  cluster,
+  tokens,
+  jobs,
+  job,
+  forecast,
+  whatif,
+  plan,
+  report,
+  whoami,
+];

@@ -1,0 +1,20 @@
+/** bot/commands: the registry of every verb, and the layer that runs them. */
+import { ADMIN_COMMANDS } from './handlers/admin.ts';
+import { READ_COMMANDS } from './handlers/reads.ts';
+import { WRITE_COMMANDS } from './handlers/writes.ts';
+import { Registry } from './registry.ts';
+
+export function defaultRegistry(): Registry {
+  return new Registry([...READ_COMMANDS, ...WRITE_COMMANDS, ...ADMIN_COMMANDS]);
+}
+
+export { CommandLayer } from './layer.ts';
+export type { Outcome, ExecuteOptions } from './layer.ts';
+export * from './registry.ts';
+export * from './reply.ts';
+export { tokenize, parseArgs, GrammarError } from './grammar.ts';
+export { closest, didYouMean } from './suggest.ts';
+export { Roles, parseUserRef } from './roles.ts';
+export { parseDuration } from './handlers/admin.ts';
+export type { SubscriptionFilters } from './handlers/admin.ts';
+export { RemoteCommandLayer, serveCommands, type CommandRunner, type Port } from './remote.ts';

@@ -1,0 +1,355 @@
+/**
+ * The one command layer behind every platform: parse → find the verb → check the role →
+ * confirm destructive commands → run the handler → audit. Adapters hand it a line and an
+ * actor and get back a Reply (and, for writes, a follow-up that settles when the job ends).
+ */
+import { JobFailedError, isSmartlicError, toSmartlicError } from '../../core/index.ts';
+import { GrammarError, parseArgs, tokenize } from './grammar.ts';
+import {
+  actorId,
+  roleAllows,
+  usageLine,
+  type Actor,
+  type BotCore,
+  type CommandContext,
+  type CommandSpec,
+  type HandlerResult,
+  type JobRequest,
+  type Registry,
+} from './registry.ts';
+import { buttons, context, errorReply, fields, section, type Reply } from './reply.ts';
+import { Roles } from './roles.ts';
+import { closest, didYouMean } from './suggest.ts';
+
+export interface ExecuteOptions {
+  /** The person confirmed already (Slack dialog, Webex card, `--yes` on the terminal). */
+  confirmed?: boolean;
+}
+
+export interface Outcome {
+  reply: Reply;
+  /** For writes: the job's end, as a reply to post in the thread / after the first answer. */
+  followUp?: Promise<Reply>;
+}
+
+export type AuditOutcome =
+  'ok' | 'error' | 'denied' | 'unknown-verb' | 'usage' | 'confirm-asked' | 'job-started';
+
+const YES = { name: 'yes', boolean: true, help: 'confirm a destructive command (terminal)' };
+const HELP = { name: 'help', boolean: true, help: 'show usage and an example' };
+
+export class CommandLayer {
+  readonly roles: Roles;
+
+  constructor(
+    readonly core: BotCore,
+    readonly registry: Registry,
+  ) {
+    this.roles = new Roles(core.repos.chatUsers, core.config.bot);
+  }
+
+  async execute(line: string, actor: Actor, opts: ExecuteOptions = {}): Promise<Outcome> {
+    const started = this.core.clock.now();
+    let verb: string | undefined;
+    const { role } = await this.roles.resolve(actor);
+    const audit = async (outcome: AuditOutcome, extra: Record<string, unknown> = {}) => {
+      try {
+        await this.core.repos.audit.append({
+          actor: actorId(actor),
+          action: 'chat command',
+          entityType: 'chat',
+          entityId: verb ?? null,
+          at: started,
+          details: {
+            platform: actor.platform,
+            channel: actor.channelId ?? null,
+            command: line.slice(0, 500),
+            role: role ?? null,
+            outcome,
+            ...(actor.onBehalfOf ? { onBehalfOf: actor.onBehalfOf } : {}),
+            ...extra,
+          },
+          jobId: typeof extra.jobId === 'number' ? extra.jobId : null,
+        });
+      } catch (e) {
+        this.core.logger.error('could not write the audit entry of a chat command', { error: e });
+      }
+    };
+
+    let words: string[];
+    try {
+      words = tokenize(line.trim());
+    } catch (e) {
+      await audit('usage');
+      return { reply: usageError(`${(e as Error).message}.`, undefined) };
+    }
+    if (words.length === 0 || ['help', '--help', '-h', '?'].includes(words[0]!.toLowerCase())) {
+      verb = 'help';
+      const reply = this.help(words.slice(1));
+      await audit(reply.status === 'ok' ? 'ok' : 'unknown-verb');
+      return { reply };
+    }
+    const found = this.registry.match(words);
+    if (!found) {
+      const first = words[0]!;
+      const two = words.slice(0, 2).join(' ');
+      const head = this.registry.verbs().filter((v) => v.startsWith(`${first.toLowerCase()} `));
+      const hint =
+        head.length > 0
+          ? ` "${first}" needs one of: ${head.map((v) => `"${v}"`).join(', ')}.`
+          : didYouMean(words.length > 1 ? two : first, this.registry.verbs()) ||
+            didYouMean(first, this.registry.verbs());
+      await audit('unknown-verb');
+      return {
+        reply: {
+          status: 'usage',
+          title: `Unknown command "${head.length > 0 ? two : first}"`,
+          blocks: [
+            section(`I do not know "${head.length > 0 ? two : first}".${hint}`),
+            context('Type `help` for the list.'),
+          ],
+          ephemeral: true,
+        },
+      };
+    }
+    const { spec, rest } = found;
+    verb = spec.verb;
+
+    let parsed: ReturnType<typeof parseArgs>;
+    try {
+      parsed = parseArgs(rest, [...(spec.flags ?? []), YES, HELP]);
+    } catch (e) {
+      if (!(e instanceof GrammarError)) throw e;
+      await audit('usage');
+      return { reply: usageError(`${e.message}.`, spec) };
+    }
+    if (parsed.flags.help) {
+      await audit('ok');
+      return { reply: this.help([spec.verb]) };
+    }
+    const problem = checkArgs(spec, parsed.args);
+    if (problem) {
+      await audit('usage');
+      return { reply: usageError(problem, spec) };
+    }
+
+    if (!roleAllows(role, spec.role)) {
+      await audit('denied', { needs: spec.role });
+      return {
+        reply: {
+          status: 'denied',
+          title: 'Not allowed',
+          blocks: [
+            section(
+              role === undefined
+                ? `smartlic does not know you (${actorId(actor)}), so you may not run \`${spec.verb}\`.`
+                : `\`${spec.verb}\` needs the ${spec.role} role; you are a ${role}.`,
+            ),
+            context(`An admin can run: role grant ${actorId(actor)} ${spec.role}`),
+          ],
+          ephemeral: true,
+        },
+      };
+    }
+
+    const values: Record<string, string> = {};
+    (spec.args ?? []).forEach((a, i) => {
+      const v = parsed.args[i];
+      if (v !== undefined) values[a.name] = v;
+    });
+    const confirmed =
+      opts.confirmed === true || (actor.platform === 'console' && parsed.flags.yes === true);
+    if (spec.destructive && !confirmed) {
+      await audit('confirm-asked');
+      return { reply: this.confirmation(spec, canonical(spec.verb, rest)) };
+    }
+
+    const ctx: CommandContext = {
+      core: this.core,
+      actor,
+      role: role!,
+      job: (req) => this.startJob(actor, req),
+    };
+    let result: HandlerResult;
+    try {
+      result = await spec.run(ctx, { args: parsed.args, values, flags: parsed.flags });
+    } catch (e) {
+      const err = e instanceof JobFailedError ? e.error : toSmartlicError(e);
+      if (!isSmartlicError(e) && !(e instanceof JobFailedError))
+        this.core.logger.error('chat command failed', { verb: spec.verb, error: e });
+      await audit('error', { code: err.code });
+      return {
+        reply: errorReply(`${spec.verb} failed`, `${err.code}: ${err.message}`, err.action),
+      };
+    }
+    if ('followUp' in result) {
+      await audit('job-started', { jobId: result.reply.jobId });
+      return result;
+    }
+    await audit(result.status === 'error' ? 'error' : 'ok');
+    return { reply: result };
+  }
+
+  private async startJob<T>(actor: Actor, req: JobRequest<T>): Promise<HandlerResult> {
+    const requestedBy = actor.onBehalfOf
+      ? `${actor.onBehalfOf} as ${actorId(actor)}`
+      : actorId(actor);
+    const { jobId, done } = this.core.services.jobs.start(
+      {
+        jobType: req.jobType,
+        entityType: req.entityType,
+        entityName: req.entityName,
+        description: req.description,
+        requestedBy,
+        details: { platform: actor.platform, channel: actor.channelId ?? null },
+      },
+      req.run,
+    );
+    const id = await jobId;
+    const followUp = done.then(
+      ({ result }) => ({ ...req.done(result), jobId: id }),
+      (e: unknown) => {
+        const err = e instanceof JobFailedError ? e.error : toSmartlicError(e);
+        return {
+          ...errorReply(
+            `${req.jobType} failed (job ${id})`,
+            `${err.code}: ${err.message}`,
+            err.action,
+          ),
+          ephemeral: false,
+          jobId: id,
+        };
+      },
+    );
+    return {
+      reply: {
+        status: 'pending',
+        title: `${req.jobType}: job ${id} started`,
+        blocks: [
+          section(req.description),
+          context(`I will follow up when it ends; \`job ${id}\` shows it any time.`),
+        ],
+        jobId: id,
+      },
+      followUp,
+    };
+  }
+
+  private confirmation(spec: CommandSpec, line: string): Reply {
+    return {
+      status: 'confirm',
+      title: `Confirm: ${line}`,
+      blocks: [
+        section(
+          `\`${line}\` ${spec.summary.replace(/^./, (c) => c.toLowerCase())}. This cannot be undone from chat.`,
+        ),
+        buttons({
+          label: 'Yes, do it',
+          command: line,
+          style: 'danger',
+          confirm: {
+            title: 'Are you sure?',
+            text: `Run \`${line}\`?`,
+            yes: 'Run it',
+            no: 'Cancel',
+          },
+        }),
+        context('On the terminal, add --yes.'),
+      ],
+      ephemeral: true,
+    };
+  }
+
+  /** `help` (every verb) or `help <verb>` (usage, example, role). */
+  help(words: readonly string[]): Reply {
+    if (words.length === 0) {
+      return {
+        status: 'ok',
+        title: 'smartlic commands',
+        blocks: [
+          {
+            kind: 'table',
+            columns: ['command', 'what it does', 'role'],
+            rows: this.registry.list().map((c) => [usageLine(c), c.summary, c.role]),
+          },
+          context('`help <command>` shows its usage and an example.'),
+        ],
+      };
+    }
+    const found = this.registry.match(words);
+    if (!found) {
+      const w = words.join(' ');
+      return {
+        status: 'usage',
+        title: `No help for "${w}"`,
+        blocks: [section(`I do not know "${w}".${didYouMean(w, this.registry.verbs())}`)],
+        ephemeral: true,
+      };
+    }
+    const c = found.spec;
+    return {
+      status: 'ok',
+      title: `help: ${c.verb}`,
+      blocks: [
+        section(c.summary),
+        fields({
+          usage: usageLine(c),
+          example: c.example,
+          role: c.role,
+          ...(c.destructive ? { confirmation: 'asked before it runs' } : {}),
+        }),
+        ...((c.flags ?? []).length > 0
+          ? [
+              {
+                kind: 'table' as const,
+                columns: ['flag', 'meaning'],
+                rows: (c.flags ?? []).map((f) => [
+                  f.boolean ? `--${f.name}` : `--${f.name} ${f.value ?? 'X'}`,
+                  f.help,
+                ]),
+              },
+            ]
+          : []),
+      ],
+    };
+  }
+}
+
+function canonical(verb: string, rest: readonly string[]): string {
+  return [verb, ...rest.filter((w) => w !== '--yes').map(quoteWord)].join(' ');
+}
+
+function quoteWord(w: string): string {
+  return /[\s"']/.test(w) ? `"${w.replace(/"/g, '')}"` : w;
+}
+
+function checkArgs(spec: CommandSpec, args: readonly string[]): string | undefined {
+  const specs = spec.args ?? [];
+  const missing = specs.filter((a, i) => !a.optional && args[i] === undefined);
+  if (missing.length > 0) return `Missing ${missing.map((a) => `<${a.name}>`).join(' ')}.`;
+  if (args.length > specs.length) {
+    return `Too many arguments: "${args.slice(specs.length).join(' ')}" is not expected.`;
+  }
+  for (let i = 0; i < specs.length; i++) {
+    const a = specs[i]!;
+    const v = args[i];
+    if (v === undefined || !a.choices) continue;
+    if (!a.choices.some((c) => c.toLowerCase() === v.toLowerCase())) {
+      const near = closest(v, a.choices);
+      return `"${v}" is not one of ${a.choices.join(', ')}.${near.length ? ` Did you mean "${near[0]}"?` : ''}`;
+    }
+  }
+  return undefined;
+}
+
+function usageError(problem: string, spec: CommandSpec | undefined): Reply {
+  return {
+    status: 'usage',
+    title: spec ? `Usage: ${spec.verb}` : 'Cannot read the command',
+    blocks: [
+      section(problem),
+      ...(spec ? [fields({ usage: usageLine(spec), example: spec.example })] : []),
+    ],
+    ephemeral: true,
+  };
+}

@@ -1,0 +1,140 @@
+/**
+ * The command registry: verb → handler, usage, example and required role. Help, usage lines,
+ * "did you mean" and console completion are all built from it, so they cannot drift from what
+ * the handlers accept.
+ */
+import type { Clock, Config, Logger, Services, reports, store } from '../../core/index.ts';
+import type { FlagSpec } from './grammar.ts';
+import type { Reply } from './reply.ts';
+
+export type Role = store.ChatRole;
+export const ROLES: readonly Role[] = ['viewer', 'operator', 'admin'];
+const RANK: Record<Role, number> = { viewer: 0, operator: 1, admin: 2 };
+
+export function roleAllows(has: Role | undefined, needs: Role): boolean {
+  return has !== undefined && RANK[has] >= RANK[needs];
+}
+
+/** Who asked, and from where. */
+export interface Actor {
+  platform: store.ChatPlatform;
+  /** Slack user id, Webex e-mail, or console login. */
+  userId: string;
+  displayName?: string;
+  /** Slack channel id, Webex room id, `terminal`. */
+  channelId?: string;
+  /** A terminal user acting as a chat user (`smartlic ask --as`): recorded in the audit. */
+  onBehalfOf?: string;
+}
+
+export const actorId = (a: Pick<Actor, 'platform' | 'userId'>) => `${a.platform}:${a.userId}`;
+
+export interface ArgSpec {
+  name: string;
+  optional?: boolean;
+  /** Accepted words (case-insensitive); "did you mean" suggests among them. */
+  choices?: readonly string[];
+}
+
+/** What handlers may use: core's services and repositories, the clock, and the bot settings. */
+export interface BotCore {
+  /** The connection read models use (its own connection in the bot process, see docs/bot.md). */
+  db: reports.ReportDb;
+  services: Services;
+  repos: store.Repositories;
+  clock: Clock;
+  logger: Logger;
+  config: Config;
+}
+
+export interface CommandInput {
+  args: string[];
+  /** Positional arguments by name. */
+  values: Record<string, string>;
+  flags: Record<string, string | true>;
+}
+
+export interface CommandContext {
+  core: BotCore;
+  actor: Actor;
+  role: Role;
+  /** Starts a core job and answers with its id at once; the follow-up comes when it ends. */
+  job: <T>(spec: JobRequest<T>) => Promise<HandlerResult>;
+}
+
+export interface JobRequest<T> {
+  jobType: string;
+  entityType: string;
+  entityName: string;
+  description: string;
+  run: () => Promise<T>;
+  /** The follow-up once the work is done. */
+  done: (result: T) => Reply;
+}
+
+export type HandlerResult = Reply | { reply: Reply; followUp: Promise<Reply> };
+
+export interface CommandSpec {
+  /** One or two words: `status`, `token create`. */
+  verb: string;
+  summary: string;
+  args?: readonly ArgSpec[];
+  flags?: readonly (FlagSpec & { value?: string })[];
+  example: string;
+  role: Role;
+  /** Asks for confirmation first (Slack confirm dialog, Webex card, `--yes` on the terminal). */
+  destructive?: boolean;
+  run(ctx: CommandContext, input: CommandInput): Promise<HandlerResult>;
+}
+
+export function usageLine(c: CommandSpec): string {
+  const args = (c.args ?? []).map((a) => {
+    const n = a.choices ? a.choices.join('|') : `<${a.name}>`;
+    return a.optional ? `[${n}]` : n;
+  });
+  const flags = (c.flags ?? []).map((f) =>
+    f.boolean ? `[--${f.name}]` : `[--${f.name} ${f.value ?? 'X'}]`,
+  );
+  return [c.verb, ...args, ...flags].join(' ');
+}
+
+export class Registry {
+  private readonly byVerb = new Map<string, CommandSpec>();
+
+  constructor(specs: readonly CommandSpec[] = []) {
+    for (const s of specs) this.add(s);
+  }
+
+  add(spec: CommandSpec): void {
+    if (this.byVerb.has(spec.verb)) throw new Error(`command "${spec.verb}" registered twice`);
+    this.byVerb.set(spec.verb, spec);
+  }
+
+  get(verb: string): CommandSpec | undefined {
+    return this.byVerb.get(verb);
+  }
+
+  list(): CommandSpec[] {
+    return [...this.byVerb.values()];
+  }
+
+  verbs(): string[] {
+    return [...this.byVerb.keys()];
+  }
+
+  /** First words of every verb (`token`, `renew`, …): what a word alone may begin. */
+  heads(): string[] {
+    return [...new Set(this.verbs().map((v) => v.split(' ')[0]!))];
+  }
+
+  /** The longest registered verb the words begin with, and the rest of the words. */
+  match(words: readonly string[]): { spec: CommandSpec; rest: string[] } | undefined {
+    const [a, b] = words.map((w) => w.toLowerCase());
+    if (a !== undefined && b !== undefined) {
+      const two = this.byVerb.get(`${a} ${b}`);
+      if (two) return { spec: two, rest: words.slice(2) };
+    }
+    const one = a === undefined ? undefined : this.byVerb.get(a);
+    return one ? { spec: one, rest: words.slice(1) } : undefined;
+  }
+}

@@ -1,0 +1,118 @@
+/**
+ * The terminal adapter: `smartlic ask "<command>"` (one command) and `smartlic chat` (a
+ * prompt with history and verb completion). The same command layer and permissions as chat:
+ * the person at the terminal is `console:<login>` with `bot.consoleRole`, or acts as a chat
+ * user with `--as` (recorded in the audit as such). Writes wait for their job and print both
+ * the start and the follow-up; `--yes` confirms a destructive command.
+ */
+import { createInterface, type Completer } from 'node:readline';
+import type { Readable, Writable } from 'node:stream';
+import type { CommandLayer, Outcome } from '../commands/index.ts';
+import { parseUserRef, type Actor, type Reply } from '../commands/index.ts';
+import { renderText } from '../render/index.ts';
+
+/** Exit code for a reply: 0 ok, 2 usage, 1 any other failure. */
+export function exitCode(r: Reply): number {
+  if (r.status === 'usage') return 2;
+  return r.status === 'error' || r.status === 'denied' || r.status === 'confirm' ? 1 : 0;
+}
+
+export function consoleActor(login: string, as?: string): Actor {
+  if (as === undefined) return { platform: 'console', userId: login, channelId: 'terminal' };
+  const ref = parseUserRef(as, 'console');
+  if (!ref)
+    throw new Error(
+      `--as: "${as}" is not a user (use slack:U0123, webex:alice@example.com or console:name)`,
+    );
+  return {
+    platform: ref.platform,
+    userId: ref.userId,
+    channelId: 'terminal',
+    onBehalfOf: `console:${login}`,
+  };
+}
+
+function replyJson(r: Reply): unknown {
+  return r.file
+    ? {
+        ...r,
+        file: {
+          ...r.file,
+          content: Buffer.from(r.file.content).toString('base64'),
+          encoding: 'base64',
+        },
+      }
+    : r;
+}
+
+/** Runs one command; prints text or JSON; returns the exit code (of the follow-up, if any). */
+export async function ask(
+  layer: CommandLayer,
+  line: string,
+  actor: Actor,
+  out: Writable,
+  opts: { json?: boolean } = {},
+): Promise<number> {
+  const o: Outcome = await layer.execute(line, actor);
+  const follow = o.followUp ? await o.followUp : undefined;
+  if (opts.json) {
+    out.write(
+      `${JSON.stringify({ reply: replyJson(o.reply), ...(follow ? { followUp: replyJson(follow) } : {}) }, null, 2)}\n`,
+    );
+  } else {
+    out.write(renderText(o.reply));
+    // On the terminal a report file is printed after its reply (redirect it to save it).
+    if (o.reply.file) out.write(`\n${Buffer.from(o.reply.file.content).toString('utf8')}`);
+    if (follow) out.write(`\n${renderText(follow)}`);
+  }
+  return exitCode(follow ?? o.reply);
+}
+
+export interface ChatOptions {
+  input: Readable;
+  output: Writable;
+  terminal: boolean;
+  /** Earlier lines, newest first (readline's order); the session's lines are added. */
+  history?: string[];
+  onHistory?: (history: string[]) => void;
+}
+
+/** Completion of verbs (one or two words) from the registry. */
+export function completer(layer: CommandLayer): Completer {
+  const verbs = [...layer.registry.verbs(), 'help'].sort();
+  return (line: string) => {
+    const l = line.trimStart().toLowerCase();
+    const hits = verbs.filter((v) => v.startsWith(l));
+    return [hits.length > 0 ? hits.map((h) => `${h} `) : [], line];
+  };
+}
+
+/** The interactive prompt; resolves when the input ends or on `exit` / `quit`. */
+export async function chat(layer: CommandLayer, actor: Actor, opts: ChatOptions): Promise<void> {
+  const rl = createInterface({
+    input: opts.input,
+    output: opts.output,
+    terminal: opts.terminal,
+    completer: completer(layer),
+    history: opts.history ?? [],
+    historySize: 1000,
+    removeHistoryDuplicates: true,
+  });
+  const history = [...(opts.history ?? [])];
+  rl.setPrompt('smartlic> ');
+  opts.output.write('smartlic chat — `help` lists the commands, `exit` leaves.\n');
+  rl.prompt();
+  for await (const raw of rl) {
+    const line = raw.trim();
+    if (line === 'exit' || line === 'quit') break;
+    if (line !== '') {
+      if (history[0] !== line) history.unshift(line);
+      const o = await layer.execute(line, actor);
+      opts.output.write(renderText(o.reply));
+      if (o.followUp) opts.output.write(`\n${renderText(await o.followUp)}`);
+    }
+    rl.prompt();
+  }
+  rl.close();
+  opts.onHistory?.(history.slice(0, 1000));
+}

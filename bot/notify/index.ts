@@ -1,0 +1,9 @@
+export {
+  Notifier,
+  RetryLater,
+  alertReply,
+  inQuietHours,
+  matches,
+  type ChatSender,
+  type NotifierOptions,
+} from './notifier.ts';

@@ -1,0 +1,394 @@
+/**
+ * Alert delivery. Reads the alert store (what core's alert service wrote after each sync) and,
+ * for every subscribed channel whose filters match, keeps one message per alert: posted when
+ * it opens, updated in place as it changes (Slack `chat.update`), answered in its thread on
+ * each change, with an "all clear" when it resolves and a reminder after the re-notify
+ * interval. Quiet hours hold thread replies and new alerts, then send one digest.
+ *
+ * Nothing is decided twice and nothing is lost across a restart: what each channel was told is
+ * stored (notify_messages) in the same transaction that queues the messages (notify_outbox),
+ * and a queued message leaves the queue only once the platform accepted it. Sending keeps at
+ * most one message per channel per `channelIntervalMs`, in order; a 429 waits its Retry-After.
+ */
+import { createHash } from 'node:crypto';
+import { systemClock, type Clock, type Logger, type store } from '../../core/index.ts';
+import type { SubscriptionFilters } from '../commands/handlers/admin.ts';
+import { buttons, context, fields, type Button, type Reply } from '../commands/reply.ts';
+
+/** The send side of a chat adapter. */
+export interface ChatSender {
+  /** Posts a message (in a thread when `threadRef` is given); returns its reference. */
+  post(channelId: string, reply: Reply, threadRef?: string): Promise<string>;
+  /** Replaces a posted message in place; absent when the platform cannot (then only threads). */
+  update?(channelId: string, ref: string, reply: Reply): Promise<void>;
+}
+
+/** A platform said "not now" (429): try again after `afterMs`. */
+export class RetryLater extends Error {
+  constructor(
+    readonly afterMs: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface NotifierOptions {
+  repos: store.Repositories;
+  /** smartlic's clock: quiet hours and the re-notify interval (tests move it by days). */
+  clock: Clock;
+  logger: Logger;
+  senders: Partial<Record<store.ChatPlatform, ChatSender>>;
+  renotifyMs: number;
+  channelIntervalMs: number;
+  /** Real time, for pacing and Retry-After (defaults to the system clock). */
+  wall?: Clock;
+}
+
+const SEVERITY_RANK: Record<store.AlertSeverity, number> = { info: 0, warning: 1, critical: 2 };
+const SEVERITY_ICON: Record<store.AlertSeverity, string> = {
+  info: 'ℹ️',
+  warning: '⚠️',
+  critical: '🔴',
+};
+
+const hash = (a: store.NotifiableAlert) =>
+  createHash('sha1')
+    .update(`${a.state}|${a.severity}|${a.message}|${a.mutedUntil?.toISOString() ?? ''}`)
+    .digest('hex');
+
+/** Local HH:MM of `now` in `tz` is inside [from, to) (a window may run over midnight). */
+export function inQuietHours(q: SubscriptionFilters['quiet'], now: Date): boolean {
+  if (!q) return false;
+  const t = new Intl.DateTimeFormat('en-GB', {
+    timeZone: q.timezone,
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  }).format(now);
+  return q.from <= q.to ? t >= q.from && t < q.to : t >= q.from || t < q.to;
+}
+
+export function matches(f: SubscriptionFilters, a: store.NotifiableAlert): boolean {
+  if (f.rules && f.rules.length > 0 && !f.rules.includes(a.rule)) return false;
+  if (f.severity && SEVERITY_RANK[a.severity] < SEVERITY_RANK[f.severity]) return false;
+  const d = a.details;
+  if (f.customer && d.customer !== f.customer && a.entityId !== f.customer) return false;
+  if (f.va) {
+    const va =
+      typeof d.virtualAccount === 'string'
+        ? d.virtualAccount
+        : typeof d.va === 'string'
+          ? d.va
+          : undefined;
+    if (va !== f.va && a.entityId !== f.va && !a.entityId.startsWith(`${f.va}/`)) return false;
+  }
+  return true;
+}
+
+/** The buttons on an alert: each runs a command as whoever presses it (roles apply then). */
+function alertButtons(a: store.NotifiableAlert): Button[] {
+  const out: Button[] = [{ label: 'Mute 1 day', command: `mute ${a.id} 1d` }];
+  const type = a.entityType.toLowerCase();
+  const last = a.entityName;
+  if (type.includes('cluster')) {
+    out.push({ label: 'Show cluster', command: `cluster ${last}` });
+    if (/auth/i.test(a.rule))
+      out.push({ label: 'Renew authorization', command: `renew auth ${last}`, style: 'primary' });
+  } else if (type.includes('virtual') || type === 'va') {
+    out.push({ label: 'Show VA', command: `usage ${a.entityName}` });
+  }
+  return out;
+}
+
+export function alertReply(a: store.NotifiableAlert): Reply {
+  const resolved = a.state === 'resolved';
+  return {
+    status: resolved ? 'ok' : 'error',
+    title: resolved ? `✅ Resolved: ${a.message}` : `${SEVERITY_ICON[a.severity]} ${a.message}`,
+    blocks: [
+      fields({
+        alert: a.id,
+        rule: a.rule,
+        about: `${a.entityType} ${a.entityName}`,
+        severity: a.severity,
+        since: a.firstSeen.toISOString().slice(0, 16).replace('T', ' '),
+        state:
+          a.mutedUntil !== null && !resolved
+            ? `muted until ${a.mutedUntil?.toISOString().slice(0, 16).replace('T', ' ') ?? 'resolved'}`
+            : a.state,
+      }),
+      ...(resolved ? [] : [buttons(...alertButtons(a))]),
+    ],
+  };
+}
+
+function threadReply(
+  a: store.NotifiableAlert,
+  what: 'changed' | 'resolved' | 'reminder' | 'reopened',
+): Reply {
+  const title =
+    what === 'resolved'
+      ? `✅ All clear: ${a.message}`
+      : what === 'reminder'
+        ? `Still open: ${a.message}`
+        : what === 'reopened'
+          ? `Open again: ${a.message}`
+          : `Changed: ${a.message}`;
+  return {
+    status: what === 'resolved' ? 'ok' : 'error',
+    title,
+    blocks: [context(`alert ${a.id} · ${a.severity} · ${a.state}`)],
+  };
+}
+
+export class Notifier {
+  private readonly wall: Clock;
+  private readonly lastSent = new Map<string, number>();
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = false;
+
+  constructor(private readonly o: NotifierOptions) {
+    this.wall = o.wall ?? systemClock;
+  }
+
+  /** Compares every matching alert with what each channel was told, and queues the difference. */
+  async plan(): Promise<number> {
+    const { repos, clock } = this.o;
+    const now = clock.now();
+    const wallNow = this.wall.now();
+    const subs = (await repos.subscriptions.list()).filter(
+      (s) => this.o.senders[s.platform] !== undefined,
+    );
+    if (subs.length === 0) return 0;
+    const alerts = await repos.notifications.alertsToNotify();
+    let queued = 0;
+    for (const s of subs) {
+      const f = s.filters as SubscriptionFilters;
+      const quiet = inQuietHours(f.quiet, now);
+      const told = new Map(
+        (await repos.notifications.messages(s.platform, s.channelId)).map((m) => [m.alertId, m]),
+      );
+      for (const a of alerts) {
+        const prev = told.get(a.id);
+        if (!matches(f, a) && !prev) continue;
+        const h = hash(a);
+        const base = {
+          platform: s.platform,
+          channelId: s.channelId,
+          alertId: a.id,
+          state: a.state,
+          severity: a.severity,
+          textHash: h,
+        };
+        if (!prev) {
+          if (a.state !== 'open') continue;
+          await repos.notifications.plan({ ...base, notified: true }, [
+            {
+              kind: quiet ? 'held' : 'post',
+              payload: { reply: alertReply(a), first: true },
+              notBefore: wallNow,
+            },
+          ]);
+          queued++;
+          continue;
+        }
+        if (prev.textHash !== h) {
+          const what =
+            a.state === 'resolved'
+              ? 'resolved'
+              : prev.state === 'resolved'
+                ? 'reopened'
+                : 'changed';
+          await repos.notifications.plan({ ...base, notified: true }, [
+            // An in-place edit makes no noise, so it goes out even in quiet hours.
+            { kind: 'update', payload: { reply: alertReply(a) }, notBefore: wallNow },
+            {
+              kind: quiet ? 'held' : 'thread',
+              payload: { reply: threadReply(a, what) },
+              notBefore: wallNow,
+            },
+          ]);
+          queued += 2;
+          continue;
+        }
+        if (
+          a.state === 'open' &&
+          this.o.renotifyMs > 0 &&
+          now.getTime() - prev.lastNotifiedAt.getTime() >= this.o.renotifyMs
+        ) {
+          await repos.notifications.plan({ ...base, notified: true }, [
+            {
+              kind: quiet ? 'held' : 'thread',
+              payload: { reply: threadReply(a, 'reminder') },
+              notBefore: wallNow,
+            },
+          ]);
+          queued++;
+        }
+      }
+      if (!quiet) queued += await this.digest(s.platform, s.channelId);
+    }
+    return queued;
+  }
+
+  /** Turns what quiet hours held for a channel into one digest post. */
+  private async digest(platform: store.ChatPlatform, channelId: string): Promise<number> {
+    const held = (await this.o.repos.notifications.pending()).filter(
+      (i) => i.kind === 'held' && i.platform === platform && i.channelId === channelId,
+    );
+    if (held.length === 0) return 0;
+    const lines = held.map((i) => [(i.payload.reply as Reply).title]);
+    const reply: Reply = {
+      status: 'ok',
+      title: `Digest: ${held.length} alert update${held.length === 1 ? '' : 's'} during quiet hours`,
+      blocks: [{ kind: 'table', columns: ['what happened'], rows: lines }],
+    };
+    const firsts = held
+      .filter((i) => i.payload.first === true && i.alertId !== null)
+      .map((i) => i.alertId!);
+    await this.o.repos.notifications.enqueue(
+      platform,
+      channelId,
+      'post',
+      { reply, digestOf: firsts },
+      null,
+    );
+    await this.o.repos.notifications.removeItems(held.map((i) => i.id));
+    return 1;
+  }
+
+  /**
+   * Sends what is due: per channel the oldest queued message, if the channel's last message
+   * was at least `channelIntervalMs` ago. Returns how many were sent.
+   */
+  async deliver(): Promise<number> {
+    const { repos } = this.o;
+    const now = this.wall.now().getTime();
+    const queue = (await repos.notifications.pending()).filter((i) => i.kind !== 'held');
+    const firstPerChannel = new Map<string, store.OutboxItem>();
+    for (const i of queue) {
+      const k = `${i.platform}:${i.channelId}`;
+      if (!firstPerChannel.has(k)) firstPerChannel.set(k, i);
+    }
+    let sent = 0;
+    await Promise.all(
+      [...firstPerChannel.entries()].map(async ([k, item]) => {
+        if (item.notBefore.getTime() > now) return;
+        if (now - (this.lastSent.get(k) ?? 0) < this.o.channelIntervalMs) return;
+        const sender = this.o.senders[item.platform];
+        if (!sender) return;
+        try {
+          this.lastSent.set(k, now);
+          if (await this.send(sender, item)) sent++;
+          // Pace from when the platform answered, so that arrivals are spaced too.
+          this.lastSent.set(k, this.wall.now().getTime());
+        } catch (e) {
+          const retry =
+            e instanceof RetryLater ? e.afterMs : Math.min(60_000, 1000 * 2 ** item.attempts);
+          await repos.notifications.retryLater(
+            item.id,
+            new Date(now + retry),
+            e instanceof Error ? e.message : String(e),
+          );
+          this.o.logger.warn('alert delivery deferred', {
+            channel: item.channelId,
+            retryInMs: retry,
+            error: e,
+          });
+        }
+      }),
+    );
+    return sent;
+  }
+
+  private async send(sender: ChatSender, item: store.OutboxItem): Promise<boolean> {
+    const n = this.o.repos.notifications;
+    const reply = item.payload.reply as Reply;
+    if (item.kind === 'post') {
+      const ref = await sender.post(item.channelId, reply);
+      const digestOf = Array.isArray(item.payload.digestOf)
+        ? (item.payload.digestOf as number[])
+        : undefined;
+      await n.delivered(item, {
+        messageRef: ref,
+        ...(digestOf ? { inDigest: true, alertIds: digestOf } : {}),
+      });
+      return true;
+    }
+    const m =
+      item.alertId === null
+        ? undefined
+        : await n.message(item.platform, item.channelId, item.alertId);
+    if (!m?.messageRef) {
+      // The alert's first message is not out yet (it went into a digest still queued, or was
+      // never sent): post this one on its own rather than lose it.
+      if (item.kind === 'update') {
+        await n.delivered(item);
+        return false;
+      }
+      await sender.post(item.channelId, reply);
+      await n.delivered(item);
+      return true;
+    }
+    if (item.kind === 'update') {
+      if (!sender.update || m.inDigest) {
+        await n.delivered(item);
+        return false;
+      }
+      await sender.update(item.channelId, m.messageRef, reply);
+    } else {
+      await sender.post(item.channelId, reply, m.messageRef);
+    }
+    await n.delivered(item);
+    return true;
+  }
+
+  /** Plans, then sends until nothing is due or `maxMs` passed (tests and shutdown). */
+  async flush(maxMs = 30_000): Promise<void> {
+    await this.plan();
+    const end = this.wall.now().getTime() + maxMs;
+    for (;;) {
+      await this.deliver();
+      const left = (await this.o.repos.notifications.pending()).filter((i) => i.kind !== 'held');
+      if (left.length === 0 || this.wall.now().getTime() > end) return;
+      await new Promise((r) =>
+        setTimeout(r, Math.max(20, Math.min(250, this.o.channelIntervalMs / 4))),
+      );
+    }
+  }
+
+  /** Plans every `pollMs` and sends continuously until stop(). */
+  start(pollMs: number): void {
+    let lastPlan = 0;
+    const loop = async () => {
+      if (this.stopped) return;
+      try {
+        const t = this.wall.now().getTime();
+        if (t - lastPlan >= pollMs) {
+          lastPlan = t;
+          await this.plan();
+        }
+        await this.deliver();
+      } catch (e) {
+        this.o.logger.error('alert delivery loop failed', { error: e });
+      }
+      if (!this.stopped) {
+        this.timer = setTimeout(
+          () => {
+            this.running = loop();
+          },
+          Math.max(50, Math.min(pollMs, this.o.channelIntervalMs / 2 || 50)),
+        );
+      }
+    };
+    this.running = loop();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+  }
+}

@@ -1,0 +1,10 @@
+export { renderText, textTable, clean } from './text.ts';
+export {
+  renderSlack,
+  escapeMrkdwn,
+  ACTION_PREFIX,
+  CONFIRM_PREFIX,
+  type SlackBlock,
+  type SlackMessage,
+} from './slack.ts';
+export { renderWebex, escapeMarkdown, type WebexCard, type WebexMessage } from './webex.ts';

@@ -1,0 +1,58 @@
+/**
+ * Reply → plain text (terminal, and the monospace parts of chat messages). Control characters
+ * in values (terminal escapes, NUL, newlines inside a cell) are shown escaped, never obeyed.
+ */
+import type { Block, Reply } from '../commands/reply.ts';
+
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+
+/** Escapes control characters; `multiline` keeps line breaks (section text). */
+export function clean(s: string, multiline = false): string {
+  const out = s.replace(CONTROL, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return multiline ? out : out.replace(/\n/g, '\\n');
+}
+
+/** Aligned columns with a header rule; the last column is not padded. */
+export function textTable(
+  columns: readonly string[],
+  rows: readonly (readonly string[])[],
+): string {
+  const all = [columns, ...rows].map((r) => r.map((c) => clean(c)));
+  const widths = columns.map((_, i) => Math.max(...all.map((r) => [...(r[i] ?? '')].length)));
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c + ' '.repeat(widths[i]! - [...c].length)))
+      .join('  ')
+      .trimEnd();
+  return [line(all[0]!), line(widths.map((w) => '-'.repeat(w))), ...all.slice(1).map(line)].join(
+    '\n',
+  );
+}
+
+export function blockText(b: Block): string {
+  switch (b.kind) {
+    case 'section':
+      return clean(b.text, true);
+    case 'context':
+      return clean(b.text, true);
+    case 'fields': {
+      const w = Math.max(...b.fields.map((f) => f.label.length));
+      return b.fields.map((f) => `${clean(f.label).padEnd(w)}  ${clean(f.value)}`).join('\n');
+    }
+    case 'table':
+      return (
+        textTable(b.columns, b.rows) +
+        (b.total !== undefined ? `\n(${b.rows.length} of ${b.total} rows shown)` : '')
+      );
+    case 'buttons':
+      return b.buttons.map((x) => `[${clean(x.label)}] → ${clean(x.command)}`).join('\n');
+  }
+}
+
+export function renderText(r: Reply): string {
+  const head = r.status === 'error' || r.status === 'denied' ? `✗ ${r.title}` : r.title;
+  const parts = [clean(head), ...r.blocks.map(blockText)];
+  if (r.file) parts.push(`(file ${r.file.name}, ${r.file.content.length} bytes)`);
+  return `${parts.join('\n\n')}\n`;
+}

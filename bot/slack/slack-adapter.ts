@@ -1,0 +1,287 @@
+/**
+ * The Slack adapter (@slack/bolt): transport only. A slash command (`/license` by default) is
+ * acknowledged at once — Slack allows 3 s — and the answer follows through `response_url`
+ * (errors and confirmations ephemeral); a write's "job started" is posted to the channel and
+ * its follow-up in that message's thread. Buttons run their command as the person who pressed
+ * them (a button behind a confirm dialog counts as confirmed). The App Home tab shows the
+ * compliance summary. HTTP (Bolt's HTTPReceiver, mounted at /slack/events on the shared
+ * listener) unless an app token is set, then Socket Mode.
+ */
+import { App, HTTPReceiver, LogLevel, type Logger as SlackLogger } from '@slack/bolt';
+import type { RequestListener } from 'node:http';
+import type { BotConfig, Logger } from '../../core/index.ts';
+import type { Actor, CommandRunner, Outcome, Reply } from '../commands/index.ts';
+import { RetryLater, type ChatSender } from '../notify/notifier.ts';
+import { ACTION_PREFIX, CONFIRM_PREFIX, renderSlack, type SlackMessage } from '../render/index.ts';
+
+type WebClient = App['client'];
+type RespondFn = (m: Record<string, unknown>) => Promise<unknown>;
+
+export interface SlackAdapterOptions {
+  /** The command layer, in this thread or in workers (bot/commands/remote.ts). */
+  layer: CommandRunner;
+  config: BotConfig;
+  logger: Logger;
+  /** Commands whose answers make up the App Home tab, run as the user who opens it. */
+  homeCommands?: string[];
+}
+
+function boltLogger(logger: Logger): SlackLogger {
+  const log = logger.child({ component: 'slack' });
+  const line = (m: unknown[]) => ({
+    detail: m.map((x) => (x instanceof Error ? x.message : String(x))).join(' '),
+  });
+  return {
+    debug: (...m: unknown[]) => log.debug('bolt', line(m)),
+    info: (...m: unknown[]) => log.debug('bolt', line(m)),
+    warn: (...m: unknown[]) => log.warn('bolt', line(m)),
+    error: (...m: unknown[]) => log.error('bolt', line(m)),
+    setLevel: () => undefined,
+    getLevel: () => LogLevel.INFO,
+    setName: () => undefined,
+  };
+}
+
+export class SlackAdapter {
+  readonly app: App;
+  readonly receiver: HTTPReceiver | undefined;
+  readonly mode: 'http' | 'socket';
+  private readonly log: Logger;
+  /** Follow-ups still running (so a shutdown can wait for them). */
+  private readonly pending = new Set<Promise<unknown>>();
+
+  private constructor(private readonly opts: SlackAdapterOptions) {
+    const s = opts.config.slack;
+    this.log = opts.logger.child({ component: 'slack' });
+    this.mode = s.appToken ? 'socket' : 'http';
+    const clientOptions = {
+      ...(s.apiUrl ? { slackApiUrl: s.apiUrl.endsWith('/') ? s.apiUrl : `${s.apiUrl}/` } : {}),
+      // Delivery retries are ours (bot/notify honours Retry-After and never drops a message).
+      retryConfig: { retries: 0 },
+      rejectRateLimitedCalls: true,
+    };
+    const logger = boltLogger(opts.logger);
+    if (this.mode === 'socket') {
+      this.receiver = undefined;
+      this.app = new App({
+        token: s.botToken!,
+        appToken: s.appToken!,
+        socketMode: true,
+        deferInitialization: true,
+        clientOptions,
+        logger,
+      });
+    } else {
+      this.receiver = new HTTPReceiver({
+        signingSecret: s.signingSecret!,
+        endpoints: '/slack/events',
+        logger,
+        // Slack re-sends what it got no answer to within 3 s; never let a slow handler hold the ack.
+        processBeforeResponse: false,
+      });
+      this.app = new App({
+        token: s.botToken!,
+        receiver: this.receiver,
+        deferInitialization: true,
+        clientOptions,
+        logger,
+      });
+    }
+    this.routes();
+  }
+
+  /** Builds the app, checks the bot token (auth.test) and, in Socket Mode, connects. */
+  static async start(opts: SlackAdapterOptions): Promise<SlackAdapter> {
+    const a = new SlackAdapter(opts);
+    await a.app.init();
+    if (a.mode === 'socket') await a.app.start();
+    return a;
+  }
+
+  /** For the shared HTTP listener (HTTP mode only). */
+  get requestListener(): RequestListener | undefined {
+    return this.receiver?.requestListener;
+  }
+
+  get client(): WebClient {
+    return this.app.client;
+  }
+
+  /** The send side for alert delivery (bot/notify). */
+  sender(): ChatSender {
+    const client = this.client;
+    const rate = (e: unknown): never => {
+      const x = e as { code?: string; retryAfter?: number; message?: string };
+      if (x.code === 'slack_webapi_rate_limited_error') {
+        throw new RetryLater((x.retryAfter ?? 1) * 1000, `Slack rate limit: ${x.message ?? ''}`);
+      }
+      throw e;
+    };
+    return {
+      post: async (channel, reply, threadRef) => {
+        const m = renderSlack(reply);
+        const r = await client.chat
+          .postMessage({
+            channel,
+            text: m.text,
+            blocks: m.blocks as never,
+            ...(threadRef ? { thread_ts: threadRef } : {}),
+          })
+          .catch(rate);
+        if (!r.ts) throw new Error('Slack accepted the message but returned no ts');
+        return r.ts;
+      },
+      update: async (channel, ts, reply) => {
+        const m = renderSlack(reply);
+        await client.chat
+          .update({ channel, ts, text: m.text, blocks: m.blocks as never })
+          .catch(rate);
+      },
+    };
+  }
+
+  async stop(): Promise<void> {
+    await Promise.allSettled([...this.pending]);
+    if (this.mode === 'socket') await this.app.stop();
+  }
+
+  private track(p: Promise<unknown>): void {
+    const q = p
+      .catch((e: unknown) => this.log.warn('slack delivery failed', { error: e }))
+      .finally(() => this.pending.delete(q));
+    this.pending.add(q);
+  }
+
+  private routes(): void {
+    const { app } = this;
+    const command = this.opts.config.slack.command;
+    app.command(command, async ({ command: c, ack, respond, client }) => {
+      await ack();
+      const actor: Actor = {
+        platform: 'slack',
+        userId: c.user_id,
+        displayName: c.user_name,
+        channelId: c.channel_id,
+      };
+      this.track(this.run(c.text, actor, { respond, client, channel: c.channel_id }));
+    });
+
+    app.action(
+      new RegExp(`^(${ACTION_PREFIX}|${CONFIRM_PREFIX})\\d+$`),
+      async ({ ack, body, action, respond, client }) => {
+        await ack();
+        if (
+          action.type !== 'button' ||
+          !('action_id' in action) ||
+          typeof action.value !== 'string'
+        )
+          return;
+        const channel = 'channel' in body && body.channel ? body.channel.id : undefined;
+        const actor: Actor = {
+          platform: 'slack',
+          userId: body.user.id,
+          ...(channel ? { channelId: channel } : {}),
+        };
+        const confirmed = action.action_id.startsWith(CONFIRM_PREFIX);
+        this.track(
+          this.run(action.value, actor, {
+            respond,
+            client,
+            ...(channel ? { channel } : {}),
+            confirmed,
+            replaceOriginal: confirmed,
+          }),
+        );
+      },
+    );
+
+    app.event('app_home_opened', async ({ event, client }) => {
+      if (event.tab !== 'home') return;
+      const actor: Actor = { platform: 'slack', userId: event.user };
+      const blocks: Record<string, unknown>[] = [];
+      for (const line of this.homeCommands()) {
+        const o = await this.opts.layer.execute(line, actor);
+        blocks.push(...renderSlack(o.reply).blocks, { type: 'divider' });
+      }
+      await client.views.publish({
+        user_id: event.user,
+        view: { type: 'home', blocks: blocks.slice(0, 100) as never },
+      });
+    });
+
+    app.error(async (e) => {
+      this.log.warn('slack handler error', { error: e });
+      return Promise.resolve();
+    });
+  }
+
+  private homeCommands(): string[] {
+    return this.opts.homeCommands ?? ['status', 'alerts'];
+  }
+
+  private async run(
+    line: string,
+    actor: Actor,
+    to: {
+      respond: RespondFn;
+      client: WebClient;
+      channel?: string;
+      confirmed?: boolean;
+      replaceOriginal?: boolean;
+    },
+  ): Promise<void> {
+    const o: Outcome = await this.opts.layer.execute(
+      line,
+      actor,
+      to.confirmed ? { confirmed: true } : {},
+    );
+    const first = renderSlack(o.reply);
+    if (!o.followUp) {
+      await to.respond(this.responseBody(o.reply, first, to.replaceOriginal === true));
+      return;
+    }
+    // A write: post "job started" to the channel, so that the follow-up can go in its thread.
+    let ts: string | undefined;
+    if (to.channel) {
+      try {
+        const r = await to.client.chat.postMessage({
+          channel: to.channel,
+          text: first.text,
+          blocks: first.blocks as never,
+        });
+        ts = r.ts;
+      } catch (e) {
+        this.log.debug('cannot post in the channel; answering through response_url', { error: e });
+      }
+    }
+    if (ts === undefined)
+      await to.respond(this.responseBody(o.reply, first, to.replaceOriginal === true));
+    else if (to.replaceOriginal) await to.respond({ delete_original: true });
+    const done = await o.followUp;
+    const follow = renderSlack(done);
+    if (ts !== undefined && to.channel) {
+      await to.client.chat.postMessage({
+        channel: to.channel,
+        thread_ts: ts,
+        text: follow.text,
+        blocks: follow.blocks as never,
+      });
+    } else {
+      await to.respond({
+        response_type: 'in_channel',
+        replace_original: false,
+        text: follow.text,
+        blocks: follow.blocks,
+      });
+    }
+  }
+
+  private responseBody(r: Reply, m: SlackMessage, replace: boolean): Record<string, unknown> {
+    return {
+      response_type: r.ephemeral ? 'ephemeral' : 'in_channel',
+      ...(replace ? { replace_original: true } : { replace_original: false }),
+      text: m.text,
+      blocks: m.blocks,
+    };
+  }
+}

@@ -1,0 +1,250 @@
+/**
+ * The Webex adapter (webex-node-bot-framework in webhook mode): transport only. A message
+ * `license <verb> …` in a 1:1 space (the keyword is optional there) or one that mentions the
+ * bot in a group space runs the command; answers are markdown, confirmations and alert actions
+ * Adaptive Cards, a write's follow-up a threaded reply. Webhooks arrive at /webex/events on the
+ * shared listener; their X-Spark-Signature (HMAC-SHA1 of the raw body with the webhook secret)
+ * is checked with a constant-time compare before anything is parsed: a forged one gets 401.
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { BotConfig, Logger } from '../../core/index.ts';
+import type { Actor, CommandRunner } from '../commands/index.ts';
+import type { ChatSender } from '../notify/notifier.ts';
+import { renderWebex, type WebexMessage } from '../render/index.ts';
+
+/* The framework is untyped JavaScript; these are the parts we use. */
+interface WebexPerson {
+  id: string;
+  emails?: string[];
+  displayName?: string;
+}
+interface WebexBot {
+  room: { id: string; type?: string };
+  say(message: Record<string, unknown>): Promise<{ id: string }>;
+  reply(replyTo: string, message: Record<string, unknown>): Promise<{ id: string }>;
+}
+interface WebexTrigger {
+  id: string;
+  text?: string;
+  message?: {
+    id: string;
+    roomId: string;
+    roomType?: string;
+    mentionedPeople?: string[];
+    text?: string;
+  };
+  attachmentAction?: {
+    id: string;
+    messageId: string;
+    roomId: string;
+    inputs?: Record<string, unknown>;
+  };
+  person: WebexPerson;
+}
+interface Framework {
+  person: WebexPerson;
+  webex: { messages: { create(m: Record<string, unknown>): Promise<{ id: string }> } };
+  start(): Promise<unknown>;
+  stop(): Promise<unknown>;
+  on(event: string, fn: (...args: unknown[]) => void): void;
+}
+type FrameworkCtor = new (options: Record<string, unknown>) => Framework;
+type WebhookFactory = (
+  f: Framework,
+) => (req: { body: unknown; headers: IncomingMessage['headers'] }) => Promise<unknown>;
+
+export interface WebexAdapterOptions {
+  /** The command layer, in this thread or in workers (bot/commands/remote.ts). */
+  layer: CommandRunner;
+  config: BotConfig;
+  logger: Logger;
+}
+
+/** Constant-time check of X-Spark-Signature against the raw body. */
+export function validWebexSignature(
+  raw: Buffer,
+  header: string | undefined,
+  secret: string,
+): boolean {
+  if (!header || !/^[0-9a-f]{40}$/i.test(header)) return false;
+  const want = createHmac('sha1', secret).update(raw).digest();
+  return timingSafeEqual(want, Buffer.from(header, 'hex'));
+}
+
+const MAX_BODY = 1_000_000;
+
+export class WebexAdapter {
+  private readonly log: Logger;
+  private readonly pending = new Set<Promise<unknown>>();
+
+  private constructor(
+    private readonly opts: WebexAdapterOptions,
+    readonly framework: Framework,
+    private readonly process: ReturnType<WebhookFactory>,
+  ) {
+    this.log = opts.logger.child({ component: 'webex' });
+  }
+
+  /**
+   * Starts the framework: reads the bot's identity, (re)creates its webhooks at
+   * `bot.webex.webhookUrl` with the secret, and spawns a bot per space it is in.
+   */
+  static async start(opts: WebexAdapterOptions): Promise<WebexAdapter> {
+    const w = opts.config.webex;
+    // The Webex SDK reads its API base once, when it is first loaded.
+    if (w.apiUrl) process.env.HYDRA_SERVICE_URL = w.apiUrl;
+    const mod = (await import('webex-node-bot-framework')) as unknown as { default: FrameworkCtor };
+    const hook = (await import('webex-node-bot-framework/webhook.js')) as unknown as {
+      default: WebhookFactory;
+    };
+    const framework = new mod.default({
+      token: w.botToken,
+      webhookUrl: w.webhookUrl,
+      webhookSecret: w.webhookSecret,
+      messageFormat: 'markdown',
+      removeWebhooksOnStart: false,
+    });
+    const a = new WebexAdapter(opts, framework, hook.default(framework));
+    a.routes();
+    const initialized = new Promise<void>((resolve) =>
+      framework.on('initialized', () => resolve()),
+    );
+    await framework.start();
+    await initialized;
+    return a;
+  }
+
+  async stop(): Promise<void> {
+    await Promise.allSettled([...this.pending]);
+    await this.framework.stop();
+  }
+
+  /** The /webex/events route of the shared listener. */
+  readonly handler = (req: IncomingMessage, res: ServerResponse): void => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY) req.destroy();
+      else chunks.push(c);
+    });
+    req.on('end', () => {
+      const raw = Buffer.concat(chunks);
+      const sig = req.headers['x-spark-signature'];
+      if (
+        req.method !== 'POST' ||
+        !validWebexSignature(
+          raw,
+          typeof sig === 'string' ? sig : undefined,
+          this.opts.config.webex.webhookSecret!,
+        )
+      ) {
+        this.log.warn('refused a Webex webhook with a missing or wrong signature');
+        res.writeHead(401).end();
+        return;
+      }
+      let body: unknown;
+      try {
+        body = JSON.parse(raw.toString('utf8'));
+      } catch {
+        res.writeHead(400).end();
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'text/plain' }).end('OK');
+      this.track(this.process({ body, headers: req.headers }));
+    });
+  };
+
+  /** Posts a message to a space (alert delivery); returns the message id. */
+  async post(roomId: string, m: WebexMessage, parentId?: string): Promise<string> {
+    const r = await this.framework.webex.messages.create({
+      roomId,
+      ...m,
+      ...(parentId ? { parentId } : {}),
+    });
+    return r.id;
+  }
+
+  /** The send side for alert delivery (bot/notify); Webex messages are answered in threads. */
+  sender(): ChatSender {
+    return { post: (room, reply, parentId) => this.post(room, renderWebex(reply), parentId) };
+  }
+
+  private track(p: Promise<unknown>): void {
+    const q = p
+      .catch((e: unknown) => this.log.warn('webex handling failed', { error: e }))
+      .finally(() => this.pending.delete(q));
+    this.pending.add(q);
+  }
+
+  private actor(t: WebexTrigger, roomId: string): Actor {
+    const email = (t.person.emails?.[0] ?? t.person.id).toLowerCase();
+    return {
+      platform: 'webex',
+      userId: email,
+      ...(t.person.displayName ? { displayName: t.person.displayName } : {}),
+      channelId: roomId,
+    };
+  }
+
+  /** The command in a message, or undefined when the message is not for us. */
+  commandOf(t: WebexTrigger): string | undefined {
+    const m = t.message;
+    if (!m) return undefined;
+    let text = (t.text ?? '').trim();
+    const group = m.roomType === 'group';
+    const mentioned = m.mentionedPeople?.includes(this.framework.person.id) === true;
+    if (group && !mentioned) return undefined;
+    const name = this.framework.person.displayName;
+    if (mentioned && name && text.toLowerCase().startsWith(name.toLowerCase()))
+      text = text.slice(name.length).trim();
+    const kw = this.opts.config.webex.keyword.toLowerCase();
+    const first = text.split(/\s+/)[0]?.toLowerCase();
+    if (first === kw) return text.slice(first.length).trim();
+    // In a 1:1 space the keyword may be left out; in a group it is required after the mention.
+    return group ? undefined : text;
+  }
+
+  private routes(): void {
+    this.framework.on('message', (...args: unknown[]) => {
+      const [bot, trigger] = args as [WebexBot, WebexTrigger];
+      const line = this.commandOf(trigger);
+      if (line === undefined || trigger.person.id === this.framework.person.id) return;
+      this.track(this.run(bot, line, this.actor(trigger, bot.room.id), trigger.message!.id, false));
+    });
+    this.framework.on('attachmentAction', (...args: unknown[]) => {
+      const [bot, trigger] = args as [WebexBot, WebexTrigger];
+      const inputs = trigger.attachmentAction?.inputs ?? {};
+      if (inputs.smartlic === 'cancel') {
+        this.track(bot.reply(trigger.attachmentAction!.messageId, { markdown: 'Cancelled.' }));
+        return;
+      }
+      if (inputs.smartlic !== 'command' || typeof inputs.command !== 'string') return;
+      this.track(
+        this.run(
+          bot,
+          inputs.command,
+          this.actor(trigger, bot.room.id),
+          trigger.attachmentAction!.messageId,
+          inputs.confirmed === true,
+        ),
+      );
+    });
+  }
+
+  private async run(
+    bot: WebexBot,
+    line: string,
+    actor: Actor,
+    replyTo: string,
+    confirmed: boolean,
+  ): Promise<void> {
+    const o = await this.opts.layer.execute(line, actor, confirmed ? { confirmed: true } : {});
+    const first = await bot.reply(replyTo, { ...renderWebex(o.reply) });
+    if (o.followUp) {
+      const done = await o.followUp;
+      await bot.reply(first.id ?? replyTo, { ...renderWebex(done) });
+    }
+  }
+}

@@ -1,0 +1,279 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { Clock } from '../../clock.ts';
+import { systemClock } from '../../clock.ts';
+import type { SecretBox } from '../crypto.ts';
+import type {
+  AlertSeverity,
+  AlertState,
+  ChatPlatform,
+  Database,
+  NotifyMessagesTable,
+  NotifyOutboxTable,
+} from '../schema.ts';
+import { date, dateOrNull, iso, parseJsonObject } from './mapping.ts';
+
+/** What bot/notify needs to know of an alert. */
+export interface NotifiableAlert {
+  id: number;
+  rule: string;
+  entityType: string;
+  entityId: string;
+  /** What an operator calls the entity (a cluster's name; the id is internal). */
+  entityName: string;
+  severity: AlertSeverity;
+  state: AlertState;
+  firstSeen: Date;
+  resolvedAt: Date | null;
+  mutedUntil: Date | null;
+  message: string;
+  details: Record<string, unknown>;
+}
+
+export interface NotifyMessage {
+  platform: ChatPlatform;
+  channelId: string;
+  alertId: number;
+  messageRef: string | null;
+  inDigest: boolean;
+  state: AlertState;
+  severity: AlertSeverity;
+  textHash: string;
+  lastNotifiedAt: Date;
+}
+
+export type OutboxKind = NotifyOutboxTable['kind'];
+
+export interface OutboxItem {
+  id: number;
+  platform: ChatPlatform;
+  channelId: string;
+  alertId: number | null;
+  kind: OutboxKind;
+  payload: Record<string, unknown>;
+  notBefore: Date;
+  attempts: number;
+}
+
+const toMessage = (r: Selectable<NotifyMessagesTable>): NotifyMessage => ({
+  platform: r.platform,
+  channelId: r.channel_id,
+  alertId: r.alert_id,
+  messageRef: r.message_ref,
+  inDigest: r.in_digest === 1,
+  state: r.state,
+  severity: r.severity,
+  textHash: r.text_hash,
+  lastNotifiedAt: date(r.last_notified_at),
+});
+
+const toItem = (r: Selectable<NotifyOutboxTable>): OutboxItem => ({
+  id: r.id,
+  platform: r.platform,
+  channelId: r.channel_id,
+  alertId: r.alert_id,
+  kind: r.kind,
+  payload: parseJsonObject(r.payload),
+  notBefore: date(r.not_before),
+  attempts: r.attempts,
+});
+
+/** Alert delivery's own state: message ↔ alert per channel, and the outbox of messages to send. */
+export class NotificationsRepository {
+  constructor(
+    private readonly db: Kysely<Database>,
+    _secrets?: SecretBox,
+    private readonly clock: Clock = systemClock,
+  ) {}
+
+  /** Unresolved alerts, and resolved ones some channel has not yet been told about. */
+  async alertsToNotify(): Promise<NotifiableAlert[]> {
+    const rows = await this.db
+      .selectFrom('alerts')
+      .select([
+        'id',
+        'rule',
+        'entity_type',
+        'entity_id',
+        'entity_name',
+        'severity',
+        'state',
+        'first_seen',
+        'resolved_at',
+        'muted_until',
+        'message',
+        'details',
+      ])
+      .where((eb) =>
+        eb.or([
+          eb('state', '!=', 'resolved'),
+          eb(
+            'id',
+            'in',
+            eb.selectFrom('notify_messages').select('alert_id').where('state', '!=', 'resolved'),
+          ),
+        ]),
+      )
+      .orderBy('id')
+      .execute();
+    return rows.map((r) => ({
+      id: r.id,
+      rule: r.rule,
+      entityType: r.entity_type,
+      entityId: r.entity_id,
+      entityName: r.entity_name ?? r.entity_id,
+      severity: r.severity,
+      state: r.state,
+      firstSeen: date(r.first_seen),
+      resolvedAt: dateOrNull(r.resolved_at),
+      mutedUntil: dateOrNull(r.muted_until),
+      message: r.message,
+      details: parseJsonObject(r.details),
+    }));
+  }
+
+  async messages(platform: ChatPlatform, channelId: string): Promise<NotifyMessage[]> {
+    const rows = await this.db
+      .selectFrom('notify_messages')
+      .selectAll()
+      .where('platform', '=', platform)
+      .where('channel_id', '=', channelId)
+      .execute();
+    return rows.map(toMessage);
+  }
+
+  async message(
+    platform: ChatPlatform,
+    channelId: string,
+    alertId: number,
+  ): Promise<NotifyMessage | undefined> {
+    const r = await this.db
+      .selectFrom('notify_messages')
+      .selectAll()
+      .where('platform', '=', platform)
+      .where('channel_id', '=', channelId)
+      .where('alert_id', '=', alertId)
+      .executeTakeFirst();
+    return r && toMessage(r);
+  }
+
+  /** Records what a channel will be told about an alert, and queues the messages, together. */
+  async plan(
+    m: Pick<
+      NotifyMessage,
+      'platform' | 'channelId' | 'alertId' | 'state' | 'severity' | 'textHash'
+    > & { notified: boolean },
+    items: { kind: OutboxKind; payload: Record<string, unknown>; notBefore: Date }[],
+  ): Promise<void> {
+    const now = iso(this.clock.now());
+    await this.db.transaction().execute(async (trx) => {
+      await trx
+        .insertInto('notify_messages')
+        .values({
+          platform: m.platform,
+          channel_id: m.channelId,
+          alert_id: m.alertId,
+          message_ref: null,
+          in_digest: 0,
+          state: m.state,
+          severity: m.severity,
+          text_hash: m.textHash,
+          last_notified_at: now,
+          created_at: now,
+        })
+        .onConflict((oc) =>
+          oc.columns(['platform', 'channel_id', 'alert_id']).doUpdateSet({
+            state: m.state,
+            severity: m.severity,
+            text_hash: m.textHash,
+            ...(m.notified ? { last_notified_at: now } : {}),
+          }),
+        )
+        .execute();
+      for (const it of items) {
+        await trx
+          .insertInto('notify_outbox')
+          .values({
+            platform: m.platform,
+            channel_id: m.channelId,
+            alert_id: m.alertId,
+            kind: it.kind,
+            payload: JSON.stringify(it.payload),
+            not_before: iso(it.notBefore),
+            created_at: now,
+          })
+          .execute();
+      }
+    });
+  }
+
+  async enqueue(
+    platform: ChatPlatform,
+    channelId: string,
+    kind: OutboxKind,
+    payload: Record<string, unknown>,
+    alertId: number | null = null,
+  ): Promise<void> {
+    const now = iso(this.clock.now());
+    await this.db
+      .insertInto('notify_outbox')
+      .values({
+        platform,
+        channel_id: channelId,
+        alert_id: alertId,
+        kind,
+        payload: JSON.stringify(payload),
+        not_before: now,
+        created_at: now,
+      })
+      .execute();
+  }
+
+  /** Every queued item, oldest first. */
+  async pending(): Promise<OutboxItem[]> {
+    return (await this.db.selectFrom('notify_outbox').selectAll().orderBy('id').execute()).map(
+      toItem,
+    );
+  }
+
+  /** Delivered: the item leaves the queue; a first post records its message reference. */
+  async delivered(
+    item: OutboxItem,
+    ref?: { messageRef: string; inDigest?: boolean; alertIds?: number[] },
+  ): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await trx.deleteFrom('notify_outbox').where('id', '=', item.id).execute();
+      if (!ref) return;
+      const ids = ref.alertIds ?? (item.alertId === null ? [] : [item.alertId]);
+      if (ids.length === 0) return;
+      await trx
+        .updateTable('notify_messages')
+        .set({ message_ref: ref.messageRef, in_digest: ref.inDigest ? 1 : 0 })
+        .where('platform', '=', item.platform)
+        .where('channel_id', '=', item.channelId)
+        .where('alert_id', 'in', ids)
+        .execute();
+    });
+  }
+
+  /** Removes held items that went out inside a digest. */
+  async removeItems(ids: readonly number[]): Promise<void> {
+    if (ids.length > 0)
+      await this.db
+        .deleteFrom('notify_outbox')
+        .where('id', 'in', [...ids])
+        .execute();
+  }
+
+  /** Not delivered (429, network, platform error): try again at `notBefore`. Never dropped. */
+  async retryLater(id: number, notBefore: Date, error: string): Promise<void> {
+    await this.db
+      .updateTable('notify_outbox')
+      .set((eb) => ({
+        not_before: iso(notBefore),
+        last_error: error.slice(0, 500),
+        attempts: eb('attempts', '+', 1),
+      }))
+      .where('id', '=', id)
+      .execute();
+  }
+}

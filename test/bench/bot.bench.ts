@@ -1,0 +1,301 @@
+/**
+ * Chat benchmark (`npm run bench bot`): how fast `smartlic bot` acknowledges Slack commands.
+ *
+ * The emulator at `--scale` BENCH_SCALE (1000) in its own process; every account provisioned,
+ * every smart-licensed cluster stored and a first full sync run (not timed). Then the real
+ * `smartlic bot` in its own process (Bolt HTTP receiver, command workers) against a fake Slack
+ * on loopback, and BENCH_N (2000) signed read commands from BENCH_CONC (8) concurrent users,
+ * each waiting for its answer (response_url) before sending the next:
+ *   1. idle;
+ *   2. while `smartlic sync --full` of the same database runs in another process.
+ * Printed: p50 / p99 / max from request to ack (the HTTP answer Slack waits 3 s for) and to the
+ * answer, and the bot process's peak RSS (target: ack p99 < 100 ms, RSS < 300 MB).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { systemClock } from '../../core/clock.ts';
+import { loadConfig } from '../../core/config.ts';
+import { silentLogger } from '../../core/log.ts';
+import { createServices } from '../../core/services/index.ts';
+import {
+  SecretBox,
+  createRepositories,
+  migrateToLatest,
+  openDatabase,
+  resolveSecretKey,
+  verifySecretKey,
+} from '../../core/store/index.ts';
+import { slashCommandBody, startFakeSlack } from '../fakes/fake-slack.ts';
+
+const SCALE = Number(process.env.BENCH_SCALE ?? 1000);
+const N = Number(process.env.BENCH_N ?? 2000);
+const CONC = Number(process.env.BENCH_CONC ?? 8);
+const out = (s: string) => process.stdout.write(`${s}\n`);
+const cli = fileURLToPath(new URL('../../bin/smartlic.ts', import.meta.url));
+
+function child(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): { proc: ChildProcess; line: (re: RegExp) => Promise<RegExpExecArray> } {
+  const proc = spawn(process.execPath, ['--import', 'tsx', cli, ...args], {
+    env,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const lines = createInterface({ input: proc.stdout });
+  const seen: string[] = [];
+  const waiters: { re: RegExp; resolve: (m: RegExpExecArray) => void }[] = [];
+  lines.on('line', (l) => {
+    seen.push(l);
+    for (const w of [...waiters]) {
+      const m = w.re.exec(l);
+      if (m) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(m);
+      }
+    }
+  });
+  return {
+    proc,
+    line: (re) =>
+      new Promise((resolve, reject) => {
+        for (const l of seen) {
+          const m = re.exec(l);
+          if (m) return resolve(m);
+        }
+        waiters.push({ re, resolve });
+        proc.once('exit', (code) =>
+          reject(new Error(`${args[0]} exited with ${code} before printing ${re}`)),
+        );
+      }),
+  };
+}
+
+function rssMb(pid: number): number {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? NaN : s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
+};
+const fmt = (xs: number[]) =>
+  `p50 ${pct(xs, 50).toFixed(1)} ms, p99 ${pct(xs, 99).toFixed(1)} ms, max ${Math.max(...xs).toFixed(1)} ms`;
+
+async function main(): Promise<void> {
+  const t0 = performance.now();
+  const emu = child(['emulator', '--scale', String(SCALE), '--frozen'], { ...process.env });
+  const ready = JSON.parse((await emu.line(/^\{.*\}$/))[0]) as {
+    cloud: { tokenUrl: string; apiBase: string };
+    onprem: { tokenUrl: string; apiBase: string };
+    admin: string;
+    clients: { for: 'cloud' | 'onprem'; account: string; clientId: string; clientSecret: string }[];
+  };
+  const dir = mkdtempSync(join(tmpdir(), 'smartlic-botbench-'));
+  const dbPath = join(dir, 'smartlic.db');
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    SMARTLIC_DB: dbPath,
+    SMARTLIC_SECRET_KEY: 'bot bench passphrase',
+    SMARTLIC_EMULATOR: 'false',
+    SMARTLIC_CSSM_TOKEN_URL: ready.cloud.tokenUrl,
+    SMARTLIC_CSSM_API_BASE: ready.cloud.apiBase,
+    SMARTLIC_LOG_LEVEL: 'error',
+    SMARTLIC_HTTP_CONCURRENCY: '32',
+  };
+  let bot: ReturnType<typeof child> | undefined;
+  const slack = await startFakeSlack();
+  try {
+    // ---- set-up (not timed): provision, store clusters, first full sync
+    const config = loadConfig({
+      env,
+      overrides: { http: { pageSize: 1000 }, sync: { accountConcurrency: 32 } },
+    });
+    const h = openDatabase({ path: dbPath });
+    await migrateToLatest(h.db);
+    const secrets = new SecretBox(
+      resolveSecretKey({ envValue: env.SMARTLIC_SECRET_KEY, dbPath }).key,
+    );
+    await verifySecretKey(h.db, secrets, systemClock);
+    const repos = createRepositories(h.db, secrets, systemClock);
+    const services = createServices({
+      db: h.db,
+      secrets,
+      repos,
+      clock: systemClock,
+      logger: silentLogger,
+      config,
+    });
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        for (;;) {
+          const c = ready.clients[next++];
+          if (!c) return;
+          const sat = c.for === 'onprem';
+          await services.provision.provisionSmartAccount({
+            source: sat ? 'satellite' : 'cssm',
+            domain: sat ? `${c.account}.local` : c.account,
+            ...(sat
+              ? {
+                  localAccount: c.account,
+                  tokenUrl: ready.onprem.tokenUrl,
+                  apiBase: ready.onprem.apiBase,
+                }
+              : {}),
+            clientId: c.clientId,
+            clientSecret: c.clientSecret,
+            requestedBy: 'bench',
+            sync: false,
+          });
+        }
+      }),
+    );
+    type EmuCluster = {
+      name: string;
+      customer: string;
+      type: 'CUCM' | 'CUC' | 'CER';
+      version: string;
+      licensing: string;
+      baseUrl: string | null;
+      credentials: { username: string; password: string };
+      pool: {
+        via: string;
+        smartAccount?: string;
+        localAccount?: string;
+        virtualAccount: string;
+      } | null;
+    };
+    const st = (await (await fetch(`${ready.admin}/state`)).json()) as { clusters: EmuCluster[] };
+    const accounts = await repos.smartAccounts.list();
+    let stored = 0;
+    for (const c of st.clusters) {
+      if (c.licensing !== 'Smart' || !c.pool || !c.baseUrl) continue;
+      const pool = c.pool;
+      const sa =
+        pool.via === 'cloud'
+          ? accounts.find((a) => a.domain === pool.smartAccount)
+          : accounts.find((a) => a.localAccountName === pool.localAccount);
+      const va = sa && (await repos.virtualAccounts.getByName(sa.id, pool.virtualAccount));
+      if (!va) continue;
+      const customer = await repos.customers.upsert({ name: c.customer });
+      const row = await repos.clusters.upsert({
+        customerId: customer.id,
+        name: c.name,
+        type: c.type,
+        version: c.version,
+        publisherAddress: c.baseUrl,
+        adminUsername: c.credentials.username,
+        adminPassword: c.credentials.password,
+      });
+      await repos.clusters.assign(row.id, va.id, 'Manually Registered');
+      stored++;
+    }
+    const ts = performance.now();
+    await services.sync.syncAll({ requestedBy: 'bench', full: true });
+    out(
+      `set-up: scale ${SCALE}, ${accounts.length} accounts, ${stored} clusters, first full sync ${((performance.now() - ts) / 1000).toFixed(1)} s (set-up ${((performance.now() - t0) / 1000).toFixed(0)} s)`,
+    );
+    const sampleCluster = (await repos.clusters.list())[0]!.name;
+    const va = (await repos.virtualAccounts.listAll())[0]!;
+    const vaLabel = `${accounts.find((a) => a.id === va.smartAccountId)!.domain}/${va.name}`;
+    await services.close();
+    await h.close();
+
+    // ---- the bot in its own process
+    bot = child(['bot'], {
+      ...env,
+      SLACK_BOT_TOKEN: slack.botToken,
+      SLACK_SIGNING_SECRET: slack.signingSecret,
+      SLACK_API_URL: slack.apiUrl,
+      SMARTLIC_HTTP_PORT: '0',
+    });
+    const url = `${(await bot.line(/listening on (http:\/\/\S+)/))[1]!}/slack/events`;
+    const pid = bot.proc.pid!;
+    let peak = rssMb(pid);
+    const rssTimer = setInterval(() => (peak = Math.max(peak, rssMb(pid))), 200);
+    const commands = [
+      'whoami',
+      `cluster ${sampleCluster}`,
+      'vas',
+      'accounts',
+      'jobs',
+      'alerts',
+      `usage ${vaLabel}`,
+      'status',
+      'clusters --failed',
+      `tokens ${vaLabel}`,
+    ];
+
+    const run = async (label: string, until?: () => boolean) => {
+      const acks: number[] = [];
+      const answers: number[] = [];
+      const perVerb = new Map<string, number[]>();
+      let sent = 0;
+      const user = async (u: number) => {
+        while (sent < N && !(until?.() ?? false)) {
+          const text = commands[sent++ % commands.length]!;
+          const responseUrl = slack.responseUrl();
+          const id = responseUrl.split('/').pop()!;
+          const body = slashCommandBody({
+            text,
+            user: `UBENCH${u}`,
+            channel: 'CBENCH',
+            responseUrl,
+          });
+          const t = performance.now();
+          const r = await fetch(url, {
+            method: 'POST',
+            headers: { 'content-type': 'application/x-www-form-urlencoded', ...slack.sign(body) },
+            body,
+          });
+          await r.arrayBuffer();
+          acks.push(performance.now() - t);
+          if (r.status !== 200) throw new Error(`ack ${r.status}`);
+          await slack.waitFor(() => slack.responses.some((x) => x.id === id), 60_000);
+          const ms = performance.now() - t;
+          answers.push(ms);
+          const v = text.split(' ')[0]!;
+          perVerb.set(v, [...(perVerb.get(v) ?? []), ms]);
+        }
+      };
+      const t = performance.now();
+      await Promise.all(Array.from({ length: CONC }, (_, u) => user(u)));
+      out(
+        `${label}: ${acks.length} commands in ${((performance.now() - t) / 1000).toFixed(1)} s, ${CONC} concurrent`,
+      );
+      out(`  request → ack:    ${fmt(acks)} (target p99 < 100 ms)`);
+      out(`  request → answer: ${fmt(answers)}`);
+      out(
+        `  answer p50 by command: ${[...perVerb].map(([v, xs]) => `${v} ${pct(xs, 50).toFixed(0)}`).join(', ')} (ms)`,
+      );
+    };
+
+    await run('idle');
+    const sync = child(['sync', '--full'], env);
+    let syncDone = false;
+    const syncStart = performance.now();
+    sync.proc.once('exit', () => (syncDone = true));
+    await run('during a full sync (other process)', () => syncDone);
+    if (!syncDone) await new Promise((r) => sync.proc.once('exit', r));
+    out(`  the full sync took ${((performance.now() - syncStart) / 1000).toFixed(1)} s`);
+    clearInterval(rssTimer);
+    out(`bot process RSS: peak ${peak.toFixed(0)} MB (target < 300 MB)`);
+  } finally {
+    bot?.proc.kill('SIGTERM');
+    emu.proc.kill('SIGTERM');
+    await slack.close();
+    await new Promise((r) => setTimeout(r, 500));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();

@@ -1,0 +1,214 @@
+/**
+ * A fake Slack on 127.0.0.1: the Web API methods smartlic calls (`POST /api/<method>`, form or
+ * JSON, Bearer token checked), response URLs (`POST /response/<id>`), and a signer for the
+ * requests Slack sends to an app (slash commands, interactions, events) with the real v0
+ * signature scheme. Messages are kept per channel so tests can read what was posted, updated
+ * or threaded. `rateLimit(n, s)` answers the next n Web API calls with 429 + Retry-After.
+ */
+import { createHmac, randomUUID } from 'node:crypto';
+import { startFakeServer, json, type FakeServer } from './fake-http.ts';
+
+export interface SlackMessageRecord {
+  channel: string;
+  ts: string;
+  threadTs?: string;
+  text: string;
+  blocks: unknown[];
+  /** Each chat.update appends the new text. */
+  edits: string[];
+}
+
+export interface FakeSlack {
+  server: FakeServer;
+  apiUrl: string;
+  botToken: string;
+  signingSecret: string;
+  messages: SlackMessageRecord[];
+  responses: { id: string; body: Record<string, unknown>; at: number }[];
+  calls: { method: string; body: Record<string, unknown>; status: number; at: number }[];
+  homeViews: { user: string; view: Record<string, unknown> }[];
+  rateLimit(times: number, retryAfterS: number): void;
+  /** Waits until `pred` holds (polling), or throws after `ms`. */
+  waitFor<T>(pred: () => T | undefined | false, ms?: number): Promise<T>;
+  responseUrl(): string;
+  sign(body: string, at?: number): Record<string, string>;
+  close(): Promise<void>;
+}
+
+const str = (v: unknown): string =>
+  typeof v === 'string' ? v : v === undefined ? '' : JSON.stringify(v);
+
+function parseBody(ct: string | undefined, body: string): Record<string, unknown> {
+  if (!body) return {};
+  if (ct?.includes('application/json')) return JSON.parse(body) as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of new URLSearchParams(body)) {
+    out[k] = /^[[{]/.test(v) ? (JSON.parse(v) as unknown) : v;
+  }
+  return out;
+}
+
+export async function startFakeSlack(): Promise<FakeSlack> {
+  const botToken = `xoxb-fake-${randomUUID()}`;
+  const signingSecret = randomUUID().replace(/-/g, '');
+  let seq = 1_700_000_000;
+  let limited = 0;
+  let retryAfter = 1;
+  const fake = {} as FakeSlack;
+  const server = await startFakeServer((req, res) => {
+    const body = parseBody(req.headers['content-type'], req.body);
+    const at = Date.now();
+    if (req.path.startsWith('/response/')) {
+      fake.responses.push({ id: req.path.slice('/response/'.length), body, at });
+      return json(res, 200, { ok: true });
+    }
+    const m = /^\/api\/([a-zA-Z.]+)/.exec(req.path);
+    if (!m) return json(res, 404, { ok: false, error: 'unknown_path' });
+    const method = m[1]!;
+    if (limited > 0) {
+      limited--;
+      fake.calls.push({ method, body, status: 429, at });
+      return json(
+        res,
+        429,
+        { ok: false, error: 'ratelimited' },
+        { 'retry-after': String(retryAfter) },
+      );
+    }
+    fake.calls.push({ method, body, status: 200, at });
+    const token =
+      (req.headers.authorization ?? '').replace(/^Bearer /, '') || (body.token as string);
+    if (token !== botToken) return json(res, 200, { ok: false, error: 'invalid_auth' });
+    switch (method) {
+      case 'auth.test':
+        return json(res, 200, {
+          ok: true,
+          url: 'https://fake.slack.com/',
+          team: 'Fake',
+          user: 'smartlic',
+          team_id: 'T0FAKE',
+          user_id: 'U0BOT',
+          bot_id: 'B0BOT',
+        });
+      case 'chat.postMessage': {
+        const channel = String(body.channel);
+        if (channel.startsWith('CNOTIN'))
+          return json(res, 200, { ok: false, error: 'not_in_channel' });
+        const ts = `${seq++}.000100`;
+        const rec: SlackMessageRecord = {
+          channel,
+          ts,
+          text: str(body.text),
+          blocks: (body.blocks as unknown[]) ?? [],
+          edits: [],
+          ...(body.thread_ts ? { threadTs: str(body.thread_ts) } : {}),
+        };
+        fake.messages.push(rec);
+        return json(res, 200, { ok: true, channel, ts, message: { text: rec.text } });
+      }
+      case 'chat.update': {
+        const rec = fake.messages.find((x) => x.channel === body.channel && x.ts === body.ts);
+        if (!rec) return json(res, 200, { ok: false, error: 'message_not_found' });
+        rec.text = str(body.text);
+        rec.blocks = (body.blocks as unknown[]) ?? [];
+        rec.edits.push(rec.text);
+        return json(res, 200, { ok: true, channel: rec.channel, ts: rec.ts });
+      }
+      case 'views.publish':
+        fake.homeViews.push({
+          user: String(body.user_id),
+          view: body.view as Record<string, unknown>,
+        });
+        return json(res, 200, { ok: true, view: { id: 'V1' } });
+      default:
+        return json(res, 200, { ok: false, error: 'unknown_method' });
+    }
+  });
+  Object.assign(fake, {
+    server,
+    apiUrl: `${server.url}/api/`,
+    botToken,
+    signingSecret,
+    messages: [],
+    responses: [],
+    calls: [],
+    homeViews: [],
+    rateLimit(times: number, s: number) {
+      limited = times;
+      retryAfter = s;
+    },
+    async waitFor<T>(pred: () => T | undefined | false, ms = 10_000): Promise<T> {
+      const end = Date.now() + ms;
+      for (;;) {
+        const v = pred();
+        if (v) return v;
+        if (Date.now() > end) throw new Error('fake slack: condition not met in time');
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    },
+    responseUrl: () => `${server.url}/response/${randomUUID()}`,
+    sign(body: string, at = Math.floor(Date.now() / 1000)) {
+      const sig = createHmac('sha256', signingSecret).update(`v0:${at}:${body}`).digest('hex');
+      return { 'x-slack-signature': `v0=${sig}`, 'x-slack-request-timestamp': String(at) };
+    },
+    close: () => server.close(),
+  });
+  return fake;
+}
+
+/** The form body Slack posts for a slash command. */
+export function slashCommandBody(f: {
+  command?: string;
+  text: string;
+  user: string;
+  channel: string;
+  responseUrl: string;
+}): string {
+  return new URLSearchParams({
+    token: 'legacy-verification-token',
+    team_id: 'T0FAKE',
+    team_domain: 'fake',
+    channel_id: f.channel,
+    channel_name: 'ops',
+    user_id: f.user,
+    user_name: f.user.toLowerCase(),
+    command: f.command ?? '/license',
+    text: f.text,
+    api_app_id: 'A0FAKE',
+    is_enterprise_install: 'false',
+    response_url: f.responseUrl,
+    trigger_id: `${Date.now()}.trigger`,
+  }).toString();
+}
+
+/** The form body of a block_actions interaction (a button press). */
+export function buttonPressBody(f: {
+  user: string;
+  channel: string;
+  actionId: string;
+  value: string;
+  responseUrl: string;
+}): string {
+  const payload = {
+    type: 'block_actions',
+    user: { id: f.user, username: f.user.toLowerCase(), team_id: 'T0FAKE' },
+    api_app_id: 'A0FAKE',
+    token: 'legacy-verification-token',
+    container: { type: 'message', message_ts: '1.1', channel_id: f.channel, is_ephemeral: true },
+    trigger_id: `${Date.now()}.trigger`,
+    team: { id: 'T0FAKE', domain: 'fake' },
+    channel: { id: f.channel, name: 'ops' },
+    response_url: f.responseUrl,
+    actions: [
+      {
+        type: 'button',
+        action_id: f.actionId,
+        block_id: 'b1',
+        text: { type: 'plain_text', text: 'x' },
+        value: f.value,
+        action_ts: `${Date.now() / 1000}`,
+      },
+    ],
+  };
+  return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+}

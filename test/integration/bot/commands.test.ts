@@ -1,0 +1,222 @@
+// Real: the command layer (grammar, registry, roles, confirmation, audit) over the real service
+// container, real SQLite in a temp file with the real migrations, and the real emulator on
+// loopback as CSSM and the UC publishers (demo scenario). Faked: nothing; time is a TestClock
+// kept in step with the emulator's frozen clock.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  CommandLayer,
+  defaultRegistry,
+  type Actor,
+  type BotCore,
+} from '../../../bot/commands/index.ts';
+import { loadConfig } from '../../../core/config.ts';
+import { silentLogger } from '../../../core/log.ts';
+import { provisionCloud, seedClusters, setup, type Fixture } from '../sync-fixture.ts';
+
+let fx: Fixture;
+let layer: CommandLayer;
+let clusterName: string;
+const admin: Actor = { platform: 'slack', userId: 'UADMIN', channelId: 'C1' };
+const operator: Actor = { platform: 'slack', userId: 'UOPER', channelId: 'C1' };
+const viewer: Actor = { platform: 'slack', userId: 'UNOBODY', channelId: 'C1' };
+
+const text = (r: { title: string; blocks: unknown[] }) => JSON.stringify(r);
+
+beforeAll(async () => {
+  fx = await setup();
+  await provisionCloud(fx, 0, true);
+  await seedClusters(fx);
+  clusterName = (await fx.repos.clusters.list())[0]!.name;
+  const config = loadConfig({
+    env: {},
+    overrides: {
+      ...fx.config,
+      bot: { roles: { admin: ['slack:UADMIN'], operator: ['slack:UOPER'] } },
+    },
+  });
+  const core: BotCore = {
+    db: fx.h.db,
+    services: fx.services,
+    repos: fx.repos,
+    clock: fx.clock,
+    logger: silentLogger,
+    config,
+  };
+  layer = new CommandLayer(core, defaultRegistry());
+});
+afterAll(async () => fx?.close());
+
+describe('grammar and registry', () => {
+  it('answers help from the registry, and help <verb> with usage and example', async () => {
+    const all = (await layer.execute('help', viewer)).reply;
+    expect(all.status).toBe('ok');
+    for (const v of ['clusters', 'token create', 'renew', 'role']) expect(text(all)).toContain(v);
+    const one = (await layer.execute('help token create', viewer)).reply;
+    expect(text(one)).toContain('token create <va> [--days N] [--export-controlled]');
+    expect(text(one)).toContain('token create acme.com/va-hcs-operational --days 30');
+  });
+
+  it('suggests the closest verb for a typo', async () => {
+    const r = (await layer.execute('clustrs --failed', viewer)).reply;
+    expect(r.status).toBe('usage');
+    expect(text(r)).toContain('Did you mean \\"clusters\\"');
+  });
+
+  it('gives the usage line when an argument is missing', async () => {
+    const r = (await layer.execute('cluster', viewer)).reply;
+    expect(r.status).toBe('usage');
+    expect(text(r)).toContain('Missing <cluster>');
+    expect(text(r)).toContain('cluster <cluster> [--customer NAME]');
+  });
+
+  it('refuses an unknown flag and names the known ones', async () => {
+    const r = (await layer.execute('jobs --faild', viewer)).reply;
+    expect(text(r)).toContain('unknown flag --faild');
+    expect(text(r)).toContain('--failed');
+  });
+
+  it('suggests the closest cluster name for a typo in an entity', async () => {
+    const typo = `${clusterName.slice(0, -1)}x`;
+    const r = (await layer.execute(`cluster ${typo}`, viewer)).reply;
+    expect(r.status).toBe('error');
+    expect(text(r)).toContain(`Did you mean \\"${clusterName}\\"`);
+  });
+});
+
+describe('reads', () => {
+  it('lists accounts, VAs and clusters from the database', async () => {
+    expect(text((await layer.execute('accounts', viewer)).reply)).toContain(
+      'nimbus-hcs.example.com',
+    );
+    expect(text((await layer.execute('vas', viewer)).reply)).toContain('va-hcs-operational');
+    const cl = (await layer.execute(`clusters`, viewer)).reply;
+    expect(text(cl)).toContain(clusterName);
+    const one = (await layer.execute(`cluster ${clusterName}`, viewer)).reply;
+    expect(one.status).toBe('ok');
+    expect(text(one)).toContain('authorization');
+  });
+});
+
+describe('reads from the read models', () => {
+  it('status, status per level, usage, forecast, what-if and reports', async () => {
+    const st = (await layer.execute('status', viewer)).reply;
+    expect(st.status).toBe('ok');
+    expect(st.title).toMatch(/^Status: /);
+    expect(text((await layer.execute('status va', viewer)).reply)).toContain('va-hcs-operational');
+    const va = (await fx.repos.virtualAccounts.listAll())[0]!;
+    const label = `nimbus-hcs.example.com/${va.name}`;
+    const u = (await layer.execute(`usage ${label}`, viewer)).reply;
+    expect(u.status).toBe('ok');
+    expect(text(u)).toContain('owned');
+    expect((await layer.execute(`usage ${va.name}`, viewer)).reply.title).toBe(`Usage of ${label}`);
+    expect((await layer.execute(`forecast ${label}`, viewer)).reply.status).toBe('ok');
+    const w = (await layer.execute(`whatif move ${clusterName} ${label}`, viewer)).reply;
+    expect(w.status).toBe('ok');
+    expect(w.title).toContain('What if');
+    const hlm = (await layer.execute('report hlm', viewer)).reply;
+    expect(hlm.file?.name).toBe('hlm.csv');
+    expect(String(hlm.file?.content)).toContain('LM Name');
+    const si = (await layer.execute('report inventory', viewer)).reply;
+    expect(String(si.file?.content)).toContain('|LICENSESUMMARYSTART|');
+  });
+
+  it('suggests the closest VA for a typo', async () => {
+    const r = (await layer.execute('usage nimbus-hcs.example.com/va-hcs-operationl', viewer)).reply;
+    expect(text(r)).toContain('Did you mean');
+  });
+});
+
+describe('roles, confirmation, jobs and audit', () => {
+  it('denies a viewer a write, and audits the denial', async () => {
+    const r = (await layer.execute(`register ${clusterName}`, viewer)).reply;
+    expect(r.status).toBe('denied');
+    expect(text(r)).toContain('needs the operator role');
+    const [entry] = await fx.repos.audit.list({ actor: 'slack:UNOBODY', limit: 1 });
+    expect(entry?.details).toMatchObject({
+      outcome: 'denied',
+      command: `register ${clusterName}`,
+      channel: 'C1',
+      platform: 'slack',
+    });
+  });
+
+  it('nobody may do anything when unknown users are "none"', async () => {
+    const strict = new CommandLayer(
+      {
+        ...layer.core,
+        config: { ...layer.core.config, bot: { ...layer.core.config.bot, unknownUsers: 'none' } },
+      },
+      defaultRegistry(),
+    );
+    const r = (await strict.execute('accounts', viewer)).reply;
+    expect(r.status).toBe('denied');
+    expect(text(r)).toContain('does not know you');
+  });
+
+  it('asks before a destructive command, and runs it once confirmed, as a job with a follow-up', async () => {
+    const ask = await layer.execute(`deregister ${clusterName}`, operator);
+    expect(ask.reply.status).toBe('confirm');
+    expect(ask.followUp).toBeUndefined();
+    const button = ask.reply.blocks.find((b) => b.kind === 'buttons');
+    expect(button?.kind === 'buttons' && button.buttons[0]?.command).toBe(
+      `deregister ${clusterName}`,
+    );
+    const run = await layer.execute(`deregister ${clusterName}`, operator, { confirmed: true });
+    expect(run.reply.status).toBe('pending');
+    expect(run.reply.jobId).toBeGreaterThan(0);
+    const done = await run.followUp!;
+    expect(done.jobId).toBe(run.reply.jobId);
+    expect(done.status).toBe('ok');
+    const job = await fx.repos.jobs.getById(run.reply.jobId!);
+    expect(job).toMatchObject({ status: 'Completed', requestedBy: 'slack:UOPER' });
+    const after = (await layer.execute(`cluster ${clusterName}`, viewer)).reply;
+    expect(text(after)).toContain('Deregistered');
+    const [entry] = await fx.repos.audit.list({
+      actor: 'slack:UOPER',
+      entityType: 'chat',
+      limit: 1,
+    });
+    expect(entry).toMatchObject({ jobId: run.reply.jobId, details: { outcome: 'job-started' } });
+  });
+
+  it('--yes confirms on the terminal only', async () => {
+    const slack = await layer.execute(`unassign ${clusterName} --yes`, operator);
+    expect(slack.reply.status).toBe('confirm');
+    const term = await layer.execute(`unassign ${clusterName} --yes`, {
+      platform: 'console',
+      userId: 'alice',
+      channelId: 'terminal',
+    });
+    expect(term.reply.status).toBe('pending');
+    expect((await term.followUp!).status).toBe('ok');
+  });
+
+  it('a failed job follows up with the error code and recommended action', async () => {
+    const r = await layer.execute(`renew auth ${clusterName}`, operator);
+    expect(r.reply.status).toBe('pending');
+    const done = await r.followUp!;
+    expect(done.status).toBe('error');
+    expect(text(done)).toMatch(/job \d+/);
+    expect((await fx.repos.jobs.getById(r.reply.jobId!))?.status).toBe('Failed');
+  });
+
+  it('role grant is for admins; a granted role takes effect and revoke removes it', async () => {
+    expect((await layer.execute('role grant slack:UNOBODY operator', operator)).reply.status).toBe(
+      'denied',
+    );
+    expect((await layer.execute('role grant <@UNOBODY|bob> operator', admin)).reply.status).toBe(
+      'ok',
+    );
+    expect((await layer.execute('whoami', viewer)).reply.blocks).toContainEqual(
+      expect.objectContaining({
+        fields: expect.arrayContaining([{ label: 'role', value: 'operator' }]),
+      }),
+    );
+    expect((await layer.execute('role revoke slack:UNOBODY operator', admin)).reply.status).toBe(
+      'ok',
+    );
+    expect((await layer.execute(`register ${clusterName}`, viewer)).reply.status).toBe('denied');
+    const cfg = (await layer.execute('role revoke slack:UOPER operator', admin)).reply;
+    expect(text(cfg)).toContain('by the configuration');
+  });
+});

@@ -1,0 +1,201 @@
+// Real: Bolt's HTTPReceiver and App (@slack/bolt) mounted on smartlic's HTTP listener on
+// 127.0.0.1, receiving requests signed with Slack's v0 scheme; the command layer over the real
+// services, SQLite temp file and the emulator as CSSM/UC. Faked: Slack itself — a fake Web API
+// and response URLs on loopback (test/fakes/fake-slack.ts).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startChatServer, type ChatServer } from '../../../bot/http.ts';
+import { CommandLayer, defaultRegistry } from '../../../bot/commands/index.ts';
+import { SlackAdapter } from '../../../bot/slack/slack-adapter.ts';
+import { loadConfig } from '../../../core/config.ts';
+import { silentLogger } from '../../../core/log.ts';
+import {
+  buttonPressBody,
+  slashCommandBody,
+  startFakeSlack,
+  type FakeSlack,
+} from '../../fakes/fake-slack.ts';
+import { provisionCloud, seedClusters, setup, type Fixture } from '../sync-fixture.ts';
+
+let fx: Fixture;
+let slack: FakeSlack;
+let adapter: SlackAdapter;
+let http: ChatServer;
+let clusterName: string;
+
+async function post(
+  body: string,
+  headers: Record<string, string>,
+  type = 'application/x-www-form-urlencoded',
+) {
+  const t = performance.now();
+  const r = await fetch(`${http.url}/slack/events`, {
+    method: 'POST',
+    headers: { 'content-type': type, ...headers },
+    body,
+  });
+  return { status: r.status, text: await r.text(), ms: performance.now() - t };
+}
+
+async function command(text: string, user: string, channel = 'C0OPS') {
+  const responseUrl = slack.responseUrl();
+  const body = slashCommandBody({ text, user, channel, responseUrl });
+  const r = await post(body, slack.sign(body));
+  const id = responseUrl.split('/').pop()!;
+  return { ...r, id };
+}
+
+const responseFor = (id: string) => slack.waitFor(() => slack.responses.find((x) => x.id === id));
+
+beforeAll(async () => {
+  fx = await setup();
+  await provisionCloud(fx, 0, true);
+  await seedClusters(fx);
+  clusterName = (await fx.repos.clusters.list())[0]!.name;
+  slack = await startFakeSlack();
+  const config = loadConfig({
+    env: {},
+    overrides: {
+      ...fx.config,
+      bot: {
+        slack: {
+          botToken: slack.botToken,
+          signingSecret: slack.signingSecret,
+          apiUrl: slack.apiUrl,
+        },
+        roles: { operator: ['slack:UOPER'] },
+      },
+    },
+  });
+  const layer = new CommandLayer(
+    {
+      db: fx.h.db,
+      services: fx.services,
+      repos: fx.repos,
+      clock: fx.clock,
+      logger: silentLogger,
+      config,
+    },
+    defaultRegistry(),
+  );
+  adapter = await SlackAdapter.start({ layer, config: config.bot, logger: silentLogger });
+  http = await startChatServer({ slack: adapter.requestListener! }, '127.0.0.1', 0);
+});
+afterAll(async () => {
+  await adapter?.stop();
+  await http?.close();
+  await slack?.close();
+  await fx?.close();
+});
+
+describe('Slack slash command through the real Bolt receiver', () => {
+  it('checked the bot token at start (auth.test)', () => {
+    expect(slack.calls.some((c) => c.method === 'auth.test')).toBe(true);
+  });
+
+  it('acks a signed command at once and answers through response_url', async () => {
+    const r = await command('vas', 'UVIEW');
+    expect(r.status).toBe(200);
+    expect(r.ms).toBeLessThan(3000);
+    const resp = await responseFor(r.id);
+    expect(resp.body.response_type).toBe('in_channel');
+    expect(JSON.stringify(resp.body.blocks)).toContain('va-hcs-operational');
+  });
+
+  it('refuses a bad signature with 401 and runs nothing', async () => {
+    const body = slashCommandBody({
+      text: 'accounts',
+      user: 'UVIEW',
+      channel: 'C0OPS',
+      responseUrl: slack.responseUrl(),
+    });
+    const headers = slack.sign(body);
+    headers['x-slack-signature'] = headers['x-slack-signature']!.replace(/.$/, (c) =>
+      c === '0' ? '1' : '0',
+    );
+    const before = slack.responses.length;
+    expect((await post(body, headers)).status).toBe(401);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(slack.responses.length).toBe(before);
+  });
+
+  it('refuses a correctly signed request that is ten minutes old with 401', async () => {
+    const body = slashCommandBody({
+      text: 'accounts',
+      user: 'UVIEW',
+      channel: 'C0OPS',
+      responseUrl: slack.responseUrl(),
+    });
+    expect((await post(body, slack.sign(body, Math.floor(Date.now() / 1000) - 600))).status).toBe(
+      401,
+    );
+  });
+
+  it('answers errors and usage ephemerally', async () => {
+    const r = await command('clustrs', 'UVIEW');
+    const resp = await responseFor(r.id);
+    expect(resp.body.response_type).toBe('ephemeral');
+    expect(JSON.stringify(resp.body)).toContain('Did you mean');
+  });
+
+  it('denies a viewer a write, ephemerally', async () => {
+    const r = await command(`register ${clusterName}`, 'UVIEW');
+    const resp = await responseFor(r.id);
+    expect(resp.body.response_type).toBe('ephemeral');
+    expect(JSON.stringify(resp.body)).toContain('needs the operator role');
+  });
+
+  it('confirm flow: a dialog button, then the job in the channel and its follow-up in the thread', async () => {
+    const r = await command(`deregister ${clusterName}`, 'UOPER');
+    const ask = await responseFor(r.id);
+    expect(ask.body.response_type).toBe('ephemeral');
+    const actions = (
+      ask.body.blocks as {
+        type: string;
+        elements?: { action_id: string; value: string; confirm?: unknown }[];
+      }[]
+    ).find((b) => b.type === 'actions')!;
+    const btn = actions.elements![0]!;
+    expect(btn.confirm).toBeDefined();
+    const responseUrl = slack.responseUrl();
+    const press = buttonPressBody({
+      user: 'UOPER',
+      channel: 'C0OPS',
+      actionId: btn.action_id,
+      value: btn.value,
+      responseUrl,
+    });
+    expect((await post(press, slack.sign(press))).status).toBe(200);
+    const started = await slack.waitFor(() =>
+      slack.messages.find((m) => m.channel === 'C0OPS' && !m.threadTs && m.text.includes('job')),
+    );
+    const follow = await slack.waitFor(
+      () => slack.messages.find((m) => m.threadTs === started.ts),
+      20_000,
+    );
+    expect(follow.text).toContain(`Deregister ${clusterName}: done`);
+    const cluster = (await fx.repos.clusters.list()).find((c) => c.name === clusterName)!;
+    expect(cluster.status).toBe('Deregistered');
+  });
+
+  it('publishes the App Home tab when it is opened', async () => {
+    const body = JSON.stringify({
+      token: 'legacy',
+      team_id: 'T0FAKE',
+      api_app_id: 'A0FAKE',
+      type: 'event_callback',
+      event_id: 'Ev1',
+      event_time: Math.floor(Date.now() / 1000),
+      event: {
+        type: 'app_home_opened',
+        user: 'UVIEW',
+        channel: 'D0HOME',
+        tab: 'home',
+        event_ts: '1.2',
+      },
+    });
+    expect((await post(body, slack.sign(body), 'application/json')).status).toBe(200);
+    const view = await slack.waitFor(() => slack.homeViews.find((v) => v.user === 'UVIEW'));
+    expect(view.view.type).toBe('home');
+    expect(JSON.stringify(view.view.blocks)).toContain('alerts');
+  });
+});

@@ -1,0 +1,149 @@
+// Real: webex-node-bot-framework (and the Webex SDK under it) in webhook mode, the adapter's
+// /webex/events route on smartlic's HTTP listener on 127.0.0.1 with real HMAC-SHA1 signatures,
+// the command layer over real services, a SQLite temp file and the emulator. Faked: Webex —
+// a fake Webex API on loopback (test/fakes/fake-webex.ts).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CommandLayer, defaultRegistry } from '../../../bot/commands/index.ts';
+import { startChatServer, type ChatServer } from '../../../bot/http.ts';
+import { WebexAdapter } from '../../../bot/webex/webex-adapter.ts';
+import { loadConfig } from '../../../core/config.ts';
+import { silentLogger } from '../../../core/log.ts';
+import { startFakeWebex, type FakePerson, type FakeWebex } from '../../fakes/fake-webex.ts';
+import { provisionCloud, seedClusters, setup, type Fixture } from '../sync-fixture.ts';
+
+const SECRET = 'webex-webhook-secret-for-tests';
+let fx: Fixture;
+let webex: FakeWebex;
+let adapter: WebexAdapter;
+let http: ChatServer;
+let alice: FakePerson;
+let oscar: FakePerson;
+let clusterName: string;
+
+async function deliver(body: string, signature: string) {
+  return (
+    await fetch(`${http.url}/webex/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-spark-signature': signature },
+      body,
+    })
+  ).status;
+}
+
+beforeAll(async () => {
+  fx = await setup();
+  await provisionCloud(fx, 0, true);
+  await seedClusters(fx);
+  clusterName = (await fx.repos.clusters.list())[0]!.name;
+  webex = await startFakeWebex();
+  alice = webex.addPerson('Alice@Example.com', 'Alice');
+  oscar = webex.addPerson('oscar@example.com', 'Oscar');
+  const config = loadConfig({
+    env: {},
+    overrides: {
+      ...fx.config,
+      bot: {
+        webex: {
+          botToken: webex.token,
+          webhookUrl: 'https://smartlic.example.com/webex/events',
+          webhookSecret: SECRET,
+          apiUrl: webex.apiUrl,
+        },
+        roles: { operator: ['webex:oscar@example.com'] },
+      },
+    },
+  });
+  const layer = new CommandLayer(
+    {
+      db: fx.h.db,
+      services: fx.services,
+      repos: fx.repos,
+      clock: fx.clock,
+      logger: silentLogger,
+      config,
+    },
+    defaultRegistry(),
+  );
+  adapter = await WebexAdapter.start({ layer, config: config.bot, logger: silentLogger });
+  http = await startChatServer({ webex: adapter.handler }, '127.0.0.1', 0);
+});
+afterAll(async () => {
+  await adapter?.stop();
+  await http?.close();
+  await webex?.close();
+  await fx?.close();
+});
+
+describe('Webex adapter through webex-node-bot-framework', () => {
+  it('created its webhooks with the secret at start', () => {
+    expect(webex.webhooks.map((w) => w.resource).sort()).toEqual(['all', 'attachmentActions']);
+    expect(webex.webhooks.every((w) => w.secret === SECRET)).toBe(true);
+  });
+
+  it('answers a signed webhook for "license vas" in a 1:1 space, in markdown', async () => {
+    const room = webex.direct(alice);
+    const id = webex.incoming(room, alice, 'license vas');
+    const body = webex.webhookBody('messages', id, room, alice);
+    expect(await deliver(body, webex.sign(body, SECRET))).toBe(200);
+    const sent = await webex.waitFor(() => webex.sent.find((m) => m.parentId === id));
+    expect(sent.roomId).toBe(room.id);
+    expect(sent.markdown).toContain('va-hcs-operational');
+  });
+
+  it('answers in a group space only when mentioned', async () => {
+    const room = webex.group();
+    const id = webex.incoming(room, alice, 'license whoami');
+    const body = webex.webhookBody('messages', id, room, alice);
+    expect(await deliver(body, webex.sign(body, SECRET))).toBe(200);
+    const sent = await webex.waitFor(() => webex.sent.find((m) => m.parentId === id));
+    expect(sent.markdown).toContain('webex:alice@example.com');
+    const quiet = webex.incoming(room, alice, 'license whoami', false);
+    const b2 = webex.webhookBody('messages', quiet, room, alice);
+    expect(await deliver(b2, webex.sign(b2, SECRET))).toBe(200);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(webex.sent.find((m) => m.parentId === quiet)).toBeUndefined();
+  });
+
+  it('refuses a forged or unsigned webhook with 401 and answers nothing', async () => {
+    const room = webex.direct(alice);
+    const id = webex.incoming(room, alice, 'license accounts');
+    const body = webex.webhookBody('messages', id, room, alice);
+    expect(await deliver(body, webex.sign(body, 'not-the-secret'))).toBe(401);
+    expect(await deliver(body, '')).toBe(401);
+    expect(await deliver(body.replace('"created"', '"created" '), webex.sign(body, SECRET))).toBe(
+      401,
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    expect(webex.sent.find((m) => m.parentId === id)).toBeUndefined();
+  });
+
+  it('asks for confirmation with an Adaptive Card; pressing it runs the job and replies in the thread', async () => {
+    const room = webex.direct(oscar);
+    const id = webex.incoming(room, oscar, `license deregister ${clusterName}`);
+    const body = webex.webhookBody('messages', id, room, oscar);
+    expect(await deliver(body, webex.sign(body, SECRET))).toBe(200);
+    const card = await webex.waitFor(() => webex.sent.find((m) => m.parentId === id));
+    const content = (
+      card.attachments![0] as { content: { actions: { data: Record<string, unknown> }[] } }
+    ).content;
+    const data = content.actions[0]!.data;
+    expect(data).toMatchObject({ command: `deregister ${clusterName}`, confirmed: true });
+    const actionId = webex.cardAction(room, oscar, data);
+    const press = webex.webhookBody('attachmentActions', actionId, room, oscar);
+    expect(await deliver(press, webex.sign(press, SECRET))).toBe(200);
+    const done = await webex.waitFor(
+      () => webex.sent.find((m) => m.markdown?.includes(`Deregister ${clusterName}: done`)),
+      20_000,
+    );
+    expect(done.parentId).toBeDefined();
+  });
+
+  it('denies a viewer a write', async () => {
+    const room = webex.direct(alice);
+    const id = webex.incoming(room, alice, `license register ${clusterName}`);
+    const body = webex.webhookBody('messages', id, room, alice);
+    await deliver(body, webex.sign(body, SECRET));
+    const sent = await webex.waitFor(() => webex.sent.find((m) => m.parentId === id));
+    expect(sent.markdown).toContain('needs the operator role');
+  });
+});

@@ -1,0 +1,134 @@
+// Real: the three renderers (bot/render) on fixed Replies. Faked: nothing. Output is compared
+// with golden files under test/golden/bot; UPDATE_GOLDEN=1 rewrites them (review the diff).
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { buttons, context, fields, section, table, type Reply } from '../../bot/commands/reply.ts';
+import { renderSlack, renderText, renderWebex } from '../../bot/render/index.ts';
+
+const dir = join(import.meta.dirname, '..', 'golden', 'bot');
+
+function golden(name: string, actual: string): void {
+  const file = join(dir, name);
+  if (process.env.UPDATE_GOLDEN === '1') writeFileSync(file, actual);
+  expect(existsSync(file), `${name} is missing: run with UPDATE_GOLDEN=1 once and review it`).toBe(
+    true,
+  );
+  expect(actual).toBe(readFileSync(file, 'utf8'));
+}
+
+const SAMPLES: Record<string, Reply> = {
+  clusters: {
+    status: 'ok',
+    title: 'Clusters (2 failed)',
+    blocks: [
+      table(
+        ['name', 'customer', 'status', 'authorization'],
+        [
+          ['cucm-acme-1', 'acme', 'Manual Registration Failed', 'Authorization Expired'],
+          ['cuc-<b>evil</b>', 'Bob & Co *bold*', 'Auto Registration Failed', '—'],
+        ],
+      ),
+      context('`cluster <name>` shows one.'),
+    ],
+  },
+  cluster: {
+    status: 'ok',
+    title: 'Cluster cucm-acme-1',
+    blocks: [
+      fields({
+        customer: 'acme',
+        'virtual account': 'acme.com/va-hcs-operational',
+        registration: 'Registered',
+        'authorization expires': '2026-03-01',
+        note: '<!channel> hello\u001b[31m red',
+      }),
+    ],
+  },
+  confirm: {
+    status: 'confirm',
+    title: 'Confirm: deregister cucm-acme-1',
+    blocks: [
+      section(
+        '`deregister cucm-acme-1` deregisters a cluster from smart licensing. This cannot be undone from chat.',
+      ),
+      buttons({
+        label: 'Yes, do it',
+        command: 'deregister cucm-acme-1',
+        style: 'danger',
+        confirm: {
+          title: 'Are you sure?',
+          text: 'Run `deregister cucm-acme-1`?',
+          yes: 'Run it',
+          no: 'Cancel',
+        },
+      }),
+      context('On the terminal, add --yes.'),
+    ],
+    ephemeral: true,
+  },
+  error: {
+    status: 'error',
+    title: 'register failed',
+    blocks: [
+      section('CAA1048: registration token invalid or expired'),
+      context('sync with CSSM (refreshes tokens)'),
+    ],
+    ephemeral: true,
+  },
+  long: {
+    status: 'ok',
+    title: 'Jobs',
+    blocks: [
+      table(
+        ['id', 'type'],
+        Array.from({ length: 40 }, (_, i) => [String(i + 1), 'Sync']),
+      ),
+    ],
+  },
+};
+
+describe('renderers against golden files', () => {
+  for (const [name, reply] of Object.entries(SAMPLES)) {
+    it(`${name}: Slack blocks, Webex markdown/card, plain text`, () => {
+      golden(`${name}.slack.json`, `${JSON.stringify(renderSlack(reply), null, 2)}\n`);
+      golden(`${name}.webex.json`, `${JSON.stringify(renderWebex(reply), null, 2)}\n`);
+      golden(`${name}.txt`, renderText(reply));
+    });
+  }
+
+  it('escapes markup and control characters on every platform', () => {
+    const r = SAMPLES.cluster!;
+    const slack = JSON.stringify(renderSlack(r));
+    expect(slack).not.toContain('<!channel>');
+    expect(slack).toContain('&lt;!channel&gt;');
+    expect(renderText(r)).not.toContain('\u001b');
+    expect(renderText(r)).toContain('\\x1b');
+    expect(renderWebex(r).markdown).toContain('\\<!channel\\>');
+  });
+
+  it('a confirmation carries a Slack confirm dialog and a Webex card whose press confirms', () => {
+    const slack = renderSlack(SAMPLES.confirm!);
+    const actions = slack.blocks.find((b) => b.type === 'actions') as {
+      elements: Record<string, unknown>[];
+    };
+    expect(actions.elements[0]).toMatchObject({
+      value: 'deregister cucm-acme-1',
+      style: 'danger',
+      confirm: { confirm: { text: 'Run it' } },
+    });
+    const card = renderWebex(SAMPLES.confirm!).attachments![0]!.content as {
+      actions: { data: unknown }[];
+    };
+    expect(card.actions[0]!.data).toEqual({
+      smartlic: 'command',
+      command: 'deregister cucm-acme-1',
+      confirmed: true,
+    });
+  });
+
+  it('keeps long tables inside one message and says how many rows there were', () => {
+    expect(renderText(SAMPLES.long!)).toContain('25 of 40 rows shown');
+    expect(renderSlack(SAMPLES.long!).blocks.length).toBeLessThanOrEqual(50);
+  });
+});
