@@ -3,7 +3,6 @@
  * They only render core read models (core/reports); nothing is computed here.
  */
 import * as reports from '../../core/reports/index.ts';
-import type { ClusterType } from '../../core/store/schema.ts';
 import { inputError, parseFlags, table, when } from './common.ts';
 import { openRuntime, type Runtime } from './runtime.ts';
 import type { CliContext } from './types.ts';
@@ -27,88 +26,6 @@ const day = (d: Date | null | undefined) => (d ? d.toISOString().slice(0, 10) : 
 /** "61 (authorization)" or "". */
 export function daysLeftText(r: { daysLeft: number | null; daysLeftOf: string | null }): string {
   return r.daysLeft === null ? '' : `${r.daysLeft} (${r.daysLeftOf})`;
-}
-
-const TYPES: readonly ClusterType[] = ['CUCM', 'CUC', 'CER'];
-
-/** `cluster list`: the Cluster Summary with effective states and days left. */
-export async function clusterList(args: string[], ctx: CliContext, help: string): Promise<number> {
-  const { values, positionals } = parseFlags(
-    args,
-    {
-      customer: { type: 'string' },
-      va: { type: 'string' },
-      type: { type: 'string' },
-      version: { type: 'string' },
-      failed: { type: 'boolean' },
-      json: { type: 'boolean' },
-    },
-    help,
-  );
-  if (positionals.length > 0)
-    throw inputError(`unexpected argument "${positionals[0]}"`, `see "${help}"`);
-  let type: ClusterType | undefined;
-  if (values.type !== undefined) {
-    type = TYPES.find((t) => t.toLowerCase() === values.type!.toLowerCase());
-    if (!type)
-      throw inputError(`--type must be CUCM, CUC or CER, not "${values.type}"`, `see "${help}"`);
-  }
-  return withRuntime(ctx, async (rt) => {
-    const va = values.va ? await reports.resolveVirtualAccount(rt.db, values.va) : undefined;
-    const rows = await reports.clusterSummary(rt.db, {
-      now: rt.clock.now(),
-      filter: {
-        ...(values.customer ? { customer: values.customer } : {}),
-        ...(va ? { virtualAccountId: va.id } : {}),
-        ...(type ? { type } : {}),
-        ...(values.version ? { version: values.version } : {}),
-        ...(values.failed ? { failed: true } : {}),
-      },
-    });
-    if (values.json) return json(ctx, rows);
-    if (rows.length === 0) {
-      ctx.io.stdout.write('no clusters (add one with `smartlic cluster add`)\n');
-      return 0;
-    }
-    ctx.io.stdout.write(
-      table(
-        [
-          'Name',
-          'Type',
-          'Version',
-          'Smart Account',
-          'Virtual Account',
-          'Status',
-          'Job Status',
-          'Authorization',
-          'Days left',
-          'Licensing',
-          'State from',
-          'Customer',
-        ],
-        rows.map((r) => [
-          r.name,
-          r.type,
-          r.version ?? '',
-          r.smartAccountDomain ?? '',
-          r.virtualAccountName ?? '',
-          r.status ?? '',
-          r.jobStatus ?? '',
-          `${r.authorization ?? ''}${r.lifecycle.source === 'timers' ? ' *' : ''}${r.reachable === false ? ' (unreachable)' : ''}`,
-          daysLeftText(r),
-          r.licensing,
-          r.stateFrom === 'product' ? 'product' : 'CSSM device list',
-          r.customer,
-        ]),
-      ),
-    );
-    if (rows.some((r) => r.lifecycle.source === 'timers')) {
-      ctx.io.stdout.write(
-        '* by the timers since the last good read (see `smartlic cluster show NAME`)\n',
-      );
-    }
-    return 0;
-  });
 }
 
 /** `cluster show NAME`: Cluster detail. */
