@@ -22,6 +22,8 @@ export interface AlertCounts {
   critical: number;
   warning: number;
   info: number;
+  /** Open but muted now (by the alert or by a rule mute): not in the counts above. */
+  muted: number;
   /** The most severe open alerts' messages, most severe first (at most 3). */
   top: string[];
 }
@@ -55,23 +57,50 @@ const SEVERITY_RANK: Record<AlertSeverity, number> = { critical: 0, warning: 1, 
 async function openAlertsByAccount(
   db: ReportDb,
   accountIds: readonly number[],
+  now: Date,
 ): Promise<Map<number, AlertCounts>> {
+  const at = now.toISOString();
   const rows = await db
     .selectFrom('alerts')
-    .select(['smart_account_id', 'severity', 'message', 'first_seen'])
+    .select([
+      'smart_account_id',
+      'severity',
+      'message',
+      'first_seen',
+      'muted_until',
+      'rule',
+      'entity_type',
+      'entity_id',
+    ])
     .where('state', '=', 'open')
     .where('smart_account_id', 'is not', null)
     .execute();
+  const ruleMutes = new Set(
+    (
+      await db
+        .selectFrom('alert_mutes')
+        .select(['rule', 'entity_type', 'entity_id'])
+        .where('until', '>', at)
+        .execute()
+    ).map((m) => `${m.rule}|${m.entity_type}|${m.entity_id}`),
+  );
   rows.sort(
     (a, b) =>
       SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity] || cmp(a.first_seen, b.first_seen),
   );
   const out = new Map<number, AlertCounts>(
-    accountIds.map((id) => [id, { open: 0, critical: 0, warning: 0, info: 0, top: [] }]),
+    accountIds.map((id) => [id, { open: 0, critical: 0, warning: 0, info: 0, muted: 0, top: [] }]),
   );
   for (const r of rows) {
     const c = out.get(r.smart_account_id!);
     if (!c) continue;
+    const muted =
+      (r.muted_until !== null && r.muted_until > at) ||
+      ruleMutes.has(`${r.rule}|${r.entity_type}|${r.entity_id}`);
+    if (muted) {
+      c.muted++;
+      continue;
+    }
     c.open++;
     c[r.severity]++;
     if (c.top.length < 3) c.top.push(r.message);
@@ -111,6 +140,7 @@ export async function smartAccountSummary(
   const alerts = await openAlertsByAccount(
     db,
     rows.map((r) => r.id),
+    opts.now,
   );
   return rows.map((r) => {
     const satLast = dateOrNull(r.last_cssm_sync_at);

@@ -86,9 +86,17 @@ describe('Smart Account and Virtual Account Summary', () => {
       critical: 1,
       warning: 0,
       info: 1,
+      muted: 0,
       top: ['va-globex is short of HCS UCM Standard', 'informational'],
     });
     expect(rows[0]!.alerts.open).toBe(0);
+    // A muted alert still holds but is counted apart, not as open (by alert, then by rule).
+    const info = (await fx.repos.alerts.getByDedupeKey('x|hcs'))!;
+    await fx.repos.alerts.muteAlert(info.id, { until: new Date(now().getTime() + 86_400_000) });
+    const mutedOne = (await reports.smartAccountSummary(db(), { now: now() }))[1]!.alerts;
+    expect([mutedOne.open, mutedOne.info, mutedOne.muted]).toEqual([1, 0, 1]);
+    await fx.repos.alerts.unmuteAlert(info.id);
+    expect((await reports.smartAccountSummary(db(), { now: now() }))[1]!.alerts.open).toBe(2);
     // sat-eu-1 last synced 2026-11-01: 27 days, not yet overdue (30).
     expect(rows[2]!.satelliteLastSync?.toISOString()).toBe('2026-11-01T12:00:00.000Z');
     expect(rows[2]!.satelliteSyncOverdue).toBe(false);
