@@ -230,6 +230,8 @@ export const botCommand: CliCommand = {
         );
       }
       if (webexOn) {
+        // The Webex SDK takes its API base from the environment at its first import.
+        if (b.webex.apiUrl) process.env.HYDRA_SERVICE_URL = b.webex.apiUrl;
         const { WebexAdapter } = await import('../../bot/webex/webex-adapter.ts');
         webex = await WebexAdapter.start({ layer, config: b, logger: rt.logger });
         senders.webex = webex.sender();

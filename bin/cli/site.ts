@@ -33,7 +33,11 @@ function line(r: BuildSiteResult): string {
 export async function rebuildSiteAfterSync(config: Config, logger: Logger): Promise<void> {
   if (!config.site.rebuildAfterSync) return;
   try {
-    const r = await buildSite({ dbPath: config.db.path, outDir: config.site.outDir });
+    const r = await buildSite({
+      dbPath: config.db.path,
+      outDir: config.site.outDir,
+      env: process.env,
+    });
     logger.info('site rebuilt', { outDir: r.outDir, pages: r.pages, ms: Math.round(r.ms) });
   } catch (e) {
     logger.error('site rebuild failed; the last good site stays', { error: e });

@@ -92,8 +92,8 @@ export class WebexAdapter {
    */
   static async start(opts: WebexAdapterOptions): Promise<WebexAdapter> {
     const w = opts.config.webex;
-    // The Webex SDK reads its API base once, when it is first loaded.
-    if (w.apiUrl) process.env.HYDRA_SERVICE_URL = w.apiUrl;
+    // The Webex SDK reads its API base (HYDRA_SERVICE_URL) once, when it is first loaded:
+    // the composition root sets it from bot.webex.apiUrl before this runs.
     const mod = (await import('webex-node-bot-framework')) as unknown as { default: FrameworkCtor };
     const hook = (await import('webex-node-bot-framework/webhook.js')) as unknown as {
       default: WebhookFactory;

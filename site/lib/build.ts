@@ -36,8 +36,8 @@ export interface BuildSiteOptions {
    * most 4; one for small sites).
    */
   processes?: number;
-  /** Environment of the Astro process (default: this one's); telemetry is always off. */
-  env?: NodeJS.ProcessEnv;
+  /** Environment of the Astro process (bin/ passes its own); telemetry is always off. */
+  env: NodeJS.ProcessEnv;
 }
 
 export interface BuildSiteResult {
@@ -183,12 +183,12 @@ function mergeInto(from: string, to: string): void {
 }
 
 /** One Astro build in a child process (site/lib/astro-build.mjs); rejects with its stderr. */
-function runAstro(o: Record<string, unknown>, env: NodeJS.ProcessEnv | undefined): Promise<void> {
+function runAstro(o: Record<string, unknown>, env: NodeJS.ProcessEnv): Promise<void> {
   const script = join(SITE_ROOT, 'lib', 'astro-build.mjs');
   return new Promise((ok, fail) => {
     const child = spawn(process.execPath, [script, JSON.stringify(o)], {
       cwd: SITE_ROOT,
-      env: { ...(env ?? process.env), ASTRO_TELEMETRY_DISABLED: '1' },
+      env: { ...env, ASTRO_TELEMETRY_DISABLED: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let err = '';

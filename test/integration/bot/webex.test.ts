@@ -64,6 +64,8 @@ beforeAll(async () => {
     },
     defaultRegistry(),
   );
+  // What bin/ does before the SDK's first import: its API base comes from the environment.
+  process.env.HYDRA_SERVICE_URL = config.bot.webex.apiUrl;
   adapter = await WebexAdapter.start({ layer, config: config.bot, logger: silentLogger });
   http = await startChatServer({ webex: adapter.handler }, '127.0.0.1', 0);
 });
