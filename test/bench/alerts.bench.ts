@@ -12,13 +12,10 @@
  *
  * Environment: BENCH_SCALE (1000), BENCH_CONCURRENCY (requests per host for the setup sync, 32).
  */
-import { spawn } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
-import type { RunningEmulator } from '../../emulator/index.ts';
 import { setup, seedClusters, type Fixture } from '../integration/sync-fixture.ts';
 import type { AlertEvaluation } from '../../core/services/alerts.service.ts';
+import { provisionAll, spawnScaleEmulator } from './scale-lab.ts';
 
 const SCALE = Number(process.env.BENCH_SCALE ?? 1000);
 const CONC = Number(process.env.BENCH_CONCURRENCY ?? 32);
@@ -26,64 +23,6 @@ const TARGET_MS = 500;
 
 const out = (s: string) => process.stdout.write(`${s}\n`);
 const secs = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
-
-async function spawnEmulator(): Promise<RunningEmulator> {
-  const cli = fileURLToPath(new URL('../../bin/smartlic.ts', import.meta.url));
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', cli, 'emulator', '--scale', String(SCALE), '--frozen'],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  const lines = createInterface({ input: child.stdout });
-  const ready = await new Promise<RunningEmulator['ready']>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`emulator exited with ${code}`)));
-    lines.once('line', (l) => resolve(JSON.parse(l) as RunningEmulator['ready']));
-  });
-  return {
-    baseUrl: ready.baseUrl,
-    ready,
-    close: () =>
-      new Promise<void>((resolve) => {
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
-}
-
-async function provisionAll(fx: Fixture): Promise<number> {
-  const clients = fx.emu.ready.clients;
-  let next = 0;
-  const worker = async () => {
-    for (;;) {
-      const c = clients[next++];
-      if (!c) return;
-      await fx.services.provision.provisionSmartAccount(
-        c.for === 'cloud'
-          ? {
-              source: 'cssm',
-              domain: c.account,
-              clientId: c.clientId,
-              clientSecret: c.clientSecret,
-              requestedBy: 'bench',
-              sync: false,
-            }
-          : {
-              source: 'satellite',
-              domain: `${c.account}.local`,
-              localAccount: c.account,
-              tokenUrl: fx.emu.ready.onprem.tokenUrl,
-              apiBase: fx.emu.ready.onprem.apiBase,
-              clientId: c.clientId,
-              clientSecret: c.clientSecret,
-              requestedBy: 'bench',
-              sync: false,
-            },
-      );
-    }
-  };
-  await Promise.all(Array.from({ length: 16 }, worker));
-  return clients.length;
-}
 
 async function timedEvaluation(fx: Fixture, label: string): Promise<number> {
   const c0 = process.cpuUsage();
@@ -104,7 +43,7 @@ async function main(): Promise<void> {
   out(`alerts bench: scale ${SCALE}`);
   const t0 = performance.now();
   const fx = await setup({
-    external: await spawnEmulator(),
+    external: await spawnScaleEmulator(SCALE),
     config: {
       http: { concurrencyPerHost: CONC, pageSize: 1000, timeoutMs: 60_000 },
       sync: { accountConcurrency: 32 },

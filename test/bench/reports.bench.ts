@@ -16,77 +16,17 @@
  * Environment: BENCH_SCALE (1000), BENCH_RUNS (20), BENCH_DB (a path: the built database is
  * kept there, and reused on the next run when the file exists).
  */
-import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
 import { sql, type Kysely } from 'kysely';
 import { migrateToLatest, openDatabase, type Database } from '../../core/store/index.ts';
 import * as reports from '../../core/reports/index.ts';
-import type { RunningEmulator } from '../../emulator/index.ts';
 import { seedClusters, setup, type Fixture } from '../integration/sync-fixture.ts';
+import { provisionAll, spawnScaleEmulator } from './scale-lab.ts';
 
 const SCALE = Number(process.env.BENCH_SCALE ?? 1000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 20);
 const out = (s: string) => process.stdout.write(`${s}\n`);
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
-
-async function spawnEmulator(): Promise<RunningEmulator> {
-  const cli = fileURLToPath(new URL('../../bin/smartlic.ts', import.meta.url));
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', cli, 'emulator', '--scale', String(SCALE), '--frozen'],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  const lines = createInterface({ input: child.stdout });
-  const ready = await new Promise<RunningEmulator['ready']>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`emulator exited with ${code}`)));
-    lines.once('line', (l) => resolve(JSON.parse(l) as RunningEmulator['ready']));
-  });
-  return {
-    baseUrl: ready.baseUrl,
-    ready,
-    close: () =>
-      new Promise<void>((resolve) => {
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
-}
-
-async function provisionAll(fx: Fixture): Promise<void> {
-  const clients = fx.emu.ready.clients;
-  let next = 0;
-  const worker = async () => {
-    for (;;) {
-      const c = clients[next++];
-      if (!c) return;
-      await fx.services.provision.provisionSmartAccount(
-        c.for === 'cloud'
-          ? {
-              source: 'cssm',
-              domain: c.account,
-              clientId: c.clientId,
-              clientSecret: c.clientSecret,
-              requestedBy: 'bench',
-              sync: false,
-            }
-          : {
-              source: 'satellite',
-              domain: `${c.account}.local`,
-              localAccount: c.account,
-              tokenUrl: fx.emu.ready.onprem.tokenUrl,
-              apiBase: fx.emu.ready.onprem.apiBase,
-              clientId: c.clientId,
-              clientSecret: c.clientSecret,
-              requestedBy: 'bench',
-              sync: false,
-            },
-      );
-    }
-  };
-  await Promise.all(Array.from({ length: 16 }, worker));
-}
 
 /** ~5 jobs per cluster up to 50 000, and 365 daily snapshots per (VA, license type). */
 async function addHistory(fx: Fixture): Promise<{ jobs: number; snapshots: number }> {
@@ -163,7 +103,7 @@ async function database(): Promise<{ db: Kysely<Database>; now: Date; close(): P
   }
   const t0 = performance.now();
   const fx = await setup({
-    external: await spawnEmulator(),
+    external: await spawnScaleEmulator(SCALE),
     config: {
       http: { concurrencyPerHost: 32, pageSize: 1000, timeoutMs: 30_000 },
       sync: { accountConcurrency: 32 },

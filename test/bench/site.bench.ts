@@ -11,77 +11,17 @@
  * Environment: BENCH_SCALE (1000); BENCH_DB=FILE keeps the synced database there and reuses it
  * when it exists (to time builds again without the set-up).
  */
-import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
-import type { RunningEmulator } from '../../emulator/index.ts';
 import { buildSite } from '../../site/lib/build.ts';
-import { seedClusters, setup, type Fixture } from '../integration/sync-fixture.ts';
+import { seedClusters, setup } from '../integration/sync-fixture.ts';
+import { provisionAll, spawnScaleEmulator } from './scale-lab.ts';
 
 const SCALE = Number(process.env.BENCH_SCALE ?? 1000);
 const KEEP = process.env.BENCH_DB;
 const out = (s: string) => process.stdout.write(`${s}\n`);
 const secs = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
-
-async function spawnEmulator(): Promise<RunningEmulator> {
-  const cli = fileURLToPath(new URL('../../bin/smartlic.ts', import.meta.url));
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', cli, 'emulator', '--scale', String(SCALE), '--frozen'],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  const lines = createInterface({ input: child.stdout });
-  const ready = await new Promise<RunningEmulator['ready']>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`emulator exited with ${code}`)));
-    lines.once('line', (l) => resolve(JSON.parse(l) as RunningEmulator['ready']));
-  });
-  return {
-    baseUrl: ready.baseUrl,
-    ready,
-    close: () =>
-      new Promise<void>((resolve) => {
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
-}
-
-async function provisionAll(fx: Fixture): Promise<void> {
-  const clients = fx.emu.ready.clients;
-  let next = 0;
-  const worker = async () => {
-    for (;;) {
-      const c = clients[next++];
-      if (!c) return;
-      await fx.services.provision.provisionSmartAccount(
-        c.for === 'cloud'
-          ? {
-              source: 'cssm',
-              domain: c.account,
-              clientId: c.clientId,
-              clientSecret: c.clientSecret,
-              requestedBy: 'bench',
-              sync: false,
-            }
-          : {
-              source: 'satellite',
-              domain: `${c.account}.local`,
-              localAccount: c.account,
-              tokenUrl: fx.emu.ready.onprem.tokenUrl,
-              apiBase: fx.emu.ready.onprem.apiBase,
-              clientId: c.clientId,
-              clientSecret: c.clientSecret,
-              requestedBy: 'bench',
-              sync: false,
-            },
-      );
-    }
-  };
-  await Promise.all(Array.from({ length: 16 }, worker));
-}
 
 /** The overview's HTML and every same-site script / stylesheet / module it references. */
 function overviewWeight(dir: string): { html: number; assets: number; files: string[] } {
@@ -114,7 +54,7 @@ function overviewWeight(dir: string): { html: number; assets: number; files: str
 async function makeDatabase(): Promise<{ dbPath: string; close(): Promise<void> }> {
   const t0 = performance.now();
   const fx = await setup({
-    external: await spawnEmulator(),
+    external: await spawnScaleEmulator(SCALE),
     config: {
       http: { concurrencyPerHost: 32, pageSize: 1000, timeoutMs: 60_000 },
       sync: { accountConcurrency: 16 },

@@ -14,14 +14,11 @@
  * Environment: BENCH_SCALE (1000), BENCH_LATENCY_MS (50), BENCH_CONCURRENCY (per host, 32),
  * BENCH_ACCOUNTS (accounts in parallel, 32), BENCH_SEQ_CAP_S (30).
  */
-import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
-import type { RunningEmulator } from '../../emulator/index.ts';
 import { setup, seedClusters, type Fixture } from '../integration/sync-fixture.ts';
 import type { HttpCounters } from '../../core/cssm/http.ts';
 import { createServices, type Services } from '../../core/services/index.ts';
 import type { SyncOutcome } from '../../core/services/index.ts';
+import { provisionAll, spawnScaleEmulator } from './scale-lab.ts';
 
 const SCALE = Number(process.env.BENCH_SCALE ?? 1000);
 const LATENCY = Number(process.env.BENCH_LATENCY_MS ?? 50);
@@ -46,45 +43,6 @@ function diff(a: Map<string, number>, b: Map<string, number>): Map<string, numbe
   const m = new Map<string, number>();
   for (const [k, v] of b) m.set(k, v - (a.get(k) ?? 0));
   return m;
-}
-
-async function provisionAll(fx: Fixture): Promise<void> {
-  const t = performance.now();
-  const clients = fx.emu.ready.clients;
-  let next = 0;
-  const worker = async () => {
-    for (;;) {
-      const c = clients[next++];
-      if (!c) return;
-      await fx.services.provision.provisionSmartAccount(
-        c.for === 'cloud'
-          ? {
-              source: 'cssm',
-              domain: c.account,
-              clientId: c.clientId,
-              clientSecret: c.clientSecret,
-              requestedBy: 'bench',
-              sync: false,
-            }
-          : {
-              source: 'satellite',
-              domain: `${c.account}.local`,
-              localAccount: c.account,
-              tokenUrl: fx.emu.ready.onprem.tokenUrl,
-              apiBase: fx.emu.ready.onprem.apiBase,
-              clientId: c.clientId,
-              clientSecret: c.clientSecret,
-              requestedBy: 'bench',
-              sync: false,
-            },
-      );
-    }
-  };
-  await Promise.all(Array.from({ length: 16 }, worker));
-  const clusters = await seedClusters(fx);
-  out(
-    `setup: ${clients.length} accounts provisioned, ${clusters} clusters stored, ${secs(performance.now() - t)}`,
-  );
 }
 
 async function timed(
@@ -121,27 +79,15 @@ async function timed(
  * The emulator in its own process (`smartlic emulator`), so its CPU work does not share this
  * process's event loop with the sync being measured.
  */
-async function spawnEmulator(): Promise<RunningEmulator> {
-  const cli = fileURLToPath(new URL('../../bin/smartlic.ts', import.meta.url));
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', cli, 'emulator', '--scale', String(SCALE), '--frozen'],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
+
+/** Provisions the lab's accounts and stores its clusters, timed. */
+async function setUpLab(fx: Fixture): Promise<void> {
+  const t = performance.now();
+  const accounts = await provisionAll(fx);
+  const clusters = await seedClusters(fx);
+  out(
+    `setup: ${accounts} accounts provisioned, ${clusters} clusters stored, ${secs(performance.now() - t)}`,
   );
-  const lines = createInterface({ input: child.stdout });
-  const ready = await new Promise<RunningEmulator['ready']>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`emulator exited with ${code}`)));
-    lines.once('line', (l) => resolve(JSON.parse(l) as RunningEmulator['ready']));
-  });
-  return {
-    baseUrl: ready.baseUrl,
-    ready,
-    close: () =>
-      new Promise<void>((resolve) => {
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
 }
 
 async function main(): Promise<void> {
@@ -150,7 +96,7 @@ async function main(): Promise<void> {
   );
   const t0 = performance.now();
   const fx = await setup({
-    external: await spawnEmulator(),
+    external: await spawnScaleEmulator(SCALE),
     config: {
       http: { concurrencyPerHost: CONC, pageSize: 1000, timeoutMs: 30_000 },
       sync: { accountConcurrency: ACCOUNTS },
@@ -159,7 +105,7 @@ async function main(): Promise<void> {
   });
   out(`emulator up in ${secs(performance.now() - t0)}`);
   try {
-    await provisionAll(fx);
+    await setUpLab(fx);
     await fx.faults({ latencyMs: LATENCY, scope: 'all' });
 
     const full = await timed(fx.services, 'full sync', () =>
