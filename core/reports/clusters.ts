@@ -2,7 +2,7 @@
  * Cluster Summary (DOMAIN §7.6) with each cluster's effective lifecycle and its own latest job
  * (joined by the cluster's id), and Cluster detail.
  */
-import { sql } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import {
   effectiveLifecycle,
   type DaysLeftOf,
@@ -10,6 +10,7 @@ import {
 } from '../domain/effective-lifecycle.ts';
 import type { AuthorizationStatus, RegistrationStatus } from '../domain/lifecycle.ts';
 import type {
+  ClustersTable,
   ClusterStatus,
   ClusterType,
   JobStatus,
@@ -339,6 +340,25 @@ export async function clusterDetail(
     .orderBy('id', 'desc')
     .limit(5)
     .execute();
+  return toDetail(row, c, nodes, usage, jobs);
+}
+
+/** The stored cluster row with its nodes, license usage and latest jobs, as `ClusterDetail`. */
+function toDetail(
+  row: ClusterSummaryRow,
+  c: Selectable<ClustersTable>,
+  nodes: readonly { hostname: string; address: string | null; role: NodeRole }[],
+  usage: readonly { license_type: string; count: number; status: string; read_at: string }[],
+  jobs: readonly {
+    id: number;
+    job_type: string;
+    status: JobStatus;
+    initiated_at: string;
+    completed_at: string | null;
+    status_information: string | null;
+    error_code: string | null;
+  }[],
+): ClusterDetail {
   return {
     ...row,
     publisherAddress: c.publisher_address,
@@ -373,7 +393,7 @@ export async function clusterDetail(
     },
     lastReadError: c.last_read_error,
     lastReadErrorAt: dateOrNull(c.last_read_error_at),
-    nodes,
+    nodes: nodes.map((n) => ({ hostname: n.hostname, address: n.address, role: n.role })),
     usage: usage.map((u) => ({
       licenseType: u.license_type,
       label: licenseLabel(u.license_type),
@@ -449,62 +469,7 @@ export async function clusterDetails(db: ReportDb, opts: { now: Date }): Promise
     const c = stored.get(base.id);
     if (!c) continue;
     const row = toRow(base, opts.now);
-    out.push({
-      ...row,
-      publisherAddress: c.publisher_address,
-      transportMode: c.transport_mode,
-      transportUrl: c.transport_url,
-      productUdi: c.product_udi,
-      exportControl: c.export_control,
-      reported: {
-        registration: c.registration_status,
-        authorization: c.authorization_status,
-        registrationFailedReason: c.registration_failed_reason,
-        authorizationFailedReason: c.authorization_failed_reason,
-        lastRenewalAttempt: dateOrNull(c.last_renewal_attempt),
-        lastRenewalStatus: c.last_renewal_status,
-        nextRenewalAttempt: dateOrNull(c.next_renewal_attempt),
-        registrationExpires: dateOrNull(c.registration_expires),
-        lastCommunicationAttempt: dateOrNull(c.last_communication_attempt),
-        lastCommunicationStatus: c.last_communication_status,
-        nextCommunicationAttempt: dateOrNull(c.next_communication_attempt),
-        authorizationExpires: dateOrNull(c.authorization_expires),
-        evaluationPeriodRemaining: c.evaluation_period_remaining,
-      },
-      dates: {
-        installedAt: dateOrNull(c.installed_at),
-        registeredAt: dateOrNull(c.registered_at),
-        lastAuthorizationSuccessAt: dateOrNull(c.last_authorization_success_at),
-        lastIdRenewalAt: dateOrNull(c.last_id_renewal_at),
-        outOfComplianceSince: dateOrNull(c.out_of_compliance_since),
-        lastStatusReadAt: dateOrNull(c.last_status_read_at),
-        createdAt: new Date(c.created_at),
-        updatedAt: new Date(c.updated_at),
-      },
-      lastReadError: c.last_read_error,
-      lastReadErrorAt: dateOrNull(c.last_read_error_at),
-      nodes: (nodes.get(c.id) ?? []).map((n) => ({
-        hostname: n.hostname,
-        address: n.address,
-        role: n.role,
-      })),
-      usage: (usage.get(c.id) ?? []).map((u) => ({
-        licenseType: u.license_type,
-        label: licenseLabel(u.license_type),
-        count: u.count,
-        status: u.status,
-        readAt: new Date(u.read_at),
-      })),
-      jobs: (jobs.get(c.id) ?? []).map((j) => ({
-        id: j.id,
-        jobType: j.job_type,
-        status: j.status,
-        initiatedAt: new Date(j.initiated_at),
-        completedAt: dateOrNull(j.completed_at),
-        statusInformation: j.status_information,
-        errorCode: j.error_code,
-      })),
-    });
+    out.push(toDetail(row, c, nodes.get(c.id) ?? [], usage.get(c.id) ?? [], jobs.get(c.id) ?? []));
   }
   return out;
 }
