@@ -1,7 +1,9 @@
 /**
  * The one HTTP listener for chat callbacks (`bot.httpPort`, 127.0.0.1 unless `bot.httpHost`):
  * Slack's events, commands and actions at /slack/events (Bolt's receiver), Webex's webhooks at
- * /webex/events, and GET /healthz. Anything else is 404.
+ * /webex/events, GET /healthz, and GET /metrics (Prometheus text) when a metrics route is given.
+ * Anything else is 404. With `acks`, the time to answer each Slack / Webex request (their ack)
+ * is reported.
  */
 import {
   createServer,
@@ -11,10 +13,24 @@ import {
   type ServerResponse,
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { recordSafely, type Metrics } from '../core/index.ts';
 
 export interface ChatRoutes {
   slack?: RequestListener;
   webex?: (req: IncomingMessage, res: ServerResponse) => void;
+  /** GET /metrics (Prometheus text format). */
+  metrics?: RequestListener;
+  /** Told how long each Slack / Webex request took to answer (the ack). */
+  acks?: Metrics;
+}
+
+/** Reports the time from receiving the request to the end of its answer, per platform. */
+function timeAck(res: ServerResponse, platform: 'slack' | 'webex', metrics: Metrics | undefined) {
+  if (!metrics) return;
+  const t0 = performance.now();
+  res.once('finish', () =>
+    recordSafely(metrics, { kind: 'ack', platform, ms: performance.now() - t0 }),
+  );
 }
 
 export interface ChatServer {
@@ -30,8 +46,16 @@ export async function startChatServer(
 ): Promise<ChatServer> {
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
-    if (path === '/slack/events' && routes.slack) return routes.slack(req, res);
-    if (path === '/webex/events' && routes.webex) return routes.webex(req, res);
+    if (path === '/slack/events' && routes.slack) {
+      timeAck(res, 'slack', routes.acks);
+      return routes.slack(req, res);
+    }
+    if (path === '/webex/events' && routes.webex) {
+      timeAck(res, 'webex', routes.acks);
+      return routes.webex(req, res);
+    }
+    if (path === '/metrics' && req.method === 'GET' && routes.metrics)
+      return routes.metrics(req, res);
     if (path === '/healthz' && req.method === 'GET') {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(

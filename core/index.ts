@@ -7,6 +7,7 @@ export * from './clock.ts';
 export * from './log.ts';
 export { REDACTED, redactText, redactOptional, redactUrl, registerSecret } from './redact.ts';
 export * from './config.ts';
+export * from './metrics.ts';
 export * as catalog from './domain/catalog.ts';
 export * as allocation from './domain/allocation.ts';
 export * as lifecycle from './domain/lifecycle.ts';

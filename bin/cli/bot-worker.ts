@@ -4,16 +4,20 @@
  * thread's commands until the process ends.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { serveCommands } from '../../bot/commands/index.ts';
+import { forwardMetrics, serveCommands } from '../../bot/commands/index.ts';
 import { isMemoryPath, openDatabase } from '../../core/store/index.ts';
 import { commandLayer } from './chat.ts';
 import { openRuntime } from './runtime.ts';
 
 const env = (workerData as { env: NodeJS.ProcessEnv }).env;
-const rt = await openRuntime({
-  io: { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env, isTty: false },
-  debug: false,
-});
+// Commands, and the syncs and requests they cause, are counted in the main thread's metrics.
+const rt = await openRuntime(
+  {
+    io: { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env, isTty: false },
+    debug: false,
+  },
+  { metrics: forwardMetrics(parentPort!) },
+);
 const reader = isMemoryPath(rt.config.db.path)
   ? undefined
   : openDatabase({ path: rt.config.db.path, readonly: true, clock: rt.clock });

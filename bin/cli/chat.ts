@@ -20,6 +20,8 @@ import type { CommandRunner } from '../../bot/commands/index.ts';
 import type { SlackAdapter } from '../../bot/slack/slack-adapter.ts';
 import type { WebexAdapter } from '../../bot/webex/webex-adapter.ts';
 import { isMemoryPath } from '../../core/store/index.ts';
+import { reports } from '../../core/index.ts';
+import { createPromMetrics } from './metrics.ts';
 import { inputError, parseFlags, reportFailure } from './common.ts';
 import { openRuntime, type Runtime } from './runtime.ts';
 import type { CliCommand } from './types.ts';
@@ -41,6 +43,7 @@ export function commandLayer(rt: Runtime, readDb = rt.db): CommandLayer {
       clock: rt.clock,
       logger: rt.logger,
       config: rt.config,
+      ...(rt.services.deps.metrics ? { metrics: rt.services.deps.metrics } : {}),
     },
     defaultRegistry(),
   );
@@ -173,7 +176,8 @@ const BOT_USAGE = `Usage: smartlic bot
 Serves chat: the Slack adapter (SLACK_BOT_TOKEN + SLACK_SIGNING_SECRET, or SLACK_APP_TOKEN for
 Socket Mode) and the Webex adapter (WEBEX_BOT_TOKEN + WEBEX_WEBHOOK_URL + WEBEX_WEBHOOK_SECRET)
 on one HTTP listener (SMARTLIC_HTTP_PORT, 127.0.0.1; Slack at /slack/events, Webex at
-/webex/events), and delivers alerts to subscribed channels, until interrupted. Run it beside
+/webex/events, GET /healthz, GET /metrics in Prometheus text format), and delivers alerts to
+subscribed channels, until interrupted. Run it beside
 \`smartlic start\`: its own process and database connection keep acks fast while a sync writes.
 
 Examples:
@@ -198,7 +202,13 @@ export const botCommand: CliCommand = {
     let notifier: Notifier | undefined;
     const out = (s: string) => ctx.io.stdout.write(`${s}\n`);
     try {
-      rt = await openRuntime(ctx);
+      // GET /metrics on the listener: counters fed by this process and its command workers,
+      // gauges read from the database at scrape time.
+      const prom = createPromMetrics({
+        counts: () => reports.operationalCounts(rt!.db),
+        log: () => rt?.logger,
+      });
+      rt = await openRuntime(ctx, { metrics: prom.metrics });
       const b = rt.config.bot;
       const slackOn = Boolean(b.slack.botToken);
       const webexOn = Boolean(b.webex.botToken);
@@ -218,7 +228,7 @@ export const botCommand: CliCommand = {
         workers = await Promise.all(
           Array.from({ length: b.workers }, () => startWorker(ctx.io.env)),
         );
-        layer = new RemoteCommandLayer(workers);
+        layer = new RemoteCommandLayer(workers, prom.metrics);
       }
       const senders: Partial<Record<'slack' | 'webex', ChatSender>> = {};
       if (slackOn) {
@@ -238,11 +248,13 @@ export const botCommand: CliCommand = {
         out(`webex: webhook ${b.webex.webhookUrl ?? ''} → /webex/events`);
       }
       const slackHttp = slack?.requestListener;
-      if (slackHttp || webex) {
+      {
         server = await startChatServer(
           {
             ...(slackHttp ? { slack: slackHttp } : {}),
             ...(webex ? { webex: webex.handler } : {}),
+            metrics: prom.route,
+            acks: prom.metrics,
           },
           b.httpHost,
           b.httpPort,
@@ -256,6 +268,7 @@ export const botCommand: CliCommand = {
         senders,
         renotifyMs: b.notify.renotifyHours * 3_600_000,
         channelIntervalMs: b.notify.channelIntervalMs,
+        metrics: prom.metrics,
       });
       notifier.start(b.notify.pollMs);
       out('smartlic bot is running; press Ctrl-C to stop.');

@@ -12,6 +12,7 @@ import { SmartlicError, isSmartlicError } from '../../core/errors.ts';
 import { systemClock, type Clock } from '../../core/clock.ts';
 import { loadConfig, type Config } from '../../core/config.ts';
 import { createLogger, type Logger } from '../../core/log.ts';
+import type { Metrics } from '../../core/metrics.ts';
 import { escapeControl } from './output.ts';
 import { createServices, type Services } from '../../core/services/index.ts';
 import {
@@ -96,6 +97,8 @@ export interface OpenRuntimeOptions {
   /** Overrides that win over file and environment (CLI flags). */
   overrides?: Record<string, unknown>;
   clock?: Clock;
+  /** Where core reports HTTP answers and syncs (`smartlic bot` and its workers; none otherwise). */
+  metrics?: Metrics;
 }
 
 /** The directory smartlic is installed in (the clone, or node_modules/smartlic). */
@@ -190,7 +193,15 @@ export async function openRuntime(
     await migrateToLatest(handle.db);
     const secrets = await checkKey(handle.db, key, storage.path, clock);
     const repos = createRepositories(handle.db, secrets, clock);
-    const services = createServices({ db: handle.db, secrets, repos, clock, logger, config });
+    const services = createServices({
+      db: handle.db,
+      secrets,
+      repos,
+      clock,
+      logger,
+      config,
+      ...(opts.metrics ? { metrics: opts.metrics } : {}),
+    });
     // Jobs a crashed or killed smartlic left InProgress are closed as interrupted.
     await services.jobs.closeOrphaned();
     return {

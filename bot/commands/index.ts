@@ -17,4 +17,10 @@ export { closest, didYouMean } from './suggest.ts';
 export { Roles, parseUserRef } from './roles.ts';
 export { parseDuration } from './handlers/admin.ts';
 export type { SubscriptionFilters } from './handlers/admin.ts';
-export { RemoteCommandLayer, serveCommands, type CommandRunner, type Port } from './remote.ts';
+export {
+  RemoteCommandLayer,
+  forwardMetrics,
+  serveCommands,
+  type CommandRunner,
+  type Port,
+} from './remote.ts';

@@ -3,7 +3,12 @@
  * confirm destructive commands → run the handler → audit. Adapters hand it a line and an
  * actor and get back a Reply (and, for writes, a follow-up that settles when the job ends).
  */
-import { JobFailedError, isSmartlicError, toSmartlicError } from '../../core/index.ts';
+import {
+  JobFailedError,
+  isSmartlicError,
+  recordSafely,
+  toSmartlicError,
+} from '../../core/index.ts';
 import { GrammarError, parseArgs, tokenize } from './grammar.ts';
 import {
   actorId,
@@ -48,8 +53,23 @@ export class CommandLayer {
     this.roles = new Roles(core.repos.chatUsers, core.config.bot);
   }
 
+  /** One command's metrics: verb (registry names only) and outcome; on the terminal, the wait. */
+  private observe(actor: Actor, verb: string | undefined, outcome: AuditOutcome, t0: number): void {
+    const m = this.core.metrics;
+    if (!m) return;
+    recordSafely(m, {
+      kind: 'command',
+      platform: actor.platform,
+      verb: verb ?? 'unknown',
+      outcome,
+    });
+    if (actor.platform === 'console')
+      recordSafely(m, { kind: 'ack', platform: 'console', ms: performance.now() - t0 });
+  }
+
   async execute(line: string, actor: Actor, opts: ExecuteOptions = {}): Promise<Outcome> {
     const started = this.core.clock.now();
+    const t0 = performance.now();
     let verb: string | undefined;
     const { role } = await this.roles.resolve(actor);
     const audit = async (outcome: AuditOutcome, extra: Record<string, unknown> = {}) => {
@@ -74,6 +94,7 @@ export class CommandLayer {
       } catch (e) {
         this.core.logger.error('could not write the audit entry of a chat command', { error: e });
       }
+      this.observe(actor, verb, outcome, t0);
     };
 
     let words: string[];

@@ -3,7 +3,7 @@
  * "did you mean" and console completion are all built from it, so they cannot drift from what
  * the handlers accept.
  */
-import type { Clock, Config, Logger, Services, reports, store } from '../../core/index.ts';
+import type { Clock, Config, Logger, Metrics, Services, reports, store } from '../../core/index.ts';
 import type { FlagSpec } from './grammar.ts';
 import type { Reply } from './reply.ts';
 
@@ -45,6 +45,8 @@ export interface BotCore {
   clock: Clock;
   logger: Logger;
   config: Config;
+  /** Told of every command (verb, outcome) and of the terminal's answer time; none by default. */
+  metrics?: Metrics;
 }
 
 export interface CommandInput {

@@ -6,6 +6,7 @@
  * and come back as messages.
  */
 import type { MessagePort } from 'node:worker_threads';
+import type { MetricEvent, Metrics } from '../../core/index.ts';
 import type { CommandLayer, ExecuteOptions, Outcome } from './layer.ts';
 import type { Actor } from './registry.ts';
 import { errorReply, type Reply } from './reply.ts';
@@ -18,7 +19,18 @@ export interface CommandRunner {
 type Request = { id: number; line: string; actor: Actor; opts: ExecuteOptions };
 type Response =
   | { id: number; kind: 'reply'; reply: Reply; followUp: boolean }
-  | { id: number; kind: 'followUp'; reply: Reply };
+  | { id: number; kind: 'followUp'; reply: Reply }
+  | { id: 0; kind: 'metric'; event: MetricEvent };
+
+/**
+ * Worker side of metrics: each event goes to the main thread, which records it where
+ * `GET /metrics` reads (RemoteCommandLayer's `metrics`).
+ */
+export function forwardMetrics(port: Port | MessagePort): Metrics {
+  return {
+    record: (event) => port.postMessage({ id: 0, kind: 'metric', event } satisfies Response),
+  };
+}
 
 /** A port to a worker: what `worker_threads.Worker` and `parentPort` have in common. */
 export interface Port {
@@ -62,11 +74,19 @@ export class RemoteCommandLayer implements CommandRunner {
   >();
   private readonly busy: number[];
 
-  constructor(private readonly workers: readonly Port[]) {
+  constructor(
+    private readonly workers: readonly Port[],
+    /** Where the workers' metric events are recorded (see forwardMetrics). */
+    private readonly metrics?: Metrics,
+  ) {
     this.busy = workers.map(() => 0);
     workers.forEach((w, i) =>
       w.on('message', (m: unknown) => {
         const r = m as Response;
+        if (r.kind === 'metric') {
+          this.metrics?.record(r.event);
+          return;
+        }
         const w8 = this.waiting.get(r.id);
         if (!w8) return;
         if (r.kind === 'reply') {

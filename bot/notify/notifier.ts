@@ -11,7 +11,14 @@
  * most one message per channel per `channelIntervalMs`, in order; a 429 waits its Retry-After.
  */
 import { createHash } from 'node:crypto';
-import { systemClock, type Clock, type Logger, type store } from '../../core/index.ts';
+import {
+  recordSafely,
+  systemClock,
+  type Clock,
+  type Logger,
+  type Metrics,
+  type store,
+} from '../../core/index.ts';
 import type { SubscriptionFilters } from '../commands/handlers/admin.ts';
 import { buttons, context, fields, type Button, type Reply } from '../commands/reply.ts';
 
@@ -43,6 +50,8 @@ export interface NotifierOptions {
   channelIntervalMs: number;
   /** Real time, for pacing and Retry-After (defaults to the system clock). */
   wall?: Clock;
+  /** Told of every message handed to a platform: sent, or deferred for a retry. */
+  metrics?: Metrics;
 }
 
 const SEVERITY_RANK: Record<store.AlertSeverity, number> = { info: 0, warning: 1, critical: 2 };
@@ -281,10 +290,24 @@ export class Notifier {
         if (!sender) return;
         try {
           this.lastSent.set(k, now);
-          if (await this.send(sender, item)) sent++;
+          if (await this.send(sender, item)) {
+            sent++;
+            if (item.platform !== 'console')
+              recordSafely(this.o.metrics, {
+                kind: 'notification',
+                platform: item.platform,
+                outcome: 'sent',
+              });
+          }
           // Pace from when the platform answered, so that arrivals are spaced too.
           this.lastSent.set(k, this.wall.now().getTime());
         } catch (e) {
+          if (item.platform !== 'console')
+            recordSafely(this.o.metrics, {
+              kind: 'notification',
+              platform: item.platform,
+              outcome: 'deferred',
+            });
           const retry =
             e instanceof RetryLater ? e.afterMs : Math.min(60_000, 1000 * 2 ** item.attempts);
           await repos.notifications.retryLater(

@@ -17,6 +17,7 @@ import type { Clock } from '../clock.ts';
 import { systemClock } from '../clock.ts';
 import type { Logger } from '../log.ts';
 import { silentLogger } from '../log.ts';
+import { recordSafely, type Metrics, type PeerKind } from '../metrics.ts';
 import {
   NOT_PROCESSED_STATUSES,
   RETRYABLE_STATUSES,
@@ -87,6 +88,10 @@ export interface HttpClientOptions {
   /** Who is on the other end, for messages: "CSSM", "the CSSM On-Prem satellite", "Unified CM". */
   peerName?: string;
   userAgent?: string;
+  /** Told of every attempt's answer (status or network error), labelled with `metricsPeer`. */
+  metrics?: Metrics;
+  /** Which kind of peer this client talks to, for metrics. Default `cssm`. */
+  metricsPeer?: PeerKind;
 }
 
 export interface HttpRequest {
@@ -206,7 +211,7 @@ export class HttpClient {
       | 'networkErrorCodes'
       | 'peerName'
     >
-  > & { userAgent: string | undefined };
+  > & { userAgent: string | undefined; metrics: Metrics | undefined; metricsPeer: PeerKind };
   private readonly semaphores = new Map<string, Semaphore>();
   private readonly stats: HttpCounters = {
     requests: 0,
@@ -239,6 +244,8 @@ export class HttpClient {
       networkErrorCodes: opts.networkErrorCodes ?? CSSM_NETWORK_CODES,
       peerName: opts.peerName ?? 'CSSM',
       userAgent: opts.userAgent,
+      metrics: opts.metrics,
+      metricsPeer: opts.metricsPeer ?? 'cssm',
     };
   }
 
@@ -256,6 +263,11 @@ export class HttpClient {
 
   async close(): Promise<void> {
     await this.dispatcher.close();
+  }
+
+  private observe(code: string, ms: number): void {
+    if (this.o.metrics)
+      recordSafely(this.o.metrics, { kind: 'http', peer: this.o.metricsPeer, code, ms });
   }
 
   /**
@@ -305,6 +317,7 @@ export class HttpClient {
         const kind = classifyNetworkError(e);
         const retryable = idempotent ? isRetryableNetworkError(kind) : isUnsentNetworkError(kind);
         const ms = Math.round(performance.now() - started);
+        this.observe('network_error', ms);
         if (retryable && attempt < this.o.maxRetries) {
           const delay = retryDelay(attempt, undefined, this.policy(), this.o.random);
           log().warn('http network error, retrying', {
@@ -326,6 +339,7 @@ export class HttpClient {
       this.stats.byStatus[status] = (this.stats.byStatus[status] ?? 0) + 1;
       const peerRequestId = headerValue(resHeaders['x-request-id']);
       const ms = Math.round(performance.now() - started);
+      this.observe(String(status), ms);
       const retryable = idempotent
         ? RETRYABLE_STATUSES.has(status)
         : NOT_PROCESSED_STATUSES.has(status);

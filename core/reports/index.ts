@@ -29,3 +29,4 @@ export {
   SATELLITE_SYNC_OVERDUE_DAYS,
   type Compliance,
 } from '../domain/compliance.ts';
+export * from './operations.ts';

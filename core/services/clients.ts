@@ -13,6 +13,7 @@ import type { Config } from '../config.ts';
 import { SmartlicError } from '../errors.ts';
 import { registerSecret } from '../redact.ts';
 import type { Logger } from '../log.ts';
+import type { Metrics, PeerKind } from '../metrics.ts';
 import { CssmClient, type SatelliteStatus } from '../cssm/cssm.client.ts';
 import { HttpClient, type HttpCounters, type Transport } from '../cssm/http.ts';
 import { OAuthTokenProvider, type CssmFlavor } from '../cssm/oauth.ts';
@@ -49,9 +50,15 @@ export interface ClientFactoryDeps {
   config: Config;
   clock: Clock;
   logger: Logger;
+  /** Told of every HTTP answer from CSSM, a satellite or a UC application. */
+  metrics?: Metrics;
 }
 
 const PEER = { cloud: 'CSSM', onprem: 'the CSSM On-Prem satellite' } as const;
+const UC_PEER = { CUCM: 'cucm', CUC: 'cuc', CER: 'cer' } as const satisfies Record<
+  Cluster['type'],
+  PeerKind
+>;
 
 /** Transport object for an account: Proxy uses the account's proxy, else config's. */
 export function transportFor(
@@ -83,6 +90,7 @@ export class ClientFactory {
     transport: Transport,
     kind: 'cssm' | 'uc' = 'cssm',
     peerName?: string,
+    metricsPeer: PeerKind = 'cssm',
   ): HttpClient {
     const origin = new URL(url).origin;
     const via = transport.mode === 'proxy' ? transport.proxyUrl : 'direct';
@@ -103,6 +111,7 @@ export class ClientFactory {
         userAgent: 'smartlic/0.1',
         ...(kind === 'uc' ? { networkErrorCodes: UC_NETWORK_CODES } : {}),
         ...(peerName ? { peerName } : {}),
+        ...(this.deps.metrics ? { metrics: this.deps.metrics, metricsPeer } : {}),
       });
       this.http.set(key, h);
     }
@@ -170,8 +179,9 @@ export class ClientFactory {
 
   cssm(endpoint: CssmEndpoint, accountKey: string): CssmHandle {
     const peer = PEER[endpoint.flavor];
-    const tokenHttp = this.httpFor(endpoint.tokenUrl, endpoint.transport, 'cssm', peer);
-    const apiHttp = this.httpFor(endpoint.apiBase, endpoint.transport, 'cssm', peer);
+    const mp: PeerKind = endpoint.flavor === 'onprem' ? 'satellite' : 'cssm';
+    const tokenHttp = this.httpFor(endpoint.tokenUrl, endpoint.transport, 'cssm', peer, mp);
+    const apiHttp = this.httpFor(endpoint.apiBase, endpoint.transport, 'cssm', peer, mp);
     const okey = [
       endpoint.flavor,
       endpoint.tokenUrl,
@@ -202,7 +212,7 @@ export class ClientFactory {
       ...(devicesBase
         ? {
             devicesBaseUrl: devicesBase,
-            devicesHttp: this.httpFor(devicesBase, endpoint.transport, 'cssm', peer),
+            devicesHttp: this.httpFor(devicesBase, endpoint.transport, 'cssm', peer, mp),
           }
         : {}),
       http: apiHttp,
@@ -240,7 +250,13 @@ export class ClientFactory {
     }
     registerSecret(creds.password);
     const baseUrl = publisherUrl(cluster.publisherAddress);
-    const http = this.httpFor(baseUrl, { mode: 'direct' }, 'uc', APP_NAME[cluster.type]);
+    const http = this.httpFor(
+      baseUrl,
+      { mode: 'direct' },
+      'uc',
+      APP_NAME[cluster.type],
+      UC_PEER[cluster.type],
+    );
     return createUcClient(cluster.type, {
       ...(cluster.type === 'CUCM'
         ? { axlVersion: axlSchemaFor(cluster.version ?? '', cluster.axlSchemaVersion) }

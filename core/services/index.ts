@@ -7,6 +7,7 @@ import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
+import type { Metrics } from '../metrics.ts';
 import type { Database } from '../store/schema.ts';
 import type { SecretBox } from '../store/crypto.ts';
 import type { Repositories, SmartAccount } from '../store/index.ts';
@@ -30,6 +31,8 @@ export interface ServiceDeps {
   config: Config;
   /** Injected in tests that want to count requests; built from config otherwise. */
   clients?: ClientFactory;
+  /** Where HTTP answers and sync outcomes are reported (bin/ builds it; none by default). */
+  metrics?: Metrics;
   /** Sync tuning (see SyncService). */
   sync?: { deepReadMaxAgeMs?: number; clusterStatusMaxAgeMs?: number };
 }
@@ -59,7 +62,14 @@ export interface Services {
 export function createServices(deps: ServiceDeps): Services {
   const { db, secrets, repos, clock, logger, config } = deps;
   const hooks: ServiceHooks = { afterSync: [] };
-  const clients = deps.clients ?? new ClientFactory({ config, clock, logger });
+  const clients =
+    deps.clients ??
+    new ClientFactory({
+      config,
+      clock,
+      logger,
+      ...(deps.metrics ? { metrics: deps.metrics } : {}),
+    });
   const jobs = new JobRunner({ jobs: repos.jobs, audit: repos.audit, clock, logger });
   const sync = new SyncService({
     db,
@@ -71,6 +81,7 @@ export function createServices(deps: ServiceDeps): Services {
     clients,
     jobs,
     afterSync: hooks.afterSync,
+    ...(deps.metrics ? { metrics: deps.metrics } : {}),
     ...deps.sync,
   });
   const provision = new ProvisionService({

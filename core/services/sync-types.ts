@@ -5,6 +5,7 @@
  * skipped), sync-guard.ts (what may not be applied), sync-tokens.ts (token refresh),
  * sync-persist.ts (the one transaction that writes it all).
  */
+import type { Metrics } from '../metrics.ts';
 import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config.ts';
@@ -119,6 +120,8 @@ export interface SyncServiceDeps {
   deepReadMaxAgeMs?: number;
   /** Longest time a cluster's status goes unread. Default 6 h (CUCM usage recount). */
   clusterStatusMaxAgeMs?: number;
+  /** Told of every account sync's outcome and duration. */
+  metrics?: Metrics;
 }
 
 /** The deps with the tuning resolved: what each part of the sync is handed. */

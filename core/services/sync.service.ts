@@ -11,6 +11,7 @@ import { EventEmitter } from 'node:events';
 import { SmartlicError, toSmartlicError } from '../errors.ts';
 import { transaction, type SmartAccount } from '../store/index.ts';
 import { DAY_MS } from '../domain/lifecycle.ts';
+import { recordSafely } from '../metrics.ts';
 import { JobFailedError, type JobHandle } from './jobs.service.ts';
 import { SingleFlight } from './single-flight.ts';
 import { describeRunner } from './runner.ts';
@@ -114,6 +115,15 @@ export class SyncService {
     return this.flight.drain();
   }
 
+  private observe(o: SyncOutcome): void {
+    recordSafely(this.d.metrics, {
+      kind: 'sync',
+      source: o.source,
+      status: o.status,
+      ms: o.durationMs,
+    });
+  }
+
   private async findAccount(key: number | string): Promise<SmartAccount> {
     const sa =
       typeof key === 'number'
@@ -183,6 +193,7 @@ export class SyncService {
       };
       outcome.finishedAt = clock.now();
       outcome.durationMs = Math.round(performance.now() - t0);
+      this.observe(outcome);
       emit('done', 1, 1);
       return outcome;
     }
@@ -198,6 +209,7 @@ export class SyncService {
     outcome.finishedAt = clock.now();
     outcome.durationMs = Math.round(performance.now() - t0);
     outcome.requests = clients.counters().requests - req0;
+    this.observe(outcome);
     emit('done', 1, 1);
     this.events.emit('synced', outcome);
     for (const hook of this.d.afterSync) {
