@@ -17,9 +17,9 @@ export interface PromMetrics {
   metrics: Metrics;
   registry: Registry;
   /** The Prometheus text exposition (what GET /metrics answers). */
-  scrape(): Promise<string>;
+  scrape: () => Promise<string>;
   /** `GET /metrics` for bot/http.ts (ChatRoutes.metrics). */
-  route(req: IncomingMessage, res: ServerResponse): void;
+  route: (req: IncomingMessage, res: ServerResponse) => void;
 }
 
 export interface PromMetricsOptions {
@@ -150,7 +150,7 @@ export function createPromMetrics(opts: PromMetricsOptions = {}): PromMetrics {
     metrics: { record },
     registry,
     scrape,
-    route(_req, res) {
+    route: (_req, res) => {
       scrape().then(
         (body) => {
           res.writeHead(200, { 'content-type': registry.contentType });

@@ -19,6 +19,7 @@ import {
   type DatabaseHandle,
   type Repositories,
 } from '../../core/store/index.ts';
+import type { Metrics } from '../../core/metrics.ts';
 import type { ClusterType } from '../../core/store/schema.ts';
 
 export interface Fixture {
@@ -92,6 +93,8 @@ export async function setup(
     external?: RunningEmulator;
     config?: Record<string, unknown>;
     sync?: { deepReadMaxAgeMs?: number; clusterStatusMaxAgeMs?: number };
+    /** Handed to the services (test/integration/metrics.test.ts). */
+    metrics?: Metrics;
   } = {},
 ): Promise<Fixture> {
   const emu =
@@ -129,6 +132,7 @@ export async function setup(
     logger,
     config,
     ...(opts.sync ? { sync: opts.sync } : {}),
+    ...(opts.metrics ? { metrics: opts.metrics } : {}),
   });
   const admin = async (path: string, body?: unknown, method?: string): Promise<unknown> => {
     const r = await fetch(`${emu.baseUrl}/__emulator/${path}`, {

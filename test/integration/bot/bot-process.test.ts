@@ -1,5 +1,6 @@
 // Real: the `smartlic bot` CLI verb in a child process (Bolt's HTTP receiver on the shared
 // listener, the command layer in a worker thread, alert delivery) over a real SQLite temp file.
+// GET /metrics of that process: the worker's command counted in the main thread.
 // Faked: Slack (test/fakes/fake-slack.ts on loopback).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -86,5 +87,22 @@ describe('smartlic bot', () => {
       body,
     });
     expect(bad.status).toBe(401);
+  });
+
+  it('serves GET /metrics: the worker’s commands and the acks are counted, no secret shown', async () => {
+    const metricsUrl = url.replace(/\/slack\/events$/, '/metrics');
+    const r = await fetch(metricsUrl);
+    expect(r.status).toBe(200);
+    const text = await r.text();
+    // The earlier test's `whoami`, run in the command worker, counted where /metrics reads.
+    expect(text).toMatch(
+      /^smartlic_commands_total\{[^}]*platform="slack"[^}]*verb="whoami"[^}]*outcome="ok"[^}]*\} 1$/m,
+    );
+    // Two requests reached /slack/events (the command, the stale signature): both acks timed.
+    expect(text).toMatch(/^smartlic_ack_duration_seconds_count\{platform="slack"\} 2$/m);
+    expect(text).toMatch(/^process_resident_memory_bytes \d+/m);
+    for (const s of [slack.botToken, slack.signingSecret, 'bot process test']) {
+      expect(text).not.toContain(s);
+    }
   });
 });
