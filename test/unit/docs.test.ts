@@ -122,7 +122,8 @@ describe('configuration table', () => {
         if (p === 'alerts.*' || pickedByBin.has(p)) continue;
         const d = get(defaults, p);
         if (d === undefined) continue;
-        const shown = Array.isArray(d) ? JSON.stringify(d) : String(d);
+        const shown =
+          typeof d === 'object' ? JSON.stringify(d) : `${d as string | number | boolean}`;
         expect(r.def, `${p} defaults to ${shown}`).toContain(`\`${shown}\``);
         checked++;
       }
