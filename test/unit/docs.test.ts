@@ -5,11 +5,12 @@
 //   environment variable (ENV_VARS) and its default;
 // - every `smartlic …` command line in the README's examples names a command, subcommand and
 //   options that exist (checked against each command's own --help);
-// - the README and docs/ link to nothing outside the clone.
+// - the README and docs/ link to nothing outside the clone, and every relative link resolves;
+// - the README's screenshot of the site is a PNG under 300 KB.
 // Real: the CLI's help (run in-process), the registry, the zod schema, prettier, the files.
 // Faked: nothing.
-import { readFileSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -204,7 +205,21 @@ describe('links', () => {
         if (/^(https?:|mailto:|#)/.test(target)) continue;
         const ups = target.split('/').filter((s) => s === '..').length;
         expect(ups, `${f}: ${target}`).toBeLessThanOrEqual(depth);
+        const file = join(dirname(f), target.split('#')[0]!);
+        expect(existsSync(file), `${f}: ${target} does not exist`).toBe(true);
       }
     }
+  });
+});
+
+describe('screenshot', () => {
+  it('the README shows the site: a PNG under 300 KB made by npm run screenshot', () => {
+    const png = join(ROOT, 'docs', 'img', 'site-overview.png');
+    expect(readme).toContain('](docs/img/site-overview.png)');
+    const bytes = readFileSync(png);
+    expect(bytes.subarray(0, 8).toString('hex')).toBe('89504e470d0a1a0a');
+    expect(bytes.length).toBeLessThan(300 * 1024);
+    // 1280 × 900, as the script takes it (IHDR width and height).
+    expect([bytes.readUInt32BE(16), bytes.readUInt32BE(20)]).toEqual([1280, 900]);
   });
 });
