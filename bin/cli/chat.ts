@@ -248,19 +248,18 @@ export const botCommand: CliCommand = {
         out(`webex: webhook ${b.webex.webhookUrl ?? ''} → /webex/events`);
       }
       const slackHttp = slack?.requestListener;
-      {
-        server = await startChatServer(
-          {
-            ...(slackHttp ? { slack: slackHttp } : {}),
-            ...(webex ? { webex: webex.handler } : {}),
-            metrics: prom.route,
-            acks: prom.metrics,
-          },
-          b.httpHost,
-          b.httpPort,
-        );
-        out(`listening on ${server.url}`);
-      }
+      // The listener runs in Socket Mode too: it serves GET /healthz and GET /metrics.
+      server = await startChatServer(
+        {
+          ...(slackHttp ? { slack: slackHttp } : {}),
+          ...(webex ? { webex: webex.handler } : {}),
+          metrics: prom.route,
+          acks: prom.metrics,
+        },
+        b.httpHost,
+        b.httpPort,
+      );
+      out(`listening on ${server.url}`);
       notifier = new Notifier({
         repos: rt.repos,
         clock: rt.clock,
