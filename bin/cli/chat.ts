@@ -256,6 +256,9 @@ export const botCommand: CliCommand = {
         senders,
         renotifyMs: b.notify.renotifyHours * 3_600_000,
         channelIntervalMs: b.notify.channelIntervalMs,
+        // Alerts evaluated in this thread wake delivery at once; those of `smartlic start` or of
+        // a chat `sync` in a worker are read from alert_events at the next poll.
+        events: rt.services.alerts.events,
       });
       notifier.start(b.notify.pollMs);
       out('smartlic bot is running; press Ctrl-C to stop.');
