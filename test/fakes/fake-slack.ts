@@ -4,9 +4,15 @@
  * requests Slack sends to an app (slash commands, interactions, events) with the real v0
  * signature scheme. Messages are kept per channel so tests can read what was posted, updated
  * or threaded. `rateLimit(n, s)` answers the next n Web API calls with 429 + Retry-After.
+ *
+ * Files follow Slack's external upload flow (what WebClient.filesUploadV2 does):
+ * `files.getUploadURLExternal` (filename, length) answers an `upload_url` and a `file_id`; the
+ * bytes are POSTed to that URL (raw, or as multipart form data); `files.completeUploadExternal`
+ * (files = [{id, title}], channel_id, optional thread_ts and initial_comment) shares them. A
+ * file whose bytes never arrived, or not as many as announced, cannot be completed.
  */
 import { createHmac, randomUUID } from 'node:crypto';
-import { startFakeServer, json, type FakeServer } from './fake-http.ts';
+import { startFakeServer, json, parseMultipart, type FakeServer } from './fake-http.ts';
 
 export interface SlackMessageRecord {
   channel: string;
@@ -18,6 +24,19 @@ export interface SlackMessageRecord {
   edits: string[];
 }
 
+export interface SlackFileRecord {
+  id: string;
+  filename: string;
+  length: number;
+  title?: string;
+  /** The bytes posted to the upload URL (undefined until they arrive). */
+  bytes?: Buffer;
+  /** Where completeUploadExternal shared it. */
+  channel?: string;
+  threadTs?: string;
+  initialComment?: string;
+}
+
 export interface FakeSlack {
   server: FakeServer;
   apiUrl: string;
@@ -27,6 +46,8 @@ export interface FakeSlack {
   responses: { id: string; body: Record<string, unknown>; at: number }[];
   calls: { method: string; body: Record<string, unknown>; status: number; at: number }[];
   homeViews: { user: string; view: Record<string, unknown> }[];
+  /** Files by id, as the upload flow left them. */
+  files: SlackFileRecord[];
   rateLimit(times: number, retryAfterS: number): void;
   /** Waits until `pred` holds (polling), or throws after `ms`. */
   waitFor<T>(pred: () => T | undefined | false, ms?: number): Promise<T>;
@@ -58,6 +79,18 @@ export async function startFakeSlack(): Promise<FakeSlack> {
   const server = await startFakeServer((req, res) => {
     const body = parseBody(req.headers['content-type'], req.body);
     const at = Date.now();
+    if (req.path.startsWith('/upload/')) {
+      // The upload URL: the bytes of one file, raw or as a multipart form with one file part.
+      const f = fake.files.find((x) => x.id === req.path.slice('/upload/'.length));
+      if (!f || req.method !== 'POST') return json(res, 404, { ok: false });
+      const parts = parseMultipart(req.raw, req.headers['content-type']);
+      const bytes = parts ? parts.find((x) => x.filename !== undefined)?.data : req.raw;
+      if (!bytes) return json(res, 400, { ok: false });
+      f.bytes = bytes;
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end(`OK - ${bytes.length}`);
+      return;
+    }
     if (req.path.startsWith('/response/')) {
       fake.responses.push({ id: req.path.slice('/response/'.length), body, at });
       return json(res, 200, { ok: true });
@@ -114,6 +147,44 @@ export async function startFakeSlack(): Promise<FakeSlack> {
         rec.edits.push(rec.text);
         return json(res, 200, { ok: true, channel: rec.channel, ts: rec.ts });
       }
+      case 'files.getUploadURLExternal': {
+        const length = Number(body.length);
+        if (typeof body.filename !== 'string' || body.filename === '' || !(length > 0))
+          return json(res, 200, { ok: false, error: 'invalid_arguments' });
+        const id = `F${String(fake.files.length + 1).padStart(8, '0')}`;
+        fake.files.push({ id, filename: body.filename, length });
+        return json(res, 200, { ok: true, upload_url: `${server.url}/upload/${id}`, file_id: id });
+      }
+      case 'files.completeUploadExternal': {
+        const list = Array.isArray(body.files)
+          ? (body.files as { id?: string; title?: string }[])
+          : [];
+        if (list.length === 0) return json(res, 200, { ok: false, error: 'invalid_arguments' });
+        const channel = typeof body.channel_id === 'string' ? body.channel_id : undefined;
+        if (channel?.startsWith('CNOTIN'))
+          return json(res, 200, { ok: false, error: 'not_in_channel' });
+        const found = list.map((x) => fake.files.find((f) => f.id === x.id));
+        if (found.some((f) => !f?.bytes || f.bytes.length !== f.length))
+          return json(res, 200, { ok: false, error: 'file_not_found' });
+        for (const [i, f] of found.entries()) {
+          Object.assign(f!, {
+            ...(list[i]!.title ? { title: list[i]!.title } : {}),
+            ...(channel ? { channel } : {}),
+            ...(typeof body.thread_ts === 'string' ? { threadTs: body.thread_ts } : {}),
+            ...(typeof body.initial_comment === 'string'
+              ? { initialComment: body.initial_comment }
+              : {}),
+          });
+        }
+        return json(res, 200, {
+          ok: true,
+          files: found.map((f) => ({
+            id: f!.id,
+            name: f!.filename,
+            title: f!.title ?? f!.filename,
+          })),
+        });
+      }
       case 'views.publish':
         fake.homeViews.push({
           user: String(body.user_id),
@@ -133,6 +204,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     responses: [],
     calls: [],
     homeViews: [],
+    files: [],
     rateLimit(times: number, s: number) {
       limited = times;
       retryAfter = s;
