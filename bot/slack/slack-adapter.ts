@@ -69,6 +69,8 @@ export class SlackAdapter {
         socketMode: true,
         deferInitialization: true,
         clientOptions,
+        // The Socket Mode client's own WebClient (apps.connections.open) takes the same base.
+        installerOptions: { clientOptions },
         logger,
       });
     } else {
