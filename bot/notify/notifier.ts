@@ -192,15 +192,22 @@ export class Notifier {
       const consumer = `notify:${platform}`;
       const subs = allSubs.filter((s) => s.platform === platform);
       let cursor = await n.cursor(consumer);
+      if (subs.length === 0) {
+        // Nobody to tell: move past what is there without reading it (a full sync writes
+        // thousands of events, and this runs on the thread that acks commands).
+        const last = await n.lastEventId();
+        if (last > cursor) await n.advanceCursor(consumer, last);
+        continue;
+      }
       for (;;) {
-        const batch = await n.eventsAfter(cursor, 1000);
+        const batch = await n.eventsAfter(cursor, 500);
         if (batch.count === 0) break;
-        if (subs.length > 0)
-          queued += await this.compare(subs, await n.alertsByIds(batch.alertIds), now, wallNow);
+        queued += await this.compare(subs, await n.alertsByIds(batch.alertIds), now, wallNow);
         await n.advanceCursor(consumer, batch.lastId);
         cursor = batch.lastId;
+        // SQLite work is synchronous: let the HTTP listener (acks) in between batches.
+        await new Promise((r) => setImmediate(r));
       }
-      if (subs.length === 0) continue;
       // What channels carry and is still open: reminders after the re-notify interval.
       queued += await this.compare(subs, await n.toldUnresolved(platform), now, wallNow);
       for (const s of subs) {

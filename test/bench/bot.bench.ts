@@ -40,8 +40,10 @@ const cli = fileURLToPath(new URL('../../bin/smartlic.ts', import.meta.url));
 function child(
   args: string[],
   env: NodeJS.ProcessEnv,
+  /** Node options for this child only (BENCH_BOT_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/p"). */
+  nodeArgs: string[] = [],
 ): { proc: ChildProcess; line: (re: RegExp) => Promise<RegExpExecArray> } {
-  const proc = spawn(process.execPath, ['--import', 'tsx', cli, ...args], {
+  const proc = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', cli, ...args], {
     env,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -211,13 +213,17 @@ async function main(): Promise<void> {
     await h.close();
 
     // ---- the bot in its own process
-    bot = child(['bot'], {
-      ...env,
-      SLACK_BOT_TOKEN: slack.botToken,
-      SLACK_SIGNING_SECRET: slack.signingSecret,
-      SLACK_API_URL: slack.apiUrl,
-      SMARTLIC_HTTP_PORT: '0',
-    });
+    bot = child(
+      ['bot'],
+      {
+        ...env,
+        SLACK_BOT_TOKEN: slack.botToken,
+        SLACK_SIGNING_SECRET: slack.signingSecret,
+        SLACK_API_URL: slack.apiUrl,
+        SMARTLIC_HTTP_PORT: '0',
+      },
+      (process.env.BENCH_BOT_NODE_ARGS ?? '').split(' ').filter(Boolean),
+    );
     const url = `${(await bot.line(/listening on (http:\/\/\S+)/))[1]!}/slack/events`;
     const pid = bot.proc.pid!;
     let peak = rssMb(pid);
