@@ -2,6 +2,11 @@
  * The one HTTP listener for chat callbacks (`bot.httpPort`, 127.0.0.1 unless `bot.httpHost`):
  * Slack's events, commands and actions at /slack/events (Bolt's receiver), Webex's webhooks at
  * /webex/events, and GET /healthz. Anything else is 404.
+ *
+ * It also times its own answers: for each Slack or Webex request, from when the listener got it
+ * to when the answer (Slack's ack) was written, measured here in the bot's process, so that a
+ * busy client does not count. `GET /healthz?since=<epoch ms>` includes p50 / p99 / max of those
+ * that arrived since then (the last 10 000 are kept).
  */
 import {
   createServer,
@@ -20,7 +25,26 @@ export interface ChatRoutes {
 export interface ChatServer {
   server: Server;
   url: string;
+  /** Server-side answer times of chat requests that arrived at or after `since` (epoch ms). */
+  ackStats(since?: number): AckStats;
   close(): Promise<void>;
+}
+
+export interface AckStats {
+  n: number;
+  p50Ms: number | null;
+  p99Ms: number | null;
+  maxMs: number | null;
+}
+
+const KEEP = 10_000;
+
+function stats(xs: number[]): AckStats {
+  if (xs.length === 0) return { n: 0, p50Ms: null, p99Ms: null, maxMs: null };
+  const s = [...xs].sort((a, b) => a - b);
+  const at = (p: number) =>
+    Math.round(s[Math.min(s.length - 1, Math.floor(p * s.length))]! * 10) / 10;
+  return { n: s.length, p50Ms: at(0.5), p99Ms: at(0.99), maxMs: at(1) };
 }
 
 export async function startChatServer(
@@ -28,14 +52,36 @@ export async function startChatServer(
   host: string,
   port: number,
 ): Promise<ChatServer> {
+  const times: { at: number; ms: number }[] = [];
+  const timed = (res: ServerResponse) => {
+    const at = Date.now();
+    const t0 = performance.now();
+    res.once('finish', () => {
+      times.push({ at, ms: performance.now() - t0 });
+      if (times.length > KEEP) times.splice(0, times.length - KEEP);
+    });
+  };
+  const ackStats = (since = 0) => stats(times.filter((t) => t.at >= since).map((t) => t.ms));
   const server = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
-    if (path === '/slack/events' && routes.slack) return routes.slack(req, res);
-    if (path === '/webex/events' && routes.webex) return routes.webex(req, res);
+    const [path, query] = (req.url ?? '/').split('?');
+    if (path === '/slack/events' && routes.slack) {
+      timed(res);
+      return routes.slack(req, res);
+    }
+    if (path === '/webex/events' && routes.webex) {
+      timed(res);
+      return routes.webex(req, res);
+    }
     if (path === '/healthz' && req.method === 'GET') {
+      const since = Number(new URLSearchParams(query ?? '').get('since') ?? '0');
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(
-        JSON.stringify({ ok: true, slack: Boolean(routes.slack), webex: Boolean(routes.webex) }),
+        JSON.stringify({
+          ok: true,
+          slack: Boolean(routes.slack),
+          webex: Boolean(routes.webex),
+          acks: ackStats(Number.isFinite(since) ? since : 0),
+        }),
       );
       return;
     }
@@ -55,6 +101,7 @@ export async function startChatServer(
   return {
     server,
     url: `http://${a.address.includes(':') ? `[${a.address}]` : a.address}:${a.port}`,
+    ackStats,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -126,6 +126,24 @@ describe('Slack slash command through the real Bolt receiver', () => {
     expect(JSON.stringify(resp.body.blocks)).toContain('invite the bot');
   });
 
+  it('times its acks itself and shows them on /healthz', async () => {
+    const since = Date.now();
+    await command('whoami', 'UVIEW');
+    const h = (await (await fetch(`${http.url}/healthz?since=${since}`)).json()) as {
+      ok: boolean;
+      acks: { n: number; p50Ms: number | null; p99Ms: number | null };
+    };
+    expect(h.ok).toBe(true);
+    expect(h.acks.n).toBe(1);
+    expect(h.acks.p99Ms).toBeGreaterThanOrEqual(0);
+    expect(http.ackStats(Date.now() + 60_000)).toEqual({
+      n: 0,
+      p50Ms: null,
+      p99Ms: null,
+      maxMs: null,
+    });
+  });
+
   it('refuses a bad signature with 401 and runs nothing', async () => {
     const body = slashCommandBody({
       text: 'accounts',
