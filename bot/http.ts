@@ -6,7 +6,9 @@
  * It also times its own answers: for each Slack or Webex request, from when the listener got it
  * to when the answer (Slack's ack) was written, measured here in the bot's process, so that a
  * busy client does not count. `GET /healthz?since=<epoch ms>` includes p50 / p99 / max of those
- * that arrived since then (the last 10 000 are kept).
+ * that arrived since then (the last 10 000 are kept), and the listener thread's event-loop
+ * delay since the start (a request that arrives while the thread is held waits before it is
+ * even seen, so the two together bound what the bot adds).
  */
 import {
   createServer,
@@ -16,6 +18,7 @@ import {
   type ServerResponse,
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 
 export interface ChatRoutes {
   slack?: RequestListener;
@@ -61,6 +64,14 @@ export async function startChatServer(
       if (times.length > KEEP) times.splice(0, times.length - KEEP);
     });
   };
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  loop.enable();
+  const ms = (ns: number) => Math.round(ns / 1e5) / 10;
+  const loopStats = () => ({
+    p50Ms: ms(loop.percentile(50)),
+    p99Ms: ms(loop.percentile(99)),
+    maxMs: ms(loop.max),
+  });
   const ackStats = (since = 0) => stats(times.filter((t) => t.at >= since).map((t) => t.ms));
   const server = createServer((req, res) => {
     const [path, query] = (req.url ?? '/').split('?');
@@ -81,6 +92,7 @@ export async function startChatServer(
           slack: Boolean(routes.slack),
           webex: Boolean(routes.webex),
           acks: ackStats(Number.isFinite(since) ? since : 0),
+          eventLoopDelay: loopStats(),
         }),
       );
       return;
@@ -104,6 +116,7 @@ export async function startChatServer(
     ackStats,
     close: () =>
       new Promise<void>((resolve) => {
+        loop.disable();
         server.close(() => resolve());
         server.closeAllConnections();
       }),

@@ -278,13 +278,19 @@ async function main(): Promise<void> {
       await Promise.all(Array.from({ length: CONC }, (_, u) => user(u)));
       const health = (await (
         await fetch(`${url.replace(/\/slack\/events$/, '')}/healthz?since=${since}`)
-      ).json()) as { acks: { n: number; p50Ms: number; p99Ms: number; maxMs: number } };
+      ).json()) as {
+        acks: { n: number; p50Ms: number; p99Ms: number; maxMs: number };
+        eventLoopDelay: { p50Ms: number; p99Ms: number; maxMs: number };
+      };
       out(
         `${label}: ${acks.length} commands in ${((performance.now() - t) / 1000).toFixed(1)} s, ${CONC} concurrent`,
       );
       out(`  request → ack:    ${fmt(acks)} (target p99 < 100 ms)`);
       out(
         `  ack measured in the bot (request in → ack written, ${health.acks.n}): p50 ${health.acks.p50Ms} ms, p99 ${health.acks.p99Ms} ms, max ${health.acks.maxMs} ms`,
+      );
+      out(
+        `  the bot's listener thread, event-loop delay since its start: p50 ${health.eventLoopDelay.p50Ms} ms, p99 ${health.eventLoopDelay.p99Ms} ms, max ${health.eventLoopDelay.maxMs} ms`,
       );
       out(`  request → answer: ${fmt(answers)}`);
       out(
