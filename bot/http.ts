@@ -4,6 +4,13 @@
  * /webex/events, GET /healthz, and GET /metrics (Prometheus text) when a metrics route is given.
  * Anything else is 404. With `acks`, the time to answer each Slack / Webex request (their ack)
  * is reported.
+ *
+ * It also times its own answers: for each Slack or Webex request, from when the listener got it
+ * to when the answer (Slack's ack) was written, measured here in the bot's process, so that a
+ * busy client does not count. `GET /healthz?since=<epoch ms>` includes p50 / p99 / max of those
+ * that arrived since then (the last 10 000 are kept), and the listener thread's event-loop
+ * delay since the start (a request that arrives while the thread is held waits before it is
+ * even seen, so the two together bound what the bot adds).
  */
 import {
   createServer,
@@ -13,6 +20,7 @@ import {
   type ServerResponse,
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { recordSafely, type Metrics } from '../core/index.ts';
 
 export interface ChatRoutes {
@@ -36,7 +44,26 @@ function timeAck(res: ServerResponse, platform: 'slack' | 'webex', metrics: Metr
 export interface ChatServer {
   server: Server;
   url: string;
+  /** Server-side answer times of chat requests that arrived at or after `since` (epoch ms). */
+  ackStats(since?: number): AckStats;
   close(): Promise<void>;
+}
+
+export interface AckStats {
+  n: number;
+  p50Ms: number | null;
+  p99Ms: number | null;
+  maxMs: number | null;
+}
+
+const KEEP = 10_000;
+
+function stats(xs: number[]): AckStats {
+  if (xs.length === 0) return { n: 0, p50Ms: null, p99Ms: null, maxMs: null };
+  const s = [...xs].sort((a, b) => a - b);
+  const at = (p: number) =>
+    Math.round(s[Math.min(s.length - 1, Math.floor(p * s.length))]! * 10) / 10;
+  return { n: s.length, p50Ms: at(0.5), p99Ms: at(0.99), maxMs: at(1) };
 }
 
 export async function startChatServer(
@@ -44,22 +71,49 @@ export async function startChatServer(
   host: string,
   port: number,
 ): Promise<ChatServer> {
+  const times: { at: number; ms: number }[] = [];
+  const timed = (res: ServerResponse) => {
+    const at = Date.now();
+    const t0 = performance.now();
+    res.once('finish', () => {
+      times.push({ at, ms: performance.now() - t0 });
+      if (times.length > KEEP) times.splice(0, times.length - KEEP);
+    });
+  };
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  loop.enable();
+  const ms = (ns: number) => Math.round(ns / 1e5) / 10;
+  const loopStats = () => ({
+    p50Ms: ms(loop.percentile(50)),
+    p99Ms: ms(loop.percentile(99)),
+    maxMs: ms(loop.max),
+  });
+  const ackStats = (since = 0) => stats(times.filter((t) => t.at >= since).map((t) => t.ms));
   const server = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
+    const [path, query] = (req.url ?? '/').split('?');
     if (path === '/slack/events' && routes.slack) {
+      timed(res);
       timeAck(res, 'slack', routes.acks);
       return routes.slack(req, res);
     }
     if (path === '/webex/events' && routes.webex) {
+      timed(res);
       timeAck(res, 'webex', routes.acks);
       return routes.webex(req, res);
     }
     if (path === '/metrics' && req.method === 'GET' && routes.metrics)
       return routes.metrics(req, res);
     if (path === '/healthz' && req.method === 'GET') {
+      const since = Number(new URLSearchParams(query ?? '').get('since') ?? '0');
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(
-        JSON.stringify({ ok: true, slack: Boolean(routes.slack), webex: Boolean(routes.webex) }),
+        JSON.stringify({
+          ok: true,
+          slack: Boolean(routes.slack),
+          webex: Boolean(routes.webex),
+          acks: ackStats(Number.isFinite(since) ? since : 0),
+          eventLoopDelay: loopStats(),
+        }),
       );
       return;
     }
@@ -79,8 +133,10 @@ export async function startChatServer(
   return {
     server,
     url: `http://${a.address.includes(':') ? `[${a.address}]` : a.address}:${a.port}`,
+    ackStats,
     close: () =>
       new Promise<void>((resolve) => {
+        loop.disable();
         server.close(() => resolve());
         server.closeAllConnections();
       }),

@@ -3,11 +3,24 @@
  * connection, services) and a read-only connection for the read models; it answers the main
  * thread's commands until the process ends.
  */
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { forwardMetrics, serveCommands } from '../../bot/commands/index.ts';
 import { isMemoryPath, openDatabase } from '../../core/store/index.ts';
 import { commandLayer } from './chat.ts';
 import { openRuntime } from './runtime.ts';
+
+// Commands are background work next to the acks: on a busy machine the scheduler should run
+// the thread that acks first. Linux keeps a nice value per thread, so this thread (and the
+// threads it starts) runs at nice 10 and the main thread keeps its priority. Elsewhere, or
+// when /proc is not there, it stays as it is.
+try {
+  const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+  if (Number.isInteger(tid) && tid > 0) setPriority(tid, 10);
+} catch {
+  /* not Linux: same priority as the main thread */
+}
 
 const env = (workerData as { env: NodeJS.ProcessEnv }).env;
 // Commands, and the syncs and requests they cause, are counted in the main thread's metrics.

@@ -157,7 +157,13 @@ function startWorker(env: NodeJS.ProcessEnv): Promise<Worker> {
   const tsx = import.meta.resolve('tsx/esm/api');
   const entry = new URL('./bot-worker.ts', import.meta.url).href;
   const code = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;
-  const w = new Worker(code, { eval: true, workerData: { env: { ...env } } });
+  const w = new Worker(code, {
+    eval: true,
+    workerData: { env: { ...env } },
+    // A small young generation: the read models' short-lived rows are collected often instead
+    // of piling up to V8's default semi-spaces (the bot's RSS target is 300 MB).
+    resourceLimits: { maxYoungGenerationSizeMb: 8 },
+  });
   return new Promise((resolve, reject) => {
     const onMessage = (m: unknown) => {
       if ((m as { ready?: boolean }).ready) {
@@ -268,6 +274,9 @@ export const botCommand: CliCommand = {
         renotifyMs: b.notify.renotifyHours * 3_600_000,
         channelIntervalMs: b.notify.channelIntervalMs,
         metrics: prom.metrics,
+        // Alerts evaluated in this thread wake delivery at once; those of `smartlic start` or of
+        // a chat `sync` in a worker are read from alert_events at the next poll.
+        events: rt.services.alerts.events,
       });
       notifier.start(b.notify.pollMs);
       out('smartlic bot is running; press Ctrl-C to stop.');

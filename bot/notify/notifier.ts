@@ -1,6 +1,10 @@
 /**
- * Alert delivery. Reads the alert store (what core's alert service wrote after each sync) and,
- * for every subscribed channel whose filters match, keeps one message per alert: posted when
+ * Alert delivery, driven by the alert events. The alert service records every change of an
+ * alert in `alert_events` in the same transaction as the alert (in whichever process synced)
+ * and publishes it on the `AlertEvents` port after the commit. The notifier consumes the log by
+ * a stored cursor per platform (`notify_cursors`): an event on the port of its own process wakes
+ * it at once; events written by another process are found at the next poll. For each alert an
+ * event names, and every subscribed channel whose filters match, it keeps one message: posted when
  * it opens, updated in place as it changes (Slack `chat.update`), answered in its thread on
  * each change, with an "all clear" when it resolves and a reminder after the re-notify
  * interval. Quiet hours hold thread replies and new alerts, then send one digest.
@@ -14,6 +18,7 @@ import { createHash } from 'node:crypto';
 import {
   recordSafely,
   systemClock,
+  type AlertEvents,
   type Clock,
   type Logger,
   type Metrics,
@@ -52,6 +57,12 @@ export interface NotifierOptions {
   wall?: Clock;
   /** Told of every message handed to a platform: sent, or deferred for a retry. */
   metrics?: Metrics;
+  /**
+   * The alert event port of this process (core's `AlertEvents`), when the sync runs here: its
+   * events wake the notifier at once. Without it (the sync runs in another process or thread)
+   * the notifier finds the same events in `alert_events` at its next poll.
+   */
+  events?: Pick<AlertEvents, 'subscribe'>;
 }
 
 const SEVERITY_RANK: Record<store.AlertSeverity, number> = { info: 0, warning: 1, critical: 2 };
@@ -157,21 +168,69 @@ export class Notifier {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private stopped = false;
+  private inLoop = false;
+  private wakeup = false;
+  private lastPlan = 0;
+  private pollMs = 5000;
+  private unsubscribe: (() => void) | undefined;
 
   constructor(private readonly o: NotifierOptions) {
     this.wall = o.wall ?? systemClock;
   }
 
-  /** Compares every matching alert with what each channel was told, and queues the difference. */
+  /**
+   * Reads the alert events since this platform's cursor (whichever process wrote them), compares
+   * each named alert's present state with what every subscribed channel was told, and queues
+   * the difference; then reminders and quiet-hours digests. The comparison is with the stored
+   * per-channel state, so planning the same events twice (a crash before the cursor moved)
+   * queues nothing twice. Returns how many messages were queued.
+   */
   async plan(): Promise<number> {
-    const { repos, clock } = this.o;
-    const now = clock.now();
+    const n = this.o.repos.notifications;
+    const now = this.o.clock.now();
     const wallNow = this.wall.now();
-    const subs = (await repos.subscriptions.list()).filter(
-      (s) => this.o.senders[s.platform] !== undefined,
-    );
-    if (subs.length === 0) return 0;
-    const alerts = await repos.notifications.alertsToNotify();
+    const allSubs = await this.o.repos.subscriptions.list();
+    let queued = 0;
+    for (const platform of Object.keys(this.o.senders) as store.ChatPlatform[]) {
+      if (!this.o.senders[platform]) continue;
+      const consumer = `notify:${platform}`;
+      const subs = allSubs.filter((s) => s.platform === platform);
+      let cursor = await n.cursor(consumer);
+      if (subs.length === 0) {
+        // Nobody to tell: move past what is there without reading it (a full sync writes
+        // thousands of events, and this runs on the thread that acks commands).
+        const last = await n.lastEventId();
+        if (last > cursor) await n.advanceCursor(consumer, last);
+        continue;
+      }
+      for (;;) {
+        const batch = await n.eventsAfter(cursor, 500);
+        if (batch.count === 0) break;
+        queued += await this.compare(subs, await n.alertsByIds(batch.alertIds), now, wallNow);
+        await n.advanceCursor(consumer, batch.lastId);
+        cursor = batch.lastId;
+        // SQLite work is synchronous: let the HTTP listener (acks) in between batches.
+        await new Promise((r) => setImmediate(r));
+      }
+      // What channels carry and is still open: reminders after the re-notify interval.
+      queued += await this.compare(subs, await n.toldUnresolved(platform), now, wallNow);
+      for (const s of subs) {
+        if (!inQuietHours((s.filters as SubscriptionFilters).quiet, now))
+          queued += await this.digest(s.platform, s.channelId);
+      }
+    }
+    return queued;
+  }
+
+  /** Queues, per channel, what differs between `alerts` as stored and what it was told. */
+  private async compare(
+    subs: readonly store.ChannelSubscription[],
+    alerts: readonly store.NotifiableAlert[],
+    now: Date,
+    wallNow: Date,
+  ): Promise<number> {
+    const { repos } = this.o;
+    if (alerts.length === 0) return 0;
     let queued = 0;
     for (const s of subs) {
       const f = s.filters as SubscriptionFilters;
@@ -192,7 +251,9 @@ export class Notifier {
           textHash: h,
         };
         if (!prev) {
+          // Only an open alert is news; a muted one is listed, not delivered, until it changes.
           if (a.state !== 'open') continue;
+          if (a.mutedUntil !== null && a.mutedUntil.getTime() > now.getTime()) continue;
           await repos.notifications.plan({ ...base, notified: true }, [
             {
               kind: quiet ? 'held' : 'post',
@@ -200,6 +261,7 @@ export class Notifier {
               notBefore: wallNow,
             },
           ]);
+          told.set(a.id, { ...base, messageRef: null, inDigest: false, lastNotifiedAt: now });
           queued++;
           continue;
         }
@@ -219,6 +281,7 @@ export class Notifier {
               notBefore: wallNow,
             },
           ]);
+          told.set(a.id, { ...prev, ...base, lastNotifiedAt: now });
           queued += 2;
           continue;
         }
@@ -234,10 +297,10 @@ export class Notifier {
               notBefore: wallNow,
             },
           ]);
+          told.set(a.id, { ...prev, lastNotifiedAt: now });
           queued++;
         }
       }
-      if (!quiet) queued += await this.digest(s.platform, s.channelId);
     }
     return queued;
   }
@@ -382,35 +445,53 @@ export class Notifier {
     }
   }
 
-  /** Plans every `pollMs` and sends continuously until stop(). */
+  /**
+   * Plans every `pollMs` (and at once when the in-process alert event port says something
+   * changed) and sends continuously until stop().
+   */
   start(pollMs: number): void {
-    let lastPlan = 0;
-    const loop = async () => {
-      if (this.stopped) return;
-      try {
-        const t = this.wall.now().getTime();
-        if (t - lastPlan >= pollMs) {
-          lastPlan = t;
-          await this.plan();
-        }
-        await this.deliver();
-      } catch (e) {
-        this.o.logger.error('alert delivery loop failed', { error: e });
+    this.pollMs = pollMs;
+    this.unsubscribe = this.o.events?.subscribe(() => this.wake(), { includeMuted: true });
+    this.running = this.loop();
+  }
+
+  /** An alert event in this process: plan now instead of at the next poll. */
+  private wake(): void {
+    this.wakeup = true;
+    if (this.stopped || this.inLoop) return;
+    clearTimeout(this.timer);
+    this.running = this.loop();
+  }
+
+  private async loop(): Promise<void> {
+    if (this.stopped) return;
+    this.inLoop = true;
+    try {
+      const t = this.wall.now().getTime();
+      if (this.wakeup || t - this.lastPlan >= this.pollMs) {
+        this.wakeup = false;
+        this.lastPlan = t;
+        await this.plan();
       }
-      if (!this.stopped) {
-        this.timer = setTimeout(
-          () => {
-            this.running = loop();
-          },
-          Math.max(50, Math.min(pollMs, this.o.channelIntervalMs / 2 || 50)),
-        );
-      }
-    };
-    this.running = loop();
+      await this.deliver();
+    } catch (e) {
+      this.o.logger.error('alert delivery loop failed', { error: e });
+    } finally {
+      this.inLoop = false;
+    }
+    if (!this.stopped) {
+      this.timer = setTimeout(
+        () => {
+          this.running = this.loop();
+        },
+        this.wakeup ? 0 : Math.max(50, Math.min(this.pollMs, this.o.channelIntervalMs / 2 || 50)),
+      );
+    }
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.unsubscribe?.();
     clearTimeout(this.timer);
     await this.running;
   }

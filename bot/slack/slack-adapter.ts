@@ -69,6 +69,8 @@ export class SlackAdapter {
         socketMode: true,
         deferInitialization: true,
         clientOptions,
+        // The Socket Mode client's own WebClient (apps.connections.open) takes the same base.
+        installerOptions: { clientOptions },
         logger,
       });
     } else {
@@ -237,6 +239,29 @@ export class SlackAdapter {
     );
     const first = renderSlack(o.reply);
     if (!o.followUp) {
+      if (o.reply.file && to.channel) {
+        // A report: uploaded to the channel with Slack's external upload flow
+        // (files.getUploadURLExternal → the bytes to its upload_url → files.completeUploadExternal).
+        try {
+          await this.upload(to.client, to.channel, o.reply, first.text);
+          return;
+        } catch (e) {
+          this.log.warn('file upload to Slack failed', { error: e, channel: to.channel });
+          const why = e instanceof Error ? e.message : String(e);
+          const reply: Reply = {
+            ...o.reply,
+            blocks: [
+              ...o.reply.blocks,
+              {
+                kind: 'context',
+                text: `Could not upload ${o.reply.file.name} here (${why}): invite the bot to this channel, or set bot.siteUrl (SMARTLIC_SITE_URL) so that reports are links to the site.`,
+              },
+            ],
+          };
+          await to.respond(this.responseBody(reply, renderSlack(reply), false));
+          return;
+        }
+      }
       await to.respond(this.responseBody(o.reply, first, to.replaceOriginal === true));
       return;
     }
@@ -274,6 +299,26 @@ export class SlackAdapter {
         blocks: follow.blocks,
       });
     }
+  }
+
+  /** Uploads a reply's file to a channel (in a thread when `threadTs` is given). */
+  async upload(
+    client: WebClient,
+    channel: string,
+    reply: Reply,
+    comment: string,
+    threadTs?: string,
+  ): Promise<void> {
+    const f = reply.file!;
+    const common = {
+      file: Buffer.from(f.content),
+      filename: f.name,
+      title: f.name,
+      initial_comment: comment,
+    };
+    await (threadTs
+      ? client.filesUploadV2({ ...common, channel_id: channel, thread_ts: threadTs })
+      : client.filesUploadV2({ ...common, channel_id: channel }));
   }
 
   private responseBody(r: Reply, m: SlackMessage, replace: boolean): Record<string, unknown> {

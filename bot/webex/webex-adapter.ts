@@ -5,12 +5,18 @@
  * Adaptive Cards, a write's follow-up a threaded reply. Webhooks arrive at /webex/events on the
  * shared listener; their X-Spark-Signature (HMAC-SHA1 of the raw body with the webhook secret)
  * is checked with a constant-time compare before anything is parsed: a forged one gets 401.
+ *
+ * Two calls go to Webex's Messages API directly, as its reference documents them, because the
+ * SDK has no method for them: a report file is `POST /messages` as multipart/form-data (roomId,
+ * parentId, markdown and one `files` part), and an alert's message is edited in place with
+ * `PUT /messages/{messageId}` (roomId and the new markdown).
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { BotConfig, Logger } from '../../core/index.ts';
 import type { Actor, CommandRunner } from '../commands/index.ts';
-import type { ChatSender } from '../notify/notifier.ts';
+import type { Reply } from '../commands/index.ts';
+import { RetryLater, type ChatSender } from '../notify/notifier.ts';
 import { renderWebex, type WebexMessage } from '../render/index.ts';
 
 /* The framework is untyped JavaScript; these are the parts we use. */
@@ -166,9 +172,62 @@ export class WebexAdapter {
     return r.id;
   }
 
-  /** The send side for alert delivery (bot/notify); Webex messages are answered in threads. */
+  /** Webex's REST API base (the same one the SDK was pointed at) and the bot's token. */
+  private async api(path: string, init: RequestInit): Promise<Record<string, unknown>> {
+    const w = this.opts.config.webex;
+    const base = (w.apiUrl ?? 'https://webexapis.com/v1').replace(/\/$/, '');
+    const r = await fetch(`${base}${path}`, {
+      ...init,
+      headers: { authorization: `Bearer ${w.botToken!}`, ...(init.headers ?? {}) },
+    });
+    const text = await r.text();
+    if (r.status === 429) {
+      const after = Number(r.headers.get('retry-after') ?? '1');
+      throw new RetryLater((Number.isFinite(after) ? after : 1) * 1000, 'Webex rate limit');
+    }
+    if (!r.ok) {
+      let why = text.slice(0, 200);
+      try {
+        const msg = (JSON.parse(text) as { message?: unknown }).message;
+        if (typeof msg === 'string') why = msg;
+      } catch {
+        /* not JSON: keep the text */
+      }
+      throw new Error(`Webex ${init.method ?? 'GET'} ${path}: HTTP ${r.status} ${why}`);
+    }
+    return text ? (JSON.parse(text) as Record<string, unknown>) : {};
+  }
+
+  /** Edits a message the bot sent (PUT /messages/{messageId}); cards stay as they were. */
+  async edit(roomId: string, messageId: string, m: WebexMessage): Promise<void> {
+    await this.api(`/messages/${encodeURIComponent(messageId)}`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ roomId, markdown: m.markdown }),
+    });
+  }
+
+  /** Posts a reply with its file attached (multipart POST /messages, one file per message). */
+  async postFile(roomId: string, reply: Reply, parentId?: string): Promise<string> {
+    const f = reply.file!;
+    const form = new FormData();
+    form.append('roomId', roomId);
+    if (parentId) form.append('parentId', parentId);
+    form.append('markdown', renderWebex(reply).markdown);
+    form.append('files', new Blob([Buffer.from(f.content)], { type: f.mime }), f.name);
+    const r = await this.api('/messages', { method: 'POST', body: form });
+    return String(r.id);
+  }
+
+  /**
+   * The send side for alert delivery (bot/notify): a new alert is posted, a change edits that
+   * message in place and is answered in its thread.
+   */
   sender(): ChatSender {
-    return { post: (room, reply, parentId) => this.post(room, renderWebex(reply), parentId) };
+    return {
+      post: (room, reply, parentId) => this.post(room, renderWebex(reply), parentId),
+      update: (room, messageId, reply) => this.edit(room, messageId, renderWebex(reply)),
+    };
   }
 
   private track(p: Promise<unknown>): void {
@@ -241,6 +300,27 @@ export class WebexAdapter {
     confirmed: boolean,
   ): Promise<void> {
     const o = await this.opts.layer.execute(line, actor, confirmed ? { confirmed: true } : {});
+    if (o.reply.file && !o.followUp) {
+      try {
+        await this.postFile(bot.room.id, o.reply, replyTo);
+        return;
+      } catch (e) {
+        this.log.warn('file upload to Webex failed', { error: e, room: bot.room.id });
+        const why = e instanceof Error ? e.message : String(e);
+        const reply: Reply = {
+          ...o.reply,
+          blocks: [
+            ...o.reply.blocks,
+            {
+              kind: 'context',
+              text: `Could not attach ${o.reply.file.name} (${why}): set bot.siteUrl (SMARTLIC_SITE_URL) so that reports are links to the site.`,
+            },
+          ],
+        };
+        await bot.reply(replyTo, { ...renderWebex(reply) });
+        return;
+      }
+    }
     const first = await bot.reply(replyTo, { ...renderWebex(o.reply) });
     if (o.followUp) {
       const done = await o.followUp;

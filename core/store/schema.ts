@@ -423,6 +423,13 @@ export interface NotifyMessagesTable {
 }
 
 /** 0007: chat messages still to send, oldest first per channel. */
+/** 0009: how far each delivery consumer has read `alert_events`. */
+export interface NotifyCursorsTable {
+  consumer: string;
+  last_event_id: number;
+  updated_at: IsoText;
+}
+
 export interface NotifyOutboxTable {
   id: Generated<number>;
   platform: ChatPlatform;
@@ -480,6 +487,7 @@ export interface Database {
   sync_leases: SyncLeasesTable;
   notify_messages: NotifyMessagesTable;
   notify_outbox: NotifyOutboxTable;
+  notify_cursors: NotifyCursorsTable;
 }
 
 export type SmartAccountRow = Selectable<SmartAccountsTable>;

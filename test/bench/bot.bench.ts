@@ -40,8 +40,10 @@ const cli = fileURLToPath(new URL('../../bin/smartlic.ts', import.meta.url));
 function child(
   args: string[],
   env: NodeJS.ProcessEnv,
+  /** Node options for this child only (BENCH_BOT_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/p"). */
+  nodeArgs: string[] = [],
 ): { proc: ChildProcess; line: (re: RegExp) => Promise<RegExpExecArray> } {
-  const proc = spawn(process.execPath, ['--import', 'tsx', cli, ...args], {
+  const proc = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', cli, ...args], {
     env,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -211,13 +213,17 @@ async function main(): Promise<void> {
     await h.close();
 
     // ---- the bot in its own process
-    bot = child(['bot'], {
-      ...env,
-      SLACK_BOT_TOKEN: slack.botToken,
-      SLACK_SIGNING_SECRET: slack.signingSecret,
-      SLACK_API_URL: slack.apiUrl,
-      SMARTLIC_HTTP_PORT: '0',
-    });
+    bot = child(
+      ['bot'],
+      {
+        ...env,
+        SLACK_BOT_TOKEN: slack.botToken,
+        SLACK_SIGNING_SECRET: slack.signingSecret,
+        SLACK_API_URL: slack.apiUrl,
+        SMARTLIC_HTTP_PORT: '0',
+      },
+      (process.env.BENCH_BOT_NODE_ARGS ?? '').split(' ').filter(Boolean),
+    );
     const url = `${(await bot.line(/listening on (http:\/\/\S+)/))[1]!}/slack/events`;
     const pid = bot.proc.pid!;
     let peak = rssMb(pid);
@@ -268,11 +274,24 @@ async function main(): Promise<void> {
         }
       };
       const t = performance.now();
+      const since = Date.now();
       await Promise.all(Array.from({ length: CONC }, (_, u) => user(u)));
+      const health = (await (
+        await fetch(`${url.replace(/\/slack\/events$/, '')}/healthz?since=${since}`)
+      ).json()) as {
+        acks: { n: number; p50Ms: number; p99Ms: number; maxMs: number };
+        eventLoopDelay: { p50Ms: number; p99Ms: number; maxMs: number };
+      };
       out(
         `${label}: ${acks.length} commands in ${((performance.now() - t) / 1000).toFixed(1)} s, ${CONC} concurrent`,
       );
       out(`  request → ack:    ${fmt(acks)} (target p99 < 100 ms)`);
+      out(
+        `  ack measured in the bot (request in → ack written, ${health.acks.n}): p50 ${health.acks.p50Ms} ms, p99 ${health.acks.p99Ms} ms, max ${health.acks.maxMs} ms`,
+      );
+      out(
+        `  the bot's listener thread, event-loop delay since its start: p50 ${health.eventLoopDelay.p50Ms} ms, p99 ${health.eventLoopDelay.p99Ms} ms, max ${health.eventLoopDelay.maxMs} ms`,
+      );
       out(`  request → answer: ${fmt(answers)}`);
       out(
         `  answer p50 by command: ${[...perVerb].map(([v, xs]) => `${v} ${pct(xs, 50).toFixed(0)}`).join(', ')} (ms)`,

@@ -11,6 +11,8 @@ export interface RecordedRequest {
   path: string;
   headers: IncomingMessage['headers'];
   body: string;
+  /** The body's bytes, for binary and multipart uploads. */
+  raw: Buffer;
 }
 
 export type FakeHandler = (
@@ -72,6 +74,7 @@ export async function startFakeServer(handler: FakeHandler): Promise<FakeServer>
         path: req.url ?? '/',
         headers: req.headers,
         body: Buffer.concat(chunks).toString('utf8'),
+        raw: Buffer.concat(chunks),
       };
       const index = state.requests.length;
       state.requests.push(rec);
@@ -94,4 +97,49 @@ export async function startFakeServer(handler: FakeHandler): Promise<FakeServer>
   state.port = port;
   state.url = `http://127.0.0.1:${port}`;
   return state;
+}
+
+export interface MultipartPart {
+  name: string;
+  filename?: string;
+  contentType?: string;
+  data: Buffer;
+}
+
+/**
+ * Splits a multipart/form-data body (RFC 7578) into its parts; undefined when the request is
+ * not multipart or the body does not match its boundary.
+ */
+export function parseMultipart(
+  raw: Buffer,
+  contentType: string | undefined,
+): MultipartPart[] | undefined {
+  const m = /^multipart\/form-data;.*boundary="?([^";]+)"?/i.exec(contentType ?? '');
+  if (!m) return undefined;
+  const delim = Buffer.from(`--${m[1]!}`);
+  const parts: MultipartPart[] = [];
+  let at = raw.indexOf(delim);
+  if (at < 0) return undefined;
+  for (;;) {
+    at += delim.length;
+    if (raw.subarray(at, at + 2).toString() === '--') return parts;
+    at += 2; // CRLF after the delimiter
+    const headEnd = raw.indexOf('\r\n\r\n', at);
+    const next = raw.indexOf(delim, headEnd);
+    if (headEnd < 0 || next < 0) return undefined;
+    const head = raw.subarray(at, headEnd).toString('utf8');
+    const data = raw.subarray(headEnd + 4, next - 2); // CRLF before the next delimiter
+    const disp = /content-disposition:\s*form-data;([^\r\n]*)/i.exec(head)?.[1] ?? '';
+    const name = /\bname="([^"]*)"/.exec(disp)?.[1];
+    if (name === undefined) return undefined;
+    const filename = /\bfilename="([^"]*)"/.exec(disp)?.[1];
+    const type = /content-type:\s*([^\r\n]+)/i.exec(head)?.[1]?.trim();
+    parts.push({
+      name,
+      ...(filename !== undefined ? { filename } : {}),
+      ...(type ? { contentType: type } : {}),
+      data: Buffer.from(data),
+    });
+    at = next;
+  }
 }

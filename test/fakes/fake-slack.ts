@@ -4,9 +4,21 @@
  * requests Slack sends to an app (slash commands, interactions, events) with the real v0
  * signature scheme. Messages are kept per channel so tests can read what was posted, updated
  * or threaded. `rateLimit(n, s)` answers the next n Web API calls with 429 + Retry-After.
+ *
+ * Files follow Slack's external upload flow (what WebClient.filesUploadV2 does):
+ * `files.getUploadURLExternal` (filename, length) answers an `upload_url` and a `file_id`; the
+ * bytes are POSTed to that URL (raw, or as multipart form data); `files.completeUploadExternal`
+ * (files = [{id, title}], channel_id, optional thread_ts and initial_comment) shares them. A
+ * file whose bytes never arrived, or not as many as announced, cannot be completed.
+ *
+ * Socket Mode: `apps.connections.open` with the app-level token (xapp-…) answers the URL of a
+ * WebSocket server on loopback, which greets each connection with a `hello` message and can
+ * deliver envelopes (`{envelope_id, type, payload, accepts_response_payload}`) the app must
+ * acknowledge by sending back `{envelope_id}` (optionally with a `payload`).
  */
 import { createHmac, randomUUID } from 'node:crypto';
-import { startFakeServer, json, type FakeServer } from './fake-http.ts';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { startFakeServer, json, parseMultipart, type FakeServer } from './fake-http.ts';
 
 export interface SlackMessageRecord {
   channel: string;
@@ -18,6 +30,19 @@ export interface SlackMessageRecord {
   edits: string[];
 }
 
+export interface SlackFileRecord {
+  id: string;
+  filename: string;
+  length: number;
+  title?: string;
+  /** The bytes posted to the upload URL (undefined until they arrive). */
+  bytes?: Buffer;
+  /** Where completeUploadExternal shared it. */
+  channel?: string;
+  threadTs?: string;
+  initialComment?: string;
+}
+
 export interface FakeSlack {
   server: FakeServer;
   apiUrl: string;
@@ -27,6 +52,21 @@ export interface FakeSlack {
   responses: { id: string; body: Record<string, unknown>; at: number }[];
   calls: { method: string; body: Record<string, unknown>; status: number; at: number }[];
   homeViews: { user: string; view: Record<string, unknown> }[];
+  /** Files by id, as the upload flow left them. */
+  files: SlackFileRecord[];
+  /** The app-level token that opens Socket Mode connections. */
+  appToken: string;
+  /** Open Socket Mode connections. */
+  socketClients(): number;
+  /**
+   * Sends an envelope to the connected app and resolves with its acknowledgement and how long
+   * it took (rejects after `ms` without one).
+   */
+  sendEnvelope(
+    type: 'slash_commands' | 'interactive' | 'events_api',
+    payload: Record<string, unknown>,
+    ms?: number,
+  ): Promise<{ ack: Record<string, unknown>; ms: number }>;
   rateLimit(times: number, retryAfterS: number): void;
   /** Waits until `pred` holds (polling), or throws after `ms`. */
   waitFor<T>(pred: () => T | undefined | false, ms?: number): Promise<T>;
@@ -50,6 +90,32 @@ function parseBody(ct: string | undefined, body: string): Record<string, unknown
 
 export async function startFakeSlack(): Promise<FakeSlack> {
   const botToken = `xoxb-fake-${randomUUID()}`;
+  const appToken = `xapp-fake-${randomUUID()}`;
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  await new Promise<void>((r) => wss.once('listening', () => r()));
+  const wsPort = (wss.address() as { port: number }).port;
+  const acks = new Map<string, (m: Record<string, unknown>) => void>();
+  wss.on('connection', (...args: unknown[]) => {
+    const ws = args[0] as WebSocket;
+    ws.send(
+      JSON.stringify({
+        type: 'hello',
+        num_connections: wss.clients.size,
+        debug_info: { host: 'fake-slack', approximate_connection_time: 3600 },
+        connection_info: { app_id: 'A0FAKE' },
+      }),
+    );
+    ws.on('message', (data: unknown) => {
+      let m: Record<string, unknown>;
+      try {
+        m = JSON.parse(String(data)) as Record<string, unknown>;
+      } catch {
+        return;
+      }
+      const id = typeof m.envelope_id === 'string' ? m.envelope_id : undefined;
+      if (id) acks.get(id)?.(m);
+    });
+  });
   const signingSecret = randomUUID().replace(/-/g, '');
   let seq = 1_700_000_000;
   let limited = 0;
@@ -58,6 +124,18 @@ export async function startFakeSlack(): Promise<FakeSlack> {
   const server = await startFakeServer((req, res) => {
     const body = parseBody(req.headers['content-type'], req.body);
     const at = Date.now();
+    if (req.path.startsWith('/upload/')) {
+      // The upload URL: the bytes of one file, raw or as a multipart form with one file part.
+      const f = fake.files.find((x) => x.id === req.path.slice('/upload/'.length));
+      if (!f || req.method !== 'POST') return json(res, 404, { ok: false });
+      const parts = parseMultipart(req.raw, req.headers['content-type']);
+      const bytes = parts ? parts.find((x) => x.filename !== undefined)?.data : req.raw;
+      if (!bytes) return json(res, 400, { ok: false });
+      f.bytes = bytes;
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end(`OK - ${bytes.length}`);
+      return;
+    }
     if (req.path.startsWith('/response/')) {
       fake.responses.push({ id: req.path.slice('/response/'.length), body, at });
       return json(res, 200, { ok: true });
@@ -78,6 +156,14 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     fake.calls.push({ method, body, status: 200, at });
     const token =
       (req.headers.authorization ?? '').replace(/^Bearer /, '') || (body.token as string);
+    if (method === 'apps.connections.open') {
+      // Only an app-level token opens a Socket Mode connection.
+      if (token !== appToken) return json(res, 200, { ok: false, error: 'not_allowed_token_type' });
+      return json(res, 200, {
+        ok: true,
+        url: `ws://127.0.0.1:${wsPort}/link/?ticket=${randomUUID()}&app_id=A0FAKE`,
+      });
+    }
     if (token !== botToken) return json(res, 200, { ok: false, error: 'invalid_auth' });
     switch (method) {
       case 'auth.test':
@@ -114,6 +200,44 @@ export async function startFakeSlack(): Promise<FakeSlack> {
         rec.edits.push(rec.text);
         return json(res, 200, { ok: true, channel: rec.channel, ts: rec.ts });
       }
+      case 'files.getUploadURLExternal': {
+        const length = Number(body.length);
+        if (typeof body.filename !== 'string' || body.filename === '' || !(length > 0))
+          return json(res, 200, { ok: false, error: 'invalid_arguments' });
+        const id = `F${String(fake.files.length + 1).padStart(8, '0')}`;
+        fake.files.push({ id, filename: body.filename, length });
+        return json(res, 200, { ok: true, upload_url: `${server.url}/upload/${id}`, file_id: id });
+      }
+      case 'files.completeUploadExternal': {
+        const list = Array.isArray(body.files)
+          ? (body.files as { id?: string; title?: string }[])
+          : [];
+        if (list.length === 0) return json(res, 200, { ok: false, error: 'invalid_arguments' });
+        const channel = typeof body.channel_id === 'string' ? body.channel_id : undefined;
+        if (channel?.startsWith('CNOTIN'))
+          return json(res, 200, { ok: false, error: 'not_in_channel' });
+        const found = list.map((x) => fake.files.find((f) => f.id === x.id));
+        if (found.some((f) => !f?.bytes || f.bytes.length !== f.length))
+          return json(res, 200, { ok: false, error: 'file_not_found' });
+        for (const [i, f] of found.entries()) {
+          Object.assign(f!, {
+            ...(list[i]!.title ? { title: list[i]!.title } : {}),
+            ...(channel ? { channel } : {}),
+            ...(typeof body.thread_ts === 'string' ? { threadTs: body.thread_ts } : {}),
+            ...(typeof body.initial_comment === 'string'
+              ? { initialComment: body.initial_comment }
+              : {}),
+          });
+        }
+        return json(res, 200, {
+          ok: true,
+          files: found.map((f) => ({
+            id: f!.id,
+            name: f!.filename,
+            title: f!.title ?? f!.filename,
+          })),
+        });
+      }
       case 'views.publish':
         fake.homeViews.push({
           user: String(body.user_id),
@@ -133,6 +257,38 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     responses: [],
     calls: [],
     homeViews: [],
+    files: [],
+    appToken,
+    socketClients: () => wss.clients.size,
+    sendEnvelope(
+      type: 'slash_commands' | 'interactive' | 'events_api',
+      payload: Record<string, unknown>,
+      ms = 10_000,
+    ) {
+      const ws = [...wss.clients][0];
+      if (!ws) return Promise.reject(new Error('fake slack: no Socket Mode connection'));
+      const envelopeId = randomUUID();
+      const t0 = performance.now();
+      return new Promise<{ ack: Record<string, unknown>; ms: number }>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          acks.delete(envelopeId);
+          reject(new Error(`fake slack: envelope ${type} not acknowledged in ${ms} ms`));
+        }, ms);
+        acks.set(envelopeId, (ack) => {
+          clearTimeout(timer);
+          acks.delete(envelopeId);
+          resolve({ ack, ms: performance.now() - t0 });
+        });
+        ws.send(
+          JSON.stringify({
+            envelope_id: envelopeId,
+            type,
+            payload,
+            accepts_response_payload: type !== 'events_api',
+          }),
+        );
+      });
+    },
     rateLimit(times: number, s: number) {
       limited = times;
       retryAfter = s;
@@ -151,7 +307,11 @@ export async function startFakeSlack(): Promise<FakeSlack> {
       const sig = createHmac('sha256', signingSecret).update(`v0:${at}:${body}`).digest('hex');
       return { 'x-slack-signature': `v0=${sig}`, 'x-slack-request-timestamp': String(at) };
     },
-    close: () => server.close(),
+    close: async () => {
+      for (const c of wss.clients) c.terminate();
+      await new Promise<void>((r) => wss.close(() => r()));
+      await server.close();
+    },
   });
   return fake;
 }

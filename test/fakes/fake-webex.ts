@@ -4,9 +4,14 @@
  * the SDK's batched `GET /people?id=a,b`), attachment actions. Messages a person "types" are
  * stored with `incoming()` and announced by a webhook that `webhookBody()` builds and `sign()`
  * signs the way Webex does (X-Spark-Signature: HMAC-SHA1 of the body with the webhook secret).
+ *
+ * As Webex's Messages API documents: `POST /messages` takes JSON, or multipart/form-data to
+ * attach a local file (form fields roomId, parentId, text, markdown and one `files` part — one
+ * file per message); `PUT /messages/{messageId}` edits a message the bot sent, with the
+ * required roomId and the new text or markdown.
  */
 import { createHmac, randomUUID } from 'node:crypto';
-import { json, startFakeServer, type FakeServer } from './fake-http.ts';
+import { json, parseMultipart, startFakeServer, type FakeServer } from './fake-http.ts';
 
 export interface FakePerson {
   id: string;
@@ -43,6 +48,10 @@ export interface FakeWebex {
     text?: string;
     parentId?: string;
     attachments?: unknown[];
+    /** A file uploaded with the message (multipart). */
+    file?: { filename: string; contentType?: string; bytes: Buffer };
+    /** Each PUT appends the new markdown (or text). */
+    edits: string[];
   }[];
   unhandled: string[];
   addPerson(email: string, name?: string): FakePerson;
@@ -111,7 +120,17 @@ export async function startFakeWebex(): Promise<FakeWebex> {
     const path = url.pathname.replace(/^\/v1/, '').replace(/(.)\/$/, '$1');
     if ((req.headers.authorization ?? '') !== `Bearer ${token}`)
       return json(res, 401, { message: 'bad token' });
-    const body = req.body ? (JSON.parse(req.body) as Record<string, unknown>) : {};
+    const parts = parseMultipart(req.raw, req.headers['content-type']);
+    let body: Record<string, unknown> = {};
+    if (parts) {
+      for (const p of parts) if (p.filename === undefined) body[p.name] = p.data.toString('utf8');
+    } else if (req.body) {
+      try {
+        body = JSON.parse(req.body) as Record<string, unknown>;
+      } catch {
+        return json(res, 400, { message: 'The request could not be understood.' });
+      }
+    }
     const key = `${req.method} ${path}`;
     if (key === 'GET /people/me') return json(res, 200, personJson(bot));
     if (key === 'GET /people') {
@@ -184,16 +203,54 @@ export async function startFakeWebex(): Promise<FakeWebex> {
       const msg = messages.get(m[1]!);
       return msg ? json(res, 200, msg) : json(res, 404, { message: 'not found' });
     }
+    if (req.method === 'PUT' && m) {
+      const rec = fake.sent.find((x) => x.id === decodeURIComponent(m![1]!));
+      if (!rec) return json(res, 404, { message: 'Message not found.' });
+      if (typeof body.roomId !== 'string' || body.roomId !== rec.roomId)
+        return json(res, 400, { message: 'roomId is required and must be the message’s room.' });
+      const next = typeof body.markdown === 'string' ? body.markdown : body.text;
+      if (typeof next !== 'string' || next === '')
+        return json(res, 400, { message: 'text or markdown is required.' });
+      if (typeof body.markdown === 'string') rec.markdown = body.markdown;
+      if (typeof body.text === 'string') rec.text = body.text;
+      rec.edits.push(next);
+      const { file: _f, edits: _e, ...shown } = rec;
+      return json(res, 200, {
+        ...shown,
+        personId: bot.id,
+        personEmail: bot.emails[0],
+        updated: new Date().toISOString(),
+      });
+    }
     if (key === 'POST /messages') {
       const id = `MESSAGE-OUT-${fake.sent.length + 1}`;
+      const files = (parts ?? []).filter((p) => p.filename !== undefined);
+      if (files.length > 1 || files.some((p) => p.name !== 'files'))
+        return json(res, 400, { message: 'Only one file per message, in the files field.' });
+      if (typeof body.roomId !== 'string' && typeof body.toPersonEmail !== 'string')
+        return json(res, 400, { message: 'Message destination could not be determined.' });
+      const f = files[0];
       const rec = {
         id,
         roomId: String(body.roomId),
         ...(body as object),
+        ...(f
+          ? {
+              file: {
+                filename: f.filename!,
+                ...(f.contentType ? { contentType: f.contentType } : {}),
+                bytes: f.data,
+              },
+            }
+          : {}),
+        edits: [],
       } as FakeWebex['sent'][number];
       fake.sent.push(rec);
+      const { file: _file, edits: _edits, ...shown } = rec;
       return json(res, 200, {
-        ...rec,
+        ...shown,
+        // Webex answers an uploaded file as a content URL.
+        ...(f ? { files: [`${server.url}/v1/contents/${id}`] } : {}),
         personId: bot.id,
         personEmail: bot.emails[0],
         created: new Date().toISOString(),

@@ -5,6 +5,7 @@ import type { SecretBox } from '../crypto.ts';
 import type {
   AlertSeverity,
   AlertState,
+  AlertsTable,
   ChatPlatform,
   Database,
   NotifyMessagesTable,
@@ -77,6 +78,38 @@ const toItem = (r: Selectable<NotifyOutboxTable>): OutboxItem => ({
   attempts: r.attempts,
 });
 
+const ALERT_COLUMNS = [
+  'id',
+  'rule',
+  'entity_type',
+  'entity_id',
+  'entity_name',
+  'severity',
+  'state',
+  'first_seen',
+  'resolved_at',
+  'muted_until',
+  'message',
+  'details',
+] as const;
+
+const toNotifiable = (
+  r: Pick<Selectable<AlertsTable>, (typeof ALERT_COLUMNS)[number]>,
+): NotifiableAlert => ({
+  id: r.id,
+  rule: r.rule,
+  entityType: r.entity_type,
+  entityId: r.entity_id,
+  entityName: r.entity_name ?? r.entity_id,
+  severity: r.severity,
+  state: r.state,
+  firstSeen: date(r.first_seen),
+  resolvedAt: dateOrNull(r.resolved_at),
+  mutedUntil: dateOrNull(r.muted_until),
+  message: r.message,
+  details: parseJsonObject(r.details),
+});
+
 /** Alert delivery's own state: message ↔ alert per channel, and the outbox of messages to send. */
 export class NotificationsRepository {
   constructor(
@@ -85,50 +118,100 @@ export class NotificationsRepository {
     private readonly clock: Clock = systemClock,
   ) {}
 
-  /** Unresolved alerts, and resolved ones some channel has not yet been told about. */
-  async alertsToNotify(): Promise<NotifiableAlert[]> {
+  /**
+   * The alerts with these ids, as they are stored now (events name the alerts; delivery
+   * compares each one's present state with what every channel was told).
+   */
+  async alertsByIds(ids: readonly number[]): Promise<NotifiableAlert[]> {
+    const out: NotifiableAlert[] = [];
+    const unique = [...new Set(ids)];
+    for (let i = 0; i < unique.length; i += 500) {
+      const rows = await this.db
+        .selectFrom('alerts')
+        .select(ALERT_COLUMNS)
+        .where('id', 'in', unique.slice(i, i + 500))
+        .orderBy('id')
+        .execute();
+      out.push(...rows.map(toNotifiable));
+    }
+    return out.sort((a, b) => a.id - b.id);
+  }
+
+  /**
+   * Alerts a channel of `platform` was told about and not yet told were resolved (for
+   * reminders and for the quiet-hours digest); bounded by what was delivered, not by the store.
+   */
+  async toldUnresolved(platform: ChatPlatform): Promise<NotifiableAlert[]> {
     const rows = await this.db
       .selectFrom('alerts')
-      .select([
-        'id',
-        'rule',
-        'entity_type',
-        'entity_id',
-        'entity_name',
-        'severity',
-        'state',
-        'first_seen',
-        'resolved_at',
-        'muted_until',
-        'message',
-        'details',
-      ])
-      .where((eb) =>
-        eb.or([
-          eb('state', '!=', 'resolved'),
-          eb(
-            'id',
-            'in',
-            eb.selectFrom('notify_messages').select('alert_id').where('state', '!=', 'resolved'),
-          ),
-        ]),
+      .select(ALERT_COLUMNS)
+      .where('id', 'in', (eb) =>
+        eb
+          .selectFrom('notify_messages')
+          .select('alert_id')
+          .where('platform', '=', platform)
+          .where('state', '!=', 'resolved'),
       )
       .orderBy('id')
       .execute();
-    return rows.map((r) => ({
-      id: r.id,
-      rule: r.rule,
-      entityType: r.entity_type,
-      entityId: r.entity_id,
-      entityName: r.entity_name ?? r.entity_id,
-      severity: r.severity,
-      state: r.state,
-      firstSeen: date(r.first_seen),
-      resolvedAt: dateOrNull(r.resolved_at),
-      mutedUntil: dateOrNull(r.muted_until),
-      message: r.message,
-      details: parseJsonObject(r.details),
-    }));
+    return rows.map(toNotifiable);
+  }
+
+  /** Where `consumer` stopped reading `alert_events` (0: from the beginning). */
+  async cursor(consumer: string): Promise<number> {
+    const r = await this.db
+      .selectFrom('notify_cursors')
+      .select('last_event_id')
+      .where('consumer', '=', consumer)
+      .executeTakeFirst();
+    return r?.last_event_id ?? 0;
+  }
+
+  /** Moves `consumer`'s place in `alert_events` forward (never back). */
+  async advanceCursor(consumer: string, lastEventId: number): Promise<void> {
+    const now = iso(this.clock.now());
+    await this.db
+      .insertInto('notify_cursors')
+      .values({ consumer, last_event_id: lastEventId, updated_at: now })
+      .onConflict((oc) =>
+        oc
+          .column('consumer')
+          .doUpdateSet({ last_event_id: lastEventId, updated_at: now })
+          .where('notify_cursors.last_event_id', '<', lastEventId),
+      )
+      .execute();
+  }
+
+  /**
+   * The next `limit` alert events after `afterId`, in order: their ids and the alerts they
+   * name. SQLite commits one writer at a time, so ids become visible in order and a cursor
+   * never skips an event committed later.
+   */
+  async eventsAfter(
+    afterId: number,
+    limit = 1000,
+  ): Promise<{ lastId: number; alertIds: number[]; count: number }> {
+    const rows = await this.db
+      .selectFrom('alert_events')
+      .select(['id', 'alert_id'])
+      .where('id', '>', afterId)
+      .orderBy('id')
+      .limit(limit)
+      .execute();
+    return {
+      lastId: rows.length > 0 ? rows[rows.length - 1]!.id : afterId,
+      alertIds: rows.map((r) => r.alert_id),
+      count: rows.length,
+    };
+  }
+
+  /** The id of the newest alert event (0 when there is none). */
+  async lastEventId(): Promise<number> {
+    const r = await this.db
+      .selectFrom('alert_events')
+      .select((eb) => eb.fn.max('id').as('id'))
+      .executeTakeFirst();
+    return Number(r?.id ?? 0);
   }
 
   async messages(platform: ChatPlatform, channelId: string): Promise<NotifyMessage[]> {

@@ -1,5 +1,6 @@
-// Real: bot/notify's Notifier over the real alert store, subscriptions and its own tables
-// (migration 0007) in a SQLite temp file; the Slack adapter's sender (Bolt's WebClient) posting
+// Real: bot/notify's Notifier over the real alert store, its event log and subscriptions and
+// its own tables (migrations 0007, 0009) in a SQLite temp file, with a second connection to the
+// same file standing for another process that syncs; core's AlertEvents port; the Slack adapter's sender (Bolt's WebClient) posting
 // over loopback; the command layer for button presses. Faked: Slack (test/fakes/fake-slack.ts,
 // which can answer 429 with Retry-After); alerts are written with the alert repository as the
 // alert service would after a sync, and time is a TestClock moved by hours and days.
@@ -11,6 +12,7 @@ import { CommandLayer, defaultRegistry } from '../../../bot/commands/index.ts';
 import { Notifier } from '../../../bot/notify/index.ts';
 import { SlackAdapter } from '../../../bot/slack/slack-adapter.ts';
 import { TestClock } from '../../../core/clock.ts';
+import { AlertEvents } from '../../../core/services/alert-events.ts';
 import type * as alertsDomain from '../../../core/domain/alerts.ts';
 import { loadConfig } from '../../../core/config.ts';
 import { silentLogger } from '../../../core/log.ts';
@@ -33,6 +35,7 @@ let slack: FakeSlack;
 let adapter: SlackAdapter;
 let layer: CommandLayer;
 let seq = 0;
+let secrets: SecretBox;
 
 const INTERVAL = 200;
 const notifier = () =>
@@ -82,7 +85,7 @@ beforeAll(async () => {
   h = openDatabase({ path: join(dir, 'db.sqlite') });
   await migrateToLatest(h.db);
   clock = new TestClock('2026-06-01T12:00:00Z');
-  const secrets = SecretBox.random();
+  secrets = SecretBox.random();
   repos = createRepositories(h.db, secrets, clock);
   slack = await startFakeSlack();
   const config = loadConfig({
@@ -256,5 +259,85 @@ describe('alert delivery', () => {
     for (let i = 1; i < posts.length; i++)
       expect(posts[i]! - posts[i - 1]!).toBeGreaterThanOrEqual(INTERVAL - 20);
     expect(await repos.notifications.pending()).toHaveLength(0);
+  });
+
+  it('follows alert events written by another process through its cursor, wakes at once on its own port, and resumes after a restart without repeating', async () => {
+    const c = channel();
+    await repos.subscriptions.subscribe({ platform: 'slack', channelId: c, filters: {} });
+    const waitFor = async (what: string, ok: () => boolean, ms = 10_000) => {
+      const end = Date.now() + ms;
+      while (!ok()) {
+        if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    };
+    // "Another process": its own connection to the same file; its sync's evaluation writes the
+    // alert and its event there. This process's port never hears of it.
+    const other = openDatabase({ path: join(dir, 'db.sqlite') });
+    try {
+      const otherRepos = createRepositories(other.db, secrets, clock);
+      holding.set('authorization-expiring:far-1', {
+        rule: 'authorization-expiry',
+        dedupeKey: 'authorization-expiring:far-1',
+        severity: 'warning',
+        entity: { kind: 'cluster', id: 'acme.com/va-ops/far-1', name: 'far-1' },
+        scope: SCOPE,
+        title: 'cluster far-1: authorization expires in 10 days',
+        facts: { customer: 'acme' },
+      });
+      await otherRepos.alerts.apply(SCOPE, [...holding.values()], clock.now());
+    } finally {
+      await other.close();
+    }
+    const events = new AlertEvents();
+    const n = new Notifier({
+      repos,
+      clock,
+      logger: silentLogger,
+      senders: { slack: adapter.sender() },
+      renotifyMs: 24 * 3_600_000,
+      channelIntervalMs: INTERVAL,
+      events,
+    });
+    // A poll interval far longer than the test: only the first poll and the port can act.
+    n.start(3_600_000);
+    try {
+      await waitFor('the other process’s alert', () => inChannel(c).length === 1);
+      expect(inChannel(c)[0]!.text).toContain('far-1');
+      const changed = await openAlert('far-1', { severity: 'critical' });
+      await events.publish([
+        {
+          kind: 'changed',
+          at: clock.now(),
+          alert: changed,
+          reopened: false,
+          changes: ['severity'],
+          muted: false,
+          scope: SCOPE,
+        },
+      ]);
+      await waitFor('the change, woken by the port', () => inChannel(c).length === 2, 5_000);
+      expect(inChannel(c)[1]!.threadTs).toBe(inChannel(c)[0]!.ts);
+      expect(inChannel(c)[0]!.edits).toHaveLength(1);
+    } finally {
+      await n.stop();
+    }
+    expect(await repos.notifications.cursor('notify:slack')).toBe(
+      await repos.notifications.lastEventId(),
+    );
+
+    // A restart between planning and sending: the queued message goes out once, and planning
+    // the same events again (the cursor set back, as after a crash before it moved) adds nothing.
+    await resolveAlert('authorization-expiring:far-1');
+    // (every channel of this file subscribed to everything: each queues an update and a reply)
+    expect(await notifier().plan()).toBeGreaterThanOrEqual(2);
+    const before = inChannel(c).length;
+    const again = notifier();
+    await h.db.updateTable('notify_cursors').set({ last_event_id: 0 }).execute();
+    expect(await again.plan()).toBe(0);
+    await again.flush();
+    expect(inChannel(c).length).toBe(before + 1);
+    expect(inChannel(c).at(-1)!.text).toContain('All clear');
+    expect(inChannel(c)[0]!.text).toContain('Resolved');
   });
 });

@@ -7,6 +7,7 @@ import { startChatServer, type ChatServer } from '../../../bot/http.ts';
 import { CommandLayer, defaultRegistry } from '../../../bot/commands/index.ts';
 import { SlackAdapter } from '../../../bot/slack/slack-adapter.ts';
 import { loadConfig } from '../../../core/config.ts';
+import { reports } from '../../../core/index.ts';
 import { silentLogger } from '../../../core/log.ts';
 import {
   buttonPressBody,
@@ -99,6 +100,48 @@ describe('Slack slash command through the real Bolt receiver', () => {
     const resp = await responseFor(r.id);
     expect(resp.body.response_type).toBe('in_channel');
     expect(JSON.stringify(resp.body.blocks)).toContain('va-hcs-operational');
+  });
+
+  it('uploads `report hlm` to the channel through the external upload flow, byte for byte', async () => {
+    const r = await command('report hlm', 'UVIEW', 'C0FILES');
+    expect(r.status).toBe(200);
+    const f = await slack.waitFor(() => slack.files.find((x) => x.channel === 'C0FILES'));
+    const want = reports.hlmCsv(await reports.hlmReport(fx.h.db, { level: 'va' }));
+    expect(f.filename).toBe('hlm.csv');
+    expect(f.length).toBe(Buffer.byteLength(want));
+    expect(f.bytes!.toString('utf8')).toBe(want);
+    expect(f.initialComment).toContain('HLM report');
+    const order = slack.calls.filter((c) => c.method.startsWith('files.')).map((c) => c.method);
+    expect(order).toEqual(['files.getUploadURLExternal', 'files.completeUploadExternal']);
+    // The file is the answer: nothing else went to response_url.
+    await new Promise((res) => setTimeout(res, 200));
+    expect(slack.responses.find((x) => x.id === r.id)).toBeUndefined();
+  });
+
+  it('says how to fix it when the file cannot be shared in the channel', async () => {
+    const r = await command('report inventory', 'UVIEW', 'CNOTIN1');
+    const resp = await responseFor(r.id);
+    expect(JSON.stringify(resp.body.blocks)).toContain('Could not upload service-inventory.txt');
+    expect(JSON.stringify(resp.body.blocks)).toContain('not_in_channel');
+    expect(JSON.stringify(resp.body.blocks)).toContain('invite the bot');
+  });
+
+  it('times its acks itself and shows them on /healthz', async () => {
+    const since = Date.now();
+    await command('whoami', 'UVIEW');
+    const h = (await (await fetch(`${http.url}/healthz?since=${since}`)).json()) as {
+      ok: boolean;
+      acks: { n: number; p50Ms: number | null; p99Ms: number | null };
+    };
+    expect(h.ok).toBe(true);
+    expect(h.acks.n).toBe(1);
+    expect(h.acks.p99Ms).toBeGreaterThanOrEqual(0);
+    expect(http.ackStats(Date.now() + 60_000)).toEqual({
+      n: 0,
+      p50Ms: null,
+      p99Ms: null,
+      maxMs: null,
+    });
   });
 
   it('refuses a bad signature with 401 and runs nothing', async () => {

@@ -1,12 +1,15 @@
 // Real: webex-node-bot-framework (and the Webex SDK under it) in webhook mode, the adapter's
 // /webex/events route on smartlic's HTTP listener on 127.0.0.1 with real HMAC-SHA1 signatures,
-// the command layer over real services, a SQLite temp file and the emulator. Faked: Webex —
-// a fake Webex API on loopback (test/fakes/fake-webex.ts).
+// the command layer over real services, a SQLite temp file and the emulator; bot/notify's
+// Notifier over the real alert store. Faked: Webex — a fake Webex API on loopback
+// (test/fakes/fake-webex.ts: JSON and multipart POST /messages, PUT /messages/{id}).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CommandLayer, defaultRegistry } from '../../../bot/commands/index.ts';
 import { startChatServer, type ChatServer } from '../../../bot/http.ts';
 import { WebexAdapter } from '../../../bot/webex/webex-adapter.ts';
+import { Notifier } from '../../../bot/notify/index.ts';
 import { loadConfig } from '../../../core/config.ts';
+import { reports } from '../../../core/index.ts';
 import { silentLogger } from '../../../core/log.ts';
 import { startFakeWebex, type FakePerson, type FakeWebex } from '../../fakes/fake-webex.ts';
 import { provisionCloud, seedClusters, setup, type Fixture } from '../sync-fixture.ts';
@@ -147,5 +150,58 @@ describe('Webex adapter through webex-node-bot-framework', () => {
     await deliver(body, webex.sign(body, SECRET));
     const sent = await webex.waitFor(() => webex.sent.find((m) => m.parentId === id));
     expect(sent.markdown).toContain('needs the operator role');
+  });
+
+  it('attaches `report hlm` to its answer as a file (multipart, in the thread), byte for byte', async () => {
+    const room = webex.direct(alice);
+    const id = webex.incoming(room, alice, 'license report hlm');
+    const body = webex.webhookBody('messages', id, room, alice);
+    expect(await deliver(body, webex.sign(body, SECRET))).toBe(200);
+    const sent = await webex.waitFor(() => webex.sent.find((m) => m.parentId === id));
+    const want = reports.hlmCsv(await reports.hlmReport(fx.h.db, { level: 'va' }));
+    expect(sent.roomId).toBe(room.id);
+    expect(sent.markdown).toContain('HLM report');
+    expect(sent.file?.filename).toBe('hlm.csv');
+    expect(sent.file?.contentType).toBe('text/csv');
+    expect(sent.file?.bytes.toString('utf8')).toBe(want);
+  });
+
+  it('edits an alert’s message in place as it changes and answers in its thread', async () => {
+    const room = webex.group();
+    await fx.repos.subscriptions.subscribe({ platform: 'webex', channelId: room.id, filters: {} });
+    const candidate = (severity: 'warning' | 'critical', days: number) => ({
+      rule: 'authorization-expiry' as const,
+      dedupeKey: 'authorization-expiring:wx-1',
+      severity,
+      entity: { kind: 'cluster' as const, id: 'acme.com/va-ops/wx-1', name: 'wx-1' },
+      scope: 'global' as const,
+      title: `cluster wx-1: authorization expires in ${days} days`,
+      facts: {},
+    });
+    const notifier = new Notifier({
+      repos: fx.repos,
+      clock: fx.clock,
+      logger: silentLogger,
+      senders: { webex: adapter.sender() },
+      renotifyMs: 0,
+      channelIntervalMs: 50,
+    });
+    await fx.repos.alerts.apply('global', [candidate('warning', 10)], fx.clock.now());
+    await notifier.flush();
+    const post = await webex.waitFor(() =>
+      webex.sent.find((m) => m.roomId === room.id && m.markdown?.includes('wx-1') && !m.parentId),
+    );
+    expect(post.attachments).toHaveLength(1);
+    await fx.repos.alerts.apply('global', [candidate('critical', 2)], fx.clock.now());
+    await notifier.flush();
+    expect(post.edits).toHaveLength(1);
+    expect(post.markdown).toContain('expires in 2 days');
+    await fx.repos.alerts.apply('global', [], fx.clock.now());
+    await notifier.flush();
+    expect(post.edits).toHaveLength(2);
+    expect(post.markdown).toContain('Resolved');
+    expect(
+      webex.sent.filter((m) => m.parentId === post.id).map((m) => m.markdown?.split('\n')[0]),
+    ).toEqual([expect.stringContaining('Changed'), expect.stringContaining('All clear')]);
   });
 });
