@@ -107,7 +107,7 @@ interface SeriesFit {
 /**
  * The fit of every series of the VAs given, in one statement per 500 VAs: the snapshots of the
  * window are read and summed inside SQLite (no row per snapshot reaches JS), and the latest
- * point of each series is one backward step in usage_snapshots_va_type_at_idx.
+ * point of each series is one backward step in usage_snapshots_series_idx.
  */
 async function seriesFits(
   db: ReportDb,
@@ -132,12 +132,24 @@ async function seriesFits(
       sxx: number;
       sxy: number;
       last_id: number;
-    }>`with w as (
-        select virtual_account_id as va, license_type as lt, in_use as y,
-          (round(unixepoch(taken_at, 'subsec') * 1000) - ${t0}) / ${sql.raw(`${DAY_MS}.0`)} as x
-        from usage_snapshots
-        where virtual_account_id in (${sql.join(ids)})
-          and taken_at >= ${from} and taken_at < ${to}),
+    }>`with recursive
+      ids(va) as (select value from json_each(${JSON.stringify(ids)})),
+      -- The series of each VA, one index step each (a loose scan: a VA's year of snapshots is
+      -- not read to find its few license types).
+      k(va, lt) as (
+        select ids.va, (select min(s.license_type) from usage_snapshots s
+          where s.virtual_account_id = ids.va) from ids
+        union all
+        select k.va, (select min(s.license_type) from usage_snapshots s
+          where s.virtual_account_id = k.va and s.license_type > k.lt) from k
+        where k.lt is not null),
+      w as (
+        select k.va, k.lt, s.in_use as y,
+          (round(unixepoch(s.taken_at, 'subsec') * 1000) - ${t0}) / ${sql.raw(`${DAY_MS}.0`)} as x
+        from k join usage_snapshots s
+          on s.virtual_account_id = k.va and s.license_type = k.lt
+            and s.taken_at >= ${from} and s.taken_at < ${to}
+        where k.lt is not null),
       m as (select va, lt, count(*) as n, avg(x) as mx, avg(y) as my from w group by va, lt)
       select m.va, m.lt, m.n, m.mx, m.my,
         sum((w.x - m.mx) * (w.x - m.mx)) as sxx,

@@ -13,6 +13,7 @@ import { migration0004AxlSchemaVersion } from './0004-axl-schema-version.ts';
 import { migration0005ReadSide } from './0005-read-side.ts';
 import { migration0007ChatDelivery } from './0007-chat-delivery.ts';
 import { migration0008AlertLifecycle } from './0008-alert-lifecycle.ts';
+import { migration0009ReadIndexes } from './0009-read-indexes.ts';
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001-initial': migration0001Initial,
@@ -22,4 +23,5 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0005-read-side': migration0005ReadSide,
   '0007-chat-delivery': migration0007ChatDelivery,
   '0008-alert-lifecycle': migration0008AlertLifecycle,
+  '0009-read-indexes': migration0009ReadIndexes,
 };
