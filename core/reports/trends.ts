@@ -106,8 +106,8 @@ interface SeriesFit {
 
 /**
  * The fit of every series of the VAs given, in one statement per 500 VAs: the snapshots of the
- * window are read and summed inside SQLite (no row per snapshot reaches JS), and the latest
- * point of each series is one backward step in usage_snapshots_series_idx.
+ * window are read from usage_snapshots_series_idx and summed inside SQLite (no row per
+ * snapshot reaches JS), and the latest point of each series is one backward step in it.
  */
 async function seriesFits(
   db: ReportDb,
@@ -131,51 +131,31 @@ async function seriesFits(
       my: number;
       sxx: number;
       sxy: number;
-      last_id: number;
-    }>`with recursive
-      ids(va) as (select value from json_each(${JSON.stringify(ids)})),
-      -- The series of each VA, one index step each (a loose scan: a VA's year of snapshots is
-      -- not read to find its few license types).
-      k(va, lt) as (
-        select ids.va, (select min(s.license_type) from usage_snapshots s
-          where s.virtual_account_id = ids.va) from ids
-        union all
-        select k.va, (select min(s.license_type) from usage_snapshots s
-          where s.virtual_account_id = k.va and s.license_type > k.lt) from k
-        where k.lt is not null),
+      quantity: number;
+      in_use: number;
+      available: number;
+      shortage: number;
+    }>`with
       w as (
-        select k.va, k.lt, s.in_use as y,
+        select s.virtual_account_id as va, s.license_type as lt, s.in_use as y,
           (round(unixepoch(s.taken_at, 'subsec') * 1000) - ${t0}) / ${sql.raw(`${DAY_MS}.0`)} as x
-        from k join usage_snapshots s
-          on s.virtual_account_id = k.va and s.license_type = k.lt
-            and s.taken_at >= ${from} and s.taken_at < ${to}
-        where k.lt is not null),
-      m as (select va, lt, count(*) as n, avg(x) as mx, avg(y) as my from w group by va, lt)
-      select m.va, m.lt, m.n, m.mx, m.my,
-        sum((w.x - m.mx) * (w.x - m.mx)) as sxx,
-        sum((w.x - m.mx) * (w.y - m.my)) as sxy,
-        (select s.id from usage_snapshots s
-          where s.virtual_account_id = m.va and s.license_type = m.lt
-            and s.taken_at >= ${from} and s.taken_at < ${to}
-          order by s.taken_at desc, s.id desc limit 1) as last_id
-      from m join w on w.va = m.va and w.lt = m.lt
-      group by m.va, m.lt`.execute(db);
-    if (rows.length === 0) continue;
-    const last = new Map(
-      (
-        await db
-          .selectFrom('usage_snapshots')
-          .select(['id', 'quantity', 'in_use', 'available', 'shortage'])
-          .where(
-            'id',
-            'in',
-            rows.map((r) => r.last_id),
-          )
-          .execute()
-      ).map((r) => [r.id, r]),
-    );
+        from usage_snapshots s
+        where s.virtual_account_id in (select value from json_each(${JSON.stringify(ids)}))
+          and s.taken_at >= ${from} and s.taken_at < ${to}),
+      m as (select va, lt, count(*) as n, avg(x) as mx, avg(y) as my from w group by va, lt),
+      f as (
+        select m.va, m.lt, m.n, m.mx, m.my,
+          sum((w.x - m.mx) * (w.x - m.mx)) as sxx,
+          sum((w.x - m.mx) * (w.y - m.my)) as sxy,
+          (select s.id from usage_snapshots s
+            where s.virtual_account_id = m.va and s.license_type = m.lt
+              and s.taken_at >= ${from} and s.taken_at < ${to}
+            order by s.taken_at desc, s.id desc limit 1) as last_id
+        from m join w on w.va = m.va and w.lt = m.lt
+        group by m.va, m.lt)
+      select f.*, l.quantity, l.in_use, l.available, l.shortage
+      from f join usage_snapshots l on l.id = f.last_id`.execute(db);
     for (const r of rows) {
-      const l = last.get(r.last_id)!;
       out.push({
         virtualAccountId: r.va,
         licenseType: r.lt,
@@ -185,10 +165,10 @@ async function seriesFits(
         sxx: r.sxx,
         sxy: r.sxy,
         last: {
-          quantity: l.quantity,
-          inUse: l.in_use,
-          available: l.available,
-          shortage: l.shortage,
+          quantity: r.quantity,
+          inUse: r.in_use,
+          available: r.available,
+          shortage: r.shortage,
         },
       });
     }
