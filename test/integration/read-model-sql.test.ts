@@ -189,7 +189,7 @@ describe('migration 0009: the plans use its indexes', () => {
       .map((x) => x.detail)
       .join(' | ');
 
-  it('a usage series is read from usage_snapshots_series_idx alone, in order', async () => {
+  it('a usage series is read from usage_snapshots_series_idx alone, in order', () => {
     const p = plan(
       `select taken_at, license_type, quantity, in_use, available, shortage from usage_snapshots
        where virtual_account_id = ? order by license_type, taken_at, id`,
