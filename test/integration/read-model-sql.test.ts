@@ -183,6 +183,66 @@ describe('statusOverview', () => {
   });
 });
 
+describe('Cluster Summary pages', () => {
+  it('a page (ids first, then the rows) is exactly that slice of the whole summary', async () => {
+    // Names out of id order, two customers, so the order (customer, name, id) matters.
+    for (const [customer, name] of [
+      ['Zeta', 'b-cucm'],
+      ['Beta', 'z-cuc'],
+      ['Zeta', 'a-cer'],
+      ['Beta', 'c-cucm'],
+      ['Beta', 'a-cucm'],
+    ] as const) {
+      const k = await r.customers.upsert({ name: customer });
+      await r.clusters.upsert({
+        customerId: k.id,
+        name,
+        type: name.endsWith('cer') ? 'CER' : name.endsWith('cuc') ? 'CUC' : 'CUCM',
+        version: '15.0.1.10000-1',
+        publisherAddress: `https://${name}.example`,
+        adminUsername: 'administrator',
+        adminPassword: 'not-a-real-password',
+      });
+    }
+    const all = await reports.clusterSummary(h.db, { now });
+    expect(all.length).toBeGreaterThanOrEqual(5);
+    const names = (rows: { customer: string; name: string }[]) =>
+      rows.map((x) => `${x.customer}/${x.name}`);
+    for (const [limit, offset] of [
+      [2, 0],
+      [2, 1],
+      [3, 4],
+      [10, 0],
+      [1, all.length - 1],
+      [2, all.length],
+      [undefined, 2],
+      [0, 1],
+    ] as const) {
+      const page = await reports.clusterSummary(h.db, {
+        now,
+        ...(limit !== undefined ? { limit } : {}),
+        offset,
+      });
+      expect(names(page)).toEqual(
+        names(all.slice(offset, limit === undefined ? undefined : offset + limit)),
+      );
+      expect(page).toEqual(all.slice(offset, limit === undefined ? undefined : offset + limit));
+    }
+    const beta = await reports.clusterSummary(h.db, { now, filter: { customer: 'Beta' } });
+    expect(names(beta)).toEqual(['Beta/a-cucm', 'Beta/c-cucm', 'Beta/z-cuc']);
+    expect(
+      names(
+        await reports.clusterSummary(h.db, {
+          now,
+          filter: { customer: 'Beta' },
+          limit: 1,
+          offset: 1,
+        }),
+      ),
+    ).toEqual(['Beta/c-cucm']);
+  });
+});
+
 describe('migration 0009: the plans use its indexes', () => {
   const plan = (q: string, ...params: unknown[]): string =>
     (h.sqlite.prepare(`explain query plan ${q}`).all(...params) as { detail: string }[])
