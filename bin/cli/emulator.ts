@@ -8,8 +8,10 @@ import { didYouMean } from './args.ts';
 import type { CliCommand } from './types.ts';
 
 /**
- * Largest --scale accepted. Measured: loading grows by about 3 s and 95 MB per 1000 customers
- * (1000: 4 s / 220 MB, 4000: 13 s / 500 MB); 100000 was not ready after 240 s at 4 GB.
+ * Largest --scale accepted. Measured with 8–12 clusters per customer: loading grew by about
+ * 3 s and 95 MB per 1000 customers (1000: 4 s / 220 MB, 4000: 13 s / 500 MB); 100000 was not
+ * ready after 240 s at 4 GB. With 10–15 per customer: 10000 loads to 1.37 GB RSS (224 s at a
+ * load average of 16 on 2 cores; see docs/emulator.md).
  */
 export const MAX_SCALE = 10_000;
 
@@ -22,9 +24,9 @@ one JSON line when ready: {"ready":true,"baseUrl":…,"cloud":{…},"onprem":{�
   --port N        port to listen on (default 0: any free port)
   --scenario S    demo (default), empty, or a scenario JSON file (see data/scenarios/)
   --seed N        seed for generated data and faults (default 1)
-  --scale N       generate N customers (~10 clusters each) instead of the scenario;
-                  N from 1 to ${MAX_SCALE} (${MAX_SCALE} loads in about 30 s and 1.2 GB; more
-                  would not load in a useful time)
+  --scale N       generate N customers (10–15 clusters each, ~10 of them smart-licensed
+                  and registered) instead of the scenario; N from 1 to ${MAX_SCALE}
+                  (${MAX_SCALE} takes about 1.4 GB; more would not load in a useful time)
   --now ISO       start of the simulated clock (default: the scenario's)
   --frozen        keep the simulated clock still until POST /__emulator/clock moves it
 

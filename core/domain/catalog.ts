@@ -340,5 +340,7 @@ export function hcsTypeFor(id: LicenseTypeId): LicenseTypeId | undefined {
 
 /** Sort key: catalog order. Keeps every listing deterministic. */
 export function catalogIndex(id: LicenseTypeId): number {
-  return LICENSE_TYPE_IDS.indexOf(id);
+  return INDEX.get(id) ?? -1;
 }
+
+const INDEX = new Map<string, number>(LICENSE_TYPE_IDS.map((id, i) => [id, i]));

@@ -210,7 +210,7 @@ export async function virtualAccountSummary(
       'v.commerce_access_level',
       'v.license_mode',
       'v.role',
-      // Per VA through clusters_va_idx, not a grouped scan of every cluster.
+      // Per VA from clusters_va_customer_idx alone, not a grouped scan of every cluster.
       sql<number>`(select count(*) from clusters c where c.virtual_account_id = v.id)`.as(
         'clusters',
       ),

@@ -5,8 +5,8 @@
  */
 import { SATELLITE_SYNC_OVERDUE_DAYS, isShort, shortageOf } from '../domain/compliance.ts';
 import { daysBetween } from '../domain/lifecycle.ts';
-import { smartAccountSummary } from './accounts.ts';
-import { clusterSummary } from './clusters.ts';
+import { smartAccountSummary, type SmartAccountSummaryRow } from './accounts.ts';
+import { clusterSummary, type ClusterSummaryRow } from './clusters.ts';
 import { vaLabel, type ReportDb } from './common.ts';
 
 export type AttentionKind =
@@ -53,6 +53,21 @@ export async function needsAttention(
   db: ReportDb,
   opts: AttentionOptions,
 ): Promise<AttentionItem[]> {
+  const clusters = await clusterSummary(db, { now: opts.now });
+  const accounts = await smartAccountSummary(db, { now: opts.now });
+  return attentionFrom(db, opts, clusters, accounts);
+}
+
+/**
+ * The attention list from a Cluster Summary and a Smart Account Summary already read at
+ * `opts.now` (unfiltered): `statusOverview` shows both and reads each once.
+ */
+export async function attentionFrom(
+  db: ReportDb,
+  opts: AttentionOptions,
+  clusters: readonly ClusterSummaryRow[],
+  accounts: readonly SmartAccountSummaryRow[],
+): Promise<AttentionItem[]> {
   const expiry = opts.expiryWarningDays ?? 30;
   const satWarn = opts.satelliteWarningDays ?? 25;
   const items: AttentionItem[] = [];
@@ -96,7 +111,7 @@ export async function needsAttention(
       message: `${label}: ${l.license_type} short by ${shortageOf(counts)} (${l.in_use} needed, ${l.quantity} owned)`,
     });
   }
-  for (const c of await clusterSummary(db, { now: opts.now })) {
+  for (const c of clusters) {
     const subject = `cluster ${c.name}`;
     if (c.authorization !== null && BAD.has(c.authorization)) {
       items.push({
@@ -138,7 +153,7 @@ export async function needsAttention(
       });
     }
   }
-  for (const a of await smartAccountSummary(db, { now: opts.now })) {
+  for (const a of accounts) {
     if (a.lastSyncStatus === 'Failed') {
       items.push({
         kind: 'sync-failed',

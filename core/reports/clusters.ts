@@ -250,8 +250,21 @@ export async function clusterSummary(
   const late =
     f.registration !== undefined || f.authorization !== undefined || f.failed !== undefined;
   const offset = Math.max(0, opts.offset ?? 0);
-  if (!late && opts.limit !== undefined) q = q.limit(Math.max(0, opts.limit)).offset(offset);
-  else if (!late && offset > 0) q = q.limit(-1).offset(offset);
+  if (!late && (opts.limit !== undefined || offset > 0)) {
+    // The page's ids first, by the same filters and order: SQLite computes every column of
+    // the rows an OFFSET skips (the latest job and the counted licenses are subqueries), so a
+    // page deep into 10 000 clusters would cost almost the whole summary.
+    const ids = (
+      await q
+        .clearSelect()
+        .select('c.id')
+        .limit(opts.limit === undefined ? -1 : Math.max(0, opts.limit))
+        .offset(offset)
+        .execute()
+    ).map((r) => r.id);
+    if (ids.length === 0) return [];
+    q = q.where(sql<boolean>`c.id in (select value from json_each(${JSON.stringify(ids)}))`);
+  }
   const rows = await q.execute();
   const out: ClusterSummaryRow[] = [];
   for (const r of rows) {

@@ -30,10 +30,18 @@ export function vaLabel(domain: string, name: string): string {
  * types (not in the catalog) keep their stored name.
  */
 export function licenseLabel(type: string): string {
-  const t = isLicenseTypeId(type) ? licenseType(type) : findLicenseType(type);
-  if (!t) return type;
-  return t.displayName.replace(/^UC Manager /, '').replace(/ License \([^)]*\)$/, '');
+  let label = LABELS.get(type);
+  if (label === undefined) {
+    const t = isLicenseTypeId(type) ? licenseType(type) : findLicenseType(type);
+    label = t ? t.displayName.replace(/^UC Manager /, '').replace(/ License \([^)]*\)$/, '') : type;
+    // The catalog is fixed, so a label never changes; reports ask for the same few types
+    // tens of thousands of times. Bounded: a stored name outside the catalog is not kept.
+    if (t) LABELS.set(type, label);
+  }
+  return label;
 }
+
+const LABELS = new Map<string, string>();
 
 export const isoDay = (d: Date | null | undefined): string | null =>
   d ? d.toISOString().slice(0, 10) : null;

@@ -4,7 +4,7 @@ import {
   virtualAccountSummary,
   type SmartAccountSummaryRow,
 } from './accounts.ts';
-import { needsAttention, type AttentionItem } from './attention.ts';
+import { attentionFrom, type AttentionItem } from './attention.ts';
 import { clusterSummary } from './clusters.ts';
 import type { ReportDb } from './common.ts';
 
@@ -23,6 +23,7 @@ export interface StatusOverview {
   attention: AttentionItem[];
 }
 
+/** Reads the cluster and account summaries once each: the counts and the attention list share them. */
 export async function statusOverview(db: ReportDb, opts: { now: Date }): Promise<StatusOverview> {
   const accounts = await smartAccountSummary(db, opts);
   const vas = await virtualAccountSummary(db);
@@ -54,6 +55,6 @@ export async function statusOverview(db: ReportDb, opts: { now: Date }): Promise
     },
     clusters: { total: clusters.length, byAuthorization, unreachable, failed },
     openAlerts,
-    attention: await needsAttention(db, opts),
+    attention: await attentionFrom(db, opts, clusters, accounts),
   };
 }

@@ -2,6 +2,7 @@
  * Trends and forecast from the usage snapshots a sync appends (one row per VA and license type
  * per sync; older than the retention window, one a day).
  */
+import { sql } from 'kysely';
 import { shortageOf } from '../domain/compliance.ts';
 import { DAY_MS } from '../domain/lifecycle.ts';
 import { byType } from './usage.ts';
@@ -83,35 +84,139 @@ export interface Forecast {
   rows: ForecastRow[];
 }
 
-/** Least squares y = a + b·x; null when the x values do not vary. */
-export function leastSquares(
-  xs: readonly number[],
-  ys: readonly number[],
-): { a: number; b: number } | null {
-  const n = xs.length;
-  if (n < 2) return null;
-  let sx = 0;
-  let sy = 0;
-  for (let i = 0; i < n; i++) {
-    sx += xs[i]!;
-    sy += ys[i]!;
-  }
-  const mx = sx / n;
-  const my = sy / n;
-  let sxx = 0;
-  let sxy = 0;
-  for (let i = 0; i < n; i++) {
-    const dx = xs[i]! - mx;
-    sxx += dx * dx;
-    sxy += dx * (ys[i]! - my);
-  }
-  if (sxx === 0) return null;
-  const b = sxy / sxx;
-  return { a: my - b * mx, b };
-}
-
 /** Growth below this many licenses a day counts as none (noise in a flat series). */
 const NO_GROWTH_PER_DAY = 1e-6;
+
+/**
+ * What a least-squares fit of one series (one VA and license type) over a window needs, summed
+ * by SQLite: the number of points, the means of x (days from `now`) and y (in use), the centred
+ * sums Σ(x−x̄)² and Σ(x−x̄)(y−ȳ) (the two-pass form, as stable as summing in JS), and the latest
+ * point (by time, then id).
+ */
+interface SeriesFit {
+  virtualAccountId: number;
+  licenseType: string;
+  n: number;
+  mx: number;
+  my: number;
+  sxx: number;
+  sxy: number;
+  last: { quantity: number; inUse: number; available: number; shortage: number };
+}
+
+/**
+ * The fit of every series of the VAs given, in one statement per 500 VAs: the snapshots of the
+ * window are read from usage_snapshots_series_idx and summed inside SQLite (no row per
+ * snapshot reaches JS), and the latest point of each series is one backward step in it.
+ */
+async function seriesFits(
+  db: ReportDb,
+  virtualAccountIds: readonly number[],
+  now: Date,
+  windowDays: number,
+): Promise<SeriesFit[]> {
+  const t0 = now.getTime();
+  const from = new Date(t0 - windowDays * DAY_MS).toISOString();
+  const to = new Date(t0 + 1).toISOString();
+  const out: SeriesFit[] = [];
+  for (let i = 0; i < virtualAccountIds.length; i += 500) {
+    const ids = virtualAccountIds.slice(i, i + 500);
+    // x: whole milliseconds since the epoch (SQLite keeps times in ms), minus now, in days —
+    // the same division of the same integers as (at − now) / DAY_MS in JS.
+    const { rows } = await sql<{
+      va: number;
+      lt: string;
+      n: number;
+      mx: number;
+      my: number;
+      sxx: number;
+      sxy: number;
+      quantity: number;
+      in_use: number;
+      available: number;
+      shortage: number;
+    }>`with
+      w as (
+        select s.virtual_account_id as va, s.license_type as lt, s.in_use as y,
+          (round(unixepoch(s.taken_at, 'subsec') * 1000) - ${t0}) / ${sql.raw(`${DAY_MS}.0`)} as x
+        from usage_snapshots s
+        where s.virtual_account_id in (select value from json_each(${JSON.stringify(ids)}))
+          and s.taken_at >= ${from} and s.taken_at < ${to}),
+      m as (select va, lt, count(*) as n, avg(x) as mx, avg(y) as my from w group by va, lt),
+      f as (
+        select m.va, m.lt, m.n, m.mx, m.my,
+          sum((w.x - m.mx) * (w.x - m.mx)) as sxx,
+          sum((w.x - m.mx) * (w.y - m.my)) as sxy,
+          (select s.id from usage_snapshots s
+            where s.virtual_account_id = m.va and s.license_type = m.lt
+              and s.taken_at >= ${from} and s.taken_at < ${to}
+            order by s.taken_at desc, s.id desc limit 1) as last_id
+        from m join w on w.va = m.va and w.lt = m.lt
+        group by m.va, m.lt)
+      select f.*, l.quantity, l.in_use, l.available, l.shortage
+      from f join usage_snapshots l on l.id = f.last_id`.execute(db);
+    for (const r of rows) {
+      out.push({
+        virtualAccountId: r.va,
+        licenseType: r.lt,
+        n: Number(r.n),
+        mx: r.mx,
+        my: r.my,
+        sxx: r.sxx,
+        sxy: r.sxy,
+        last: {
+          quantity: r.quantity,
+          inUse: r.in_use,
+          available: r.available,
+          shortage: r.shortage,
+        },
+      });
+    }
+  }
+  return out;
+}
+
+/**
+ * The forecast rule of one series at `now` (the one implementation: `forecast` and the alert
+ * rules' `forecastsFor` both come here). Least squares y = a + b·x; no fit when there are
+ * fewer than two points or the x values do not vary.
+ */
+function forecastRow(s: SeriesFit, now: Date): ForecastRow {
+  const last = s.last;
+  const base = {
+    licenseType: s.licenseType,
+    label: licenseLabel(s.licenseType),
+    owned: last.quantity,
+    inUse: last.inUse,
+    points: s.n,
+  };
+  if (shortageOf(last) > 0 || last.shortage > 0) {
+    return { ...base, outcome: 'already short', slopePerDay: null, crossesAt: null, daysUntil: 0 };
+  }
+  if (s.n < 2 || s.sxx === 0) {
+    return {
+      ...base,
+      outcome: 'not enough data',
+      slopePerDay: null,
+      crossesAt: null,
+      daysUntil: null,
+    };
+  }
+  const b = s.sxy / s.sxx;
+  const a = s.my - b * s.mx;
+  if (b <= NO_GROWTH_PER_DAY) {
+    return { ...base, outcome: 'no growth', slopePerDay: b, crossesAt: null, daysUntil: null };
+  }
+  // Days from now until the fitted line reaches owned (never in the past: not short now).
+  const days = Math.max(0, (last.quantity - a) / b);
+  return {
+    ...base,
+    outcome: 'crosses',
+    slopePerDay: b,
+    crossesAt: new Date(now.getTime() + days * DAY_MS),
+    daysUntil: Math.ceil(days),
+  };
+}
 
 /**
  * When in-use crosses owned for each license type of the VA, at the trend of the last
@@ -125,119 +230,27 @@ export async function forecast(
   const va = (await virtualAccountRefs(db, [opts.virtualAccountId])).get(opts.virtualAccountId);
   if (!va) throw new Error(`virtual account ${opts.virtualAccountId} does not exist`);
   const windowDays = opts.windowDays ?? 90;
-  const from = new Date(opts.now.getTime() - windowDays * DAY_MS);
-  const series = await usageTrend(db, {
-    virtualAccountId: va.id,
-    from,
-    to: new Date(opts.now.getTime() + 1),
-  });
-  const rows = forecastRows(series, opts.now);
+  const fits = await seriesFits(db, [va.id], opts.now, windowDays);
+  const rows = fits.map((f) => forecastRow(f, opts.now)).sort(byType);
   return { va, windowDays, rows };
 }
 
-/** The forecast of each series at `now` (the rule of `forecast`, for series read elsewhere). */
-export function forecastRows(series: readonly TrendSeries[], now: Date): ForecastRow[] {
-  return series.map((s): ForecastRow => {
-    const last = s.points[s.points.length - 1]!;
-    const base = {
-      licenseType: s.licenseType,
-      label: s.label,
-      owned: last.quantity,
-      inUse: last.inUse,
-      points: s.points.length,
-    };
-    if (shortageOf(last) > 0 || last.shortage > 0) {
-      return {
-        ...base,
-        outcome: 'already short',
-        slopePerDay: null,
-        crossesAt: null,
-        daysUntil: 0,
-      };
-    }
-    const t0 = now.getTime();
-    const fit = leastSquares(
-      s.points.map((p) => (p.at.getTime() - t0) / DAY_MS),
-      s.points.map((p) => p.inUse),
-    );
-    if (!fit)
-      return {
-        ...base,
-        outcome: 'not enough data',
-        slopePerDay: null,
-        crossesAt: null,
-        daysUntil: null,
-      };
-    if (fit.b <= NO_GROWTH_PER_DAY) {
-      return {
-        ...base,
-        outcome: 'no growth',
-        slopePerDay: fit.b,
-        crossesAt: null,
-        daysUntil: null,
-      };
-    }
-    // Days from now until the fitted line reaches owned (never in the past: not short now).
-    const days = Math.max(0, (last.quantity - fit.a) / fit.b);
-    return {
-      ...base,
-      outcome: 'crosses',
-      slopePerDay: fit.b,
-      crossesAt: new Date(t0 + days * DAY_MS),
-      daysUntil: Math.ceil(days),
-    };
-  });
-}
-
 /**
- * `forecast` for many VAs at once (alert evaluation): one query per 500 VAs instead of two per
- * VA. VAs without snapshots in the window are left out.
+ * `forecast` for many VAs at once (alert evaluation), by VA id: one statement per 500 VAs.
+ * VAs without snapshots in the window are left out.
  */
 export async function forecastsFor(
   db: ReportDb,
   opts: { virtualAccountIds: readonly number[]; now: Date; windowDays?: number },
 ): Promise<Map<number, ForecastRow[]>> {
-  const windowDays = opts.windowDays ?? 90;
-  const from = new Date(opts.now.getTime() - windowDays * DAY_MS).toISOString();
-  const to = new Date(opts.now.getTime() + 1).toISOString();
-  const byVa = new Map<number, Map<string, TrendSeries>>();
-  const ids = [...opts.virtualAccountIds];
-  for (let i = 0; i < ids.length; i += 500) {
-    const rows = await db
-      .selectFrom('usage_snapshots')
-      .select([
-        'virtual_account_id',
-        'taken_at',
-        'license_type',
-        'quantity',
-        'in_use',
-        'available',
-        'shortage',
-      ])
-      .where('virtual_account_id', 'in', ids.slice(i, i + 500))
-      .where('taken_at', '>=', from)
-      .where('taken_at', '<', to)
-      .orderBy('taken_at')
-      .orderBy('id')
-      .execute();
-    for (const r of rows) {
-      let by = byVa.get(r.virtual_account_id);
-      if (!by) byVa.set(r.virtual_account_id, (by = new Map<string, TrendSeries>()));
-      let s = by.get(r.license_type);
-      if (!s) {
-        s = { licenseType: r.license_type, label: licenseLabel(r.license_type), points: [] };
-        by.set(r.license_type, s);
-      }
-      s.points.push({
-        at: new Date(r.taken_at),
-        quantity: r.quantity,
-        inUse: r.in_use,
-        available: r.available,
-        shortage: r.shortage,
-      });
-    }
-  }
+  const fits = await seriesFits(db, opts.virtualAccountIds, opts.now, opts.windowDays ?? 90);
   const out = new Map<number, ForecastRow[]>();
-  for (const [va, by] of byVa) out.set(va, forecastRows([...by.values()].sort(byType), opts.now));
+  for (const f of fits) {
+    const list = out.get(f.virtualAccountId);
+    const row = forecastRow(f, opts.now);
+    if (list) list.push(row);
+    else out.set(f.virtualAccountId, [row]);
+  }
+  for (const list of out.values()) list.sort(byType);
   return out;
 }

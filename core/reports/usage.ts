@@ -291,12 +291,23 @@ export function hcsReportType(type: string): {
   reportCode: string;
   appCode: string | null;
 } {
+  // Memoised per catalog type (a fixed set); reports map tens of thousands of usage rows.
+  const known = REPORT_TYPES.get(type);
+  if (known) return { ...known };
   if (!isLicenseTypeId(type)) return { hcsType: type, reportCode: type, appCode: null };
   const t = licenseType(type);
   const h = t.family === 'HCS' ? t : t.hcsFallback ? licenseType(t.hcsFallback) : undefined;
-  if (!h) return { hcsType: type, reportCode: type, appCode: null };
-  return { hcsType: h.id, reportCode: h.reportCode ?? h.id, appCode: h.appCode ?? null };
+  const r = h
+    ? { hcsType: h.id, reportCode: h.reportCode ?? h.id, appCode: h.appCode ?? null }
+    : { hcsType: type, reportCode: type, appCode: null };
+  REPORT_TYPES.set(type, r);
+  return { ...r };
 }
+
+const REPORT_TYPES = new Map<
+  string,
+  { readonly hcsType: string; readonly reportCode: string; readonly appCode: string | null }
+>();
 
 /**
  * Usage per customer: per customer, VA and counted license type, the counts the customer's

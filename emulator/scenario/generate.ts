@@ -697,7 +697,9 @@ const NAMES = [
 ];
 
 /**
- * `count` customers of about 10 clusters each (4 CUCM, 3 CUC, 3 CER on average), one VA per
+ * `count` customers of 10–15 clusters each (4 CUCM, 3 CUC, 3 CER in every ten), about 10 of
+ * them smart-licensed and registered (what smartlic manages; the rest run 11.5 or are not
+ * registered), so that N customers give about 10 N managed clusters; one VA per
  * customer in smart accounts of 50 customers, every fifth customer behind a satellite
  * (one per 100 customers, alternately connected and disconnected), licenses about 10 %
  * above demand with an occasional shortage.
@@ -779,7 +781,7 @@ export function scaleScenario(
       pool = `satellite:${la}`;
       transport = SATELLITE(sat.host);
     }
-    const n = rng.int(8, 12);
+    const n = rng.int(10, 15);
     const total: Demand = {};
     for (let k = 0; k < n; k++) {
       const type = k % 10 < 4 ? 'CUCM' : k % 10 < 7 ? 'CUC' : 'CER';

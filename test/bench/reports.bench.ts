@@ -10,13 +10,15 @@
  * Then times every read model in core/reports: p50 / p95 / max over BENCH_RUNS runs each
  * (default 20, after 2 warm-up runs). Targets: p95 under 20 ms per read model; the HLM and
  * Service Inventory reports under 1 s. Reports that render the whole estate (compliance
- * overview, attention list, status overview, HLM, SI) are held to the 1 s target as well: they
- * read all ~10 000 clusters by design.
+ * overview, attention list, status overview, the unpaged Cluster Summary, HLM, SI) are held to
+ * the 1 s target as well: they read all ~10 000 clusters by design. The load average is
+ * printed with the figures: on a shared machine the wall-clock figures follow it.
  *
  * Environment: BENCH_SCALE (1000), BENCH_RUNS (20), BENCH_DB (a path: the built database is
  * kept there, and reused on the next run when the file exists).
  */
 import { existsSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { sql, type Kysely } from 'kysely';
 import { migrateToLatest, openDatabase, type Database } from '../../core/store/index.ts';
 import * as reports from '../../core/reports/index.ts';
@@ -130,7 +132,9 @@ async function database(): Promise<{ db: Kysely<Database>; now: Date; close(): P
 }
 
 async function main(): Promise<void> {
-  out(`reports bench: scale ${SCALE}, ${RUNS} runs per read model`);
+  out(
+    `reports bench: scale ${SCALE}, ${RUNS} runs per read model; load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores`,
+  );
   const handle = await database();
   try {
     const { db, now } = handle;
@@ -188,10 +192,14 @@ async function main(): Promise<void> {
     await m('clusterSummary (one customer)', R, () =>
       reports.clusterSummary(db, { now, filter: { customerId: someCluster.customer_id } }),
     );
-    await m('clusterSummary (all ~10 000, failed filter)', R, () =>
+    await m('clusterSummary (a page of 50)', R, () =>
+      reports.clusterSummary(db, { now, limit: 50, offset: 5000 }),
+    );
+    // The whole estate (every cluster's effective lifecycle): held to the 1 s target.
+    await m('clusterSummary (all ~10 000, failed filter)', S, () =>
       reports.clusterSummary(db, { now, filter: { failed: true } }),
     );
-    await m('clusterSummary (all ~10 000)', R, () => reports.clusterSummary(db, { now }));
+    await m('clusterSummary (all ~10 000)', S, () => reports.clusterSummary(db, { now }));
     await m('clusterDetail', R, () =>
       reports.clusterDetail(db, { now, clusterId: someCluster.id }),
     );
@@ -224,6 +232,7 @@ async function main(): Promise<void> {
       reports.hlmXlsx(await reports.hlmReport(db, { level: 'customer' })),
     );
     await m('Service Inventory', S, () => reports.serviceInventory(db));
+    out(`load average at the end: ${loadavg()[0]!.toFixed(1)}`);
     const over = results.filter((r) => r.p95 >= r.limit);
     out(
       over.length === 0

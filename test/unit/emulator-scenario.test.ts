@@ -62,11 +62,16 @@ describe('scenarios', () => {
     expect(scaleScenario(20, { seed: 2 })).toEqual(scaleScenario(20, { seed: 2 }));
   });
 
-  it('scale N gives N customers with about 10 clusters each', () => {
+  it('scale N gives N customers with about 10 managed clusters each', () => {
     const s = scenarioSchema.parse(scaleScenario(100));
     expect(s.customers).toHaveLength(100);
-    expect(s.clusters.length).toBeGreaterThan(800);
-    expect(s.clusters.length).toBeLessThan(1200);
+    // 10–15 clusters per customer; about 10 of them smart-licensed and registered (what
+    // smartlic manages, and what a `--scale 1000` benchmark stores: about 10 000).
+    expect(s.clusters.length).toBeGreaterThanOrEqual(1000);
+    expect(s.clusters.length).toBeLessThanOrEqual(1500);
+    const managed = s.clusters.filter((c) => c.registration !== null).length;
+    expect(managed).toBeGreaterThan(900);
+    expect(managed).toBeLessThan(1100);
     expect(s.satellites.length).toBe(1);
     const w = new World(s, { seed: 1, frozen: true });
     expect(w.clusters.size).toBe(s.clusters.length);
