@@ -15,6 +15,9 @@ import type { AddressInfo } from 'node:net';
 export interface ChatRoutes {
   slack?: RequestListener;
   webex?: (req: IncomingMessage, res: ServerResponse) => void;
+  /** GET /healthz of `smartlic serve` / `start`: the status code and JSON body (core's health). */
+  health?: () => Promise<{ status: number; body: unknown }>;
+  // GET /metrics (Prometheus): its route is added here by the metrics work (`metricsRoute`).
 }
 
 export interface ChatServer {
@@ -32,6 +35,21 @@ export async function startChatServer(
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/slack/events' && routes.slack) return routes.slack(req, res);
     if (path === '/webex/events' && routes.webex) return routes.webex(req, res);
+    if (path === '/healthz' && req.method === 'GET' && routes.health) {
+      const health = routes.health;
+      void (async () => {
+        let status = 503;
+        let body: unknown;
+        try {
+          ({ status, body } = await health());
+        } catch (e) {
+          body = { ok: false, problems: [`health check failed: ${(e as Error).message}`] };
+        }
+        res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+        res.end(JSON.stringify(body));
+      })();
+      return;
+    }
     if (path === '/healthz' && req.method === 'GET') {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(
