@@ -5,7 +5,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import {
   CommandLayer,
   RemoteCommandLayer,
@@ -21,6 +21,7 @@ import type { SlackAdapter } from '../../bot/slack/slack-adapter.ts';
 import type { WebexAdapter } from '../../bot/webex/webex-adapter.ts';
 import { isMemoryPath } from '../../core/store/index.ts';
 import { inputError, parseFlags, reportFailure } from './common.ts';
+import { startWorker } from './host.ts';
 import { openRuntime, type Runtime } from './runtime.ts';
 import type { CliCommand } from './types.ts';
 
@@ -148,25 +149,6 @@ export const chatCommand: CliCommand = {
     }
   },
 };
-
-function startWorker(env: NodeJS.ProcessEnv): Promise<Worker> {
-  // A worker thread starts without this process's TypeScript loader: register it first.
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const entry = new URL('./bot-worker.ts', import.meta.url).href;
-  const code = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;
-  const w = new Worker(code, { eval: true, workerData: { env: { ...env } } });
-  return new Promise((resolve, reject) => {
-    const onMessage = (m: unknown) => {
-      if ((m as { ready?: boolean }).ready) {
-        w.off('message', onMessage);
-        w.off('error', reject);
-        resolve(w);
-      }
-    };
-    w.on('message', onMessage);
-    w.once('error', reject);
-  });
-}
 
 const BOT_USAGE = `Usage: smartlic bot
 
