@@ -50,8 +50,7 @@ export function pinoLogger(config: Config, clock: Clock, role: string): Logger {
     now: () => clock.now(),
     write: (line) => {
       const { t: _t, level: lv, msg, ...fields } = JSON.parse(line) as Record<string, unknown>;
-      const l = (lv === 'debug' || lv === 'info' || lv === 'warn' ? lv : 'error') as
-        'debug' | 'info' | 'warn' | 'error';
+      const l = lv === 'debug' || lv === 'info' || lv === 'warn' ? lv : 'error';
       p[l](fields, String(msg));
     },
   });
@@ -345,7 +344,7 @@ export class Host {
   async stop(): Promise<void> {
     this.stopping = true;
     const log = this.rt.logger;
-    const step = async (what: string, f: () => Promise<unknown> | unknown) => {
+    const step = async (what: string, f: () => unknown) => {
       try {
         await f();
       } catch (e) {
