@@ -162,8 +162,17 @@ const startCmd = defineCommand({
       if (!first.site) out('site: the build failed (see the log); serving the last good site');
       const site = await host.serveSite(port);
       await host.startChat(false);
+      // The lab's clock can be moved (POST /__emulator/clock) while smartlic's follows the wall
+      // clock: when the lab jumped since the last round, nothing smartlic read before can be
+      // trusted to be current, so that round reads everything (a full sync).
+      const labOffset = () => (lab ? lab.emu.now() - rt.clock.now().getTime() : 0);
+      let lastOffset = labOffset();
       const scheduler = host.startScheduler(async () => {
-        const round = await host.syncRound({ requestedBy: 'scheduler', rebuildSite: true });
+        const offset = labOffset();
+        const full = Math.abs(offset - lastOffset) > 60_000;
+        lastOffset = offset;
+        if (full) out("the lab's clock moved: this round reads everything");
+        const round = await host.syncRound({ requestedBy: 'scheduler', full, rebuildSite: true });
         printSummary(round.outcomes, out);
       });
       const b = rt.config.bot;
