@@ -25,7 +25,7 @@ export function smartlic(args: string[], env: Record<string, string>): Proc {
   const lines: string[] = [];
   let err = '';
   const waiters: { re: RegExp; resolve: (l: string) => void }[] = [];
-  createInterface({ input: child.stdout! }).on('line', (l) => {
+  createInterface({ input: child.stdout }).on('line', (l) => {
     lines.push(l);
     for (const w of [...waiters]) {
       if (w.re.test(l)) {
@@ -34,7 +34,7 @@ export function smartlic(args: string[], env: Record<string, string>): Proc {
       }
     }
   });
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
   return {
     child,
