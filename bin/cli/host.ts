@@ -120,11 +120,15 @@ export class Host {
         this.stopping = true;
         resolve(sig);
       };
+      // An exit that skips stop() (EPIPE on stdout, process.exit) still gives the lock back.
+      const onExit = () => this.lock?.release();
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);
+      process.once('exit', onExit);
       this.cleanups.push(() => {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
+        process.off('exit', onExit);
       });
     });
   }
