@@ -18,8 +18,13 @@ interface Entry {
 export const COMMANDS: readonly Entry[] = [
   {
     name: 'start',
-    summary: 'the main job: sync on the embedded emulator (or real CSSM), then on a schedule',
+    summary: 'the whole product on this machine: emulator, sync, site, scheduler, chat',
     load: async () => (await import('./cli/start.ts')).startCommand,
+  },
+  {
+    name: 'serve',
+    summary: 'the production process: scheduler, chat adapters, /healthz, JSON logs (no emulator)',
+    load: async () => (await import('./cli/serve.ts')).serveCommand,
   },
   {
     name: 'account',

@@ -30,6 +30,8 @@ export interface ChatRoutes {
   metrics?: RequestListener;
   /** Told how long each Slack / Webex request took to answer (the ack). */
   acks?: Metrics;
+  /** GET /healthz of `smartlic serve` / `start`: the status code and JSON body (core's health). */
+  health?: () => Promise<{ status: number; body: unknown }>;
 }
 
 /** Reports the time from receiving the request to the end of its answer, per platform. */
@@ -103,6 +105,21 @@ export async function startChatServer(
     }
     if (path === '/metrics' && req.method === 'GET' && routes.metrics)
       return routes.metrics(req, res);
+    if (path === '/healthz' && req.method === 'GET' && routes.health) {
+      const health = routes.health;
+      void (async () => {
+        let status = 503;
+        let body: unknown;
+        try {
+          ({ status, body } = await health());
+        } catch (e) {
+          body = { ok: false, problems: [`health check failed: ${(e as Error).message}`] };
+        }
+        res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+        res.end(JSON.stringify(body));
+      })();
+      return;
+    }
     if (path === '/healthz' && req.method === 'GET') {
       const since = Number(new URLSearchParams(query ?? '').get('since') ?? '0');
       res.writeHead(200, { 'content-type': 'application/json' });

@@ -2,10 +2,10 @@
  * The Cisco emulator's programmatic face: start it on 127.0.0.1 and get the ready line.
  * See docs/emulator.md for everything it serves.
  */
-import { EmulatorCore, type ReadyInfo } from './server.ts';
+import { EmulatorCore, type JournalEntry, type ReadyInfo } from './server.ts';
 import { parseTime } from './util/time.ts';
 
-export type { ReadyInfo } from './server.ts';
+export type { JournalEntry, ReadyInfo } from './server.ts';
 
 export interface StartOptions {
   /** 0 (default) = any free port. */
@@ -21,6 +21,15 @@ export interface StartOptions {
   now?: Date | string;
   /** Extension: keep the simulated clock still until advanced (default: it runs in real time). */
   frozen?: boolean;
+  /**
+   * Extension: requests of an earlier run (its journal), replayed in order at their simulated
+   * times before the emulator is handed out, so a restarted lab has the state it had.
+   */
+  replay?: readonly JournalEntry[];
+  /** Extension: after a replay, the simulated clock moves on to this time (ms), if later. */
+  resumeAt?: number;
+  /** Extension: receives every request that may change the lab (after any replay). */
+  journal?: (e: JournalEntry) => void;
 }
 
 export interface RunningEmulator {
@@ -29,7 +38,13 @@ export interface RunningEmulator {
   close(): Promise<void>;
 }
 
-export async function startEmulator(opts: StartOptions = {}): Promise<RunningEmulator> {
+/** An emulator started in this process: its simulated clock can be read directly. */
+export interface LocalEmulator extends RunningEmulator {
+  /** The simulated clock (ms). */
+  now(): number;
+}
+
+export async function startEmulator(opts: StartOptions = {}): Promise<LocalEmulator> {
   const now = opts.now === undefined ? undefined : new Date(parseTime(opts.now)).toISOString();
   const core = new EmulatorCore(opts.scenario ?? 'demo', {
     ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
@@ -38,9 +53,29 @@ export async function startEmulator(opts: StartOptions = {}): Promise<RunningEmu
     frozen: opts.frozen ?? false,
   });
   await core.listen(opts.port ?? 0);
+  if (opts.replay && opts.replay.length > 0) {
+    // The clock stands still during the replay and jumps to each request's time.
+    core.world.freeze(true);
+    for (const e of opts.replay) {
+      if (e.t > core.world.now()) core.world.set(e.t);
+      const res = await fetch(`${core.baseUrl}${e.url}`, {
+        method: e.method,
+        headers: e.headers,
+        ...(e.body !== '' ? { body: e.body } : {}),
+      });
+      // Its answer was seen the first time; only its effect on the lab counts.
+      await res.arrayBuffer();
+    }
+    core.world.freeze(opts.frozen ?? false);
+  }
+  if (opts.resumeAt !== undefined && opts.resumeAt > core.world.now()) {
+    core.world.set(opts.resumeAt);
+  }
+  core.journal = opts.journal;
   return {
     baseUrl: core.baseUrl,
     ready: core.ready(),
+    now: () => core.world.now(),
     close: () => core.close(),
   };
 }

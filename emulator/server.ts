@@ -35,6 +35,23 @@ export interface ReadyInfo {
 
 type Route = { scope: Scope | 'admin'; run: (ctx: Ctx) => void | Promise<void> };
 
+/**
+ * A request that may have changed the lab (any method but GET/HEAD that reached a handler),
+ * with the simulated time it was served at: replayed in order on the same scenario and seed,
+ * they rebuild the same state (see `startEmulator({ replay })`).
+ */
+export interface JournalEntry {
+  /** Simulated time (ms) when it was served. */
+  t: number;
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** Request headers a handler reads (credentials, body type, SOAP action); nothing else is kept. */
+const JOURNAL_HEADERS = ['authorization', 'content-type', 'soapaction', 'accept'];
+
 export class EmulatorCore {
   world: World;
   readonly faults: Faults;
@@ -42,6 +59,8 @@ export class EmulatorCore {
   baseUrl = '';
   private readonly hung = new Set<ServerResponse>();
   private readonly sockets = new Set<Socket>();
+  /** Called with every request that may change the lab, before its handler runs. */
+  journal: ((e: JournalEntry) => void) | undefined;
 
   constructor(
     private spec: string | object | undefined,
@@ -211,6 +230,22 @@ export class EmulatorCore {
           case 'pass':
             break;
         }
+      }
+      // Faults are not lab state: a restarted lab starts without them.
+      const faults = path.startsWith(`${ADMIN_PREFIX}faults`);
+      if (this.journal && ctx.method !== 'GET' && ctx.method !== 'HEAD' && !faults) {
+        const headers: Record<string, string> = {};
+        for (const h of JOURNAL_HEADERS) {
+          const v = req.headers[h];
+          if (typeof v === 'string') headers[h] = v;
+        }
+        this.journal({
+          t: ctx.world.now(),
+          method: ctx.method,
+          url,
+          headers,
+          body: body.toString('utf8'),
+        });
       }
       await route.run(ctx);
     } catch (e) {

@@ -5,7 +5,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import {
   CommandLayer,
   RemoteCommandLayer,
@@ -23,6 +23,7 @@ import { isMemoryPath } from '../../core/store/index.ts';
 import { reports } from '../../core/index.ts';
 import { createPromMetrics } from './metrics.ts';
 import { inputError, parseFlags, reportFailure } from './common.ts';
+import { startWorker } from './host.ts';
 import { openRuntime, type Runtime } from './runtime.ts';
 import type { CliCommand } from './types.ts';
 
@@ -151,31 +152,6 @@ export const chatCommand: CliCommand = {
     }
   },
 };
-
-function startWorker(env: NodeJS.ProcessEnv): Promise<Worker> {
-  // A worker thread starts without this process's TypeScript loader: register it first.
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const entry = new URL('./bot-worker.ts', import.meta.url).href;
-  const code = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;
-  const w = new Worker(code, {
-    eval: true,
-    workerData: { env: { ...env } },
-    // A small young generation: the read models' short-lived rows are collected often instead
-    // of piling up to V8's default semi-spaces (the bot's RSS target is 300 MB).
-    resourceLimits: { maxYoungGenerationSizeMb: 8 },
-  });
-  return new Promise((resolve, reject) => {
-    const onMessage = (m: unknown) => {
-      if ((m as { ready?: boolean }).ready) {
-        w.off('message', onMessage);
-        w.off('error', reject);
-        resolve(w);
-      }
-    };
-    w.on('message', onMessage);
-    w.once('error', reject);
-  });
-}
 
 const BOT_USAGE = `Usage: smartlic bot
 

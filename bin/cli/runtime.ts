@@ -99,6 +99,8 @@ export interface OpenRuntimeOptions {
   clock?: Clock;
   /** Where core reports HTTP answers and syncs (`smartlic bot` and its workers; none otherwise). */
   metrics?: Metrics;
+  /** The logger to use instead of the CLI's (serve: structured JSON through pino). */
+  logger?: (config: Config, clock: Clock) => Logger;
 }
 
 /** The directory smartlic is installed in (the clone, or node_modules/smartlic). */
@@ -185,7 +187,7 @@ export async function openRuntime(
 ): Promise<Runtime> {
   const config = cliConfig(ctx, opts.overrides);
   const clock = opts.clock ?? systemClock;
-  const logger = cliLogger(ctx, config, clock);
+  const logger = opts.logger ? opts.logger(config, clock) : cliLogger(ctx, config, clock);
   const storage = resolveStorage(config);
   const key = storage.key();
   const handle = openDatabase({ path: storage.path, clock });

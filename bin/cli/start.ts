@@ -1,24 +1,37 @@
 /**
- * `smartlic start` (what `npm start` runs): the main job. With the embedded emulator (the
- * default) it starts the emulator, provisions its smart accounts and satellite local
- * accounts, imports its cluster inventory, runs a first full sync and prints a summary; then
- * it keeps syncing on the configured schedule until SIGINT/SIGTERM. Against real CSSM
- * (`SMARTLIC_EMULATOR=false`) it syncs the accounts already provisioned and schedules.
+ * `smartlic start` (what `npm start` runs): the whole product on this machine, through the
+ * host shared with `smartlic serve` (host.ts). With the embedded emulator (the default) it
+ * starts the lab (lab.ts), provisions its smart accounts and satellite local accounts and
+ * imports its cluster inventory the first time, runs a first full sync, builds and serves the
+ * site, starts the chat adapters that are configured and the scheduler, until SIGINT/SIGTERM.
+ * Against real CSSM (`SMARTLIC_EMULATOR=false`) it syncs the accounts already provisioned.
  */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { z } from 'zod';
+import { chat, consoleActor } from '../../bot/index.ts';
 import { SmartlicError } from '../../core/errors.ts';
-import { SyncScheduler } from '../../core/services/scheduler.ts';
 import type { SyncOutcome } from '../../core/services/index.ts';
+import { isMemoryPath } from '../../core/store/index.ts';
 import type { RunningEmulator } from '../../emulator/index.ts';
-import { defineCommand, escapeControl, plural, singleCommand } from './common.ts';
-import { outcomeJson } from './sync.ts';
-import { openRuntime, type Runtime } from './runtime.ts';
-import { rebuildSiteAfterSync } from './site.ts';
-import type { CliCommand } from './types.ts';
+import { commandLayer } from './chat.ts';
+import { defineCommand, escapeControl, inputError, plural, singleCommand } from './common.ts';
+import { Host, consoleLogin } from './host.ts';
+import { labPaths, type Lab } from './lab.ts';
+import { outcomeJson, progressPrinter } from './sync.ts';
+import type { Runtime } from './runtime.ts';
+import type { CliCommand, CliContext } from './types.ts';
 
-const USAGE = `Runs the main job. With the embedded emulator (default; SMARTLIC_EMULATOR=false turns it off)
-it starts the emulator, provisions its accounts, imports its clusters, syncs, prints a summary,
-then syncs on the schedule (sync.cron, default every 24 h) until interrupted.`;
+const USAGE = `Runs the whole product on this machine. With the embedded emulator (default;
+SMARTLIC_EMULATOR=false turns it off) it starts the emulator on 127.0.0.1, provisions its
+accounts and imports its clusters (the first time only: the lab's state is kept beside the
+database in <db>.lab.json and <db>.lab.journal), syncs, builds the report site and serves it on
+http://127.0.0.1:4321/ (--port), starts the Slack / Webex adapters when their variables are
+set, syncs on the schedule (sync.cron, default every 24 h) and opens the terminal chat when
+run in a terminal, until Ctrl-C / SIGTERM. When stdout is not a terminal it prints one JSON
+line {"ready":true,"site":…,"emulator":…,"db":…} once everything is up. One start or serve
+per database: a second one refuses (INSTANCE_RUNNING); CLI commands work beside it.`;
 
 const REQUESTED_BY = 'start';
 
@@ -70,86 +83,166 @@ type EmulatorState = z.infer<typeof emulatorState>;
 
 const startCmd = defineCommand({
   name: 'start',
-  summary: 'the main job: sync on the embedded emulator (or real CSSM) and on a schedule',
-  options: { once: { type: 'boolean', help: 'exit after the first sync instead of staying up' } },
+  summary: 'the whole product on this machine: emulator, sync, site, scheduler, chat',
+  options: {
+    once: { type: 'boolean', help: 'exit after the first sync instead of staying up' },
+    port: {
+      type: 'string',
+      value: 'N',
+      help: 'port of the report site on 127.0.0.1 (default 4321; 0 = any free port)',
+    },
+  },
   json: "array of the first sync's outcomes (as `sync --json`); the other lines go to stderr",
   description: USAGE,
-  examples: ['npm start', 'SMARTLIC_EMULATOR=false smartlic start --once'],
+  examples: [
+    'npm start',
+    'smartlic start --port 8080',
+    'SMARTLIC_EMULATOR=false smartlic start --once',
+  ],
   async run({ values }, ctx) {
     const once = values.once === true;
-    const rt = await openRuntime(ctx);
-    let emu: RunningEmulator | undefined;
-    let scheduler: SyncScheduler | undefined;
+    const port = values.port === undefined ? 4321 : Number(values.port);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) {
+      throw inputError(
+        `--port needs a whole number from 0 to 65535 (got "${String(values.port)}")`,
+        'e.g. --port 4321, or --port 0 for any free port',
+      );
+    }
     // With --json the human lines go to stderr and stdout gets the first sync's outcomes.
     const out = (s: string) =>
       ctx.out.json ? ctx.out.note(escapeControl(s)) : ctx.out.print(escapeControl(s));
+    // The lock comes first: a second start on this database refuses before touching it.
+    const host = await Host.open({ ctx, role: 'start', out });
+    const rt = host.rt;
     try {
+      let lab: Lab | undefined;
       if (rt.config.emulator.embedded) {
         // Loaded only when used: against real CSSM the emulator stays out of the process.
-        const { startEmulator } = await import('../../emulator/index.ts');
-        emu = await startEmulator({
-          port: rt.config.emulator.port,
-          scenario: rt.config.emulator.scenario,
-          seed: rt.config.emulator.seed,
-          // The lab's simulated clock starts at smartlic's own now, so dates agree on both sides.
-          now: rt.clock.now(),
+        const { openLab } = await import('./lab.ts');
+        const provisioned = (await rt.repos.smartAccounts.list()).length > 0;
+        lab = await openLab({
+          dbPath: rt.config.db.path,
+          config: rt.config,
+          clock: rt.clock,
+          reuse: provisioned,
+          persist: !isMemoryPath(rt.config.db.path),
         });
-        out(`emulator: ${emu.baseUrl} (scenario ${rt.config.emulator.scenario})`);
+        const theLab = lab;
+        host.onStop(() => theLab.close());
+        const emu = lab.emu;
+        out(
+          `emulator: ${emu.baseUrl} (scenario ${rt.config.emulator.scenario})${lab.resumed ? `, lab restored from ${labPaths(rt.config.db.path).meta} (${lab.replayed} requests replayed)` : ''}`,
+        );
         // The device list lives under its own API base (DOMAIN §2); the lab's is known only now.
         rt.config.cssm.devicesApiBase = emu.ready.cloud.devicesApiBase;
-        await provisionFromEmulator(rt, emu, out);
+        if (lab.resumed) {
+          out('reusing the accounts and clusters provisioned earlier (nothing re-imported)');
+        } else {
+          await provisionFromEmulator(rt, emu, out);
+        }
       }
-      const outcomes = await rt.services.sync.syncAll({ requestedBy: REQUESTED_BY, full: true });
+      const progress = progressPrinter(ctx);
+      const first = await host.syncRound({
+        requestedBy: REQUESTED_BY,
+        full: true,
+        onProgress: progress.onProgress,
+        rebuildSite: !once || rt.config.site.rebuildAfterSync,
+      });
+      progress.end();
+      const outcomes = first.outcomes;
       printSummary(outcomes, out);
-      await rebuildSiteAfterSync(rt.config, rt.logger);
       await printAttention(rt, out);
       if (ctx.out.json) ctx.out.data(outcomes.map(outcomeJson));
-      if (!emu && outcomes.length === 0) {
+      if (!lab && outcomes.length === 0) {
         out('No accounts are provisioned yet: add one with `smartlic account add` (see --help).');
       }
       const failed = outcomes.filter((o) => o.status === 'Failed').length;
       if (once) return failed > 0 ? 1 : 0;
 
-      if (rt.config.sync.enabled) {
-        scheduler = new SyncScheduler({
-          cron: rt.config.sync.cron,
-          timezone: rt.config.sync.timezone,
-          logger: rt.logger,
-          run: async () => {
-            const round = await rt.services.sync.syncAll({ requestedBy: 'scheduler' });
-            printSummary(round, out);
-            await rebuildSiteAfterSync(rt.config, rt.logger);
-          },
-        });
-        scheduler.start();
-        out(
-          `scheduled sync: "${rt.config.sync.cron}" (${rt.config.sync.timezone}), next ${scheduler.nextRun()?.toISOString() ?? 'never'}`,
+      if (!first.site) out('site: the build failed (see the log); serving the last good site');
+      const site = await host.serveSite(port);
+      await host.startChat(false);
+      // The lab's clock can be moved (POST /__emulator/clock) while smartlic's follows the wall
+      // clock: when the lab jumped since the last round, nothing smartlic read before can be
+      // trusted to be current, so that round reads everything (a full sync).
+      const labOffset = () => (lab ? lab.emu.now() - rt.clock.now().getTime() : 0);
+      let lastOffset = labOffset();
+      const scheduler = host.startScheduler(async () => {
+        const offset = labOffset();
+        const full = Math.abs(offset - lastOffset) > 60_000;
+        lastOffset = offset;
+        if (full) out("the lab's clock moved: this round reads everything");
+        const round = await host.syncRound({ requestedBy: 'scheduler', full, rebuildSite: true });
+        printSummary(round.outcomes, out);
+      });
+      const b = rt.config.bot;
+      const chatOn = Boolean(b.slack.botToken || b.webex.botToken);
+      for (const line of [
+        '',
+        'smartlic is running:',
+        `  site      ${site.url}`,
+        `  database  ${resolve(rt.config.db.path)}`,
+        ...(lab
+          ? [`  emulator  ${lab.emu.baseUrl} (its clock: POST ${lab.emu.baseUrl}/__emulator/clock)`]
+          : []),
+        `  log       stderr (SMARTLIC_LOG_LEVEL=${rt.config.log.level}; --log-format json for JSON lines)`,
+        `  schedule  ${scheduler ? `"${rt.config.sync.cron}" (${rt.config.sync.timezone}), next ${scheduler.nextRun()?.toISOString() ?? 'never'}` : 'off (sync.enabled = false)'}`,
+        'Try, in another terminal (same database):',
+        '  smartlic ask "status"      smartlic clusters list --failed      smartlic alerts',
+        chatOn
+          ? `  chat: ${[b.slack.botToken && 'Slack', b.webex.botToken && 'Webex'].filter(Boolean).join(' and ')} connected; \`subscribe\` in a channel to get alerts there`
+          : '  chat: set SLACK_BOT_TOKEN + SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN) or WEBEX_BOT_TOKEN + WEBEX_WEBHOOK_URL + WEBEX_WEBHOOK_SECRET and start again (README: Slack / Webex)',
+        'Press Ctrl-C to stop.',
+      ])
+        out(line);
+      if (!ctx.io.isTty) {
+        // For scripts and tests: one JSON line when everything is up.
+        ctx.io.stdout.write(
+          `${JSON.stringify({
+            ready: true,
+            site: site.url,
+            emulator: lab?.emu.baseUrl ?? null,
+            db: resolve(rt.config.db.path),
+            pid: process.pid,
+            ...(host.chat.server ? { http: host.chat.server.url } : {}),
+          })}\n`,
         );
       }
-      const stopped = waitForSignal();
-      out('smartlic is running; press Ctrl-C to stop.');
-      await stopped;
+      const stdin = ctx.io.stdin as NodeJS.ReadStream;
+      if (ctx.io.isTty && stdin.isTTY === true) {
+        void terminalChat(host, ctx).finally(() => host.requestStop());
+      }
+      await host.waitForStop();
       out('stopping…');
+      if (stdin.isTTY === true) stdin.destroy();
       return 0;
     } finally {
-      await scheduler?.stop();
-      await rt.close();
-      await emu?.close();
+      await host.stop();
     }
   },
 });
 
 export const startCommand: CliCommand = singleCommand(startCmd);
 
-function waitForSignal(): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      process.off('SIGINT', done);
-      process.off('SIGTERM', done);
-      resolve();
-    };
-    process.on('SIGINT', done);
-    process.on('SIGTERM', done);
+/** The terminal chat of `npm start`: the bot's commands on the same database, right away. */
+async function terminalChat(host: Host, ctx: CliContext): Promise<void> {
+  const historyFile = join(homedir(), '.smartlic_chat_history');
+  let history: string[] = [];
+  try {
+    history = readFileSync(historyFile, 'utf8').split('\n').filter(Boolean);
+  } catch {
+    history = [];
+  }
+  // readline keeps Ctrl-C for itself on a terminal: it stops smartlic here, as elsewhere.
+  ctx.io.stdin.on('keypress', (_s: string, key: { ctrl?: boolean; name?: string } | undefined) => {
+    if (key?.ctrl === true && (key.name === 'c' || key.name === 'd')) host.requestStop();
+  });
+  await chat(commandLayer(host.rt), consoleActor(consoleLogin()), {
+    input: ctx.io.stdin,
+    output: ctx.io.stdout,
+    terminal: true,
+    history,
+    onHistory: (h: string[]) => writeFileSync(historyFile, `${h.join('\n')}\n`, { mode: 0o600 }),
   });
 }
 

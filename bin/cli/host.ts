@@ -1,0 +1,425 @@
+/**
+ * The one host of smartlic's long-running processes, shared by `smartlic start` (the demo on
+ * the embedded emulator) and `smartlic serve` (production): the instance lock, the runtime,
+ * the chat adapters with their command workers and alert delivery, the HTTP listener with
+ * /healthz, the scheduler with a site rebuild after each round, the static site server, and
+ * the shutdown that undoes all of it in order.
+ */
+import { hostname, userInfo } from 'node:os';
+import { resolve } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import pino from 'pino';
+import { RemoteCommandLayer } from '../../bot/index.ts';
+import type { CommandRunner } from '../../bot/commands/index.ts';
+import { startChatServer, type ChatServer } from '../../bot/http.ts';
+import { Notifier, type ChatSender } from '../../bot/notify/index.ts';
+import type { SlackAdapter } from '../../bot/slack/slack-adapter.ts';
+import type { WebexAdapter } from '../../bot/webex/webex-adapter.ts';
+import { systemClock, type Clock } from '../../core/clock.ts';
+import type { Config } from '../../core/config.ts';
+import { SmartlicError } from '../../core/errors.ts';
+import { createLogger, type Logger } from '../../core/log.ts';
+import { instanceHealth, type AdapterProbe } from '../../core/services/health.ts';
+import {
+  acquireInstanceLock,
+  type InstanceLock,
+  type InstanceRole,
+} from '../../core/services/instance-lock.ts';
+import { SyncScheduler } from '../../core/services/scheduler.ts';
+import type { SyncOutcome, SyncProgress } from '../../core/services/index.ts';
+import { isMemoryPath } from '../../core/store/index.ts';
+import { buildSite, type BuildSiteResult } from '../../site/lib/build.ts';
+import { serveSite, type RunningSite } from '../../site/lib/serve.ts';
+import { reports } from '../../core/index.ts';
+import { commandLayer } from './chat.ts';
+import { createPromMetrics, type PromMetrics } from './metrics.ts';
+import { cliConfig, openRuntime, type Runtime } from './runtime.ts';
+import type { CliContext } from './types.ts';
+
+/** Structured JSON logs through pino on stderr; core's logger has redacted every value first. */
+export function pinoLogger(config: Config, clock: Clock, role: string): Logger {
+  const level = config.log.level;
+  const p = pino(
+    {
+      level,
+      base: { pid: process.pid, hostname: hostname(), role },
+      timestamp: () => `,"time":"${clock.now().toISOString()}"`,
+    },
+    pino.destination({ dest: 2, sync: true }),
+  );
+  return createLogger({
+    level,
+    now: () => clock.now(),
+    write: (line) => {
+      const { t: _t, level: lv, msg, ...fields } = JSON.parse(line) as Record<string, unknown>;
+      const l = lv === 'debug' || lv === 'info' || lv === 'warn' ? lv : 'error';
+      p[l](fields, String(msg));
+    },
+  });
+}
+
+export function startWorker(env: NodeJS.ProcessEnv): Promise<Worker> {
+  // A worker thread starts without this process's TypeScript loader: register it first.
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const entry = new URL('./bot-worker.ts', import.meta.url).href;
+  const code = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;
+  const w = new Worker(code, {
+    eval: true,
+    workerData: { env: { ...env } },
+    // A small young generation: the read models' short-lived rows are collected often instead
+    // of piling up to V8's default semi-spaces (the bot's RSS target is 300 MB).
+    resourceLimits: { maxYoungGenerationSizeMb: 8 },
+  });
+  return new Promise((resolve, reject) => {
+    const onMessage = (m: unknown) => {
+      if ((m as { ready?: boolean }).ready) {
+        w.off('message', onMessage);
+        w.off('error', reject);
+        resolve(w);
+      }
+    };
+    w.on('message', onMessage);
+    w.once('error', reject);
+  });
+}
+
+export interface ChatParts {
+  slack?: SlackAdapter;
+  webex?: WebexAdapter;
+  server?: ChatServer;
+  notifier?: Notifier;
+  workers: Worker[];
+}
+
+export interface HostOptions {
+  ctx: CliContext;
+  role: InstanceRole;
+  /** Human lines (where everything is, what happened). */
+  out: (s: string) => void;
+  overrides?: Record<string, unknown>;
+  /** Structured JSON logs (pino) instead of the CLI's text warnings. */
+  jsonLogs?: boolean;
+}
+
+export class Host {
+  chat: ChatParts = { workers: [] };
+  scheduler: SyncScheduler | undefined;
+  site: RunningSite | undefined;
+  private readonly adapterProbes: Record<string, AdapterProbe> = {};
+  private readonly cleanups: (() => Promise<void> | void)[] = [];
+  private stopRequested: (() => void) | undefined;
+  private readonly stopPromise: Promise<string>;
+  private stopping = false;
+
+  private constructor(
+    readonly opts: HostOptions,
+    readonly rt: Runtime,
+    readonly lock: InstanceLock | undefined,
+    readonly prom: PromMetrics,
+  ) {
+    this.stopPromise = new Promise<string>((resolve) => {
+      this.stopRequested = () => resolve('requested');
+      const onSignal = (sig: NodeJS.Signals) => {
+        if (this.stopping) {
+          // A second Ctrl-C while stopping: the operator does not want to wait.
+          process.stderr.write(`${sig} again: exiting now\n`);
+          this.lock?.release();
+          process.exit(130);
+        }
+        this.stopping = true;
+        resolve(sig);
+      };
+      // An exit that skips stop() (EPIPE on stdout, process.exit) still gives the lock back.
+      const onExit = () => this.lock?.release();
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      process.once('exit', onExit);
+      this.cleanups.push(() => {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+        process.off('exit', onExit);
+      });
+    });
+  }
+
+  /**
+   * Takes the database's instance lock (before anything is touched: a refused second
+   * instance changes nothing), then opens the runtime.
+   */
+  static async open(opts: HostOptions): Promise<Host> {
+    const config = cliConfig(opts.ctx, opts.overrides);
+    const dbPath = config.db.path;
+    const lock = isMemoryPath(dbPath)
+      ? undefined
+      : acquireInstanceLock({ dbPath: resolve(dbPath), role: opts.role, clock: systemClock });
+    try {
+      // GET /metrics on the listener: counters fed by this process and its command workers,
+      // gauges read from the database at scrape time.
+      const ref: { rt?: Runtime } = {};
+      const prom = createPromMetrics({
+        counts: () => reports.operationalCounts(ref.rt!.db),
+        log: () => ref.rt?.logger,
+      });
+      const rt = await openRuntime(opts.ctx, {
+        metrics: prom.metrics,
+        ...(opts.overrides ? { overrides: opts.overrides } : {}),
+        ...(opts.jsonLogs
+          ? { logger: (c: Config, clock: Clock) => pinoLogger(c, clock, opts.role) }
+          : {}),
+      });
+      ref.rt = rt;
+      return new Host(opts, rt, lock, prom);
+    } catch (e) {
+      lock?.release();
+      throw e;
+    }
+  }
+
+  get config(): Config {
+    return this.rt.config;
+  }
+
+  /** Registers something to undo at shutdown (run in reverse order of registration). */
+  onStop(fn: () => Promise<void> | void): void {
+    this.cleanups.push(fn);
+  }
+
+  /** Resolves with the signal (or 'requested') that asked the host to stop. */
+  waitForStop(): Promise<string> {
+    return this.stopPromise;
+  }
+
+  requestStop(): void {
+    this.stopping = true;
+    this.stopRequested?.();
+  }
+
+  /**
+   * The Slack and/or Webex adapters whose settings are all set (none otherwise), their
+   * command workers (commands run off the acking thread, docs/bot.md), alert delivery to
+   * subscribed channels, and the HTTP listener (callbacks, /healthz and /metrics). `listen` forces the
+   * listener even without an adapter (serve: /healthz).
+   */
+  async startChat(listen: boolean): Promise<ChatParts> {
+    const rt = this.rt;
+    const b = rt.config.bot;
+    const out = this.opts.out;
+    const slackOn = Boolean(b.slack.botToken);
+    const webexOn = Boolean(b.webex.botToken);
+    const parts = this.chat;
+    if (slackOn || webexOn) {
+      let layer: CommandRunner;
+      if (isMemoryPath(rt.config.db.path)) {
+        layer = commandLayer(rt);
+      } else {
+        parts.workers = await Promise.all(
+          Array.from({ length: b.workers }, () => startWorker(this.opts.ctx.io.env)),
+        );
+        layer = new RemoteCommandLayer(parts.workers, this.prom.metrics);
+      }
+      const senders: Partial<Record<'slack' | 'webex', ChatSender>> = {};
+      if (slackOn) {
+        const { SlackAdapter } = await import('../../bot/slack/slack-adapter.ts');
+        const slack = await SlackAdapter.start({ layer, config: b, logger: rt.logger });
+        parts.slack = slack;
+        senders.slack = slack.sender();
+        this.adapterProbes.slack = cached(async () => (await slack.client.auth.test()).ok === true);
+        out(
+          `slack: ${slack.mode === 'socket' ? 'Socket Mode' : 'HTTP at /slack/events'}, command ${b.slack.command}`,
+        );
+      }
+      if (webexOn) {
+        // The Webex SDK takes its API base from the environment at its first import.
+        if (b.webex.apiUrl) process.env.HYDRA_SERVICE_URL = b.webex.apiUrl;
+        const { WebexAdapter } = await import('../../bot/webex/webex-adapter.ts');
+        const webex = await WebexAdapter.start({ layer, config: b, logger: rt.logger });
+        parts.webex = webex;
+        senders.webex = webex.sender();
+        const api = (b.webex.apiUrl ?? 'https://webexapis.com/v1').replace(/\/+$/, '');
+        const token = b.webex.botToken ?? '';
+        // GET /people/me: the bot's own identity, the cheapest documented authenticated call.
+        this.adapterProbes.webex = cached(async () => {
+          const r = await fetch(`${api}/people/me`, {
+            headers: { authorization: `Bearer ${token}` },
+            signal: AbortSignal.timeout(5000),
+          });
+          await r.arrayBuffer();
+          return r.ok;
+        });
+        out(`webex: webhook ${b.webex.webhookUrl ?? ''} → /webex/events`);
+      }
+      parts.notifier = new Notifier({
+        repos: rt.repos,
+        clock: rt.clock,
+        logger: rt.logger,
+        senders,
+        renotifyMs: b.notify.renotifyHours * 3_600_000,
+        channelIntervalMs: b.notify.channelIntervalMs,
+        metrics: this.prom.metrics,
+        // The sync runs in this process: its alert events wake delivery at once.
+        events: rt.services.alerts.events,
+      });
+      parts.notifier.start(b.notify.pollMs);
+    }
+    if (slackOn || webexOn || listen) {
+      const slackHttp = parts.slack?.requestListener;
+      parts.server = await startChatServer(
+        {
+          ...(slackHttp ? { slack: slackHttp } : {}),
+          ...(parts.webex ? { webex: parts.webex.handler } : {}),
+          health: async () => {
+            const h = await this.health();
+            return { status: h.status, body: h };
+          },
+          metrics: this.prom.route,
+          acks: this.prom.metrics,
+        },
+        b.httpHost,
+        b.httpPort,
+      );
+      out(
+        `http: ${parts.server.url} (/healthz, /metrics${slackOn ? ', /slack/events' : ''}${webexOn ? ', /webex/events' : ''})`,
+      );
+    }
+    return parts;
+  }
+
+  health() {
+    return instanceHealth({
+      db: this.rt.db,
+      dbPath: this.rt.config.db.path,
+      repos: this.rt.repos,
+      clock: this.rt.clock,
+      role: this.opts.role,
+      adapters: this.adapterProbes,
+    });
+  }
+
+  /** One sync of every account, then the site rebuild when `rebuildSite`. */
+  async syncRound(o: {
+    requestedBy: string;
+    full?: boolean;
+    onProgress?: (p: SyncProgress) => void;
+    rebuildSite: boolean;
+  }): Promise<{ outcomes: SyncOutcome[]; site?: BuildSiteResult | undefined }> {
+    const outcomes = await this.rt.services.sync.syncAll({
+      requestedBy: o.requestedBy,
+      ...(o.full ? { full: true } : {}),
+      ...(o.onProgress ? { onProgress: o.onProgress } : {}),
+    });
+    const site = o.rebuildSite ? await this.buildSite() : undefined;
+    return { outcomes, site };
+  }
+
+  /** Builds the static site; a failure is logged and the last good site stays. */
+  async buildSite(): Promise<BuildSiteResult | undefined> {
+    try {
+      const r = await buildSite({
+        dbPath: this.rt.config.db.path,
+        outDir: this.rt.config.site.outDir,
+        env: process.env,
+      });
+      this.rt.logger.info('site rebuilt', {
+        outDir: r.outDir,
+        pages: r.pages,
+        ms: Math.round(r.ms),
+      });
+      return r;
+    } catch (e) {
+      this.rt.logger.error('site rebuild failed; the last good site stays', { error: e });
+      return undefined;
+    }
+  }
+
+  async serveSite(port: number): Promise<RunningSite> {
+    try {
+      this.site = await serveSite({ dir: resolve(this.rt.config.site.outDir), port });
+      return this.site;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+        throw new SmartlicError({
+          code: 'INPUT',
+          message: `the site cannot listen on 127.0.0.1:${port}: the port is taken`,
+          action: 'choose another with --port (0 = any free port), or stop what uses it',
+          cause: e,
+        });
+      }
+      throw e;
+    }
+  }
+
+  /** The scheduler (when `sync.enabled`): each round syncs every account. */
+  startScheduler(round: () => Promise<void>): SyncScheduler | undefined {
+    if (!this.rt.config.sync.enabled) return undefined;
+    this.scheduler = new SyncScheduler({
+      cron: this.rt.config.sync.cron,
+      timezone: this.rt.config.sync.timezone,
+      logger: this.rt.logger,
+      run: round,
+    });
+    this.scheduler.start();
+    return this.scheduler;
+  }
+
+  /**
+   * Stops everything in order: no new round starts and the running one finishes (each
+   * account's writes are one transaction: what is not committed is rolled back by SQLite),
+   * queued notifications are flushed (bounded), listeners close, workers end, the database
+   * closes, the lock is released.
+   */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    const log = this.rt.logger;
+    const step = async (what: string, f: () => unknown) => {
+      try {
+        await f();
+      } catch (e) {
+        log.warn(`shutdown: ${what} failed`, { error: e });
+      }
+    };
+    await step('scheduler', () => this.scheduler?.stop());
+    const c = this.chat;
+    if (c.notifier) {
+      const n = c.notifier;
+      await step('notifier', async () => {
+        await n.stop();
+        await n.flush(5_000);
+      });
+    }
+    await step('http listener', () => c.server?.close());
+    await step('slack', () => c.slack?.stop());
+    await step('webex', () => c.webex?.stop());
+    await step('workers', () => Promise.all(c.workers.map((w) => w.terminate())));
+    await step('site server', () => this.site?.close());
+    for (const f of this.cleanups.reverse()) await step('cleanup', f);
+    await step('database', () => this.rt.close());
+    this.lock?.release();
+  }
+}
+
+/** An "up" answered from a cache for 10 s, so /healthz polled often does not hammer the API. */
+function cached(probe: AdapterProbe): AdapterProbe {
+  let at = -Infinity;
+  let last: Promise<boolean> | undefined;
+  return () => {
+    const now = performance.now();
+    if (!last || now - at > 10_000) {
+      at = now;
+      const p = probe().catch(() => false);
+      // Only an "up" is remembered: a "down" is asked again at the next request.
+      last = p.then((up) => {
+        if (!up) last = undefined;
+        return up;
+      });
+    }
+    return last;
+  };
+}
+
+export function consoleLogin(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return 'unknown';
+  }
+}

@@ -1,0 +1,174 @@
+/**
+ * The demo lab of `smartlic start`: the embedded emulator, with its state kept beside the
+ * database so that a restart finds the lab as it was left.
+ *
+ * - `<db>.lab.json`: the port, scenario, seed and the simulated time the lab started at;
+ * - `<db>.lab.journal`: one JSON line per request that may have changed the lab (what was
+ *   registered, tokens created, clock moves through the admin API), with its simulated time.
+ *
+ * On the next start the emulator comes back on the same port (so the account and cluster URLs
+ * stored in the database stay valid), replays the journal on the same scenario and seed, and
+ * its clock continues with the offset from the wall clock it had. The journal holds the lab's
+ * own demo credentials (never an operator's), so the files are written 0600.
+ */
+import { appendFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { z } from 'zod';
+import type { Clock } from '../../core/clock.ts';
+import type { Config } from '../../core/config.ts';
+import { SmartlicError } from '../../core/errors.ts';
+import type { JournalEntry, LocalEmulator } from '../../emulator/index.ts';
+
+const metaSchema = z.object({
+  version: z.literal(1),
+  port: z.number().int().min(1).max(65535),
+  scenario: z.string().min(1),
+  seed: z.number().int(),
+  /** Simulated time the lab started at (ISO). */
+  start: z.string(),
+  /** Simulated minus wall-clock time (ms) when the lab was last stopped. */
+  offsetMs: z.number().default(0),
+  /** Wall-clock time (ms) the offset was taken at. */
+  savedAt: z.number().default(0),
+});
+type LabMeta = z.infer<typeof metaSchema>;
+
+const entrySchema = z.object({
+  t: z.number(),
+  /** Wall-clock time (ms) it was served at. */
+  w: z.number(),
+  method: z.string(),
+  url: z.string(),
+  headers: z.record(z.string()),
+  body: z.string(),
+});
+
+export function labPaths(dbPath: string): { meta: string; journal: string } {
+  return { meta: `${dbPath}.lab.json`, journal: `${dbPath}.lab.journal` };
+}
+
+export interface Lab {
+  emu: LocalEmulator;
+  /** True when an earlier lab was restored (its state replayed), false when it is new. */
+  resumed: boolean;
+  /** Requests replayed. */
+  replayed: number;
+  /** Saves the clock offset and stops the emulator. */
+  close(): Promise<void>;
+}
+
+function readMeta(path: string): LabMeta | undefined {
+  if (!existsSync(path)) return undefined;
+  try {
+    const r = metaSchema.safeParse(JSON.parse(readFileSync(path, 'utf8')));
+    return r.success ? r.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function readJournal(path: string): (JournalEntry & { w: number })[] {
+  if (!existsSync(path)) return [];
+  const out: (JournalEntry & { w: number })[] = [];
+  for (const line of readFileSync(path, 'utf8').split('\n')) {
+    if (!line) continue;
+    try {
+      const r = entrySchema.safeParse(JSON.parse(line));
+      if (r.success) out.push(r.data);
+    } catch {
+      // A line torn by a crash mid-write: the last one at most; it is skipped.
+    }
+  }
+  return out;
+}
+
+/**
+ * Starts the lab for the database at `dbPath`. `reuse` says whether the database still holds
+ * what an earlier lab provisioned (then the saved lab is restored; otherwise a new one starts
+ * and the old lab files are replaced).
+ */
+export async function openLab(opts: {
+  dbPath: string;
+  config: Config;
+  clock: Clock;
+  reuse: boolean;
+  persist: boolean;
+}): Promise<Lab> {
+  const { startEmulator } = await import('../../emulator/index.ts');
+  const paths = labPaths(opts.dbPath);
+  const e = opts.config.emulator;
+  const saved = opts.persist && opts.reuse ? readMeta(paths.meta) : undefined;
+  const wall = () => opts.clock.now().getTime();
+  const journal = opts.persist
+    ? (entry: JournalEntry) =>
+        appendFileSync(paths.journal, `${JSON.stringify({ ...entry, w: wall() })}\n`, {
+          mode: 0o600,
+        })
+    : undefined;
+
+  let emu: LocalEmulator;
+  let replayed = 0;
+  if (saved) {
+    const entries = readJournal(paths.journal);
+    const last = entries.at(-1);
+    // The lab's clock keeps its distance from the wall clock (a clock advanced by 30 days
+    // stays 30 days ahead); the latest word on that distance wins.
+    const offset = last && last.w > saved.savedAt ? last.t - last.w : saved.offsetMs;
+    try {
+      emu = await startEmulator({
+        port: saved.port,
+        scenario: saved.scenario,
+        seed: saved.seed,
+        now: saved.start,
+        replay: entries,
+        resumeAt: wall() + offset,
+        ...(journal ? { journal } : {}),
+      });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+        throw new SmartlicError({
+          code: 'EMULATOR',
+          message: `the lab's emulator cannot come back on 127.0.0.1:${saved.port} (from ${paths.meta}): the port is taken`,
+          action: `stop what listens on port ${saved.port}, or start a new lab: remove ${opts.dbPath}, ${paths.meta} and ${paths.journal}`,
+          cause: err,
+        });
+      }
+      throw err;
+    }
+    replayed = entries.length;
+  } else {
+    if (opts.persist) rmSync(paths.journal, { force: true });
+    emu = await startEmulator({
+      port: e.port,
+      scenario: e.scenario,
+      seed: e.seed,
+      // The lab's simulated clock starts at smartlic's own now, so dates agree on both sides.
+      now: opts.clock.now(),
+      ...(journal ? { journal } : {}),
+    });
+  }
+  const meta: LabMeta = saved ?? {
+    version: 1,
+    port: Number(new URL(emu.baseUrl).port),
+    scenario: e.scenario,
+    seed: e.seed,
+    start: new Date(emu.now()).toISOString(),
+    offsetMs: 0,
+    savedAt: 0,
+  };
+  const save = () => {
+    if (!opts.persist) return;
+    meta.savedAt = wall();
+    meta.offsetMs = emu.now() - meta.savedAt;
+    writeFileSync(paths.meta, `${JSON.stringify(meta, null, 2)}\n`, { mode: 0o600 });
+  };
+  save();
+  return {
+    emu,
+    resumed: saved !== undefined,
+    replayed,
+    async close() {
+      save();
+      await emu.close();
+    },
+  };
+}

@@ -1,0 +1,87 @@
+/**
+ * What `GET /healthz` of `smartlic serve` / `smartlic start` answers: the database reachable
+ * (the file still there and a query answered), the last sync of every account, and whether each
+ * chat adapter that runs can reach its platform. Healthy = database reachable and every
+ * running adapter up; a failed sync is reported but does not make the process unhealthy (a
+ * CSSM outage is not cured by restarting smartlic; the `sync-failures` alert covers it).
+ */
+import { existsSync } from 'node:fs';
+import { sql, type Kysely } from 'kysely';
+import type { Clock } from '../clock.ts';
+import type { Database } from '../store/schema.ts';
+import type { Repositories } from '../store/index.ts';
+import { isMemoryPath } from '../store/index.ts';
+
+export type AdapterProbe = () => Promise<boolean>;
+
+export interface HealthReport {
+  ok: boolean;
+  status: 200 | 503;
+  at: string;
+  role: string;
+  db: { ok: boolean; path: string; error?: string };
+  adapters: Record<string, 'up' | 'down'>;
+  accounts: {
+    domain: string;
+    source: string;
+    lastSyncAt: string | null;
+    lastSyncStatus: string | null;
+  }[];
+  problems: string[];
+}
+
+export async function instanceHealth(o: {
+  db: Kysely<Database>;
+  dbPath: string;
+  repos: Repositories;
+  clock: Clock;
+  role: string;
+  adapters: Record<string, AdapterProbe>;
+}): Promise<HealthReport> {
+  const problems: string[] = [];
+  let dbOk = true;
+  let dbError: string | undefined;
+  let accounts: HealthReport['accounts'] = [];
+  if (!isMemoryPath(o.dbPath) && !existsSync(o.dbPath)) {
+    dbOk = false;
+    dbError = 'the database file is gone (what is written now would be lost)';
+  } else {
+    try {
+      await sql`select 1 as one`.execute(o.db);
+      accounts = (await o.repos.smartAccounts.list()).map((a) => ({
+        domain: a.domain,
+        source: a.source,
+        lastSyncAt: a.lastSyncAt?.toISOString() ?? null,
+        lastSyncStatus: a.lastSyncStatus,
+      }));
+    } catch (e) {
+      dbOk = false;
+      dbError = e instanceof Error ? e.message : String(e);
+    }
+  }
+  if (!dbOk) problems.push(`database ${o.dbPath}: ${dbError ?? 'unreachable'}`);
+  const adapters: HealthReport['adapters'] = {};
+  await Promise.all(
+    Object.entries(o.adapters).map(async ([name, probe]) => {
+      let up = false;
+      try {
+        up = await probe();
+      } catch {
+        up = false;
+      }
+      adapters[name] = up ? 'up' : 'down';
+      if (!up) problems.push(`${name}: the platform cannot be reached with the configured token`);
+    }),
+  );
+  const ok = problems.length === 0;
+  return {
+    ok,
+    status: ok ? 200 : 503,
+    at: o.clock.now().toISOString(),
+    role: o.role,
+    db: { ok: dbOk, path: o.dbPath, ...(dbError ? { error: dbError } : {}) },
+    adapters,
+    accounts,
+    problems,
+  };
+}
