@@ -18,7 +18,13 @@ import {
 import { availableParallelism, tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SmartlicError, store, systemClock, type Clock } from '../../core/index.ts';
+import {
+  SmartlicError,
+  normalizeSiteBase,
+  store,
+  systemClock,
+  type Clock,
+} from '../../core/index.ts';
 import { loadSiteData } from './data.ts';
 import type { SiteData } from './types.ts';
 
@@ -36,6 +42,8 @@ export interface BuildSiteOptions {
    * most 4; one for small sites).
    */
   processes?: number;
+  /** The sub-directory the site is hosted under (`/smartlic/`); default `/`, the web root. */
+  base?: string;
   /** Environment of the Astro process (bin/ passes its own); telemetry is always off. */
   env: NodeJS.ProcessEnv;
 }
@@ -82,6 +90,14 @@ export async function readSiteData(
 export async function buildSite(opts: BuildSiteOptions): Promise<BuildSiteResult> {
   const t0 = performance.now();
   const outDir = resolve(opts.outDir);
+  const base = normalizeSiteBase(opts.base ?? '/');
+  if (base === null) {
+    throw new SmartlicError({
+      code: 'INPUT',
+      message: `site base "${opts.base}" is not a path such as /smartlic/`,
+      action: 'give letters, digits, . _ ~ - between slashes (site.base or --base), or / for the web root',
+    });
+  }
   const { data, workbooks } = await readSiteData(resolve(opts.dbPath), opts.clock);
   const readMs = performance.now() - t0;
   let astroMs = 0;
@@ -118,6 +134,7 @@ export async function buildSite(opts: BuildSiteOptions): Promise<BuildSiteResult
             dataFile,
             logLevel: opts.logLevel ?? 'error',
             shard: { index, count },
+            base,
           },
           opts.env,
         ),

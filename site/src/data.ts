@@ -30,3 +30,13 @@ export function showDate(v: string | null | undefined): string {
   const m = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})/.exec(v);
   return m ? `${m[1]} ${m[2]} UTC` : v;
 }
+
+/**
+ * A root-relative link of the data (`/clusters/12-x/`) under the base the site is hosted at
+ * (`import.meta.env.BASE_URL`, `/` or e.g. `/smartlic/`). Other links are left as they are.
+ */
+export function url(href: string): string {
+  if (!href.startsWith('/') || href.startsWith('//')) return href;
+  const base = import.meta.env.BASE_URL.replace(/\/?$/, '/');
+  return `${base}${href.slice(1)}`;
+}
