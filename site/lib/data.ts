@@ -700,6 +700,29 @@ export async function loadSiteData(
   });
 
   const complianceBySa = new Map(compliance.smartAccounts.map((r) => [r.name, r]));
+  const saSyncColumns: Column[] = [
+    { key: 'name', label: 'Smart Account' },
+    { key: 'lastSync', label: 'Last SyncUp', kind: 'date' },
+    { key: 'syncStatus', label: 'Sync result', filter: true },
+    { key: 'error', label: 'Sync error' },
+    ...complianceColumns('Smart Account').slice(1),
+  ];
+  const saSyncToggles = [
+    { key: 'syncFailed', label: 'Failed sync only' },
+    { key: 'failed', label: 'Out of compliance only' },
+  ];
+  const saRows = accounts.map((a): Record<string, Cell> => {
+    const c = complianceBySa.get(a.domain);
+    return {
+      ...(c ? complianceRow(c, null) : {}),
+      name: link(a.name || a.domain, accountPath(a.id, a.domain)),
+      lastSync: iso(a.lastSyncUp),
+      syncStatus: a.lastSyncStatus ?? 'never synced',
+      error: a.lastSyncError,
+      syncFailed: a.lastSyncStatus !== null && a.lastSyncStatus !== 'Success' ? 1 : 0,
+      failed: c?.compliance === 'Out of Compliance' ? 1 : 0,
+    };
+  });
   const outVas = compliance.virtualAccounts.filter((r) => r.compliance === 'Out of Compliance');
   const outCustomers = compliance.customers.filter((r) => r.compliance === 'Out of Compliance');
   const auth = Object.entries(overview.clusters.byAuthorization).sort((a, b) => b[1] - a[1]);
@@ -764,33 +787,21 @@ export async function loadSiteData(
         empty: 'Nothing needs attention.',
       },
       {
-        // One row per account: its last sync and its compliance (one table, not two of the
-        // same accounts: the Overview stays light at hundreds of accounts).
+        // One row per account, its last sync and its compliance; at hundreds of accounts the
+        // Overview shows those in trouble first, and the Smart Account Summary has them all.
         id: 'accounts',
-        caption: 'Last sync and compliance per Smart Account',
-        columns: [
-          { key: 'name', label: 'Smart Account' },
-          { key: 'lastSync', label: 'Last SyncUp', kind: 'date' },
-          { key: 'syncStatus', label: 'Sync result', filter: true },
-          { key: 'error', label: 'Sync error' },
-          ...complianceColumns('Smart Account').slice(1),
-        ],
-        rows: accounts.map((a) => {
-          const c = complianceBySa.get(a.domain);
-          return {
-            ...(c ? complianceRow(c, null) : {}),
-            name: link(a.name || a.domain, accountPath(a.id, a.domain)),
-            lastSync: iso(a.lastSyncUp),
-            syncStatus: a.lastSyncStatus ?? 'never synced',
-            error: a.lastSyncError,
-            syncFailed: a.lastSyncStatus !== null && a.lastSyncStatus !== 'Success' ? 1 : 0,
-            failed: c?.compliance === 'Out of Compliance' ? 1 : 0,
-          };
-        }),
-        toggles: [
-          { key: 'syncFailed', label: 'Failed sync only' },
-          { key: 'failed', label: 'Out of compliance only' },
-        ],
+        caption:
+          saRows.length > OVERVIEW_ROWS
+            ? `Last sync and compliance per Smart Account (the first ${OVERVIEW_ROWS} of ${saRows.length}, failed syncs and out of compliance first; the Smart Account Summary has all)`
+            : 'Last sync and compliance per Smart Account',
+        columns: saSyncColumns,
+        rows: [...saRows]
+          .sort(
+            (a, b) =>
+              Number(b.syncFailed) - Number(a.syncFailed) || Number(b.failed) - Number(a.failed),
+          )
+          .slice(0, OVERVIEW_ROWS),
+        toggles: saSyncToggles,
       },
       {
         id: 'va-compliance-table',
@@ -1126,6 +1137,14 @@ export async function loadSiteData(
           columns: accountColumns,
           rows: accounts.map(accountRow),
           toggles: [{ key: 'failed', label: 'Last sync failed only' }],
+          empty: 'No account is provisioned yet.',
+        },
+        {
+          id: 'sync-compliance',
+          caption: 'Last sync and compliance per Smart Account',
+          columns: saSyncColumns,
+          rows: saRows,
+          toggles: saSyncToggles,
           empty: 'No account is provisioned yet.',
         },
       ],

@@ -24,12 +24,7 @@ export function scriptJson(v: unknown): string {
     .replace(/\u2029/g, '\\u2029');
 }
 
-/** `2026-12-01T03:00:00.000Z` → `2026-12-01 03:00 UTC`; other text unchanged. */
-export function showDate(v: string | null | undefined): string {
-  if (!v) return '';
-  const m = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})/.exec(v);
-  return m ? `${m[1]} ${m[2]} UTC` : v;
-}
+export { showDate } from './scripts/format.ts';
 
 /**
  * A root-relative link of the data (`/clusters/12-x/`) under the base the site is hosted at
