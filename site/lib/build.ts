@@ -99,7 +99,8 @@ export async function buildSite(opts: BuildSiteOptions): Promise<BuildSiteResult
     throw new SmartlicError({
       code: 'INPUT',
       message: `site base "${opts.base}" is not a path such as /smartlic/`,
-      action: 'give letters, digits, . _ ~ - between slashes (site.base or --base), or / for the web root',
+      action:
+        'give letters, digits, . _ ~ - between slashes (site.base or --base), or / for the web root',
     });
   }
   const { data, workbooks } = await readSiteData(resolve(opts.dbPath), opts.clock);
