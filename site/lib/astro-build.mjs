@@ -24,6 +24,9 @@ try {
       define: {
         __SMARTLIC_SITE_DATA__: JSON.stringify(o.dataFile),
         __SMARTLIC_SITE_SHARD__: JSON.stringify(o.shard ?? { index: 0, count: 1 }),
+        // The pages' links use this, not import.meta.env.BASE_URL, which a BASE_URL variable in
+        // the environment (vitest sets one) would override.
+        __SMARTLIC_SITE_BASE__: JSON.stringify(o.base ?? '/'),
       },
       build: { chunkSizeWarningLimit: 1024 },
     },

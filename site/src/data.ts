@@ -6,6 +6,8 @@ import { readFileSync } from 'node:fs';
 import type { SiteData } from '../lib/types.ts';
 
 declare const __SMARTLIC_SITE_DATA__: string;
+/** The base the site is hosted under (`/` or `/smartlic/`), set by site/lib/astro-build.mjs. */
+declare const __SMARTLIC_SITE_BASE__: string;
 
 let cached: SiteData | undefined;
 
@@ -28,10 +30,10 @@ export { showDate } from './scripts/format.ts';
 
 /**
  * A root-relative link of the data (`/clusters/12-x/`) under the base the site is hosted at
- * (`import.meta.env.BASE_URL`, `/` or e.g. `/smartlic/`). Other links are left as they are.
+ * (`/` or e.g. `/smartlic/`). Other links are left as they are.
  */
 export function url(href: string): string {
   if (!href.startsWith('/') || href.startsWith('//')) return href;
-  const base = import.meta.env.BASE_URL.replace(/\/?$/, '/');
+  const base = __SMARTLIC_SITE_BASE__;
   return `${base}${href.slice(1)}`;
 }
