@@ -65,7 +65,7 @@ function references(html: string): string[] {
 }
 
 async function status(path: string): Promise<number> {
-  const res = await fetch(`${origin}${path}`, { method: 'HEAD' });
+  const res = await fetch(`${origin}${path}`, { method: 'HEAD', redirect: 'manual' });
   return res.status;
 }
 
@@ -215,50 +215,43 @@ describe('a site hosted in a sub-directory', { timeout: 180_000 }, () => {
   });
 
   it('a filter covers every page: URL state, permalink, CSV of the whole filtered list', async () => {
+    // The demo has 6 CUC clusters: more than a page of 5, spread over several pages.
     const cuc = await clusterCount((c) => c.type === 'CUC');
-    const cucm = await clusterCount((c) => c.type === 'CUCM');
-    expect(cucm.length).toBeGreaterThan(SIZE);
+    expect(cuc.length).toBeGreaterThan(SIZE);
     const start = web.problems.length;
     const page = await web.open(`${site.url}clusters/page/2/`);
     await page.locator('[data-table="clusters"] select[data-filter="type"]').selectOption('CUC');
-    await page.waitForFunction(() =>
-      (globalThis as unknown as { location: { search: string } }).location.search.includes(
-        'clusters.f.type=CUC',
-      ),
+    const count = page.locator('[data-table="clusters"] [data-count]');
+    await count.filter({ hasText: 'matching' }).waitFor();
+    expect(page.url()).toContain('clusters.f.type=CUC');
+    expect(await count.innerText()).toBe(
+      `${SIZE} of ${cuc.length} matching rows shown (${(await clusterCount(() => true)).length} in all)`,
     );
-    expect((await visible(page)).sort()).toEqual([...cuc].sort());
+    const first = await visible(page);
+    expect(first).toHaveLength(SIZE);
+    for (const n of first) expect(cuc).toContain(n);
     expect(await page.locator('nav.pager').first().isHidden()).toBe(true);
-    // More matches than a page: the first page-size, then all on request; the CSV has all.
-    await page.locator('[data-table="clusters"] select[data-filter="type"]').selectOption('CUCM');
-    await page.waitForFunction(() =>
-      (globalThis as unknown as { location: { search: string } }).location.search.includes(
-        'clusters.f.type=CUCM',
-      ),
-    );
-    expect(await visible(page)).toHaveLength(SIZE);
+    // The CSV has every matching row, not only those drawn.
     const [dl] = await Promise.all([
       page.waitForEvent('download'),
       page.locator('[data-table="clusters"] [data-csv]').click(),
     ]);
-    const csv = readFileSync((await dl.path()), 'utf8')
+    const csv = readFileSync(await dl.path(), 'utf8')
       .trimEnd()
       .split('\r\n');
-    expect(csv).toHaveLength(cucm.length + 1);
+    expect(csv).toHaveLength(cuc.length + 1);
     expect(
       csv
         .slice(1)
         .map((l) => l.split(',')[0]!.replace(/^"|"$/g, ''))
         .sort(),
-    ).toEqual([...cucm].sort());
+    ).toEqual([...cuc].sort());
     await page.locator('[data-table="clusters"] [data-more]').click();
-    expect((await visible(page)).sort()).toEqual([...cucm].sort());
+    expect((await visible(page)).sort()).toEqual([...cuc].sort());
     // The URL is a permalink of the filtered list: opened afresh, it shows the same rows.
     const again = await web.open(page.url());
     await again.locator('[data-table="clusters"] [data-count]', { hasText: 'matching' }).waitFor();
-    expect(await visible(again)).toHaveLength(SIZE);
-    expect(await again.locator('[data-table="clusters"] [data-count]').innerText()).toContain(
-      `of ${cucm.length} matching`,
-    );
+    expect(await visible(again)).toEqual(first);
     await page.close();
     await again.close();
     expect(web.problems.slice(start)).toEqual([]);
