@@ -2,7 +2,9 @@
  * Totals across every virtual account: what the overview charts "owned versus in use per license
  * type" and "usage trend across VAs" show. Each is one query. A VA's surplus never covers another
  * VA's shortage (CSSM pools licenses per VA), so shortages are added up VA by VA, by the one rule
- * of core/domain/compliance.
+ * of core/domain/compliance. Every VA smartlic syncs counts: a satellite local account that
+ * mirrors a cloud VA smartlic also syncs is a VA of its own here (the database holds no link
+ * between the two), so its licenses count twice.
  */
 import { sql } from 'kysely';
 import { isShort, shortageOf } from '../domain/compliance.ts';
