@@ -18,10 +18,16 @@ function run(args: string[], env: Record<string, string>, untilLine?: RegExp) {
   });
   let out = '';
   let err = '';
+  let signalled = false;
   child.stdout.on('data', (d: Buffer) => {
     out += d.toString();
     // Handlers are installed before the line is written; the pause only lets the output settle.
-    if (untilLine && untilLine.test(out)) setTimeout(() => child.kill('SIGTERM'), 300);
+    // One SIGTERM only: a second one (on the "stopping…" chunk) would land after the handler is
+    // gone and kill a shutdown that takes longer than the pause.
+    if (!signalled && untilLine && untilLine.test(out)) {
+      signalled = true;
+      setTimeout(() => child.kill('SIGTERM'), 300);
+    }
   });
   child.stderr.on('data', (d: Buffer) => (err += d.toString()));
   return new Promise<{ code: number | null; out: string; err: string }>((resolve) =>
