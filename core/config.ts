@@ -45,6 +45,19 @@ const stageDays = (defaults: number[]) =>
     })
     .default(defaults);
 
+/**
+ * The sub-directory a static site is hosted under (`site.base`, `smartlic site build --base`):
+ * `/` (the web root, the default) or e.g. `/smartlic/`. Returns it with a leading and trailing
+ * `/`, or null when it is not a plain path (no scheme or host, query, `.`/`..` or odd characters).
+ */
+export function normalizeSiteBase(raw: string): string | null {
+  const t = raw.trim();
+  if (t === '' || t === '/') return '/';
+  const parts = t.replace(/^\/+|\/+$/g, '').split('/');
+  if (parts.some((p) => !/^[A-Za-z0-9._~-]+$/.test(p) || p === '.' || p === '..')) return null;
+  return `/${parts.join('/')}/`;
+}
+
 export const alertsConfigSchema = z
   .object({
     /** Evaluate the rules after every sync. */
@@ -338,6 +351,21 @@ export const configSchema = z
       .object({
         /** Where `smartlic site build` writes the static site. */
         outDir: z.string().min(1).default('site/dist'),
+        /** The sub-directory the site is hosted under (`/smartlic/`); `/` is the web root. */
+        base: z
+          .string()
+          .default('/')
+          .transform((v, ctx) => {
+            const b = normalizeSiteBase(v);
+            if (b === null) {
+              ctx.addIssue({
+                code: z.ZodIssueCode.custom,
+                message: `"${v}" is not a path such as /smartlic/ (letters, digits, . _ ~ - between slashes)`,
+              });
+              return z.NEVER;
+            }
+            return b;
+          }),
         /** Rebuild the site after every sync (scheduled or asked for). */
         rebuildAfterSync: z.boolean().default(false),
       })
@@ -461,6 +489,12 @@ export const ENV_VARS: readonly {
     help: 'refresh tokens expiring within N days',
   },
   { name: 'SMARTLIC_SITE_OUT', path: 'site.outDir', kind: 'string', help: 'site output directory' },
+  {
+    name: 'SMARTLIC_SITE_BASE',
+    path: 'site.base',
+    kind: 'string',
+    help: 'sub-directory the site is hosted under (e.g. /smartlic/)',
+  },
   {
     name: 'SMARTLIC_SITE_REBUILD',
     path: 'site.rebuildAfterSync',

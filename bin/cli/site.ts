@@ -1,25 +1,43 @@
 /** `smartlic site build|serve`: the static report site (site/), built from the SQLite file. */
 import { resolve } from 'node:path';
-import { loadConfig, type Config } from '../../core/config.ts';
+import { loadConfig, normalizeSiteBase, type Config } from '../../core/config.ts';
 import type { Logger } from '../../core/log.ts';
 import { buildSite, type BuildSiteResult } from '../../site/lib/build.ts';
 import { serveSite } from '../../site/lib/serve.ts';
 import { inputError, parseFlags, subcommandVerb } from './common.ts';
 
-const USAGE = `Usage: smartlic site build [--db FILE] [--out DIR]
-       smartlic site serve [--port 4321] [--dir DIR]
+const USAGE = `Usage: smartlic site build [--db FILE] [--out DIR] [--base /PATH/]
+       smartlic site serve [--port 4321] [--dir DIR] [--base /PATH/]
 
 build  reads the database (read-only) through core's read models and writes the static site
        (default site/dist, setting site.outDir). A failed build leaves the last good site.
        --db FILE   SQLite file (default: db.path, SMARTLIC_DB)
        --out DIR   output directory
+       --base P    the sub-directory the site is hosted under, e.g. /smartlic/ (default
+                   site.base, SMARTLIC_SITE_BASE, or / for the web root); every link and
+                   asset of the pages starts with it
 serve  serves the built site on http://127.0.0.1:<port>/ until Ctrl-C.
        --port N    port (default 4321; 0 = any free port)
        --dir DIR   directory to serve (default: site.outDir)
+       --base P    serve it under this sub-directory, as it was built (default site.base)
 
 Examples:
   smartlic site build --out /var/www/smartlic
+  smartlic site build --out /var/www/html/smartlic --base /smartlic/
   smartlic site serve --port 4321`;
+
+/** `--base`, checked: a plain path such as /smartlic/ (exit 2 otherwise). */
+function baseFlag(v: string | undefined): string | undefined {
+  if (v === undefined) return undefined;
+  const b = normalizeSiteBase(v);
+  if (b === null) {
+    throw inputError(
+      `--base "${v}" is not a path such as /smartlic/`,
+      'give letters, digits, . _ ~ - between slashes, or / for the web root',
+    );
+  }
+  return b;
+}
 
 function line(r: BuildSiteResult): string {
   const s = (r.ms / 1000).toFixed(1);
@@ -36,6 +54,7 @@ export async function rebuildSiteAfterSync(config: Config, logger: Logger): Prom
     const r = await buildSite({
       dbPath: config.db.path,
       outDir: config.site.outDir,
+      base: config.site.base,
       env: process.env,
     });
     logger.info('site rebuilt', { outDir: r.outDir, pages: r.pages, ms: Math.round(r.ms) });
@@ -53,7 +72,7 @@ export const siteCommand = subcommandVerb(
     if (sub === 'build') {
       const { values, positionals } = parseFlags(
         args,
-        { db: { type: 'string' }, out: { type: 'string' } },
+        { db: { type: 'string' }, out: { type: 'string' }, base: { type: 'string' } },
         'smartlic site --help',
       );
       if (positionals.length > 0) {
@@ -62,6 +81,7 @@ export const siteCommand = subcommandVerb(
       const r = await buildSite({
         dbPath: resolve(values.db ?? config.db.path),
         outDir: resolve(values.out ?? config.site.outDir),
+        base: baseFlag(values.base) ?? config.site.base,
         logLevel: ctx.debug ? 'info' : 'error',
         env: ctx.io.env,
       });
@@ -72,7 +92,7 @@ export const siteCommand = subcommandVerb(
     if (sub === 'serve') {
       const { values, positionals } = parseFlags(
         args,
-        { port: { type: 'string' }, dir: { type: 'string' } },
+        { port: { type: 'string' }, dir: { type: 'string' }, base: { type: 'string' } },
         'smartlic site --help',
       );
       if (positionals.length > 0) {
@@ -82,7 +102,11 @@ export const siteCommand = subcommandVerb(
       if (!Number.isInteger(port) || port < 0 || port > 65535) {
         throw inputError(`--port needs a whole number from 0 to 65535`, 'e.g. --port 4321');
       }
-      const running = await serveSite({ dir: resolve(values.dir ?? config.site.outDir), port });
+      const running = await serveSite({
+        dir: resolve(values.dir ?? config.site.outDir),
+        port,
+        base: baseFlag(values.base) ?? config.site.base,
+      });
       ctx.io.stdout.write(`site: serving ${values.dir ?? config.site.outDir} at ${running.url}\n`);
       await new Promise<void>((ok) => {
         const stop = () => ok();

@@ -13,6 +13,7 @@ export * from './overview.ts';
 export * from './hlm.ts';
 export * from './inventory.ts';
 export * from './trends.ts';
+export * from './totals.ts';
 export * from './whatif.ts';
 export * from './cells.ts';
 export {

@@ -18,8 +18,16 @@ import {
 import { availableParallelism, tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SmartlicError, store, systemClock, type Clock } from '../../core/index.ts';
+import {
+  SmartlicError,
+  normalizeSiteBase,
+  store,
+  systemClock,
+  type Clock,
+} from '../../core/index.ts';
 import { loadSiteData } from './data.ts';
+import { pagedTable, rowsFile } from './paging.ts';
+import { LIST_PAGES, rowsFileHref } from './paths.ts';
 import type { SiteData } from './types.ts';
 
 /** The Astro project (site/). */
@@ -36,6 +44,10 @@ export interface BuildSiteOptions {
    * most 4; one for small sites).
    */
   processes?: number;
+  /** Rows per page of a long list (the Cluster Summary); default 500. */
+  listPageSize?: number;
+  /** The sub-directory the site is hosted under (`/smartlic/`); default `/`, the web root. */
+  base?: string;
   /** Environment of the Astro process (bin/ passes its own); telemetry is always off. */
   env: NodeJS.ProcessEnv;
 }
@@ -82,7 +94,26 @@ export async function readSiteData(
 export async function buildSite(opts: BuildSiteOptions): Promise<BuildSiteResult> {
   const t0 = performance.now();
   const outDir = resolve(opts.outDir);
+  const base = normalizeSiteBase(opts.base ?? '/');
+  if (base === null) {
+    throw new SmartlicError({
+      code: 'INPUT',
+      message: `site base "${opts.base}" is not a path such as /smartlic/`,
+      action:
+        'give letters, digits, . _ ~ - between slashes (site.base or --base), or / for the web root',
+    });
+  }
   const { data, workbooks } = await readSiteData(resolve(opts.dbPath), opts.clock);
+  if (opts.listPageSize !== undefined) {
+    if (!Number.isInteger(opts.listPageSize) || opts.listPageSize < 1) {
+      throw new SmartlicError({
+        code: 'INPUT',
+        message: `list page size ${opts.listPageSize} is not a whole number of rows`,
+        action: 'give 1 or more',
+      });
+    }
+    data.listPageSize = opts.listPageSize;
+  }
   const readMs = performance.now() - t0;
   let astroMs = 0;
   const parent = dirname(outDir);
@@ -118,6 +149,7 @@ export async function buildSite(opts: BuildSiteOptions): Promise<BuildSiteResult
             dataFile,
             logLevel: opts.logLevel ?? 'error',
             shard: { index, count },
+            base,
           },
           opts.env,
         ),
@@ -133,6 +165,13 @@ export async function buildSite(opts: BuildSiteOptions): Promise<BuildSiteResult
         join(building, 'reports', d.file),
         book ?? (d.binary ? Buffer.from(d.content, 'base64') : d.content),
       );
+    }
+    // The rows file of every list split into pages (what its filters and CSV download read).
+    for (const [slug, key] of LIST_PAGES) {
+      const t = pagedTable(data[key], data.listPageSize);
+      if (!t) continue;
+      const file = join(building, ...rowsFileHref(slug, t.id).split('/').filter(Boolean));
+      writeFileSync(file, JSON.stringify(rowsFile(t, base)));
     }
     pages = countPages(building);
     staging = moveNextTo(building, outDir);

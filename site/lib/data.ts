@@ -93,8 +93,14 @@ const SI_KINDS: { kind: string; labels: string[]; numbers: number[] }[] = [
   },
 ];
 
+/** Rows per page of a paged list (the Cluster Summary); the build may set another. */
+export const LIST_PAGE_SIZE = 500;
+
 /** Long lists are cut on the Overview (it stays light); the full lists have their own pages. */
 const OVERVIEW_ROWS = 50;
+
+/** Days of the usage trend across VAs on the Overview (one point a day). */
+const TREND_DAYS = 90;
 
 const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 
@@ -121,11 +127,13 @@ export async function loadSiteData(
       reports.complianceOverview(db, { now }),
       reports.customerUsage(db),
     ]);
-  const [hlmVa, hlmCustomer, si, whatif] = await Promise.all([
+  const [hlmVa, hlmCustomer, si, whatif, totals, trendTotals] = await Promise.all([
     reports.hlmReport(db, { level: 'va' }),
     reports.hlmReport(db, { level: 'customer' }),
     reports.serviceInventory(db),
     reports.whatIfInputs(db),
+    reports.licenseTotals(db),
+    reports.usageTrendTotals(db, { from: new Date(now.getTime() - TREND_DAYS * 86_400_000) }),
   ]);
 
   const saById = new Map(accounts.map((a) => [a.id, a]));
@@ -158,7 +166,6 @@ export async function loadSiteData(
     const c = custByName.get(name);
     return c ? link(c.name, customerPath(c.id, c.name)) : name;
   };
-  const saByDomain = new Map(accounts.map((a) => [a.domain, a]));
   const syncs = accounts.map((a) => a.lastSyncUp).filter((d): d is Date => d !== null);
   const dataAsOf = syncs.length ? iso(new Date(Math.max(...syncs.map((d) => d.getTime())))) : null;
 
@@ -691,11 +698,31 @@ export async function loadSiteData(
     clusters: r.clusters,
     failed: r.compliance === 'Out of Compliance' ? 1 : 0,
   });
-  const saNameLink = (domain: string): Cell => {
-    const a = saByDomain.get(domain);
-    return a ? link(a.name || a.domain, accountPath(a.id, a.domain)) : domain;
-  };
 
+  const complianceBySa = new Map(compliance.smartAccounts.map((r) => [r.name, r]));
+  const saSyncColumns: Column[] = [
+    { key: 'name', label: 'Smart Account' },
+    { key: 'lastSync', label: 'Last SyncUp', kind: 'date' },
+    { key: 'syncStatus', label: 'Sync result', filter: true },
+    { key: 'error', label: 'Sync error' },
+    ...complianceColumns('Smart Account').slice(1),
+  ];
+  const saSyncToggles = [
+    { key: 'syncFailed', label: 'Failed sync only' },
+    { key: 'failed', label: 'Out of compliance only' },
+  ];
+  const saRows = accounts.map((a): Record<string, Cell> => {
+    const c = complianceBySa.get(a.domain);
+    return {
+      ...(c ? complianceRow(c, null) : {}),
+      name: link(a.name || a.domain, accountPath(a.id, a.domain)),
+      lastSync: iso(a.lastSyncUp),
+      syncStatus: a.lastSyncStatus ?? 'never synced',
+      error: a.lastSyncError,
+      syncFailed: a.lastSyncStatus !== null && a.lastSyncStatus !== 'Success' ? 1 : 0,
+      failed: c?.compliance === 'Out of Compliance' ? 1 : 0,
+    };
+  });
   const outVas = compliance.virtualAccounts.filter((r) => r.compliance === 'Out of Compliance');
   const outCustomers = compliance.customers.filter((r) => r.compliance === 'Out of Compliance');
   const auth = Object.entries(overview.clusters.byAuthorization).sort((a, b) => b[1] - a[1]);
@@ -760,29 +787,21 @@ export async function loadSiteData(
         empty: 'Nothing needs attention.',
       },
       {
-        id: 'last-sync',
-        caption: 'Last sync per account',
-        columns: [
-          { key: 'name', label: 'Account' },
-          { key: 'lastSync', label: 'Last SyncUp', kind: 'date' },
-          { key: 'syncStatus', label: 'Result', filter: true },
-          { key: 'error', label: 'Error' },
-        ],
-        rows: accounts.map((a) => ({
-          name: link(a.name || a.domain, accountPath(a.id, a.domain)),
-          lastSync: iso(a.lastSyncUp),
-          syncStatus: a.lastSyncStatus ?? 'never synced',
-          error: a.lastSyncError,
-          failed: a.lastSyncStatus !== null && a.lastSyncStatus !== 'Success' ? 1 : 0,
-        })),
-        toggles: [{ key: 'failed', label: 'Failed only' }],
-      },
-      {
-        id: 'sa-compliance',
-        caption: 'Compliance per Smart Account',
-        columns: complianceColumns('Smart Account'),
-        rows: compliance.smartAccounts.map((r) => complianceRow(r, saNameLink(r.name))),
-        toggles: [{ key: 'failed', label: 'Out of compliance only' }],
+        // One row per account, its last sync and its compliance; at hundreds of accounts the
+        // Overview shows those in trouble first, and the Smart Account Summary has them all.
+        id: 'accounts',
+        caption:
+          saRows.length > OVERVIEW_ROWS
+            ? `Last sync and compliance per Smart Account (the first ${OVERVIEW_ROWS} of ${saRows.length}, failed syncs and out of compliance first; the Smart Account Summary has all)`
+            : 'Last sync and compliance per Smart Account',
+        columns: saSyncColumns,
+        rows: [...saRows]
+          .sort(
+            (a, b) =>
+              Number(b.syncFailed) - Number(a.syncFailed) || Number(b.failed) - Number(a.failed),
+          )
+          .slice(0, OVERVIEW_ROWS),
+        toggles: saSyncToggles,
       },
       {
         id: 'va-compliance-table',
@@ -847,13 +866,36 @@ export async function loadSiteData(
       })),
     });
   }
-  missing.push(
-    'license totals per type across every VA (overview chart "owned versus in use per license type")',
-    'usage trend across every VA (overview chart "usage trends over the snapshots"; each VA page has its own)',
-  );
-  ov.notes.push(
-    'Owned versus in use per license type and the usage trend are shown per virtual account (on each VA page): core has no read model of totals across VAs yet.',
-  );
+  const counted = totals.filter((t) => t.owned > 0 || t.inUse > 0);
+  if (counted.length > 0) {
+    ov.charts.push({
+      id: 'owned-in-use',
+      title: 'Owned versus in use per license type, every virtual account added up',
+      kind: 'bar',
+      xLabel: 'License type',
+      labels: counted.map((t) => t.label),
+      series: [
+        { label: 'Owned', data: counted.map((t) => t.owned) },
+        { label: 'In use', data: counted.map((t) => t.inUse) },
+        { label: 'Short (VA by VA)', data: counted.map((t) => t.shortage) },
+      ],
+    });
+  }
+  const days = [...new Set(trendTotals.flatMap((s) => s.points.map((p) => p.day)))].sort();
+  const used = trendTotals.filter((s) => s.points.some((p) => p.inUse > 0));
+  if (days.length > 0 && used.length > 0) {
+    ov.charts.push({
+      id: 'trend-totals',
+      title: `In use per license type across every virtual account, a point a day (last ${TREND_DAYS} days)`,
+      kind: 'line',
+      xLabel: 'Day',
+      labels: days,
+      series: used.map((s) => {
+        const at = new Map(s.points.map((p) => [p.day, p.inUse]));
+        return { label: s.label, data: days.map((d) => at.get(d) ?? null) };
+      }),
+    });
+  }
 
   const jobs = await repos.jobs.list({ limit: 5000 });
   const jobsPage = list(
@@ -1097,6 +1139,14 @@ export async function loadSiteData(
           toggles: [{ key: 'failed', label: 'Last sync failed only' }],
           empty: 'No account is provisioned yet.',
         },
+        {
+          id: 'sync-compliance',
+          caption: 'Last sync and compliance per Smart Account',
+          columns: saSyncColumns,
+          rows: saRows,
+          toggles: saSyncToggles,
+          empty: 'No account is provisioned yet.',
+        },
       ],
     ),
     accountPages,
@@ -1139,7 +1189,7 @@ export async function loadSiteData(
     clusters: list(
       'Cluster Summary',
       'HCM-F’s columns and statuses, the effective registration and authorization (from the stored history and the timers), expiry dates and days left.',
-      [clustersTable('clusters', 'Clusters', clusterRows)],
+      [{ ...clustersTable('clusters', 'Clusters', clusterRows), paged: true }],
     ),
     clusterPages,
     jobs: jobsPage,
@@ -1147,6 +1197,7 @@ export async function loadSiteData(
     reports: reportsPage,
     downloads,
     whatif: whatifData,
+    listPageSize: LIST_PAGE_SIZE,
     missing,
   };
   return { data, workbooks };

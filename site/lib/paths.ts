@@ -29,3 +29,27 @@ export const clusterPath = (id: number, name: string) => path('clusters', id, na
 export function link(text: string, p: string): { text: string; href: string } {
   return { text, href: `/${p}` };
 }
+
+/**
+ * The list pages: their address below the site root (`undefined`: the Overview at the root) and
+ * the `SiteData` key of their content. The pages and the build (rows files) both use this.
+ */
+export const LIST_PAGES = [
+  [undefined, 'overview'],
+  ['accounts', 'accounts'],
+  ['virtual-accounts', 'virtualAccounts'],
+  ['customers', 'customers'],
+  ['clusters', 'clusters'],
+  ['jobs', 'jobs'],
+  ['alerts', 'alerts'],
+  ['reports', 'reports'],
+] as const;
+
+/** Address (root-relative) of page `n` (1-based) of a list page, and of a paged table's rows. */
+export function listPageHref(slug: string | undefined, n: number): string {
+  const base = slug ? `/${slug}/` : '/';
+  return n <= 1 ? base : `${base}page/${n}/`;
+}
+export function rowsFileHref(slug: string | undefined, tableId: string): string {
+  return `${slug ? `/${slug}/` : '/'}${tableId}.rows.json`;
+}

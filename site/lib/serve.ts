@@ -1,6 +1,8 @@
 /**
  * `serveSite`: a small static file server for the built site, on 127.0.0.1 only. Serves
  * `index.html` for directories, refuses paths that leave the root, never lists directories.
+ * With a base (`/smartlic/`), the site is served under it, as a web server hosting it in that
+ * sub-directory would, and nothing outside it.
  */
 import { createReadStream, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -26,8 +28,14 @@ export interface RunningSite {
   close(): Promise<void>;
 }
 
-export async function serveSite(opts: { dir: string; port?: number }): Promise<RunningSite> {
+export async function serveSite(opts: {
+  dir: string;
+  port?: number;
+  /** Normalised base path (`/` or `/smartlic/`). */
+  base?: string;
+}): Promise<RunningSite> {
   const root = resolve(opts.dir);
+  const base = opts.base ?? '/';
   const server = createServer((req, res) => {
     const send = (status: number, text: string) => {
       res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' });
@@ -40,13 +48,21 @@ export async function serveSite(opts: { dir: string; port?: number }): Promise<R
     } catch {
       return send(400, 'bad request\n');
     }
+    if (!path.startsWith(base)) {
+      if (`${path}/` === base) {
+        res.writeHead(301, { location: base });
+        return res.end();
+      }
+      return send(404, 'not found\n');
+    }
+    path = `/${path.slice(base.length)}`;
     let file = normalize(join(root, path));
     if (file !== root && !file.startsWith(root + sep)) return send(403, 'forbidden\n');
     try {
       let st = statSync(file);
       if (st.isDirectory()) {
         if (!path.endsWith('/')) {
-          res.writeHead(301, { location: `${path}/` });
+          res.writeHead(301, { location: `${base}${path.slice(1)}/` });
           return res.end();
         }
         file = join(file, 'index.html');
@@ -73,7 +89,7 @@ export async function serveSite(opts: { dir: string; port?: number }): Promise<R
   return {
     server,
     port,
-    url: `http://127.0.0.1:${port}/`,
+    url: `http://127.0.0.1:${port}${base}`,
     close: () => new Promise<void>((ok) => server.close(() => ok())),
   };
 }

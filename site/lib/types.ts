@@ -25,6 +25,39 @@ export interface TableSpec {
   empty?: string;
   /** Boolean filters offered as check boxes: label and the row key that must be truthy. */
   toggles?: { key: string; label: string }[];
+  /**
+   * A long list: its page is split into pages of `SiteData.listPageSize` rows (readable with
+   * JavaScript off, each at its own address), and every row is also written to a JSON file the
+   * page loads once a filter, a sort, a search or the CSV download needs the whole list.
+   */
+  paged?: boolean;
+  /** Set by the page that shows part of a paged table (not in the data file). */
+  paging?: Paging;
+}
+
+/** Where one page of a paged table stands. */
+export interface Paging {
+  /** 1-based. */
+  page: number;
+  pages: number;
+  /** Rows in the whole table, and the page size. */
+  total: number;
+  size: number;
+  /** Root-relative address of each page (index 0 = page 1). */
+  hrefs: string[];
+  /** Root-relative address of the JSON file with every row (`RowsFile`). */
+  rows: string;
+  /** Every filter's choices, over the whole table. */
+  choices: Record<string, string[]>;
+}
+
+/**
+ * The JSON file of a paged table: the column keys, then each row as its cells in that order
+ * (a link as `[text, href]`, the href under the site's base) and the keys of its true toggles.
+ */
+export interface RowsFile {
+  columns: string[];
+  rows: [cells: (string | number | null | [string, string])[], toggles: string[]][];
 }
 
 export interface ChartSpec {
@@ -95,6 +128,8 @@ export interface SiteData {
   downloads: Download[];
   /** Input of the in-browser what-if (JSON given to core/domain/allocation in the page). */
   whatif: WhatIfData | null;
+  /** Rows per page of a paged table (`TableSpec.paged`). */
+  listPageSize: number;
   /** Read models the build could not find: shown on the pages that would use them. */
   missing: string[];
 }

@@ -6,6 +6,8 @@ import { readFileSync } from 'node:fs';
 import type { SiteData } from '../lib/types.ts';
 
 declare const __SMARTLIC_SITE_DATA__: string;
+/** The base the site is hosted under (`/` or `/smartlic/`), set by site/lib/astro-build.mjs. */
+declare const __SMARTLIC_SITE_BASE__: string;
 
 let cached: SiteData | undefined;
 
@@ -24,9 +26,14 @@ export function scriptJson(v: unknown): string {
     .replace(/\u2029/g, '\\u2029');
 }
 
-/** `2026-12-01T03:00:00.000Z` → `2026-12-01 03:00 UTC`; other text unchanged. */
-export function showDate(v: string | null | undefined): string {
-  if (!v) return '';
-  const m = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})/.exec(v);
-  return m ? `${m[1]} ${m[2]} UTC` : v;
+export { showDate } from './scripts/format.ts';
+
+/**
+ * A root-relative link of the data (`/clusters/12-x/`) under the base the site is hosted at
+ * (`/` or e.g. `/smartlic/`). Other links are left as they are.
+ */
+export function url(href: string): string {
+  if (!href.startsWith('/') || href.startsWith('//')) return href;
+  const base = __SMARTLIC_SITE_BASE__;
+  return `${base}${href.slice(1)}`;
 }

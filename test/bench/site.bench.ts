@@ -11,7 +11,15 @@
  * Environment: BENCH_SCALE (1000); BENCH_DB=FILE keeps the synced database there and reuses it
  * when it exists (to time builds again without the set-up).
  */
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildSite } from '../../site/lib/build.ts';
@@ -99,6 +107,13 @@ async function main(): Promise<void> {
       (p) => `${p}/ ${kb(statSync(join(outDir, p, 'index.html')).size)}`,
     );
     out(`  largest list pages: ${big.join(', ')}`);
+    const rows = join(outDir, 'clusters', 'clusters.rows.json');
+    const pagesOfClusters = existsSync(join(outDir, 'clusters', 'page'))
+      ? readdirSync(join(outDir, 'clusters', 'page')).length + 1
+      : 1;
+    out(
+      `  Cluster Summary: ${pagesOfClusters} page(s); rows file ${existsSync(rows) ? kb(statSync(rows).size) : 'none'} (read by filters, sort, search and CSV)`,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
     await db.close();

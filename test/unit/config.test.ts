@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadConfig, redactedConfig } from '../../core/config.ts';
+import { loadConfig, normalizeSiteBase, redactedConfig } from '../../core/config.ts';
 import { SmartlicError } from '../../core/errors.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'smartlic-config-'));
@@ -107,5 +107,22 @@ describe('loadConfig', () => {
     expect(shown).not.toContain('hunter2');
     expect(shown).not.toContain('pw-secret');
     expect(shown).toContain('proxy.example');
+  });
+});
+
+describe('site.base', () => {
+  it('defaults to the web root and is normalised to /path/', () => {
+    expect(loadConfig({ env: {} }).site.base).toBe('/');
+    expect(loadConfig({ env: { SMARTLIC_SITE_BASE: 'smartlic' } }).site.base).toBe('/smartlic/');
+    expect(normalizeSiteBase('/reports/hcs')).toBe('/reports/hcs/');
+    expect(normalizeSiteBase(' / ')).toBe('/');
+  });
+
+  it('refuses what is not a plain path: a URL, dot segments, odd characters', () => {
+    for (const bad of ['http://x.example/', '/a/../b/', '/./', '/a b/', '/a?x=1', '/<x>/']) {
+      expect(normalizeSiteBase(bad), bad).toBeNull();
+    }
+    const problems = problemsOf(() => loadConfig({ env: { SMARTLIC_SITE_BASE: '/a/../b' } }));
+    expect(problems.join('\n')).toMatch(/site\.base.*not a path such as \/smartlic\//);
   });
 });

@@ -1,8 +1,11 @@
-// Real: the site's CSV writer (the browser's "Download CSV"), permalinks and the in-browser
-// what-if composition, as pure functions. Faked: nothing.
+// Real: the site's CSV writer (the browser's "Download CSV"), permalinks, the split of long
+// lists into pages with their rows file, and the in-browser what-if composition, as pure
+// functions. Faked: nothing.
 import { describe, expect, it } from 'vitest';
 import { allocate } from '../../core/domain/allocation.ts';
+import { rowsFile, splitList } from '../../site/lib/paging.ts';
 import { accountPath, clusterPath, slug } from '../../site/lib/paths.ts';
+import type { ListPage } from '../../site/lib/types.ts';
 import { csvLine, neutralise, toCsv } from '../../site/src/scripts/csv.ts';
 import { moveClusters } from '../../site/src/scripts/whatif-move.ts';
 
@@ -92,5 +95,60 @@ describe('in-browser what-if', () => {
     expect(before.licenses.find((l) => l.type === 'UCM_CUWL')!.available).toBe(50);
     const after = allocate(m.after.get(2) as Parameters<typeof allocate>[0]);
     expect(after.shortages).toEqual([{ type: 'UCM_EnhancedPlus', quantity: 45 }]);
+  });
+});
+
+describe('long lists split into pages', () => {
+  const page = (n: number): ListPage => ({
+    title: 'Cluster Summary',
+    intro: '',
+    facts: [],
+    charts: [],
+    notes: [],
+    tables: [
+      {
+        id: 'clusters',
+        caption: 'Clusters',
+        columns: [
+          { key: 'name', label: 'Name' },
+          { key: 'type', label: 'Type', filter: true },
+        ],
+        rows: Array.from({ length: n }, (_, i) => ({
+          name: { text: `c${i + 1}`, href: `/clusters/${i + 1}-c${i + 1}/` },
+          type: i % 3 === 0 ? 'CUC' : 'CUCM',
+          failed: i === 6 ? 1 : 0,
+        })),
+        toggles: [{ key: 'failed', label: 'Failed only' }],
+        paged: true,
+      },
+    ],
+  });
+
+  it('a list within one page stays one page, without paging', () => {
+    const parts = splitList('clusters', page(5), 5);
+    expect(parts).toHaveLength(1);
+    expect(parts[0]!.page.tables[0]!.paging).toBeUndefined();
+  });
+
+  it('pages of `size` rows at clusters/, clusters/page/2/ …, choices over the whole list', () => {
+    const parts = splitList('clusters', page(12), 5);
+    expect(parts.map((p) => [p.slug, p.n, p.of, p.page.tables[0]!.rows.length])).toEqual([
+      ['clusters', 1, 3, 5],
+      ['clusters/page/2', 2, 3, 5],
+      ['clusters/page/3', 3, 3, 2],
+    ]);
+    const last = parts[2]!.page.tables[0]!.paging!;
+    expect(last.hrefs).toEqual(['/clusters/', '/clusters/page/2/', '/clusters/page/3/']);
+    expect(last.rows).toBe('/clusters/clusters.rows.json');
+    // Page 3 holds only CUCM rows (c11, c12), yet the filter offers both types.
+    expect(last.choices).toEqual({ type: ['CUC', 'CUCM'] });
+  });
+
+  it('the rows file: cells in column order, links under the base, true toggles', () => {
+    const f = rowsFile(page(8).tables[0]!, '/smartlic/');
+    expect(f.columns).toEqual(['name', 'type']);
+    expect(f.rows[0]).toEqual([[['c1', '/smartlic/clusters/1-c1/'], 'CUC'], []]);
+    expect(f.rows[6]).toEqual([[['c7', '/smartlic/clusters/7-c7/'], 'CUC'], ['failed']]);
+    expect(f.rows).toHaveLength(8);
   });
 });

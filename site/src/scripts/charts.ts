@@ -31,12 +31,37 @@ Chart.register(
 );
 
 interface Spec {
-  id: string;
-  title: string;
   kind: 'bar' | 'line' | 'doughnut';
   labels: string[];
   series: { label: string; data: (number | null)[] }[];
-  stacked?: boolean;
+  stacked: boolean;
+}
+
+/**
+ * A chart's data, read from its data table (the page carries the numbers once: the table
+ * screen readers use is the chart's source).
+ */
+function specOf(fig: HTMLElement): Spec | null {
+  const table = fig.querySelector<HTMLTableElement>('table[data-chart-data]');
+  const kind = fig.dataset.kind;
+  if (
+    !table?.tHead ||
+    !table.tBodies[0] ||
+    (kind !== 'bar' && kind !== 'line' && kind !== 'doughnut')
+  )
+    return null;
+  const heads = [...table.tHead.rows[0]!.cells].slice(1).map((c) => (c.textContent ?? '').trim());
+  const rows = [...table.tBodies[0].rows];
+  const number = (c: HTMLTableCellElement | undefined): number | null => {
+    const t = (c?.textContent ?? '').trim();
+    return t === '' ? null : Number(t);
+  };
+  return {
+    kind,
+    stacked: fig.dataset.stacked === '1',
+    labels: rows.map((r) => (r.cells[0]?.textContent ?? '').trim()),
+    series: heads.map((label, j) => ({ label, data: rows.map((r) => number(r.cells[j + 1])) })),
+  };
 }
 
 const charts: Chart[] = [];
@@ -58,9 +83,8 @@ function draw(): void {
   Chart.defaults.borderColor = p.grid;
   for (const fig of document.querySelectorAll<HTMLElement>('[data-chart-block]')) {
     const canvas = fig.querySelector<HTMLCanvasElement>('canvas');
-    const json = fig.querySelector('script[data-chart-spec]')?.textContent;
-    if (!canvas || !json) continue;
-    const spec = JSON.parse(json) as Spec;
+    const spec = specOf(fig);
+    if (!canvas || !spec) continue;
     const colour = (i: number) => p.series[i % p.series.length] ?? p.text;
     const doughnut = spec.kind === 'doughnut';
     const config: ChartConfiguration = {
@@ -84,12 +108,12 @@ function draw(): void {
           ? {}
           : {
               x: {
-                stacked: spec.stacked === true,
+                stacked: spec.stacked,
                 ticks: { color: p.text },
                 grid: { color: p.grid },
               },
               y: {
-                stacked: spec.stacked === true,
+                stacked: spec.stacked,
                 beginAtZero: true,
                 ticks: { color: p.text },
                 grid: { color: p.grid },

@@ -1,7 +1,19 @@
 // Sortable, filterable tables whose state lives in the URL (`?<table>.sort=key&<table>.dir=desc
 // &<table>.q=text&<table>.f.<key>=value&<table>.t.<key>=1`), and a CSV download of the rows
 // shown. Without JavaScript the full table is still there, only not interactive.
+//
+// A long list split into pages (`data-rows` on the block) shows its page's rows until a filter,
+// a sort, a search or the CSV download needs the whole list: then every row is read from the
+// rows file once, and the table shows the matching rows of the whole list (the first page-size
+// of them, and a button for the rest); the CSV holds every matching row.
 import { toCsv } from './csv.ts';
+import { showDate } from './format.ts';
+
+type RowsCell = string | number | null | [string, string];
+interface RowsFile {
+  columns: string[];
+  rows: [RowsCell[], string[]][];
+}
 
 interface State {
   sort: string | null;
@@ -47,6 +59,11 @@ function writeState(id: string, s: State): void {
   window.history.replaceState(null, '', url);
 }
 
+function hasState(id: string, params: URLSearchParams): boolean {
+  for (const k of params.keys()) if (k.startsWith(`${id}.`)) return true;
+  return false;
+}
+
 function setup(block: HTMLElement): void {
   const id = block.dataset.table ?? '';
   const table = block.querySelector('table');
@@ -58,15 +75,87 @@ function setup(block: HTMLElement): void {
   const heads = [...table.tHead!.rows[0]!.cells];
   const keys = heads.map((h) => h.dataset.key ?? '');
   const kinds = heads.map((h) => h.dataset.kind ?? 'text');
-  const rows = [...tbody.rows];
-  const values = rows.map((r) => [...r.cells].map((c) => cellValue(c)));
-  const order = rows.map((_, i) => i);
+  // The rows as a model: raw values per column, true toggles, and the row element (made on
+  // demand for rows read from the rows file).
+  let rows: (HTMLTableRowElement | null)[] = [...tbody.rows];
+  let values = rows.map((r) => [...r!.cells].map((c) => cellValue(c)));
+  let flags = rows.map((r) => {
+    const f = new Set<string>();
+    for (const a of r!.getAttributeNames()) if (a.startsWith('data-t-')) f.add(a.slice(7));
+    return f;
+  });
+  let make: (i: number) => HTMLTableRowElement = (i) => rows[i]!;
+  let order = rows.map((_, i) => i);
+  const rowsUrl = block.dataset.rows;
+  const pageSize = Number(block.dataset.pageSize ?? '0');
+  let whole = !rowsUrl;
+  let loading: Promise<void> | null = null;
+  let showAll = false;
   const count = block.querySelector<HTMLElement>('[data-count]');
+  const more = block.querySelector<HTMLButtonElement>('[data-more]');
   const search = block.querySelector<HTMLInputElement>('[data-search]');
   const selects = [...block.querySelectorAll<HTMLSelectElement>('[data-filter]')];
   const boxes = [...block.querySelectorAll<HTMLInputElement>('[data-toggle]')];
   const state = readState(id, new URLSearchParams(window.location.search));
   let shown: number[] = order;
+
+  /** Reads every row of a paged list from its rows file (once). */
+  function loadWhole(): Promise<void> {
+    if (whole || !rowsUrl) return Promise.resolve();
+    loading ??= (async () => {
+      if (count) count.textContent = 'Reading every row…';
+      try {
+        const res = await fetch(rowsUrl);
+        if (!res.ok) throw new Error(`HTTP ${res.status}`);
+        const file = (await res.json()) as RowsFile;
+        const at = keys.map((k) => file.columns.indexOf(k));
+        const cells = file.rows.map(([c]) => at.map((j) => (j < 0 ? null : (c[j] ?? null))));
+        values = cells.map((r) =>
+          r.map((c) => (Array.isArray(c) ? c[0] : c === null ? '' : String(c))),
+        );
+        flags = file.rows.map(([, t]) => new Set(t));
+        rows = cells.map(() => null);
+        make = (i) => (rows[i] ??= rowElement(cells[i]!, flags[i]!));
+        order = rows.map((_, i) => i);
+        whole = true;
+        for (const el of block.querySelectorAll<HTMLElement>('[data-pager], [data-page-of]')) {
+          el.hidden = true;
+        }
+      } catch {
+        if (count) count.textContent = 'Every row could not be read: this page’s rows only.';
+        loading = Promise.resolve();
+      }
+    })();
+    return loading;
+  }
+
+  function rowElement(cells: RowsCell[], f: Set<string>): HTMLTableRowElement {
+    const tr = document.createElement('tr');
+    for (const t of f) tr.setAttribute(`data-t-${t}`, '1');
+    cells.forEach((c, j) => {
+      const td = document.createElement('td');
+      if (Array.isArray(c)) {
+        const a = document.createElement('a');
+        a.href = c[1];
+        a.textContent = c[0];
+        td.append(a);
+      } else {
+        const value = c === null ? '' : String(c);
+        const text = kinds[j] === 'date' ? showDate(value) : value;
+        if (kinds[j] === 'number') td.className = 'num';
+        if (text !== value) td.dataset.v = value;
+        td.textContent = text;
+      }
+      tr.append(td);
+    });
+    return tr;
+  }
+
+  /** Applies the state, first reading the whole list when it is paged. */
+  function change(): void {
+    showAll = false;
+    void loadWhole().then(() => apply(true));
+  }
 
   heads.forEach((h, i) => {
     const b = document.createElement('button');
@@ -79,7 +168,7 @@ function setup(block: HTMLElement): void {
         state.sort = keys[i] ?? null;
         state.dir = 'asc';
       }
-      apply(true);
+      change();
     });
     h.replaceChildren(b);
   });
@@ -87,7 +176,7 @@ function setup(block: HTMLElement): void {
     search.value = state.q;
     search.addEventListener('input', () => {
       state.q = search.value;
-      apply(true);
+      change();
     });
   }
   for (const s of selects) {
@@ -99,7 +188,7 @@ function setup(block: HTMLElement): void {
     }
     s.addEventListener('change', () => {
       state.filters.set(key, s.value);
-      apply(true);
+      change();
     });
   }
   for (const b of boxes) {
@@ -108,36 +197,42 @@ function setup(block: HTMLElement): void {
     b.addEventListener('change', () => {
       if (b.checked) state.toggles.add(key);
       else state.toggles.delete(key);
-      apply(true);
+      change();
     });
   }
+  more?.addEventListener('click', () => {
+    showAll = true;
+    apply(false);
+  });
   block.querySelector('[data-csv]')?.addEventListener('click', () => {
-    const header = heads.map((h) => (h.textContent ?? '').trim());
-    const text = toCsv(
-      header,
-      shown.map((i) => values[i]!),
-    );
-    const a = document.createElement('a');
-    a.href = URL.createObjectURL(new Blob([text], { type: 'text/csv;charset=utf-8' }));
-    a.download = `${id}.csv`;
-    document.body.append(a);
-    a.click();
-    a.remove();
-    setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+    void loadWhole().then(() => {
+      apply(false);
+      const header = heads.map((h) => (h.textContent ?? '').trim());
+      const text = toCsv(
+        header,
+        shown.map((i) => values[i]!),
+      );
+      const a = document.createElement('a');
+      a.href = URL.createObjectURL(new Blob([text], { type: 'text/csv;charset=utf-8' }));
+      a.download = `${id}.csv`;
+      document.body.append(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+    });
   });
 
   function apply(save: boolean): void {
     const q = state.q.trim().toLowerCase();
     const col = state.sort ? keys.indexOf(state.sort) : -1;
     let list = order.filter((i) => {
-      const row = rows[i]!;
       const vals = values[i]!;
       for (const [k, v] of state.filters) {
         if (!v) continue;
         const c = keys.indexOf(k);
         if (c >= 0 && vals[c] !== v) return false;
       }
-      for (const t of state.toggles) if (!row.hasAttribute(`data-t-${t}`)) return false;
+      for (const t of state.toggles) if (!flags[i]!.has(t)) return false;
       return q === '' || vals.some((v) => v.toLowerCase().includes(q));
     });
     if (col >= 0) {
@@ -158,17 +253,32 @@ function setup(block: HTMLElement): void {
       });
     }
     shown = list;
-    const visible = new Set(list);
-    for (const i of order) rows[i]!.hidden = !visible.has(i);
-    tbody!.append(...list.map((i) => rows[i]!));
+    if (rowsUrl && whole) {
+      // The whole list: draw the matching rows (a page-size of them unless asked for all).
+      const limit = showAll ? list.length : pageSize;
+      tbody!.replaceChildren(...list.slice(0, limit).map(make));
+      if (more) more.hidden = list.length <= limit;
+      if (count) {
+        count.textContent =
+          list.length > limit
+            ? `${limit} of ${list.length} matching rows shown (${order.length} in all)`
+            : `${list.length} of ${order.length} rows`;
+      }
+    } else {
+      const visible = new Set(list);
+      for (const i of order) rows[i]!.hidden = !visible.has(i);
+      tbody!.append(...list.map((i) => rows[i]!));
+      if (count) count.textContent = `${list.length} of ${rows.length} rows`;
+    }
     heads.forEach((h, i) => {
       if (i === col) h.setAttribute('aria-sort', state.dir === 'desc' ? 'descending' : 'ascending');
       else h.removeAttribute('aria-sort');
     });
-    if (count) count.textContent = `${list.length} of ${rows.length} rows`;
     if (save) writeState(id, state);
   }
-  apply(false);
+  if (rowsUrl && hasState(id, new URLSearchParams(window.location.search))) {
+    void loadWhole().then(() => apply(false));
+  } else apply(false);
 }
 
 for (const block of document.querySelectorAll<HTMLElement>('[data-table]')) setup(block);
