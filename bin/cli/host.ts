@@ -317,6 +317,7 @@ export class Host {
       const r = await buildSite({
         dbPath: this.rt.config.db.path,
         outDir: this.rt.config.site.outDir,
+        base: this.rt.config.site.base,
         env: process.env,
       });
       this.rt.logger.info('site rebuilt', {
@@ -333,7 +334,11 @@ export class Host {
 
   async serveSite(port: number): Promise<RunningSite> {
     try {
-      this.site = await serveSite({ dir: resolve(this.rt.config.site.outDir), port });
+      this.site = await serveSite({
+        dir: resolve(this.rt.config.site.outDir),
+        port,
+        base: this.rt.config.site.base,
+      });
       return this.site;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') {
