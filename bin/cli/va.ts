@@ -129,12 +129,14 @@ const list = legacySubcommand(
   'Virtual Account Summary: name, SA, access level, clusters, customers, mode, role, compliance',
   `smartlic va list — the Virtual Account Summary
 
-Usage: smartlic va list [--sa DOMAIN] [--json]
+Usage: smartlic va list [--sa DOMAIN] [--wide] [--json]
 
-Name, SA Name, Access Level, Clusters #, Customer #, license mode, role and compliance.
+Name, SA Name, Access Level, Clusters #, Customer #, license mode, role, compliance, and since
+when CSSM no longer lists the VA (it is kept, with its settings, until removed).
 
 Options:
   --sa DOMAIN  only the virtual accounts of this Smart Account
+  --wide       show every column in full (the table fits the terminal otherwise)
   --json       print the rows as JSON
   -h, --help   show this help
 

@@ -3,6 +3,7 @@
 // license list, a VA that disappears and comes back, odd quantities) and the smartlic clock.
 // What is checked: what the operator set up survives whatever CSSM lists.
 import { afterEach, describe, expect, it } from 'vitest';
+import * as reports from '../../core/reports/index.ts';
 import { licenseRecord } from '../fakes/fake-cssm.ts';
 import { fakeSetup, type FakeFixture } from './fake-cssm-fixture.ts';
 
@@ -114,6 +115,18 @@ describe('operator data survives CSSM answers', () => {
     expect(await settings(fx)).toEqual(before);
     const ops = (await fx.repos.virtualAccounts.getByName(fx.account.id, 'va-ops'))!;
     expect(ops.missingSince).toEqual(t1);
+    // The read side shows it: the VA summary (va list, vas, the site), the usage header and
+    // the status overview.
+    const summary = await reports.virtualAccountSummary(fx.h.db);
+    expect(summary.map((v) => [v.name, v.missingSince, v.missingSyncs])).toEqual([
+      ['va-lab', null, 0],
+      ['va-ops', t1, 2],
+      ['va-ordered', null, 0],
+    ]);
+    const ref = await reports.resolveVirtualAccount(fx.h.db, 'fake.example.com/va-ops');
+    expect([ref.missingSince, ref.missingSyncs]).toEqual([t1, 2]);
+    const overview = await reports.statusOverview(fx.h.db, { now: fx.clock.now() });
+    expect(overview.virtualAccounts).toMatchObject({ total: 3, missing: 1 });
     // Back in the listing: the mark goes, the settings stay.
     fx.cssm.world.vas = all;
     const o3 = await sync(fx);
@@ -144,6 +157,13 @@ describe('operator data survives CSSM answers', () => {
     expect(history.length).toBeGreaterThan(0);
     const clusters = await fx.repos.clusters.list({});
     expect(clusters[0]!.virtualAccountId).toBeNull();
+    // Removed: no longer in the VA summary nor counted in the account's VA#.
+    expect((await reports.virtualAccountSummary(fx.h.db)).map((v) => v.name)).toEqual([
+      'va-lab',
+      'va-ordered',
+    ]);
+    const [sa] = await reports.smartAccountSummary(fx.h.db, { now: fx.clock.now() });
+    expect(sa!.virtualAccounts).toBe(2);
   });
 
   it('records naming a VA the list lacks are reported, not silently dropped', async () => {
