@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import { SmartlicError } from '../../core/errors.ts';
-import { SyncScheduler } from '../../core/services/scheduler.ts';
+import { SyncScheduler, alertEvaluationScheduler } from '../../core/services/scheduler.ts';
 import type { SyncOutcome } from '../../core/services/index.ts';
 import type { RunningEmulator } from '../../emulator/index.ts';
 import { defineCommand, escapeControl, plural, singleCommand } from './common.ts';
@@ -80,6 +80,7 @@ const startCmd = defineCommand({
     const rt = await openRuntime(ctx);
     let emu: RunningEmulator | undefined;
     let scheduler: SyncScheduler | undefined;
+    let evaluator: SyncScheduler | undefined;
     // With --json the human lines go to stderr and stdout gets the first sync's outcomes.
     const out = (s: string) =>
       ctx.out.json ? ctx.out.note(escapeControl(s)) : ctx.out.print(escapeControl(s));
@@ -126,6 +127,19 @@ const startCmd = defineCommand({
           `scheduled sync: "${rt.config.sync.cron}" (${rt.config.sync.timezone}), next ${scheduler.nextRun()?.toISOString() ?? 'never'}`,
         );
       }
+      evaluator = alertEvaluationScheduler({
+        cron: rt.config.alerts.evaluateCron,
+        enabled: rt.config.alerts.enabled,
+        timezone: rt.config.sync.timezone,
+        evaluateAll: () => rt.services.alerts.evaluateAll(),
+        logger: rt.logger,
+      });
+      if (evaluator) {
+        evaluator.start();
+        out(
+          `alert evaluation: "${rt.config.alerts.evaluateCron}" (${rt.config.sync.timezone}), next ${evaluator.nextRun()?.toISOString() ?? 'never'}`,
+        );
+      }
       const stopped = waitForSignal();
       out('smartlic is running; press Ctrl-C to stop.');
       await stopped;
@@ -133,6 +147,7 @@ const startCmd = defineCommand({
       return 0;
     } finally {
       await scheduler?.stop();
+      await evaluator?.stop();
       await rt.close();
       await emu?.close();
     }

@@ -127,10 +127,18 @@ describe('operator data survives CSSM answers', () => {
     expect([ref.missingSince, ref.missingSyncs]).toEqual([t1, 2]);
     const overview = await reports.statusOverview(fx.h.db, { now: fx.clock.now() });
     expect(overview.virtualAccounts).toMatchObject({ total: 3, missing: 1 });
+    // The va-missing alert opened after the sync (remove after 3: critical at 1 left).
+    const [alert] = await fx.services.alerts.list({ rule: 'va-missing' });
+    expect([alert?.severity, alert?.entity.name, alert?.facts.syncsLeft]).toEqual([
+      'critical',
+      'va-ops',
+      1,
+    ]);
     // Back in the listing: the mark goes, the settings stay.
     fx.cssm.world.vas = all;
     const o3 = await sync(fx);
     expect(o3.missing).toEqual([]);
+    expect(await fx.services.alerts.list({ rule: 'va-missing' })).toEqual([]);
     const back = (await fx.repos.virtualAccounts.getByName(fx.account.id, 'va-ops'))!;
     expect([back.missingSince, back.missingSyncs, back.licenseMode, back.role]).toEqual([
       null,
