@@ -59,10 +59,10 @@ describe('periodic alert evaluation', () => {
     expect(resolved?.state).toBe('resolved');
   });
 
-  it('is off with alerts.evaluateCron null or alerts disabled; an invalid schedule is refused', async () => {
+  it('is off with alerts.evaluateCron null or alerts disabled; an invalid schedule is refused', () => {
     const base = {
       timezone: 'UTC',
-      evaluateAll: async () => [],
+      evaluateAll: () => Promise.resolve([]),
       logger: createLogger({ write: () => {} }),
     };
     expect(alertEvaluationScheduler({ ...base, cron: null, enabled: true })).toBeUndefined();
