@@ -19,7 +19,7 @@ const HCS = 'nimbus-hcs.example.com';
 const run = (argv: string[], stdin = '') => runCli(argv, env, stdin);
 
 function sqlite<T>(fn: (db: Database.Database) => T): T {
-  const db = new Database(env.SMARTLIC_DB!);
+  const db = new Database(env.SMARTLIC_DB);
   try {
     return fn(db);
   } finally {
