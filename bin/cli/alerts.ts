@@ -102,7 +102,9 @@ async function list(args: string[], ctx: CliContext): Promise<number> {
       return 0;
     }
     if (alerts.length === 0) {
-      ctx.io.stdout.write(values.all ? 'no alerts\n' : 'no open alerts\n');
+      ctx.io.stdout.write(
+        `${values.all ? 'no alerts' : 'no open alerts'} in ${rt.config.db.path}\n`,
+      );
       return 0;
     }
     const headers: (string | Column)[] = [

@@ -182,7 +182,7 @@ export async function vaList(args: string[], ctx: CliContext, help: string): Pro
     if (values.json) return json(ctx, rows);
     if (rows.length === 0) {
       ctx.io.stdout.write(
-        'no virtual accounts (provision a Smart Account with `smartlic account add`)\n',
+        `no virtual accounts in ${rt.config.db.path} (provision a Smart Account with \`smartlic account add\`)\n`,
       );
       return 0;
     }

@@ -88,7 +88,7 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
     }
     const out = (l: string) => ctx.io.stdout.write(`${l}\n`);
     if (s.accounts.length === 0) {
-      out('no accounts provisioned; add one with "smartlic account add"');
+      out(`no accounts provisioned in ${rt.config.db.path}; add one with "smartlic account add"`);
       return 0;
     }
     createOutput(ctx, { wide: values.wide === true }).table(...accountTable(s.accounts));

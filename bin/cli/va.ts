@@ -5,6 +5,7 @@
 import {
   parseLicenseMode,
   parseTransportMode,
+  resolveVa,
 } from '../../core/services/virtual-accounts.service.ts';
 import { defineCommand, defineGroup, inputError, legacySubcommand, splitVaRef } from './common.ts';
 import { missingText } from './read-views.ts';
@@ -152,13 +153,11 @@ CSSM still lists comes back, empty, at the next sync. A job and an audit entry.`
     const rt = await openRuntime(c);
     try {
       if (values.yes !== true) {
-        const account = await rt.repos.smartAccounts.getByDomain(ref.domain);
-        const va = account && (await rt.repos.virtualAccounts.getByName(account.id, ref.va));
-        const state = va
-          ? va.missingSince
-            ? `CSSM no longer lists it (${missingText(va)})`
-            : 'CSSM still lists it: the next sync brings it back, empty'
-          : 'it is not known here';
+        // An unknown name is NOT_FOUND (exit 2) before anything is asked.
+        const { va } = await resolveVa(rt.repos, ref.domain, ref.va);
+        const state = va.missingSince
+          ? `CSSM no longer lists it (${missingText(va)})`
+          : 'CSSM still lists it: the next sync brings it back, empty';
         throw inputError(
           `removing ${ref.domain}/${ref.va} deletes its licenses, tokens and devices from smartlic (its usage history stays; ${state})`,
           `add --yes to remove it: smartlic va remove ${ref.domain}/${ref.va} --yes`,
