@@ -1,9 +1,11 @@
 // Real: the sync service, the CSSM client and HTTP over loopback, SQLite in a temp file.
 // Faked: CSSM itself (test/fakes/fake-cssm.ts, programmable answers: an empty VA list, a short
 // license list, a VA that disappears and comes back, odd quantities) and the smartlic clock.
-// What is checked: what the operator set up survives whatever CSSM lists.
+// What is checked: what the operator set up survives whatever CSSM lists, and a VA CSSM no
+// longer lists is shown as such by the read side (reports, the site's data) and alerted.
 import { afterEach, describe, expect, it } from 'vitest';
 import * as reports from '../../core/reports/index.ts';
+import { loadSiteData } from '../../site/lib/data.ts';
 import { licenseRecord } from '../fakes/fake-cssm.ts';
 import { fakeSetup, type FakeFixture } from './fake-cssm-fixture.ts';
 
@@ -127,6 +129,15 @@ describe('operator data survives CSSM answers', () => {
     expect([ref.missingSince, ref.missingSyncs]).toEqual([t1, 2]);
     const overview = await reports.statusOverview(fx.h.db, { now: fx.clock.now() });
     expect(overview.virtualAccounts).toMatchObject({ total: 3, missing: 1 });
+    // The site's VA summary and VA page show it too.
+    const { data } = await loadSiteData(fx.h.db, fx.clock);
+    const rows = data.virtualAccounts.tables[0]!.rows;
+    const since = `${t1.toISOString().slice(0, 16).replace('T', ' ')} UTC (2 syncs)`;
+    expect(rows.map((r) => r.missing)).toEqual([null, since, null]);
+    const page = data.vaPages.find((p) => p.title.endsWith('/va-ops'))!;
+    expect(page.facts.find((f) => f.label === 'Missing in CSSM since')?.value).toMatch(
+      /^\d{4}-\d\d-\d\d \d\d:\d\d UTC \(2 syncs without it/,
+    );
     // The va-missing alert opened after the sync (remove after 3: critical at 1 left).
     const [alert] = await fx.services.alerts.list({ rule: 'va-missing' });
     expect([alert?.severity, alert?.entity.name, alert?.facts.syncsLeft]).toEqual([
