@@ -177,7 +177,7 @@ describe('read tables fit the terminal (100 columns when not a terminal); --wide
     const narrow = await run(argv);
     expect(narrow.code, narrow.err).toBe(0);
     expect(widest(narrow.out)).toBeLessThanOrEqual(100);
-    const wide = await run([...(argv), '--wide']);
+    const wide = await run([...argv, '--wide']);
     expect(wide.code, wide.err).toBe(0);
     // --wide never hides: it is at least as wide, and where the narrow one was cut it says so.
     expect(widest(wide.out)).toBeGreaterThanOrEqual(widest(narrow.out));
