@@ -79,6 +79,15 @@ export const alertsConfigSchema = z
     syncFailures: z.number().int().min(1).max(1000).default(3),
     /** No successful sync for this many hours → critical; default: twice the schedule's interval. */
     syncStaleHours: z.number().int().min(1).max(8760).optional(),
+    /** A VA CSSM no longer lists: alert from this many consecutive syncs without it. */
+    vaMissingSyncs: z.number().int().min(1).max(1000).default(1),
+    /** …critical when the sync will remove it within this many more agreeing syncs. */
+    vaMissingCriticalSyncsLeft: z.number().int().min(0).max(1000).default(2),
+    /**
+     * Evaluate every scope on this schedule too, without a sync, so the time-based rules (no
+     * successful sync for twice the schedule, expiries) open and change between syncs. null: off.
+     */
+    evaluateCron: cronExpr.nullable().default('30 * * * *'),
   })
   .strict()
   .default({});

@@ -51,8 +51,10 @@ function subcommands(text: string): string[] {
 /** Subcommands named in the usage lines (`smartlic site build …`, `smartlic alerts show …`). */
 function usageSubcommands(name: string, text: string): string[] {
   const out: string[] = [];
-  for (const l of text.split('\n')) {
-    const m = new RegExp(`^(?:Usage:)?\\s+smartlic ${name} ([a-z][a-z-]*)\\b`).exec(l);
+  // Usage lines only: the examples name values (`smartlic usage nimbus-hcs.example.com/…`).
+  const usage = text.split(/\nExamples:/)[0] ?? '';
+  for (const l of usage.split('\n')) {
+    const m = new RegExp(`^(?:Usage:)?\\s+smartlic ${name} ([a-z][a-z-]*)(?=\\s|$)`).exec(l);
     if (m) out.push(m[1]!);
   }
   return out;

@@ -2,11 +2,12 @@
 import { isAlertSeverity } from '../../core/domain/alerts.ts';
 import { parseDuration } from '../../core/services/alerts.service.ts';
 import type { Alert } from '../../core/store/index.ts';
-import { inputError, parseFlags, requester, subcommandVerb, table, when } from './common.ts';
+import { inputError, parseFlags, requester, subcommandVerb, when } from './common.ts';
+import { createOutput, type Column } from './output.ts';
 import { openRuntime } from './runtime.ts';
 import type { CliContext } from './types.ts';
 
-const USAGE = `Usage: smartlic alerts [--all] [--severity S] [--customer C] [--json]
+const USAGE = `Usage: smartlic alerts [--all] [--severity S] [--customer C] [--wide] [--json]
        smartlic alerts show ID [--json]
        smartlic alerts mute ID --for 7d [--reason R] [--rule]
        smartlic alerts unmute ID
@@ -16,6 +17,7 @@ The alerts the rules raised at the last syncs, most severe first, then the neare
     --all        also the resolved ones (history)
     --severity S this severity or worse: info, warning or critical
     --customer C only alerts about this customer (name or id)
+    --wide       every column in full (the table fits the terminal otherwise)
     --json       JSON instead of a table
   show ID        one alert with its facts, recommended action and history
   mute ID        stop delivering it to chat for a while; it keeps updating
@@ -57,6 +59,7 @@ async function list(args: string[], ctx: CliContext): Promise<number> {
     {
       all: { type: 'boolean' },
       json: { type: 'boolean' },
+      wide: { type: 'boolean' },
       severity: { type: 'string' },
       customer: { type: 'string' },
     },
@@ -99,39 +102,37 @@ async function list(args: string[], ctx: CliContext): Promise<number> {
       return 0;
     }
     if (alerts.length === 0) {
-      ctx.io.stdout.write(values.all ? 'no alerts\n' : 'no open alerts\n');
+      ctx.io.stdout.write(
+        `${values.all ? 'no alerts' : 'no open alerts'} in ${rt.config.db.path}\n`,
+      );
       return 0;
     }
-    const headers = [
+    const headers: (string | Column)[] = [
       'ID',
       'Severity',
-      ...(values.all ? ['State'] : []),
-      'Rule',
-      'Entity',
-      'Customer',
-      'Since',
+      ...(values.all ? [{ header: 'State', shrink: true }] : []),
+      { header: 'Rule', optional: true, dropOrder: 2 },
+      { header: 'Entity', shrink: true, min: 20 },
+      { header: 'Customer', optional: true, dropOrder: 3 },
+      { header: 'Since', optional: true, dropOrder: 1 },
       'Due',
-      'Muted',
-      'Title',
+      { header: 'Muted', shrink: true, min: 5 },
+      { header: 'Title', shrink: true, min: 24 },
     ];
-    ctx.io.stdout.write(
-      table(
-        headers,
-        alerts.map((a) => [
-          String(a.id),
-          a.severity,
-          ...(values.all
-            ? [a.state === 'resolved' ? `resolved ${when(a.resolvedAt)}` : 'open']
-            : []),
-          a.rule,
-          `${a.entity.kind} ${a.entity.name}`,
-          a.customer?.name ?? '',
-          when(a.firstSeen),
-          a.dueAt ? when(a.dueAt).slice(0, 10) : '',
-          muteText(a),
-          a.title,
-        ]),
-      ),
+    createOutput(ctx, { wide: values.wide === true }).table(
+      headers,
+      alerts.map((a) => [
+        String(a.id),
+        a.severity,
+        ...(values.all ? [a.state === 'resolved' ? `resolved ${when(a.resolvedAt)}` : 'open'] : []),
+        a.rule,
+        `${a.entity.kind} ${a.entity.name}`,
+        a.customer?.name ?? '',
+        when(a.firstSeen),
+        a.dueAt ? when(a.dueAt).slice(0, 10) : '',
+        muteText(a),
+        a.title,
+      ]),
     );
     return 0;
   } finally {

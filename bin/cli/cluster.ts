@@ -278,13 +278,14 @@ const show = legacySubcommand(
   'Cluster detail: every date, days left, the last read and its error',
   `smartlic cluster show — Cluster detail
 
-Usage: smartlic cluster show NAME [--customer C] [--json]
+Usage: smartlic cluster show NAME [--customer C] [--wide] [--json]
 
 Every date, the days left, the last read and its error, and where the cluster draws its
 licenses.
 
 Options:
   --customer C  the customer, when several have a cluster of that name
+  --wide        tables in full (they fit the terminal otherwise)
   --json        print the detail as JSON
   -h, --help    show this help
 

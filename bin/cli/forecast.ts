@@ -1,14 +1,16 @@
 /** `smartlic forecast <sa>/<va>`: when in-use crosses owned at the current trend. */
 import * as reports from '../../core/reports/index.ts';
-import { inputError, parseFlags, table } from './common.ts';
+import { inputError, parseFlags } from './common.ts';
+import { createOutput } from './output.ts';
 import { openRuntime } from './runtime.ts';
 import type { CliCommand, CliContext } from './types.ts';
 
-const USAGE = `Usage: smartlic forecast <sa-domain>/<va> [--window DAYS] [--json]
+const USAGE = `Usage: smartlic forecast <sa-domain>/<va> [--window DAYS] [--wide] [--json]
 
 Per license type of the VA: the trend of licenses in use over the last --window days (default
 90; least squares over the usage snapshots each sync records) and the date in-use reaches
-what the VA owns. "already short" and "no growth" are said as such.
+what the VA owns. "already short" and "no growth" are said as such. The table fits the
+terminal (100 columns when not a terminal); --wide shows every column in full.
 
 Example:
   smartlic forecast nimbus-hcs.example.com/va-hcs-operational --window 60`;
@@ -18,7 +20,7 @@ const HELP = 'smartlic forecast --help';
 async function run(args: string[], ctx: CliContext): Promise<number> {
   const { values, positionals } = parseFlags(
     args,
-    { window: { type: 'string' }, json: { type: 'boolean' } },
+    { window: { type: 'string' }, json: { type: 'boolean' }, wide: { type: 'boolean' } },
     HELP,
   );
   const ref = positionals[0];
@@ -48,21 +50,19 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
       return 0;
     }
     ctx.io.stdout.write(`${f.va.label}: trend over the last ${f.windowDays} days\n`);
-    ctx.io.stdout.write(
-      table(
-        ['License Type', 'Owned', 'In Use', 'Per day', 'Forecast'],
-        f.rows.map((r) => [
-          r.label,
-          String(r.owned),
-          String(r.inUse),
-          r.slopePerDay === null ? '-' : r.slopePerDay.toFixed(2),
-          r.outcome === 'crosses'
-            ? `short from ${r.crossesAt!.toISOString().slice(0, 10)} (in ${r.daysUntil} days)`
-            : r.outcome === 'not enough data'
-              ? `not enough data (${r.points} snapshot${r.points === 1 ? '' : 's'})`
-              : r.outcome,
-        ]),
-      ),
+    createOutput(ctx, { wide: values.wide === true }).table(
+      [{ header: 'License Type', shrink: true, min: 16 }, 'Owned', 'In Use', 'Per day', 'Forecast'],
+      f.rows.map((r) => [
+        r.label,
+        String(r.owned),
+        String(r.inUse),
+        r.slopePerDay === null ? '-' : r.slopePerDay.toFixed(2),
+        r.outcome === 'crosses'
+          ? `short from ${r.crossesAt!.toISOString().slice(0, 10)} (in ${r.daysUntil} days)`
+          : r.outcome === 'not enough data'
+            ? `not enough data (${r.points} snapshot${r.points === 1 ? '' : 's'})`
+            : r.outcome,
+      ]),
     );
     return 0;
   } finally {

@@ -25,7 +25,7 @@ import {
   type InstanceLock,
   type InstanceRole,
 } from '../../core/services/instance-lock.ts';
-import { SyncScheduler } from '../../core/services/scheduler.ts';
+import { SyncScheduler, alertEvaluationScheduler } from '../../core/services/scheduler.ts';
 import type { SyncOutcome, SyncProgress } from '../../core/services/index.ts';
 import { isMemoryPath } from '../../core/store/index.ts';
 import { buildSite, type BuildSiteResult } from '../../site/lib/build.ts';
@@ -104,6 +104,7 @@ export interface HostOptions {
 export class Host {
   chat: ChatParts = { workers: [] };
   scheduler: SyncScheduler | undefined;
+  evaluator: SyncScheduler | undefined;
   site: RunningSite | undefined;
   private readonly adapterProbes: Record<string, AdapterProbe> = {};
   private readonly cleanups: (() => Promise<void> | void)[] = [];
@@ -367,6 +368,23 @@ export class Host {
   }
 
   /**
+   * The periodic alert evaluation (`alerts.evaluateCron`, every scope, no sync): time-based
+   * rules such as "no successful sync for twice the schedule" fire even when no sync runs.
+   */
+  startAlertEvaluation(): SyncScheduler | undefined {
+    const rt = this.rt;
+    this.evaluator = alertEvaluationScheduler({
+      cron: rt.config.alerts.evaluateCron,
+      enabled: rt.config.alerts.enabled,
+      timezone: rt.config.sync.timezone,
+      evaluateAll: () => rt.services.alerts.evaluateAll(),
+      logger: rt.logger,
+    });
+    this.evaluator?.start();
+    return this.evaluator;
+  }
+
+  /**
    * Stops everything in order: no new round starts and the running one finishes (each
    * account's writes are one transaction: what is not committed is rolled back by SQLite),
    * queued notifications are flushed (bounded), listeners close, workers end, the database
@@ -383,6 +401,7 @@ export class Host {
       }
     };
     await step('scheduler', () => this.scheduler?.stop());
+    await step('alert evaluation', () => this.evaluator?.stop());
     const c = this.chat;
     if (c.notifier) {
       const n = c.notifier;

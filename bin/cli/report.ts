@@ -2,11 +2,12 @@
 import { writeFileSync } from 'node:fs';
 import * as reports from '../../core/reports/index.ts';
 import { SmartlicError } from '../../core/errors.ts';
-import { inputError, parseFlags, subcommandVerb, table } from './common.ts';
+import { inputError, parseFlags, subcommandVerb } from './common.ts';
+import { createOutput, renderTable } from './output.ts';
 import { openRuntime } from './runtime.ts';
 import type { CliContext } from './types.ts';
 
-const USAGE = `Usage: smartlic report hlm [--va | --customer] [--format text|csv|xlsx] [--out FILE]
+const USAGE = `Usage: smartlic report hlm [--va | --customer] [--format text|csv|xlsx] [--out FILE] [--wide]
        smartlic report inventory [--out FILE]
 
 hlm        HLM report: per virtual account (--va, the default: LM Name "<VA> @ <SA>", license
@@ -14,7 +15,8 @@ hlm        HLM report: per virtual account (--va, the default: LM Name "<VA> @ <
            customer, LM Name, subscription ids, license type, count, status). csv and xlsx
            cells that would start a formula (= + - @, tab) are neutralised. xlsx needs --out.
 inventory  Service Inventory license summary (|LICENSESUMMARYSTART| … |LICENSESUMMARYEND|)
---out      write to FILE instead of standard output
+--out      write to FILE instead of standard output (a text report written to a file is in full)
+--wide     text on standard output: every column in full (it fits the terminal otherwise)
 
 Examples:
   smartlic report hlm --customer --format csv --out hlm.csv
@@ -53,6 +55,7 @@ async function hlm(args: string[], ctx: CliContext): Promise<number> {
       customer: { type: 'boolean' },
       format: { type: 'string' },
       out: { type: 'string' },
+      wide: { type: 'boolean' },
     },
     HELP,
   );
@@ -75,15 +78,17 @@ async function hlm(args: string[], ctx: CliContext): Promise<number> {
       write(ctx, values.out, await reports.hlmXlsx(r), 'HLM report (Excel)');
     else {
       const t = reports.hlmTable(r);
-      write(
-        ctx,
-        values.out,
-        table(
-          t.headers,
-          t.rows.map((row) => row.map((c) => (c === null ? '-' : String(c)))),
-        ),
-        'HLM report',
+      // A file gets the report in full; the terminal gets it fitted (free text shortens first).
+      const o = createOutput(ctx, { wide: values.wide === true || values.out !== undefined });
+      const FREE = new Set(['LM Name', 'Subscription ID', 'Customer']);
+      const fitted = renderTable(
+        t.headers.map((h) => (FREE.has(h) ? { header: h, shrink: true, min: 16 } : h)),
+        t.rows.map((row) => row.map((c) => (c === null ? '-' : String(c)))),
+        { width: o.width },
       );
+      write(ctx, values.out, fitted.text, 'HLM report');
+      if (fitted.truncated || fitted.hidden.length > 0)
+        o.note('(long values shortened with …; --wide shows everything, --format csv all fields)');
     }
     return 0;
   } finally {

@@ -80,6 +80,7 @@ const serveCmd = defineCommand({
           failed: failed.map((o) => ({ domain: o.domain, code: o.error?.code })),
         });
       });
+      const evaluator = host.startAlertEvaluation();
       const ready = {
         ready: true,
         role: 'serve',
@@ -90,6 +91,7 @@ const serveCmd = defineCommand({
         adapters: { slack: Boolean(chat.slack), webex: Boolean(chat.webex) },
         schedule: scheduler ? rt.config.sync.cron : null,
         nextSync: scheduler?.nextRun()?.toISOString() ?? null,
+        alertEvaluation: evaluator ? rt.config.alerts.evaluateCron : null,
       };
       const { pid: _pid, role: _role, ...fields } = ready;
       log.info(`serving ${plural(accounts.length, 'account')}`, fields);

@@ -175,6 +175,7 @@ const startCmd = defineCommand({
         const round = await host.syncRound({ requestedBy: 'scheduler', full, rebuildSite: true });
         printSummary(round.outcomes, out);
       });
+      const evaluator = host.startAlertEvaluation();
       const b = rt.config.bot;
       const chatOn = Boolean(b.slack.botToken || b.webex.botToken);
       for (const line of [
@@ -187,6 +188,7 @@ const startCmd = defineCommand({
           : []),
         `  log       stderr (SMARTLIC_LOG_LEVEL=${rt.config.log.level}; --log-format json for JSON lines)`,
         `  schedule  ${scheduler ? `"${rt.config.sync.cron}" (${rt.config.sync.timezone}), next ${scheduler.nextRun()?.toISOString() ?? 'never'}` : 'off (sync.enabled = false)'}`,
+        `  alerts    ${evaluator ? `evaluated after every sync and on "${rt.config.alerts.evaluateCron ?? ''}"` : 'evaluated after every sync (periodic evaluation off)'}`,
         'Try, in another terminal (same database):',
         '  smartlic ask "status"      smartlic clusters list --failed      smartlic alerts',
         chatOn

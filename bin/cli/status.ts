@@ -1,14 +1,16 @@
 /** `smartlic status`: accounts, compliance, clusters and what needs attention, in one look. */
 import * as reports from '../../core/reports/index.ts';
-import { inputError, parseFlags, table } from './common.ts';
+import { inputError, parseFlags } from './common.ts';
+import { createOutput, type Column } from './output.ts';
 import { openRuntime } from './runtime.ts';
 import type { CliCommand, CliContext } from './types.ts';
 
-const USAGE = `Usage: smartlic status [--json]
+const USAGE = `Usage: smartlic status [--wide] [--json]
 
 The Smart Account Summary, virtual accounts out of compliance, clusters by authorization state
 (as of now: timers run on when a product stops answering), open alerts, and the list of what
-needs attention. Read from the database; nothing is asked of CSSM.
+needs attention. Read from the database; nothing is asked of CSSM. The table fits the terminal
+(100 columns when not a terminal); --wide shows every column in full.
 
 Examples:
   smartlic status
@@ -43,9 +45,20 @@ export function alertsText(r: reports.SmartAccountSummaryRow): string {
   return parts.length ? parts.join('; ') : '-';
 }
 
-export function accountTable(rows: readonly reports.SmartAccountSummaryRow[]): string {
-  return table(
-    ['Name', 'Domain', 'Type', 'Status', 'VA#', 'Last SyncUp', 'Alerts'],
+/** The Smart Account Summary's columns and rows, for `Output.table`. */
+export function accountTable(
+  rows: readonly reports.SmartAccountSummaryRow[],
+): [(string | Column)[], string[][]] {
+  return [
+    [
+      { header: 'Name', shrink: true },
+      'Domain',
+      { header: 'Type', optional: true, dropOrder: 2 },
+      { header: 'Status', optional: true, dropOrder: 1 },
+      'VA#',
+      'Last SyncUp',
+      { header: 'Alerts', shrink: true },
+    ],
     rows.map((r) => [
       r.name,
       r.domain,
@@ -55,11 +68,15 @@ export function accountTable(rows: readonly reports.SmartAccountSummaryRow[]): s
       lastSyncText(r),
       alertsText(r),
     ]),
-  );
+  ];
 }
 
 async function run(args: string[], ctx: CliContext): Promise<number> {
-  const { values, positionals } = parseFlags(args, { json: { type: 'boolean' } }, HELP);
+  const { values, positionals } = parseFlags(
+    args,
+    { json: { type: 'boolean' }, wide: { type: 'boolean' } },
+    HELP,
+  );
   if (positionals.length > 0)
     throw inputError(`unexpected argument "${positionals[0]}"`, `see "${HELP}"`);
   const rt = await openRuntime(ctx);
@@ -71,13 +88,13 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
     }
     const out = (l: string) => ctx.io.stdout.write(`${l}\n`);
     if (s.accounts.length === 0) {
-      out('no accounts provisioned; add one with "smartlic account add"');
+      out(`no accounts provisioned in ${rt.config.db.path}; add one with "smartlic account add"`);
       return 0;
     }
-    ctx.io.stdout.write(accountTable(s.accounts));
+    createOutput(ctx, { wide: values.wide === true }).table(...accountTable(s.accounts));
     out('');
     out(
-      `virtual accounts: ${s.virtualAccounts.total}, ${s.virtualAccounts.outOfCompliance} out of compliance`,
+      `virtual accounts: ${s.virtualAccounts.total}, ${s.virtualAccounts.outOfCompliance} out of compliance${s.virtualAccounts.missing > 0 ? `, ${s.virtualAccounts.missing} no longer listed by CSSM (kept; see \`smartlic va list\`)` : ''}`,
     );
     const auth = Object.entries(s.clusters.byAuthorization)
       .sort((a, b) => b[1] - a[1])

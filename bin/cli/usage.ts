@@ -1,17 +1,20 @@
 /** `smartlic usage <sa>/<va> | --customer C`: usage per virtual account or per customer. */
 import * as reports from '../../core/reports/index.ts';
-import { inputError, parseFlags, table } from './common.ts';
+import { inputError, parseFlags } from './common.ts';
+import { createOutput } from './output.ts';
+import { missingText } from './read-views.ts';
 import { openRuntime } from './runtime.ts';
 import type { CliCommand, CliContext } from './types.ts';
 
-const USAGE = `Usage: smartlic usage <sa-domain>/<va> [--terms-days N] [--json]
-       smartlic usage --customer C [--json]
+const USAGE = `Usage: smartlic usage <sa-domain>/<va> [--terms-days N] [--wide] [--json]
+       smartlic usage --customer C [--wide] [--json]
 
 <sa>/<va>    per license type: owned, in use, available, reserved, status and shortage; which
              type's licenses served which type's requests ("50 CUWL lent to Enhanced Plus");
              term lines with start / end dates and subscription ids, and those ending within
              --terms-days (default 90)
 --customer   per license type, what the customer's clusters report and the VA they draw on
+--wide       show every column in full (tables fit the terminal otherwise)
 
 Examples:
   smartlic usage nimbus-hcs.example.com/va-hcs-operational
@@ -23,9 +26,15 @@ const day = (d: Date | null) => (d ? d.toISOString().slice(0, 10) : '-');
 async function run(args: string[], ctx: CliContext): Promise<number> {
   const { values, positionals } = parseFlags(
     args,
-    { customer: { type: 'string' }, 'terms-days': { type: 'string' }, json: { type: 'boolean' } },
+    {
+      customer: { type: 'string' },
+      'terms-days': { type: 'string' },
+      json: { type: 'boolean' },
+      wide: { type: 'boolean' },
+    },
     HELP,
   );
+  const o = createOutput(ctx, { wide: values.wide === true });
   const ref = positionals[0];
   if (positionals.length > 1)
     throw inputError(`unexpected argument "${positionals[1]}"`, `see "${HELP}"`);
@@ -62,17 +71,21 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
         out(`${c.name}: no license counts read from its clusters yet (run a sync)\n`);
         return 0;
       }
-      out(
-        table(
-          ['Virtual Account', 'License Type', 'Reports as', 'Count', 'Clusters'],
-          rows.map((r) => [
-            r.virtualAccount ?? '(unassigned)',
-            r.label,
-            r.reportCode,
-            String(r.count),
-            String(r.clusters),
-          ]),
-        ),
+      o.table(
+        [
+          { header: 'Virtual Account', shrink: true, min: 20 },
+          'License Type',
+          { header: 'Reports as', optional: true },
+          'Count',
+          'Clusters',
+        ],
+        rows.map((r) => [
+          r.virtualAccount ?? '(unassigned)',
+          r.label,
+          r.reportCode,
+          String(r.count),
+          String(r.clusters),
+        ]),
       );
       return 0;
     }
@@ -87,23 +100,34 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
       return 0;
     }
     out(`${u.va.label}: ${u.compliance}\n`);
+    if (u.va.missingSince !== null) {
+      out(
+        `CSSM no longer lists this virtual account (${missingText(u.va)}): the counts below are from its last listing\n`,
+      );
+    }
     if (u.licenses.length === 0) {
       out('no licenses\n');
       return 0;
     }
-    out(
-      table(
-        ['License Type', 'Owned', 'In Use', 'Available', 'Reserved', 'Status', 'Shortage'],
-        u.licenses.map((l) => [
-          l.label,
-          String(l.owned),
-          String(l.inUse),
-          String(l.available),
-          String(l.reserved),
-          l.status,
-          l.shortage > 0 ? String(l.shortage) : '-',
-        ]),
-      ),
+    o.table(
+      [
+        { header: 'License Type', shrink: true, min: 16 },
+        'Owned',
+        'In Use',
+        'Available',
+        { header: 'Reserved', optional: true },
+        { header: 'Status', shrink: true },
+        'Shortage',
+      ],
+      u.licenses.map((l) => [
+        l.label,
+        String(l.owned),
+        String(l.inUse),
+        String(l.available),
+        String(l.reserved),
+        l.status,
+        l.shortage > 0 ? String(l.shortage) : '-',
+      ]),
     );
     if (u.substitutions.length > 0) {
       out('\nSubstitutions\n');
@@ -111,29 +135,27 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
     }
     if (u.terms.length > 0) {
       out('\nTerms\n');
-      out(
-        table(
-          [
-            'License Type',
-            'Kind',
-            'Quantity',
-            'Start',
-            'End',
-            'Subscription',
-            'Status',
-            'Days left',
-          ],
-          u.terms.map((t) => [
-            t.label,
-            t.kind,
-            String(t.quantity),
-            day(t.startDate),
-            day(t.endDate),
-            t.subscriptionId ?? '-',
-            t.status,
-            t.daysLeft === null ? '-' : String(t.daysLeft),
-          ]),
-        ),
+      o.table(
+        [
+          { header: 'License Type', shrink: true, min: 16 },
+          { header: 'Kind', optional: true, dropOrder: 2 },
+          'Quantity',
+          { header: 'Start', optional: true, dropOrder: 1 },
+          'End',
+          { header: 'Subscription', shrink: true },
+          { header: 'Status', optional: true, dropOrder: 3 },
+          'Days left',
+        ],
+        u.terms.map((t) => [
+          t.label,
+          t.kind,
+          String(t.quantity),
+          day(t.startDate),
+          day(t.endDate),
+          t.subscriptionId ?? '-',
+          t.status,
+          t.daysLeft === null ? '-' : String(t.daysLeft),
+        ]),
       );
     }
     const within = termsWithinDays ?? 90;

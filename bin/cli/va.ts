@@ -5,8 +5,10 @@
 import {
   parseLicenseMode,
   parseTransportMode,
+  resolveVa,
 } from '../../core/services/virtual-accounts.service.ts';
-import { defineCommand, defineGroup, inputError, legacySubcommand } from './common.ts';
+import { defineCommand, defineGroup, inputError, legacySubcommand, splitVaRef } from './common.ts';
+import { missingText } from './read-views.ts';
 import { vaList } from './read-views.ts';
 import { openRuntime } from './runtime.ts';
 import type { CliCommand } from './types.ts';
@@ -124,17 +126,79 @@ authentication towards CSSM); Satellite needs --satellite-url https://<fqdn>/Sma
   },
 });
 
+const remove = defineCommand({
+  name: 'va remove',
+  summary: 'remove a virtual account from smartlic by hand (nothing changes in CSSM)',
+  args: '<sa-domain>/<va>',
+  arity: [1, 1],
+  options: {
+    yes: { type: 'boolean', help: 'confirm: its licenses, tokens and devices are removed' },
+  },
+  json: '{removed, missingSince, licenses, tokens, devices, stillListed, job}',
+  description: `The answer to a VA CSSM no longer lists (see the va-missing alert): its license lines, tokens
+and devices as smartlic stored them are removed; its usage history stays (forecasts and trends
+still read it). Refused while clusters are assigned to it (VA_CLUSTERS_ASSIGNED: move or
+unassign them first) or while it is the operational VA auto-registration targets
+(VA_AUTO_REGISTRATION_TARGET). Without --yes it only says what would be removed (exit 2). A VA
+CSSM still lists comes back, empty, at the next sync. A job and an audit entry.`,
+  examples: ['smartlic va remove nimbus-hcs.example.com/va-old --yes'],
+  async run({ values, positionals }, c) {
+    const ref = splitVaRef(positionals[0]!);
+    if (!ref) {
+      throw inputError(
+        `"${positionals[0]}" does not name a virtual account`,
+        'write it as <sa-domain>/<va>, e.g. nimbus-hcs.example.com/va-old',
+      );
+    }
+    const rt = await openRuntime(c);
+    try {
+      if (values.yes !== true) {
+        // An unknown name is NOT_FOUND (exit 2) before anything is asked.
+        const { va } = await resolveVa(rt.repos, ref.domain, ref.va);
+        const state = va.missingSince
+          ? `CSSM no longer lists it (${missingText(va)})`
+          : 'CSSM still lists it: the next sync brings it back, empty';
+        throw inputError(
+          `removing ${ref.domain}/${ref.va} deletes its licenses, tokens and devices from smartlic (its usage history stays; ${state})`,
+          `add --yes to remove it: smartlic va remove ${ref.domain}/${ref.va} --yes`,
+        );
+      }
+      const r = await rt.services.virtualAccounts.removeVirtualAccount({
+        domain: ref.domain,
+        va: ref.va,
+        requestedBy: c.by,
+      });
+      if (c.out.json) {
+        c.out.data({
+          removed: `${ref.domain}/${r.va.name}`,
+          missingSince: r.va.missingSince,
+          licenses: r.licenses,
+          tokens: r.tokens,
+          devices: r.devices,
+          stillListed: r.stillListed,
+          job: r.job,
+        });
+      } else c.out.print(`${r.job.statusInformation ?? 'removed'} — job ${r.job.id}`);
+      return 0;
+    } finally {
+      await rt.close();
+    }
+  },
+});
+
 const list = legacySubcommand(
   'va list',
   'Virtual Account Summary: name, SA, access level, clusters, customers, mode, role, compliance',
   `smartlic va list — the Virtual Account Summary
 
-Usage: smartlic va list [--sa DOMAIN] [--json]
+Usage: smartlic va list [--sa DOMAIN] [--wide] [--json]
 
-Name, SA Name, Access Level, Clusters #, Customer #, license mode, role and compliance.
+Name, SA Name, Access Level, Clusters #, Customer #, license mode, role, compliance, and since
+when CSSM no longer lists the VA (it is kept, with its settings, until removed).
 
 Options:
   --sa DOMAIN  only the virtual accounts of this Smart Account
+  --wide       show every column in full (the table fits the terminal otherwise)
   --json       print the rows as JSON
   -h, --help   show this help
 
@@ -145,6 +209,6 @@ Example:
 
 export const vaCommand: CliCommand = defineGroup({
   name: 'va',
-  summary: 'virtual accounts: list (summary), license mode, transport',
-  commands: [list, mode, transport],
+  summary: 'virtual accounts: list (summary), license mode, transport, remove',
+  commands: [list, mode, transport, remove],
 });

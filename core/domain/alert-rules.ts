@@ -180,6 +180,19 @@ export interface SatelliteFacts {
   smartAccount: AccountRef | null;
 }
 
+/** A VA CSSM's VA list no longer has (marked missing by the sync, kept with its settings). */
+export interface MissingVaFacts {
+  va: VaRef;
+  /** The first sync whose VA list lacked it. */
+  since: Date;
+  /** Consecutive syncs whose VA list lacked it. */
+  syncs: number;
+  /** Clusters assigned to it (unassigned if it is removed). */
+  clusters: number;
+  role: string | null;
+  licenseMode: string | null;
+}
+
 /** The state of one scope, as the rules read it. */
 export interface AlertState {
   now: Date;
@@ -192,6 +205,7 @@ export interface AlertState {
   jobs: JobFacts[];
   tokens: VaTokenFacts[];
   satellites: SatelliteFacts[];
+  missingVas: MissingVaFacts[];
 }
 
 const isoDay = (d: Date) => d.toISOString().slice(0, 10);
@@ -784,6 +798,56 @@ function syncFailing(s: AlertState, t: AlertThresholds): AlertCandidate[] {
   return out;
 }
 
+/**
+ * A VA CSSM no longer lists: kept with everything the operator set, and removed by the sync
+ * at `removeMissingAfterSyncs` agreeing syncs (its licenses, tokens and devices go, its
+ * clusters are unassigned). Warning; critical when that removal is near.
+ */
+function vaMissing(s: AlertState, t: AlertThresholds): AlertCandidate[] {
+  const out: AlertCandidate[] = [];
+  for (const m of s.missingVas) {
+    if (m.syncs < t.vaMissingSyncs) continue;
+    const removes = t.removeMissingAfterSyncs > 0;
+    const left = removes ? Math.max(0, t.removeMissingAfterSyncs - m.syncs) : null;
+    // The sync that first missed it counts as the first of the agreeing syncs.
+    const removalAbout = removes
+      ? new Date(m.since.getTime() + (t.removeMissingAfterSyncs - 1) * t.syncIntervalMs)
+      : null;
+    const severity: AlertSeverity =
+      left !== null && left <= t.vaMissingCriticalSyncsLeft ? 'critical' : 'warning';
+    const kept = [
+      m.clusters > 0 ? plural(m.clusters, 'cluster') + ' assigned' : null,
+      m.role ? `the ${m.role} role` : null,
+      m.licenseMode ? `license mode ${m.licenseMode}` : null,
+    ].filter((x): x is string => x !== null);
+    out.push(
+      make(s.scope, {
+        rule: 'va-missing',
+        entity: vaEntity(m.va),
+        severity,
+        title:
+          left === null
+            ? `CSSM no longer lists ${m.va.name} (since ${isoDay(m.since)}, ${plural(m.syncs, 'sync')}); kept until removed by hand`
+            : `CSSM no longer lists ${m.va.name} (since ${isoDay(m.since)}, ${plural(m.syncs, 'sync')}); removed after ${plural(left, 'more sync', 'more syncs')}`,
+        facts: {
+          missingSince: m.since.toISOString(),
+          syncs: m.syncs,
+          removedAfterSyncs: removes ? t.removeMissingAfterSyncs : null,
+          syncsLeft: left,
+          removalAbout: removalAbout ? removalAbout.toISOString() : null,
+          clusters: m.clusters,
+          role: m.role,
+          licenseMode: m.licenseMode,
+        },
+        action: `Check in CSSM (Smart Software Licensing → Inventory) whether ${m.va.name} was deleted, renamed or hidden from these API credentials. If it is gone for good, move its clusters to another VA and remove it with \`smartlic va remove ${m.va.smartAccount.domain}/${m.va.name} --yes\`${kept.length > 0 ? ` (it still has ${kept.join(', ')})` : ''}; if it should be there, restore it or the credentials' access before ${removes ? 'the sync removes it' : 'anything depends on it'}.`,
+        dueAt: removalAbout,
+        smartAccount: m.va.smartAccount,
+      }),
+    );
+  }
+  return out;
+}
+
 /** Each rule, by id; `evaluateAlerts` runs them all. */
 export const RULES: Readonly<
   Record<AlertRule, (s: AlertState, t: AlertThresholds) => AlertCandidate[]>
@@ -801,6 +865,7 @@ export const RULES: Readonly<
   'satellite-sync': satelliteSync,
   'term-license': termLicenses,
   'sync-failing': syncFailing,
+  'va-missing': vaMissing,
 };
 
 /**

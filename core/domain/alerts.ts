@@ -38,6 +38,7 @@ export const ALERT_RULES = [
   'satellite-sync',
   'term-license',
   'sync-failing',
+  'va-missing',
 ] as const;
 export type AlertRule = (typeof ALERT_RULES)[number];
 
@@ -145,4 +146,12 @@ export interface AlertThresholds {
   syncFailures: number;
   /** Sync failing turns critical with no successful sync for this many milliseconds (2 × schedule). */
   syncStaleMs: number;
+  /** VA missing: alert once this many consecutive syncs lacked the VA in CSSM's list. Default 1. */
+  vaMissingSyncs: number;
+  /** VA missing turns critical when its removal is this many agreeing syncs away or fewer. Default 2. */
+  vaMissingCriticalSyncsLeft: number;
+  /** `sync.removeMissingAfterSyncs`: the VA is removed at this many agreeing syncs (0: never). */
+  removeMissingAfterSyncs: number;
+  /** The sync schedule's interval, to say about when that removal comes. */
+  syncIntervalMs: number;
 }

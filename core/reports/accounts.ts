@@ -132,6 +132,7 @@ export async function smartAccountSummary(
           .selectFrom('virtual_accounts as v')
           .select(sql<number>`count(*)`.as('n'))
           .whereRef('v.smart_account_id', '=', 's.id')
+          .where('v.removed_at', 'is', null)
           .as('vas'),
     ])
     .orderBy('s.name')
@@ -189,6 +190,10 @@ export interface VirtualAccountSummaryRow {
   /** License types short, and by how much in all. */
   shortTypes: string[];
   shortage: number;
+  /** CSSM's VA list has lacked it since this sync (kept with the operator's settings); null: listed. */
+  missingSince: Date | null;
+  /** Consecutive syncs whose VA list lacked it (0 while listed). */
+  missingSyncs: number;
 }
 
 /** Virtual Account Summary: every VA (or one SA's), by SA domain then VA name. */
@@ -210,6 +215,8 @@ export async function virtualAccountSummary(
       'v.commerce_access_level',
       'v.license_mode',
       'v.role',
+      'v.missing_since',
+      'v.missing_syncs',
       // Per VA from clusters_va_customer_idx alone, not a grouped scan of every cluster.
       sql<number>`(select count(*) from clusters c where c.virtual_account_id = v.id)`.as(
         'clusters',
@@ -217,7 +224,9 @@ export async function virtualAccountSummary(
       sql<number>`(select count(distinct c.customer_id) from clusters c where c.virtual_account_id = v.id)`.as(
         'customers',
       ),
-    ]);
+    ])
+    // A VA removed (by hand or after agreeing syncs) keeps its row for history only.
+    .where('v.removed_at', 'is', null);
   if (opts.smartAccountId !== undefined)
     q = q.where('v.smart_account_id', '=', opts.smartAccountId);
   const rows = await q.orderBy('s.domain').orderBy('v.name').execute();
@@ -281,6 +290,8 @@ export async function virtualAccountSummary(
       compliance: complianceOf(ls),
       shortTypes: short.map((l) => l.type),
       shortage: ls.reduce((n, l) => n + shortageOf(l), 0),
+      missingSince: dateOrNull(r.missing_since),
+      missingSyncs: r.missing_syncs,
     };
   });
 }

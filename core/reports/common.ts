@@ -19,6 +19,10 @@ export interface VirtualAccountRef {
   smartAccountName: string;
   /** `<sa-domain>/<va>`: how the CLI and chat address a VA. */
   label: string;
+  /** CSSM stopped listing it at this sync (kept, with the operator's settings); null: listed. */
+  missingSince: Date | null;
+  /** Consecutive syncs whose VA list lacked it (0 while listed). */
+  missingSyncs: number;
 }
 
 export function vaLabel(domain: string, name: string): string {
@@ -79,6 +83,8 @@ export async function resolveVirtualAccount(db: ReportDb, ref: string): Promise<
       's.domain',
       's.name as sa_name',
       's.local_account_name',
+      'v.missing_since',
+      'v.missing_syncs',
     ])
     .execute();
   const matchSa = (r: (typeof rows)[number]) =>
@@ -103,6 +109,8 @@ export async function resolveVirtualAccount(db: ReportDb, ref: string): Promise<
     smartAccountDomain: hit.domain,
     smartAccountName: hit.sa_name,
     label: vaLabel(hit.domain, hit.name),
+    missingSince: dateOrNull(hit.missing_since),
+    missingSyncs: hit.missing_syncs,
   };
 }
 
@@ -115,7 +123,15 @@ export async function virtualAccountRefs(
   let q = db
     .selectFrom('virtual_accounts as v')
     .innerJoin('smart_accounts as s', 's.id', 'v.smart_account_id')
-    .select(['v.id', 'v.name', 'v.smart_account_id', 's.domain', 's.name as sa_name']);
+    .select([
+      'v.id',
+      'v.name',
+      'v.smart_account_id',
+      's.domain',
+      's.name as sa_name',
+      'v.missing_since',
+      'v.missing_syncs',
+    ]);
   if (ids) q = q.where('v.id', 'in', [...ids]);
   const rows = await q.execute();
   return new Map(
@@ -128,6 +144,8 @@ export async function virtualAccountRefs(
         smartAccountDomain: r.domain,
         smartAccountName: r.sa_name,
         label: vaLabel(r.domain, r.name),
+        missingSince: dateOrNull(r.missing_since),
+        missingSyncs: r.missing_syncs,
       },
     ]),
   );

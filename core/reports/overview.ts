@@ -11,7 +11,12 @@ import type { ReportDb } from './common.ts';
 export interface StatusOverview {
   at: Date;
   accounts: SmartAccountSummaryRow[];
-  virtualAccounts: { total: number; outOfCompliance: number };
+  virtualAccounts: {
+    total: number;
+    outOfCompliance: number;
+    /** VAs CSSM no longer lists (kept, with their settings, until removed). */
+    missing: number;
+  };
   clusters: {
     total: number;
     /** Effective authorization state → count ("unknown" for never read). */
@@ -52,6 +57,7 @@ export async function statusOverview(db: ReportDb, opts: { now: Date }): Promise
     virtualAccounts: {
       total: vas.length,
       outOfCompliance: vas.filter((v) => v.compliance === 'Out of Compliance').length,
+      missing: vas.filter((v) => v.missingSince !== null).length,
     },
     clusters: { total: clusters.length, byAuthorization, unreachable, failed },
     openAlerts,

@@ -20,6 +20,7 @@ import type {
   TokenFacts,
   VaRef,
   VaTokenFacts,
+  MissingVaFacts,
 } from '../domain/alert-rules.ts';
 import type { AlertScope } from '../domain/alerts.ts';
 import { shortageOf } from '../domain/compliance.ts';
@@ -175,6 +176,7 @@ function emptyState(scope: AlertScope, now: Date): AlertState {
     jobs: [],
     tokens: [],
     satellites: [],
+    missingVas: [],
   };
 }
 
@@ -212,19 +214,36 @@ export async function gatherAlertStates(
 
   // Virtual accounts, their licenses and term lines.
   const vaById = new Map<number, VaRef & { role: string | null }>();
+  const missingVas: (Omit<MissingVaFacts, 'clusters'> & { saId: number })[] = [];
   for (const part of chunks([...accounts.keys()])) {
     const vas = await db
       .selectFrom('virtual_accounts')
-      .select(['id', 'name', 'role', 'smart_account_id'])
+      .select([
+        'id',
+        'name',
+        'role',
+        'smart_account_id',
+        'license_mode',
+        'missing_since',
+        'missing_syncs',
+      ])
       .where('smart_account_id', 'in', part)
+      .where('removed_at', 'is', null)
       .execute();
-    for (const v of vas)
-      vaById.set(v.id, {
-        id: v.id,
-        name: v.name,
-        smartAccount: refOf(v.smart_account_id),
-        role: v.role,
-      });
+    for (const v of vas) {
+      const ref = { id: v.id, name: v.name, smartAccount: refOf(v.smart_account_id) };
+      vaById.set(v.id, { ...ref, role: v.role });
+      if (v.missing_since !== null) {
+        missingVas.push({
+          va: ref,
+          since: new Date(v.missing_since),
+          syncs: v.missing_syncs,
+          role: v.role,
+          licenseMode: v.license_mode,
+          saId: v.smart_account_id,
+        });
+      }
+    }
   }
   const vaIds = [...vaById.keys()];
   const stateOfVa = (vaId: number) => states.get(`sa:${vaById.get(vaId)!.smartAccount.id}`)!;
@@ -513,6 +532,8 @@ export async function gatherAlertStates(
   // Tokens of the VAs smartlic registers into: an assigned cluster, or the operational VA.
   const assigned = new Map<number, number>();
   for (const c of byId.values()) if (c.va) assigned.set(c.va.id, (assigned.get(c.va.id) ?? 0) + 1);
+  for (const { saId, ...m } of missingVas)
+    states.get(`sa:${saId}`)!.missingVas.push({ ...m, clusters: assigned.get(m.va.id) ?? 0 });
   const relied = [...vaById.values()].filter((v) => assigned.has(v.id) || v.role === 'operational');
   const tokensByVa = new Map<number, TokenFacts[]>();
   for (const part of chunks(relied.map((v) => v.id))) {

@@ -62,6 +62,7 @@ export function scheduleIntervalMs(cron: string, timezone: string): number {
 /** The rules' thresholds from the configuration. */
 export function alertThresholds(config: Config): AlertThresholds {
   const a = config.alerts;
+  const interval = scheduleIntervalMs(config.sync.cron, config.sync.timezone);
   return {
     authorizationDays: a.authorizationDays,
     registrationDays: a.registrationDays,
@@ -78,10 +79,11 @@ export function alertThresholds(config: Config): AlertThresholds {
     satelliteRemovalDays: a.satelliteRemovalDays,
     satelliteCriticalBeforeRemovalDays: a.satelliteCriticalBeforeRemovalDays,
     syncFailures: a.syncFailures,
-    syncStaleMs:
-      a.syncStaleHours !== undefined
-        ? a.syncStaleHours * HOUR_MS
-        : 2 * scheduleIntervalMs(config.sync.cron, config.sync.timezone),
+    syncStaleMs: a.syncStaleHours !== undefined ? a.syncStaleHours * HOUR_MS : 2 * interval,
+    vaMissingSyncs: a.vaMissingSyncs,
+    vaMissingCriticalSyncsLeft: a.vaMissingCriticalSyncsLeft,
+    removeMissingAfterSyncs: config.sync.removeMissingAfterSyncs,
+    syncIntervalMs: interval,
   };
 }
 

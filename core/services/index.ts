@@ -103,7 +103,7 @@ export function createServices(deps: ServiceDeps): Services {
     cssmFor,
     defaultExpiresAfterDays: config.sync.tokenExpiresAfterDays,
   });
-  const virtualAccounts = new VirtualAccountsService({ repos, jobs });
+  const virtualAccounts = new VirtualAccountsService({ repos, jobs, clock });
   const clusters = new ClustersService({
     repos,
     jobs,

@@ -1,7 +1,8 @@
 /**
  * Automatic sync on a cron schedule (node-cron), HCM-F's "every 24 hours" by default. The
  * scheduler only triggers; the sync service's single-flight guard keeps a scheduled and an
- * asked-for sync of one account from running at once.
+ * asked-for sync of one account from running at once. The same class runs the periodic alert
+ * evaluation (`alertEvaluationScheduler`).
  */
 import { createTask, validate, type ScheduledTask } from 'node-cron';
 import { SmartlicError } from '../errors.ts';
@@ -13,6 +14,10 @@ export interface SchedulerOptions {
   /** Runs one scheduled round (e.g. sync every account). Errors are logged, never thrown. */
   run: () => Promise<void>;
   logger: Logger;
+  /** What a round does, for the log and the errors: "sync" (default), "alert evaluation". */
+  what?: string;
+  /** The setting that holds `cron`, named when it is invalid (default sync.cron). */
+  setting?: string;
 }
 
 export class SyncScheduler {
@@ -23,8 +28,8 @@ export class SyncScheduler {
     if (!validate(opts.cron)) {
       throw new SmartlicError({
         code: 'CONFIG',
-        message: `invalid sync schedule "${opts.cron}"`,
-        action: 'set sync.cron (SMARTLIC_SYNC_CRON) to a cron expression such as "0 3 * * *"',
+        message: `invalid ${opts.what ?? 'sync'} schedule "${opts.cron}"`,
+        action: `set ${opts.setting ?? 'sync.cron (SMARTLIC_SYNC_CRON)'} to a cron expression such as "0 3 * * *"`,
       });
     }
   }
@@ -33,11 +38,11 @@ export class SyncScheduler {
     if (this.task) return;
     this.task = createTask(this.opts.cron, () => this.tick(), {
       timezone: this.opts.timezone,
-      name: 'smartlic-sync',
+      name: `smartlic-${(this.opts.what ?? 'sync').replace(/\W+/g, '-')}`,
       noOverlap: true,
     });
     void this.task.start();
-    this.opts.logger.info('sync scheduler started', {
+    this.opts.logger.info(`${this.opts.what ?? 'sync'} scheduler started`, {
       cron: this.opts.cron,
       timezone: this.opts.timezone,
       nextRun: this.nextRun()?.toISOString(),
@@ -55,7 +60,7 @@ export class SyncScheduler {
       try {
         await this.opts.run();
       } catch (e) {
-        this.opts.logger.error('scheduled sync round failed', { error: e });
+        this.opts.logger.error(`scheduled ${this.opts.what ?? 'sync'} round failed`, { error: e });
       } finally {
         this.running = undefined;
       }
@@ -69,4 +74,29 @@ export class SyncScheduler {
     if (t) await t.destroy();
     await this.running;
   }
+}
+
+/**
+ * The periodic alert evaluation (`alerts.evaluateCron`): every scope evaluated on its own
+ * schedule, without a sync, so the time-based rules (no successful sync for twice the
+ * schedule, countdowns changing stage) hold between syncs. Undefined when it is off.
+ */
+export function alertEvaluationScheduler(opts: {
+  cron: string | null;
+  enabled: boolean;
+  timezone: string;
+  evaluateAll: () => Promise<unknown>;
+  logger: Logger;
+}): SyncScheduler | undefined {
+  if (!opts.enabled || opts.cron === null) return undefined;
+  return new SyncScheduler({
+    cron: opts.cron,
+    timezone: opts.timezone,
+    logger: opts.logger,
+    what: 'alert evaluation',
+    setting: 'alerts.evaluateCron',
+    run: async () => {
+      await opts.evaluateAll();
+    },
+  });
 }

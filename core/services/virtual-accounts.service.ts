@@ -13,6 +13,7 @@ import type {
   VirtualAccount,
 } from '../store/index.ts';
 import type { Job } from '../store/index.ts';
+import type { Clock } from '../clock.ts';
 import type { JobRunner } from './jobs.service.ts';
 
 export const LICENSE_MODES: readonly LicenseMode[] = ['Enterprise', 'HCS', 'HCS-LE'];
@@ -167,6 +168,24 @@ export function validateTransport(t: TransportSettings): TransportSettings {
 export interface VirtualAccountsServiceDeps {
   repos: Repositories;
   jobs: JobRunner;
+  clock: Clock;
+}
+
+export interface RemoveVirtualAccountInput {
+  domain: string;
+  va: string;
+  requestedBy: string;
+}
+
+/** What removing a VA takes away (its usage snapshots, the history, stay). */
+export interface VirtualAccountRemoval {
+  job: Job;
+  va: VirtualAccount;
+  licenses: number;
+  tokens: number;
+  devices: number;
+  /** CSSM listed it at the last sync: the next sync brings it back (without what was removed). */
+  stillListed: boolean;
 }
 
 export interface SetLicenseModeInput {
@@ -327,6 +346,66 @@ export class VirtualAccountsService {
       (va) => `New clusters auto-register to ${vaLabel(account, va)}.`,
     );
     return { job, va: result };
+  }
+
+  /**
+   * Removes a VA by hand (the operator's answer to a VA CSSM no longer lists): its licenses,
+   * tokens and devices go, the row stays marked removed so its usage history stays. Refused
+   * while clusters are assigned to it (VA_CLUSTERS_ASSIGNED) or while it is the operational VA
+   * auto-registration targets (VA_AUTO_REGISTRATION_TARGET). A job, so an audit entry.
+   */
+  async removeVirtualAccount(input: RemoveVirtualAccountInput): Promise<VirtualAccountRemoval> {
+    const { repos } = this.deps;
+    const { account, va } = await resolveVa(repos, input.domain, input.va);
+    const label = vaLabel(account, va);
+    const { job, result } = await this.deps.jobs.run(
+      {
+        jobType: 'Remove Virtual Account',
+        entityType: 'Virtual Account',
+        entityName: label,
+        description: `Remove ${label} from smartlic (nothing changes in CSSM)`,
+        requestedBy: input.requestedBy,
+        details: {
+          missingSince: va.missingSince ? va.missingSince.toISOString() : null,
+          missingSyncs: va.missingSyncs,
+          licenseMode: va.licenseMode,
+          role: va.role,
+        },
+      },
+      async () => {
+        const assigned = await repos.clusters.list({ virtualAccountId: va.id });
+        if (assigned.length > 0) {
+          throw new SmartlicError({
+            code: 'VA_CLUSTERS_ASSIGNED',
+            message: `${label} cannot be removed while ${assigned.length} cluster(s) are assigned to it (${assigned
+              .slice(0, 5)
+              .map((c) => c.name)
+              .join(', ')}${assigned.length > 5 ? ', …' : ''})`,
+            action:
+              'move them to another VA (`smartlic cluster assign <name> --va <sa>/<va>`) or unassign them (`smartlic cluster unassign <name>`), then retry',
+            details: { clusters: assigned.map((c) => c.name) },
+          });
+        }
+        const auto = await this.autoRegistrationSettings();
+        if (va.role === 'operational' && auto?.smartAccountDomain === account.domain) {
+          throw new SmartlicError({
+            code: 'VA_AUTO_REGISTRATION_TARGET',
+            message: `${label} is the operational VA that auto-registration of new clusters targets`,
+            action: `point auto-registration at another VA first (\`smartlic cluster auto-register --sa ${account.domain} --operational-va <va>\`), then retry`,
+          });
+        }
+        const counts = {
+          licenses: (await repos.licenses.listByVirtualAccount(va.id)).length,
+          tokens: (await repos.tokens.list({ virtualAccountId: va.id })).length,
+          devices: (await repos.devices.listByVirtualAccount(va.id)).length,
+        };
+        await repos.virtualAccounts.remove(va.id, this.deps.clock.now());
+        return { ...counts, stillListed: va.missingSince === null };
+      },
+      (r) =>
+        `${label} removed from smartlic with ${r.licenses} license line(s), ${r.tokens} token(s) and ${r.devices} device(s); its usage history stays${r.stillListed ? '. CSSM still listed it at the last sync: the next sync brings it back, empty' : ''}. Nothing changed in CSSM.`,
+    );
+    return { job, va, ...result };
   }
 
   async autoRegistrationSettings(): Promise<AutoRegistrationSettings | undefined> {

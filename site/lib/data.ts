@@ -24,6 +24,8 @@ import type {
 type Db = Kysely<store.Database>;
 
 const iso = (d: Date | null | undefined): string | null => (d ? d.toISOString() : null);
+/** `2026-12-01 03:00 UTC`, for a date inside a sentence (a bare ISO cell is shown that way too). */
+const utc = (d: Date): string => `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 const day = (d: Date | null | undefined): string | null =>
   d ? d.toISOString().slice(0, 10) : null;
 
@@ -263,6 +265,7 @@ export async function loadSiteData(
     { key: 'compliance', label: 'Compliance', filter: true },
     { key: 'short', label: 'Short types' },
     { key: 'shortage', label: 'Shortage', kind: 'number' },
+    { key: 'missing', label: 'Missing in CSSM since' },
   ];
   const vaRow = (v: reports.VirtualAccountSummaryRow): Record<string, Cell> => ({
     name: link(v.name, vaPath(v.id, v.name)),
@@ -275,6 +278,7 @@ export async function loadSiteData(
     compliance: v.compliance,
     short: v.shortTypes.join(', '),
     shortage: v.shortage,
+    missing: v.missingSince === null ? null : `${utc(v.missingSince)} (${v.missingSyncs} syncs)`,
     failed: v.compliance === 'Out of Compliance' ? 1 : 0,
   });
   const vasByAccount = groupBy(vaRows, (v) => v.smartAccountId);
@@ -366,6 +370,14 @@ export async function loadSiteData(
         { label: 'Clusters #', value: v.clusters },
         { label: 'Customer#', value: v.customers },
         { label: 'Terms ending within 90 days', value: usage.termsEndingSoon.length },
+        ...(v.missingSince !== null
+          ? [
+              {
+                label: 'Missing in CSSM since',
+                value: `${utc(v.missingSince)} (${v.missingSyncs} syncs without it; kept with its settings, counts from its last listing)`,
+              },
+            ]
+          : []),
       ],
       charts,
       tables: [

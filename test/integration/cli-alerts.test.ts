@@ -43,7 +43,10 @@ const TITLE = 'va-globex is short of 70 HCS UCM Standard';
 
 describe('smartlic alerts', () => {
   it('lists what the sync found, filters by severity and customer, and prints JSON', async () => {
-    const r = await run(['alerts']);
+    // The default table fits 100 columns; --wide shows every column in full.
+    const narrow = await run(['alerts']);
+    expect(Math.max(...narrow.out.split('\n').map((l) => l.length))).toBeLessThanOrEqual(100);
+    const r = await run(['alerts', '--wide']);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(
       /^ID\s+Severity\s+Rule\s+Entity\s+Customer\s+Since\s+Due\s+Muted\s+Title$/m,
@@ -52,8 +55,10 @@ describe('smartlic alerts', () => {
       new RegExp(`^1\\s+warning\\s+insufficient-licenses\\s+VA va-globex\\s+.*${TITLE}$`, 'm'),
     );
 
-    expect((await run(['alerts', '--severity', 'critical'])).out).toBe('no open alerts\n');
-    expect((await run(['alerts', '--severity', 'WARNING'])).out).toContain(TITLE);
+    expect((await run(['alerts', '--severity', 'critical'])).out).toMatch(
+      /^no open alerts in .*smartlic.db\n$/,
+    );
+    expect((await run(['alerts', '--severity', 'WARNING', '--wide'])).out).toContain(TITLE);
     const json = JSON.parse((await run(['alerts', '--json'])).out) as {
       rule: string;
       facts: object;
@@ -95,7 +100,7 @@ describe('smartlic alerts', () => {
     const m = await run(['alerts', 'mute', '1', '--for', '7d', '--reason', 'order placed']);
     expect(m.code).toBe(0);
     expect(m.out).toMatch(/^muted alert 1 until \d{4}-\d\d-\d\d \d\d:\d\d UTC: va-globex/);
-    const listed = await run(['alerts']);
+    const listed = await run(['alerts', '--wide']);
     expect(listed.out).toMatch(/until \d{4}-\d\d-\d\d \d\d:\d\d UTC: order placed/);
 
     const shown = await run(['alerts', 'show', '1']);
@@ -108,17 +113,17 @@ describe('smartlic alerts', () => {
     const u = await run(['alerts', 'unmute', '1']);
     expect(u.code).toBe(0);
     expect(u.out).toMatch(/^alert 1 is no longer muted/);
-    expect((await run(['alerts'])).out).not.toMatch(/order placed/);
+    expect((await run(['alerts', '--wide'])).out).not.toMatch(/order placed/);
 
     const rule = await run(['alerts', 'mute', '1', '--for', '2w', '--rule']);
     expect(rule.out).toMatch(
       /^muted insufficient-licenses on VA va-globex until .* \(alert 1 and any later one of that rule there\)/,
     );
-    expect((await run(['alerts'])).out).toMatch(/\(rule\)/);
+    expect((await run(['alerts', '--wide'])).out).toMatch(/\(rule\)/);
   });
 
   it('--all keeps resolved alerts as history', async () => {
-    const all = await run(['alerts', '--all']);
+    const all = await run(['alerts', '--all', '--wide']);
     expect(all.out).toMatch(/^ID\s+Severity\s+State\s+Rule/m);
     expect(all.out).toMatch(/^1\s+warning\s+open\s+insufficient-licenses/m);
   });

@@ -1,12 +1,14 @@
 // Real: bin/smartlic.ts main() with the read verbs (status, va list, usage, cluster list/show,
 // report hlm/inventory, forecast, whatif) over SQLite in a temp file filled by the real account,
 // cluster and sync verbs against the emulator (demo scenario, frozen clock) on loopback. Faked:
-// stdin/stdout/stderr are in-memory streams; no TTY.
+// stdin/stdout/stderr are in-memory streams; no TTY (one test says it is a 72-column TTY).
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
 import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../bin/smartlic.ts';
 import { startEmulator, type RunningEmulator } from '../../emulator/index.ts';
 import { runCli } from '../support/helpers.ts';
 
@@ -70,9 +72,11 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+const widest = (text: string) => Math.max(...text.split('\n').map((l) => l.length));
+
 describe('read verbs', () => {
   it('va list and usage show the globex shortage', async () => {
-    const list = await run(['va', 'list']);
+    const list = await run(['va', 'list', '--wide']);
     expect(list.code).toBe(0);
     expect(list.out).toMatch(
       new RegExp(
@@ -152,5 +156,59 @@ describe('read verbs', () => {
     expect((await run(['cluster', 'list', '--json'])).out).toContain(
       `"virtualAccount": "${HCS}/va-globex"`,
     );
+  });
+});
+
+describe('read tables fit the terminal (100 columns when not a terminal); --wide shows all', () => {
+  const verbs: string[][] = [
+    ['status'],
+    ['va', 'list'],
+    ['usage', `${HCS}/va-globex`],
+    ['usage', `${HCS}/va-acme`],
+    ['usage', '--customer', 'Globex'],
+    ['report', 'hlm'],
+    ['report', 'hlm', '--customer'],
+    ['forecast', `${HCS}/va-globex`],
+    ['whatif', 'move', 'globex-cucm-01', '--to', `${HCS}/va-hcs-operational`],
+    ['cluster', 'show', 'globex-cucm-01'],
+    ['alerts'],
+  ];
+  it.each(verbs.map((v) => [v.join(' '), v]))('%s', async (_, argv) => {
+    const narrow = await run(argv);
+    expect(narrow.code, narrow.err).toBe(0);
+    expect(widest(narrow.out)).toBeLessThanOrEqual(100);
+    const wide = await run([...argv, '--wide']);
+    expect(wide.code, wide.err).toBe(0);
+    // --wide never hides: it is at least as wide, and where the narrow one was cut it says so.
+    expect(widest(wide.out)).toBeGreaterThanOrEqual(widest(narrow.out));
+    if (widest(wide.out) > 100) expect(narrow.err).toMatch(/--wide shows everything/);
+    expect(wide.err).not.toMatch(/--wide shows everything/);
+  });
+
+  it('the tables that are wider than 100 columns in full are cut, not wrapped', async () => {
+    // These are wide in the demo: the VA summary, the account table, the HLM report.
+    for (const argv of [['va', 'list'], ['status'], ['report', 'hlm']]) {
+      const wide = await run([...argv, '--wide']);
+      expect(widest(wide.out), argv.join(' ')).toBeGreaterThan(100);
+    }
+    const narrow = await run(['va', 'list']);
+    expect(narrow.err).toMatch(/columns not shown: .*SA Name/);
+  });
+
+  it('a TTY gets its own width', async () => {
+    const stdout = new PassThrough();
+    let out = '';
+    stdout.on('data', (c: Buffer) => (out += c.toString()));
+    const code = await main(['va', 'list'], {
+      stdout,
+      stderr: new PassThrough(),
+      stdin: Readable.from(['']),
+      env,
+      isTty: true,
+      columns: 72,
+    });
+    expect(code).toBe(0);
+    expect(widest(out)).toBeLessThanOrEqual(72);
+    expect(out).toContain('va-globex');
   });
 });

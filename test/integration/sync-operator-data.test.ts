@@ -1,8 +1,11 @@
 // Real: the sync service, the CSSM client and HTTP over loopback, SQLite in a temp file.
 // Faked: CSSM itself (test/fakes/fake-cssm.ts, programmable answers: an empty VA list, a short
 // license list, a VA that disappears and comes back, odd quantities) and the smartlic clock.
-// What is checked: what the operator set up survives whatever CSSM lists.
+// What is checked: what the operator set up survives whatever CSSM lists, and a VA CSSM no
+// longer lists is shown as such by the read side (reports, the site's data) and alerted.
 import { afterEach, describe, expect, it } from 'vitest';
+import * as reports from '../../core/reports/index.ts';
+import { loadSiteData } from '../../site/lib/data.ts';
 import { licenseRecord } from '../fakes/fake-cssm.ts';
 import { fakeSetup, type FakeFixture } from './fake-cssm-fixture.ts';
 
@@ -114,10 +117,39 @@ describe('operator data survives CSSM answers', () => {
     expect(await settings(fx)).toEqual(before);
     const ops = (await fx.repos.virtualAccounts.getByName(fx.account.id, 'va-ops'))!;
     expect(ops.missingSince).toEqual(t1);
+    // The read side shows it: the VA summary (va list, vas, the site), the usage header and
+    // the status overview.
+    const summary = await reports.virtualAccountSummary(fx.h.db);
+    expect(summary.map((v) => [v.name, v.missingSince, v.missingSyncs])).toEqual([
+      ['va-lab', null, 0],
+      ['va-ops', t1, 2],
+      ['va-ordered', null, 0],
+    ]);
+    const ref = await reports.resolveVirtualAccount(fx.h.db, 'fake.example.com/va-ops');
+    expect([ref.missingSince, ref.missingSyncs]).toEqual([t1, 2]);
+    const overview = await reports.statusOverview(fx.h.db, { now: fx.clock.now() });
+    expect(overview.virtualAccounts).toMatchObject({ total: 3, missing: 1 });
+    // The site's VA summary and VA page show it too.
+    const { data } = await loadSiteData(fx.h.db, fx.clock);
+    const rows = data.virtualAccounts.tables[0]!.rows;
+    const since = `${t1.toISOString().slice(0, 16).replace('T', ' ')} UTC (2 syncs)`;
+    expect(rows.map((r) => r.missing)).toEqual([null, since, null]);
+    const page = data.vaPages.find((p) => p.title.endsWith('/va-ops'))!;
+    expect(page.facts.find((f) => f.label === 'Missing in CSSM since')?.value).toMatch(
+      /^\d{4}-\d\d-\d\d \d\d:\d\d UTC \(2 syncs without it/,
+    );
+    // The va-missing alert opened after the sync (remove after 3: critical at 1 left).
+    const [alert] = await fx.services.alerts.list({ rule: 'va-missing' });
+    expect([alert?.severity, alert?.entity.name, alert?.facts.syncsLeft]).toEqual([
+      'critical',
+      'va-ops',
+      1,
+    ]);
     // Back in the listing: the mark goes, the settings stay.
     fx.cssm.world.vas = all;
     const o3 = await sync(fx);
     expect(o3.missing).toEqual([]);
+    expect(await fx.services.alerts.list({ rule: 'va-missing' })).toEqual([]);
     const back = (await fx.repos.virtualAccounts.getByName(fx.account.id, 'va-ops'))!;
     expect([back.missingSince, back.missingSyncs, back.licenseMode, back.role]).toEqual([
       null,
@@ -144,6 +176,13 @@ describe('operator data survives CSSM answers', () => {
     expect(history.length).toBeGreaterThan(0);
     const clusters = await fx.repos.clusters.list({});
     expect(clusters[0]!.virtualAccountId).toBeNull();
+    // Removed: no longer in the VA summary nor counted in the account's VA#.
+    expect((await reports.virtualAccountSummary(fx.h.db)).map((v) => v.name)).toEqual([
+      'va-lab',
+      'va-ordered',
+    ]);
+    const [sa] = await reports.smartAccountSummary(fx.h.db, { now: fx.clock.now() });
+    expect(sa!.virtualAccounts).toBe(2);
   });
 
   it('records naming a VA the list lacks are reported, not silently dropped', async () => {

@@ -7,6 +7,7 @@ import {
   stageSeverity,
   type AlertState,
   type ClusterFacts,
+  type MissingVaFacts,
   type VaRef,
 } from '../../core/domain/alert-rules.ts';
 import type { AlertThresholds } from '../../core/domain/alerts.ts';
@@ -33,6 +34,10 @@ const T: AlertThresholds = {
   satelliteCriticalBeforeRemovalDays: 30,
   syncFailures: 3,
   syncStaleMs: 48 * 3_600_000,
+  vaMissingSyncs: 1,
+  vaMissingCriticalSyncsLeft: 2,
+  removeMissingAfterSyncs: 7,
+  syncIntervalMs: 24 * 3_600_000,
 };
 
 const SA = { id: 1, domain: 'acme.com' };
@@ -51,6 +56,7 @@ function state(part: Partial<AlertState>): AlertState {
     jobs: [],
     tokens: [],
     satellites: [],
+    missingVas: [],
     ...part,
   };
 }
@@ -594,6 +600,59 @@ describe('sync-failing', () => {
     expect(run({ accounts: [acct(0, day(-5))] })[0]?.[2]).toBe(
       'No successful sync of acme.com for 5 days',
     );
+  });
+});
+
+describe('va-missing', () => {
+  const missing = (syncs: number, part: Partial<MissingVaFacts> = {}): MissingVaFacts => ({
+    va: VA,
+    since: day(-(syncs - 1)),
+    syncs,
+    clusters: 2,
+    role: 'operational',
+    licenseMode: 'HCS',
+    ...part,
+  });
+  it('opens at vaMissingSyncs, not before', () => {
+    const t = { ...T, vaMissingSyncs: 2 };
+    expect(only({ missingVas: [missing(1)] }, 'va-missing', t)).toEqual([]);
+    expect(only({ missingVas: [missing(2)] }, 'va-missing', t).map((a) => a.severity)).toEqual([
+      'warning',
+    ]);
+  });
+  it('says since when, how many syncs, when it will be removed, and the action', () => {
+    const [a] = only({ missingVas: [missing(1)] }, 'va-missing');
+    expect(a!.title).toBe(
+      'CSSM no longer lists acme-ops (since 2026-06-01, 1 sync); removed after 6 more syncs',
+    );
+    expect(a!.dedupeKey).toBe('va-missing:VA:10');
+    expect(a!.facts).toEqual({
+      missingSince: NOW.toISOString(),
+      syncs: 1,
+      removedAfterSyncs: 7,
+      syncsLeft: 6,
+      // The first missing sync is the first of the seven: six more daily syncs.
+      removalAbout: day(6).toISOString(),
+      clusters: 2,
+      role: 'operational',
+      licenseMode: 'HCS',
+    });
+    expect(a!.dueAt).toEqual(day(6));
+    expect(a!.action).toMatch(/smartlic va remove acme\.com\/acme-ops --yes/);
+    expect(a!.action).toMatch(/2 clusters assigned, the operational role, license mode HCS/);
+  });
+  it('turns critical when removal is vaMissingCriticalSyncsLeft syncs away or fewer', () => {
+    const sev = (syncs: number) =>
+      only({ missingVas: [missing(syncs)] }, 'va-missing').map((a) => a.severity);
+    expect(sev(4)).toEqual(['warning']); // 3 left
+    expect(sev(5)).toEqual(['critical']); // 2 left
+    expect(sev(7)).toEqual(['critical']);
+  });
+  it('with removal off (0) it stays a warning and says it is kept until removed by hand', () => {
+    const t = { ...T, removeMissingAfterSyncs: 0 };
+    const [a] = only({ missingVas: [missing(40)] }, 'va-missing', t);
+    expect([a!.severity, a!.facts.syncsLeft, a!.dueAt]).toEqual(['warning', null, undefined]);
+    expect(a!.title).toMatch(/kept until removed by hand$/);
   });
 });
 

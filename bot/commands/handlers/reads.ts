@@ -47,7 +47,7 @@ const status: CommandSpec = {
     const blocks: Block[] = [
       fields({
         accounts: s.accounts.length,
-        'virtual accounts': `${s.virtualAccounts.total} (${s.virtualAccounts.outOfCompliance} out of compliance)`,
+        'virtual accounts': `${s.virtualAccounts.total} (${s.virtualAccounts.outOfCompliance} out of compliance${s.virtualAccounts.missing > 0 ? `, ${s.virtualAccounts.missing} no longer listed by CSSM` : ''})`,
         clusters: `${s.clusters.total} (${s.clusters.failed} failed, ${s.clusters.unreachable} unreachable)`,
         'open alerts': s.openAlerts,
         ...Object.fromEntries(Object.entries(s.clusters.byAuthorization).map(([k, v]) => [k, v])),
@@ -99,6 +99,13 @@ const usage: CommandSpec = {
     });
     const blocks: Block[] = [
       section(`${u.compliance}`),
+      ...(u.va.missingSince !== null
+        ? [
+            section(
+              `CSSM no longer lists this virtual account: missing since ${when(u.va.missingSince)} (${u.va.missingSyncs} sync${u.va.missingSyncs === 1 ? '' : 's'}); kept with its settings, the counts are from its last listing.`,
+            ),
+          ]
+        : []),
       table(
         ['license', 'owned', 'in use', 'available', 'short', 'status'],
         u.licenses.map((l) => [l.label, l.owned, l.inUse, l.available, l.shortage || '', l.status]),
@@ -155,10 +162,21 @@ const vas: CommandSpec = {
   role: 'viewer',
   async run({ core }) {
     const list = await reports.virtualAccountSummary(core.db);
+    // The column appears only when CSSM stopped listing some VA.
+    const anyMissing = list.some((v) => v.missingSince !== null);
     return ok(
       `Virtual accounts (${list.length})`,
       table(
-        ['virtual account', 'access level', 'clusters', 'customers', 'mode', 'role', 'compliance'],
+        [
+          'virtual account',
+          'access level',
+          'clusters',
+          'customers',
+          'mode',
+          'role',
+          'compliance',
+          ...(anyMissing ? ['missing in CSSM since'] : []),
+        ],
         list.map((v) => [
           v.label,
           v.accessLevel,
@@ -169,6 +187,13 @@ const vas: CommandSpec = {
           v.shortage > 0
             ? `${v.compliance}: short ${v.shortage} (${v.shortTypes.join(', ')})`
             : v.compliance,
+          ...(anyMissing
+            ? [
+                v.missingSince === null
+                  ? ''
+                  : `${when(v.missingSince)} (${v.missingSyncs} sync${v.missingSyncs === 1 ? '' : 's'})`,
+              ]
+            : []),
         ]),
       ),
     );

@@ -251,6 +251,37 @@ const mode: CommandSpec = {
   },
 };
 
+const vaRemove: CommandSpec = {
+  verb: 'va remove',
+  summary:
+    'removes a VA from smartlic (one CSSM no longer lists); refused while clusters are assigned',
+  args: [{ name: 'va' }],
+  example: 'va remove acme.com/va-old',
+  role: 'operator',
+  destructive: true,
+  async run(ctx, { values }) {
+    const { domain, va } = await vaRef(ctx, values.va!);
+    return ctx.job({
+      jobType: 'Chat: va remove',
+      entityType: 'Virtual Account',
+      entityName: `${domain}/${va}`,
+      description: `Remove ${domain}/${va} from smartlic`,
+      run: () =>
+        ctx.core.services.virtualAccounts.removeVirtualAccount({
+          domain,
+          va,
+          requestedBy: by(ctx),
+        }),
+      done: (r) =>
+        ok(
+          `${domain}/${va} removed`,
+          section(r.job.statusInformation ?? 'Removed.'),
+          context(`core job ${r.job.id}`),
+        ),
+    });
+  },
+};
+
 const transport: CommandSpec = {
   verb: 'transport',
   summary: 'sets how an account reaches CSSM: direct, proxy <host:port> or satellite <host|url>',
@@ -396,6 +427,7 @@ export const WRITE_COMMANDS: readonly CommandSpec[] = [
   ),
   renew,
   mode,
+  vaRemove,
   transport,
   sync,
 ];

@@ -190,23 +190,25 @@ export class VirtualAccountsRepository {
    * names it again brings it back (without the removed data).
    */
   async remove(id: number, now: Date): Promise<void> {
-    await this.db.deleteFrom('licenses').where('virtual_account_id', '=', id).execute();
-    await this.db
-      .deleteFrom('license_substitutions')
-      .where('virtual_account_id', '=', id)
-      .execute();
-    await this.db.deleteFrom('registration_tokens').where('virtual_account_id', '=', id).execute();
-    await this.db.deleteFrom('devices').where('virtual_account_id', '=', id).execute();
-    await this.db
-      .updateTable('clusters')
-      .set({ virtual_account_id: null })
-      .where('virtual_account_id', '=', id)
-      .execute();
-    await this.db
-      .updateTable('virtual_accounts')
-      .set({ removed_at: iso(now), role: null, updated_at: iso(now) })
-      .where('id', '=', id)
-      .execute();
+    // One transaction (or the caller's): a VA is removed entirely or not at all.
+    const body = async (db: Kysely<Database>) => {
+      await db.deleteFrom('licenses').where('virtual_account_id', '=', id).execute();
+      await db.deleteFrom('license_substitutions').where('virtual_account_id', '=', id).execute();
+      await db.deleteFrom('registration_tokens').where('virtual_account_id', '=', id).execute();
+      await db.deleteFrom('devices').where('virtual_account_id', '=', id).execute();
+      await db
+        .updateTable('clusters')
+        .set({ virtual_account_id: null })
+        .where('virtual_account_id', '=', id)
+        .execute();
+      await db
+        .updateTable('virtual_accounts')
+        .set({ removed_at: iso(now), role: null, updated_at: iso(now) })
+        .where('id', '=', id)
+        .execute();
+    };
+    if (this.db.isTransaction) await body(this.db);
+    else await this.db.transaction().execute(body);
   }
 
   /**
