@@ -5,25 +5,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import type { Worker } from 'node:worker_threads';
-import {
-  CommandLayer,
-  RemoteCommandLayer,
-  ask,
-  chat,
-  consoleActor,
-  defaultRegistry,
-} from '../../bot/index.ts';
-import { startChatServer, type ChatServer } from '../../bot/http.ts';
-import { Notifier, type ChatSender } from '../../bot/notify/index.ts';
-import type { CommandRunner } from '../../bot/commands/index.ts';
-import type { SlackAdapter } from '../../bot/slack/slack-adapter.ts';
-import type { WebexAdapter } from '../../bot/webex/webex-adapter.ts';
-import { isMemoryPath } from '../../core/store/index.ts';
-import { reports } from '../../core/index.ts';
-import { createPromMetrics } from './metrics.ts';
+import { CommandLayer, ask, chat, consoleActor, defaultRegistry } from '../../bot/index.ts';
 import { inputError, parseFlags, reportFailure } from './common.ts';
-import { startWorker } from './host.ts';
+import { Host } from './host.ts';
 import { openRuntime, type Runtime } from './runtime.ts';
 import type { CliCommand } from './types.ts';
 
@@ -159,8 +143,10 @@ Serves chat: the Slack adapter (SLACK_BOT_TOKEN + SLACK_SIGNING_SECRET, or SLACK
 Socket Mode) and the Webex adapter (WEBEX_BOT_TOKEN + WEBEX_WEBHOOK_URL + WEBEX_WEBHOOK_SECRET)
 on one HTTP listener (SMARTLIC_HTTP_PORT, 127.0.0.1; Slack at /slack/events, Webex at
 /webex/events, GET /healthz, GET /metrics in Prometheus text format), and delivers alerts to
-subscribed channels, until interrupted. Run it beside
-\`smartlic start\`: its own process and database connection keep acks fast while a sync writes.
+subscribed channels, until interrupted. \`smartlic start\` and \`smartlic serve\` run the same
+adapters themselves; run \`smartlic bot\` alone beside a \`start --once\` or a sync from cron. It
+takes no instance lock: do not give it the chat variables of a running start or serve, or
+alerts are delivered twice.
 
 Examples:
   SLACK_BOT_TOKEN=xoxb-… SLACK_SIGNING_SECRET=… smartlic bot`;
@@ -176,105 +162,28 @@ export const botCommand: CliCommand = {
       );
       return 2;
     }
-    let rt: Runtime | undefined;
-    let workers: Worker[] = [];
-    let slack: SlackAdapter | undefined;
-    let webex: WebexAdapter | undefined;
-    let server: ChatServer | undefined;
-    let notifier: Notifier | undefined;
     const out = (s: string) => ctx.io.stdout.write(`${s}\n`);
+    let host: Host | undefined;
     try {
-      // GET /metrics on the listener: counters fed by this process and its command workers,
-      // gauges read from the database at scrape time.
-      const prom = createPromMetrics({
-        counts: () => reports.operationalCounts(rt!.db),
-        log: () => rt?.logger,
-      });
-      rt = await openRuntime(ctx, { metrics: prom.metrics });
-      const b = rt.config.bot;
-      const slackOn = Boolean(b.slack.botToken);
-      const webexOn = Boolean(b.webex.botToken);
-      if (!slackOn && !webexOn) {
+      // The adapters, their command workers, alert delivery and the listener (/healthz,
+      // /metrics) are the host's, as in start and serve; bot takes no instance lock.
+      host = await Host.open({ ctx, role: 'bot', out });
+      const b = host.config.bot;
+      if (!b.slack.botToken && !b.webex.botToken) {
         ctx.io.stderr.write(
           'smartlic bot: no chat adapter is configured: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN), or WEBEX_BOT_TOKEN, WEBEX_WEBHOOK_URL and WEBEX_WEBHOOK_SECRET\n',
         );
         return 2;
       }
-      // Commands run in worker threads with their own connections, so that a read model's
-      // synchronous SQLite work never holds the thread that acks (docs/bot.md). An in-memory
-      // database cannot be shared between threads: then they run here.
-      let layer: CommandRunner;
-      if (isMemoryPath(rt.config.db.path)) {
-        layer = commandLayer(rt);
-      } else {
-        workers = await Promise.all(
-          Array.from({ length: b.workers }, () => startWorker(ctx.io.env)),
-        );
-        layer = new RemoteCommandLayer(workers, prom.metrics);
-      }
-      const senders: Partial<Record<'slack' | 'webex', ChatSender>> = {};
-      if (slackOn) {
-        const { SlackAdapter } = await import('../../bot/slack/slack-adapter.ts');
-        slack = await SlackAdapter.start({ layer, config: b, logger: rt.logger });
-        senders.slack = slack.sender();
-        out(
-          `slack: ${slack.mode === 'socket' ? 'Socket Mode' : 'HTTP at /slack/events'}, command ${b.slack.command}`,
-        );
-      }
-      if (webexOn) {
-        // The Webex SDK takes its API base from the environment at its first import.
-        if (b.webex.apiUrl) process.env.HYDRA_SERVICE_URL = b.webex.apiUrl;
-        const { WebexAdapter } = await import('../../bot/webex/webex-adapter.ts');
-        webex = await WebexAdapter.start({ layer, config: b, logger: rt.logger });
-        senders.webex = webex.sender();
-        out(`webex: webhook ${b.webex.webhookUrl ?? ''} → /webex/events`);
-      }
-      const slackHttp = slack?.requestListener;
-      // The listener runs in Socket Mode too: it serves GET /healthz and GET /metrics.
-      server = await startChatServer(
-        {
-          ...(slackHttp ? { slack: slackHttp } : {}),
-          ...(webex ? { webex: webex.handler } : {}),
-          metrics: prom.route,
-          acks: prom.metrics,
-        },
-        b.httpHost,
-        b.httpPort,
-      );
-      out(`listening on ${server.url}`);
-      notifier = new Notifier({
-        repos: rt.repos,
-        clock: rt.clock,
-        logger: rt.logger,
-        senders,
-        renotifyMs: b.notify.renotifyHours * 3_600_000,
-        channelIntervalMs: b.notify.channelIntervalMs,
-        metrics: prom.metrics,
-        // Alerts evaluated in this thread wake delivery at once; those of `smartlic start` or of
-        // a chat `sync` in a worker are read from alert_events at the next poll.
-        events: rt.services.alerts.events,
-      });
-      notifier.start(b.notify.pollMs);
+      const parts = await host.startChat(true);
+      out(`listening on ${parts.server?.url ?? ''}`);
       out('smartlic bot is running; press Ctrl-C to stop.');
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          process.off('SIGINT', done);
-          process.off('SIGTERM', done);
-          resolve();
-        };
-        process.on('SIGINT', done);
-        process.on('SIGTERM', done);
-      });
+      await host.waitForStop();
       return 0;
     } catch (e) {
       return reportFailure(ctx, 'bot', e);
     } finally {
-      await notifier?.stop();
-      await server?.close();
-      await slack?.stop();
-      await webex?.stop();
-      await Promise.all(workers.map((w) => w.terminate()));
-      await rt?.close();
+      await host?.stop();
     }
   },
 };

@@ -93,7 +93,8 @@ export interface ChatParts {
 
 export interface HostOptions {
   ctx: CliContext;
-  role: InstanceRole;
+  /** `bot` runs only the chat side and takes no instance lock (it may run beside a start). */
+  role: InstanceRole | 'bot';
   /** Human lines (where everything is, what happened). */
   out: (s: string) => void;
   overrides?: Record<string, unknown>;
@@ -150,9 +151,11 @@ export class Host {
   static async open(opts: HostOptions): Promise<Host> {
     const config = cliConfig(opts.ctx, opts.overrides);
     const dbPath = config.db.path;
-    const lock = isMemoryPath(dbPath)
-      ? undefined
-      : acquireInstanceLock({ dbPath: resolve(dbPath), role: opts.role, clock: systemClock });
+    const role = opts.role;
+    const lock =
+      isMemoryPath(dbPath) || role === 'bot'
+        ? undefined
+        : acquireInstanceLock({ dbPath: resolve(dbPath), role, clock: systemClock });
     try {
       // GET /metrics on the listener: counters fed by this process and its command workers,
       // gauges read from the database at scrape time.
