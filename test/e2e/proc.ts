@@ -101,6 +101,20 @@ export function alive(pid: number): boolean {
   }
 }
 
+/**
+ * The pids of `pids` still alive after waiting up to `ms` for them to end: a grandchild (an
+ * esbuild service under a site build) ends a moment after its parent, not at the same instant.
+ */
+export async function survivors(pids: number[], ms = 5000): Promise<number[]> {
+  const until = Date.now() + ms;
+  let left = pids.filter(alive);
+  while (left.length > 0 && Date.now() < until) {
+    await new Promise((r) => setTimeout(r, 100));
+    left = left.filter(alive);
+  }
+  return left;
+}
+
 /** True when nothing accepts a connection at `url` any more. */
 export async function closed(url: string): Promise<boolean> {
   try {

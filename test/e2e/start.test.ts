@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { instanceLockPath } from '../../core/services/instance-lock.ts';
 import { slashCommandBody, startFakeSlack } from '../fakes/fake-slack.ts';
-import { alive, closed, descendants, smartlic } from './proc.ts';
+import { closed, descendants, smartlic, survivors } from './proc.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'smartlic-start-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -185,7 +185,7 @@ describe('smartlic start', () => {
       const kids = descendants(first.child.pid!);
       first.child.kill('SIGTERM');
       expect(await first.exited).toBe(0);
-      expect(kids.filter(alive)).toEqual([]);
+      expect(await survivors(kids)).toEqual([]);
       expect(await closed(ready.site)).toBe(true);
       expect(await closed(`${ready.emulator}/__emulator/clock`)).toBe(true);
       expect(await closed(`${ready.http}/healthz`)).toBe(true);
