@@ -2,75 +2,25 @@
 // report hlm/inventory, forecast, whatif) over SQLite in a temp file filled by the real account,
 // cluster and sync verbs against the emulator (demo scenario, frozen clock) on loopback. Faked:
 // stdin/stdout/stderr are in-memory streams; no TTY (one test says it is a 72-column TTY).
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../bin/smartlic.ts';
-import { startEmulator, type RunningEmulator } from '../../emulator/index.ts';
-import { runCli } from '../support/helpers.ts';
+import { HCS, globexLab, type GlobexLab } from './cli-globex-lab.ts';
 
-let emu: RunningEmulator;
+let lab: GlobexLab;
 let dir: string;
 let env: NodeJS.ProcessEnv;
-const HCS = 'nimbus-hcs.example.com';
-const run = (argv: string[], stdin = '') => runCli(argv, env, stdin);
+const run = (argv: string[], stdin = '') => lab.run(argv, stdin);
 
 beforeAll(async () => {
-  emu = await startEmulator({ port: 0, scenario: 'demo', frozen: true });
-  dir = mkdtempSync(join(tmpdir(), 'smartlic-cli-read-'));
-  env = {
-    SMARTLIC_DB: join(dir, 'smartlic.db'),
-    SMARTLIC_CSSM_TOKEN_URL: emu.ready.cloud.tokenUrl,
-    SMARTLIC_CSSM_API_BASE: emu.ready.cloud.apiBase,
-    SMARTLIC_CSSM_DEVICES_API_BASE: emu.ready.cloud.devicesApiBase,
-    SMARTLIC_LOG_LEVEL: 'error',
-    SMARTLIC_HTTP_RETRIES: '1',
-  };
-  const c = emu.ready.clients.find((x) => x.for === 'cloud' && x.account === HCS)!;
-  const add = await run(
-    ['account', 'add', '--domain', HCS, '--client-id', c.clientId, '--secret-stdin'],
-    `${c.clientSecret}\n`,
-  );
-  expect(add.code).toBe(0);
-  const st = (await (await fetch(`${emu.baseUrl}/__emulator/state`)).json()) as {
-    clusters: { name: string; baseUrl: string; credentials: { password: string } }[];
-  };
-  const g = st.clusters.find((x) => x.name === 'globex-cucm-01')!;
-  expect((await run(['va', 'mode', HCS, 'va-globex', 'HCS'])).code).toBe(0);
-  const r = await run(
-    [
-      'cluster',
-      'add',
-      '--customer',
-      'Globex',
-      '--name',
-      'globex-cucm-01',
-      '--type',
-      'CUCM',
-      '--version',
-      '15.0.1.10000-19',
-      '--publisher',
-      g.baseUrl,
-      '--admin-user',
-      'administrator',
-      '--password-stdin',
-    ],
-    `${g.credentials.password}\n`,
-  );
-  expect(r.code).toBe(0);
-  expect(
-    (await run(['cluster', 'assign', 'globex-cucm-01', '--va', `${HCS}/va-globex`])).code,
-  ).toBe(0);
-  expect((await run(['sync'])).code).toBe(0);
+  lab = await globexLab('smartlic-cli-read-');
+  ({ dir, env } = lab);
 }, 60_000);
 
-afterAll(async () => {
-  await emu.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => lab.close());
 
 const widest = (text: string) => Math.max(...text.split('\n').map((l) => l.length));
 

@@ -4,19 +4,13 @@
 // Faked: stdin/stdout/stderr are in-memory streams; one VA is marked missing by an UPDATE on
 // the database (what a sync whose VA list lacks it records) because the emulator always lists
 // its VAs.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type RunningEmulator } from '../../emulator/index.ts';
-import { runCli } from '../support/helpers.ts';
+import { HCS, globexLab, type GlobexLab } from './cli-globex-lab.ts';
 
-let emu: RunningEmulator;
-let dir: string;
+let lab: GlobexLab;
 let env: NodeJS.ProcessEnv;
-const HCS = 'nimbus-hcs.example.com';
-const run = (argv: string[], stdin = '') => runCli(argv, env, stdin);
+const run = (argv: string[], stdin = '') => lab.run(argv, stdin);
 
 function sqlite<T>(fn: (db: Database.Database) => T): T {
   const db = new Database(env.SMARTLIC_DB);
@@ -35,58 +29,11 @@ const vaRow = (name: string) =>
   );
 
 beforeAll(async () => {
-  emu = await startEmulator({ port: 0, scenario: 'demo', frozen: true });
-  dir = mkdtempSync(join(tmpdir(), 'smartlic-va-remove-'));
-  env = {
-    SMARTLIC_DB: join(dir, 'smartlic.db'),
-    SMARTLIC_CSSM_TOKEN_URL: emu.ready.cloud.tokenUrl,
-    SMARTLIC_CSSM_API_BASE: emu.ready.cloud.apiBase,
-    SMARTLIC_CSSM_DEVICES_API_BASE: emu.ready.cloud.devicesApiBase,
-    SMARTLIC_LOG_LEVEL: 'error',
-    SMARTLIC_HTTP_RETRIES: '1',
-  };
-  const c = emu.ready.clients.find((x) => x.for === 'cloud' && x.account === HCS)!;
-  const add = await run(
-    ['account', 'add', '--domain', HCS, '--client-id', c.clientId, '--secret-stdin'],
-    `${c.clientSecret}\n`,
-  );
-  expect(add.code).toBe(0);
-  const st = (await (await fetch(`${emu.baseUrl}/__emulator/state`)).json()) as {
-    clusters: { name: string; baseUrl: string; credentials: { password: string } }[];
-  };
-  const g = st.clusters.find((x) => x.name === 'globex-cucm-01')!;
-  expect((await run(['va', 'mode', HCS, 'va-globex', 'HCS'])).code).toBe(0);
-  const r = await run(
-    [
-      'cluster',
-      'add',
-      '--customer',
-      'Globex',
-      '--name',
-      'globex-cucm-01',
-      '--type',
-      'CUCM',
-      '--version',
-      '15.0.1.10000-19',
-      '--publisher',
-      g.baseUrl,
-      '--admin-user',
-      'administrator',
-      '--password-stdin',
-    ],
-    `${g.credentials.password}\n`,
-  );
-  expect(r.code).toBe(0);
-  expect(
-    (await run(['cluster', 'assign', 'globex-cucm-01', '--va', `${HCS}/va-globex`])).code,
-  ).toBe(0);
-  expect((await run(['sync'])).code).toBe(0);
+  lab = await globexLab('smartlic-va-remove-');
+  ({ env } = lab);
 }, 60_000);
 
-afterAll(async () => {
-  await emu.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => lab.close());
 
 describe('va remove', () => {
   it('without --yes says what it would remove and changes nothing (exit 2)', async () => {

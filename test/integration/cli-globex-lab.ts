@@ -1,0 +1,81 @@
+/**
+ * The lab the CLI read and VA-removal tests share: the emulator (demo scenario, frozen clock)
+ * on loopback, a temp SQLite file, the nimbus HCS account provisioned through the real CLI,
+ * va-globex in HCS mode with globex-cucm-01 added and assigned to it, and one sync.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'vitest';
+import { startEmulator, type RunningEmulator } from '../../emulator/index.ts';
+import { runCli, type CliRun } from '../support/helpers.ts';
+
+export const HCS = 'nimbus-hcs.example.com';
+
+export interface GlobexLab {
+  emu: RunningEmulator;
+  dir: string;
+  env: NodeJS.ProcessEnv;
+  run(argv: string[], stdin?: string): Promise<CliRun>;
+  close(): Promise<void>;
+}
+
+export async function globexLab(prefix: string): Promise<GlobexLab> {
+  const emu = await startEmulator({ port: 0, scenario: 'demo', frozen: true });
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const env: NodeJS.ProcessEnv = {
+    SMARTLIC_DB: join(dir, 'smartlic.db'),
+    SMARTLIC_CSSM_TOKEN_URL: emu.ready.cloud.tokenUrl,
+    SMARTLIC_CSSM_API_BASE: emu.ready.cloud.apiBase,
+    SMARTLIC_CSSM_DEVICES_API_BASE: emu.ready.cloud.devicesApiBase,
+    SMARTLIC_LOG_LEVEL: 'error',
+    SMARTLIC_HTTP_RETRIES: '1',
+  };
+  const run = (argv: string[], stdin = '') => runCli(argv, env, stdin);
+  const c = emu.ready.clients.find((x) => x.for === 'cloud' && x.account === HCS)!;
+  const add = await run(
+    ['account', 'add', '--domain', HCS, '--client-id', c.clientId, '--secret-stdin'],
+    `${c.clientSecret}\n`,
+  );
+  expect(add.code).toBe(0);
+  const st = (await (await fetch(`${emu.baseUrl}/__emulator/state`)).json()) as {
+    clusters: { name: string; baseUrl: string; credentials: { password: string } }[];
+  };
+  const g = st.clusters.find((x) => x.name === 'globex-cucm-01')!;
+  expect((await run(['va', 'mode', HCS, 'va-globex', 'HCS'])).code).toBe(0);
+  const r = await run(
+    [
+      'cluster',
+      'add',
+      '--customer',
+      'Globex',
+      '--name',
+      'globex-cucm-01',
+      '--type',
+      'CUCM',
+      '--version',
+      '15.0.1.10000-19',
+      '--publisher',
+      g.baseUrl,
+      '--admin-user',
+      'administrator',
+      '--password-stdin',
+    ],
+    `${g.credentials.password}\n`,
+  );
+  expect(r.code).toBe(0);
+  expect(
+    (await run(['cluster', 'assign', 'globex-cucm-01', '--va', `${HCS}/va-globex`])).code,
+  ).toBe(0);
+  expect((await run(['sync'])).code).toBe(0);
+  return {
+    emu,
+    dir,
+    env,
+    run,
+    close: async () => {
+      await emu.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
