@@ -12,6 +12,7 @@ import { linkSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:
 import { hostname } from 'node:os';
 import type { Clock } from '../clock.ts';
 import { SmartlicError } from '../errors.ts';
+import { pidAlive } from './runner.ts';
 
 export type InstanceRole = 'start' | 'serve';
 
@@ -47,16 +48,6 @@ export interface InstanceLock {
 
 export function instanceLockPath(dbPath: string): string {
   return `${dbPath}.instance.lock`;
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    // EPERM: the process exists but belongs to someone else.
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 function readText(path: string): string | undefined {

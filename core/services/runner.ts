@@ -13,7 +13,8 @@ export interface RunnerIdentity {
   alive(runner: string | null): boolean;
 }
 
-function pidAlive(pid: number): boolean {
+/** Whether a process with this pid runs on this host (EPERM: it does, as someone else's). */
+export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
