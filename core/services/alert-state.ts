@@ -28,6 +28,7 @@ import { effectiveLifecycle } from '../domain/effective-lifecycle.ts';
 import { DAY_MS } from '../domain/lifecycle.ts';
 import { forecastsFor } from '../reports/trends.ts';
 import { tryParseUcVersion } from '../domain/versions.ts';
+import { packColumns } from '../store/packed.ts';
 import type { ClusterRow, Database, SmartAccountsTable } from '../store/schema.ts';
 
 /** Jobs whose failure is an alert, by the action they belong to. */
@@ -59,33 +60,50 @@ function endOfTerm(end: Date): Date {
 
 /** The cluster columns the rules read (not the address, credentials or UDI). */
 const CLUSTER_COLUMNS = [
-  'clusters.id',
-  'clusters.customer_id',
-  'clusters.name',
-  'clusters.type',
-  'clusters.version',
-  'clusters.virtual_account_id',
-  'clusters.registration_status',
-  'clusters.authorization_status',
-  'clusters.registration_expires',
-  'clusters.authorization_expires',
-  'clusters.evaluation_period_remaining',
-  'clusters.registered_at',
-  'clusters.last_authorization_success_at',
-  'clusters.last_id_renewal_at',
-  'clusters.installed_at',
-  'clusters.out_of_compliance_since',
-  'clusters.last_status_read_at',
-  'clusters.last_read_error',
-  'clusters.last_read_error_at',
-  'clusters.created_at',
-  'clusters.last_renewal_status',
-  'clusters.last_renewal_attempt',
-  'clusters.registration_failed_reason',
-  'clusters.last_communication_status',
-  'clusters.last_communication_attempt',
-  'clusters.authorization_failed_reason',
+  'id',
+  'customer_id',
+  'name',
+  'type',
+  'version',
+  'virtual_account_id',
+  'registration_status',
+  'authorization_status',
+  'registration_expires',
+  'authorization_expires',
+  'evaluation_period_remaining',
+  'registered_at',
+  'last_authorization_success_at',
+  'last_id_renewal_at',
+  'installed_at',
+  'out_of_compliance_since',
+  'last_status_read_at',
+  'last_read_error',
+  'last_read_error_at',
+  'created_at',
+  'last_renewal_status',
+  'last_renewal_attempt',
+  'registration_failed_reason',
+  'last_communication_status',
+  'last_communication_attempt',
+  'authorization_failed_reason',
 ] as const;
+
+type ClusterStateRow = Pick<ClusterRow, (typeof CLUSTER_COLUMNS)[number]> & {
+  customer_name: string;
+  customer_sa: number | null;
+  /** Licenses the cluster's last read counted (sum over its usage rows), if any. */
+  counted: number | null;
+};
+
+const CLUSTER_ROW = packColumns<ClusterStateRow>({
+  ...(Object.fromEntries(CLUSTER_COLUMNS.map((c) => [c, `clusters.${c}`])) as Record<
+    (typeof CLUSTER_COLUMNS)[number],
+    string
+  >),
+  customer_name: 'customers.name',
+  customer_sa: 'customers.smart_account_id',
+  counted: sql`(select sum(u.count) from cluster_license_usage u where u.cluster_id = clusters.id)`,
+});
 
 type LifecycleColumns = Pick<
   ClusterRow,
@@ -334,25 +352,23 @@ export async function gatherAlertStates(
 
   // Clusters: assigned to a VA of a wanted account, or unassigned with a customer of one
   // (global: unassigned with a customer of no Smart Account).
+  // Every cluster of the scopes is read: packed rows (core/store/packed.ts), as this is the
+  // widest read of an evaluation.
   const clusterQuery = () =>
     db
       .selectFrom('clusters')
       .innerJoin('customers', 'customers.id', 'clusters.customer_id')
-      .select(CLUSTER_COLUMNS)
-      .select(['customers.name as customer_name', 'customers.smart_account_id as customer_sa'])
-      .select(
-        sql<
-          number | null
-        >`(select sum(u.count) from cluster_license_usage u where u.cluster_id = clusters.id)`.as(
-          'counted',
-        ),
-      );
-  type Row = Awaited<ReturnType<ReturnType<typeof clusterQuery>['execute']>>[number];
-  const placed: { row: Row; state: AlertState; ref: ReturnType<typeof refOf> | null }[] = [];
+      .select(CLUSTER_ROW.expr.as('packed'));
+  const placed: {
+    row: ClusterStateRow;
+    state: AlertState;
+    ref: ReturnType<typeof refOf> | null;
+  }[] = [];
   for (const part of chunks(vaIds)) {
-    for (const r of await clusterQuery()
+    for (const { packed } of await clusterQuery()
       .where('clusters.virtual_account_id', 'in', part)
       .execute()) {
+      const r = CLUSTER_ROW.unpack(packed);
       const va = vaById.get(r.virtual_account_id!)!;
       placed.push({ row: r, state: stateOfVa(va.id), ref: va.smartAccount });
     }
@@ -361,7 +377,8 @@ export async function gatherAlertStates(
     const unassigned = await clusterQuery()
       .where('clusters.virtual_account_id', 'is', null)
       .execute();
-    for (const r of unassigned) {
+    for (const { packed } of unassigned) {
+      const r = CLUSTER_ROW.unpack(packed);
       const sa = r.customer_sa;
       const st = sa === null ? stateOfSa(null) : accounts.has(sa) ? stateOfSa(sa) : undefined;
       if (st) placed.push({ row: r, state: st, ref: sa !== null ? refOf(sa) : null });

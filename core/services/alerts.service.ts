@@ -233,12 +233,11 @@ export class AlertService {
     const candidates = new Map<AlertScope, AlertCandidate[]>();
     for (const [scope, state] of states)
       candidates.set(scope, evaluateAlerts(state, this.thresholds));
-    const applied = await this.d.db.transaction().execute(async (trx) => {
-      const repo = new AlertsRepository(trx, undefined, this.d.clock);
-      const out = new Map<AlertScope, AlertApplyResult>();
-      for (const [scope, list] of candidates) out.set(scope, await repo.apply(scope, list, at));
-      return out;
-    });
+    // One transaction for every scope of the batch (applyMany opens it).
+    const applied = await new AlertsRepository(this.d.db, undefined, this.d.clock).applyMany(
+      candidates,
+      at,
+    );
     const durationMs = Math.round(performance.now() - t0);
     const results = new Map<AlertScope, AlertEvaluation>();
     const events: AlertEvent[] = [];

@@ -35,6 +35,8 @@ import type { Database } from './schema.ts';
 export * from './schema.ts';
 export { openDatabase, isMemoryPath } from './database.ts';
 export type { DatabaseHandle, OpenDatabaseOptions } from './database.ts';
+export { packColumns } from './packed.ts';
+export type { PackedColumns } from './packed.ts';
 export { migrateToLatest, pendingMigrations } from './migrate.ts';
 export { MIGRATIONS } from './migrations/index.ts';
 export { SecretBox, hashSecret, keyFilePath, resolveSecretKey } from './crypto.ts';

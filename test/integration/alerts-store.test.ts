@@ -129,6 +129,49 @@ describe('AlertsRepository.apply', () => {
     expect((await repos.alerts.list()).map((a) => a.dedupeKey)).toEqual([shortage(2).dedupeKey]);
   });
 
+  it('applyMany: one batch gives each scope the result it would have had alone', async () => {
+    const other = { ...auth(5, 'sa:2'), dedupeKey: 'authorization-expiry:cluster:9' };
+    await repos.alerts.applyMany(
+      new Map([
+        ['sa:1', [shortage(2), auth(20)]],
+        ['sa:2', [other]],
+      ]),
+    );
+    clock.advance({ days: 1 });
+    const r = await repos.alerts.applyMany(
+      new Map([
+        ['sa:1', [shortage(5)]], // severity up; the authorization alert no longer holds
+        ['sa:2', [other]], // unchanged
+        ['global', []], // nothing, and no result borrowed from another scope
+      ]),
+    );
+    expect(r.get('sa:1')!.changed.map((c) => [c.alert.dedupeKey, c.changes])).toEqual([
+      [shortage(5).dedupeKey, ['severity', 'title', 'facts']],
+    ]);
+    expect(r.get('sa:1')!.resolved.map((a) => a.dedupeKey)).toEqual([auth(20).dedupeKey]);
+    expect(r.get('sa:2')).toMatchObject({ opened: [], changed: [], resolved: [], unchanged: 1 });
+    expect(r.get('global')).toMatchObject({ opened: [], changed: [], resolved: [], unchanged: 0 });
+    // History: two opened + one in sa:2 on day one; one changed and one resolved on day two.
+    const kinds = (
+      await h.db.selectFrom('alert_events').select('kind').orderBy('id').execute()
+    ).map((e) => e.kind);
+    expect(kinds).toEqual(['opened', 'opened', 'opened', 'changed', 'resolved']);
+  });
+
+  it('applyMany: an alert whose entity moved to another scope of the batch moves, not resolves', async () => {
+    await repos.alerts.apply('sa:1', [auth(20)]);
+    const r = await repos.alerts.applyMany(
+      new Map([
+        ['sa:1', []],
+        ['sa:2', [auth(20, 'sa:2')]],
+      ]),
+    );
+    expect(r.get('sa:1')!.resolved).toEqual([]);
+    expect(r.get('sa:2')!.changed).toEqual([]);
+    const [a] = await repos.alerts.list();
+    expect(a).toMatchObject({ dedupeKey: auth(20).dedupeKey, scope: 'sa:2', state: 'open' });
+  });
+
   it('lists by severity, customer and account; sorts most severe and nearest deadline first', async () => {
     const due = (d: number, key: string, sev: 'info' | 'warning'): AlertCandidate => ({
       ...auth(d),

@@ -199,18 +199,42 @@ export class AlertsRepository {
     candidates: readonly AlertCandidate[],
     at: Date = this.clock.now(),
   ): Promise<AlertApplyResult> {
+    return (await this.applyMany(new Map([[scope, candidates]]), at)).get(scope)!;
+  }
+
+  /**
+   * `apply` for many scopes at once, with the same few statements whatever their number (an
+   * evaluation after a full sync covers every account). A key found among the candidates of
+   * any scope given does not resolve: an alert whose entity moved to another scope of the same
+   * batch moves with it.
+   */
+  async applyMany<S extends string>(
+    evaluations: ReadonlyMap<S, readonly AlertCandidate[]>,
+    at: Date = this.clock.now(),
+  ): Promise<Map<S, AlertApplyResult>> {
     const now = iso(at);
     return atomically(this.db, async (db) => {
-      const byKey = new Map<string, AlertCandidate>();
-      for (const c of candidates) byKey.set(c.dedupeKey, c);
-      const openInScope = await db
-        .selectFrom('alerts')
-        .selectAll()
-        .where('scope', '=', scope)
-        .where('state', '=', 'open')
-        .execute();
+      const results = new Map<S, AlertApplyResult>();
+      const byKey = new Map<string, { c: AlertCandidate; scope: S }>();
+      for (const [scope, list] of evaluations) {
+        results.set(scope, { opened: [], reopened: [], changed: [], resolved: [], unchanged: 0 });
+        for (const c of list) byKey.set(c.dedupeKey, { c, scope });
+      }
+      const resultOf = (scope: string) => results.get(scope as S)!;
+
+      const openInScopes: Selectable<AlertsTable>[] = [];
+      for (const part of chunks([...evaluations.keys()])) {
+        openInScopes.push(
+          ...(await db
+            .selectFrom('alerts')
+            .selectAll()
+            .where('scope', 'in', part)
+            .where('state', '=', 'open')
+            .execute()),
+        );
+      }
       const existing = new Map<string, Selectable<AlertsTable>>();
-      for (const r of openInScope) existing.set(r.dedupe_key, r);
+      for (const r of openInScopes) existing.set(r.dedupe_key, r);
       const unknown = [...byKey.keys()].filter((k) => !existing.has(k));
       for (const part of chunks(unknown)) {
         const rows = await db
@@ -221,16 +245,8 @@ export class AlertsRepository {
         for (const r of rows) existing.set(r.dedupe_key, r);
       }
 
-      const result: AlertApplyResult = {
-        opened: [],
-        reopened: [],
-        changed: [],
-        resolved: [],
-        unchanged: 0,
-      };
-
-      // Resolve what no longer holds (own scope only).
-      const gone = openInScope.filter((r) => !byKey.has(r.dedupe_key)).map((r) => r.id);
+      // Resolve what no longer holds (the scopes evaluated only).
+      const gone = openInScopes.filter((r) => !byKey.has(r.dedupe_key)).map((r) => r.id);
       for (const part of chunks(gone)) {
         const rows = await db
           .updateTable('alerts')
@@ -239,12 +255,12 @@ export class AlertsRepository {
           .where('state', '=', 'open')
           .returningAll()
           .execute();
-        for (const r of rows) result.resolved.push(toAlert(r));
+        for (const r of rows) resultOf(r.scope).resolved.push(toAlert(r));
       }
 
       const unchangedIds: number[] = [];
       const writes: AlertCandidate[] = [];
-      for (const c of byKey.values()) {
+      for (const { c, scope } of byKey.values()) {
         const old = existing.get(c.dedupeKey);
         if (
           old &&
@@ -261,6 +277,7 @@ export class AlertsRepository {
           old.smart_account_id === (c.smartAccount?.id ?? null)
         ) {
           unchangedIds.push(old.id);
+          resultOf(scope).unchanged += 1;
         } else writes.push(c);
       }
       for (const part of chunks(unchangedIds)) {
@@ -270,8 +287,6 @@ export class AlertsRepository {
           .where('id', 'in', part)
           .execute();
       }
-      result.unchanged = unchangedIds.length;
-
       // 19 values per row; SQLite allows 32766 parameters per statement.
       for (const part of chunks(writes, 200)) {
         const rows = await db
@@ -333,6 +348,7 @@ export class AlertsRepository {
         for (const r of rows) {
           const old = existing.get(r.dedupe_key);
           const alert = toAlert(r);
+          const result = resultOf(byKey.get(r.dedupe_key)!.scope);
           if (!old) result.opened.push(alert);
           else if (old.state === 'resolved') result.reopened.push(alert);
           else {
@@ -346,26 +362,29 @@ export class AlertsRepository {
         }
       }
 
-      const history: { alert: Alert; kind: AlertEventKind }[] = [
-        ...result.opened.map((alert) => ({ alert, kind: 'opened' as const })),
-        ...result.reopened.map((alert) => ({ alert, kind: 'reopened' as const })),
-        ...result.changed.map(({ alert }) => ({ alert, kind: 'changed' as const })),
-        ...result.resolved.map((alert) => ({ alert, kind: 'resolved' as const })),
-      ];
+      const all = [...results.values()];
+      const history: { alert: Alert; kind: AlertEventKind }[] = [];
+      for (const r of all) {
+        for (const alert of r.opened) history.push({ alert, kind: 'opened' });
+        for (const alert of r.reopened) history.push({ alert, kind: 'reopened' });
+        for (const { alert } of r.changed) history.push({ alert, kind: 'changed' });
+        for (const alert of r.resolved) history.push({ alert, kind: 'resolved' });
+      }
       await this.writeHistory(db, history, now, null);
 
-      const mutes = await this.mutesFor(db, at, [
-        ...result.opened,
-        ...result.reopened,
-        ...result.changed.map((c) => c.alert),
-        ...result.resolved,
-      ]);
+      const mutes = await this.mutesFor(
+        db,
+        at,
+        history.map((h) => h.alert),
+      );
       const withMute = (a: Alert): Alert => ({ ...a, mute: mutes(a) });
-      result.opened = result.opened.map(withMute);
-      result.reopened = result.reopened.map(withMute);
-      result.changed = result.changed.map((c) => ({ ...c, alert: withMute(c.alert) }));
-      result.resolved = result.resolved.map(withMute);
-      return result;
+      for (const result of all) {
+        result.opened = result.opened.map(withMute);
+        result.reopened = result.reopened.map(withMute);
+        result.changed = result.changed.map((c) => ({ ...c, alert: withMute(c.alert) }));
+        result.resolved = result.resolved.map(withMute);
+      }
+      return results;
     });
   }
 
