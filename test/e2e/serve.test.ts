@@ -118,6 +118,9 @@ describe('smartlic serve', () => {
       };
       const h1 = await health();
       expect(h1.status).toBe(200);
+      // The listener's own ack times and event-loop delay ride along (the bot benchmark reads them).
+      expect(h1.body).toHaveProperty('acks.n');
+      expect(h1.body).toHaveProperty('eventLoopDelay.p99Ms');
       expect(h1.body.ok).toBe(true);
       expect(h1.body.adapters).toEqual({ slack: 'up' });
       expect(h1.body.accounts.map((a) => a.domain).sort()).toEqual([
