@@ -1,6 +1,13 @@
 #!/usr/bin/env node
 // Entry shim: lets `npx smartlic` and `npm start` run the TypeScript sources without a build step.
-import { register } from 'tsx/esm/api';
+import { setFlagsFromString } from 'node:v8';
 
+// `smartlic bot` only receives, acks and sends on this thread (commands run in a worker): a
+// small young generation keeps its resident memory down (docs/bot.md, "Memory"). Set before
+// the TypeScript loader and every module load, so the heap has not grown yet.
+const verb = process.argv.slice(2).find((a) => !a.startsWith('-') && a !== 'json' && a !== 'text');
+if (verb === 'bot') setFlagsFromString('--max-semi-space-size=1');
+
+const { register } = await import('tsx/esm/api');
 register();
 await import('./smartlic.ts');

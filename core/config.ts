@@ -143,6 +143,12 @@ export const botConfigSchema = z
     unknownUsers: z.enum(['viewer', 'none']).default('viewer'),
     /** Worker threads of `smartlic bot` that run commands (each holds its own connections). */
     workers: z.number().int().min(1).max(8).default(1),
+    /**
+     * Old-generation heap of each command worker, in MB: V8 collects before it grows past this
+     * (the bot's memory target). A command that needs more ends its worker, is answered with
+     * an error, and a new worker takes its place. 128 serves a 10,000-cluster estate.
+     */
+    workerHeapMb: z.number().int().min(64).max(16384).default(128),
     /** The role of whoever runs `smartlic chat` / `ask` (they can open the database anyway). */
     consoleRole: z.enum(['viewer', 'operator', 'admin']).default('admin'),
     notify: z

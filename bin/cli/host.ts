@@ -58,7 +58,7 @@ export function pinoLogger(config: Config, clock: Clock, role: string): Logger {
   });
 }
 
-export function startWorker(env: NodeJS.ProcessEnv): Promise<Worker> {
+export function startWorker(env: NodeJS.ProcessEnv, heapMb: number): Promise<Worker> {
   // A worker thread starts without this process's TypeScript loader: register it first.
   const tsx = import.meta.resolve('tsx/esm/api');
   const entry = new URL('./bot-worker.ts', import.meta.url).href;
@@ -66,9 +66,10 @@ export function startWorker(env: NodeJS.ProcessEnv): Promise<Worker> {
   const w = new Worker(code, {
     eval: true,
     workerData: { env: { ...env } },
-    // A small young generation: the read models' short-lived rows are collected often instead
-    // of piling up to V8's default semi-spaces (the bot's RSS target is 300 MB).
-    resourceLimits: { maxYoungGenerationSizeMb: 8 },
+    // A small young generation, so that the read models' short-lived rows are collected often,
+    // and a bounded old generation, so that V8 collects instead of growing the heap after each
+    // whole-estate read (docs/bot.md, "Memory": the bot's RSS target is 300 MB).
+    resourceLimits: { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: heapMb },
   });
   return new Promise((resolve, reject) => {
     const onMessage = (m: unknown) => {
@@ -88,7 +89,8 @@ export interface ChatParts {
   webex?: WebexAdapter;
   server?: ChatServer;
   notifier?: Notifier;
-  workers: Worker[];
+  /** The command workers (each replaced when it ends on its own). */
+  commands?: RemoteCommandLayer;
 }
 
 export interface HostOptions {
@@ -103,7 +105,7 @@ export interface HostOptions {
 }
 
 export class Host {
-  chat: ChatParts = { workers: [] };
+  chat: ChatParts = {};
   scheduler: SyncScheduler | undefined;
   evaluator: SyncScheduler | undefined;
   site: RunningSite | undefined;
@@ -216,10 +218,23 @@ export class Host {
       if (isMemoryPath(rt.config.db.path)) {
         layer = commandLayer(rt);
       } else {
-        parts.workers = await Promise.all(
-          Array.from({ length: b.workers }, () => startWorker(this.opts.ctx.io.env)),
+        const start = () => startWorker(this.opts.ctx.io.env, b.workerHeapMb);
+        const remote = new RemoteCommandLayer(
+          await Promise.all(Array.from({ length: b.workers }, start)),
+          {
+            metrics: this.prom.metrics,
+            replace: start,
+            onWorkerEnd: ({ code, error, commands }) =>
+              rt.logger.error('command worker ended; starting a new one', {
+                code,
+                error: error?.message ?? null,
+                commandsFailed: commands,
+                workerHeapMb: b.workerHeapMb,
+              }),
+          },
         );
-        layer = new RemoteCommandLayer(parts.workers, this.prom.metrics);
+        parts.commands = remote;
+        layer = remote;
       }
       const senders: Partial<Record<'slack' | 'webex', ChatSender>> = {};
       if (slackOn) {
@@ -416,7 +431,7 @@ export class Host {
     await step('http listener', () => c.server?.close());
     await step('slack', () => c.slack?.stop());
     await step('webex', () => c.webex?.stop());
-    await step('workers', () => Promise.all(c.workers.map((w) => w.terminate())));
+    await step('workers', () => c.commands?.close());
     await step('site server', () => this.site?.close());
     for (const f of this.cleanups.reverse()) await step('cleanup', f);
     await step('database', () => this.rt.close());

@@ -23,4 +23,5 @@ export {
   serveCommands,
   type CommandRunner,
   type Port,
+  type WorkerPort,
 } from './remote.ts';

@@ -43,8 +43,25 @@ export type AuditOutcome =
 const YES = { name: 'yes', boolean: true, help: 'confirm a destructive command (terminal)' };
 const HELP = { name: 'help', boolean: true, help: 'show usage and an example' };
 
+/**
+ * Read commands run one at a time, in the order they came. Each is synchronous SQLite work
+ * on one thread (better-sqlite3), so running several at once answers none of them sooner; it
+ * only holds several whole-estate result sets in memory together (docs/bot.md, "Memory").
+ * Writes are not queued here: their handlers may wait on CSSM or a cluster.
+ */
+class ReadQueue {
+  private tail: Promise<unknown> = Promise.resolve();
+
+  run<T>(task: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(task, task);
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+}
+
 export class CommandLayer {
   readonly roles: Roles;
+  private readonly reads = new ReadQueue();
 
   constructor(
     readonly core: BotCore,
@@ -193,7 +210,11 @@ export class CommandLayer {
     };
     let result: HandlerResult;
     try {
-      result = await spec.run(ctx, { args: parsed.args, values, flags: parsed.flags });
+      const input = { args: parsed.args, values, flags: parsed.flags };
+      // Viewer commands only read (the registry's rule: a read needs no more than a viewer).
+      result = await (spec.role === 'viewer'
+        ? this.reads.run(() => spec.run(ctx, input))
+        : spec.run(ctx, input));
     } catch (e) {
       const err = e instanceof JobFailedError ? e.error : toSmartlicError(e);
       if (!isSmartlicError(e) && !(e instanceof JobFailedError))

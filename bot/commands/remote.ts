@@ -65,56 +65,156 @@ export function serveCommands(layer: CommandLayer, port: Port | MessagePort): vo
   });
 }
 
-/** Main side: sends each command to the least busy worker. */
+/** A worker as the main side needs it: messages, and word of its end. */
+export interface WorkerPort extends Port {
+  once(event: 'exit', fn: (code: number) => void): unknown;
+  once(event: 'error', fn: (e: Error) => void): unknown;
+  terminate(): Promise<number>;
+}
+
+interface Slot {
+  port: WorkerPort | undefined;
+  /** Settles when the slot has a running worker again (after a replacement). */
+  ready: Promise<WorkerPort>;
+  busy: number;
+  /** Why the last worker of this slot ended (shown to those whose command it held). */
+  lastError?: Error;
+}
+
+/**
+ * Main side: sends each command to the least busy worker. A worker that ends (out of memory,
+ * a crash) answers every command it held with an error, and a new one takes its place.
+ */
 export class RemoteCommandLayer implements CommandRunner {
   private seq = 0;
   private readonly waiting = new Map<
     number,
-    { reply: (o: Outcome) => void; followUp?: (r: Reply) => void }
+    { slot: Slot; reply: (o: Outcome) => void; followUp?: (r: Reply) => void }
   >();
-  private readonly busy: number[];
+  private readonly slots: Slot[];
+  private closed = false;
 
   constructor(
-    private readonly workers: readonly Port[],
-    /** Where the workers' metric events are recorded (see forwardMetrics). */
-    private readonly metrics?: Metrics,
+    workers: readonly WorkerPort[],
+    private readonly opts: {
+      /** Where the workers' metric events are recorded (see forwardMetrics). */
+      metrics?: Metrics;
+      /** Starts a worker in place of one that ended; none: the slot stays empty. */
+      replace?: () => Promise<WorkerPort>;
+      /** Told when a worker ended on its own and how many commands it held. */
+      onWorkerEnd?: (info: { code: number; error?: Error; commands: number }) => void;
+    } = {},
   ) {
-    this.busy = workers.map(() => 0);
-    workers.forEach((w, i) =>
-      w.on('message', (m: unknown) => {
-        const r = m as Response;
-        if (r.kind === 'metric') {
-          this.metrics?.record(r.event);
+    this.slots = workers.map((w) => {
+      const slot: Slot = { port: w, ready: Promise.resolve(w), busy: 0 };
+      this.attach(slot, w);
+      return slot;
+    });
+  }
+
+  private attach(slot: Slot, w: WorkerPort): void {
+    w.on('message', (m: unknown) => {
+      const r = m as Response;
+      if (r.kind === 'metric') {
+        this.opts.metrics?.record(r.event);
+        return;
+      }
+      const w8 = this.waiting.get(r.id);
+      if (!w8) return;
+      if (r.kind === 'reply') {
+        if (!r.followUp) {
+          this.waiting.delete(r.id);
+          slot.busy--;
+          w8.reply({ reply: r.reply });
           return;
         }
-        const w8 = this.waiting.get(r.id);
-        if (!w8) return;
-        if (r.kind === 'reply') {
-          if (!r.followUp) {
-            this.waiting.delete(r.id);
-            this.busy[i]!--;
-            w8.reply({ reply: r.reply });
-            return;
-          }
-          const followUp = new Promise<Reply>((resolve) => (w8.followUp = resolve));
-          w8.reply({ reply: r.reply, followUp });
-        } else {
-          this.waiting.delete(r.id);
-          this.busy[i]!--;
-          w8.followUp?.(r.reply);
-        }
-      }),
+        const followUp = new Promise<Reply>((resolve) => (w8.followUp = resolve));
+        w8.reply({ reply: r.reply, followUp });
+      } else {
+        this.waiting.delete(r.id);
+        slot.busy--;
+        w8.followUp?.(r.reply);
+      }
+    });
+    w.once('error', (e) => (slot.lastError = e));
+    w.once('exit', (code) => this.ended(slot, w, code));
+  }
+
+  private ended(slot: Slot, w: WorkerPort, code: number): void {
+    if (slot.port !== w) return;
+    slot.port = undefined;
+    const error = slot.lastError;
+    slot.lastError = undefined;
+    const held = [...this.waiting].filter(([, x]) => x.slot === slot);
+    const why = error?.message ?? `it exited with code ${code}`;
+    const failed = errorReply(
+      'command failed',
+      `The command worker stopped while running this command: ${why}.`,
+      (error as { code?: string } | undefined)?.code === 'ERR_WORKER_OUT_OF_MEMORY'
+        ? 'Raise bot.workerHeapMb in the configuration (the command needed more memory), then retry.'
+        : 'Retry the command; a new worker has taken its place.',
     );
+    for (const [id, x] of held) {
+      this.waiting.delete(id);
+      if (x.followUp) x.followUp(failed);
+      else x.reply({ reply: failed });
+    }
+    slot.busy = 0;
+    if (!this.closed)
+      this.opts.onWorkerEnd?.({ code, ...(error ? { error } : {}), commands: held.length });
+    const replace = this.opts.replace;
+    if (this.closed || !replace) {
+      slot.ready = Promise.reject(
+        new Error(this.closed ? 'the bot is stopping' : `the command worker stopped: ${why}`),
+      );
+      slot.ready.catch(() => undefined);
+      return;
+    }
+    slot.ready = replace().then((next) => {
+      if (this.closed) {
+        void next.terminate();
+        throw new Error('the bot is stopping');
+      }
+      slot.port = next;
+      this.attach(slot, next);
+      return next;
+    });
+    slot.ready.catch(() => undefined);
   }
 
   execute(line: string, actor: Actor, opts: ExecuteOptions = {}): Promise<Outcome> {
     const id = ++this.seq;
-    let k = 0;
-    for (let i = 1; i < this.workers.length; i++) if (this.busy[i]! < this.busy[k]!) k = i;
-    this.busy[k]!++;
+    // The least busy worker that is running; one being replaced only when none is.
+    let k = -1;
+    for (let i = 0; i < this.slots.length; i++) {
+      const s = this.slots[i]!;
+      if (!s.port) continue;
+      if (k < 0 || s.busy < this.slots[k]!.busy) k = i;
+    }
+    const slot = this.slots[k < 0 ? 0 : k]!;
+    slot.busy++;
     return new Promise<Outcome>((resolve) => {
-      this.waiting.set(id, { reply: resolve });
-      this.workers[k]!.postMessage({ id, line, actor, opts } satisfies Request);
+      this.waiting.set(id, { slot, reply: resolve });
+      slot.ready.then(
+        (port) => port.postMessage({ id, line, actor, opts } satisfies Request),
+        (e: unknown) => {
+          this.waiting.delete(id);
+          slot.busy--;
+          resolve({
+            reply: errorReply(
+              'command failed',
+              `No command worker is running: ${e instanceof Error ? e.message : String(e)}.`,
+              'Restart smartlic bot; its log says why the worker stopped.',
+            ),
+          });
+        },
+      );
     });
+  }
+
+  /** Ends every worker; none is replaced after this. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all(this.slots.flatMap((s) => (s.port ? [s.port.terminate()] : [])));
   }
 }

@@ -9,7 +9,11 @@
  *   1. idle;
  *   2. while `smartlic sync --full` of the same database runs in another process.
  * Printed: p50 / p99 / max from request to ack (the HTTP answer Slack waits 3 s for) and to the
- * answer, and the bot process's peak RSS (target: ack p99 < 100 ms, RSS < 300 MB).
+ * answer, and the bot process's RSS: at rest after start, peak per phase, and peak overall
+ * (target: ack p99 < 100 ms, RSS < 300 MB).
+ * Environment: BENCH_SCALE, BENCH_N, BENCH_CONC; BENCH_COMMANDS="status;clusters --failed" sends
+ * only those commands; BENCH_BOT_NODE_ARGS adds Node options to the bot process; BENCH_KEEP=1
+ * keeps the database.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -35,7 +39,8 @@ const SCALE = Number(process.env.BENCH_SCALE ?? 1000);
 const N = Number(process.env.BENCH_N ?? 2000);
 const CONC = Number(process.env.BENCH_CONC ?? 8);
 const out = (s: string) => process.stdout.write(`${s}\n`);
-const cli = fileURLToPath(new URL('../../bin/smartlic.ts', import.meta.url));
+// The entry users run (`smartlic` is this shim): it sets the bot's Node flags before loading.
+const cli = fileURLToPath(new URL('../../bin/smartlic.js', import.meta.url));
 
 function child(
   args: string[],
@@ -43,7 +48,7 @@ function child(
   /** Node options for this child only (BENCH_BOT_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/p"). */
   nodeArgs: string[] = [],
 ): { proc: ChildProcess; line: (re: RegExp) => Promise<RegExpExecArray> } {
-  const proc = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', cli, ...args], {
+  const proc = spawn(process.execPath, [...nodeArgs, cli, ...args], {
     env,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -226,20 +231,33 @@ async function main(): Promise<void> {
     );
     const url = `${(await bot.line(/listening on (http:\/\/\S+)/))[1]!}/slack/events`;
     const pid = bot.proc.pid!;
-    let peak = rssMb(pid);
-    const rssTimer = setInterval(() => (peak = Math.max(peak, rssMb(pid))), 200);
-    const commands = [
-      'whoami',
-      `cluster ${sampleCluster}`,
-      'vas',
-      'accounts',
-      'jobs',
-      'alerts',
-      `usage ${vaLabel}`,
-      'status',
-      'clusters --failed',
-      `tokens ${vaLabel}`,
-    ];
+    // Let the worker finish starting, then the bot's RSS with nothing to do.
+    await new Promise((r) => setTimeout(r, 1000));
+    const idleRss = rssMb(pid);
+    out(`bot process RSS at rest after start: ${idleRss.toFixed(0)} MB`);
+    let peak = idleRss;
+    let phasePeak = idleRss;
+    const rssTimer = setInterval(() => {
+      const now = rssMb(pid);
+      peak = Math.max(peak, now);
+      phasePeak = Math.max(phasePeak, now);
+    }, 200);
+    // BENCH_COMMANDS="status;clusters --failed" runs only those (to see what one costs).
+    const chosen = process.env.BENCH_COMMANDS?.split(';').map((c) => c.trim());
+    const commands = chosen?.filter(Boolean).length
+      ? chosen.filter(Boolean)
+      : [
+          'whoami',
+          `cluster ${sampleCluster}`,
+          'vas',
+          'accounts',
+          'jobs',
+          'alerts',
+          `usage ${vaLabel}`,
+          'status',
+          'clusters --failed',
+          `tokens ${vaLabel}`,
+        ];
 
     const run = async (label: string, until?: () => boolean) => {
       const acks: number[] = [];
@@ -294,6 +312,10 @@ async function main(): Promise<void> {
       );
       out(`  request → answer: ${fmt(answers)}`);
       out(
+        `  bot RSS: peak ${phasePeak.toFixed(0)} MB in this phase, ${rssMb(pid).toFixed(0)} MB at its end`,
+      );
+      phasePeak = 0;
+      out(
         `  answer p50 by command: ${[...perVerb].map(([v, xs]) => `${v} ${pct(xs, 50).toFixed(0)}`).join(', ')} (ms)`,
       );
     };
@@ -313,7 +335,10 @@ async function main(): Promise<void> {
     emu.proc.kill('SIGTERM');
     await slack.close();
     await new Promise((r) => setTimeout(r, 500));
-    rmSync(dir, { recursive: true, force: true });
+    // BENCH_KEEP=1 keeps the database (its path and key are printed) to try commands on it.
+    if (process.env.BENCH_KEEP === '1')
+      out(`kept: SMARTLIC_DB=${dbPath} SMARTLIC_SECRET_KEY='bot bench passphrase'`);
+    else rmSync(dir, { recursive: true, force: true });
   }
 }
 
