@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CommandLayer,
+  Registry,
   defaultRegistry,
   type Actor,
   type BotCore,
@@ -218,5 +219,55 @@ describe('roles, confirmation, jobs and audit', () => {
     expect((await layer.execute(`register ${clusterName}`, viewer)).reply.status).toBe('denied');
     const cfg = (await layer.execute('role revoke slack:UOPER operator', admin)).reply;
     expect(text(cfg)).toContain('by the configuration');
+  });
+});
+
+describe('read commands run one at a time', () => {
+  // Real: the command layer, its roles and audit over the fixture's SQLite. Two commands of a
+  // test registry stand in for a read (viewer) and a write (operator): each records when it
+  // starts and ends around a real timer, so an overlap shows.
+  it('a viewer command waits for the one before it; an operator command does not', async () => {
+    const log: string[] = [];
+    const spec = (verb: string, role: 'viewer' | 'operator') => ({
+      verb,
+      summary: verb,
+      example: verb,
+      role,
+      async run() {
+        log.push(`${verb} start`);
+        await new Promise((r) => setTimeout(r, 30));
+        log.push(`${verb} end`);
+        return { status: 'ok' as const, title: verb, blocks: [] };
+      },
+    });
+    const core = layer.core;
+    const test = new CommandLayer(
+      core,
+      new Registry([spec('reada', 'viewer'), spec('readb', 'viewer'), spec('write', 'operator')]),
+    );
+    await Promise.all([
+      test.execute('reada', operator),
+      test.execute('readb', operator),
+      test.execute('write', operator),
+    ]);
+    expect(log.indexOf('readb start')).toBeGreaterThan(log.indexOf('reada end'));
+    expect(log.indexOf('write start')).toBeLessThan(log.indexOf('reada end'));
+    // A read that fails does not stop the ones after it.
+    const failing = new CommandLayer(
+      core,
+      new Registry([
+        {
+          ...spec('boom', 'viewer'),
+          run: () => Promise.reject(new Error('boom')),
+        },
+        spec('after', 'viewer'),
+      ]),
+    );
+    const [boom, after] = await Promise.all([
+      failing.execute('boom', operator),
+      failing.execute('after', operator),
+    ]);
+    expect(boom.reply.status).toBe('error');
+    expect(after.reply.status).toBe('ok');
   });
 });
