@@ -368,6 +368,82 @@ export interface ClusterDetail extends ClusterSummaryRow {
   jobs: ClusterJobRef[];
 }
 
+/**
+ * The stored columns a Cluster detail shows beyond the summary's, packed like the summary's
+ * (one JSON array per row). Never the credentials: a report has no use for them.
+ */
+type StoredRow = Pick<
+  Selectable<ClustersTable>,
+  | 'id'
+  | 'authorization_expires'
+  | 'authorization_failed_reason'
+  | 'authorization_status'
+  | 'created_at'
+  | 'evaluation_period_remaining'
+  | 'export_control'
+  | 'installed_at'
+  | 'last_authorization_success_at'
+  | 'last_communication_attempt'
+  | 'last_communication_status'
+  | 'last_id_renewal_at'
+  | 'last_read_error'
+  | 'last_read_error_at'
+  | 'last_renewal_attempt'
+  | 'last_renewal_status'
+  | 'last_status_read_at'
+  | 'next_communication_attempt'
+  | 'next_renewal_attempt'
+  | 'out_of_compliance_since'
+  | 'product_udi'
+  | 'publisher_address'
+  | 'registered_at'
+  | 'registration_expires'
+  | 'registration_failed_reason'
+  | 'registration_status'
+  | 'transport_mode'
+  | 'transport_url'
+  | 'updated_at'
+>;
+
+const STORED_ROW = packColumns<StoredRow>({
+  id: 'clusters.id',
+  authorization_expires: 'clusters.authorization_expires',
+  authorization_failed_reason: 'clusters.authorization_failed_reason',
+  authorization_status: 'clusters.authorization_status',
+  created_at: 'clusters.created_at',
+  evaluation_period_remaining: 'clusters.evaluation_period_remaining',
+  export_control: 'clusters.export_control',
+  installed_at: 'clusters.installed_at',
+  last_authorization_success_at: 'clusters.last_authorization_success_at',
+  last_communication_attempt: 'clusters.last_communication_attempt',
+  last_communication_status: 'clusters.last_communication_status',
+  last_id_renewal_at: 'clusters.last_id_renewal_at',
+  last_read_error: 'clusters.last_read_error',
+  last_read_error_at: 'clusters.last_read_error_at',
+  last_renewal_attempt: 'clusters.last_renewal_attempt',
+  last_renewal_status: 'clusters.last_renewal_status',
+  last_status_read_at: 'clusters.last_status_read_at',
+  next_communication_attempt: 'clusters.next_communication_attempt',
+  next_renewal_attempt: 'clusters.next_renewal_attempt',
+  out_of_compliance_since: 'clusters.out_of_compliance_since',
+  product_udi: 'clusters.product_udi',
+  publisher_address: 'clusters.publisher_address',
+  registered_at: 'clusters.registered_at',
+  registration_expires: 'clusters.registration_expires',
+  registration_failed_reason: 'clusters.registration_failed_reason',
+  registration_status: 'clusters.registration_status',
+  transport_mode: 'clusters.transport_mode',
+  transport_url: 'clusters.transport_url',
+  updated_at: 'clusters.updated_at',
+});
+
+/** The stored rows the query selects, unpacked. */
+async function storedRows(db: ReportDb, clusterId?: number): Promise<StoredRow[]> {
+  let q = db.selectFrom('clusters').select(STORED_ROW.expr.as('packed'));
+  if (clusterId !== undefined) q = q.where('clusters.id', '=', clusterId);
+  return (await q.execute()).map((r) => STORED_ROW.unpack(r.packed));
+}
+
 /** Everything known about one cluster; undefined when there is no cluster with that id. */
 export async function clusterDetail(
   db: ReportDb,
@@ -376,11 +452,8 @@ export async function clusterDetail(
   const [base] = await baseRows(baseQuery(db).where('c.id', '=', opts.clusterId));
   if (!base) return undefined;
   const row = toRow(base, opts.now);
-  const c = await db
-    .selectFrom('clusters')
-    .selectAll()
-    .where('id', '=', opts.clusterId)
-    .executeTakeFirstOrThrow();
+  const [c] = await storedRows(db, opts.clusterId);
+  if (!c) return undefined;
   const nodes = await db
     .selectFrom('cluster_nodes')
     .select(['hostname', 'address', 'role'])
@@ -408,7 +481,7 @@ export async function clusterDetail(
 /** The stored cluster row with its nodes, license usage and latest jobs, as `ClusterDetail`. */
 function toDetail(
   row: ClusterSummaryRow,
-  c: Selectable<ClustersTable>,
+  c: StoredRow,
   nodes: readonly { hostname: string; address: string | null; role: NodeRole }[],
   usage: readonly { license_type: string; count: number; status: string; read_at: string }[],
   jobs: readonly {
@@ -482,9 +555,7 @@ function toDetail(
  */
 export async function clusterDetails(db: ReportDb, opts: { now: Date }): Promise<ClusterDetail[]> {
   const bases = await baseRows(baseQuery(db).orderBy('c.id'));
-  const stored = new Map(
-    (await db.selectFrom('clusters').selectAll().execute()).map((c) => [c.id, c]),
-  );
+  const stored = new Map((await storedRows(db)).map((c) => [c.id, c]));
   const group = <T extends { cluster_id: number }>(rows: T[]) => {
     const m = new Map<number, T[]>();
     for (const r of rows) {
