@@ -89,18 +89,10 @@ const BAD_AUTH: ReadonlySet<string> = new Set([
   'Evaluation Expired',
 ]);
 
-/** The columns of one Cluster Summary row as SQLite returns them. */
-type BaseRow = Pick<
+/** The stored columns a cluster's effective lifecycle is computed from. */
+export type LifecycleColumns = Pick<
   Selectable<ClustersTable>,
-  | 'id'
-  | 'name'
-  | 'customer_id'
   | 'type'
-  | 'version'
-  | 'licensing'
-  | 'license_mode'
-  | 'virtual_account_id'
-  | 'status'
   | 'registration_status'
   | 'authorization_status'
   | 'registration_expires'
@@ -115,20 +107,66 @@ type BaseRow = Pick<
   | 'last_read_error'
   | 'last_read_error_at'
   | 'created_at'
-> & {
-  customer: string;
-  va_name: string | null;
-  smart_account_id: number | null;
-  domain: string | null;
-  counted: number | null;
-  job_id: number | null;
-  job_type: string | null;
-  job_status: JobStatus | null;
-  job_initiated_at: string | null;
-  job_completed_at: string | null;
-  job_info: string | null;
-  job_error: string | null;
-};
+>;
+
+/**
+ * A cluster's effective lifecycle at `now` from its stored row: the one reading of the stored
+ * columns that the read side and the alert rules share (core/domain/effective-lifecycle).
+ */
+export function storedLifecycle(
+  c: LifecycleColumns,
+  licensesCounted: number | null,
+  now: Date,
+): EffectiveLifecycle {
+  return effectiveLifecycle(
+    {
+      appType: c.type,
+      reportedRegistration: c.registration_status,
+      reportedAuthorization: c.authorization_status,
+      reportedRegistrationExpires: dateOrNull(c.registration_expires),
+      reportedAuthorizationExpires: dateOrNull(c.authorization_expires),
+      evaluationPeriodRemaining: c.evaluation_period_remaining,
+      registeredAt: dateOrNull(c.registered_at),
+      lastAuthorizationSuccessAt: dateOrNull(c.last_authorization_success_at),
+      lastIdRenewalAt: dateOrNull(c.last_id_renewal_at),
+      installedAt: dateOrNull(c.installed_at),
+      outOfComplianceSince: dateOrNull(c.out_of_compliance_since),
+      lastStatusReadAt: dateOrNull(c.last_status_read_at),
+      lastReadErrorAt: dateOrNull(c.last_read_error_at),
+      lastReadError: c.last_read_error,
+      licensesCounted,
+      createdAt: new Date(c.created_at),
+    },
+    now,
+  );
+}
+
+/** The columns of one Cluster Summary row as SQLite returns them. */
+type BaseRow = LifecycleColumns &
+  Pick<
+    Selectable<ClustersTable>,
+    | 'id'
+    | 'name'
+    | 'customer_id'
+    | 'version'
+    | 'licensing'
+    | 'license_mode'
+    | 'virtual_account_id'
+    | 'status'
+  > & {
+    customer: string;
+    va_name: string | null;
+    smart_account_id: number | null;
+    domain: string | null;
+    counted: number | null;
+    job_id: number | null;
+    job_type: string | null;
+    job_status: JobStatus | null;
+    job_initiated_at: string | null;
+    job_completed_at: string | null;
+    job_info: string | null;
+    job_error: string | null;
+  };
 
 /**
  * Every Cluster Summary column, packed into one JSON array per row: 36 columns as row objects
@@ -197,27 +235,7 @@ async function baseRows(q: ReturnType<typeof baseQuery>): Promise<BaseRow[]> {
 }
 
 function toRow(r: BaseRow, now: Date): ClusterSummaryRow {
-  const lifecycle = effectiveLifecycle(
-    {
-      appType: r.type,
-      reportedRegistration: r.registration_status,
-      reportedAuthorization: r.authorization_status,
-      reportedRegistrationExpires: dateOrNull(r.registration_expires),
-      reportedAuthorizationExpires: dateOrNull(r.authorization_expires),
-      evaluationPeriodRemaining: r.evaluation_period_remaining,
-      registeredAt: dateOrNull(r.registered_at),
-      lastAuthorizationSuccessAt: dateOrNull(r.last_authorization_success_at),
-      lastIdRenewalAt: dateOrNull(r.last_id_renewal_at),
-      installedAt: dateOrNull(r.installed_at),
-      outOfComplianceSince: dateOrNull(r.out_of_compliance_since),
-      lastStatusReadAt: dateOrNull(r.last_status_read_at),
-      lastReadErrorAt: dateOrNull(r.last_read_error_at),
-      lastReadError: r.last_read_error,
-      licensesCounted: r.counted === null ? null : Number(r.counted),
-      createdAt: new Date(r.created_at),
-    },
-    now,
-  );
+  const lifecycle = storedLifecycle(r, r.counted === null ? null : Number(r.counted), now);
   const job: ClusterJobRef | null =
     r.job_id === null
       ? null

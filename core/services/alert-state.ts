@@ -24,8 +24,8 @@ import type {
 } from '../domain/alert-rules.ts';
 import type { AlertScope } from '../domain/alerts.ts';
 import { shortageOf } from '../domain/compliance.ts';
-import { effectiveLifecycle } from '../domain/effective-lifecycle.ts';
 import { DAY_MS } from '../domain/lifecycle.ts';
+import { storedLifecycle, type LifecycleColumns } from '../reports/clusters.ts';
 import { forecastsFor } from '../reports/trends.ts';
 import { tryParseUcVersion } from '../domain/versions.ts';
 import { packColumns } from '../store/packed.ts';
@@ -105,25 +105,6 @@ const CLUSTER_ROW = packColumns<ClusterStateRow>({
   counted: sql`(select sum(u.count) from cluster_license_usage u where u.cluster_id = clusters.id)`,
 });
 
-type LifecycleColumns = Pick<
-  ClusterRow,
-  | 'type'
-  | 'registration_status'
-  | 'authorization_status'
-  | 'registration_expires'
-  | 'authorization_expires'
-  | 'evaluation_period_remaining'
-  | 'registered_at'
-  | 'last_authorization_success_at'
-  | 'last_id_renewal_at'
-  | 'installed_at'
-  | 'out_of_compliance_since'
-  | 'last_status_read_at'
-  | 'last_read_error_at'
-  | 'last_read_error'
-  | 'created_at'
->;
-
 /**
  * The lifecycle dates the rules read, from the read side's effective lifecycle of the stored
  * row (the worse of what the product last said and what its timers say since).
@@ -133,27 +114,7 @@ export function clusterLifecycle(
   licensesCounted: number | null,
   now: Date,
 ): ClusterLifecycleFacts {
-  const lc = effectiveLifecycle(
-    {
-      appType: c.type,
-      reportedRegistration: c.registration_status,
-      reportedAuthorization: c.authorization_status,
-      reportedRegistrationExpires: d(c.registration_expires),
-      reportedAuthorizationExpires: d(c.authorization_expires),
-      evaluationPeriodRemaining: c.evaluation_period_remaining,
-      registeredAt: d(c.registered_at),
-      lastAuthorizationSuccessAt: d(c.last_authorization_success_at),
-      lastIdRenewalAt: d(c.last_id_renewal_at),
-      installedAt: d(c.installed_at),
-      outOfComplianceSince: d(c.out_of_compliance_since),
-      lastStatusReadAt: d(c.last_status_read_at),
-      lastReadErrorAt: d(c.last_read_error_at),
-      lastReadError: c.last_read_error,
-      licensesCounted,
-      createdAt: new Date(c.created_at),
-    },
-    now,
-  );
+  const lc = storedLifecycle(c, licensesCounted, now);
   return {
     registration: lc.registration,
     authorization: lc.authorization,
