@@ -5,7 +5,9 @@ import { setFlagsFromString } from 'node:v8';
 // `smartlic bot` only receives, acks and sends on this thread (commands run in a worker): a
 // small young generation keeps its resident memory down (docs/bot.md, "Memory"). Set before
 // the TypeScript loader and every module load, so the heap has not grown yet.
-const verb = process.argv.slice(2).find((a) => !a.startsWith('-') && a !== 'json' && a !== 'text');
+const argv = process.argv.slice(2);
+// The verb: the first word that is neither a global flag nor the value of `--log-format`.
+const verb = argv.find((a, i) => !a.startsWith('-') && argv[i - 1] !== '--log-format');
 if (verb === 'bot') setFlagsFromString('--max-semi-space-size=1');
 
 const { register } = await import('tsx/esm/api');

@@ -223,7 +223,13 @@ export class Host {
           await Promise.all(Array.from({ length: b.workers }, start)),
           {
             metrics: this.prom.metrics,
-            replace: start,
+            replace: () =>
+              start().catch((e: unknown) => {
+                rt.logger.error('could not start a command worker; commands are refused', {
+                  error: e instanceof Error ? e.message : String(e),
+                });
+                throw e;
+              }),
             onWorkerEnd: ({ code, error, commands }) =>
               rt.logger.error('command worker ended; starting a new one', {
                 code,
