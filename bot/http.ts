@@ -105,11 +105,11 @@ export async function startChatServer(
     }
     if (path === '/metrics' && req.method === 'GET' && routes.metrics)
       return routes.metrics(req, res);
-    const since = Number(new URLSearchParams(query ?? '').get('since') ?? '0');
-    const timing = () => ({
-      acks: ackStats(Number.isFinite(since) ? since : 0),
-      eventLoopDelay: loopStats(),
-    });
+    // The listener's own timings, for /healthz only (`?since=<epoch ms>` limits the acks).
+    const timing = () => {
+      const since = Number(new URLSearchParams(query ?? '').get('since') ?? '0');
+      return { acks: ackStats(Number.isFinite(since) ? since : 0), eventLoopDelay: loopStats() };
+    };
     if (path === '/healthz' && req.method === 'GET' && routes.health) {
       const health = routes.health;
       void (async () => {

@@ -19,7 +19,7 @@ import type {
   NodeRole,
   TransportMode,
 } from '../store/schema.ts';
-import { packColumns } from '../store/packed.ts';
+import { packColumns, tableColumns } from '../store/packed.ts';
 import { dateOrNull, licenseLabel, vaLabel, type ReportDb } from './common.ts';
 
 export interface ClusterJobRef {
@@ -390,70 +390,41 @@ export interface ClusterDetail extends ClusterSummaryRow {
  * The stored columns a Cluster detail shows beyond the summary's, packed like the summary's
  * (one JSON array per row). Never the credentials: a report has no use for them.
  */
-type StoredRow = Pick<
-  Selectable<ClustersTable>,
-  | 'id'
-  | 'authorization_expires'
-  | 'authorization_failed_reason'
-  | 'authorization_status'
-  | 'created_at'
-  | 'evaluation_period_remaining'
-  | 'export_control'
-  | 'installed_at'
-  | 'last_authorization_success_at'
-  | 'last_communication_attempt'
-  | 'last_communication_status'
-  | 'last_id_renewal_at'
-  | 'last_read_error'
-  | 'last_read_error_at'
-  | 'last_renewal_attempt'
-  | 'last_renewal_status'
-  | 'last_status_read_at'
-  | 'next_communication_attempt'
-  | 'next_renewal_attempt'
-  | 'out_of_compliance_since'
-  | 'product_udi'
-  | 'publisher_address'
-  | 'registered_at'
-  | 'registration_expires'
-  | 'registration_failed_reason'
-  | 'registration_status'
-  | 'transport_mode'
-  | 'transport_url'
-  | 'updated_at'
->;
+const STORED_COLUMNS = [
+  'id',
+  'authorization_expires',
+  'authorization_failed_reason',
+  'authorization_status',
+  'created_at',
+  'evaluation_period_remaining',
+  'export_control',
+  'installed_at',
+  'last_authorization_success_at',
+  'last_communication_attempt',
+  'last_communication_status',
+  'last_id_renewal_at',
+  'last_read_error',
+  'last_read_error_at',
+  'last_renewal_attempt',
+  'last_renewal_status',
+  'last_status_read_at',
+  'next_communication_attempt',
+  'next_renewal_attempt',
+  'out_of_compliance_since',
+  'product_udi',
+  'publisher_address',
+  'registered_at',
+  'registration_expires',
+  'registration_failed_reason',
+  'registration_status',
+  'transport_mode',
+  'transport_url',
+  'updated_at',
+] as const;
 
-const STORED_ROW = packColumns<StoredRow>({
-  id: 'clusters.id',
-  authorization_expires: 'clusters.authorization_expires',
-  authorization_failed_reason: 'clusters.authorization_failed_reason',
-  authorization_status: 'clusters.authorization_status',
-  created_at: 'clusters.created_at',
-  evaluation_period_remaining: 'clusters.evaluation_period_remaining',
-  export_control: 'clusters.export_control',
-  installed_at: 'clusters.installed_at',
-  last_authorization_success_at: 'clusters.last_authorization_success_at',
-  last_communication_attempt: 'clusters.last_communication_attempt',
-  last_communication_status: 'clusters.last_communication_status',
-  last_id_renewal_at: 'clusters.last_id_renewal_at',
-  last_read_error: 'clusters.last_read_error',
-  last_read_error_at: 'clusters.last_read_error_at',
-  last_renewal_attempt: 'clusters.last_renewal_attempt',
-  last_renewal_status: 'clusters.last_renewal_status',
-  last_status_read_at: 'clusters.last_status_read_at',
-  next_communication_attempt: 'clusters.next_communication_attempt',
-  next_renewal_attempt: 'clusters.next_renewal_attempt',
-  out_of_compliance_since: 'clusters.out_of_compliance_since',
-  product_udi: 'clusters.product_udi',
-  publisher_address: 'clusters.publisher_address',
-  registered_at: 'clusters.registered_at',
-  registration_expires: 'clusters.registration_expires',
-  registration_failed_reason: 'clusters.registration_failed_reason',
-  registration_status: 'clusters.registration_status',
-  transport_mode: 'clusters.transport_mode',
-  transport_url: 'clusters.transport_url',
-  updated_at: 'clusters.updated_at',
-});
+type StoredRow = Pick<Selectable<ClustersTable>, (typeof STORED_COLUMNS)[number]>;
+
+const STORED_ROW = packColumns<StoredRow>(tableColumns('clusters', STORED_COLUMNS));
 
 /** The stored rows the query selects, unpacked. */
 async function storedRows(db: ReportDb, clusterId?: number): Promise<StoredRow[]> {

@@ -28,7 +28,7 @@ import { DAY_MS } from '../domain/lifecycle.ts';
 import { storedLifecycle, type LifecycleColumns } from '../reports/clusters.ts';
 import { forecastsFor } from '../reports/trends.ts';
 import { tryParseUcVersion } from '../domain/versions.ts';
-import { packColumns } from '../store/packed.ts';
+import { packColumns, tableColumns } from '../store/packed.ts';
 import type { ClusterRow, Database, SmartAccountsTable } from '../store/schema.ts';
 
 /** Jobs whose failure is an alert, by the action they belong to. */
@@ -96,10 +96,7 @@ type ClusterStateRow = Pick<ClusterRow, (typeof CLUSTER_COLUMNS)[number]> & {
 };
 
 const CLUSTER_ROW = packColumns<ClusterStateRow>({
-  ...(Object.fromEntries(CLUSTER_COLUMNS.map((c) => [c, `clusters.${c}`])) as Record<
-    (typeof CLUSTER_COLUMNS)[number],
-    string
-  >),
+  ...tableColumns('clusters', CLUSTER_COLUMNS),
   customer_name: 'customers.name',
   customer_sa: 'customers.smart_account_id',
   counted: sql`(select sum(u.count) from cluster_license_usage u where u.cluster_id = clusters.id)`,

@@ -35,7 +35,7 @@ import type { Database } from './schema.ts';
 export * from './schema.ts';
 export { openDatabase, isMemoryPath } from './database.ts';
 export type { DatabaseHandle, OpenDatabaseOptions } from './database.ts';
-export { packColumns } from './packed.ts';
+export { packColumns, tableColumns } from './packed.ts';
 export type { PackedColumns } from './packed.ts';
 export { migrateToLatest, pendingMigrations } from './migrate.ts';
 export { MIGRATIONS } from './migrations/index.ts';

@@ -45,3 +45,14 @@ export function packColumns<Row extends object>(spec: {
     },
   };
 }
+
+/**
+ * The spec for packing columns of one table under their own names:
+ * `tableColumns('clusters', ['id', 'name'])` → `{ id: 'clusters.id', name: 'clusters.name' }`.
+ */
+export function tableColumns<const C extends string>(
+  table: string,
+  columns: readonly C[],
+): Record<C, string> {
+  return Object.fromEntries(columns.map((c) => [c, `${table}.${c}`])) as Record<C, string>;
+}
