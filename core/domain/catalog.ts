@@ -304,6 +304,28 @@ export function findLicenseType(key: string): LicenseType | undefined {
   return undefined;
 }
 
+/**
+ * The license mode a product's entitlement tags show (DOMAIN §4, §6). No application reports
+ * its mode in an element of its status; what it shows is which licenses it asks for:
+ * Enterprise types (`UCM_*`, `CUC_*`, `CER_USER`), HCS types (`HUCM_*`, `HCUC_*`, `HCER_*`),
+ * or HCS-LE types (`HLECUC_*` [doc], and `HLE` before any other short name [design]).
+ * `undefined` when the tags say nothing (no known tag) or disagree.
+ */
+export function licenseModeOfTags(
+  tags: readonly string[],
+): 'Enterprise' | 'HCS' | 'HCS-LE' | undefined {
+  const seen = new Set<'Enterprise' | 'HCS' | 'HCS-LE'>();
+  for (const tag of tags) {
+    const short = shortNameOfTag(tag) ?? tag.trim();
+    if (/^HLE/i.test(short)) seen.add('HCS-LE');
+    else {
+      const t = findLicenseType(short);
+      if (t) seen.add(t.family);
+    }
+  }
+  return seen.size === 1 ? [...seen][0] : undefined;
+}
+
 /** Types of one chain, lowest tier first. */
 export function chainMembers(chain: TierChain): LicenseType[] {
   return LICENSE_TYPES.filter((t) => t.chain === chain).sort((a, b) => a.tier - b.tier);

@@ -14,7 +14,11 @@ import type {
 } from '../store/index.ts';
 import type { SmartLicenseStatus } from '../uc/uc.client.ts';
 
-/** Usage per license type as the product counts it; duplicates of one type add up. */
+/**
+ * Usage per license type as the product counts it; duplicates of one type add up. A type listed
+ * with count 0 is not usage: an Enterprise-mode Unified CM lists every tier, used or not
+ * (DOMAIN §4).
+ */
 export function clusterUsage(
   st: SmartLicenseStatus,
 ): { licenseType: string; tag: string | null; count: number; status: string }[] {
@@ -23,6 +27,7 @@ export function clusterUsage(
     { licenseType: string; tag: string | null; count: number; status: string }
   >();
   for (const e of st.entitlements) {
+    if (e.count === 0) continue;
     const licenseType = findLicenseType(e.tag)?.id ?? shortNameOfTag(e.tag) ?? e.tag;
     const status = e.status ?? 'Unknown';
     const prev = out.get(licenseType);

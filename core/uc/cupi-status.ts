@@ -6,6 +6,7 @@
  * `LicenseUsage.EntitlementTag[]` with `Id`, `Count`, `Status`. The same fields arrive as JSON
  * or as XML elements (CUPI serves both); XML is turned into the same plain object first.
  */
+import { licenseModeOfTags } from '../domain/catalog.ts';
 import { z } from 'zod';
 import type { SmartLicenseStatus } from './status.ts';
 import { parseProductUdi } from './status.ts';
@@ -170,5 +171,8 @@ export function cupiToSmartLicenseStatus(d: CupiLicenseDetails): SmartLicenseSta
   if (udiRaw) reg.productUdiRaw = udiRaw;
   if (udi) reg.productUdi = udi;
   if (lastComm.status) out.authorization.lastCommunicationStatus = lastComm.status;
+  // Unity Connection's tags per mode: CUC_*, HCUC_*, HLECUC_* (DOMAIN §4).
+  const mode = licenseModeOfTags(out.entitlements.map((e) => e.tag));
+  if (mode) out.licenseMode = mode;
   return out;
 }

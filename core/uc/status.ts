@@ -5,6 +5,7 @@
  * SmartLicenseStatus.
  */
 import { z } from 'zod';
+import { licenseModeOfTags } from '../domain/catalog.ts';
 import { parseJavaDate } from './java-date.ts';
 
 /**
@@ -60,8 +61,8 @@ const rawDetailsSchema = z.object({
       z.null(),
     ])
     .optional(),
-  // Not in the captured sample; read when an application reports them [design].
-  LicenseMode: scalar,
+  // Not in the schema's LicenseDetails (a closed sequence); read if an application ever sends
+  // it [design]. The license mode is never read from an element: see licenseModeOfTags.
   TransportMode: scalar,
 });
 
@@ -91,7 +92,6 @@ export interface LicenseDetails {
   };
   LicenseStatus?:
     { Entitlement: { Tag: string; Count: number | null; Status?: string }[] } | '' | null;
-  LicenseMode?: string;
   TransportMode?: string;
 }
 
@@ -181,7 +181,6 @@ export const licenseDetailsSchema = rawDetailsSchema.transform((d, ctx): License
             }
           : ls,
     }),
-    LicenseMode: text(d.LicenseMode),
     TransportMode: text(d.TransportMode),
   };
 });
@@ -224,6 +223,11 @@ export interface SmartLicenseStatus {
     evaluationPeriodRemainingDays: number | null;
   };
   entitlements: { tag: string; count: number; status?: string }[];
+  /**
+   * The mode the entitlement tags show (Enterprise, HCS or HCS-LE); absent when they show none
+   * (no entitlement listed, or tags of several families). No product reports its mode in an
+   * element of its status answer, so this is the only way it is read.
+   */
   licenseMode?: string;
   transportMode?: string;
 }
@@ -252,6 +256,10 @@ export function toSmartLicenseStatus(d: LicenseDetails): SmartLicenseStatus {
   const a = d.Authorization;
   const udi = r?.ProductUDI ? parseProductUdi(r.ProductUDI) : undefined;
   const ls = d.LicenseStatus;
+  const entitlements =
+    ls && typeof ls === 'object'
+      ? ls.Entitlement.map((e) => strip({ tag: e.Tag, count: e.Count ?? 0, status: e.Status }))
+      : [];
   return strip({
     smartLicensing: d.SmartLicensing,
     registration: strip({
@@ -276,11 +284,8 @@ export function toSmartLicenseStatus(d: LicenseDetails): SmartLicenseStatus {
       authorizationFailedReason: a?.AuthorizationFailedReason,
       evaluationPeriodRemainingDays: a?.EvaluationPeriodRemaining ?? null,
     }),
-    entitlements:
-      ls && typeof ls === 'object'
-        ? ls.Entitlement.map((e) => strip({ tag: e.Tag, count: e.Count ?? 0, status: e.Status }))
-        : [],
-    licenseMode: d.LicenseMode,
+    entitlements,
+    licenseMode: licenseModeOfTags(entitlements.map((e) => e.tag)),
     transportMode: d.TransportMode,
   });
 }

@@ -3,25 +3,31 @@
  * `{baseUrl}/uc/{cluster}/{node}/…`, as strict as the real servers:
  * - CUCM: AXL SOAP at `…/axl/`, only the operations of the AXL schema, only in the schema
  *   versions the cluster's release serves (12.0 has no smart-licensing operations); every
- *   fault is HTTP 500 with a SOAP Fault and an `axlError` detail. `getSmartLicenseStatus`
- *   answers `<return>` with `<LicenseDetails>` beside it.
+ *   fault is HTTP 500 with a SOAP Fault and an `axlError` detail (an integer `axlcode`).
+ *   `getSmartLicenseStatus` answers `<LicenseDetails>` straight under the response element (no
+ *   `<return>`, DOMAIN §4), in the schema's element order; `getTransportSettings` answers
+ *   `<return>` with `<TransportSettings>` beside it.
  * - CUC: vmrest under `…/vmrest/smartlicense/` with CUPI's paths (`register`, `deregister`,
  *   `renewAuth`, `renewID`, `transportsettings`, `licensedetails`) and CUPI's answer shape,
  *   JSON or XML; an unknown path is 404, a known one with another method 405.
  * - CER: no API, only the admin servlet `…/ceradmin/servlet/CERAdminServlet`: the login form
- *   sets `JSESSIONID`, the `licRegistration` form with that cookie registers. No status page.
+ *   sets `JSESSIONID` (scoped to the prefix the node is served under, so a cookie jar sends it
+ *   back), the `licRegistration` form with that cookie registers. No status page; the public
+ *   client's credential check `GET …/cerappservices/export/authenticate/status/<user>/<sha256>`
+ *   answers.
  * Only the publisher acts; a subscriber refuses. 11.x and below are PLM-licensed.
  *
- * Extensions (not public, marked here and in docs/emulator.md): `<LicenseMode>` after
- * `<LicenseStatus>` in the AXL status answer, so smartlic can check a product's mode; the
- * root element name of CUPI's XML form (`LicenseDetails`).
+ * Extensions (not public, marked here and in docs/emulator.md): the root element name of CUPI's
+ * XML form (`LicenseDetails`); the entitlement list of an HCS-mode CUCM and the HCS-LE tags of
+ * a CUCM or CER (Cisco publishes neither). The mode is not reported by any element: as on the
+ * real products, it shows only in which entitlement tags the product asks for.
  */
-import { licenseType, type LicenseTypeId } from '../../core/domain/catalog.ts';
+import { licenseType, type LicenseType, type LicenseTypeId } from '../../core/domain/catalog.ts';
 import { licensingModelFor, tryParseUcVersion } from '../../core/domain/versions.ts';
 import type { Cluster } from '../model/types.ts';
 import { requestedType, WorldError, type World } from '../model/world.ts';
 import { DAY, javaDate } from '../util/time.ts';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { formParams, json, send, type Ctx } from '../http/context.ts';
 
 export const UC_PREFIX = '/uc/';
@@ -29,10 +35,36 @@ export const UC_PREFIX = '/uc/';
 type OpResult =
   { ok: true; message: string } | { ok: false; http: number; code: string; message: string };
 
+/**
+ * The `axlcode` of each fault (an integer, as the AXL schema types it; the reason goes in
+ * `axlmessage`). Cisco publishes no code for any smart-licensing or request-validation fault:
+ * the only ones seen in public captures are data errors (5007 "Item not valid", 5003 "… not
+ * found", negative Informix codes), none of which fits. So these are ours [design]: -1 where
+ * Axis2 or the schema refuses the request, and for the product's own refusals the HTTP status
+ * CUPI gives the same refusal (400 bad parameter, 405 not allowed in this state, 500 failed).
+ */
+export const AXL_FAULT_CODES = {
+  request: -1,
+  INVALID_PARAMETER: 400,
+  ALREADY_REGISTERED: 405,
+  NOT_REGISTERED: 405,
+  NOT_SUPPORTED: 405,
+  NOT_ALLOWED: 405,
+  REGISTRATION_FAILED: 500,
+  RENEWAL_FAILED: 500,
+} as const;
+
+function axlCodeOf(res: { http: number; code: string }): number {
+  return (AXL_FAULT_CODES as Record<string, number>)[res.code] ?? res.http;
+}
+
 const SUBSCRIBER =
   'This operation is allowed only on the publisher node. Smart Licensing registration is done on the publisher for the whole cluster.';
 
-/** The CUCM LicenseDetails structure (DOMAIN §4), in the schema's element order. */
+/**
+ * The CUCM LicenseDetails structure (DOMAIN §4), in the schema's element order
+ * (`XRegistration`, `XAuthorization`); the sequence is closed, so nothing else goes in it.
+ */
 export function licenseDetails(world: World, c: Cluster) {
   const v = cucmView(world, c);
   return {
@@ -45,25 +77,77 @@ export function licenseDetails(world: World, c: Cluster) {
         LastRenewalAttempt: v.lastRenewal,
         NextRenewalAttempt: v.nextRenewal,
         LastRenewalStatus: v.lastRenewalStatus,
-        RegistrationExpires: v.registrationExpires,
         RegistrationFailedReason: v.registrationFailedReason,
+        RegistrationExpires: v.registrationExpires,
         ProductUDI: `UDI: PID:${c.udi.pid},SN:${c.udi.sn},UUID:${c.udi.uuid}`,
         ExportControlFunctionality: v.r?.exportControlled ? 'ALLOWED' : 'NOT ALLOWED',
       },
       Authorization: {
         Status: v.lc.authorization,
         LastCommunicationAttempt: v.lastComm,
-        LastCommunicationStatus: v.r?.lastAuthStatus ?? NONE,
         NextCommunicationAttempt: v.nextComm,
-        AuthorizationExpires: v.authorizationExpires,
+        LastCommunicationStatus: v.r?.lastAuthStatus ?? NONE,
         AuthorizationFailedReason: v.r ? (v.r.lastAuthFailReason ?? 'Successful.') : NONE,
+        AuthorizationExpires: v.authorizationExpires,
         EvaluationPeriodRemaining: String(v.evalLeftDays),
       },
       LicenseStatus: { Entitlement: v.entitlements },
-      // Extension: not in the AXL schema; lets smartlic check the product's mode.
-      LicenseMode: c.licenseMode,
     },
   };
+}
+
+/**
+ * An Enterprise-mode Unified CM lists every user tier, highest first, used or not: public
+ * scripts read `Entitlement[0..4]` by position as CUWL, Enhanced Plus, Enhanced, Basic,
+ * Essential (DOMAIN §4 [code]). TelePresence Room, outside the user chain, follows when used.
+ */
+export const CUCM_ENTERPRISE_TIERS: readonly LicenseTypeId[] = [
+  'UCM_CUWL',
+  'UCM_EnhancedPlus',
+  'UCM_Enhanced',
+  'UCM_Basic',
+  'UCM_Essential',
+];
+
+/**
+ * The tag a product in `mode` asks for when it needs `type`. HCS-LE licenses are separate types
+ * whose tags carry `HLE` before the Enterprise short name: Cisco names `HLECUC_*` for Unity
+ * Connection [doc]; the same shape for Unified CM and Emergency Responder is ours [design].
+ */
+function tagFor(type: LicenseTypeId, mode: Cluster['licenseMode']): string {
+  if (mode === 'HCS-LE') {
+    const t = licenseType(type);
+    return t.family === 'Enterprise'
+      ? t.tag.replace(/\.cisco\.([^,]+),/, (_m, short: string) => `.cisco.HLE${short},`)
+      : t.tag;
+  }
+  return licenseType(requestedType(type, mode === 'Enterprise' ? 'Enterprise' : 'HCS')).tag;
+}
+
+/**
+ * The demanded types in the order the product lists them: an Enterprise-mode Unified CM every
+ * user tier (above); otherwise the types in use, by chain and highest tier first — for an
+ * HCS-mode Unified CM Cisco publishes no sample, so this order is ours [design].
+ */
+function listedTypes(c: Cluster): { type: LicenseTypeId; count: number }[] {
+  const used = (Object.entries(c.demand) as [LicenseTypeId, number][]).filter(([, n]) => n > 0);
+  if (c.type === 'CUCM' && c.licenseMode === 'Enterprise') {
+    const rest = used
+      .filter(([t]) => !CUCM_ENTERPRISE_TIERS.includes(t))
+      .map(([type, count]) => ({ type, count }));
+    return [
+      ...CUCM_ENTERPRISE_TIERS.map((type) => ({ type, count: c.demand[type] ?? 0 })),
+      ...rest,
+    ];
+  }
+  // User chains before device (room) and port chains, then highest tier first.
+  const rank = (t: LicenseType) => (/room|port/.test(t.chain) ? 1 : 0);
+  return used
+    .map(([type, count]) => ({ type, count, t: licenseType(type) }))
+    .sort(
+      (a, b) => rank(a.t) - rank(b.t) || a.t.chain.localeCompare(b.t.chain) || b.t.tier - a.t.tier,
+    )
+    .map(({ type, count }) => ({ type, count }));
 }
 
 const NONE = 'None';
@@ -72,7 +156,6 @@ const NONE = 'None';
 function cucmView(world: World, c: Cluster) {
   const lc = world.lifecycle(c);
   const r = c.registration;
-  const mode = c.licenseMode === 'Enterprise' ? 'Enterprise' : 'HCS';
   const registered = lc.registration !== 'Unregistered';
   const names = !r
     ? { sa: '', va: '' }
@@ -83,21 +166,17 @@ function cucmView(world: World, c: Cluster) {
     registered && r
       ? Math.max(0, 90 * DAY - (r.registeredAt - c.installedAt))
       : Math.max(0, (lc.evaluationDaysLeft ?? 0) * DAY);
-  const entitlements = (Object.entries(c.demand) as [LicenseTypeId, number][])
-    .filter(([, n]) => n > 0)
-    .map(([type, count]) => {
-      let status: string;
-      if (!registered)
-        status = lc.authorization === 'Evaluation Expired' ? 'EvalExpired' : 'EvalMode';
-      else if (lc.authorization === 'Authorization Expired') status = 'AuthorizationExpired';
-      else if (world.servedOf(c, `${c.name}/${type}`) < count) status = 'OutOfCompliance';
-      else status = 'InCompliance';
-      return {
-        Tag: licenseType(requestedType(type, mode)).tag,
-        Count: String(count),
-        Status: status,
-      };
-    });
+  const entitlements = listedTypes(c).map(({ type, count }) => {
+    let status: string;
+    // A tier listed but not asked for is `Init` (not yet requested) [sample].
+    if (count === 0) status = 'Init';
+    else if (!registered)
+      status = lc.authorization === 'Evaluation Expired' ? 'EvalExpired' : 'EvalMode';
+    else if (lc.authorization === 'Authorization Expired') status = 'AuthorizationExpired';
+    else if (world.servedOf(c, `${c.name}/${type}`) < count) status = 'OutOfCompliance';
+    else status = 'InCompliance';
+    return { Tag: tagFor(type, c.licenseMode), Count: String(count), Status: status };
+  });
   const failed =
     c.lastRegistrationAttempt?.status === 'FAILED' ? c.lastRegistrationAttempt.reason : undefined;
   const at = (ms: number | undefined) => (ms !== undefined ? javaDate(ms) : NONE);
@@ -339,9 +418,6 @@ const AXL_OPS: Record<string, string> = {
   getTransportSettings: '12.5',
 };
 
-/** Elements of doUpdateTransportSettings that exist only from schema 14.0 on. */
-const PROXY_AUTH_FIELDS = ['enableProxyAuthentication', 'proxyUserName', 'proxyPassword'];
-
 function soap(ctx: Ctx, status: number, body: string): void {
   send(
     ctx,
@@ -352,11 +428,16 @@ function soap(ctx: Ctx, status: number, body: string): void {
 }
 
 /** Every AXL fault: HTTP 500, a SOAP Fault with an axlError detail (DOMAIN §4). */
-function soapFault(ctx: Ctx, message: string, op: string, code = '-1'): void {
+function soapFault(
+  ctx: Ctx,
+  message: string,
+  op: string,
+  code: number = AXL_FAULT_CODES.request,
+): void {
   soap(
     ctx,
     500,
-    `<soapenv:Fault><faultcode>soapenv:Server</faultcode><faultstring>${esc(message)}</faultstring><detail><axlError><axlcode>${esc(code)}</axlcode><axlmessage>${esc(message)}</axlmessage><request>${esc(op)}</request></axlError></detail></soapenv:Fault>`,
+    `<soapenv:Fault><faultcode>soapenv:Server</faultcode><faultstring>${esc(message)}</faultstring><detail><axlError><axlcode>${code}</axlcode><axlmessage>${esc(message)}</axlmessage><request>${esc(op)}</request></axlError></detail></soapenv:Fault>`,
   );
 }
 
@@ -426,7 +507,7 @@ function axl(ctx: Ctx, c: Cluster, isPublisher: boolean): void {
     return;
   }
   if (!isPublisher) {
-    soapFault(ctx, SUBSCRIBER, op, '405');
+    soapFault(ctx, SUBSCRIBER, op, AXL_FAULT_CODES.NOT_ALLOWED);
     return;
   }
   const ns = `http://www.cisco.com/AXL/API/${schema}`;
@@ -438,26 +519,27 @@ function axl(ctx: Ctx, c: Cluster, isPublisher: boolean): void {
   let res: OpResult;
   switch (op) {
     case 'getSmartLicenseStatus': {
-      // `<LicenseDetails>` stands beside `<return>`, not inside it.
-      respond(`<return></return>${toXml('LicenseDetails', licenseDetails(w, c).LicenseDetails)}`);
+      // No `<return>`: the response goes straight to `<LicenseDetails>` (DOMAIN §4).
+      respond(toXml('LicenseDetails', licenseDetails(w, c).LicenseDetails));
       return;
     }
     case 'getTransportSettings': {
       const t = c.transport;
+      // `<TransportSettings>` stands beside `<return>`, not inside it (DOMAIN §4).
       respond(
-        `<return>${toXml('TransportSettings', {
+        `<return></return>${toXml('TransportSettings', {
           transportmode: String(t.mode),
           transportUrl: t.url ?? '',
           httpHost: t.proxyHost ?? '',
           httpPort: t.proxyPort === null ? '' : String(t.proxyPort),
-        })}</return>`,
+        })}`,
       );
       return;
     }
     case 'doSmartLicenseRegister': {
       const missing = required('token', 'force');
       if (missing) {
-        soapFault(ctx, `Element ${missing} is required in ${op}.`, op, '5003');
+        soapFault(ctx, `Element ${missing} is required in ${op}.`, op);
         return;
       }
       const force = (element(xml, 'force') ?? '').toLowerCase() === 'true';
@@ -466,7 +548,7 @@ function axl(ctx: Ctx, c: Cluster, isPublisher: boolean): void {
     }
     case 'doSmartLicenseReRegister': {
       if (required('token')) {
-        soapFault(ctx, `Element token is required in ${op}.`, op, '5003');
+        soapFault(ctx, `Element token is required in ${op}.`, op);
         return;
       }
       if (!c.registration) {
@@ -493,19 +575,11 @@ function axl(ctx: Ctx, c: Cluster, isPublisher: boolean): void {
     case 'doUpdateTransportSettings': {
       const missing = required('transportMode', 'url', 'httpHost', 'httpPort');
       if (missing) {
-        soapFault(ctx, `Element ${missing} is required in ${op}.`, op, '5003');
+        soapFault(ctx, `Element ${missing} is required in ${op}.`, op);
         return;
       }
-      const extra = PROXY_AUTH_FIELDS.find((f) => element(xml, f) !== undefined);
-      if (extra && AXL_SCHEMAS.indexOf(schema) < AXL_SCHEMAS.indexOf('14.0')) {
-        soapFault(
-          ctx,
-          `Element ${extra} is not part of ${op} in AXL schema ${schema}.`,
-          op,
-          '5003',
-        );
-        return;
-      }
+      // enableProxyAuthentication, proxyUserName, proxyPassword are optional in the schema
+      // from 12.5 on: accepted and, as smartlic never uses proxy authentication, not kept.
       res = setTransport(w, c, {
         mode: element(xml, 'transportMode'),
         url: element(xml, 'url'),
@@ -518,7 +592,7 @@ function axl(ctx: Ctx, c: Cluster, isPublisher: boolean): void {
       res = { ok: false, http: 500, code: 'UNKNOWN', message: op };
   }
   if (res.ok) respond(`<return>${esc(res.message)}</return>`);
-  else soapFault(ctx, res.message, op, res.code);
+  else soapFault(ctx, res.message, op, axlCodeOf(res));
 }
 
 // ---- CUC vmrest --------------------------------------------------------------------------------
@@ -630,7 +704,8 @@ function vmrest(ctx: Ctx, c: Cluster, isPublisher: boolean, rest: string[]): voi
       });
     }
   }
-  if (res.ok) send(ctx, 204, '', 'text/plain');
+  // The CUPI guide shows `Response Code: 200` for each PUT; public clients check for 200.
+  if (res.ok) send(ctx, 200, '', 'text/plain');
   else cupiError(ctx, res.http, res.code, res.message);
 }
 
@@ -671,7 +746,51 @@ function cookieSession(ctx: Ctx): string | undefined {
   return m?.[1];
 }
 
-function cer(ctx: Ctx, c: Cluster, isPublisher: boolean, rest: string[]): void {
+/**
+ * The session cookie's scope: the admin web application's path under the prefix this node is
+ * served at (`/uc/<cluster>/<node>/ceradmin`), so a cookie-jar client sends it back on the next
+ * form; `Secure` only over TLS, or a cookie jar would not send it over the lab's plain HTTP.
+ */
+function sessionCookieHeader(ctx: Ctx, nodePrefix: string, id: string): string {
+  const tls = (ctx.req.socket as { encrypted?: boolean }).encrypted === true;
+  return `JSESSIONID=${id}; Path=${nodePrefix}/ceradmin;${tls ? ' Secure;' : ''} HttpOnly`;
+}
+
+/**
+ * `GET …/cerappservices/export/authenticate/status/<user>/<sha256 hex of the password>`: the
+ * public CER client's credential check, which waits for a 200 [code]. CER's answer body is not
+ * public: a small XML document is ours [design]; wrong credentials answer 401 [design].
+ */
+function cerAuthenticateStatus(ctx: Ctx, c: Cluster, rest: string[]): void {
+  if (plm(c) || rest.length !== 6 || rest.slice(1, 4).join('/') !== 'export/authenticate/status') {
+    html(ctx, 404, 'Not Found', '<h1>HTTP Status 404 - Not Found</h1>');
+    return;
+  }
+  if (ctx.method !== 'GET') {
+    send(ctx, 405, '', 'text/plain', { allow: 'GET' });
+    return;
+  }
+  const decode = (x: string) => {
+    try {
+      return decodeURIComponent(x);
+    } catch {
+      return x;
+    }
+  };
+  const user = decode(rest[4]!);
+  const given = Buffer.from(decode(rest[5]!).toLowerCase());
+  const want = Buffer.from(createHash('sha256').update(c.credentials.password).digest('hex'));
+  const ok =
+    user === c.credentials.username && given.length === want.length && timingSafeEqual(given, want);
+  send(
+    ctx,
+    ok ? 200 : 401,
+    `<?xml version="1.0" encoding="UTF-8"?><authenticationStatus><user>${esc(user)}</user><status>${ok ? 'SUCCESS' : 'FAILURE'}</status></authenticationStatus>`,
+    'application/xml;charset=UTF-8',
+  );
+}
+
+function cer(ctx: Ctx, c: Cluster, isPublisher: boolean, rest: string[], nodePrefix: string): void {
   if (plm(c) || rest.join('/') !== SERVLET) {
     html(ctx, 404, 'Not Found', '<h1>HTTP Status 404 - Not Found</h1>');
     return;
@@ -695,7 +814,7 @@ function cer(ctx: Ctx, c: Cluster, isPublisher: boolean, rest: string[]): void {
     const id = randomBytes(16).toString('hex').toUpperCase();
     all.set(id, c.name);
     html(ctx, 200, 'Home', '<h1>Cisco Emergency Responder Administration</h1>', {
-      'set-cookie': `JSESSIONID=${id}; Path=/ceradmin; Secure; HttpOnly`,
+      'set-cookie': sessionCookieHeader(ctx, nodePrefix, id),
     });
     return;
   }
@@ -743,7 +862,10 @@ export function handleUc(ctx: Ctx): void {
   const isPublisher = node.role === 'publisher';
   const app = rest[0];
   // CER signs in by form; AXL and vmrest want HTTP Basic.
-  if (app === 'ceradmin' && c.type === 'CER') return cer(ctx, c, isPublisher, rest.slice(1));
+  const nodePrefix = `${UC_PREFIX}${parts[0] ?? ''}/${parts[1] ?? ''}`;
+  if (app === 'ceradmin' && c.type === 'CER')
+    return cer(ctx, c, isPublisher, rest.slice(1), nodePrefix);
+  if (app === 'cerappservices' && c.type === 'CER') return cerAuthenticateStatus(ctx, c, rest);
   if (ctx.req.headers.authorization !== c.credentials.basic) {
     send(ctx, 401, 'Unauthorized', 'text/plain', {
       'www-authenticate': `Basic realm="${c.type} ${node.name}"`,

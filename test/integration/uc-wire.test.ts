@@ -90,7 +90,7 @@ describe('CUCM AXL on the wire', () => {
     );
   });
 
-  it('reads the documented status answer (<LicenseDetails> beside <return>)', async () => {
+  it('reads the documented status answer (no <return>, every tier listed)', async () => {
     const { srv, http } = await fake((_req, res) =>
       xml(res, 200, fixture('cucm-get-smart-license-status.xml')),
     );
@@ -109,6 +109,23 @@ describe('CUCM AXL on the wire', () => {
     expect(st.registration.lastRenewalAttempt).toEqual(new Date('2024-11-21T00:31:12Z'));
     expect(st.authorization.status).toBe('Authorized');
     expect(st.authorization.evaluationPeriodRemainingDays).toBe(89);
+    expect(st.entitlements.map((e) => [e.tag.replace(/^.*\.cisco\.|,.*$/g, ''), e.count])).toEqual([
+      ['UCM_CUWL', 10],
+      ['UCM_EnhancedPlus', 0],
+      ['UCM_Enhanced', 25],
+      ['UCM_Basic', 0],
+      ['UCM_Essential', 0],
+    ]);
+    // The mode is no element of LicenseDetails: it shows in the tags the product asks for.
+    expect(st.licenseMode).toBe('Enterprise');
+  });
+
+  it('reads the older shape too (<return> beside <LicenseDetails>, tiers in use only)', async () => {
+    const { srv, http } = await fake((_req, res) =>
+      xml(res, 200, fixture('cucm-get-smart-license-status-with-return.xml')),
+    );
+    const st = await axlClient(srv.url, http, '14.0').getStatus();
+    expect(st.registration.status).toBe('Registered');
     expect(st.entitlements).toEqual([
       {
         tag: 'regid.2017-02.com.cisco.UCM_CUWL,12.0_cc59375a-1cd8-4b36-8366-6f4d2abba965',
@@ -124,7 +141,7 @@ describe('CUCM AXL on the wire', () => {
   });
 
   it('reads the nested shape too (<LicenseDetails> inside <return>)', async () => {
-    const nested = fixture('cucm-get-smart-license-status.xml')
+    const nested = fixture('cucm-get-smart-license-status-with-return.xml')
       .replace('<return></return><LicenseDetails>', '<return><LicenseDetails>')
       .replace('</LicenseDetails></ns:', '</LicenseDetails></return></ns:');
     const { srv, http } = await fake((_req, res) => xml(res, 200, nested));
@@ -133,14 +150,21 @@ describe('CUCM AXL on the wire', () => {
     expect(st.entitlements).toHaveLength(2);
   });
 
-  it('reads getTransportSettings (transportmode in lower case)', async () => {
+  it('reads getTransportSettings (transportmode in lower case), sibling or nested', async () => {
+    for (const file of [
+      'cucm-get-transport-settings.xml',
+      'cucm-get-transport-settings-nested.xml',
+    ]) {
+      const { srv, http } = await fake((_req, res) => xml(res, 200, fixture(file)));
+      expect(await axlClient(srv.url, http, '14.0').getTransport()).toEqual({
+        mode: 1,
+        url: 'https://satellite.example.com/SmartTransport',
+      });
+    }
     const { srv, http } = await fake((_req, res) =>
       xml(res, 200, fixture('cucm-get-transport-settings.xml')),
     );
-    expect(await axlClient(srv.url, http, '14.0').getTransport()).toEqual({
-      mode: 1,
-      url: 'https://satellite.example.com/SmartTransport',
-    });
+    await axlClient(srv.url, http, '14.0').getTransport();
     expect(srv.requests[0]!.headers.soapaction).toBe('"CUCM:DB ver=14.0 getTransportSettings"');
   });
 
