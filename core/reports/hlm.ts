@@ -25,12 +25,15 @@ export interface HlmCustomerRow {
   customer: string;
   lmName: string | null;
   virtualAccount: string | null;
-  /** Subscription ids of the VA's lines for this type. */
+  /** Subscription ids of the VA's lines that serve this usage. */
   subscriptionIds: string[];
   licenseType: string;
   label: string;
   count: number;
-  /** Non-Compliant when the VA's line for the type is short or missing; unassigned: null. */
+  /**
+   * Non-Compliant when a VA line it draws on is short or missing; unassigned: null. The type is
+   * the usage's report label (hcsReportType), the same as in the Service Inventory report.
+   */
   status: HlmStatus | null;
 }
 
@@ -107,18 +110,26 @@ export async function hlmReport(db: ReportDb, opts: { level: HlmLevel }): Promis
         .execute()
     ).map((v) => [v.id, lmName(v.name, v.local_account_name ?? v.domain)]),
   );
-  const grouped = new Map<string, HlmCustomerRow>();
+  const grouped = new Map<string, HlmCustomerRow & { short: boolean }>();
   for (const u of await customerUsage(db)) {
-    // Report against the VA's own line for the counted type when it has one (Enterprise VA),
-    // else against the HCS type it maps to.
-    const own =
+    // Labelled by the one rule the Service Inventory report follows too (hcsReportType): an
+    // Enterprise-mode VA's usage shows under the HCS type it maps to. Its status and
+    // subscriptions come from the VA's line that serves it: its own type's line when the VA
+    // has one (an Enterprise VA), else the mapped HCS type's line.
+    const type = hcsReportType(u.licenseType).hcsType;
+    const line =
       u.virtualAccountId === null
         ? undefined
-        : lineOf.get(`${u.virtualAccountId}|${u.licenseType}`);
-    const type = own ? u.licenseType : hcsReportType(u.licenseType).hcsType;
-    const line =
-      own ??
-      (u.virtualAccountId === null ? undefined : lineOf.get(`${u.virtualAccountId}|${type}`));
+        : (lineOf.get(`${u.virtualAccountId}|${u.licenseType}`) ??
+          lineOf.get(`${u.virtualAccountId}|${type}`));
+    const short =
+      !line ||
+      isShort({
+        quantity: line.quantity,
+        inUse: line.in_use,
+        available: line.available,
+        status: line.status,
+      });
     const key = `${u.customerId}|${u.virtualAccountId ?? ''}|${type}`;
     let row = grouped.get(key);
     if (!row) {
@@ -126,28 +137,25 @@ export async function hlmReport(db: ReportDb, opts: { level: HlmLevel }): Promis
         customer: u.customer,
         lmName: u.virtualAccountId === null ? null : (lmOf.get(u.virtualAccountId) ?? null),
         virtualAccount: u.virtualAccount,
-        subscriptionIds: line ? (subsOf.get(line.id) ?? []) : [],
+        subscriptionIds: [],
         licenseType: type,
         label: licenseLabel(type),
         count: 0,
-        status:
-          u.virtualAccountId === null
-            ? null
-            : line &&
-                !isShort({
-                  quantity: line.quantity,
-                  inUse: line.in_use,
-                  available: line.available,
-                  status: line.status,
-                })
-              ? 'Compliant'
-              : 'Non-Compliant',
+        status: null,
+        short: false,
       };
       grouped.set(key, row);
     }
     row.count += u.count;
+    if (u.virtualAccountId !== null) {
+      // Non-Compliant when any line it draws on is short or missing.
+      row.short ||= short;
+      row.status = row.short ? 'Non-Compliant' : 'Compliant';
+      for (const id of line ? (subsOf.get(line.id) ?? []) : [])
+        if (!row.subscriptionIds.includes(id)) row.subscriptionIds.push(id);
+    }
   }
-  const rows = [...grouped.values()].sort(
+  const rows = [...grouped.values()].map(({ short: _short, ...row }) => row).sort(
     (a, b) =>
       cmp(a.customer, b.customer) ||
       cmp(a.virtualAccount ?? '~', b.virtualAccount ?? '~') ||

@@ -285,7 +285,15 @@ export interface CustomerUsageRow {
   clusters: number;
 }
 
-/** The HCS type a counted type reports as: itself when HCS, else the mapped HCS type. */
+/**
+ * How a usage is labelled in a report — the one rule the Service Inventory report and the HLM
+ * report by customer both follow (docs/read-models.md "Labelling usage"): an HCS type as
+ * itself; an Enterprise type as the HCS license DOMAIN §6's mapping table puts it under
+ * (Essential, Basic, Enhanced → HCS UCM Foundation; Enhanced Plus, CUWL → HCS UCM Standard;
+ * TelePresence Room → HCS UCM TelePresence Room; CUC Basic → HCS Unity Connection Basic; CUC
+ * Enhanced → HCS Unity Connection Standard; CER user → HCS Emergency Responder), whatever the
+ * VA's license mode; a type the table does not map (CUC Speech Connect port) as itself.
+ */
 export function hcsReportType(type: string): {
   hcsType: string;
   reportCode: string;

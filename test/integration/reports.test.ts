@@ -352,13 +352,29 @@ describe('compliance, attention, reports', () => {
       subscriptionIds: ['Sub102200'],
       lmName: `va-globex @ ${HCS}`,
     });
-    // Acme's VA is Enterprise: its Enhanced counts report against its own Enhanced line.
+    // Acme's VA is Enterprise: its usage is labelled by the same rule as in the Service
+    // Inventory report (DOMAIN §6 mapping: Basic 80 + Enhanced 410 → HCS UCM Foundation), its
+    // status from its own Enterprise lines, which serve it.
+    expect(rows.some((r) => r.customer === 'Acme Corp' && r.licenseType.startsWith('UCM_'))).toBe(
+      false,
+    );
     expect(
-      rows.find((r) => r.customer === 'Acme Corp' && r.licenseType === 'UCM_Enhanced'),
-    ).toMatchObject({
-      count: 410,
-      status: 'Compliant',
-    });
+      rows.find((r) => r.customer === 'Acme Corp' && r.licenseType === 'HUCM_Foundation'),
+    ).toMatchObject({ count: 490, status: 'Compliant' });
+    // One rule: per customer and label, the HLM counts are the SI report's site counts.
+    const si = await reports.serviceInventory(db());
+    const site = new Map<string, number>();
+    for (const m of si.matchAll(
+      /^\|SUMMARY\|SITELICENSEINFO\|~\|~\|([^|]*)\|~\|([^|]*)\|(\d+)\|$/gm,
+    ))
+      site.set(`${m[1]}|${m[2]}`, Number(m[3]));
+    const hlm = new Map<string, number>();
+    for (const r of rows)
+      hlm.set(
+        `${r.customer}|${r.licenseType}`,
+        (hlm.get(`${r.customer}|${r.licenseType}`) ?? 0) + r.count,
+      );
+    expect(Object.fromEntries(hlm)).toEqual(Object.fromEntries(site));
     expect((await reports.hlmXlsx(c)).subarray(0, 2).toString()).toBe('PK');
   });
 
