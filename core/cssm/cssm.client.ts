@@ -37,6 +37,8 @@ export interface SatelliteStatus {
   lastSync: Date | null;
   syncMode?: 'connected' | 'disconnected';
   host?: string;
+  /** The satellite's release, when it tells it (checked by checkSatelliteVersion). */
+  version?: string;
 }
 
 export const CLOUD_API_BASE = 'https://swapi.cisco.com/services/api/smart-accounts-and-licensing/';
@@ -377,6 +379,7 @@ export class CssmClient {
         lastSync: st.lastSync ? new Date(st.lastSync) : null,
         ...(st.syncMode ? { syncMode: st.syncMode } : {}),
         ...(st.host ? { host: st.host } : {}),
+        ...(st.version ? { version: st.version } : {}),
       };
     }
     if (sat.status !== 404) {

@@ -225,6 +225,8 @@ export const satelliteSchema = z.object({
       lastSync: z.string().nullish(),
       syncMode: z.enum(['connected', 'disconnected']).nullish(),
       host: z.string().nullish(),
+      /** The release, where the satellite tells it (`7.2`, `8-202404`; an edition in words). */
+      version: z.string().nullish(),
     })
     .passthrough(),
 });

@@ -281,3 +281,45 @@ export function hcsLeSupported(version: UcVersion | string): boolean {
   if (compareUcVersions(v, HCS_LE_GONE_12_5) < 0) return true;
   return v.major === 14 && compareUcVersions(v, HCS_LE_GONE_14) < 0;
 }
+
+/** The oldest CSSM On-Prem (satellite) release smartlic drives: 7.2 (DOMAIN §3, the seed). */
+export const MIN_SATELLITE_VERSION = { major: 7, minor: 2 } as const;
+
+export type SatelliteVersionCheck =
+  { ok: true; known: boolean } | { ok: false; code: string; message: string; action: string };
+
+/**
+ * Whether a satellite that reports `version` can serve smartlic: every function needs CSSM
+ * On-Prem 7.2 or later, and the Classic Edition is not supported at all (DOMAIN §3 [doc]).
+ * Versions read as `7.2`, `7.2.0`, or the On-Prem 8 form `8-202404`; an edition is named in the
+ * text (`… Classic …`). A satellite that does not say, or says something unreadable, passes as
+ * unknown (`known: false`): smartlic cannot tell, so it does not refuse.
+ */
+export function checkSatelliteVersion(version: string | null | undefined): SatelliteVersionCheck {
+  const v = version?.trim() ?? '';
+  if (v === '') return { ok: true, known: false };
+  if (/classic/i.test(v)) {
+    return {
+      ok: false,
+      code: 'SLMCT1006',
+      message: `the satellite is a Classic Edition (it reports "${v}"), which smartlic and HCM-F do not support`,
+      action:
+        'upgrade it to CSSM On-Prem 7.2 or later (or use the cloud CSSM), then add the account again',
+    };
+  }
+  const m = /^v?(\d+)(?:[.-](\d+))?/i.exec(v);
+  if (!m) return { ok: true, known: false };
+  const major = Number(m[1]);
+  // `8-202404` is On-Prem 8 (release 2024-04): its minor is a date, not a 7.x minor.
+  const minor = m[2] !== undefined && m[2].length < 4 ? Number(m[2]) : 0;
+  const old =
+    major < MIN_SATELLITE_VERSION.major ||
+    (major === MIN_SATELLITE_VERSION.major && minor < MIN_SATELLITE_VERSION.minor);
+  if (!old) return { ok: true, known: true };
+  return {
+    ok: false,
+    code: 'SLMCT1006',
+    message: `the satellite runs version ${v}; smartlic needs CSSM On-Prem 7.2 or later for every function`,
+    action: 'upgrade the satellite to 7.2 or later, then add the account again',
+  };
+}

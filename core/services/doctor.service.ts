@@ -4,6 +4,7 @@
  * account (CSSM or On-Prem), the satellite's account status, and each publisher's smart
  * license status. Changes nothing anywhere (the key check is read-only as well).
  */
+import { checkSatelliteVersion } from '../domain/versions.ts';
 import type { Clock } from '../clock.ts';
 import { licensingModelFor, tryParseUcVersion } from '../domain/versions.ts';
 import { isSmartlicError, toSmartlicError } from '../errors.ts';
@@ -255,26 +256,47 @@ export class DoctorService {
       } else out.push(failed('cssm.account', subject, err));
       return out;
     }
-    if (sat) out.push(await this.satellite(a, handle));
+    if (sat) out.push(...(await this.satellite(a, handle)));
     return out;
   }
 
   private async satellite(
     a: SmartAccount,
     handle: {
-      satelliteStatus(): Promise<{ lastSync: Date | null; syncMode?: string } | undefined>;
+      satelliteStatus(): Promise<
+        { lastSync: Date | null; syncMode?: string; version?: string } | undefined
+      >;
     },
-  ): Promise<Check> {
+  ): Promise<Check[]> {
     const subject = a.domain;
     try {
       const st = await handle.satelliteStatus();
+      // 7.2 or later, and no Classic Edition (DOMAIN §3), where the satellite tells its version.
+      const v = checkSatelliteVersion(st?.version);
+      const version: Check = v.ok
+        ? {
+            check: 'satellite.version',
+            subject,
+            verdict: v.known ? 'ok' : 'skip',
+            message: v.known
+              ? `satellite release ${st!.version} (7.2 or later)`
+              : 'the satellite does not tell its release; smartlic needs CSSM On-Prem 7.2 or later (no Classic Edition)',
+          }
+        : {
+            check: 'satellite.version',
+            subject,
+            verdict: 'fail',
+            message: v.message,
+            fix: v.action,
+            code: v.code,
+          };
       const stored = await this.deps.repos.localAccounts.getBySmartAccount(a.id);
       const last = st?.lastSync ?? stored?.lastCssmSyncAt ?? null;
       const mode = st?.syncMode ?? 'not reported';
       const now = this.deps.clock.now().getTime();
       const age = last ? Math.floor((now - last.getTime()) / DAY_MS) : undefined;
       const overdue = age === undefined || age > SATELLITE_SYNC_OVERDUE_DAYS;
-      return {
+      const sync: Check = {
         check: 'satellite.sync',
         subject,
         verdict: overdue ? 'warn' : 'ok',
@@ -285,8 +307,9 @@ export class DoctorService {
             }
           : {}),
       };
+      return [version, sync];
     } catch (e) {
-      return failed('satellite.sync', subject, e);
+      return [failed('satellite.sync', subject, e)];
     }
   }
 

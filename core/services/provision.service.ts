@@ -4,6 +4,7 @@
  * SA, its VAs (and the local account), and run a first sync. A failed check stores nothing:
  * bad credentials are CSSM1011, no access or a wrong domain CSSM1015, an unknown SA CSSM1019.
  */
+import { checkSatelliteVersion } from '../domain/versions.ts';
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config.ts';
 import { SmartlicError } from '../errors.ts';
@@ -209,6 +210,7 @@ export class ProvisionService {
     // The token first: bad credentials are CSSM1011 before anything else is asked.
     await cssm.tokens.getToken();
     if (endpoint.flavor === 'onprem') {
+      await checkSatellite(cssm.client, key);
       const vas = await cssm.client.listVirtualAccounts(key);
       return { name: req.name ?? key, type: 'CUSTOMER', vas };
     }
@@ -284,4 +286,23 @@ export class ProvisionService {
       this.d.clock,
     );
   }
+}
+
+/**
+ * Refuses a satellite that says it is older than 7.2 or a Classic Edition (DOMAIN §3), before
+ * anything is stored. One that does not say, or whose status cannot be read, is let through:
+ * the version is then unknown, and `doctor` says so.
+ */
+async function checkSatellite(
+  client: { satelliteStatus(localAccount: string): Promise<{ version?: string } | undefined> },
+  localAccount: string,
+): Promise<void> {
+  let version: string | undefined;
+  try {
+    version = (await client.satelliteStatus(localAccount))?.version;
+  } catch {
+    return;
+  }
+  const v = checkSatelliteVersion(version);
+  if (!v.ok) throw new SmartlicError({ code: v.code, message: v.message, action: v.action });
 }

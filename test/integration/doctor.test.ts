@@ -173,6 +173,11 @@ describe('smartlic doctor', () => {
     expect(d.find('cssm.token')[0]!.message).toMatch(/reachable directly/);
     const satSync = d.find('satellite.sync')[0]!;
     expect(satSync.message).toMatch(/last sync with CSSM \d{4}-\d\d-\d\d .*sync mode/);
+    // The demo satellite tells its release (8-202404): 7.2 or later.
+    expect(d.find('satellite.version')[0]).toMatchObject({
+      verdict: 'ok',
+      message: expect.stringMatching(/release 8-202404 \(7\.2 or later\)/),
+    });
     expect(d.find('cluster.publisher')[0]).toMatchObject({
       verdict: 'ok',
       subject: 'stark-cucm-01',

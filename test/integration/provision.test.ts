@@ -1,6 +1,10 @@
 // Real: the emulator (demo scenario, frozen clock) over loopback as CSSM cloud and On-Prem,
 // core/services provision (credential check, encrypted storage, first sync as its own job),
-// core/cssm clients, SQLite in a temp file. Faked: the smartlic clock (a TestClock).
+// core/cssm clients, SQLite in a temp file. Faked: the smartlic clock (a TestClock), and the
+// satellite's release in a copy of the demo scenario (an old and a Classic Edition satellite).
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SmartlicError } from '../../core/errors.ts';
 import { JobFailedError } from '../../core/services/index.ts';
@@ -158,6 +162,45 @@ describe('provision a Smart Account', () => {
     expect(r.sync?.status).toBe('Completed');
     const la = await fx.repos.localAccounts.getBySmartAccount(r.account.id);
     expect(la?.name).toBe('la-umbrella');
+  });
+
+  it('a satellite older than 7.2, or a Classic Edition, is refused with nothing stored', async () => {
+    const demo = JSON.parse(
+      readFileSync(new URL('../../data/scenarios/demo.json', import.meta.url), 'utf8'),
+    ) as { satellites: { version?: string }[] };
+    const dir = mkdtempSync(join(tmpdir(), 'smartlic-satver-'));
+    try {
+      for (const [version, said] of [
+        ['7.1', /version 7\.1; smartlic needs CSSM On-Prem 7\.2 or later/],
+        ['Classic Edition 6.3', /Classic Edition/],
+      ] as const) {
+        for (const sat of demo.satellites) sat.version = version;
+        const file = join(dir, `demo-${version.replace(/\W+/g, '-')}.json`);
+        writeFileSync(file, JSON.stringify(demo));
+        fx = await setup({ emulator: { scenario: file } });
+        const c = fx.onprem('la-umbrella');
+        const f = await failure(
+          fx.services.provision.provisionSmartAccount({
+            source: 'satellite',
+            tokenUrl: fx.emu.ready.onprem.tokenUrl,
+            apiBase: fx.emu.ready.onprem.apiBase,
+            clientId: c.clientId,
+            clientSecret: c.clientSecret,
+            requestedBy: 'test',
+            domain: 'umbrella.local',
+            localAccount: 'la-umbrella',
+          }),
+        );
+        expect(f.code, version).toBe('SLMCT1006');
+        expect(f.message, version).toMatch(said);
+        expect(f.action).toMatch(/7\.2 or later/);
+        await nothingStored(fx);
+        await fx.close();
+        fx = undefined;
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('input problems are INPUT / CAA1040 before any request', async () => {

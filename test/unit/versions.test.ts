@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 
 import {
+  checkSatelliteVersion,
   ACCEPTED_VERSION_FORMS,
   VersionParseError,
   checkSmartEligibility,
@@ -266,5 +267,33 @@ describe('hcsLeSupported', () => {
     ['15SU1', false],
   ])('%s → %s', (version, supported) => {
     expect(hcsLeSupported(version)).toBe(supported);
+  });
+});
+
+describe('checkSatelliteVersion (DOMAIN §3: 7.2 or later, no Classic Edition)', () => {
+  it('passes 7.2 and later, in the 7.x and the On-Prem 8 forms', () => {
+    for (const v of ['7.2', '7.2.0', '7.10', '8-202404', '8-202004', '9.0', 'v7.3'])
+      expect(checkSatelliteVersion(v), v).toEqual({ ok: true, known: true });
+  });
+  it('refuses older releases with SLMCT1006 and says what to do', () => {
+    for (const v of ['7.1', '7.0.1', '6.3.0', '5']) {
+      const r = checkSatelliteVersion(v);
+      expect(r, v).toMatchObject({ ok: false, code: 'SLMCT1006' });
+      if (!r.ok) {
+        expect(r.message).toContain(v);
+        expect(r.action).toMatch(/upgrade the satellite to 7\.2 or later/);
+      }
+    }
+  });
+  it('refuses the Classic Edition whatever its number', () => {
+    for (const v of ['Classic Edition 8.0', 'satellite classic 7.2']) {
+      const r = checkSatelliteVersion(v);
+      expect(r, v).toMatchObject({ ok: false, code: 'SLMCT1006' });
+      if (!r.ok) expect(r.message).toMatch(/Classic Edition/);
+    }
+  });
+  it('lets an unknown or unreadable version through as unknown', () => {
+    for (const v of [undefined, null, '', '  ', 'latest'])
+      expect(checkSatelliteVersion(v)).toEqual({ ok: true, known: false });
   });
 });
