@@ -83,6 +83,8 @@ export const alertsConfigSchema = z
     vaMissingSyncs: z.number().int().min(1).max(1000).default(1),
     /** …critical when the sync will remove it within this many more agreeing syncs. */
     vaMissingCriticalSyncsLeft: z.number().int().min(0).max(1000).default(2),
+    /** A satellite local account holding this many product instances (of 10,000): warning. */
+    localAccountInstancesWarn: z.number().int().min(1).max(10000).default(9000),
     /**
      * Evaluate every scope on this schedule too, without a sync, so the time-based rules (no
      * successful sync for twice the schedule, expiries) open and change between syncs. null: off.

@@ -178,6 +178,8 @@ export interface SatelliteFacts {
   lastCssmSyncAt: Date | null;
   createdAt: Date;
   smartAccount: AccountRef | null;
+  /** Product instances (devices) the local account holds, as last synced; absent: not known. */
+  productInstances?: number;
 }
 
 /** A VA CSSM's VA list no longer has (marked missing by the sync, kept with its settings). */
@@ -848,6 +850,44 @@ function vaMissing(s: AlertState, t: AlertThresholds): AlertCandidate[] {
   return out;
 }
 
+/** One satellite handles up to 10,000 product instances (DOMAIN §1 [doc]). */
+export const LOCAL_ACCOUNT_INSTANCE_LIMIT = 10_000;
+
+/**
+ * A satellite local account nearing the 10,000 product instances one satellite handles:
+ * warning from `localAccountInstancesWarn`, critical at the limit, where registrations through
+ * it start failing.
+ */
+function localAccountCapacity(s: AlertState, t: AlertThresholds): AlertCandidate[] {
+  const out: AlertCandidate[] = [];
+  for (const la of s.satellites) {
+    const n = la.productInstances;
+    if (n === undefined || n < Math.min(t.localAccountInstancesWarn, LOCAL_ACCOUNT_INSTANCE_LIMIT))
+      continue;
+    const full = n >= LOCAL_ACCOUNT_INSTANCE_LIMIT;
+    const left = Math.max(0, LOCAL_ACCOUNT_INSTANCE_LIMIT - n);
+    out.push(
+      make(s.scope, {
+        rule: 'local-account-capacity',
+        entity: { kind: 'satellite', id: String(la.id), name: la.name },
+        severity: full ? 'critical' : 'warning',
+        title: full
+          ? `Local account ${la.name} on ${la.host} holds ${n} product instances: the satellite's limit of ${LOCAL_ACCOUNT_INSTANCE_LIMIT} is reached`
+          : `Local account ${la.name} on ${la.host} holds ${n} product instances, ${left} below the satellite's limit of ${LOCAL_ACCOUNT_INSTANCE_LIMIT}`,
+        facts: {
+          productInstances: n,
+          limit: LOCAL_ACCOUNT_INSTANCE_LIMIT,
+          warnAt: t.localAccountInstancesWarn,
+          left,
+        },
+        action: `Plan another satellite (or register new clusters directly to CSSM) before ${la.name} reaches ${LOCAL_ACCOUNT_INSTANCE_LIMIT} product instances; remove products that no longer exist from its device list.`,
+        smartAccount: la.smartAccount,
+      }),
+    );
+  }
+  return out;
+}
+
 /** Each rule, by id; `evaluateAlerts` runs them all. */
 export const RULES: Readonly<
   Record<AlertRule, (s: AlertState, t: AlertThresholds) => AlertCandidate[]>
@@ -866,6 +906,7 @@ export const RULES: Readonly<
   'term-license': termLicenses,
   'sync-failing': syncFailing,
   'va-missing': vaMissing,
+  'local-account-capacity': localAccountCapacity,
 };
 
 /**

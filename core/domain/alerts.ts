@@ -39,6 +39,7 @@ export const ALERT_RULES = [
   'term-license',
   'sync-failing',
   'va-missing',
+  'local-account-capacity',
 ] as const;
 export type AlertRule = (typeof ALERT_RULES)[number];
 
@@ -154,4 +155,9 @@ export interface AlertThresholds {
   removeMissingAfterSyncs: number;
   /** The sync schedule's interval, to say about when that removal comes. */
   syncIntervalMs: number;
+  /**
+   * Local account capacity: warn when a satellite local account holds this many product
+   * instances or more (one satellite handles 10,000, DOMAIN §1 [doc]). Default 9,000.
+   */
+  localAccountInstancesWarn: number;
 }

@@ -553,6 +553,16 @@ export async function gatherAlertStates(
       .selectAll()
       .where('smart_account_id', 'in', part)
       .execute();
+    // Product instances per local account (its SA's devices), for the 10,000 limit (DOMAIN §1).
+    const devices = new Map<number, number>();
+    for (const r of await db
+      .selectFrom('devices as dv')
+      .innerJoin('virtual_accounts as v', 'v.id', 'dv.virtual_account_id')
+      .select(['v.smart_account_id', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('v.smart_account_id', 'in', part)
+      .groupBy('v.smart_account_id')
+      .execute())
+      devices.set(r.smart_account_id, Number(r.n));
     for (const s of sats) {
       const facts: SatelliteFacts = {
         id: s.id,
@@ -562,6 +572,7 @@ export async function gatherAlertStates(
         lastCssmSyncAt: d(s.last_cssm_sync_at),
         createdAt: new Date(s.created_at),
         smartAccount: refOf(s.smart_account_id!),
+        productInstances: devices.get(s.smart_account_id!) ?? 0,
       };
       states.get(`sa:${s.smart_account_id!}`)!.satellites.push(facts);
     }

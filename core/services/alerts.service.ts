@@ -82,6 +82,7 @@ export function alertThresholds(config: Config): AlertThresholds {
     syncStaleMs: a.syncStaleHours !== undefined ? a.syncStaleHours * HOUR_MS : 2 * interval,
     vaMissingSyncs: a.vaMissingSyncs,
     vaMissingCriticalSyncsLeft: a.vaMissingCriticalSyncsLeft,
+    localAccountInstancesWarn: a.localAccountInstancesWarn,
     removeMissingAfterSyncs: config.sync.removeMissingAfterSyncs,
     syncIntervalMs: interval,
   };

@@ -38,6 +38,7 @@ const T: AlertThresholds = {
   vaMissingCriticalSyncsLeft: 2,
   removeMissingAfterSyncs: 7,
   syncIntervalMs: 24 * 3_600_000,
+  localAccountInstancesWarn: 9000,
 };
 
 const SA = { id: 1, domain: 'acme.com' };
@@ -673,5 +674,41 @@ describe('evaluateAlerts', () => {
   });
   it('a healthy scope has no alerts', () => {
     expect(run({ clusters: [cluster()], licenses: [] })).toEqual([]);
+  });
+});
+
+describe('local-account-capacity', () => {
+  const sat = (productInstances?: number) => ({
+    id: 4,
+    name: 'la-initech',
+    host: 'sat-eu-1.example.com',
+    syncMode: 'connected' as const,
+    lastCssmSyncAt: day(-1),
+    createdAt: day(-100),
+    smartAccount: SA,
+    ...(productInstances === undefined ? {} : { productInstances }),
+  });
+  it('warns from the configured threshold, critical at the 10,000 a satellite handles', () => {
+    const sev = (n?: number, t: AlertThresholds = T) =>
+      only({ satellites: [sat(n)] }, 'local-account-capacity', t).map((a) => a.severity);
+    expect(sev(undefined)).toEqual([]);
+    expect(sev(8999)).toEqual([]);
+    expect(sev(9000)).toEqual(['warning']);
+    expect(sev(9999)).toEqual(['warning']);
+    expect(sev(10000)).toEqual(['critical']);
+    expect(sev(12000)).toEqual(['critical']);
+    expect(sev(500, { ...T, localAccountInstancesWarn: 500 })).toEqual(['warning']);
+    expect(sev(499, { ...T, localAccountInstancesWarn: 500 })).toEqual([]);
+    // A threshold above the limit still warns no later than the limit.
+    expect(sev(10000, { ...T, localAccountInstancesWarn: 10000 })).toEqual(['critical']);
+  });
+  it('names the local account, the count and what is left, keyed on the local account', () => {
+    const [a] = only({ satellites: [sat(9500)] }, 'local-account-capacity');
+    expect(a!.title).toBe(
+      "Local account la-initech on sat-eu-1.example.com holds 9500 product instances, 500 below the satellite's limit of 10000",
+    );
+    expect(a!.facts).toMatchObject({ productInstances: 9500, limit: 10000, left: 500 });
+    expect(a!.dedupeKey).toBe('local-account-capacity:satellite:4');
+    expect(a!.action).toMatch(/another satellite/);
   });
 });
