@@ -298,6 +298,7 @@ export class Host {
           },
           metrics: this.prom.route,
           acks: this.prom.metrics,
+          logger: rt.logger.child({ component: 'http' }),
         },
         b.httpHost,
         b.httpPort,
@@ -363,6 +364,8 @@ export class Host {
         dir: resolve(this.rt.config.site.outDir),
         port,
         base: this.rt.config.site.base,
+        logger: this.rt.logger.child({ component: 'site' }),
+        metrics: this.prom.metrics,
       });
       return this.site;
     } catch (e) {
