@@ -257,7 +257,12 @@ export class Host {
         // The Webex SDK takes its API base from the environment at its first import.
         if (b.webex.apiUrl) process.env.HYDRA_SERVICE_URL = b.webex.apiUrl;
         const { WebexAdapter } = await import('../../bot/webex/webex-adapter.ts');
-        const webex = await WebexAdapter.start({ layer, config: b, logger: rt.logger });
+        const webex = await WebexAdapter.start({
+          layer,
+          config: b,
+          logger: rt.logger,
+          metrics: this.prom.metrics,
+        });
         parts.webex = webex;
         senders.webex = webex.sender();
         const api = (b.webex.apiUrl ?? 'https://webexapis.com/v1').replace(/\/+$/, '');
