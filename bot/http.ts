@@ -7,7 +7,7 @@
  *
  * No request can stop the process (issue 20): only a POST reaches Bolt's receiver or the Webex
  * route (Bolt throws on any other method, and that throw used to end the process), and whatever
- * a route throws — at once or later through its promise — reaches one last-resort handler that
+ * a route throws — at once or later through its promise — reaches the last resort (core/http-guard.ts) that
  * logs it (method, route and error only: no URL, header or body), answers 500 and counts it in
  * /metrics (`listener_error`).
  *
@@ -27,14 +27,14 @@ import {
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { recordSafely, type Logger, type Metrics } from '../core/index.ts';
+import { guardRequests, recordSafely, type Logger, type Metrics } from '../core/index.ts';
 
 export interface ChatRoutes {
   slack?: RequestListener;
   webex?: (req: IncomingMessage, res: ServerResponse) => void;
   /** GET /metrics (Prometheus text format). */
   metrics?: RequestListener;
-  /** Told how long each Slack / Webex request took to answer (the ack). */
+  /** Told how long each Slack / Webex request took to answer (the ack), and of requests that threw. */
   acks?: Metrics;
   /** GET /healthz of `smartlic serve` / `start`: the status code and JSON body (core's health). */
   health?: () => Promise<{ status: number; body: unknown }>;
@@ -49,42 +49,6 @@ const ROUTES: Record<string, string[]> = {
   '/healthz': ['GET', 'HEAD'],
   '/metrics': ['GET', 'HEAD'],
 };
-
-/**
- * The last resort for a request whose route threw: logged without anything the sender chose
- * beyond the method and the known route, answered 500 (or the connection cut when the answer
- * had begun), counted. Never throws.
- */
-export function failRequest(
-  res: ServerResponse,
-  e: unknown,
-  where: { listener: 'chat' | 'site'; method: string; route: string },
-  logger: Logger | undefined,
-  metrics: Metrics | undefined,
-): void {
-  try {
-    const err = e instanceof Error ? e : new Error(String(e));
-    const code = (err as Error & { code?: unknown }).code;
-    logger?.error('request failed; answered 500', {
-      listener: where.listener,
-      method: where.method.slice(0, 16),
-      route: where.route,
-      error: err.message.slice(0, 300),
-      ...(typeof code === 'string' ? { code } : {}),
-    });
-  } catch {
-    // A broken log sink must not stop the answer.
-  }
-  recordSafely(metrics, { kind: 'listener_error', listener: where.listener });
-  try {
-    if (!res.headersSent) {
-      res.writeHead(500, { 'content-type': 'text/plain', connection: 'close' });
-      res.end('internal error\n');
-    } else res.destroy();
-  } catch {
-    res.destroy();
-  }
-}
 
 /** Reports the time from receiving the request to the end of its answer, per platform. */
 function timeAck(res: ServerResponse, platform: 'slack' | 'webex', metrics: Metrics | undefined) {
@@ -204,26 +168,13 @@ export async function startChatServer(
       }),
     );
   };
-  const server = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0] ?? '/';
-    const fail = (e: unknown) =>
-      failRequest(
-        res,
-        e,
-        { listener: 'chat', method: req.method ?? '', route: Object.hasOwn(ROUTES, path) ? path : 'other' },
-        routes.logger,
-        routes.acks,
-      );
-    // A client that goes away mid-request is no error of ours; an unhandled 'error' would be.
-    req.on('error', () => res.destroy());
-    res.on('error', () => undefined);
-    try {
-      const r = dispatch(req, res);
-      if (r instanceof Promise) r.catch(fail);
-    } catch (e) {
-      fail(e);
-    }
-  });
+  const server = createServer(
+    guardRequests('chat', dispatch, {
+      logger: routes.logger,
+      metrics: routes.acks,
+      route: (path) => (Object.hasOwn(ROUTES, path) ? path : 'other'),
+    }),
+  );
   // Slack retries a request it got no answer to in 3 s; keep sockets short-lived but reusable.
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {

@@ -114,7 +114,7 @@ export const botConfigSchema = z
           .string()
           .min(
             16,
-            'too short to be a Slack signing secret (Slack gives 32 hex characters): copy the Signing Secret from your Slack app\'s App Credentials into SLACK_SIGNING_SECRET',
+            "too short to be a Slack signing secret (Slack gives 32 hex characters): copy the Signing Secret from your Slack app's App Credentials into SLACK_SIGNING_SECRET",
           )
           .optional(),
         /** App-level token (xapp-…): Socket Mode instead of the HTTP receiver. */

@@ -149,9 +149,10 @@ export class WebexAdapter {
     // The Webex SDK reads its API base (HYDRA_SERVICE_URL) once, when it is first loaded:
     // the composition root sets it from bot.webex.apiUrl before this runs.
     const mod = (await import('webex-node-bot-framework')) as unknown as { default: FrameworkCtor };
-    const processEvent = (await import(
-      'webex-node-bot-framework/lib/process-event.js'
-    )) as unknown as { default: ProcessEvent };
+    const processEvent =
+      (await import('webex-node-bot-framework/lib/process-event.js')) as unknown as {
+        default: ProcessEvent;
+      };
     const framework = new mod.default({
       token: w.botToken,
       webhookUrl: w.webhookUrl,

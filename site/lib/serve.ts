@@ -11,14 +11,9 @@
  * answered is logged, answered 500 and counted (`listener_error`), never the end of the process.
  */
 import { createReadStream, realpathSync, statSync } from 'node:fs';
-import {
-  createServer,
-  type IncomingMessage,
-  type Server,
-  type ServerResponse,
-} from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { extname, join, normalize, relative, resolve, sep } from 'node:path';
-import { recordSafely, type Logger, type Metrics } from '../../core/index.ts';
+import { failRequest, guardRequests, type Logger, type Metrics } from '../../core/index.ts';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -123,34 +118,21 @@ export async function serveSite(opts: {
       stream.pipe(res);
     });
   };
-  const fail = (req: IncomingMessage, res: ServerResponse, e: unknown) => {
-    try {
-      opts.logger?.error('site request failed; answered 500', {
-        method: (req.method ?? '').slice(0, 16),
-        error: (e instanceof Error ? e.message : String(e)).slice(0, 300),
-      });
-    } catch {
-      // A broken log sink must not stop the answer.
-    }
-    recordSafely(opts.metrics, { kind: 'listener_error', listener: 'site' });
-    try {
-      if (!res.headersSent) {
-        res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' });
-        res.end('internal error\n');
-      } else res.destroy();
-    } catch {
-      res.destroy();
-    }
-  };
-  const server = createServer((req, res) => {
-    req.on('error', () => res.destroy());
-    res.on('error', () => undefined);
-    try {
-      answer(req, res);
-    } catch (e) {
-      fail(req, res, e);
-    }
-  });
+  const fail = (req: IncomingMessage, res: ServerResponse, e: unknown) =>
+    failRequest(
+      res,
+      e,
+      { listener: 'site', method: req.method ?? '', route: 'file' },
+      opts.logger,
+      opts.metrics,
+    );
+  const server = createServer(
+    guardRequests('site', answer, {
+      logger: opts.logger,
+      metrics: opts.metrics,
+      route: () => 'file',
+    }),
+  );
   await new Promise<void>((ok, fail) => {
     server.once('error', fail);
     server.listen(opts.port ?? 4321, '127.0.0.1', () => ok());
