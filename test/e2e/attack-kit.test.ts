@@ -39,7 +39,7 @@ beforeAll(async () => {
   symlinkSync(join(dir, 'outside'), join(root, 'archive'));
   symlinkSync('/etc', join(root, 'etc'));
   [bot, site] = await Promise.all([startBot(env, slack, webex), startSite(env, root)]);
-}, 120_000);
+}, 240_000);
 
 afterAll(async () => {
   for (const p of [bot?.proc, site?.proc]) {

@@ -42,8 +42,37 @@ export async function startBot(
     WEBEX_WEBHOOK_SECRET: WEBEX_SECRET,
     WEBEX_API_URL: webex.apiUrl,
   });
-  const line = await proc.line(/listening on http:\/\//, 60_000);
+  const line = await proc.line(/listening on http:\/\//, 120_000);
   return { proc, url: /listening on (http:\/\/\S+)/.exec(line)![1]! };
+}
+
+/**
+ * `smartlic serve --site-port 0`, the production process: the chat listener (Slack HTTP and
+ * Webex) and the site server over `siteDir`, in one process.
+ */
+export async function startServe(
+  env: Record<string, string>,
+  slack: FakeSlack,
+  webex: FakeWebex,
+  siteDir: string,
+): Promise<{ proc: Proc; http: string; site: string }> {
+  const proc = smartlic(['serve', '--site-port', '0'], {
+    ...env,
+    SMARTLIC_HTTP_PORT: '0',
+    SMARTLIC_SITE_OUT: siteDir,
+    SLACK_BOT_TOKEN: slack.botToken,
+    SLACK_SIGNING_SECRET: slack.signingSecret,
+    SLACK_API_URL: slack.apiUrl,
+    WEBEX_BOT_TOKEN: webex.token,
+    WEBEX_WEBHOOK_URL: 'https://smartlic.example.com/webex/events',
+    WEBEX_WEBHOOK_SECRET: WEBEX_SECRET,
+    WEBEX_API_URL: webex.apiUrl,
+  });
+  const ready = JSON.parse(await proc.line(/^\{"ready":true/, 120_000)) as {
+    http: string;
+    site: string;
+  };
+  return { proc, http: ready.http, site: ready.site.replace(/\/$/, '') };
 }
 
 /** `smartlic site serve` on a free port over `dir`. */
@@ -52,7 +81,7 @@ export async function startSite(
   dir: string,
 ): Promise<{ proc: Proc; url: string }> {
   const proc = smartlic(['site', 'serve', '--dir', dir, '--port', '0'], env);
-  const line = await proc.line(/^site: serving .* at http:\/\//, 60_000);
+  const line = await proc.line(/^site: serving .* at http:\/\//, 120_000);
   return { proc, url: /at (http:\/\/\S+?)\/?$/.exec(line)![1]! };
 }
 

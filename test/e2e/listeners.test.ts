@@ -16,7 +16,7 @@ import { startChatServer } from '../../bot/http.ts';
 import { createLogger, type MetricEvent } from '../../core/index.ts';
 import { startFakeSlack, type FakeSlack } from '../fakes/fake-slack.ts';
 import { startFakeWebex, type FakeWebex } from '../fakes/fake-webex.ts';
-import { METHODS, botEnv, hit, startBot, startSite } from './listener-kit.ts';
+import { METHODS, botEnv, hit, startBot, startServe, startSite } from './listener-kit.ts';
 import type { Proc } from './proc.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'smartlic-listeners-'));
@@ -25,6 +25,9 @@ let webex: FakeWebex;
 let env: Record<string, string>;
 let bot: { proc: Proc; url: string };
 let site: { proc: Proc; url: string };
+let serve: { proc: Proc; http: string; site: string };
+let slack2: FakeSlack;
+let webex2: FakeWebex;
 
 beforeAll(async () => {
   slack = await startFakeSlack();
@@ -40,18 +43,25 @@ beforeAll(async () => {
   symlinkSync(join(outside, 'secret.txt'), join(root, 'out.txt'));
   symlinkSync(outside, join(root, 'outdir'));
   symlinkSync(join(root, 'index.html'), join(root, 'in.html'));
-  [bot, site] = await Promise.all([startBot(env, slack, webex), startSite(env, root)]);
-}, 120_000);
+  const serveEnv = await botEnv(join(dir, 'serve.sqlite'));
+  // Its own fakes: two processes registering webhooks with one fake Webex would race.
+  slack2 = await startFakeSlack();
+  webex2 = await startFakeWebex();
+  [bot, site, serve] = await Promise.all([
+    startBot(env, slack, webex),
+    startSite(env, root),
+    startServe(serveEnv, slack2, webex2, root),
+  ]);
+}, 240_000);
 
 afterAll(async () => {
-  for (const p of [bot?.proc, site?.proc]) {
+  for (const p of [bot?.proc, site?.proc, serve?.proc]) {
     if (p && p.child.exitCode === null) {
       p.child.kill('SIGTERM');
       await p.exited;
     }
   }
-  await slack?.close();
-  await webex?.close();
+  for (const f of [slack, webex, slack2, webex2]) await f?.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -148,6 +158,25 @@ describe('the site server (smartlic site serve)', () => {
     expect(got).toEqual(want);
     expect(site.proc.child.exitCode).toBeNull();
     expect((await hit(site.url, 'GET', '/')).status).toBe(200);
+  }, 60_000);
+});
+
+describe('smartlic serve --site-port: both listeners in the production process', () => {
+  it('answers every method on the chat routes and the site with a status, and stays up', async () => {
+    const statuses = new Set<number | string>();
+    for (const method of METHODS) {
+      for (const path of ['/slack/events', '/webex/events', '/healthz', '/metrics', '/nope'])
+        statuses.add((await hit(serve.http, method, path)).status);
+      for (const path of ['/', '/reports', '/%2fevil.example%2f..%2freports', '/out.txt']) {
+        const h = await hit(serve.site, method, path);
+        statuses.add(h.status);
+        if (h.status === 301) expect(h.headers.location).toBe('/reports/');
+      }
+    }
+    expect([...statuses].sort()).toEqual([200, 301, 400, 401, 404, 405]);
+    expect(serve.proc.child.exitCode).toBeNull();
+    expect((await hit(serve.http, 'GET', '/healthz')).status).toBe(200);
+    expect((await hit(serve.site, 'GET', '/')).status).toBe(200);
   }, 60_000);
 });
 
