@@ -12,6 +12,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPromMetrics } from '../../bin/cli/metrics.ts';
 import { startChatServer } from '../../bot/http.ts';
 import { createLogger, type MetricEvent } from '../../core/index.ts';
 import { startFakeSlack, type FakeSlack } from '../fakes/fake-slack.ts';
@@ -184,6 +185,7 @@ describe('the last resort of the chat listener', () => {
   it('answers 500 to whatever a route throws, logs it without the URL, counts it, and keeps serving', async () => {
     const lines: string[] = [];
     const events: MetricEvent[] = [];
+    const prom = createPromMetrics({ processMetrics: false });
     const server = await startChatServer(
       {
         // At once, later through a promise, and after the answer began.
@@ -200,7 +202,12 @@ describe('the last resort of the chat listener', () => {
           throw new Error('metrics route exploded');
         },
         logger: createLogger({ level: 'debug', write: (l) => lines.push(l) }),
-        acks: { record: (e) => events.push(e) },
+        acks: {
+          record: (e) => {
+            events.push(e);
+            prom.metrics.record(e);
+          },
+        },
       },
       '127.0.0.1',
       0,
@@ -227,6 +234,7 @@ describe('the last resort of the chat listener', () => {
         ['request failed; answered 500', '/metrics', 'metrics route exploded'],
       ]);
       expect(lines.join('\n')).not.toContain('xoxb-in-the-url');
+      expect(await prom.scrape()).toContain('smartlic_listener_errors_total{listener="chat"} 3');
     } finally {
       await server.close();
     }
