@@ -2,8 +2,14 @@
  * The one HTTP listener for chat callbacks (`bot.httpPort`, 127.0.0.1 unless `bot.httpHost`):
  * Slack's events, commands and actions at /slack/events (Bolt's receiver), Webex's webhooks at
  * /webex/events, GET /healthz, and GET /metrics (Prometheus text) when a metrics route is given.
- * Anything else is 404. With `acks`, the time to answer each Slack / Webex request (their ack)
- * is reported.
+ * Anything else is 404; a known route asked with another method is 405 (with Allow). With
+ * `acks`, the time to answer each Slack / Webex request (their ack) is reported.
+ *
+ * No request can stop the process (issue 20): only a POST reaches Bolt's receiver or the Webex
+ * route (Bolt throws on any other method, and that throw used to end the process), and whatever
+ * a route throws — at once or later through its promise — reaches the last resort (core/http-guard.ts) that
+ * logs it (method, route and error only: no URL, header or body), answers 500 and counts it in
+ * /metrics (`listener_error`).
  *
  * It also times its own answers: for each Slack or Webex request, from when the listener got it
  * to when the answer (Slack's ack) was written, measured here in the bot's process, so that a
@@ -21,18 +27,28 @@ import {
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { recordSafely, type Metrics } from '../core/index.ts';
+import { guardRequests, recordSafely, type Logger, type Metrics } from '../core/index.ts';
 
 export interface ChatRoutes {
   slack?: RequestListener;
   webex?: (req: IncomingMessage, res: ServerResponse) => void;
   /** GET /metrics (Prometheus text format). */
   metrics?: RequestListener;
-  /** Told how long each Slack / Webex request took to answer (the ack). */
+  /** Told how long each Slack / Webex request took to answer (the ack), and of requests that threw. */
   acks?: Metrics;
   /** GET /healthz of `smartlic serve` / `start`: the status code and JSON body (core's health). */
   health?: () => Promise<{ status: number; body: unknown }>;
+  /** Where the last-resort handler writes what a route threw. */
+  logger?: Logger;
 }
+
+/** The routes of the listener: their methods, in the Allow header of a 405. */
+const ROUTES: Record<string, string[]> = {
+  '/slack/events': ['POST'],
+  '/webex/events': ['POST'],
+  '/healthz': ['GET', 'HEAD'],
+  '/metrics': ['GET', 'HEAD'],
+};
 
 /** Reports the time from receiving the request to the end of its answer, per platform. */
 function timeAck(res: ServerResponse, platform: 'slack' | 'webex', metrics: Metrics | undefined) {
@@ -91,8 +107,25 @@ export async function startChatServer(
     maxMs: ms(loop.max),
   });
   const ackStats = (since = 0) => stats(times.filter((t) => t.at >= since).map((t) => t.ms));
-  const server = createServer((req, res) => {
+  const dispatch = (req: IncomingMessage, res: ServerResponse): unknown => {
     const [path, query] = (req.url ?? '/').split('?');
+    const method = req.method ?? '';
+    const allowed = path !== undefined && Object.hasOwn(ROUTES, path) ? ROUTES[path] : undefined;
+    const served =
+      (path === '/slack/events' && routes.slack) ||
+      (path === '/webex/events' && routes.webex) ||
+      path === '/healthz' ||
+      (path === '/metrics' && routes.metrics);
+    if (!allowed || !served) {
+      res.writeHead(404, { 'content-type': 'text/plain' });
+      res.end('not found\n');
+      return;
+    }
+    if (!allowed.includes(method)) {
+      res.writeHead(405, { 'content-type': 'text/plain', allow: allowed.join(', ') });
+      res.end('method not allowed\n');
+      return;
+    }
     if (path === '/slack/events' && routes.slack) {
       timed(res);
       timeAck(res, 'slack', routes.acks);
@@ -103,16 +136,15 @@ export async function startChatServer(
       timeAck(res, 'webex', routes.acks);
       return routes.webex(req, res);
     }
-    if (path === '/metrics' && req.method === 'GET' && routes.metrics)
-      return routes.metrics(req, res);
+    if (path === '/metrics' && routes.metrics) return routes.metrics(req, res);
     // The listener's own timings, for /healthz only (`?since=<epoch ms>` limits the acks).
     const timing = () => {
       const since = Number(new URLSearchParams(query ?? '').get('since') ?? '0');
       return { acks: ackStats(Number.isFinite(since) ? since : 0), eventLoopDelay: loopStats() };
     };
-    if (path === '/healthz' && req.method === 'GET' && routes.health) {
+    if (routes.health) {
       const health = routes.health;
-      void (async () => {
+      return (async () => {
         let status = 503;
         let body: unknown;
         try {
@@ -125,23 +157,24 @@ export async function startChatServer(
         res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
         res.end(JSON.stringify(body));
       })();
-      return;
     }
-    if (path === '/healthz' && req.method === 'GET') {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(
-        JSON.stringify({
-          ok: true,
-          slack: Boolean(routes.slack),
-          webex: Boolean(routes.webex),
-          ...timing(),
-        }),
-      );
-      return;
-    }
-    res.writeHead(404, { 'content-type': 'text/plain' });
-    res.end('not found\n');
-  });
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(
+      JSON.stringify({
+        ok: true,
+        slack: Boolean(routes.slack),
+        webex: Boolean(routes.webex),
+        ...timing(),
+      }),
+    );
+  };
+  const server = createServer(
+    guardRequests('chat', dispatch, {
+      logger: routes.logger,
+      metrics: routes.acks,
+      route: (path) => (Object.hasOwn(ROUTES, path) ? path : 'other'),
+    }),
+  );
   // Slack retries a request it got no answer to in 3 s; keep sockets short-lived but reusable.
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {

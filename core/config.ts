@@ -110,7 +110,15 @@ export const botConfigSchema = z
     slack: z
       .object({
         botToken: z.string().min(1).optional(),
-        signingSecret: z.string().min(1).optional(),
+        // Slack's are 32 hex characters; a short one is a typo or a placeholder, and anyone
+        // could forge requests signed with it.
+        signingSecret: z
+          .string()
+          .min(
+            16,
+            "too short to be a Slack signing secret (Slack gives 32 hex characters): copy the Signing Secret from your Slack app's App Credentials into SLACK_SIGNING_SECRET",
+          )
+          .optional(),
         /** App-level token (xapp-…): Socket Mode instead of the HTTP receiver. */
         appToken: z.string().min(1).optional(),
         /** Slack Web API base (tests point it at a fake). */

@@ -8,6 +8,7 @@ export * from './log.ts';
 export { REDACTED, redactText, redactOptional, redactUrl, registerSecret } from './redact.ts';
 export * from './config.ts';
 export * from './metrics.ts';
+export { failRequest, guardRequests, type ListenerName } from './http-guard.ts';
 export * as catalog from './domain/catalog.ts';
 export * as allocation from './domain/allocation.ts';
 export * as lifecycle from './domain/lifecycle.ts';

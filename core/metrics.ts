@@ -25,7 +25,18 @@ export type MetricEvent =
   /** Time from receiving a chat request to acknowledging it (first answer on the terminal). */
   | { kind: 'ack'; platform: CommandPlatform; ms: number }
   /** One queued chat message handed to the platform: accepted, or deferred for a retry. */
-  | { kind: 'notification'; platform: 'slack' | 'webex'; outcome: 'sent' | 'deferred' };
+  | { kind: 'notification'; platform: 'slack' | 'webex'; outcome: 'sent' | 'deferred' }
+  /** A request whose handling threw on an HTTP listener (chat callbacks, or the site): a 500. */
+  | { kind: 'listener_error'; listener: 'chat' | 'site' }
+  /** A verified chat event that could not be turned into a command (why: a closed set). */
+  | { kind: 'chat_event_dropped'; platform: 'slack' | 'webex'; reason: ChatEventDropReason };
+
+/**
+ * Why a verified chat event was not processed: its body was not the platform's shape, it was
+ * for another webhook, the platform's API could not give its message or action, or handling it
+ * failed.
+ */
+export type ChatEventDropReason = 'malformed' | 'other_webhook' | 'fetch_failed' | 'failed';
 
 export interface Metrics {
   record(event: MetricEvent): void;

@@ -257,7 +257,12 @@ export class Host {
         // The Webex SDK takes its API base from the environment at its first import.
         if (b.webex.apiUrl) process.env.HYDRA_SERVICE_URL = b.webex.apiUrl;
         const { WebexAdapter } = await import('../../bot/webex/webex-adapter.ts');
-        const webex = await WebexAdapter.start({ layer, config: b, logger: rt.logger });
+        const webex = await WebexAdapter.start({
+          layer,
+          config: b,
+          logger: rt.logger,
+          metrics: this.prom.metrics,
+        });
         parts.webex = webex;
         senders.webex = webex.sender();
         const api = (b.webex.apiUrl ?? 'https://webexapis.com/v1').replace(/\/+$/, '');
@@ -298,6 +303,7 @@ export class Host {
           },
           metrics: this.prom.route,
           acks: this.prom.metrics,
+          logger: rt.logger.child({ component: 'http' }),
         },
         b.httpHost,
         b.httpPort,
@@ -363,6 +369,8 @@ export class Host {
         dir: resolve(this.rt.config.site.outDir),
         port,
         base: this.rt.config.site.base,
+        logger: this.rt.logger.child({ component: 'site' }),
+        metrics: this.prom.metrics,
       });
       return this.site;
     } catch (e) {

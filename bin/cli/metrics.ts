@@ -87,6 +87,19 @@ export function createPromMetrics(opts: PromMetricsOptions = {}): PromMetrics {
     registers,
   });
 
+  const listenerErrors = new Counter({
+    name: 'smartlic_listener_errors_total',
+    help: 'Requests whose handling threw, answered 500, by listener (chat: the bot listener; site: the static site server).',
+    labelNames: ['listener'],
+    registers,
+  });
+  const droppedEvents = new Counter({
+    name: 'smartlic_chat_events_dropped_total',
+    help: 'Verified chat events that ran no command, by platform and reason (malformed, other_webhook, fetch_failed, failed).',
+    labelNames: ['platform', 'reason'],
+    registers,
+  });
+
   const counts = opts.counts;
   // Read at scrape time: what the store holds now, whichever process wrote it. One read serves
   // both gauges of a scrape.
@@ -141,6 +154,12 @@ export function createPromMetrics(opts: PromMetricsOptions = {}): PromMetrics {
         return;
       case 'notification':
         notifications.inc({ platform: e.platform, outcome: e.outcome });
+        return;
+      case 'listener_error':
+        listenerErrors.inc({ listener: e.listener });
+        return;
+      case 'chat_event_dropped':
+        droppedEvents.inc({ platform: e.platform, reason: e.reason });
         return;
     }
   };

@@ -4,7 +4,9 @@ import { loadConfig, normalizeSiteBase, type Config } from '../../core/config.ts
 import type { Logger } from '../../core/log.ts';
 import { buildSite, type BuildSiteResult } from '../../site/lib/build.ts';
 import { serveSite } from '../../site/lib/serve.ts';
+import { systemClock } from '../../core/clock.ts';
 import { inputError, parseFlags, subcommandVerb } from './common.ts';
+import { cliLogger } from './runtime.ts';
 
 const USAGE = `Usage: smartlic site build [--db FILE] [--out DIR] [--base /PATH/]
        smartlic site serve [--port 4321] [--dir DIR] [--base /PATH/]
@@ -106,6 +108,7 @@ export const siteCommand = subcommandVerb(
         dir: resolve(values.dir ?? config.site.outDir),
         port,
         base: baseFlag(values.base) ?? config.site.base,
+        logger: cliLogger(ctx, config, systemClock).child({ component: 'site' }),
       });
       ctx.io.stdout.write(`site: serving ${values.dir ?? config.site.outDir} at ${running.url}\n`);
       await new Promise<void>((ok) => {

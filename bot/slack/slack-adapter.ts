@@ -6,15 +6,32 @@
  * them (a button behind a confirm dialog counts as confirmed). The App Home tab shows the
  * compliance summary. HTTP (Bolt's HTTPReceiver, mounted at /slack/events on the shared
  * listener) unless an app token is set, then Socket Mode.
+ *
+ * Slack signs each request over `v0:<timestamp>:<body>`; a timestamp more than 5 minutes away
+ * from this machine's clock, past or future, is refused before the signature is looked at
+ * (Bolt refuses only the past ones), so that a captured request cannot be replayed later.
  */
 import { App, HTTPReceiver, LogLevel, type Logger as SlackLogger } from '@slack/bolt';
-import type { RequestListener } from 'node:http';
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { BotConfig, Logger } from '../../core/index.ts';
 import type { Actor, CommandRunner, Outcome, Reply } from '../commands/index.ts';
 import { RetryLater, type ChatSender } from '../notify/notifier.ts';
 import { ACTION_PREFIX, CONFIRM_PREFIX, renderSlack, type SlackMessage } from '../render/index.ts';
 
 type WebClient = App['client'];
+
+/** How far a request's X-Slack-Request-Timestamp may be from now, either way (Slack's rule). */
+export const SLACK_MAX_SKEW_S = 300;
+
+/**
+ * Whether a request's X-Slack-Request-Timestamp (seconds) is within 5 minutes of `nowMs`.
+ * A missing header is left to Bolt (it refuses it, except on Slack's unsigned ssl_check).
+ */
+export function slackTimestampFresh(header: string | string[] | undefined, nowMs: number): boolean {
+  if (header === undefined) return true;
+  if (typeof header !== 'string' || !/^\d{1,12}$/.test(header)) return false;
+  return Math.abs(nowMs / 1000 - Number(header)) <= SLACK_MAX_SKEW_S;
+}
 type RespondFn = (m: Record<string, unknown>) => Promise<unknown>;
 
 export interface SlackAdapterOptions {
@@ -80,6 +97,20 @@ export class SlackAdapter {
         logger,
         // Slack re-sends what it got no answer to within 3 s; never let a slow handler hold the ack.
         processBeforeResponse: false,
+        // Bolt's default answers too, but may throw when the answer has begun; this one never
+        // throws (its caller is a promise nobody awaits: a throw would end the process).
+        processEventErrorHandler: ({ error, response }) => {
+          try {
+            this.log.warn('slack event processing failed', { error });
+            if (!response.headersSent) {
+              response.writeHead(500);
+              response.end();
+            }
+          } catch {
+            response.destroy();
+          }
+          return Promise.resolve(false);
+        },
       });
       this.app = new App({
         token: s.botToken!,
@@ -100,9 +131,28 @@ export class SlackAdapter {
     return a;
   }
 
-  /** For the shared HTTP listener (HTTP mode only). */
+  /**
+   * For the shared HTTP listener (HTTP mode only), which hands it POSTs to /slack/events only
+   * (Bolt throws on anything else). Requests whose timestamp is stale or in the future get 401.
+   */
   get requestListener(): RequestListener | undefined {
-    return this.receiver?.requestListener;
+    const bolt = this.receiver?.requestListener;
+    if (!bolt) return undefined;
+    return (req: IncomingMessage, res: ServerResponse) => {
+      const ts = req.headers['x-slack-request-timestamp'];
+      if (!slackTimestampFresh(ts, Date.now())) {
+        this.log.warn('refused a Slack request: its timestamp is more than 5 minutes off', {
+          skewSeconds:
+            typeof ts === 'string' && /^\d{1,12}$/.test(ts)
+              ? Math.round(Number(ts) - Date.now() / 1000)
+              : null,
+        });
+        res.writeHead(401, { 'content-type': 'text/plain' });
+        res.end('stale or future request timestamp\n');
+        return;
+      }
+      bolt(req, res);
+    };
   }
 
   get client(): WebClient {

@@ -1,3 +1,3 @@
 // webex-node-bot-framework ships no types; bot/webex/webex-adapter.ts declares the parts it uses.
 declare module 'webex-node-bot-framework';
-declare module 'webex-node-bot-framework/webhook.js';
+declare module 'webex-node-bot-framework/lib/process-event.js';

@@ -6,6 +6,14 @@
  * shared listener; their X-Spark-Signature (HMAC-SHA1 of the raw body with the webhook secret)
  * is checked with a constant-time compare before anything is parsed: a forged one gets 401.
  *
+ * That check is the only one. The framework's own webhook handler verifies again over
+ * `JSON.stringify(body)`, which differs from the bytes Webex signed as soon as the JSON has a
+ * space, a `\/` or a `\u00e9` escape, and then drops the event without a word (issue 20); so
+ * the adapter never calls it: it fetches the message or card action itself and hands it to the
+ * framework's `onMessageCreated` / `onAttachmentActions` (which find the space's bot, build the
+ * trigger and emit the events below). Every verified event either runs, or is logged and
+ * counted (`chat_event_dropped`, with why) — none vanishes.
+ *
  * Two calls go to Webex's Messages API directly, as its reference documents them, because the
  * SDK has no method for them: a report file is `POST /messages` as multipart/form-data (roomId,
  * parentId, markdown and one `files` part), and an alert's message is edited in place with
@@ -13,7 +21,14 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { BotConfig, Logger } from '../../core/index.ts';
+import { z } from 'zod';
+import {
+  recordSafely,
+  type BotConfig,
+  type ChatEventDropReason,
+  type Logger,
+  type Metrics,
+} from '../../core/index.ts';
 import type { Actor, CommandRunner } from '../commands/index.ts';
 import type { Reply } from '../commands/index.ts';
 import { RetryLater, type ChatSender } from '../notify/notifier.ts';
@@ -48,24 +63,53 @@ interface WebexTrigger {
   };
   person: WebexPerson;
 }
+interface WebexMessageObject {
+  id: string;
+  roomId: string;
+  personId?: string;
+  text?: string;
+}
+interface WebexAttachmentActionObject {
+  id: string;
+  roomId: string;
+}
 interface Framework {
   person: WebexPerson;
-  webex: { messages: { create(m: Record<string, unknown>): Promise<{ id: string }> } };
+  /** The webhook the framework registered (events carry its name). */
+  webhook: { name?: string } | false;
+  webex: {
+    messages: {
+      create(m: Record<string, unknown>): Promise<{ id: string }>;
+      get(id: string): Promise<WebexMessageObject>;
+    };
+    attachmentActions: { get(id: string): Promise<WebexAttachmentActionObject> };
+  };
   start(): Promise<unknown>;
   stop(): Promise<unknown>;
   on(event: string, fn: (...args: unknown[]) => void): void;
+  onMessageCreated(m: WebexMessageObject): Promise<unknown>;
+  onAttachmentActions(a: WebexAttachmentActionObject): Promise<unknown>;
 }
 type FrameworkCtor = new (options: Record<string, unknown>) => Framework;
-type WebhookFactory = (
-  f: Framework,
-) => (req: { body: unknown; headers: IncomingMessage['headers'] }) => Promise<unknown>;
+/** The framework's handling of one event body, signature unchecked (lib/process-event.js). */
+type ProcessEvent = (f: Framework, body: unknown) => Promise<unknown>;
 
 export interface WebexAdapterOptions {
   /** The command layer, in this thread or in workers (bot/commands/remote.ts). */
   layer: CommandRunner;
   config: BotConfig;
   logger: Logger;
+  /** Counts the verified events that ran nothing (`chat_event_dropped`). */
+  metrics?: Metrics;
 }
+
+/** What a Webex webhook POST carries (the envelope; the message itself is fetched). */
+const webhookEnvelope = z.object({
+  name: z.string(),
+  resource: z.string(),
+  event: z.string(),
+  data: z.object({ id: z.string().min(1) }).passthrough(),
+});
 
 /** Constant-time check of X-Spark-Signature against the raw body. */
 export function validWebexSignature(
@@ -78,16 +122,20 @@ export function validWebexSignature(
   return timingSafeEqual(want, Buffer.from(header, 'hex'));
 }
 
+/** Webex's webhook bodies are a few hundred bytes (the message is fetched): 1 MB is plenty. */
 const MAX_BODY = 1_000_000;
 
 export class WebexAdapter {
   private readonly log: Logger;
   private readonly pending = new Set<Promise<unknown>>();
 
+  /** Messages and card actions the framework handed to this adapter (by id), while handled. */
+  private readonly reached = new Set<string>();
+
   private constructor(
     private readonly opts: WebexAdapterOptions,
     readonly framework: Framework,
-    private readonly process: ReturnType<WebhookFactory>,
+    private readonly processEvent: ProcessEvent,
   ) {
     this.log = opts.logger.child({ component: 'webex' });
   }
@@ -101,9 +149,10 @@ export class WebexAdapter {
     // The Webex SDK reads its API base (HYDRA_SERVICE_URL) once, when it is first loaded:
     // the composition root sets it from bot.webex.apiUrl before this runs.
     const mod = (await import('webex-node-bot-framework')) as unknown as { default: FrameworkCtor };
-    const hook = (await import('webex-node-bot-framework/webhook.js')) as unknown as {
-      default: WebhookFactory;
-    };
+    const processEvent =
+      (await import('webex-node-bot-framework/lib/process-event.js')) as unknown as {
+        default: ProcessEvent;
+      };
     const framework = new mod.default({
       token: w.botToken,
       webhookUrl: w.webhookUrl,
@@ -111,7 +160,7 @@ export class WebexAdapter {
       messageFormat: 'markdown',
       removeWebhooksOnStart: false,
     });
-    const a = new WebexAdapter(opts, framework, hook.default(framework));
+    const a = new WebexAdapter(opts, framework, processEvent.default);
     a.routes();
     const initialized = new Promise<void>((resolve) =>
       framework.on('initialized', () => resolve()),
@@ -126,20 +175,34 @@ export class WebexAdapter {
     await this.framework.stop();
   }
 
-  /** The /webex/events route of the shared listener. */
+  /**
+   * The /webex/events route of the shared listener (POSTs only): 413 over 1 MB, 401 unless
+   * signed with the webhook secret, 400 unless JSON, else 200 and the event is processed.
+   */
   readonly handler = (req: IncomingMessage, res: ServerResponse): void => {
+    const declared = Number(req.headers['content-length'] ?? '0');
+    if (declared > MAX_BODY) {
+      this.tooLarge(res);
+      req.resume();
+      return;
+    }
     const chunks: Buffer[] = [];
     let size = 0;
+    let over = false;
     req.on('data', (c: Buffer) => {
+      if (over) return;
       size += c.length;
-      if (size > MAX_BODY) req.destroy();
-      else chunks.push(c);
+      if (size > MAX_BODY) {
+        over = true;
+        chunks.length = 0;
+        this.tooLarge(res);
+      } else chunks.push(c);
     });
     req.on('end', () => {
+      if (over) return;
       const raw = Buffer.concat(chunks);
       const sig = req.headers['x-spark-signature'];
       if (
-        req.method !== 'POST' ||
         !validWebexSignature(
           raw,
           typeof sig === 'string' ? sig : undefined,
@@ -154,13 +217,81 @@ export class WebexAdapter {
       try {
         body = JSON.parse(raw.toString('utf8'));
       } catch {
+        this.log.warn('refused a signed Webex webhook whose body is not JSON');
         res.writeHead(400).end();
         return;
       }
       res.writeHead(200, { 'content-type': 'text/plain' }).end('OK');
-      this.track(this.process({ body, headers: req.headers }));
+      this.track(this.dispatch(body));
     });
   };
+
+  private tooLarge(res: ServerResponse): void {
+    this.log.warn('refused a Webex webhook over 1 MB');
+    if (!res.headersSent) res.writeHead(413, { connection: 'close' }).end();
+  }
+
+  /** A verified event that will run nothing: logged and counted, with why. */
+  private dropped(reason: ChatEventDropReason, fields: Record<string, unknown>): void {
+    this.log.warn('a verified Webex event was not processed', { reason, ...fields });
+    recordSafely(this.opts.metrics, { kind: 'chat_event_dropped', platform: 'webex', reason });
+  }
+
+  /**
+   * One verified event body. Messages and card actions are fetched here and handed to the
+   * framework, which emits 'message' / 'attachmentAction' to `routes()`; what never reaches
+   * them (and is not the bot's own message, or one without text) is dropped out loud. Other
+   * resources (memberships, rooms) go to the framework's own handling, minus its signature check.
+   */
+  private async dispatch(body: unknown): Promise<void> {
+    const ev = webhookEnvelope.safeParse(body);
+    if (!ev.success) {
+      this.dropped('malformed', { problem: ev.error.issues[0]?.message ?? 'not an event' });
+      return;
+    }
+    const { name, resource, event, data } = ev.data;
+    const hook = this.framework.webhook;
+    if (!hook || name !== hook.name) {
+      this.dropped('other_webhook', { resource, event });
+      return;
+    }
+    const kind =
+      event !== 'created'
+        ? undefined
+        : resource === 'messages'
+          ? 'message'
+          : resource === 'attachmentActions'
+            ? 'attachmentAction'
+            : undefined;
+    if (!kind) {
+      await this.processEvent(this.framework, body);
+      return;
+    }
+    let item: WebexMessageObject | WebexAttachmentActionObject;
+    try {
+      item =
+        kind === 'message'
+          ? await this.framework.webex.messages.get(data.id)
+          : await this.framework.webex.attachmentActions.get(data.id);
+    } catch (e) {
+      this.dropped('fetch_failed', { resource, error: e instanceof Error ? e.message : String(e) });
+      return;
+    }
+    try {
+      if (kind === 'message') await this.framework.onMessageCreated(item);
+      else await this.framework.onAttachmentActions(item);
+    } catch (e) {
+      this.reached.delete(item.id);
+      this.dropped('failed', { resource, error: e instanceof Error ? e.message : String(e) });
+      return;
+    }
+    // The framework emits synchronously once it has the trigger: the mark is set by now.
+    if (this.reached.delete(item.id)) return;
+    const m = item as WebexMessageObject;
+    const ours = kind === 'message' && m.personId === this.framework.person.id;
+    const empty = kind === 'message' && !m.text?.trim();
+    if (!ours && !empty) this.dropped('failed', { resource, why: 'the framework did not emit it' });
+  }
 
   /** Posts a message to a space (alert delivery); returns the message id. */
   async post(roomId: string, m: WebexMessage, parentId?: string): Promise<string> {
@@ -232,7 +363,7 @@ export class WebexAdapter {
 
   private track(p: Promise<unknown>): void {
     const q = p
-      .catch((e: unknown) => this.log.warn('webex handling failed', { error: e }))
+      .catch((e: unknown) => this.dropped('failed', { error: e instanceof Error ? e.message : e }))
       .finally(() => this.pending.delete(q));
     this.pending.add(q);
   }
@@ -268,12 +399,14 @@ export class WebexAdapter {
   private routes(): void {
     this.framework.on('message', (...args: unknown[]) => {
       const [bot, trigger] = args as [WebexBot, WebexTrigger];
+      this.reached.add(trigger.id);
       const line = this.commandOf(trigger);
       if (line === undefined || trigger.person.id === this.framework.person.id) return;
       this.track(this.run(bot, line, this.actor(trigger, bot.room.id), trigger.message!.id, false));
     });
     this.framework.on('attachmentAction', (...args: unknown[]) => {
       const [bot, trigger] = args as [WebexBot, WebexTrigger];
+      this.reached.add(trigger.id);
       const inputs = trigger.attachmentAction?.inputs ?? {};
       if (inputs.smartlic === 'cancel') {
         this.track(bot.reply(trigger.attachmentAction!.messageId, { markdown: 'Cancelled.' }));

@@ -298,13 +298,15 @@ describe('GET /metrics', () => {
     expect(t).not.toMatch(/Bearer|Basic /);
   });
 
-  it('answers 404 for /metrics on a listener without the route, and only to GET', async () => {
+  it('answers 404 for /metrics on a listener without the route, and 405 to anything but GET / HEAD', async () => {
     const bare = await startChatServer({}, '127.0.0.1', 0);
     try {
       expect((await fetch(`${bare.url}/metrics`)).status).toBe(404);
     } finally {
       await bare.close();
     }
-    expect((await fetch(`${server.url}/metrics`, { method: 'POST' })).status).toBe(404);
+    const post = await fetch(`${server.url}/metrics`, { method: 'POST' });
+    expect(post.status).toBe(405);
+    expect(post.headers.get('allow')).toBe('GET, HEAD');
   });
 });
