@@ -492,8 +492,9 @@ describe('changing the operational VA', () => {
 
 describe('migration plan', () => {
   it('plans a customer: steps per cluster and the allocation effect per VA', async () => {
-    for (const name of ['stark-cucm-01', 'stark-cuc-01', 'stark-cer-01', 'hooli-cucm-02'])
-      await ensureAdded(name);
+    // Stark's three clusters, one of them on the operational VA, and an 11.5 cluster on PLM.
+    await ensureRegistered('stark-cucm-01');
+    for (const name of ['stark-cuc-01', 'stark-cer-01', 'hooli-cucm-02']) await ensureAdded(name);
     const p = await migration.planCustomer('Stark Industries', { to: 'Enterprise' });
     expect(p.plans.map((x) => x.cluster).sort()).toEqual(
       ['stark-cer-01', 'stark-cuc-01', 'stark-cucm-01'].sort(),
