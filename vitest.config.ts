@@ -1,4 +1,13 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
+
+// Files run side by side, each in a worker process of its own (pool 'forks': native modules
+// and process-wide state such as process.env stay per file). Vitest's default on a 2-core
+// machine is one worker, i.e. every file strictly after the last; most files spend their time
+// waiting on loopback HTTP, child processes and SQLite, so two or three share two cores well.
+// SMARTLIC_TEST_WORKERS overrides (e.g. 1 to run the files one after another again).
+const workers =
+  Number(process.env.SMARTLIC_TEST_WORKERS) || Math.min(3, Math.max(2, availableParallelism()));
 
 export default defineConfig({
   test: {
@@ -8,6 +17,10 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
-    server: { deps: { inline: ['kysely'] } },
+    fileParallelism: true,
+    maxWorkers: workers,
+    // The Webex SDK logs its internals to the console on every start (~110 lines per file);
+    // they say nothing about the test. Anything else a test prints is kept.
+    onConsoleLog: (log) => (log.startsWith('wx-js-sdk') ? false : undefined),
   },
 });
