@@ -58,7 +58,7 @@ for (;;) {
     .slice(0, workers)
     .map((q) => q.shift()!);
   if (batch.length === 0) break;
-  const r = await vitest.runTestSpecifications(batch.map((t) => t.toTestSpecification([t])));
+  const r = await vitest.runTestSpecifications(batch.map((t) => t.toTestSpecification()));
   for (const want of batch) {
     const mod = r.testModules.find((m) => m.moduleId === want.module.moduleId);
     const got = mod ? [...mod.children.allTests()].find((t) => t.id === want.id) : undefined;
