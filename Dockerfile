@@ -6,8 +6,9 @@
 # both together (`smartlic db backup FILE --with-key`). Settings: environment variables, or a
 # config file mounted over /app/deploy/container.yaml (SMARTLIC_CONFIG).
 
+# Node 24 LTS (Node 20 reached end of life on 2026-04-30; CI runs the suite on both).
 # Build stage: compilers for better-sqlite3's native module, production dependencies only.
-FROM node:20-bookworm-slim AS deps
+FROM node:24-bookworm-slim AS deps
 WORKDIR /app
 RUN apt-get update \
   && apt-get install -y --no-install-recommends python3 make g++ \
@@ -16,7 +17,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund
 
 # Runtime stage: no compilers, a non-root user, the data in a volume.
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 ENV NODE_ENV=production \
     ASTRO_TELEMETRY_DISABLED=1 \
     SMARTLIC_CONFIG=/app/deploy/container.yaml \

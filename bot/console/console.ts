@@ -99,6 +99,10 @@ export async function chat(layer: CommandLayer, actor: Actor, opts: ChatOptions)
     removeHistoryDuplicates: true,
   });
   const history = [...(opts.history ?? [])];
+  // Piped input can end (and close the interface) while a command still runs; on Node 24 a
+  // prompt or close after that throws ERR_USE_AFTER_CLOSE, so both wait for an open interface.
+  let closed = false;
+  rl.once('close', () => (closed = true));
   rl.setPrompt('smartlic> ');
   opts.output.write('smartlic chat — `help` lists the commands, `exit` leaves.\n');
   rl.prompt();
@@ -111,8 +115,8 @@ export async function chat(layer: CommandLayer, actor: Actor, opts: ChatOptions)
       opts.output.write(renderText(o.reply));
       if (o.followUp) opts.output.write(`\n${renderText(await o.followUp)}`);
     }
-    rl.prompt();
+    if (!closed) rl.prompt();
   }
-  rl.close();
+  if (!closed) rl.close();
   opts.onHistory?.(history.slice(0, 1000));
 }

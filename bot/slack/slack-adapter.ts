@@ -192,8 +192,16 @@ export class SlackAdapter {
     };
   }
 
+  /**
+   * Resolves once every follow-up in flight, and any it started meanwhile, has settled: the
+   * moment a caller (a shutdown, a test) may say "nothing else will be answered".
+   */
+  async idle(): Promise<void> {
+    while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
+  }
+
   async stop(): Promise<void> {
-    await Promise.allSettled([...this.pending]);
+    await this.idle();
     if (this.mode === 'socket') await this.app.stop();
   }
 

@@ -170,8 +170,16 @@ export class WebexAdapter {
     return a;
   }
 
+  /**
+   * Resolves once every follow-up in flight, and any it started meanwhile, has settled: the
+   * moment a caller (a shutdown, a test) may say "nothing else will be answered".
+   */
+  async idle(): Promise<void> {
+    while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
+  }
+
   async stop(): Promise<void> {
-    await Promise.allSettled([...this.pending]);
+    await this.idle();
     await this.framework.stop();
   }
 

@@ -88,6 +88,38 @@ async function addFromEmulator(name: string, over: { publisher?: string; as?: st
     requestedBy: WHO,
   });
 }
+/**
+ * Each test states what it needs and gets it whether or not an earlier test of this file ran
+ * (scripts/tests-alone.ts runs every test by itself): these add or register a cluster only
+ * when it is not so already, so the file's order changes nothing.
+ */
+async function ensureAdded(name: string): Promise<void> {
+  const known = (await clusters.list({})).some((c) => c.name === name);
+  if (!known) await addFromEmulator(name);
+}
+async function ensureRegistered(name: string): Promise<void> {
+  await ensureAdded(name);
+  const c = (await clusters.resolve({ cluster: name })).cluster;
+  if (c.registrationStatus !== 'Registered' || c.virtualAccountId === null)
+    await clusters.register({ cluster: name, va: OP_VA, requestedBy: WHO });
+}
+/** hooli-cuc-01 and hooli-cer-01 auto-registered to va-hcs-operational (the auto-registration test). */
+async function ensureHooliAutoRegistered(): Promise<void> {
+  const states = await Promise.all(
+    ['hooli-cuc-01', 'hooli-cer-01'].map(async (name) => {
+      await ensureAdded(name);
+      return (await clusters.resolve({ cluster: name })).cluster.status;
+    }),
+  );
+  if (states.every((st) => st === 'Auto Registered')) return;
+  await clusters.configureAutoRegistration({
+    domain: SA,
+    operationalVa: 'va-hcs-operational',
+    requestedBy: WHO,
+  });
+  await clusters.autoRegister({ requestedBy: 'sync' });
+}
+
 /** The SmartlicError a failed job carries. */
 async function failure(
   p: Promise<unknown>,
@@ -177,6 +209,7 @@ describe('inventory', () => {
 
 describe('register workflow', () => {
   it('registers a CUCM publisher: mode, transport, token, register, status read back', async () => {
+    await ensureAdded('stark-cucm-01');
     expect((await emuCluster('stark-cucm-01')).registration.status).toBe('Unregistered');
     const { job, cluster } = await clusters.register({
       cluster: 'stark-cucm-01',
@@ -254,6 +287,8 @@ describe('register workflow', () => {
   });
 
   it('assigning twice is SLMCT1007; unassigning an unassigned cluster is SLMCT1011', async () => {
+    await ensureRegistered('stark-cucm-01');
+    await ensureAdded('globex-cuc-01');
     const f = await failure(
       clusters.assign({ cluster: 'stark-cucm-01', va: OP_VA, requestedBy: WHO }),
     );
@@ -263,6 +298,7 @@ describe('register workflow', () => {
   });
 
   it('refuses a license mode change while clusters are assigned', async () => {
+    await ensureRegistered('stark-cucm-01');
     const f = await failure(
       vas.setLicenseMode({
         domain: SA,
@@ -277,6 +313,7 @@ describe('register workflow', () => {
   });
 
   it('refuses a transport change while clusters are assigned (CAA1041)', async () => {
+    await ensureRegistered('stark-cucm-01');
     const f = await failure(
       vas.setTransport({
         domain: SA,
@@ -289,6 +326,7 @@ describe('register workflow', () => {
   });
 
   it('renews authorization and registration', async () => {
+    await ensureRegistered('stark-cuc-01');
     const a = await clusters.renewAuthorization({ cluster: 'stark-cuc-01', requestedBy: WHO });
     expect(a.job.status).toBe('Completed');
     const r = await clusters.renewRegistration({ cluster: 'stark-cuc-01', requestedBy: WHO });
@@ -296,7 +334,8 @@ describe('register workflow', () => {
     expect(r.cluster.lastIdRenewalAt).not.toBeNull();
   });
 
-  it('deregisters', async () => {
+  it('deregisters, audited with its job', async () => {
+    await ensureRegistered('stark-cer-01');
     const { job, cluster } = await clusters.deregister({
       cluster: 'stark-cer-01',
       requestedBy: WHO,
@@ -305,21 +344,31 @@ describe('register workflow', () => {
     expect(cluster.status).toBe('Deregistered');
     expect(cluster.registrationStatus).toBe('Unregistered');
     expect((await emuCluster('stark-cer-01')).registration.status).toBe('Unregistered');
+    const audit = await repos.audit.list({ actor: WHO, limit: 500 });
+    expect(audit.filter((a) => a.jobId === job.id).map((a) => a.action)).toContain(
+      'Deregister Cluster',
+    );
   });
 
   it('records jobs and audit entries naming who asked, with codes', async () => {
-    const failed = await repos.jobs.listFailed();
-    expect(failed.map((j) => j.errorCode)).toEqual(
-      expect.arrayContaining(['CAA1049', 'SLMCT1006', 'SLM1014', 'SLMCT1007', 'SLMCT1011']),
+    // Its own failures (not those earlier tests left): a second assign and an unassign of a
+    // cluster that has no VA.
+    await ensureRegistered('stark-cucm-01');
+    await ensureAdded('hooli-cucm-02');
+    const twice = await failure(
+      clusters.assign({ cluster: 'stark-cucm-01', va: OP_VA, requestedBy: WHO }),
     );
+    const none = await failure(clusters.unassign({ cluster: 'hooli-cucm-02', requestedBy: WHO }));
+    const failed = await repos.jobs.listFailed();
+    expect(
+      failed
+        .filter((j) => j.id === twice.jobId || j.id === none.jobId)
+        .map((j) => j.errorCode)
+        .sort(),
+    ).toEqual(['SLMCT1007', 'SLMCT1011']);
     const audit = await repos.audit.list({ actor: WHO, limit: 500 });
     const actions = new Set(audit.map((a) => a.action));
-    for (const a of [
-      'Register Cluster',
-      'Deregister Cluster',
-      'Assign Cluster',
-      'Set License Mode',
-    ]) {
+    for (const a of ['Register Cluster', 'Assign Cluster', 'Set License Mode']) {
       expect(actions).toContain(a);
     }
     expect(audit.every((a) => a.jobId !== null)).toBe(true);
@@ -328,6 +377,7 @@ describe('register workflow', () => {
 
 describe('expired token', () => {
   it('CAA1048 tells to sync; the sync refreshes the token; registration then succeeds', async () => {
+    await ensureRegistered('stark-cuc-01');
     await clusters.unassign({ cluster: 'stark-cuc-01', requestedBy: WHO });
     // CSSM's clock passes the expiry of every token smartlic holds; smartlic's does not yet,
     // so it still offers the token it has on file.
@@ -357,6 +407,8 @@ describe('expired token', () => {
 
 describe('auto-registration', () => {
   it('registers new clusters to the operational VA, and retries failures after a sync', async () => {
+    // A PLM cluster (11.5) that auto-registration must skip.
+    await ensureAdded('hooli-cucm-02');
     await clusters.configureAutoRegistration({
       domain: SA,
       operationalVa: 'va-hcs-operational',
@@ -395,8 +447,9 @@ describe('auto-registration', () => {
 
 describe('changing the operational VA', () => {
   it('deregisters auto-registered clusters from the old VA, then auto-registers them to the new one', async () => {
-    // Continues from the auto-registration test: hooli-cuc-01 and hooli-cer-01 are Auto
-    // Registered to va-hcs-operational.
+    // Where the auto-registration test ends: hooli-cuc-01 and hooli-cer-01 are Auto Registered
+    // to va-hcs-operational.
+    await ensureHooliAutoRegistered();
     const before = await emuCluster('hooli-cuc-01');
     expect(before.pool?.virtualAccount).toBe('va-hcs-operational');
     // A target VA without a license mode is refused before anything moves.
@@ -439,6 +492,9 @@ describe('changing the operational VA', () => {
 
 describe('migration plan', () => {
   it('plans a customer: steps per cluster and the allocation effect per VA', async () => {
+    // Stark's three clusters, one of them on the operational VA, and an 11.5 cluster on PLM.
+    await ensureRegistered('stark-cucm-01');
+    for (const name of ['stark-cuc-01', 'stark-cer-01', 'hooli-cucm-02']) await ensureAdded(name);
     const p = await migration.planCustomer('Stark Industries', { to: 'Enterprise' });
     expect(p.plans.map((x) => x.cluster).sort()).toEqual(
       ['stark-cer-01', 'stark-cuc-01', 'stark-cucm-01'].sort(),

@@ -1,12 +1,13 @@
 // Real: acquireInstanceLock over the real file system (a temp directory), real pid liveness
 // probes against this test process and a real child process killed with SIGKILL.
-// Faked: the clock (TestClock, to age a heartbeat) and, in two cases, the host name or the
-// liveness probe (to stand for a holder on another machine).
+// Faked: the clock (TestClock, to age a heartbeat), the heartbeat's interval timer (vitest fake
+// timers, one beat per step) and, in two cases, the host name or the liveness probe (to stand
+// for a holder on another machine).
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { TestClock } from '../../core/clock.ts';
 import { isSmartlicError, type SmartlicError } from '../../core/errors.ts';
 import {
@@ -87,27 +88,35 @@ describe('instance lock', () => {
     lock.release();
   });
 
-  it('the heartbeat keeps a live holder fresh', async () => {
+  it('the heartbeat keeps a live holder fresh', () => {
     const db = join(dir, 'd.db');
     const c = new TestClock('2026-12-06T03:00:00Z');
-    const lock = acquireInstanceLock({
-      dbPath: db,
-      role: 'serve',
-      clock: c,
-      host: 'other-box',
-      heartbeatMs: 20,
-      staleMs: 1000,
-    });
-    c.advance({ seconds: 30 });
-    await new Promise((r) => setTimeout(r, 200));
-    const held = readInstanceLock(lock.path);
-    expect(held?.heartbeat).toBe('2026-12-06T03:00:30.000Z');
-    expect(
-      refusal(() =>
-        acquireInstanceLock({ dbPath: db, role: 'start', clock: c, isAlive: () => false }),
-      ).code,
-    ).toBe('INSTANCE_RUNNING');
-    lock.release();
+    // The heartbeat's interval timer is driven by hand (vitest's fake timers): one beat is one
+    // step, whatever the machine's load; the file system writes stay real.
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    try {
+      const lock = acquireInstanceLock({
+        dbPath: db,
+        role: 'serve',
+        clock: c,
+        host: 'other-box',
+        heartbeatMs: 20,
+        staleMs: 1000,
+      });
+      c.advance({ seconds: 30 });
+      // No beat yet: the file still carries the start, 30 s old against a 1 s staleMs.
+      expect(readInstanceLock(lock.path)?.heartbeat).toBe('2026-12-06T03:00:00.000Z');
+      vi.advanceTimersByTime(20);
+      expect(readInstanceLock(lock.path)?.heartbeat).toBe('2026-12-06T03:00:30.000Z');
+      expect(
+        refusal(() =>
+          acquireInstanceLock({ dbPath: db, role: 'start', clock: c, isAlive: () => false }),
+        ).code,
+      ).toBe('INSTANCE_RUNNING');
+      lock.release();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('a garbage lock file is replaced; a lock of someone else is not removed by release', () => {

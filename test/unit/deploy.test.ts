@@ -67,10 +67,10 @@ describe('Dockerfile', () => {
     ...final.filter((i) => i.op === 'ENV').map((i) => envPairs(i.args)),
   ) as Record<string, string>;
 
-  it('builds on node 20 bookworm-slim with the compilers better-sqlite3 needs, runs without them', () => {
+  it('builds on node 24 (LTS) bookworm-slim with the compilers better-sqlite3 needs, runs without them', () => {
     expect(stages.map((s) => s.args.split(/\s+/)[0])).toEqual([
-      'node:20-bookworm-slim',
-      'node:20-bookworm-slim',
+      'node:24-bookworm-slim',
+      'node:24-bookworm-slim',
     ]);
     const build = ins.slice(0, ins.indexOf(stages[1]!));
     const apt = build.find((i) => i.op === 'RUN' && i.args.includes('apt-get install'));
@@ -184,6 +184,18 @@ describe('deploy/smartlic.service', () => {
     // V8 compiles code at run time: MemoryDenyWriteExecute would kill node.
     expect(get('Service', 'MemoryDenyWriteExecute')).toEqual([]);
     expect(get('Install', 'WantedBy')).toEqual(['multi-user.target']);
+  });
+
+  it('refuses to start on a Node.js older than 24, saying what to install', () => {
+    const [pre] = get('Service', 'ExecStartPre');
+    const m = /^\/usr\/bin\/node -e "(.*)"$/.exec(pre ?? '');
+    expect(m, 'ExecStartPre=/usr/bin/node -e "…"').not.toBeNull();
+    // The check as systemd runs it, on the Node running this test (20 and 24 in CI).
+    const r = spawnSync(process.execPath, ['-e', m![1]!], { encoding: 'utf8' });
+    const major = Number(process.versions.node.split('.')[0]);
+    expect(r.status).toBe(major >= 24 ? 0 : 1);
+    if (major < 24)
+      expect(r.stderr).toContain(`runs on Node.js 24 LTS; /usr/bin/node is ${process.version}`);
   });
 
   it('runs the CLI entry with `serve`, its data in the state directory, only known variables', () => {

@@ -113,8 +113,9 @@ describe('Slack slash command through the real Bolt receiver', () => {
     expect(f.initialComment).toContain('HLM report');
     const order = slack.calls.filter((c) => c.method.startsWith('files.')).map((c) => c.method);
     expect(order).toEqual(['files.getUploadURLExternal', 'files.completeUploadExternal']);
-    // The file is the answer: nothing else went to response_url.
-    await new Promise((res) => setTimeout(res, 200));
+    // The file is the answer: once the command's follow-up has settled, nothing else went to
+    // response_url.
+    await adapter.idle();
     expect(slack.responses.find((x) => x.id === r.id)).toBeUndefined();
   });
 
@@ -145,20 +146,25 @@ describe('Slack slash command through the real Bolt receiver', () => {
   });
 
   it('refuses a bad signature with 401 and runs nothing', async () => {
+    const responseUrl = slack.responseUrl();
     const body = slashCommandBody({
       text: 'accounts',
       user: 'UVIEW',
       channel: 'C0OPS',
-      responseUrl: slack.responseUrl(),
+      responseUrl,
     });
     const headers = slack.sign(body);
     headers['x-slack-signature'] = headers['x-slack-signature']!.replace(/.$/, (c) =>
       c === '0' ? '1' : '0',
     );
-    const before = slack.responses.length;
+    const id = responseUrl.split('/').pop()!;
     expect((await post(body, headers)).status).toBe(401);
-    await new Promise((r) => setTimeout(r, 200));
-    expect(slack.responses.length).toBe(before);
+    // Settle it by events, not by the clock: the same command, correctly signed and sent after
+    // the forged one, is answered; then every follow-up the adapter still runs has ended.
+    const barrier = await command('accounts', 'UVIEW');
+    await responseFor(barrier.id);
+    await adapter.idle();
+    expect(slack.responses.find((x) => x.id === id)).toBeUndefined();
   });
 
   it('refuses a correctly signed request that is ten minutes old with 401', async () => {

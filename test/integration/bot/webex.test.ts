@@ -105,7 +105,9 @@ describe('Webex adapter through webex-node-bot-framework', () => {
     const quiet = webex.incoming(room, alice, 'license whoami', false);
     const b2 = webex.webhookBody('messages', quiet, room, alice);
     expect(await deliver(b2, webex.sign(b2, SECRET))).toBe(200);
-    await new Promise((r) => setTimeout(r, 300));
+    // Settled by events, not by the clock: the webhook's processing (and any reply it started)
+    // has ended.
+    await adapter.idle();
     expect(webex.sent.find((m) => m.parentId === quiet)).toBeUndefined();
   });
 
@@ -118,7 +120,12 @@ describe('Webex adapter through webex-node-bot-framework', () => {
     expect(await deliver(body.replace('"created"', '"created" '), webex.sign(body, SECRET))).toBe(
       401,
     );
-    await new Promise((r) => setTimeout(r, 300));
+    // A signed message sent after the forged ones is answered; then nothing is in flight.
+    const after = webex.incoming(room, alice, 'license whoami');
+    const b3 = webex.webhookBody('messages', after, room, alice);
+    expect(await deliver(b3, webex.sign(b3, SECRET))).toBe(200);
+    await webex.waitFor(() => webex.sent.find((m) => m.parentId === after));
+    await adapter.idle();
     expect(webex.sent.find((m) => m.parentId === id)).toBeUndefined();
   });
 
