@@ -13,7 +13,9 @@ const LOCAL = new Set(['localhost', '127.0.0.1', '::1']);
 
 function refuse(hostname) {
   if (log) appendFileSync(log, `${process.pid} ${hostname}\n`);
-  const err = new Error(`getaddrinfo ENOTFOUND ${hostname} (outside names are refused in this test)`);
+  const err = new Error(
+    `getaddrinfo ENOTFOUND ${hostname} (outside names are refused in this test)`,
+  );
   err.code = 'ENOTFOUND';
   err.errno = -3008;
   err.syscall = 'getaddrinfo';
@@ -24,7 +26,8 @@ function refuse(hostname) {
 const realLookup = dns.lookup;
 dns.lookup = function lookup(hostname, options, callback) {
   const cb = typeof options === 'function' ? options : callback;
-  if (LOCAL.has(String(hostname).toLowerCase())) return realLookup.call(dns, hostname, options, callback);
+  if (LOCAL.has(String(hostname).toLowerCase()))
+    return realLookup.call(dns, hostname, options, callback);
   const err = refuse(hostname);
   process.nextTick(() => cb(err));
   return {};
@@ -32,7 +35,8 @@ dns.lookup = function lookup(hostname, options, callback) {
 
 const realPromisesLookup = dns.promises.lookup;
 dns.promises.lookup = async function lookup(hostname, options) {
-  if (LOCAL.has(String(hostname).toLowerCase())) return realPromisesLookup.call(dns.promises, hostname, options);
+  if (LOCAL.has(String(hostname).toLowerCase()))
+    return realPromisesLookup.call(dns.promises, hostname, options);
   throw refuse(hostname);
 };
 
