@@ -18,7 +18,7 @@ const PRELOAD = resolve('test/support/no-outside-dns.mjs');
 const dir = mkdtempSync(join(tmpdir(), 'smartlic-lab-offline-'));
 const db = join(dir, 'smartlic.db');
 const dnsLog = join(dir, 'outside-names.log');
-const env = {
+const env: NodeJS.ProcessEnv = {
   ...process.env,
   SMARTLIC_DB: db,
   SMARTLIC_LOG_LEVEL: 'warn',
