@@ -49,7 +49,12 @@ export function damagedDatabaseError(
   return new SmartlicError({
     code: 'DB_CORRUPT',
     message: `the database ${path} is damaged: SQLite's ${mode === 'quick' ? 'quick_check' : 'integrity_check'} found ${r.problems.length >= 10 ? 'at least ' : ''}${r.problems.length} problem(s) (${shown})${refused ? `; ${refused}` : ''}`,
-    action: `stop smartlic, copy ${path} aside as it is, then restore the last good backup (\`smartlic db restore <backup> --with-key --force\`) and sync: CSSM's side comes back from CSSM, what only smartlic holds (VA roles and modes, cluster assignments, subscriptions) comes from the backup. Without a backup, \`sqlite3 ${path} .recover\` into a new file saves what it can`,
+    action: damagedAction(path),
     details: { path, problems: r.problems },
   });
+}
+
+/** What to do about a damaged database file. */
+export function damagedAction(path: string): string {
+  return `stop smartlic, copy ${path} aside as it is, then restore the last good backup (\`smartlic db restore <backup> --with-key --force\`) and sync: CSSM's side comes back from CSSM, what only smartlic holds (VA roles and modes, cluster assignments, subscriptions) comes from the backup. Without a backup, \`sqlite3 ${path} .recover\` into a new file saves what it can`;
 }

@@ -8,6 +8,7 @@
 import { readFileSync, statfsSync } from 'node:fs';
 import { dirname, resolve, sep } from 'node:path';
 import { SmartlicError } from '../errors.ts';
+import { damagedAction } from './integrity.ts';
 
 /** Below this many free bytes an SQLite I/O error is taken for a full disk. */
 const NEARLY_FULL_BYTES = 1024 * 1024;
@@ -128,6 +129,15 @@ export function storageError(
   const code = codeOf(e);
   if (!code) return undefined;
   if (isNoSpace(e)) return diskFullError(path, e, what);
+  if (/^SQLITE_(CORRUPT|NOTADB)/.test(code)) {
+    return new SmartlicError({
+      code: 'DB_CORRUPT',
+      message: `${what} ${path} is damaged: SQLite says "${e instanceof Error ? e.message : code}" (\`smartlic doctor\` checks the whole file)`,
+      action: damagedAction(path),
+      cause: e,
+      details: { path, sqliteCode: code },
+    });
+  }
   if (!code.startsWith('SQLITE_IOERR')) return undefined;
   const dir = dirname(resolve(path));
   const space = freeSpace(dir);
