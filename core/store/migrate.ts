@@ -28,7 +28,9 @@ function migrator(db: Kysely<Database>): Migrator {
 type Untyped = Kysely<Record<string, Record<string, unknown>>>;
 
 async function tableNames(db: Kysely<Database>): Promise<Set<string>> {
-  return new Set((await db.introspection.getTables()).map((t) => t.name));
+  return new Set(
+    (await db.introspection.getTables({ withInternalKyselyTables: true })).map((t) => t.name),
+  );
 }
 
 /**
