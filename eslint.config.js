@@ -14,6 +14,8 @@ export default tseslint.config(
       'site/.astro/**',
       'site/.build-*/**',
       'site/lib/*.mjs',
+      // Plain JavaScript preloads (`node --import`): they run before the TypeScript loader.
+      'test/support/*.mjs',
       'test-artifacts/**',
       'dist/**',
       'coverage/**',

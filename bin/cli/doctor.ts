@@ -8,6 +8,8 @@ import { isSmartlicError, toSmartlicError } from '../../core/errors.ts';
 import { DoctorService, type Check } from '../../core/services/doctor.service.ts';
 import {
   SecretBox,
+  checkIntegrity,
+  damagedDatabaseError,
   openDatabase,
   pendingMigrations,
   resolveSecretKey,
@@ -66,14 +68,28 @@ async function storageChecks(c: RunContext): Promise<{ checks: Check[]; usable: 
   }
   const h = openDatabase({ path, readonly: true });
   try {
+    // First: on a damaged file every later answer (schema, key, accounts) would mislead.
+    const integrity = checkIntegrity(h.sqlite, 'quick');
+    if (!integrity.ok) {
+      const err = damagedDatabaseError(path, integrity, 'quick');
+      checks.push({
+        check: 'db.integrity',
+        subject: path,
+        verdict: 'fail',
+        code: err.code,
+        message: err.message,
+        ...(err.action ? { fix: err.action } : {}),
+      });
+      return { checks, usable: false };
+    }
     const pending = await pendingMigrations(h.db);
     checks.push({
       check: 'db',
       subject: path,
       verdict: pending.length ? 'warn' : 'ok',
       message: pending.length
-        ? `the schema is behind: ${pending.length} migration(s) pending (${pending.join(', ')})`
-        : 'the database opens and its schema is up to date',
+        ? `the schema is behind: ${pending.length} migration(s) pending (${pending.join(', ')}); SQLite's quick_check finds the file sound`
+        : "the database opens, SQLite's quick_check finds it sound, and its schema is up to date",
       ...(pending.length ? { fix: 'run `smartlic db migrate` (any command does it too)' } : {}),
     });
     const key = resolveSecretKey({ envValue: config.secretKey, dbPath: path });
@@ -120,6 +136,7 @@ const doctorCmd = defineCommand({
   json: '{ok, checks: [{check, subject, verdict: ok|fail|warn|skip, message, fix, code}]}',
   description: `One verdict per check, in plain words, with the fix:
   config, db, db.key          the configuration, the database file and schema, the secret key
+  db.integrity                the database file sound (SQLite's quick_check)
   cssm.token                  CSSM's (or the satellite's) token endpoint reachable, directly or
                               through the proxy
   cssm.credentials            the client id and secret accepted

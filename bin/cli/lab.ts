@@ -16,6 +16,7 @@ import { z } from 'zod';
 import type { Clock } from '../../core/clock.ts';
 import type { Config } from '../../core/config.ts';
 import { SmartlicError } from '../../core/errors.ts';
+import { diskFullError, isNoSpace } from '../../core/store/index.ts';
 import type { JournalEntry, LocalEmulator } from '../../emulator/index.ts';
 
 const metaSchema = z.object({
@@ -54,6 +55,15 @@ export interface Lab {
   replayed: number;
   /** Saves the clock offset and stops the emulator. */
   close(): Promise<void>;
+}
+
+/** A write of a lab file; out of room it says the disk is full (DISK_FULL), where and how much. */
+function labWrite(path: string, what: string, write: () => void): void {
+  try {
+    write();
+  } catch (e) {
+    throw isNoSpace(e) ? diskFullError(path, e, what) : e;
+  }
 }
 
 function readMeta(path: string): LabMeta | undefined {
@@ -100,9 +110,11 @@ export async function openLab(opts: {
   const wall = () => opts.clock.now().getTime();
   const journal = opts.persist
     ? (entry: JournalEntry) =>
-        appendFileSync(paths.journal, `${JSON.stringify({ ...entry, w: wall() })}\n`, {
-          mode: 0o600,
-        })
+        labWrite(paths.journal, "the lab's journal", () =>
+          appendFileSync(paths.journal, `${JSON.stringify({ ...entry, w: wall() })}\n`, {
+            mode: 0o600,
+          }),
+        )
     : undefined;
 
   let emu: LocalEmulator;
@@ -159,7 +171,9 @@ export async function openLab(opts: {
     if (!opts.persist) return;
     meta.savedAt = wall();
     meta.offsetMs = emu.now() - meta.savedAt;
-    writeFileSync(paths.meta, `${JSON.stringify(meta, null, 2)}\n`, { mode: 0o600 });
+    labWrite(paths.meta, "the lab's state", () =>
+      writeFileSync(paths.meta, `${JSON.stringify(meta, null, 2)}\n`, { mode: 0o600 }),
+    );
   };
   save();
   return {

@@ -133,8 +133,6 @@ const startCmd = defineCommand({
         out(
           `emulator: ${emu.baseUrl} (scenario ${rt.config.emulator.scenario})${lab.resumed ? `, lab restored from ${labPaths(rt.config.db.path).meta} (${lab.replayed} requests replayed)` : ''}`,
         );
-        // The device list lives under its own API base (DOMAIN §2); the lab's is known only now.
-        rt.config.cssm.devicesApiBase = emu.ready.cloud.devicesApiBase;
         if (lab.resumed) {
           out('reusing the accounts and clusters provisioned earlier (nothing re-imported)');
         } else {
@@ -265,6 +263,8 @@ async function provisionFromEmulator(rt: Runtime, emu: RunningEmulator, out: (s:
       clientSecret: c.clientSecret,
       tokenUrl: satellite ? emu.ready.onprem.tokenUrl : emu.ready.cloud.tokenUrl,
       apiBase: satellite ? emu.ready.onprem.apiBase : emu.ready.cloud.apiBase,
+      // Stored with the account, so every process on this database syncs against the lab.
+      ...(satellite ? {} : { devicesApiBase: emu.ready.cloud.devicesApiBase }),
       requestedBy: REQUESTED_BY,
       sync: false,
     });

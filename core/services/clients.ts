@@ -28,6 +28,8 @@ export interface CssmEndpoint {
   flavor: CssmFlavor;
   tokenUrl: string;
   apiBase: string;
+  /** Cloud: root of the device-list API (DOMAIN §2); a satellite serves it under `apiBase`. */
+  devicesApiBase?: string;
   clientId: string;
   clientSecret: string;
   transport: Transport;
@@ -144,20 +146,10 @@ export class ClientFactory {
       });
     }
     const satellite = account.source === 'satellite';
-    const tokenUrl =
-      account.tokenUrl ?? account.satelliteTokenUrl ?? this.deps.config.cssm.tokenUrl;
-    const apiBase = account.apiBase ?? this.deps.config.cssm.apiBase;
-    if (satellite && ((!account.tokenUrl && !account.satelliteTokenUrl) || !account.apiBase)) {
-      throw new SmartlicError({
-        code: 'CONFIG',
-        message: `the satellite account ${account.domain} has no On-Prem token URL or API base stored`,
-        action: 'provision it again with --token-url and --api-base',
-      });
-    }
+    const urls = accountUrls(account, this.deps.config);
     return {
       flavor: satellite ? 'onprem' : 'cloud',
-      tokenUrl,
-      apiBase,
+      ...urls,
       clientId: creds.clientId,
       clientSecret: creds.clientSecret,
       // The satellite is reached directly (Satellite transport is a direct link to it).
@@ -202,10 +194,9 @@ export class ClientFactory {
       this.oauth.set(okey, tokens);
     }
     const pageSize = this.deps.config.http.pageSize;
-    // Cloud: the device list lives under the newer API base (DOMAIN §2), its own setting;
-    // a satellite serves it under its own API root.
-    const devicesBase =
-      endpoint.flavor === 'cloud' ? this.deps.config.cssm.devicesApiBase : undefined;
+    // Cloud: the device list lives under the newer API base (DOMAIN §2), stored with the
+    // account like its API base; a satellite serves it under its own API root.
+    const devicesBase = endpoint.flavor === 'cloud' ? endpoint.devicesApiBase : undefined;
     const client = new CssmClient({
       flavor: endpoint.flavor,
       baseUrl: endpoint.apiBase,
@@ -275,6 +266,70 @@ export class ClientFactory {
     this.oauth.clear();
     await Promise.allSettled(all.map((h) => h.close()));
   }
+}
+
+/** The URLs one account is reached at: its token URL, API base and device-list API base. */
+export interface AccountUrls {
+  tokenUrl: string;
+  apiBase: string;
+  devicesApiBase?: string;
+}
+
+/**
+ * Where a stored account lives. Every URL is the account's own (stored when it was
+ * provisioned, so every process on the database uses the same ones); config's `cssm.*` fills
+ * only what an account provisioned by an older smartlic left empty. A satellite needs both of
+ * its URLs stored. The result always points at one CSSM (see `checkOneCssm`).
+ */
+export function accountUrls(account: SmartAccount, config: Config): AccountUrls {
+  if (account.source === 'satellite') {
+    const tokenUrl = account.tokenUrl ?? account.satelliteTokenUrl;
+    if (!tokenUrl || !account.apiBase) {
+      throw new SmartlicError({
+        code: 'CONFIG',
+        message: `the satellite account ${account.domain} has no On-Prem token URL or API base stored`,
+        action: 'provision it again with --token-url and --api-base',
+      });
+    }
+    return { tokenUrl, apiBase: account.apiBase };
+  }
+  const urls: Required<AccountUrls> = {
+    tokenUrl: account.tokenUrl ?? config.cssm.tokenUrl,
+    apiBase: account.apiBase ?? config.cssm.apiBase,
+    devicesApiBase: account.devicesApiBase ?? config.cssm.devicesApiBase,
+  };
+  checkOneCssm(urls, `the Smart Account ${account.domain}`, 'provision it again with');
+  return urls;
+}
+
+const URL_FLAGS = {
+  tokenUrl: '--token-url',
+  apiBase: '--api-base',
+  devicesApiBase: '--devices-api-base',
+} as const;
+
+function isCiscoHost(url: string): boolean {
+  const host = new URL(url).hostname.toLowerCase();
+  return host === 'cisco.com' || host.endsWith('.cisco.com');
+}
+
+/**
+ * Refuses a cloud account whose URLs lead to two different places: some at Cisco, some not
+ * (a lab or another CSSM). That mix is how a lab account's device list went to
+ * apx.cisco.com with the lab's bearer token and account names; it is never a working setup,
+ * since one set of client credentials belongs to one CSSM.
+ */
+export function checkOneCssm(urls: Required<AccountUrls>, subject: string, fixVerb: string): void {
+  const keys = Object.keys(URL_FLAGS) as (keyof typeof URL_FLAGS)[];
+  const cisco = keys.filter((k) => isCiscoHost(urls[k]));
+  if (cisco.length === 0 || cisco.length === keys.length) return;
+  const other = keys.filter((k) => !cisco.includes(k));
+  const list = (ks: typeof keys) => ks.map((k) => `${URL_FLAGS[k]} ${urls[k]}`).join(', ');
+  throw new SmartlicError({
+    code: 'CONFIG',
+    message: `${subject} would reach two different CSSMs: ${list(other)} but ${list(cisco)} (Cisco's); its client credentials and account names would go to both`,
+    action: `${fixVerb} ${cisco.map((k) => URL_FLAGS[k]).join(' and ')} of the CSSM at ${new URL(urls[other[0]!]).origin}`,
+  });
 }
 
 /** `https://<address>:8443` unless the address is already a URL. */

@@ -15,7 +15,7 @@ import { transaction, type Repositories, type SmartAccount } from '../store/inde
 import type { Database, SmartAccountType, TransportMode } from '../store/schema.ts';
 import type { SecretBox } from '../store/crypto.ts';
 import type { Kysely } from 'kysely';
-import type { ClientFactory, CssmEndpoint } from './clients.ts';
+import { checkOneCssm, type ClientFactory, type CssmEndpoint } from './clients.ts';
 import type { JobRunner } from './jobs.service.ts';
 import type { SyncOutcome, SyncProgress, SyncService } from './sync.service.ts';
 
@@ -33,6 +33,8 @@ export interface ProvisionRequest {
   tokenUrl?: string;
   /** Cloud: defaults to config `cssm.apiBase`; satellite: required. */
   apiBase?: string;
+  /** Cloud: the device-list API root; defaults to config `cssm.devicesApiBase` (Cisco's). */
+  devicesApiBase?: string;
   /** Default: Satellite for a satellite, Proxy when a proxy is given, else Direct. */
   transport?: TransportMode;
   /** Proxy URL (`http://host:port`) for Proxy transport; no credentials (DOMAIN §1). */
@@ -136,6 +138,12 @@ export class ProvisionService {
           : 'add --satellite with --local-account, --token-url and --api-base',
       );
     }
+    if (satellite && req.devicesApiBase !== undefined) {
+      throw input(
+        'a satellite serves its device list under its own API base',
+        'drop --devices-api-base for a satellite account',
+      );
+    }
     if (satellite && (!req.localAccount || !req.tokenUrl || !req.apiBase)) {
       throw input(
         'a satellite account needs its local account name, On-Prem token URL and API base',
@@ -164,6 +172,7 @@ export class ProvisionService {
     for (const [flag, url] of [
       ['--token-url', req.tokenUrl],
       ['--api-base', req.apiBase],
+      ['--devices-api-base', req.devicesApiBase],
     ] as const) {
       if (url !== undefined && !/^https?:\/\/[^/]/i.test(url)) {
         throw input(
@@ -184,10 +193,19 @@ export class ProvisionService {
       }
       transport = { mode: 'proxy', proxyUrl: url };
     }
+    const cssm = this.d.config.cssm;
+    const urls = {
+      tokenUrl: req.tokenUrl ?? cssm.tokenUrl,
+      apiBase: req.apiBase ?? cssm.apiBase,
+      devicesApiBase: req.devicesApiBase ?? cssm.devicesApiBase,
+    };
+    // Checked before anything is sent: the token request already carries the credentials.
+    if (!satellite) checkOneCssm(urls, `the Smart Account ${req.domain.trim()}`, 'give');
     const endpoint: CssmEndpoint = {
       flavor: satellite ? 'onprem' : 'cloud',
-      tokenUrl: req.tokenUrl ?? this.d.config.cssm.tokenUrl,
-      apiBase: req.apiBase ?? this.d.config.cssm.apiBase,
+      tokenUrl: urls.tokenUrl,
+      apiBase: urls.apiBase,
+      ...(satellite ? {} : { devicesApiBase: urls.devicesApiBase }),
       clientId: req.clientId.trim(),
       clientSecret: req.clientSecret,
       transport,
@@ -254,8 +272,11 @@ export class ProvisionService {
           proxyPassword: null,
           clientId: plan.endpoint.clientId,
           clientSecret: req.clientSecret,
-          tokenUrl: req.tokenUrl ?? null,
-          apiBase: req.apiBase ?? null,
+          // Every URL is stored resolved, config defaults included: whichever process syncs
+          // this account later, with whatever config, reaches the CSSM it was checked against.
+          tokenUrl: plan.endpoint.tokenUrl,
+          apiBase: plan.endpoint.apiBase,
+          devicesApiBase: plan.endpoint.devicesApiBase ?? null,
           satelliteHost: apiHost?.hostname ?? null,
           satellitePort: apiHost ? Number(apiHost.port || 443) : null,
           satelliteTokenUrl: satellite ? req.tokenUrl! : null,

@@ -8,6 +8,7 @@ import {
   SqliteDriver,
   type DatabaseConnection,
   type Driver,
+  type QueryResult,
   type SqliteDatabase,
   type SqliteDialectConfig,
 } from 'kysely';
@@ -15,6 +16,7 @@ import { systemClock } from '../clock.ts';
 import type { Clock } from '../clock.ts';
 import { SmartlicError } from '../errors.ts';
 import type { Database } from './schema.ts';
+import { storageError } from './storage-errors.ts';
 
 export interface OpenDatabaseOptions {
   /** File path, or `:memory:`. The default location is config's business, not ours. */
@@ -59,15 +61,25 @@ export function openDatabase(opts: OpenDatabaseOptions): DatabaseHandle {
       cause: e,
     });
   }
-  sqlite.pragma(`busy_timeout = ${Math.max(0, Math.floor(opts.busyTimeoutMs ?? 5000))}`);
-  sqlite.pragma('foreign_keys = ON');
-  if (!readonly) {
-    // WAL lets the site build and chat reads run while a sync writes.
-    sqlite.pragma('journal_mode = WAL');
-    sqlite.pragma('synchronous = NORMAL');
+  try {
+    sqlite.pragma(`busy_timeout = ${Math.max(0, Math.floor(opts.busyTimeoutMs ?? 5000))}`);
+    sqlite.pragma('foreign_keys = ON');
+    if (!readonly) {
+      // WAL lets the site build and chat reads run while a sync writes.
+      sqlite.pragma('journal_mode = WAL');
+      sqlite.pragma('synchronous = NORMAL');
+    }
+  } catch (e) {
+    // The WAL index is the first thing written: on a full disk the open already fails here.
+    sqlite.close();
+    throw (memory ? undefined : storageError(e, opts.path)) ?? e;
   }
   const db = new Kysely<Database>({
-    dialect: new ImmediateSqliteDialect({ database: withStatementCache(sqlite) }),
+    dialect: new ImmediateSqliteDialect(
+      { database: withStatementCache(sqlite) },
+      sqlite,
+      memory ? undefined : opts.path,
+    ),
   });
   let closed = false;
   return {
@@ -90,20 +102,103 @@ export function openDatabase(opts: OpenDatabaseOptions): DatabaseHandle {
  * within the busy timeout for another process's writer. A deferred `BEGIN` takes the lock at
  * its first write; when another connection wrote in between, SQLite cannot upgrade the read
  * snapshot and fails at once with "database is locked", whatever the busy timeout says.
+ *
+ * Errors about storage (a full disk, an I/O error) leave the driver as DISK_FULL / DB_IO
+ * errors naming the database file and its file system (storage-errors.ts).
  */
 class ImmediateSqliteDriver extends SqliteDriver {
+  private wrapped: { inner: DatabaseConnection; outer: DatabaseConnection } | undefined;
+  /** The error of a failed COMMIT, so a rollback failing after it cannot hide it. */
+  private commitError: { error: unknown } | undefined;
+
+  constructor(
+    cfg: SqliteDialectConfig,
+    private readonly sqlite: BetterSqlite3.Database,
+    private readonly path: string | undefined,
+  ) {
+    super(cfg);
+  }
+
+  override async acquireConnection(): Promise<DatabaseConnection> {
+    const inner = await super.acquireConnection();
+    if (this.path === undefined) return inner;
+    if (this.wrapped?.inner !== inner) {
+      this.wrapped = { inner, outer: new StorageErrorConnection(inner, this.path) };
+    }
+    return this.wrapped.outer;
+  }
+
   override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    this.commitError = undefined;
     await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+
+  override async commitTransaction(connection: DatabaseConnection): Promise<void> {
+    try {
+      await super.commitTransaction(connection);
+    } catch (e) {
+      this.commitError = { error: e };
+      throw e;
+    }
+  }
+
+  /**
+   * After SQLITE_FULL or an I/O error SQLite may already have rolled the transaction back on
+   * its own; a second `rollback` then fails with "cannot rollback - no transaction is active",
+   * and kysely would throw that instead of the error that caused it. Nothing is left to undo
+   * then, so nothing is done, and the caller sees the real error.
+   */
+  override async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    if (!this.sqlite.inTransaction) return;
+    try {
+      await super.rollbackTransaction(connection);
+    } catch (e) {
+      if (!this.sqlite.inTransaction) return;
+      // Still open and cannot be undone: the caller hears why the commit failed, if it did
+      // (a failing body's own error is kept by inTransaction, repositories/mapping.ts).
+      throw this.commitError ? this.commitError.error : e;
+    }
+  }
+}
+
+/** A connection whose storage errors are told in the operator's terms (DISK_FULL, DB_IO). */
+class StorageErrorConnection implements DatabaseConnection {
+  constructor(
+    private readonly inner: DatabaseConnection,
+    private readonly path: string,
+  ) {}
+
+  async executeQuery<R>(q: CompiledQuery): Promise<QueryResult<R>> {
+    try {
+      return await this.inner.executeQuery<R>(q);
+    } catch (e) {
+      throw storageError(e, this.path) ?? e;
+    }
+  }
+
+  async *streamQuery<R>(
+    q: CompiledQuery,
+    chunkSize?: number,
+  ): AsyncIterableIterator<QueryResult<R>> {
+    try {
+      yield* this.inner.streamQuery<R>(q, chunkSize);
+    } catch (e) {
+      throw storageError(e, this.path) ?? e;
+    }
   }
 }
 
 class ImmediateSqliteDialect extends SqliteDialect {
-  constructor(private readonly cfg: SqliteDialectConfig) {
+  constructor(
+    private readonly cfg: SqliteDialectConfig,
+    private readonly sqlite: BetterSqlite3.Database,
+    private readonly path: string | undefined,
+  ) {
     super(cfg);
   }
 
   override createDriver(): Driver {
-    return new ImmediateSqliteDriver(this.cfg);
+    return new ImmediateSqliteDriver(this.cfg, this.sqlite, this.path);
   }
 }
 

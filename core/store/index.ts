@@ -8,7 +8,7 @@
  *   const repos = createRepositories(h.db, box, h.clock);
  *   await transaction(h.db, box, async (r) => { ... }, h.clock); // one account's sync
  */
-import type { Kysely, Transaction } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.ts';
 import { systemClock } from '../clock.ts';
 import { SmartlicError } from '../errors.ts';
@@ -22,6 +22,7 @@ import { DevicesRepository } from './repositories/devices.repository.ts';
 import { JobsRepository } from './repositories/jobs.repository.ts';
 import { LicensesRepository } from './repositories/licenses.repository.ts';
 import { LocalAccountsRepository } from './repositories/local-accounts.repository.ts';
+import { inTransaction } from './repositories/mapping.ts';
 import { NotificationsRepository } from './repositories/notifications.repository.ts';
 import { SettingsRepository } from './repositories/settings.repository.ts';
 import { SmartAccountsRepository } from './repositories/smart-accounts.repository.ts';
@@ -37,7 +38,16 @@ export { openDatabase, isMemoryPath } from './database.ts';
 export type { DatabaseHandle, OpenDatabaseOptions } from './database.ts';
 export { packColumns, tableColumns } from './packed.ts';
 export type { PackedColumns } from './packed.ts';
-export { migrateToLatest, pendingMigrations } from './migrate.ts';
+export { MIGRATION_VERSIONS_TABLE, migrateToLatest, pendingMigrations } from './migrate.ts';
+export { checkIntegrity, damagedDatabaseError } from './integrity.ts';
+export type { IntegrityResult } from './integrity.ts';
+export {
+  diskFullError,
+  freeSpace,
+  formatBytes,
+  isNoSpace,
+  storageError,
+} from './storage-errors.ts';
 export { MIGRATIONS } from './migrations/index.ts';
 export { SecretBox, hashSecret, keyFilePath, resolveSecretKey } from './crypto.ts';
 export type { ResolveSecretKeyOptions, ResolvedSecretKey, SecretKeySource } from './crypto.ts';
@@ -120,9 +130,7 @@ export async function transaction<T>(
   clock: Clock = systemClock,
 ): Promise<T> {
   if (db.isTransaction) return fn(createRepositories(db, secrets, clock), db);
-  return db
-    .transaction()
-    .execute((trx: Transaction<Database>) => fn(createRepositories(trx, secrets, clock), trx));
+  return inTransaction(db, (trx) => fn(createRepositories(trx, secrets, clock), trx));
 }
 
 const KEY_CHECK_SETTING = 'secret_key_check';

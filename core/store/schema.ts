@@ -88,6 +88,8 @@ export interface SmartAccountsTable {
   api_base: string | null;
   /** 0002: the sync service's incremental state (JSON, no secrets). */
   sync_state: JsonText | null;
+  /** 0011: device-list API root of a cloud account; NULL = config `cssm.devicesApiBase`. */
+  devices_api_base: string | null;
 }
 
 export interface LocalAccountsTable {

@@ -180,6 +180,10 @@ export async function buildSite(opts: BuildSiteOptions): Promise<BuildSiteResult
     for (const dir of shards) rmSync(dir, { recursive: true, force: true });
     if (staging !== building) rmSync(staging, { recursive: true, force: true });
     if (e instanceof SmartlicError) throw e;
+    // Out of room while writing the site: say the disk is full, where, and what to free.
+    if (store.isNoSpace(e)) {
+      throw store.diskFullError((e as { path?: string }).path ?? outDir, e, 'the site file');
+    }
     throw new SmartlicError({
       code: 'SITE_BUILD',
       message: `site build failed: ${e instanceof Error ? e.message : String(e)}`,

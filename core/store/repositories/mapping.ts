@@ -56,7 +56,32 @@ export async function atomically<T>(
   fn: (trx: Kysely<Database>) => Promise<T>,
 ): Promise<T> {
   if (db.isTransaction) return fn(db);
-  return db.transaction().execute((trx: Transaction<Database>) => fn(trx));
+  return inTransaction(db, fn);
+}
+
+/**
+ * `db.transaction().execute(fn)`, except that the error `fn` threw is the one rethrown even
+ * when the rollback after it fails too: kysely throws the rollback's error ("cannot rollback -
+ * no transaction is active" after a full disk), which says nothing of what went wrong.
+ */
+export async function inTransaction<T>(
+  db: Kysely<Database>,
+  fn: (trx: Transaction<Database>) => Promise<T>,
+): Promise<T> {
+  let first: { error: unknown } | undefined;
+  try {
+    return await db.transaction().execute(async (trx: Transaction<Database>) => {
+      try {
+        return await fn(trx);
+      } catch (e) {
+        first = { error: e };
+        throw e;
+      }
+    });
+  } catch (e) {
+    if (first && e !== first.error) throw first.error;
+    throw e;
+  }
 }
 
 /** Keeps only the keys whose value is not `undefined` (partial updates: undefined = keep). */

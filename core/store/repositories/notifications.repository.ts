@@ -11,7 +11,7 @@ import type {
   NotifyMessagesTable,
   NotifyOutboxTable,
 } from '../schema.ts';
-import { date, dateOrNull, iso, parseJsonObject } from './mapping.ts';
+import { date, dateOrNull, inTransaction, iso, parseJsonObject } from './mapping.ts';
 
 /** What bot/notify needs to know of an alert. */
 export interface NotifiableAlert {
@@ -248,7 +248,7 @@ export class NotificationsRepository {
     items: { kind: OutboxKind; payload: Record<string, unknown>; notBefore: Date }[],
   ): Promise<void> {
     const now = iso(this.clock.now());
-    await this.db.transaction().execute(async (trx) => {
+    await inTransaction(this.db, async (trx) => {
       await trx
         .insertInto('notify_messages')
         .values({
@@ -323,7 +323,7 @@ export class NotificationsRepository {
     item: OutboxItem,
     ref?: { messageRef: string; inDigest?: boolean; alertIds?: number[] },
   ): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
+    await inTransaction(this.db, async (trx) => {
       await trx.deleteFrom('notify_outbox').where('id', '=', item.id).execute();
       if (!ref) return;
       const ids = ref.alertIds ?? (item.alertId === null ? [] : [item.alertId]);

@@ -39,6 +39,8 @@ export interface SmartAccount {
   tokenUrl: string | null;
   /** API root of this account; null = config `cssm.apiBase` (cloud). */
   apiBase: string | null;
+  /** Device-list API root of a cloud account; null = config `cssm.devicesApiBase`. */
+  devicesApiBase: string | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -67,6 +69,7 @@ export interface SmartAccountInput {
   clientSecret?: string | null;
   tokenUrl?: string | null;
   apiBase?: string | null;
+  devicesApiBase?: string | null;
 }
 
 export interface SmartAccountCredentials {
@@ -109,6 +112,7 @@ export function toSmartAccount(r: SmartAccountRow): SmartAccount {
     lastSyncError: r.last_sync_error,
     tokenUrl: r.token_url,
     apiBase: r.api_base,
+    devicesApiBase: r.devices_api_base,
     createdAt: date(r.created_at),
     updatedAt: date(r.updated_at),
   };
@@ -147,6 +151,7 @@ export class SmartAccountsRepository {
       client_secret_enc: this.enc(input.clientSecret),
       token_url: input.tokenUrl,
       api_base: input.apiBase,
+      devices_api_base: input.devicesApiBase,
     });
     const row = await this.db
       .insertInto('smart_accounts')

@@ -3,7 +3,7 @@ import type { Clock } from '../../clock.ts';
 import { systemClock } from '../../clock.ts';
 import type { SecretBox } from '../crypto.ts';
 import type { Database, LicenseMode, VirtualAccountRole, VirtualAccountsTable } from '../schema.ts';
-import { bool, date, defined, iso, sqlBool } from './mapping.ts';
+import { bool, date, defined, inTransaction, iso, sqlBool } from './mapping.ts';
 
 export interface VirtualAccount {
   id: number;
@@ -208,7 +208,7 @@ export class VirtualAccountsRepository {
         .execute();
     };
     if (this.db.isTransaction) await body(this.db);
-    else await this.db.transaction().execute(body);
+    else await inTransaction(this.db, body);
   }
 
   /**
