@@ -4,6 +4,8 @@ export {
   escapeMrkdwn,
   ACTION_PREFIX,
   CONFIRM_PREFIX,
+  confirmValue,
+  parseConfirmValue,
   type SlackBlock,
   type SlackMessage,
 } from './slack.ts';

@@ -99,8 +99,13 @@ export function renderWebex(r: Reply): WebexMessage {
                 : b.style === 'primary'
                   ? { style: 'positive' }
                   : {}),
-              // A confirm button sent in a card is the confirmation itself: pressing it is the "yes".
-              data: { smartlic: 'command', command: b.command, confirmed: b.confirm !== undefined },
+              // A confirm button's press is judged by its ticket (core ConfirmationService):
+              // the card's data is the sender's to forge, the ticket is not.
+              data: {
+                smartlic: 'command',
+                command: b.command,
+                ...(b.confirm ? { ticket: b.ticket ?? '' } : {}),
+              },
             })),
             ...(buttons.some((b) => b.confirm)
               ? [{ type: 'Action.Submit', title: 'Cancel', data: { smartlic: 'cancel' } }]

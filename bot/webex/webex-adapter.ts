@@ -270,7 +270,9 @@ export class WebexAdapter {
       const [bot, trigger] = args as [WebexBot, WebexTrigger];
       const line = this.commandOf(trigger);
       if (line === undefined || trigger.person.id === this.framework.person.id) return;
-      this.track(this.run(bot, line, this.actor(trigger, bot.room.id), trigger.message!.id, false));
+      this.track(
+        this.run(bot, line, this.actor(trigger, bot.room.id), trigger.message!.id, undefined),
+      );
     });
     this.framework.on('attachmentAction', (...args: unknown[]) => {
       const [bot, trigger] = args as [WebexBot, WebexTrigger];
@@ -280,13 +282,21 @@ export class WebexAdapter {
         return;
       }
       if (inputs.smartlic !== 'command' || typeof inputs.command !== 'string') return;
+      // A confirmation is its ticket: a submit that claims `confirmed` without one is judged
+      // (and refused, audited) as a press with no ticket, never run.
+      const ticket =
+        typeof inputs.ticket === 'string'
+          ? inputs.ticket
+          : 'ticket' in inputs || inputs.confirmed !== undefined
+            ? ''
+            : undefined;
       this.track(
         this.run(
           bot,
           inputs.command,
           this.actor(trigger, bot.room.id),
           trigger.attachmentAction!.messageId,
-          inputs.confirmed === true,
+          ticket,
         ),
       );
     });
@@ -297,9 +307,9 @@ export class WebexAdapter {
     line: string,
     actor: Actor,
     replyTo: string,
-    confirmed: boolean,
+    ticket: string | undefined,
   ): Promise<void> {
-    const o = await this.opts.layer.execute(line, actor, confirmed ? { confirmed: true } : {});
+    const o = await this.opts.layer.execute(line, actor, ticket !== undefined ? { ticket } : {});
     if (o.reply.file && !o.followUp) {
       try {
         await this.postFile(bot.room.id, o.reply, replyTo);

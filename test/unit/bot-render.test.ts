@@ -55,6 +55,7 @@ const SAMPLES: Record<string, Reply> = {
       buttons({
         label: 'Yes, do it',
         command: 'deregister cucm-acme-1',
+        ticket: 'tkt-0123456789abcdefghij',
         style: 'danger',
         confirm: {
           title: 'Are you sure?',
@@ -107,13 +108,16 @@ describe('renderers against golden files', () => {
     expect(renderWebex(r).markdown).toContain('\\<!channel\\>');
   });
 
-  it('a confirmation carries a Slack confirm dialog and a Webex card whose press confirms', () => {
+  it('a confirmation carries a Slack confirm dialog and a Webex card, each with its ticket', () => {
     const slack = renderSlack(SAMPLES.confirm!);
     const actions = slack.blocks.find((b) => b.type === 'actions') as {
       elements: Record<string, unknown>[];
     };
     expect(actions.elements[0]).toMatchObject({
-      value: 'deregister cucm-acme-1',
+      value: JSON.stringify({
+        ticket: 'tkt-0123456789abcdefghij',
+        command: 'deregister cucm-acme-1',
+      }),
       style: 'danger',
       confirm: { confirm: { text: 'Run it' } },
     });
@@ -123,7 +127,7 @@ describe('renderers against golden files', () => {
     expect(card.actions[0]!.data).toEqual({
       smartlic: 'command',
       command: 'deregister cucm-acme-1',
-      confirmed: true,
+      ticket: 'tkt-0123456789abcdefghij',
     });
   });
 

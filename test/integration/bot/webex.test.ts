@@ -21,6 +21,7 @@ let adapter: WebexAdapter;
 let http: ChatServer;
 let alice: FakePerson;
 let oscar: FakePerson;
+let olga: FakePerson;
 let clusterName: string;
 
 async function deliver(body: string, signature: string) {
@@ -33,6 +34,26 @@ async function deliver(body: string, signature: string) {
   ).status;
 }
 
+/** Presses a card button (a signed attachmentActions webhook); resolves with the next answer. */
+async function press(
+  room: ReturnType<FakeWebex['direct']>,
+  who: FakePerson,
+  inputs: Record<string, unknown>,
+  answer?: string,
+) {
+  const seen = webex.sent.length;
+  const actionId = webex.cardAction(room, who, inputs);
+  const body = webex.webhookBody('attachmentActions', actionId, room, who);
+  expect(await deliver(body, webex.sign(body, SECRET))).toBe(200);
+  return webex.waitFor(
+    () =>
+      webex.sent
+        .slice(seen)
+        .find((m) => m.roomId === room.id && (!answer || m.markdown?.includes(answer))),
+    20_000,
+  );
+}
+
 beforeAll(async () => {
   fx = await setup();
   await provisionCloud(fx, 0, true);
@@ -41,6 +62,7 @@ beforeAll(async () => {
   webex = await startFakeWebex();
   alice = webex.addPerson('Alice@Example.com', 'Alice');
   oscar = webex.addPerson('oscar@example.com', 'Oscar');
+  olga = webex.addPerson('olga@example.com', 'Olga');
   const config = loadConfig({
     env: {},
     overrides: {
@@ -52,7 +74,7 @@ beforeAll(async () => {
           webhookSecret: SECRET,
           apiUrl: webex.apiUrl,
         },
-        roles: { operator: ['webex:oscar@example.com'] },
+        roles: { operator: ['webex:oscar@example.com', 'webex:olga@example.com'] },
       },
     },
   });
@@ -132,15 +154,49 @@ describe('Webex adapter through webex-node-bot-framework', () => {
       card.attachments![0] as { content: { actions: { data: Record<string, unknown> }[] } }
     ).content;
     const data = content.actions[0]!.data;
-    expect(data).toMatchObject({ command: `deregister ${clusterName}`, confirmed: true });
-    const actionId = webex.cardAction(room, oscar, data);
-    const press = webex.webhookBody('attachmentActions', actionId, room, oscar);
-    expect(await deliver(press, webex.sign(press, SECRET))).toBe(200);
-    const done = await webex.waitFor(
-      () => webex.sent.find((m) => m.markdown?.includes(`Deregister ${clusterName}: done`)),
-      20_000,
-    );
-    expect(done.parentId).toBeDefined();
+    expect(data).toMatchObject({ command: `deregister ${clusterName}` });
+    expect(data.ticket).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(data).not.toHaveProperty('confirmed');
+    // Another operator pressing Oscar's card: refused, and the ticket is still Oscar's.
+    const other = await press(room, olga, data);
+    expect(other.markdown).toContain('belongs to webex:oscar@example.com');
+    const first = await press(room, oscar, data, `Deregister ${clusterName}: done`);
+    expect(first.parentId).toBeDefined();
+    // The same card again: it ran once.
+    const again = await press(room, oscar, data);
+    expect(again.markdown).toContain('already used');
+    const [entry] = await fx.repos.audit.list({
+      actor: 'webex:oscar@example.com',
+      entityType: 'chat',
+      limit: 1,
+    });
+    expect(entry?.details).toMatchObject({ outcome: 'confirm-refused', reason: 'used' });
+  });
+
+  it('a card submit claiming confirmed, with no ticket, runs nothing and says so', async () => {
+    const room = webex.direct(oscar);
+    const jobsBefore = (await fx.repos.jobs.list({ limit: 1 }))[0]?.id ?? 0;
+    const tokensBefore = JSON.stringify(await fx.repos.tokens.list());
+    for (const forged of [
+      { smartlic: 'command', command: 'token revoke 1', confirmed: true },
+      { smartlic: 'command', command: 'token revoke 1', ticket: 'A'.repeat(22) },
+    ]) {
+      const r = await press(room, oscar, forged);
+      expect(r.markdown).toContain('Confirmation refused');
+      expect(r.markdown).toContain('never issued');
+    }
+    expect((await fx.repos.jobs.list({ limit: 1 }))[0]?.id ?? 0).toBe(jobsBefore);
+    expect(JSON.stringify(await fx.repos.tokens.list())).toBe(tokensBefore);
+    const [entry] = await fx.repos.audit.list({
+      actor: 'webex:oscar@example.com',
+      entityType: 'chat',
+      limit: 1,
+    });
+    expect(entry?.details).toMatchObject({
+      outcome: 'confirm-refused',
+      reason: 'unknown',
+      command: 'token revoke 1',
+    });
   });
 
   it('denies a viewer a write', async () => {
