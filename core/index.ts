@@ -8,6 +8,7 @@ export * from './log.ts';
 export { REDACTED, redactText, redactOptional, redactUrl, registerSecret } from './redact.ts';
 export * from './config.ts';
 export * from './metrics.ts';
+export { escapeControl, type EscapeOptions } from './text.ts';
 export * as catalog from './domain/catalog.ts';
 export * as allocation from './domain/allocation.ts';
 export * as lifecycle from './domain/lifecycle.ts';

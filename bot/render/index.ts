@@ -1,4 +1,4 @@
-export { renderText, textTable, clean } from './text.ts';
+export { renderText, textTable, clean, escapeControl } from './text.ts';
 export {
   renderSlack,
   escapeMrkdwn,

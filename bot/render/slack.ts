@@ -169,5 +169,6 @@ export function renderSlack(r: Reply): SlackMessage {
       elements: [{ type: 'mrkdwn', text: 'The answer was cut to fit one message.' }],
     });
   }
-  return { text: truncate(`${icon}${clean(r.title)}`, 3000), blocks: all };
+  // The notification text is mrkdwn too: escaped like the blocks (no <!here> from a name).
+  return { text: truncate(`${icon}${escapeMrkdwn(r.title)}`, 3000), blocks: all };
 }
