@@ -10,7 +10,9 @@
 import { App, HTTPReceiver, LogLevel, type Logger as SlackLogger } from '@slack/bolt';
 import type { RequestListener } from 'node:http';
 import type { BotConfig, Logger } from '../../core/index.ts';
+import type { ChatThreadsPort } from '../notify/interrupted.ts';
 import type { Actor, CommandRunner, Outcome, Reply } from '../commands/index.ts';
+import { recordThread } from '../notify/interrupted.ts';
 import { RetryLater, type ChatSender } from '../notify/notifier.ts';
 import {
   ACTION_PREFIX,
@@ -30,6 +32,8 @@ export interface SlackAdapterOptions {
   logger: Logger;
   /** Commands whose answers make up the App Home tab, run as the user who opens it. */
   homeCommands?: string[];
+  /** Where a write's "job started" went, so that a restart can follow up in its thread. */
+  threads?: ChatThreadsPort;
 }
 
 function boltLogger(logger: Logger): SlackLogger {
@@ -286,6 +290,13 @@ export class SlackAdapter {
           blocks: first.blocks as never,
         });
         ts = r.ts;
+        if (ts !== undefined && o.reply.jobId !== undefined)
+          await recordThread(this.opts.threads, this.log, {
+            jobId: o.reply.jobId,
+            platform: 'slack',
+            channel: to.channel,
+            threadRef: ts,
+          });
       } catch (e) {
         this.log.debug('cannot post in the channel; answering through response_url', { error: e });
       }

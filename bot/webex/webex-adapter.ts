@@ -16,6 +16,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { BotConfig, Logger } from '../../core/index.ts';
 import type { Actor, CommandRunner } from '../commands/index.ts';
 import type { Reply } from '../commands/index.ts';
+import { recordThread, type ChatThreadsPort } from '../notify/interrupted.ts';
 import { RetryLater, type ChatSender } from '../notify/notifier.ts';
 import { renderWebex, type WebexMessage } from '../render/index.ts';
 
@@ -65,6 +66,8 @@ export interface WebexAdapterOptions {
   layer: CommandRunner;
   config: BotConfig;
   logger: Logger;
+  /** Where a write's "job started" went, so that a restart can follow up in its thread. */
+  threads?: ChatThreadsPort;
 }
 
 /** Constant-time check of X-Spark-Signature against the raw body. */
@@ -332,6 +335,14 @@ export class WebexAdapter {
       }
     }
     const first = await bot.reply(replyTo, { ...renderWebex(o.reply) });
+    if (o.followUp && o.reply.jobId !== undefined)
+      await recordThread(this.opts.threads, this.log, {
+        jobId: o.reply.jobId,
+        platform: 'webex',
+        channel: bot.room.id,
+        // The asking message roots the thread (Webex threads are one level deep).
+        threadRef: replyTo,
+      });
     if (o.followUp) {
       const done = await o.followUp;
       await bot.reply(first.id ?? replyTo, { ...renderWebex(done) });
