@@ -9,4 +9,12 @@ export {
   type SlackBlock,
   type SlackMessage,
 } from './slack.ts';
-export { renderWebex, escapeMarkdown, type WebexCard, type WebexMessage } from './webex.ts';
+export {
+  renderWebex,
+  renderWebexMessages,
+  escapeMarkdown,
+  WEBEX_MAX_BYTES,
+  type WebexCard,
+  type WebexMessage,
+  type WebexRenderOptions,
+} from './webex.ts';

@@ -18,7 +18,7 @@ import type { Actor, CommandRunner } from '../commands/index.ts';
 import type { Reply } from '../commands/index.ts';
 import { recordThread, type ChatThreadsPort } from '../notify/interrupted.ts';
 import { RetryLater, type ChatSender } from '../notify/notifier.ts';
-import { renderWebex, type WebexMessage } from '../render/index.ts';
+import { renderWebex, renderWebexMessages, type WebexMessage } from '../render/index.ts';
 
 /* The framework is untyped JavaScript; these are the parts we use. */
 interface WebexPerson {
@@ -305,6 +305,18 @@ export class WebexAdapter {
     });
   }
 
+  /**
+   * Answers in the thread, in as many messages as the reply needs within Webex's size limit
+   * (bot/render/webex.ts); resolves with the first one.
+   */
+  private async say(bot: WebexBot, replyTo: string, reply: Reply): Promise<{ id: string }> {
+    const siteUrl = this.opts.config.siteUrl;
+    const [head, ...rest] = renderWebexMessages(reply, siteUrl ? { siteUrl } : {});
+    const first = await bot.reply(replyTo, { ...head! });
+    for (const m of rest) await bot.reply(replyTo, { ...m });
+    return first;
+  }
+
   private async run(
     bot: WebexBot,
     line: string,
@@ -330,11 +342,11 @@ export class WebexAdapter {
             },
           ],
         };
-        await bot.reply(replyTo, { ...renderWebex(reply) });
+        await this.say(bot, replyTo, reply);
         return;
       }
     }
-    const first = await bot.reply(replyTo, { ...renderWebex(o.reply) });
+    const first = await this.say(bot, replyTo, o.reply);
     if (o.followUp && o.reply.jobId !== undefined)
       await recordThread(this.opts.threads, this.log, {
         jobId: o.reply.jobId,
@@ -345,7 +357,7 @@ export class WebexAdapter {
       });
     if (o.followUp) {
       const done = await o.followUp;
-      await bot.reply(first.id ?? replyTo, { ...renderWebex(done) });
+      await this.say(bot, first.id ?? replyTo, done);
     }
   }
 }

@@ -3,6 +3,7 @@
 // the command layer over real services, a SQLite temp file and the emulator; bot/notify's
 // Notifier over the real alert store. Faked: Webex — a fake Webex API on loopback
 // (test/fakes/fake-webex.ts: JSON and multipart POST /messages, PUT /messages/{id}).
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CommandLayer, defaultRegistry } from '../../../bot/commands/index.ts';
 import { startChatServer, type ChatServer } from '../../../bot/http.ts';
@@ -197,6 +198,33 @@ describe('Webex adapter through webex-node-bot-framework', () => {
       reason: 'unknown',
       command: 'token revoke 1',
     });
+  });
+
+  it('keeps every message within Webex’s 7,439 bytes: a 5,005-character name, and help', async () => {
+    const long = `cucm-${'x'.repeat(5000)}`;
+    const victim = (await fx.repos.clusters.list()).at(-1)!;
+    await sql`UPDATE clusters SET name = ${long} WHERE id = ${victim.id}`.execute(fx.h.db);
+    try {
+      for (const line of ['license clusters', 'license help', `license cluster ${long}`]) {
+        const room = webex.direct(alice);
+        const refusedBefore = webex.refused.length;
+        const id = webex.incoming(room, alice, line);
+        const body = webex.webhookBody('messages', id, room, alice);
+        expect(await deliver(body, webex.sign(body, SECRET))).toBe(200);
+        await webex.waitFor(() => webex.sent.find((m) => m.parentId === id));
+        await new Promise((r) => setTimeout(r, 300));
+        const answers = webex.sent.filter((m) => m.parentId === id);
+        expect(webex.refused.length, line).toBe(refusedBefore);
+        expect(answers.length).toBeGreaterThan(0);
+        for (const a of answers)
+          expect(Buffer.byteLength(a.markdown ?? '')).toBeLessThanOrEqual(7439);
+        const all = answers.map((a) => a.markdown).join('\n');
+        if (line !== 'license help') expect(all).toContain('cucm-xxxx');
+        if (line === 'license help') expect(all).toContain('token create');
+      }
+    } finally {
+      await sql`UPDATE clusters SET name = ${victim.name} WHERE id = ${victim.id}`.execute(fx.h.db);
+    }
   });
 
   it('denies a viewer a write', async () => {
