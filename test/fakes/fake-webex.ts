@@ -202,13 +202,13 @@ export async function startFakeWebex(): Promise<FakeWebex> {
     }
     // Webex's Messages API: "The maximum message length is 7439 bytes" (text or markdown).
     const tooLong = [body.markdown, body.text].find(
-      (t) => typeof t === 'string' && Buffer.byteLength(t) > 7439,
+      (t): t is string => typeof t === 'string' && Buffer.byteLength(t) > 7439,
     );
     if (
       (key === 'POST /messages' || (req.method === 'PUT' && path.startsWith('/messages/'))) &&
       tooLong !== undefined
     ) {
-      fake.refused.push({ bytes: Buffer.byteLength(String(tooLong)) });
+      fake.refused.push({ bytes: Buffer.byteLength(tooLong) });
       return json(res, 400, { message: 'Message length exceeds the maximum of 7439 bytes.' });
     }
     m = /^\/messages\/([^/]+)$/.exec(path);

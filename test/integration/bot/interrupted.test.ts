@@ -46,7 +46,7 @@ async function startBot(): Promise<{ bot: ChildProcess; url: string }> {
   });
   bots.push(bot);
   const url = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: bot.stdout! }).on('line', (l) => {
+    createInterface({ input: bot.stdout }).on('line', (l) => {
       const m = /listening on (http:\/\/\S+)/.exec(l);
       if (m) resolve(`${m[1]}/slack/events`);
     });
