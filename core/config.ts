@@ -159,6 +159,8 @@ export const botConfigSchema = z
      * an error, and a new worker takes its place. 128 serves a 10,000-cluster estate.
      */
     workerHeapMb: z.number().int().min(64).max(16384).default(128),
+    /** How long a chat confirmation (the button of a destructive command) may be pressed. */
+    confirmMinutes: z.number().int().min(1).max(1440).default(10),
     /** The role of whoever runs `smartlic chat` / `ask` (they can open the database anyway). */
     consoleRole: z.enum(['viewer', 'operator', 'admin']).default('admin'),
     notify: z

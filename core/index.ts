@@ -9,6 +9,7 @@ export { REDACTED, redactText, redactOptional, redactUrl, registerSecret } from 
 export * from './config.ts';
 export * from './metrics.ts';
 export { failRequest, guardRequests, type ListenerName } from './http-guard.ts';
+export { escapeControl, type EscapeOptions } from './text.ts';
 export * as catalog from './domain/catalog.ts';
 export * as allocation from './domain/allocation.ts';
 export * as lifecycle from './domain/lifecycle.ts';

@@ -12,7 +12,7 @@ import pino from 'pino';
 import { RemoteCommandLayer } from '../../bot/index.ts';
 import type { CommandRunner } from '../../bot/commands/index.ts';
 import { startChatServer, type ChatServer } from '../../bot/http.ts';
-import { Notifier, type ChatSender } from '../../bot/notify/index.ts';
+import { Notifier, tellInterrupted, type ChatSender } from '../../bot/notify/index.ts';
 import type { SlackAdapter } from '../../bot/slack/slack-adapter.ts';
 import type { WebexAdapter } from '../../bot/webex/webex-adapter.ts';
 import { systemClock, type Clock } from '../../core/clock.ts';
@@ -245,7 +245,12 @@ export class Host {
       const senders: Partial<Record<'slack' | 'webex', ChatSender>> = {};
       if (slackOn) {
         const { SlackAdapter } = await import('../../bot/slack/slack-adapter.ts');
-        const slack = await SlackAdapter.start({ layer, config: b, logger: rt.logger });
+        const slack = await SlackAdapter.start({
+          layer,
+          config: b,
+          logger: rt.logger,
+          threads: rt.repos.chatThreads,
+        });
         parts.slack = slack;
         senders.slack = slack.sender();
         this.adapterProbes.slack = cached(async () => (await slack.client.auth.test()).ok === true);
@@ -262,6 +267,7 @@ export class Host {
           config: b,
           logger: rt.logger,
           metrics: this.prom.metrics,
+          threads: rt.repos.chatThreads,
         });
         parts.webex = webex;
         senders.webex = webex.sender();
@@ -290,6 +296,11 @@ export class Host {
         events: rt.services.alerts.events,
       });
       parts.notifier.start(b.notify.pollMs);
+      // Chat writes a dead process left running were closed as interrupted when the runtime
+      // opened: say so in their threads (issue 20).
+      void tellInterrupted({ threads: rt.repos.chatThreads, senders, logger: rt.logger }).catch(
+        (e: unknown) => rt.logger.warn('could not follow up interrupted chat jobs', { error: e }),
+      );
     }
     if (slackOn || webexOn || listen) {
       const slackHttp = parts.slack?.requestListener;

@@ -5,22 +5,15 @@
  * can neither drive the terminal nor forge a table row.
  */
 import type { Writable } from 'node:stream';
+import { escapeControl as coreEscape } from '../../core/index.ts';
 import type { CliContext } from './types.ts';
 
-// eslint-disable-next-line no-control-regex -- matching control characters is the point
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
-const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t', '\0': '\\0' };
-
-/** Shows control characters (C0, DEL, C1, line separators, bidi overrides) as escapes. */
+/**
+ * Shows control characters escaped: the one rule (core/text.ts) of the CLI's tables, its text
+ * on stdout and the chat renderers. One argument, so that it can be passed to `map`.
+ */
 export function escapeControl(s: string): string {
-  return s.replace(CONTROL, (c) => {
-    const named = NAMED[c];
-    if (named) return named;
-    const code = c.charCodeAt(0);
-    return code <= 0xff
-      ? `\\x${code.toString(16).padStart(2, '0')}`
-      : `\\u${code.toString(16).padStart(4, '0')}`;
-  });
+  return coreEscape(s);
 }
 
 /** `1 token`, `2 tokens`. */
@@ -201,7 +194,11 @@ export function createOutput(ctx: CliContext, flags: { json?: boolean; wide?: bo
   const wide = flags.wide === true;
   const width = wide ? Infinity : ctx.io.isTty ? (ctx.io.columns ?? 100) : 100;
   const status = statusLineFor(ctx);
-  const print = (text: string) => ctx.io.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+  // The sink: whatever a verb prints, a name's control characters are shown, not obeyed.
+  const print = (text: string) => {
+    const safe = coreEscape(text, { keepLines: true });
+    ctx.io.stdout.write(safe.endsWith('\n') ? safe : `${safe}\n`);
+  };
   return {
     json,
     wide,

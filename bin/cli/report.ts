@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs';
 import * as reports from '../../core/reports/index.ts';
 import { SmartlicError } from '../../core/errors.ts';
 import { inputError, parseFlags, subcommandVerb } from './common.ts';
+import { escapeControl } from '../../core/index.ts';
 import { createOutput, renderTable } from './output.ts';
 import { openRuntime } from './runtime.ts';
 import type { CliContext } from './types.ts';
@@ -30,6 +31,8 @@ function write(
   data: string | Buffer,
   what: string,
 ): void {
+  // Text (not a workbook) shows a name's control characters escaped, on stdout or in the file.
+  if (typeof data === 'string') data = escapeControl(data, { keepLines: true });
   if (!file) {
     ctx.io.stdout.write(data);
     return;

@@ -27,8 +27,17 @@ import { Roles } from './roles.ts';
 import { closest, didYouMean } from './suggest.ts';
 
 export interface ExecuteOptions {
-  /** The person confirmed already (Slack dialog, Webex card, `--yes` on the terminal). */
+  /**
+   * The terminal's own confirmation (a y/N answer). Honoured for the console only: a chat
+   * press confirms through `ticket`, never through a flag the request carries.
+   */
   confirmed?: boolean;
+  /**
+   * The id of the confirmation ticket a chat confirm button carried (Slack dialog, Webex card).
+   * The command runs only if the ticket was issued to this person, in this channel, for this
+   * exact line, and is unused and unexpired; '' (a press that carried none) is refused.
+   */
+  ticket?: string;
 }
 
 export interface Outcome {
@@ -38,7 +47,14 @@ export interface Outcome {
 }
 
 export type AuditOutcome =
-  'ok' | 'error' | 'denied' | 'unknown-verb' | 'usage' | 'confirm-asked' | 'job-started';
+  | 'ok'
+  | 'error'
+  | 'denied'
+  | 'unknown-verb'
+  | 'usage'
+  | 'confirm-asked'
+  | 'confirm-refused'
+  | 'job-started';
 
 const YES = { name: 'yes', boolean: true, help: 'confirm a destructive command (terminal)' };
 const HELP = { name: 'help', boolean: true, help: 'show usage and an example' };
@@ -195,11 +211,36 @@ export class CommandLayer {
       const v = parsed.args[i];
       if (v !== undefined) values[a.name] = v;
     });
-    const confirmed =
-      opts.confirmed === true || (actor.platform === 'console' && parsed.flags.yes === true);
+    const line0 = canonical(spec.verb, rest);
+    let confirmed =
+      actor.platform === 'console' && (opts.confirmed === true || parsed.flags.yes === true);
+    if (opts.ticket !== undefined) {
+      const question = { subject: actorId(actor), channel: actor.channelId ?? '', command: line0 };
+      const r = await this.core.services.confirmations.redeem(opts.ticket, question);
+      if (!r.ok) {
+        await audit('confirm-refused', { reason: r.reason });
+        return {
+          reply: {
+            status: 'denied',
+            title: 'Confirmation refused',
+            blocks: [section(r.message)],
+            ephemeral: true,
+          },
+        };
+      }
+      confirmed = true;
+    }
     if (spec.destructive && !confirmed) {
+      const ticket =
+        actor.platform === 'console'
+          ? undefined
+          : await this.core.services.confirmations.issue({
+              subject: actorId(actor),
+              channel: actor.channelId ?? '',
+              command: line0,
+            });
       await audit('confirm-asked');
-      return { reply: this.confirmation(spec, canonical(spec.verb, rest)) };
+      return { reply: this.confirmation(spec, line0, ticket) };
     }
 
     const ctx: CommandContext = {
@@ -277,7 +318,12 @@ export class CommandLayer {
     };
   }
 
-  private confirmation(spec: CommandSpec, line: string): Reply {
+  private confirmation(
+    spec: CommandSpec,
+    line: string,
+    ticket: { id: string; expiresAt: Date } | undefined,
+  ): Reply {
+    const minutes = this.core.config.bot.confirmMinutes;
     return {
       status: 'confirm',
       title: `Confirm: ${line}`,
@@ -288,6 +334,7 @@ export class CommandLayer {
         buttons({
           label: 'Yes, do it',
           command: line,
+          ...(ticket ? { ticket: ticket.id } : {}),
           style: 'danger',
           confirm: {
             title: 'Are you sure?',
@@ -296,7 +343,11 @@ export class CommandLayer {
             no: 'Cancel',
           },
         }),
-        context('On the terminal, add --yes.'),
+        context(
+          ticket
+            ? `Only you can confirm, here, within ${minutes} minutes, once. On the terminal, add --yes.`
+            : 'On the terminal, add --yes.',
+        ),
       ],
       ephemeral: true,
     };

@@ -15,6 +15,8 @@ export interface Button {
   label: string;
   /** The command line a press runs, as the person who pressed it (roles are checked again). */
   command: string;
+  /** The confirmation ticket a confirm button carries (core ConfirmationService). */
+  ticket?: string;
   style?: 'primary' | 'danger';
   /** Ask "are you sure?" on the platform before running (Slack confirm dialog, Webex card). */
   confirm?: { title: string; text: string; yes: string; no: string };

@@ -9,7 +9,7 @@ import { createInterface, type Completer } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import type { CommandLayer, Outcome } from '../commands/index.ts';
 import { parseUserRef, type Actor, type Reply } from '../commands/index.ts';
-import { renderText } from '../render/index.ts';
+import { escapeControl, renderText } from '../render/index.ts';
 
 /** Exit code for a reply: 0 ok, 2 usage, 1 any other failure. */
 export function exitCode(r: Reply): number {
@@ -62,7 +62,10 @@ export async function ask(
   } else {
     out.write(renderText(o.reply));
     // On the terminal a report file is printed after its reply (redirect it to save it).
-    if (o.reply.file) out.write(`\n${Buffer.from(o.reply.file.content).toString('utf8')}`);
+    if (o.reply.file)
+      out.write(
+        `\n${escapeControl(Buffer.from(o.reply.file.content).toString('utf8'), { keepLines: true })}`,
+      );
     if (follow) out.write(`\n${renderText(follow)}`);
   }
   return exitCode(follow ?? o.reply);

@@ -7,3 +7,9 @@ export {
   type ChatSender,
   type NotifierOptions,
 } from './notifier.ts';
+export {
+  interruptedReply,
+  recordThread,
+  tellInterrupted,
+  type ChatThreadsPort,
+} from './interrupted.ts';

@@ -1,10 +1,20 @@
-export { renderText, textTable, clean } from './text.ts';
+export { renderText, textTable, clean, escapeControl } from './text.ts';
 export {
   renderSlack,
   escapeMrkdwn,
   ACTION_PREFIX,
   CONFIRM_PREFIX,
+  confirmValue,
+  parseConfirmValue,
   type SlackBlock,
   type SlackMessage,
 } from './slack.ts';
-export { renderWebex, escapeMarkdown, type WebexCard, type WebexMessage } from './webex.ts';
+export {
+  renderWebex,
+  renderWebexMessages,
+  escapeMarkdown,
+  WEBEX_MAX_BYTES,
+  type WebexCard,
+  type WebexMessage,
+  type WebexRenderOptions,
+} from './webex.ts';

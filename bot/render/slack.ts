@@ -49,12 +49,41 @@ function codeSections(text: string): SlackBlock[] {
   return out;
 }
 
+/**
+ * A confirm button's value: its ticket and the line. The press is judged by the ticket
+ * (core ConfirmationService), never by the button's kind, so a forged value runs nothing.
+ */
+export function confirmValue(ticket: string, command: string): string {
+  return JSON.stringify({ ticket, command });
+}
+
+/** The ticket and line of a confirm press; a value that is not one carries no ticket (''). */
+export function parseConfirmValue(value: string): { ticket: string; command: string } {
+  try {
+    const v = JSON.parse(value) as unknown;
+    if (
+      typeof v === 'object' &&
+      v !== null &&
+      typeof (v as { ticket?: unknown }).ticket === 'string' &&
+      typeof (v as { command?: unknown }).command === 'string'
+    ) {
+      return {
+        ticket: (v as { ticket: string }).ticket,
+        command: (v as { command: string }).command,
+      };
+    }
+  } catch {
+    /* not JSON: a bare line, which no ticket confirms */
+  }
+  return { ticket: '', command: value };
+}
+
 function button(b: Button, i: number): SlackBlock {
   return {
     type: 'button',
     action_id: `${b.confirm ? CONFIRM_PREFIX : ACTION_PREFIX}${i}`,
     text: plain(b.label, 75),
-    value: truncate(b.command, 2000),
+    value: b.confirm && b.ticket ? confirmValue(b.ticket, b.command) : truncate(b.command, 2000),
     ...(b.style ? { style: b.style } : {}),
     ...(b.confirm
       ? {
@@ -140,5 +169,6 @@ export function renderSlack(r: Reply): SlackMessage {
       elements: [{ type: 'mrkdwn', text: 'The answer was cut to fit one message.' }],
     });
   }
-  return { text: truncate(`${icon}${clean(r.title)}`, 3000), blocks: all };
+  // The notification text is mrkdwn too: escaped like the blocks (no <!here> from a name).
+  return { text: truncate(`${icon}${escapeMrkdwn(r.title)}`, 3000), blocks: all };
 }

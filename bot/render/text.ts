@@ -2,15 +2,18 @@
  * Reply → plain text (terminal, and the monospace parts of chat messages). Control characters
  * in values (terminal escapes, NUL, newlines inside a cell) are shown escaped, never obeyed.
  */
+import { escapeControl } from '../../core/index.ts';
 import type { Block, Reply } from '../commands/reply.ts';
 
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+/**
+ * The one escaping rule (core's `escapeControl`): every text renderer and every terminal or
+ * file sink calls it, so a name's control characters are shown wherever the text comes from.
+ */
+export { escapeControl };
 
 /** Escapes control characters; `multiline` keeps line breaks (section text). */
 export function clean(s: string, multiline = false): string {
-  const out = s.replace(CONTROL, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
-  return multiline ? out : out.replace(/\n/g, '\\n');
+  return escapeControl(s, { keepLines: multiline });
 }
 
 /** Aligned columns with a header rule; the last column is not padded. */

@@ -3,7 +3,7 @@
  * acknowledged at once — Slack allows 3 s — and the answer follows through `response_url`
  * (errors and confirmations ephemeral); a write's "job started" is posted to the channel and
  * its follow-up in that message's thread. Buttons run their command as the person who pressed
- * them (a button behind a confirm dialog counts as confirmed). The App Home tab shows the
+ * them; a confirm button runs only what its one-time ticket was issued for. The App Home tab shows the
  * compliance summary. HTTP (Bolt's HTTPReceiver, mounted at /slack/events on the shared
  * listener) unless an app token is set, then Socket Mode.
  *
@@ -14,9 +14,17 @@
 import { App, HTTPReceiver, LogLevel, type Logger as SlackLogger } from '@slack/bolt';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { BotConfig, Logger } from '../../core/index.ts';
+import type { ChatThreadsPort } from '../notify/interrupted.ts';
 import type { Actor, CommandRunner, Outcome, Reply } from '../commands/index.ts';
+import { recordThread } from '../notify/interrupted.ts';
 import { RetryLater, type ChatSender } from '../notify/notifier.ts';
-import { ACTION_PREFIX, CONFIRM_PREFIX, renderSlack, type SlackMessage } from '../render/index.ts';
+import {
+  ACTION_PREFIX,
+  CONFIRM_PREFIX,
+  parseConfirmValue,
+  renderSlack,
+  type SlackMessage,
+} from '../render/index.ts';
 
 type WebClient = App['client'];
 
@@ -41,6 +49,8 @@ export interface SlackAdapterOptions {
   logger: Logger;
   /** Commands whose answers make up the App Home tab, run as the user who opens it. */
   homeCommands?: string[];
+  /** Where a write's "job started" went, so that a restart can follow up in its thread. */
+  threads?: ChatThreadsPort;
 }
 
 function boltLogger(logger: Logger): SlackLogger {
@@ -242,14 +252,19 @@ export class SlackAdapter {
           userId: body.user.id,
           ...(channel ? { channelId: channel } : {}),
         };
-        const confirmed = action.action_id.startsWith(CONFIRM_PREFIX);
+        // A confirm press runs only what its ticket was issued for (checked by the command
+        // layer); a plain button runs its line as the presser, unconfirmed.
+        const confirm = action.action_id.startsWith(CONFIRM_PREFIX);
+        const { ticket, command } = confirm
+          ? parseConfirmValue(action.value)
+          : { ticket: undefined, command: action.value };
         this.track(
-          this.run(action.value, actor, {
+          this.run(command, actor, {
             respond,
             client,
             ...(channel ? { channel } : {}),
-            confirmed,
-            replaceOriginal: confirmed,
+            ...(ticket !== undefined ? { ticket } : {}),
+            replaceOriginal: confirm,
           }),
         );
       },
@@ -286,14 +301,14 @@ export class SlackAdapter {
       respond: RespondFn;
       client: WebClient;
       channel?: string;
-      confirmed?: boolean;
+      ticket?: string;
       replaceOriginal?: boolean;
     },
   ): Promise<void> {
     const o: Outcome = await this.opts.layer.execute(
       line,
       actor,
-      to.confirmed ? { confirmed: true } : {},
+      to.ticket !== undefined ? { ticket: to.ticket } : {},
     );
     const first = renderSlack(o.reply);
     if (!o.followUp) {
@@ -333,6 +348,13 @@ export class SlackAdapter {
           blocks: first.blocks as never,
         });
         ts = r.ts;
+        if (ts !== undefined && o.reply.jobId !== undefined)
+          await recordThread(this.opts.threads, this.log, {
+            jobId: o.reply.jobId,
+            platform: 'slack',
+            channel: to.channel,
+            threadRef: ts,
+          });
       } catch (e) {
         this.log.debug('cannot post in the channel; answering through response_url', { error: e });
       }

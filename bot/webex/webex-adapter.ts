@@ -31,8 +31,9 @@ import {
 } from '../../core/index.ts';
 import type { Actor, CommandRunner } from '../commands/index.ts';
 import type { Reply } from '../commands/index.ts';
+import { recordThread, type ChatThreadsPort } from '../notify/interrupted.ts';
 import { RetryLater, type ChatSender } from '../notify/notifier.ts';
-import { renderWebex, type WebexMessage } from '../render/index.ts';
+import { renderWebex, renderWebexMessages, type WebexMessage } from '../render/index.ts';
 
 /* The framework is untyped JavaScript; these are the parts we use. */
 interface WebexPerson {
@@ -101,6 +102,8 @@ export interface WebexAdapterOptions {
   logger: Logger;
   /** Counts the verified events that ran nothing (`chat_event_dropped`). */
   metrics?: Metrics;
+  /** Where a write's "job started" went, so that a restart can follow up in its thread. */
+  threads?: ChatThreadsPort;
 }
 
 /** What a Webex webhook POST carries (the envelope; the message itself is fetched). */
@@ -410,7 +413,9 @@ export class WebexAdapter {
       this.reached.add(trigger.id);
       const line = this.commandOf(trigger);
       if (line === undefined || trigger.person.id === this.framework.person.id) return;
-      this.track(this.run(bot, line, this.actor(trigger, bot.room.id), trigger.message!.id, false));
+      this.track(
+        this.run(bot, line, this.actor(trigger, bot.room.id), trigger.message!.id, undefined),
+      );
     });
     this.framework.on('attachmentAction', (...args: unknown[]) => {
       const [bot, trigger] = args as [WebexBot, WebexTrigger];
@@ -421,16 +426,36 @@ export class WebexAdapter {
         return;
       }
       if (inputs.smartlic !== 'command' || typeof inputs.command !== 'string') return;
+      // A confirmation is its ticket: a submit that claims `confirmed` without one is judged
+      // (and refused, audited) as a press with no ticket, never run.
+      const ticket =
+        typeof inputs.ticket === 'string'
+          ? inputs.ticket
+          : 'ticket' in inputs || inputs.confirmed !== undefined
+            ? ''
+            : undefined;
       this.track(
         this.run(
           bot,
           inputs.command,
           this.actor(trigger, bot.room.id),
           trigger.attachmentAction!.messageId,
-          inputs.confirmed === true,
+          ticket,
         ),
       );
     });
+  }
+
+  /**
+   * Answers in the thread, in as many messages as the reply needs within Webex's size limit
+   * (bot/render/webex.ts); resolves with the first one.
+   */
+  private async say(bot: WebexBot, replyTo: string, reply: Reply): Promise<{ id: string }> {
+    const siteUrl = this.opts.config.siteUrl;
+    const [head, ...rest] = renderWebexMessages(reply, siteUrl ? { siteUrl } : {});
+    const first = await bot.reply(replyTo, { ...head! });
+    for (const m of rest) await bot.reply(replyTo, { ...m });
+    return first;
   }
 
   private async run(
@@ -438,9 +463,9 @@ export class WebexAdapter {
     line: string,
     actor: Actor,
     replyTo: string,
-    confirmed: boolean,
+    ticket: string | undefined,
   ): Promise<void> {
-    const o = await this.opts.layer.execute(line, actor, confirmed ? { confirmed: true } : {});
+    const o = await this.opts.layer.execute(line, actor, ticket !== undefined ? { ticket } : {});
     if (o.reply.file && !o.followUp) {
       try {
         await this.postFile(bot.room.id, o.reply, replyTo);
@@ -458,14 +483,22 @@ export class WebexAdapter {
             },
           ],
         };
-        await bot.reply(replyTo, { ...renderWebex(reply) });
+        await this.say(bot, replyTo, reply);
         return;
       }
     }
-    const first = await bot.reply(replyTo, { ...renderWebex(o.reply) });
+    const first = await this.say(bot, replyTo, o.reply);
+    if (o.followUp && o.reply.jobId !== undefined)
+      await recordThread(this.opts.threads, this.log, {
+        jobId: o.reply.jobId,
+        platform: 'webex',
+        channel: bot.room.id,
+        // The asking message roots the thread (Webex threads are one level deep).
+        threadRef: replyTo,
+      });
     if (o.followUp) {
       const done = await o.followUp;
-      await bot.reply(first.id ?? replyTo, { ...renderWebex(done) });
+      await this.say(bot, first.id ?? replyTo, done);
     }
   }
 }

@@ -4,6 +4,8 @@
  * leading apostrophe, which spreadsheets show as plain text. Numbers are written as numbers
  * and need no guard.
  */
+import { escapeControl } from '../text.ts';
+
 export type Cell = string | number | null;
 
 const FORMULA_START = /^[=+\-@\t\r]/;
@@ -16,7 +18,8 @@ export function neutralizeCell(v: string): string {
 export function csvField(v: Cell): string {
   if (v === null) return '';
   if (typeof v === 'number') return String(v);
-  const s = neutralizeCell(v);
+  // Control characters shown, not kept (a line break inside a quoted field is CSV's own).
+  const s = neutralizeCell(escapeControl(v, { keepLines: true }));
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 

@@ -13,6 +13,7 @@ import type { SecretBox } from '../store/crypto.ts';
 import type { Repositories, SmartAccount } from '../store/index.ts';
 import { DAY_MS } from '../domain/lifecycle.ts';
 import { ClientFactory } from './clients.ts';
+import { ConfirmationService } from './confirmations.service.ts';
 import { JobRunner } from './jobs.service.ts';
 import { ProvisionService } from './provision.service.ts';
 import { SyncService, type AfterSyncHook } from './sync.service.ts';
@@ -55,6 +56,8 @@ export interface Services {
   migration: MigrationService;
   /** Alert rules after every sync, their stored lifecycle and the event port (issue 9). */
   alerts: AlertService;
+  /** One-time confirmations of destructive commands asked from chat (issue 20). */
+  confirmations: ConfirmationService;
   /** Waits for running syncs, then closes every HTTP connection. */
   close(): Promise<void>;
 }
@@ -133,6 +136,11 @@ export function createServices(deps: ServiceDeps): Services {
   hooks.afterSync.push(async (o) => {
     await alerts.afterSync(o);
   });
+  const confirmations = new ConfirmationService({
+    tickets: repos.confirmationTickets,
+    clock,
+    ttlMinutes: config.bot.confirmMinutes,
+  });
   return {
     deps,
     hooks,
@@ -145,6 +153,7 @@ export function createServices(deps: ServiceDeps): Services {
     clusters,
     migration,
     alerts,
+    confirmations,
     async close() {
       await sync.drain();
       await alerts.drain();
@@ -156,6 +165,8 @@ export function createServices(deps: ServiceDeps): Services {
 export { ClientFactory, publisherUrl, transportFor } from './clients.ts';
 export type { CssmEndpoint, CssmHandle, SatelliteStatus } from './clients.ts';
 export { JobRunner, JobFailedError } from './jobs.service.ts';
+export { ConfirmationService } from './confirmations.service.ts';
+export type { Redemption, TicketQuestion, TicketRefusal } from './confirmations.service.ts';
 export type { JobHandle, JobSpec } from './jobs.service.ts';
 export { ProvisionService } from './provision.service.ts';
 export type { ProvisionRequest, ProvisionResult } from './provision.service.ts';

@@ -15,8 +15,10 @@ import { SmartlicError } from '../errors.ts';
 import type { SecretBox } from './crypto.ts';
 import { AlertsRepository } from './repositories/alerts.repository.ts';
 import { AuditRepository } from './repositories/audit.repository.ts';
+import { ChatThreadsRepository } from './repositories/chat-threads.repository.ts';
 import { ChatUsersRepository } from './repositories/chat-users.repository.ts';
 import { ClustersRepository } from './repositories/clusters.repository.ts';
+import { ConfirmationTicketsRepository } from './repositories/confirmation-tickets.repository.ts';
 import { CustomersRepository } from './repositories/customers.repository.ts';
 import { DevicesRepository } from './repositories/devices.repository.ts';
 import { JobsRepository } from './repositories/jobs.repository.ts';
@@ -55,8 +57,10 @@ export { backupDatabase } from './backup.ts';
 export type { BackupResult } from './backup.ts';
 export * from './repositories/alerts.repository.ts';
 export * from './repositories/audit.repository.ts';
+export * from './repositories/chat-threads.repository.ts';
 export * from './repositories/chat-users.repository.ts';
 export * from './repositories/clusters.repository.ts';
+export * from './repositories/confirmation-tickets.repository.ts';
 export * from './repositories/customers.repository.ts';
 export * from './repositories/devices.repository.ts';
 export * from './repositories/jobs.repository.ts';
@@ -89,6 +93,8 @@ export interface Repositories {
   settings: SettingsRepository;
   syncLeases: SyncLeasesRepository;
   notifications: NotificationsRepository;
+  confirmationTickets: ConfirmationTicketsRepository;
+  chatThreads: ChatThreadsRepository;
 }
 
 /** Every repository over one connection or transaction (`db` may be a kysely Transaction). */
@@ -115,6 +121,8 @@ export function createRepositories(
     settings: new SettingsRepository(db, secrets, clock),
     syncLeases: new SyncLeasesRepository(db, secrets, clock),
     notifications: new NotificationsRepository(db, secrets, clock),
+    confirmationTickets: new ConfirmationTicketsRepository(db, secrets, clock),
+    chatThreads: new ChatThreadsRepository(db, secrets, clock),
   };
 }
 

@@ -463,6 +463,33 @@ export interface SettingsTable {
   updated_at: IsoText;
 }
 
+/** 0012: a one-time confirmation of one command line, for one person in one channel. */
+export interface ConfirmationTicketsTable {
+  /** Random, unguessable: the only thing a confirm button carries besides the line. */
+  id: string;
+  /** Who may press it: `slack:U…`, `webex:<e-mail>`, later `mcp:<token name>`. */
+  subject: string;
+  /** Where it was asked (Slack channel, Webex room); '' when the face has no channel. */
+  channel: string;
+  command: string;
+  created_at: IsoText;
+  expires_at: IsoText;
+  used_at: IsoText | null;
+  used_by: string | null;
+}
+
+/** 0012: where a chat write's "job started" was posted, to follow up after a restart. */
+export interface ChatJobThreadsTable {
+  job_id: number;
+  platform: ChatPlatform;
+  channel: string;
+  /** Slack message ts, Webex message id: the thread the follow-up goes in. */
+  thread_ref: string;
+  recorded_at: IsoText;
+  /** When the thread was told the job was interrupted (once, by whichever process). */
+  told_at: IsoText | null;
+}
+
 export interface Database {
   smart_accounts: SmartAccountsTable;
   local_accounts: LocalAccountsTable;
@@ -490,6 +517,8 @@ export interface Database {
   notify_messages: NotifyMessagesTable;
   notify_outbox: NotifyOutboxTable;
   notify_cursors: NotifyCursorsTable;
+  confirmation_tickets: ConfirmationTicketsTable;
+  chat_job_threads: ChatJobThreadsTable;
 }
 
 export type SmartAccountRow = Selectable<SmartAccountsTable>;

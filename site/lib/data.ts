@@ -6,7 +6,7 @@
  * throw-away key, so an attempt to decrypt a stored secret would fail the build, not leak.
  */
 import type { Kysely } from 'kysely';
-import { reports, store, type Clock } from '../../core/index.ts';
+import { escapeControl, reports, store, type Clock } from '../../core/index.ts';
 import { accountPath, clusterPath, customerPath, link, vaPath } from './paths.ts';
 import type {
   Cell,
@@ -1212,5 +1212,21 @@ export async function loadSiteData(
     listPageSize: LIST_PAGE_SIZE,
     missing,
   };
-  return { data, workbooks };
+  return { data: showable(data), workbooks };
+}
+
+/**
+ * Every text the pages (and their CSV downloads, built in the browser from the same rows) show
+ * has its control characters escaped by core's one rule: a name cannot hide ESC, NUL or a
+ * bidi override in a page. Line ends stay (multi-line texts such as the SI report).
+ */
+function showable<T>(v: T): T {
+  if (typeof v === 'string') return escapeControl(v, { keepLines: true }) as T;
+  if (Array.isArray(v)) return v.map((x: unknown) => showable(x)) as T;
+  if (v !== null && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) out[k] = showable(x);
+    return out as T;
+  }
+  return v;
 }

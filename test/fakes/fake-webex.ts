@@ -53,6 +53,8 @@ export interface FakeWebex {
     /** Each PUT appends the new markdown (or text). */
     edits: string[];
   }[];
+  /** Messages refused as Webex refuses them: text or markdown over 7,439 bytes. */
+  refused: { bytes: number }[];
   unhandled: string[];
   addPerson(email: string, name?: string): FakePerson;
   /** The 1:1 space of a person with the bot. */
@@ -198,6 +200,17 @@ export async function startFakeWebex(): Promise<FakeWebex> {
           })
         : json(res, 404, { message: 'not found' });
     }
+    // Webex's Messages API: "The maximum message length is 7439 bytes" (text or markdown).
+    const tooLong = [body.markdown, body.text].find(
+      (t): t is string => typeof t === 'string' && Buffer.byteLength(t) > 7439,
+    );
+    if (
+      (key === 'POST /messages' || (req.method === 'PUT' && path.startsWith('/messages/'))) &&
+      tooLong !== undefined
+    ) {
+      fake.refused.push({ bytes: Buffer.byteLength(tooLong) });
+      return json(res, 400, { message: 'Message length exceeds the maximum of 7439 bytes.' });
+    }
     m = /^\/messages\/([^/]+)$/.exec(path);
     if (req.method === 'GET' && m) {
       const msg = messages.get(m[1]!);
@@ -273,6 +286,7 @@ export async function startFakeWebex(): Promise<FakeWebex> {
     people,
     webhooks: [],
     sent: [],
+    refused: [],
     unhandled: [],
     direct: (p: FakePerson) => rooms.find((r) => r.id === `ROOM-DIRECT-${p.id}`)!,
     group: () => rooms[0]!,

@@ -4,7 +4,13 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buttons, context, fields, section, table, type Reply } from '../../bot/commands/reply.ts';
-import { renderSlack, renderText, renderWebex } from '../../bot/render/index.ts';
+import {
+  WEBEX_MAX_BYTES,
+  renderSlack,
+  renderText,
+  renderWebex,
+  renderWebexMessages,
+} from '../../bot/render/index.ts';
 
 const dir = join(import.meta.dirname, '..', 'golden', 'bot');
 
@@ -55,6 +61,7 @@ const SAMPLES: Record<string, Reply> = {
       buttons({
         label: 'Yes, do it',
         command: 'deregister cucm-acme-1',
+        ticket: 'tkt-0123456789abcdefghij',
         style: 'danger',
         confirm: {
           title: 'Are you sure?',
@@ -107,13 +114,16 @@ describe('renderers against golden files', () => {
     expect(renderWebex(r).markdown).toContain('\\<!channel\\>');
   });
 
-  it('a confirmation carries a Slack confirm dialog and a Webex card whose press confirms', () => {
+  it('a confirmation carries a Slack confirm dialog and a Webex card, each with its ticket', () => {
     const slack = renderSlack(SAMPLES.confirm!);
     const actions = slack.blocks.find((b) => b.type === 'actions') as {
       elements: Record<string, unknown>[];
     };
     expect(actions.elements[0]).toMatchObject({
-      value: 'deregister cucm-acme-1',
+      value: JSON.stringify({
+        ticket: 'tkt-0123456789abcdefghij',
+        command: 'deregister cucm-acme-1',
+      }),
       style: 'danger',
       confirm: { confirm: { text: 'Run it' } },
     });
@@ -123,12 +133,50 @@ describe('renderers against golden files', () => {
     expect(card.actions[0]!.data).toEqual({
       smartlic: 'command',
       command: 'deregister cucm-acme-1',
-      confirmed: true,
+      ticket: 'tkt-0123456789abcdefghij',
     });
   });
 
   it('keeps long tables inside one message and says how many rows there were', () => {
     expect(renderText(SAMPLES.long!)).toContain('25 of 40 rows shown');
     expect(renderSlack(SAMPLES.long!).blocks.length).toBeLessThanOrEqual(50);
+  });
+});
+
+describe('Webex size limit (7,439 bytes a message)', () => {
+  const huge: Reply = {
+    status: 'ok',
+    title: 'Clusters',
+    blocks: [
+      section(`intro ${'é'.repeat(9000)}`),
+      {
+        kind: 'table',
+        columns: ['name', 'customer'],
+        rows: Array.from({ length: 400 }, (_, i) => [`cucm-${i}-${'x'.repeat(5000)}`, 'acme']),
+      },
+      buttons({ label: 'Show', command: 'clusters --failed' }),
+    ],
+  };
+  const size = (m: { markdown: string }) => Buffer.byteLength(m.markdown);
+
+  it('splits into messages that each fit, cuts long cells, and says where the rest is', () => {
+    const ms = renderWebexMessages(huge, { siteUrl: 'https://lic.example.com/' });
+    expect(ms.length).toBe(4);
+    for (const m of ms) expect(size(m)).toBeLessThanOrEqual(WEBEX_MAX_BYTES);
+    // The 18 KB line is cut; the table goes on in whole rows, its header on each part.
+    expect(ms[1]!.markdown).toMatch(/^intro é+…$/);
+    expect(ms[2]!.markdown).toMatch(/^```\nname/);
+    expect(ms[2]!.markdown).toContain('x…');
+    expect(ms[3]!.markdown).toContain('cut to fit Webex');
+    expect(ms[3]!.markdown).toContain('https://lic.example.com/');
+    // The card (buttons) rides on the last message only.
+    expect(ms.slice(0, 3).every((m) => m.attachments === undefined)).toBe(true);
+    expect(ms[3]!.attachments).toHaveLength(1);
+  });
+
+  it('one message where only one can go (alerts, edits), within the limit', () => {
+    const one = renderWebex(huge);
+    expect(size(one)).toBeLessThanOrEqual(WEBEX_MAX_BYTES);
+    expect(one.markdown).toContain('`smartlic ask` on a terminal');
   });
 });

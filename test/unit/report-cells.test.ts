@@ -26,6 +26,10 @@ describe('spreadsheet cells that would start a formula', () => {
     expect(csvField('=HYPERLINK("x","y")')).toBe('"\'=HYPERLINK(""x"",""y"")"');
     expect(csvField('a,b')).toBe('"a,b"');
     expect(csvField('line\nbreak')).toBe('"line\nbreak"');
+    // A name's terminal escapes are shown, not written (issue 20).
+    expect(csvField('Stark \u001b[2J\u001b]0;pwned\u0007\u0000')).toBe(
+      'Stark \\x1b[2J\\x1b]0;pwned\\x07\\0',
+    );
     expect(csvField(-70)).toBe('-70');
     expect(csvField(null)).toBe('');
     expect(toCsv(['Customer', 'Available'], [['@evil', -5]])).toBe(

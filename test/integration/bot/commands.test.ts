@@ -10,7 +10,10 @@ import {
   type Actor,
   type BotCore,
 } from '../../../bot/commands/index.ts';
+import type { Reply } from '../../../bot/commands/reply.ts';
+import { TestClock } from '../../../core/clock.ts';
 import { loadConfig } from '../../../core/config.ts';
+import { ConfirmationService } from '../../../core/services/index.ts';
 import { silentLogger } from '../../../core/log.ts';
 import { provisionCloud, seedClusters, setup, type Fixture } from '../sync-fixture.ts';
 
@@ -162,7 +165,9 @@ describe('roles, confirmation, jobs and audit', () => {
     expect(button?.kind === 'buttons' && button.buttons[0]?.command).toBe(
       `deregister ${clusterName}`,
     );
-    const run = await layer.execute(`deregister ${clusterName}`, operator, { confirmed: true });
+    const ticket = button?.kind === 'buttons' ? button.buttons[0]?.ticket : undefined;
+    expect(ticket).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    const run = await layer.execute(`deregister ${clusterName}`, operator, { ticket: ticket! });
     expect(run.reply.status).toBe('pending');
     expect(run.reply.jobId).toBeGreaterThan(0);
     const done = await run.followUp!;
@@ -178,6 +183,99 @@ describe('roles, confirmation, jobs and audit', () => {
       limit: 1,
     });
     expect(entry).toMatchObject({ jobId: run.reply.jobId, details: { outcome: 'job-started' } });
+  });
+
+  it('a chat confirmation is one-time, and only for who asked, where, and what', async () => {
+    // Its own clock, so that expiry can be reached without moving the fixture's.
+    const clock = new TestClock(fx.clock.now());
+    const confirmations = new ConfirmationService({
+      tickets: fx.repos.confirmationTickets,
+      clock,
+      ttlMinutes: 10,
+    });
+    const l = new CommandLayer(
+      { ...layer.core, services: { ...layer.core.services, confirmations } },
+      defaultRegistry(),
+    );
+    const ticketOf = (r: { blocks: Reply['blocks'] }) => {
+      const b = r.blocks.find((x) => x.kind === 'buttons');
+      return b?.kind === 'buttons' ? b.buttons[0]!.ticket! : '';
+    };
+    // Another cluster than the other tests': this one's unassign really runs.
+    const other = (await fx.repos.clusters.list()).at(-1)!.name;
+    const line = `unassign ${other}`;
+    const refused = async (
+      o: Awaited<ReturnType<CommandLayer['execute']>>,
+      actor: string,
+      reason: string,
+      says: RegExp,
+    ) => {
+      expect(o.reply.status).toBe('denied');
+      expect(o.reply.title).toBe('Confirmation refused');
+      expect(text(o.reply)).toMatch(says);
+      expect(o.followUp).toBeUndefined();
+      const [entry] = await fx.repos.audit.list({ actor, entityType: 'chat', limit: 1 });
+      expect(entry?.details).toMatchObject({ outcome: 'confirm-refused', reason });
+    };
+    const before = (await fx.repos.jobs.list({ limit: 1 }))[0]?.id ?? 0;
+
+    const t = ticketOf((await l.execute(line, operator)).reply);
+    // Someone else (an admin, even), another channel, another line, a ticket never issued.
+    await refused(
+      await l.execute(line, admin, { ticket: t }),
+      'slack:UADMIN',
+      'other-person',
+      /belongs to slack:UOPER/,
+    );
+    await refused(
+      await l.execute(line, { ...operator, channelId: 'C2' }, { ticket: t }),
+      'slack:UOPER',
+      'other-channel',
+      /another channel/,
+    );
+    await refused(
+      await l.execute(`deregister ${other}`, operator, { ticket: t }),
+      'slack:UOPER',
+      'other-command',
+      new RegExp(`is for .${line}., not`),
+    );
+    await refused(
+      await l.execute(line, operator, { ticket: 'x'.repeat(22) }),
+      'slack:UOPER',
+      'unknown',
+      /never issued/,
+    );
+    await refused(
+      await l.execute(line, operator, { ticket: '' }),
+      'slack:UOPER',
+      'unknown',
+      /never issued/,
+    );
+    // The terminal's flag is not a chat confirmation.
+    expect((await l.execute(line, operator, { confirmed: true })).reply.status).toBe('confirm');
+    // None of those ran anything.
+    expect((await fx.repos.jobs.list({ limit: 1 }))[0]?.id ?? 0).toBe(before);
+
+    // The asker, within the time: runs once; a second press is refused.
+    const ran = await l.execute(line, operator, { ticket: t });
+    expect(ran.reply.status).toBe('pending');
+    await ran.followUp;
+    await refused(
+      await l.execute(line, operator, { ticket: t }),
+      'slack:UOPER',
+      'used',
+      /already used/,
+    );
+
+    // Past the ten minutes: expired.
+    const late = ticketOf((await l.execute(line, operator)).reply);
+    clock.advance({ minutes: 10 });
+    await refused(
+      await l.execute(line, operator, { ticket: late }),
+      'slack:UOPER',
+      'expired',
+      /expired at .* \(it lasts 10 minutes\)/,
+    );
   });
 
   it('--yes confirms on the terminal only', async () => {

@@ -165,6 +165,29 @@ describe('alert delivery', () => {
     expect(slack.calls.length).toBe(before);
   });
 
+  it('a name cannot ping the channel: post, update and thread texts are escaped (issue 20)', async () => {
+    const c = channel();
+    await repos.subscriptions.subscribe({ platform: 'slack', channelId: c, filters: {} });
+    const name = '<!here>-cuc';
+    await openAlert(name, { message: `${name} failed <!channel>` });
+    await notifier().flush();
+    const msg = inChannel(c)[0]!;
+    await openAlert(name, { message: `${name} failed again <!channel>`, severity: 'critical' });
+    await notifier().flush();
+    expect(msg.edits).toHaveLength(1);
+    const thread = inChannel(c).filter((m) => m.threadTs === msg.ts);
+    expect(thread).toHaveLength(1);
+    // What Slack got: the post as sent, the update, and the thread reply.
+    const texts = slack.calls
+      .filter((x) => ['chat.postMessage', 'chat.update'].includes(x.method) && x.body.channel === c)
+      .map((x) => String(x.body.text));
+    expect(texts).toHaveLength(3);
+    for (const t of texts) {
+      expect(t).not.toMatch(/<!/);
+      expect(t).toContain('&lt;!here&gt;-cuc');
+    }
+  });
+
   it('the mute button mutes as the presser, by role, and the message shows it', async () => {
     const c = channel();
     await repos.subscriptions.subscribe({ platform: 'slack', channelId: c, filters: {} });

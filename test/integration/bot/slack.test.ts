@@ -45,6 +45,14 @@ async function command(text: string, user: string, channel = 'C0OPS') {
   return { ...r, id };
 }
 
+/** A signed block_actions press; resolves with what came back through its response_url. */
+async function pressButton(user: string, channel: string, actionId: string, value: string) {
+  const responseUrl = slack.responseUrl();
+  const body = buttonPressBody({ user, channel, actionId, value, responseUrl });
+  expect((await post(body, slack.sign(body))).status).toBe(200);
+  return responseFor(responseUrl.split('/').pop()!);
+}
+
 const responseFor = (id: string) => slack.waitFor(() => slack.responses.find((x) => x.id === id));
 
 beforeAll(async () => {
@@ -63,7 +71,7 @@ beforeAll(async () => {
           signingSecret: slack.signingSecret,
           apiUrl: slack.apiUrl,
         },
-        roles: { operator: ['slack:UOPER'] },
+        roles: { operator: ['slack:UOPER', 'slack:UOP2'] },
       },
     },
   });
@@ -224,6 +232,55 @@ describe('Slack slash command through the real Bolt receiver', () => {
     expect(follow.text).toContain(`Deregister ${clusterName}: done`);
     const cluster = (await fx.repos.clusters.list()).find((c) => c.name === clusterName)!;
     expect(cluster.status).toBe('Deregistered');
+    // The same button again: it ran once.
+    const again = await pressButton('UOPER', 'C0OPS', btn.action_id, btn.value);
+    expect(again.body.response_type).toBe('ephemeral');
+    expect(JSON.stringify(again.body)).toContain('already used');
+  });
+
+  it('a confirm press runs only what was asked, by whom, where', async () => {
+    const other = (await fx.repos.clusters.list()).at(-1)!.name;
+    const r = await command(`unassign ${other}`, 'UOPER');
+    const ask = await responseFor(r.id);
+    const btn = (
+      ask.body.blocks as { type: string; elements?: { action_id: string; value: string }[] }[]
+    ).find((b) => b.type === 'actions')!.elements![0]!;
+    const jobsBefore = (await fx.repos.jobs.list({ limit: 1 }))[0]?.id ?? 0;
+    const refusedWith = async (p: Promise<{ body: Record<string, unknown> }>, says: string) => {
+      const x = await p;
+      expect(x.body.response_type).toBe('ephemeral');
+      expect(JSON.stringify(x.body)).toContain('Confirmation refused');
+      expect(JSON.stringify(x.body)).toContain(says);
+    };
+    // A signed press carrying a command nobody asked, with no ticket.
+    await refusedWith(
+      pressButton('UOPER', 'C0OPS', btn.action_id, `unassign ${clusterName}`),
+      'never issued',
+    );
+    // The real ticket with another line, from another channel, by another operator.
+    const { ticket } = JSON.parse(btn.value) as { ticket: string };
+    await refusedWith(
+      pressButton(
+        'UOPER',
+        'C0OPS',
+        btn.action_id,
+        JSON.stringify({ ticket, command: `deregister ${other}` }),
+      ),
+      'not `deregister',
+    );
+    await refusedWith(pressButton('UOPER', 'C0ELSE', btn.action_id, btn.value), 'another channel');
+    await refusedWith(
+      pressButton('UOP2', 'C0OPS', btn.action_id, btn.value),
+      'belongs to slack:UOPER',
+    );
+    expect((await fx.repos.jobs.list({ limit: 1 }))[0]?.id ?? 0).toBe(jobsBefore);
+    const audit = await fx.repos.audit.list({ entityType: 'chat', limit: 4 });
+    expect(audit.map((a) => (a.details as { reason?: string }).reason).sort()).toEqual([
+      'other-channel',
+      'other-command',
+      'other-person',
+      'unknown',
+    ]);
   });
 
   it('publishes the App Home tab when it is opened', async () => {

@@ -3,6 +3,7 @@
 // the command layer over real services, a SQLite temp file and the emulator; bot/notify's
 // Notifier over the real alert store. Faked: Webex — a fake Webex API on loopback
 // (test/fakes/fake-webex.ts: JSON and multipart POST /messages, PUT /messages/{id}).
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CommandLayer, defaultRegistry } from '../../../bot/commands/index.ts';
 import { startChatServer, type ChatServer } from '../../../bot/http.ts';
@@ -21,6 +22,7 @@ let adapter: WebexAdapter;
 let http: ChatServer;
 let alice: FakePerson;
 let oscar: FakePerson;
+let olga: FakePerson;
 let clusterName: string;
 
 async function deliver(body: string, signature: string) {
@@ -33,6 +35,26 @@ async function deliver(body: string, signature: string) {
   ).status;
 }
 
+/** Presses a card button (a signed attachmentActions webhook); resolves with the next answer. */
+async function press(
+  room: ReturnType<FakeWebex['direct']>,
+  who: FakePerson,
+  inputs: Record<string, unknown>,
+  answer?: string,
+) {
+  const seen = webex.sent.length;
+  const actionId = webex.cardAction(room, who, inputs);
+  const body = webex.webhookBody('attachmentActions', actionId, room, who);
+  expect(await deliver(body, webex.sign(body, SECRET))).toBe(200);
+  return webex.waitFor(
+    () =>
+      webex.sent
+        .slice(seen)
+        .find((m) => m.roomId === room.id && (!answer || m.markdown?.includes(answer))),
+    20_000,
+  );
+}
+
 beforeAll(async () => {
   fx = await setup();
   await provisionCloud(fx, 0, true);
@@ -41,6 +63,7 @@ beforeAll(async () => {
   webex = await startFakeWebex();
   alice = webex.addPerson('Alice@Example.com', 'Alice');
   oscar = webex.addPerson('oscar@example.com', 'Oscar');
+  olga = webex.addPerson('olga@example.com', 'Olga');
   const config = loadConfig({
     env: {},
     overrides: {
@@ -52,7 +75,7 @@ beforeAll(async () => {
           webhookSecret: SECRET,
           apiUrl: webex.apiUrl,
         },
-        roles: { operator: ['webex:oscar@example.com'] },
+        roles: { operator: ['webex:oscar@example.com', 'webex:olga@example.com'] },
       },
     },
   });
@@ -139,15 +162,76 @@ describe('Webex adapter through webex-node-bot-framework', () => {
       card.attachments![0] as { content: { actions: { data: Record<string, unknown> }[] } }
     ).content;
     const data = content.actions[0]!.data;
-    expect(data).toMatchObject({ command: `deregister ${clusterName}`, confirmed: true });
-    const actionId = webex.cardAction(room, oscar, data);
-    const press = webex.webhookBody('attachmentActions', actionId, room, oscar);
-    expect(await deliver(press, webex.sign(press, SECRET))).toBe(200);
-    const done = await webex.waitFor(
-      () => webex.sent.find((m) => m.markdown?.includes(`Deregister ${clusterName}: done`)),
-      20_000,
-    );
-    expect(done.parentId).toBeDefined();
+    expect(data).toMatchObject({ command: `deregister ${clusterName}` });
+    expect(data.ticket).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(data).not.toHaveProperty('confirmed');
+    // Another operator pressing Oscar's card: refused, and the ticket is still Oscar's.
+    const other = await press(room, olga, data);
+    expect(other.markdown).toContain('belongs to webex:oscar@example.com');
+    const first = await press(room, oscar, data, `Deregister ${clusterName}: done`);
+    expect(first.parentId).toBeDefined();
+    // The same card again: it ran once.
+    const again = await press(room, oscar, data);
+    expect(again.markdown).toContain('already used');
+    const [entry] = await fx.repos.audit.list({
+      actor: 'webex:oscar@example.com',
+      entityType: 'chat',
+      limit: 1,
+    });
+    expect(entry?.details).toMatchObject({ outcome: 'confirm-refused', reason: 'used' });
+  });
+
+  it('a card submit claiming confirmed, with no ticket, runs nothing and says so', async () => {
+    const room = webex.direct(oscar);
+    const jobsBefore = (await fx.repos.jobs.list({ limit: 1 }))[0]?.id ?? 0;
+    const tokensBefore = JSON.stringify(await fx.repos.tokens.list());
+    for (const forged of [
+      { smartlic: 'command', command: 'token revoke 1', confirmed: true },
+      { smartlic: 'command', command: 'token revoke 1', ticket: 'A'.repeat(22) },
+    ]) {
+      const r = await press(room, oscar, forged);
+      expect(r.markdown).toContain('Confirmation refused');
+      expect(r.markdown).toContain('never issued');
+    }
+    expect((await fx.repos.jobs.list({ limit: 1 }))[0]?.id ?? 0).toBe(jobsBefore);
+    expect(JSON.stringify(await fx.repos.tokens.list())).toBe(tokensBefore);
+    const [entry] = await fx.repos.audit.list({
+      actor: 'webex:oscar@example.com',
+      entityType: 'chat',
+      limit: 1,
+    });
+    expect(entry?.details).toMatchObject({
+      outcome: 'confirm-refused',
+      reason: 'unknown',
+      command: 'token revoke 1',
+    });
+  });
+
+  it('keeps every message within Webex’s 7,439 bytes: a 5,005-character name, and help', async () => {
+    const long = `cucm-${'x'.repeat(5000)}`;
+    const victim = (await fx.repos.clusters.list()).at(-1)!;
+    await sql`UPDATE clusters SET name = ${long} WHERE id = ${victim.id}`.execute(fx.h.db);
+    try {
+      for (const line of ['license clusters', 'license help', `license cluster ${long}`]) {
+        const room = webex.direct(alice);
+        const refusedBefore = webex.refused.length;
+        const id = webex.incoming(room, alice, line);
+        const body = webex.webhookBody('messages', id, room, alice);
+        expect(await deliver(body, webex.sign(body, SECRET))).toBe(200);
+        await webex.waitFor(() => webex.sent.find((m) => m.parentId === id));
+        await new Promise((r) => setTimeout(r, 300));
+        const answers = webex.sent.filter((m) => m.parentId === id);
+        expect(webex.refused.length, line).toBe(refusedBefore);
+        expect(answers.length).toBeGreaterThan(0);
+        for (const a of answers)
+          expect(Buffer.byteLength(a.markdown ?? '')).toBeLessThanOrEqual(7439);
+        const all = answers.map((a) => a.markdown).join('\n');
+        if (line !== 'license help') expect(all).toContain('cucm-xxxx');
+        if (line === 'license help') expect(all).toContain('token create');
+      }
+    } finally {
+      await sql`UPDATE clusters SET name = ${victim.name} WHERE id = ${victim.id}`.execute(fx.h.db);
+    }
   });
 
   it('denies a viewer a write', async () => {
