@@ -3,12 +3,13 @@
 // the command layer over real services, a SQLite temp file and the emulator; bot/notify's
 // Notifier over the real alert store. Faked: Webex — a fake Webex API on loopback
 // (test/fakes/fake-webex.ts: JSON and multipart POST /messages, PUT /messages/{id}).
+import { hostname } from 'node:os';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CommandLayer, defaultRegistry } from '../../../bot/commands/index.ts';
 import { startChatServer, type ChatServer } from '../../../bot/http.ts';
 import { WebexAdapter } from '../../../bot/webex/webex-adapter.ts';
-import { Notifier } from '../../../bot/notify/index.ts';
+import { Notifier, tellInterrupted } from '../../../bot/notify/index.ts';
 import { loadConfig } from '../../../core/config.ts';
 import { reports } from '../../../core/index.ts';
 import { silentLogger } from '../../../core/log.ts';
@@ -92,7 +93,12 @@ beforeAll(async () => {
   );
   // What bin/ does before the SDK's first import: its API base comes from the environment.
   process.env.HYDRA_SERVICE_URL = config.bot.webex.apiUrl;
-  adapter = await WebexAdapter.start({ layer, config: config.bot, logger: silentLogger });
+  adapter = await WebexAdapter.start({
+    layer,
+    config: config.bot,
+    logger: silentLogger,
+    threads: fx.repos.chatThreads,
+  });
   http = await startChatServer({ webex: adapter.handler }, '127.0.0.1', 0);
 });
 afterAll(async () => {
@@ -179,6 +185,46 @@ describe('Webex adapter through webex-node-bot-framework', () => {
       limit: 1,
     });
     expect(entry?.details).toMatchObject({ outcome: 'confirm-refused', reason: 'used' });
+  });
+
+  it('records where a write started, and a job a dead process left running is told in that thread', async () => {
+    // The confirm flow above ran a write from Webex: its thread is on record.
+    const recorded = await fx.h.db
+      .selectFrom('chat_job_threads')
+      .selectAll()
+      .where('platform', '=', 'webex')
+      .execute();
+    expect(recorded.length).toBeGreaterThan(0);
+    // A chat job whose process died (a pid that is not running), with its thread.
+    const room = webex.direct(oscar);
+    const asked = webex.incoming(room, oscar, 'license sync');
+    const job = await fx.repos.jobs.create({
+      jobType: 'Chat: sync',
+      entityType: 'Smart Account',
+      entityName: 'all',
+      description: 'Sync every account',
+      requestedBy: 'webex:oscar@example.com',
+      runner: `${hostname()}|999999999|gone`,
+    });
+    await fx.repos.jobs.start(job.id);
+    await fx.repos.chatThreads.record({
+      jobId: job.id,
+      platform: 'webex',
+      channel: room.id,
+      threadRef: asked,
+    });
+    // What a restart does: the runtime closes it, the host tells its thread.
+    expect((await fx.services.jobs.closeOrphaned()).map((j) => j.id)).toContain(job.id);
+    const senders = { webex: adapter.sender() };
+    expect(
+      await tellInterrupted({ threads: fx.repos.chatThreads, senders, logger: silentLogger }),
+    ).toBe(1);
+    const said = await webex.waitFor(() => webex.sent.find((m) => m.parentId === asked));
+    expect(said.roomId).toBe(room.id);
+    expect(said.markdown).toContain(`job ${job.id} was interrupted`);
+    expect(
+      await tellInterrupted({ threads: fx.repos.chatThreads, senders, logger: silentLogger }),
+    ).toBe(0);
   });
 
   it('a card submit claiming confirmed, with no ticket, runs nothing and says so', async () => {
