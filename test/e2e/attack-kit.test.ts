@@ -14,7 +14,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { slashCommandBody, startFakeSlack, type FakeSlack } from '../fakes/fake-slack.ts';
 import { startFakeWebex, type FakeWebex } from '../fakes/fake-webex.ts';
 import { runCli } from '../support/helpers.ts';
-import { METHODS, WEBEX_SECRET, botEnv, hit, raw, startBot, startSite } from './listener-kit.ts';
+import {
+  METHODS,
+  WEBEX_SECRET,
+  botEnv,
+  hit,
+  raw,
+  startBot,
+  startSite,
+  stopAll,
+} from './listener-kit.ts';
 import type { Proc } from './proc.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'smartlic-attack-'));
@@ -42,12 +51,7 @@ beforeAll(async () => {
 }, 240_000);
 
 afterAll(async () => {
-  for (const p of [bot?.proc, site?.proc]) {
-    if (p && p.child.exitCode === null) {
-      p.child.kill('SIGTERM');
-      await p.exited;
-    }
-  }
+  await stopAll();
   await slack?.close();
   await webex?.close();
   rmSync(dir, { recursive: true, force: true });

@@ -13,6 +13,25 @@ import { smartlic, type Proc } from './proc.ts';
 
 export const WEBEX_SECRET = 'webex-webhook-secret-for-listener-tests';
 
+/** Every process started here, stopped by `stopAll` even when another one failed to start. */
+const started: Proc[] = [];
+
+function spawnTracked(args: string[], env: Record<string, string>): Proc {
+  const p = smartlic(args, env);
+  started.push(p);
+  return p;
+}
+
+/** SIGTERM to every process started here that still runs, and waits for each to end. */
+export async function stopAll(): Promise<void> {
+  for (const p of started.splice(0)) {
+    if (p.child.exitCode === null && p.child.signalCode === null) {
+      p.child.kill('SIGTERM');
+      await p.exited;
+    }
+  }
+}
+
 /** A migrated database and the environment of a process using it (no emulator, no network). */
 export async function botEnv(dbPath: string): Promise<Record<string, string>> {
   const env = {
@@ -31,7 +50,7 @@ export async function startBot(
   slack: FakeSlack,
   webex: FakeWebex,
 ): Promise<{ proc: Proc; url: string }> {
-  const proc = smartlic(['bot'], {
+  const proc = spawnTracked(['bot'], {
     ...env,
     SMARTLIC_HTTP_PORT: '0',
     SLACK_BOT_TOKEN: slack.botToken,
@@ -56,7 +75,7 @@ export async function startServe(
   webex: FakeWebex,
   siteDir: string,
 ): Promise<{ proc: Proc; http: string; site: string }> {
-  const proc = smartlic(['serve', '--site-port', '0'], {
+  const proc = spawnTracked(['serve', '--site-port', '0'], {
     ...env,
     SMARTLIC_HTTP_PORT: '0',
     SMARTLIC_SITE_OUT: siteDir,
@@ -80,7 +99,7 @@ export async function startSite(
   env: Record<string, string>,
   dir: string,
 ): Promise<{ proc: Proc; url: string }> {
-  const proc = smartlic(['site', 'serve', '--dir', dir, '--port', '0'], env);
+  const proc = spawnTracked(['site', 'serve', '--dir', dir, '--port', '0'], env);
   const line = await proc.line(/^site: serving .* at http:\/\//, 120_000);
   return { proc, url: /at (http:\/\/\S+?)\/?$/.exec(line)![1]! };
 }

@@ -17,7 +17,7 @@ import { startChatServer } from '../../bot/http.ts';
 import { createLogger, type MetricEvent } from '../../core/index.ts';
 import { startFakeSlack, type FakeSlack } from '../fakes/fake-slack.ts';
 import { startFakeWebex, type FakeWebex } from '../fakes/fake-webex.ts';
-import { METHODS, botEnv, hit, startBot, startServe, startSite } from './listener-kit.ts';
+import { METHODS, botEnv, hit, startBot, startServe, startSite, stopAll } from './listener-kit.ts';
 import type { Proc } from './proc.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'smartlic-listeners-'));
@@ -56,12 +56,7 @@ beforeAll(async () => {
 }, 240_000);
 
 afterAll(async () => {
-  for (const p of [bot?.proc, site?.proc, serve?.proc]) {
-    if (p && p.child.exitCode === null) {
-      p.child.kill('SIGTERM');
-      await p.exited;
-    }
-  }
+  await stopAll();
   for (const f of [slack, webex, slack2, webex2]) await f?.close();
   rmSync(dir, { recursive: true, force: true });
 });
