@@ -155,12 +155,14 @@ export async function hlmReport(db: ReportDb, opts: { level: HlmLevel }): Promis
         if (!row.subscriptionIds.includes(id)) row.subscriptionIds.push(id);
     }
   }
-  const rows = [...grouped.values()].map(({ short: _short, ...row }) => row).sort(
-    (a, b) =>
-      cmp(a.customer, b.customer) ||
-      cmp(a.virtualAccount ?? '~', b.virtualAccount ?? '~') ||
-      byType(a, b),
-  );
+  const rows = [...grouped.values()]
+    .map(({ short: _short, ...row }) => row)
+    .sort(
+      (a, b) =>
+        cmp(a.customer, b.customer) ||
+        cmp(a.virtualAccount ?? '~', b.virtualAccount ?? '~') ||
+        byType(a, b),
+    );
   return { level: 'customer', rows };
 }
 

@@ -101,7 +101,7 @@ describe('On-Prem API', () => {
       `<token>${cloudTok}</token><force>false</force>`,
     );
     expect(wrong.status).toBe(500);
-    expect(wrong.text).toContain('<axlcode>INVALID_PARAMETER</axlcode>');
+    expect(wrong.text).toContain('<axlcode>400</axlcode><axlmessage>INVALID_PARAMETER');
     const t = (
       await api(`${ob()}/accounts/la-initech/virtual-accounts/va-initech/tokens`, on, {
         body: { description: 'x', expiresAfterDays: 10 },

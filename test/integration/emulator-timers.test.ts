@@ -115,7 +115,7 @@ describe('tokens and the clock', () => {
     const c = await cluster(emu, 'globex-cucm-02');
     const r = await axl(c, 'doSmartLicenseRegister', `<token>${t}</token><force>true</force>`);
     expect(r.status).toBe(500);
-    expect(r.text).toContain('<axlcode>INVALID_PARAMETER</axlcode>');
+    expect(r.text).toContain('<axlcode>400</axlcode><axlmessage>INVALID_PARAMETER');
   });
 
   it('OAuth access tokens last 3599 s of simulated time', async () => {

@@ -9,6 +9,7 @@ import {
   findLicenseType,
   hcsTypeFor,
   isLicenseTypeId,
+  licenseModeOfTags,
   licenseType,
   shortNameOfTag,
   tiersFrom,
@@ -274,5 +275,28 @@ describe('eligibleSources', () => {
         }
       }
     }
+  });
+});
+
+describe('licenseModeOfTags (the mode a product shows only through its entitlement tags)', () => {
+  const tag = (short: string) =>
+    `regid.2016-07.com.cisco.${short},12.0_00000000-0000-0000-0000-000000000000`;
+  it('reads Enterprise, HCS and HCS-LE from the tags, by short name or full tag', () => {
+    expect(licenseModeOfTags(['UCM_CUWL', 'UCM_EnhancedPlus', 'UCM_Essential'].map(tag))).toBe(
+      'Enterprise',
+    );
+    expect(licenseModeOfTags([tag('HUCM_Foundation'), tag('HUCM_Standard')])).toBe('HCS');
+    expect(licenseModeOfTags([tag('HCUC_BasicMessaging')])).toBe('HCS');
+    expect(licenseModeOfTags([tag('HLECUC_BasicMessaging'), tag('HLECUC_EnhancedMessaging')])).toBe(
+      'HCS-LE',
+    );
+    expect(licenseModeOfTags(['CUC_BasicMessaging'])).toBe('Enterprise');
+  });
+  it('says nothing when there is no known tag, or the tags disagree', () => {
+    expect(licenseModeOfTags([])).toBeUndefined();
+    expect(licenseModeOfTags([tag('SomethingElse')])).toBeUndefined();
+    expect(licenseModeOfTags([tag('UCM_Basic'), tag('HUCM_Basic')])).toBeUndefined();
+    // An unknown tag beside known ones does not change what they show.
+    expect(licenseModeOfTags([tag('UCM_Basic'), tag('SomethingElse')])).toBe('Enterprise');
   });
 });
