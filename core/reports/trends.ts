@@ -34,14 +34,14 @@ export async function usageTrend(
   opts: { virtualAccountId: number; licenseType?: string; from?: Date; to?: Date },
 ): Promise<TrendSeries[]> {
   let q = db
-    .selectFrom('usage_snapshots')
+    .selectFrom('usage_points')
     .select(['taken_at', 'license_type', 'quantity', 'in_use', 'available', 'shortage'])
     .where('virtual_account_id', '=', opts.virtualAccountId);
   if (opts.licenseType !== undefined) q = q.where('license_type', '=', opts.licenseType);
   if (opts.from !== undefined) q = q.where('taken_at', '>=', opts.from.toISOString());
   if (opts.to !== undefined) q = q.where('taken_at', '<', opts.to.toISOString());
   // In index order (VA, type, time): no sort step over a year of rows.
-  const rows = await q.orderBy('license_type').orderBy('taken_at').orderBy('id').execute();
+  const rows = await q.orderBy('license_type').orderBy('taken_at').orderBy('ord').execute();
   const by = new Map<string, TrendSeries>();
   for (const r of rows) {
     let s = by.get(r.license_type);
@@ -139,7 +139,7 @@ async function seriesFits(
       w as (
         select s.virtual_account_id as va, s.license_type as lt, s.in_use as y,
           (round(unixepoch(s.taken_at, 'subsec') * 1000) - ${t0}) / ${sql.raw(`${DAY_MS}.0`)} as x
-        from usage_snapshots s
+        from usage_points s
         where s.virtual_account_id in (select value from json_each(${JSON.stringify(ids)}))
           and s.taken_at >= ${from} and s.taken_at < ${to}),
       m as (select va, lt, count(*) as n, avg(x) as mx, avg(y) as my from w group by va, lt),
@@ -147,10 +147,10 @@ async function seriesFits(
         select m.va, m.lt, m.n, m.mx, m.my,
           sum((w.x - m.mx) * (w.x - m.mx)) as sxx,
           sum((w.x - m.mx) * (w.y - m.my)) as sxy,
-          (select s.id from usage_snapshots s
+          (select s.id from usage_points s
             where s.virtual_account_id = m.va and s.license_type = m.lt
               and s.taken_at >= ${from} and s.taken_at < ${to}
-            order by s.taken_at desc, s.id desc limit 1) as last_id
+            order by s.taken_at desc, s.ord desc limit 1) as last_id
         from m join w on w.va = m.va and w.lt = m.lt
         group by m.va, m.lt)
       select f.*, l.quantity, l.in_use, l.available, l.shortage

@@ -15,6 +15,7 @@ import { migration0007ChatDelivery } from './0007-chat-delivery.ts';
 import { migration0008AlertLifecycle } from './0008-alert-lifecycle.ts';
 import { migration0009NotifyCursor } from './0009-notify-cursor.ts';
 import { migration0010ReadIndexes } from './0010-read-indexes.ts';
+import { migration0011UsageRepeats } from './0011-usage-repeats.ts';
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001-initial': migration0001Initial,
@@ -26,4 +27,5 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0008-alert-lifecycle': migration0008AlertLifecycle,
   '0009-notify-cursor': migration0009NotifyCursor,
   '0010-read-indexes': migration0010ReadIndexes,
+  '0011-usage-repeats': migration0011UsageRepeats,
 };
