@@ -23,6 +23,8 @@ const metaSchema = z.object({
   port: z.number().int().min(1).max(65535),
   scenario: z.string().min(1),
   seed: z.number().int(),
+  /** A generated estate of this many customers (`start --scale`) instead of the scenario. */
+  scale: z.number().int().min(1).optional(),
   /** Simulated time the lab started at (ISO). */
   start: z.string(),
   /** Simulated minus wall-clock time (ms) when the lab was last stopped. */
@@ -52,6 +54,9 @@ export interface Lab {
   resumed: boolean;
   /** Requests replayed. */
   replayed: number;
+  /** The generated estate's size (`start --scale`), when the lab is one. */
+  scale?: number | undefined;
+  seed: number;
   /** Saves the clock offset and stops the emulator. */
   close(): Promise<void>;
 }
@@ -92,11 +97,24 @@ export async function openLab(opts: {
   clock: Clock;
   reuse: boolean;
   persist: boolean;
+  /** `start --scale`: a generated estate of this many customers. */
+  scale?: number;
+  /** `start --seed`: instead of emulator.seed. */
+  seed?: number;
 }): Promise<Lab> {
   const { startEmulator } = await import('../../emulator/index.ts');
   const paths = labPaths(opts.dbPath);
   const e = opts.config.emulator;
   const saved = opts.persist && opts.reuse ? readMeta(paths.meta) : undefined;
+  if (saved && opts.scale !== undefined && saved.scale !== opts.scale) {
+    // The database holds what the earlier lab provisioned: another estate would not match it.
+    throw new SmartlicError({
+      code: 'INPUT',
+      message: `${opts.dbPath} was provisioned from ${saved.scale !== undefined ? `a lab of --scale ${saved.scale}` : `the ${saved.scenario} scenario`}, not --scale ${opts.scale}`,
+      action: `start without --scale to use that lab again, or give a new database (SMARTLIC_DB=…) for an estate of ${opts.scale}`,
+    });
+  }
+  const seed = opts.seed ?? e.seed;
   const wall = () => opts.clock.now().getTime();
   const journal = opts.persist
     ? (entry: JournalEntry) =>
@@ -118,6 +136,7 @@ export async function openLab(opts: {
         port: saved.port,
         scenario: saved.scenario,
         seed: saved.seed,
+        ...(saved.scale !== undefined ? { scale: saved.scale } : {}),
         now: saved.start,
         replay: entries,
         resumeAt: wall() + offset,
@@ -140,7 +159,8 @@ export async function openLab(opts: {
     emu = await startEmulator({
       port: e.port,
       scenario: e.scenario,
-      seed: e.seed,
+      seed,
+      ...(opts.scale !== undefined ? { scale: opts.scale } : {}),
       // The lab's simulated clock starts at smartlic's own now, so dates agree on both sides.
       now: opts.clock.now(),
       ...(journal ? { journal } : {}),
@@ -150,7 +170,8 @@ export async function openLab(opts: {
     version: 1,
     port: Number(new URL(emu.baseUrl).port),
     scenario: e.scenario,
-    seed: e.seed,
+    seed,
+    ...(opts.scale !== undefined ? { scale: opts.scale } : {}),
     start: new Date(emu.now()).toISOString(),
     offsetMs: 0,
     savedAt: 0,
@@ -166,6 +187,8 @@ export async function openLab(opts: {
     emu,
     resumed: saved !== undefined,
     replayed,
+    scale: meta.scale,
+    seed: meta.seed,
     async close() {
       save();
       await emu.close();
