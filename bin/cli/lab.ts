@@ -24,6 +24,8 @@ const metaSchema = z.object({
   port: z.number().int().min(1).max(65535),
   scenario: z.string().min(1),
   seed: z.number().int(),
+  /** A generated estate of this many customers (`start --scale`) instead of the scenario. */
+  scale: z.number().int().min(1).optional(),
   /** Simulated time the lab started at (ISO). */
   start: z.string(),
   /** Simulated minus wall-clock time (ms) when the lab was last stopped. */
@@ -53,6 +55,9 @@ export interface Lab {
   resumed: boolean;
   /** Requests replayed. */
   replayed: number;
+  /** The generated estate's size (`start --scale`), when the lab is one. */
+  scale?: number | undefined;
+  seed: number;
   /** Saves the clock offset and stops the emulator. */
   close(): Promise<void>;
 }
@@ -102,11 +107,24 @@ export async function openLab(opts: {
   clock: Clock;
   reuse: boolean;
   persist: boolean;
+  /** `start --scale`: a generated estate of this many customers. */
+  scale?: number;
+  /** `start --seed`: instead of emulator.seed. */
+  seed?: number;
 }): Promise<Lab> {
   const { startEmulator } = await import('../../emulator/index.ts');
   const paths = labPaths(opts.dbPath);
   const e = opts.config.emulator;
   const saved = opts.persist && opts.reuse ? readMeta(paths.meta) : undefined;
+  if (saved && opts.scale !== undefined && saved.scale !== opts.scale) {
+    // The database holds what the earlier lab provisioned: another estate would not match it.
+    throw new SmartlicError({
+      code: 'INPUT',
+      message: `${opts.dbPath} was provisioned from ${saved.scale !== undefined ? `a lab of --scale ${saved.scale}` : `the ${saved.scenario} scenario`}, not --scale ${opts.scale}`,
+      action: `start without --scale to use that lab again, or give a new database (SMARTLIC_DB=…) for an estate of ${opts.scale}`,
+    });
+  }
+  const seed = opts.seed ?? e.seed;
   const wall = () => opts.clock.now().getTime();
   const journal = opts.persist
     ? (entry: JournalEntry) =>
@@ -130,6 +148,7 @@ export async function openLab(opts: {
         port: saved.port,
         scenario: saved.scenario,
         seed: saved.seed,
+        ...(saved.scale !== undefined ? { scale: saved.scale } : {}),
         now: saved.start,
         replay: entries,
         resumeAt: wall() + offset,
@@ -152,7 +171,8 @@ export async function openLab(opts: {
     emu = await startEmulator({
       port: e.port,
       scenario: e.scenario,
-      seed: e.seed,
+      seed,
+      ...(opts.scale !== undefined ? { scale: opts.scale } : {}),
       // The lab's simulated clock starts at smartlic's own now, so dates agree on both sides.
       now: opts.clock.now(),
       ...(journal ? { journal } : {}),
@@ -162,7 +182,8 @@ export async function openLab(opts: {
     version: 1,
     port: Number(new URL(emu.baseUrl).port),
     scenario: e.scenario,
-    seed: e.seed,
+    seed,
+    ...(opts.scale !== undefined ? { scale: opts.scale } : {}),
     start: new Date(emu.now()).toISOString(),
     offsetMs: 0,
     savedAt: 0,
@@ -180,6 +201,8 @@ export async function openLab(opts: {
     emu,
     resumed: saved !== undefined,
     replayed,
+    scale: meta.scale,
+    seed: meta.seed,
     async close() {
       save();
       await emu.close();

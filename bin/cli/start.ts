@@ -18,6 +18,7 @@ import type { RunningEmulator } from '../../emulator/index.ts';
 import { commandLayer } from './chat.ts';
 import { defineCommand, escapeControl, inputError, plural, singleCommand } from './common.ts';
 import { Host, consoleLogin } from './host.ts';
+import { MAX_SCALE } from './emulator.ts';
 import { labPaths, type Lab } from './lab.ts';
 import { outcomeJson, progressPrinter } from './sync.ts';
 import type { Runtime } from './runtime.ts';
@@ -91,6 +92,16 @@ const startCmd = defineCommand({
       value: 'N',
       help: 'port of the report site on 127.0.0.1 (default 4321; 0 = any free port)',
     },
+    scale: {
+      type: 'string',
+      value: 'N',
+      help: `a new lab generated with N customers (about 10 clusters each; 1 to ${MAX_SCALE}) instead of the demo scenario, to see the product at the size of an estate`,
+    },
+    seed: {
+      type: 'string',
+      value: 'S',
+      help: "seed of the lab's generated data (default emulator.seed, 1)",
+    },
   },
   json: "array of the first sync's outcomes (as `sync --json`); the other lines go to stderr",
   description: USAGE,
@@ -98,6 +109,7 @@ const startCmd = defineCommand({
     'npm start',
     'smartlic start --port 8080',
     'SMARTLIC_EMULATOR=false smartlic start --once',
+    'SMARTLIC_DB=/tmp/estate.db smartlic start --scale 1000 --seed 7',
   ],
   async run({ values }, ctx) {
     const once = values.once === true;
@@ -108,6 +120,8 @@ const startCmd = defineCommand({
         'e.g. --port 4321, or --port 0 for any free port',
       );
     }
+    const scale = wholeNumber('scale', values.scale, 1, MAX_SCALE, 'e.g. --scale 1000');
+    const seed = wholeNumber('seed', values.seed, 0, 2 ** 32 - 1, 'e.g. --seed 7');
     // With --json the human lines go to stderr and stdout gets the first sync's outcomes.
     const out = (s: string) =>
       ctx.out.json ? ctx.out.note(escapeControl(s)) : ctx.out.print(escapeControl(s));
@@ -116,6 +130,12 @@ const startCmd = defineCommand({
     const rt = host.rt;
     try {
       let lab: Lab | undefined;
+      if (!rt.config.emulator.embedded && (scale !== undefined || seed !== undefined)) {
+        throw inputError(
+          '--scale and --seed shape the embedded emulator, which is off (SMARTLIC_EMULATOR=false)',
+          'drop --scale/--seed, or start with the emulator on',
+        );
+      }
       if (rt.config.emulator.embedded) {
         // Loaded only when used: against real CSSM the emulator stays out of the process.
         const { openLab } = await import('./lab.ts');
@@ -126,12 +146,14 @@ const startCmd = defineCommand({
           clock: rt.clock,
           reuse: provisioned,
           persist: !isMemoryPath(rt.config.db.path),
+          ...(scale !== undefined ? { scale } : {}),
+          ...(seed !== undefined ? { seed } : {}),
         });
         const theLab = lab;
         host.onStop(() => theLab.close());
         const emu = lab.emu;
         out(
-          `emulator: ${emu.baseUrl} (scenario ${rt.config.emulator.scenario})${lab.resumed ? `, lab restored from ${labPaths(rt.config.db.path).meta} (${lab.replayed} requests replayed)` : ''}`,
+          `emulator: ${emu.baseUrl} (${lab.scale !== undefined ? `generated estate: --scale ${lab.scale}, seed ${lab.seed}` : `scenario ${rt.config.emulator.scenario}`})${lab.resumed ? `, lab restored from ${labPaths(rt.config.db.path).meta} (${lab.replayed} requests replayed)` : ''}`,
         );
         if (lab.resumed) {
           out('reusing the accounts and clusters provisioned earlier (nothing re-imported)');
@@ -411,4 +433,23 @@ async function printAttention(rt: Runtime, out: (s: string) => void) {
     `needs attention (${shown.length} open alert${shown.length === 1 ? '' : 's'}${mutedText}; smartlic alerts):`,
   );
   for (const a of shown) out(`  - ${a.severity.padEnd(8)} ${a.title}`);
+}
+
+/** A whole-number option from `lo` to `hi`, or undefined when not given. */
+function wholeNumber(
+  name: string,
+  raw: string | boolean | undefined,
+  lo: number,
+  hi: number,
+  example: string,
+): number | undefined {
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (typeof raw !== 'string' || !/^\d+$/.test(raw) || n < lo || n > hi) {
+    throw inputError(
+      `--${name} needs a whole number from ${lo} to ${hi} (got "${String(raw)}")`,
+      example,
+    );
+  }
+  return n;
 }

@@ -117,7 +117,7 @@ export async function usageTrendTotals(
     from (
       select substr(taken_at, 1, 10) as day, virtual_account_id, license_type, quantity,
              in_use, available, shortage, max(taken_at) as last_at
-      from usage_snapshots
+      from usage_points
       where (${from} is null or taken_at >= ${from}) and (${to} is null or taken_at < ${to})
       group by virtual_account_id, license_type, day
     )

@@ -34,14 +34,14 @@ export async function usageTrend(
   opts: { virtualAccountId: number; licenseType?: string; from?: Date; to?: Date },
 ): Promise<TrendSeries[]> {
   let q = db
-    .selectFrom('usage_snapshots')
+    .selectFrom('usage_points')
     .select(['taken_at', 'license_type', 'quantity', 'in_use', 'available', 'shortage'])
     .where('virtual_account_id', '=', opts.virtualAccountId);
   if (opts.licenseType !== undefined) q = q.where('license_type', '=', opts.licenseType);
   if (opts.from !== undefined) q = q.where('taken_at', '>=', opts.from.toISOString());
   if (opts.to !== undefined) q = q.where('taken_at', '<', opts.to.toISOString());
   // In index order (VA, type, time): no sort step over a year of rows.
-  const rows = await q.orderBy('license_type').orderBy('taken_at').orderBy('id').execute();
+  const rows = await q.orderBy('license_type').orderBy('taken_at').orderBy('ord').execute();
   const by = new Map<string, TrendSeries>();
   for (const r of rows) {
     let s = by.get(r.license_type);
@@ -105,9 +105,10 @@ interface SeriesFit {
 }
 
 /**
- * The fit of every series of the VAs given, in one statement per 500 VAs: the snapshots of the
- * window are read from usage_snapshots_series_idx and summed inside SQLite (no row per
- * snapshot reaches JS), and the latest point of each series is one backward step in it.
+ * The fit of every series of the VAs given, in one statement per 500 VAs: the points of the
+ * window (usage_points: the rows from usage_snapshots_series_idx, the repeats expanded) are
+ * read once and summed inside SQLite (no row per point reaches JS), and the latest point of
+ * each series is taken from the same rows.
  */
 async function seriesFits(
   db: ReportDb,
@@ -136,25 +137,31 @@ async function seriesFits(
       available: number;
       shortage: number;
     }>`with
-      w as (
-        select s.virtual_account_id as va, s.license_type as lt, s.in_use as y,
+      w as materialized (
+        select s.virtual_account_id as va, s.license_type as lt, s.in_use as y, s.id, s.ord,
+          s.taken_at,
           (round(unixepoch(s.taken_at, 'subsec') * 1000) - ${t0}) / ${sql.raw(`${DAY_MS}.0`)} as x
-        from usage_snapshots s
+        from usage_points s
         where s.virtual_account_id in (select value from json_each(${JSON.stringify(ids)}))
           and s.taken_at >= ${from} and s.taken_at < ${to}),
       m as (select va, lt, count(*) as n, avg(x) as mx, avg(y) as my from w group by va, lt),
       f as (
         select m.va, m.lt, m.n, m.mx, m.my,
           sum((w.x - m.mx) * (w.x - m.mx)) as sxx,
-          sum((w.x - m.mx) * (w.y - m.my)) as sxy,
-          (select s.id from usage_snapshots s
-            where s.virtual_account_id = m.va and s.license_type = m.lt
-              and s.taken_at >= ${from} and s.taken_at < ${to}
-            order by s.taken_at desc, s.id desc limit 1) as last_id
+          sum((w.x - m.mx) * (w.y - m.my)) as sxy
         from m join w on w.va = m.va and w.lt = m.lt
-        group by m.va, m.lt)
-      select f.*, l.quantity, l.in_use, l.available, l.shortage
-      from f join usage_snapshots l on l.id = f.last_id`.execute(db);
+        group by m.va, m.lt),
+      -- The latest point of each series, from the rows already read (a correlated subquery
+      -- on usage_points would evaluate the whole view once per series).
+      l as (
+        select va, lt, id from (
+          select va, lt, id,
+            row_number() over (partition by va, lt order by taken_at desc, ord desc) as rn
+          from w)
+        where rn = 1)
+      select f.*, s.quantity, s.in_use, s.available, s.shortage
+      from f join l on l.va = f.va and l.lt = f.lt
+      join usage_snapshots s on s.id = l.id`.execute(db);
     for (const r of rows) {
       out.push({
         virtualAccountId: r.va,

@@ -96,7 +96,7 @@ export async function write(
     outcome.counts.licenses += licenses.length;
     outcome.counts.snapshots += points.length;
   }
-  await r.usageSnapshots.appendMany(snapshots, now);
+  await r.usageSnapshots.record(snapshots, now);
 
   // Tokens: what CSSM listed, plus the ones this sync created.
   const storeToken = async (vaId: number, t: CssmToken) => {

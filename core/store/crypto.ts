@@ -56,9 +56,13 @@ export class SecretBox {
     return new SecretBox(randomBytes(KEY_BYTES));
   }
 
-  /** Every value encrypted or decrypted becomes a known secret of the process (core/redact.ts). */
-  encrypt(plaintext: string): string {
-    registerSecret(plaintext);
+  /**
+   * Every value encrypted or decrypted becomes a known secret of the process (core/redact.ts),
+   * unless `opts.secret` is false: a value stored encrypted that is no secret (the key check, a
+   * constant anyone can read in the source) must not be redacted wherever it appears.
+   */
+  encrypt(plaintext: string, opts: { secret?: boolean } = {}): string {
+    if (opts.secret !== false) registerSecret(plaintext);
     const iv = randomBytes(IV_BYTES);
     const cipher = createCipheriv('aes-256-gcm', this.#key, iv);
     const ct = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
@@ -67,7 +71,7 @@ export class SecretBox {
   }
 
   /** Throws SmartlicError `SECRET_KEY` when the key is wrong or the value was altered. */
-  decrypt(stored: string): string {
+  decrypt(stored: string, opts: { secret?: boolean } = {}): string {
     const parts = stored.split(':');
     if (parts.length !== 4 || parts[0] !== VERSION) {
       throw new SmartlicError({
@@ -90,7 +94,7 @@ export class SecretBox {
       const decipher = createDecipheriv('aes-256-gcm', this.#key, iv, { authTagLength: TAG_BYTES });
       decipher.setAuthTag(tag);
       const plain = Buffer.concat([decipher.update(ct), decipher.final()]).toString('utf8');
-      registerSecret(plain);
+      if (opts.secret !== false) registerSecret(plain);
       return plain;
     } catch (e) {
       throw new SmartlicError({

@@ -157,10 +157,10 @@ export async function verifySecretKey(
   const settings = new SettingsRepository(db, secrets, clock);
   const stored = await settings.get(KEY_CHECK_SETTING);
   if (stored === undefined) {
-    await settings.set(KEY_CHECK_SETTING, secrets.encrypt(KEY_CHECK_PLAINTEXT));
+    await settings.set(KEY_CHECK_SETTING, secrets.encrypt(KEY_CHECK_PLAINTEXT, { secret: false }));
     return 'recorded';
   }
-  if (secrets.decrypt(stored) !== KEY_CHECK_PLAINTEXT) {
+  if (secrets.decrypt(stored, { secret: false }) !== KEY_CHECK_PLAINTEXT) {
     throw new SmartlicError({
       code: 'SECRET_KEY',
       message: 'the secret key check stored in the database does not match',

@@ -249,6 +249,30 @@ export interface UsageSnapshotsTable {
   shortage: number;
 }
 
+/** 0013: "at taken_at the VA's usage was the snapshot rows first_id..last_id again". */
+export interface UsageRepeatsTable {
+  id: Generated<number>;
+  virtual_account_id: number;
+  taken_at: IsoText;
+  first_id: number;
+  last_id: number;
+}
+
+/** 0013 (a view): the stored snapshot rows and the repeats expanded; `ord` orders equal times. */
+export interface UsagePointsView {
+  id: number;
+  ord: number;
+  taken_at: IsoText;
+  virtual_account_id: number;
+  smart_account_domain: string | null;
+  virtual_account_name: string | null;
+  license_type: string;
+  quantity: number;
+  in_use: number;
+  available: number;
+  shortage: number;
+}
+
 export interface RegistrationTokensTable {
   id: Generated<number>;
   virtual_account_id: number;
@@ -502,6 +526,8 @@ export interface Database {
   license_details: LicenseDetailsTable;
   license_substitutions: LicenseSubstitutionsTable;
   usage_snapshots: UsageSnapshotsTable;
+  usage_repeats: UsageRepeatsTable;
+  usage_points: UsagePointsView;
   registration_tokens: RegistrationTokensTable;
   devices: DevicesTable;
   jobs: JobsTable;

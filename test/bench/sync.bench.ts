@@ -11,9 +11,16 @@
  *   3. for contrast, a sequential client (1 request per host, 1 account at a time), cut short
  *      by a time cap and extrapolated.
  *
+ * Each phase also prints this process's CPU time (user + system: the machine is shared, so wall
+ * time alone says little), CPU per request, the bytes this process wrote to disk
+ * (/proc/self/io write_bytes: the database and its WAL) and the usage rows added, with the
+ * load average.
+ *
  * Environment: BENCH_SCALE (1000), BENCH_LATENCY_MS (50), BENCH_CONCURRENCY (per host, 32),
  * BENCH_ACCOUNTS (accounts in parallel, 32), BENCH_SEQ_CAP_S (30).
  */
+import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { setup, seedClusters, type Fixture } from '../integration/sync-fixture.ts';
 import type { HttpCounters } from '../../core/cssm/http.ts';
 import { createServices, type Services } from '../../core/services/index.ts';
@@ -45,12 +52,35 @@ function diff(a: Map<string, number>, b: Map<string, number>): Map<string, numbe
   return m;
 }
 
+/** Bytes this process has written to storage (Linux); 0 where /proc is not there. */
+function writtenBytes(): number {
+  try {
+    return Number(/write_bytes: (\d+)/.exec(readFileSync('/proc/self/io', 'utf8'))?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
+}
+
+async function usageRows(fx: Fixture): Promise<{ rows: number; repeats: number }> {
+  const n = async (t: 'usage_snapshots' | 'usage_repeats') =>
+    Number(
+      (
+        await fx.h.db
+          .selectFrom(t)
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
+  return { rows: await n('usage_snapshots'), repeats: await n('usage_repeats') };
+}
+
 async function timed(
   services: Services,
   label: string,
   run: () => Promise<SyncOutcome[]>,
 ): Promise<{
   ms: number;
+  cpuMs: number;
   requests: number;
   retries: number;
   lanes: Map<string, number>;
@@ -58,16 +88,28 @@ async function timed(
 }> {
   const before = lanes(services);
   const c0 = services.clients.counters();
+  const cpu0 = process.cpuUsage();
+  const w0 = writtenBytes();
   const t = performance.now();
   const outcomes = await run();
   const ms = performance.now() - t;
+  const cpu = process.cpuUsage(cpu0);
+  const cpuMs = (cpu.user + cpu.system) / 1000;
+  const written = writtenBytes() - w0;
   const c1 = services.clients.counters();
   const failed = outcomes.filter((o) => o.status === 'Failed');
   out(
     `${label}: ${outcomes.length} accounts in ${secs(ms)}, ${c1.requests - c0.requests} requests (${c1.retries - c0.retries} retries), ${failed.length} failed${failed[0] ? ` (first: ${failed[0].error?.code} ${failed[0].error?.message})` : ''}`,
   );
+  const requests = c1.requests - c0.requests;
+  out(
+    `  CPU ${secs(cpuMs)} (${(cpuMs / Math.max(1, requests)).toFixed(2)} ms per CSSM/UC request), ${(written / 1e6).toFixed(1)} MB written, load ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}`,
+  );
   return {
     ms,
+    cpuMs,
     requests: c1.requests - c0.requests,
     retries: c1.retries - c0.retries,
     lanes: diff(before, lanes(services)),
@@ -127,11 +169,16 @@ async function main(): Promise<void> {
       `  ratio to bound: ${(full.ms / bound).toFixed(2)}× (target ≤ 1.5×), ${full.ms < 60_000 ? 'under' : 'OVER'} 60 s`,
     );
 
+    const u0 = await usageRows(fx);
     const inc = await timed(fx.services, 're-sync, nothing changed', () =>
       fx.services.sync.syncAll({ requestedBy: 'bench' }),
     );
+    const u1 = await usageRows(fx);
     out(
-      `  incremental / full: time ${((inc.ms / full.ms) * 100).toFixed(1)} %, requests ${((inc.requests / full.requests) * 100).toFixed(1)} % (target < 20 %)`,
+      `  usage history: ${u1.rows - u0.rows} snapshot rows and ${u1.repeats - u0.repeats} repeats written`,
+    );
+    out(
+      `  incremental / full: time ${((inc.ms / full.ms) * 100).toFixed(1)} %, CPU ${((inc.cpuMs / full.cpuMs) * 100).toFixed(1)} %, requests ${((inc.requests / full.requests) * 100).toFixed(1)} % (target ≤ 10 % in time and CPU)`,
     );
 
     // Sequential client: same database, one request per host and one account at a time.

@@ -231,4 +231,29 @@ describe('smartlic start', () => {
     expect(p.code).toBe(2);
     expect(p.err).toMatch(/--port needs a whole number from 0 to 65535 \(got "http"\)/);
   });
+
+  it('--scale N --seed S runs on a generated estate, kept for the next start; another size is refused', async () => {
+    const db = join(dir, 'estate.db');
+    const env = { SMARTLIC_DB: db, SMARTLIC_SITE_OUT: join(dir, 'estate-site') };
+    const r = await run(['start', '--once', '--scale', '3', '--seed', '7'], env);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^emulator: http:\S+ \(generated estate: --scale 3, seed 7\)$/m);
+    // Not the demo scenario's accounts: the generator's (a provider and its satellite).
+    expect(r.out).not.toMatch(/nimbus-hcs/);
+    const imported = Number(/imported (\d+) cluster\(s\)/.exec(r.out)?.[1]);
+    expect(imported).toBeGreaterThanOrEqual(30);
+    expect(r.out).not.toMatch(/^sync .*: failed/m);
+
+    const again = await run(['start', '--once'], env);
+    expect(again.code).toBe(0);
+    expect(again.out).toMatch(/\(generated estate: --scale 3, seed 7\), lab restored from/);
+    expect(again.out).toMatch(/nothing re-imported/);
+
+    const other = await run(['start', '--once', '--scale', '4'], env);
+    expect(other.code).not.toBe(0);
+    expect(other.err).toMatch(/was provisioned from a lab of --scale 3, not --scale 4/);
+    const bad = await run(['start', '--scale', 'lots'], env);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/--scale needs a whole number from 1 to 10000 \(got "lots"\)/);
+  }, 240_000);
 });
