@@ -39,6 +39,7 @@ export const ALERT_RULES = [
   'term-license',
   'sync-failing',
   'va-missing',
+  'out-of-compliance',
 ] as const;
 export type AlertRule = (typeof ALERT_RULES)[number];
 

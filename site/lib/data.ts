@@ -223,6 +223,48 @@ export async function loadSiteData(
     const c = clusterById.get(id);
     return c ? link(c.name, clusterPath(c.id, c.name)) : null;
   };
+  // What needs attention: the open alerts, one list (core's read model); every page shows the
+  // part that concerns it, with the alert's id, severity and title as `alerts` shows them.
+  const attentionColumns: Column[] = [
+    { key: 'id', label: 'Alert', kind: 'number' },
+    { key: 'severity', label: 'Severity', filter: true },
+    { key: 'about', label: 'About' },
+    { key: 'title', label: 'Alert' },
+    { key: 'action', label: 'Recommended action' },
+    { key: 'due', label: 'Action due', kind: 'date' },
+  ];
+  const attentionRow = (a: reports.AttentionItem): Record<string, Cell> => {
+    const id = Number(a.entity.id);
+    const about =
+      a.entity.kind === 'cluster'
+        ? clusterLinkById(id)
+        : a.entity.kind === 'VA'
+          ? vaLink(id)
+          : a.entity.kind === 'customer'
+            ? custLink(id)
+            : a.entity.kind === 'SA'
+              ? saLink(id)
+              : null;
+    return {
+      id: a.id,
+      severity: a.severity,
+      about: about ?? a.subject,
+      title: a.message,
+      action: a.action,
+      due: iso(a.dueAt),
+    };
+  };
+  const attentionTable = (
+    items: readonly reports.AttentionItem[],
+    caption: string,
+    empty = 'No open alert concerns it.',
+  ): TableSpec => ({
+    id: 'attention',
+    caption: `${caption} (${items.length})`,
+    columns: attentionColumns,
+    rows: items.map(attentionRow),
+    empty,
+  });
   const clustersByVa = groupBy(clusterRows, (c) => c.virtualAccountId);
   const clustersByCustomer = groupBy(clusterRows, (c) => c.customerId);
 
@@ -306,6 +348,10 @@ export async function loadSiteData(
     ],
     charts: [],
     tables: [
+      attentionTable(
+        reports.attentionFor(overview.attention, { smartAccountId: a.id }),
+        'Needs attention: open alerts',
+      ),
       {
         id: 'virtual-accounts',
         caption: 'Virtual Accounts',
@@ -314,7 +360,7 @@ export async function loadSiteData(
         empty: 'No virtual accounts.',
       },
     ],
-    notes: a.alerts.top.map((m) => `Alert: ${m}`),
+    notes: [],
   }));
 
   // A page per VA: usage, substitutions, terms, trend, forecast, clusters.
@@ -381,6 +427,10 @@ export async function loadSiteData(
       ],
       charts,
       tables: [
+        attentionTable(
+          reports.attentionFor(overview.attention, { virtualAccountId: v.id }),
+          'Needs attention: open alerts',
+        ),
         {
           id: 'licenses',
           caption: 'Licenses',
@@ -534,6 +584,10 @@ export async function loadSiteData(
       charts: [],
       notes: [l.basis],
       tables: [
+        attentionTable(
+          reports.attentionFor(overview.attention, { clusterId: d.id }),
+          'Needs attention: open alerts',
+        ),
         {
           id: 'reported',
           caption: 'What the product last reported, and the stored dates',
@@ -628,6 +682,7 @@ export async function loadSiteData(
   const complianceByCustomer = new Map(compliance.customers.map((r) => [r.name, r]));
   const customerPages: EntityPage[] = customers.map((c) => {
     const comp = complianceByCustomer.get(c.name);
+    const alerts = reports.attentionFor(overview.attention, { customerId: c.id });
     return {
       path: customerPath(c.id, c.name),
       title: c.name,
@@ -638,10 +693,12 @@ export async function loadSiteData(
         { label: 'Short types', value: comp ? comp.shortTypes.join(', ') : null },
         { label: 'Clusters', value: comp?.clusters ?? null },
         { label: 'Clusters in trouble', value: comp?.clustersInTrouble ?? null },
+        { label: 'Open alerts', value: alerts.length },
       ],
       charts: [],
       notes: [],
       tables: [
+        attentionTable(alerts, 'Needs attention: open alerts'),
         {
           id: 'hlm',
           caption: 'HLM counts per license type',
@@ -740,16 +797,22 @@ export async function loadSiteData(
   const auth = Object.entries(overview.clusters.byAuthorization).sort((a, b) => b[1] - a[1]);
   const ov: ListPage = {
     title: 'Overview',
-    intro:
-      'Compliance across Smart Accounts, virtual accounts and customers, open alerts, the last sync of every account, and what needs attention.',
+    // The same sentence `status` answers with, from the same read model.
+    intro: overview.verdict,
     facts: [
       { label: 'Accounts', value: overview.accounts.length },
       { label: 'Virtual accounts', value: overview.virtualAccounts.total },
       { label: 'VAs out of compliance', value: overview.virtualAccounts.outOfCompliance },
       { label: 'Clusters', value: overview.clusters.total },
       { label: 'Clusters failed', value: overview.clusters.failed },
+      { label: 'Clusters in trouble', value: overview.clusters.inTrouble },
       { label: 'Clusters unreachable', value: overview.clusters.unreachable },
+      {
+        label: 'Customers in compliance',
+        value: `${overview.customers.compliant} of ${overview.customers.total}`,
+      },
       { label: 'Open alerts', value: overview.openAlerts },
+      ...(overview.mutedAlerts > 0 ? [{ label: 'Muted alerts', value: overview.mutedAlerts }] : []),
     ],
     charts: [
       {
@@ -779,24 +842,15 @@ export async function loadSiteData(
     ],
     tables: [
       {
-        id: 'attention',
+        ...attentionTable(
+          overview.attention.slice(0, OVERVIEW_ROWS),
+          'Needs attention: the open alerts',
+          'Nothing needs attention.',
+        ),
         caption:
           overview.attention.length > OVERVIEW_ROWS
-            ? `Needs attention (the first ${OVERVIEW_ROWS} of ${overview.attention.length}, most severe first; the Alerts and Cluster Summary pages have all)`
-            : 'Needs attention',
-        columns: [
-          { key: 'severity', label: 'Severity', filter: true },
-          { key: 'kind', label: 'Kind', filter: true },
-          { key: 'subject', label: 'Subject' },
-          { key: 'message', label: 'Message' },
-        ],
-        rows: overview.attention.slice(0, OVERVIEW_ROWS).map((a) => ({
-          severity: a.severity,
-          kind: a.kind,
-          subject: a.subject,
-          message: a.message,
-        })),
-        empty: 'Nothing needs attention.',
+            ? `Needs attention: the open alerts (the first ${OVERVIEW_ROWS} of ${overview.attention.length}, most severe first; the Alerts page has all)`
+            : `Needs attention: the open alerts (${overview.attention.length}, most severe first)`,
       },
       {
         // One row per account, its last sync and its compliance; at hundreds of accounts the
