@@ -1,7 +1,7 @@
 /** Compliance overview: in / out of compliance per SA, VA and customer; what expires soon. */
 import type { Compliance } from '../domain/compliance.ts';
-import { virtualAccountSummary } from './accounts.ts';
-import { attentionList, clustersInTrouble } from './attention.ts';
+import { virtualAccountSummary, type VirtualAccountSummaryRow } from './accounts.ts';
+import { attentionList, clustersInTrouble, type AttentionItem } from './attention.ts';
 import { clusterSummary, type ClusterSummaryRow } from './clusters.ts';
 import type { ReportDb } from './common.ts';
 import { cmp } from './common.ts';
@@ -67,13 +67,30 @@ export async function complianceOverview(
   db: ReportDb,
   opts: { now: Date; withinDays?: number; clusterWithinDays?: number },
 ): Promise<ComplianceOverview> {
+  const [vas, clusters, list] = await Promise.all([
+    virtualAccountSummary(db),
+    clusterSummary(db, { now: opts.now }),
+    attentionList(db, opts),
+  ]);
+  return complianceFrom(db, opts, vas, clusters, list.items);
+}
+
+/**
+ * The compliance overview from summaries and the attention list already read at `opts.now`
+ * (unfiltered): `statusOverview` shows them too and reads each once.
+ */
+export async function complianceFrom(
+  db: ReportDb,
+  opts: { now: Date; withinDays?: number; clusterWithinDays?: number },
+  vas: readonly VirtualAccountSummaryRow[],
+  clusters: readonly ClusterSummaryRow[],
+  attention: readonly AttentionItem[],
+): Promise<ComplianceOverview> {
   // Terms: CSSM's expiring-licenses windows are 90 / 60 / 30 days. Clusters: authorization
   // always ends within 90 days of the last renewal, so a shorter default says something.
   const withinDays = opts.withinDays ?? 90;
   const clusterWithinDays = opts.clusterWithinDays ?? 30;
-  const vas = await virtualAccountSummary(db);
-  const clusters = await clusterSummary(db, { now: opts.now });
-  const named = clustersInTrouble((await attentionList(db, opts)).items);
+  const named = clustersInTrouble(attention);
   const vaRows = new Map<number, ComplianceRow>();
   const virtualAccounts: ComplianceRow[] = vas.map((v) => {
     const row: ComplianceRow = {

@@ -19,7 +19,7 @@ import {
 } from './attention.ts';
 import { clusterFailed, clusterSummary } from './clusters.ts';
 import type { ReportDb } from './common.ts';
-import { complianceOverview } from './compliance.ts';
+import { complianceFrom } from './compliance.ts';
 
 export interface StatusCounts {
   virtualAccounts: {
@@ -105,13 +105,13 @@ export async function statusOverview(
   db: ReportDb,
   opts: { now: Date; customerId?: number },
 ): Promise<StatusOverview> {
-  const [allAccounts, allVas, allClusters, list, compliance] = await Promise.all([
+  const [allAccounts, allVas, allClusters, list] = await Promise.all([
     smartAccountSummary(db, opts),
     virtualAccountSummary(db),
-    clusterSummary(db, opts),
+    clusterSummary(db, { now: opts.now }),
     attentionList(db, opts),
-    complianceOverview(db, opts),
   ]);
+  const compliance = await complianceFrom(db, opts, allVas, allClusters, list.items);
   const cid = opts.customerId;
   const clusters =
     cid === undefined ? allClusters : allClusters.filter((c) => c.customerId === cid);
