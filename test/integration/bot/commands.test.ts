@@ -102,7 +102,20 @@ describe('reads from the read models', () => {
   it('status, status per level, usage, forecast, what-if and reports', async () => {
     const st = (await layer.execute('status', viewer)).reply;
     expect(st.status).toBe('ok');
-    expect(st.title).toMatch(/^Status: /);
+    // The title is the verdict; the table is the open alerts, the same records as `alerts`.
+    expect(st.title).toMatch(/in compliance[:;] .*(nothing needs attention|need)/);
+    const ids = (r: typeof st, col: number) =>
+      r.blocks.flatMap((b) => (b.kind === 'table' ? b.rows.map((row) => row[col]) : []));
+    const al = (await layer.execute('alerts', viewer)).reply;
+    expect(ids(st, 0)).toEqual(ids(al, 0));
+    // A customer's name answers for that customer; a typo gets "did you mean".
+    const customer = (await fx.repos.customers.list())[0]!;
+    const sc = (await layer.execute(`status "${customer.name.toLowerCase()}"`, viewer)).reply;
+    expect(sc.status).toBe('ok');
+    expect(sc.title.startsWith(`${customer.name} is`)).toBe(true);
+    const typo = (await layer.execute(`status "${customer.name}x"`, viewer)).reply;
+    expect(typo.status).toBe('error');
+    expect(text(typo)).toContain(JSON.stringify(`Did you mean "${customer.name}"`).slice(1, -1));
     expect(text((await layer.execute('status va', viewer)).reply)).toContain('va-hcs-operational');
     const va = (await fx.repos.virtualAccounts.listAll())[0]!;
     const label = `nimbus-hcs.example.com/${va.name}`;
