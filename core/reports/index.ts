@@ -31,3 +31,4 @@ export {
   type Compliance,
 } from '../domain/compliance.ts';
 export * from './operations.ts';
+export * from './freshness.ts';
