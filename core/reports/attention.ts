@@ -116,7 +116,10 @@ export async function attentionList(db: ReportDb, opts: { now: Date }): Promise<
       for (const id of clustersOfVa.get(entityId) ?? []) cu.push(clusterById.get(id)!.customer_id);
     }
     if (r.entity_type === 'token' && r.smart_account_id !== null) {
-      const v = vaByName.get(`${r.smart_account_id}|${String(facts.va ?? '')}`);
+      const v =
+        typeof facts.va === 'string'
+          ? vaByName.get(`${r.smart_account_id}|${facts.va}`)
+          : undefined;
       if (v) va.push(v.id);
     }
     if (r.entity_type === 'customer' && Number.isInteger(entityId)) cu.push(entityId);

@@ -69,7 +69,12 @@ function replyRecords(r: Reply, titleCol: number): Rec[] {
 function pageRecords(tables: readonly TableSpec[]): Rec[] {
   const t = tables.find((x) => x.id === 'attention');
   expect(t, 'the page has the attention table').toBeDefined();
-  return t!.rows.map((row) => [Number(row.id), String(row.severity), String(row.title)]);
+  const text = (c: Cell): string => (c !== null && typeof c === 'object' ? c.text : String(c));
+  return t!.rows.map((row) => [
+    Number(row.id),
+    text(row.severity ?? null),
+    text(row.title ?? null),
+  ]);
 }
 
 const fact = (facts: readonly { label: string; value: Cell }[], label: string) =>
