@@ -206,12 +206,23 @@ describe('roles, confirmation, jobs and audit', () => {
   });
 
   it('a failed job follows up with the error code and recommended action', async () => {
+    const before = (await fx.repos.jobs.list({ limit: 5000 })).length;
     const r = await layer.execute(`renew auth ${clusterName}`, operator);
     expect(r.reply.status).toBe('pending');
     const done = await r.followUp!;
     expect(done.status).toBe('error');
     expect(text(done)).toMatch(/job \d+/);
-    expect((await fx.repos.jobs.getById(r.reply.jobId!))?.status).toBe('Failed');
+    // One job: the service's own (its type, Cisco's code and action), carrying who asked.
+    expect((await fx.repos.jobs.list({ limit: 5000 })).length).toBe(before + 1);
+    const job = (await fx.repos.jobs.getById(r.reply.jobId!))!;
+    expect(job.status).toBe('Failed');
+    expect(job.errorCode).not.toBe('INTERNAL');
+    expect(job.errorCode).toMatch(/^[A-Z]+\d*$/);
+    expect(job.jobType).not.toMatch(/^Chat: /);
+    expect(job.requestedBy).toBe('slack:UOPER');
+    expect(text(done)).toContain(`${job.errorCode}: `);
+    if (job.recommendedAction)
+      expect(text(done)).toContain(JSON.stringify(job.recommendedAction).slice(1, -1));
   });
 
   it('role grant is for admins; a granted role takes effect and revoke removes it', async () => {
