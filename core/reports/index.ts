@@ -32,3 +32,4 @@ export {
 } from '../domain/compliance.ts';
 export * from './operations.ts';
 export * from './freshness.ts';
+export * from './mirrors.ts';
