@@ -129,14 +129,17 @@ export async function loadSiteData(
       reports.complianceOverview(db, { now }),
       reports.customerUsage(db),
     ]);
-  const [hlmVa, hlmCustomer, si, whatif, totals, trendTotals] = await Promise.all([
+  const [hlmVa, hlmCustomer, si, whatif, totals, trendTotals, mirrors] = await Promise.all([
     reports.hlmReport(db, { level: 'va' }),
     reports.hlmReport(db, { level: 'customer' }),
     reports.serviceInventory(db),
     reports.whatIfInputs(db),
     reports.licenseTotals(db),
     reports.usageTrendTotals(db, { from: new Date(now.getTime() - TREND_DAYS * 86_400_000) }),
+    reports.satelliteMirrors(db),
   ]);
+  const mirrorOf = new Map(mirrors.map((m) => [m.satelliteVaId, m]));
+  const mirroredBy = groupBy(mirrors, (m) => m.cloudVaId);
 
   const saById = new Map(accounts.map((a) => [a.id, a]));
   const vaById = new Map(vaRows.map((v) => [v.id, v]));
@@ -416,6 +419,25 @@ export async function loadSiteData(
         { label: 'Clusters #', value: v.clusters },
         { label: 'Customer#', value: v.customers },
         { label: 'Terms ending within 90 days', value: usage.termsEndingSoon.length },
+        ...(mirrorOf.has(v.id)
+          ? [
+              {
+                label: 'Mirror of',
+                value: vaLink(mirrorOf.get(v.id)!.cloudVaId) ?? mirrorOf.get(v.id)!.cloud,
+              },
+            ]
+          : []),
+        ...(mirroredBy.has(v.id)
+          ? [
+              {
+                label: 'Mirrored by satellite',
+                value: mirroredBy
+                  .get(v.id)!
+                  .map((m) => m.satellite)
+                  .join(', '),
+              },
+            ]
+          : []),
         ...(v.missingSince !== null
           ? [
               {
@@ -536,7 +558,11 @@ export async function loadSiteData(
           'va',
         ]),
       ],
-      notes: [],
+      notes: mirrorOf.has(v.id)
+        ? [
+            `This satellite local account's VA mirrors ${mirrorOf.get(v.id)!.cloud} (the licenses the satellite syncs with CSSM): totals across VAs count them once, from the cloud VA.`,
+          ]
+        : [],
     });
   }
 
@@ -936,7 +962,10 @@ export async function loadSiteData(
   if (counted.length > 0) {
     ov.charts.push({
       id: 'owned-in-use',
-      title: 'Owned versus in use per license type, every virtual account added up',
+      title:
+        mirrors.length > 0
+          ? 'Owned versus in use per license type, every virtual account added up (satellite mirrors once)'
+          : 'Owned versus in use per license type, every virtual account added up',
       kind: 'bar',
       xLabel: 'License type',
       labels: counted.map((t) => t.label),
