@@ -35,7 +35,7 @@ const alertText = (s: reports.StatusOverview) =>
 const status: CommandSpec = {
   verb: 'status',
   summary:
-    'are we compliant, and what needs attention? overall, for one customer, or per smart account, VA or customer',
+    'are we compliant, what needs attention? overall, one customer, or per sa, va or customer',
   args: [{ name: 'customer-or-level', optional: true }],
   example: 'status Hooli',
   role: 'viewer',
