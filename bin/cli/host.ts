@@ -353,15 +353,41 @@ export class Host {
     return { outcomes, site };
   }
 
+  /** The data the site was last built from (reports.dataFingerprint). */
+  private siteBuiltFrom: string | undefined;
+
+  /**
+   * Rebuilds the site whenever the data changed since its last build, checked every
+   * `everyMs`: syncs run in the scheduler, in chat workers or in other terminals, each with
+   * services of its own, so the database is the one place that sees them all.
+   */
+  followDataWithSite(everyMs = 5_000): void {
+    let busy = false;
+    const timer = setInterval(() => {
+      if (busy || this.stopping) return;
+      busy = true;
+      void reports
+        .dataFingerprint(this.rt.db)
+        .then((now) => (now !== this.siteBuiltFrom ? this.buildSite() : undefined))
+        .catch((e: unknown) => this.rt.logger.warn('site freshness check failed', { error: e }))
+        .finally(() => (busy = false));
+    }, everyMs);
+    timer.unref();
+    this.cleanups.push(() => clearInterval(timer));
+  }
+
   /** Builds the static site; a failure is logged and the last good site stays. */
   async buildSite(): Promise<BuildSiteResult | undefined> {
     try {
+      // Read before the build: a write during it makes the next check build again.
+      const from = await reports.dataFingerprint(this.rt.db);
       const r = await buildSite({
         dbPath: this.rt.config.db.path,
         outDir: this.rt.config.site.outDir,
         base: this.rt.config.site.base,
         env: process.env,
       });
+      this.siteBuiltFrom = from;
       this.rt.logger.info('site rebuilt', {
         outDir: r.outDir,
         pages: r.pages,

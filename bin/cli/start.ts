@@ -181,6 +181,7 @@ const startCmd = defineCommand({
 
       if (!first.site) out('site: the build failed (see the log); serving the last good site');
       const site = await host.serveSite(port);
+      host.followDataWithSite();
       await host.startChat(false);
       // The lab's clock can be moved (POST /__emulator/clock) while smartlic's follows the wall
       // clock: when the lab jumped since the last round, nothing smartlic read before can be

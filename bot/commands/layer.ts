@@ -285,6 +285,8 @@ export class CommandLayer {
         description: req.description,
         requestedBy,
         details: { platform: actor.platform, channel: actor.channelId ?? null },
+        // The service's own job becomes this one: one job per chat write, carrying who asked.
+        adoptNested: req.oneJob !== false,
       },
       req.run,
     );

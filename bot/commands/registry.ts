@@ -72,6 +72,11 @@ export interface JobRequest<T> {
   run: () => Promise<T>;
   /** The follow-up once the work is done. */
   done: (result: T) => Reply;
+  /**
+   * Default true: the service's job this work starts is this job (one row). False for work
+   * that starts several jobs (a sync of every account).
+   */
+  oneJob?: boolean;
 }
 
 export type HandlerResult = Reply | { reply: Reply; followUp: Promise<Reply> };

@@ -303,13 +303,18 @@ function insufficientLicenses(s: AlertState, t: AlertThresholds): AlertCandidate
         ? '; the CUCM overage period is over: no new users or devices'
         : `; CUCM overage ends ${inDays(overageDaysLeft!)}`
       : '';
+    // The clusters this shortage puts out of compliance are named here, so the attention list
+    // (the open alerts) names every cluster out of compliance without a second alert for it.
+    const ooc = outOfComplianceOn(s, l.va.id);
+    const oocText =
+      ooc.length > 0 ? `; ${listNames(ooc.map((c) => c.name))} out of compliance` : '';
     out.push(
       make(s.scope, {
         rule: 'insufficient-licenses',
         entity: vaEntity(l.va),
         detail: l.licenseType,
         severity,
-        title: `${l.va.name} is short of ${l.shortage} ${l.displayName}${overageText}`,
+        title: `${l.va.name} is short of ${l.shortage} ${l.displayName}${overageText}${oocText}`,
         facts: {
           licenseType: l.licenseType,
           quantity: l.quantity,
@@ -317,10 +322,71 @@ function insufficientLicenses(s: AlertState, t: AlertThresholds): AlertCandidate
           shortage: l.shortage,
           overageEnds: overage ? overage.toISOString() : null,
           overageDaysLeft,
+          ...namedClusters(ooc),
         },
         action: `Add or transfer ${plural(l.shortage, 'license')} of ${l.displayName} into ${l.va.name}, or reduce usage; ${isCucm ? 'CUCM keeps working through its 90-day overage, then no new users or devices can be provisioned' : 'products drawing on it are out of compliance'}.`,
         dueAt: overage,
         smartAccount: l.va.smartAccount,
+      }),
+    );
+  }
+  return out;
+}
+
+/** Clusters drawing on a VA whose effective authorization is Out of compliance, by name. */
+function outOfComplianceOn(s: AlertState, vaId: number): ClusterFacts[] {
+  return s.clusters
+    .filter((c) => c.va?.id === vaId && c.lifecycle.authorization === 'Out of compliance')
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+const listNames = (names: readonly string[]) =>
+  names.length <= 3
+    ? names.join(', ')
+    : `${names.slice(0, 3).join(', ')} and ${names.length - 3} more`;
+
+/**
+ * The clusters an alert names beside its entity, as facts (facts are scalars): the read side's
+ * attention list reads `clusterIds` to know which clusters an alert is about.
+ */
+export function namedClusters(cs: readonly { id: number; name: string }[]): AlertFacts {
+  if (cs.length === 0) return {};
+  return { clusters: cs.map((c) => c.name).join(', '), clusterIds: cs.map((c) => c.id).join(',') };
+}
+
+/**
+ * A cluster whose product says Out of compliance while no shortage alert of its VA names it
+ * (CSSM's counts show no shortage yet, or it is assigned to no VA): its own alert, so no
+ * cluster out of compliance goes unnamed.
+ */
+function outOfCompliance(s: AlertState, t: AlertThresholds): AlertCandidate[] {
+  const shortVas = new Set(s.licenses.filter((l) => l.shortage > 0).map((l) => l.va.id));
+  const out: AlertCandidate[] = [];
+  for (const c of s.clusters) {
+    if (c.lifecycle.authorization !== 'Out of compliance') continue;
+    if (c.va !== null && shortVas.has(c.va.id)) continue;
+    const e = c.lifecycle.overageExpires;
+    const days = e ? daysUntil(s.now, e) : null;
+    const over = e ? hasLapsed(s.now, e) : false;
+    const severity: AlertSeverity =
+      c.lifecycle.overageExpired || over || (days !== null && days <= t.overageCriticalDays)
+        ? 'critical'
+        : 'warning';
+    out.push(
+      make(s.scope, {
+        rule: 'out-of-compliance',
+        ...clusterBase(c),
+        severity,
+        title: `${c.name} is out of compliance${c.va ? ` (CSSM shows no shortage in ${c.va.name})` : ' and assigned to no VA'}${e ? (over ? '; its CUCM overage period is over' : `; CUCM overage ends ${inDays(days!)}`) : ''}`,
+        facts: {
+          va: c.va?.name ?? null,
+          overageEnds: e ? e.toISOString() : null,
+          overageDaysLeft: days,
+        },
+        action: c.va
+          ? `Sync ${c.smartAccount?.domain ?? 'its account'} so CSSM's counts of ${c.va.name} are current, then add or transfer the licenses ${c.name} asks for, or reduce its usage.`
+          : `Assign ${c.name} to the customer's operational VA and register it (smartlic cluster assign, then smartlic cluster register).`,
+        dueAt: e,
       }),
     );
   }
@@ -907,6 +973,7 @@ export const RULES: Readonly<
   'sync-failing': syncFailing,
   'va-missing': vaMissing,
   'local-account-capacity': localAccountCapacity,
+  'out-of-compliance': outOfCompliance,
 };
 
 /**

@@ -40,6 +40,7 @@ export const ALERT_RULES = [
   'sync-failing',
   'va-missing',
   'local-account-capacity',
+  'out-of-compliance',
 ] as const;
 export type AlertRule = (typeof ALERT_RULES)[number];
 

@@ -1,192 +1,194 @@
 /**
- * What needs an operator's attention now: license shortages per VA, clusters whose
- * authorization is lost or about to be, failed registrations, unreachable products,
- * satellites overdue, failed syncs. The list `smartlic start`, `status` and the bot show.
+ * What needs an operator's attention now: the open alerts, nothing else. `status` (terminal
+ * and chat), the site's overview, customer, VA and cluster pages all render these records —
+ * the same ids, severities and titles as `alerts` — and none computes a list of its own.
+ * Each item says which clusters, VAs, customers and Smart Accounts it concerns, so a page
+ * filters the one list instead of deciding again what is in trouble.
  */
-import { SATELLITE_SYNC_OVERDUE_DAYS, isShort, shortageOf } from '../domain/compliance.ts';
-import { daysBetween } from '../domain/lifecycle.ts';
-import { smartAccountSummary, type SmartAccountSummaryRow } from './accounts.ts';
-import { clusterSummary, type ClusterSummaryRow } from './clusters.ts';
-import { vaLabel, type ReportDb } from './common.ts';
+import type { AlertSeverity } from '../store/schema.ts';
+import { cmp, dateOrNull, type ReportDb } from './common.ts';
 
-export type AttentionKind =
-  | 'shortage'
-  | 'authorization'
-  | 'expiring'
-  | 'registration-failed'
-  | 'unreachable'
-  | 'satellite'
-  | 'sync-failed';
-
+/** One open, unmuted alert, as every face shows it. */
 export interface AttentionItem {
-  kind: AttentionKind;
-  severity: 'critical' | 'warning';
-  /** What it is about: `<sa>/<va>`, `cluster <name>`, `satellite account <domain>`, … */
+  /** The alert's id (`alerts`, `mute <id>`). */
+  id: number;
+  severity: AlertSeverity;
+  rule: string;
+  entity: { kind: string; id: string; name: string };
+  /** `cluster hooli-cucm-01`, `VA va-globex`, … */
   subject: string;
-  /** One line for the operator, subject included. */
+  /** The alert's title: the same words as `alerts` and the alert messages. */
   message: string;
+  action: string | null;
+  dueAt: Date | null;
+  firstSeen: Date;
+  customer: { id: number; name: string } | null;
+  smartAccountId: number | null;
+  /** What the alert is about, by id: its entity, the clusters it names, and what holds them. */
+  concerns: {
+    clusters: number[];
+    virtualAccounts: number[];
+    customers: number[];
+    smartAccounts: number[];
+  };
 }
 
-export interface AttentionOptions {
-  now: Date;
-  /** Countdowns (authorization, evaluation, overage) at or below this many days are listed. Default 30. */
-  expiryWarningDays?: number;
-  /** Satellites are listed from this many days without a CSSM sync. Default 25. */
-  satelliteWarningDays?: number;
+export interface AttentionList {
+  /** Open alerts not muted now, most severe first (as `alerts` orders them). */
+  items: AttentionItem[];
+  /** Open alerts muted now (by the alert or a rule mute): not in `items`. */
+  muted: AttentionItem[];
 }
 
-const BAD: ReadonlySet<string> = new Set([
-  'Authorization Expired',
-  'Out of compliance',
-  'Evaluation Expired',
-]);
+export const SEVERITY_ORDER: readonly AlertSeverity[] = ['critical', 'warning', 'info'];
 
-const WHAT: Record<string, string> = {
-  authorization: 'authorization expires',
-  evaluation: 'evaluation ends',
-  overage: 'overage period ends',
-  registration: 'registration expires',
-};
+const ids = (s: unknown): number[] =>
+  typeof s === 'string'
+    ? s
+        .split(',')
+        .map((x) => Number(x.trim()))
+        .filter((n) => Number.isInteger(n) && n > 0)
+    : [];
 
-/** The attention list, most severe first, in a stable order. */
-export async function needsAttention(
-  db: ReportDb,
-  opts: AttentionOptions,
-): Promise<AttentionItem[]> {
-  const clusters = await clusterSummary(db, { now: opts.now });
-  const accounts = await smartAccountSummary(db, { now: opts.now });
-  return attentionFrom(db, opts, clusters, accounts);
-}
+const uniq = (xs: number[]) => [...new Set(xs)].sort((a, b) => a - b);
 
-/**
- * The attention list from a Cluster Summary and a Smart Account Summary already read at
- * `opts.now` (unfiltered): `statusOverview` shows both and reads each once.
- */
-export async function attentionFrom(
-  db: ReportDb,
-  opts: AttentionOptions,
-  clusters: readonly ClusterSummaryRow[],
-  accounts: readonly SmartAccountSummaryRow[],
-): Promise<AttentionItem[]> {
-  const expiry = opts.expiryWarningDays ?? 30;
-  const satWarn = opts.satelliteWarningDays ?? 25;
+/** The open alerts as the attention list, each with what it concerns. */
+export async function attentionList(db: ReportDb, opts: { now: Date }): Promise<AttentionList> {
+  const at = opts.now.toISOString();
+  const [rows, ruleMutes, clusters, vas] = await Promise.all([
+    db.selectFrom('alerts').selectAll().where('state', '=', 'open').execute(),
+    db
+      .selectFrom('alert_mutes')
+      .select(['rule', 'entity_type', 'entity_id'])
+      .where('until', '>', at)
+      .execute(),
+    db.selectFrom('clusters').select(['id', 'customer_id', 'virtual_account_id']).execute(),
+    db
+      .selectFrom('virtual_accounts')
+      .select(['id', 'name', 'smart_account_id'])
+      .where('removed_at', 'is', null)
+      .execute(),
+  ]);
+  const muteKeys = new Set(ruleMutes.map((m) => `${m.rule}|${m.entity_type}|${m.entity_id}`));
+  const clusterById = new Map(clusters.map((c) => [c.id, c]));
+  const vaById = new Map(vas.map((v) => [v.id, v]));
+  const vaByName = new Map(vas.map((v) => [`${v.smart_account_id}|${v.name}`, v]));
+  const clustersOfVa = new Map<number, number[]>();
+  for (const c of clusters) {
+    if (c.virtual_account_id === null) continue;
+    const l = clustersOfVa.get(c.virtual_account_id) ?? [];
+    l.push(c.id);
+    clustersOfVa.set(c.virtual_account_id, l);
+  }
+  const rank = (s: AlertSeverity) => SEVERITY_ORDER.indexOf(s);
+  // The order of `alerts` (the store's list): severity, then the soonest deadline, then age.
+  rows.sort(
+    (a, b) =>
+      rank(a.severity) - rank(b.severity) ||
+      Number(a.due_at === null) - Number(b.due_at === null) ||
+      cmp(a.due_at ?? '', b.due_at ?? '') ||
+      cmp(a.first_seen, b.first_seen) ||
+      a.id - b.id,
+  );
   const items: AttentionItem[] = [];
-  const lines = await db
-    .selectFrom('licenses as l')
-    .innerJoin('virtual_accounts as v', 'v.id', 'l.virtual_account_id')
-    .innerJoin('smart_accounts as s', 's.id', 'v.smart_account_id')
-    // Candidates only (the SQL form of `isShort`'s inputs); `isShort` decides below.
-    .where((eb) =>
-      eb.or([
-        eb('l.in_use', '>', eb.ref('l.quantity')),
-        eb('l.available', '<', 0),
-        // A superset of isShort's status test: SQLite's trim() strips spaces only, JS's trim()
-        // also tabs, line ends and no-break spaces (test/integration/shortage-rule.test.ts).
-        eb('l.status', 'like', '%insufficient licenses%'),
-      ]),
-    )
-    .select([
-      's.domain',
-      'v.name',
-      'l.license_type',
-      'l.quantity',
-      'l.in_use',
-      'l.available',
-      'l.status',
-    ])
-    .orderBy('s.domain')
-    .orderBy('v.name')
-    .execute();
-  for (const l of lines) {
-    const counts = {
-      quantity: l.quantity,
-      inUse: l.in_use,
-      available: l.available,
-      status: l.status,
-    };
-    if (!isShort(counts)) continue;
-    const label = vaLabel(l.domain, l.name);
-    items.push({
-      kind: 'shortage',
-      severity: 'critical',
-      subject: label,
-      message: `${label}: ${l.license_type} short by ${shortageOf(counts)} (${l.in_use} needed, ${l.quantity} owned)`,
+  const muted: AttentionItem[] = [];
+  for (const r of rows) {
+    const isMuted =
+      (r.muted_until !== null && r.muted_until > at) ||
+      muteKeys.has(`${r.rule}|${r.entity_type}|${r.entity_id}`);
+    let facts: Record<string, unknown> = {};
+    try {
+      const parsed: unknown = r.details ? JSON.parse(r.details) : {};
+      if (parsed && typeof parsed === 'object') facts = parsed as Record<string, unknown>;
+    } catch {
+      // A row written by hand with bad JSON still lists; it just names nothing beside its entity.
+    }
+    const named = ids(facts.clusterIds);
+    const cl: number[] = [];
+    const va: number[] = [];
+    const cu: number[] = r.customer_id !== null ? [r.customer_id] : [];
+    const sa: number[] = r.smart_account_id !== null ? [r.smart_account_id] : [];
+    const entityId = Number(r.entity_id);
+    if (r.entity_type === 'cluster' && clusterById.has(entityId)) cl.push(entityId);
+    if (r.entity_type === 'VA' && vaById.has(entityId)) {
+      va.push(entityId);
+      // A VA's alert concerns every customer drawing on it; it names only the clusters it hurts.
+      for (const id of clustersOfVa.get(entityId) ?? []) cu.push(clusterById.get(id)!.customer_id);
+    }
+    if (r.entity_type === 'token' && r.smart_account_id !== null) {
+      const v =
+        typeof facts.va === 'string'
+          ? vaByName.get(`${r.smart_account_id}|${facts.va}`)
+          : undefined;
+      if (v) va.push(v.id);
+    }
+    if (r.entity_type === 'customer' && Number.isInteger(entityId)) cu.push(entityId);
+    for (const id of named) if (clusterById.has(id)) cl.push(id);
+    for (const id of cl) {
+      const c = clusterById.get(id)!;
+      cu.push(c.customer_id);
+      if (c.virtual_account_id !== null) {
+        va.push(c.virtual_account_id);
+        const v = vaById.get(c.virtual_account_id);
+        if (v) sa.push(v.smart_account_id);
+      }
+    }
+    for (const id of va) {
+      const v = vaById.get(id);
+      if (v) sa.push(v.smart_account_id);
+    }
+    (isMuted ? muted : items).push({
+      id: r.id,
+      severity: r.severity,
+      rule: r.rule,
+      entity: { kind: r.entity_type, id: r.entity_id, name: r.entity_name ?? r.entity_id },
+      subject: `${r.entity_type} ${r.entity_name ?? r.entity_id}`,
+      message: r.message,
+      action: r.action,
+      dueAt: dateOrNull(r.due_at),
+      firstSeen: new Date(r.first_seen),
+      customer: r.customer_id !== null ? { id: r.customer_id, name: r.customer_name ?? '' } : null,
+      smartAccountId: r.smart_account_id,
+      concerns: {
+        clusters: uniq(cl),
+        virtualAccounts: uniq(va),
+        customers: uniq(cu),
+        smartAccounts: uniq(sa),
+      },
     });
   }
-  for (const c of clusters) {
-    const subject = `cluster ${c.name}`;
-    if (c.authorization !== null && BAD.has(c.authorization)) {
-      items.push({
-        kind: 'authorization',
-        severity: 'critical',
-        subject,
-        message: `${subject}: ${c.authorization}${c.lifecycle.source === 'timers' ? ' (by its timers; the product has not said so)' : ''}`,
-      });
-    } else if (c.daysLeft !== null && c.daysLeftOf !== null && c.daysLeft <= expiry) {
-      const at =
-        c.daysLeftOf === 'evaluation'
-          ? c.lifecycle.evaluationExpires
-          : c.daysLeftOf === 'overage'
-            ? c.lifecycle.overageExpires
-            : c.daysLeftOf === 'registration'
-              ? c.lifecycle.registrationExpires
-              : c.lifecycle.authorizationExpires;
-      items.push({
-        kind: 'expiring',
-        severity: 'warning',
-        subject,
-        message: `${subject}: ${WHAT[c.daysLeftOf]} ${at ? at.toISOString().slice(0, 10) : '?'} (in ${c.daysLeft} day${c.daysLeft === 1 ? '' : 's'})`,
-      });
-    }
-    if (c.status?.endsWith('Failed')) {
-      items.push({
-        kind: 'registration-failed',
-        severity: 'warning',
-        subject,
-        message: `${subject}: ${c.status}${c.job?.status === 'Failed' && c.job.statusInformation ? ` — ${c.job.statusInformation}` : ''}`,
-      });
-    }
-    if (c.reachable === false) {
-      items.push({
-        kind: 'unreachable',
-        severity: 'warning',
-        subject,
-        message: `${subject}: not answering since ${c.lifecycle.unreachableSince?.toISOString().slice(0, 10) ?? '?'}`,
-      });
-    }
-  }
-  for (const a of accounts) {
-    if (a.lastSyncStatus === 'Failed') {
-      items.push({
-        kind: 'sync-failed',
-        severity: 'warning',
-        subject: a.domain,
-        message: `${a.domain}: last sync failed${a.lastSyncError ? ` — ${a.lastSyncError}` : ''}`,
-      });
-    }
-    if (a.source !== 'satellite' || a.lastSyncUp === null) continue;
-    const subject = `satellite account ${a.domain}`;
-    const last = a.satelliteLastSync;
-    const age = last ? daysBetween(last, opts.now) : undefined;
-    if (a.satelliteSyncOverdue) {
-      items.push({
-        kind: 'satellite',
-        severity: 'critical',
-        subject,
-        message: `${subject}: sync with CSSM overdue (last ${age === undefined ? 'never' : `${age} days ago`})`,
-      });
-    } else if (age !== undefined && age >= satWarn) {
-      items.push({
-        kind: 'satellite',
-        severity: 'warning',
-        subject,
-        message: `${subject}: last sync with CSSM ${age} days ago (overdue after ${SATELLITE_SYNC_OVERDUE_DAYS})`,
-      });
-    }
-  }
-  const rank = { critical: 0, warning: 1 };
-  return items
-    .map((it, i) => ({ it, i }))
-    .sort((a, b) => rank[a.it.severity] - rank[b.it.severity] || a.i - b.i)
-    .map((x) => x.it);
+  return { items, muted };
+}
+
+/** Which part of the one list a page shows. */
+export type AttentionScope =
+  | { customerId: number }
+  | { virtualAccountId: number }
+  | { clusterId: number }
+  | { smartAccountId: number };
+
+/** The items of the one list that concern a customer, VA, cluster or Smart Account. */
+export function attentionFor(
+  items: readonly AttentionItem[],
+  scope: AttentionScope,
+): AttentionItem[] {
+  if ('customerId' in scope)
+    return items.filter((i) => i.concerns.customers.includes(scope.customerId));
+  if ('virtualAccountId' in scope)
+    return items.filter((i) => i.concerns.virtualAccounts.includes(scope.virtualAccountId));
+  if ('clusterId' in scope)
+    return items.filter((i) => i.concerns.clusters.includes(scope.clusterId));
+  return items.filter((i) => i.concerns.smartAccounts.includes(scope.smartAccountId));
+}
+
+/** Clusters named by the items (the "clusters in trouble"). */
+export function clustersInTrouble(items: readonly AttentionItem[]): Set<number> {
+  return new Set(items.flatMap((i) => i.concerns.clusters));
+}
+
+/** Open alerts per severity. */
+export function severityCounts(items: readonly AttentionItem[]): Record<AlertSeverity, number> {
+  const out: Record<AlertSeverity, number> = { critical: 0, warning: 0, info: 0 };
+  for (const i of items) out[i.severity]++;
+  return out;
 }

@@ -1,6 +1,7 @@
 /** Compliance overview: in / out of compliance per SA, VA and customer; what expires soon. */
 import type { Compliance } from '../domain/compliance.ts';
-import { virtualAccountSummary } from './accounts.ts';
+import { virtualAccountSummary, type VirtualAccountSummaryRow } from './accounts.ts';
+import { attentionList, clustersInTrouble, type AttentionItem } from './attention.ts';
 import { clusterSummary, type ClusterSummaryRow } from './clusters.ts';
 import type { ReportDb } from './common.ts';
 import { cmp } from './common.ts';
@@ -13,7 +14,10 @@ export interface ComplianceRow {
   /** License types short (VA and SA level), or of the VAs the customer draws on. */
   shortTypes: string[];
   shortage: number;
-  /** Clusters whose effective authorization is Out of compliance, expired, or evaluation expired. */
+  /**
+   * Clusters an open, unmuted alert names (the attention list): the same clusters `status`,
+   * the overview and the pages list. A cluster whose authorization is lost is always named.
+   */
   clustersInTrouble: number;
   clusters: number;
 }
@@ -63,12 +67,30 @@ export async function complianceOverview(
   db: ReportDb,
   opts: { now: Date; withinDays?: number; clusterWithinDays?: number },
 ): Promise<ComplianceOverview> {
+  const [vas, clusters, list] = await Promise.all([
+    virtualAccountSummary(db),
+    clusterSummary(db, { now: opts.now }),
+    attentionList(db, opts),
+  ]);
+  return complianceFrom(db, opts, vas, clusters, list.items);
+}
+
+/**
+ * The compliance overview from summaries and the attention list already read at `opts.now`
+ * (unfiltered): `statusOverview` shows them too and reads each once.
+ */
+export async function complianceFrom(
+  db: ReportDb,
+  opts: { now: Date; withinDays?: number; clusterWithinDays?: number },
+  vas: readonly VirtualAccountSummaryRow[],
+  clusters: readonly ClusterSummaryRow[],
+  attention: readonly AttentionItem[],
+): Promise<ComplianceOverview> {
   // Terms: CSSM's expiring-licenses windows are 90 / 60 / 30 days. Clusters: authorization
   // always ends within 90 days of the last renewal, so a shorter default says something.
   const withinDays = opts.withinDays ?? 90;
   const clusterWithinDays = opts.clusterWithinDays ?? 30;
-  const vas = await virtualAccountSummary(db);
-  const clusters = await clusterSummary(db, { now: opts.now });
+  const named = clustersInTrouble(attention);
   const vaRows = new Map<number, ComplianceRow>();
   const virtualAccounts: ComplianceRow[] = vas.map((v) => {
     const row: ComplianceRow = {
@@ -89,7 +111,9 @@ export async function complianceOverview(
   const custMap = new Map<string, ComplianceRow>();
   const custVas = new Map<string, Set<number>>();
   for (const c of clusters) {
-    const trouble = c.authorization !== null && TROUBLE.has(c.authorization) ? 1 : 0;
+    // Compliance follows the product's authorization; "in trouble" follows the open alerts.
+    const lost = c.authorization !== null && TROUBLE.has(c.authorization);
+    const trouble = named.has(c.id) ? 1 : 0;
     let cust = custMap.get(c.customer);
     if (!cust) {
       cust = {
@@ -105,7 +129,7 @@ export async function complianceOverview(
     }
     cust.clusters++;
     cust.clustersInTrouble += trouble;
-    if (trouble) cust.compliance = 'Out of Compliance';
+    if (lost) cust.compliance = 'Out of Compliance';
     if (c.virtualAccountId !== null) {
       const va = vaRows.get(c.virtualAccountId);
       if (va) {

@@ -31,3 +31,5 @@ export {
   type Compliance,
 } from '../domain/compliance.ts';
 export * from './operations.ts';
+export * from './freshness.ts';
+export * from './mirrors.ts';

@@ -1,16 +1,27 @@
-/** `smartlic status`: one look at everything — accounts, compliance, clusters, attention. */
+/**
+ * `status` and the site's overview: one look at everything (or at one customer) — the
+ * counters, a one-sentence verdict and the attention list (the open alerts). Every counter is
+ * counted here, from the same rows as the lists it summarizes: "failed" is the Cluster
+ * Summary's `--failed` filter, "in trouble" is the clusters the open alerts name.
+ */
+import type { AlertSeverity } from '../store/schema.ts';
 import {
   smartAccountSummary,
   virtualAccountSummary,
   type SmartAccountSummaryRow,
 } from './accounts.ts';
-import { attentionFrom, type AttentionItem } from './attention.ts';
-import { clusterSummary } from './clusters.ts';
+import {
+  attentionFor,
+  attentionList,
+  clustersInTrouble,
+  severityCounts,
+  type AttentionItem,
+} from './attention.ts';
+import { clusterFailed, clusterSummary } from './clusters.ts';
 import type { ReportDb } from './common.ts';
+import { complianceFrom } from './compliance.ts';
 
-export interface StatusOverview {
-  at: Date;
-  accounts: SmartAccountSummaryRow[];
+export interface StatusCounts {
   virtualAccounts: {
     total: number;
     outOfCompliance: number;
@@ -22,45 +33,148 @@ export interface StatusOverview {
     /** Effective authorization state → count ("unknown" for never read). */
     byAuthorization: Record<string, number>;
     unreachable: number;
+    /** As `cluster list --failed`: registration or latest job failed, or authorization lost. */
     failed: number;
+    /** Clusters the open alerts name. */
+    inTrouble: number;
   };
+  customers: {
+    /** Customers with clusters. */
+    total: number;
+    compliant: number;
+    /** Customers an open alert concerns. */
+    withAlerts: number;
+  };
+  /** Open alerts not muted: the attention list's length. */
   openAlerts: number;
+  alertsBySeverity: Record<AlertSeverity, number>;
+  /** Open alerts muted now (not in the attention list). */
+  mutedAlerts: number;
+}
+
+export interface StatusOverview extends StatusCounts {
+  at: Date;
+  /** The customer this answers for; null: everything. */
+  customer: { id: number; name: string } | null;
+  /** No virtual account out of compliance and no failed cluster. */
+  compliant: boolean;
+  /** One sentence: the same on `status` (every face) and the site's overview. */
+  verdict: string;
+  /** Accounts (all, or those holding the customer's clusters). */
+  accounts: SmartAccountSummaryRow[];
+  /** The open alerts (all, or those concerning the customer), most severe first. */
   attention: AttentionItem[];
 }
 
-/** Reads the cluster and account summaries once each: the counts and the attention list share them. */
-export async function statusOverview(db: ReportDb, opts: { now: Date }): Promise<StatusOverview> {
-  const accounts = await smartAccountSummary(db, opts);
-  const vas = await virtualAccountSummary(db);
-  const clusters = await clusterSummary(db, opts);
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+/** The one-sentence verdict of a status (pure: the counters say it all). */
+export function statusVerdict(
+  c: StatusCounts & { compliant: boolean; customer: { name: string } | null },
+): string {
+  const who = c.customer ? `${c.customer.name} is` : 'Everything is';
+  const alerts =
+    c.openAlerts === 0
+      ? 'nothing needs attention'
+      : `${plural(c.openAlerts, 'open alert')} need${c.openAlerts === 1 ? 's' : ''} attention (${SEVERITIES.filter(
+          (s) => c.alertsBySeverity[s] > 0,
+        )
+          .map((s) => `${c.alertsBySeverity[s]} ${s}`)
+          .join(
+            ', ',
+          )})${c.clusters.inTrouble > 0 ? `, naming ${c.clusters.inTrouble} of ${plural(c.clusters.total, 'cluster')}` : ''}`;
+  if (c.compliant) return `${who} in compliance; ${alerts}.`;
+  const why = [
+    c.virtualAccounts.outOfCompliance > 0
+      ? `${c.virtualAccounts.outOfCompliance} of ${plural(c.virtualAccounts.total, 'virtual account')} out of compliance`
+      : null,
+    c.clusters.failed > 0
+      ? `${c.clusters.failed} of ${plural(c.clusters.total, 'cluster')} failed`
+      : null,
+  ].filter((x): x is string => x !== null);
+  return `${c.customer ? `${c.customer.name} is not` : 'Not'} in compliance: ${why.join(', ')}; ${alerts}.`;
+}
+
+const SEVERITIES: readonly AlertSeverity[] = ['critical', 'warning', 'info'];
+
+/**
+ * Status of everything, or of one customer (its clusters, the VAs they draw on, the accounts
+ * holding those, and the open alerts concerning it).
+ */
+export async function statusOverview(
+  db: ReportDb,
+  opts: { now: Date; customerId?: number },
+): Promise<StatusOverview> {
+  const [allAccounts, allVas, allClusters, list] = await Promise.all([
+    smartAccountSummary(db, opts),
+    virtualAccountSummary(db),
+    clusterSummary(db, { now: opts.now }),
+    attentionList(db, opts),
+  ]);
+  const compliance = await complianceFrom(db, opts, allVas, allClusters, list.items);
+  const cid = opts.customerId;
+  const clusters =
+    cid === undefined ? allClusters : allClusters.filter((c) => c.customerId === cid);
+  const vaIds = new Set(clusters.map((c) => c.virtualAccountId));
+  const vas = cid === undefined ? allVas : allVas.filter((v) => vaIds.has(v.id));
+  const saIds = new Set(vas.map((v) => v.smartAccountId));
+  const accounts = cid === undefined ? allAccounts : allAccounts.filter((a) => saIds.has(a.id));
+  const attention = cid === undefined ? list.items : attentionFor(list.items, { customerId: cid });
+  const named = clustersInTrouble(attention);
   const byAuthorization: Record<string, number> = {};
   let unreachable = 0;
   let failed = 0;
+  let inTrouble = 0;
   for (const c of clusters) {
     const k = c.authorization ?? 'unknown';
     byAuthorization[k] = (byAuthorization[k] ?? 0) + 1;
     if (c.reachable === false) unreachable++;
-    if (c.status?.endsWith('Failed') || c.jobStatus === 'Failed') failed++;
+    if (clusterFailed(c)) failed++;
+    if (named.has(c.id)) inTrouble++;
   }
-  const openAlerts = Number(
-    (
-      await db
-        .selectFrom('alerts')
-        .select((eb) => eb.fn.countAll<number>().as('n'))
-        .where('state', '=', 'open')
-        .executeTakeFirstOrThrow()
-    ).n,
+  const customerNames = cid === undefined ? null : new Set(clusters.map((c) => c.customer));
+  const custRows = compliance.customers.filter(
+    (r) => customerNames === null || customerNames.has(r.name),
   );
-  return {
-    at: opts.now,
-    accounts,
+  const customerIds = new Set(allClusters.map((c) => c.customerId));
+  const alerted = new Set(attention.flatMap((a) => a.concerns.customers));
+  const customer =
+    cid === undefined
+      ? null
+      : {
+          id: cid,
+          name:
+            clusters[0]?.customer ??
+            attention.find((a) => a.customer?.id === cid)?.customer?.name ??
+            String(cid),
+        };
+  const counts: StatusCounts = {
     virtualAccounts: {
       total: vas.length,
       outOfCompliance: vas.filter((v) => v.compliance === 'Out of Compliance').length,
       missing: vas.filter((v) => v.missingSince !== null).length,
     },
-    clusters: { total: clusters.length, byAuthorization, unreachable, failed },
-    openAlerts,
-    attention: await attentionFrom(db, opts, clusters, accounts),
+    clusters: { total: clusters.length, byAuthorization, unreachable, failed, inTrouble },
+    customers: {
+      total: custRows.length,
+      compliant: custRows.filter((r) => r.compliance === 'In Compliance').length,
+      withAlerts: [...alerted].filter((id) =>
+        cid === undefined ? customerIds.has(id) : id === cid,
+      ).length,
+    },
+    openAlerts: attention.length,
+    alertsBySeverity: severityCounts(attention),
+    mutedAlerts: (cid === undefined ? list.muted : attentionFor(list.muted, { customerId: cid }))
+      .length,
+  };
+  const compliant = counts.virtualAccounts.outOfCompliance === 0 && failed === 0;
+  return {
+    at: opts.now,
+    customer,
+    compliant,
+    verdict: statusVerdict({ ...counts, compliant, customer }),
+    accounts,
+    ...counts,
+    attention,
   };
 }

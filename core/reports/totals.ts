@@ -2,13 +2,13 @@
  * Totals across every virtual account: what the overview charts "owned versus in use per license
  * type" and "usage trend across VAs" show. Each is one query. A VA's surplus never covers another
  * VA's shortage (CSSM pools licenses per VA), so shortages are added up VA by VA, by the one rule
- * of core/domain/compliance. Every VA smartlic syncs counts: a satellite local account that
- * mirrors a cloud VA smartlic also syncs is a VA of its own here (the database holds no link
- * between the two), so its licenses count twice.
+ * of core/domain/compliance. A satellite local account's VA that mirrors a cloud VA smartlic
+ * also syncs (core/reports/mirrors.ts) is counted once: the cloud VA's rows count.
  */
 import { sql } from 'kysely';
 import { isShort, shortageOf } from '../domain/compliance.ts';
 import { licenseLabel, type ReportDb } from './common.ts';
+import { mirrorVaIds } from './mirrors.ts';
 import { byType } from './usage.ts';
 
 export interface LicenseTypeTotal {
@@ -26,11 +26,15 @@ export interface LicenseTypeTotal {
   shortVirtualAccounts: number;
 }
 
-/** Owned, in use, available and shortage per license type, over every VA (catalog order). */
+/**
+ * Owned, in use, available and shortage per license type, over every VA (catalog order), a
+ * satellite's mirror of a cloud VA counted once.
+ */
 export async function licenseTotals(db: ReportDb): Promise<LicenseTypeTotal[]> {
   const rows = await db
     .selectFrom('licenses')
     .select(['virtual_account_id', 'license_type', 'quantity', 'in_use', 'available', 'status'])
+    .where('virtual_account_id', 'not in', mirrorVaIds())
     .execute();
   const by = new Map<string, LicenseTypeTotal & { vas: Set<number>; short: Set<number> }>();
   for (const r of rows) {
@@ -119,6 +123,7 @@ export async function usageTrendTotals(
              in_use, available, shortage, max(taken_at) as last_at
       from usage_points
       where (${from} is null or taken_at >= ${from}) and (${to} is null or taken_at < ${to})
+        and (virtual_account_id is null or virtual_account_id not in ${mirrorVaIds()})
       group by virtual_account_id, license_type, day
     )
     group by day, license_type

@@ -3,6 +3,7 @@
  * Completed or Failed with Cisco's error code and a recommended action; an audit entry names
  * who asked. A failure never loses the error: it is on the job and rethrown to the caller.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Clock } from '../clock.ts';
 import { toSmartlicError, type SmartlicError } from '../errors.ts';
 import type { Logger } from '../log.ts';
@@ -23,7 +24,22 @@ export interface JobSpec {
   correlationId?: string;
   /** Extra audit details (never secrets; the audit repository redacts secret-looking keys). */
   details?: Record<string, unknown>;
+  /**
+   * The first job started inside this one's work becomes this job (one row, this job's
+   * `requestedBy`, the inner job's type, entity and error): a chat write that wraps a
+   * service's job is then one job. Off for work that starts several jobs (sync of all).
+   */
+  adoptNested?: boolean;
 }
+
+/** The job whose work is running, for a job started inside it to adopt. */
+interface Running {
+  id: number;
+  adoptable: boolean;
+  /** The adopting job's summary, for the row's status information when it completes. */
+  summary?: string;
+}
+const running = new AsyncLocalStorage<Running>();
 
 export interface JobHandle {
   readonly id: number;
@@ -106,6 +122,11 @@ export class JobRunner {
     summarize?: (result: T) => string,
   ): { jobId: Promise<number>; done: Promise<{ job: Job; result: T }> } {
     const { jobs, audit, logger } = this.deps;
+    const outer = running.getStore();
+    if (outer?.adoptable) {
+      outer.adoptable = false;
+      return this.adopted(outer, spec, fn, summarize);
+    }
     const created = jobs.create({
       jobType: spec.jobType,
       entityType: spec.entityType,
@@ -139,10 +160,14 @@ export class JobRunner {
         },
       };
       let result: T;
+      const self: Running = { id: job.id, adoptable: spec.adoptNested === true };
       try {
-        result = await fn(handle);
+        result = await running.run(self, () => fn(handle));
       } catch (e) {
-        const err = toSmartlicError(e);
+        // Failed in a job it adopted: that recorded Cisco's code and action on this very row.
+        if (e instanceof JobFailedError && e.job.id === job.id) throw e;
+        // A nested job's failure carries its SmartlicError (not INTERNAL).
+        const err = e instanceof JobFailedError ? e.error : toSmartlicError(e);
         const failed = await jobs.fail(job.id, {
           errorCode: err.code,
           statusInformation: err.message,
@@ -151,7 +176,10 @@ export class JobRunner {
         log.warn('job failed', { code: err.code, error: err.message });
         throw new JobFailedError(failed, err);
       }
-      const completed = await jobs.complete(job.id, summarize ? summarize(result) : 'Successful.');
+      const completed = await jobs.complete(
+        job.id,
+        summarize ? summarize(result) : (self.summary ?? 'Successful.'),
+      );
       log.debug('job completed');
       return { job: completed, result };
     })();
@@ -159,6 +187,55 @@ export class JobRunner {
     // Callers may await only one of the two (a failed create rejects both): never let the
     // other become an unhandled rejection that ends the process.
     jobId.catch(() => undefined);
+    done.catch(() => undefined);
+    return { jobId, done };
+  }
+
+  /** Runs a job inside the row of the job that started it (see `JobSpec.adoptNested`). */
+  private adopted<T>(
+    outer: Running,
+    spec: JobSpec,
+    fn: (job: JobHandle) => Promise<T>,
+    summarize?: (result: T) => string,
+  ): { jobId: Promise<number>; done: Promise<{ job: Job; result: T }> } {
+    const { jobs, logger } = this.deps;
+    const id = outer.id;
+    const done = (async () => {
+      await jobs.adopt(id, {
+        jobType: spec.jobType,
+        entityType: spec.entityType,
+        entityName: spec.entityName,
+        entityId: spec.entityId ?? null,
+        description: spec.description ?? null,
+      });
+      const log = logger.child({ jobId: id, jobType: spec.jobType, entity: spec.entityName });
+      const handle: JobHandle = {
+        id,
+        progress: async (info) => {
+          await jobs.progress(id, info);
+        },
+        entity: async (eid) => {
+          await jobs.setEntityId(id, eid);
+        },
+      };
+      let result: T;
+      try {
+        result = await running.run({ id, adoptable: false }, () => fn(handle));
+      } catch (e) {
+        const err = e instanceof JobFailedError ? e.error : toSmartlicError(e);
+        const failed = await jobs.fail(id, {
+          errorCode: err.code,
+          statusInformation: err.message,
+          recommendedAction: err.action ?? null,
+        });
+        log.warn('job failed', { code: err.code, error: err.message });
+        throw new JobFailedError(failed, err);
+      }
+      outer.summary = summarize ? summarize(result) : outer.summary;
+      const job = (await jobs.getById(id))!;
+      return { job, result };
+    })();
+    const jobId = Promise.resolve(id);
     done.catch(() => undefined);
     return { jobId, done };
   }

@@ -129,14 +129,17 @@ export async function loadSiteData(
       reports.complianceOverview(db, { now }),
       reports.customerUsage(db),
     ]);
-  const [hlmVa, hlmCustomer, si, whatif, totals, trendTotals] = await Promise.all([
+  const [hlmVa, hlmCustomer, si, whatif, totals, trendTotals, mirrors] = await Promise.all([
     reports.hlmReport(db, { level: 'va' }),
     reports.hlmReport(db, { level: 'customer' }),
     reports.serviceInventory(db),
     reports.whatIfInputs(db),
     reports.licenseTotals(db),
     reports.usageTrendTotals(db, { from: new Date(now.getTime() - TREND_DAYS * 86_400_000) }),
+    reports.satelliteMirrors(db),
   ]);
+  const mirrorOf = new Map(mirrors.map((m) => [m.satelliteVaId, m]));
+  const mirroredBy = groupBy(mirrors, (m) => m.cloudVaId);
 
   const saById = new Map(accounts.map((a) => [a.id, a]));
   const vaById = new Map(vaRows.map((v) => [v.id, v]));
@@ -223,6 +226,48 @@ export async function loadSiteData(
     const c = clusterById.get(id);
     return c ? link(c.name, clusterPath(c.id, c.name)) : null;
   };
+  // What needs attention: the open alerts, one list (core's read model); every page shows the
+  // part that concerns it, with the alert's id, severity and title as `alerts` shows them.
+  const attentionColumns: Column[] = [
+    { key: 'id', label: 'Alert', kind: 'number' },
+    { key: 'severity', label: 'Severity', filter: true },
+    { key: 'about', label: 'About' },
+    { key: 'title', label: 'Alert' },
+    { key: 'action', label: 'Recommended action' },
+    { key: 'due', label: 'Action due', kind: 'date' },
+  ];
+  const attentionRow = (a: reports.AttentionItem): Record<string, Cell> => {
+    const id = Number(a.entity.id);
+    const about =
+      a.entity.kind === 'cluster'
+        ? clusterLinkById(id)
+        : a.entity.kind === 'VA'
+          ? vaLink(id)
+          : a.entity.kind === 'customer'
+            ? custLink(id)
+            : a.entity.kind === 'SA'
+              ? saLink(id)
+              : null;
+    return {
+      id: a.id,
+      severity: a.severity,
+      about: about ?? a.subject,
+      title: a.message,
+      action: a.action,
+      due: iso(a.dueAt),
+    };
+  };
+  const attentionTable = (
+    items: readonly reports.AttentionItem[],
+    caption: string,
+    empty = 'No open alert concerns it.',
+  ): TableSpec => ({
+    id: 'attention',
+    caption: `${caption} (${items.length})`,
+    columns: attentionColumns,
+    rows: items.map(attentionRow),
+    empty,
+  });
   const clustersByVa = groupBy(clusterRows, (c) => c.virtualAccountId);
   const clustersByCustomer = groupBy(clusterRows, (c) => c.customerId);
 
@@ -306,6 +351,10 @@ export async function loadSiteData(
     ],
     charts: [],
     tables: [
+      attentionTable(
+        reports.attentionFor(overview.attention, { smartAccountId: a.id }),
+        'Needs attention: open alerts',
+      ),
       {
         id: 'virtual-accounts',
         caption: 'Virtual Accounts',
@@ -314,7 +363,7 @@ export async function loadSiteData(
         empty: 'No virtual accounts.',
       },
     ],
-    notes: a.alerts.top.map((m) => `Alert: ${m}`),
+    notes: [],
   }));
 
   // A page per VA: usage, substitutions, terms, trend, forecast, clusters.
@@ -370,6 +419,25 @@ export async function loadSiteData(
         { label: 'Clusters #', value: v.clusters },
         { label: 'Customer#', value: v.customers },
         { label: 'Terms ending within 90 days', value: usage.termsEndingSoon.length },
+        ...(mirrorOf.has(v.id)
+          ? [
+              {
+                label: 'Mirror of',
+                value: vaLink(mirrorOf.get(v.id)!.cloudVaId) ?? mirrorOf.get(v.id)!.cloud,
+              },
+            ]
+          : []),
+        ...(mirroredBy.has(v.id)
+          ? [
+              {
+                label: 'Mirrored by satellite',
+                value: mirroredBy
+                  .get(v.id)!
+                  .map((m) => m.satellite)
+                  .join(', '),
+              },
+            ]
+          : []),
         ...(v.missingSince !== null
           ? [
               {
@@ -381,6 +449,10 @@ export async function loadSiteData(
       ],
       charts,
       tables: [
+        attentionTable(
+          reports.attentionFor(overview.attention, { virtualAccountId: v.id }),
+          'Needs attention: open alerts',
+        ),
         {
           id: 'licenses',
           caption: 'Licenses',
@@ -486,7 +558,11 @@ export async function loadSiteData(
           'va',
         ]),
       ],
-      notes: [],
+      notes: mirrorOf.has(v.id)
+        ? [
+            `This satellite local account's VA mirrors ${mirrorOf.get(v.id)!.cloud} (the licenses the satellite syncs with CSSM): totals across VAs count them once, from the cloud VA.`,
+          ]
+        : [],
     });
   }
 
@@ -534,6 +610,10 @@ export async function loadSiteData(
       charts: [],
       notes: [l.basis],
       tables: [
+        attentionTable(
+          reports.attentionFor(overview.attention, { clusterId: d.id }),
+          'Needs attention: open alerts',
+        ),
         {
           id: 'reported',
           caption: 'What the product last reported, and the stored dates',
@@ -628,6 +708,7 @@ export async function loadSiteData(
   const complianceByCustomer = new Map(compliance.customers.map((r) => [r.name, r]));
   const customerPages: EntityPage[] = customers.map((c) => {
     const comp = complianceByCustomer.get(c.name);
+    const alerts = reports.attentionFor(overview.attention, { customerId: c.id });
     return {
       path: customerPath(c.id, c.name),
       title: c.name,
@@ -638,10 +719,12 @@ export async function loadSiteData(
         { label: 'Short types', value: comp ? comp.shortTypes.join(', ') : null },
         { label: 'Clusters', value: comp?.clusters ?? null },
         { label: 'Clusters in trouble', value: comp?.clustersInTrouble ?? null },
+        { label: 'Open alerts', value: alerts.length },
       ],
       charts: [],
       notes: [],
       tables: [
+        attentionTable(alerts, 'Needs attention: open alerts'),
         {
           id: 'hlm',
           caption: 'HLM counts per license type',
@@ -740,16 +823,22 @@ export async function loadSiteData(
   const auth = Object.entries(overview.clusters.byAuthorization).sort((a, b) => b[1] - a[1]);
   const ov: ListPage = {
     title: 'Overview',
-    intro:
-      'Compliance across Smart Accounts, virtual accounts and customers, open alerts, the last sync of every account, and what needs attention.',
+    // The same sentence `status` answers with, from the same read model.
+    intro: overview.verdict,
     facts: [
       { label: 'Accounts', value: overview.accounts.length },
       { label: 'Virtual accounts', value: overview.virtualAccounts.total },
       { label: 'VAs out of compliance', value: overview.virtualAccounts.outOfCompliance },
       { label: 'Clusters', value: overview.clusters.total },
       { label: 'Clusters failed', value: overview.clusters.failed },
+      { label: 'Clusters in trouble', value: overview.clusters.inTrouble },
       { label: 'Clusters unreachable', value: overview.clusters.unreachable },
+      {
+        label: 'Customers in compliance',
+        value: `${overview.customers.compliant} of ${overview.customers.total}`,
+      },
       { label: 'Open alerts', value: overview.openAlerts },
+      ...(overview.mutedAlerts > 0 ? [{ label: 'Muted alerts', value: overview.mutedAlerts }] : []),
     ],
     charts: [
       {
@@ -779,24 +868,15 @@ export async function loadSiteData(
     ],
     tables: [
       {
-        id: 'attention',
+        ...attentionTable(
+          overview.attention.slice(0, OVERVIEW_ROWS),
+          'Needs attention: the open alerts',
+          'Nothing needs attention.',
+        ),
         caption:
           overview.attention.length > OVERVIEW_ROWS
-            ? `Needs attention (the first ${OVERVIEW_ROWS} of ${overview.attention.length}, most severe first; the Alerts and Cluster Summary pages have all)`
-            : 'Needs attention',
-        columns: [
-          { key: 'severity', label: 'Severity', filter: true },
-          { key: 'kind', label: 'Kind', filter: true },
-          { key: 'subject', label: 'Subject' },
-          { key: 'message', label: 'Message' },
-        ],
-        rows: overview.attention.slice(0, OVERVIEW_ROWS).map((a) => ({
-          severity: a.severity,
-          kind: a.kind,
-          subject: a.subject,
-          message: a.message,
-        })),
-        empty: 'Nothing needs attention.',
+            ? `Needs attention: the open alerts (the first ${OVERVIEW_ROWS} of ${overview.attention.length}, most severe first; the Alerts page has all)`
+            : `Needs attention: the open alerts (${overview.attention.length}, most severe first)`,
       },
       {
         // One row per account, its last sync and its compliance; at hundreds of accounts the
@@ -882,7 +962,10 @@ export async function loadSiteData(
   if (counted.length > 0) {
     ov.charts.push({
       id: 'owned-in-use',
-      title: 'Owned versus in use per license type, every virtual account added up',
+      title:
+        mirrors.length > 0
+          ? 'Owned versus in use per license type, every virtual account added up (satellite mirrors once)'
+          : 'Owned versus in use per license type, every virtual account added up',
       kind: 'bar',
       xLabel: 'License type',
       labels: counted.map((t) => t.label),

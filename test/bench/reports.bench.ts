@@ -220,7 +220,7 @@ async function main(): Promise<void> {
     );
     await m('customerUsage (all)', S, () => reports.customerUsage(db));
     await m('complianceOverview (whole estate)', S, () => reports.complianceOverview(db, { now }));
-    await m('needsAttention (whole estate)', S, () => reports.needsAttention(db, { now }));
+    await m('attentionList (whole estate)', S, () => reports.attentionList(db, { now }));
     await m('statusOverview (whole estate)', S, () => reports.statusOverview(db, { now }));
     await m('HLM report, VA level + CSV', S, async () =>
       reports.hlmCsv(await reports.hlmReport(db, { level: 'va' })),

@@ -106,8 +106,8 @@ afterAll(async () => {
 describe('alerts across clock advances', () => {
   it('day 0: what the demo has wrong', async () => {
     await syncAll();
-    // va-globex is 70 short of HCS UCM Standard; globex-cucm-01 just went out of compliance,
-    // so its 90-day CUCM overage starts now. hooli-cucm-01 is cut off: its authorization
+    // va-globex is 70 short of HCS UCM Standard; globex-cucm-01 just went out of compliance
+    // (the shortage alert names it), so its 90-day CUCM overage starts now. hooli-cucm-01 is cut off: its authorization
     // (last success 2026-09-09) expires 2026-12-08, in 10 days, and it reports the failure.
     // stark-cucm-01 (15.x) is assigned nowhere. sat-eu-1 (disconnected) last synced
     // 2026-11-01: its 30-day deadline is in 3 days, for each of its local accounts. va-acme's
@@ -118,7 +118,7 @@ describe('alerts across clock advances', () => {
           'insufficient-licenses',
           'va-globex',
           'warning',
-          'va-globex is short of 70 HCS UCM Standard; CUCM overage ends in 90 days',
+          'va-globex is short of 70 HCS UCM Standard; CUCM overage ends in 90 days; globex-cucm-01 out of compliance',
         ],
         [
           'authorization-expiry',
@@ -200,7 +200,7 @@ describe('alerts across clock advances', () => {
           'insufficient-licenses',
           'va-globex',
           'warning',
-          'va-globex is short of 70 HCS UCM Standard; CUCM overage ends in 60 days',
+          'va-globex is short of 70 HCS UCM Standard; CUCM overage ends in 60 days; globex-cucm-01 out of compliance',
         ],
         [
           'authorization-expiry',
@@ -289,9 +289,14 @@ describe('alerts across clock advances', () => {
           'insufficient-licenses',
           'va-globex',
           'critical',
-          'va-globex is short of 70 HCS UCM Standard; CUCM overage ends in 30 days',
+          'va-globex is short of 70 HCS UCM Standard; CUCM overage ends in 30 days; globex-cucm-01 out of compliance',
         ],
-        ['insufficient-licenses', 'va-acme', 'warning', `va-acme is short of 20 ${CUC_EM}`],
+        [
+          'insufficient-licenses',
+          'va-acme',
+          'warning',
+          `va-acme is short of 20 ${CUC_EM}; acme-cuc-01 out of compliance`,
+        ],
         [
           'authorization-expiry',
           'hooli-cucm-01',
@@ -386,9 +391,14 @@ describe('alerts across clock advances', () => {
           'insufficient-licenses',
           'va-globex',
           'critical',
-          'va-globex is short of 70 HCS UCM Standard; the CUCM overage period is over: no new users or devices',
+          'va-globex is short of 70 HCS UCM Standard; the CUCM overage period is over: no new users or devices; globex-cucm-01 out of compliance',
         ],
-        ['insufficient-licenses', 'va-acme', 'warning', `va-acme is short of 20 ${CUC_EM}`],
+        [
+          'insufficient-licenses',
+          'va-acme',
+          'warning',
+          `va-acme is short of 20 ${CUC_EM}; acme-cuc-01 out of compliance`,
+        ],
         [
           'authorization-expiry',
           'hooli-cucm-01',

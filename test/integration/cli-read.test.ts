@@ -94,9 +94,18 @@ describe('read verbs', () => {
     const s = await run(['status']);
     expect(s.code).toBe(0);
     expect(s.out).toMatch(/needs attention \(\d+\):/);
-    expect(s.out).toContain(`${HCS}/va-globex: HUCM_Standard short by 70`);
-    const sj = JSON.parse((await run(['status', '--json'])).out) as { clusters: { total: number } };
+    // What needs attention is the open alerts: the shortage alert, which names the cluster it
+    // puts out of compliance; "failed" counts that cluster as `cluster list --failed` does.
+    expect(s.out).toContain('va-globex is short of 70 HCS UCM Standard');
+    expect(s.out).toMatch(/1 Out of compliance\); 0 unreachable, 1 failed/);
+    const sj = JSON.parse((await run(['status', '--json'])).out) as {
+      clusters: { total: number; failed: number };
+      attention: { id: number }[];
+    };
     expect(sj.clusters.total).toBe(1);
+    expect(sj.clusters.failed).toBe(1);
+    const alerts = JSON.parse((await run(['alerts', '--json'])).out) as { id: number }[];
+    expect(sj.attention.map((a) => a.id)).toEqual(alerts.map((a) => a.id));
     const f = await run(['forecast', `${HCS}/va-globex`]);
     expect(f.out).toMatch(/HCS UCM Standard\s+150\s+220\s+-\s+already short/);
     const w = await run(['whatif', 'move', 'globex-cucm-01', '--to', `${HCS}/va-hcs-operational`]);
@@ -110,8 +119,9 @@ describe('read verbs', () => {
 });
 
 describe('read tables fit the terminal (100 columns when not a terminal); --wide shows all', () => {
+  // Not `status`: the terminal's own status (bin/cli/status.ts, moving onto the registry's
+  // status in issue 21) prints the open alerts' titles as lines, not as a table it can cut.
   const verbs: string[][] = [
-    ['status'],
     ['va', 'list'],
     ['usage', `${HCS}/va-globex`],
     ['usage', `${HCS}/va-acme`],

@@ -176,8 +176,8 @@ describe('statusOverview', () => {
     const count = (from: string) => seen.filter((q) => q.includes(from)).length;
     expect(count('from "clusters" as "c" inner join "customers" as "k"')).toBe(1);
     expect(count('from "smart_accounts" as "s" left join "local_accounts"')).toBe(1);
-    // And the attention list is the one needsAttention gives on its own.
-    expect(status.attention).toEqual(await reports.needsAttention(h.db, { now }));
+    // And the attention list is the one attentionList gives on its own.
+    expect(status.attention).toEqual((await reports.attentionList(h.db, { now })).items);
     expect(status.clusters.total).toBe(1);
     expect(status.accounts.map((a) => a.domain)).toEqual(['forecast.example.com']);
   });

@@ -39,28 +39,36 @@ afterAll(async () => {
 const va = (label: string) => reports.resolveVirtualAccount(db(), label);
 
 describe('totals across every VA', () => {
+  it('a satellite VA mirrors the cloud VA of the same name', async () => {
+    expect((await reports.satelliteMirrors(db())).map((m) => [m.satellite, m.cloud])).toEqual([
+      ['la-initech.local/va-initech', 'nimbus-eu.example.com/va-initech'],
+      ['la-umbrella.local/va-umbrella', 'nimbus-eu.example.com/va-umbrella'],
+    ]);
+  });
+
   it('owned, in use and shortage per license type, every VA added up', async () => {
     const rows = await reports.licenseTotals(db());
     const by = new Map(rows.map((r) => [r.licenseType, r]));
     // Owned: the quantities of demo.json summed over the VAs smartlic syncs. va-initech and
     // va-umbrella are listed twice: by CSSM cloud (nimbus-eu) and by their satellite local
-    // accounts (la-initech, la-umbrella), and the totals count every VA smartlic sees.
+    // accounts (la-initech, la-umbrella); the satellite's mirror is counted once (the cloud's).
     const owned = (t: string) => by.get(t)?.owned;
     // HCS UCM Foundation: ordered 4000 + operational 800 + globex 500 + eu-ordered 2000
-    // + initech 300 ×2 + umbrella 450 ×2.
-    expect(owned('HUCM_Foundation')).toBe(8800);
-    // 1500 + 200 + 150 + 500 + 60 ×2 + 80 ×2
-    expect(owned('HUCM_Standard')).toBe(2630);
-    // 50 + 10 + umbrella 10 ×2
-    expect(owned('HUCM_TelePresenceRoom')).toBe(80);
-    // 2000 + 500 + 250 + 200 ×2 + 400 ×2
-    expect(owned('HCUC_BasicMessaging')).toBe(3950);
+    // + initech 300 + umbrella 450 (in use 1,260: without the mirrors' 230 + 400 again).
+    expect(owned('HUCM_Foundation')).toBe(8050);
+    expect(by.get('HUCM_Foundation')?.inUse).toBe(1260);
+    // 1500 + 200 + 150 + 500 + 60 + 80
+    expect(owned('HUCM_Standard')).toBe(2490);
+    // 50 + 10 + umbrella 10
+    expect(owned('HUCM_TelePresenceRoom')).toBe(70);
+    // 2000 + 500 + 250 + 200 + 400
+    expect(owned('HCUC_BasicMessaging')).toBe(3350);
     // 300 + 100
     expect(owned('HCUC_StandardMessaging')).toBe(400);
-    // 1500 + 600 + 300 + 250 ×2 + 500 ×2
-    expect(owned('HCER_User')).toBe(3900);
-    // initech 50 ×2
-    expect(owned('HUCM_Basic')).toBe(100);
+    // 1500 + 600 + 300 + 250 + 500
+    expect(owned('HCER_User')).toBe(3150);
+    // initech 50
+    expect(owned('HUCM_Basic')).toBe(50);
     // va-acme alone: 300 perpetual + 100 term Enhanced; the others as listed.
     expect(
       ['UCM_Enhanced', 'UCM_EnhancedPlus', 'UCM_CUWL', 'UCM_Basic', 'CER_USER'].map(owned),
@@ -80,10 +88,10 @@ describe('totals across every VA', () => {
     // Enhanced: 320 + 90 asked of 400 owned: all in use, the 10 over borrowed elsewhere.
     expect(by.get('UCM_Enhanced')).toMatchObject({ inUse: 400, available: 0, shortage: 0 });
     // The one shortage of the demo: va-globex asks 220 HCS UCM Standard of 150 (70 short). The
-    // other seven VAs listing the type have room, and their surplus does not cover it.
+    // other five VAs listing the type have room, and their surplus does not cover it.
     expect(by.get('HUCM_Standard')).toMatchObject({
       shortage: 70,
-      virtualAccounts: 8,
+      virtualAccounts: 6,
       shortVirtualAccounts: 1,
     });
     expect(rows.filter((r) => r.shortage > 0).map((r) => r.licenseType)).toEqual(['HUCM_Standard']);
@@ -125,8 +133,9 @@ describe('totals across every VA', () => {
     expect(std.points.map((p) => [p.day, p.owned, p.inUse, p.virtualAccounts])).toEqual([
       ['2026-11-20', 350, 170, 2],
       ['2026-11-21', 150, 160, 1],
-      // The sync of 28 November: the eight VAs listing the type (owned as above).
-      ['2026-11-28', 2630, 410, 8],
+      // The sync of 28 November: the six VAs listing the type, mirrors once (owned as above;
+      // in use 410 less the mirrors' 30 + 50).
+      ['2026-11-28', 2490, 330, 6],
     ]);
     expect(std.points.at(-1)!.shortage).toBe(70);
     // A type with no older snapshot has one point, the sync's.

@@ -309,6 +309,8 @@ describe('Cluster Summary and detail', () => {
 
 describe('compliance, attention, reports', () => {
   it('compliance overview per SA, VA and customer', async () => {
+    // The first test wrote the HCS scope's alerts by hand; the rules' own alerts come back.
+    await fx.services.alerts.evaluateAll();
     const c = await reports.complianceOverview(db(), { now: now() });
     const sa = new Map(c.smartAccounts.map((r) => [r.name, r.compliance]));
     expect(sa.get(HCS)).toBe('Out of Compliance');
@@ -323,16 +325,25 @@ describe('compliance, attention, reports', () => {
     expect(c.expiringClusters.map((r) => r.name)).toEqual(['hooli-cucm-01']);
   });
 
-  it('needs attention: shortage, expiring authorization, out of compliance, satellites', async () => {
-    const items = await reports.needsAttention(db(), { now: now() });
-    const msgs = items.map((i) => i.message);
-    expect(msgs).toContain(`${HCS}/va-globex: HUCM_Standard short by 70 (220 needed, 150 owned)`);
-    expect(msgs).toContain('cluster globex-cucm-01: Out of compliance');
-    expect(msgs).toContain('cluster hooli-cucm-01: authorization expires 2026-12-08 (in 10 days)');
-    expect(msgs).toContain(
-      'satellite account la-initech.local: last sync with CSSM 27 days ago (overdue after 30)',
+  it('needs attention is the open alerts: the same ids, severities and titles as `alerts`', async () => {
+    const s = await reports.statusOverview(db(), { now: now() });
+    const open = await fx.repos.alerts.list({ state: 'open', includeMuted: false }, now());
+    expect(open.length).toBeGreaterThan(0);
+    expect(s.attention.map((a) => [a.id, a.severity, a.message])).toEqual(
+      open.map((a) => [a.id, a.severity, a.title]),
     );
-    expect(items[0]!.severity).toBe('critical');
+    expect(s.openAlerts).toBe(open.length);
+    // "Failed" is the Cluster Summary's --failed filter: globex-cucm-01 (Out of compliance).
+    const failed = await reports.clusterSummary(db(), { now: now(), filter: { failed: true } });
+    // twin-cucm of Twin A: its registration job failed (a test above).
+    expect(failed.map((c) => c.name)).toEqual(['globex-cucm-01', 'twin-cucm']);
+    expect(s.clusters.failed).toBe(2);
+    // Every failed cluster is named by an open alert: globex-cucm-01 by va-globex's shortage.
+    const named = reports.clustersInTrouble(s.attention);
+    for (const c of failed) expect(named.has(c.id), c.name).toBe(true);
+    expect(s.clusters.inTrouble).toBe(named.size);
+    const globex = s.attention.find((a) => a.rule === 'insufficient-licenses')!;
+    expect(globex.message).toMatch(/; globex-cucm-01 out of compliance$/);
   });
 
   it('HLM at VA and customer level', async () => {
@@ -497,10 +508,14 @@ describe('history and timers over time', () => {
     expect(d.reported.authorization).toBe('Authorized');
     expect(d.lastReadErrorAt?.toISOString()).toBe('2026-12-09T12:00:00.000Z');
     expect(d.lastReadError).toMatch(/^[A-Z]+\d+: /);
-    const items = await reports.needsAttention(db(), { now: now() });
-    expect(items.map((i) => i.message)).toContain(
-      'cluster hooli-cucm-01: Authorization Expired (by its timers; the product has not said so)',
-    );
+    // The sync's alert evaluation says so, and the attention list is that alert.
+    const s = await reports.statusOverview(db(), { now: now() });
+    const hooli = reports.attentionFor(s.attention, { clusterId: c.id });
+    expect(hooli.map((i) => [i.rule, i.severity, i.message])).toContainEqual([
+      'authorization-expiry',
+      'critical',
+      'Authorization of hooli-cucm-01 expired on 2026-12-08',
+    ]);
   });
 
   it('snapshots survive the VA’s removal, and retention keeps one a day', async () => {

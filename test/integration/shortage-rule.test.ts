@@ -1,16 +1,17 @@
 // Real: SQLite in a temp file with the real migrations and repositories; core/reports'
-// virtualAccountSummary (core/reports/accounts.ts) and needsAttention (core/reports/attention.ts)
-// reading it. Faked: nothing; the license lines are generated (seeded, so a failure replays).
+// virtualAccountSummary (core/reports/accounts.ts) reading it. Faked: nothing; the license lines are generated (seeded, so a failure replays).
 // Covers: "a license line is short" is decided by core/domain/compliance.ts `isShort`, and the
-// two reports pre-select candidate lines in SQL. This holds both SQL copies to the domain rule:
-// on thousands of generated lines, each report names exactly the lines `isShort` calls short.
+// VA summary pre-selects candidate lines in SQL. This holds that SQL copy to the domain rule: on
+// thousands of generated lines, the report names exactly the lines `isShort` calls short. (The
+// attention list had a second SQL copy; it now renders the open alerts, which the alert rules
+// decide with `isShort` itself.)
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestClock } from '../../core/clock.ts';
 import { isShort } from '../../core/domain/compliance.ts';
-import { needsAttention, virtualAccountSummary } from '../../core/reports/index.ts';
+import { virtualAccountSummary } from '../../core/reports/index.ts';
 import {
   SecretBox,
   createRepositories,
@@ -140,17 +141,5 @@ describe('one rule for "a license line is short"', () => {
       const anyShort = lines.some((l) => l.va === r.name && isShort(l));
       expect(r.compliance).toBe(anyShort ? 'Out of Compliance' : 'In Compliance');
     }
-  });
-
-  it('needsAttention (core/reports/attention.ts) lists exactly the short lines', async () => {
-    const items = await needsAttention(h.db, { now: clock.now() });
-    const got = items
-      .filter((i) => i.kind === 'shortage')
-      .map((i) => {
-        const m = /: (\S+) short by /.exec(i.message);
-        return `${i.subject.split('/').pop()}/${m?.[1] ?? '?'}`;
-      })
-      .sort();
-    expect(got).toEqual(expected());
   });
 });

@@ -509,16 +509,40 @@ describe('insufficient-licenses', () => {
       [
         'insufficient-licenses',
         'warning',
-        'acme-ops is short of 5 UCM_Basic; CUCM overage ends in 31 days',
+        'acme-ops is short of 5 UCM_Basic; CUCM overage ends in 31 days; cucm-01 out of compliance',
       ],
     ]);
     expect(run({ licenses: [line(5)], clusters: [overage(day(30))] })[0]?.[1]).toBe('critical');
     expect(run({ licenses: [line(5)], clusters: [overage(NOW)] })[0]).toEqual([
       'insufficient-licenses',
       'critical',
-      'acme-ops is short of 5 UCM_Basic; the CUCM overage period is over: no new users or devices',
+      'acme-ops is short of 5 UCM_Basic; the CUCM overage period is over: no new users or devices; cucm-01 out of compliance',
     ]);
     expect(run({ licenses: [line(5)] })[0]?.[1]).toBe('warning');
+  });
+  it('names the clusters of the VA that are out of compliance (no second alert for them)', () => {
+    const ooc = (id: number, name: string, va = VA) =>
+      cluster({ id, name, va, lifecycle: { authorization: 'Out of compliance' } });
+    const fine = cluster({ id: 7, name: 'cucm-fine' });
+    const elsewhere = ooc(8, 'cucm-other-va', { ...VA, id: 99 });
+    const alerts = evaluateAlerts(
+      state({
+        licenses: [line(5)],
+        clusters: [ooc(4, 'cucm-b'), ooc(3, 'cucm-a'), fine, elsewhere],
+      }),
+      T,
+    );
+    const short = alerts.find((a) => a.rule === 'insufficient-licenses')!;
+    expect(short.title).toBe('acme-ops is short of 5 UCM_Basic; cucm-a, cucm-b out of compliance');
+    expect(short.facts).toMatchObject({ clusters: 'cucm-a, cucm-b', clusterIds: '3,4' });
+    // The cluster whose own VA shows no shortage gets its own alert; the named ones do not.
+    expect(alerts.filter((a) => a.rule === 'out-of-compliance').map((a) => a.entity.name)).toEqual([
+      'cucm-other-va',
+    ]);
+    const many = [1, 2, 3, 4, 5].map((i) => ooc(i, `c${i}`));
+    expect(only({ licenses: [line(1)], clusters: many }, 'insufficient-licenses')[0]!.title).toBe(
+      'acme-ops is short of 1 UCM_Basic; c1, c2, c3 and 2 more out of compliance',
+    );
   });
   it('the overage of clusters in other VAs or of other apps does not count', () => {
     const other = cluster({ va: { ...VA, id: 99 }, lifecycle: { overageExpires: day(1) } });
@@ -710,5 +734,46 @@ describe('local-account-capacity', () => {
     expect(a!.facts).toMatchObject({ productInstances: 9500, limit: 10000, left: 500 });
     expect(a!.dedupeKey).toBe('local-account-capacity:satellite:4');
     expect(a!.action).toMatch(/another satellite/);
+  });
+});
+
+describe('out-of-compliance', () => {
+  const ooc = (part: ClusterPart = {}) =>
+    cluster({ ...part, lifecycle: { authorization: 'Out of compliance', ...part.lifecycle } });
+  it('a cluster out of compliance whose VA shows no shortage; critical near the overage end', () => {
+    expect(run({ clusters: [ooc()] })).toEqual([
+      [
+        'out-of-compliance',
+        'warning',
+        'cucm-01 is out of compliance (CSSM shows no shortage in acme-ops)',
+      ],
+    ]);
+    expect(run({ clusters: [ooc({ lifecycle: { overageExpires: day(31) } })] })[0]?.[1]).toBe(
+      'warning',
+    );
+    expect(run({ clusters: [ooc({ lifecycle: { overageExpires: day(30) } })] })[0]).toEqual([
+      'out-of-compliance',
+      'critical',
+      'cucm-01 is out of compliance (CSSM shows no shortage in acme-ops); CUCM overage ends in 30 days',
+    ]);
+    expect(
+      run({ clusters: [ooc({ lifecycle: { overageExpires: NOW, overageExpired: true } })] })[0],
+    ).toEqual([
+      'out-of-compliance',
+      'critical',
+      'cucm-01 is out of compliance (CSSM shows no shortage in acme-ops); its CUCM overage period is over',
+    ]);
+  });
+  it('a cluster in compliance, or one its VA’s shortage alert names, has none', () => {
+    expect(only({ clusters: [cluster()] }, 'out-of-compliance')).toEqual([]);
+    const line = {
+      va: VA,
+      licenseType: 'UCM_Basic',
+      displayName: 'UCM_Basic',
+      quantity: 1,
+      inUse: 2,
+      shortage: 1,
+    };
+    expect(only({ licenses: [line], clusters: [ooc()] }, 'out-of-compliance')).toEqual([]);
   });
 });

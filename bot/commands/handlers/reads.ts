@@ -11,15 +11,38 @@ import { day, inputError, resolveClusterId, resolveVa, when, withSuggestions } f
 const counts = (a: reports.AlertCounts) =>
   a.open === 0 ? 'none' : `${a.open} (${a.critical} critical, ${a.warning} warning)`;
 
+const LEVELS = ['sa', 'va', 'customer'] as const;
+
+/** The attention list as a table: the same columns and records as `alerts`. */
+function attentionBlocks(items: readonly reports.AttentionItem[], none: string): Block[] {
+  if (items.length === 0) return [section(none)];
+  return [
+    table(
+      ['id', 'severity', 'about', 'alert'],
+      items.map((a) => [a.id, a.severity, a.subject, a.message]),
+    ),
+    context('The open alerts, as `alerts` lists them; `mute <id> <duration>` silences one.'),
+  ];
+}
+
+const alertText = (s: reports.StatusOverview) =>
+  s.openAlerts === 0
+    ? `none${s.mutedAlerts > 0 ? ` (${s.mutedAlerts} muted)` : ''}`
+    : `${s.openAlerts} (${reports.SEVERITY_ORDER.filter((k) => s.alertsBySeverity[k] > 0)
+        .map((k) => `${s.alertsBySeverity[k]} ${k}`)
+        .join(', ')}${s.mutedAlerts > 0 ? `; ${s.mutedAlerts} muted` : ''})`;
+
 const status: CommandSpec = {
   verb: 'status',
-  summary: 'are we compliant? overall, or per smart account, VA or customer',
-  args: [{ name: 'level', optional: true, choices: ['sa', 'va', 'customer'] }],
-  example: 'status va',
+  summary:
+    'are we compliant, what needs attention? overall, one customer, or per sa, va or customer',
+  args: [{ name: 'customer-or-level', optional: true }],
+  example: 'status Hooli',
   role: 'viewer',
   async run({ core }, { values }) {
     const now = core.clock.now();
-    const level = values.level?.toLowerCase();
+    const given = values['customer-or-level'];
+    const level = LEVELS.find((l) => l === given?.toLowerCase());
     if (level) {
       const o = await reports.complianceOverview(core.db, { now });
       const rows =
@@ -43,26 +66,50 @@ const status: CommandSpec = {
         ),
       );
     }
+    if (given !== undefined) {
+      const customer = await withSuggestions(core, 'customer', given, async () => {
+        const c =
+          (await core.repos.customers.getByName(given)) ??
+          (await core.repos.customers.list()).find(
+            (x) => x.name.toLowerCase() === given.toLowerCase(),
+          );
+        if (!c)
+          throw new SmartlicError({
+            code: 'NOT_FOUND',
+            message: `No customer "${given}"`,
+            action: `give a customer's name (\`customers\` lists them), or one of ${LEVELS.join(', ')}`,
+          });
+        return c;
+      });
+      const s = await reports.statusOverview(core.db, { now, customerId: customer.id });
+      const row = (await reports.complianceOverview(core.db, { now })).customers.find(
+        (r) => r.name === customer.name,
+      );
+      return ok(
+        s.verdict,
+        fields({
+          compliance: row?.compliance ?? 'no clusters',
+          short: row && row.shortage > 0 ? `${row.shortage} (${row.shortTypes.join(', ')})` : '—',
+          clusters: `${s.clusters.total} (${s.clusters.inTrouble} in trouble, ${s.clusters.failed} failed, ${s.clusters.unreachable} unreachable)`,
+          'virtual accounts': `${s.virtualAccounts.total} (${s.virtualAccounts.outOfCompliance} out of compliance)`,
+          'open alerts': alertText(s),
+        }),
+        ...attentionBlocks(s.attention, `Nothing needs attention for ${customer.name}.`),
+      );
+    }
     const s = await reports.statusOverview(core.db, { now });
-    const blocks: Block[] = [
+    return ok(
+      s.verdict,
       fields({
         accounts: s.accounts.length,
         'virtual accounts': `${s.virtualAccounts.total} (${s.virtualAccounts.outOfCompliance} out of compliance${s.virtualAccounts.missing > 0 ? `, ${s.virtualAccounts.missing} no longer listed by CSSM` : ''})`,
-        clusters: `${s.clusters.total} (${s.clusters.failed} failed, ${s.clusters.unreachable} unreachable)`,
-        'open alerts': s.openAlerts,
+        clusters: `${s.clusters.total} (${s.clusters.inTrouble} in trouble, ${s.clusters.failed} failed, ${s.clusters.unreachable} unreachable)`,
+        customers: `${s.customers.total} (${s.customers.compliant} in compliance, ${s.customers.withAlerts} with open alerts)`,
+        'open alerts': alertText(s),
         ...Object.fromEntries(Object.entries(s.clusters.byAuthorization).map(([k, v]) => [k, v])),
       }),
-    ];
-    if (s.attention.length > 0) {
-      blocks.push(
-        table(
-          ['severity', 'needs attention'],
-          s.attention.map((a) => [a.severity, a.message]),
-        ),
-      );
-    } else blocks.push(section('Nothing needs attention.'));
-    const compliant = s.virtualAccounts.outOfCompliance === 0 && s.clusters.failed === 0;
-    return ok(compliant ? 'Status: compliant' : 'Status: attention needed', ...blocks);
+      ...attentionBlocks(s.attention, 'Nothing needs attention.'),
+    );
   },
 };
 

@@ -378,6 +378,8 @@ const sync: CommandSpec = {
       entityType: 'Smart Account',
       entityName: domain ?? 'all',
       description: domain ? `Sync ${domain}` : 'Sync every account',
+      // Every account's sync is a job of its own: this one stays the wrapper.
+      oneJob: domain !== undefined,
       run: async () =>
         domain
           ? [await ctx.core.services.sync.syncAccount(domain, { requestedBy: by(ctx) })]

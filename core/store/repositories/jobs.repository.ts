@@ -126,6 +126,29 @@ export class JobsRepository {
     return this.update(id, { status: 'InProgress', status_information: statusInformation });
   }
 
+  /**
+   * A job started inside another's work takes over its row (one job per request): its type,
+   * entity and description replace the wrapper's; who asked stays.
+   */
+  async adopt(
+    id: number,
+    j: {
+      jobType: string;
+      entityType: string;
+      entityName: string;
+      entityId: number | null;
+      description: string | null;
+    },
+  ): Promise<Job> {
+    return this.update(id, {
+      job_type: j.jobType,
+      entity_type: j.entityType,
+      entity_name: j.entityName,
+      ...(j.entityId !== null ? { entity_id: j.entityId } : {}),
+      ...(j.description !== null ? { description: j.description } : {}),
+    });
+  }
+
   async setEntityId(id: number, entityId: number): Promise<Job> {
     return this.update(id, { entity_id: entityId });
   }

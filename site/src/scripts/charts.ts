@@ -66,13 +66,46 @@ function specOf(fig: HTMLElement): Spec | null {
 
 const charts: Chart[] = [];
 
-function palette(): { text: string; grid: string; series: string[] } {
+/**
+ * A state or severity has one colour on every chart, whatever the order of the series or the
+ * slices: red for lost or critical, orange for a warning or running on evaluation, green for
+ * authorized / in compliance, blue for info, grey for unknown. Other labels take the palette
+ * by position (skipping nothing: they carry no meaning of their own).
+ */
+const MEANING: Record<string, string> = {
+  authorized: '--series-3',
+  'in compliance': '--series-3',
+  registered: '--series-3',
+  'out of compliance': '--series-5',
+  'authorization expired': '--series-5',
+  'evaluation expired': '--series-5',
+  'registration expired': '--series-5',
+  critical: '--series-5',
+  'short (va by va)': '--series-5',
+  warning: '--series-2',
+  'evaluation mode': '--series-2',
+  info: '--series-1',
+  unknown: '--muted',
+  'no license in use': '--muted',
+  unregistered: '--muted',
+};
+
+function palette(): {
+  text: string;
+  grid: string;
+  series: string[];
+  meaning: (label: string) => string | undefined;
+} {
   const css = getComputedStyle(document.documentElement);
   const v = (n: string) => css.getPropertyValue(n).trim();
   return {
     text: v('--fg'),
     grid: v('--border'),
     series: [1, 2, 3, 4, 5, 6].map((i) => v(`--series-${i}`)),
+    meaning: (label) => {
+      const name = MEANING[label.trim().toLowerCase()];
+      return name ? v(name) || undefined : undefined;
+    },
   };
 }
 
@@ -85,7 +118,8 @@ function draw(): void {
     const canvas = fig.querySelector<HTMLCanvasElement>('canvas');
     const spec = specOf(fig);
     if (!canvas || !spec) continue;
-    const colour = (i: number) => p.series[i % p.series.length] ?? p.text;
+    const colour = (i: number, label: string) =>
+      p.meaning(label) ?? p.series[i % p.series.length] ?? p.text;
     const doughnut = spec.kind === 'doughnut';
     const config: ChartConfiguration = {
       type: spec.kind,
@@ -94,8 +128,8 @@ function draw(): void {
         datasets: spec.series.map((s, i) => ({
           label: s.label,
           data: s.data,
-          backgroundColor: doughnut ? spec.labels.map((_, j) => colour(j)) : colour(i),
-          borderColor: doughnut ? p.grid : colour(i),
+          backgroundColor: doughnut ? spec.labels.map((l, j) => colour(j, l)) : colour(i, s.label),
+          borderColor: doughnut ? p.grid : colour(i, s.label),
           borderWidth: spec.kind === 'line' ? 2 : 1,
           spanGaps: true,
         })),

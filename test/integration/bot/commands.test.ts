@@ -105,7 +105,20 @@ describe('reads from the read models', () => {
   it('status, status per level, usage, forecast, what-if and reports', async () => {
     const st = (await layer.execute('status', viewer)).reply;
     expect(st.status).toBe('ok');
-    expect(st.title).toMatch(/^Status: /);
+    // The title is the verdict; the table is the open alerts, the same records as `alerts`.
+    expect(st.title).toMatch(/in compliance[:;] .*(nothing needs attention|need)/);
+    const ids = (r: typeof st, col: number) =>
+      r.blocks.flatMap((b) => (b.kind === 'table' ? b.rows.map((row) => row[col]) : []));
+    const al = (await layer.execute('alerts', viewer)).reply;
+    expect(ids(st, 0)).toEqual(ids(al, 0));
+    // A customer's name answers for that customer; a typo gets "did you mean".
+    const customer = (await fx.repos.customers.list())[0]!;
+    const sc = (await layer.execute(`status "${customer.name.toLowerCase()}"`, viewer)).reply;
+    expect(sc.status).toBe('ok');
+    expect(sc.title.startsWith(`${customer.name} is`)).toBe(true);
+    const typo = (await layer.execute(`status "${customer.name}x"`, viewer)).reply;
+    expect(typo.status).toBe('error');
+    expect(text(typo)).toContain(JSON.stringify(`Did you mean "${customer.name}"`).slice(1, -1));
     expect(text((await layer.execute('status va', viewer)).reply)).toContain('va-hcs-operational');
     const va = (await fx.repos.virtualAccounts.listAll())[0]!;
     const label = `nimbus-hcs.example.com/${va.name}`;
@@ -291,12 +304,23 @@ describe('roles, confirmation, jobs and audit', () => {
   });
 
   it('a failed job follows up with the error code and recommended action', async () => {
+    const before = (await fx.repos.jobs.list({ limit: 5000 })).length;
     const r = await layer.execute(`renew auth ${clusterName}`, operator);
     expect(r.reply.status).toBe('pending');
     const done = await r.followUp!;
     expect(done.status).toBe('error');
     expect(text(done)).toMatch(/job \d+/);
-    expect((await fx.repos.jobs.getById(r.reply.jobId!))?.status).toBe('Failed');
+    // One job: the service's own (its type, Cisco's code and action), carrying who asked.
+    expect((await fx.repos.jobs.list({ limit: 5000 })).length).toBe(before + 1);
+    const job = (await fx.repos.jobs.getById(r.reply.jobId!))!;
+    expect(job.status).toBe('Failed');
+    expect(job.errorCode).not.toBe('INTERNAL');
+    expect(job.errorCode).toMatch(/^[A-Z]+\d*$/);
+    expect(job.jobType).not.toMatch(/^Chat: /);
+    expect(job.requestedBy).toBe('slack:UOPER');
+    expect(text(done)).toContain(`${job.errorCode}: `);
+    if (job.recommendedAction)
+      expect(text(done)).toContain(JSON.stringify(job.recommendedAction).slice(1, -1));
   });
 
   it('role grant is for admins; a granted role takes effect and revoke removes it', async () => {
