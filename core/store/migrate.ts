@@ -82,6 +82,8 @@ function compareVersions(a: string, b: string): number {
 }
 
 async function recordVersions(db: Kysely<Database>, names: string[], clock: Clock): Promise<void> {
+  // Nothing ran: no statement at all, so opening an up-to-date database writes nothing.
+  if (names.length === 0) return;
   await db.schema
     .createTable(VERSIONS_TABLE)
     .ifNotExists()
@@ -89,7 +91,6 @@ async function recordVersions(db: Kysely<Database>, names: string[], clock: Cloc
     .addColumn('smartlic_version', 'text', (c) => c.notNull())
     .addColumn('applied_at', 'text', (c) => c.notNull())
     .execute();
-  if (names.length === 0) return;
   const at = clock.now().toISOString();
   await (db as unknown as Untyped)
     .insertInto(VERSIONS_TABLE)

@@ -193,7 +193,7 @@ describe('the lab never calls Cisco', () => {
     // `start` itself (its first full sync ran above) is still up and asked no outside name.
     expect(start.exitCode).toBeNull();
     expect(outsideNames()).toBe('');
-  }, 300_000);
+  }, 600_000);
 
   it('an account pointed half at the lab, half at Cisco is refused before anything is sent', async () => {
     const emuUrl = 'http://127.0.0.1:9'; // nothing listens: a request would fail, not hang

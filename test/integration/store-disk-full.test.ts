@@ -17,6 +17,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestClock } from '../../core/clock.ts';
 import { SmartlicError } from '../../core/errors.ts';
@@ -72,17 +73,55 @@ describe('a full database: the real error, in the operator’s terms', () => {
   });
 });
 
+describe('a transaction SQLite already ended itself', () => {
+  it('the error that ended it reaches the caller, not "cannot rollback - no transaction is active"', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'smartlic-rb-'));
+    const h = openDatabase({ path: join(dir, 'smartlic.db') });
+    try {
+      await migrateToLatest(h.db);
+      const box = SecretBox.random();
+      const real = new Error('the real failure');
+      let err: unknown;
+      try {
+        await transaction(h.db, box, async (r, trx) => {
+          await r.smartAccounts.upsert({ domain: 'gone.example.com' });
+          // What SQLite does by itself after SQLITE_FULL or an I/O error: the transaction ends.
+          await sql`rollback`.execute(trx);
+          throw real;
+        });
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBe(real);
+      expect(h.sqlite.inTransaction).toBe(false);
+      const repos = createRepositories(h.db, box);
+      expect(await repos.smartAccounts.list()).toEqual([]);
+      await repos.smartAccounts.upsert({ domain: 'next.example.com' });
+      expect((await repos.smartAccounts.list()).length).toBe(1);
+    } finally {
+      await h.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 // A real small file system: mount needs root (CAP_SYS_ADMIN). Where it is refused the test
 // below is skipped with that reason; the size-cap test above still runs.
+// Probed (mounted and unmounted at once) when the file loads; mounted for real in beforeAll, so
+// a run that filters these tests out leaves no mount behind.
 const mnt = mkdtempSync(join(tmpdir(), 'smartlic-tinyfs-'));
+const mountTiny = () =>
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', mnt], { stdio: 'pipe' });
 let mounted = false;
 let mountRefused = '';
 try {
-  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', mnt], { stdio: 'pipe' });
+  mountTiny();
+  execFileSync('umount', [mnt]);
   mounted = true;
 } catch (e) {
   mountRefused = e instanceof Error ? e.message.split('\n')[0]! : String(e);
 }
+if (!mounted) rmSync(mnt, { recursive: true, force: true });
 
 describe.skipIf(!mounted)(
   `a full file system under the CLI${mounted ? '' : ` (skipped: mount refused: ${mountRefused})`}`,
@@ -101,6 +140,7 @@ describe.skipIf(!mounted)(
     };
 
     beforeAll(async () => {
+      mountTiny();
       emu = await startEmulator({ port: 0, scenario: 'demo', frozen: true });
       mkdirSync(join(mnt, 'data'));
       env = {
