@@ -4,6 +4,7 @@
  */
 import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { Registry } from '../bot/commands/index.ts';
 import { didYouMean } from './cli/args.ts';
 import { inputError, reportFailure } from './cli/common.ts';
 import type { CliCommand, CliContext, CliIo } from './cli/types.ts';
@@ -28,7 +29,7 @@ export const COMMANDS: readonly Entry[] = [
   },
   {
     name: 'account',
-    summary: 'smart accounts: add (provision with client credentials), list, remove',
+    summary: 'smart accounts: add (provision with client credentials), remove; `accounts` lists',
     load: async () => (await import('./cli/account.ts')).accountCommand,
   },
   {
@@ -107,11 +108,6 @@ export const COMMANDS: readonly Entry[] = [
     load: async () => (await import('./cli/report.ts')).reportCommand,
   },
   {
-    name: 'status',
-    summary: 'one look: accounts, compliance, clusters, what needs attention',
-    load: async () => (await import('./cli/status.ts')).statusCommand,
-  },
-  {
     name: 'site',
     summary: 'static report site: build (from the database), serve (on 127.0.0.1)',
     load: async () => (await import('./cli/site.ts')).siteCommand,
@@ -181,6 +177,32 @@ export function version(): string {
   }
 }
 
+/**
+ * Subcommands of a verb family still served by its bin/cli module: every other spelling of the
+ * family (`cluster list`, `cluster show X`, `cluster X`) is the registry's.
+ */
+const NOT_YET_IN_REGISTRY: Readonly<Record<string, readonly string[]>> = {
+  account: ['add', 'remove'],
+};
+
+/** The words name a registry command (bot/commands), which the terminal adapter runs. */
+async function servedByRegistry(args: readonly string[], processVerb: boolean): Promise<boolean> {
+  const [verb, sub] = args;
+  if (verb === undefined) return false;
+  const legacy = NOT_YET_IN_REGISTRY[verb];
+  if (legacy !== undefined) {
+    if (sub === undefined || sub.startsWith('-') || legacy.includes(sub)) return false;
+  } else if (processVerb) return false;
+  return (await registry()).match(args.filter((a) => !a.startsWith('--'))) !== undefined;
+}
+
+let registryOnce: Registry | undefined;
+/** Loaded only when a verb is not a process verb: `smartlic start` does not pay for it. */
+export async function registry(): Promise<Registry> {
+  registryOnce ??= (await import('../bot/commands/index.ts')).defaultRegistry();
+  return registryOnce;
+}
+
 /** Takes the global flags (--debug, --log-format) out of argv, wherever they stand. */
 function globalFlags(argv: string[]): { args: string[]; debug: boolean; logFormat?: string } {
   const args: string[] = [];
@@ -232,6 +254,14 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     return 0;
   }
   const entry = COMMANDS.find((c) => c.name === verb);
+  if (await servedByRegistry(args, entry !== undefined)) {
+    try {
+      const { runRegistryCommand } = await import('./cli/terminal.ts');
+      return await runRegistryCommand(args, ctx);
+    } catch (e) {
+      return fail(verb, e);
+    }
+  }
   if (!entry) {
     const names = COMMANDS.map((c) => c.name);
     const msg = verb.startsWith('-')

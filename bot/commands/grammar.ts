@@ -44,6 +44,8 @@ export interface FlagSpec {
   /** Takes no value. */
   boolean?: boolean;
   help: string;
+  /** Other names accepted for the flag (`--window` for `--days`); the value lands under `name`. */
+  aliases?: readonly string[];
 }
 
 export interface ParsedArgs {
@@ -63,7 +65,7 @@ export function parseArgs(words: readonly string[], flags: readonly FlagSpec[]):
     }
     const eq = w.indexOf('=');
     const name = (eq > 0 ? w.slice(2, eq) : w.slice(2)).toLowerCase();
-    const spec = flags.find((f) => f.name === name);
+    const spec = flags.find((f) => f.name === name || (f.aliases ?? []).includes(name));
     if (!spec) {
       const known = flags.map((f) => `--${f.name}`).join(', ');
       throw new GrammarError(
@@ -72,14 +74,14 @@ export function parseArgs(words: readonly string[], flags: readonly FlagSpec[]):
     }
     if (spec.boolean) {
       if (eq > 0) throw new GrammarError(`--${name} takes no value`);
-      out[name] = true;
+      out[spec.name] = true;
       continue;
     }
     const value = eq > 0 ? w.slice(eq + 1) : words[++i];
     if (value === undefined || value === '' || (eq < 0 && value.startsWith('--'))) {
       throw new GrammarError(`--${name} needs a value`);
     }
-    out[name] = value;
+    out[spec.name] = value;
   }
   return { args, flags: out };
 }

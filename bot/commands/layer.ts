@@ -85,6 +85,27 @@ export class CommandLayer {
   }
 
   async execute(line: string, actor: Actor, opts: ExecuteOptions = {}): Promise<Outcome> {
+    return this.run(line, undefined, actor, opts);
+  }
+
+  /**
+   * The terminal's entry: words the shell split already (`smartlic cluster show "a b"`), so a
+   * value keeps its quotes and spaces exactly; the audit records them joined.
+   */
+  async executeWords(
+    words: readonly string[],
+    actor: Actor,
+    opts: ExecuteOptions = {},
+  ): Promise<Outcome> {
+    return this.run(words.map(quoteWord).join(' '), [...words], actor, opts);
+  }
+
+  private async run(
+    line: string,
+    preSplit: string[] | undefined,
+    actor: Actor,
+    opts: ExecuteOptions,
+  ): Promise<Outcome> {
     const started = this.core.clock.now();
     const t0 = performance.now();
     let verb: string | undefined;
@@ -116,7 +137,7 @@ export class CommandLayer {
 
     let words: string[];
     try {
-      words = tokenize(line.trim());
+      words = preSplit ?? tokenize(line.trim());
     } catch (e) {
       await audit('usage');
       return { reply: usageError(`${(e as Error).message}.`, undefined) };
@@ -221,7 +242,10 @@ export class CommandLayer {
         this.core.logger.error('chat command failed', { verb: spec.verb, error: e });
       await audit('error', { code: err.code });
       return {
-        reply: errorReply(`${spec.verb} failed`, `${err.code}: ${err.message}`, err.action),
+        reply: {
+          ...errorReply(`${spec.verb} failed`, `${err.code}: ${err.message}`, err.action),
+          code: err.code,
+        },
       };
     }
     if ('followUp' in result) {
@@ -260,6 +284,7 @@ export class CommandLayer {
           ),
           ephemeral: false,
           jobId: id,
+          code: err.code,
         };
       },
     );

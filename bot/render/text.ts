@@ -2,7 +2,7 @@
  * Reply → plain text (terminal, and the monospace parts of chat messages). Control characters
  * in values (terminal escapes, NUL, newlines inside a cell) are shown escaped, never obeyed.
  */
-import type { Block, Reply } from '../commands/reply.ts';
+import { forChat, type Block, type Reply } from '../commands/reply.ts';
 
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
@@ -50,7 +50,9 @@ export function blockText(b: Block): string {
   }
 }
 
-export function renderText(r: Reply): string {
+export function renderText(full: Reply): string {
+  // Chat messages stay readable: long tables show their first rows and the count.
+  const r = forChat(full);
   const head = r.status === 'error' || r.status === 'denied' ? `✗ ${r.title}` : r.title;
   const parts = [clean(head), ...r.blocks.map(blockText)];
   if (r.file) parts.push(`(file ${r.file.name}, ${r.file.content.length} bytes)`);

@@ -3,7 +3,7 @@
  * when the reply has buttons — confirmations and alert actions. A card press comes back as an
  * attachmentAction whose `inputs` carry the command to run.
  */
-import type { Block, Reply } from '../commands/reply.ts';
+import { forChat, type Block, type Reply } from '../commands/reply.ts';
 import { clean, textTable } from './text.ts';
 
 /** Webex markdown: escape the characters that would start emphasis, links or HTML. */
@@ -72,7 +72,9 @@ function cardBody(r: Reply): Record<string, unknown>[] {
   return body;
 }
 
-export function renderWebex(r: Reply): WebexMessage {
+export function renderWebex(full: Reply): WebexMessage {
+  // Chat messages stay readable: long tables show their first rows and the count.
+  const r = forChat(full);
   const head =
     r.status === 'error' || r.status === 'denied'
       ? `❌ **${escapeMarkdown(r.title)}**`

@@ -45,6 +45,7 @@ const status: CommandSpec = {
     }
     const s = await reports.statusOverview(core.db, { now });
     const blocks: Block[] = [
+      accountsTable(s.accounts),
       fields({
         accounts: s.accounts.length,
         'virtual accounts': `${s.virtualAccounts.total} (${s.virtualAccounts.outOfCompliance} out of compliance${s.virtualAccounts.missing > 0 ? `, ${s.virtualAccounts.missing} no longer listed by CSSM` : ''})`,
@@ -62,7 +63,10 @@ const status: CommandSpec = {
       );
     } else blocks.push(section('Nothing needs attention.'));
     const compliant = s.virtualAccounts.outOfCompliance === 0 && s.clusters.failed === 0;
-    return ok(compliant ? 'Status: compliant' : 'Status: attention needed', ...blocks);
+    return {
+      ...ok(compliant ? 'Status: compliant' : 'Status: attention needed', ...blocks),
+      data: s,
+    };
   },
 };
 
@@ -130,28 +134,31 @@ const usage: CommandSpec = {
   },
 };
 
+/** The Smart Account Summary table (`accounts`, and the head of `status`). */
+function accountsTable(list: readonly reports.SmartAccountSummaryRow[]): Block {
+  return table(
+    ['name', 'domain', 'type', 'status', 'VA#', 'last sync', 'alerts'],
+    list.map((a) => [
+      a.name,
+      a.domain,
+      a.typeLabel,
+      a.status,
+      a.virtualAccounts,
+      `${when(a.lastSyncUp)}${a.lastSyncStatus && a.lastSyncStatus !== 'Success' ? ` (${a.lastSyncStatus})` : ''}${a.satelliteSyncOverdue ? ' satellite sync OVERDUE' : ''}`,
+      counts(a.alerts),
+    ]),
+  );
+}
+
 const accounts: CommandSpec = {
   verb: 'accounts',
+  aliases: ['account list'],
   summary: 'Smart Account Summary: name, domain, type, status, VA#, last sync, alerts',
   example: 'accounts',
   role: 'viewer',
   async run({ core }) {
     const list = await reports.smartAccountSummary(core.db, { now: core.clock.now() });
-    return ok(
-      `Smart accounts (${list.length})`,
-      table(
-        ['name', 'domain', 'type', 'status', 'VA#', 'last sync', 'alerts'],
-        list.map((a) => [
-          a.name,
-          a.domain,
-          a.typeLabel,
-          a.status,
-          a.virtualAccounts,
-          `${when(a.lastSyncUp)}${a.lastSyncStatus && a.lastSyncStatus !== 'Success' ? ` (${a.lastSyncStatus})` : ''}${a.satelliteSyncOverdue ? ' satellite sync OVERDUE' : ''}`,
-          counts(a.alerts),
-        ]),
-      ),
-    );
+    return { ...ok(`Smart accounts (${list.length})`, accountsTable(list)), data: list };
   },
 };
 

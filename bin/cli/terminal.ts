@@ -1,0 +1,224 @@
+/**
+ * The terminal face of the command registry: `smartlic <verb> …` runs the very CommandSpec the
+ * chat runs (bot/commands), as the local console user (`bot.consoleRole`, admin by default).
+ * This file only adapts: it takes the terminal's own flags (--json, --wide, --out), asks y/N
+ * on a terminal before a destructive command (scripts pass --yes), and renders the Reply for
+ * a terminal — tables fitted to its width, the first (name) column never shortened, control
+ * characters escaped. Validation, errors, roles and the audit are the layer's.
+ */
+import { writeFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { userInfo } from 'node:os';
+import {
+  consoleActor,
+  exitCode,
+  replyDocument,
+  type Block,
+  type CommandLayer,
+  type Reply,
+} from '../../bot/index.ts';
+import { commandLayer } from './chat.ts';
+import { escapeControl, renderTable, statusLineFor } from './output.ts';
+import { openRuntime } from './runtime.ts';
+import type { CliContext } from './types.ts';
+
+/** Flags every registry verb takes on the terminal, besides its own and --yes / --help. */
+export const TERMINAL_FLAGS = [
+  { flag: '--json', help: "the reply's typed data as JSON (the same document as `ask --json`)" },
+  {
+    flag: '--wide',
+    help: 'tables in full (they fit the terminal otherwise; 100 columns in a pipe)',
+  },
+  { flag: '--out FILE', help: "write the result (a report's file, or the text / JSON) to FILE" },
+  { flag: '--yes', help: 'run a destructive command without asking (scripts)' },
+] as const;
+
+interface TerminalFlags {
+  json: boolean;
+  wide: boolean;
+  out?: string;
+  words: string[];
+}
+
+/** Takes --json, --wide and --out out of the words (not after `--`). */
+export function terminalFlags(argv: readonly string[]): TerminalFlags {
+  const words: string[] = [];
+  let json = false;
+  let wide = false;
+  let out: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') {
+      words.push(...argv.slice(i));
+      break;
+    }
+    if (a === '--json') json = true;
+    else if (a === '--wide') wide = true;
+    else if (a === '--out') out = argv[++i] ?? '';
+    else if (a.startsWith('--out=')) out = a.slice('--out='.length);
+    else words.push(a);
+  }
+  return { json, wide, ...(out !== undefined ? { out } : {}), words };
+}
+
+export interface TerminalRender {
+  text: string;
+  /** What a narrow table left out, for a note on stderr. */
+  notes: string[];
+}
+
+/** A Reply as a terminal shows it; `width` Infinity for --wide. */
+export function renderTerminal(r: Reply, width: number): TerminalRender {
+  const notes: string[] = [];
+  const head = r.status === 'error' || r.status === 'denied' ? `✗ ${r.title}` : r.title;
+  const parts = [escapeControl(head)];
+  for (const b of r.blocks) parts.push(blockText(b, width, notes));
+  return { text: `${parts.join('\n\n')}\n`, notes };
+}
+
+/** Headers of columns that name a thing (the registry's tables use these words). */
+const NAME_COLUMNS =
+  /^(name|domain|cluster|customer|virtual account|smart account|va|license|id|entity|alert|token|job|type)$/i;
+
+function multiline(s: string): string {
+  return s
+    .split('\n')
+    .map((l) => escapeControl(l))
+    .join('\n');
+}
+
+function blockText(b: Block, width: number, notes: string[]): string {
+  switch (b.kind) {
+    case 'section':
+    case 'context':
+      return multiline(b.text);
+    case 'fields': {
+      const w = Math.max(...b.fields.map((f) => f.label.length));
+      return b.fields
+        .map((f) => `${escapeControl(f.label).padEnd(w)}  ${escapeControl(f.value)}`)
+        .join('\n');
+    }
+    case 'table': {
+      // A name (the first column, and any column that names a thing) is never shortened: a
+      // cut name cannot be copied into the next command. Free text gives way instead.
+      const natural = (i: number) =>
+        Math.max(b.columns[i]!.length, ...b.rows.map((r) => escapeControl(r[i] ?? '').length));
+      const t = renderTable(
+        b.columns.map((c, i) =>
+          i === 0 || NAME_COLUMNS.test(c) ? { header: c, min: natural(i) } : { header: c },
+        ),
+        b.rows,
+        { width },
+      );
+      if (t.truncated) notes.push('long values shortened with …');
+      return t.text.replace(/\n$/, '');
+    }
+    case 'buttons':
+      return b.buttons
+        .map((x) => `[${escapeControl(x.label)}] → smartlic ${escapeControl(x.command)}`)
+        .join('\n');
+  }
+}
+
+function login(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** Asks "Run …? [y/N]" on the terminal; anything but y / yes is no. */
+async function confirmOnTty(ctx: CliContext, question: string): Promise<boolean> {
+  const rl = createInterface({ input: ctx.io.stdin, output: ctx.io.stderr, terminal: true });
+  try {
+    const answer = await new Promise<string>((resolve) => {
+      rl.question(`${question} [y/N] `, resolve);
+      rl.once('close', () => resolve(''));
+    });
+    return /^y(es)?$/i.test(answer.trim());
+  } finally {
+    rl.close();
+  }
+}
+
+/** Runs one registry command from the terminal's words; returns the exit code. */
+export async function runRegistryCommand(
+  argv: readonly string[],
+  ctx: CliContext,
+  layerFor: (rt: Awaited<ReturnType<typeof openRuntime>>) => CommandLayer = (rt) =>
+    commandLayer(rt),
+): Promise<number> {
+  const f = terminalFlags(argv);
+  const rt = await openRuntime(ctx);
+  try {
+    const layer = layerFor(rt);
+    const actor = consoleActor(login());
+    let o = await layer.executeWords(f.words, actor);
+    if (o.reply.status === 'confirm' && ctx.io.isTty && !f.json) {
+      const line = o.reply.title.replace(/^Confirm: /, '');
+      if (await confirmOnTty(ctx, `Run \`smartlic ${line}\`?`)) {
+        o = await layer.executeWords(f.words, actor, { confirmed: true });
+      } else {
+        ctx.io.stderr.write('Cancelled; nothing was changed.\n');
+        return 1;
+      }
+    }
+    const follow = o.followUp ? await o.followUp : undefined;
+    const last = follow ?? o.reply;
+    const code = exitCode(last);
+    const failed = code !== 0;
+    if (f.json) {
+      const doc = `${JSON.stringify(replyDocument(o.reply, follow), null, 2)}\n`;
+      if (f.out !== undefined && !failed) write(f.out, doc);
+      else ctx.io.stdout.write(doc);
+      return code;
+    }
+    const width = f.wide ? Infinity : ctx.io.isTty ? (ctx.io.columns ?? 100) : 100;
+    const status = statusLineFor(ctx);
+    const shown = [o.reply, ...(follow ? [follow] : [])].map((r) => renderTerminal(r, width));
+    const text = shown.map((s) => s.text).join('\n');
+    const file = o.reply.file;
+    // A failure, a denial and a usage answer go to stderr, so a pipe gets results only.
+    if (failed) {
+      ctx.io.stderr.write(text);
+      return code;
+    }
+    if (f.out !== undefined) {
+      if (f.out === '') {
+        ctx.io.stderr.write('smartlic: --out needs a file name (e.g. --out report.csv)\n');
+        return 2;
+      }
+      // A report's file goes to FILE whole; any other answer is written as shown, in full.
+      write(f.out, file ? file.content : shown.map((s) => s.text).join('\n'));
+      status.write(`wrote ${f.out}`);
+      return code;
+    }
+    if (file) {
+      // The report itself is the result on stdout; what the reply says about it goes to stderr.
+      if (typeof file.content !== 'string' && !isText(file.mime)) {
+        ctx.io.stderr.write(
+          `smartlic: ${file.name} is binary (${file.mime}); write it with --out FILE\n`,
+        );
+        return 2;
+      }
+      ctx.io.stdout.write(Buffer.from(file.content).toString('utf8'));
+      return code;
+    }
+    ctx.io.stdout.write(text);
+    const notes = [...new Set(shown.flatMap((s) => s.notes))];
+    if (notes.length > 0)
+      status.write(`(${notes.join('; ')}; --wide shows everything, --json all fields)`);
+    return code;
+  } finally {
+    await rt.close();
+  }
+}
+
+function isText(mime: string): boolean {
+  return mime.startsWith('text/') || mime === 'application/json';
+}
+
+function write(path: string, content: string | Buffer): void {
+  writeFileSync(path, content);
+}
