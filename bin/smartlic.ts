@@ -88,16 +88,6 @@ export const COMMANDS: readonly Entry[] = [
     load: async () => (await import('./cli/emulator.ts')).emulatorCommand,
   },
   {
-    name: 'forecast',
-    summary: 'when a virtual account runs short at the current trend',
-    load: async () => (await import('./cli/forecast.ts')).forecastCommand,
-  },
-  {
-    name: 'jobs',
-    summary: 'the job list (HCM-F job fields, error codes, who asked)',
-    load: async () => (await import('./cli/jobs.ts')).jobsCommand,
-  },
-  {
     name: 'plan',
     summary: 'migration plan for a cluster or customer (HCS / Enterprise / Smart); changes nothing',
     load: async () => (await import('./cli/plan.ts')).planCommand,
@@ -131,11 +121,6 @@ export const COMMANDS: readonly Entry[] = [
     name: 'va',
     summary: 'virtual accounts: list (summary), license mode, transport',
     load: async () => (await import('./cli/va.ts')).vaCommand,
-  },
-  {
-    name: 'whatif',
-    summary: 'what-if: move clusters to another VA and see both allocations; changes nothing',
-    load: async () => (await import('./cli/whatif.ts')).whatifCommand,
   },
 ];
 

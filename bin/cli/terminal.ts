@@ -80,6 +80,10 @@ export function renderTerminal(r: Reply, width: number): TerminalRender {
 const NAME_COLUMNS =
   /^(name|domain|cluster|customer|virtual account|smart account|va|license|id|entity|alert|token|job|type)$/i;
 
+/** Headers of free-text columns: shortened first when a table is too wide. */
+const FREE_TEXT =
+  /^(information|recommended action|description|message|needs attention|detail|why|what to do|alerts|title|borrowing|status information)$/i;
+
 function multiline(s: string): string {
   return s
     .split('\n')
@@ -105,11 +109,16 @@ function blockText(b: Block, width: number, notes: string[]): string {
         Math.max(b.columns[i]!.length, ...b.rows.map((r) => escapeControl(r[i] ?? '').length));
       const t = renderTable(
         b.columns.map((c, i) =>
-          i === 0 || NAME_COLUMNS.test(c) ? { header: c, min: natural(i) } : { header: c },
+          i === 0 || NAME_COLUMNS.test(c)
+            ? { header: c, min: natural(i) }
+            : FREE_TEXT.test(c)
+              ? { header: c, shrink: true }
+              : { header: c, optional: true },
         ),
         b.rows,
         { width },
       );
+      if (t.hidden.length > 0) notes.push(`columns not shown: ${t.hidden.join(', ')}`);
       if (t.truncated) notes.push('long values shortened with …');
       return t.text.replace(/\n$/, '');
     }

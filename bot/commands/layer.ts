@@ -394,7 +394,7 @@ function checkArgs(spec: CommandSpec, args: readonly string[]): string | undefin
   const specs = spec.args ?? [];
   const missing = specs.filter((a, i) => !a.optional && args[i] === undefined);
   if (missing.length > 0) return `Missing ${missing.map((a) => `<${a.name}>`).join(' ')}.`;
-  if (args.length > specs.length) {
+  if (args.length > specs.length && !specs.at(-1)?.variadic) {
     return `Too many arguments: "${args.slice(specs.length).join(' ')}" is not expected.`;
   }
   for (let i = 0; i < specs.length; i++) {

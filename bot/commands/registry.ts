@@ -34,6 +34,8 @@ export interface ArgSpec {
   optional?: boolean;
   /** Accepted words (case-insensitive); "did you mean" suggests among them. */
   choices?: readonly string[];
+  /** The last argument may repeat (`whatif move a b c --to …`); one at least unless optional. */
+  variadic?: boolean;
 }
 
 /** What handlers may use: core's services and repositories, the clock, and the bot settings. */
@@ -100,7 +102,7 @@ export interface CommandSpec {
 
 export function usageLine(c: CommandSpec): string {
   const args = (c.args ?? []).map((a) => {
-    const n = a.choices ? a.choices.join('|') : `<${a.name}>`;
+    const n = a.choices ? a.choices.join('|') : `<${a.name}>${a.variadic ? '…' : ''}`;
     return a.optional ? `[${n}]` : n;
   });
   const flags = (c.flags ?? [])

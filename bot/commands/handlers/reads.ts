@@ -362,29 +362,62 @@ const tokens: CommandSpec = {
 
 const jobs: CommandSpec = {
   verb: 'jobs',
-  summary: 'recent jobs (HCM-F job fields), optionally only failed ones',
-  flags: [{ name: 'failed', boolean: true, help: 'only failed jobs' }],
-  example: 'jobs --failed',
+  summary: 'recent jobs (HCM-F job fields, error codes, who asked), newest first',
+  flags: [
+    { name: 'failed', boolean: true, help: 'only failed jobs' },
+    {
+      name: 'entity',
+      value: 'NAME',
+      help: 'only jobs about this entity (cluster, <domain>/<va>, account)',
+    },
+    { name: 'limit', value: 'N', help: 'at most N jobs (default 50)' },
+  ],
+  example: 'jobs --failed --limit 10',
   role: 'viewer',
   async run({ core }, { flags }) {
+    const raw = typeof flags.limit === 'string' ? flags.limit : '50';
+    const limit = Number(raw);
+    if (!/^\d+$/.test(raw) || !Number.isSafeInteger(limit) || limit < 1) {
+      throw inputError(`--limit needs a positive whole number, not "${raw}"`, 'e.g. --limit 20');
+    }
+    const entity = typeof flags.entity === 'string' ? flags.entity : undefined;
     const list = await core.repos.jobs.list({
       ...(flags.failed ? { status: 'Failed' as const } : {}),
-      limit: 20,
+      ...(entity ? { entityName: entity } : {}),
+      limit,
     });
-    return ok(
-      `Jobs (${list.length} most recent${flags.failed ? ' failed' : ''})`,
-      table(
-        ['id', 'type', 'entity', 'status', 'initiated', 'information'],
-        list.map((j) => [
-          j.id,
-          j.jobType,
-          j.entityName,
-          j.status,
-          when(j.initiatedAt),
-          j.errorCode ? `${j.errorCode}: ${j.statusInformation ?? ''}` : j.statusInformation,
-        ]),
+    const what = `${flags.failed ? 'failed ' : ''}job${list.length === 1 ? '' : 's'}${entity ? ` about ${entity}` : ''}`;
+    if (list.length === 0) return { ...ok(`Jobs: no ${what}`), data: list };
+    return {
+      ...ok(
+        `Jobs (${list.length} most recent ${what})`,
+        table(
+          [
+            'id',
+            'type',
+            'entity',
+            'status',
+            'initiated',
+            'completed',
+            'requested by',
+            'information',
+            'recommended action',
+          ],
+          list.map((j) => [
+            j.id,
+            j.jobType,
+            j.entityName,
+            j.status,
+            when(j.initiatedAt),
+            when(j.completedAt),
+            j.requestedBy,
+            j.errorCode ? `${j.errorCode}: ${j.statusInformation ?? ''}` : j.statusInformation,
+            j.recommendedAction,
+          ]),
+        ),
       ),
-    );
+      data: list,
+    };
   },
 };
 
@@ -430,8 +463,15 @@ const forecast: CommandSpec = {
   verb: 'forecast',
   summary: 'when each license type of a VA runs short at the current trend',
   args: [{ name: 'va' }],
-  flags: [{ name: 'days', value: 'N', help: 'trend window in days (default 90)' }],
-  example: 'forecast acme.com/va-hcs-operational',
+  flags: [
+    {
+      name: 'days',
+      aliases: ['window'],
+      value: 'N',
+      help: 'trend window in days, 2–3650 (default 90); --window is the same',
+    },
+  ],
+  example: 'forecast acme.com/va-hcs-operational --days 60',
   role: 'viewer',
   async run({ core }, { values, flags }) {
     const va = await resolveVa(core, values.va!);
@@ -450,55 +490,102 @@ const forecast: CommandSpec = {
       now: core.clock.now(),
       ...(windowDays ? { windowDays } : {}),
     });
-    return ok(
-      `Forecast for ${f.va.label} (${f.windowDays}-day trend)`,
-      table(
-        ['license', 'owned', 'in use', 'outcome', 'per day', 'short on'],
-        f.rows.map((r) => [
-          r.label,
-          r.owned,
-          r.inUse,
-          r.outcome,
-          r.slopePerDay === null ? '' : r.slopePerDay.toFixed(2),
-          r.crossesAt ? `${day(r.crossesAt)} (in ${r.daysUntil ?? '?'} days)` : '',
-        ]),
+    return {
+      ...ok(
+        `Forecast for ${f.va.label} (${f.windowDays}-day trend)`,
+        table(
+          ['license', 'owned', 'in use', 'per day', 'forecast'],
+          f.rows.map((r) => [
+            r.label,
+            r.owned,
+            r.inUse,
+            r.slopePerDay === null ? '-' : r.slopePerDay.toFixed(2),
+            r.outcome === 'crosses'
+              ? `short from ${day(r.crossesAt)} (in ${r.daysUntil ?? '?'} days)`
+              : r.outcome === 'not enough data'
+                ? `not enough data (${r.points} snapshot${r.points === 1 ? '' : 's'})`
+                : r.outcome,
+          ]),
+        ),
       ),
-    );
+      data: f,
+    };
   },
 };
 
 const whatif: CommandSpec = {
   verb: 'whatif move',
-  summary: 'what moving a cluster to another VA would do to both VAs (changes nothing)',
-  args: [{ name: 'cluster' }, { name: 'va' }],
-  example: 'whatif move cucm-acme-1 acme.com/va-hcs-operational',
+  summary:
+    'what moving clusters to another VA would do to every VA concerned, before and after (changes nothing)',
+  args: [{ name: 'cluster', variadic: true }],
+  flags: [
+    { name: 'to', value: 'DOMAIN/VA', help: 'the target virtual account (required)' },
+    { name: 'customer', value: 'NAME', help: 'when two customers have a cluster of the name' },
+  ],
+  example: 'whatif move cucm-acme-1 --to acme.com/va-hcs-operational',
   role: 'viewer',
-  async run({ core }, { values }) {
-    const id = await resolveClusterId(core, values.cluster!);
-    const va = await resolveVa(core, values.va!);
-    const r = await reports.whatIfMove(core.db, { clusterIds: [id], toVirtualAccountId: va.id });
-    const blocks: Block[] = [];
-    for (const c of r.changes) {
-      const fmt = (xs: { type: string; quantity: number }[]) =>
-        xs.length === 0
-          ? 'none'
-          : xs.map((x) => `${reports.licenseLabel(x.type)} ${x.quantity}`).join(', ');
-      blocks.push(
-        fields({
-          'virtual account': c.va.label,
-          'new shortages': fmt(c.newShortages),
-          'resolved shortages': fmt(c.resolvedShortages),
-          'short before': fmt(c.before.shortages),
-          'short after': fmt(c.after.shortages),
-        }),
-      );
+  async run({ core }, { args, flags }) {
+    let names = [...args];
+    let target = typeof flags.to === 'string' ? flags.to : undefined;
+    const notes: string[] = [];
+    // The chat's first form, `whatif move <cluster> <domain>/<va>`, still works.
+    if (target === undefined && names.length === 2 && names[1]!.includes('/')) {
+      target = names[1]!;
+      names = [names[0]!];
+      notes.push(`Next time: whatif move ${names[0]} --to ${target}`);
     }
-    for (const n of r.notes) blocks.push(context(n));
+    if (target === undefined)
+      throw inputError(
+        'whatif move needs --to <domain>/<va>',
+        'e.g. whatif move cucm-acme-1 --to acme.com/va-hcs-operational',
+      );
+    const customer = typeof flags.customer === 'string' ? flags.customer : undefined;
+    const ids: number[] = [];
+    for (const n of names) ids.push(await resolveClusterId(core, n, customer));
+    const va = await resolveVa(core, target);
+    const r = await reports.whatIfMove(core.db, { clusterIds: ids, toVirtualAccountId: va.id });
+    const fmt = (xs: { type: string; quantity: number }[]) =>
+      xs.map((x) => `${x.quantity} ${reports.licenseLabel(x.type)}`).join(', ');
+    const blocks: Block[] = [
+      section(`What if ${names.join(', ')} moved to ${va.label} (nothing is changed).`),
+    ];
+    for (const c of r.changes) {
+      const short = (a: typeof c.before) => new Map(a.shortages.map((x) => [x.type, x.quantity]));
+      const before = short(c.before);
+      const after = short(c.after);
+      const avail = new Map(c.before.licenses.map((l) => [l.type, l]));
+      const types = [...new Set([...c.before.licenses, ...c.after.licenses].map((l) => l.type))];
+      blocks.push(section(`${c.va.label}${c.va.id === va.id ? ' (target)' : ''}`));
+      blocks.push(
+        table(
+          ['license', 'owned', 'in use before', 'in use after', 'short before', 'short after'],
+          types.map((t) => {
+            const b = avail.get(t);
+            const a = c.after.licenses.find((l) => l.type === t);
+            return [
+              reports.licenseLabel(t),
+              (b ?? a)?.quantity ?? 0,
+              b?.inUse ?? 0,
+              a?.inUse ?? 0,
+              before.get(t) ?? '-',
+              after.get(t) ?? '-',
+            ];
+          }),
+        ),
+      );
+      if (c.newShortages.length > 0) blocks.push(section(`NEW shortages: ${fmt(c.newShortages)}`));
+      if (c.resolvedShortages.length > 0)
+        blocks.push(section(`shortages resolved: ${fmt(c.resolvedShortages)}`));
+    }
+    for (const n of [...r.notes, ...notes]) blocks.push(context(n));
     const worse = r.changes.some((c) => c.newShortages.length > 0);
-    return ok(
-      `What if ${values.cluster} moves to ${va.label}: ${worse ? 'new shortages' : 'no new shortage'}`,
-      ...blocks,
-    );
+    return {
+      ...ok(
+        `What if ${names.join(', ')} moves to ${va.label}: ${worse ? 'new shortages' : 'no new shortage'}`,
+        ...blocks,
+      ),
+      data: r,
+    };
   },
 };
 
