@@ -113,11 +113,6 @@ export const COMMANDS: readonly Entry[] = [
     load: async () => (await import('./cli/token.ts')).tokenCommand,
   },
   {
-    name: 'usage',
-    summary: 'license usage per virtual account (owned, in use, substitutions, terms) or customer',
-    load: async () => (await import('./cli/usage.ts')).usageCommand,
-  },
-  {
     name: 'va',
     summary: 'virtual accounts: list (summary), license mode, transport',
     load: async () => (await import('./cli/va.ts')).vaCommand,

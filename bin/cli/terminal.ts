@@ -190,7 +190,7 @@ export async function runRegistryCommand(
     const file = o.reply.file;
     // A failure, a denial and a usage answer go to stderr, so a pipe gets results only.
     if (failed) {
-      ctx.io.stderr.write(text);
+      ctx.io.stderr.write(last.status === 'error' ? errorLine(last) : text);
       return code;
     }
     if (f.out !== undefined) {
@@ -222,6 +222,17 @@ export async function runRegistryCommand(
   } finally {
     await rt.close();
   }
+}
+
+/** An error as the CLI has always said it: `smartlic <verb>: CODE: message — action`. */
+function errorLine(r: Reply): string {
+  const texts = r.blocks.flatMap((b) =>
+    b.kind === 'section' || b.kind === 'context' ? [b.text] : [],
+  );
+  const [what = r.title, ...actions] = texts;
+  const verb = r.title.replace(/ failed.*$/, '');
+  const line = `smartlic ${verb}: ${what}${actions.length ? ` — ${actions.join('; ')}` : ''}${r.jobId !== undefined ? ` (job ${r.jobId})` : ''}`;
+  return `${multiline(line)}\n`;
 }
 
 function isText(mime: string): boolean {

@@ -73,33 +73,78 @@ const status: CommandSpec = {
 const usage: CommandSpec = {
   verb: 'usage',
   summary:
-    'license usage of a virtual account (owned, in use, short, borrowing, terms) or a customer',
-  args: [{ name: 'va-or-customer' }],
+    'license usage of a virtual account (owned, in use, short, borrowing, terms) or of a customer',
+  args: [{ name: 'va', optional: true }],
+  flags: [
+    {
+      name: 'customer',
+      value: 'NAME',
+      help: "the customer's clusters' counts, per VA they draw on",
+    },
+    {
+      name: 'terms-days',
+      value: 'N',
+      help: 'terms ending within N days are called out (default 90)',
+    },
+  ],
   example: 'usage acme.com/va-hcs-operational',
   role: 'viewer',
-  async run({ core }, { values }) {
-    const ref = values['va-or-customer']!;
-    const customer = ref.includes('/') ? undefined : await core.repos.customers.getByName(ref);
-    if (customer) {
-      const rows = await reports.customerUsage(core.db, { customerId: customer.id });
-      return ok(
-        `Usage of customer ${customer.name}`,
-        table(
-          ['virtual account', 'license', 'HCS type', 'count', 'clusters'],
-          rows.map((r) => [
-            r.virtualAccount ?? 'unassigned',
-            r.label,
-            r.reportCode,
-            r.count,
-            r.clusters,
-          ]),
-        ),
+  async run({ core }, { values, flags }) {
+    const given = typeof flags.customer === 'string' ? flags.customer : undefined;
+    // A customer's name alone (`usage Globex`) still answers for the customer.
+    const bare =
+      given === undefined && values.va !== undefined && !values.va.includes('/')
+        ? await core.repos.customers.getByName(values.va)
+        : undefined;
+    if ((values.va === undefined) === (given === undefined)) {
+      throw inputError(
+        'give either <domain>/<va> or --customer NAME',
+        'e.g. usage acme.com/va-hcs-operational, or usage --customer Globex',
       );
     }
-    const va = await resolveVa(core, ref);
+    if (given !== undefined || bare) {
+      const customer =
+        bare ??
+        (await withSuggestions(core, 'customer', given!, async () => {
+          const c = await core.repos.customers.getByName(given!);
+          if (!c) throw inputErrorNotFound(`customer ${given}`);
+          return c;
+        }));
+      const rows = await reports.customerUsage(core.db, { customerId: customer.id });
+      return {
+        ...ok(
+          `Usage of customer ${customer.name}`,
+          rows.length === 0
+            ? section('No license counts read from its clusters yet (run a sync).')
+            : table(
+                ['virtual account', 'license', 'reports as', 'count', 'clusters'],
+                rows.map((r) => [
+                  r.virtualAccount ?? 'unassigned',
+                  r.label,
+                  r.reportCode,
+                  r.count,
+                  r.clusters,
+                ]),
+              ),
+        ),
+        data: rows,
+      };
+    }
+    const raw = typeof flags['terms-days'] === 'string' ? flags['terms-days'] : undefined;
+    const termsWithinDays = raw === undefined ? undefined : Number(raw);
+    if (
+      termsWithinDays !== undefined &&
+      (!Number.isInteger(termsWithinDays) || termsWithinDays < 0)
+    )
+      throw inputError(
+        `--terms-days must be a whole number of days, not "${raw}"`,
+        'e.g. --terms-days 30',
+      );
+    const va = await resolveVa(core, values.va!);
     const u = await reports.virtualAccountUsage(core.db, {
       virtualAccountId: va.id,
       now: core.clock.now(),
+      ...(termsWithinDays !== undefined ? { termsWithinDays } : {}),
     });
     const blocks: Block[] = [
       section(`${u.compliance}`),
@@ -110,27 +155,53 @@ const usage: CommandSpec = {
             ),
           ]
         : []),
-      table(
-        ['license', 'owned', 'in use', 'available', 'short', 'status'],
-        u.licenses.map((l) => [l.label, l.owned, l.inUse, l.available, l.shortage || '', l.status]),
-      ),
+      u.licenses.length === 0
+        ? section('No licenses.')
+        : table(
+            ['license', 'owned', 'in use', 'available', 'reserved', 'status', 'short'],
+            u.licenses.map((l) => [
+              l.label,
+              l.owned,
+              l.inUse,
+              l.available,
+              l.reserved,
+              l.status,
+              l.shortage > 0 ? l.shortage : '-',
+            ]),
+          ),
     ];
     if (u.substitutions.length > 0)
       blocks.push(
         table(
           ['borrowing'],
-          u.substitutions.map((s) => [s.text]),
+          u.substitutions.map((s) => [`${s.text}${s.kind ? ` (${s.kind})` : ''}`]),
         ),
       );
-    if (u.termsEndingSoon.length > 0) {
+    if (u.terms.length > 0)
       blocks.push(
         table(
-          ['term ending', 'license', 'quantity', 'subscription'],
-          u.termsEndingSoon.map((t) => [day(t.endDate), t.label, t.quantity, t.subscriptionId]),
+          ['license', 'kind', 'quantity', 'start', 'end', 'subscription', 'status', 'days left'],
+          u.terms.map((t) => [
+            t.label,
+            t.kind,
+            t.quantity,
+            day(t.startDate),
+            day(t.endDate),
+            t.subscriptionId ?? '-',
+            t.status,
+            t.daysLeft ?? '-',
+          ]),
         ),
       );
-    }
-    return ok(`Usage of ${va.label}`, ...blocks);
+    const within = termsWithinDays ?? 90;
+    blocks.push(
+      context(
+        u.termsEndingSoon.length === 0
+          ? `No term ends within ${within} days.`
+          : `Ending within ${within} days: ${u.termsEndingSoon.map((t) => `${t.quantity} ${t.label} on ${day(t.endDate)} (${t.subscriptionId ?? 'no subscription id'})`).join('; ')}`,
+      ),
+    );
+    return { ...ok(`Usage of ${va.label}`, ...blocks), data: u };
   },
 };
 
