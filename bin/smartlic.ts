@@ -88,11 +88,6 @@ export const COMMANDS: readonly Entry[] = [
     load: async () => (await import('./cli/emulator.ts')).emulatorCommand,
   },
   {
-    name: 'plan',
-    summary: 'migration plan for a cluster or customer (HCS / Enterprise / Smart); changes nothing',
-    load: async () => (await import('./cli/plan.ts')).planCommand,
-  },
-  {
     name: 'report',
     summary: 'reports: hlm (text, CSV, Excel; per VA or customer), inventory (Service Inventory)',
     load: async () => (await import('./cli/report.ts')).reportCommand,

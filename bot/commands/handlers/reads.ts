@@ -3,7 +3,7 @@
  * read connection; none calls CSSM, and none computes a summary or rule of its own — the
  * handlers only pick columns and words.
  */
-import { SmartlicError, reports, type store } from '../../../core/index.ts';
+import { SmartlicError, reports, type Services, type store } from '../../../core/index.ts';
 import type { CommandSpec } from '../registry.ts';
 import { context, fields, ok, section, table, type Block, type Reply } from '../reply.ts';
 import { day, inputError, resolveClusterId, resolveVa, when, withSuggestions } from './common.ts';
@@ -660,57 +660,160 @@ const whatif: CommandSpec = {
   },
 };
 
+type Plan = Awaited<ReturnType<Services['migration']['planCluster']>>;
+type Effect = NonNullable<Plan['allocation']>;
+
+function effectBlocks(a: Effect): Block[] {
+  const fmt = (xs: { type: string; quantity: number }[]) =>
+    xs.length === 0 ? 'none' : xs.map((x) => `${x.type} ${x.quantity}`).join(', ');
+  return [
+    fields({
+      'allocation on': a.virtualAccount,
+      'shortages before': fmt(a.before.shortages),
+      'shortages after': fmt(a.after.shortages),
+      ...(a.newShortages.length > 0 ? { 'NEW shortages': fmt(a.newShortages) } : {}),
+      ...(a.resolvedShortages.length > 0 ? { resolved: fmt(a.resolvedShortages) } : {}),
+    }),
+  ];
+}
+
+function planBlocks(p: Plan): Block[] {
+  const state = p.nothingToDo ? 'nothing to do' : p.feasible ? 'feasible' : 'BLOCKED';
+  const mode = p.from.licenseMode === 'unknown' ? 'mode unknown' : p.from.licenseMode;
+  const blocks: Block[] = [
+    section(`${p.cluster}: ${p.from.licensing} ${mode} ${p.from.version} → ${p.target} (${state})`),
+  ];
+  if (p.blockers.length > 0)
+    blocks.push(
+      table(
+        ['blocker', 'why', 'what to do'],
+        p.blockers.map((b) => [b.code, b.message, b.action]),
+      ),
+    );
+  if (p.steps.length > 0)
+    blocks.push(
+      table(
+        ['#', 'step', 'on', 'needs', 'detail'],
+        p.steps.map((x) => [
+          x.order,
+          x.title,
+          x.on,
+          [x.requiresReboot ? 'reboot' : '', x.requiresToken ? 'token' : '']
+            .filter(Boolean)
+            .join(', '),
+          x.detail,
+        ]),
+      ),
+    );
+  for (const n of p.notes) blocks.push(context(`note: ${n}`));
+  if (p.allocation) blocks.push(...effectBlocks(p.allocation));
+  return blocks;
+}
+
 const plan: CommandSpec = {
-  verb: 'plan migrate',
-  summary: 'migration plan for a cluster or a customer (changes nothing)',
-  args: [{ name: 'cluster-or-customer' }],
-  flags: [{ name: 'to', value: 'HCS|Enterprise|smart', help: 'the target (required)' }],
-  example: 'plan migrate cucm-acme-1 --to HCS',
+  verb: 'plan',
+  aliases: ['plan migrate'],
+  summary:
+    'migration plan for a cluster or a customer (HCS / Enterprise / Smart): steps, blockers, allocation effect; changes nothing',
+  args: [{ name: 'cluster-or-customer', optional: true }],
+  flags: [
+    {
+      name: 'to',
+      value: 'HCS|Enterprise|Smart',
+      help: 'license mode, or Smart (from PLM); required',
+    },
+    {
+      name: 'cluster',
+      value: 'NAME',
+      help: 'one cluster (with --customer when the name is not unique)',
+    },
+    {
+      name: 'customer',
+      value: 'NAME',
+      help: 'every cluster of the customer, and the combined effect per VA',
+    },
+    {
+      name: 'target-version',
+      value: 'V',
+      help: 'for Smart: the 12.x+ release the cluster(s) will be upgraded to',
+    },
+    {
+      name: 'va',
+      value: 'DOMAIN/VA',
+      help: 'the VA the cluster(s) will draw on (default: where each is assigned)',
+    },
+    {
+      name: 'hcs-le',
+      boolean: true,
+      help: 'HCS-LE instead of HCS (gone from 14(1)SU1 and 12.5(1)SU7)',
+    },
+  ],
+  example: 'plan --customer Globex --to HCS',
   role: 'viewer',
   async run({ core }, { values, flags }) {
-    const t = typeof flags.to === 'string' ? flags.to.toLowerCase() : undefined;
+    const str = (k: string) => (typeof flags[k] === 'string' ? (flags[k] as string) : undefined);
+    const t = str('to')?.toLowerCase();
     const to =
       t === 'hcs' ? 'HCS' : t === 'enterprise' ? 'Enterprise' : t === 'smart' ? 'Smart' : undefined;
     if (!to)
       throw inputError(
         t === undefined
-          ? 'missing --to HCS|Enterprise|smart'
-          : `--to must be HCS, Enterprise or smart, not "${String(flags.to)}"`,
-        'e.g. plan migrate cucm-acme-1 --to HCS',
+          ? 'missing --to HCS|Enterprise|Smart'
+          : `--to must be HCS, Enterprise or Smart, not "${String(flags.to)}"`,
+        'e.g. plan --cluster cucm-acme-1 --to HCS',
       );
-    const name = values['cluster-or-customer']!;
-    const customer = await core.repos.customers.getByName(name);
-    const plans = customer
-      ? (await core.services.migration.planCustomer(name, { to })).plans
-      : [
-          await withSuggestions(core, 'cluster', name, () =>
-            core.services.migration.planCluster({ cluster: name }, { to }),
-          ),
-        ];
-    const blocks: Block[] = [];
-    for (const p of plans) {
-      blocks.push(
-        section(
-          `${p.cluster}: ${p.nothingToDo ? 'nothing to do' : p.feasible ? 'feasible' : 'blocked'} (${p.from.licenseMode}, ${p.from.licensing}, ${p.from.version} → ${p.target})`,
+    const req = {
+      to,
+      ...(str('target-version') ? { targetVersion: str('target-version')! } : {}),
+      ...(str('va') ? { va: str('va')! } : {}),
+      ...(flags['hcs-le'] === true ? { hcsLe: true } : {}),
+    } as const;
+    const named = values['cluster-or-customer'];
+    let cluster = str('cluster');
+    let customer = str('customer');
+    if (named !== undefined) {
+      if (cluster !== undefined || customer !== undefined)
+        throw inputError(
+          `give the cluster or customer once: "${named}" or --cluster / --customer`,
+          'e.g. plan --customer Globex --to HCS',
+        );
+      // `plan <name>`: a customer when one has the name, otherwise a cluster.
+      if (await core.repos.customers.getByName(named)) customer = named;
+      else cluster = named;
+    }
+    if (cluster === undefined && customer === undefined)
+      throw inputError(
+        'plan needs a cluster or a customer',
+        'e.g. plan --cluster cucm-acme-1 --to HCS',
+      );
+    if (cluster !== undefined) {
+      const name = cluster;
+      const p = await withSuggestions(core, 'cluster', name, () =>
+        core.services.migration.planCluster(
+          { cluster: name, ...(customer ? { customer } : {}) },
+          req,
         ),
       );
-      if (p.blockers.length > 0)
-        blocks.push(
-          table(
-            ['blocker', 'why', 'what to do'],
-            p.blockers.map((b) => [b.code, b.message, b.action]),
-          ),
-        );
-      if (p.steps.length > 0)
-        blocks.push(
-          table(
-            ['#', 'step', 'detail'],
-            p.steps.map((s) => [s.order, s.title, s.detail]),
-          ),
-        );
-      for (const n of p.notes) blocks.push(context(n));
+      return { ...ok(`Migration plan: ${name} → ${to}`, ...planBlocks(p)), data: p };
     }
-    return ok(`Migration plan: ${name} → ${to}`, ...blocks);
+    const who = customer!;
+    const c = await withSuggestions(core, 'customer', who, () =>
+      core.services.migration.planCustomer(who, req),
+    );
+    const blocks: Block[] = [];
+    for (const p of c.plans) blocks.push(...planBlocks({ ...p, allocation: undefined }));
+    if (c.allocation.length > 0) {
+      blocks.push(section('All clusters together:'));
+      for (const a of c.allocation) blocks.push(...effectBlocks(a));
+    }
+    for (const n of c.notes) blocks.push(context(`note: ${n}`));
+    return {
+      ...ok(
+        `Migration plan: customer ${c.customer} → ${c.target}: ${c.feasible ? 'feasible' : 'BLOCKED'} (${c.plans.length} cluster${c.plans.length === 1 ? '' : 's'})`,
+        ...blocks,
+      ),
+      data: c,
+    };
   },
 };
 
