@@ -88,11 +88,6 @@ export const COMMANDS: readonly Entry[] = [
     load: async () => (await import('./cli/emulator.ts')).emulatorCommand,
   },
   {
-    name: 'report',
-    summary: 'reports: hlm (text, CSV, Excel; per VA or customer), inventory (Service Inventory)',
-    load: async () => (await import('./cli/report.ts')).reportCommand,
-  },
-  {
     name: 'site',
     summary: 'static report site: build (from the database), serve (on 127.0.0.1)',
     load: async () => (await import('./cli/site.ts')).siteCommand,

@@ -17,6 +17,7 @@ import {
   type CommandLayer,
   type Reply,
 } from '../../bot/index.ts';
+import { SmartlicError } from '../../core/errors.ts';
 import { commandLayer } from './chat.ts';
 import { escapeControl, renderTable, statusLineFor } from './output.ts';
 import { openRuntime } from './runtime.ts';
@@ -183,7 +184,9 @@ export async function runRegistryCommand(
       else ctx.io.stdout.write(doc);
       return code;
     }
-    const width = f.wide ? Infinity : ctx.io.isTty ? (ctx.io.columns ?? 100) : 100;
+    // A file gets every column in full; a terminal gets tables fitted to its width.
+    const width =
+      f.wide || f.out !== undefined ? Infinity : ctx.io.isTty ? (ctx.io.columns ?? 100) : 100;
     const status = statusLineFor(ctx);
     const shown = [o.reply, ...(follow ? [follow] : [])].map((r) => renderTerminal(r, width));
     const text = shown.map((s) => s.text).join('\n');
@@ -240,5 +243,14 @@ function isText(mime: string): boolean {
 }
 
 function write(path: string, content: string | Buffer): void {
-  writeFileSync(path, content);
+  try {
+    writeFileSync(path, content);
+  } catch (e) {
+    throw new SmartlicError({
+      code: 'IO',
+      message: `cannot write ${path}: ${(e as Error).message}`,
+      action: 'check the path and that its directory is writable',
+      cause: e,
+    });
+  }
 }

@@ -44,6 +44,11 @@ export interface FlagSpec {
   /** Takes no value. */
   boolean?: boolean;
   help: string;
+  /**
+   * The value may be left out (then the flag is `true`): kept for an older switch spelling
+   * such as `report hlm --customer` (now `--by customer`).
+   */
+  valueOptional?: boolean;
   /** Other names accepted for the flag (`--window` for `--days`); the value lands under `name`. */
   aliases?: readonly string[];
 }
@@ -74,6 +79,14 @@ export function parseArgs(words: readonly string[], flags: readonly FlagSpec[]):
     }
     if (spec.boolean) {
       if (eq > 0) throw new GrammarError(`--${name} takes no value`);
+      out[spec.name] = true;
+      continue;
+    }
+    if (
+      spec.valueOptional &&
+      eq < 0 &&
+      (words[i + 1] === undefined || words[i + 1]!.startsWith('--'))
+    ) {
       out[spec.name] = true;
       continue;
     }

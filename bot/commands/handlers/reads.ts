@@ -5,7 +5,7 @@
  */
 import { SmartlicError, reports, type Services, type store } from '../../../core/index.ts';
 import type { CommandSpec } from '../registry.ts';
-import { context, fields, ok, section, table, type Block, type Reply } from '../reply.ts';
+import { context, fields, ok, section, table, type Block, type ReplyFile } from '../reply.ts';
 import { day, inputError, resolveClusterId, resolveVa, when, withSuggestions } from './common.ts';
 
 const counts = (a: reports.AlertCounts) =>
@@ -820,16 +820,53 @@ const plan: CommandSpec = {
 const report: CommandSpec = {
   verb: 'report',
   summary:
-    'the HLM report (CSV) or the Service Inventory license summary, as a file or a site link',
+    'the HLM report (per VA or customer; text, CSV or Excel) or the Service Inventory license summary',
   args: [{ name: 'kind', choices: ['hlm', 'inventory'] }],
-  flags: [{ name: 'customer', value: 'NAME', help: 'HLM per customer, only this one' }],
-  example: 'report hlm --customer acme',
+  flags: [
+    { name: 'by', value: 'va|customer', help: 'HLM per virtual account (default) or per customer' },
+    {
+      name: 'customer',
+      value: 'NAME',
+      valueOptional: true,
+      help: 'HLM per customer, only this one',
+    },
+    {
+      name: 'format',
+      value: 'text|csv|xlsx',
+      help: "HLM as a table (the terminal's default), CSV (chat's default) or an Excel workbook",
+    },
+  ],
+  example: 'report hlm --customer Globex --format csv',
   role: 'viewer',
-  async run({ core }, { values, flags }) {
+  async run({ core, actor }, { values, flags }) {
     const kind = values.kind!.toLowerCase();
-    const site = core.config.bot.siteUrl;
+    const terminal = actor.platform === 'console';
+    const given = typeof flags.format === 'string' ? flags.format.toLowerCase() : undefined;
+    if (given !== undefined && !['text', 'csv', 'xlsx'].includes(given))
+      throw inputError(
+        `--format must be text, csv or xlsx, not "${String(flags.format)}"`,
+        'e.g. --format csv',
+      );
+    if (kind === 'inventory' && given !== undefined)
+      throw inputError('the Service Inventory summary has one format', 'leave out --format');
+    const by = typeof flags.by === 'string' ? flags.by.toLowerCase() : undefined;
+    if (by !== undefined && by !== 'va' && by !== 'customer')
+      throw inputError(
+        `--by must be va or customer, not "${String(flags.by)}"`,
+        'e.g. --by customer',
+      );
+    const notes: Block[] = [];
+    if (flags.customer === true)
+      notes.push(
+        context('`--customer` alone is now `--by customer` (`--customer NAME` picks one).'),
+      );
     const customer = typeof flags.customer === 'string' ? flags.customer : undefined;
-    if (site) {
+    if (customer !== undefined && by === 'va')
+      throw inputError('--customer NAME is a per-customer report', 'leave out --by va');
+    const perCustomer = by === 'customer' || flags.customer !== undefined;
+    const site = core.config.bot.siteUrl;
+    // In chat, with a site configured and no format asked for, the answer is the site's page.
+    if (site && !terminal && given === undefined) {
       const page =
         kind === 'hlm'
           ? `hlm/${customer ? `customers/${encodeURIComponent(customer)}/` : ''}`
@@ -841,36 +878,55 @@ const report: CommandSpec = {
         context('The site is rebuilt from the database after each sync.'),
       );
     }
-    let file: NonNullable<Reply['file']>;
     if (kind === 'inventory') {
-      file = {
-        name: 'service-inventory.txt',
-        mime: 'text/plain',
-        content: await reports.serviceInventory(core.db),
-      };
-    } else {
-      let r = await reports.hlmReport(core.db, { level: customer ? 'customer' : 'va' });
-      if (customer && r.level === 'customer') {
-        const rows = r.rows.filter((x) => x.customer === customer);
-        if (rows.length === 0) {
-          await withSuggestions(core, 'customer', customer, () =>
-            Promise.reject(inputErrorNotFound(`customer ${customer}`)),
-          );
-        }
-        r = { level: 'customer', rows };
-      }
-      file = {
-        name: customer ? `hlm-${customer}.csv` : 'hlm.csv',
-        mime: 'text/csv',
-        content: reports.hlmCsv(r),
+      const content = await reports.serviceInventory(core.db);
+      return {
+        ...ok(
+          'Service Inventory report',
+          context(`service-inventory.txt, ${Buffer.byteLength(content)} bytes`),
+        ),
+        file: { name: 'service-inventory.txt', mime: 'text/plain', content },
       };
     }
+    let r = await reports.hlmReport(core.db, { level: perCustomer ? 'customer' : 'va' });
+    if (customer && r.level === 'customer') {
+      const rows = r.rows.filter((x) => x.customer === customer);
+      if (rows.length === 0) {
+        await withSuggestions(core, 'customer', customer, () =>
+          Promise.reject(inputErrorNotFound(`customer ${customer}`)),
+        );
+      }
+      r = { level: 'customer', rows };
+    }
+    const format = given ?? (terminal ? 'text' : 'csv');
+    const title = `HLM report${perCustomer ? ` per customer${customer ? ` (${customer})` : ''}` : ''}`;
+    if (format === 'text') {
+      const t = reports.hlmTable(r);
+      return {
+        ...ok(
+          title,
+          table(
+            t.headers,
+            t.rows.map((row) => row.map((c) => (c === null ? '-' : c))),
+          ),
+          ...notes,
+        ),
+        data: r,
+      };
+    }
+    const base = customer ? `hlm-${customer}` : perCustomer ? 'hlm-customers' : 'hlm';
+    const file: ReplyFile =
+      format === 'xlsx'
+        ? {
+            name: `${base}.xlsx`,
+            mime: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+            content: await reports.hlmXlsx(r),
+          }
+        : { name: `${base}.csv`, mime: 'text/csv', content: reports.hlmCsv(r) };
     return {
-      ...ok(
-        kind === 'hlm' ? 'HLM report' : 'Service Inventory report',
-        context(`${file.name}, ${Buffer.byteLength(file.content)} bytes`),
-      ),
+      ...ok(title, context(`${file.name}, ${Buffer.byteLength(file.content)} bytes`), ...notes),
       file,
+      data: r,
     };
   },
 };
