@@ -153,6 +153,18 @@ export function version(): string {
  */
 const NOT_YET_IN_REGISTRY: Readonly<Record<string, readonly string[]>> = {
   account: ['add', 'remove'],
+  cluster: [
+    'add',
+    'assign',
+    'unassign',
+    'register',
+    'deregister',
+    'renew-auth',
+    'renew-id',
+    'remove',
+    'auto-register',
+  ],
+  va: ['mode', 'transport', 'remove'],
 };
 
 /** The words name a registry command (bot/commands), which the terminal adapter runs. */

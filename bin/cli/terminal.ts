@@ -79,7 +79,11 @@ export function renderTerminal(r: Reply, width: number): TerminalRender {
 
 /** Headers of columns that name a thing (the registry's tables use these words). */
 const NAME_COLUMNS =
-  /^(name|domain|cluster|customer|virtual account|smart account|va|license|id|entity|alert|token|job|type)$/i;
+  /^(name|domain|cluster|customer|virtual account|smart account|va|license|id|entity|alert|token|LM Name|License Type)$/i;
+
+/** Headers of the columns an operator scans for: kept when others are left out. */
+const KEY_COLUMNS =
+  /^(status|authorization|days left|compliance|short|forecast|owned|in use|count|severity|outcome|Installed|Required|Available)$/i;
 
 /** Headers of free-text columns: shortened first when a table is too wide. */
 const FREE_TEXT =
@@ -114,7 +118,9 @@ function blockText(b: Block, width: number, notes: string[]): string {
             ? { header: c, min: natural(i) }
             : FREE_TEXT.test(c)
               ? { header: c, shrink: true }
-              : { header: c, optional: true },
+              : KEY_COLUMNS.test(c)
+                ? { header: c }
+                : { header: c, optional: true },
         ),
         b.rows,
         { width },

@@ -235,52 +235,82 @@ const accounts: CommandSpec = {
 
 const vas: CommandSpec = {
   verb: 'vas',
+  aliases: ['va list'],
   summary: 'Virtual Account Summary: clusters, customers, license mode, compliance',
-  example: 'vas',
+  flags: [{ name: 'sa', value: 'DOMAIN', help: 'only the virtual accounts of this Smart Account' }],
+  example: 'vas --sa acme.com',
   role: 'viewer',
-  async run({ core }) {
-    const list = await reports.virtualAccountSummary(core.db);
-    // The column appears only when CSSM stopped listing some VA.
-    const anyMissing = list.some((v) => v.missingSince !== null);
-    return ok(
-      `Virtual accounts (${list.length})`,
-      table(
-        [
-          'virtual account',
-          'access level',
-          'clusters',
-          'customers',
-          'mode',
-          'role',
-          'compliance',
-          ...(anyMissing ? ['missing in CSSM since'] : []),
-        ],
-        list.map((v) => [
-          v.label,
-          v.accessLevel,
-          v.clusters,
-          v.customers,
-          v.licenseMode ?? 'not set',
-          v.role ?? '—',
-          v.shortage > 0
-            ? `${v.compliance}: short ${v.shortage} (${v.shortTypes.join(', ')})`
-            : v.compliance,
-          ...(anyMissing
-            ? [
-                v.missingSince === null
-                  ? ''
-                  : `${when(v.missingSince)} (${v.missingSyncs} sync${v.missingSyncs === 1 ? '' : 's'})`,
-              ]
-            : []),
-        ]),
-      ),
+  async run({ core }, { flags }) {
+    let smartAccountId: number | undefined;
+    if (typeof flags.sa === 'string') {
+      const domain = flags.sa;
+      const sa = await withSuggestions(core, 'account', domain, async () => {
+        const a = await core.repos.smartAccounts.getByDomain(domain);
+        if (!a) throw inputErrorNotFound(`Smart Account ${domain}`);
+        return a;
+      });
+      smartAccountId = sa.id;
+    }
+    const list = await reports.virtualAccountSummary(
+      core.db,
+      smartAccountId === undefined ? {} : { smartAccountId },
     );
+    // The column appears only when CSSM stopped listing some VA.
+    const missing = list.filter((v) => v.missingSince !== null);
+    return {
+      ...ok(
+        `Virtual accounts (${list.length})`,
+        table(
+          [
+            'virtual account',
+            'SA name',
+            'access level',
+            'clusters',
+            'customers',
+            'mode',
+            'role',
+            'compliance',
+            ...(missing.length > 0 ? ['missing in CSSM since'] : []),
+          ],
+          list.map((v) => [
+            v.label,
+            v.smartAccountName,
+            v.accessLevel,
+            v.clusters,
+            v.customers,
+            v.licenseMode ?? 'not set',
+            v.role ?? '—',
+            v.shortage > 0
+              ? `${v.compliance}: short ${v.shortage} (${v.shortTypes.map(reports.licenseLabel).join(', ')})`
+              : v.compliance,
+            ...(missing.length > 0
+              ? [
+                  v.missingSince === null
+                    ? ''
+                    : `${when(v.missingSince)} (${v.missingSyncs} sync${v.missingSyncs === 1 ? '' : 's'})`,
+                ]
+              : []),
+          ]),
+        ),
+        ...(missing.length > 0
+          ? [
+              context(
+                `${missing.length} virtual account(s) no longer listed by CSSM: kept with their settings; removed after sync.removeMissingAfterSyncs agreeing syncs, or by hand with \`va remove <domain>/<va> --yes\`.`,
+              ),
+            ]
+          : []),
+      ),
+      data: list,
+    };
   },
 };
 
+const TYPES = ['CUCM', 'CUC', 'CER'] as const;
+
 const clusters: CommandSpec = {
   verb: 'clusters',
-  summary: 'the Cluster Summary (HCM-F columns), optionally only failed ones',
+  aliases: ['cluster list'],
+  summary: 'the Cluster Summary (HCM-F columns, effective authorization, days left), filtered',
   flags: [
     {
       name: 'failed',
@@ -289,6 +319,8 @@ const clusters: CommandSpec = {
     },
     { name: 'customer', value: 'NAME', help: 'only this customer' },
     { name: 'va', value: 'DOMAIN/VA', help: 'only clusters assigned to this VA' },
+    { name: 'type', value: 'CUCM|CUC|CER', help: 'only this application type' },
+    { name: 'version', value: 'V', help: 'only this release (prefix)' },
   ],
   example: 'clusters --failed --customer acme',
   role: 'viewer',
@@ -305,34 +337,51 @@ const clusters: CommandSpec = {
     }
     if (typeof flags.va === 'string')
       filter.virtualAccountId = (await resolveVa(core, flags.va)).id;
+    if (typeof flags.type === 'string') {
+      const given = flags.type;
+      const type = TYPES.find((t) => t.toLowerCase() === given.toLowerCase());
+      if (!type)
+        throw inputError(`--type must be CUCM, CUC or CER, not "${given}"`, 'e.g. --type CUCM');
+      filter.type = type;
+    }
+    if (typeof flags.version === 'string') filter.version = flags.version;
     const list = await reports.clusterSummary(core.db, { now: core.clock.now(), filter });
-    return ok(
-      `Clusters (${list.length}${flags.failed ? ' failed' : ''})`,
-      table(
-        [
-          'name',
-          'customer',
-          'type',
-          'version',
-          'virtual account',
-          'status',
-          'job',
-          'authorization',
-          'days left',
-        ],
-        list.map((c) => [
-          c.name,
-          c.customer,
-          c.type,
-          c.version,
-          c.virtualAccount ?? '—',
-          c.status ?? '—',
-          c.jobStatus ?? '—',
-          c.authorization ?? '—',
-          c.daysLeft === null ? '' : `${c.daysLeft} (${c.daysLeftOf ?? ''})`,
-        ]),
+    const timers = list.some((c) => c.lifecycle.source === 'timers');
+    return {
+      ...ok(
+        `Clusters (${list.length}${flags.failed ? ' failed' : ''})`,
+        table(
+          [
+            'name',
+            'customer',
+            'type',
+            'version',
+            'virtual account',
+            'status',
+            'job',
+            'authorization',
+            'days left',
+            'licensing',
+          ],
+          list.map((c) => [
+            c.name,
+            c.customer,
+            c.type,
+            c.version,
+            c.virtualAccount ?? '—',
+            c.status ?? '—',
+            c.jobStatus ?? '—',
+            `${c.authorization ?? '—'}${c.lifecycle.source === 'timers' ? ' *' : ''}${c.reachable === false ? ' (unreachable)' : ''}`,
+            c.daysLeft === null ? '' : `${c.daysLeft} (${c.daysLeftOf ?? ''})`,
+            c.licensing,
+          ]),
+        ),
+        ...(timers
+          ? [context('* by the timers since the last good read (see `cluster show <name>`)')]
+          : []),
       ),
-    );
+      data: list,
+    };
   },
 };
 
@@ -346,6 +395,7 @@ function inputErrorNotFound(what: string): SmartlicError {
 
 const cluster: CommandSpec = {
   verb: 'cluster',
+  aliases: ['cluster show'],
   summary: 'one cluster: effective registration and authorization, timers, usage, last jobs',
   args: [{ name: 'cluster' }],
   flags: [{ name: 'customer', value: 'NAME', help: 'when two customers have the name' }],
@@ -359,29 +409,50 @@ const cluster: CommandSpec = {
     );
     const d = await reports.clusterDetail(core.db, { now: core.clock.now(), clusterId: id });
     if (!d) throw inputErrorNotFound(`cluster ${values.cluster}`);
+    const l = d.lifecycle;
+    const said = (mine: string | null, product: string | null) =>
+      `${mine ?? 'unknown'}${product && product !== mine ? ` (product said ${product})` : ''}`;
     const blocks: Block[] = [
       fields({
         customer: d.customer,
-        type: `${d.type} ${d.version ?? ''}`.trim(),
+        'type / version': `${d.type} ${d.version ?? ''} (${d.licensing}${d.licenseMode ? `, ${d.licenseMode} mode` : ''})`,
         publisher: d.publisherAddress,
         'virtual account': d.virtualAccount ?? 'not assigned',
         status: d.status,
-        licensing: d.licensing,
-        registration: d.registration,
-        authorization: d.authorization,
+        registration: said(l.registration, d.reported.registration),
+        authorization: said(l.authorization, d.reported.authorization),
+        'state from':
+          d.stateFrom === 'product'
+            ? 'the product'
+            : "CSSM's device list (Emergency Responder has no status interface)",
+        'where from': l.basis,
         ...(d.daysLeft !== null ? { 'days left': `${d.daysLeft} (${d.daysLeftOf ?? ''})` } : {}),
-        'registration expires': day(d.reported.registrationExpires),
-        'authorization expires': day(d.reported.authorizationExpires),
-        'last status read': when(d.dates.lastStatusReadAt),
-        ...(d.lastReadError
-          ? { 'last read error': `${d.lastReadError} (${when(d.lastReadErrorAt)})` }
+        'authorization expires': day(l.authorizationExpires),
+        'next renewal': `${day(l.nextAuthorizationRenewal)}${l.authorizationRenewalDue ? ' (due)' : ''}`,
+        'registration expires': day(l.registrationExpires),
+        ...(l.evaluationExpires
+          ? { 'evaluation ends': `${day(l.evaluationExpires)} (${l.evaluationDaysLeft} days left)` }
           : {}),
+        ...(l.overageExpires
+          ? { 'overage ends': `${day(l.overageExpires)} (${l.overageDaysLeft} days left)` }
+          : {}),
+        installed: day(d.dates.installedAt),
+        registered: day(d.dates.registeredAt),
+        'last authorization': when(d.dates.lastAuthorizationSuccessAt),
+        'last ID renewal': when(d.dates.lastIdRenewalAt),
+        ...(d.dates.outOfComplianceSince
+          ? { 'out of compliance since': when(d.dates.outOfComplianceSince) }
+          : {}),
+        'last good read': when(d.dates.lastStatusReadAt),
+        ...(d.lastReadError
+          ? { 'last failed read': `${when(d.lastReadErrorAt)}: ${d.lastReadError}` }
+          : {}),
+        ...(d.productUdi ? { 'product UDI': d.productUdi } : {}),
       }),
     ];
-    if (d.lifecycle.source === 'timers')
-      blocks.push(context(`Effective state from the timers: ${String(d.lifecycle.basis ?? '')}`));
     if (d.usage.length > 0)
       blocks.push(
+        section('License usage (as the product counts it)'),
         table(
           ['license', 'count', 'status'],
           d.usage.map((u) => [u.label, u.count, u.status]),
@@ -389,8 +460,9 @@ const cluster: CommandSpec = {
       );
     if (d.jobs.length > 0) {
       blocks.push(
+        section('Latest jobs'),
         table(
-          ['job', 'type', 'status', 'initiated', 'information'],
+          ['id', 'job type', 'status', 'initiated', 'information'],
           d.jobs.map((j) => [
             j.id,
             j.jobType,
@@ -401,7 +473,7 @@ const cluster: CommandSpec = {
         ),
       );
     }
-    return ok(`Cluster ${d.name}`, ...blocks);
+    return { ...ok(`Cluster ${d.name}`, ...blocks), data: d };
   },
 };
 
@@ -751,7 +823,10 @@ const plan: CommandSpec = {
   example: 'plan --customer Globex --to HCS',
   role: 'viewer',
   async run({ core }, { values, flags }) {
-    const str = (k: string) => (typeof flags[k] === 'string' ? (flags[k] as string) : undefined);
+    const str = (k: string) => {
+      const v = flags[k];
+      return typeof v === 'string' ? v : undefined;
+    };
     const t = str('to')?.toLowerCase();
     const to =
       t === 'hcs' ? 'HCS' : t === 'enterprise' ? 'Enterprise' : t === 'smart' ? 'Smart' : undefined;
