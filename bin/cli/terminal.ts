@@ -89,6 +89,21 @@ const KEY_COLUMNS =
 const FREE_TEXT =
   /^(information|recommended action|description|message|needs attention|detail|why|what to do|alerts|title|borrowing|status information)$/i;
 
+/** Folds `text` at spaces to lines of at most `width`, continuation lines indented. */
+export function wrap(text: string, width: number, indent: number): string {
+  if (!Number.isFinite(width) || text.length <= width || width < 20) return text;
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(line);
+  return lines.join(`\n${' '.repeat(indent)}`);
+}
+
 function multiline(s: string): string {
   return s
     .split('\n')
@@ -104,7 +119,10 @@ function blockText(b: Block, width: number, notes: string[]): string {
     case 'fields': {
       const w = Math.max(...b.fields.map((f) => f.label.length));
       return b.fields
-        .map((f) => `${escapeControl(f.label).padEnd(w)}  ${escapeControl(f.value)}`)
+        .map(
+          (f) =>
+            `${escapeControl(f.label).padEnd(w)}  ${wrap(escapeControl(f.value), width - w - 2, w + 2)}`,
+        )
         .join('\n');
     }
     case 'table': {

@@ -361,6 +361,7 @@ export class CommandLayer {
         section(c.summary),
         fields({
           usage: usageLine(c),
+          ...(c.aliases && c.aliases.length > 0 ? { 'also written': c.aliases.join(', ') } : {}),
           example: c.example,
           role: c.role,
           ...(c.destructive ? { confirmation: 'asked before it runs' } : {}),

@@ -87,7 +87,7 @@ const usage: CommandSpec = {
       help: 'terms ending within N days are called out (default 90)',
     },
   ],
-  example: 'usage acme.com/va-hcs-operational',
+  example: 'usage nimbus-hcs.example.com/va-hcs-operational',
   role: 'viewer',
   async run({ core }, { values, flags }) {
     const given = typeof flags.customer === 'string' ? flags.customer : undefined;
@@ -99,7 +99,7 @@ const usage: CommandSpec = {
     if ((values.va === undefined) === (given === undefined)) {
       throw inputError(
         'give either <domain>/<va> or --customer NAME',
-        'e.g. usage acme.com/va-hcs-operational, or usage --customer Globex',
+        'e.g. usage nimbus-hcs.example.com/va-hcs-operational, or usage --customer Globex',
       );
     }
     if (given !== undefined || bare) {
@@ -238,7 +238,7 @@ const vas: CommandSpec = {
   aliases: ['va list'],
   summary: 'Virtual Account Summary: clusters, customers, license mode, compliance',
   flags: [{ name: 'sa', value: 'DOMAIN', help: 'only the virtual accounts of this Smart Account' }],
-  example: 'vas --sa acme.com',
+  example: 'vas --sa nimbus-hcs.example.com',
   role: 'viewer',
   async run({ core }, { flags }) {
     let smartAccountId: number | undefined;
@@ -322,7 +322,7 @@ const clusters: CommandSpec = {
     { name: 'type', value: 'CUCM|CUC|CER', help: 'only this application type' },
     { name: 'version', value: 'V', help: 'only this release (prefix)' },
   ],
-  example: 'clusters --failed --customer acme',
+  example: 'clusters --failed --customer Globex',
   role: 'viewer',
   async run({ core }, { flags }) {
     const filter: reports.ClusterSummaryFilter = {};
@@ -399,7 +399,7 @@ const cluster: CommandSpec = {
   summary: 'one cluster: effective registration and authorization, timers, usage, last jobs',
   args: [{ name: 'cluster' }],
   flags: [{ name: 'customer', value: 'NAME', help: 'when two customers have the name' }],
-  example: 'cluster cucm-acme-1',
+  example: 'cluster globex-cucm-01',
   role: 'viewer',
   async run({ core }, { values, flags }) {
     const id = await resolveClusterId(
@@ -481,7 +481,7 @@ const tokens: CommandSpec = {
   verb: 'tokens',
   summary: 'registration tokens of a VA (masked; the token itself never goes to chat)',
   args: [{ name: 'va' }],
-  example: 'tokens acme.com/va-hcs-operational',
+  example: 'tokens nimbus-hcs.example.com/va-hcs-operational',
   role: 'viewer',
   async run({ core }, { values }) {
     const va = await resolveVa(core, values.va!);
@@ -568,7 +568,7 @@ const job: CommandSpec = {
   verb: 'job',
   summary: 'one job with its status information and recommended action',
   args: [{ name: 'id' }],
-  example: 'job 42',
+  example: 'job 1',
   role: 'viewer',
   async run({ core }, { values }) {
     const id = Number(values.id);
@@ -584,7 +584,7 @@ const job: CommandSpec = {
         ephemeral: true,
       };
     }
-    return ok(`Job ${j.id}: ${j.jobType}`, jobFields(j));
+    return { ...ok(`Job ${j.id}: ${j.jobType}`, jobFields(j)), data: j };
   },
 };
 
@@ -614,7 +614,7 @@ const forecast: CommandSpec = {
       help: 'trend window in days, 2–3650 (default 90); --window is the same',
     },
   ],
-  example: 'forecast acme.com/va-hcs-operational --days 60',
+  example: 'forecast nimbus-hcs.example.com/va-hcs-operational --days 60',
   role: 'viewer',
   async run({ core }, { values, flags }) {
     const va = await resolveVa(core, values.va!);
@@ -665,7 +665,7 @@ const whatif: CommandSpec = {
     { name: 'to', value: 'DOMAIN/VA', help: 'the target virtual account (required)' },
     { name: 'customer', value: 'NAME', help: 'when two customers have a cluster of the name' },
   ],
-  example: 'whatif move cucm-acme-1 --to acme.com/va-hcs-operational',
+  example: 'whatif move globex-cucm-01 --to nimbus-hcs.example.com/va-hcs-operational',
   role: 'viewer',
   async run({ core }, { args, flags }) {
     let names = [...args];
@@ -680,7 +680,7 @@ const whatif: CommandSpec = {
     if (target === undefined)
       throw inputError(
         'whatif move needs --to <domain>/<va>',
-        'e.g. whatif move cucm-acme-1 --to acme.com/va-hcs-operational',
+        'e.g. whatif move globex-cucm-01 --to nimbus-hcs.example.com/va-hcs-operational',
       );
     const customer = typeof flags.customer === 'string' ? flags.customer : undefined;
     const ids: number[] = [];
@@ -835,7 +835,7 @@ const plan: CommandSpec = {
         t === undefined
           ? 'missing --to HCS|Enterprise|Smart'
           : `--to must be HCS, Enterprise or Smart, not "${String(flags.to)}"`,
-        'e.g. plan --cluster cucm-acme-1 --to HCS',
+        'e.g. plan --cluster globex-cucm-01 --to HCS',
       );
     const req = {
       to,
@@ -859,7 +859,7 @@ const plan: CommandSpec = {
     if (cluster === undefined && customer === undefined)
       throw inputError(
         'plan needs a cluster or a customer',
-        'e.g. plan --cluster cucm-acme-1 --to HCS',
+        'e.g. plan --cluster globex-cucm-01 --to HCS',
       );
     if (cluster !== undefined) {
       const name = cluster;
