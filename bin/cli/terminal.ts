@@ -83,7 +83,7 @@ const NAME_COLUMNS =
 
 /** Headers of the columns an operator scans for: kept when others are left out. */
 const KEY_COLUMNS =
-  /^(status|authorization|days left|compliance|short|forecast|owned|in use|count|severity|outcome|Installed|Required|Available)$/i;
+  /^(status|authorization|days left|compliance|short|forecast|owned|in use|count|severity|outcome|missing in CSSM since)$/i;
 
 /** Headers of free-text columns: shortened first when a table is too wide. */
 const FREE_TEXT =
@@ -126,14 +126,16 @@ function blockText(b: Block, width: number, notes: string[]): string {
         .join('\n');
     }
     case 'table': {
-      // A name (the first column, and any column that names a thing) is never shortened: a
-      // cut name cannot be copied into the next command. Free text gives way instead.
+      // The row's name (the first column) is never shortened: a cut name cannot be copied into
+      // the next command. Other names give way last, free text first.
       const natural = (i: number) =>
         Math.max(b.columns[i]!.length, ...b.rows.map((r) => escapeControl(r[i] ?? '').length));
       const t = renderTable(
         b.columns.map((c, i) =>
-          i === 0 || NAME_COLUMNS.test(c)
+          i === 0
             ? { header: c, min: natural(i) }
+            : NAME_COLUMNS.test(c)
+              ? { header: c, min: Math.min(natural(i), 24) }
             : FREE_TEXT.test(c)
               ? { header: c, shrink: true }
               : KEY_COLUMNS.test(c)
@@ -217,7 +219,9 @@ export async function runRegistryCommand(
     const file = o.reply.file;
     // A failure, a denial and a usage answer go to stderr, so a pipe gets results only.
     if (failed) {
-      ctx.io.stderr.write(last.status === 'error' ? errorLine(last) : text);
+      ctx.io.stderr.write(
+        last.status === 'error' ? errorLine(last) : last.status === 'usage' ? usageLine(last) : text,
+      );
       return code;
     }
     if (f.out !== undefined) {
@@ -249,6 +253,17 @@ export async function runRegistryCommand(
   } finally {
     await rt.close();
   }
+}
+
+/** A usage answer in one line: `smartlic <verb>: INPUT: problem — usage: …`. */
+function usageLine(r: Reply): string {
+  const problem = r.blocks.flatMap((b) => (b.kind === 'section' ? [b.text] : []));
+  const usage = r.blocks.flatMap((b) =>
+    b.kind === 'fields' ? b.fields.filter((x) => x.label === 'usage').map((x) => x.value) : [],
+  );
+  const verb = r.title.replace(/^Usage: /, '');
+  const line = `smartlic ${verb === r.title ? '' : verb}`.trimEnd();
+  return `${multiline(`${line}: INPUT: ${problem.join(' ').replace(/\.$/, '')}${usage[0] ? ` — usage: ${usage[0]}` : ''}`)}\n`;
 }
 
 /** An error as the CLI has always said it: `smartlic <verb>: CODE: message — action`. */

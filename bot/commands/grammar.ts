@@ -5,6 +5,8 @@
  * count as quotes, since phones type them.
  */
 
+import { closest } from './suggest.ts';
+
 export class GrammarError extends Error {}
 
 const QUOTES: Record<string, string> = { '"': '"', "'": "'", '“': '”', '‘': '’', '”': '”' };
@@ -73,8 +75,9 @@ export function parseArgs(words: readonly string[], flags: readonly FlagSpec[]):
     const spec = flags.find((f) => f.name === name || (f.aliases ?? []).includes(name));
     if (!spec) {
       const known = flags.map((f) => `--${f.name}`).join(', ');
+      const near = closest(name, flags.map((f) => f.name));
       throw new GrammarError(
-        `unknown flag --${name}${known ? ` (this command takes ${known})` : ' (this command takes no flags)'}`,
+        `unknown flag --${name}${near.length > 0 ? ` — did you mean "--${near[0]}"?` : ''}${known ? ` (this command takes ${known})` : ' (this command takes no flags)'}`,
       );
     }
     if (spec.boolean) {
@@ -92,7 +95,8 @@ export function parseArgs(words: readonly string[], flags: readonly FlagSpec[]):
     }
     const value = eq > 0 ? w.slice(eq + 1) : words[++i];
     if (value === undefined || value === '' || (eq < 0 && value.startsWith('--'))) {
-      throw new GrammarError(`--${name} needs a value`);
+      const shape = (spec as FlagSpec & { value?: string }).value;
+      throw new GrammarError(`--${name} needs a value${shape ? ` (${shape})` : ''}`);
     }
     out[spec.name] = value;
   }

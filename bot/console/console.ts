@@ -59,7 +59,8 @@ export function replyDocument(reply: Reply, followUp?: Reply): unknown {
   if (last.status === 'error' || last.status === 'denied' || last.status === 'usage') {
     return {
       error: {
-        code: last.code ?? last.status.toUpperCase(),
+        // A usage answer is bad input, as the CLI has always called it.
+        code: last.code ?? (last.status === 'usage' ? 'INPUT' : last.status.toUpperCase()),
         title: last.title,
         message: last.blocks
           .map((b) => (b.kind === 'section' || b.kind === 'context' ? b.text : ''))

@@ -4,7 +4,7 @@ import { closest } from '../suggest.ts';
 import type { BotCore } from '../registry.ts';
 
 export function when(d: Date | null | undefined): string {
-  return d ? d.toISOString().replace('T', ' ').slice(0, 16) : '—';
+  return d ? `${d.toISOString().replace('T', ' ').slice(0, 16)} UTC` : '—';
 }
 
 export function day(d: Date | null | undefined): string {

@@ -9,7 +9,12 @@ import { context, fields, ok, section, table, type Block, type ReplyFile } from 
 import { day, inputError, resolveClusterId, resolveVa, when, withSuggestions } from './common.ts';
 
 const counts = (a: reports.AlertCounts) =>
-  a.open === 0 ? 'none' : `${a.open} (${a.critical} critical, ${a.warning} warning)`;
+  a.open === 0
+    ? 'none'
+    : `${a.open} open (${(['critical', 'warning', 'info'] as const)
+        .filter((s) => a[s] > 0)
+        .map((s) => `${a[s]} ${s}`)
+        .join(', ')})`;
 
 const status: CommandSpec = {
   verb: 'status',
@@ -155,9 +160,7 @@ const usage: CommandSpec = {
             ),
           ]
         : []),
-      u.licenses.length === 0
-        ? section('No licenses.')
-        : table(
+      table(
             ['license', 'owned', 'in use', 'available', 'reserved', 'status', 'short'],
             u.licenses.map((l) => [
               l.label,
@@ -216,9 +219,18 @@ function accountsTable(list: readonly reports.SmartAccountSummaryRow[]): Block {
       a.status,
       a.virtualAccounts,
       `${when(a.lastSyncUp)}${a.lastSyncStatus && a.lastSyncStatus !== 'Success' ? ` (${a.lastSyncStatus})` : ''}${a.satelliteSyncOverdue ? ' satellite sync OVERDUE' : ''}`,
-      counts(a.alerts),
+      alertsText(a),
     ]),
   );
+}
+
+/** The alerts column: open alerts, and a failed last sync or an overdue satellite sync. */
+function alertsText(a: reports.SmartAccountSummaryRow): string {
+  const parts: string[] = [];
+  if (a.lastSyncStatus === 'Failed') parts.push('last sync failed');
+  if (a.satelliteSyncOverdue) parts.push('satellite sync overdue');
+  if (a.alerts.open > 0) parts.push(counts(a.alerts));
+  return parts.length > 0 ? parts.join('; ') : 'none';
 }
 
 const accounts: CommandSpec = {
@@ -287,7 +299,7 @@ const vas: CommandSpec = {
               ? [
                   v.missingSince === null
                     ? ''
-                    : `${when(v.missingSince)} (${v.missingSyncs} sync${v.missingSyncs === 1 ? '' : 's'})`,
+                    : `since ${day(v.missingSince)} (${v.missingSyncs} sync${v.missingSyncs === 1 ? '' : 's'})`,
                 ]
               : []),
           ]),
