@@ -109,15 +109,27 @@ export const COMMANDS: readonly Entry[] = [
   },
 ];
 
-export function helpText(): string {
+export async function helpText(): Promise<string> {
+  const reg = await registry();
+  const w = Math.max(...reg.list().map((c) => c.verb.length)) + 2;
+  const verbs = reg
+    .list()
+    .map(
+      (c) =>
+        `  ${c.verb.padEnd(w)}${c.summary}${c.aliases?.length ? ` (also: ${c.aliases.join(', ')})` : ''}`,
+    );
   const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 2;
   const lines = COMMANDS.map((c) => `  ${c.name.padEnd(width)}${c.summary}`);
   return `smartlic — Cisco Smart Licensing for hosted collaboration, from chat and a report site
 
 Usage: smartlic <command> [options]      smartlic <command> --help
 
-Commands:
+Commands (the process and its setup):
 ${lines.join('\n')}
+
+Commands of the registry (the same in Slack, Webex, \`smartlic ask\` and here; --json, --wide,
+--out FILE and --yes on the terminal):
+${verbs.join('\n')}
 
 Global options:
   --json               results as JSON on stdout (every command)
@@ -168,7 +180,10 @@ const NOT_YET_IN_REGISTRY: Readonly<Record<string, readonly string[]>> = {
 };
 
 /** The words name a registry command (bot/commands), which the terminal adapter runs. */
-async function servedByRegistry(args: readonly string[], processVerb: boolean): Promise<boolean> {
+export async function servedByRegistry(
+  args: readonly string[],
+  processVerb: boolean,
+): Promise<boolean> {
   const [verb, sub] = args;
   if (verb === undefined) return false;
   const legacy = NOT_YET_IN_REGISTRY[verb];
@@ -226,7 +241,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   };
   const [verb, ...rest] = args;
   if (!verb || verb === '--help' || verb === '-h' || verb === 'help') {
-    io.stdout.write(helpText());
+    io.stdout.write(await helpText());
     return 0;
   }
   if (verb === '--version' || verb === '-V' || verb === 'version') {
@@ -245,7 +260,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     }
   }
   if (!entry) {
-    const names = COMMANDS.map((c) => c.name);
+    const names = [...COMMANDS.map((c) => c.name), ...(await registry()).heads()];
     const msg = verb.startsWith('-')
       ? `unknown option ${verb}${didYouMean(verb.replace(/^-+/, ''), ['help', 'version', 'debug'], '--')}`
       : `unknown command "${verb}"${didYouMean(verb, names)}`;

@@ -10,6 +10,8 @@ import { writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { userInfo } from 'node:os';
 import {
+  defaultRegistry,
+  helpReply,
   consoleActor,
   exitCode,
   replyDocument,
@@ -136,11 +138,11 @@ function blockText(b: Block, width: number, notes: string[]): string {
             ? { header: c, min: natural(i) }
             : NAME_COLUMNS.test(c)
               ? { header: c, min: Math.min(natural(i), 24) }
-            : FREE_TEXT.test(c)
-              ? { header: c, shrink: true }
-              : KEY_COLUMNS.test(c)
-                ? { header: c }
-                : { header: c, optional: true },
+              : FREE_TEXT.test(c)
+                ? { header: c, shrink: true }
+                : KEY_COLUMNS.test(c)
+                  ? { header: c }
+                  : { header: c, optional: true },
         ),
         b.rows,
         { width },
@@ -186,6 +188,16 @@ export async function runRegistryCommand(
     commandLayer(rt),
 ): Promise<number> {
   const f = terminalFlags(argv);
+  const end = f.words.indexOf('--');
+  const head = end < 0 ? f.words : f.words.slice(0, end);
+  if (head.includes('--help') || head.includes('-h')) {
+    // Help comes from the registry alone: no database is opened for it.
+    const verb = head.filter((w) => !w.startsWith('-')).slice(0, 2);
+    const r = helpReply(defaultRegistry(), verb);
+    const own = TERMINAL_FLAGS.map((t) => `  ${t.flag.padEnd(12)}${t.help}`).join('\n');
+    ctx.io.stdout.write(`${renderTerminal(r, Infinity).text}\nOn the terminal also:\n${own}\n`);
+    return exitCode(r);
+  }
   const rt = await openRuntime(ctx);
   try {
     const layer = layerFor(rt);
@@ -220,7 +232,11 @@ export async function runRegistryCommand(
     // A failure, a denial and a usage answer go to stderr, so a pipe gets results only.
     if (failed) {
       ctx.io.stderr.write(
-        last.status === 'error' ? errorLine(last) : last.status === 'usage' ? usageLine(last) : text,
+        last.status === 'error'
+          ? errorLine(last)
+          : last.status === 'usage'
+            ? usageLine(last)
+            : text,
       );
       return code;
     }

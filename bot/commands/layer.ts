@@ -329,6 +329,13 @@ export class CommandLayer {
 
   /** `help` (every verb) or `help <verb>` (usage, example, role). */
   help(words: readonly string[]): Reply {
+    return helpReply(this.registry, words);
+  }
+}
+
+/** The registry's help, without a database (the terminal's `smartlic <verb> --help`). */
+export function helpReply(registry: Registry, words: readonly string[]): Reply {
+  {
     if (words.length === 0) {
       return {
         status: 'ok',
@@ -337,19 +344,19 @@ export class CommandLayer {
           {
             kind: 'table',
             columns: ['command', 'what it does', 'role'],
-            rows: this.registry.list().map((c) => [usageLine(c), c.summary, c.role]),
+            rows: registry.list().map((c) => [usageLine(c), c.summary, c.role]),
           },
           context('`help <command>` shows its usage and an example.'),
         ],
       };
     }
-    const found = this.registry.match(words);
+    const found = registry.match(words);
     if (!found) {
       const w = words.join(' ');
       return {
         status: 'usage',
         title: `No help for "${w}"`,
-        blocks: [section(`I do not know "${w}".${didYouMean(w, this.registry.verbs())}`)],
+        blocks: [section(`I do not know "${w}".${didYouMean(w, registry.verbs())}`)],
         ephemeral: true,
       };
     }
