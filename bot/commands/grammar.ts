@@ -75,7 +75,10 @@ export function parseArgs(words: readonly string[], flags: readonly FlagSpec[]):
     const spec = flags.find((f) => f.name === name || (f.aliases ?? []).includes(name));
     if (!spec) {
       const known = flags.map((f) => `--${f.name}`).join(', ');
-      const near = closest(name, flags.map((f) => f.name));
+      const near = closest(
+        name,
+        flags.map((f) => f.name),
+      );
       throw new GrammarError(
         `unknown flag --${name}${near.length > 0 ? ` — did you mean "--${near[0]}"?` : ''}${known ? ` (this command takes ${known})` : ' (this command takes no flags)'}`,
       );

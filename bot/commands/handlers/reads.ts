@@ -161,17 +161,17 @@ const usage: CommandSpec = {
           ]
         : []),
       table(
-            ['license', 'owned', 'in use', 'available', 'reserved', 'status', 'short'],
-            u.licenses.map((l) => [
-              l.label,
-              l.owned,
-              l.inUse,
-              l.available,
-              l.reserved,
-              l.status,
-              l.shortage > 0 ? l.shortage : '-',
-            ]),
-          ),
+        ['license', 'owned', 'in use', 'available', 'reserved', 'status', 'short'],
+        u.licenses.map((l) => [
+          l.label,
+          l.owned,
+          l.inUse,
+          l.available,
+          l.reserved,
+          l.status,
+          l.shortage > 0 ? l.shortage : '-',
+        ]),
+      ),
     ];
     if (u.substitutions.length > 0)
       blocks.push(
