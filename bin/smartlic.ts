@@ -4,6 +4,7 @@
  */
 import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { Registry } from '../bot/commands/index.ts';
 import { didYouMean } from './cli/args.ts';
 import { inputError, reportFailure } from './cli/common.ts';
 import type { CliCommand, CliContext, CliIo } from './cli/types.ts';
@@ -28,7 +29,7 @@ export const COMMANDS: readonly Entry[] = [
   },
   {
     name: 'account',
-    summary: 'smart accounts: add (provision with client credentials), list, remove',
+    summary: 'smart accounts: add (provision with client credentials), remove; `accounts` lists',
     load: async () => (await import('./cli/account.ts')).accountCommand,
   },
   {
@@ -87,31 +88,6 @@ export const COMMANDS: readonly Entry[] = [
     load: async () => (await import('./cli/emulator.ts')).emulatorCommand,
   },
   {
-    name: 'forecast',
-    summary: 'when a virtual account runs short at the current trend',
-    load: async () => (await import('./cli/forecast.ts')).forecastCommand,
-  },
-  {
-    name: 'jobs',
-    summary: 'the job list (HCM-F job fields, error codes, who asked)',
-    load: async () => (await import('./cli/jobs.ts')).jobsCommand,
-  },
-  {
-    name: 'plan',
-    summary: 'migration plan for a cluster or customer (HCS / Enterprise / Smart); changes nothing',
-    load: async () => (await import('./cli/plan.ts')).planCommand,
-  },
-  {
-    name: 'report',
-    summary: 'reports: hlm (text, CSV, Excel; per VA or customer), inventory (Service Inventory)',
-    load: async () => (await import('./cli/report.ts')).reportCommand,
-  },
-  {
-    name: 'status',
-    summary: 'one look: accounts, compliance, clusters, what needs attention',
-    load: async () => (await import('./cli/status.ts')).statusCommand,
-  },
-  {
     name: 'site',
     summary: 'static report site: build (from the database), serve (on 127.0.0.1)',
     load: async () => (await import('./cli/site.ts')).siteCommand,
@@ -127,31 +103,33 @@ export const COMMANDS: readonly Entry[] = [
     load: async () => (await import('./cli/token.ts')).tokenCommand,
   },
   {
-    name: 'usage',
-    summary: 'license usage per virtual account (owned, in use, substitutions, terms) or customer',
-    load: async () => (await import('./cli/usage.ts')).usageCommand,
-  },
-  {
     name: 'va',
     summary: 'virtual accounts: list (summary), license mode, transport',
     load: async () => (await import('./cli/va.ts')).vaCommand,
   },
-  {
-    name: 'whatif',
-    summary: 'what-if: move clusters to another VA and see both allocations; changes nothing',
-    load: async () => (await import('./cli/whatif.ts')).whatifCommand,
-  },
 ];
 
-export function helpText(): string {
+export async function helpText(): Promise<string> {
+  const reg = await registry();
+  const w = Math.max(...reg.list().map((c) => c.verb.length)) + 2;
+  const verbs = reg
+    .list()
+    .map(
+      (c) =>
+        `  ${c.verb.padEnd(w)}${c.summary}${c.aliases?.length ? ` (also: ${c.aliases.join(', ')})` : ''}`,
+    );
   const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 2;
   const lines = COMMANDS.map((c) => `  ${c.name.padEnd(width)}${c.summary}`);
   return `smartlic — Cisco Smart Licensing for hosted collaboration, from chat and a report site
 
 Usage: smartlic <command> [options]      smartlic <command> --help
 
-Commands:
+Commands (the process and its setup):
 ${lines.join('\n')}
+
+Commands of the registry (the same in Slack, Webex, \`smartlic ask\` and here; --json, --wide,
+--out FILE and --yes on the terminal):
+${verbs.join('\n')}
 
 Global options:
   --json               results as JSON on stdout (every command)
@@ -179,6 +157,47 @@ export function version(): string {
   } catch {
     return 'unknown';
   }
+}
+
+/**
+ * Subcommands of a verb family still served by its bin/cli module: every other spelling of the
+ * family (`cluster list`, `cluster show X`, `cluster X`) is the registry's.
+ */
+const NOT_YET_IN_REGISTRY: Readonly<Record<string, readonly string[]>> = {
+  account: ['add', 'remove'],
+  cluster: [
+    'add',
+    'assign',
+    'unassign',
+    'register',
+    'deregister',
+    'renew-auth',
+    'renew-id',
+    'remove',
+    'auto-register',
+  ],
+  va: ['mode', 'transport', 'remove'],
+};
+
+/** The words name a registry command (bot/commands), which the terminal adapter runs. */
+export async function servedByRegistry(
+  args: readonly string[],
+  processVerb: boolean,
+): Promise<boolean> {
+  const [verb, sub] = args;
+  if (verb === undefined) return false;
+  const legacy = NOT_YET_IN_REGISTRY[verb];
+  if (legacy !== undefined) {
+    if (sub === undefined || sub.startsWith('-') || legacy.includes(sub)) return false;
+  } else if (processVerb) return false;
+  return (await registry()).match(args.filter((a) => !a.startsWith('--'))) !== undefined;
+}
+
+let registryOnce: Registry | undefined;
+/** Loaded only when a verb is not a process verb: `smartlic start` does not pay for it. */
+export async function registry(): Promise<Registry> {
+  registryOnce ??= (await import('../bot/commands/index.ts')).defaultRegistry();
+  return registryOnce;
 }
 
 /** Takes the global flags (--debug, --log-format) out of argv, wherever they stand. */
@@ -222,7 +241,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   };
   const [verb, ...rest] = args;
   if (!verb || verb === '--help' || verb === '-h' || verb === 'help') {
-    io.stdout.write(helpText());
+    io.stdout.write(await helpText());
     return 0;
   }
   if (verb === '--version' || verb === '-V' || verb === 'version') {
@@ -232,8 +251,16 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     return 0;
   }
   const entry = COMMANDS.find((c) => c.name === verb);
+  if (await servedByRegistry(args, entry !== undefined)) {
+    try {
+      const { runRegistryCommand } = await import('./cli/terminal.ts');
+      return await runRegistryCommand(args, ctx);
+    } catch (e) {
+      return fail(verb, e);
+    }
+  }
   if (!entry) {
-    const names = COMMANDS.map((c) => c.name);
+    const names = [...COMMANDS.map((c) => c.name), ...(await registry()).heads()];
     const msg = verb.startsWith('-')
       ? `unknown option ${verb}${didYouMean(verb.replace(/^-+/, ''), ['help', 'version', 'debug'], '--')}`
       : `unknown command "${verb}"${didYouMean(verb, names)}`;

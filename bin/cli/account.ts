@@ -1,4 +1,3 @@
-import * as reports from '../../core/reports/index.ts';
 import type { TransportMode } from '../../core/store/schema.ts';
 import {
   checkName,
@@ -11,7 +10,6 @@ import {
   refuseSecretFlag,
 } from './common.ts';
 import { inventory, openRuntime } from './runtime.ts';
-import { alertsText, lastSyncText } from './status.ts';
 import { outcomeJson, outcomeLine, progressPrinter } from './sync.ts';
 import type { CliCommand } from './types.ts';
 
@@ -156,54 +154,6 @@ user of the machine (ps, /proc) and lands in shell history.`,
   },
 });
 
-const list = defineCommand({
-  name: 'account list',
-  summary: 'the Smart Account Summary: Name, Domain, Type, Status, VA#, Last SyncUp, Alerts',
-  options: {},
-  table: true,
-  json: 'array of {name, domain, type, source, status, virtualAccounts, lastSyncUp, lastSyncStatus, lastSyncError, alerts, openAlerts}',
-  examples: ['smartlic account list', 'smartlic account list --json'],
-  async run(_p, c) {
-    const rt = await openRuntime(c);
-    try {
-      const rows = await reports.smartAccountSummary(rt.db, { now: rt.clock.now() });
-      if (c.out.json) {
-        c.out.data(rows);
-        return 0;
-      }
-      if (rows.length === 0) {
-        c.out.print(
-          `no accounts provisioned in ${rt.config.db.path}; add one with "smartlic account add"`,
-        );
-        return 0;
-      }
-      c.out.table(
-        [
-          'Name',
-          'Domain',
-          'Type',
-          'Status',
-          { header: 'VA#', min: 3 },
-          { header: 'Last SyncUp', min: 20 },
-          { header: 'Alerts', shrink: true, min: 6 },
-        ],
-        rows.map((r) => [
-          r.name,
-          r.domain,
-          r.typeLabel,
-          r.status,
-          String(r.virtualAccounts),
-          lastSyncText(r),
-          alertsText(r),
-        ]),
-      );
-      return 0;
-    } finally {
-      await rt.close();
-    }
-  },
-});
-
 const remove = defineCommand({
   name: 'account remove',
   summary: 'remove a provisioned account from smartlic (nothing changes in CSSM)',
@@ -231,6 +181,6 @@ one of its virtual accounts: unassign them first.`,
 
 export const accountCommand: CliCommand = defineGroup({
   name: 'account',
-  summary: 'smart accounts: add (provision with client credentials), list, remove',
-  commands: [add, list, remove],
+  summary: 'smart accounts: add (provision with client credentials), remove; `accounts` lists',
+  commands: [add, remove],
 });

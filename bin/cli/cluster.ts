@@ -5,20 +5,17 @@
  */
 import { SmartlicError } from '../../core/errors.ts';
 import { checkPublisher } from '../../core/services/doctor.service.ts';
-import * as reports from '../../core/reports/index.ts';
-import type { Cluster, ClusterType, Job } from '../../core/store/index.ts';
+import type { Cluster, Job } from '../../core/store/index.ts';
 import {
   checkName,
   defineCommand,
   defineGroup,
   escapeControl,
   inputError,
-  legacySubcommand,
   readSecret,
   refuseSecretFlag,
   type RunContext,
 } from './common.ts';
-import { clusterShow, daysLeftText } from './read-views.ts';
 import { inventory, openRuntime, type Runtime } from './runtime.ts';
 import type { CliCommand } from './types.ts';
 
@@ -180,119 +177,6 @@ taken from the command line. Names: at most 128 characters, no control character
     });
   },
 });
-
-const TYPES: readonly ClusterType[] = ['CUCM', 'CUC', 'CER'];
-
-const list = defineCommand({
-  name: 'cluster list',
-  summary:
-    'Cluster Summary: Name, Type, Version, Smart Account, Virtual Account, Status, Job Status',
-  options: {
-    ...customerOpt,
-    va: { type: 'string', value: '<domain>/<va>', help: 'only clusters assigned to this VA' },
-    type: { type: 'string', value: 'CUCM|CUC|CER', help: 'only this application type' },
-    version: { type: 'string', value: 'V', help: 'only this release (prefix)' },
-    failed: { type: 'boolean', help: 'only clusters whose last job or read failed' },
-  },
-  table: true,
-  json: 'array of the Cluster Summary rows (core read model clusterSummary)',
-  description: `HCM-F's Cluster Summary plus the effective authorization (* = by the timers since the last
-good read) and the days left. On a narrow terminal the less important columns are left out;
---wide shows them all.`,
-  examples: [
-    'smartlic cluster list --customer "Stark Industries"',
-    'smartlic cluster list --va nimbus-hcs.example.com/va-hcs-operational --json',
-  ],
-  async run({ values }, c) {
-    let type: ClusterType | undefined;
-    if (values.type !== undefined) {
-      type = TYPES.find((t) => t.toLowerCase() === values.type!.toLowerCase());
-      if (!type) {
-        throw inputError(
-          `--type must be CUCM, CUC or CER, not "${values.type}"`,
-          'see "smartlic cluster list --help"',
-        );
-      }
-    }
-    return withRuntime(c, async (rt) => {
-      const va = values.va ? await reports.resolveVirtualAccount(rt.db, values.va) : undefined;
-      const rows = await reports.clusterSummary(rt.db, {
-        now: rt.clock.now(),
-        filter: {
-          ...(values.customer ? { customer: values.customer } : {}),
-          ...(va ? { virtualAccountId: va.id } : {}),
-          ...(type ? { type } : {}),
-          ...(values.version ? { version: values.version } : {}),
-          ...(values.failed ? { failed: true } : {}),
-        },
-      });
-      if (c.out.json) {
-        c.out.data(rows);
-        return 0;
-      }
-      if (rows.length === 0) {
-        c.out.print(
-          `no clusters${values.customer || values.va || type || values.version || values.failed ? ' match' : ''} in ${rt.config.db.path} (add one with \`smartlic cluster add\`)`,
-        );
-        return 0;
-      }
-      c.out.table(
-        [
-          'Name',
-          'Type',
-          'Version',
-          { header: 'Smart Account', shrink: true },
-          'Virtual Account',
-          'Status',
-          { header: 'Job Status', optional: true, dropOrder: 3 },
-          { header: 'Authorization', optional: true, dropOrder: 5 },
-          // Days left is what an operator scans for; it stays when narrower columns go.
-          'Days left',
-          { header: 'Licensing', optional: true, dropOrder: 1 },
-          { header: 'Customer', optional: true, dropOrder: 2 },
-        ],
-        rows.map((r) => [
-          r.name,
-          r.type,
-          r.version ?? '',
-          r.smartAccountDomain ?? '',
-          r.virtualAccountName ?? '',
-          r.status ?? '',
-          r.jobStatus ?? '',
-          `${r.authorization ?? ''}${r.lifecycle.source === 'timers' ? ' *' : ''}${r.reachable === false ? ' (unreachable)' : ''}`,
-          daysLeftText(r),
-          r.licensing,
-          r.customer,
-        ]),
-      );
-      if (rows.some((r) => r.lifecycle.source === 'timers')) {
-        c.out.print('* by the timers since the last good read (see `smartlic cluster show NAME`)');
-      }
-      return 0;
-    });
-  },
-});
-
-const show = legacySubcommand(
-  'cluster show',
-  'Cluster detail: every date, days left, the last read and its error',
-  `smartlic cluster show — Cluster detail
-
-Usage: smartlic cluster show NAME [--customer C] [--wide] [--json]
-
-Every date, the days left, the last read and its error, and where the cluster draws its
-licenses.
-
-Options:
-  --customer C  the customer, when several have a cluster of that name
-  --wide        tables in full (they fit the terminal otherwise)
-  --json        print the detail as JSON
-  -h, --help    show this help
-
-Example:
-  smartlic cluster show stark-cucm-01`,
-  (args, ctx) => clusterShow(args, ctx, 'smartlic cluster show --help'),
-);
 
 const assign = defineCommand({
   name: 'cluster assign',
@@ -552,8 +436,6 @@ export const clusterCommand: CliCommand = defineGroup({
     'UC clusters: add, list, assign, unassign, register, deregister, renew-auth, renew-id, remove',
   commands: [
     add,
-    list,
-    show,
     assign,
     simple(
       'unassign',

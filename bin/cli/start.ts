@@ -211,7 +211,7 @@ const startCmd = defineCommand({
         `  schedule  ${scheduler ? `"${rt.config.sync.cron}" (${rt.config.sync.timezone}), next ${scheduler.nextRun()?.toISOString() ?? 'never'}` : 'off (sync.enabled = false)'}`,
         `  alerts    ${evaluator ? `evaluated after every sync and on "${rt.config.alerts.evaluateCron ?? ''}"` : 'evaluated after every sync (periodic evaluation off)'}`,
         'Try, in another terminal (same database):',
-        '  smartlic ask "status"      smartlic clusters list --failed      smartlic alerts',
+        '  smartlic ask "status"      smartlic clusters --failed           smartlic alerts',
         chatOn
           ? `  chat: ${[b.slack.botToken && 'Slack', b.webex.botToken && 'Webex'].filter(Boolean).join(' and ')} connected; \`subscribe\` in a channel to get alerts there`
           : '  chat: set SLACK_BOT_TOKEN + SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN) or WEBEX_BOT_TOKEN + WEBEX_WEBHOOK_URL + WEBEX_WEBHOOK_SECRET and start again (README: Slack / Webex)',

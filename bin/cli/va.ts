@@ -7,9 +7,7 @@ import {
   parseTransportMode,
   resolveVa,
 } from '../../core/services/virtual-accounts.service.ts';
-import { defineCommand, defineGroup, inputError, legacySubcommand, splitVaRef } from './common.ts';
-import { missingText } from './read-views.ts';
-import { vaList } from './read-views.ts';
+import { defineCommand, defineGroup, inputError, splitVaRef } from './common.ts';
 import { openRuntime } from './runtime.ts';
 import type { CliCommand } from './types.ts';
 
@@ -186,29 +184,15 @@ CSSM still lists comes back, empty, at the next sync. A job and an audit entry.`
   },
 });
 
-const list = legacySubcommand(
-  'va list',
-  'Virtual Account Summary: name, SA, access level, clusters, customers, mode, role, compliance',
-  `smartlic va list — the Virtual Account Summary
-
-Usage: smartlic va list [--sa DOMAIN] [--wide] [--json]
-
-Name, SA Name, Access Level, Clusters #, Customer #, license mode, role, compliance, and since
-when CSSM no longer lists the VA (it is kept, with its settings, until removed).
-
-Options:
-  --sa DOMAIN  only the virtual accounts of this Smart Account
-  --wide       show every column in full (the table fits the terminal otherwise)
-  --json       print the rows as JSON
-  -h, --help   show this help
-
-Example:
-  smartlic va list --sa nimbus-hcs.example.com`,
-  (args, ctx) => vaList(args, ctx, 'smartlic va list --help'),
-);
+/** "since 2026-12-01 (3 syncs)" for a VA CSSM no longer lists. */
+function missingText(r: { missingSince: Date | null; missingSyncs: number }): string {
+  if (r.missingSince === null) return '';
+  const since = r.missingSince.toISOString().slice(0, 10);
+  return `since ${since} (${r.missingSyncs} sync${r.missingSyncs === 1 ? '' : 's'})`;
+}
 
 export const vaCommand: CliCommand = defineGroup({
   name: 'va',
   summary: 'virtual accounts: list (summary), license mode, transport, remove',
-  commands: [list, mode, transport, remove],
+  commands: [mode, transport, remove],
 });

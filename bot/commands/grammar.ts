@@ -5,6 +5,8 @@
  * count as quotes, since phones type them.
  */
 
+import { closest } from './suggest.ts';
+
 export class GrammarError extends Error {}
 
 const QUOTES: Record<string, string> = { '"': '"', "'": "'", '“': '”', '‘': '’', '”': '”' };
@@ -44,6 +46,13 @@ export interface FlagSpec {
   /** Takes no value. */
   boolean?: boolean;
   help: string;
+  /**
+   * The value may be left out (then the flag is `true`): kept for an older switch spelling
+   * such as `report hlm --customer` (now `--by customer`).
+   */
+  valueOptional?: boolean;
+  /** Other names accepted for the flag (`--window` for `--days`); the value lands under `name`. */
+  aliases?: readonly string[];
 }
 
 export interface ParsedArgs {
@@ -63,23 +72,36 @@ export function parseArgs(words: readonly string[], flags: readonly FlagSpec[]):
     }
     const eq = w.indexOf('=');
     const name = (eq > 0 ? w.slice(2, eq) : w.slice(2)).toLowerCase();
-    const spec = flags.find((f) => f.name === name);
+    const spec = flags.find((f) => f.name === name || (f.aliases ?? []).includes(name));
     if (!spec) {
       const known = flags.map((f) => `--${f.name}`).join(', ');
+      const near = closest(
+        name,
+        flags.map((f) => f.name),
+      );
       throw new GrammarError(
-        `unknown flag --${name}${known ? ` (this command takes ${known})` : ' (this command takes no flags)'}`,
+        `unknown flag --${name}${near.length > 0 ? ` — did you mean "--${near[0]}"?` : ''}${known ? ` (this command takes ${known})` : ' (this command takes no flags)'}`,
       );
     }
     if (spec.boolean) {
       if (eq > 0) throw new GrammarError(`--${name} takes no value`);
-      out[name] = true;
+      out[spec.name] = true;
+      continue;
+    }
+    if (
+      spec.valueOptional &&
+      eq < 0 &&
+      (words[i + 1] === undefined || words[i + 1]!.startsWith('--'))
+    ) {
+      out[spec.name] = true;
       continue;
     }
     const value = eq > 0 ? w.slice(eq + 1) : words[++i];
     if (value === undefined || value === '' || (eq < 0 && value.startsWith('--'))) {
-      throw new GrammarError(`--${name} needs a value`);
+      const shape = (spec as FlagSpec & { value?: string }).value;
+      throw new GrammarError(`--${name} needs a value${shape ? ` (${shape})` : ''}`);
     }
-    out[name] = value;
+    out[spec.name] = value;
   }
   return { args, flags: out };
 }

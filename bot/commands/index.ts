@@ -8,7 +8,7 @@ export function defaultRegistry(): Registry {
   return new Registry([...READ_COMMANDS, ...WRITE_COMMANDS, ...ADMIN_COMMANDS]);
 }
 
-export { CommandLayer } from './layer.ts';
+export { CommandLayer, helpReply } from './layer.ts';
 export type { Outcome, ExecuteOptions } from './layer.ts';
 export * from './registry.ts';
 export * from './reply.ts';

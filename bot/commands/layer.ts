@@ -101,6 +101,27 @@ export class CommandLayer {
   }
 
   async execute(line: string, actor: Actor, opts: ExecuteOptions = {}): Promise<Outcome> {
+    return this.run(line, undefined, actor, opts);
+  }
+
+  /**
+   * The terminal's entry: words the shell split already (`smartlic cluster show "a b"`), so a
+   * value keeps its quotes and spaces exactly; the audit records them joined.
+   */
+  async executeWords(
+    words: readonly string[],
+    actor: Actor,
+    opts: ExecuteOptions = {},
+  ): Promise<Outcome> {
+    return this.run(words.map(quoteWord).join(' '), [...words], actor, opts);
+  }
+
+  private async run(
+    line: string,
+    preSplit: string[] | undefined,
+    actor: Actor,
+    opts: ExecuteOptions,
+  ): Promise<Outcome> {
     const started = this.core.clock.now();
     const t0 = performance.now();
     let verb: string | undefined;
@@ -132,7 +153,7 @@ export class CommandLayer {
 
     let words: string[];
     try {
-      words = tokenize(line.trim());
+      words = preSplit ?? tokenize(line.trim());
     } catch (e) {
       await audit('usage');
       return { reply: usageError(`${(e as Error).message}.`, undefined) };
@@ -262,7 +283,10 @@ export class CommandLayer {
         this.core.logger.error('chat command failed', { verb: spec.verb, error: e });
       await audit('error', { code: err.code });
       return {
-        reply: errorReply(`${spec.verb} failed`, `${err.code}: ${err.message}`, err.action),
+        reply: {
+          ...errorReply(`${spec.verb} failed`, `${err.code}: ${err.message}`, err.action),
+          code: err.code,
+        },
       };
     }
     if ('followUp' in result) {
@@ -303,6 +327,7 @@ export class CommandLayer {
           ),
           ephemeral: false,
           jobId: id,
+          code: err.code,
         };
       },
     );
@@ -357,6 +382,13 @@ export class CommandLayer {
 
   /** `help` (every verb) or `help <verb>` (usage, example, role). */
   help(words: readonly string[]): Reply {
+    return helpReply(this.registry, words);
+  }
+}
+
+/** The registry's help, without a database (the terminal's `smartlic <verb> --help`). */
+export function helpReply(registry: Registry, words: readonly string[]): Reply {
+  {
     if (words.length === 0) {
       return {
         status: 'ok',
@@ -365,19 +397,19 @@ export class CommandLayer {
           {
             kind: 'table',
             columns: ['command', 'what it does', 'role'],
-            rows: this.registry.list().map((c) => [usageLine(c), c.summary, c.role]),
+            rows: registry.list().map((c) => [usageLine(c), c.summary, c.role]),
           },
           context('`help <command>` shows its usage and an example.'),
         ],
       };
     }
-    const found = this.registry.match(words);
+    const found = registry.match(words);
     if (!found) {
       const w = words.join(' ');
       return {
         status: 'usage',
         title: `No help for "${w}"`,
-        blocks: [section(`I do not know "${w}".${didYouMean(w, this.registry.verbs())}`)],
+        blocks: [section(`I do not know "${w}".${didYouMean(w, registry.verbs())}`)],
         ephemeral: true,
       };
     }
@@ -389,6 +421,7 @@ export class CommandLayer {
         section(c.summary),
         fields({
           usage: usageLine(c),
+          ...(c.aliases && c.aliases.length > 0 ? { 'also written': c.aliases.join(', ') } : {}),
           example: c.example,
           role: c.role,
           ...(c.destructive ? { confirmation: 'asked before it runs' } : {}),
@@ -422,7 +455,7 @@ function checkArgs(spec: CommandSpec, args: readonly string[]): string | undefin
   const specs = spec.args ?? [];
   const missing = specs.filter((a, i) => !a.optional && args[i] === undefined);
   if (missing.length > 0) return `Missing ${missing.map((a) => `<${a.name}>`).join(' ')}.`;
-  if (args.length > specs.length) {
+  if (args.length > specs.length && !specs.at(-1)?.variadic) {
     return `Too many arguments: "${args.slice(specs.length).join(' ')}" is not expected.`;
   }
   for (let i = 0; i < specs.length; i++) {

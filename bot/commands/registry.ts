@@ -34,6 +34,8 @@ export interface ArgSpec {
   optional?: boolean;
   /** Accepted words (case-insensitive); "did you mean" suggests among them. */
   choices?: readonly string[];
+  /** The last argument may repeat (`whatif move a b c --to …`); one at least unless optional. */
+  variadic?: boolean;
 }
 
 /** What handlers may use: core's services and repositories, the clock, and the bot settings. */
@@ -84,9 +86,18 @@ export type HandlerResult = Reply | { reply: Reply; followUp: Promise<Reply> };
 export interface CommandSpec {
   /** One or two words: `status`, `token create`. */
   verb: string;
+  /**
+   * Other spellings of the same command (`cluster list` for `clusters`): one spec, so both
+   * forms take the same flags, arguments and role on every face.
+   */
+  aliases?: readonly string[];
   summary: string;
   args?: readonly ArgSpec[];
-  flags?: readonly (FlagSpec & { value?: string })[];
+  flags?: readonly (FlagSpec & {
+    value?: string;
+    /** Left out of the usage line (terminal-only flags such as --out are still listed in help). */
+    hidden?: boolean;
+  })[];
   example: string;
   role: Role;
   /** Asks for confirmation first (Slack confirm dialog, Webex card, `--yes` on the terminal). */
@@ -96,12 +107,12 @@ export interface CommandSpec {
 
 export function usageLine(c: CommandSpec): string {
   const args = (c.args ?? []).map((a) => {
-    const n = a.choices ? a.choices.join('|') : `<${a.name}>`;
+    const n = a.choices ? a.choices.join('|') : `<${a.name}>${a.variadic ? '…' : ''}`;
     return a.optional ? `[${n}]` : n;
   });
-  const flags = (c.flags ?? []).map((f) =>
-    f.boolean ? `[--${f.name}]` : `[--${f.name} ${f.value ?? 'X'}]`,
-  );
+  const flags = (c.flags ?? [])
+    .filter((f) => !f.hidden)
+    .map((f) => (f.boolean ? `[--${f.name}]` : `[--${f.name} ${f.value ?? 'X'}]`));
   return [c.verb, ...args, ...flags].join(' ');
 }
 
@@ -113,8 +124,10 @@ export class Registry {
   }
 
   add(spec: CommandSpec): void {
-    if (this.byVerb.has(spec.verb)) throw new Error(`command "${spec.verb}" registered twice`);
-    this.byVerb.set(spec.verb, spec);
+    for (const v of [spec.verb, ...(spec.aliases ?? [])]) {
+      if (this.byVerb.has(v)) throw new Error(`command "${v}" registered twice`);
+      this.byVerb.set(v, spec);
+    }
   }
 
   get(verb: string): CommandSpec | undefined {
@@ -122,9 +135,10 @@ export class Registry {
   }
 
   list(): CommandSpec[] {
-    return [...this.byVerb.values()];
+    return [...new Set(this.byVerb.values())];
   }
 
+  /** Every spelling that runs a command, aliases included (completion, "did you mean"). */
   verbs(): string[] {
     return [...this.byVerb.keys()];
   }

@@ -50,6 +50,13 @@ export interface Reply {
   /** A job this reply is about: its id is shown, and a follow-up comes when it ends. */
   jobId?: number;
   file?: ReplyFile;
+  /**
+   * The answer as typed data (the read model's rows, the job's result): what `--json` prints on
+   * every face, so the terminal and `ask` give the same document.
+   */
+  data?: unknown;
+  /** On an error: core's code (`NOT_FOUND`, `INPUT`, a Cisco code), for exit codes and JSON. */
+  code?: string;
 }
 
 export const section = (text: string): Block => ({ kind: 'section', text });
@@ -64,11 +71,26 @@ export const fields = (f: Record<string, string | number | null | undefined>): B
 /** Chat messages stay readable: longer tables show the first rows and say how many there are. */
 export const MAX_TABLE_ROWS = 25;
 
+/**
+ * A table with every row; chat renderers show the first MAX_TABLE_ROWS (forChat), the terminal
+ * shows them all.
+ */
 export function table(columns: string[], rows: (string | number | null | undefined)[][]): Block {
   const cells = rows.map((r) => r.map((c) => (c === null || c === undefined ? '' : String(c))));
-  return cells.length > MAX_TABLE_ROWS
-    ? { kind: 'table', columns, rows: cells.slice(0, MAX_TABLE_ROWS), total: cells.length }
-    : { kind: 'table', columns, rows: cells };
+  return { kind: 'table', columns, rows: cells };
+}
+
+/** The reply as a chat message shows it: long tables cut to their first rows, with the count. */
+export function forChat(r: Reply): Reply {
+  if (!r.blocks.some((b) => b.kind === 'table' && b.rows.length > MAX_TABLE_ROWS)) return r;
+  return {
+    ...r,
+    blocks: r.blocks.map((b) =>
+      b.kind === 'table' && b.rows.length > MAX_TABLE_ROWS
+        ? { ...b, rows: b.rows.slice(0, MAX_TABLE_ROWS), total: b.total ?? b.rows.length }
+        : b,
+    ),
+  };
 }
 
 export const buttons = (...b: Button[]): Block => ({ kind: 'buttons', buttons: b });

@@ -11,9 +11,13 @@ import type { CommandLayer, Outcome } from '../commands/index.ts';
 import { parseUserRef, type Actor, type Reply } from '../commands/index.ts';
 import { escapeControl, renderText } from '../render/index.ts';
 
-/** Exit code for a reply: 0 ok, 2 usage, 1 any other failure. */
+/** Codes that mean "what you typed is wrong" (a name that does not exist included): exit 2. */
+const BAD_INPUT = new Set(['INPUT', 'CONFIG', 'NOT_FOUND', 'SECRET_KEY', 'EXISTS']);
+
+/** Exit code for a reply: 0 ok, 2 usage or bad input, 1 any other failure. */
 export function exitCode(r: Reply): number {
   if (r.status === 'usage') return 2;
+  if (r.status === 'error' && r.code !== undefined && BAD_INPUT.has(r.code)) return 2;
   return r.status === 'error' || r.status === 'denied' || r.status === 'confirm' ? 1 : 0;
 }
 
@@ -45,6 +49,31 @@ function replyJson(r: Reply): unknown {
     : r;
 }
 
+/**
+ * What `--json` prints, on every face (`smartlic <verb> --json`, `smartlic ask "<verb>" --json`):
+ * the reply's typed data when it has some (the follow-up's for a write), an error as
+ * `{error: {code, title, message}}`, otherwise the replies themselves.
+ */
+export function replyDocument(reply: Reply, followUp?: Reply): unknown {
+  const last = followUp ?? reply;
+  if (last.status === 'error' || last.status === 'denied' || last.status === 'usage') {
+    return {
+      error: {
+        // A usage answer is bad input, as the CLI has always called it.
+        code: last.code ?? (last.status === 'usage' ? 'INPUT' : last.status.toUpperCase()),
+        title: last.title,
+        message: last.blocks
+          .map((b) => (b.kind === 'section' || b.kind === 'context' ? b.text : ''))
+          .filter(Boolean)
+          .join('\n'),
+        ...(last.jobId !== undefined ? { jobId: last.jobId } : {}),
+      },
+    };
+  }
+  if (last.data !== undefined) return last.data;
+  return { reply: replyJson(reply), ...(followUp ? { followUp: replyJson(followUp) } : {}) };
+}
+
 /** Runs one command; prints text or JSON; returns the exit code (of the follow-up, if any). */
 export async function ask(
   layer: CommandLayer,
@@ -56,9 +85,7 @@ export async function ask(
   const o: Outcome = await layer.execute(line, actor);
   const follow = o.followUp ? await o.followUp : undefined;
   if (opts.json) {
-    out.write(
-      `${JSON.stringify({ reply: replyJson(o.reply), ...(follow ? { followUp: replyJson(follow) } : {}) }, null, 2)}\n`,
-    );
+    out.write(`${JSON.stringify(replyDocument(o.reply, follow), null, 2)}\n`);
   } else {
     out.write(renderText(o.reply));
     // On the terminal a report file is printed after its reply (redirect it to save it).

@@ -4,7 +4,7 @@
  * Kit has no table block for messages. Slack's limits are kept: 50 blocks, 3000 characters
  * per text, 10 fields per section, 25 elements per actions block, 2000 characters per value.
  */
-import type { Block, Button, Reply } from '../commands/reply.ts';
+import { forChat, type Block, type Button, type Reply } from '../commands/reply.ts';
 import { clean, textTable } from './text.ts';
 
 export type SlackBlock = Record<string, unknown>;
@@ -150,7 +150,9 @@ export interface SlackMessage {
   blocks: SlackBlock[];
 }
 
-export function renderSlack(r: Reply): SlackMessage {
+export function renderSlack(full: Reply): SlackMessage {
+  // Chat messages stay readable: long tables show their first rows and the count.
+  const r = forChat(full);
   const icon =
     r.status === 'error' || r.status === 'denied'
       ? ':x: '

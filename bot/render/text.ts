@@ -3,7 +3,7 @@
  * in values (terminal escapes, NUL, newlines inside a cell) are shown escaped, never obeyed.
  */
 import { escapeControl } from '../../core/index.ts';
-import type { Block, Reply } from '../commands/reply.ts';
+import { forChat, type Block, type Reply } from '../commands/reply.ts';
 
 /**
  * The one escaping rule (core's `escapeControl`): every text renderer and every terminal or
@@ -53,7 +53,9 @@ export function blockText(b: Block): string {
   }
 }
 
-export function renderText(r: Reply): string {
+export function renderText(full: Reply): string {
+  // Chat messages stay readable: long tables show their first rows and the count.
+  const r = forChat(full);
   const head = r.status === 'error' || r.status === 'denied' ? `✗ ${r.title}` : r.title;
   const parts = [clean(head), ...r.blocks.map(blockText)];
   if (r.file) parts.push(`(file ${r.file.name}, ${r.file.content.length} bytes)`);

@@ -3,7 +3,7 @@
  * when the reply has buttons — confirmations and alert actions. A card press comes back as an
  * attachmentAction whose `inputs` carry the command to run.
  */
-import type { Block, Reply } from '../commands/reply.ts';
+import { forChat, type Block, type Reply } from '../commands/reply.ts';
 import { clean, textTable } from './text.ts';
 
 /** Webex refuses a message whose text is over 7,439 bytes (its Messages API). */
@@ -190,8 +190,10 @@ export interface WebexRenderOptions {
  * rows, line ends), and past `maxMessages` it is cut with a pointer to the site or the
  * terminal. An Adaptive Card (buttons) rides on the last message.
  */
-export function renderWebexMessages(r: Reply, opts: WebexRenderOptions = {}): WebexMessage[] {
+export function renderWebexMessages(full: Reply, opts: WebexRenderOptions = {}): WebexMessage[] {
   const budget = WEBEX_MAX_BYTES - POINTER_RESERVE;
+  // Chat messages stay readable: long tables show their first rows and the count.
+  const r = forChat(full);
   const head =
     r.status === 'error' || r.status === 'denied'
       ? `❌ **${escapeMarkdown(r.title)}**`

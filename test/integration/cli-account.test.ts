@@ -92,7 +92,7 @@ describe('smartlic account / sync through main()', () => {
     const list = await run(['account', 'list', '--wide']);
     expect(list.code).toBe(0);
     // Alerts: the demo's va-globex is 70 short of HCS UCM Standard (one warning alert).
-    expect(list.out).toMatch(/^Name\s+Domain\s+Type\s+Status\s+VA#\s+Last SyncUp\s+Alerts/);
+    expect(list.out).toMatch(/^name\s+domain\s+type\s+status\s+VA#\s+last sync\s+alerts/m);
     expect(list.out).toMatch(
       /Nimbus Voice HCS\s+nimbus-hcs\.example\.com\s+CUSTOMER\s+Active\s+5\s+\d{4}-\d\d-\d\d \d\d:\d\d UTC\s+1 open \(1 warning\)$/m,
     );

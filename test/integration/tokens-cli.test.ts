@@ -195,11 +195,13 @@ describe('smartlic cluster / va / jobs / plan', () => {
     for (const l of narrow.out.trimEnd().split('\n')) expect(l.length).toBeLessThanOrEqual(100);
     expect(narrow.err).toMatch(/columns not shown: .*--wide shows everything/);
     const list = await run(['cluster', 'list', '--wide']);
-    expect(list.out.split('\n')[0]).toMatch(
-      /^Name\s+Type\s+Version\s+Smart Account\s+Virtual Account\s+Status\s+Job Status/,
+    // The registry's Cluster Summary (issue 21): a title line, then the header; the VA is
+    // named <domain>/<va> as everywhere else.
+    expect(list.out.split('\n')[2]).toMatch(
+      /^name\s+customer\s+type\s+version\s+virtual account\s+status\s+job/,
     );
     expect(list.out).toMatch(
-      /stark-cucm-01\s+CUCM\s+\S+\s+nimbus-hcs\.example\.com\s+va-hcs-operational\s+Manually Registered\s+Completed/,
+      /stark-cucm-01\s+.+\s+CUCM\s+\S+\s+nimbus-hcs\.example\.com\/va-hcs-operational\s+Manually Registered\s+Completed/,
     );
 
     const jobs = await run(['jobs', '--failed', '--wide']);
@@ -210,7 +212,7 @@ describe('smartlic cluster / va / jobs / plan', () => {
     const plan = await run(['plan', '--customer', c.customer, '--to', 'Enterprise']);
     expect(plan.code, plan.err).toBe(0);
     expect(plan.out).toMatch(/stark-cucm-01: Smart HCS .* → Enterprise/);
-    expect(plan.out).toMatch(/allocation on va-hcs-operational/);
+    expect(plan.out).toMatch(/allocation on\s+va-hcs-operational/);
 
     const missing = await run(['cluster', 'deregister', 'no-such-cluster']);
     expect(missing.code).toBe(2);

@@ -14,7 +14,7 @@ import { dirname, join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { COMMANDS, main } from '../../bin/smartlic.ts';
+import { COMMANDS, main, registry, servedByRegistry } from '../../bin/smartlic.ts';
 import { ENV_VARS, configSchema } from '../../core/config.ts';
 import { BEGIN, END, ROOT, expectedFiles } from '../../scripts/docs.ts';
 
@@ -165,10 +165,24 @@ describe('README examples', () => {
         expect(global, line).toContain(verb);
         continue;
       }
-      expect(
-        COMMANDS.map((c) => c.name),
-        line,
-      ).toContain(verb);
+      // A process verb (bin/) or a verb of the command registry (bot/commands), issue 21.
+      expect([...COMMANDS.map((c) => c.name), ...(await registry()).heads()], line).toContain(verb);
+      const plain = words.filter((w) => !w.startsWith('-'));
+      if (
+        await servedByRegistry(
+          words,
+          COMMANDS.some((c) => c.name === verb),
+        )
+      ) {
+        // A registry verb: its help is the registry's (`smartlic <verb> [sub] --help`).
+        const help = await helpOf(plain.slice(0, 2));
+        for (const flag of words.filter((w) => /^--[a-z]/.test(w))) {
+          const name = flag.split('=')[0]!;
+          if (global.includes(name) || name === '--out' || name === '--yes') continue;
+          expect(help, `${line}: ${name}`).toMatch(new RegExp(`${name}(?![\\w-])`));
+        }
+        continue;
+      }
       const top = await helpOf([verb]);
       const sub = words[1] && /^[a-z][a-z-]*$/.test(words[1]) ? words[1] : undefined;
       let text = top;

@@ -4,7 +4,7 @@ import { closest } from '../suggest.ts';
 import type { BotCore } from '../registry.ts';
 
 export function when(d: Date | null | undefined): string {
-  return d ? d.toISOString().replace('T', ' ').slice(0, 16) : '—';
+  return d ? `${d.toISOString().replace('T', ' ').slice(0, 16)} UTC` : '—';
 }
 
 export function day(d: Date | null | undefined): string {
@@ -86,6 +86,9 @@ export async function resolveVa(core: BotCore, ref: string): Promise<reports.Vir
         );
       }
       if (hits.length === 0) {
+        // A smart account's domain alone: say how a VA is named (core's INPUT error).
+        if (await core.repos.smartAccounts.getByDomain(ref))
+          return reports.resolveVirtualAccount(core.db, ref);
         throw new SmartlicError({
           code: 'NOT_FOUND',
           message: `virtual account ${ref} does not exist`,

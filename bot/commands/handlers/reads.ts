@@ -3,13 +3,18 @@
  * read connection; none calls CSSM, and none computes a summary or rule of its own — the
  * handlers only pick columns and words.
  */
-import { SmartlicError, reports, type store } from '../../../core/index.ts';
+import { SmartlicError, reports, type Services, type store } from '../../../core/index.ts';
 import type { CommandSpec } from '../registry.ts';
-import { context, fields, ok, section, table, type Block, type Reply } from '../reply.ts';
+import { context, fields, ok, section, table, type Block, type ReplyFile } from '../reply.ts';
 import { day, inputError, resolveClusterId, resolveVa, when, withSuggestions } from './common.ts';
 
 const counts = (a: reports.AlertCounts) =>
-  a.open === 0 ? 'none' : `${a.open} (${a.critical} critical, ${a.warning} warning)`;
+  a.open === 0
+    ? 'none'
+    : `${a.open} open (${(['critical', 'warning', 'info'] as const)
+        .filter((s) => a[s] > 0)
+        .map((s) => `${a[s]} ${s}`)
+        .join(', ')})`;
 
 const LEVELS = ['sa', 'va', 'customer'] as const;
 
@@ -48,23 +53,26 @@ const status: CommandSpec = {
       const rows =
         level === 'sa' ? o.smartAccounts : level === 'va' ? o.virtualAccounts : o.customers;
       const bad = rows.filter((r) => r.compliance !== 'In Compliance').length;
-      return ok(
-        `Compliance per ${level === 'sa' ? 'smart account' : level === 'va' ? 'virtual account' : 'customer'}: ${bad} of ${rows.length} out of compliance`,
-        table(
-          [
-            level === 'sa' ? 'smart account' : level === 'va' ? 'virtual account' : 'customer',
-            'compliance',
-            'short',
-            'clusters in trouble',
-          ],
-          rows.map((r) => [
-            r.name,
-            r.compliance,
-            r.shortage > 0 ? `${r.shortage} (${r.shortTypes.join(', ')})` : '—',
-            `${r.clustersInTrouble} of ${r.clusters}`,
-          ]),
+      return {
+        data: rows,
+        ...ok(
+          `Compliance per ${level === 'sa' ? 'smart account' : level === 'va' ? 'virtual account' : 'customer'}: ${bad} of ${rows.length} out of compliance`,
+          table(
+            [
+              level === 'sa' ? 'smart account' : level === 'va' ? 'virtual account' : 'customer',
+              'compliance',
+              'short',
+              'clusters in trouble',
+            ],
+            rows.map((r) => [
+              r.name,
+              r.compliance,
+              r.shortage > 0 ? `${r.shortage} (${r.shortTypes.join(', ')})` : '—',
+              `${r.clustersInTrouble} of ${r.clusters}`,
+            ]),
+          ),
         ),
-      );
+      };
     }
     if (given !== undefined) {
       const customer = await withSuggestions(core, 'customer', given, async () => {
@@ -85,64 +93,116 @@ const status: CommandSpec = {
       const row = (await reports.complianceOverview(core.db, { now })).customers.find(
         (r) => r.name === customer.name,
       );
-      return ok(
-        s.verdict,
-        fields({
-          compliance: row?.compliance ?? 'no clusters',
-          short: row && row.shortage > 0 ? `${row.shortage} (${row.shortTypes.join(', ')})` : '—',
-          clusters: `${s.clusters.total} (${s.clusters.inTrouble} in trouble, ${s.clusters.failed} failed, ${s.clusters.unreachable} unreachable)`,
-          'virtual accounts': `${s.virtualAccounts.total} (${s.virtualAccounts.outOfCompliance} out of compliance)`,
-          'open alerts': alertText(s),
-        }),
-        ...attentionBlocks(s.attention, `Nothing needs attention for ${customer.name}.`),
-      );
+      return {
+        ...ok(
+          s.verdict,
+          fields({
+            compliance: row?.compliance ?? 'no clusters',
+            short: row && row.shortage > 0 ? `${row.shortage} (${row.shortTypes.join(', ')})` : '—',
+            clusters: `${s.clusters.total} (${s.clusters.inTrouble} in trouble, ${s.clusters.failed} failed, ${s.clusters.unreachable} unreachable)`,
+            'virtual accounts': `${s.virtualAccounts.total} (${s.virtualAccounts.outOfCompliance} out of compliance)`,
+            'open alerts': alertText(s),
+          }),
+          ...attentionBlocks(s.attention, `Nothing needs attention for ${customer.name}.`),
+        ),
+        data: { ...s, customerName: customer.name, compliance: row ?? null },
+      };
     }
     const s = await reports.statusOverview(core.db, { now });
-    return ok(
-      s.verdict,
-      fields({
-        accounts: s.accounts.length,
-        'virtual accounts': `${s.virtualAccounts.total} (${s.virtualAccounts.outOfCompliance} out of compliance${s.virtualAccounts.missing > 0 ? `, ${s.virtualAccounts.missing} no longer listed by CSSM` : ''})`,
-        clusters: `${s.clusters.total} (${s.clusters.inTrouble} in trouble, ${s.clusters.failed} failed, ${s.clusters.unreachable} unreachable)`,
-        customers: `${s.customers.total} (${s.customers.compliant} in compliance, ${s.customers.withAlerts} with open alerts)`,
-        'open alerts': alertText(s),
-        ...Object.fromEntries(Object.entries(s.clusters.byAuthorization).map(([k, v]) => [k, v])),
-      }),
-      ...attentionBlocks(s.attention, 'Nothing needs attention.'),
-    );
+    return {
+      ...ok(
+        s.verdict,
+        accountsTable(s.accounts),
+        fields({
+          accounts: s.accounts.length,
+          'virtual accounts': `${s.virtualAccounts.total} (${s.virtualAccounts.outOfCompliance} out of compliance${s.virtualAccounts.missing > 0 ? `, ${s.virtualAccounts.missing} no longer listed by CSSM` : ''})`,
+          clusters: `${s.clusters.total} (${s.clusters.inTrouble} in trouble, ${s.clusters.failed} failed, ${s.clusters.unreachable} unreachable)`,
+          customers: `${s.customers.total} (${s.customers.compliant} in compliance, ${s.customers.withAlerts} with open alerts)`,
+          'open alerts': alertText(s),
+          ...Object.fromEntries(Object.entries(s.clusters.byAuthorization).map(([k, v]) => [k, v])),
+        }),
+        ...attentionBlocks(s.attention, 'Nothing needs attention.'),
+      ),
+      data: s,
+    };
   },
 };
 
 const usage: CommandSpec = {
   verb: 'usage',
   summary:
-    'license usage of a virtual account (owned, in use, short, borrowing, terms) or a customer',
-  args: [{ name: 'va-or-customer' }],
-  example: 'usage acme.com/va-hcs-operational',
+    'license usage of a virtual account (owned, in use, short, borrowing, terms) or of a customer',
+  args: [{ name: 'va', optional: true }],
+  flags: [
+    {
+      name: 'customer',
+      value: 'NAME',
+      help: "the customer's clusters' counts, per VA they draw on",
+    },
+    {
+      name: 'terms-days',
+      value: 'N',
+      help: 'terms ending within N days are called out (default 90)',
+    },
+  ],
+  example: 'usage nimbus-hcs.example.com/va-hcs-operational',
   role: 'viewer',
-  async run({ core }, { values }) {
-    const ref = values['va-or-customer']!;
-    const customer = ref.includes('/') ? undefined : await core.repos.customers.getByName(ref);
-    if (customer) {
-      const rows = await reports.customerUsage(core.db, { customerId: customer.id });
-      return ok(
-        `Usage of customer ${customer.name}`,
-        table(
-          ['virtual account', 'license', 'HCS type', 'count', 'clusters'],
-          rows.map((r) => [
-            r.virtualAccount ?? 'unassigned',
-            r.label,
-            r.reportCode,
-            r.count,
-            r.clusters,
-          ]),
-        ),
+  async run({ core }, { values, flags }) {
+    const given = typeof flags.customer === 'string' ? flags.customer : undefined;
+    // A customer's name alone (`usage Globex`) still answers for the customer.
+    const bare =
+      given === undefined && values.va !== undefined && !values.va.includes('/')
+        ? await core.repos.customers.getByName(values.va)
+        : undefined;
+    if ((values.va === undefined) === (given === undefined)) {
+      throw inputError(
+        'give either <domain>/<va> or --customer NAME',
+        'e.g. usage nimbus-hcs.example.com/va-hcs-operational, or usage --customer Globex',
       );
     }
-    const va = await resolveVa(core, ref);
+    if (given !== undefined || bare) {
+      const customer =
+        bare ??
+        (await withSuggestions(core, 'customer', given!, async () => {
+          const c = await core.repos.customers.getByName(given!);
+          if (!c) throw inputErrorNotFound(`customer ${given}`);
+          return c;
+        }));
+      const rows = await reports.customerUsage(core.db, { customerId: customer.id });
+      return {
+        ...ok(
+          `Usage of customer ${customer.name}`,
+          rows.length === 0
+            ? section('No license counts read from its clusters yet (run a sync).')
+            : table(
+                ['virtual account', 'license', 'reports as', 'count', 'clusters'],
+                rows.map((r) => [
+                  r.virtualAccount ?? 'unassigned',
+                  r.label,
+                  r.reportCode,
+                  r.count,
+                  r.clusters,
+                ]),
+              ),
+        ),
+        data: rows,
+      };
+    }
+    const raw = typeof flags['terms-days'] === 'string' ? flags['terms-days'] : undefined;
+    const termsWithinDays = raw === undefined ? undefined : Number(raw);
+    if (
+      termsWithinDays !== undefined &&
+      (!Number.isInteger(termsWithinDays) || termsWithinDays < 0)
+    )
+      throw inputError(
+        `--terms-days must be a whole number of days, not "${raw}"`,
+        'e.g. --terms-days 30',
+      );
+    const va = await resolveVa(core, values.va!);
     const u = await reports.virtualAccountUsage(core.db, {
       virtualAccountId: va.id,
       now: core.clock.now(),
+      ...(termsWithinDays !== undefined ? { termsWithinDays } : {}),
     });
     const blocks: Block[] = [
       section(`${u.compliance}`),
@@ -154,102 +214,168 @@ const usage: CommandSpec = {
           ]
         : []),
       table(
-        ['license', 'owned', 'in use', 'available', 'short', 'status'],
-        u.licenses.map((l) => [l.label, l.owned, l.inUse, l.available, l.shortage || '', l.status]),
+        ['license', 'owned', 'in use', 'available', 'reserved', 'status', 'short'],
+        u.licenses.map((l) => [
+          l.label,
+          l.owned,
+          l.inUse,
+          l.available,
+          l.reserved,
+          l.status,
+          l.shortage > 0 ? l.shortage : '-',
+        ]),
       ),
     ];
     if (u.substitutions.length > 0)
       blocks.push(
         table(
           ['borrowing'],
-          u.substitutions.map((s) => [s.text]),
+          u.substitutions.map((s) => [`${s.text}${s.kind ? ` (${s.kind})` : ''}`]),
         ),
       );
-    if (u.termsEndingSoon.length > 0) {
+    if (u.terms.length > 0)
       blocks.push(
         table(
-          ['term ending', 'license', 'quantity', 'subscription'],
-          u.termsEndingSoon.map((t) => [day(t.endDate), t.label, t.quantity, t.subscriptionId]),
+          ['license', 'kind', 'quantity', 'start', 'end', 'subscription', 'status', 'days left'],
+          u.terms.map((t) => [
+            t.label,
+            t.kind,
+            t.quantity,
+            day(t.startDate),
+            day(t.endDate),
+            t.subscriptionId ?? '-',
+            t.status,
+            t.daysLeft ?? '-',
+          ]),
         ),
       );
-    }
-    return ok(`Usage of ${va.label}`, ...blocks);
+    const within = termsWithinDays ?? 90;
+    blocks.push(
+      context(
+        u.termsEndingSoon.length === 0
+          ? `No term ends within ${within} days.`
+          : `Ending within ${within} days: ${u.termsEndingSoon.map((t) => `${t.quantity} ${t.label} on ${day(t.endDate)} (${t.subscriptionId ?? 'no subscription id'})`).join('; ')}`,
+      ),
+    );
+    return { ...ok(`Usage of ${va.label}`, ...blocks), data: u };
   },
 };
 
+/** The Smart Account Summary table (`accounts`, and the head of `status`). */
+function accountsTable(list: readonly reports.SmartAccountSummaryRow[]): Block {
+  return table(
+    ['name', 'domain', 'type', 'status', 'VA#', 'last sync', 'alerts'],
+    list.map((a) => [
+      a.name,
+      a.domain,
+      a.typeLabel,
+      a.status,
+      a.virtualAccounts,
+      `${when(a.lastSyncUp)}${a.lastSyncStatus && a.lastSyncStatus !== 'Success' ? ` (${a.lastSyncStatus})` : ''}${a.satelliteSyncOverdue ? ' satellite sync OVERDUE' : ''}`,
+      alertsText(a),
+    ]),
+  );
+}
+
+/** The alerts column: open alerts, and a failed last sync or an overdue satellite sync. */
+function alertsText(a: reports.SmartAccountSummaryRow): string {
+  const parts: string[] = [];
+  if (a.lastSyncStatus === 'Failed') parts.push('last sync failed');
+  if (a.satelliteSyncOverdue) parts.push('satellite sync overdue');
+  if (a.alerts.open > 0) parts.push(counts(a.alerts));
+  return parts.length > 0 ? parts.join('; ') : 'none';
+}
+
 const accounts: CommandSpec = {
   verb: 'accounts',
+  aliases: ['account list'],
   summary: 'Smart Account Summary: name, domain, type, status, VA#, last sync, alerts',
   example: 'accounts',
   role: 'viewer',
   async run({ core }) {
     const list = await reports.smartAccountSummary(core.db, { now: core.clock.now() });
-    return ok(
-      `Smart accounts (${list.length})`,
-      table(
-        ['name', 'domain', 'type', 'status', 'VA#', 'last sync', 'alerts'],
-        list.map((a) => [
-          a.name,
-          a.domain,
-          a.typeLabel,
-          a.status,
-          a.virtualAccounts,
-          `${when(a.lastSyncUp)}${a.lastSyncStatus && a.lastSyncStatus !== 'Success' ? ` (${a.lastSyncStatus})` : ''}${a.satelliteSyncOverdue ? ' satellite sync OVERDUE' : ''}`,
-          counts(a.alerts),
-        ]),
-      ),
-    );
+    return { ...ok(`Smart accounts (${list.length})`, accountsTable(list)), data: list };
   },
 };
 
 const vas: CommandSpec = {
   verb: 'vas',
+  aliases: ['va list'],
   summary: 'Virtual Account Summary: clusters, customers, license mode, compliance',
-  example: 'vas',
+  flags: [{ name: 'sa', value: 'DOMAIN', help: 'only the virtual accounts of this Smart Account' }],
+  example: 'vas --sa nimbus-hcs.example.com',
   role: 'viewer',
-  async run({ core }) {
-    const list = await reports.virtualAccountSummary(core.db);
-    // The column appears only when CSSM stopped listing some VA.
-    const anyMissing = list.some((v) => v.missingSince !== null);
-    return ok(
-      `Virtual accounts (${list.length})`,
-      table(
-        [
-          'virtual account',
-          'access level',
-          'clusters',
-          'customers',
-          'mode',
-          'role',
-          'compliance',
-          ...(anyMissing ? ['missing in CSSM since'] : []),
-        ],
-        list.map((v) => [
-          v.label,
-          v.accessLevel,
-          v.clusters,
-          v.customers,
-          v.licenseMode ?? 'not set',
-          v.role ?? '—',
-          v.shortage > 0
-            ? `${v.compliance}: short ${v.shortage} (${v.shortTypes.join(', ')})`
-            : v.compliance,
-          ...(anyMissing
-            ? [
-                v.missingSince === null
-                  ? ''
-                  : `${when(v.missingSince)} (${v.missingSyncs} sync${v.missingSyncs === 1 ? '' : 's'})`,
-              ]
-            : []),
-        ]),
-      ),
+  async run({ core }, { flags }) {
+    let smartAccountId: number | undefined;
+    if (typeof flags.sa === 'string') {
+      const domain = flags.sa;
+      const sa = await withSuggestions(core, 'account', domain, async () => {
+        const a = await core.repos.smartAccounts.getByDomain(domain);
+        if (!a) throw inputErrorNotFound(`Smart Account ${domain}`);
+        return a;
+      });
+      smartAccountId = sa.id;
+    }
+    const list = await reports.virtualAccountSummary(
+      core.db,
+      smartAccountId === undefined ? {} : { smartAccountId },
     );
+    // The column appears only when CSSM stopped listing some VA.
+    const missing = list.filter((v) => v.missingSince !== null);
+    return {
+      ...ok(
+        `Virtual accounts (${list.length})`,
+        table(
+          [
+            'virtual account',
+            'SA name',
+            'access level',
+            'clusters',
+            'customers',
+            'mode',
+            'role',
+            'compliance',
+            ...(missing.length > 0 ? ['missing in CSSM since'] : []),
+          ],
+          list.map((v) => [
+            v.label,
+            v.smartAccountName,
+            v.accessLevel,
+            v.clusters,
+            v.customers,
+            v.licenseMode ?? 'not set',
+            v.role ?? '—',
+            v.shortage > 0
+              ? `${v.compliance}: short ${v.shortage} (${v.shortTypes.map(reports.licenseLabel).join(', ')})`
+              : v.compliance,
+            ...(missing.length > 0
+              ? [
+                  v.missingSince === null
+                    ? ''
+                    : `since ${day(v.missingSince)} (${v.missingSyncs} sync${v.missingSyncs === 1 ? '' : 's'})`,
+                ]
+              : []),
+          ]),
+        ),
+        ...(missing.length > 0
+          ? [
+              context(
+                `${missing.length} virtual account(s) no longer listed by CSSM: kept with their settings; removed after sync.removeMissingAfterSyncs agreeing syncs, or by hand with \`va remove <domain>/<va> --yes\`.`,
+              ),
+            ]
+          : []),
+      ),
+      data: list,
+    };
   },
 };
 
+const TYPES = ['CUCM', 'CUC', 'CER'] as const;
+
 const clusters: CommandSpec = {
   verb: 'clusters',
-  summary: 'the Cluster Summary (HCM-F columns), optionally only failed ones',
+  aliases: ['cluster list'],
+  summary: 'the Cluster Summary (HCM-F columns, effective authorization, days left), filtered',
   flags: [
     {
       name: 'failed',
@@ -258,8 +384,10 @@ const clusters: CommandSpec = {
     },
     { name: 'customer', value: 'NAME', help: 'only this customer' },
     { name: 'va', value: 'DOMAIN/VA', help: 'only clusters assigned to this VA' },
+    { name: 'type', value: 'CUCM|CUC|CER', help: 'only this application type' },
+    { name: 'version', value: 'V', help: 'only this release (prefix)' },
   ],
-  example: 'clusters --failed --customer acme',
+  example: 'clusters --failed --customer Globex',
   role: 'viewer',
   async run({ core }, { flags }) {
     const filter: reports.ClusterSummaryFilter = {};
@@ -274,34 +402,51 @@ const clusters: CommandSpec = {
     }
     if (typeof flags.va === 'string')
       filter.virtualAccountId = (await resolveVa(core, flags.va)).id;
+    if (typeof flags.type === 'string') {
+      const given = flags.type;
+      const type = TYPES.find((t) => t.toLowerCase() === given.toLowerCase());
+      if (!type)
+        throw inputError(`--type must be CUCM, CUC or CER, not "${given}"`, 'e.g. --type CUCM');
+      filter.type = type;
+    }
+    if (typeof flags.version === 'string') filter.version = flags.version;
     const list = await reports.clusterSummary(core.db, { now: core.clock.now(), filter });
-    return ok(
-      `Clusters (${list.length}${flags.failed ? ' failed' : ''})`,
-      table(
-        [
-          'name',
-          'customer',
-          'type',
-          'version',
-          'virtual account',
-          'status',
-          'job',
-          'authorization',
-          'days left',
-        ],
-        list.map((c) => [
-          c.name,
-          c.customer,
-          c.type,
-          c.version,
-          c.virtualAccount ?? '—',
-          c.status ?? '—',
-          c.jobStatus ?? '—',
-          c.authorization ?? '—',
-          c.daysLeft === null ? '' : `${c.daysLeft} (${c.daysLeftOf ?? ''})`,
-        ]),
+    const timers = list.some((c) => c.lifecycle.source === 'timers');
+    return {
+      ...ok(
+        `Clusters (${list.length}${flags.failed ? ' failed' : ''})`,
+        table(
+          [
+            'name',
+            'customer',
+            'type',
+            'version',
+            'virtual account',
+            'status',
+            'job',
+            'authorization',
+            'days left',
+            'licensing',
+          ],
+          list.map((c) => [
+            c.name,
+            c.customer,
+            c.type,
+            c.version,
+            c.virtualAccount ?? '—',
+            c.status ?? '—',
+            c.jobStatus ?? '—',
+            `${c.authorization ?? '—'}${c.lifecycle.source === 'timers' ? ' *' : ''}${c.reachable === false ? ' (unreachable)' : ''}`,
+            c.daysLeft === null ? '' : `${c.daysLeft} (${c.daysLeftOf ?? ''})`,
+            c.licensing,
+          ]),
+        ),
+        ...(timers
+          ? [context('* by the timers since the last good read (see `cluster show <name>`)')]
+          : []),
       ),
-    );
+      data: list,
+    };
   },
 };
 
@@ -315,10 +460,11 @@ function inputErrorNotFound(what: string): SmartlicError {
 
 const cluster: CommandSpec = {
   verb: 'cluster',
+  aliases: ['cluster show'],
   summary: 'one cluster: effective registration and authorization, timers, usage, last jobs',
   args: [{ name: 'cluster' }],
   flags: [{ name: 'customer', value: 'NAME', help: 'when two customers have the name' }],
-  example: 'cluster cucm-acme-1',
+  example: 'cluster globex-cucm-01',
   role: 'viewer',
   async run({ core }, { values, flags }) {
     const id = await resolveClusterId(
@@ -328,29 +474,50 @@ const cluster: CommandSpec = {
     );
     const d = await reports.clusterDetail(core.db, { now: core.clock.now(), clusterId: id });
     if (!d) throw inputErrorNotFound(`cluster ${values.cluster}`);
+    const l = d.lifecycle;
+    const said = (mine: string | null, product: string | null) =>
+      `${mine ?? 'unknown'}${product && product !== mine ? ` (product said ${product})` : ''}`;
     const blocks: Block[] = [
       fields({
         customer: d.customer,
-        type: `${d.type} ${d.version ?? ''}`.trim(),
+        'type / version': `${d.type} ${d.version ?? ''} (${d.licensing}${d.licenseMode ? `, ${d.licenseMode} mode` : ''})`,
         publisher: d.publisherAddress,
         'virtual account': d.virtualAccount ?? 'not assigned',
         status: d.status,
-        licensing: d.licensing,
-        registration: d.registration,
-        authorization: d.authorization,
+        registration: said(l.registration, d.reported.registration),
+        authorization: said(l.authorization, d.reported.authorization),
+        'state from':
+          d.stateFrom === 'product'
+            ? 'the product'
+            : "CSSM's device list (Emergency Responder has no status interface)",
+        'where from': l.basis,
         ...(d.daysLeft !== null ? { 'days left': `${d.daysLeft} (${d.daysLeftOf ?? ''})` } : {}),
-        'registration expires': day(d.reported.registrationExpires),
-        'authorization expires': day(d.reported.authorizationExpires),
-        'last status read': when(d.dates.lastStatusReadAt),
-        ...(d.lastReadError
-          ? { 'last read error': `${d.lastReadError} (${when(d.lastReadErrorAt)})` }
+        'authorization expires': day(l.authorizationExpires),
+        'next renewal': `${day(l.nextAuthorizationRenewal)}${l.authorizationRenewalDue ? ' (due)' : ''}`,
+        'registration expires': day(l.registrationExpires),
+        ...(l.evaluationExpires
+          ? { 'evaluation ends': `${day(l.evaluationExpires)} (${l.evaluationDaysLeft} days left)` }
           : {}),
+        ...(l.overageExpires
+          ? { 'overage ends': `${day(l.overageExpires)} (${l.overageDaysLeft} days left)` }
+          : {}),
+        installed: day(d.dates.installedAt),
+        registered: day(d.dates.registeredAt),
+        'last authorization': when(d.dates.lastAuthorizationSuccessAt),
+        'last ID renewal': when(d.dates.lastIdRenewalAt),
+        ...(d.dates.outOfComplianceSince
+          ? { 'out of compliance since': when(d.dates.outOfComplianceSince) }
+          : {}),
+        'last good read': when(d.dates.lastStatusReadAt),
+        ...(d.lastReadError
+          ? { 'last failed read': `${when(d.lastReadErrorAt)}: ${d.lastReadError}` }
+          : {}),
+        ...(d.productUdi ? { 'product UDI': d.productUdi } : {}),
       }),
     ];
-    if (d.lifecycle.source === 'timers')
-      blocks.push(context(`Effective state from the timers: ${String(d.lifecycle.basis ?? '')}`));
     if (d.usage.length > 0)
       blocks.push(
+        section('License usage (as the product counts it)'),
         table(
           ['license', 'count', 'status'],
           d.usage.map((u) => [u.label, u.count, u.status]),
@@ -358,8 +525,9 @@ const cluster: CommandSpec = {
       );
     if (d.jobs.length > 0) {
       blocks.push(
+        section('Latest jobs'),
         table(
-          ['job', 'type', 'status', 'initiated', 'information'],
+          ['id', 'job type', 'status', 'initiated', 'information'],
           d.jobs.map((j) => [
             j.id,
             j.jobType,
@@ -370,7 +538,7 @@ const cluster: CommandSpec = {
         ),
       );
     }
-    return ok(`Cluster ${d.name}`, ...blocks);
+    return { ...ok(`Cluster ${d.name}`, ...blocks), data: d };
   },
 };
 
@@ -378,7 +546,7 @@ const tokens: CommandSpec = {
   verb: 'tokens',
   summary: 'registration tokens of a VA (masked; the token itself never goes to chat)',
   args: [{ name: 'va' }],
-  example: 'tokens acme.com/va-hcs-operational',
+  example: 'tokens nimbus-hcs.example.com/va-hcs-operational',
   role: 'viewer',
   async run({ core }, { values }) {
     const va = await resolveVa(core, values.va!);
@@ -402,29 +570,62 @@ const tokens: CommandSpec = {
 
 const jobs: CommandSpec = {
   verb: 'jobs',
-  summary: 'recent jobs (HCM-F job fields), optionally only failed ones',
-  flags: [{ name: 'failed', boolean: true, help: 'only failed jobs' }],
-  example: 'jobs --failed',
+  summary: 'recent jobs (HCM-F job fields, error codes, who asked), newest first',
+  flags: [
+    { name: 'failed', boolean: true, help: 'only failed jobs' },
+    {
+      name: 'entity',
+      value: 'NAME',
+      help: 'only jobs about this entity (cluster, <domain>/<va>, account)',
+    },
+    { name: 'limit', value: 'N', help: 'at most N jobs (default 50)' },
+  ],
+  example: 'jobs --failed --limit 10',
   role: 'viewer',
   async run({ core }, { flags }) {
+    const raw = typeof flags.limit === 'string' ? flags.limit : '50';
+    const limit = Number(raw);
+    if (!/^\d+$/.test(raw) || !Number.isSafeInteger(limit) || limit < 1) {
+      throw inputError(`--limit needs a positive whole number, not "${raw}"`, 'e.g. --limit 20');
+    }
+    const entity = typeof flags.entity === 'string' ? flags.entity : undefined;
     const list = await core.repos.jobs.list({
       ...(flags.failed ? { status: 'Failed' as const } : {}),
-      limit: 20,
+      ...(entity ? { entityName: entity } : {}),
+      limit,
     });
-    return ok(
-      `Jobs (${list.length} most recent${flags.failed ? ' failed' : ''})`,
-      table(
-        ['id', 'type', 'entity', 'status', 'initiated', 'information'],
-        list.map((j) => [
-          j.id,
-          j.jobType,
-          j.entityName,
-          j.status,
-          when(j.initiatedAt),
-          j.errorCode ? `${j.errorCode}: ${j.statusInformation ?? ''}` : j.statusInformation,
-        ]),
+    const what = `${flags.failed ? 'failed ' : ''}job${list.length === 1 ? '' : 's'}${entity ? ` about ${entity}` : ''}`;
+    if (list.length === 0) return { ...ok(`Jobs: no ${what}`), data: list };
+    return {
+      ...ok(
+        `Jobs (${list.length} most recent ${what})`,
+        table(
+          [
+            'id',
+            'type',
+            'entity',
+            'status',
+            'initiated',
+            'completed',
+            'requested by',
+            'information',
+            'recommended action',
+          ],
+          list.map((j) => [
+            j.id,
+            j.jobType,
+            j.entityName,
+            j.status,
+            when(j.initiatedAt),
+            when(j.completedAt),
+            j.requestedBy,
+            j.errorCode ? `${j.errorCode}: ${j.statusInformation ?? ''}` : j.statusInformation,
+            j.recommendedAction,
+          ]),
+        ),
       ),
-    );
+      data: list,
+    };
   },
 };
 
@@ -432,7 +633,7 @@ const job: CommandSpec = {
   verb: 'job',
   summary: 'one job with its status information and recommended action',
   args: [{ name: 'id' }],
-  example: 'job 42',
+  example: 'job 1',
   role: 'viewer',
   async run({ core }, { values }) {
     const id = Number(values.id);
@@ -448,7 +649,7 @@ const job: CommandSpec = {
         ephemeral: true,
       };
     }
-    return ok(`Job ${j.id}: ${j.jobType}`, jobFields(j));
+    return { ...ok(`Job ${j.id}: ${j.jobType}`, jobFields(j)), data: j };
   },
 };
 
@@ -470,8 +671,15 @@ const forecast: CommandSpec = {
   verb: 'forecast',
   summary: 'when each license type of a VA runs short at the current trend',
   args: [{ name: 'va' }],
-  flags: [{ name: 'days', value: 'N', help: 'trend window in days (default 90)' }],
-  example: 'forecast acme.com/va-hcs-operational',
+  flags: [
+    {
+      name: 'days',
+      aliases: ['window'],
+      value: 'N',
+      help: 'trend window in days, 2–3650 (default 90); --window is the same',
+    },
+  ],
+  example: 'forecast nimbus-hcs.example.com/va-hcs-operational --days 60',
   role: 'viewer',
   async run({ core }, { values, flags }) {
     const va = await resolveVa(core, values.va!);
@@ -490,125 +698,315 @@ const forecast: CommandSpec = {
       now: core.clock.now(),
       ...(windowDays ? { windowDays } : {}),
     });
-    return ok(
-      `Forecast for ${f.va.label} (${f.windowDays}-day trend)`,
-      table(
-        ['license', 'owned', 'in use', 'outcome', 'per day', 'short on'],
-        f.rows.map((r) => [
-          r.label,
-          r.owned,
-          r.inUse,
-          r.outcome,
-          r.slopePerDay === null ? '' : r.slopePerDay.toFixed(2),
-          r.crossesAt ? `${day(r.crossesAt)} (in ${r.daysUntil ?? '?'} days)` : '',
-        ]),
+    return {
+      ...ok(
+        `Forecast for ${f.va.label} (${f.windowDays}-day trend)`,
+        table(
+          ['license', 'owned', 'in use', 'per day', 'forecast'],
+          f.rows.map((r) => [
+            r.label,
+            r.owned,
+            r.inUse,
+            r.slopePerDay === null ? '-' : r.slopePerDay.toFixed(2),
+            r.outcome === 'crosses'
+              ? `short from ${day(r.crossesAt)} (in ${r.daysUntil ?? '?'} days)`
+              : r.outcome === 'not enough data'
+                ? `not enough data (${r.points} snapshot${r.points === 1 ? '' : 's'})`
+                : r.outcome,
+          ]),
+        ),
       ),
-    );
+      data: f,
+    };
   },
 };
 
 const whatif: CommandSpec = {
   verb: 'whatif move',
-  summary: 'what moving a cluster to another VA would do to both VAs (changes nothing)',
-  args: [{ name: 'cluster' }, { name: 'va' }],
-  example: 'whatif move cucm-acme-1 acme.com/va-hcs-operational',
+  summary:
+    'what moving clusters to another VA would do to every VA concerned, before and after (changes nothing)',
+  args: [{ name: 'cluster', variadic: true }],
+  flags: [
+    { name: 'to', value: 'DOMAIN/VA', help: 'the target virtual account (required)' },
+    { name: 'customer', value: 'NAME', help: 'when two customers have a cluster of the name' },
+  ],
+  example: 'whatif move globex-cucm-01 --to nimbus-hcs.example.com/va-hcs-operational',
   role: 'viewer',
-  async run({ core }, { values }) {
-    const id = await resolveClusterId(core, values.cluster!);
-    const va = await resolveVa(core, values.va!);
-    const r = await reports.whatIfMove(core.db, { clusterIds: [id], toVirtualAccountId: va.id });
-    const blocks: Block[] = [];
-    for (const c of r.changes) {
-      const fmt = (xs: { type: string; quantity: number }[]) =>
-        xs.length === 0
-          ? 'none'
-          : xs.map((x) => `${reports.licenseLabel(x.type)} ${x.quantity}`).join(', ');
-      blocks.push(
-        fields({
-          'virtual account': c.va.label,
-          'new shortages': fmt(c.newShortages),
-          'resolved shortages': fmt(c.resolvedShortages),
-          'short before': fmt(c.before.shortages),
-          'short after': fmt(c.after.shortages),
-        }),
-      );
+  async run({ core }, { args, flags }) {
+    let names = [...args];
+    let target = typeof flags.to === 'string' ? flags.to : undefined;
+    const notes: string[] = [];
+    // The chat's first form, `whatif move <cluster> <domain>/<va>`, still works.
+    if (target === undefined && names.length === 2 && names[1]!.includes('/')) {
+      target = names[1]!;
+      names = [names[0]!];
+      notes.push(`Next time: whatif move ${names[0]} --to ${target}`);
     }
-    for (const n of r.notes) blocks.push(context(n));
+    if (target === undefined)
+      throw inputError(
+        'whatif move needs --to <domain>/<va>',
+        'e.g. whatif move globex-cucm-01 --to nimbus-hcs.example.com/va-hcs-operational',
+      );
+    const customer = typeof flags.customer === 'string' ? flags.customer : undefined;
+    const ids: number[] = [];
+    for (const n of names) ids.push(await resolveClusterId(core, n, customer));
+    const va = await resolveVa(core, target);
+    const r = await reports.whatIfMove(core.db, { clusterIds: ids, toVirtualAccountId: va.id });
+    const fmt = (xs: { type: string; quantity: number }[]) =>
+      xs.map((x) => `${x.quantity} ${reports.licenseLabel(x.type)}`).join(', ');
+    const blocks: Block[] = [
+      section(`What if ${names.join(', ')} moved to ${va.label} (nothing is changed).`),
+    ];
+    for (const c of r.changes) {
+      const short = (a: typeof c.before) => new Map(a.shortages.map((x) => [x.type, x.quantity]));
+      const before = short(c.before);
+      const after = short(c.after);
+      const avail = new Map(c.before.licenses.map((l) => [l.type, l]));
+      const types = [...new Set([...c.before.licenses, ...c.after.licenses].map((l) => l.type))];
+      blocks.push(section(`${c.va.label}${c.va.id === va.id ? ' (target)' : ''}`));
+      blocks.push(
+        table(
+          ['license', 'owned', 'in use before', 'in use after', 'short before', 'short after'],
+          types.map((t) => {
+            const b = avail.get(t);
+            const a = c.after.licenses.find((l) => l.type === t);
+            return [
+              reports.licenseLabel(t),
+              (b ?? a)?.quantity ?? 0,
+              b?.inUse ?? 0,
+              a?.inUse ?? 0,
+              before.get(t) ?? '-',
+              after.get(t) ?? '-',
+            ];
+          }),
+        ),
+      );
+      if (c.newShortages.length > 0) blocks.push(section(`NEW shortages: ${fmt(c.newShortages)}`));
+      if (c.resolvedShortages.length > 0)
+        blocks.push(section(`shortages resolved: ${fmt(c.resolvedShortages)}`));
+    }
+    for (const n of [...r.notes, ...notes]) blocks.push(context(n));
     const worse = r.changes.some((c) => c.newShortages.length > 0);
-    return ok(
-      `What if ${values.cluster} moves to ${va.label}: ${worse ? 'new shortages' : 'no new shortage'}`,
-      ...blocks,
-    );
+    return {
+      ...ok(
+        `What if ${names.join(', ')} moves to ${va.label}: ${worse ? 'new shortages' : 'no new shortage'}`,
+        ...blocks,
+      ),
+      data: r,
+    };
   },
 };
 
+type Plan = Awaited<ReturnType<Services['migration']['planCluster']>>;
+type Effect = NonNullable<Plan['allocation']>;
+
+function effectBlocks(a: Effect): Block[] {
+  const fmt = (xs: { type: string; quantity: number }[]) =>
+    xs.length === 0 ? 'none' : xs.map((x) => `${x.type} ${x.quantity}`).join(', ');
+  return [
+    fields({
+      'allocation on': a.virtualAccount,
+      'shortages before': fmt(a.before.shortages),
+      'shortages after': fmt(a.after.shortages),
+      ...(a.newShortages.length > 0 ? { 'NEW shortages': fmt(a.newShortages) } : {}),
+      ...(a.resolvedShortages.length > 0 ? { resolved: fmt(a.resolvedShortages) } : {}),
+    }),
+  ];
+}
+
+function planBlocks(p: Plan): Block[] {
+  const state = p.nothingToDo ? 'nothing to do' : p.feasible ? 'feasible' : 'BLOCKED';
+  const mode = p.from.licenseMode === 'unknown' ? 'mode unknown' : p.from.licenseMode;
+  const blocks: Block[] = [
+    section(`${p.cluster}: ${p.from.licensing} ${mode} ${p.from.version} → ${p.target} (${state})`),
+  ];
+  if (p.blockers.length > 0)
+    blocks.push(
+      table(
+        ['blocker', 'why', 'what to do'],
+        p.blockers.map((b) => [b.code, b.message, b.action]),
+      ),
+    );
+  if (p.steps.length > 0)
+    blocks.push(
+      table(
+        ['#', 'step', 'on', 'needs', 'detail'],
+        p.steps.map((x) => [
+          x.order,
+          x.title,
+          x.on,
+          [x.requiresReboot ? 'reboot' : '', x.requiresToken ? 'token' : '']
+            .filter(Boolean)
+            .join(', '),
+          x.detail,
+        ]),
+      ),
+    );
+  for (const n of p.notes) blocks.push(context(`note: ${n}`));
+  if (p.allocation) blocks.push(...effectBlocks(p.allocation));
+  return blocks;
+}
+
 const plan: CommandSpec = {
-  verb: 'plan migrate',
-  summary: 'migration plan for a cluster or a customer (changes nothing)',
-  args: [{ name: 'cluster-or-customer' }],
-  flags: [{ name: 'to', value: 'HCS|Enterprise|smart', help: 'the target (required)' }],
-  example: 'plan migrate cucm-acme-1 --to HCS',
+  verb: 'plan',
+  aliases: ['plan migrate'],
+  summary:
+    'migration plan for a cluster or a customer (HCS / Enterprise / Smart): steps, blockers, allocation effect; changes nothing',
+  args: [{ name: 'cluster-or-customer', optional: true }],
+  flags: [
+    {
+      name: 'to',
+      value: 'HCS|Enterprise|Smart',
+      help: 'license mode, or Smart (from PLM); required',
+    },
+    {
+      name: 'cluster',
+      value: 'NAME',
+      help: 'one cluster (with --customer when the name is not unique)',
+    },
+    {
+      name: 'customer',
+      value: 'NAME',
+      help: 'every cluster of the customer, and the combined effect per VA',
+    },
+    {
+      name: 'target-version',
+      value: 'V',
+      help: 'for Smart: the 12.x+ release the cluster(s) will be upgraded to',
+    },
+    {
+      name: 'va',
+      value: 'DOMAIN/VA',
+      help: 'the VA the cluster(s) will draw on (default: where each is assigned)',
+    },
+    {
+      name: 'hcs-le',
+      boolean: true,
+      help: 'HCS-LE instead of HCS (gone from 14(1)SU1 and 12.5(1)SU7)',
+    },
+  ],
+  example: 'plan --customer Globex --to HCS',
   role: 'viewer',
   async run({ core }, { values, flags }) {
-    const t = typeof flags.to === 'string' ? flags.to.toLowerCase() : undefined;
+    const str = (k: string) => {
+      const v = flags[k];
+      return typeof v === 'string' ? v : undefined;
+    };
+    const t = str('to')?.toLowerCase();
     const to =
       t === 'hcs' ? 'HCS' : t === 'enterprise' ? 'Enterprise' : t === 'smart' ? 'Smart' : undefined;
     if (!to)
       throw inputError(
         t === undefined
-          ? 'missing --to HCS|Enterprise|smart'
-          : `--to must be HCS, Enterprise or smart, not "${String(flags.to)}"`,
-        'e.g. plan migrate cucm-acme-1 --to HCS',
+          ? 'missing --to HCS|Enterprise|Smart'
+          : `--to must be HCS, Enterprise or Smart, not "${String(flags.to)}"`,
+        'e.g. plan --cluster globex-cucm-01 --to HCS',
       );
-    const name = values['cluster-or-customer']!;
-    const customer = await core.repos.customers.getByName(name);
-    const plans = customer
-      ? (await core.services.migration.planCustomer(name, { to })).plans
-      : [
-          await withSuggestions(core, 'cluster', name, () =>
-            core.services.migration.planCluster({ cluster: name }, { to }),
-          ),
-        ];
-    const blocks: Block[] = [];
-    for (const p of plans) {
-      blocks.push(
-        section(
-          `${p.cluster}: ${p.nothingToDo ? 'nothing to do' : p.feasible ? 'feasible' : 'blocked'} (${p.from.licenseMode}, ${p.from.licensing}, ${p.from.version} → ${p.target})`,
+    const req = {
+      to,
+      ...(str('target-version') ? { targetVersion: str('target-version')! } : {}),
+      ...(str('va') ? { va: str('va')! } : {}),
+      ...(flags['hcs-le'] === true ? { hcsLe: true } : {}),
+    } as const;
+    const named = values['cluster-or-customer'];
+    let cluster = str('cluster');
+    let customer = str('customer');
+    if (named !== undefined) {
+      if (cluster !== undefined || customer !== undefined)
+        throw inputError(
+          `give the cluster or customer once: "${named}" or --cluster / --customer`,
+          'e.g. plan --customer Globex --to HCS',
+        );
+      // `plan <name>`: a customer when one has the name, otherwise a cluster.
+      if (await core.repos.customers.getByName(named)) customer = named;
+      else cluster = named;
+    }
+    if (cluster === undefined && customer === undefined)
+      throw inputError(
+        'plan needs a cluster or a customer',
+        'e.g. plan --cluster globex-cucm-01 --to HCS',
+      );
+    if (cluster !== undefined) {
+      const name = cluster;
+      const p = await withSuggestions(core, 'cluster', name, () =>
+        core.services.migration.planCluster(
+          { cluster: name, ...(customer ? { customer } : {}) },
+          req,
         ),
       );
-      if (p.blockers.length > 0)
-        blocks.push(
-          table(
-            ['blocker', 'why', 'what to do'],
-            p.blockers.map((b) => [b.code, b.message, b.action]),
-          ),
-        );
-      if (p.steps.length > 0)
-        blocks.push(
-          table(
-            ['#', 'step', 'detail'],
-            p.steps.map((s) => [s.order, s.title, s.detail]),
-          ),
-        );
-      for (const n of p.notes) blocks.push(context(n));
+      return { ...ok(`Migration plan: ${name} → ${to}`, ...planBlocks(p)), data: p };
     }
-    return ok(`Migration plan: ${name} → ${to}`, ...blocks);
+    const who = customer!;
+    const c = await withSuggestions(core, 'customer', who, () =>
+      core.services.migration.planCustomer(who, req),
+    );
+    const blocks: Block[] = [];
+    for (const p of c.plans) blocks.push(...planBlocks({ ...p, allocation: undefined }));
+    if (c.allocation.length > 0) {
+      blocks.push(section('All clusters together:'));
+      for (const a of c.allocation) blocks.push(...effectBlocks(a));
+    }
+    for (const n of c.notes) blocks.push(context(`note: ${n}`));
+    return {
+      ...ok(
+        `Migration plan: customer ${c.customer} → ${c.target}: ${c.feasible ? 'feasible' : 'BLOCKED'} (${c.plans.length} cluster${c.plans.length === 1 ? '' : 's'})`,
+        ...blocks,
+      ),
+      data: c,
+    };
   },
 };
 
 const report: CommandSpec = {
   verb: 'report',
   summary:
-    'the HLM report (CSV) or the Service Inventory license summary, as a file or a site link',
+    'the HLM report (per VA or customer; text, CSV or Excel) or the Service Inventory license summary',
   args: [{ name: 'kind', choices: ['hlm', 'inventory'] }],
-  flags: [{ name: 'customer', value: 'NAME', help: 'HLM per customer, only this one' }],
-  example: 'report hlm --customer acme',
+  flags: [
+    { name: 'by', value: 'va|customer', help: 'HLM per virtual account (default) or per customer' },
+    {
+      name: 'customer',
+      value: 'NAME',
+      valueOptional: true,
+      help: 'HLM per customer, only this one',
+    },
+    {
+      name: 'format',
+      value: 'text|csv|xlsx',
+      help: "HLM as a table (the terminal's default), CSV (chat's default) or an Excel workbook",
+    },
+  ],
+  example: 'report hlm --customer Globex --format csv',
   role: 'viewer',
-  async run({ core }, { values, flags }) {
+  async run({ core, actor }, { values, flags }) {
     const kind = values.kind!.toLowerCase();
-    const site = core.config.bot.siteUrl;
+    const terminal = actor.platform === 'console';
+    const given = typeof flags.format === 'string' ? flags.format.toLowerCase() : undefined;
+    if (given !== undefined && !['text', 'csv', 'xlsx'].includes(given))
+      throw inputError(
+        `--format must be text, csv or xlsx, not "${String(flags.format)}"`,
+        'e.g. --format csv',
+      );
+    if (kind === 'inventory' && given !== undefined)
+      throw inputError('the Service Inventory summary has one format', 'leave out --format');
+    const by = typeof flags.by === 'string' ? flags.by.toLowerCase() : undefined;
+    if (by !== undefined && by !== 'va' && by !== 'customer')
+      throw inputError(
+        `--by must be va or customer, not "${String(flags.by)}"`,
+        'e.g. --by customer',
+      );
+    const notes: Block[] = [];
+    if (flags.customer === true)
+      notes.push(
+        context('`--customer` alone is now `--by customer` (`--customer NAME` picks one).'),
+      );
     const customer = typeof flags.customer === 'string' ? flags.customer : undefined;
-    if (site) {
+    if (customer !== undefined && by === 'va')
+      throw inputError('--customer NAME is a per-customer report', 'leave out --by va');
+    const perCustomer = by === 'customer' || flags.customer !== undefined;
+    const site = core.config.bot.siteUrl;
+    // In chat, with a site configured and no format asked for, the answer is the site's page.
+    if (site && !terminal && given === undefined) {
       const page =
         kind === 'hlm'
           ? `hlm/${customer ? `customers/${encodeURIComponent(customer)}/` : ''}`
@@ -620,36 +1018,55 @@ const report: CommandSpec = {
         context('The site is rebuilt from the database after each sync.'),
       );
     }
-    let file: NonNullable<Reply['file']>;
     if (kind === 'inventory') {
-      file = {
-        name: 'service-inventory.txt',
-        mime: 'text/plain',
-        content: await reports.serviceInventory(core.db),
-      };
-    } else {
-      let r = await reports.hlmReport(core.db, { level: customer ? 'customer' : 'va' });
-      if (customer && r.level === 'customer') {
-        const rows = r.rows.filter((x) => x.customer === customer);
-        if (rows.length === 0) {
-          await withSuggestions(core, 'customer', customer, () =>
-            Promise.reject(inputErrorNotFound(`customer ${customer}`)),
-          );
-        }
-        r = { level: 'customer', rows };
-      }
-      file = {
-        name: customer ? `hlm-${customer}.csv` : 'hlm.csv',
-        mime: 'text/csv',
-        content: reports.hlmCsv(r),
+      const content = await reports.serviceInventory(core.db);
+      return {
+        ...ok(
+          'Service Inventory report',
+          context(`service-inventory.txt, ${Buffer.byteLength(content)} bytes`),
+        ),
+        file: { name: 'service-inventory.txt', mime: 'text/plain', content },
       };
     }
+    let r = await reports.hlmReport(core.db, { level: perCustomer ? 'customer' : 'va' });
+    if (customer && r.level === 'customer') {
+      const rows = r.rows.filter((x) => x.customer === customer);
+      if (rows.length === 0) {
+        await withSuggestions(core, 'customer', customer, () =>
+          Promise.reject(inputErrorNotFound(`customer ${customer}`)),
+        );
+      }
+      r = { level: 'customer', rows };
+    }
+    const format = given ?? (terminal ? 'text' : 'csv');
+    const title = `HLM report${perCustomer ? ` per customer${customer ? ` (${customer})` : ''}` : ''}`;
+    if (format === 'text') {
+      const t = reports.hlmTable(r);
+      return {
+        ...ok(
+          title,
+          table(
+            t.headers,
+            t.rows.map((row) => row.map((c) => (c === null ? '-' : c))),
+          ),
+          ...notes,
+        ),
+        data: r,
+      };
+    }
+    const base = customer ? `hlm-${customer}` : perCustomer ? 'hlm-customers' : 'hlm';
+    const file: ReplyFile =
+      format === 'xlsx'
+        ? {
+            name: `${base}.xlsx`,
+            mime: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+            content: await reports.hlmXlsx(r),
+          }
+        : { name: `${base}.csv`, mime: 'text/csv', content: reports.hlmCsv(r) };
     return {
-      ...ok(
-        kind === 'hlm' ? 'HLM report' : 'Service Inventory report',
-        context(`${file.name}, ${Buffer.byteLength(file.content)} bytes`),
-      ),
+      ...ok(title, context(`${file.name}, ${Buffer.byteLength(file.content)} bytes`), ...notes),
       file,
+      data: r,
     };
   },
 };

@@ -53,7 +53,7 @@ const tokenCreate: CommandSpec = {
     { name: 'days', value: 'N', help: 'lifetime in days (1–365; default from config)' },
     { name: 'export-controlled', boolean: true, help: 'export control "Allowed"' },
   ],
-  example: 'token create acme.com/va-hcs-operational --days 30',
+  example: 'token create nimbus-hcs.example.com/va-hcs-operational --days 30',
   role: 'operator',
   async run(ctx, { values, flags }) {
     const { domain, va } = await vaRef(ctx, values.va!);
@@ -142,7 +142,7 @@ function clusterJob(
     verb,
     summary,
     args: [{ name: 'cluster' }],
-    example: `${verb} cucm-acme-1`,
+    example: `${verb} globex-cucm-01`,
     role: 'operator',
     ...(opts.destructive ? { destructive: true } : {}),
     async run(ctx, { values }) {
@@ -168,7 +168,7 @@ const assign: CommandSpec = {
   verb: 'assign',
   summary: 'assigns a cluster to a virtual account',
   args: [{ name: 'cluster' }, { name: 'va' }],
-  example: 'assign cucm-acme-1 acme.com/va-hcs-operational',
+  example: 'assign globex-cucm-01 nimbus-hcs.example.com/va-hcs-operational',
   role: 'operator',
   async run(ctx, { values }) {
     const name = await clusterName(ctx, values.cluster!);
@@ -193,7 +193,7 @@ const renew: CommandSpec = {
   verb: 'renew',
   summary: "renews a cluster's authorization or registration (ID certificate) now",
   args: [{ name: 'what', choices: ['auth', 'registration'] }, { name: 'cluster' }],
-  example: 'renew auth cucm-acme-1',
+  example: 'renew auth globex-cucm-01',
   role: 'operator',
   async run(ctx, { values }) {
     const what = values.what!.toLowerCase() === 'auth' ? 'authorization' : 'registration';
@@ -226,7 +226,7 @@ const mode: CommandSpec = {
   verb: 'mode',
   summary: 'sets the license mode of a VA (only while no cluster is assigned)',
   args: [{ name: 'va' }, { name: 'mode', choices: ['Enterprise', 'HCS', 'HCS-LE'] }],
-  example: 'mode acme.com/va-hcs-operational HCS',
+  example: 'mode nimbus-hcs.example.com/va-hcs-operational HCS',
   role: 'operator',
   destructive: true,
   async run(ctx, { values }) {
@@ -256,7 +256,7 @@ const vaRemove: CommandSpec = {
   summary:
     'removes a VA from smartlic (one CSSM no longer lists); refused while clusters are assigned',
   args: [{ name: 'va' }],
-  example: 'va remove acme.com/va-old',
+  example: 'va remove nimbus-hcs.example.com/va-old',
   role: 'operator',
   destructive: true,
   async run(ctx, { values }) {
@@ -290,7 +290,7 @@ const transport: CommandSpec = {
     { name: 'mode', choices: ['direct', 'proxy', 'satellite'] },
     { name: 'target', optional: true },
   ],
-  example: 'transport acme.com proxy proxy.example.com:3128',
+  example: 'transport nimbus-hcs.example.com proxy proxy.example.com:3128',
   role: 'operator',
   destructive: true,
   async run(ctx, { values }) {
@@ -320,7 +320,7 @@ const transport: CommandSpec = {
         throw new SmartlicError({
           code: 'CAA1040',
           message: `invalid proxy details: expected <host:port>, got "${target ?? ''}"`,
-          action: 'e.g. transport acme.com proxy proxy.example.com:3128',
+          action: 'e.g. transport nimbus-hcs.example.com proxy proxy.example.com:3128',
         });
       t = { mode: 'Proxy', proxyHost: hp[1]!, proxyPort: Number(hp[2]) };
     } else {
@@ -359,7 +359,7 @@ const sync: CommandSpec = {
   verb: 'sync',
   summary: 'syncs one account (or all) with CSSM / the satellite now',
   args: [{ name: 'sa', optional: true }],
-  example: 'sync acme.com',
+  example: 'sync nimbus-hcs.example.com',
   role: 'operator',
   async run(ctx, { values }) {
     const domain = values.sa;

@@ -57,7 +57,7 @@ describe('grammar and registry', () => {
     for (const v of ['clusters', 'token create', 'renew', 'role']) expect(text(all)).toContain(v);
     const one = (await layer.execute('help token create', viewer)).reply;
     expect(text(one)).toContain('token create <va> [--days N] [--export-controlled]');
-    expect(text(one)).toContain('token create acme.com/va-hcs-operational --days 30');
+    expect(text(one)).toContain('token create nimbus-hcs.example.com/va-hcs-operational --days 30');
   });
 
   it('suggests the closest verb for a typo', async () => {

@@ -59,7 +59,8 @@ describe('smartlic ask', () => {
     expect(r.code).toBe(1);
     expect(r.out).toContain('add --yes');
     const y = await runCli(['ask', 'token revoke 999 --yes'], env);
-    expect(y.code).toBe(1);
+    // No token 999 is a name that does not exist: exit 2 on every face (the CLI's rule).
+    expect(y.code).toBe(2);
     expect(y.out).toMatch(/failed/);
   });
 });

@@ -1,0 +1,323 @@
+/**
+ * The terminal face of the command registry: `smartlic <verb> …` runs the very CommandSpec the
+ * chat runs (bot/commands), as the local console user (`bot.consoleRole`, admin by default).
+ * This file only adapts: it takes the terminal's own flags (--json, --wide, --out), asks y/N
+ * on a terminal before a destructive command (scripts pass --yes), and renders the Reply for
+ * a terminal — tables fitted to its width, the first (name) column never shortened, control
+ * characters escaped. Validation, errors, roles and the audit are the layer's.
+ */
+import { writeFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { userInfo } from 'node:os';
+import {
+  defaultRegistry,
+  helpReply,
+  consoleActor,
+  exitCode,
+  replyDocument,
+  type Block,
+  type CommandLayer,
+  type Reply,
+} from '../../bot/index.ts';
+import { SmartlicError } from '../../core/errors.ts';
+import { escapeControl as coreEscapeControl } from '../../core/index.ts';
+import { commandLayer } from './chat.ts';
+import { escapeControl, renderTable, statusLineFor } from './output.ts';
+import { openRuntime } from './runtime.ts';
+import type { CliContext } from './types.ts';
+
+/** Flags every registry verb takes on the terminal, besides its own and --yes / --help. */
+export const TERMINAL_FLAGS = [
+  { flag: '--json', help: "the reply's typed data as JSON (the same document as `ask --json`)" },
+  {
+    flag: '--wide',
+    help: 'tables in full (they fit the terminal otherwise; 100 columns in a pipe)',
+  },
+  { flag: '--out FILE', help: "write the result (a report's file, or the text / JSON) to FILE" },
+  { flag: '--yes', help: 'run a destructive command without asking (scripts)' },
+] as const;
+
+interface TerminalFlags {
+  json: boolean;
+  wide: boolean;
+  out?: string;
+  words: string[];
+}
+
+/** Takes --json, --wide and --out out of the words (not after `--`). */
+export function terminalFlags(argv: readonly string[]): TerminalFlags {
+  const words: string[] = [];
+  let json = false;
+  let wide = false;
+  let out: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') {
+      words.push(...argv.slice(i));
+      break;
+    }
+    if (a === '--json') json = true;
+    else if (a === '--wide') wide = true;
+    else if (a === '--out') out = argv[++i] ?? '';
+    else if (a.startsWith('--out=')) out = a.slice('--out='.length);
+    else words.push(a);
+  }
+  return { json, wide, ...(out !== undefined ? { out } : {}), words };
+}
+
+export interface TerminalRender {
+  text: string;
+  /** What a narrow table left out, for a note on stderr. */
+  notes: string[];
+}
+
+/** A Reply as a terminal shows it; `width` Infinity for --wide. */
+export function renderTerminal(r: Reply, width: number): TerminalRender {
+  const notes: string[] = [];
+  const head = r.status === 'error' || r.status === 'denied' ? `✗ ${r.title}` : r.title;
+  const parts = [escapeControl(head)];
+  for (const b of r.blocks) parts.push(blockText(b, width, notes));
+  return { text: `${parts.join('\n\n')}\n`, notes };
+}
+
+/** Headers of columns that name a thing (the registry's tables use these words). */
+const NAME_COLUMNS =
+  /^(name|domain|cluster|customer|virtual account|smart account|va|license|id|entity|alert|token|LM Name|License Type)$/i;
+
+/** Headers of the columns an operator scans for: kept when others are left out. */
+const KEY_COLUMNS =
+  /^(status|authorization|days left|compliance|short|forecast|owned|in use|count|severity|outcome|missing in CSSM since)$/i;
+
+/** Headers of free-text columns: shortened first when a table is too wide. */
+const FREE_TEXT =
+  /^(information|recommended action|description|message|needs attention|detail|why|what to do|alerts|title|borrowing|status information)$/i;
+
+/** Folds `text` at spaces to lines of at most `width`, continuation lines indented. */
+export function wrap(text: string, width: number, indent: number): string {
+  if (!Number.isFinite(width) || text.length <= width || width < 20) return text;
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(line);
+  return lines.join(`\n${' '.repeat(indent)}`);
+}
+
+function multiline(s: string): string {
+  return s
+    .split('\n')
+    .map((l) => escapeControl(l))
+    .join('\n');
+}
+
+function blockText(b: Block, width: number, notes: string[]): string {
+  switch (b.kind) {
+    case 'section':
+    case 'context':
+      return multiline(b.text);
+    case 'fields': {
+      const w = Math.max(...b.fields.map((f) => f.label.length));
+      return b.fields
+        .map(
+          (f) =>
+            `${escapeControl(f.label).padEnd(w)}  ${wrap(escapeControl(f.value), width - w - 2, w + 2)}`,
+        )
+        .join('\n');
+    }
+    case 'table': {
+      // The row's name (the first column) is never shortened: a cut name cannot be copied into
+      // the next command. Other names give way last, free text first.
+      const natural = (i: number) =>
+        Math.max(b.columns[i]!.length, ...b.rows.map((r) => escapeControl(r[i] ?? '').length));
+      const t = renderTable(
+        b.columns.map((c, i) =>
+          i === 0
+            ? { header: c, min: natural(i) }
+            : NAME_COLUMNS.test(c)
+              ? { header: c, min: Math.min(natural(i), 24) }
+              : FREE_TEXT.test(c)
+                ? { header: c, shrink: true }
+                : KEY_COLUMNS.test(c)
+                  ? { header: c }
+                  : { header: c, optional: true },
+        ),
+        b.rows,
+        { width },
+      );
+      if (t.hidden.length > 0) notes.push(`columns not shown: ${t.hidden.join(', ')}`);
+      if (t.truncated) notes.push('long values shortened with …');
+      return t.text.replace(/\n$/, '');
+    }
+    case 'buttons':
+      return b.buttons
+        .map((x) => `[${escapeControl(x.label)}] → smartlic ${escapeControl(x.command)}`)
+        .join('\n');
+  }
+}
+
+function login(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** Asks "Run …? [y/N]" on the terminal; anything but y / yes is no. */
+async function confirmOnTty(ctx: CliContext, question: string): Promise<boolean> {
+  const rl = createInterface({ input: ctx.io.stdin, output: ctx.io.stderr, terminal: true });
+  try {
+    const answer = await new Promise<string>((resolve) => {
+      rl.question(`${question} [y/N] `, resolve);
+      rl.once('close', () => resolve(''));
+    });
+    return /^y(es)?$/i.test(answer.trim());
+  } finally {
+    rl.close();
+  }
+}
+
+/** Runs one registry command from the terminal's words; returns the exit code. */
+export async function runRegistryCommand(
+  argv: readonly string[],
+  ctx: CliContext,
+  layerFor: (rt: Awaited<ReturnType<typeof openRuntime>>) => CommandLayer = (rt) =>
+    commandLayer(rt),
+): Promise<number> {
+  const f = terminalFlags(argv);
+  const end = f.words.indexOf('--');
+  const head = end < 0 ? f.words : f.words.slice(0, end);
+  if (head.includes('--help') || head.includes('-h')) {
+    // Help comes from the registry alone: no database is opened for it.
+    const verb = head.filter((w) => !w.startsWith('-')).slice(0, 2);
+    const r = helpReply(defaultRegistry(), verb);
+    const own = TERMINAL_FLAGS.map((t) => `  ${t.flag.padEnd(12)}${t.help}`).join('\n');
+    ctx.io.stdout.write(`${renderTerminal(r, Infinity).text}\nOn the terminal also:\n${own}\n`);
+    return exitCode(r);
+  }
+  const rt = await openRuntime(ctx);
+  try {
+    const layer = layerFor(rt);
+    const actor = consoleActor(login());
+    let o = await layer.executeWords(f.words, actor);
+    if (o.reply.status === 'confirm' && ctx.io.isTty && !f.json) {
+      const line = o.reply.title.replace(/^Confirm: /, '');
+      if (await confirmOnTty(ctx, `Run \`smartlic ${line}\`?`)) {
+        o = await layer.executeWords(f.words, actor, { confirmed: true });
+      } else {
+        ctx.io.stderr.write('Cancelled; nothing was changed.\n');
+        return 1;
+      }
+    }
+    const follow = o.followUp ? await o.followUp : undefined;
+    const last = follow ?? o.reply;
+    const code = exitCode(last);
+    const failed = code !== 0;
+    if (f.json) {
+      const doc = `${JSON.stringify(replyDocument(o.reply, follow), null, 2)}\n`;
+      if (f.out !== undefined && !failed) write(f.out, doc);
+      else ctx.io.stdout.write(doc);
+      return code;
+    }
+    // A file gets every column in full; a terminal gets tables fitted to its width.
+    const width =
+      f.wide || f.out !== undefined ? Infinity : ctx.io.isTty ? (ctx.io.columns ?? 100) : 100;
+    const status = statusLineFor(ctx);
+    const shown = [o.reply, ...(follow ? [follow] : [])].map((r) => renderTerminal(r, width));
+    const text = shown.map((s) => s.text).join('\n');
+    const file = o.reply.file;
+    // A failure, a denial and a usage answer go to stderr, so a pipe gets results only.
+    if (failed) {
+      ctx.io.stderr.write(
+        last.status === 'error'
+          ? errorLine(last)
+          : last.status === 'usage'
+            ? usageLine(last)
+            : text,
+      );
+      return code;
+    }
+    if (f.out !== undefined) {
+      if (f.out === '') {
+        ctx.io.stderr.write('smartlic: --out needs a file name (e.g. --out report.csv)\n');
+        return 2;
+      }
+      // A report's file goes to FILE whole; any other answer is written as shown, in full.
+      write(f.out, file ? shownFile(file) : shown.map((s) => s.text).join('\n'));
+      status.write(`wrote ${f.out}`);
+      return code;
+    }
+    if (file) {
+      // The report itself is the result on stdout; what the reply says about it goes to stderr.
+      if (typeof file.content !== 'string' && !isText(file.mime)) {
+        ctx.io.stderr.write(
+          `smartlic: ${file.name} is binary (${file.mime}); write it with --out FILE\n`,
+        );
+        return 2;
+      }
+      ctx.io.stdout.write(shownFile(file) as string);
+      return code;
+    }
+    ctx.io.stdout.write(text);
+    const notes = [...new Set(shown.flatMap((s) => s.notes))];
+    if (notes.length > 0)
+      status.write(`(${notes.join('; ')}; --wide shows everything, --json all fields)`);
+    return code;
+  } finally {
+    await rt.close();
+  }
+}
+
+/** A usage answer in one line: `smartlic <verb>: INPUT: problem — usage: …`. */
+function usageLine(r: Reply): string {
+  const problem = r.blocks.flatMap((b) => (b.kind === 'section' ? [b.text] : []));
+  const usage = r.blocks.flatMap((b) =>
+    b.kind === 'fields' ? b.fields.filter((x) => x.label === 'usage').map((x) => x.value) : [],
+  );
+  const verb = r.title.replace(/^Usage: /, '');
+  const line = `smartlic ${verb === r.title ? '' : verb}`.trimEnd();
+  return `${multiline(`${line}: INPUT: ${problem.join(' ').replace(/\.$/, '')}${usage[0] ? ` — usage: ${usage[0]}` : ''}`)}\n`;
+}
+
+/** An error as the CLI has always said it: `smartlic <verb>: CODE: message — action`. */
+function errorLine(r: Reply): string {
+  const texts = r.blocks.flatMap((b) =>
+    b.kind === 'section' || b.kind === 'context' ? [b.text] : [],
+  );
+  const [what = r.title, ...actions] = texts;
+  const verb = r.title.replace(/ failed.*$/, '');
+  const line = `smartlic ${verb}: ${what}${actions.length ? ` — ${actions.join('; ')}` : ''}${r.jobId !== undefined ? ` (job ${r.jobId})` : ''}`;
+  return `${multiline(line)}\n`;
+}
+
+/**
+ * A report's content as it leaves smartlic: text (not a workbook) shows a name's control
+ * characters escaped, on stdout or in the file (issue 20: one escaping rule at every sink).
+ */
+function shownFile(file: { content: Buffer | string; mime: string }): Buffer | string {
+  if (typeof file.content !== 'string' && !isText(file.mime)) return file.content;
+  const text =
+    typeof file.content === 'string' ? file.content : Buffer.from(file.content).toString('utf8');
+  return coreEscapeControl(text, { keepLines: true });
+}
+
+function isText(mime: string): boolean {
+  return mime.startsWith('text/') || mime === 'application/json';
+}
+
+function write(path: string, content: string | Buffer): void {
+  try {
+    writeFileSync(path, content);
+  } catch (e) {
+    throw new SmartlicError({
+      code: 'IO',
+      message: `cannot write ${path}: ${(e as Error).message}`,
+      action: 'check the path and that its directory is writable',
+      cause: e,
+    });
+  }
+}
