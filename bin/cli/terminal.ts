@@ -75,7 +75,7 @@ export interface TerminalRender {
 export function renderTerminal(r: Reply, width: number): TerminalRender {
   const notes: string[] = [];
   const head = r.status === 'error' || r.status === 'denied' ? `✗ ${r.title}` : r.title;
-  const parts = [escapeControl(head)];
+  const parts = [wrap(escapeControl(head), width, 0)];
   for (const b of r.blocks) parts.push(blockText(b, width, notes));
   return { text: `${parts.join('\n\n')}\n`, notes };
 }
@@ -118,7 +118,10 @@ function blockText(b: Block, width: number, notes: string[]): string {
   switch (b.kind) {
     case 'section':
     case 'context':
-      return multiline(b.text);
+      return multiline(b.text)
+        .split('\n')
+        .map((l) => wrap(l, width, 0))
+        .join('\n');
     case 'fields': {
       const w = Math.max(...b.fields.map((f) => f.label.length));
       return b.fields

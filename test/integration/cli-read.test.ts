@@ -97,7 +97,7 @@ describe('read verbs', () => {
     // What needs attention is the open alerts (the registry's status, the same records as
     // `alerts`): the shortage alert, which names the cluster it puts out of compliance;
     // "failed" counts that cluster as `clusters --failed` does.
-    expect(s.out).toMatch(/id\s+severity\s+about\s+alert/);
+    expect(s.out).toMatch(/id\s+severity\s+(about\s+)?alert/);
     expect(s.out).toContain('va-globex is short of 70 HCS UCM Standard');
     expect(s.out).toMatch(/1 in trouble, 1 failed, 0 unreachable/);
     const sj = JSON.parse((await run(['status', '--json'])).out) as {

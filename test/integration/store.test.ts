@@ -914,10 +914,10 @@ describe('migrations from parallel branches', () => {
     const h2 = openDatabase({ path: ':memory:' });
     try {
       const names = Object.keys(MIGRATIONS).sort();
-      const last = names[names.length - 1]!;
-      const skipped = names.filter(
-        (n) => n !== last && n !== '0001-initial' && n !== '0002-account-endpoints',
-      );
+      // The two before the last arrived from parallel branches (as 0011 and 0012 did beside
+      // 0013, whose view needs the columns of 0005: a real database at the last migration
+      // always has the ones before the branches split).
+      const skipped = names.slice(-3, -1);
       // Simulate a database migrated by a build that did not yet have the skipped ones.
       const partial = Object.fromEntries(
         Object.entries(MIGRATIONS).filter(([n]) => !skipped.includes(n)),

@@ -32,7 +32,7 @@ describe('command reference', () => {
   it('lists every CLI command and every chat verb', () => {
     const part = readme.slice(readme.indexOf(BEGIN), readme.indexOf(END));
     for (const c of COMMANDS) expect(part).toContain(`| \`smartlic ${c.name}\``);
-    expect(part).toContain('| `status [sa\\|va\\|customer]`');
+    expect(part).toContain('| `status [<customer-or-level>]`');
     expect(part).toContain('| `role grant\\|revoke\\|list');
   });
 });

@@ -42,7 +42,7 @@ const status: CommandSpec = {
   summary:
     'are we compliant, what needs attention? overall, one customer, or per sa, va or customer',
   args: [{ name: 'customer-or-level', optional: true }],
-  example: 'status Hooli',
+  example: 'status Globex',
   role: 'viewer',
   async run({ core }, { values }) {
     const now = core.clock.now();
@@ -112,7 +112,6 @@ const status: CommandSpec = {
     return {
       ...ok(
         s.verdict,
-        accountsTable(s.accounts),
         fields({
           accounts: s.accounts.length,
           'virtual accounts': `${s.virtualAccounts.total} (${s.virtualAccounts.outOfCompliance} out of compliance${s.virtualAccounts.missing > 0 ? `, ${s.virtualAccounts.missing} no longer listed by CSSM` : ''})`,
@@ -122,6 +121,7 @@ const status: CommandSpec = {
           ...Object.fromEntries(Object.entries(s.clusters.byAuthorization).map(([k, v]) => [k, v])),
         }),
         ...attentionBlocks(s.attention, 'Nothing needs attention.'),
+        accountsTable(s.accounts),
       ),
       data: s,
     };

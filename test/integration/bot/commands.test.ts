@@ -107,8 +107,13 @@ describe('reads from the read models', () => {
     expect(st.status).toBe('ok');
     // The title is the verdict; the table is the open alerts, the same records as `alerts`.
     expect(st.title).toMatch(/in compliance[:;] .*(nothing needs attention|need)/);
+    // The first table of each answer: status's attention list (its accounts table follows).
     const ids = (r: typeof st, col: number) =>
-      r.blocks.flatMap((b) => (b.kind === 'table' ? b.rows.map((row) => row[col]) : []));
+      r.blocks.find((b) => b.kind === 'table')?.kind === 'table'
+        ? (r.blocks.find((b) => b.kind === 'table') as { rows: string[][] }).rows.map(
+            (row) => row[col],
+          )
+        : [];
     const al = (await layer.execute('alerts', viewer)).reply;
     expect(ids(st, 0)).toEqual(ids(al, 0));
     // A customer's name answers for that customer; a typo gets "did you mean".
