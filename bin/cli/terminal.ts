@@ -262,7 +262,7 @@ export async function runRegistryCommand(
         );
         return 2;
       }
-      ctx.io.stdout.write(shownFile(file) as string);
+      ctx.io.stdout.write(shownFile(file));
       return code;
     }
     ctx.io.stdout.write(text);
