@@ -183,12 +183,26 @@ export async function serviceInventory(db: ReportDb): Promise<string> {
     order: number;
   }[] = [];
   const site = new Map<string, { customer: string; code: string; count: number; order: number }>();
+  const custByKey = new Map<string, (typeof cust)[number]>();
   for (const c of clusters) {
     for (const u of byCluster.get(c.id) ?? []) {
       const r = hcsReportType(u.type);
       const order = isLicenseTypeId(r.hcsType) ? catalogIndex(r.hcsType) : 1000;
       const info = c.virtual_account_id === null ? undefined : vaInfo.get(c.virtual_account_id);
-      cust.push({
+      const k = `${c.customer}|${r.reportCode}`;
+      const s = site.get(k) ?? { customer: c.customer, code: r.reportCode, count: 0, order };
+      s.count += u.count;
+      site.set(k, s);
+      // One row per cluster and report code: usages the labelling rule gives one code (an
+      // Enterprise-mode cluster's Basic and Enhanced are both HUCM_Foundation) add up, as the
+      // HLM report's customer rows do.
+      const ck = `${c.id}|${r.reportCode}`;
+      const same = custByKey.get(ck);
+      if (same) {
+        same.count += u.count;
+        continue;
+      }
+      const row = {
         va: info?.lm ?? '~',
         via: info?.via ?? '~',
         customer: c.customer,
@@ -198,11 +212,9 @@ export async function serviceInventory(db: ReportDb): Promise<string> {
         code: r.reportCode,
         count: u.count,
         order,
-      });
-      const k = `${c.customer}|${r.reportCode}`;
-      const s = site.get(k) ?? { customer: c.customer, code: r.reportCode, count: 0, order };
-      s.count += u.count;
-      site.set(k, s);
+      };
+      custByKey.set(ck, row);
+      cust.push(row);
     }
   }
   cust.sort(
