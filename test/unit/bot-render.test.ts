@@ -154,6 +154,8 @@ describe('Webex size limit (7,439 bytes a message)', () => {
         columns: ['name', 'customer'],
         rows: Array.from({ length: 400 }, (_, i) => [`cucm-${i}-${'x'.repeat(5000)}`, 'acme']),
       },
+      // More than four messages' worth after the table: the answer must be cut with a pointer.
+      ...Array.from({ length: 3 }, (_, i) => section(`part ${i} ${'y'.repeat(7000)}`)),
       buttons({ label: 'Show', command: 'clusters --failed' }),
     ],
   };
@@ -167,6 +169,8 @@ describe('Webex size limit (7,439 bytes a message)', () => {
     expect(ms[1]!.markdown).toMatch(/^intro é+…$/);
     expect(ms[2]!.markdown).toMatch(/^```\nname/);
     expect(ms[2]!.markdown).toContain('x…');
+    // A chat answer shows a long table's first rows and the count (forChat), then the rest.
+    expect(ms[2]!.markdown).toContain('25 of 400 rows shown');
     expect(ms[3]!.markdown).toContain('cut to fit Webex');
     expect(ms[3]!.markdown).toContain('https://lic.example.com/');
     // The card (buttons) rides on the last message only.
