@@ -33,11 +33,6 @@ export const COMMANDS: readonly Entry[] = [
     load: async () => (await import('./cli/account.ts')).accountCommand,
   },
   {
-    name: 'alerts',
-    summary: 'alerts the rules raised after each sync: list, show, mute, unmute',
-    load: async () => (await import('./cli/alerts.ts')).alertsCommand,
-  },
-  {
     name: 'allocate',
     summary: 'what-if: run the license-allocation rules on a JSON file, offline',
     load: async () => (await import('./cli/allocate.ts')).allocateCommand,
