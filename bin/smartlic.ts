@@ -93,11 +93,6 @@ export const COMMANDS: readonly Entry[] = [
     load: async () => (await import('./cli/sync.ts')).syncCommand,
   },
   {
-    name: 'token',
-    summary: 'registration tokens: create (export control choice), list (masked), revoke',
-    load: async () => (await import('./cli/token.ts')).tokenCommand,
-  },
-  {
     name: 'va',
     summary: 'virtual accounts: list (summary), license mode, transport',
     load: async () => (await import('./cli/va.ts')).vaCommand,
@@ -185,7 +180,10 @@ export async function servedByRegistry(
   if (legacy !== undefined) {
     if (sub === undefined || sub.startsWith('-') || legacy.includes(sub)) return false;
   } else if (processVerb) return false;
-  return (await registry()).match(args.filter((a) => !a.startsWith('--'))) !== undefined;
+  const reg = await registry();
+  // A first word of registry verbs alone (`token`) gets the registry's "needs one of".
+  if (!processVerb && reg.heads().includes(verb)) return true;
+  return reg.match(args.filter((a) => !a.startsWith('--'))) !== undefined;
 }
 
 let registryOnce: Registry | undefined;

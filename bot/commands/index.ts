@@ -2,11 +2,18 @@
 import { ADMIN_COMMANDS } from './handlers/admin.ts';
 import { ALERT_COMMANDS } from './handlers/alerts.ts';
 import { READ_COMMANDS } from './handlers/reads.ts';
+import { TOKEN_COMMANDS } from './handlers/tokens.ts';
 import { WRITE_COMMANDS } from './handlers/writes.ts';
 import { Registry } from './registry.ts';
 
 export function defaultRegistry(): Registry {
-  return new Registry([...READ_COMMANDS, ...WRITE_COMMANDS, ...ALERT_COMMANDS, ...ADMIN_COMMANDS]);
+  return new Registry([
+    ...READ_COMMANDS,
+    ...WRITE_COMMANDS,
+    ...TOKEN_COMMANDS,
+    ...ALERT_COMMANDS,
+    ...ADMIN_COMMANDS,
+  ]);
 }
 
 export { CommandLayer, helpReply } from './layer.ts';
