@@ -33,11 +33,6 @@ export const COMMANDS: readonly Entry[] = [
     load: async () => (await import('./cli/account.ts')).accountCommand,
   },
   {
-    name: 'alerts',
-    summary: 'alerts the rules raised after each sync: list, show, mute, unmute',
-    load: async () => (await import('./cli/alerts.ts')).alertsCommand,
-  },
-  {
     name: 'allocate',
     summary: 'what-if: run the license-allocation rules on a JSON file, offline',
     load: async () => (await import('./cli/allocate.ts')).allocateCommand,
@@ -96,11 +91,6 @@ export const COMMANDS: readonly Entry[] = [
     name: 'sync',
     summary: 'sync accounts with CSSM / satellites and read cluster status',
     load: async () => (await import('./cli/sync.ts')).syncCommand,
-  },
-  {
-    name: 'token',
-    summary: 'registration tokens: create (export control choice), list (masked), revoke',
-    load: async () => (await import('./cli/token.ts')).tokenCommand,
   },
   {
     name: 'va',
@@ -190,7 +180,10 @@ export async function servedByRegistry(
   if (legacy !== undefined) {
     if (sub === undefined || sub.startsWith('-') || legacy.includes(sub)) return false;
   } else if (processVerb) return false;
-  return (await registry()).match(args.filter((a) => !a.startsWith('--'))) !== undefined;
+  const reg = await registry();
+  // A first word of registry verbs alone (`token`) gets the registry's "needs one of".
+  if (!processVerb && reg.heads().includes(verb)) return true;
+  return reg.match(args.filter((a) => !a.startsWith('--'))) !== undefined;
 }
 
 let registryOnce: Registry | undefined;

@@ -86,7 +86,7 @@ const NAME_COLUMNS =
 
 /** Headers of the columns an operator scans for: kept when others are left out. */
 const KEY_COLUMNS =
-  /^(status|authorization|days left|compliance|short|forecast|owned|in use|count|severity|outcome|missing in CSSM since)$/i;
+  /^(status|authorization|days left|compliance|short|forecast|owned|in use|count|severity|outcome|missing in CSSM since|expires|export control)$/i;
 
 /** Headers of free-text columns: shortened first when a table is too wide. */
 const FREE_TEXT =
@@ -232,7 +232,8 @@ export async function runRegistryCommand(
     const status = statusLineFor(ctx);
     const shown = [o.reply, ...(follow ? [follow] : [])].map((r) => renderTerminal(r, width));
     const text = shown.map((s) => s.text).join('\n');
-    const file = o.reply.file;
+    // A report's file comes with the reply; a token's value (shown once) with its job's follow-up.
+    const file = o.reply.file ?? follow?.file;
     // A failure, a denial and a usage answer go to stderr, so a pipe gets results only.
     if (failed) {
       ctx.io.stderr.write(
@@ -262,6 +263,9 @@ export async function runRegistryCommand(
         );
         return 2;
       }
+      // A value shown once (a new token): what the replies say goes to stderr, so a pipe or a
+      // variable gets the value alone.
+      if (!o.reply.file) ctx.io.stderr.write(text);
       ctx.io.stdout.write(shownFile(file));
       return code;
     }

@@ -1,11 +1,19 @@
 /** bot/commands: the registry of every verb, and the layer that runs them. */
 import { ADMIN_COMMANDS } from './handlers/admin.ts';
+import { ALERT_COMMANDS } from './handlers/alerts.ts';
 import { READ_COMMANDS } from './handlers/reads.ts';
+import { TOKEN_COMMANDS } from './handlers/tokens.ts';
 import { WRITE_COMMANDS } from './handlers/writes.ts';
 import { Registry } from './registry.ts';
 
 export function defaultRegistry(): Registry {
-  return new Registry([...READ_COMMANDS, ...WRITE_COMMANDS, ...ADMIN_COMMANDS]);
+  return new Registry([
+    ...READ_COMMANDS,
+    ...WRITE_COMMANDS,
+    ...TOKEN_COMMANDS,
+    ...ALERT_COMMANDS,
+    ...ADMIN_COMMANDS,
+  ]);
 }
 
 export { CommandLayer, helpReply } from './layer.ts';
@@ -15,7 +23,6 @@ export * from './reply.ts';
 export { tokenize, parseArgs, GrammarError } from './grammar.ts';
 export { closest, didYouMean } from './suggest.ts';
 export { Roles, parseUserRef } from './roles.ts';
-export { parseDuration } from './handlers/admin.ts';
 export type { SubscriptionFilters } from './handlers/admin.ts';
 export {
   RemoteCommandLayer,

@@ -36,6 +36,8 @@ export interface ArgSpec {
   choices?: readonly string[];
   /** The last argument may repeat (`whatif move a b c --to …`); one at least unless optional. */
   variadic?: boolean;
+  /** Read but left out of the usage line: an older spelling kept working (with a hint). */
+  hidden?: boolean;
 }
 
 /** What handlers may use: core's services and repositories, the clock, and the bot settings. */
@@ -106,10 +108,12 @@ export interface CommandSpec {
 }
 
 export function usageLine(c: CommandSpec): string {
-  const args = (c.args ?? []).map((a) => {
-    const n = a.choices ? a.choices.join('|') : `<${a.name}>${a.variadic ? '…' : ''}`;
-    return a.optional ? `[${n}]` : n;
-  });
+  const args = (c.args ?? [])
+    .filter((a) => !a.hidden)
+    .map((a) => {
+      const n = a.choices ? a.choices.join('|') : `<${a.name}>${a.variadic ? '…' : ''}`;
+      return a.optional ? `[${n}]` : n;
+    });
   const flags = (c.flags ?? [])
     .filter((f) => !f.hidden)
     .map((f) => (f.boolean ? `[--${f.name}]` : `[--${f.name} ${f.value ?? 'X'}]`));

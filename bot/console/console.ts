@@ -94,6 +94,11 @@ export async function ask(
         `\n${escapeControl(Buffer.from(o.reply.file.content).toString('utf8'), { keepLines: true })}`,
       );
     if (follow) out.write(`\n${renderText(follow)}`);
+    // A token created from the terminal is shown once, after its reply (never in chat).
+    if (follow?.file)
+      out.write(
+        `\n${escapeControl(Buffer.from(follow.file.content).toString('utf8'), { keepLines: true })}`,
+      );
   }
   return exitCode(follow ?? o.reply);
 }

@@ -363,7 +363,7 @@ function notFound(id: number): SmartlicError {
   return new SmartlicError({
     code: 'NOT_FOUND',
     message: `no alert ${id}`,
-    action: 'list alerts with `smartlic alerts --all` and use the number in the ID column',
+    action: 'list them with `alerts --all` and use the number in its id column',
   });
 }
 

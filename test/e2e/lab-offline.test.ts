@@ -146,8 +146,7 @@ describe('the lab never calls Cisco', () => {
         await ok([
           'token',
           'create',
-          'nimbus-hcs.example.com',
-          'va-hcs-operational',
+          'nimbus-hcs.example.com/va-hcs-operational',
           '--days',
           '30',
           '--json',
@@ -155,7 +154,7 @@ describe('the lab never calls Cisco', () => {
       ).out,
     ) as { token: { id: number } };
     const revoked = JSON.parse(
-      (await ok(['token', 'revoke', String(created.token.id), '--json'])).out,
+      (await ok(['token', 'revoke', String(created.token.id), '--yes', '--json'])).out,
     ) as { token: { status: string } };
     expect(revoked.token.status).toBe('Revoked');
 

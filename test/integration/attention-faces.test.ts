@@ -88,7 +88,7 @@ async function sameEverywhere(): Promise<Rec[]> {
   expect(store.length).toBeGreaterThan(0);
 
   // `alerts` and `status` from the registry (what the terminal and the chat run).
-  expect(replyRecords((await layer.execute('alerts', viewer)).reply, 5)).toEqual(store);
+  expect(replyRecords((await layer.execute('alerts', viewer)).reply, 3)).toEqual(store);
   expect(replyRecords((await layer.execute('status', viewer)).reply, 3)).toEqual(store);
 
   // `status --json`: the read model's document.

@@ -1,6 +1,9 @@
-// Real: bin/smartlic.ts main() with the account, sync and alerts verbs (config from the given env,
-// SQLite in a temp file, the real services and alert rules), the emulator (demo scenario) over
-// loopback. Faked: stdin/stdout/stderr are in-memory streams; no TTY.
+// Real: bin/smartlic.ts main() with the account and sync verbs and the registry's alert verbs run
+// by the terminal adapter (config from the given env, SQLite in a temp file, the real services
+// and alert rules), the emulator (demo scenario) over loopback. Faked: stdin/stdout/stderr are
+// in-memory streams; no TTY.
+// Covers: bot/commands/handlers/alerts.ts (alerts, alert, mute, unmute and the older terminal
+// spellings `alerts show|mute|unmute`), bin/cli/terminal.ts.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -48,15 +51,16 @@ describe('smartlic alerts', () => {
     expect(Math.max(...narrow.out.split('\n').map((l) => l.length))).toBeLessThanOrEqual(100);
     const r = await run(['alerts', '--wide']);
     expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^id\s+severity\s+about\s+alert\s+rule\s+since$/m);
     expect(r.out).toMatch(
-      /^ID\s+Severity\s+Rule\s+Entity\s+Customer\s+Since\s+Due\s+Muted\s+Title$/m,
-    );
-    expect(r.out).toMatch(
-      new RegExp(`^1\\s+warning\\s+insufficient-licenses\\s+VA va-globex\\s+.*${TITLE}$`, 'm'),
+      new RegExp(
+        `^1\\s+warning\\s+VA va-globex\\s+${TITLE}\\s+insufficient-licenses\\s+\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d UTC$`,
+        'm',
+      ),
     );
 
     expect((await run(['alerts', '--severity', 'critical'])).out).toMatch(
-      /^no open alerts in .*smartlic.db\n$/,
+      /^No open alerts \(critical or worse\)\n$/,
     );
     expect((await run(['alerts', '--severity', 'WARNING', '--wide'])).out).toContain(TITLE);
     const json = JSON.parse((await run(['alerts', '--json'])).out) as {
@@ -78,12 +82,18 @@ describe('smartlic alerts', () => {
         /--severity "high" is not a severity — use info, warning or critical/,
       ],
       [['alerts', '--customer', 'Nobody'], /no customer "Nobody"/],
-      [['alerts', 'frobnicate'], /unknown subcommand "frobnicate"/],
-      [['alerts', 'mute', '1'], /needs --for — say how long, e.g. --for 7d/],
+      // The registry's grammar: `alerts` takes no argument; one alert is `alert ID`.
+      [
+        ['alerts', 'frobnicate'],
+        /Too many arguments: "frobnicate" is not expected — usage: alerts/,
+      ],
+      [['alerts', 'mute', '1'], /mute needs a duration — say how long, e.g. mute 1 7d/],
+      [['mute', '1', '7d', '--for', '2w'], /two durations given/],
       [['alerts', 'mute', '1', '--for', '7x'], /"7x" is not a duration — give a number and a unit/],
       [['alerts', 'mute', '1', '--for', '400d'], /longer than a year/],
       [['alerts', 'mute', 'abc', '--for', '7d'], /"abc" is not an alert id/],
-      [['alerts', 'unmute'], /needs an alert id/],
+      [['alerts', 'unmute'], /Missing <alert-id>/],
+      [['alert', 'x1'], /"x1" is not an alert id/],
     ];
     for (const [argv, msg] of cases) {
       const r = await run(argv);
@@ -99,32 +109,46 @@ describe('smartlic alerts', () => {
   it('mute for 7 days with a reason, show it, unmute it', async () => {
     const m = await run(['alerts', 'mute', '1', '--for', '7d', '--reason', 'order placed']);
     expect(m.code).toBe(0);
-    expect(m.out).toMatch(/^muted alert 1 until \d{4}-\d\d-\d\d \d\d:\d\d UTC: va-globex/);
-    const listed = await run(['alerts', '--wide']);
+    expect(m.out).toMatch(/^Alert 1 muted until \d{4}-\d\d-\d\d \d\d:\d\d UTC\n\nva-globex/);
+    // Muted alerts are left out of the list unless --muted asks for them (the chat's grammar).
+    expect((await run(['alerts', '--wide'])).out).not.toContain(TITLE);
+    const listed = await run(['alerts', '--muted', '--wide']);
     expect(listed.out).toMatch(/until \d{4}-\d\d-\d\d \d\d:\d\d UTC: order placed/);
 
     const shown = await run(['alerts', 'show', '1']);
     expect(shown.code).toBe(0);
     expect(shown.out).toMatch(/^Alert 1: va-globex is short of 70/);
-    expect(shown.out).toMatch(/^ {2}action {7}Add or transfer 70 licenses of HCS UCM Standard/m);
-    expect(shown.out).toMatch(/^ {4}shortage: 70$/m);
-    expect(shown.out).toMatch(/ muted {4}warning .*\(cli:/);
+    expect(shown.out).toMatch(/^action {6}Add or transfer 70 licenses of HCS UCM Standard/m);
+    expect(shown.out).toMatch(/^shortage\s+70$/m);
+    expect(shown.out).toMatch(/ muted\s+warning\s+.*\s+console:/);
+    // `alert ID` is the same command, the same document.
+    const one = JSON.parse((await run(['alert', '1', '--json'])).out) as { history: unknown[] };
+    expect(JSON.parse((await run(['alerts', 'show', '1', '--json'])).out)).toEqual(one);
+    expect(one.history.length).toBeGreaterThan(1);
 
     const u = await run(['alerts', 'unmute', '1']);
     expect(u.code).toBe(0);
-    expect(u.out).toMatch(/^alert 1 is no longer muted/);
-    expect((await run(['alerts', '--wide'])).out).not.toMatch(/order placed/);
+    expect(u.out).toMatch(/^Alert 1 is no longer muted/);
+    expect((await run(['alerts', '--muted', '--wide'])).out).not.toMatch(/order placed/);
 
     const rule = await run(['alerts', 'mute', '1', '--for', '2w', '--rule']);
     expect(rule.out).toMatch(
-      /^muted insufficient-licenses on VA va-globex until .* \(alert 1 and any later one of that rule there\)/,
+      /^Muted insufficient-licenses on VA va-globex until .*\n\nAlert 1 and any later alert of that rule there/,
     );
-    expect((await run(['alerts', '--wide'])).out).toMatch(/\(rule\)/);
+    expect((await run(['alerts', '--muted', '--wide'])).out).toMatch(/\(rule\)/);
+    // The chat's spelling: `unmute ID`.
+    expect((await run(['unmute', '1'])).code).toBe(0);
+    expect((await run(['mute', '1', '12h', '--json'])).out).toMatch(/"until": "\d{4}/);
   });
 
   it('--all keeps resolved alerts as history', async () => {
     const all = await run(['alerts', '--all', '--wide']);
-    expect(all.out).toMatch(/^ID\s+Severity\s+State\s+Rule/m);
-    expect(all.out).toMatch(/^1\s+warning\s+open\s+insufficient-licenses/m);
+    expect(all.out).toMatch(/^id\s+severity\s+about\s+alert\s+state\s+muted\s+rule/m);
+    expect(all.out).toMatch(
+      new RegExp(
+        `^1\\s+warning\\s+VA va-globex\\s+${TITLE}\\s+open\\s+until .*\\s+insufficient-licenses`,
+        'm',
+      ),
+    );
   });
 });

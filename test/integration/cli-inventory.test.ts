@@ -209,14 +209,15 @@ describe('tokens', () => {
     const created = await run(['token', 'create', SA, 'va-hcs-operational', '--json']);
     expect(created.code, created.err).toBe(0);
     const id = (JSON.parse(created.out) as { token: { id: number } }).token.id;
-    expect((await run(['token', 'revoke', String(id)])).code).toBe(0);
-    const again = await run(['token', 'revoke', String(id)]);
+    // A destructive verb: --yes in a script (a terminal asks y/N).
+    expect((await run(['token', 'revoke', String(id), '--yes'])).code).toBe(0);
+    const again = await run(['token', 'revoke', String(id), '--yes']);
     expect(again.code).toBe(0);
     expect(again.out).toMatch(
-      new RegExp(`token ${id} \\(.*\\) was already revoked; nothing changed`),
+      new RegExp(`Token ${id} \\(.*\\) was already revoked; nothing changed`),
     );
     const list = await run(['token', 'list', SA, '--status', 'Revoked']);
-    expect(list.err).toMatch(/^1 token$/m);
+    expect(list.out).toMatch(/^Revoked tokens of .* \(1\)$/m);
     expect(list.out).toMatch(/\d{4}-\d\d-\d\d \d\d:\d\d UTC/);
   });
 });

@@ -1,4 +1,5 @@
-// Real: bin/smartlic.ts main() with the account, token, va, cluster, jobs and plan verbs
+// Real: bin/smartlic.ts main() with the account, token (the registry's specs, run by the terminal
+// adapter: bot/commands/handlers/tokens.ts, bin/cli/terminal.ts), va, cluster, jobs and plan verbs
 // (config from the given env, SQLite in a temp file with its key file, the real services), the
 // emulator (demo scenario, its clock started at the real time and frozen) over loopback as
 // CSSM and the UC publishers. Faked: stdin/stdout/stderr are in-memory streams; no TTY.
@@ -79,8 +80,31 @@ describe('smartlic token', () => {
     expect(r.code, r.err).toBe(0);
     created = r.out.trim();
     expect(created.length).toBeGreaterThan(16);
-    expect(r.err).toMatch(/export control Allowed/);
+    expect(r.err).toMatch(/export control\s+Allowed/);
     expect(r.err).not.toContain(created);
+    // The older two-word VA still works, with a hint to say it the one way.
+    expect(r.err).toContain(`A VA is one word now: \`${SA}/va-acme\``);
+  });
+
+  it('create with <domain>/<va>: the value once on stdout, in --json too; never in chat', async () => {
+    const r = await run(['token', 'create', `${SA}/va-acme`, '--description', 'lab']);
+    expect(r.code, r.err).toBe(0);
+    const value = r.out.trim();
+    expect(value.length).toBeGreaterThan(16);
+    expect(r.out).toBe(`${value}\n`);
+    expect(r.err).toMatch(/export control\s+Not Allowed/);
+    expect(r.err).not.toContain(value);
+    const j = JSON.parse((await run(['token', 'create', `${SA}/va-acme`, '--json'])).out) as {
+      token: { masked: string; tokenHash?: unknown };
+      value: string;
+    };
+    expect(j.token.masked).toBe(maskToken(j.value));
+    expect(j.token.tokenHash).toBeUndefined();
+    // A chat user (here through `ask --as`) gets the masked token only.
+    const chat = await run(['ask', '--as', 'slack:U1', `token create ${SA}/va-acme`, '--json']);
+    const cj = JSON.parse(chat.out) as { token?: { masked: string }; value?: string };
+    expect(cj.value).toBeUndefined();
+    for (const v of await storedTokenValues()) expect(chat.out).not.toContain(v);
   });
 
   it('list shows tokens masked: no stored plaintext appears in its output', async () => {
@@ -106,10 +130,20 @@ describe('smartlic token', () => {
       masked: string;
     }[];
     const mine = list.find((t) => t.masked === maskToken(created))!;
-    const r = await run(['token', 'revoke', String(mine.id)]);
+    // A destructive verb: a script says --yes (a terminal is asked y/N).
+    const asked = await run(['token', 'revoke', String(mine.id)]);
+    expect(asked.code).not.toBe(0);
+    expect((await run(['token', 'list', SA, 'va-acme', '--status', 'Revoked'])).out).not.toContain(
+      maskToken(created),
+    );
+    const r = await run(['token', 'revoke', String(mine.id), '--yes']);
     expect(r.code, r.err).toBe(0);
     const after = await run(['token', 'list', SA, 'va-acme', '--status', 'Revoked']);
     expect(after.out).toContain(String(mine.id));
+    expect(after.out).toContain(maskToken(created));
+    const again = await run(['token', 'revoke', String(mine.id), '--yes', '--json']);
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.out)).toMatchObject({ alreadyRevoked: true, job: null });
   });
 });
 

@@ -1,12 +1,13 @@
 /**
- * Commands about smartlic's own chat state: roles, channel subscriptions, alerts and mutes.
+ * Commands about smartlic's own chat state: roles and channel subscriptions (alerts and mutes
+ * are in alerts.ts).
  * They change no Cisco system, so they run at once (audited) instead of as jobs.
  */
 import type { store } from '../../../core/index.ts';
 import { ROLES, type CommandSpec, type Role } from '../registry.ts';
 import { context, fields, ok, section, table } from '../reply.ts';
 import { normalizeUserId, parseUserRef } from '../roles.ts';
-import { inputError, when } from './common.ts';
+import { inputError } from './common.ts';
 
 const role: CommandSpec = {
   verb: 'role',
@@ -191,78 +192,4 @@ const unsubscribe: CommandSpec = {
   },
 };
 
-const alerts: CommandSpec = {
-  verb: 'alerts',
-  summary: 'open alerts, most severe first',
-  flags: [{ name: 'muted', boolean: true, help: 'include muted alerts' }],
-  example: 'alerts',
-  role: 'viewer',
-  async run(ctx, { flags }) {
-    const list = await ctx.core.repos.alerts.list({
-      state: 'open',
-      includeMuted: flags.muted === true,
-    });
-    return ok(
-      `Open alerts (${list.length})`,
-      table(
-        ['id', 'severity', 'rule', 'about', 'since', 'message'],
-        list.map((a) => [
-          a.id,
-          a.severity,
-          a.rule,
-          `${a.entity.kind} ${a.entity.name}`,
-          when(a.firstSeen),
-          a.mute ? `[muted until ${when(a.mute.until)}] ${a.title}` : a.title,
-        ]),
-      ),
-    );
-  },
-};
-
-/** `30m`, `12h`, `1d`, `2w` → milliseconds. */
-export function parseDuration(s: string): number | undefined {
-  const m = /^(\d{1,4})\s*(m|min|h|d|w)$/i.exec(s.trim());
-  if (!m) return undefined;
-  const n = Number(m[1]);
-  const unit = m[2]!.toLowerCase();
-  const ms = unit.startsWith('m')
-    ? 60_000
-    : unit === 'h'
-      ? 3_600_000
-      : unit === 'd'
-        ? 86_400_000
-        : 7 * 86_400_000;
-  return n > 0 ? n * ms : undefined;
-}
-
-const mute: CommandSpec = {
-  verb: 'mute',
-  summary: 'mutes an alert for a while (30m, 12h, 1d, 2w)',
-  args: [{ name: 'alert-id' }, { name: 'duration' }],
-  example: 'mute 17 1d',
-  role: 'operator',
-  async run(ctx, { values }) {
-    const ms = parseDuration(values.duration!);
-    if (ms === undefined)
-      throw inputError(`"${values.duration}" is not a duration`, 'use 30m, 12h, 1d or 2w');
-    const id = Number(values['alert-id']);
-    const found = Number.isInteger(id) ? await ctx.core.repos.alerts.getById(id) : undefined;
-    const alert = found?.state === 'open' ? found : undefined;
-    if (!alert) {
-      return {
-        status: 'error',
-        title: `No open alert ${values['alert-id']}`,
-        blocks: [section('`alerts` lists the open ones.')],
-        ephemeral: true,
-      };
-    }
-    const until = new Date(ctx.core.clock.now().getTime() + ms);
-    await ctx.core.repos.alerts.muteAlert(alert.id, {
-      until,
-      by: `${ctx.actor.platform}:${ctx.actor.userId}`,
-    });
-    return ok(`Alert ${alert.id} muted until ${when(until)} UTC`, section(alert.title));
-  },
-};
-
-export const ADMIN_COMMANDS: readonly CommandSpec[] = [alerts, mute, subscribe, unsubscribe, role];
+export const ADMIN_COMMANDS: readonly CommandSpec[] = [subscribe, unsubscribe, role];

@@ -542,32 +542,6 @@ const cluster: CommandSpec = {
   },
 };
 
-const tokens: CommandSpec = {
-  verb: 'tokens',
-  summary: 'registration tokens of a VA (masked; the token itself never goes to chat)',
-  args: [{ name: 'va' }],
-  example: 'tokens nimbus-hcs.example.com/va-hcs-operational',
-  role: 'viewer',
-  async run({ core }, { values }) {
-    const va = await resolveVa(core, values.va!);
-    const list = await core.services.tokens.list({ domain: va.smartAccountDomain, va: va.name });
-    return ok(
-      `Tokens of ${va.label} (${list.length})`,
-      table(
-        ['id', 'token', 'status', 'expires', 'export control', 'description'],
-        list.map((t) => [
-          t.id,
-          t.masked,
-          t.status,
-          day(t.expiresAt),
-          t.exportControlled ? 'Allowed' : 'Not Allowed',
-          t.description,
-        ]),
-      ),
-    );
-  },
-};
-
 const jobs: CommandSpec = {
   verb: 'jobs',
   summary: 'recent jobs (HCM-F job fields, error codes, who asked), newest first',
@@ -1097,7 +1071,6 @@ export const READ_COMMANDS: readonly CommandSpec[] = [
   vas,
   clusters,
   cluster,
-  tokens,
   jobs,
   job,
   forecast,

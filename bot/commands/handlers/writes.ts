@@ -45,89 +45,6 @@ async function clusterName(ctx: CommandContext, name: string): Promise<string> {
   return cluster.name;
 }
 
-const tokenCreate: CommandSpec = {
-  verb: 'token create',
-  summary: 'creates a registration token in CSSM for a VA',
-  args: [{ name: 'va' }],
-  flags: [
-    { name: 'days', value: 'N', help: 'lifetime in days (1–365; default from config)' },
-    { name: 'export-controlled', boolean: true, help: 'export control "Allowed"' },
-  ],
-  example: 'token create nimbus-hcs.example.com/va-hcs-operational --days 30',
-  role: 'operator',
-  async run(ctx, { values, flags }) {
-    const { domain, va } = await vaRef(ctx, values.va!);
-    let days: number | undefined;
-    if (typeof flags.days === 'string') {
-      days = Number(flags.days);
-      if (!Number.isInteger(days) || days < 1 || days > 365)
-        throw inputError(
-          `--days must be a whole number from 1 to 365, not "${flags.days}"`,
-          'e.g. --days 30',
-        );
-    }
-    const exportControlled = flags['export-controlled'] === true;
-    return ctx.job({
-      jobType: 'Chat: token create',
-      entityType: 'Virtual Account',
-      entityName: `${domain}/${va}`,
-      description: `Create a registration token in ${domain}/${va}${days ? ` for ${days} days` : ''}${exportControlled ? ', export-controlled' : ''}`,
-      run: () =>
-        ctx.core.services.tokens.create({
-          domain,
-          va,
-          exportControlled,
-          requestedBy: by(ctx),
-          ...(days ? { expiresAfterDays: days } : {}),
-        }),
-      // The token value stays out of chat: only its masked form and id.
-      done: (r) =>
-        ok(
-          `Token created in ${domain}/${va}`,
-          fields({
-            id: r.token.id,
-            token: r.token.masked,
-            expires: r.token.expiresAt?.toISOString().slice(0, 10) ?? 'never',
-            'export control': r.token.exportControlled ? 'Allowed' : 'Not Allowed',
-            'core job': r.job.id,
-          }),
-        ),
-    });
-  },
-};
-
-const tokenRevoke: CommandSpec = {
-  verb: 'token revoke',
-  summary: 'revokes a registration token in CSSM',
-  args: [{ name: 'token-id' }],
-  example: 'token revoke 12',
-  role: 'operator',
-  destructive: true,
-  async run(ctx, { values }) {
-    const ref = values['token-id']!;
-    return ctx.job({
-      jobType: 'Chat: token revoke',
-      entityType: 'Token',
-      entityName: ref,
-      description: `Revoke registration token ${ref}`,
-      run: () =>
-        ctx.core.services.tokens.revoke({
-          ref,
-          requestedBy: by(ctx),
-          reason: `revoked from chat by ${by(ctx)}`,
-        }),
-      done: (r) =>
-        ok(
-          `Token ${r.token.masked} revoked`,
-          fields({
-            'virtual account': `${r.token.smartAccount}/${r.token.virtualAccount}`,
-            'core job': r.job.id,
-          }),
-        ),
-    });
-  },
-};
-
 function clusterJob(
   verb: string,
   summary: string,
@@ -404,8 +321,6 @@ const sync: CommandSpec = {
 };
 
 export const WRITE_COMMANDS: readonly CommandSpec[] = [
-  tokenCreate,
-  tokenRevoke,
   assign,
   clusterJob(
     'unassign',
