@@ -5,127 +5,26 @@
 // Covers what issue 7 / 8 ask of the workflows: Emergency Responder end to end with its state
 // from CSSM's device list, the license-mode rule (no call sets a mode), the ordered-VA and
 // HCS-LE rules, the export-control match, and the AXL schema following the cluster.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type RunningEmulator } from '../../emulator/index.ts';
-import { TestClock } from '../../core/clock.ts';
-import { loadConfig } from '../../core/config.ts';
-import { silentLogger } from '../../core/log.ts';
-import {
-  SecretBox,
-  createRepositories,
-  migrateToLatest,
-  openDatabase,
-  type DatabaseHandle,
-  type Repositories,
-} from '../../core/store/index.ts';
-import { JobFailedError, createServices, type Services } from '../../core/services/index.ts';
+import type { RunningEmulator } from '../../emulator/index.ts';
+import type { Repositories } from '../../core/store/index.ts';
+import type { Services } from '../../core/services/index.ts';
+import { OP_VA, SA, WHO, failure, clustersLab, type ClustersLab } from './clusters-lab.ts';
 
-interface EmuCluster {
-  name: string;
-  customer: string;
-  type: string;
-  version: string;
-  baseUrl: string | null;
-  credentials: { username: string; password: string };
-  nodes: { name: string; role: string }[];
-  registration: { status: string | null };
-  licenseMode: string;
-}
-
-const SA = 'nimbus-hcs.example.com';
-const OP_VA = `${SA}/va-hcs-operational`;
-const WHO = 'cli:wire-tester';
-
+let lab: ClustersLab;
 let emu: RunningEmulator;
-let dir: string;
-let h: DatabaseHandle;
 let repos: Repositories;
 let s: Services;
-
-const emuCluster = async (name: string): Promise<EmuCluster> =>
-  (
-    (await (await fetch(`${emu.ready.admin}/state`)).json()) as { clusters: EmuCluster[] }
-  ).clusters.find((c) => c.name === name)!;
-
-async function add(name: string, over: { hostname?: string | null; axl?: string } = {}) {
-  const c = await emuCluster(name);
-  const hostname =
-    over.hostname === undefined ? c.nodes.find((n) => n.role === 'publisher')!.name : over.hostname;
-  return s.clusters.add({
-    customer: c.customer,
-    name: c.name,
-    type: c.type,
-    version: c.version,
-    publisherAddress: c.baseUrl!,
-    ...(hostname ? { publisherHostname: hostname } : {}),
-    ...(over.axl ? { axlSchemaVersion: over.axl } : {}),
-    adminUsername: c.credentials.username,
-    adminPassword: c.credentials.password,
-    requestedBy: WHO,
-  });
-}
-
-async function failure(
-  p: Promise<unknown>,
-): Promise<{ code: string; message: string; action?: string }> {
-  try {
-    await p;
-  } catch (e) {
-    const err =
-      e instanceof JobFailedError
-        ? e.error
-        : (e as { code: string; message: string; action?: string });
-    return { code: err.code, message: err.message, ...(err.action ? { action: err.action } : {}) };
-  }
-  throw new Error('expected a failure');
-}
+const emuCluster = (name: string) => lab.emuCluster(name);
+const add = (...a: Parameters<ClustersLab['add']>) => lab.add(...a);
 
 beforeAll(async () => {
-  emu = await startEmulator({ port: 0, scenario: 'demo', frozen: true });
-  const clock = new TestClock(emu.ready.now);
-  dir = mkdtempSync(join(tmpdir(), 'smartlic-wire-'));
-  const path = join(dir, 'smartlic.db');
-  h = openDatabase({ path, clock });
-  await migrateToLatest(h.db);
-  const secrets = SecretBox.random();
-  repos = createRepositories(h.db, secrets, clock);
-  const config = loadConfig({
-    env: {},
-    overrides: {
-      db: { path },
-      http: { maxRetries: 0 },
-      cssm: { devicesApiBase: emu.ready.cloud.devicesApiBase },
-    },
-  });
-  s = createServices({ db: h.db, secrets, repos, clock, logger: silentLogger, config });
-  const cloud = emu.ready.clients.find((c) => c.for === 'cloud' && c.account === SA)!;
-  await repos.smartAccounts.upsert({
-    domain: SA,
-    clientId: cloud.clientId,
-    clientSecret: cloud.clientSecret,
-    tokenUrl: emu.ready.cloud.tokenUrl,
-    apiBase: emu.ready.cloud.apiBase,
-    transportMode: 'Direct',
-  });
-  expect((await s.sync.syncAccount(SA, { requestedBy: WHO, full: true })).error).toBeUndefined();
-  for (const va of ['va-hcs-operational', 'va-acme']) {
-    await s.virtualAccounts.setLicenseMode({
-      domain: SA,
-      va,
-      mode: va === 'va-acme' ? 'Enterprise' : 'HCS',
-      requestedBy: WHO,
-    });
-  }
+  lab = await clustersLab('smartlic-wire-');
+  ({ emu, repos, s } = lab);
 }, 60_000);
 
 afterAll(async () => {
-  await s?.close();
-  await h?.close();
-  await emu?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await lab?.close();
 });
 
 describe('Emergency Responder end to end', () => {
