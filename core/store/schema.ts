@@ -259,19 +259,7 @@ export interface UsageRepeatsTable {
 }
 
 /** 0013 (a view): the stored snapshot rows and the repeats expanded; `ord` orders equal times. */
-export interface UsagePointsView {
-  id: number;
-  ord: number;
-  taken_at: IsoText;
-  virtual_account_id: number;
-  smart_account_domain: string | null;
-  virtual_account_name: string | null;
-  license_type: string;
-  quantity: number;
-  in_use: number;
-  available: number;
-  shortage: number;
-}
+export type UsagePointsView = Omit<UsageSnapshotsTable, 'id'> & { id: number; ord: number };
 
 export interface RegistrationTokensTable {
   id: Generated<number>;
