@@ -41,6 +41,15 @@ export function tokenize(line: string): string[] {
   return out;
 }
 
+/**
+ * One word as `tokenize` reads it back: quoted when it holds white space or a quote (a command
+ * smartlic builds from a name, e.g. an alert's button, must run on that name, not its pieces).
+ */
+export function quoteWord(word: string): string {
+  if (word !== '' && !/[\s"'“”‘’]/.test(word)) return word;
+  return /["“”]/.test(word) ? `'${word}'` : `"${word}"`;
+}
+
 export interface FlagSpec {
   name: string;
   /** Takes no value. */

@@ -26,6 +26,7 @@ import {
 } from '../../core/index.ts';
 import type { SubscriptionFilters } from '../commands/handlers/admin.ts';
 import { buttons, context, fields, type Button, type Reply } from '../commands/reply.ts';
+import { quoteWord } from '../commands/grammar.ts';
 
 /** The send side of a chat adapter. */
 export interface ChatSender {
@@ -110,13 +111,13 @@ export function matches(f: SubscriptionFilters, a: store.NotifiableAlert): boole
 function alertButtons(a: store.NotifiableAlert): Button[] {
   const out: Button[] = [{ label: 'Mute 1 day', command: `mute ${a.id} 1d` }];
   const type = a.entityType.toLowerCase();
-  const last = a.entityName;
+  const last = quoteWord(a.entityName);
   if (type.includes('cluster')) {
     out.push({ label: 'Show cluster', command: `cluster ${last}` });
     if (/auth/i.test(a.rule))
       out.push({ label: 'Renew authorization', command: `renew auth ${last}`, style: 'primary' });
   } else if (type.includes('virtual') || type === 'va') {
-    out.push({ label: 'Show VA', command: `usage ${a.entityName}` });
+    out.push({ label: 'Show VA', command: `usage ${quoteWord(a.entityName)}` });
   }
   return out;
 }
