@@ -9,7 +9,7 @@
 // Faked: stdin/stdout are in-memory streams (not a TTY: tables fit 100 columns). The golden
 // text has its times, dates, day counts and the emulator's port masked (they follow the clock).
 // Covers: bin/cli/terminal.ts, bin/smartlic.ts (dispatch), bot/commands (aliases, flag aliases,
-// typed data), bot/console/console.ts (replyDocument), bot/commands/handlers/reads.ts.
+// typed data), bot/console/console.ts (replyDocument), bot/commands/handlers/{reads,planning,reports}.ts.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -110,3 +110,12 @@ export async function resolveClusterId(
     reports.resolveCluster(core.db, name, customer),
   );
 }
+
+/** A named thing that is not there: NOT_FOUND, saying which. */
+export function inputErrorNotFound(what: string): SmartlicError {
+  return new SmartlicError({
+    code: 'NOT_FOUND',
+    message: `${what} does not exist`,
+    action: 'check the name',
+  });
+}
