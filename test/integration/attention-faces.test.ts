@@ -9,9 +9,8 @@
 // lists the same open alerts — same ids, severities, titles — after the demo's first sync and
 // after the lab's clock moves 11 days and everything syncs again.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CommandLayer, defaultRegistry, type Actor } from '../../bot/commands/index.ts';
+import type { CommandLayer, Actor } from '../../bot/commands/index.ts';
 import type { Reply } from '../../bot/commands/reply.ts';
-import { silentLogger } from '../../core/log.ts';
 import * as reports from '../../core/reports/index.ts';
 import { loadSiteData } from '../../site/lib/data.ts';
 import type { Cell, TableSpec } from '../../site/lib/types.ts';
@@ -22,6 +21,7 @@ import {
   setup,
   type Fixture,
 } from './sync-fixture.ts';
+import { fixtureLayer } from './bot/layer-fixture.ts';
 
 let fx: Fixture;
 let layer: CommandLayer;
@@ -36,17 +36,7 @@ beforeAll(async () => {
   }
   await seedClusters(fx);
   await syncAll();
-  layer = new CommandLayer(
-    {
-      db: fx.h.db,
-      services: fx.services,
-      repos: fx.repos,
-      clock: fx.clock,
-      logger: silentLogger,
-      config: fx.config,
-    },
-    defaultRegistry(),
-  );
+  layer = fixtureLayer(fx);
 }, 60_000);
 afterAll(async () => fx?.close());
 

@@ -4,7 +4,6 @@
 // and response URLs on loopback (test/fakes/fake-slack.ts).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startChatServer, type ChatServer } from '../../../bot/http.ts';
-import { CommandLayer, defaultRegistry } from '../../../bot/commands/index.ts';
 import { SlackAdapter } from '../../../bot/slack/slack-adapter.ts';
 import { loadConfig } from '../../../core/config.ts';
 import { reports } from '../../../core/index.ts';
@@ -16,6 +15,7 @@ import {
   type FakeSlack,
 } from '../../fakes/fake-slack.ts';
 import { provisionCloud, seedClusters, setup, type Fixture } from '../sync-fixture.ts';
+import { fixtureLayer } from './layer-fixture.ts';
 
 let fx: Fixture;
 let slack: FakeSlack;
@@ -75,17 +75,7 @@ beforeAll(async () => {
       },
     },
   });
-  const layer = new CommandLayer(
-    {
-      db: fx.h.db,
-      services: fx.services,
-      repos: fx.repos,
-      clock: fx.clock,
-      logger: silentLogger,
-      config,
-    },
-    defaultRegistry(),
-  );
+  const layer = fixtureLayer(fx, config);
   adapter = await SlackAdapter.start({ layer, config: config.bot, logger: silentLogger });
   http = await startChatServer({ slack: adapter.requestListener! }, '127.0.0.1', 0);
 });

@@ -7,14 +7,14 @@
 // metrics port that keep what they are given. Faked: Webex's API (test/fakes/fake-webex.ts).
 // Covers bot/webex/webex-adapter.ts (handler, dispatch), bot/http.ts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CommandLayer, defaultRegistry } from '../../../bot/commands/index.ts';
 import { startChatServer, type ChatServer } from '../../../bot/http.ts';
 import { WebexAdapter } from '../../../bot/webex/webex-adapter.ts';
 import { loadConfig } from '../../../core/config.ts';
-import { createLogger, silentLogger } from '../../../core/log.ts';
+import { createLogger } from '../../../core/log.ts';
 import type { MetricEvent } from '../../../core/index.ts';
 import { startFakeWebex, type FakePerson, type FakeWebex } from '../../fakes/fake-webex.ts';
 import { setup, type Fixture } from '../sync-fixture.ts';
+import { fixtureLayer } from './layer-fixture.ts';
 
 const SECRET = 'webex-webhook-secret-raw-body';
 let fx: Fixture;
@@ -57,17 +57,7 @@ beforeAll(async () => {
       },
     },
   });
-  const layer = new CommandLayer(
-    {
-      db: fx.h.db,
-      services: fx.services,
-      repos: fx.repos,
-      clock: fx.clock,
-      logger: silentLogger,
-      config,
-    },
-    defaultRegistry(),
-  );
+  const layer = fixtureLayer(fx, config);
   process.env.HYDRA_SERVICE_URL = config.bot.webex.apiUrl;
   adapter = await WebexAdapter.start({
     layer,

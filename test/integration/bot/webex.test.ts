@@ -6,7 +6,6 @@
 import { hostname } from 'node:os';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CommandLayer, defaultRegistry } from '../../../bot/commands/index.ts';
 import { startChatServer, type ChatServer } from '../../../bot/http.ts';
 import { WebexAdapter } from '../../../bot/webex/webex-adapter.ts';
 import { Notifier, tellInterrupted } from '../../../bot/notify/index.ts';
@@ -15,6 +14,7 @@ import { reports } from '../../../core/index.ts';
 import { silentLogger } from '../../../core/log.ts';
 import { startFakeWebex, type FakePerson, type FakeWebex } from '../../fakes/fake-webex.ts';
 import { provisionCloud, seedClusters, setup, type Fixture } from '../sync-fixture.ts';
+import { fixtureLayer } from './layer-fixture.ts';
 
 const SECRET = 'webex-webhook-secret-for-tests';
 let fx: Fixture;
@@ -80,17 +80,7 @@ beforeAll(async () => {
       },
     },
   });
-  const layer = new CommandLayer(
-    {
-      db: fx.h.db,
-      services: fx.services,
-      repos: fx.repos,
-      clock: fx.clock,
-      logger: silentLogger,
-      config,
-    },
-    defaultRegistry(),
-  );
+  const layer = fixtureLayer(fx, config);
   // What bin/ does before the SDK's first import: its API base comes from the environment.
   process.env.HYDRA_SERVICE_URL = config.bot.webex.apiUrl;
   adapter = await WebexAdapter.start({
