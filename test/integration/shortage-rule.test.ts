@@ -19,17 +19,12 @@ import {
   openDatabase,
   type DatabaseHandle,
 } from '../../core/store/index.ts';
+import { Rng } from '../../emulator/util/rng.ts';
 
-/** mulberry32: the same seed gives the same lines. */
+/** The emulator's seeded PRNG (mulberry32): the same seed gives the same cases. */
 function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = new Rng(seed);
+  return () => r.next();
 }
 
 // CSSM's statuses as they come, and the ways a status string can differ from the canonical

@@ -12,6 +12,7 @@ import type {
 } from '../../core/domain/allocation.ts';
 import { LICENSE_TYPE_IDS, eligibleSources } from '../../core/domain/catalog.ts';
 import type { LicenseTypeId, RequestMode } from '../../core/domain/catalog.ts';
+import { Rng } from '../../emulator/util/rng.ts';
 
 // ---- DOMAIN §6, written out -------------------------------------------------------------
 // Rule 1: tier chains, low → high; a request may be served by its own tier and any higher one.
@@ -132,15 +133,10 @@ function reference(ents: Entitlement[], reqs: LicenseRequest[]): { served: numbe
 }
 
 // ---- Generated cases --------------------------------------------------------------------
+/** The emulator's seeded PRNG (mulberry32): the same seed gives the same cases. */
 function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = new Rng(seed);
+  return () => r.next();
 }
 const UCM_USER = [...CHAINS[0]!, ...CHAINS[5]!];
 function generate(r: () => number): { ents: Entitlement[]; reqs: LicenseRequest[] } {
