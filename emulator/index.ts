@@ -3,7 +3,7 @@
  * See docs/emulator.md for everything it serves.
  */
 import { EmulatorCore, type JournalEntry, type ReadyInfo } from './server.ts';
-import { parseTime } from './util/time.ts';
+import { DAY, parseTime } from './util/time.ts';
 
 export type { JournalEntry, ReadyInfo } from './server.ts';
 
@@ -19,6 +19,11 @@ export interface StartOptions {
   scale?: number;
   /** Start of the simulated clock (default: the scenario's `now`). */
   now?: Date | string;
+  /**
+   * Extension: the demo scenario as it stood this many days before `now` (required with it),
+   * with the timeline that brings it to `now`: the clock starts `historyDays` before `now`.
+   */
+  historyDays?: number;
   /** Extension: keep the simulated clock still until advanced (default: it runs in real time). */
   frozen?: boolean;
   /**
@@ -46,10 +51,13 @@ export interface LocalEmulator extends RunningEmulator {
 
 export async function startEmulator(opts: StartOptions = {}): Promise<LocalEmulator> {
   const now = opts.now === undefined ? undefined : new Date(parseTime(opts.now)).toISOString();
+  const history = opts.historyDays ?? 0;
+  if (history > 0 && now === undefined) throw new Error('startEmulator: historyDays needs now');
   const core = new EmulatorCore(opts.scenario ?? 'demo', {
     ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
     ...(opts.scale !== undefined ? { scale: opts.scale } : {}),
-    ...(now !== undefined ? { now, nowOverride: parseTime(now) } : {}),
+    ...(now !== undefined ? { now, nowOverride: parseTime(now) - history * DAY } : {}),
+    ...(history > 0 ? { historyDays: history } : {}),
     frozen: opts.frozen ?? false,
   });
   await core.listen(opts.port ?? 0);

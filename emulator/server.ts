@@ -49,6 +49,19 @@ export interface JournalEntry {
   body: string;
 }
 
+/**
+ * A POST that only reads (CSSM's license listing, an AXL `get…` operation): it changes
+ * nothing a replay needs and draws nothing from the PRNG, so the journal leaves it out — a lab
+ * that lived through months of syncs would otherwise replay thousands of them at each start.
+ */
+function readsOnly(scope: Scope | 'admin', method: string, path: string, body: Buffer): boolean {
+  if (method !== 'POST') return false;
+  if (scope === 'cloud' || scope === 'onprem') return /\/accounts\/[^/]+\/licenses$/.test(path);
+  if (scope === 'uc' && /\/axl\/?$/.test(path))
+    return /<(?:[\w-]+:)?Body[^>]*>\s*<(?:[\w-]+:)?get[A-Z]\w*[\s/>]/.test(body.toString('utf8'));
+  return false;
+}
+
 /** Request headers a handler reads (credentials, body type, SOAP action); nothing else is kept. */
 const JOURNAL_HEADERS = ['authorization', 'content-type', 'soapaction', 'accept'];
 
@@ -233,7 +246,13 @@ export class EmulatorCore {
       }
       // Faults are not lab state: a restarted lab starts without them.
       const faults = path.startsWith(`${ADMIN_PREFIX}faults`);
-      if (this.journal && ctx.method !== 'GET' && ctx.method !== 'HEAD' && !faults) {
+      if (
+        this.journal &&
+        ctx.method !== 'GET' &&
+        ctx.method !== 'HEAD' &&
+        !faults &&
+        !readsOnly(route.scope, ctx.method, path, body)
+      ) {
         const headers: Record<string, string> = {};
         for (const h of JOURNAL_HEADERS) {
           const v = req.headers[h];

@@ -138,6 +138,39 @@ export const clusterSchema = z.object({
 
 export const customerSchema = z.object({ id: z.string().min(1), name: z.string().min(1) });
 
+/**
+ * What happens to the lab on its own at a simulated time [ext]: what an operator or a customer
+ * did outside smartlic's view (users added, a cluster cut off from CSSM, a satellite synced by
+ * file, a token minted in the portal). A world started before `at` applies it when its clock
+ * passes `at`, in time order with its other events; one started after has it from the start.
+ * This is how a lab gets a past (`demoScenario({ historyDays })`).
+ */
+export const timelineEventSchema = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('demand'),
+    at: isoDate,
+    cluster: z.string().min(1),
+    /** The cluster's whole demand from then on (a type left out is 0). */
+    demand: z.record(licenseTypeId, z.number().int().nonnegative()),
+  }),
+  z.object({
+    kind: z.literal('cutoff'),
+    at: isoDate,
+    cluster: z.string().min(1),
+    cutoff: z.boolean(),
+  }),
+  z.object({
+    kind: z.literal('registrationFailure'),
+    at: isoDate,
+    cluster: z.string().min(1),
+    reason: z.string().min(1),
+  }),
+  /** A satellite synchronized with CSSM (by file when disconnected, or "synchronize now"). */
+  z.object({ kind: z.literal('satelliteSync'), at: isoDate, satellite: z.string().min(1) }),
+  /** A token minted outside smartlic (CSSM portal), in `cloud:<domain>/<va>` or `satellite:<la>`. */
+  z.object({ kind: z.literal('token'), at: isoDate, pool: z.string().min(1), token: tokenSchema }),
+]);
+
 export const scenarioSchema = z.object({
   schema: z.literal(SCENARIO_SCHEMA_ID).default(SCENARIO_SCHEMA_ID),
   name: z.string().default('custom'),
@@ -148,10 +181,12 @@ export const scenarioSchema = z.object({
   satellites: z.array(satelliteSchema).default([]),
   customers: z.array(customerSchema).default([]),
   clusters: z.array(clusterSchema).default([]),
+  timeline: z.array(timelineEventSchema).default([]),
 });
 
 export type Scenario = z.infer<typeof scenarioSchema>;
 export type ScenarioInput = z.input<typeof scenarioSchema>;
 export type ScenarioCluster = z.infer<typeof clusterSchema>;
 export type ScenarioToken = z.infer<typeof tokenSchema>;
+export type TimelineEvent = z.infer<typeof timelineEventSchema>;
 export type ScenarioLicenseLine = z.infer<typeof licenseLineSchema>;

@@ -27,7 +27,7 @@ import {
 import { licensingModelFor, tryParseUcVersion } from '../../core/domain/versions.ts';
 import { Rng } from '../util/rng.ts';
 import { DAY, iso, parseTime, ymd } from '../util/time.ts';
-import type { Scenario } from './scenario-schema.ts';
+import type { Scenario, TimelineEvent } from './scenario-schema.ts';
 import type {
   AllocView,
   Client,
@@ -114,6 +114,9 @@ export class World {
   private frozen: boolean;
   private nextDue = -Infinity;
   private readonly dirty = new Set<Pool>();
+  /** The scenario's timeline, oldest first, and the index of the next one not yet applied. */
+  private timeline: { at: number; event: TimelineEvent }[] = [];
+  private timelineNext = 0;
   private lineSeq = 1;
   private saSeq = 1;
   private exportSeq = 1;
@@ -326,6 +329,7 @@ export class World {
         this.dirty.add(pool);
       }
     }
+    this.loadTimeline(s.timeline);
     // The cloud's view of each local account is its usage at the last sync; a scenario
     // says nothing of how usage changed since, so take today's.
     for (const la of this.localAccounts.values()) {
@@ -334,6 +338,59 @@ export class World {
       this.dirty.add(la);
       this.dirty.add(this.vaOf(la));
     }
+  }
+
+  /** Checks every timeline event names something that exists, then keeps them oldest first. */
+  private loadTimeline(events: readonly TimelineEvent[]): void {
+    const out: { at: number; event: TimelineEvent }[] = [];
+    for (const [i, e] of events.entries()) {
+      const where = `timeline[${i}] (${e.kind} at ${e.at})`;
+      if ('cluster' in e && !this.clusters.has(e.cluster))
+        throw new WorldError(400, `${where}: no cluster ${e.cluster}`);
+      if (e.kind === 'satelliteSync' && !this.satellites.has(e.satellite))
+        throw new WorldError(400, `${where}: no satellite ${e.satellite}`);
+      if (e.kind === 'token' && !this.poolByKey(e.pool))
+        throw new WorldError(400, `${where}: no pool ${e.pool}`);
+      out.push({ at: parseTime(e.at), event: e });
+    }
+    // Stable: events at the same time keep the file's order.
+    this.timeline = out.sort((a, b) => a.at - b.at);
+    this.timelineNext = 0;
+  }
+
+  /** One timeline event, at its own time (the clock's events before it have run). */
+  private applyTimeline(at: number, e: TimelineEvent): void {
+    switch (e.kind) {
+      case 'demand': {
+        const c = this.clusters.get(e.cluster)!;
+        c.demand = { ...e.demand };
+        if (c.registration) this.invalidate(c.registration.pool);
+        break;
+      }
+      case 'cutoff':
+        this.clusters.get(e.cluster)!.cutoff = e.cutoff;
+        break;
+      case 'registrationFailure':
+        this.clusters.get(e.cluster)!.lastRegistrationAttempt = {
+          at,
+          status: 'FAILED',
+          reason: e.reason,
+        };
+        break;
+      case 'satelliteSync': {
+        const s = this.satellites.get(e.satellite)!;
+        // Done by hand (a file, or "synchronize now"): it renews the satellite's CSSM token.
+        s.cloudTokenIssuedAt = at;
+        s.pendingExportId = null;
+        this.applySync(s, at);
+        if (s.mode === 'connected') s.nextSyncAt = at + SCHEDULE_MS[s.schedule];
+        break;
+      }
+      case 'token':
+        this.addToken(this.poolByKey(e.pool)!, e.token);
+        break;
+    }
+    this.flush(at);
   }
 
   private newVa(
@@ -416,6 +473,16 @@ export class World {
       for (const s of this.satellites.values()) {
         if (s.mode === 'connected' && (!sat || s.nextSyncAt < sat.nextSyncAt)) sat = s;
       }
+      const next = this.timeline[this.timelineNext];
+      // A timeline event runs before a scheduled sync due at the same time.
+      if (next && next.at <= t && (!sat || next.at <= sat.nextSyncAt)) {
+        n += this.stepProducts(next.at);
+        this.flush(next.at);
+        this.timelineNext++;
+        this.applyTimeline(next.at, next.event);
+        n++;
+        continue;
+      }
       if (sat && sat.nextSyncAt <= t) {
         const at = sat.nextSyncAt;
         n += this.stepProducts(at);
@@ -433,7 +500,7 @@ export class World {
   }
 
   private recomputeNextDue(): void {
-    let due = Infinity;
+    let due = this.timeline[this.timelineNext]?.at ?? Infinity;
     for (const s of this.satellites.values()) {
       if (s.mode === 'connected') due = Math.min(due, s.nextSyncAt);
     }

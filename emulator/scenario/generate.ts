@@ -7,6 +7,7 @@ import { licenseType, type LicenseTypeId } from '../../core/domain/catalog.ts';
 import { Rng } from '../util/rng.ts';
 import { DAY, iso, parseTime, ymd } from '../util/time.ts';
 import { SCENARIO_SCHEMA_ID, type ScenarioInput } from '../model/scenario-schema.ts';
+import { withPast } from './history.ts';
 
 export const DEFAULT_NOW = '2026-11-28T12:00:00Z';
 
@@ -164,7 +165,22 @@ const SATELLITE = (host: string): ClusterIn['transport'] => ({
 });
 
 /** The demo world of the README: two SAs, one satellite, 6 customers, 24 clusters, and trouble. */
-export function demoScenario(opts: { seed?: number; now?: string } = {}): ScenarioInput {
+export function demoScenario(
+  opts: { seed?: number; now?: string; historyDays?: number } = {},
+): ScenarioInput {
+  const today = demoToday(opts);
+  // With a past: the same demo `historyDays` earlier and the timeline that leads to today
+  // (history.ts); Globex is the customer that outgrows its licenses along the way.
+  return opts.historyDays
+    ? withPast(today, {
+        days: opts.historyDays,
+        seed: opts.seed ?? 1,
+        runningShort: ['globex-cucm-01'],
+      })
+    : today;
+}
+
+function demoToday(opts: { seed?: number; now?: string }): ScenarioInput {
   const b = new Builder(opts.seed ?? 1, opts.now ?? DEFAULT_NOW);
   const sa1 = 'nimbus-hcs.example.com';
   const sa2 = 'nimbus-eu.example.com';

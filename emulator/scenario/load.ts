@@ -9,6 +9,8 @@ export interface ScenarioOptions {
   seed?: number;
   scale?: number;
   now?: string;
+  /** The demo with a past of this many days before `now` (history.ts); others ignore it. */
+  historyDays?: number;
 }
 
 /**
@@ -22,7 +24,8 @@ export function resolveScenario(
   let raw: unknown;
   const gen = { seed: o.seed ?? 1, ...(o.now ? { now: o.now } : {}) };
   if (o.scale !== undefined && o.scale > 0) raw = scaleScenario(o.scale, gen);
-  else if (spec === undefined || spec === 'demo') raw = demoScenario(gen);
+  else if (spec === undefined || spec === 'demo')
+    raw = demoScenario({ ...gen, ...(o.historyDays ? { historyDays: o.historyDays } : {}) });
   else if (spec === 'empty') raw = emptyScenario(o.now);
   else if (typeof spec === 'string') {
     try {
