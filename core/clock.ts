@@ -39,3 +39,30 @@ export class TestClock implements Clock {
       (by.days ?? 0) * DAY_MS;
   }
 }
+
+/**
+ * The system clock, or a fixed time while pinned: `smartlic start` pins it to each step of the
+ * lab's past (every service that took this clock then syncs, snapshots and raises alerts at
+ * that time), then releases it, so smartlic and the lab agree at the end: now is real now.
+ */
+export class PinnableClock implements Clock {
+  private pinned: number | undefined;
+
+  constructor(private readonly base: Clock = systemClock) {}
+
+  now(): Date {
+    return this.pinned === undefined ? this.base.now() : new Date(this.pinned);
+  }
+
+  pin(at: Date | number): void {
+    this.pinned = new Date(at).getTime();
+  }
+
+  release(): void {
+    this.pinned = undefined;
+  }
+
+  get isPinned(): boolean {
+    return this.pinned !== undefined;
+  }
+}

@@ -310,6 +310,8 @@ export const configSchema = z
         port: z.number().int().min(0).max(65535).default(0),
         scenario: z.string().min(1).default('demo'),
         seed: z.number().int().default(1),
+        /** Days of past the demo lab lives through at the first start (0 = none). */
+        historyDays: z.number().int().min(0).max(365).default(90),
       })
       .strict()
       .default({}),
@@ -442,6 +444,12 @@ export const ENV_VARS: readonly {
     path: 'emulator.scenario',
     kind: 'string',
     help: 'demo or a file',
+  },
+  {
+    name: 'SMARTLIC_LAB_HISTORY_DAYS',
+    path: 'emulator.historyDays',
+    kind: 'int',
+    help: "days of the demo lab's past synced at the first start (0 = none)",
   },
   {
     name: 'SMARTLIC_CSSM_TOKEN_URL',

@@ -102,6 +102,8 @@ export interface HostOptions {
   overrides?: Record<string, unknown>;
   /** Structured JSON logs (pino) instead of the CLI's text warnings. */
   jsonLogs?: boolean;
+  /** smartlic's clock (default the system clock); `start` pins it to the lab's past. */
+  clock?: Clock;
 }
 
 export class Host {
@@ -168,6 +170,7 @@ export class Host {
       });
       const rt = await openRuntime(opts.ctx, {
         metrics: prom.metrics,
+        ...(opts.clock ? { clock: opts.clock } : {}),
         ...(opts.overrides ? { overrides: opts.overrides } : {}),
         ...(opts.jsonLogs
           ? { logger: (c: Config, clock: Clock) => pinoLogger(c, clock, opts.role) }
@@ -193,6 +196,11 @@ export class Host {
   /** Resolves with the signal (or 'requested') that asked the host to stop. */
   waitForStop(): Promise<string> {
     return this.stopPromise;
+  }
+
+  /** True once a stop was asked for (Ctrl-C, SIGTERM, requestStop). */
+  get stopRequestedYet(): boolean {
+    return this.stopping;
   }
 
   requestStop(): void {

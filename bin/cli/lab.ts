@@ -16,6 +16,7 @@ import { z } from 'zod';
 import type { Clock } from '../../core/clock.ts';
 import type { Config } from '../../core/config.ts';
 import { SmartlicError } from '../../core/errors.ts';
+import { DAY_MS } from '../../core/domain/lifecycle.ts';
 import { diskFullError, isNoSpace } from '../../core/store/index.ts';
 import type { JournalEntry, LocalEmulator } from '../../emulator/index.ts';
 
@@ -26,8 +27,13 @@ const metaSchema = z.object({
   seed: z.number().int(),
   /** A generated estate of this many customers (`start --scale`) instead of the scenario. */
   scale: z.number().int().min(1).optional(),
-  /** Simulated time the lab started at (ISO). */
+  /** Simulated time the lab started at (ISO); with a past, the scenario's today. */
   start: z.string(),
+  /**
+   * The lab began `days` before `start` and lives through that past at the first start
+   * (lab-history.ts); `done` once smartlic synced it up to the present.
+   */
+  history: z.object({ days: z.number().int().min(1), done: z.boolean() }).optional(),
   /** Simulated minus wall-clock time (ms) when the lab was last stopped. */
   offsetMs: z.number().default(0),
   /** Wall-clock time (ms) the offset was taken at. */
@@ -58,6 +64,12 @@ export interface Lab {
   /** The generated estate's size (`start --scale`), when the lab is one. */
   scale?: number | undefined;
   seed: number;
+  /** The past the lab was started with (its clock began `days` before `end`, ms). */
+  history?: { days: number; end: number; done: boolean } | undefined;
+  /** Moves the lab's clock (the admin API, so a restarted lab replays the move). */
+  setClock(at: number, opts?: { freeze?: boolean }): Promise<void>;
+  /** Records that smartlic synced the lab's past up to the present. */
+  historyDone(): void;
   /** Saves the clock offset and stops the emulator. */
   close(): Promise<void>;
 }
@@ -111,6 +123,11 @@ export async function openLab(opts: {
   scale?: number;
   /** `start --seed`: instead of emulator.seed. */
   seed?: number;
+  /**
+   * A new demo lab begins this many days ago, its clock still, for smartlic to live through
+   * that past (lab-history.ts). Ignored for a restored lab, a generated estate and a file.
+   */
+  historyDays?: number;
 }): Promise<Lab> {
   const { startEmulator } = await import('../../emulator/index.ts');
   const paths = labPaths(opts.dbPath);
@@ -137,6 +154,7 @@ export async function openLab(opts: {
 
   let emu: LocalEmulator;
   let replayed = 0;
+  let created = 0;
   if (saved) {
     const entries = readJournal(paths.journal);
     const last = entries.at(-1);
@@ -150,6 +168,7 @@ export async function openLab(opts: {
         seed: saved.seed,
         ...(saved.scale !== undefined ? { scale: saved.scale } : {}),
         now: saved.start,
+        ...(saved.history ? { historyDays: saved.history.days } : {}),
         replay: entries,
         resumeAt: wall() + offset,
         ...(journal ? { journal } : {}),
@@ -168,15 +187,21 @@ export async function openLab(opts: {
     replayed = entries.length;
   } else {
     if (opts.persist) rmSync(paths.journal, { force: true });
+    // Only the demo has a scripted past; a generated estate would take too long to sync daily.
+    const historyDays =
+      opts.scale === undefined && e.scenario === 'demo' ? (opts.historyDays ?? 0) : 0;
     emu = await startEmulator({
       port: e.port,
       scenario: e.scenario,
       seed,
       ...(opts.scale !== undefined ? { scale: opts.scale } : {}),
-      // The lab's simulated clock starts at smartlic's own now, so dates agree on both sides.
+      // The lab's today is smartlic's own now, so dates agree on both sides; with a past, its
+      // clock starts that many days earlier and stands still until smartlic moves it.
       now: opts.clock.now(),
+      ...(historyDays > 0 ? { historyDays, frozen: true } : {}),
       ...(journal ? { journal } : {}),
     });
+    created = historyDays;
   }
   const meta: LabMeta = saved ?? {
     version: 1,
@@ -184,7 +209,8 @@ export async function openLab(opts: {
     scenario: e.scenario,
     seed,
     ...(opts.scale !== undefined ? { scale: opts.scale } : {}),
-    start: new Date(emu.now()).toISOString(),
+    start: new Date(emu.now() + created * DAY_MS).toISOString(),
+    ...(created > 0 ? { history: { days: created, done: false } } : {}),
     offsetMs: 0,
     savedAt: 0,
   };
@@ -203,6 +229,34 @@ export async function openLab(opts: {
     replayed,
     scale: meta.scale,
     seed: meta.seed,
+    history: meta.history && {
+      days: meta.history.days,
+      end: Date.parse(meta.start),
+      done: meta.history.done,
+    },
+    async setClock(at, o = {}) {
+      const res = await fetch(`${emu.baseUrl}/__emulator/clock`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          set: new Date(at).toISOString(),
+          ...(o.freeze !== undefined ? { freeze: o.freeze } : {}),
+        }),
+      });
+      const text = await res.text();
+      if (!res.ok) {
+        throw new SmartlicError({
+          code: 'EMULATOR',
+          message: `the lab's clock did not move to ${new Date(at).toISOString()}: ${res.status} ${text.slice(0, 200)}`,
+          action: `start a new lab: remove ${opts.dbPath}, ${paths.meta} and ${paths.journal}`,
+        });
+      }
+    },
+    historyDone() {
+      if (!meta.history) return;
+      meta.history.done = true;
+      save();
+    },
     async close() {
       save();
       await emu.close();

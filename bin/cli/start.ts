@@ -11,6 +11,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { chat, consoleActor } from '../../bot/index.ts';
+import { PinnableClock, systemClock } from '../../core/clock.ts';
 import { SmartlicError } from '../../core/errors.ts';
 import type { SyncOutcome } from '../../core/services/index.ts';
 import { isMemoryPath } from '../../core/store/index.ts';
@@ -20,6 +21,7 @@ import { defineCommand, escapeControl, inputError, plural, singleCommand } from 
 import { Host, consoleLogin } from './host.ts';
 import { MAX_SCALE } from './emulator.ts';
 import { labPaths, type Lab } from './lab.ts';
+import { hasPastToSync, syncThePast } from './lab-history.ts';
 import { outcomeJson, progressPrinter } from './sync.ts';
 import type { Runtime } from './runtime.ts';
 import type { CliCommand, CliContext } from './types.ts';
@@ -125,8 +127,10 @@ const startCmd = defineCommand({
     // With --json the human lines go to stderr and stdout gets the first sync's outcomes.
     const out = (s: string) =>
       ctx.out.json ? ctx.out.note(escapeControl(s)) : ctx.out.print(escapeControl(s));
+    // smartlic's clock: the system clock, pinned to the lab's past while start syncs it.
+    const clock = new PinnableClock();
     // The lock comes first: a second start on this database refuses before touching it.
-    const host = await Host.open({ ctx, role: 'start', out });
+    const host = await Host.open({ ctx, role: 'start', out, clock });
     const rt = host.rt;
     try {
       let lab: Lab | undefined;
@@ -143,8 +147,10 @@ const startCmd = defineCommand({
         lab = await openLab({
           dbPath: rt.config.db.path,
           config: rt.config,
-          clock: rt.clock,
+          // The wall clock: the lab keeps its own offset from it.
+          clock: systemClock,
           reuse: provisioned,
+          historyDays: rt.config.emulator.historyDays,
           persist: !isMemoryPath(rt.config.db.path),
           ...(scale !== undefined ? { scale } : {}),
           ...(seed !== undefined ? { seed } : {}),
@@ -155,10 +161,32 @@ const startCmd = defineCommand({
         out(
           `emulator: ${emu.baseUrl} (${lab.scale !== undefined ? `generated estate: --scale ${lab.scale}, seed ${lab.seed}` : `scenario ${rt.config.emulator.scenario}`})${lab.resumed ? `, lab restored from ${labPaths(rt.config.db.path).meta} (${lab.replayed} requests replayed)` : ''}`,
         );
+        // A lab with a past to live through: smartlic stands at the lab's (past) time from
+        // here on, provisioning included, until the past is synced (lab-history.ts).
+        if (hasPastToSync(lab)) clock.pin(emu.now());
         if (lab.resumed) {
           out('reusing the accounts and clusters provisioned earlier (nothing re-imported)');
         } else {
           await provisionFromEmulator(rt, emu, out);
+        }
+        if (hasPastToSync(lab)) {
+          const past = await syncThePast({
+            lab,
+            clock,
+            rt,
+            ctx,
+            out,
+            stopped: () => host.stopRequestedYet,
+          });
+          if (past.interrupted) {
+            out(
+              `stopped in the lab's past after ${past.rounds} day(s); the next start goes on from there`,
+            );
+            return 130;
+          }
+          out(
+            `the lab's past: ${past.rounds} days synced in ${(past.ms / 1000).toFixed(1)} s${past.failedRounds ? ` (${past.failedRounds} with a failed sync)` : ''}; now ${past.to.toISOString()}`,
+          );
         }
       }
       const progress = progressPrinter(ctx);
