@@ -29,7 +29,9 @@ import type { CliCommand, CliContext } from './types.ts';
 const USAGE = `Runs the whole product on this machine. With the embedded emulator (default;
 SMARTLIC_EMULATOR=false turns it off) it starts the emulator on 127.0.0.1, provisions its
 accounts and imports its clusters (the first time only: the lab's state is kept beside the
-database in <db>.lab.json and <db>.lab.journal), syncs, builds the report site and serves it on
+database in <db>.lab.json and <db>.lab.journal), lives through a new demo lab's last 90 days
+(one sync a simulated day, so trends and forecasts have a past; SMARTLIC_LAB_HISTORY_DAYS=0
+skips it), syncs, builds the report site and serves it on
 http://127.0.0.1:4321/ (--port), starts the Slack / Webex adapters when their variables are
 set, syncs on the schedule (sync.cron, default every 24 h) and opens the terminal chat when
 run in a terminal, until Ctrl-C / SIGTERM. When stdout is not a terminal it prints one JSON
