@@ -69,10 +69,25 @@ export interface TransferVerdict {
   available: number;
 }
 
+/**
+ * A satellite's answer. What is public of the On-Prem API (DOMAIN §3) is its token calls; the
+ * other paths mirror the cloud's by our design, and no public source shows a call that moves
+ * licenses on a satellite: none is invented here (the emulator serves none either).
+ */
+export function satelliteRefusal(domain: string): TransferRefusal {
+  return {
+    code: 'TRANSFER_SATELLITE',
+    message: `${domain} is a CSSM On-Prem (satellite) local account, and Cisco documents no API call that transfers licenses on a satellite; smartlic does not invent one`,
+    action:
+      'move the licenses in CSSM (cloud) between the virtual accounts the satellite serves, then synchronize the satellite with CSSM and sync here',
+  };
+}
+
 /** Checks a transfer in the order an operator fixes things; the first refusal wins. */
 export function checkTransfer(f: TransferFacts): TransferVerdict | TransferRefusal {
   const quantity = parseTransferQuantity(f.quantity);
   if (typeof quantity !== 'number') return quantity;
+  if (f.from.satellite) return satelliteRefusal(f.from.domain);
   const from = `${f.from.domain}/${f.from.va}`;
   const to = `${f.to.domain}/${f.to.va}`;
   if (f.from.domain.toLowerCase() !== f.to.domain.toLowerCase()) {
@@ -87,14 +102,6 @@ export function checkTransfer(f: TransferFacts): TransferVerdict | TransferRefus
       code: 'TRANSFER_SAME_VA',
       message: `${from} is both the source and the target`,
       action: 'name two different virtual accounts',
-    };
-  }
-  if (f.from.satellite) {
-    return {
-      code: 'TRANSFER_SATELLITE',
-      message: `${f.from.domain} is a CSSM On-Prem (satellite) local account, and Cisco documents no API call that transfers licenses on a satellite; smartlic does not invent one`,
-      action:
-        'move the licenses in CSSM (cloud) between the virtual accounts the satellite serves, then synchronize the satellite with CSSM and sync here',
     };
   }
   const held = f.held;

@@ -14,6 +14,7 @@ import {
   checkTransfer,
   isTransferRefusal,
   parseTransferQuantity,
+  satelliteRefusal,
   type HeldLicense,
   type TransferLicenseType,
 } from '../domain/transfers.ts';
@@ -135,13 +136,14 @@ export class TransfersService {
     const quantity = parseTransferQuantity(input.quantity);
     if (isTransferRefusal(quantity)) throw refusal(quantity);
     const { account, va: from } = await resolveVa(repos, input.domain, input.fromVa);
+    if (account.source === 'satellite') throw refusal(satelliteRefusal(account.domain));
     const toDomain = input.toDomain ?? input.domain;
     const { account: toAccount, va: to } = await resolveVa(repos, toDomain, input.toVa);
     const licenses = await repos.licenses.listByVirtualAccount(from.id);
     const l = heldLicense(licenses, input.license);
     const verdict = checkTransfer({
       quantity: input.quantity,
-      from: { domain: account.domain, va: from.name, satellite: account.source === 'satellite' },
+      from: { domain: account.domain, va: from.name, satellite: false }, // refused above
       to: { domain: toAccount.domain, va: to.name },
       license: input.license,
       held: held(l),
