@@ -285,7 +285,8 @@ export class TransfersService {
         else if (c.index === done + 1) {
           c.status = 'ERROR';
           c.code = err.code;
-          c.message = String(err.details?.cssmMessage ?? err.message);
+          const said = err.details?.cssmMessage;
+          c.message = typeof said === 'string' ? said : err.message;
         }
       }
     }
