@@ -124,6 +124,8 @@ function doneReply(r: TransferResult): Reply {
 
 const licenseTransfer: CommandSpec = {
   verb: 'license transfer',
+  // In chat the slash command / keyword is `license` already: `/license transfer …`.
+  aliases: ['transfer'],
   summary:
     'moves licenses from one virtual account to another of the same smart account (in CSSM; re-reads both)',
   args: [{ name: 'from' }, { name: 'to' }, { name: 'license' }, { name: 'quantity' }],
