@@ -48,34 +48,19 @@ function allocationBlocks(plan: TransferPlan): Block[] {
         (b?.available ?? 0) === (a?.available ?? 0) &&
         (sb.get(t) ?? 0) === (sa.get(t) ?? 0);
       if (same && !sb.has(t)) return [];
+      const arrow = (x: number | string, y: number | string) => `${x} → ${y}`;
       return [
         [
           reports.licenseLabel(t),
-          b?.quantity ?? 0,
-          a?.quantity ?? 0,
-          b?.available ?? 0,
-          a?.available ?? 0,
-          sb.get(t) ?? '-',
-          sa.get(t) ?? '-',
+          arrow(b?.quantity ?? 0, a?.quantity ?? 0),
+          arrow(b?.available ?? 0, a?.available ?? 0),
+          arrow(sb.get(t) ?? '-', sa.get(t) ?? '-'),
         ],
       ];
     });
     const role = c.va.label === plan.from ? 'source' : 'target';
-    blocks.push(section(`${c.va.label} (${role})`));
-    blocks.push(
-      table(
-        [
-          'license',
-          'owned before',
-          'owned after',
-          'available before',
-          'available after',
-          'short before',
-          'short after',
-        ],
-        rows,
-      ),
-    );
+    blocks.push(section(`${c.va.label} (${role}), before → after`));
+    blocks.push(table(['license', 'owned', 'available', 'short'], rows));
     const fmt = (xs: { type: string; quantity: number }[]) =>
       xs.map((x) => `${x.quantity} ${reports.licenseLabel(x.type)}`).join(', ');
     if (c.newShortages.length > 0)

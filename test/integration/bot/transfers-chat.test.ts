@@ -132,7 +132,7 @@ describe('license transfer in Slack', () => {
     const shown = JSON.stringify(ask.body.blocks);
     expect(shown).toContain(`${HCS}/va-hcs-ordered (source)`);
     expect(shown).toContain(`${HCS}/va-globex (target)`);
-    expect(shown).toContain('owned before');
+    expect(shown).toContain('before → after');
     expect(shown).toContain('shortages resolved in');
     expect(transfers().length, 'asking sends nothing').toBe(sentBefore);
     const actions = (
@@ -204,7 +204,7 @@ describe('license transfer in Webex', () => {
     );
     await deliver(webex.webhookBody('messages', id, room, oscar));
     const card = await webex.waitFor(() => webex.sent.find((m) => m.parentId === id));
-    expect(JSON.stringify(card)).toContain('available after');
+    expect(JSON.stringify(card)).toContain('before → after');
     const content = (
       card.attachments![0] as { content: { actions: { data: Record<string, unknown> }[] } }
     ).content;
