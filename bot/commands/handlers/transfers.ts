@@ -155,7 +155,7 @@ const removeInstance: CommandSpec = {
   summary:
     'removes a registered product instance from CSSM (RMA, a decommissioned cluster); the product finds itself unregistered',
   args: [{ name: 'va' }, { name: 'instance' }],
-  example: 'cluster remove-instance nimbus-hcs.example.com/va-acme acme-cer-01-pub',
+  example: 'cluster remove-instance nimbus-hcs.example.com/va-acme acme-cucm-01-pub.acme.example',
   role: 'operator',
   destructive: true,
   async preview(ctx, input) {
