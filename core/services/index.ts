@@ -148,7 +148,7 @@ export function createServices(deps: ServiceDeps): Services {
     ttlMinutes: config.bot.confirmMinutes,
   });
   const transfers = new TransfersService({ db, repos, jobs, clock, cssmFor, sync });
-  const productInstances = new ProductInstancesService({ repos, jobs, cssmFor });
+  const productInstances = new ProductInstancesService({ repos, jobs, cssmFor, sync });
   return {
     deps,
     hooks,

@@ -8,6 +8,8 @@
 import { SmartlicError } from '../errors.ts';
 import type { Device, Job, Repositories, SmartAccount, VirtualAccount } from '../store/index.ts';
 import type { JobRunner } from './jobs.service.ts';
+import { toSmartlicError } from '../errors.ts';
+import type { SyncOutcome, SyncService } from './sync.service.ts';
 import type { CssmClientFor } from './tokens.service.ts';
 import { resolveVa, vaLabel } from './virtual-accounts.service.ts';
 
@@ -17,12 +19,15 @@ export interface ProductInstanceRemoval {
   instanceName: string;
   udiPid: string;
   udiSerial: string;
+  /** The re-read of the account after the removal (clusters, devices, usage, alerts). */
+  resync: Pick<SyncOutcome, 'status' | 'error'>;
 }
 
 export interface ProductInstancesServiceDeps {
   repos: Repositories;
   jobs: JobRunner;
   cssmFor: CssmClientFor;
+  sync: Pick<SyncService, 'syncAccount'>;
 }
 
 export class ProductInstancesService {
@@ -66,7 +71,7 @@ export class ProductInstancesService {
   }): Promise<ProductInstanceRemoval> {
     const { account, va, device } = await this.find(input);
     const label = vaLabel(account, va);
-    const { job } = await this.deps.jobs.run(
+    const { job, result } = await this.deps.jobs.run(
       {
         jobType: 'Remove Product Instance',
         entityType: 'Virtual Account',
@@ -98,9 +103,21 @@ export class ProductInstancesService {
           (d) => d.id !== device.id,
         );
         await this.deps.repos.devices.replaceForVirtualAccount(va.id, rest);
+        // The clusters, usage and alerts the instance stood for follow at once.
+        try {
+          const o = await this.deps.sync.syncAccount(account.domain, {
+            requestedBy: input.requestedBy,
+            full: true,
+          });
+          return { status: o.status, ...(o.error ? { error: o.error } : {}) };
+        } catch (e) {
+          const err = toSmartlicError(e);
+          return { status: 'Failed' as const, error: { code: err.code, message: err.message } };
+        }
       },
-      () =>
-        `${device.instanceName} (SN ${device.udiSerial}) removed from ${label}; the product finds itself unregistered at its next contact with CSSM.`,
+      (r) =>
+        `${device.instanceName} (SN ${device.udiSerial}) removed from ${label}; the product finds itself unregistered at its next contact with CSSM.` +
+        (r.status === 'Completed' ? '' : ` The re-read of ${account.domain} failed: sync it.`),
     );
     return {
       job,
@@ -108,6 +125,7 @@ export class ProductInstancesService {
       instanceName: device.instanceName,
       udiPid: device.udiPid,
       udiSerial: device.udiSerial,
+      resync: result,
     };
   }
 }

@@ -19,6 +19,7 @@ import {
   type TransferLicenseType,
 } from '../domain/transfers.ts';
 import { TRANSFER_CHUNK_MAX, splitQuantity } from '../cssm/cssm.client.ts';
+import { CSSM_NETWORK_CODES } from '../cssm/http.ts';
 import { SmartlicError, toSmartlicError } from '../errors.ts';
 import { whatIfEntitlements, type VaAllocationChange } from '../reports/whatif.ts';
 import type { ReportDb } from '../reports/common.ts';
@@ -83,6 +84,11 @@ export interface TransferResult {
   moved: number;
   /** The re-read of the account after the transfer. */
   resync: Pick<SyncOutcome, 'status' | 'error'>;
+  /**
+   * What the target owned of the license before the transfer and after the re-read (null when
+   * the re-read failed): CSSM's own count, beside what the chunks' answers say.
+   */
+  target: { before: number; after: number | null };
 }
 
 export interface TransfersServiceDeps {
@@ -196,7 +202,7 @@ export class TransfersService {
   async transfer(
     input: TransferInput & { requestedBy: string; correlationId?: string },
   ): Promise<TransferResult> {
-    const { plan, account } = await this.prepare(input);
+    const { plan, account, from, to } = await this.prepare(input);
     const what = `${plan.quantity} ${plan.licenseType} ${plan.license} from ${plan.from} to ${plan.to}`;
     const { job, result } = await this.deps.jobs.run(
       {
@@ -216,51 +222,78 @@ export class TransfersService {
         },
       },
       async (handle) => {
-        const chunks = await this.send(account, plan);
+        const ownedBefore = await this.owned(to, plan);
+        const chunks = await this.send(account, from, to, plan);
         const moved = chunks
           .filter((c) => c.status === 'SUCCESS')
           .reduce((s, c) => s + c.quantity, 0);
         if (moved > 0)
           await handle.progress(`${moved} of ${plan.quantity} moved; re-reading ${plan.domain}`);
         const resync = await this.reread(account, input.requestedBy);
+        const target = {
+          before: ownedBefore,
+          after: resync.status === 'Completed' ? await this.owned(to, plan) : null,
+        };
+        const reread =
+          target.after === null
+            ? ` The re-read of ${plan.domain} failed too: sync it to see where things stand.`
+            : ` The re-read shows ${target.after} owned in ${plan.to} (${target.before} before).`;
         const failed = chunks.find((c) => c.status === 'ERROR');
         if (failed) {
           const sent = chunks.filter((c) => c.status !== 'NOT_SENT').length;
+          // No answer is not a refusal: CSSM may have moved that chunk; the re-read tells.
+          const unanswered = Object.values<string>(CSSM_NETWORK_CODES).includes(failed.code ?? '');
           throw new SmartlicError({
             code: failed.code ?? 'CSSM1020',
             message:
-              `${moved === 0 ? 'Nothing moved' : `Only ${moved} of ${plan.quantity} moved`}: ` +
-              `CSSM refused request ${failed.index} of ${plan.chunks.length} (${failed.quantity} licenses): ${failed.message ?? 'no reason given'}. ` +
+              `${moved === 0 ? 'Nothing moved' : `Only ${moved} of ${plan.quantity} moved`}${unanswered ? ' for certain' : ''}: ` +
+              `CSSM ${unanswered ? 'did not answer' : 'refused'} request ${failed.index} of ${plan.chunks.length} (${failed.quantity} licenses): ${failed.message ?? 'no reason given'}. ` +
               chunks
                 .map(
                   (c) =>
                     `#${c.index} ${c.quantity} ${c.status === 'NOT_SENT' ? 'not sent' : c.status}`,
                 )
                 .join(', ') +
-              `.${resync.status === 'Completed' ? '' : ` The re-read of ${plan.domain} failed too.`}`,
-            action:
-              moved === 0
+              `.${reread}`,
+            action: unanswered
+              ? `compare the re-read count with ${target.before + plan.quantity} (all moved); once CSSM answers again, transfer what is missing`
+              : moved === 0
                 ? `nothing changed in CSSM; fix the cause, then run the transfer again`
                 : `${moved} are in ${plan.to} now; transfer the remaining ${plan.quantity - moved} once the cause is fixed (${sent} request(s) were sent)`,
-            details: { chunks, moved, plan: { ...plan, allocation: undefined } },
+            details: { chunks, moved, target, plan: { ...plan, allocation: undefined } },
           });
         }
-        return { chunks, moved, resync };
+        return { chunks, moved, resync, target };
       },
       (r) =>
         `Transferred ${what} in ${r.chunks.length} request(s): ${r.chunks.map((c) => c.status).join(', ')}.` +
         (r.resync.status === 'Completed'
-          ? ` ${plan.domain} re-read.`
+          ? ` ${plan.domain} re-read: ${r.target.after} owned in ${plan.to} (${r.target.before} before).`
           : ` The re-read of ${plan.domain} failed (${r.resync.error?.code ?? 'error'}): sync it.`),
     );
     return { job, plan, ...result };
   }
 
+  /** What the VA owns of the plan's license, as stored (after the re-read: CSSM's count). */
+  private async owned(va: VirtualAccount, plan: TransferPlan): Promise<number> {
+    const l = (await this.deps.repos.licenses.listByVirtualAccount(va.id)).find(
+      (x) =>
+        (plan.licenseTypeId !== null && x.licenseType === plan.licenseTypeId) ||
+        x.displayName === plan.license,
+    );
+    return l?.quantity ?? 0;
+  }
+
   /** One request per chunk; after a refusal the rest is not sent. */
-  private async send(account: SmartAccount, plan: TransferPlan): Promise<TransferChunkResult[]> {
+  private async send(
+    account: SmartAccount,
+    from: VirtualAccount,
+    to: VirtualAccount,
+    plan: TransferPlan,
+  ): Promise<TransferChunkResult[]> {
     const cssm = await this.deps.cssmFor(account);
-    const fromVa = plan.from.slice(plan.domain.length + 1);
-    const toVa = plan.to.slice(plan.domain.length + 1);
+    const fromVa = from.name;
+    const toVa = to.name;
     const out: TransferChunkResult[] = plan.chunks.map((quantity, i) => ({
       index: i + 1,
       quantity,

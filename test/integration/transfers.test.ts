@@ -83,6 +83,7 @@ describe('license transfer', () => {
     expect(r.moved).toBe(70);
     expect(r.chunks).toEqual([{ index: 1, quantity: 70, status: 'SUCCESS' }]);
     expect(r.resync.status).toBe('Completed');
+    expect(r.target).toEqual({ before: 150, after: 220 });
     expect(r.job).toMatchObject({ jobType: 'Transfer Licenses', status: 'Completed' });
     expect(r.job.statusInformation).toMatch(/Transferred 70 TERM HCS UCM Standard/);
     expect(await owned('va-globex', 'HCS UCM Standard')).toEqual({ db: 220, cssm: 220 });
@@ -149,6 +150,10 @@ describe('license transfer', () => {
     expect(e.message).toMatch(/^Only 998 of 1500 moved: CSSM refused request 2 of 2 \(502/);
     expect(e.message).toMatch(/Insufficient licenses available/);
     expect(e.action).toMatch(/998 are in nimbus-hcs.example.com\/va-hcs-operational now/);
+    expect(e.message).toMatch(
+      /The re-read shows 1498 owned in .*va-hcs-operational \(500 before\)/,
+    );
+    expect(e.details?.target).toEqual({ before: 500, after: 1498 });
     expect(e.details?.chunks).toEqual([
       { index: 1, quantity: 998, status: 'SUCCESS' },
       expect.objectContaining({ index: 2, quantity: 502, status: 'ERROR', code: 'CSSM1020' }),
@@ -337,6 +342,7 @@ describe('product instance removal', () => {
       requestedBy: 'test',
     });
     expect(r.job).toMatchObject({ jobType: 'Remove Product Instance', status: 'Completed' });
+    expect(r.resync.status).toBe('Completed');
     const removes = journal.slice(before).filter((e) => e.url.endsWith('/devices/remove'));
     expect(removes).toHaveLength(1);
     expect(removes[0]!.body).toContain(target!.serial);
