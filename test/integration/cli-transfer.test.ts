@@ -103,3 +103,30 @@ describe('smartlic license transfer', () => {
     expect(usage.out.replace(/\s/g, '')).toMatch(/"owned":220|"quantity":220/);
   });
 });
+
+describe('smartlic cluster remove-instance', () => {
+  it('refuses an instance CSSM does not list (exit 2), then removes one with --yes', async () => {
+    const unknown = await lab.run([
+      'cluster',
+      'remove-instance',
+      `${HCS}/va-acme`,
+      'no-such-node',
+      '--yes',
+    ]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.err).toMatch(/NOT_FOUND: no product instance "no-such-node" is registered/);
+    const pub = 'acme-cucm-01-pub.acme.example';
+    const asked = await lab.run(['cluster', 'remove-instance', `${HCS}/va-acme`, pub]);
+    expect(asked.code).toBe(1);
+    expect(asked.err).toMatch(/serial number\s+\w+/);
+    const r = await lab.run(['cluster', 'remove-instance', `${HCS}/va-acme`, pub, '--yes']);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain(`${pub} removed from ${HCS}/va-acme`);
+    const st = (await (await fetch(`${lab.emu.baseUrl}/__emulator/state`)).json()) as {
+      clusters: { name: string; registration: { status: string | null } }[];
+    };
+    expect(st.clusters.find((c) => c.name === 'acme-cucm-01')!.registration.status).not.toBe(
+      'Registered',
+    );
+  });
+});

@@ -98,7 +98,7 @@ function doneReply(r: TransferResult): Reply {
       ),
       section(
         r.resync.status === 'Completed'
-          ? `${p.domain} re-read: usage, alerts and the site show the new counts.`
+          ? `${p.domain} re-read: CSSM counts ${r.target.after} ${p.license} in ${p.to} (${r.target.before} before); usage and alerts show the new counts.`
           : `The re-read of ${p.domain} failed (${r.resync.error?.code ?? 'error'}: ${r.resync.error?.message ?? ''}); run \`sync ${p.domain}\`.`,
       ),
       context(`core job ${r.job.id}`),
