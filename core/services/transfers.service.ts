@@ -155,7 +155,14 @@ export class TransfersService {
       held: held(l),
       ...(input.licenseType !== undefined ? { licenseType: input.licenseType } : {}),
     });
-    if (isTransferRefusal(verdict)) throw refusal(verdict);
+    if (isTransferRefusal(verdict)) {
+      if (verdict.code === 'TRANSFER_UNKNOWN_LICENSE' && licenses.length > 0) {
+        // Name what it does hold: the fix is usually a spelling.
+        const names = licenses.filter((x) => x.quantity > 0).map((x) => `"${x.displayName}"`);
+        throw refusal({ ...verdict, action: `it holds ${names.join(', ')}; name one of them` });
+      }
+      throw refusal(verdict);
+    }
     const typeId = findLicenseType(l!.licenseType)?.id ?? null;
     const notes: string[] = [];
     const allocation: VaAllocationChange[] = [];

@@ -231,6 +231,8 @@ describe('license transfer', () => {
     expect((err as SmartlicError).code).toBe(code);
     expect((err as SmartlicError).message).toMatch(message);
     expect((err as SmartlicError).action).toBeTruthy();
+    if (code === 'TRANSFER_UNKNOWN_LICENSE')
+      expect((err as SmartlicError).action).toContain('"HCS UCM Standard"');
     expect(transfers().length, 'no transfer request reached the emulator').toBe(before);
     expect((await fx.repos.jobs.list({})).length, 'no job was started').toBe(jobsBefore);
   });
