@@ -255,6 +255,31 @@ describe('license transfer', () => {
     expect((err as SmartlicError).code).toBe('TRANSFER_SATELLITE');
     expect((err as SmartlicError).message).toMatch(/Cisco documents no API call/);
     expect(journal.length).toBe(before);
+    // Nor does the emulator's satellite serve one: the path is unknown there.
+    const c = fx.onprem('la-initech');
+    const tok = (await (
+      await fetch(fx.emu.ready.onprem.tokenUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          client_id: c.clientId,
+          client_secret: c.clientSecret,
+          grant_type: 'client_credentials',
+        }),
+      })
+    ).json()) as { access_token: string };
+    const r = await fetch(
+      `${fx.emu.ready.onprem.apiBase}/accounts/la-initech/virtual-accounts/${encodeURIComponent(vas[0]!.name)}/licenses/transfer`,
+      {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${tok.access_token}`,
+          'content-type': 'application/json',
+        },
+        body: JSON.stringify({ licenses: [] }),
+      },
+    );
+    expect(r.status).toBe(404);
   });
 
   it('the emulator, as CSSM, refuses a VA of another smart account and more than available, moving nothing', async () => {
