@@ -16,6 +16,7 @@ export * as lifecycle from './domain/lifecycle.ts';
 export * as compliance from './domain/compliance.ts';
 export * as versions from './domain/versions.ts';
 export * as migration from './domain/migration.ts';
+export * as transfers from './domain/transfers.ts';
 export * as alerts from './domain/alerts.ts';
 export type {
   AlertCandidate,
@@ -53,3 +54,10 @@ export {
 } from './services/alerts.service.ts';
 // bot/ reaches the service container through this face (bin/ builds it).
 export type { Services, ClusterSummary, TokenView } from './services/index.ts';
+export type {
+  TransferChunkResult,
+  TransferInput,
+  TransferPlan,
+  TransferResult,
+  ProductInstanceRemoval,
+} from './services/index.ts';

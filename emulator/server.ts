@@ -208,7 +208,7 @@ export class EmulatorCore {
         return;
       }
       if (route.scope !== 'admin' && this.faults.active) {
-        const action = this.faults.decide(route.scope, clientKey(ctx));
+        const action = this.faults.decide(route.scope, clientKey(ctx), ctx.method, path);
         const latency = this.faults.config.latencyMs;
         if (
           latency > 0 &&

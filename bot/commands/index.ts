@@ -3,6 +3,7 @@ import { ADMIN_COMMANDS } from './handlers/admin.ts';
 import { ALERT_COMMANDS } from './handlers/alerts.ts';
 import { READ_COMMANDS } from './handlers/reads.ts';
 import { TOKEN_COMMANDS } from './handlers/tokens.ts';
+import { TRANSFER_COMMANDS } from './handlers/transfers.ts';
 import { WRITE_COMMANDS } from './handlers/writes.ts';
 import { Registry } from './registry.ts';
 
@@ -11,6 +12,7 @@ export function defaultRegistry(): Registry {
     ...READ_COMMANDS,
     ...WRITE_COMMANDS,
     ...TOKEN_COMMANDS,
+    ...TRANSFER_COMMANDS,
     ...ALERT_COMMANDS,
     ...ADMIN_COMMANDS,
   ]);

@@ -22,7 +22,7 @@ import {
   type JobRequest,
   type Registry,
 } from './registry.ts';
-import { buttons, context, errorReply, fields, section, type Reply } from './reply.ts';
+import { buttons, context, errorReply, fields, section, type Block, type Reply } from './reply.ts';
 import { Roles } from './roles.ts';
 import { closest, didYouMean } from './suggest.ts';
 
@@ -251,33 +251,14 @@ export class CommandLayer {
       }
       confirmed = true;
     }
-    if (spec.destructive && !confirmed) {
-      const ticket =
-        actor.platform === 'console'
-          ? undefined
-          : await this.core.services.confirmations.issue({
-              subject: actorId(actor),
-              channel: actor.channelId ?? '',
-              command: line0,
-            });
-      await audit('confirm-asked');
-      return { reply: this.confirmation(spec, line0, ticket) };
-    }
-
     const ctx: CommandContext = {
       core: this.core,
       actor,
       role: role!,
       job: (req) => this.startJob(actor, req),
     };
-    let result: HandlerResult;
-    try {
-      const input = { args: parsed.args, values, flags: parsed.flags };
-      // Viewer commands only read (the registry's rule: a read needs no more than a viewer).
-      result = await (spec.role === 'viewer'
-        ? this.reads.run(() => spec.run(ctx, input))
-        : spec.run(ctx, input));
-    } catch (e) {
+    const input = { args: parsed.args, values, flags: parsed.flags };
+    const failed = async (e: unknown): Promise<Outcome> => {
       const err = e instanceof JobFailedError ? e.error : toSmartlicError(e);
       if (!isSmartlicError(e) && !(e instanceof JobFailedError))
         this.core.logger.error('chat command failed', { verb: spec.verb, error: e });
@@ -288,6 +269,34 @@ export class CommandLayer {
           code: err.code,
         },
       };
+    };
+    if (spec.destructive && !confirmed) {
+      let preview: Block[] = [];
+      try {
+        preview = spec.preview ? await spec.preview(ctx, input) : [];
+      } catch (e) {
+        return failed(e);
+      }
+      const ticket =
+        actor.platform === 'console'
+          ? undefined
+          : await this.core.services.confirmations.issue({
+              subject: actorId(actor),
+              channel: actor.channelId ?? '',
+              command: line0,
+            });
+      await audit('confirm-asked');
+      return { reply: this.confirmation(spec, line0, ticket, preview) };
+    }
+
+    let result: HandlerResult;
+    try {
+      // Viewer commands only read (the registry's rule: a read needs no more than a viewer).
+      result = await (spec.role === 'viewer'
+        ? this.reads.run(() => spec.run(ctx, input))
+        : spec.run(ctx, input));
+    } catch (e) {
+      return failed(e);
     }
     if ('followUp' in result) {
       await audit('job-started', { jobId: result.reply.jobId });
@@ -349,6 +358,7 @@ export class CommandLayer {
     spec: CommandSpec,
     line: string,
     ticket: { id: string; expiresAt: Date } | undefined,
+    preview: readonly Block[] = [],
   ): Reply {
     const minutes = this.core.config.bot.confirmMinutes;
     return {
@@ -358,6 +368,7 @@ export class CommandLayer {
         section(
           `\`${line}\` ${spec.summary.replace(/^./, (c) => c.toLowerCase())}. This cannot be undone from chat.`,
         ),
+        ...preview,
         buttons({
           label: 'Yes, do it',
           command: line,

@@ -5,7 +5,7 @@
  */
 import type { Clock, Config, Logger, Metrics, Services, reports, store } from '../../core/index.ts';
 import type { FlagSpec } from './grammar.ts';
-import type { Reply } from './reply.ts';
+import type { Block, Reply } from './reply.ts';
 
 export type Role = store.ChatRole;
 export const ROLES: readonly Role[] = ['viewer', 'operator', 'admin'];
@@ -104,6 +104,11 @@ export interface CommandSpec {
   role: Role;
   /** Asks for confirmation first (Slack confirm dialog, Webex card, `--yes` on the terminal). */
   destructive?: boolean;
+  /**
+   * A destructive command's look before the leap: checks the input (a throw refuses it before
+   * anything is asked or sent) and returns what the confirmation shows (e.g. before / after).
+   */
+  preview?(ctx: CommandContext, input: CommandInput): Promise<Block[]>;
   run(ctx: CommandContext, input: CommandInput): Promise<HandlerResult>;
 }
 

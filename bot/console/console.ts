@@ -12,7 +12,18 @@ import { parseUserRef, type Actor, type Reply } from '../commands/index.ts';
 import { escapeControl, renderText } from '../render/index.ts';
 
 /** Codes that mean "what you typed is wrong" (a name that does not exist included): exit 2. */
-const BAD_INPUT = new Set(['INPUT', 'CONFIG', 'NOT_FOUND', 'SECRET_KEY', 'EXISTS']);
+const BAD_INPUT = new Set([
+  'INPUT',
+  'CONFIG',
+  'NOT_FOUND',
+  'SECRET_KEY',
+  'EXISTS',
+  // A transfer whose words are wrong (core/domain/transfers.ts); not one the state refuses.
+  'TRANSFER_QUANTITY',
+  'TRANSFER_TYPE',
+  'TRANSFER_SAME_VA',
+  'TRANSFER_UNKNOWN_LICENSE',
+]);
 
 /** Exit code for a reply: 0 ok, 2 usage or bad input, 1 any other failure. */
 export function exitCode(r: Reply): number {

@@ -22,6 +22,8 @@ import { VirtualAccountsService } from './virtual-accounts.service.ts';
 import { ClustersService } from './clusters.service.ts';
 import { MigrationService } from './migration.service.ts';
 import { AlertService } from './alerts.service.ts';
+import { TransfersService } from './transfers.service.ts';
+import { ProductInstancesService } from './product-instances.service.ts';
 
 export interface ServiceDeps {
   db: Kysely<Database>;
@@ -58,6 +60,10 @@ export interface Services {
   alerts: AlertService;
   /** One-time confirmations of destructive commands asked from chat (issue 20). */
   confirmations: ConfirmationService;
+  /** License transfers between VAs of one Smart Account (issue 25). */
+  transfers: TransfersService;
+  /** Removing a registered product instance from CSSM (RMA, decommissioning; issue 25). */
+  productInstances: ProductInstancesService;
   /** Waits for running syncs, then closes every HTTP connection. */
   close(): Promise<void>;
 }
@@ -141,6 +147,8 @@ export function createServices(deps: ServiceDeps): Services {
     clock,
     ttlMinutes: config.bot.confirmMinutes,
   });
+  const transfers = new TransfersService({ db, repos, jobs, clock, cssmFor, sync });
+  const productInstances = new ProductInstancesService({ repos, jobs, cssmFor, sync });
   return {
     deps,
     hooks,
@@ -154,6 +162,8 @@ export function createServices(deps: ServiceDeps): Services {
     migration,
     alerts,
     confirmations,
+    transfers,
+    productInstances,
     async close() {
       await sync.drain();
       await alerts.drain();
@@ -177,6 +187,15 @@ export { VirtualAccountsService } from './virtual-accounts.service.ts';
 export { ClustersService } from './clusters.service.ts';
 export type { ClusterSummary, AutoRegistrationReport } from './clusters.service.ts';
 export { MigrationService } from './migration.service.ts';
+export { TransfersService } from './transfers.service.ts';
+export type {
+  TransferChunkResult,
+  TransferInput,
+  TransferPlan,
+  TransferResult,
+} from './transfers.service.ts';
+export { ProductInstancesService } from './product-instances.service.ts';
+export type { ProductInstanceRemoval } from './product-instances.service.ts';
 export type { CustomerMigrationPlan } from './migration.service.ts';
 export type {
   AfterSyncHook,

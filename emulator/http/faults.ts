@@ -1,7 +1,7 @@
 /**
  * Fault injection (`POST /__emulator/faults`), seeded so a failing test can be replayed:
  * latency, error rate, 429s, a per-client rate limit, hung requests, dropped connections,
- * and unreachable cloud or satellite.
+ * unreachable cloud or satellite, and failures of exactly chosen requests (`failRequests`).
  */
 import { z } from 'zod';
 import { Rng } from '../util/rng.ts';
@@ -33,6 +33,26 @@ export const faultSchema = z
       .object({ cloud: z.boolean().default(false), satellite: z.boolean().default(false) })
       .default({}),
     cutoff: z.array(z.string()).default([]),
+    /**
+     * Deterministic failures: of the requests whose path contains `path` (and of `method`, if
+     * given), the first `after` pass, the next `times` (all, if not given) get `status` with
+     * `message` in CSSM's error envelope. For the one failure a test needs (the second chunk of
+     * a transfer), where a rate would be a lottery.
+     */
+    failRequests: z
+      .array(
+        z
+          .object({
+            path: z.string().min(1),
+            method: z.string().optional(),
+            after: z.number().int().nonnegative().default(0),
+            times: z.number().int().positive().optional(),
+            status: z.number().int().min(400).max(599).default(400),
+            message: z.string().default('Injected fault'),
+          })
+          .strict(),
+      )
+      .default([]),
     scope: z.enum(['cloud', 'onprem', 'uc', 'all']).default('all'),
     seed: z.number().int().optional(),
   })
@@ -51,6 +71,8 @@ export class Faults {
   config: FaultConfig = faultSchema.parse({});
   private rng: Rng;
   private windows = new Map<string, { second: number; count: number }>();
+  /** Matching requests seen so far, per `failRequests` rule. */
+  private seen: number[] = [];
 
   constructor(private readonly seed: number) {
     this.rng = new Rng(seed);
@@ -60,6 +82,7 @@ export class Faults {
     this.config = c;
     this.rng = new Rng(c.seed ?? this.seed);
     this.windows.clear();
+    this.seen = c.failRequests.map(() => 0);
   }
 
   clear(): void {
@@ -76,18 +99,27 @@ export class Faults {
       c.timeoutRate > 0 ||
       c.dropRate > 0 ||
       c.unreachable.cloud ||
-      c.unreachable.satellite
+      c.unreachable.satellite ||
+      c.failRequests.length > 0
     );
   }
 
-  /** Decides what happens to one request of `scope` from `client`. */
-  decide(scope: Scope, client: string): FaultAction {
+  /** Decides what happens to one request of `scope` from `client` (`method` `path`). */
+  decide(scope: Scope, client: string, method = '', path = ''): FaultAction {
     const c = this.config;
     if (
       (scope === 'cloud' && c.unreachable.cloud) ||
       (scope === 'onprem' && c.unreachable.satellite)
     ) {
       return { kind: 'drop' };
+    }
+    for (const [i, f] of c.failRequests.entries()) {
+      if (!path.includes(f.path)) continue;
+      if (f.method !== undefined && f.method.toUpperCase() !== method.toUpperCase()) continue;
+      const n = this.seen[i]!;
+      this.seen[i] = n + 1;
+      if (n >= f.after && (f.times === undefined || n < f.after + f.times))
+        return { kind: 'status', status: f.status, message: f.message };
     }
     if (c.scope !== 'all' && c.scope !== scope) return { kind: 'pass' };
     if (c.rateLimit) {

@@ -953,13 +953,33 @@ export class World {
     status: string;
     statusMessage: string;
   }[] {
-    // Validate every line before moving anything: a transfer is all or nothing.
+    // Validate every line before moving anything: a transfer is all or nothing. Each refusal
+    // is its own answer in CSSM's error envelope ({status:"ERROR", statusMessage}, DOMAIN §2);
+    // CSSM's exact wording and HTTP status per refusal are not public [design].
     const plan = items.map((it) => {
       const lt = findLicenseType(it.license);
       if (!lt) throw new WorldError(400, `Unknown license: ${it.license}`);
+      const kind = it.licenseType.toUpperCase();
+      if (kind !== 'TERM' && kind !== 'PERPETUAL') {
+        throw new WorldError(
+          400,
+          `Invalid licenseType ${it.licenseType} for ${lt.displayName}: expected TERM or PERPETUAL.`,
+        );
+      }
       const target = from.sa.vas.get(it.targetVirtualAccount);
-      if (!target)
-        throw new WorldError(404, `Virtual Account not found: ${it.targetVirtualAccount}`);
+      if (!target) {
+        // The path names the Smart Account: a VA of another one is not found in it, as in
+        // CSSM, where licenses move only between virtual accounts of one Smart Account.
+        const elsewhere = [...this.sas.values()].some(
+          (sa) => sa !== from.sa && sa.vas.has(it.targetVirtualAccount),
+        );
+        throw new WorldError(
+          404,
+          elsewhere
+            ? `Virtual Account ${it.targetVirtualAccount} is not in Smart Account ${from.sa.domain}: licenses move only between virtual accounts of one Smart Account.`
+            : `Virtual Account not found: ${it.targetVirtualAccount}`,
+        );
+      }
       if (target === from)
         throw new WorldError(400, 'Source and target Virtual Account are the same.');
       if (!Number.isInteger(it.quantity) || it.quantity < 1) {
@@ -971,7 +991,7 @@ export class World {
           `Quantity ${it.quantity} exceeds the maximum of ${MAX_TRANSFER_QUANTITY} per transfer line.`,
         );
       }
-      return { lt, target, quantity: it.quantity, licenseType: it.licenseType.toUpperCase() };
+      return { lt, target, quantity: it.quantity, licenseType: kind };
     });
     const need = new Map<string, number>();
     for (const p of plan) {
