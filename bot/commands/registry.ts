@@ -17,7 +17,8 @@ export function roleAllows(has: Role | undefined, needs: Role): boolean {
 
 /** Who asked, and from where. */
 export interface Actor {
-  platform: store.ChatPlatform;
+  /** `mcp`: an MCP client, known by its token's name (bot/mcp); it has no chat-user role. */
+  platform: store.ChatPlatform | 'mcp';
   /** Slack user id, Webex e-mail, or console login. */
   userId: string;
   displayName?: string;
@@ -104,6 +105,11 @@ export interface CommandSpec {
   role: Role;
   /** Asks for confirmation first (Slack confirm dialog, Webex card, `--yes` on the terminal). */
   destructive?: boolean;
+  /**
+   * false: not offered to MCP clients (bot/mcp), e.g. the verbs that mint their tokens or
+   * approve their writes — a model must not be able to say yes for the person.
+   */
+  mcp?: false;
   run(ctx: CommandContext, input: CommandInput): Promise<HandlerResult>;
 }
 

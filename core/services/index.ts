@@ -14,6 +14,7 @@ import type { Repositories, SmartAccount } from '../store/index.ts';
 import { DAY_MS } from '../domain/lifecycle.ts';
 import { ClientFactory } from './clients.ts';
 import { ConfirmationService } from './confirmations.service.ts';
+import { McpTokenService } from './mcp-tokens.service.ts';
 import { JobRunner } from './jobs.service.ts';
 import { ProvisionService } from './provision.service.ts';
 import { SyncService, type AfterSyncHook } from './sync.service.ts';
@@ -58,6 +59,8 @@ export interface Services {
   alerts: AlertService;
   /** One-time confirmations of destructive commands asked from chat (issue 20). */
   confirmations: ConfirmationService;
+  /** MCP bearer tokens (issue 26). */
+  mcpTokens: McpTokenService;
   /** Waits for running syncs, then closes every HTTP connection. */
   close(): Promise<void>;
 }
@@ -154,6 +157,7 @@ export function createServices(deps: ServiceDeps): Services {
     migration,
     alerts,
     confirmations,
+    mcpTokens: new McpTokenService({ tokens: repos.mcpTokens, clock }),
     async close() {
       await sync.drain();
       await alerts.drain();
