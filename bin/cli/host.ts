@@ -315,15 +315,25 @@ export class Host {
           metrics: this.prom.route,
           acks: this.prom.metrics,
           logger: rt.logger.child({ component: 'http' }),
+          ...(await this.mcpRoute()),
         },
         b.httpHost,
         b.httpPort,
       );
       out(
-        `http: ${parts.server.url} (/healthz, /metrics${slackOn ? ', /slack/events' : ''}${webexOn ? ', /webex/events' : ''})`,
+        `http: ${parts.server.url} (/healthz, /metrics${slackOn ? ', /slack/events' : ''}${webexOn ? ', /webex/events' : ''}${b.mcp.enabled ? ', /mcp' : ''})`,
       );
     }
     return parts;
+  }
+
+  /** /mcp (bot/mcp) when bot.mcp.enabled; its sessions close at stop. */
+  private async mcpRoute() {
+    if (!this.rt.config.bot.mcp.enabled) return {};
+    const { mcpRoute } = await import('./mcp.ts');
+    const h = mcpRoute(this.rt);
+    this.onStop(() => h.close());
+    return { mcp: h.handle };
   }
 
   health() {

@@ -19,9 +19,7 @@ export function hashMcpSecret(secret: string): string {
 }
 
 export class McpTokenService {
-  constructor(
-    private readonly deps: { tokens: McpTokensRepository; clock: Clock },
-  ) {}
+  constructor(private readonly deps: { tokens: McpTokensRepository; clock: Clock }) {}
 
   /** Creates a token and returns its secret: the only time anyone sees it. */
   async create(name: string, role: ChatRole, createdBy: string): Promise<{ secret: string }> {
