@@ -5,6 +5,7 @@
  * /healthz, the scheduler with a site rebuild after each round, the static site server, and
  * the shutdown that undoes all of it in order.
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { hostname, userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -333,7 +334,7 @@ export class Host {
     const { mcpRoute } = await import('./mcp.ts');
     const h = mcpRoute(this.rt);
     this.onStop(() => h.close());
-    return { mcp: h.handle };
+    return { mcp: (req: IncomingMessage, res: ServerResponse) => h.handle(req, res) };
   }
 
   health() {

@@ -36,11 +36,13 @@ export function mcpRoute(rt: Runtime): McpHttpHandler {
         layer,
         version: SMARTLIC_VERSION,
         // The HTTP handler verified the bearer of this very request and put it here.
-        identity: async (auth) => {
+        identity: (auth) => {
           const e = auth?.extra;
-          return e && typeof e.name === 'string' && typeof e.role === 'string'
-            ? ({ name: e.name, role: e.role } as McpIdentity)
-            : undefined;
+          return Promise.resolve(
+            e && typeof e.name === 'string' && typeof e.role === 'string'
+              ? ({ name: e.name, role: e.role } as McpIdentity)
+              : undefined,
+          );
         },
       }),
     allowedHosts: m.allowedHosts,

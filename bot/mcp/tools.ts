@@ -138,6 +138,7 @@ export function commandWords(
     if (typeof v !== 'string' || v.length === 0)
       throw new ToolInputError(`"${key}" must be a non-empty string`);
     if (v.length > 500) throw new ToolInputError(`"${key}" is longer than 500 characters`);
+    // eslint-disable-next-line no-control-regex -- control characters are what it looks for
     if (/[\u0000-\u001f\u007f]/.test(v))
       throw new ToolInputError(`"${key}" contains a control character`);
     return v;

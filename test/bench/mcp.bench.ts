@@ -11,7 +11,7 @@
  * Environment: BENCH_SCALE, BENCH_N; BENCH_KEEP=1 keeps the database.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -76,15 +76,6 @@ function child(
         );
       }),
   };
-}
-
-function rssMb(pid: number): number {
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) / 1024 : 0;
-  } catch {
-    return 0;
-  }
 }
 
 const pct = (xs: number[], p: number) => {
@@ -281,7 +272,7 @@ async function main(): Promise<void> {
     await stdio.close();
   } finally {
     if (serve) serve.proc.kill('SIGTERM');
-    await emu.proc.kill('SIGTERM');
+    emu.proc.kill('SIGTERM');
     if (process.env.BENCH_KEEP !== '1') rmSync(dir, { recursive: true, force: true });
     else out(`database kept: ${dbPath}`);
   }

@@ -78,8 +78,12 @@ async function httpClient(secret: string, elicit?: 'accept' | 'decline'): Promis
     elicit ? { capabilities: { elicitation: {} } } : {},
   );
   if (elicit)
-    c.setRequestHandler(ElicitRequestSchema, async () =>
-      elicit === 'accept' ? { action: 'accept', content: { run: true } } : { action: 'decline' },
+    c.setRequestHandler(ElicitRequestSchema, () =>
+      Promise.resolve(
+        elicit === 'accept'
+          ? { action: 'accept' as const, content: { run: true } }
+          : { action: 'decline' as const },
+      ),
     );
   await c.connect(
     new StreamableHTTPClientTransport(new URL(`${base}/mcp`), {
@@ -197,7 +201,7 @@ describe('smartlic mcp (stdio)', () => {
       let compared = 0;
       for (const t of reads) {
         const sample = samples[t.name];
-        const required = (t.inputSchema.required ?? []) as string[];
+        const required = t.inputSchema.required ?? [];
         if (!sample && required.length > 0) continue; // a verb added later: listed, not sampled
         const args = sample?.args ?? {};
         const r = (await c.callTool({ name: t.name, arguments: args })) as CallToolResult;
