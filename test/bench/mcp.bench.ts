@@ -89,7 +89,7 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   const emu = child(['emulator', '--scale', String(SCALE), '--frozen'], { ...process.env });
   const ready = JSON.parse((await emu.line(/^\{.*\}$/))[0]) as {
-    cloud: { tokenUrl: string; apiBase: string };
+    cloud: { tokenUrl: string; apiBase: string; devicesApiBase: string };
     onprem: { tokenUrl: string; apiBase: string };
     admin: string;
     clients: { for: 'cloud' | 'onprem'; account: string; clientId: string; clientSecret: string }[];
@@ -103,6 +103,7 @@ async function main(): Promise<void> {
     SMARTLIC_EMULATOR: 'false',
     SMARTLIC_CSSM_TOKEN_URL: ready.cloud.tokenUrl,
     SMARTLIC_CSSM_API_BASE: ready.cloud.apiBase,
+    SMARTLIC_CSSM_DEVICES_API_BASE: ready.cloud.devicesApiBase,
     SMARTLIC_LOG_LEVEL: 'error',
     SMARTLIC_HTTP_CONCURRENCY: '32',
   };
