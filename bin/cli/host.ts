@@ -303,7 +303,8 @@ export class Host {
         (e: unknown) => rt.logger.warn('could not follow up interrupted chat jobs', { error: e }),
       );
     }
-    if (slackOn || webexOn || listen) {
+    // /mcp needs the listener too (bot.mcp.enabled), with or without a chat adapter.
+    if (slackOn || webexOn || listen || b.mcp.enabled) {
       const slackHttp = parts.slack?.requestListener;
       parts.server = await startChatServer(
         {
