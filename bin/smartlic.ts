@@ -83,6 +83,11 @@ export const COMMANDS: readonly Entry[] = [
     load: async () => (await import('./cli/emulator.ts')).emulatorCommand,
   },
   {
+    name: 'mcp',
+    summary: 'serve the command registry to an MCP client (an AI assistant) over stdio',
+    load: async () => (await import('./cli/mcp.ts')).mcpCommand,
+  },
+  {
     name: 'site',
     summary: 'static report site: build (from the database), serve (on 127.0.0.1)',
     load: async () => (await import('./cli/site.ts')).siteCommand,

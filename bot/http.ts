@@ -40,6 +40,8 @@ export interface ChatRoutes {
   health?: () => Promise<{ status: number; body: unknown }>;
   /** Where the last-resort handler writes what a route threw. */
   logger?: Logger;
+  /** MCP over Streamable HTTP (bot/mcp/http.ts), when bot.mcp.enabled. */
+  mcp?: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 }
 
 /** The routes of the listener: their methods, in the Allow header of a 405. */
@@ -48,6 +50,7 @@ const ROUTES: Record<string, string[]> = {
   '/webex/events': ['POST'],
   '/healthz': ['GET', 'HEAD'],
   '/metrics': ['GET', 'HEAD'],
+  '/mcp': ['POST', 'GET', 'DELETE'],
 };
 
 /** Reports the time from receiving the request to the end of its answer, per platform. */
@@ -115,7 +118,8 @@ export async function startChatServer(
       (path === '/slack/events' && routes.slack) ||
       (path === '/webex/events' && routes.webex) ||
       path === '/healthz' ||
-      (path === '/metrics' && routes.metrics);
+      (path === '/metrics' && routes.metrics) ||
+      (path === '/mcp' && routes.mcp);
     if (!allowed || !served) {
       res.writeHead(404, { 'content-type': 'text/plain' });
       res.end('not found\n');
@@ -137,6 +141,7 @@ export async function startChatServer(
       return routes.webex(req, res);
     }
     if (path === '/metrics' && routes.metrics) return routes.metrics(req, res);
+    if (path === '/mcp' && routes.mcp) return routes.mcp(req, res);
     // The listener's own timings, for /healthz only (`?since=<epoch ms>` limits the acks).
     const timing = () => {
       const since = Number(new URLSearchParams(query ?? '').get('since') ?? '0');

@@ -178,6 +178,27 @@ export const botConfigSchema = z
       })
       .strict()
       .default({}),
+    /** The MCP face (bot/mcp, docs/mcp.md): Streamable HTTP at /mcp on the listener. */
+    mcp: z
+      .object({
+        /** Serve /mcp on the HTTP listener (start / serve). `smartlic mcp` (stdio) needs no switch. */
+        enabled: z.boolean().default(false),
+        /**
+         * Host headers /mcp answers besides 127.0.0.1, localhost and [::1] at the listener's port
+         * (DNS-rebinding protection): the name a reverse proxy forwards, e.g. "smartlic.example.com".
+         */
+        allowedHosts: z.array(z.string().min(1)).default([]),
+        /** Origins a browser-based client may call from; a request with any other Origin is refused. */
+        allowedOrigins: z.array(z.string().min(1)).default([]),
+        /** Largest request body /mcp reads. */
+        maxBodyBytes: z.number().int().min(1024).max(16_777_216).default(1_048_576),
+        /** Open sessions at most (each holds a little memory); idle ones close after 30 minutes. */
+        maxSessions: z.number().int().min(1).max(10_000).default(100),
+        /** The bearer secret `smartlic mcp` (stdio) acts with (`mcp-token create` prints one). */
+        token: z.string().min(1).optional(),
+      })
+      .strict()
+      .default({}),
   })
   .strict()
   .superRefine((b, ctx) => {
@@ -273,6 +294,18 @@ const BOT_ENV_VARS: readonly {
     help: 'the HTTP listener for chat callbacks',
   },
   {
+    name: 'SMARTLIC_MCP_HTTP',
+    path: 'bot.mcp.enabled',
+    kind: 'bool',
+    help: 'serve MCP (Streamable HTTP) at /mcp on the HTTP listener',
+  },
+  {
+    name: 'SMARTLIC_MCP_TOKEN',
+    path: 'bot.mcp.token',
+    kind: 'string',
+    help: 'the MCP token `smartlic mcp` (stdio) acts with',
+  },
+  {
     name: 'SMARTLIC_SITE_URL',
     path: 'bot.siteUrl',
     kind: 'string',
@@ -286,6 +319,7 @@ const BOT_SECRET_PATHS = [
   'bot.slack.appToken',
   'bot.webex.botToken',
   'bot.webex.webhookSecret',
+  'bot.mcp.token',
 ];
 // ---------------------------------------------------------------- chat-ops (bot/): end
 

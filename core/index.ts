@@ -52,6 +52,7 @@ export {
   parseDuration,
   type AlertEvaluation,
 } from './services/alerts.service.ts';
+export { McpTokenService, MCP_TOKEN_PREFIX, hashMcpSecret } from './services/mcp-tokens.service.ts';
 // bot/ reaches the service container through this face (bin/ builds it).
 export type { Services, ClusterSummary, TokenView } from './services/index.ts';
 export type {

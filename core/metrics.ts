@@ -13,7 +13,7 @@
 export type PeerKind = 'cssm' | 'satellite' | 'cucm' | 'cuc' | 'cer';
 
 /** Where a chat command came from. */
-export type CommandPlatform = 'slack' | 'webex' | 'console';
+export type CommandPlatform = 'slack' | 'webex' | 'console' | 'mcp';
 
 export type MetricEvent =
   /** One attempt on the wire and its answer (`code` is the HTTP status, or `network_error`). */

@@ -5,6 +5,7 @@
  * /healthz, the scheduler with a site rebuild after each round, the static site server, and
  * the shutdown that undoes all of it in order.
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { hostname, userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -310,7 +311,8 @@ export class Host {
         (e: unknown) => rt.logger.warn('could not follow up interrupted chat jobs', { error: e }),
       );
     }
-    if (slackOn || webexOn || listen) {
+    // /mcp needs the listener too (bot.mcp.enabled), with or without a chat adapter.
+    if (slackOn || webexOn || listen || b.mcp.enabled) {
       const slackHttp = parts.slack?.requestListener;
       parts.server = await startChatServer(
         {
@@ -323,15 +325,25 @@ export class Host {
           metrics: this.prom.route,
           acks: this.prom.metrics,
           logger: rt.logger.child({ component: 'http' }),
+          ...(await this.mcpRoute()),
         },
         b.httpHost,
         b.httpPort,
       );
       out(
-        `http: ${parts.server.url} (/healthz, /metrics${slackOn ? ', /slack/events' : ''}${webexOn ? ', /webex/events' : ''})`,
+        `http: ${parts.server.url} (/healthz, /metrics${slackOn ? ', /slack/events' : ''}${webexOn ? ', /webex/events' : ''}${b.mcp.enabled ? ', /mcp' : ''})`,
       );
     }
     return parts;
+  }
+
+  /** /mcp (bot/mcp) when bot.mcp.enabled; its sessions close at stop. */
+  private async mcpRoute() {
+    if (!this.rt.config.bot.mcp.enabled) return {};
+    const { mcpRoute } = await import('./mcp.ts');
+    const h = mcpRoute(this.rt);
+    this.onStop(() => h.close());
+    return { mcp: (req: IncomingMessage, res: ServerResponse) => h.handle(req, res) };
   }
 
   health() {

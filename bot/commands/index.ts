@@ -3,12 +3,13 @@ import { ADMIN_COMMANDS } from './handlers/admin.ts';
 import { ALERT_COMMANDS } from './handlers/alerts.ts';
 import { READ_COMMANDS } from './handlers/reads.ts';
 import { TOKEN_COMMANDS } from './handlers/tokens.ts';
+import { mcpCommands } from './handlers/mcp.ts';
 import { TRANSFER_COMMANDS } from './handlers/transfers.ts';
 import { WRITE_COMMANDS } from './handlers/writes.ts';
 import { Registry } from './registry.ts';
 
 export function defaultRegistry(): Registry {
-  return new Registry([
+  const registry = new Registry([
     ...READ_COMMANDS,
     ...WRITE_COMMANDS,
     ...TOKEN_COMMANDS,
@@ -16,6 +17,9 @@ export function defaultRegistry(): Registry {
     ...ALERT_COMMANDS,
     ...ADMIN_COMMANDS,
   ]);
+  // `mcp-confirm` reads the registry (the role the approved command needs).
+  for (const spec of mcpCommands(registry)) registry.add(spec);
+  return registry;
 }
 
 export { CommandLayer, helpReply } from './layer.ts';

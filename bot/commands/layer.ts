@@ -21,6 +21,7 @@ import {
   type HandlerResult,
   type JobRequest,
   type Registry,
+  type Role,
 } from './registry.ts';
 import { buttons, context, errorReply, fields, section, type Block, type Reply } from './reply.ts';
 import { Roles } from './roles.ts';
@@ -38,6 +39,11 @@ export interface ExecuteOptions {
    * exact line, and is unused and unexpired; '' (a press that carried none) is refused.
    */
   ticket?: string;
+  /**
+   * The role of the MCP token the adapter verified (bot/mcp); honoured for the `mcp` platform
+   * only, which has no other source of a role.
+   */
+  mcpRole?: Role;
 }
 
 export interface Outcome {
@@ -125,7 +131,8 @@ export class CommandLayer {
     const started = this.core.clock.now();
     const t0 = performance.now();
     let verb: string | undefined;
-    const { role } = await this.roles.resolve(actor);
+    const { role } =
+      actor.platform === 'mcp' ? { role: opts.mcpRole } : await this.roles.resolve(actor);
     const audit = async (outcome: AuditOutcome, extra: Record<string, unknown> = {}) => {
       try {
         await this.core.repos.audit.append({
@@ -270,7 +277,10 @@ export class CommandLayer {
         },
       };
     };
-    if (spec.destructive && !confirmed) {
+    // Over MCP every write waits for a person's yes, not only the destructive ones: the
+    // caller is a model, and whatever text it read may have asked it to act (issue 26).
+    const mustConfirm = spec.destructive || (actor.platform === 'mcp' && spec.role !== 'viewer');
+    if (mustConfirm && !confirmed) {
       let preview: Block[] = [];
       try {
         preview = spec.preview ? await spec.preview(ctx, input) : [];

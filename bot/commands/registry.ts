@@ -17,7 +17,8 @@ export function roleAllows(has: Role | undefined, needs: Role): boolean {
 
 /** Who asked, and from where. */
 export interface Actor {
-  platform: store.ChatPlatform;
+  /** `mcp`: an MCP client, known by its token's name (bot/mcp); it has no chat-user role. */
+  platform: store.ChatPlatform | 'mcp';
   /** Slack user id, Webex e-mail, or console login. */
   userId: string;
   displayName?: string;
@@ -109,6 +110,11 @@ export interface CommandSpec {
    * anything is asked or sent) and returns what the confirmation shows (e.g. before / after).
    */
   preview?(ctx: CommandContext, input: CommandInput): Promise<Block[]>;
+  /**
+   * false: not offered to MCP clients (bot/mcp), e.g. the verbs that mint their tokens or
+   * approve their writes — a model must not be able to say yes for the person.
+   */
+  mcp?: false;
   run(ctx: CommandContext, input: CommandInput): Promise<HandlerResult>;
 }
 

@@ -21,6 +21,7 @@ export class Roles {
   ) {}
 
   fromConfig(a: Pick<Actor, 'platform' | 'userId'>): Role | undefined {
+    if (a.platform === 'mcp') return undefined;
     const id = actorId({ platform: a.platform, userId: normalizeUserId(a.platform, a.userId) });
     const listed = (r: Role) =>
       this.config.roles[r].some((x) => x.toLowerCase() === id.toLowerCase());
@@ -28,6 +29,8 @@ export class Roles {
   }
 
   async resolve(a: Actor): Promise<{ role: Role | undefined; source: RoleSource }> {
+    // An MCP client's role is its token's (the adapter verified it): never a chat user's.
+    if (a.platform === 'mcp') return { role: undefined, source: 'default' };
     if (a.platform === 'console' && a.onBehalfOf === undefined) {
       return { role: this.config.consoleRole, source: 'console' };
     }

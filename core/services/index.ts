@@ -14,6 +14,7 @@ import type { Repositories, SmartAccount } from '../store/index.ts';
 import { DAY_MS } from '../domain/lifecycle.ts';
 import { ClientFactory } from './clients.ts';
 import { ConfirmationService } from './confirmations.service.ts';
+import { McpTokenService } from './mcp-tokens.service.ts';
 import { JobRunner } from './jobs.service.ts';
 import { ProvisionService } from './provision.service.ts';
 import { SyncService, type AfterSyncHook } from './sync.service.ts';
@@ -64,6 +65,8 @@ export interface Services {
   transfers: TransfersService;
   /** Removing a registered product instance from CSSM (RMA, decommissioning; issue 25). */
   productInstances: ProductInstancesService;
+  /** MCP bearer tokens (issue 26). */
+  mcpTokens: McpTokenService;
   /** Waits for running syncs, then closes every HTTP connection. */
   close(): Promise<void>;
 }
@@ -164,6 +167,7 @@ export function createServices(deps: ServiceDeps): Services {
     confirmations,
     transfers,
     productInstances,
+    mcpTokens: new McpTokenService({ tokens: repos.mcpTokens, clock }),
     async close() {
       await sync.drain();
       await alerts.drain();

@@ -19,6 +19,7 @@ import { ChatThreadsRepository } from './repositories/chat-threads.repository.ts
 import { ChatUsersRepository } from './repositories/chat-users.repository.ts';
 import { ClustersRepository } from './repositories/clusters.repository.ts';
 import { ConfirmationTicketsRepository } from './repositories/confirmation-tickets.repository.ts';
+import { McpTokensRepository } from './repositories/mcp-tokens.repository.ts';
 import { CustomersRepository } from './repositories/customers.repository.ts';
 import { DevicesRepository } from './repositories/devices.repository.ts';
 import { JobsRepository } from './repositories/jobs.repository.ts';
@@ -61,6 +62,7 @@ export * from './repositories/chat-threads.repository.ts';
 export * from './repositories/chat-users.repository.ts';
 export * from './repositories/clusters.repository.ts';
 export * from './repositories/confirmation-tickets.repository.ts';
+export * from './repositories/mcp-tokens.repository.ts';
 export * from './repositories/customers.repository.ts';
 export * from './repositories/devices.repository.ts';
 export * from './repositories/jobs.repository.ts';
@@ -95,6 +97,7 @@ export interface Repositories {
   notifications: NotificationsRepository;
   confirmationTickets: ConfirmationTicketsRepository;
   chatThreads: ChatThreadsRepository;
+  mcpTokens: McpTokensRepository;
 }
 
 /** Every repository over one connection or transaction (`db` may be a kysely Transaction). */
@@ -123,6 +126,7 @@ export function createRepositories(
     notifications: new NotificationsRepository(db, secrets, clock),
     confirmationTickets: new ConfirmationTicketsRepository(db, secrets, clock),
     chatThreads: new ChatThreadsRepository(db, secrets, clock),
+    mcpTokens: new McpTokensRepository(db, secrets, clock),
   };
 }
 

@@ -502,6 +502,25 @@ export interface ChatJobThreadsTable {
   told_at: IsoText | null;
 }
 
+/** 0014: an MCP bearer token; only the secret's SHA-256 is stored. */
+export interface McpTokensTable {
+  name: string;
+  role: ChatRole;
+  secret_hash: string;
+  created_at: IsoText;
+  created_by: string;
+  revoked_at: IsoText | null;
+  revoked_by: string | null;
+  last_used_at: IsoText | null;
+}
+
+/** 0014: a person's yes to the confirmation ticket an MCP client was given. */
+export interface McpApprovalsTable {
+  ticket_id: string;
+  approved_by: string;
+  approved_at: IsoText;
+}
+
 export interface Database {
   smart_accounts: SmartAccountsTable;
   local_accounts: LocalAccountsTable;
@@ -533,6 +552,8 @@ export interface Database {
   notify_cursors: NotifyCursorsTable;
   confirmation_tickets: ConfirmationTicketsTable;
   chat_job_threads: ChatJobThreadsTable;
+  mcp_tokens: McpTokensTable;
+  mcp_approvals: McpApprovalsTable;
 }
 
 export type SmartAccountRow = Selectable<SmartAccountsTable>;

@@ -44,7 +44,10 @@ const role: CommandSpec = {
         `role ${action} needs <user> and <role>`,
         'e.g. role grant slack:U0123ABCD operator',
       );
-    const ref = parseUserRef(values.user, ctx.actor.platform);
+    const ref = parseUserRef(
+      values.user,
+      ctx.actor.platform === 'mcp' ? 'console' : ctx.actor.platform,
+    );
     if (!ref)
       throw inputError(
         `"${values.user}" is not a user reference`,
@@ -104,6 +107,8 @@ const SEVERITIES: readonly store.AlertSeverity[] = ['info', 'warning', 'critical
 
 const subscribe: CommandSpec = {
   verb: 'subscribe',
+  // Per chat channel: an MCP client has none.
+  mcp: false,
   summary:
     'sends alerts to this channel (filters: rules, customer, VA, minimum severity, quiet hours)',
   args: [{ name: 'rules', optional: true }],
@@ -118,7 +123,7 @@ const subscribe: CommandSpec = {
     'subscribe authorization-expiry,insufficient-licenses --severity warning --quiet 22:00-07:00 --tz Europe/Berlin',
   role: 'operator',
   async run(ctx, { values, flags }) {
-    if (ctx.actor.platform === 'console' || !ctx.actor.channelId) {
+    if (ctx.actor.platform === 'console' || ctx.actor.platform === 'mcp' || !ctx.actor.channelId) {
       throw inputError(
         'subscriptions are per chat channel',
         'run subscribe in the Slack channel or Webex space that should get the alerts',
@@ -178,11 +183,12 @@ const subscribe: CommandSpec = {
 
 const unsubscribe: CommandSpec = {
   verb: 'unsubscribe',
+  mcp: false,
   summary: 'stops alerts to this channel',
   example: 'unsubscribe',
   role: 'operator',
   async run(ctx) {
-    if (!ctx.actor.channelId || ctx.actor.platform === 'console')
+    if (!ctx.actor.channelId || ctx.actor.platform === 'console' || ctx.actor.platform === 'mcp')
       throw inputError('subscriptions are per chat channel', 'run it in the channel');
     const gone = await ctx.core.repos.subscriptions.unsubscribe(
       ctx.actor.platform,
