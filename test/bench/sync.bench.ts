@@ -17,9 +17,13 @@
  * load average.
  *
  * Environment: BENCH_SCALE (1000), BENCH_LATENCY_MS (50), BENCH_CONCURRENCY (per host, 32),
- * BENCH_ACCOUNTS (accounts in parallel, 32), BENCH_SEQ_CAP_S (30).
+ * BENCH_ACCOUNTS (accounts in parallel, 32), BENCH_SEQ_CAP_S (30), BENCH_CPU_PROF (a directory:
+ * each timed phase writes its own V8 CPU profile there, `<phase>.cpuprofile`, so a re-sync's
+ * profile is not drowned in the full sync's).
  */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { join } from 'node:path';
 import { loadavg } from 'node:os';
 import { setup, seedClusters, type Fixture } from '../integration/sync-fixture.ts';
 import type { HttpCounters } from '../../core/cssm/http.ts';
@@ -32,6 +36,24 @@ const LATENCY = Number(process.env.BENCH_LATENCY_MS ?? 50);
 const CONC = Number(process.env.BENCH_CONCURRENCY ?? 32);
 const ACCOUNTS = Number(process.env.BENCH_ACCOUNTS ?? 32);
 const SEQ_CAP_S = Number(process.env.BENCH_SEQ_CAP_S ?? 30);
+const PROF_DIR = process.env.BENCH_CPU_PROF;
+
+/** Starts a CPU profile when BENCH_CPU_PROF is set; the returned stop writes it. */
+async function profile(label: string): Promise<() => Promise<void>> {
+  if (!PROF_DIR) return async () => undefined;
+  mkdirSync(PROF_DIR, { recursive: true });
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  return async () => {
+    const { profile: p } = await session.post('Profiler.stop');
+    const file = join(PROF_DIR, `${label.replace(/[^a-z0-9]+/gi, '-').replace(/-+$/, '')}.cpuprofile`);
+    writeFileSync(file, JSON.stringify(p));
+    session.disconnect();
+    out(`  CPU profile: ${file}`);
+  };
+}
 
 const out = (s: string) => process.stdout.write(`${s}\n`);
 const secs = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
@@ -90,10 +112,22 @@ async function timed(
   const c0 = services.clients.counters();
   const cpu0 = process.cpuUsage();
   const w0 = writtenBytes();
+  const stopProfile = await profile(label);
+  const g = globalThis as unknown as { __sqlprof?: Map<string, [number, number]> };
+  if (process.env.SQLPROF) g.__sqlprof = new Map();
   const t = performance.now();
   const outcomes = await run();
   const ms = performance.now() - t;
   const cpu = process.cpuUsage(cpu0);
+  await stopProfile();
+  if (g.__sqlprof) {
+    const rows = [...g.__sqlprof].sort((a, b) => b[1][0] - a[1][0]).slice(0, 30);
+    let tot = 0;
+    for (const [, [ms]] of g.__sqlprof) tot += ms;
+    out(`  SQL total ${tot.toFixed(0)} ms`);
+    for (const [k, [ms, n]] of rows) out(`   ${ms.toFixed(0).padStart(6)} ms ${String(n).padStart(6)}x ${k}`);
+    g.__sqlprof = undefined;
+  }
   const cpuMs = (cpu.user + cpu.system) / 1000;
   const written = writtenBytes() - w0;
   const c1 = services.clients.counters();
