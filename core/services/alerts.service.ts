@@ -185,7 +185,10 @@ export class AlertService {
    * The afterSync hook: records which clusters the sync could not read (a completed sync
    * only), then evaluates the account's scope and `global`. Never throws: a failure is logged.
    */
-  async afterSync(outcome: SyncOutcome, opts: { force?: boolean } = {}): Promise<AlertEvaluation[]> {
+  async afterSync(
+    outcome: SyncOutcome,
+    opts: { force?: boolean } = {},
+  ): Promise<AlertEvaluation[]> {
     if (!this.d.config.alerts.enabled) return [];
     try {
       // A sync that changed nothing the rules read (sync-incremental.ts `quietSync`) needs no

@@ -48,7 +48,10 @@ async function profile(label: string): Promise<() => Promise<void>> {
   await session.post('Profiler.start');
   return async () => {
     const { profile: p } = await session.post('Profiler.stop');
-    const file = join(PROF_DIR, `${label.replace(/[^a-z0-9]+/gi, '-').replace(/-+$/, '')}.cpuprofile`);
+    const file = join(
+      PROF_DIR,
+      `${label.replace(/[^a-z0-9]+/gi, '-').replace(/-+$/, '')}.cpuprofile`,
+    );
     writeFileSync(file, JSON.stringify(p));
     session.disconnect();
     out(`  CPU profile: ${file}`);
@@ -125,7 +128,8 @@ async function timed(
     let tot = 0;
     for (const [, [ms]] of g.__sqlprof) tot += ms;
     out(`  SQL total ${tot.toFixed(0)} ms`);
-    for (const [k, [ms, n]] of rows) out(`   ${ms.toFixed(0).padStart(6)} ms ${String(n).padStart(6)}x ${k}`);
+    for (const [k, [ms, n]] of rows)
+      out(`   ${ms.toFixed(0).padStart(6)} ms ${String(n).padStart(6)}x ${k}`);
     g.__sqlprof = undefined;
   }
   const cpuMs = (cpu.user + cpu.system) / 1000;

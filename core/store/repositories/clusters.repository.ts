@@ -324,8 +324,7 @@ export class ClustersRepository {
           parts.push(...(await this.list({ ...filter, ids: filter.ids.slice(i, i + 500) })));
         // SQLite's BINARY order of names: by UTF-16 code unit, as `<` compares.
         return parts.sort(
-          (a, b) =>
-            a.customerId - b.customerId || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
+          (a, b) => a.customerId - b.customerId || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
         );
       }
       q = q.where('clusters.id', 'in', [...filter.ids]);
