@@ -123,10 +123,9 @@ describe('ReadModelCache', () => {
 
     let fail = true;
     const flaky = () =>
-      cache.get('flaky', clock.now(), async () => {
-        if (fail) throw new Error('disk on fire');
-        return 'fine';
-      });
+      cache.get('flaky', clock.now(), () =>
+        fail ? Promise.reject(new Error('disk on fire')) : Promise.resolve('fine'),
+      );
     await expect(flaky()).rejects.toThrow('disk on fire');
     fail = false;
     await expect(flaky()).resolves.toBe('fine');
