@@ -3,6 +3,7 @@
  * On-Prem satellite (keyed by local account name; same paths under /backend/api/). Every answer
  * is parsed with zod; every failure is a SmartlicError with Cisco's code and an action.
  */
+import { createHash } from 'node:crypto';
 import type { z } from 'zod';
 import { registerSecret } from '../redact.ts';
 import { SmartlicError } from '../errors.ts';
@@ -89,6 +90,33 @@ export interface CssmClientOptions {
   /** Largest quantity per transfer line. Default 998. */
   transferChunkMax?: number;
   logger?: Logger;
+  /**
+   * Answers of the change-detector reads (VA list, license pages) by request, with a hash of
+   * their text: one per set of credentials, kept across syncs by the ClientFactory.
+   */
+  answerMemo?: AnswerMemo;
+}
+
+/**
+ * The last parsed answer of a read, by request, with the sha1 of its text. A page whose text is
+ * the same as last time is the same answer: it is not parsed and checked again (JSON + zod cost
+ * more than the hash), so a re-sync of an unchanged account spends its CPU on what changed.
+ */
+export class AnswerMemo {
+  private readonly m = new Map<string, { hash: string; value: unknown }>();
+
+  constructor(private readonly max = 2_000) {}
+
+  get(key: string, hash: string): unknown {
+    const e = this.m.get(key);
+    return e && e.hash === hash ? e.value : undefined;
+  }
+
+  set(key: string, hash: string, value: unknown): void {
+    // Bounded: the pages of one account's reads are few; past the bound, start again.
+    if (!this.m.has(key) && this.m.size >= this.max) this.m.clear();
+    this.m.set(key, { hash, value });
+  }
 }
 
 export interface TransferLine {
@@ -179,9 +207,10 @@ export class CssmClient {
       'GET',
       this.url(`v1/accounts/${enc(domain)}/${accountType}/virtual-accounts`),
       virtualAccountsSchema,
-      { op: 'list virtual accounts', account: domain },
+      { op: 'list virtual accounts', account: domain, memo: true },
     );
-    return r.virtualAccounts;
+    // A copy: the parsed answer may be the memo's, reused by the next sync.
+    return [...r.virtualAccounts];
   }
 
   /** License usage of the named VAs (all VAs when empty), every page until totalRecords. */
@@ -197,6 +226,7 @@ export class CssmClient {
           account: domain,
           body: { virtualAccounts: [...vaNames], limit: this.pageSize, offset },
           idempotent: true,
+          memo: true,
         },
       );
       out.push(...r.licenses.map(toLicense));
@@ -440,9 +470,24 @@ export class CssmClient {
     method: HttpMethod,
     url: string,
     schema: S,
-    c: { op: string; account?: string; body?: unknown; idempotent?: boolean; http?: HttpClient },
+    c: {
+      op: string;
+      account?: string;
+      body?: unknown;
+      idempotent?: boolean;
+      http?: HttpClient;
+      /** The answer may come from `answerMemo` when its text is unchanged. */
+      memo?: boolean;
+    },
   ): Promise<z.output<S>> {
     const res = await this.authed(method, url, c);
+    const memo = c.memo && res.status < 300 ? this.o.answerMemo : undefined;
+    const memoKey = memo ? `${method} ${url} ${JSON.stringify(c.body ?? null)}` : '';
+    const hash = memo ? createHash('sha1').update(res.text).digest('base64') : '';
+    if (memo) {
+      const kept = memo.get(memoKey, hash);
+      if (kept !== undefined) return kept;
+    }
     const requestId = res.peerRequestId ?? res.requestId;
     const json = tryParseJson(res.text);
     const ctx = {
@@ -461,13 +506,15 @@ export class CssmClient {
       });
     }
     if (isErrorEnvelope(json)) throw cssmAnswerError(res.status, json, ctx);
-    return parseAtEdge(schema, json, {
+    const parsed = parseAtEdge(schema, json, {
       code: 'CSSM1020',
       peer: this.peer,
       op: c.op,
       action: ACTION.unexpectedShape,
       requestId,
     });
+    memo?.set(memoKey, hash, parsed);
+    return parsed;
   }
 }
 

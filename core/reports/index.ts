@@ -32,4 +32,5 @@ export {
 } from '../domain/compliance.ts';
 export * from './operations.ts';
 export * from './freshness.ts';
+export * from './read-cache.ts';
 export * from './mirrors.ts';

@@ -35,8 +35,26 @@ import type { Database } from '../store/schema.ts';
 import { AlertEvents, type AlertEvent } from './alert-events.ts';
 import { gatherAlertStates, unreadableKey } from './alert-state.ts';
 import type { SyncOutcome } from './sync.service.ts';
+import { quietSync } from './sync-incremental.ts';
 
 const HOUR_MS = 3_600_000;
+
+/**
+ * How long the alerts of an account whose sync changed nothing may go without a fresh
+ * evaluation: the rules that depend on the clock alone (days left, a deadline passed) are at
+ * worst this late, as with the hourly periodic evaluation (`alerts.evaluateCron`).
+ */
+export const QUIET_RECHECK_MS = HOUR_MS;
+
+/** What this process last saw when it evaluated a scope; decides whether a quiet sync may skip it. */
+interface LastEvaluation {
+  /** Clock time of the evaluation (ms). */
+  at: number;
+  /** A sync-failing alert held: the next successful sync resolves it, so it must not skip. */
+  syncFailing: boolean;
+  /** Highest job id then: a later job other than a sync is an operator's (or auto-registration's) write. */
+  jobsMark: number;
+}
 
 /**
  * The longest gap between two runs of a cron schedule (over its next runs), for "no
@@ -153,6 +171,7 @@ export class AlertService {
   >();
   private worker: Promise<void> | undefined;
   private thresholdsCache: AlertThresholds | undefined;
+  private readonly last = new Map<AlertScope, LastEvaluation>();
 
   constructor(private readonly d: AlertServiceDeps) {
     this.events = d.events ?? new AlertEvents(d.logger.child({ component: 'alerts' }));
@@ -166,11 +185,19 @@ export class AlertService {
    * The afterSync hook: records which clusters the sync could not read (a completed sync
    * only), then evaluates the account's scope and `global`. Never throws: a failure is logged.
    */
-  async afterSync(outcome: SyncOutcome): Promise<AlertEvaluation[]> {
+  async afterSync(
+    outcome: SyncOutcome,
+    opts: { force?: boolean } = {},
+  ): Promise<AlertEvaluation[]> {
     if (!this.d.config.alerts.enabled) return [];
     try {
+      // A sync that changed nothing the rules read (sync-incremental.ts `quietSync`) needs no
+      // evaluation while the last one is recent and nothing else wrote since: the work then
+      // grows with what changed, not with the estate.
+      const scope = accountScope(outcome.accountId);
+      if (!opts.force && quietSync(outcome) && (await this.stillCurrent(scope))) return [];
       if (outcome.status === 'Completed') await this.recordClusterReads(outcome);
-      return await this.evaluate([accountScope(outcome.accountId), 'global']);
+      return await this.evaluate([scope, 'global']);
     } catch (e) {
       this.d.logger.error('alert evaluation after sync failed', {
         error: e,
@@ -178,6 +205,40 @@ export class AlertService {
       });
       return [];
     }
+  }
+
+  /**
+   * The afterSyncRun hook: `global` once, when every sync of the run was quiet (any other
+   * took `global` along in its own evaluation) and its last evaluation is not current.
+   * Never throws.
+   */
+  async afterSyncRun(outcomes: readonly SyncOutcome[]): Promise<void> {
+    if (!this.d.config.alerts.enabled || !outcomes.every(quietSync)) return;
+    try {
+      if (await this.stillCurrent('global')) return;
+      await this.evaluate(['global']);
+    } catch (e) {
+      this.d.logger.error('alert evaluation after a sync run failed', { error: e });
+    }
+  }
+
+  /**
+   * Whether the scope's last evaluation in this process still stands for a sync that changed
+   * nothing: within QUIET_RECHECK_MS of the clock, no sync-failing alert then, and no job
+   * other than a sync started since (operators' writes and auto-registration run as jobs).
+   */
+  private async stillCurrent(scope: AlertScope): Promise<boolean> {
+    const last = this.last.get(scope);
+    if (!last || last.syncFailing) return false;
+    if (this.d.clock.now().getTime() - last.at >= QUIET_RECHECK_MS) return false;
+    const other = await this.d.db
+      .selectFrom('jobs')
+      .select('id')
+      .where('id', '>', last.jobsMark)
+      .where('job_type', '<>', 'Sync')
+      .limit(1)
+      .executeTakeFirst();
+    return other === undefined;
   }
 
   /** Evaluates every account's scope and `global` (at start, or when asked). */
@@ -227,6 +288,11 @@ export class AlertService {
   private async evaluateBatch(scopes: AlertScope[]): Promise<Map<AlertScope, AlertEvaluation>> {
     const t0 = performance.now();
     const at = this.d.clock.now();
+    // Read before the state: a job started meanwhile is then after the mark, never lost.
+    const mark = await this.d.db
+      .selectFrom('jobs')
+      .select((eb) => eb.fn.max('id').as('id'))
+      .executeTakeFirst();
     const states = await gatherAlertStates(this.d.db, scopes, {
       now: at,
       termWithinDays: Math.max(...this.thresholds.termLicenseDays),
@@ -234,6 +300,13 @@ export class AlertService {
     const candidates = new Map<AlertScope, AlertCandidate[]>();
     for (const [scope, state] of states)
       candidates.set(scope, evaluateAlerts(state, this.thresholds));
+    for (const [scope, list] of candidates) {
+      this.last.set(scope, {
+        at: at.getTime(),
+        syncFailing: list.some((c) => c.rule === 'sync-failing'),
+        jobsMark: Number(mark?.id ?? 0),
+      });
+    }
     // One transaction for every scope of the batch (applyMany opens it).
     const applied = await new AlertsRepository(this.d.db, undefined, this.d.clock).applyMany(
       candidates,

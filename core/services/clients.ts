@@ -14,7 +14,7 @@ import { SmartlicError } from '../errors.ts';
 import { registerSecret } from '../redact.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics, PeerKind } from '../metrics.ts';
-import { CssmClient, type SatelliteStatus } from '../cssm/cssm.client.ts';
+import { AnswerMemo, CssmClient, type SatelliteStatus } from '../cssm/cssm.client.ts';
 import { HttpClient, type HttpCounters, type Transport } from '../cssm/http.ts';
 import { OAuthTokenProvider, type CssmFlavor } from '../cssm/oauth.ts';
 import { createUcClient, type UcLicensingClient } from '../uc/uc.client.ts';
@@ -83,6 +83,8 @@ export function transportFor(
 export class ClientFactory {
   private readonly http = new Map<string, HttpClient>();
   private readonly oauth = new Map<string, OAuthTokenProvider>();
+  /** The change-detector reads' last answers, per set of credentials (see AnswerMemo). */
+  private readonly memos = new Map<string, AnswerMemo>();
 
   constructor(private readonly deps: ClientFactoryDeps) {}
 
@@ -180,6 +182,11 @@ export class ClientFactory {
       endpoint.clientId,
       createHash('sha256').update(endpoint.clientSecret).digest('hex'),
     ].join('|');
+    let memo = this.memos.get(okey);
+    if (!memo) {
+      memo = new AnswerMemo();
+      this.memos.set(okey, memo);
+    }
     let tokens = this.oauth.get(okey);
     if (!tokens) {
       tokens = new OAuthTokenProvider({
@@ -211,6 +218,7 @@ export class ClientFactory {
       pageSize,
       devicesPageSize: pageSize,
       logger: this.deps.logger,
+      answerMemo: memo,
     });
     return {
       client,

@@ -17,7 +17,12 @@ import { ConfirmationService } from './confirmations.service.ts';
 import { McpTokenService } from './mcp-tokens.service.ts';
 import { JobRunner } from './jobs.service.ts';
 import { ProvisionService } from './provision.service.ts';
-import { SyncService, type AfterSyncHook } from './sync.service.ts';
+import {
+  SyncService,
+  type AfterSyncHook,
+  type AfterSyncRunHook,
+  type SyncOutcome,
+} from './sync.service.ts';
 import { TokensService } from './tokens.service.ts';
 import { VirtualAccountsService } from './virtual-accounts.service.ts';
 import { ClustersService } from './clusters.service.ts';
@@ -44,6 +49,8 @@ export interface ServiceDeps {
 export interface ServiceHooks {
   /** Run after every account sync (success or failure), in order; errors are logged. */
   afterSync: AfterSyncHook[];
+  /** Run once after each sync run (all accounts, or one), in order; errors are logged. */
+  afterSyncRun: AfterSyncRunHook[];
 }
 
 export interface Services {
@@ -73,7 +80,7 @@ export interface Services {
 
 export function createServices(deps: ServiceDeps): Services {
   const { db, secrets, repos, clock, logger, config } = deps;
-  const hooks: ServiceHooks = { afterSync: [] };
+  const hooks: ServiceHooks = { afterSync: [], afterSyncRun: [] };
   const clients =
     deps.clients ??
     new ClientFactory({
@@ -93,6 +100,7 @@ export function createServices(deps: ServiceDeps): Services {
     clients,
     jobs,
     afterSync: hooks.afterSync,
+    afterSyncRun: hooks.afterSyncRun,
     ...(deps.metrics ? { metrics: deps.metrics } : {}),
     ...deps.sync,
   });
@@ -128,22 +136,32 @@ export function createServices(deps: ServiceDeps): Services {
   });
   const migration = new MigrationService({ repos });
   // DOMAIN §7.4: new clusters auto-register, and failed auto-registrations are retried, at each sync.
+  // Outcomes whose auto-registration started a job: their alerts (job-failed) must be re-read.
+  const autoRegistered = new WeakSet<SyncOutcome>();
   hooks.afterSync.push(async (o) => {
     if (o.status === 'Completed') {
-      await clusters.autoRegister({ requestedBy: 'auto-registration', forDomain: o.domain });
+      const r = await clusters.autoRegister({
+        requestedBy: 'auto-registration',
+        forDomain: o.domain,
+      });
+      if (r.registered.length > 0 || r.failed.length > 0) autoRegistered.add(o);
     }
   });
   // Retention: a sync appends one usage snapshot per VA and type; past the configured age one a
-  // day is kept (the day's last), which is all a trend or forecast reads.
-  hooks.afterSync.push(async (o) => {
-    if (o.status !== 'Completed') return;
+  // day is kept (the day's last), which is all a trend or forecast reads. It thins the whole
+  // history, so once per sync run, not once per account.
+  hooks.afterSyncRun.push(async (outcomes) => {
+    if (!outcomes.some((o) => o.status === 'Completed')) return;
     const before = new Date(clock.now().getTime() - config.sync.snapshotDailyAfterDays * DAY_MS);
     await repos.usageSnapshots.thin(before);
   });
   // Issue 9: alerts are evaluated after the sync and after auto-registration (its jobs count).
   const alerts = new AlertService({ db, repos, clock, logger, config });
   hooks.afterSync.push(async (o) => {
-    await alerts.afterSync(o);
+    await alerts.afterSync(o, { force: autoRegistered.has(o) });
+  });
+  hooks.afterSyncRun.push(async (outcomes) => {
+    await alerts.afterSyncRun(outcomes);
   });
   const confirmations = new ConfirmationService({
     tickets: repos.confirmationTickets,
@@ -203,6 +221,7 @@ export type { ProductInstanceRemoval } from './product-instances.service.ts';
 export type { CustomerMigrationPlan } from './migration.service.ts';
 export type {
   AfterSyncHook,
+  AfterSyncRunHook,
   SyncCounts,
   SyncOptions,
   SyncOutcome,

@@ -8,7 +8,7 @@
 import { toSmartlicError } from '../errors.ts';
 import type { CssmDevice, CssmLicense, CssmToken, CssmVirtualAccount } from '../cssm/cssm.dto.ts';
 import type { SmartLicenseStatus } from '../uc/status.ts';
-import type { Cluster, SmartAccount } from '../store/index.ts';
+import type { Cluster, SmartAccount, VirtualAccount } from '../store/index.ts';
 import { accountKey, type CssmHandle, type SatelliteStatus } from './clients.ts';
 import type { JobHandle } from './jobs.service.ts';
 import { clusterDue, deepReadDue, fingerprint, parseState } from './sync-incremental.ts';
@@ -27,9 +27,16 @@ export interface Fetched {
   tokens: Map<string, CssmToken[]> | undefined;
   devices: CssmDevice[] | undefined;
   clusterStatus: Map<number, SmartLicenseStatus>;
-  /** The clusters as they were before this sync, by id. */
+  /** The clusters due a status read, as they were before this sync, by id. */
   clusters: Map<number, Cluster>;
+  /** Clusters assigned to each of the account's VAs, by VA id (VAs without any absent). */
+  assignedByVa: Map<number, number>;
   satellite: SatelliteStatus | undefined;
+  /**
+   * The account's stored VAs, once read before the write (refreshTokens reads them): only
+   * syncs add, rename or remove a VA, and this account's sync lease keeps the others out.
+   */
+  storedVas?: VirtualAccount[];
   accountInfo: { name: string; type: 'CUSTOMER' | 'HOLDING'; status: string } | undefined;
 }
 
@@ -61,12 +68,28 @@ export async function fetchAccount(
   const state = parseState(await repos.smartAccounts.getSyncState(sa.id));
   const deepDue = deepReadDue(sa, state, opts.full === true, now, d.deepReadMaxAgeMs);
 
-  const clusters = await repos.clusters.list({ smartAccountId: sa.id });
+  // Which clusters are due is decided on their timers alone and only the due ones are read
+  // whole, so a re-sync with nothing due builds no cluster row.
+  const timers = await repos.clusters.listSyncTimers(sa.id);
   // Emergency Responder has no status call (DOMAIN §4): its state comes from the device
   // list (sync-persist.ts), not from a read of the product.
-  const readable = clusters.filter((c) => c.type !== 'CER');
-  const due = readable.filter((c) => deepDue || clusterDue(c, now, d.clusterStatusMaxAgeMs));
-  outcome.counts.clusters = clusters.length;
+  const readable = timers.filter((c) => c.type !== 'CER');
+  const dueIds = readable
+    .filter((c) => deepDue || clusterDue(c, now, d.clusterStatusMaxAgeMs))
+    .map((c) => c.id);
+  const clusters =
+    dueIds.length === 0
+      ? []
+      : dueIds.length === timers.length
+        ? await repos.clusters.list({ smartAccountId: sa.id })
+        : await repos.clusters.list({ smartAccountId: sa.id, ids: dueIds });
+  const due = clusters;
+  const assignedByVa = new Map<number, number>();
+  for (const c of timers) {
+    if (c.virtualAccountId !== null)
+      assignedByVa.set(c.virtualAccountId, (assignedByVa.get(c.virtualAccountId) ?? 0) + 1);
+  }
+  outcome.counts.clusters = timers.length;
 
   // Everything below that does not depend on another answer runs at once; the HttpClient's
   // per-host limit keeps it polite.
@@ -139,6 +162,7 @@ export async function fetchAccount(
     devices: await devicesP,
     clusterStatus: await clusterP,
     clusters: new Map(clusters.map((c) => [c.id, c])),
+    assignedByVa,
     satellite: await satP,
     accountInfo: await accountInfoP,
   };

@@ -9,7 +9,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { CssmLicense, CssmVirtualAccount } from '../cssm/cssm.dto.ts';
-import type { Cluster, SmartAccount } from '../store/index.ts';
+import type { ClusterSyncTimers, SmartAccount } from '../store/index.ts';
+import type { SyncOutcome } from './sync-types.ts';
 
 export interface SyncState {
   v: 1;
@@ -64,7 +65,7 @@ export function deepReadDue(
  * it announced has passed since, or when the last read is older than `maxAgeMs` (CUCM
  * recounts usage every 6 hours, DOMAIN §5).
  */
-export function clusterDue(c: Cluster, now: Date, maxAgeMs: number): boolean {
+export function clusterDue(c: ClusterSyncTimers, now: Date, maxAgeMs: number): boolean {
   if (!c.lastStatusReadAt) return true;
   const t = now.getTime();
   if (t - c.lastStatusReadAt.getTime() >= maxAgeMs) return true;
@@ -77,4 +78,25 @@ export function clusterDue(c: Cluster, now: Date, maxAgeMs: number): boolean {
     if (d && d.getTime() > c.lastStatusReadAt.getTime() && d.getTime() <= t) return true;
   }
   return false;
+}
+
+/**
+ * A sync that changed nothing an alert rule reads: it completed, the VA list and license
+ * answer are as before, tokens, devices and (for a satellite) its status were not re-read
+ * (re-read only when due or something changed, and the previous sync succeeded), no cluster
+ * was read or failed, no token was minted and no VA went missing.
+ */
+export function quietSync(o: SyncOutcome): boolean {
+  return (
+    o.status === 'Completed' &&
+    !o.changed &&
+    o.counts.tokensRefreshed === 0 &&
+    o.counts.clustersRead === 0 &&
+    o.clusterErrors.length === 0 &&
+    o.missing.length === 0 &&
+    o.removed.length === 0 &&
+    o.skipped.includes('tokens') &&
+    o.skipped.includes('devices') &&
+    (o.source !== 'satellite' || o.skipped.includes('satellite status'))
+  );
 }

@@ -50,7 +50,7 @@ export async function write(
   const vaIds = new Map<string, number>();
   const listed = new Set(f.vas.map((v) => v.name));
   if (unchanged) {
-    for (const v of await r.virtualAccounts.listBySmartAccount(sa.id)) {
+    for (const v of f.storedVas ?? (await r.virtualAccounts.listBySmartAccount(sa.id))) {
       if (listed.has(v.name) && v.missingSince === null) vaIds.set(v.name, v.id);
     }
   }
@@ -131,7 +131,8 @@ export async function write(
     }
   }
   await r.tokens.markExpired(now);
-  const prev = parseState(await r.smartAccounts.getSyncState(sa.id));
+  const prevText = await r.smartAccounts.getSyncState(sa.id);
+  const prev = parseState(prevText);
   if (!f.tokens && created.length === 0 && prev?.tokens !== undefined) {
     outcome.counts.tokens = prev.tokens;
   } else {
@@ -186,7 +187,8 @@ export async function write(
   // Emergency Responder: what CSSM's device list (just stored) shows for its instance.
   // Re-derived only when the device list was read again (an unchanged one changes nothing).
   if (f.devices) {
-    const cer = await cerStatusPatches(r, [...f.clusters.values()], now);
+    const cers = await r.clusters.list({ smartAccountId: sa.id, type: 'CER' });
+    const cer = await cerStatusPatches(r, cers, now);
     await r.clusters.updateStatusMany(cer);
     outcome.counts.clustersRead += cer.length;
   }
@@ -201,13 +203,23 @@ export async function write(
       f.satellite?.host ??
       hostOf(sa.apiBase) ??
       'satellite';
-    await r.localAccounts.upsert({
-      name: sa.localAccountName,
-      satelliteHost: host,
-      smartAccountId: sa.id,
-      ...(f.satellite?.syncMode ? { syncMode: f.satellite.syncMode } : {}),
-      ...(f.satellite ? { lastCssmSyncAt: f.satellite.lastSync } : {}),
-    });
+    // Unchanged (the usual re-sync: the status was not even asked): nothing to write.
+    const same =
+      existing !== undefined &&
+      existing.name === sa.localAccountName &&
+      existing.satelliteHost === host &&
+      (!f.satellite?.syncMode || existing.syncMode === f.satellite.syncMode) &&
+      (!f.satellite ||
+        (existing.lastCssmSyncAt?.getTime() ?? null) === (f.satellite.lastSync?.getTime() ?? null));
+    if (!same) {
+      await r.localAccounts.upsert({
+        name: sa.localAccountName,
+        satelliteHost: host,
+        smartAccountId: sa.id,
+        ...(f.satellite?.syncMode ? { syncMode: f.satellite.syncMode } : {}),
+        ...(f.satellite ? { lastCssmSyncAt: f.satellite.lastSync } : {}),
+      });
+    }
   }
 
   const fullRead = deep || (f.tokens !== undefined && f.devices !== undefined);
@@ -218,7 +230,8 @@ export async function write(
     tokens: outcome.counts.tokens,
     devices: outcome.counts.devices,
   };
-  await r.smartAccounts.setSyncState(sa.id, JSON.stringify(next));
+  const nextText = JSON.stringify(next);
+  if (nextText !== prevText) await r.smartAccounts.setSyncState(sa.id, nextText);
   await r.smartAccounts.updateSyncStatus(sa.id, { at: now, status: 'Success', error: null });
 }
 

@@ -31,11 +31,10 @@ export async function refreshTokens(
 ): Promise<{ vaName: string; token: CssmToken }[]> {
   const { repos, config } = d;
   const windowEnd = now.getTime() + config.sync.tokenRefreshDays * DAY_MS;
-  const stored = new Map(
-    (await repos.virtualAccounts.listBySmartAccount(sa.id)).map((v) => [v.name, v]),
-  );
+  f.storedVas = await repos.virtualAccounts.listBySmartAccount(sa.id);
+  const stored = new Map(f.storedVas.map((v) => [v.name, v]));
   // What the database knows, read once for the account rather than per VA.
-  const assignedByVa = await repos.clusters.countByVirtualAccountOf(sa.id);
+  const assignedByVa = f.assignedByVa;
   const storedTokens = new Map<number, RegistrationToken[]>();
   if (f.vas.some((va) => !f.tokens?.has(va.name))) {
     for (const t of await repos.tokens.listBySmartAccount(sa.id)) {

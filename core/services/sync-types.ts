@@ -104,6 +104,12 @@ export interface SyncOutcome {
 }
 
 export type AfterSyncHook = (outcome: SyncOutcome) => Promise<void> | void;
+/**
+ * Run once after a sync run: after `syncAll` with every outcome, after a lone `syncAccount`
+ * with its one. For work whose cost does not depend on one account (retention thins the whole
+ * usage history): once per run, not once per account.
+ */
+export type AfterSyncRunHook = (outcomes: readonly SyncOutcome[]) => Promise<void> | void;
 
 export interface SyncServiceDeps {
   db: Kysely<Database>;
@@ -116,6 +122,8 @@ export interface SyncServiceDeps {
   jobs: JobRunner;
   /** Run after every account sync, success or failure; errors are logged, never thrown. */
   afterSync: AfterSyncHook[];
+  /** Run once after each sync run (see AfterSyncRunHook); errors are logged, never thrown. */
+  afterSyncRun?: AfterSyncRunHook[];
   /** Longest time tokens and devices go unread when nothing else changed. Default 24 h. */
   deepReadMaxAgeMs?: number;
   /** Longest time a cluster's status goes unread. Default 6 h (CUCM usage recount). */

@@ -60,6 +60,14 @@ export class SyncService {
    * when the sync fails; rejects only when the account does not exist.
    */
   async syncAccount(account: number | string, opts: SyncOptions): Promise<SyncOutcome> {
+    const outcome = await this.syncOne(account, opts);
+    // A caller that joined a sync in flight leaves the run's hooks to the one that started it.
+    if (!outcome.joined) await this.afterRun([outcome]);
+    return outcome;
+  }
+
+  /** syncAccount without the run hooks: syncAll runs them once for all its accounts. */
+  private async syncOne(account: number | string, opts: SyncOptions): Promise<SyncOutcome> {
     const sa = await this.findAccount(account);
     const { promise, joined } = this.flight.run(sa.id, () => this.runSync(sa, opts));
     if (joined && opts.onProgress) {
@@ -102,12 +110,24 @@ export class SyncService {
         const k = next++;
         if (k >= order.length) return;
         const i = order[k]!;
-        out[i] = await this.syncAccount(accounts[i]!.id, opts);
+        out[i] = await this.syncOne(accounts[i]!.id, opts);
       }
     };
     const n = Math.min(this.d.config.sync.accountConcurrency, accounts.length);
     await Promise.all(Array.from({ length: n }, worker));
+    await this.afterRun(out.filter((o) => !o.joined));
     return out;
+  }
+
+  private async afterRun(outcomes: readonly SyncOutcome[]): Promise<void> {
+    if (outcomes.length === 0) return;
+    for (const hook of this.d.afterSyncRun ?? []) {
+      try {
+        await hook(outcomes);
+      } catch (e) {
+        this.d.logger.warn('afterSyncRun hook failed', { component: 'sync', error: e });
+      }
+    }
   }
 
   /** Waits for every sync in flight (shutdown). */

@@ -7,8 +7,11 @@
  * timed). Then:
  *   1. a full sync of every account: wall time, requests, and the ratio to the lower bound
  *      max over HTTP lanes of (requests on the lane × latency ÷ concurrency limit);
- *   2. a re-sync with nothing changed (incremental), against the full sync;
- *   3. for contrast, a sequential client (1 request per host, 1 account at a time), cut short
+ *   2. the fetches alone: every request of a full sync (the same reads, the same concurrency
+ *      limits), nothing checked, written or evaluated — the measured network bound the full
+ *      sync is held to (target ≤ 1.3×);
+ *   3. a re-sync with nothing changed (incremental), against the full sync;
+ *   4. for contrast, a sequential client (1 request per host, 1 account at a time), cut short
  *      by a time cap and extrapolated.
  *
  * Each phase also prints this process's CPU time (user + system: the machine is shared, so wall
@@ -17,14 +20,20 @@
  * load average.
  *
  * Environment: BENCH_SCALE (1000), BENCH_LATENCY_MS (50), BENCH_CONCURRENCY (per host, 32),
- * BENCH_ACCOUNTS (accounts in parallel, 32), BENCH_SEQ_CAP_S (30).
+ * BENCH_ACCOUNTS (accounts in parallel, 32), BENCH_SEQ_CAP_S (30), BENCH_CPU_PROF (a directory:
+ * each timed phase writes its own V8 CPU profile there, `<phase>.cpuprofile`, so a re-sync's
+ * profile is not drowned in the full sync's).
  */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { join } from 'node:path';
 import { loadavg } from 'node:os';
 import { setup, seedClusters, type Fixture } from '../integration/sync-fixture.ts';
 import type { HttpCounters } from '../../core/cssm/http.ts';
 import { createServices, type Services } from '../../core/services/index.ts';
 import type { SyncOutcome } from '../../core/services/index.ts';
+import { fetchAccount } from '../../core/services/sync-fetch.ts';
+import type { SyncContext } from '../../core/services/sync-types.ts';
 import { provisionAll, spawnScaleEmulator } from './scale-lab.ts';
 
 const SCALE = Number(process.env.BENCH_SCALE ?? 1000);
@@ -32,6 +41,27 @@ const LATENCY = Number(process.env.BENCH_LATENCY_MS ?? 50);
 const CONC = Number(process.env.BENCH_CONCURRENCY ?? 32);
 const ACCOUNTS = Number(process.env.BENCH_ACCOUNTS ?? 32);
 const SEQ_CAP_S = Number(process.env.BENCH_SEQ_CAP_S ?? 30);
+const PROF_DIR = process.env.BENCH_CPU_PROF;
+
+/** Starts a CPU profile when BENCH_CPU_PROF is set; the returned stop writes it. */
+async function profile(label: string): Promise<() => Promise<void>> {
+  if (!PROF_DIR) return () => Promise.resolve();
+  mkdirSync(PROF_DIR, { recursive: true });
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  return async () => {
+    const { profile: p } = await session.post('Profiler.stop');
+    const file = join(
+      PROF_DIR,
+      `${label.replace(/[^a-z0-9]+/gi, '-').replace(/-+$/, '')}.cpuprofile`,
+    );
+    writeFileSync(file, JSON.stringify(p));
+    session.disconnect();
+    out(`  CPU profile: ${file}`);
+  };
+}
 
 const out = (s: string) => process.stdout.write(`${s}\n`);
 const secs = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
@@ -90,10 +120,12 @@ async function timed(
   const c0 = services.clients.counters();
   const cpu0 = process.cpuUsage();
   const w0 = writtenBytes();
+  const stopProfile = await profile(label);
   const t = performance.now();
   const outcomes = await run();
   const ms = performance.now() - t;
   const cpu = process.cpuUsage(cpu0);
+  await stopProfile();
   const cpuMs = (cpu.user + cpu.system) / 1000;
   const written = writtenBytes() - w0;
   const c1 = services.clients.counters();
@@ -121,6 +153,68 @@ async function timed(
  * The emulator in its own process (`smartlic emulator`), so its CPU work does not share this
  * process's event loop with the sync being measured.
  */
+
+/** A full sync's reads of every account and nothing else (sync-fetch.ts), as many at a time. */
+async function fetchesAlone(fx: Fixture): Promise<SyncOutcome[]> {
+  const s = fx.services;
+  const ctx: SyncContext = {
+    db: fx.h.db,
+    secrets: fx.secrets,
+    repos: fx.repos,
+    clock: fx.clock,
+    logger: s.deps.logger,
+    config: fx.config,
+    clients: s.clients,
+    jobs: s.jobs,
+    afterSync: [],
+    deepReadMaxAgeMs: 86_400_000,
+    clusterStatusMaxAgeMs: 6 * 3_600_000,
+  };
+  const job = { id: 0, progress: () => Promise.resolve(), entity: () => Promise.resolve() };
+  const accounts = await fx.repos.smartAccounts.list();
+  const outcomes: SyncOutcome[] = [];
+  let next = 0;
+  const worker = async () => {
+    for (let a = accounts[next++]; a; a = accounts[next++]) {
+      const now = fx.clock.now();
+      const outcome: SyncOutcome = {
+        accountId: a.id,
+        domain: a.domain,
+        name: a.name,
+        source: a.source,
+        status: 'Completed',
+        jobId: null,
+        joined: false,
+        startedAt: now,
+        finishedAt: now,
+        durationMs: 0,
+        requests: 0,
+        changed: false,
+        skipped: [],
+        counts: {
+          virtualAccounts: 0,
+          licenses: 0,
+          tokens: 0,
+          devices: 0,
+          clusters: 0,
+          clustersRead: 0,
+          tokensRefreshed: 0,
+          snapshots: 0,
+        },
+        clusterErrors: [],
+        missing: [],
+        removed: [],
+        unknownVaRecords: [],
+      };
+      await fetchAccount(ctx, a, { requestedBy: 'bench', full: true }, job, outcome, () => {});
+      outcomes.push(outcome);
+    }
+  };
+  await Promise.all(
+    Array.from({ length: Math.min(fx.config.sync.accountConcurrency, accounts.length) }, worker),
+  );
+  return outcomes;
+}
 
 /** Provisions the lab's accounts and stores its clusters, timed. */
 async function setUpLab(fx: Fixture): Promise<void> {
@@ -167,6 +261,13 @@ async function main(): Promise<void> {
     );
     out(
       `  ratio to bound: ${(full.ms / bound).toFixed(2)}× (target ≤ 1.5×), ${full.ms < 60_000 ? 'under' : 'OVER'} 60 s`,
+    );
+
+    const alone = await timed(fx.services, 'fetches alone (the measured network bound)', () =>
+      fetchesAlone(fx),
+    );
+    out(
+      `  full sync / fetches alone: ${(full.ms / alone.ms).toFixed(2)}× (target ≤ 1.3×); the fetches alone / the lane bound: ${(alone.ms / bound).toFixed(2)}×`,
     );
 
     const u0 = await usageRows(fx);

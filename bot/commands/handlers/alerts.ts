@@ -10,6 +10,7 @@ import {
   SmartlicError,
   alerts as alertRules,
   parseDuration,
+  reports,
   type store,
 } from '../../../core/index.ts';
 import type { CommandSpec } from '../registry.ts';
@@ -74,12 +75,21 @@ const list: CommandSpec = {
       });
     }
     const all = flags.all === true;
-    const rows = await core.services.alerts.list({
-      state: all ? 'all' : 'open',
+    const filter = {
+      state: all ? ('all' as const) : ('open' as const),
       includeMuted: all || flags.muted === true,
       ...(severity !== undefined ? { minSeverity: severity } : {}),
       ...(given !== undefined ? { customer: given } : {}),
-    });
+    };
+    // The open alerts of the whole estate: once per data version (core/reports/read-cache.ts).
+    const rows =
+      !all && severity === undefined && given === undefined
+        ? await reports
+            .readCache(core.db)
+            .get(`alerts:${filter.includeMuted ? 'muted' : 'open'}`, core.clock.now(), () =>
+              core.services.alerts.list(filter),
+            )
+        : await core.services.alerts.list(filter);
     const what = all ? 'alerts' : 'open alerts';
     const scope = [
       ...(severity !== undefined ? [`${severity} or worse`] : []),

@@ -118,7 +118,10 @@ const status: CommandSpec = {
         data: { ...s, customerName: customer.name, compliance: row ?? null },
       };
     }
-    const s = await reports.statusOverview(core.db, { now });
+    // The whole estate: computed once per data version (core/reports/read-cache.ts).
+    const s = await reports
+      .readCache(core.db)
+      .get('status', now, (at) => reports.statusOverview(core.db, { now: at }));
     return {
       ...ok(
         s.verdict,
@@ -420,7 +423,16 @@ const clusters: CommandSpec = {
       filter.type = type;
     }
     if (typeof flags.version === 'string') filter.version = flags.version;
-    const list = await reports.clusterSummary(core.db, { now: core.clock.now(), filter });
+    const now = core.clock.now();
+    // Unfiltered or --failed alone is the whole estate: once per data version (read-cache.ts).
+    const whole = Object.keys(filter).every((k) => k === 'failed');
+    const list = whole
+      ? await reports
+          .readCache(core.db)
+          .get(filter.failed ? 'clusters:failed' : 'clusters', now, (at) =>
+            reports.clusterSummary(core.db, { now: at, filter }),
+          )
+      : await reports.clusterSummary(core.db, { now, filter });
     const timers = list.some((c) => c.lifecycle.source === 'timers');
     return {
       ...ok(

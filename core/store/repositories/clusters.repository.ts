@@ -106,7 +106,22 @@ export interface ClusterFilter {
   status?: ClusterStatus;
   /** true: only clusters without a VA; false: only assigned ones. */
   unassigned?: boolean;
+  /** Only these clusters (an empty list: none). */
+  ids?: readonly number[];
 }
+
+/** What the sync needs to know of a cluster to decide whether its status read is due. */
+export type ClusterSyncTimers = Pick<
+  Cluster,
+  | 'id'
+  | 'type'
+  | 'virtualAccountId'
+  | 'lastStatusReadAt'
+  | 'nextCommunicationAttempt'
+  | 'nextRenewalAttempt'
+  | 'authorizationExpires'
+  | 'registrationExpires'
+>;
 
 export interface ClusterNode {
   hostname: string;
@@ -300,8 +315,58 @@ export class ClustersRepository {
     if (filter.status !== undefined) q = q.where('clusters.status', '=', filter.status);
     if (filter.unassigned === true) q = q.where('clusters.virtual_account_id', 'is', null);
     if (filter.unassigned === false) q = q.where('clusters.virtual_account_id', 'is not', null);
+    if (filter.ids !== undefined) {
+      if (filter.ids.length === 0) return [];
+      // Bound parameters stay well under SQLite's limit; the chunks' rows are merged in order.
+      if (filter.ids.length > 500) {
+        const parts: Cluster[] = [];
+        for (let i = 0; i < filter.ids.length; i += 500)
+          parts.push(...(await this.list({ ...filter, ids: filter.ids.slice(i, i + 500) })));
+        // SQLite's BINARY order of names: by UTF-16 code unit, as `<` compares.
+        return parts.sort(
+          (a, b) => a.customerId - b.customerId || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
+        );
+      }
+      q = q.where('clusters.id', 'in', [...filter.ids]);
+    }
     const rows = await q.orderBy('clusters.customer_id').orderBy('clusters.name').execute();
     return rows.map(toCluster);
+  }
+
+  /**
+   * The status-read timers of the clusters assigned to an SA's VAs: seven columns, not the
+   * whole row, so a sync that finds nothing due does not build every cluster of the account.
+   */
+  async listSyncTimers(smartAccountId: number): Promise<ClusterSyncTimers[]> {
+    const rows = await this.db
+      .selectFrom('clusters')
+      .select([
+        'id',
+        'type',
+        'virtual_account_id',
+        'last_status_read_at',
+        'next_communication_attempt',
+        'next_renewal_attempt',
+        'authorization_expires',
+        'registration_expires',
+      ])
+      .where('virtual_account_id', 'in', (eb) =>
+        eb
+          .selectFrom('virtual_accounts')
+          .select('id')
+          .where('smart_account_id', '=', smartAccountId),
+      )
+      .execute();
+    return rows.map((r) => ({
+      id: r.id,
+      type: r.type,
+      virtualAccountId: r.virtual_account_id,
+      lastStatusReadAt: dateOrNull(r.last_status_read_at),
+      nextCommunicationAttempt: dateOrNull(r.next_communication_attempt),
+      nextRenewalAttempt: dateOrNull(r.next_renewal_attempt),
+      authorizationExpires: dateOrNull(r.authorization_expires),
+      registrationExpires: dateOrNull(r.registration_expires),
+    }));
   }
 
   async countByVirtualAccount(virtualAccountId: number): Promise<number> {
