@@ -33,3 +33,4 @@ export {
 export * from './operations.ts';
 export * from './freshness.ts';
 export * from './mirrors.ts';
+export * from './rebalance.ts';

@@ -163,9 +163,11 @@ describe('planRebalance', () => {
         now: NOW,
         vas: [
           va('short', [], [R('c1', 'UCM_Enhanced', 10)]),
-          va('source', [T('UCM_Enhanced', 50, 10), P('UCM_Enhanced', 30)], [
-            R('c2', 'UCM_Enhanced', 30),
-          ]),
+          va(
+            'source',
+            [T('UCM_Enhanced', 50, 10), P('UCM_Enhanced', 30)],
+            [R('c2', 'UCM_Enhanced', 30)],
+          ),
         ],
       });
       expect(moves(p)).toEqual(['source→short UCM_Enhanced TERM 10']);
@@ -180,9 +182,11 @@ describe('planRebalance', () => {
         now: NOW,
         vas: [
           va('short', [], [R('c1', 'UCM_Enhanced', 10)]),
-          va('source', [T('UCM_Enhanced', 40, 365), P('UCM_Enhanced', 40)], [
-            R('c2', 'UCM_Enhanced', 20),
-          ]),
+          va(
+            'source',
+            [T('UCM_Enhanced', 40, 365), P('UCM_Enhanced', 40)],
+            [R('c2', 'UCM_Enhanced', 20)],
+          ),
         ],
       });
       expect(moves(p)).toEqual(['source→short UCM_Enhanced TERM 10']);
