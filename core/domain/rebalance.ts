@@ -202,6 +202,21 @@ function growthRequests(va: RebalanceVa, days: number): LicenseRequest[] {
   return out;
 }
 
+/**
+ * Requests summed per (type, mode): `allocate` serves demand groups, so its shortages are the
+ * same, and a VA of a hundred clusters costs one request per group instead of one per row.
+ */
+function grouped(requests: readonly LicenseRequest[]): LicenseRequest[] {
+  const by = new Map<string, LicenseRequest>();
+  for (const r of requests) {
+    const id = `${r.type}:${r.mode}`;
+    const g = by.get(id);
+    if (g) g.count += r.count;
+    else by.set(id, { id, type: r.type, mode: r.mode, count: r.count });
+  }
+  return [...by.values()];
+}
+
 function shortNow(s: VaState, now: number, lines = s.lines) {
   return shortMap(entitlementsAt(lines, now), s.requestsNow);
 }
@@ -313,8 +328,8 @@ export function planRebalance(input: RebalanceInput): RebalancePlan {
         va,
         label: `${va.domain}/${va.name}`,
         lines,
-        requestsNow: va.requests,
-        requestsAt: [...va.requests, ...growthRequests(va, horizonDays)],
+        requestsNow: grouped(va.requests),
+        requestsAt: grouped([...va.requests, ...growthRequests(va, horizonDays)]),
         baseNow: new Map(),
         baseAt: new Map(),
         received: false,
@@ -407,7 +422,7 @@ function shortageLines(
 /** The first day (1…horizon) a VA not short now is short, by bisection (shortage grows with d). */
 function firstShortDay(s: VaState, now: number, horizonDays: number): number {
   const shortOn = (d: number) => {
-    const reqs = [...s.va.requests, ...growthRequests(s.va, d)];
+    const reqs = grouped([...s.va.requests, ...growthRequests(s.va, d)]);
     return sum(shortMap(entitlementsAt(s.lines, now + d * DAY_MS), reqs)) > 0;
   };
   let lo = 1;
@@ -485,9 +500,13 @@ function bestMove(
       };
       const best = gain(o.spare);
       if (best >= before) continue;
-      // The least quantity that reaches the same result (shortage falls as q grows).
+      // The least quantity that reaches the same result (shortage falls as q grows). Most
+      // moves need exactly the shortage that is left: try that first, then bisect below it.
       let lo = 1;
       let hi = o.spare;
+      const guess = Math.min(o.spare, Math.max(sum(curNow), sum(curAt)));
+      if (guess < hi && gain(guess) <= best) hi = guess;
+      if (hi > 1 && gain(hi - 1) > best) lo = hi;
       while (lo < hi) {
         const mid = Math.floor((lo + hi) / 2);
         if (gain(mid) <= best) hi = mid;
