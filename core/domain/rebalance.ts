@@ -334,8 +334,9 @@ export function planRebalance(input: RebalanceInput): RebalancePlan {
         baseAt: new Map(),
         received: false,
       };
-      s.baseNow = shortNow(s, now);
-      s.baseAt = shortAt(s, horizon);
+      const e = examine(s, s.lines, now, horizon);
+      s.baseNow = e.shortNow;
+      s.baseAt = e.shortAt;
       return s;
     });
 
@@ -370,11 +371,11 @@ export function planRebalance(input: RebalanceInput): RebalancePlan {
       if (!move) break;
       const { source, type, kind, quantity } = move;
       const got = receivedLines(source.lines, type, kind, quantity);
-      source.lines = removeUnits(source.lines, type, kind, quantity);
+      source.lines = move.sourceLines;
       target.lines = [...target.lines, ...got];
       target.received = true;
-      curNow = shortNow(target, now);
-      curAt = shortAt(target, horizon);
+      curNow = move.after.now;
+      curAt = move.after.at;
       const t: PlannedTransfer = {
         domain: target.va.domain,
         fromVa: source.va.name,
@@ -436,11 +437,21 @@ function firstShortDay(s: VaState, now: number, horizonDays: number): number {
   return lo;
 }
 
+interface Evaluated {
+  now: Map<LicenseTypeId, number>;
+  at: Map<LicenseTypeId, number>;
+  total: number;
+}
+
 interface Move {
   source: VaState;
   type: LicenseTypeId;
   kind: TransferKind;
   quantity: number;
+  /** The target's shortages once it has moved. */
+  after: Evaluated;
+  /** The source's lines once it has moved (examined: its unused units are cached). */
+  sourceLines: Line[];
 }
 
 /** The license types that could serve the target's short requests, most preferred first. */
@@ -494,33 +505,56 @@ function bestMove(
         (a.source.label < b.source.label ? -1 : a.source.label > b.source.label ? 1 : 0),
     );
     for (const o of offers) {
-      const gain = (q: number) => {
-        const lines = [...target.lines, ...receivedLines(o.source.lines, type, o.kind, q)];
-        return sum(shortNow(target, now, lines)) + sum(shortAt(target, horizon, lines));
+      // The target's shortages with q units of this offer, memoised: each costs two allocations.
+      const tried = new Map<number, Evaluated>();
+      const gain = (q: number): Evaluated => {
+        let e = tried.get(q);
+        if (!e) {
+          const lines = [...target.lines, ...receivedLines(o.source.lines, type, o.kind, q)];
+          const n = shortNow(target, now, lines);
+          const a = shortAt(target, horizon, lines);
+          e = { now: n, at: a, total: sum(n) + sum(a) };
+          tried.set(q, e);
+        }
+        return e;
       };
-      const best = gain(o.spare);
-      if (best >= before) continue;
-      // The least quantity that reaches the same result (shortage falls as q grows). Most
-      // moves need exactly the shortage that is left: try that first, then bisect below it.
-      let lo = 1;
-      let hi = o.spare;
+      // The least quantity that gives the target the smallest shortage this offer can (it
+      // falls as q grows). Most moves need exactly the shortage that is left: try that first;
+      // when it leaves nothing short, no larger quantity can do better.
       const guess = Math.min(o.spare, Math.max(sum(curNow), sum(curAt)));
-      if (guess < hi && gain(guess) <= best) hi = guess;
-      if (hi > 1 && gain(hi - 1) > best) lo = hi;
+      let best: number;
+      let hi: number;
+      if (gain(guess).total === 0) {
+        best = 0;
+        hi = guess;
+      } else {
+        best = gain(o.spare).total;
+        hi = gain(guess).total <= best ? guess : o.spare;
+      }
+      if (best >= before) continue;
+      let lo = hi > 1 && gain(hi - 1).total > best ? hi : 1;
       while (lo < hi) {
         const mid = Math.floor((lo + hi) / 2);
-        if (gain(mid) <= best) hi = mid;
+        if (gain(mid).total <= best) hi = mid;
         else lo = mid + 1;
       }
       // The source must stay as it was: checked with the allocation engine, not assumed.
       const left = removeUnits(o.source.lines, type, o.kind, lo);
+      const checked = examine(o.source, left, now, horizon);
       if (
-        !noWorse(shortNow(o.source, now, left), o.source.baseNow) ||
-        !noWorse(shortAt(o.source, horizon, left), o.source.baseAt)
+        !noWorse(checked.shortNow, o.source.baseNow) ||
+        !noWorse(checked.shortAt, o.source.baseAt)
       ) {
         continue;
       }
-      return { source: o.source, type, kind: o.kind, quantity: lo };
+      return {
+        source: o.source,
+        type,
+        kind: o.kind,
+        quantity: lo,
+        after: gain(lo),
+        sourceLines: left,
+      };
     }
   }
   return undefined;
@@ -531,6 +565,26 @@ const FREE = new WeakMap<
   readonly Line[],
   { now: Map<LicenseTypeId, number>; at: Map<LicenseTypeId, number> }
 >();
+
+/**
+ * One VA with the given lines, now and at the horizon: its shortages and its unused units
+ * (cached for `spareOf`), from one allocation each — the baseline, the check of a source after
+ * a move and the source's next offer all ask the same two questions.
+ */
+function examine(s: VaState, lines: readonly Line[], now: number, horizon: number) {
+  const rNow = allocate({ entitlements: entitlementsAt(lines, now), requests: s.requestsNow });
+  const rAt = allocate({ entitlements: entitlementsAt(lines, horizon), requests: s.requestsAt });
+  const free = {
+    now: new Map(rNow.licenses.map((l) => [l.type, l.available])),
+    at: new Map(rAt.licenses.map((l) => [l.type, l.available])),
+  };
+  FREE.set(lines, free);
+  return {
+    shortNow: new Map(rNow.shortages.map((x) => [x.type, x.quantity])),
+    shortAt: new Map(rAt.shortages.map((x) => [x.type, x.quantity])),
+    free,
+  };
+}
 
 /**
  * What a source can give of one type and kind without needing it: units `allocate` leaves
@@ -545,19 +599,7 @@ function spareOf(
 ): number {
   const have = movable(s.lines, type, kind, now);
   if (have === 0) return 0;
-  let free = FREE.get(s.lines);
-  if (!free) {
-    // Once per state of the source's lines: every type and kind asks the same two questions.
-    const unused = (at: number, requests: LicenseRequest[]) =>
-      new Map(
-        allocate({ entitlements: entitlementsAt(s.lines, at), requests }).licenses.map((l) => [
-          l.type,
-          l.available,
-        ]),
-      );
-    free = { now: unused(now, s.requestsNow), at: unused(horizon, s.requestsAt) };
-    FREE.set(s.lines, free);
-  }
+  const free = FREE.get(s.lines) ?? examine(s, s.lines, now, horizon).free;
   const freeNow = free.now.get(type) ?? 0;
   const freeAt = free.at.get(type) ?? 0;
   if (freeNow <= 0) return 0;
