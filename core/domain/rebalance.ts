@@ -532,7 +532,10 @@ function bestMove(
         hi = gain(guess).total <= best ? guess : o.spare;
       }
       if (best >= before) continue;
-      let lo = hi > 1 && gain(hi - 1).total > best ? hi : 1;
+      // One unit serves at most one unit of demand, now and at the horizon alike: when the
+      // whole shortage left is covered by exactly that many units, fewer cannot do it.
+      const exact = best === 0 && hi === Math.max(sum(curNow), sum(curAt));
+      let lo = exact || (hi > 1 && gain(hi - 1).total > best) ? hi : 1;
       while (lo < hi) {
         const mid = Math.floor((lo + hi) / 2);
         if (gain(mid).total <= best) hi = mid;
