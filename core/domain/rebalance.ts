@@ -614,3 +614,38 @@ function spareOf(
   const capAt = lastingAtHorizon <= freeAt ? have : freeAt;
   return Math.max(0, Math.min(have, freeNow, capAt));
 }
+
+/**
+ * What a shortage alert carries of its VA's proposal (flat, as alert facts are): the coverage,
+ * each transfer in words, the command lines that run them (one a line), and what remains to
+ * order. The whole VA's proposal goes on each of its shortage alerts: its license types share
+ * tiers, so one type's transfers can be what covers another.
+ */
+export function proposalFacts(
+  p: RebalanceProposal,
+  horizonDays: number,
+): Record<string, string | number> {
+  const label = (t: LicenseTypeId) => licenseType(t).displayName;
+  const order = p.remaining.map((l) =>
+    l.now > 0 && l.now >= l.atHorizon
+      ? `${l.now} ${label(l.type)} now`
+      : l.now > 0
+        ? `${l.now} ${label(l.type)} now, ${l.atHorizon} within ${horizonDays} days`
+        : `${l.atHorizon} ${label(l.type)} within ${horizonDays} days`,
+  );
+  return {
+    rebalanceVa: p.label,
+    rebalanceDays: horizonDays,
+    rebalance: p.coverage,
+    rebalanceTransfers:
+      p.transfers.length === 0
+        ? 'none: no VA of the smart account has a surplus to spare'
+        : p.transfers
+            .map((t) => `${t.quantity} ${t.license} (${t.licenseType}) from ${t.fromVa}`)
+            .join('; '),
+    ...(p.transfers.length > 0
+      ? { rebalanceCommands: p.transfers.map((t) => t.command).join('\n') }
+      : {}),
+    toOrder: order.length === 0 ? 'nothing' : order.join('; '),
+  };
+}

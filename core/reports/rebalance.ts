@@ -5,10 +5,12 @@
  * and, for every VA the plan touches, the allocation before and after all its transfers (the
  * what-if engine). Nothing is written.
  */
+import type { AlertCandidate } from '../domain/alerts.ts';
 import { isLicenseTypeId, type LicenseTypeId } from '../domain/catalog.ts';
 import {
   DEFAULT_HORIZON_DAYS,
   planRebalance,
+  proposalFacts,
   type RebalanceLine,
   type RebalancePlan,
   type RebalanceProposal,
@@ -225,4 +227,35 @@ export async function rebalance(
     effects,
     notes: [...new Set(notes)],
   };
+}
+
+/** The rules whose alerts carry their VA's proposal. */
+const SHORTAGE_RULES = new Set(['insufficient-licenses', 'forecast-shortage']);
+
+/**
+ * Adds to every shortage alert of `candidates` its VA's proposal (`proposalFacts`): one plan
+ * per smart account concerned, planned as `rebalance` plans it. Candidates of other rules, and
+ * VAs the plan finds nothing short in (CSSM's counts and the clusters' reports disagree), are
+ * left as they are.
+ */
+export async function attachRebalanceFacts(
+  db: ReportDb,
+  candidates: AlertCandidate[],
+  opts: { now: Date; horizonDays?: number },
+): Promise<void> {
+  const short = candidates.filter((c) => SHORTAGE_RULES.has(c.rule) && c.entity.kind === 'VA');
+  const accounts = [
+    ...new Set(short.map((c) => c.smartAccount?.id).filter((x): x is number => x !== undefined)),
+  ];
+  const horizonDays = opts.horizonDays ?? DEFAULT_HORIZON_DAYS;
+  const byVa = new Map<string, RebalanceProposal>();
+  for (const smartAccountId of accounts) {
+    const { vas } = await rebalanceInputs(db, { now: opts.now, smartAccountId });
+    for (const p of planRebalance({ now: opts.now, horizonDays, vas }).proposals)
+      byVa.set(String(p.vaId), p);
+  }
+  for (const c of short) {
+    const p = byVa.get(c.entity.id);
+    if (p) c.facts = { ...c.facts, ...proposalFacts(p, horizonDays) };
+  }
 }

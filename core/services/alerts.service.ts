@@ -34,6 +34,7 @@ import {
 import type { Database } from '../store/schema.ts';
 import { AlertEvents, type AlertEvent } from './alert-events.ts';
 import { gatherAlertStates, unreadableKey } from './alert-state.ts';
+import { attachRebalanceFacts } from '../reports/rebalance.ts';
 import type { SyncOutcome } from './sync.service.ts';
 
 const HOUR_MS = 3_600_000;
@@ -234,6 +235,16 @@ export class AlertService {
     const candidates = new Map<AlertScope, AlertCandidate[]>();
     for (const [scope, state] of states)
       candidates.set(scope, evaluateAlerts(state, this.thresholds));
+    // A shortage alert carries the transfers that would cover it (issue 25); a planner failure
+    // costs the alert its proposal, never the evaluation.
+    try {
+      await attachRebalanceFacts(this.d.db, [...candidates.values()].flat(), {
+        now: at,
+        horizonDays: this.thresholds.forecastDays,
+      });
+    } catch (e) {
+      this.d.logger.error('rebalance proposal for shortage alerts failed', { error: e });
+    }
     // One transaction for every scope of the batch (applyMany opens it).
     const applied = await new AlertsRepository(this.d.db, undefined, this.d.clock).applyMany(
       candidates,
