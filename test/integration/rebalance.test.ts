@@ -86,6 +86,22 @@ describe('rebalance', () => {
     expect(a.transfers).toEqual(term.transfers);
   });
 
+  it('the shortage alert carries the proposal: the transfer, its command line, nothing to order', async () => {
+    const r = await lab.run(['alerts', '--json']);
+    expect(r.code, r.err).toBe(0);
+    const text = r.out;
+    const doc = JSON.parse(text) as unknown;
+    const all = JSON.stringify(doc);
+    expect(all).toContain('"rebalance":"full"');
+    expect(all).toContain('"rebalanceVa":"nimbus-hcs.example.com/va-globex"');
+    expect(all).toContain('"toOrder":"nothing"');
+    expect(all).toContain(
+      JSON.stringify(
+        `smartlic license transfer ${HCS}/va-hcs-ordered ${HCS}/va-globex "HCS UCM Standard" 70 --type TERM`,
+      ),
+    );
+  });
+
   it('once CSSM has run the plan\u2019s transfer and smartlic has synced, nothing is short', async () => {
     const [t] = (await plan()).transfers;
     // The transfer as CSSM takes it (DOMAIN §2), with the lab's own client credentials.
@@ -127,5 +143,8 @@ describe('rebalance', () => {
     expect(after.proposals).toEqual([]);
     const usage = await lab.run(['usage', `${HCS}/va-globex`, '--json']);
     expect(usage.out).not.toMatch(/Insufficient Licenses/);
+    // The alert that carried the plan resolves at the evaluation after the sync.
+    const open = await lab.run(['alerts', '--json']);
+    expect(open.out).not.toContain('"rebalanceVa":"nimbus-hcs.example.com/va-globex"');
   });
 });
