@@ -7,7 +7,9 @@
 // a real sync afterwards. Faked: nothing; stdin/stdout are in-memory streams.
 // Covers core/reports/rebalance.ts, bot/commands/handlers/rebalance.ts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { reports } from '../../core/index.ts';
+import { systemClock, type reports } from '../../core/index.ts';
+import { openDatabase } from '../../core/store/database.ts';
+import { loadSiteData } from '../../site/lib/data.ts';
 import { globexLab, HCS, type GlobexLab } from './cli-globex-lab.ts';
 
 let lab: GlobexLab;
@@ -100,6 +102,34 @@ describe('rebalance', () => {
         `smartlic license transfer ${HCS}/va-hcs-ordered ${HCS}/va-globex "HCS UCM Standard" 70 --type TERM`,
       ),
     );
+  });
+
+  it('the site shows the plan with the command line on the VA pages and on the alert', async () => {
+    const h = openDatabase({ path: lab.env.SMARTLIC_DB!, readonly: true });
+    try {
+      const { data } = await loadSiteData(h.db, systemClock);
+      const cmd = `smartlic license transfer ${HCS}/va-hcs-ordered ${HCS}/va-globex "HCS UCM Standard" 70 --type TERM`;
+      const page = (name: string) => data.vaPages.find((p) => p.title === `${HCS}/${name}`)!;
+      const table = (name: string) => page(name).tables.find((t) => t.id === 'rebalance')!;
+      const globex = table('va-globex');
+      expect(globex.caption).toMatch(/short now\); still to order: nothing/);
+      expect(globex.rows).toEqual([
+        expect.objectContaining({ direction: 'in', quantity: 70, kind: 'TERM', command: cmd }),
+      ]);
+      expect(table('va-hcs-ordered').rows).toEqual([
+        expect.objectContaining({ direction: 'out', command: cmd }),
+      ]);
+      expect(table('va-hcs-operational').rows).toEqual([]);
+      const open = data.alerts.tables.find((t) => t.id === 'alerts-open')!;
+      const plans = open.rows.map((r) => r.plan).filter((x) => typeof x === 'string');
+      expect(plans).toEqual(
+        expect.arrayContaining([
+          `70 HCS UCM Standard (TERM) from va-hcs-ordered\n${cmd}\nto order: nothing`,
+        ]),
+      );
+    } finally {
+      await h.close();
+    }
   });
 
   it('once CSSM has run the plan\u2019s transfer and smartlic has synced, nothing is short', async () => {
