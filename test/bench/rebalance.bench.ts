@@ -28,7 +28,6 @@ import {
   planRebalance,
   type RebalancePlan,
   type RebalanceVa,
-  type VaLicenseMode,
 } from '../../core/domain/rebalance.ts';
 import { scaleScenario } from '../../emulator/scenario/generate.ts';
 import { Rng } from '../../emulator/util/rng.ts';
@@ -48,12 +47,12 @@ function estate(seed: number, siblingsOnly: boolean): { now: Date; vas: Rebalanc
   let id = 1;
   for (const sa of s.smartAccounts ?? []) {
     for (const v of sa.virtualAccounts ?? []) {
-      const mode = (v.licenseMode ?? null) as VaLicenseMode | null;
+      const mode = v.licenseMode ?? null;
       const lines =
         siblingsOnly && v.role === 'ordered'
           ? []
           : (v.licenses ?? []).map((l) => ({
-              type: l.type as LicenseTypeId,
+              type: l.type,
               kind: (l.licenseType ?? 'PERPETUAL') as 'TERM' | 'PERPETUAL',
               quantity: l.quantity,
               endsAt: l.endDate ? new Date(`${l.endDate}T00:00:00Z`) : null,
