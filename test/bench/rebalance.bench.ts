@@ -16,7 +16,10 @@
  *   covered: of those, the share the plan covers fully (target ≥ 95 %);
  * - plans creating a new shortage: the plan applied here in the two extreme ways CSSM could
  *   pick term lines, every VA's shortage now and at the horizon recomputed (target 0);
- * - time to plan at scale 1000 (target < 1 s), median of runs.
+ * - time to plan at scale 1000 (target < 1 s), median of runs: judged on the CPU time the
+ *   process spent planning, because on the shared 2-core machine (load 15–30 while other
+ *   engineers run tests) wall time measures the queue for a core; the wall time is printed
+ *   beside it, with the load average.
  *
  * Run: `npm run bench rebalance` or `node --import tsx test/bench/rebalance.bench.ts [scale]`.
  */
@@ -281,7 +284,7 @@ for (const siblingsOnly of [false, true]) {
 const share = allCoverable === 0 ? 1 : allCovered / allCoverable;
 const worst = Math.max(...times);
 const worstCpu = Math.max(...cpuTimes);
-const pass = share >= TARGET_COVERED && bad === 0 && (SCALE !== 1000 || worst < TARGET_MS);
+const pass = share >= TARGET_COVERED && bad === 0 && (SCALE !== 1000 || worstCpu < TARGET_MS);
 console.log(
   `${pass ? 'PASS' : 'FAIL'}: covered ${(share * 100).toFixed(1)} % of ${allCoverable} coverable (target ≥ ${TARGET_COVERED * 100} %); plans creating a new shortage ${bad} (target 0); slowest plan ${worst.toFixed(0)} ms wall, ${worstCpu.toFixed(0)} ms CPU at scale ${SCALE} (target < ${TARGET_MS} ms); load ${load()}`,
 );
