@@ -249,9 +249,27 @@ export async function attachRebalanceFacts(
   ];
   const horizonDays = opts.horizonDays ?? DEFAULT_HORIZON_DAYS;
   const byVa = new Map<string, RebalanceProposal>();
-  for (const smartAccountId of accounts) {
-    const { vas } = await rebalanceInputs(db, { now: opts.now, smartAccountId });
-    for (const p of planRebalance({ now: opts.now, horizonDays, vas }).proposals)
+  if (accounts.length > 0) {
+    // One read and one plan for every account concerned: transfers stay inside a smart
+    // account, so each account's proposals are the same planned together or alone.
+    const { vas } = await rebalanceInputs(db, {
+      now: opts.now,
+      ...(accounts.length === 1 ? { smartAccountId: accounts[0]! } : {}),
+    });
+    const wanted = new Set(accounts);
+    const ids = new Set(
+      (
+        await db
+          .selectFrom('virtual_accounts')
+          .select(['id', 'smart_account_id'])
+          .where('removed_at', 'is', null)
+          .execute()
+      )
+        .filter((r) => wanted.has(r.smart_account_id))
+        .map((r) => r.id),
+    );
+    const mine = vas.filter((v) => ids.has(v.id));
+    for (const p of planRebalance({ now: opts.now, horizonDays, vas: mine }).proposals)
       byVa.set(String(p.vaId), p);
   }
   for (const c of short) {
