@@ -34,7 +34,15 @@ export interface RebalanceReport extends RebalancePlan {
 /** The planner's inputs, from the store: every VA of every CSSM (cloud) smart account. */
 export async function rebalanceInputs(
   db: ReportDb,
-  opts: { now: Date; smartAccountId?: number },
+  opts: {
+    now: Date;
+    smartAccountId?: number;
+    /**
+     * The forecast slopes per VA id when the caller has them already (alert evaluation reads
+     * the same forecast): saves reading the usage snapshots again.
+     */
+    slopes?: ReadonlyMap<number, readonly { licenseType: string; perDay: number | null }[]>;
+  },
 ): Promise<{ vas: RebalanceVa[]; notes: string[] }> {
   const notes: string[] = [];
   let q = db
@@ -133,18 +141,25 @@ export async function rebalanceInputs(
 
   const modeOf = (m: string | null): VaLicenseMode | null =>
     m === 'Enterprise' || m === 'HCS' || m === 'HCS-LE' ? m : null;
-  const forecasts = await forecastsFor(db, { virtualAccountIds: ids, now: opts.now });
+  const slopes =
+    opts.slopes ??
+    new Map(
+      [...(await forecastsFor(db, { virtualAccountIds: ids, now: opts.now }))].map(([va, rows]) => [
+        va,
+        rows.map((f) => ({ licenseType: f.licenseType, perDay: f.slopePerDay })),
+      ]),
+    );
   const vas: RebalanceVa[] = cloud.map((r) => {
     const mode = modeOf(r.license_mode);
     const growth: RebalanceVa['growth'] = [];
-    for (const f of forecasts.get(r.id) ?? []) {
-      if (f.slopePerDay === null || f.slopePerDay <= 0 || !isLicenseTypeId(f.licenseType)) continue;
+    for (const f of slopes.get(r.id) ?? []) {
+      if (f.perDay === null || f.perDay <= 0 || !isLicenseTypeId(f.licenseType)) continue;
       // The forecast follows CSSM's in-use of the license (what it serves, lending included):
       // its growth is counted as more requests of that type, in the mode the VA's apps run.
       growth.push({
         type: f.licenseType,
         mode: mode === 'HCS' || mode === 'HCS-LE' ? 'HCS' : 'Enterprise',
-        perDay: f.slopePerDay,
+        perDay: f.perDay,
       });
     }
     return {
@@ -241,7 +256,11 @@ const SHORTAGE_RULES = new Set(['insufficient-licenses', 'forecast-shortage']);
 export async function attachRebalanceFacts(
   db: ReportDb,
   candidates: AlertCandidate[],
-  opts: { now: Date; horizonDays?: number },
+  opts: {
+    now: Date;
+    horizonDays?: number;
+    slopes?: ReadonlyMap<number, readonly { licenseType: string; perDay: number | null }[]>;
+  },
 ): Promise<void> {
   const short = candidates.filter((c) => SHORTAGE_RULES.has(c.rule) && c.entity.kind === 'VA');
   const accounts = [
@@ -255,6 +274,7 @@ export async function attachRebalanceFacts(
     const { vas } = await rebalanceInputs(db, {
       now: opts.now,
       ...(accounts.length === 1 ? { smartAccountId: accounts[0]! } : {}),
+      ...(opts.slopes ? { slopes: opts.slopes } : {}),
     });
     const wanted = new Set(accounts);
     const ids = new Set(

@@ -238,9 +238,23 @@ export class AlertService {
     // A shortage alert carries the transfers that would cover it (issue 25); a planner failure
     // costs the alert its proposal, never the evaluation.
     try {
+      // The growth the plan counts is the trend the state already read (one read, one truth).
+      const slopes = new Map<number, { licenseType: string; perDay: number | null }[]>();
+      const seen = new Set<string>();
+      for (const state of states.values()) {
+        for (const f of state.forecasts) {
+          const key = `${f.va.id}\u0000${f.licenseType}`;
+          if (seen.has(key)) continue;
+          seen.add(key);
+          const list = slopes.get(f.va.id) ?? [];
+          list.push({ licenseType: f.licenseType, perDay: f.trendPerDay });
+          slopes.set(f.va.id, list);
+        }
+      }
       await attachRebalanceFacts(this.d.db, [...candidates.values()].flat(), {
         now: at,
         horizonDays: this.thresholds.forecastDays,
+        slopes,
       });
     } catch (e) {
       this.d.logger.error('rebalance proposal for shortage alerts failed', { error: e });
