@@ -25,7 +25,14 @@ import {
   type store,
 } from '../../core/index.ts';
 import type { SubscriptionFilters } from '../commands/handlers/admin.ts';
-import { buttons, context, fields, type Button, type Reply } from '../commands/reply.ts';
+import {
+  buttons,
+  context,
+  fields,
+  type Block,
+  type Button,
+  type Reply,
+} from '../commands/reply.ts';
 import { quoteWord } from '../commands/grammar.ts';
 
 /** The send side of a chat adapter. */
@@ -118,7 +125,29 @@ function alertButtons(a: store.NotifiableAlert): Button[] {
       out.push({ label: 'Renew authorization', command: `renew auth ${last}`, style: 'primary' });
   } else if (type.includes('virtual') || type === 'va') {
     out.push({ label: 'Show VA', command: `usage ${quoteWord(a.entityName)}` });
+    const d = a.details;
+    if (typeof d.rebalanceVa === 'string') {
+      const days = typeof d.rebalanceDays === 'number' ? ` --days ${d.rebalanceDays}` : '';
+      out.push({
+        label: 'Rebalance plan',
+        command: `rebalance ${quoteWord(d.rebalanceVa)}${days}`,
+      });
+    }
   }
+  return out;
+}
+
+/** A shortage alert's proposal (core's rebalance facts): the transfers, their commands, the rest. */
+function proposalBlocks(a: store.NotifiableAlert): Block[] {
+  const d = a.details;
+  if (typeof d.rebalanceTransfers !== 'string') return [];
+  const out: Block[] = [
+    context(
+      `Transfers that cover it: ${d.rebalanceTransfers}. To order: ${typeof d.toOrder === 'string' ? d.toOrder : '-'}.`,
+    ),
+  ];
+  if (typeof d.rebalanceCommands === 'string')
+    for (const line of d.rebalanceCommands.split('\n')) out.push(context(line));
   return out;
 }
 
@@ -139,7 +168,7 @@ export function alertReply(a: store.NotifiableAlert): Reply {
             ? `muted until ${a.mutedUntil?.toISOString().slice(0, 16).replace('T', ' ') ?? 'resolved'}`
             : a.state,
       }),
-      ...(resolved ? [] : [buttons(...alertButtons(a))]),
+      ...(resolved ? [] : [...proposalBlocks(a), buttons(...alertButtons(a))]),
     ],
   };
 }

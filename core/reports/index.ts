@@ -34,3 +34,4 @@ export * from './operations.ts';
 export * from './freshness.ts';
 export * from './read-cache.ts';
 export * from './mirrors.ts';
+export * from './rebalance.ts';

@@ -34,6 +34,7 @@ import {
 import type { Database } from '../store/schema.ts';
 import { AlertEvents, type AlertEvent } from './alert-events.ts';
 import { gatherAlertStates, unreadableKey } from './alert-state.ts';
+import { attachRebalanceFacts } from '../reports/rebalance.ts';
 import type { SyncOutcome } from './sync.service.ts';
 import { quietSync } from './sync-incremental.ts';
 
@@ -306,6 +307,30 @@ export class AlertService {
         syncFailing: list.some((c) => c.rule === 'sync-failing'),
         jobsMark: Number(mark?.id ?? 0),
       });
+    }
+    // A shortage alert carries the transfers that would cover it (issue 25); a planner failure
+    // costs the alert its proposal, never the evaluation.
+    try {
+      // The growth the plan counts is the trend the state already read (one read, one truth).
+      const slopes = new Map<number, { licenseType: string; perDay: number | null }[]>();
+      const seen = new Set<string>();
+      for (const state of states.values()) {
+        for (const f of state.forecasts) {
+          const key = `${f.va.id}\u0000${f.licenseType}`;
+          if (seen.has(key)) continue;
+          seen.add(key);
+          const list = slopes.get(f.va.id) ?? [];
+          list.push({ licenseType: f.licenseType, perDay: f.trendPerDay });
+          slopes.set(f.va.id, list);
+        }
+      }
+      await attachRebalanceFacts(this.d.db, [...candidates.values()].flat(), {
+        now: at,
+        horizonDays: this.thresholds.forecastDays,
+        slopes,
+      });
+    } catch (e) {
+      this.d.logger.error('rebalance proposal for shortage alerts failed', { error: e });
     }
     // One transaction for every scope of the batch (applyMany opens it).
     const applied = await new AlertsRepository(this.d.db, undefined, this.d.clock).applyMany(

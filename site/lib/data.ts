@@ -234,6 +234,7 @@ export async function loadSiteData(
     { key: 'about', label: 'About' },
     { key: 'title', label: 'Alert' },
     { key: 'action', label: 'Recommended action' },
+    { key: 'plan', label: 'Transfers that cover it (rebalance)' },
     { key: 'due', label: 'Action due', kind: 'date' },
   ];
   const attentionRow = (a: reports.AttentionItem): Record<string, Cell> => {
@@ -365,6 +366,47 @@ export async function loadSiteData(
     ],
     notes: [],
   }));
+
+  // The rebalance plan (core's read model): each VA page shows the transfers it takes part in.
+  const rebalance = await reports.rebalance(db, { now });
+  const rebalanceTable = (vaId: number): TableSpec => {
+    const mine = rebalance.transfers.filter((t) => t.toVaId === vaId || t.fromVaId === vaId);
+    const own = rebalance.proposals.find((p) => p.vaId === vaId);
+    const toOrder = own?.remaining
+      .map((l) =>
+        l.now > 0
+          ? `${l.now} ${reports.licenseLabel(l.type)} now`
+          : `${l.atHorizon} ${reports.licenseLabel(l.type)} within ${rebalance.horizonDays} days`,
+      )
+      .join('; ');
+    return {
+      id: 'rebalance',
+      caption: own
+        ? `Rebalance: transfers that cover this VA's shortage (${own.dueInDays === 0 ? 'short now' : `short in ${own.dueInDays} days`}); still to order: ${toOrder || 'nothing'}. Nothing is changed until a command is run.`
+        : `Rebalance: transfers this VA takes part in (shortages now or within ${rebalance.horizonDays} days). Nothing is changed until a command is run.`,
+      columns: [
+        { key: 'direction', label: 'Direction', filter: true },
+        { key: 'from', label: 'From' },
+        { key: 'to', label: 'To' },
+        { key: 'license', label: 'License' },
+        { key: 'kind', label: 'Type' },
+        { key: 'quantity', label: 'Quantity', kind: 'number' },
+        { key: 'command', label: 'Command line to run' },
+      ],
+      rows: mine.map((t) => ({
+        direction: t.toVaId === vaId ? 'in' : 'out',
+        from: vaLink(t.fromVaId) ?? t.fromVa,
+        to: vaLink(t.toVaId) ?? t.toVa,
+        license: t.license,
+        kind: t.licenseType,
+        quantity: t.quantity,
+        command: t.command,
+      })),
+      empty: own
+        ? 'No VA of the smart account has a surplus that covers it: order what is listed above.'
+        : `No shortage now or within ${rebalance.horizonDays} days concerns this VA.`,
+    };
+  };
 
   // A page per VA: usage, substitutions, terms, trend, forecast, clusters.
   const vaPages: EntityPage[] = [];
@@ -553,6 +595,7 @@ export async function loadSiteData(
           })),
           empty: 'No usage snapshots yet.',
         },
+        rebalanceTable(v.id),
         clustersTable('clusters', 'Clusters drawing on this VA', clustersByVa.get(v.id) ?? [], [
           'sa',
           'va',
@@ -1044,6 +1087,7 @@ export async function loadSiteData(
     { key: 'customer', label: 'Customer', filter: true },
     { key: 'title', label: 'Alert' },
     { key: 'action', label: 'Recommended action' },
+    { key: 'plan', label: 'Transfers that cover it (rebalance)' },
     { key: 'due', label: 'Action due', kind: 'date' },
     { key: 'firstSeen', label: 'First seen', kind: 'date' },
     { key: 'lastSeen', label: 'Last seen', kind: 'date' },
@@ -1065,6 +1109,18 @@ export async function loadSiteData(
     customer: a.customer ? (custLink(a.customer.id) ?? a.customer.name) : null,
     title: a.title,
     action: a.action,
+    // A shortage alert's proposal (core's rebalance facts): the transfers, each command line to
+    // run, and what remains to order.
+    plan:
+      typeof a.facts.rebalanceTransfers === 'string'
+        ? [
+            a.facts.rebalanceTransfers,
+            typeof a.facts.rebalanceCommands === 'string' ? a.facts.rebalanceCommands : null,
+            typeof a.facts.toOrder === 'string' ? `to order: ${a.facts.toOrder}` : null,
+          ]
+            .filter(Boolean)
+            .join('\n')
+        : null,
     due: iso(a.dueAt),
     firstSeen: iso(a.firstSeen),
     lastSeen: iso(a.lastSeen),

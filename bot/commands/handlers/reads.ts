@@ -16,6 +16,7 @@ import {
   withSuggestions,
 } from './common.ts';
 import { forecast, plan, whatif } from './planning.ts';
+import { rebalance } from './rebalance.ts';
 import { report } from './reports.ts';
 
 const counts = (a: reports.AlertCounts) =>
@@ -686,6 +687,7 @@ export const READ_COMMANDS: readonly CommandSpec[] = [
   forecast,
   whatif,
   plan,
+  rebalance,
   report,
   whoami,
 ];
