@@ -53,3 +53,6 @@ export {
 } from './services/alerts.service.ts';
 // bot/ reaches the service container through this face (bin/ builds it).
 export type { Services, ClusterSummary, TokenView } from './services/index.ts';
+export type { SyncOutcome, SyncProgress, AutoRegistrationReport } from './services/index.ts';
+export { InventoryService, type CustomerSummary } from './services/inventory.service.ts';
+export { checkPublisher } from './services/doctor.service.ts';

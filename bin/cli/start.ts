@@ -20,7 +20,7 @@ import { defineCommand, escapeControl, inputError, plural, singleCommand } from 
 import { Host, consoleLogin } from './host.ts';
 import { MAX_SCALE } from './emulator.ts';
 import { labPaths, type Lab } from './lab.ts';
-import { outcomeJson, progressPrinter } from './sync.ts';
+import { outcomeJson, progressPrinter } from './sync-progress.ts';
 import type { Runtime } from './runtime.ts';
 import type { CliCommand, CliContext } from './types.ts';
 

@@ -1,6 +1,7 @@
 /** bot/commands: the registry of every verb, and the layer that runs them. */
 import { ADMIN_COMMANDS } from './handlers/admin.ts';
 import { ALERT_COMMANDS } from './handlers/alerts.ts';
+import { INVENTORY_COMMANDS } from './handlers/inventory.ts';
 import { READ_COMMANDS } from './handlers/reads.ts';
 import { TOKEN_COMMANDS } from './handlers/tokens.ts';
 import { WRITE_COMMANDS } from './handlers/writes.ts';
@@ -10,6 +11,7 @@ export function defaultRegistry(): Registry {
   return new Registry([
     ...READ_COMMANDS,
     ...WRITE_COMMANDS,
+    ...INVENTORY_COMMANDS,
     ...TOKEN_COMMANDS,
     ...ALERT_COMMANDS,
     ...ADMIN_COMMANDS,

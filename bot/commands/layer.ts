@@ -16,6 +16,7 @@ import {
   usageLine,
   type Actor,
   type BotCore,
+  type ConsolePorts,
   type CommandContext,
   type CommandSpec,
   type HandlerResult,
@@ -38,6 +39,8 @@ export interface ExecuteOptions {
    * exact line, and is unused and unexpired; '' (a press that carried none) is refused.
    */
   ticket?: string;
+  /** The terminal's ports (secrets from env / stdin, progress); used for the console only. */
+  console?: ConsolePorts;
 }
 
 export interface Outcome {
@@ -137,7 +140,7 @@ export class CommandLayer {
           details: {
             platform: actor.platform,
             channel: actor.channelId ?? null,
-            command: line.slice(0, 500),
+            command: redactSecretFlags(line).slice(0, 500),
             role: role ?? null,
             outcome,
             ...(actor.onBehalfOf ? { onBehalfOf: actor.onBehalfOf } : {}),
@@ -163,6 +166,17 @@ export class CommandLayer {
       const reply = this.help(words.slice(1));
       await audit(reply.status === 'ok' ? 'ok' : 'unknown-verb');
       return { reply };
+    }
+    const old = this.registry.formerly(words);
+    if (old) {
+      verb = old.spec.verb;
+      await audit('usage');
+      return {
+        reply: usageError(
+          `\`${old.spelling}\` is written \`${usageLine(old.spec)}\` now.`,
+          old.spec,
+        ),
+      };
     }
     const found = this.registry.match(words);
     if (!found) {
@@ -190,6 +204,11 @@ export class CommandLayer {
     const { spec, rest } = found;
     verb = spec.verb;
 
+    const older = spec.olderForm?.(rest);
+    if (older !== undefined) {
+      await audit('usage');
+      return { reply: usageError(older, spec) };
+    }
     let parsed: ReturnType<typeof parseArgs>;
     try {
       parsed = parseArgs(rest, [...(spec.flags ?? []), YES, HELP]);
@@ -269,6 +288,7 @@ export class CommandLayer {
       actor,
       role: role!,
       job: (req) => this.startJob(actor, req),
+      ...(actor.platform === 'console' && opts.console ? { console: opts.console } : {}),
     };
     let result: HandlerResult;
     try {
@@ -441,6 +461,27 @@ export function helpReply(registry: Registry, words: readonly string[]): Reply {
       ],
     };
   }
+}
+
+/** Flags whose value is a secret: a line that carries one is audited without it. */
+const SECRET_FLAGS = /^--(secret|client-secret|password|admin-password)$/i;
+
+/** The line with the value of any secret-looking flag replaced (the audit keeps the rest). */
+export function redactSecretFlags(line: string): string {
+  let words: string[];
+  try {
+    words = tokenize(line);
+  } catch {
+    return line.replace(/(--(?:secret|client-secret|password|admin-password)[= ]).*/i, '$1***');
+  }
+  if (!words.some((w) => SECRET_FLAGS.test(w.split('=')[0]!))) return line;
+  return words
+    .map((w, i) => {
+      const eq = w.indexOf('=');
+      if (eq > 0 && SECRET_FLAGS.test(w.slice(0, eq))) return `${w.slice(0, eq)}=***`;
+      return i > 0 && SECRET_FLAGS.test(words[i - 1]!) ? '***' : quoteWord(w);
+    })
+    .join(' ');
 }
 
 function canonical(verb: string, rest: readonly string[]): string {
