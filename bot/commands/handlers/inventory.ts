@@ -133,8 +133,7 @@ const accountAdd: CommandSpec = {
       entityType: 'Smart Account',
       entityName: domain,
       description: `Provision ${domain}${flags['no-sync'] === true ? '' : ' and sync it'}`,
-      // Provisioning and its first sync are jobs of their own.
-      oneJob: false,
+      // The provisioning job is this one; its first sync is a job of its own.
       run: async () => {
         try {
           return await ctx.core.services.provision.provisionSmartAccount({
