@@ -329,7 +329,8 @@ function errorLine(r: Reply): string {
     b.kind === 'section' || b.kind === 'context' ? [b.text] : [],
   );
   const [what = r.title, ...actions] = texts;
-  const verb = r.title.replace(/ failed.*$/, '');
+  // A write's job is typed `Chat: <verb>` on every face; the terminal names the verb alone.
+  const verb = r.title.replace(/ failed.*$/, '').replace(/^Chat: /, '');
   const line = `smartlic ${verb}: ${what}${actions.length ? ` — ${actions.join('; ')}` : ''}${r.jobId !== undefined ? ` (job ${r.jobId})` : ''}`;
   return `${multiline(line)}\n`;
 }

@@ -179,7 +179,7 @@ const accountAdd: CommandSpec = {
           status: syncFailed ? 'error' : 'ok',
           title: syncFailed
             ? `account add: ${a.domain} provisioned, its first sync failed`
-            : `Provisioned ${a.domain}`,
+            : `Provisioned ${a.domain} (${a.name}, ${a.source === 'satellite' ? 'satellite' : a.type}, ${a.transportMode}): ${r.virtualAccounts.length} virtual account${r.virtualAccounts.length === 1 ? '' : 's'}`,
           blocks: [
             ...(syncFailed && e ? [section(`${e.code}: ${e.message}`)] : []),
             ...(syncFailed && e?.action ? [context(e.action)] : []),
