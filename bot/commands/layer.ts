@@ -336,7 +336,7 @@ export class CommandLayer {
     );
     const id = await jobId;
     const followUp = done.then(
-      ({ result }) => ({ ...req.done(result), jobId: id }),
+      ({ result, job }) => ({ ...req.done(withFinalJob(result, job)), jobId: id }),
       (e: unknown) => {
         const err = e instanceof JobFailedError ? e.error : toSmartlicError(e);
         return {
@@ -461,6 +461,18 @@ export function helpReply(registry: Registry, words: readonly string[]): Reply {
       ],
     };
   }
+}
+
+/**
+ * A service's result carries its job as it stood when the service returned; when that job is
+ * this command's own row (adopted), the follow-up shows the row as it ended (Completed).
+ */
+function withFinalJob<T>(result: T, job: { id: number }): T {
+  if (typeof result !== 'object' || result === null || !('job' in result)) return result;
+  const inner = (result as { job?: unknown }).job;
+  if (typeof inner !== 'object' || inner === null || (inner as { id?: unknown }).id !== job.id)
+    return result;
+  return { ...result, job };
 }
 
 /** Flags whose value is a secret: a line that carries one is audited without it. */
