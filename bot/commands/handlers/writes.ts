@@ -333,7 +333,7 @@ const mode: CommandSpec = {
 const vaRemove: CommandSpec = {
   verb: 'va remove',
   summary:
-    'removes a VA from smartlic (one CSSM no longer lists); refused while clusters are assigned',
+    'removes a VA from smartlic with its licenses, tokens and devices (its usage history stays), for a VA CSSM no longer lists; refused while clusters are assigned',
   args: [{ name: 'va' }],
   example: 'va remove nimbus-hcs.example.com/va-old',
   role: 'operator',
