@@ -396,10 +396,7 @@ const transport: CommandSpec = {
     return undefined;
   },
   async run(ctx, { values }) {
-    const target = values['account-or-va']!;
-    const where = target.includes('/')
-      ? await vaRef(ctx, target)
-      : { domain: await accountDomain(ctx, target), va: undefined };
+    // The form is checked before any name is looked up: a wrong address costs no lookup.
     const m = values.mode!.toLowerCase();
     const address = values.address;
     let t: {
@@ -412,26 +409,40 @@ const transport: CommandSpec = {
       if (address) throw inputError('direct takes no address', `write ${TRANSPORT_FORM}`);
       t = { mode: 'Direct' };
     } else if (m === 'proxy') {
-      const hp = /^([A-Za-z0-9.-]+)(?::(\d{1,5}))?$/.exec(address ?? '');
+      if (!address)
+        throw inputError(
+          'proxy needs the proxy host: <host[:port]> (no scheme, no credentials; port 3128 by default)',
+          'e.g. transport nimbus-hcs.example.com proxy proxy.example.com:3128',
+        );
+      const hp = /^([A-Za-z0-9.-]+)(?::(\d{1,5}))?$/.exec(address);
       const port = hp?.[2] === undefined ? 3128 : Number(hp[2]);
       if (!hp || port < 1 || port > 65535)
         throw new SmartlicError({
           code: 'CAA1040',
-          message: `invalid proxy details: expected <host[:port]> (port 1–65535, default 3128), got "${address ?? ''}"`,
+          message: `invalid proxy details: expected <host[:port]> (port 1–65535), got "${address}"`,
           action: 'e.g. transport nimbus-hcs.example.com proxy proxy.example.com:3128',
         });
       t = { mode: 'Proxy', proxyHost: hp[1]!, proxyPort: port };
     } else {
       if (!address)
         throw inputError(
-          'satellite needs the satellite host name or registration URL',
+          'satellite needs the satellite host name or its https://<fqdn>/SmartTransport URL',
           'e.g. transport la-initech satellite satellite.example.com',
+        );
+      if (/^[a-z]+:\/\//i.test(address) && !/^https:\/\//i.test(address))
+        throw inputError(
+          `the satellite URL must be https://<fqdn>/SmartTransport, not "${address}"`,
+          'e.g. transport la-initech satellite https://satellite.example.com/SmartTransport',
         );
       t = {
         mode: 'Satellite',
-        satelliteUrl: /^https?:\/\//i.test(address) ? address : `https://${address}/SmartTransport`,
+        satelliteUrl: /^https:\/\//i.test(address) ? address : `https://${address}/SmartTransport`,
       };
     }
+    const target = values['account-or-va']!;
+    const where = target.includes('/')
+      ? await vaRef(ctx, target)
+      : { domain: await accountDomain(ctx, target), va: undefined };
     const label = where.va ? `${where.domain}/${where.va}` : where.domain;
     return ctx.job({
       jobType: 'Chat: transport',
