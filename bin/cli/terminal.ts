@@ -12,6 +12,7 @@ import { userInfo } from 'node:os';
 import {
   defaultRegistry,
   helpReply,
+  tokenize,
   consoleActor,
   exitCode,
   replyDocument,
@@ -306,10 +307,19 @@ function refuseUnconfirmed(ctx: CliContext, line: string, r: Reply, json: boolea
     );
   } else {
     ctx.io.stderr.write(
-      `${multiline(`smartlic ${line.split(' ').slice(0, 2).join(' ')}: CONFIRM: ${message} — ${action}`)}\n${what && what.kind === 'section' ? `${multiline(what.text)}\n` : ''}`,
+      `${multiline(`smartlic ${verbOf(line)}: CONFIRM: ${message} — ${action}`)}\n${what && what.kind === 'section' ? `${multiline(what.text)}\n` : ''}`,
     );
   }
   return 2;
+}
+
+/** The verb a command line runs (`cluster remove x` → `cluster remove`), for a one-line error. */
+function verbOf(line: string): string {
+  try {
+    return defaultRegistry().match(tokenize(line))?.spec.verb ?? line.split(' ')[0]!;
+  } catch {
+    return line.split(' ')[0]!;
+  }
 }
 
 /** A usage answer in one line: `smartlic <verb>: INPUT: problem — usage: …`. */

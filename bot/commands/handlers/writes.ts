@@ -122,6 +122,7 @@ function clusterDone(
       title,
       section(r.job.statusInformation ?? 'Successful.'),
       fields({
+        status: r.cluster.status,
         registration: r.cluster.registrationStatus,
         authorization: r.cluster.authorizationStatus,
         'authorization expires': r.cluster.authorizationExpires?.toISOString().slice(0, 10),
@@ -248,7 +249,7 @@ const register: CommandSpec = {
           throw new SmartlicError({
             code: 'ALREADY_REGISTERED',
             message: `${ref.cluster} is registered now (to ${p.vaLabel}); nothing was changed`,
-            action: 'add --force to re-register it (a new registration with a token), or leave it',
+            action: 'pass --force to re-register it (a new registration with a token), or leave it',
           });
         }
         const r = await ctx.core.services.clusters.register({
