@@ -11,10 +11,11 @@ export function defaultRegistry(): Registry {
   return new Registry([
     ...READ_COMMANDS,
     ...WRITE_COMMANDS,
-    ...INVENTORY_COMMANDS,
     ...TOKEN_COMMANDS,
     ...ALERT_COMMANDS,
     ...ADMIN_COMMANDS,
+    // Last in help: the inventory is set up once, the verbs above are used every day.
+    ...INVENTORY_COMMANDS,
   ]);
 }
 

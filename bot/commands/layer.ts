@@ -406,6 +406,17 @@ export class CommandLayer {
   }
 }
 
+/**
+ * A usage line short enough for the list of every command (a chat message has a size limit):
+ * a command with many flags shows its arguments and where its flags are told.
+ */
+function briefUsage(c: CommandSpec): string {
+  const full = usageLine(c);
+  if (full.length <= 80) return full;
+  const args = usageLine({ ...c, flags: [] });
+  return `${args} [flags: help ${c.verb}]`;
+}
+
 /** The registry's help, without a database (the terminal's `smartlic <verb> --help`). */
 export function helpReply(registry: Registry, words: readonly string[]): Reply {
   {
@@ -417,7 +428,7 @@ export function helpReply(registry: Registry, words: readonly string[]): Reply {
           {
             kind: 'table',
             columns: ['command', 'what it does', 'role'],
-            rows: registry.list().map((c) => [usageLine(c), c.summary, c.role]),
+            rows: registry.list().map((c) => [briefUsage(c), c.summary, c.role]),
           },
           context('`help <command>` shows its usage and an example.'),
         ],

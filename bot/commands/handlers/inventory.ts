@@ -57,14 +57,14 @@ const TRANSPORTS: readonly store.TransportMode[] = ['Direct', 'Proxy', 'Satellit
 const accountAdd: CommandSpec = {
   verb: 'account add',
   summary:
-    'provisions a Smart Account (checks the client credentials, stores them encrypted, syncs); terminal only: the secret comes from --secret-env VAR or --secret-stdin, never a chat message',
+    'provisions a Smart Account (checks the credentials, stores them encrypted, syncs); terminal only',
   flags: [
     { name: 'domain', value: 'D', help: 'the Smart Account domain (or local account key)' },
     { name: 'client-id', value: 'ID', help: 'API client id' },
     {
       name: 'secret-env',
       value: 'VAR',
-      help: 'read the client secret from environment variable VAR (terminal only)',
+      help: 'read the client secret from environment variable VAR (terminal only: never in chat, never on the command line)',
     },
     {
       name: 'secret-stdin',
@@ -206,7 +206,7 @@ const accountAdd: CommandSpec = {
 const accountRemove: CommandSpec = {
   verb: 'account remove',
   summary:
-    'removes a provisioned account from smartlic with its VAs, licenses, tokens and devices (nothing changes in CSSM); refused while clusters are assigned',
+    'removes an account and what smartlic stored of it (not in CSSM); refused while clusters are assigned',
   args: [{ name: 'domain' }],
   example: 'account remove nimbus-eu.example.com',
   role: 'admin',
@@ -331,7 +331,7 @@ const CLUSTER_TYPES = ['CUCM', 'CUC', 'CER'] as const;
 const clusterAdd: CommandSpec = {
   verb: 'cluster add',
   summary:
-    'adds a cluster to the inventory (or updates it) after asking its publisher; terminal only: the admin password comes from --password-env VAR or --password-stdin',
+    'adds a cluster to the inventory (or updates it) after asking its publisher; terminal only',
   flags: [
     { name: 'customer', value: 'NAME', help: 'the customer (created when new)' },
     { name: 'name', value: 'N', help: 'the cluster name' },
@@ -342,7 +342,7 @@ const clusterAdd: CommandSpec = {
     {
       name: 'password-env',
       value: 'VAR',
-      help: 'read the admin password from environment variable VAR (terminal only)',
+      help: 'read the admin password from environment variable VAR (terminal only: never in chat, never on the command line)',
     },
     {
       name: 'password-stdin',
@@ -447,7 +447,7 @@ const clusterAdd: CommandSpec = {
 const clusterRemove: CommandSpec = {
   verb: 'cluster remove',
   summary:
-    'removes a cluster from the inventory with its stored status and password (nothing changes on the product); refused while assigned',
+    'removes a cluster from the inventory (not from the product); refused while it is assigned',
   args: [{ name: 'cluster' }],
   flags: [
     {
@@ -482,7 +482,7 @@ function reportLines(rep: AutoRegistrationReport): string[] {
 const autoRegister: CommandSpec = {
   verb: 'cluster auto-register',
   summary:
-    "configures (--sa) or runs (--run) auto-registration of new clusters to an account's operational VA",
+    "configures (--sa) or runs (--run) auto-registration to an account's operational VA",
   flags: [
     {
       name: 'sa',

@@ -199,8 +199,7 @@ const assign: CommandSpec = {
 const register: CommandSpec = {
   verb: 'register',
   aliases: ['cluster register'],
-  summary:
-    'registers a cluster with smart licensing (mode check, transport, token, registration); --dry-run only says the steps',
+  summary: 'registers a cluster with smart licensing (token, transport, mode); --dry-run says the steps',
   args: [{ name: 'cluster' }],
   flags: [
     CUSTOMER_FLAG,
@@ -334,7 +333,7 @@ const mode: CommandSpec = {
 const vaRemove: CommandSpec = {
   verb: 'va remove',
   summary:
-    'removes a VA from smartlic with its licenses, tokens and devices (its usage history stays), for a VA CSSM no longer lists; refused while clusters are assigned',
+    'removes a VA from smartlic with its licenses, tokens and devices (usage history stays); refused while clusters are assigned',
   args: [{ name: 'va' }],
   example: 'va remove nimbus-hcs.example.com/va-old',
   role: 'operator',
@@ -378,8 +377,7 @@ const TRANSPORT_FORM =
 const transport: CommandSpec = {
   verb: 'transport',
   aliases: ['va transport'],
-  summary:
-    'sets how the clusters of an account (or one VA) reach CSSM: direct, proxy <host[:port]> or satellite <host|url>',
+  summary: 'sets how an account (or one VA) reaches CSSM: direct, proxy <host[:port]> or satellite <host|url>',
   args: [
     { name: 'account-or-va' },
     { name: 'mode', choices: ['direct', 'proxy', 'satellite'] },
