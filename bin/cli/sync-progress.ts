@@ -63,4 +63,3 @@ export function progressPrinter(ctx: CliContext): {
 export function outcomeJson(o: SyncOutcome): Record<string, unknown> {
   return JSON.parse(JSON.stringify(o)) as Record<string, unknown>;
 }
-

@@ -71,15 +71,15 @@ export interface BotCore {
  */
 export interface ConsolePorts {
   /** The secret at `from` (one of the two), or an INPUT error saying how to give it. */
-  readSecret(
+  readSecret: (
     from: { env?: string; stdin?: boolean },
     what: string,
     flags: { env: string; stdin: string },
-  ): Promise<string>;
+  ) => Promise<string>;
   /** A sync's progress (a bar on a terminal, a line per phase in a pipe). */
-  syncProgress?(p: SyncProgress): void;
+  syncProgress?: (p: SyncProgress) => void;
   /** Clears the progress line before the answer is printed. */
-  endProgress?(): void;
+  endProgress?: () => void;
 }
 
 export interface CommandInput {

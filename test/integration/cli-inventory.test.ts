@@ -188,7 +188,9 @@ describe('removals refuse while something depends on them', () => {
     const l2 = await run(['customer', 'list']);
     expect(l2.out).toMatch(/Wayne Enterprises\s+nimbus-hcs\.example\.com\s+0\s+0/);
     // `customers` is the same spec as `customer list`.
-    expect((await run(['customers', '--json'])).out).toBe((await run(['customer', 'list', '--json'])).out);
+    expect((await run(['customers', '--json'])).out).toBe(
+      (await run(['customer', 'list', '--json'])).out,
+    );
   });
 });
 

@@ -265,7 +265,7 @@ describe('the write verbs: one spec on the terminal and in chat (issue 21, bin/ 
     expect(typed.code).toBe(2);
     expect(typed.out).toMatch(/--secret is not accepted/);
     expect(typed.out).not.toContain('hunter2');
-    const db = new Database(lab.env.SMARTLIC_DB!);
+    const db = new Database(lab.env.SMARTLIC_DB);
     try {
       const rows = db.prepare('select details from audit_log').all() as { details: string }[];
       expect(rows.some((r) => r.details.includes('--secret ***'))).toBe(true);

@@ -195,9 +195,8 @@ export async function readSecretFlag(
       `see \`smartlic ${terminalCommand.split(' ').slice(0, 2).join(' ')} --help\``,
     );
   }
-  return ctx.console.readSecret(
-    typeof env === 'string' ? { env } : { stdin: true },
-    what,
-    { env: `--${names.env}`, stdin: `--${names.stdin}` },
-  );
+  return ctx.console.readSecret(typeof env === 'string' ? { env } : { stdin: true }, what, {
+    env: `--${names.env}`,
+    stdin: `--${names.stdin}`,
+  });
 }

@@ -73,7 +73,11 @@ const accountAdd: CommandSpec = {
     },
     { name: 'name', value: 'N', help: 'display name (default from CSSM)' },
     { name: 'satellite', boolean: true, help: 'the account lives on a CSSM On-Prem satellite' },
-    { name: 'local-account', value: 'NAME', help: "with --satellite: the satellite's local account" },
+    {
+      name: 'local-account',
+      value: 'NAME',
+      help: "with --satellite: the satellite's local account",
+    },
     { name: 'token-url', value: 'URL', help: 'OAuth token URL (satellite, or another CSSM)' },
     { name: 'api-base', value: 'URL', help: 'API base URL (satellite, or another CSSM)' },
     {
@@ -435,7 +439,9 @@ const clusterAdd: CommandSpec = {
         ...ok(
           `${r.cluster.name} added`,
           section(r.job.statusInformation ?? 'Successful.'),
-          ...(check.length > 0 ? [context(check.map((x) => `check: ${x.message}`).join('\n'))] : []),
+          ...(check.length > 0
+            ? [context(check.map((x) => `check: ${x.message}`).join('\n'))]
+            : []),
           context(`core job ${r.job.id}`),
         ),
         data: { cluster: clusterJson(r.cluster), job: r.job, check },
@@ -481,8 +487,7 @@ function reportLines(rep: AutoRegistrationReport): string[] {
 
 const autoRegister: CommandSpec = {
   verb: 'cluster auto-register',
-  summary:
-    "configures (--sa) or runs (--run) auto-registration to an account's operational VA",
+  summary: "configures (--sa) or runs (--run) auto-registration to an account's operational VA",
   flags: [
     {
       name: 'sa',
@@ -550,7 +555,9 @@ const autoRegister: CommandSpec = {
                 section(
                   `Auto-registration to ${report.virtualAccount ?? '—'}: ${report.registered.length} registered, ${report.failed.length} failed, ${report.skipped.length} skipped`,
                 ),
-                ...(reportLines(report).length > 0 ? [context(reportLines(report).join('\n'))] : []),
+                ...(reportLines(report).length > 0
+                  ? [context(reportLines(report).join('\n'))]
+                  : []),
               ]
             : []),
         ];

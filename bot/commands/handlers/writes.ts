@@ -31,7 +31,6 @@ function positionals(words: readonly string[], valueFlags: readonly string[]): s
   return out;
 }
 
-
 /**
  * `<domain>/<va>` (or a VA name alone when it is unique). A domain has no "/", so a VA whose
  * name holds one (`ops/emea`) is still found.
@@ -178,7 +177,9 @@ const assign: CommandSpec = {
     if (!words.some((w) => w === '--va' || w.startsWith('--va='))) return undefined;
     const [cluster = '<cluster>'] = positionals(words, ['va', 'customer']);
     const i = words.findIndex((w) => w === '--va' || w.startsWith('--va='));
-    const va = words[i]!.includes('=') ? words[i]!.split('=')[1] : (words[i + 1] ?? '<domain>/<va>');
+    const va = words[i]!.includes('=')
+      ? words[i]!.split('=')[1]
+      : (words[i + 1] ?? '<domain>/<va>');
     return `--va is not taken any more: the VA is the second word. Write \`assign ${cluster} ${va}\`.`;
   },
   async run(ctx, { values, flags }) {
@@ -199,7 +200,8 @@ const assign: CommandSpec = {
 const register: CommandSpec = {
   verb: 'register',
   aliases: ['cluster register'],
-  summary: 'registers a cluster with smart licensing (token, transport, mode); --dry-run says the steps',
+  summary:
+    'registers a cluster with smart licensing (token, transport, mode); --dry-run says the steps',
   args: [{ name: 'cluster' }],
   flags: [
     CUSTOMER_FLAG,
@@ -377,7 +379,8 @@ const TRANSPORT_FORM =
 const transport: CommandSpec = {
   verb: 'transport',
   aliases: ['va transport'],
-  summary: 'sets how an account (or one VA) reaches CSSM: direct, proxy <host[:port]> or satellite <host|url>',
+  summary:
+    'sets how an account (or one VA) reaches CSSM: direct, proxy <host[:port]> or satellite <host|url>',
   args: [
     { name: 'account-or-va' },
     { name: 'mode', choices: ['direct', 'proxy', 'satellite'] },
@@ -486,7 +489,9 @@ function outcomeNotes(o: SyncOutcome): string[] {
   if (o.removed.length > 0)
     notes.push(`${o.domain}: removed, gone from CSSM: VA ${o.removed.join(', ')}`);
   for (const u of o.unknownVaRecords)
-    notes.push(`${o.domain}: ${u.count} ${u.kind} record(s) name VA ${u.virtualAccount}, which CSSM did not list`);
+    notes.push(
+      `${o.domain}: ${u.count} ${u.kind} record(s) name VA ${u.virtualAccount}, which CSSM did not list`,
+    );
   for (const e of o.clusterErrors) notes.push(`cluster ${e.cluster}: ${e.code}: ${e.message}`);
   return notes;
 }
