@@ -28,11 +28,6 @@ export const COMMANDS: readonly Entry[] = [
     load: async () => (await import('./cli/serve.ts')).serveCommand,
   },
   {
-    name: 'account',
-    summary: 'smart accounts: add (provision with client credentials), remove; `accounts` lists',
-    load: async () => (await import('./cli/account.ts')).accountCommand,
-  },
-  {
     name: 'allocate',
     summary: 'what-if: run the license-allocation rules on a JSON file, offline',
     load: async () => (await import('./cli/allocate.ts')).allocateCommand,
@@ -51,16 +46,6 @@ export const COMMANDS: readonly Entry[] = [
     name: 'chat',
     summary: 'interactive prompt for bot commands (history, completion)',
     load: async () => (await import('./cli/chat.ts')).chatCommand,
-  },
-  {
-    name: 'cluster',
-    summary: 'UC clusters: add, list, show, assign, unassign, register, deregister, renew, remove',
-    load: async () => (await import('./cli/cluster.ts')).clusterCommand,
-  },
-  {
-    name: 'customer',
-    summary: 'customers (HCS tenants): list, add, remove',
-    load: async () => (await import('./cli/customer.ts')).customerCommand,
   },
   {
     name: 'config',
@@ -91,16 +76,6 @@ export const COMMANDS: readonly Entry[] = [
     name: 'site',
     summary: 'static report site: build (from the database), serve (on 127.0.0.1)',
     load: async () => (await import('./cli/site.ts')).siteCommand,
-  },
-  {
-    name: 'sync',
-    summary: 'sync accounts with CSSM / satellites and read cluster status',
-    load: async () => (await import('./cli/sync.ts')).syncCommand,
-  },
-  {
-    name: 'va',
-    summary: 'virtual accounts: list (summary), license mode, transport',
-    load: async () => (await import('./cli/va.ts')).vaCommand,
   },
 ];
 
@@ -154,41 +129,18 @@ export function version(): string {
   }
 }
 
-/**
- * Subcommands of a verb family still served by its bin/cli module: every other spelling of the
- * family (`cluster list`, `cluster show X`, `cluster X`) is the registry's.
- */
-const NOT_YET_IN_REGISTRY: Readonly<Record<string, readonly string[]>> = {
-  account: ['add', 'remove'],
-  cluster: [
-    'add',
-    'assign',
-    'unassign',
-    'register',
-    'deregister',
-    'renew-auth',
-    'renew-id',
-    'remove',
-    'auto-register',
-  ],
-  va: ['mode', 'transport', 'remove'],
-};
-
 /** The words name a registry command (bot/commands), which the terminal adapter runs. */
 export async function servedByRegistry(
   args: readonly string[],
   processVerb: boolean,
 ): Promise<boolean> {
-  const [verb, sub] = args;
-  if (verb === undefined) return false;
-  const legacy = NOT_YET_IN_REGISTRY[verb];
-  if (legacy !== undefined) {
-    if (sub === undefined || sub.startsWith('-') || legacy.includes(sub)) return false;
-  } else if (processVerb) return false;
+  const [verb] = args;
+  if (verb === undefined || processVerb) return false;
   const reg = await registry();
   // A first word of registry verbs alone (`token`) gets the registry's "needs one of".
-  if (!processVerb && reg.heads().includes(verb)) return true;
-  return reg.match(args.filter((a) => !a.startsWith('--'))) !== undefined;
+  if (reg.heads().includes(verb)) return true;
+  const words = args.filter((a) => !a.startsWith('--'));
+  return reg.match(words) !== undefined || reg.formerly(words) !== undefined;
 }
 
 let registryOnce: Registry | undefined;

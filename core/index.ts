@@ -62,3 +62,6 @@ export type {
   TransferResult,
   ProductInstanceRemoval,
 } from './services/index.ts';
+export type { SyncOutcome, SyncProgress, AutoRegistrationReport } from './services/index.ts';
+export { InventoryService, type CustomerSummary } from './services/inventory.service.ts';
+export { checkPublisher } from './services/doctor.service.ts';

@@ -29,6 +29,8 @@ export function commandLayer(rt: Runtime, readDb = rt.db): CommandLayer {
       logger: rt.logger,
       config: rt.config,
       ...(rt.services.deps.metrics ? { metrics: rt.services.deps.metrics } : {}),
+      // A `sync` command rebuilds the site when site.rebuildAfterSync says so (loaded then only).
+      afterSync: async () => (await import('./site.ts')).rebuildSiteAfterSync(rt.config, rt.logger),
     },
     defaultRegistry(),
   );

@@ -174,20 +174,6 @@ export async function readSecret(
   throw inputError(`the ${what} is missing`, `pass ${flags.env} VAR or ${flags.stdin}`);
 }
 
-/** Refuses `--password …`/`--secret …` style flags: argv is readable by every local user. */
-export function refuseSecretFlag(args: string[], names: readonly string[], instead: string): void {
-  for (const a of args) {
-    for (const n of names) {
-      if (a === `--${n}` || a.startsWith(`--${n}=`)) {
-        throw inputError(
-          `--${n} is not accepted: a secret on the command line is visible to every user of the machine (ps, /proc) and stays in shell history`,
-          instead,
-        );
-      }
-    }
-  }
-}
-
 // ---------------------------------------------------------------------------------------------
 // Commands
 
@@ -386,34 +372,6 @@ export function singleCommand(cmd: Command): CliCommand {
   };
 }
 
-/** A VA reference `<domain>/<va>`: the domain has no "/", so the VA name may contain one. */
-export function splitVaRef(ref: string): { domain: string; va: string } | undefined {
-  const i = ref.indexOf('/');
-  if (i <= 0 || i === ref.length - 1) return undefined;
-  return { domain: ref.slice(0, i), va: ref.slice(i + 1) };
-}
-
-/** Longest name the CLI accepts for a customer, cluster, account or description. */
-export const MAX_NAME_LENGTH = 128;
-
-/** Refuses a name that is empty, too long or holds control characters (exit 2). */
-export function checkName(what: string, value: string, flag: string): string {
-  if (value.trim() === '') throw inputError(`${flag}: the ${what} is empty`, `give a ${what}`);
-  if (value.length > MAX_NAME_LENGTH) {
-    throw inputError(
-      `${flag}: the ${what} is ${value.length} characters long; at most ${MAX_NAME_LENGTH} are accepted`,
-      `use a shorter ${what}`,
-    );
-  }
-  if (escapeControl(value) !== value) {
-    throw inputError(
-      `${flag}: the ${what} "${escapeControl(value)}" holds control characters (newline, escape, …)`,
-      `use printable characters only`,
-    );
-  }
-  return value;
-}
-
 /**
  * Legacy shape (a verb whose first argument picks a subcommand, each parsing with parseFlags):
  * kept so verbs not yet converted to defineGroup still work; main() answers their --help.
@@ -434,36 +392,6 @@ export function subcommandVerb(
         return await run(sub, rest, ctx);
       } catch (e) {
         return reportFailure(ctx, `${name}${sub ? ` ${sub}` : ''}`, e, args.includes('--json'));
-      }
-    },
-  };
-}
-
-/**
- * A subcommand still written in the legacy style (it parses its own args with parseFlags),
- * inside a defineGroup: `--help` prints `help`, failures are one line with the exit-code rule.
- */
-export function legacySubcommand(
-  name: string,
-  summary: string,
-  help: string,
-  run: (args: string[], ctx: CliContext) => Promise<number>,
-): Command {
-  return {
-    name,
-    summary,
-    help: () => (help.endsWith('\n') ? help : `${help}\n`),
-    async exec(args, ctx) {
-      const dd = args.indexOf('--');
-      const head = dd < 0 ? args : args.slice(0, dd);
-      if (head.includes('--help') || head.includes('-h')) {
-        ctx.io.stdout.write(help.endsWith('\n') ? help : `${help}\n`);
-        return 0;
-      }
-      try {
-        return await run(args, ctx);
-      } catch (e) {
-        return reportFailure(ctx, name, e, args.includes('--json'));
       }
     },
   };

@@ -28,7 +28,6 @@ import {
   type Repositories,
   type ResolvedSecretKey,
 } from '../../core/store/index.ts';
-import { InventoryService } from '../../core/services/inventory.service.ts';
 import { statusLineFor } from './output.ts';
 import type { CliContext } from './types.ts';
 
@@ -228,13 +227,4 @@ export async function openRuntime(
     await handle.close();
     throw e;
   }
-}
-
-/** Removal and customer use cases over the runtime's repositories and job runner. */
-export function inventory(rt: Runtime): InventoryService {
-  return new InventoryService({
-    repos: rt.repos,
-    jobs: rt.services.jobs,
-    clusters: rt.services.clusters,
-  });
 }

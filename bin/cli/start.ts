@@ -22,7 +22,7 @@ import { Host, consoleLogin } from './host.ts';
 import { MAX_SCALE } from './emulator.ts';
 import { labPaths, type Lab } from './lab.ts';
 import { hasPastToSync, syncThePast } from './lab-history.ts';
-import { outcomeJson, progressPrinter } from './sync.ts';
+import { outcomeJson, progressPrinter } from './sync-progress.ts';
 import type { Runtime } from './runtime.ts';
 import type { CliCommand, CliContext } from './types.ts';
 

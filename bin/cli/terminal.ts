@@ -12,16 +12,20 @@ import { userInfo } from 'node:os';
 import {
   defaultRegistry,
   helpReply,
+  tokenize,
   consoleActor,
   exitCode,
   replyDocument,
   type Block,
   type CommandLayer,
+  type ConsolePorts,
   type Reply,
 } from '../../bot/index.ts';
 import { SmartlicError } from '../../core/errors.ts';
 import { escapeControl as coreEscapeControl } from '../../core/index.ts';
 import { commandLayer } from './chat.ts';
+import { readSecret } from './common.ts';
+import { progressPrinter } from './sync-progress.ts';
 import { escapeControl, renderTable, statusLineFor } from './output.ts';
 import { openRuntime } from './runtime.ts';
 import type { CliContext } from './types.ts';
@@ -203,14 +207,23 @@ export async function runRegistryCommand(
     return exitCode(r);
   }
   const rt = await openRuntime(ctx);
+  const progress = progressPrinter(ctx);
   try {
     const layer = layerFor(rt);
     const actor = consoleActor(login());
-    let o = await layer.executeWords(f.words, actor);
-    if (o.reply.status === 'confirm' && ctx.io.isTty && !f.json) {
+    // What only a terminal gives a command: a secret from env / stdin, a progress line.
+    const ports: ConsolePorts = {
+      readSecret: (from, what, flags) => readSecret(ctx, from, what, flags),
+      syncProgress: progress.onProgress,
+      endProgress: progress.end,
+    };
+    let o = await layer.executeWords(f.words, actor, { console: ports });
+    if (o.reply.status === 'confirm') {
       const line = o.reply.title.replace(/^Confirm: /, '');
+      // A script (no terminal, or --json) must say --yes: nothing is asked, nothing changes.
+      if (!ctx.io.isTty || f.json) return refuseUnconfirmed(ctx, line, o.reply, f.json);
       if (await confirmOnTty(ctx, `Run \`smartlic ${line}\`?`)) {
-        o = await layer.executeWords(f.words, actor, { confirmed: true });
+        o = await layer.executeWords(f.words, actor, { confirmed: true, console: ports });
       } else {
         ctx.io.stderr.write('Cancelled; nothing was changed.\n');
         return 1;
@@ -275,7 +288,37 @@ export async function runRegistryCommand(
       status.write(`(${notes.join('; ')}; --wide shows everything, --json all fields)`);
     return code;
   } finally {
+    progress.end();
     await rt.close();
+  }
+}
+
+/**
+ * A destructive command without --yes where nobody can answer y/N: refused (exit 2, bad usage),
+ * saying what it would do and the line to run.
+ */
+function refuseUnconfirmed(ctx: CliContext, line: string, r: Reply, json: boolean): number {
+  const what = r.blocks.find((b) => b.kind === 'section');
+  const message = `\`${line}\` changes things and asks first; nothing was changed (no terminal to ask y/N on)`;
+  const action = `add --yes to run it: smartlic ${line} --yes`;
+  if (json) {
+    ctx.io.stdout.write(
+      `${JSON.stringify({ error: { code: 'CONFIRM', title: r.title, message: `${message} — ${action}` } }, null, 2)}\n`,
+    );
+  } else {
+    ctx.io.stderr.write(
+      `${multiline(`smartlic ${verbOf(line)}: CONFIRM: ${message} — ${action}`)}\n${what && what.kind === 'section' ? `${multiline(what.text)}\n` : ''}`,
+    );
+  }
+  return 2;
+}
+
+/** The verb a command line runs (`cluster remove x` → `cluster remove`), for a one-line error. */
+function verbOf(line: string): string {
+  try {
+    return defaultRegistry().match(tokenize(line))?.spec.verb ?? line.split(' ')[0]!;
+  } catch {
+    return line.split(' ')[0]!;
   }
 }
 
@@ -296,7 +339,8 @@ function errorLine(r: Reply): string {
     b.kind === 'section' || b.kind === 'context' ? [b.text] : [],
   );
   const [what = r.title, ...actions] = texts;
-  const verb = r.title.replace(/ failed.*$/, '');
+  // A write's job is typed `Chat: <verb>` on every face; the terminal names the verb alone.
+  const verb = r.title.replace(/ failed.*$/, '').replace(/^Chat: /, '');
   const line = `smartlic ${verb}: ${what}${actions.length ? ` — ${actions.join('; ')}` : ''}${r.jobId !== undefined ? ` (job ${r.jobId})` : ''}`;
   return `${multiline(line)}\n`;
 }

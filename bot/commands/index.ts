@@ -1,6 +1,7 @@
 /** bot/commands: the registry of every verb, and the layer that runs them. */
 import { ADMIN_COMMANDS } from './handlers/admin.ts';
 import { ALERT_COMMANDS } from './handlers/alerts.ts';
+import { INVENTORY_COMMANDS } from './handlers/inventory.ts';
 import { READ_COMMANDS } from './handlers/reads.ts';
 import { TOKEN_COMMANDS } from './handlers/tokens.ts';
 import { mcpCommands } from './handlers/mcp.ts';
@@ -16,6 +17,8 @@ export function defaultRegistry(): Registry {
     ...TRANSFER_COMMANDS,
     ...ALERT_COMMANDS,
     ...ADMIN_COMMANDS,
+    // Last in help: the inventory is set up once, the verbs above are used every day.
+    ...INVENTORY_COMMANDS,
   ]);
   // `mcp-confirm` reads the registry (the role the approved command needs).
   for (const spec of mcpCommands(registry)) registry.add(spec);

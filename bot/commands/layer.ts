@@ -16,6 +16,7 @@ import {
   usageLine,
   type Actor,
   type BotCore,
+  type ConsolePorts,
   type CommandContext,
   type CommandSpec,
   type HandlerResult,
@@ -44,6 +45,8 @@ export interface ExecuteOptions {
    * only, which has no other source of a role.
    */
   mcpRole?: Role;
+  /** The terminal's ports (secrets from env / stdin, progress); used for the console only. */
+  console?: ConsolePorts;
 }
 
 export interface Outcome {
@@ -144,7 +147,7 @@ export class CommandLayer {
           details: {
             platform: actor.platform,
             channel: actor.channelId ?? null,
-            command: line.slice(0, 500),
+            command: redactSecretFlags(line).slice(0, 500),
             role: role ?? null,
             outcome,
             ...(actor.onBehalfOf ? { onBehalfOf: actor.onBehalfOf } : {}),
@@ -170,6 +173,17 @@ export class CommandLayer {
       const reply = this.help(words.slice(1));
       await audit(reply.status === 'ok' ? 'ok' : 'unknown-verb');
       return { reply };
+    }
+    const old = this.registry.formerly(words);
+    if (old) {
+      verb = old.spec.verb;
+      await audit('usage');
+      return {
+        reply: usageError(
+          `\`${old.spelling}\` is written \`${usageLine(old.spec)}\` now.`,
+          old.spec,
+        ),
+      };
     }
     const found = this.registry.match(words);
     if (!found) {
@@ -197,6 +211,11 @@ export class CommandLayer {
     const { spec, rest } = found;
     verb = spec.verb;
 
+    const older = spec.olderForm?.(rest);
+    if (older !== undefined) {
+      await audit('usage');
+      return { reply: usageError(older, spec) };
+    }
     let parsed: ReturnType<typeof parseArgs>;
     try {
       parsed = parseArgs(rest, [...(spec.flags ?? []), YES, HELP]);
@@ -263,6 +282,7 @@ export class CommandLayer {
       actor,
       role: role!,
       job: (req) => this.startJob(actor, req),
+      ...(actor.platform === 'console' && opts.console ? { console: opts.console } : {}),
     };
     const input = { args: parsed.args, values, flags: parsed.flags };
     const failed = async (e: unknown): Promise<Outcome> => {
@@ -335,7 +355,7 @@ export class CommandLayer {
     );
     const id = await jobId;
     const followUp = done.then(
-      ({ result }) => ({ ...req.done(result), jobId: id }),
+      ({ result, job }) => ({ ...req.done(withFinalJob(result, job)), jobId: id }),
       (e: unknown) => {
         const err = e instanceof JobFailedError ? e.error : toSmartlicError(e);
         return {
@@ -407,6 +427,17 @@ export class CommandLayer {
   }
 }
 
+/**
+ * A usage line short enough for the list of every command (a chat message has a size limit):
+ * a command with many flags shows its arguments and where its flags are told.
+ */
+function briefUsage(c: CommandSpec): string {
+  const full = usageLine(c);
+  if (full.length <= 80) return full;
+  const args = usageLine({ ...c, flags: [] });
+  return `${args} [flags: help ${c.verb}]`;
+}
+
 /** The registry's help, without a database (the terminal's `smartlic <verb> --help`). */
 export function helpReply(registry: Registry, words: readonly string[]): Reply {
   {
@@ -418,7 +449,7 @@ export function helpReply(registry: Registry, words: readonly string[]): Reply {
           {
             kind: 'table',
             columns: ['command', 'what it does', 'role'],
-            rows: registry.list().map((c) => [usageLine(c), c.summary, c.role]),
+            rows: registry.list().map((c) => [briefUsage(c), c.summary, c.role]),
           },
           context('`help <command>` shows its usage and an example.'),
         ],
@@ -462,6 +493,39 @@ export function helpReply(registry: Registry, words: readonly string[]): Reply {
       ],
     };
   }
+}
+
+/**
+ * A service's result carries its job as it stood when the service returned; when that job is
+ * this command's own row (adopted), the follow-up shows the row as it ended (Completed).
+ */
+function withFinalJob<T>(result: T, job: { id: number }): T {
+  if (typeof result !== 'object' || result === null || !('job' in result)) return result;
+  const inner = (result as { job?: unknown }).job;
+  if (typeof inner !== 'object' || inner === null || (inner as { id?: unknown }).id !== job.id)
+    return result;
+  return { ...result, job };
+}
+
+/** Flags whose value is a secret: a line that carries one is audited without it. */
+const SECRET_FLAGS = /^--(secret|client-secret|password|admin-password)$/i;
+
+/** The line with the value of any secret-looking flag replaced (the audit keeps the rest). */
+export function redactSecretFlags(line: string): string {
+  let words: string[];
+  try {
+    words = tokenize(line);
+  } catch {
+    return line.replace(/(--(?:secret|client-secret|password|admin-password)[= ]).*/i, '$1***');
+  }
+  if (!words.some((w) => SECRET_FLAGS.test(w.split('=')[0]!))) return line;
+  return words
+    .map((w, i) => {
+      const eq = w.indexOf('=');
+      if (eq > 0 && SECRET_FLAGS.test(w.slice(0, eq))) return `${w.slice(0, eq)}=***`;
+      return i > 0 && SECRET_FLAGS.test(words[i - 1]!) ? '***' : quoteWord(w);
+    })
+    .join(' ');
 }
 
 function canonical(verb: string, rest: readonly string[]): string {

@@ -3,7 +3,16 @@
  * "did you mean" and console completion are all built from it, so they cannot drift from what
  * the handlers accept.
  */
-import type { Clock, Config, Logger, Metrics, Services, reports, store } from '../../core/index.ts';
+import type {
+  Clock,
+  Config,
+  Logger,
+  Metrics,
+  Services,
+  SyncProgress,
+  reports,
+  store,
+} from '../../core/index.ts';
 import type { FlagSpec } from './grammar.ts';
 import type { Block, Reply } from './reply.ts';
 
@@ -52,6 +61,26 @@ export interface BotCore {
   config: Config;
   /** Told of every command (verb, outcome) and of the terminal's answer time; none by default. */
   metrics?: Metrics;
+  /** Runs after a `sync` command's sync (bin/ wires the site rebuild); none by default. */
+  afterSync?: () => Promise<void>;
+}
+
+/**
+ * What only a terminal can give a command: a secret from an environment variable or standard
+ * input (never from a chat message or argv), and a progress line on stderr. The layer hands it
+ * to the console platform only, so a chat (or `ask --as slack:…`) never reaches it.
+ */
+export interface ConsolePorts {
+  /** The secret at `from` (one of the two), or an INPUT error saying how to give it. */
+  readSecret: (
+    from: { env?: string; stdin?: boolean },
+    what: string,
+    flags: { env: string; stdin: string },
+  ) => Promise<string>;
+  /** A sync's progress (a bar on a terminal, a line per phase in a pipe). */
+  syncProgress?: (p: SyncProgress) => void;
+  /** Clears the progress line before the answer is printed. */
+  endProgress?: () => void;
 }
 
 export interface CommandInput {
@@ -67,6 +96,8 @@ export interface CommandContext {
   role: Role;
   /** Starts a core job and answers with its id at once; the follow-up comes when it ends. */
   job: <T>(spec: JobRequest<T>) => Promise<HandlerResult>;
+  /** The terminal's own ports; absent on every chat platform. */
+  console?: ConsolePorts;
 }
 
 export interface JobRequest<T> {
@@ -115,6 +146,17 @@ export interface CommandSpec {
    * approve their writes — a model must not be able to say yes for the person.
    */
   mcp?: false;
+  /**
+   * Older verb spellings (`cluster renew-auth`): they run nothing and answer with this
+   * command's usage, so whoever typed them learns the one form.
+   */
+  formerly?: readonly string[];
+  /**
+   * Recognizes an older form of the words after the verb (`va mode <domain> <va> HCS`, a flag
+   * since renamed) and returns what was wrong and the form to write instead; checked before
+   * the flags and arguments are read.
+   */
+  olderForm?(words: readonly string[]): string | undefined;
   run(ctx: CommandContext, input: CommandInput): Promise<HandlerResult>;
 }
 
@@ -133,6 +175,7 @@ export function usageLine(c: CommandSpec): string {
 
 export class Registry {
   private readonly byVerb = new Map<string, CommandSpec>();
+  private readonly retired = new Map<string, CommandSpec>();
 
   constructor(specs: readonly CommandSpec[] = []) {
     for (const s of specs) this.add(s);
@@ -143,6 +186,17 @@ export class Registry {
       if (this.byVerb.has(v)) throw new Error(`command "${v}" registered twice`);
       this.byVerb.set(v, spec);
     }
+    for (const v of spec.formerly ?? []) this.retired.set(v, spec);
+  }
+
+  /** The command an older spelling (`cluster renew-auth …`) became, if the words begin with one. */
+  formerly(words: readonly string[]): { spelling: string; spec: CommandSpec } | undefined {
+    const [a, b] = words.map((w) => w.toLowerCase());
+    for (const spelling of b === undefined ? [a] : [`${a} ${b}`, a]) {
+      const spec = spelling === undefined ? undefined : this.retired.get(spelling);
+      if (spec && spelling !== undefined) return { spelling, spec };
+    }
+    return undefined;
   }
 
   get(verb: string): CommandSpec | undefined {

@@ -501,7 +501,7 @@ function authorizationExpiry(s: AlertState, t: AlertThresholds): AlertCandidate[
           authorization: lc.authorization,
           lastCommunicationStatus: c.lastCommunicationStatus,
         },
-        action: `Renew the authorization now (smartlic cluster renew-auth ${c.name}) and check the cluster's transport towards CSSM or the satellite; a product must reach CSSM at least every 90 days.`,
+        action: `Renew the authorization now (smartlic renew auth ${c.name}) and check the cluster's transport towards CSSM or the satellite; a product must reach CSSM at least every 90 days.`,
         dueAt: expires,
       }),
     );
@@ -537,7 +537,7 @@ function registrationExpiry(s: AlertState, t: AlertThresholds): AlertCandidate[]
         },
         action: lapsed
           ? `Register ${c.name} again with a valid token (smartlic cluster register ${c.name}).`
-          : `Renew the registration now (smartlic cluster renew-id ${c.name}); if renewal keeps failing, re-register with a new token.`,
+          : `Renew the registration now (smartlic renew registration ${c.name}); if renewal keeps failing, re-register with a new token.`,
         dueAt: expires,
       }),
     );
@@ -657,7 +657,7 @@ function renewalFailed(s: AlertState): AlertCandidate[] {
           lastCommunicationAttempt: attempt ? attempt.toISOString() : null,
           failedReason: reason,
         },
-        action: `Check ${c.name}'s transport settings (proxy or satellite URL) and its network path to CSSM, then renew (smartlic cluster renew-auth ${c.name}).`,
+        action: `Check ${c.name}'s transport settings (proxy or satellite URL) and its network path to CSSM, then renew (smartlic renew auth ${c.name}).`,
       }),
     );
   }

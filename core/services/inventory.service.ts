@@ -81,7 +81,7 @@ export class InventoryService {
     const { repos, jobs } = this.deps;
     const customer = await repos.customers.getByName(input.name);
     if (!customer) {
-      throw notFound(`customer ${input.name}`, 'see `smartlic customer list` for the names');
+      throw notFound(`customer ${input.name}`, 'see `smartlic customers` for the names');
     }
     const clusters = (await repos.clusters.list()).filter((c) => c.customerId === customer.id);
     if (clusters.length > 0) {

@@ -198,7 +198,7 @@ export class JobRunner {
     fn: (job: JobHandle) => Promise<T>,
     summarize?: (result: T) => string,
   ): { jobId: Promise<number>; done: Promise<{ job: Job; result: T }> } {
-    const { jobs, logger } = this.deps;
+    const { jobs, audit, logger } = this.deps;
     const id = outer.id;
     const done = (async () => {
       await jobs.adopt(id, {
@@ -207,6 +207,16 @@ export class JobRunner {
         entityName: spec.entityName,
         entityId: spec.entityId ?? null,
         description: spec.description ?? null,
+      });
+      // The audit names the action the service performed (`Remove Virtual Account`), whichever
+      // face started it: an auditor looks for the action, not for the command that wrapped it.
+      await audit.append({
+        actor: spec.requestedBy,
+        action: spec.jobType,
+        entityType: spec.entityType,
+        entityId: spec.entityName,
+        details: { description: spec.description, ...spec.details },
+        jobId: id,
       });
       const log = logger.child({ jobId: id, jobType: spec.jobType, entity: spec.entityName });
       const handle: JobHandle = {

@@ -83,7 +83,7 @@ export function suspectListingError(domain: string, drop: Drop, share: number): 
       'nothing was changed',
     action:
       'check in CSSM that the client id still sees the whole Smart Account and sync again; ' +
-      `if they really are gone, apply the answer with \`smartlic sync --account ${domain} --accept-drop\``,
+      `if they really are gone, apply the answer with \`smartlic sync ${domain} --accept-drop\``,
     details: { ...drop, share },
   });
 }

@@ -382,7 +382,7 @@ export class VirtualAccountsService {
               .map((c) => c.name)
               .join(', ')}${assigned.length > 5 ? ', …' : ''})`,
             action:
-              'move them to another VA (`smartlic cluster assign <name> --va <sa>/<va>`) or unassign them (`smartlic cluster unassign <name>`), then retry',
+              'move them to another VA (`smartlic cluster assign <name> <sa>/<va>`) or unassign them (`smartlic cluster unassign <name>`), then retry',
             details: { clusters: assigned.map((c) => c.name) },
           });
         }

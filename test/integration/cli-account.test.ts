@@ -1,4 +1,5 @@
-// Real: bin/smartlic.ts main() with the account and sync verbs (config from the given env,
+// Real: bin/smartlic.ts main() with the account and sync verbs, the registry's specs run by the
+// terminal adapter (bot/commands/handlers/{inventory,writes}.ts via bin/cli/terminal.ts; config from the given env,
 // SQLite in a temp file with its key file, the real services), the emulator (demo scenario)
 // over loopback. Faked: stdin/stdout/stderr are in-memory streams; no TTY.
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -84,9 +85,10 @@ describe('smartlic account / sync through main()', () => {
     expect(r.err).toMatch(/virtual accounts/); // plain progress lines, not a bar
     expect(r.code).toBe(0);
     expect(r.out).toMatch(
-      /^provisioned nimbus-hcs\.example\.com \(Nimbus Voice HCS, CUSTOMER, Direct\): 5 virtual accounts; job \d+/,
+      /^Provisioned nimbus-hcs\.example\.com \(Nimbus Voice HCS, CUSTOMER, Direct\): 5 virtual accounts$/m,
     );
-    expect(r.out).toMatch(/^ok {6}nimbus-hcs\.example\.com/m);
+    expect(r.out).toMatch(/^first sync\s+Completed$/m);
+    expect(r.out).toMatch(/^core job\s+\d+$/m);
     expect(r.out + r.err).not.toContain(c.clientSecret);
 
     const list = await run(['account', 'list', '--wide']);
@@ -121,16 +123,20 @@ describe('smartlic account / sync through main()', () => {
       body: JSON.stringify({ errorRate: 1, errorStatus: 500, scope: 'cloud' }),
     });
     try {
-      const bad = await run(['sync', '--account', client().account, '--full']);
+      // The older `--account D` is refused with the one form to write.
+      const old = await run(['sync', '--account', client().account]);
+      expect(old.code).toBe(2);
+      expect(old.err).toContain('Write `sync nimbus-hcs.example.com`');
+      const bad = await run(['sync', client().account, '--full']);
       expect(bad.code).toBe(1);
-      expect(bad.out).toMatch(
-        /^FAILED {2}nimbus-hcs\.example\.com {2}CSSM1020: .* — .*\(job \d+\)$/m,
+      expect(bad.out).toBe('');
+      expect(bad.err).toMatch(
+        /^smartlic sync: nimbus-hcs\.example\.com: CSSM1020: .*\(job \d+\) — .+$/m,
       );
-      expect(bad.out).toMatch(/0 of 1 account synced, 1 failed/);
       expect(bad.err).not.toMatch(/\n\s+at /);
       // Logs are text on stderr by default; JSON only when asked.
       for (const line of bad.err.split('\n')) expect(line.startsWith('{')).toBe(false);
-      const json = await run(['sync', '--account', client().account, '--log-format', 'json'], {
+      const json = await run(['sync', client().account, '--log-format', 'json'], {
         SMARTLIC_LOG_LEVEL: 'info',
       });
       expect(json.code).toBe(1);

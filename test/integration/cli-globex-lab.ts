@@ -42,7 +42,7 @@ export async function globexLab(prefix: string): Promise<GlobexLab> {
     clusters: { name: string; baseUrl: string; credentials: { password: string } }[];
   };
   const g = st.clusters.find((x) => x.name === 'globex-cucm-01')!;
-  expect((await run(['va', 'mode', HCS, 'va-globex', 'HCS'])).code).toBe(0);
+  expect((await run(['va', 'mode', `${HCS}/va-globex`, 'HCS', '--yes'])).code).toBe(0);
   const r = await run(
     [
       'cluster',
@@ -64,9 +64,7 @@ export async function globexLab(prefix: string): Promise<GlobexLab> {
     `${g.credentials.password}\n`,
   );
   expect(r.code).toBe(0);
-  expect(
-    (await run(['cluster', 'assign', 'globex-cucm-01', '--va', `${HCS}/va-globex`])).code,
-  ).toBe(0);
+  expect((await run(['cluster', 'assign', 'globex-cucm-01', `${HCS}/va-globex`])).code).toBe(0);
   expect((await run(['sync'])).code).toBe(0);
   return {
     emu,

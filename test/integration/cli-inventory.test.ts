@@ -1,4 +1,5 @@
-// Real: bin/smartlic.ts main() (customer, cluster, account, va, token, db verbs) over SQLite in
+// Real: bin/smartlic.ts main() (customer, cluster, account, va, token, db verbs; all but db are
+// the registry's specs, run by bin/cli/terminal.ts) over SQLite in
 // a temp file with its key file, the real services, and the emulator (demo scenario) over
 // loopback HTTP. Hostile names are written with the real repositories, as a sync would store
 // them from CSSM. Faked: stdin/stdout/stderr are in-memory streams; no TTY.
@@ -133,38 +134,51 @@ describe('cluster add checks the publisher', () => {
 
 describe('removals refuse while something depends on them', () => {
   it('customer / cluster / account', async () => {
+    // A destructive verb in a script without --yes: refused, nothing asked, nothing changed.
+    const unasked = await run(['customer', 'remove', 'Stark Industries']);
+    expect(unasked.code).toBe(2);
+    expect(unasked.err).toMatch(
+      /^smartlic customer remove: CONFIRM: .*nothing was changed .* — add --yes to run it: smartlic customer remove "Stark Industries" --yes$/m,
+    );
     // A customer with clusters cannot go.
-    const cust = await run(['customer', 'remove', 'Stark Industries']);
+    const cust = await run(['customer', 'remove', 'Stark Industries', '--yes']);
     expect(cust.code).toBe(1);
     expect(cust.err).toMatch(/CUSTOMER_IN_USE: customer Stark Industries still has 2 cluster\(s\)/);
 
-    const assign = await run(['va', 'mode', SA, 'va-hcs-operational', 'HCS']);
+    // The older spellings answer with the one form to write.
+    const oldMode = await run(['va', 'mode', SA, 'va-hcs-operational', 'HCS']);
+    expect(oldMode.code).toBe(2);
+    expect(oldMode.err).toContain(`Write \`mode ${SA}/va-hcs-operational HCS\``);
+    const oldAssign = await run(['cluster', 'assign', 'stark-cucm-01', '--va', `${SA}/x`]);
+    expect(oldAssign.code).toBe(2);
+    expect(oldAssign.err).toContain(`Write \`assign stark-cucm-01 ${SA}/x\``);
+    const assign = await run(['va', 'mode', `${SA}/va-hcs-operational`, 'HCS', '--yes']);
     expect(assign.code, assign.err).toBe(0);
-    const a = await run(['cluster', 'assign', 'stark-cucm-01', '--va', `${SA}/va-hcs-operational`]);
+    const a = await run(['cluster', 'assign', 'stark-cucm-01', `${SA}/va-hcs-operational`]);
     expect(a.code, a.err).toBe(0);
-    const inUse = await run(['cluster', 'remove', 'stark-cucm-01']);
+    const inUse = await run(['cluster', 'remove', 'stark-cucm-01', '--yes']);
     expect(inUse.code).toBe(1);
     expect(inUse.err).toMatch(/CLUSTER_IN_USE: .*unassign it first/);
-    const acct = await run(['account', 'remove', SA]);
+    const acct = await run(['account', 'remove', SA, '--yes']);
     expect(acct.code).toBe(1);
     expect(acct.err).toMatch(/ACCOUNT_IN_USE: 1 cluster\(s\) are assigned .*stark-cucm-01/);
 
     // Unknown names are bad input: exit 2.
-    expect((await run(['cluster', 'remove', 'no-such'])).code).toBe(2);
-    expect((await run(['customer', 'remove', 'No Such'])).code).toBe(2);
+    expect((await run(['cluster', 'remove', 'no-such', '--yes'])).code).toBe(2);
+    expect((await run(['customer', 'remove', 'No Such', '--yes'])).code).toBe(2);
 
     // Once nothing depends on them, they go.
-    expect((await run(['cluster', 'unassign', 'stark-cucm-01'])).code).toBe(0);
-    const gone = await run(['cluster', 'remove', 'stark-unreachable', '--json']);
+    expect((await run(['cluster', 'unassign', 'stark-cucm-01', '--yes'])).code).toBe(0);
+    const gone = await run(['cluster', 'remove', 'stark-unreachable', '--json', '--yes']);
     expect(gone.code, gone.err).toBe(0);
     expect(JSON.parse(gone.out)).toMatchObject({
       removed: 'stark-unreachable',
       job: { status: 'Completed' },
     });
-    expect((await run(['cluster', 'remove', 'stark-cucm-01'])).code).toBe(0);
-    expect((await run(['customer', 'remove', 'Stark Industries'])).code).toBe(0);
+    expect((await run(['cluster', 'remove', 'stark-cucm-01', '--yes'])).code).toBe(0);
+    expect((await run(['customer', 'remove', 'Stark Industries', '--yes'])).code).toBe(0);
     const list = await run(['customer', 'list']);
-    expect(list.out).toMatch(/no customers in .*smartlic\.db/);
+    expect(list.out).toMatch(/No customers yet/);
 
     const added = await run(['customer', 'add', 'Wayne Enterprises', '--sa', SA, '--json']);
     expect(JSON.parse(added.out)).toMatchObject({
@@ -173,6 +187,10 @@ describe('removals refuse while something depends on them', () => {
     });
     const l2 = await run(['customer', 'list']);
     expect(l2.out).toMatch(/Wayne Enterprises\s+nimbus-hcs\.example\.com\s+0\s+0/);
+    // `customers` is the same spec as `customer list`.
+    expect((await run(['customers', '--json'])).out).toBe(
+      (await run(['customer', 'list', '--json'])).out,
+    );
   });
 });
 
@@ -188,9 +206,9 @@ describe('names from CSSM in text output', () => {
     void c;
     const tokens = await run(['token', 'list']);
     expect(tokens.out + tokens.err).not.toContain('\u001b');
-    const mode = await run(['va', 'mode', SA, 'ops/emea', 'HCS']);
+    const mode = await run(['va', 'mode', `${SA}/ops/emea`, 'HCS', '--yes']);
     expect(mode.code, mode.err).toBe(0);
-    expect(mode.out).toMatch(/nimbus-hcs\.example\.com\/ops\/emea: license mode HCS/);
+    expect(mode.out).toMatch(/License mode of nimbus-hcs\.example\.com\/ops\/emea is HCS/);
     const jobs = await run(['jobs', '--entity', `${SA}/ops/emea`, '--wide']);
     expect(jobs.out).toMatch(/Set License Mode/);
 
@@ -200,7 +218,8 @@ describe('names from CSSM in text output', () => {
     const list = await run(['customer', 'list']);
     expect(list.out).not.toContain('\u001b');
     expect(list.out).toContain('Evil\\x1b[31m Corp\\nInjected  row');
-    expect(list.out.trimEnd().split('\n')).toHaveLength(4);
+    // Title, blank line, header, rule and the two rows: the injected newline made no row.
+    expect(list.out.trimEnd().split('\n')).toHaveLength(6);
   });
 });
 

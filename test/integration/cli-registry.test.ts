@@ -9,7 +9,10 @@
 // Faked: stdin/stdout are in-memory streams (not a TTY: tables fit 100 columns). The golden
 // text has its times, dates, day counts and the emulator's port masked (they follow the clock).
 // Covers: bin/cli/terminal.ts, bin/smartlic.ts (dispatch), bot/commands (aliases, flag aliases,
-// typed data), bot/console/console.ts (replyDocument), bot/commands/handlers/{reads,planning,reports}.ts.
+// older spellings, typed data, confirmations, the audit's redaction), bot/console/console.ts
+// (replyDocument), bot/commands/handlers/{reads,planning,reports,writes,inventory}.ts. The write
+// verbs run against the same lab (a customer added and removed; the rest change nothing).
+import Database from 'better-sqlite3';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -154,5 +157,121 @@ describe('one spelling or another, one spec', () => {
     expect(h.code).toBe(0);
     expect(h.out).toContain('clusters [--failed] [--customer NAME]');
     expect(h.out).toContain('--type CUCM|CUC|CER');
+  });
+});
+
+describe('the write verbs: one spec on the terminal and in chat (issue 21, bin/ keeps process verbs)', () => {
+  it('a dry run and a refusal give the same JSON on both faces; the text is the golden one', async () => {
+    const dry = ['register', 'globex-cucm-01', '--dry-run'];
+    const term = await lab.run([...dry, '--json']);
+    const asked = await lab.run(['ask', dry.join(' '), '--json']);
+    expect(term.code, term.err).toBe(0);
+    expect(JSON.parse(term.out)).toEqual(JSON.parse(asked.out));
+    expect(JSON.parse(term.out)).toMatchObject({
+      registeredNow: true,
+      blockedBy: { code: 'ALREADY_REGISTERED' },
+    });
+    const text = await lab.run(['cluster', 'register', 'globex-cucm-01', '--dry-run']);
+    expect(text.code, text.err).toBe(0);
+    golden('register-dry-run.txt', masked(text.out));
+
+    const bad = ['mode', `${HCS}/va-nope`, 'HCS', '--yes'];
+    const t2 = await lab.run([...bad, '--json']);
+    const a2 = await lab.run(['ask', bad.join(' '), '--json']);
+    expect(t2.code).toBe(2);
+    expect(a2.code).toBe(2);
+    expect(JSON.parse(t2.out)).toEqual(JSON.parse(a2.out));
+    expect(JSON.parse(t2.out)).toMatchObject({ error: { code: 'NOT_FOUND' } });
+  });
+
+  it('a write runs as one job on both faces and --json is its typed data', async () => {
+    const term = await lab.run(['customer', 'add', 'Initrode', '--sa', HCS, '--json']);
+    expect(term.code, term.err).toBe(0);
+    const asked = await lab.run(['ask', `customer add Initrode --sa ${HCS}`, '--json']);
+    expect(asked.code, asked.out).toBe(0);
+    // The same document: the customer, whether it was new, the job (the second run updates).
+    const [t, a] = [JSON.parse(term.out), JSON.parse(asked.out)] as Record<string, unknown>[];
+    expect(Object.keys(t!).sort()).toEqual(Object.keys(a!).sort());
+    expect(t!.customer).toEqual(a!.customer);
+    expect(t).toMatchObject({ created: true, job: { jobType: 'Add Customer' } });
+    expect(JSON.parse(asked.out)).toMatchObject({
+      customer: { name: 'Initrode' },
+      created: false,
+      job: {
+        jobType: 'Update Customer',
+        status: 'Completed',
+        requestedBy: expect.stringMatching(/^console:/),
+      },
+    });
+    const gone = await lab.run(['customer', 'remove', 'Initrode', '--yes', '--json']);
+    expect(gone.code, gone.err).toBe(0);
+    expect(JSON.parse(gone.out)).toMatchObject({
+      removed: 'Initrode',
+      job: { status: 'Completed' },
+    });
+  });
+
+  it('a destructive verb in a script needs --yes: refused, exit 2, nothing changed', async () => {
+    const r = await lab.run(['cluster', 'unassign', 'globex-cucm-01']);
+    expect(r.code).toBe(2);
+    expect(r.out).toBe('');
+    expect(r.err).toMatch(
+      /^smartlic unassign: CONFIRM: `unassign globex-cucm-01` changes things and asks first; nothing was changed .* — add --yes to run it: smartlic unassign globex-cucm-01 --yes$/m,
+    );
+    const j = await lab.run(['cluster', 'unassign', 'globex-cucm-01', '--json']);
+    expect(j.code).toBe(2);
+    expect(JSON.parse(j.out)).toMatchObject({ error: { code: 'CONFIRM' } });
+    const still = await lab.run(['cluster', 'show', 'globex-cucm-01', '--json']);
+    expect(still.out).toContain(`${HCS}/va-globex`);
+  });
+
+  it('the older spellings answer with the one form, on both faces', async () => {
+    for (const [argv, right] of [
+      [['cluster', 'renew-auth', 'globex-cucm-01'], '`renew auth|registration <cluster>'],
+      [['va', 'mode', HCS, 'va-globex', 'HCS'], `Write \`mode ${HCS}/va-globex HCS\``],
+      [
+        ['cluster', 'assign', 'globex-cucm-01', '--va', `${HCS}/va-globex`],
+        'the VA is the second word',
+      ],
+      [['sync', '--account', HCS], `Write \`sync ${HCS}\``],
+    ] as const) {
+      const t = await lab.run([...argv]);
+      expect(t.code, argv.join(' ')).toBe(2);
+      expect(t.err).toContain(right);
+      const a = await lab.run(['ask', argv.join(' ')]);
+      expect(a.code, argv.join(' ')).toBe(2);
+      expect(a.out).toContain(right);
+    }
+  });
+
+  it('a secret never goes through chat: the chat refuses account add and names the terminal command', async () => {
+    expect((await lab.run(['ask', 'role grant slack:UADM admin'])).code).toBe(0);
+    const chat = await lab.run([
+      'ask',
+      '--as',
+      'slack:UADM',
+      'account add --domain other.example.com --client-id x --secret-env S',
+    ]);
+    expect(chat.code).toBe(2);
+    expect(chat.out).toMatch(/the client secret never goes through chat/);
+    expect(chat.out).toMatch(
+      /run `smartlic account add --domain other\.example\.com --client-id x --secret-stdin` in a terminal/,
+    );
+    // A secret typed on the line is refused, and the audit keeps the line without it.
+    const typed = await lab.run([
+      'ask',
+      'account add --domain d.example --client-id x --secret hunter2',
+    ]);
+    expect(typed.code).toBe(2);
+    expect(typed.out).toMatch(/--secret is not accepted/);
+    expect(typed.out).not.toContain('hunter2');
+    const db = new Database(lab.env.SMARTLIC_DB);
+    try {
+      const rows = db.prepare('select details from audit_log').all() as { details: string }[];
+      expect(rows.some((r) => r.details.includes('--secret ***'))).toBe(true);
+      expect(rows.some((r) => r.details.includes('hunter2'))).toBe(false);
+    } finally {
+      db.close();
+    }
   });
 });

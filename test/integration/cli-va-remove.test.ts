@@ -1,5 +1,6 @@
 // `smartlic va remove` and the bot's `va remove` (issue 14): removing a VA by hand.
-// Real: bin/smartlic.ts main() (account, va, cluster, sync, jobs, ask verbs) over SQLite in a
+// Real: bin/smartlic.ts main() (account, va, cluster, sync, jobs, ask verbs: the registry's specs
+// run by bin/cli/terminal.ts) over SQLite in a
 // temp file, the real services and the emulator (demo scenario, frozen clock) on loopback.
 // Faked: stdin/stdout/stderr are in-memory streams; one VA is marked missing by an UPDATE on
 // the database (what a sync whose VA list lacks it records) because the emulator always lists
@@ -39,9 +40,9 @@ describe('va remove', () => {
   it('without --yes says what it would remove and changes nothing (exit 2)', async () => {
     const r = await run(['va', 'remove', `${HCS}/va-acme`]);
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(/INPUT: removing .*va-acme deletes its licenses, tokens and devices/);
-    expect(r.err).toMatch(/CSSM still lists it/);
-    expect(r.err).toMatch(/add --yes/);
+    expect(r.err).toMatch(/CONFIRM: `va remove .*va-acme` .*nothing was changed/);
+    expect(r.err).toMatch(/removes a VA from smartlic with its licenses, tokens and devices/);
+    expect(r.err).toMatch(/add --yes to run it: smartlic va remove .*va-acme --yes/);
     expect(vaRow('va-acme').removed_at).toBeNull();
   });
 
@@ -51,14 +52,14 @@ describe('va remove', () => {
     expect(r.err).toMatch(
       /VA_CLUSTERS_ASSIGNED: .*1 cluster\(s\) are assigned to it \(globex-cucm-01\)/,
     );
-    expect(r.err).toMatch(/smartlic cluster assign <name> --va/);
+    expect(r.err).toMatch(/smartlic cluster assign <name> <sa>\/<va>/);
     expect(vaRow('va-globex').removed_at).toBeNull();
     const jobs = await run(['jobs', '--json']);
     expect(jobs.out).toMatch(/"jobType": "Remove Virtual Account"[\s\S]*?"status": "Failed"/);
   });
 
   it('refuses the operational VA auto-registration targets', async () => {
-    expect((await run(['va', 'mode', HCS, 'va-hcs-operational', 'HCS'])).code).toBe(0);
+    expect((await run(['va', 'mode', `${HCS}/va-hcs-operational`, 'HCS', '--yes'])).code).toBe(0);
     const cfg = await run([
       'cluster',
       'auto-register',

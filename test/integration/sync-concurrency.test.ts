@@ -96,7 +96,7 @@ describe('concurrent work on one database', () => {
     const env = cliEnv(fx);
     // Synced once: the next syncs are incremental, and their write transactions begin with a
     // read (a deferred BEGIN then cannot take the write lock once the other process wrote).
-    const once = await runCli(['sync', '--account', w.domain], env);
+    const once = await runCli(['sync', w.domain], env);
     expect(once.code, once.out + once.err).toBe(0);
     // Hold the license answers until both syncs asked (or a second passed): their writes then start together.
     let waiting: (() => void)[] = [];
@@ -113,8 +113,8 @@ describe('concurrent work on one database', () => {
       }
       return false;
     });
-    const a = runChild(['sync', '--account', fx.cssm.world.domain], env);
-    const b = runChild(['sync', '--account', fx.cssm.world.domain], env);
+    const a = runChild(['sync', fx.cssm.world.domain], env);
+    const b = runChild(['sync', fx.cssm.world.domain], env);
     const [ra, rb] = await Promise.all([a.done, b.done]);
     for (const r of [ra, rb]) {
       expect(r.code, `${r.out}\n${r.err}`).toBe(0);
@@ -185,7 +185,7 @@ describe('concurrent work on one database', () => {
       return false;
     });
     const env = cliEnv(fx);
-    const c = runChild(['sync', '--account', fx.cssm.world.domain], {
+    const c = runChild(['sync', fx.cssm.world.domain], {
       ...env,
       SMARTLIC_HTTP_TIMEOUT_MS: '600000',
     });
@@ -207,7 +207,7 @@ describe('concurrent work on one database', () => {
     expect(closed.errorCode).toBe('INTERRUPTED');
     expect(closed.statusInformation).toMatch(/^interrupted: smartlic process \d+ on .* ended/);
     // The dead process's lease does not block the next sync.
-    const next = await runCli(['sync', '--account', fx.cssm.world.domain], env);
+    const next = await runCli(['sync', fx.cssm.world.domain], env);
     expect(next.code, next.out + next.err).toBe(0);
   }, 60_000);
 });

@@ -196,7 +196,7 @@ describe('smartlic cluster / va / jobs / plan', () => {
     expect(noMode.err).toMatch(/SLM1014: .* — set it first: smartlic va mode/);
     expect(noMode.err).not.toMatch(/\n\s+at /);
 
-    expect((await run(['va', 'mode', SA, 'va-hcs-operational', 'HCS'])).code).toBe(0);
+    expect((await run(['va', 'mode', `${SA}/va-hcs-operational`, 'HCS', '--yes'])).code).toBe(0);
     const dry = await run([
       'cluster',
       'register',
@@ -212,7 +212,8 @@ describe('smartlic cluster / va / jobs / plan', () => {
     expect(dry.out).not.toMatch(/refused/);
     const reg = await run(['cluster', 'register', c.name, '--va', `${SA}/va-hcs-operational`]);
     expect(reg.code, reg.err).toBe(0);
-    expect(reg.err).toMatch(/register the publisher/);
+    // The steps it took come with the job's follow-up.
+    expect(reg.out).toMatch(/register the publisher/);
     // Registered now: a second registration without --force is refused, not "Completed" again.
     const again = await run(['cluster', 'register', c.name]);
     expect(again.code).toBe(1);
@@ -221,7 +222,7 @@ describe('smartlic cluster / va / jobs / plan', () => {
     );
     expect(reg.out).toMatch(/Manually Registered/);
 
-    const mode = await run(['va', 'mode', SA, 'va-hcs-operational', 'Enterprise']);
+    const mode = await run(['va', 'mode', `${SA}/va-hcs-operational`, 'Enterprise', '--yes']);
     expect(mode.code).toBe(1);
     expect(mode.err).toMatch(/VA_CLUSTERS_ASSIGNED: .*unassign/);
 
@@ -241,15 +242,16 @@ describe('smartlic cluster / va / jobs / plan', () => {
     const jobs = await run(['jobs', '--failed', '--wide']);
     expect(jobs.code).toBe(0);
     expect(jobs.out).toMatch(/Assign Cluster.*SLM1014/);
-    expect(jobs.out).toMatch(/cli:/);
+    // The terminal user is the registry's console actor (issue 21).
+    expect(jobs.out).toMatch(/console:/);
 
     const plan = await run(['plan', '--customer', c.customer, '--to', 'Enterprise']);
     expect(plan.code, plan.err).toBe(0);
     expect(plan.out).toMatch(/stark-cucm-01: Smart HCS .* → Enterprise/);
     expect(plan.out).toMatch(/allocation on\s+va-hcs-operational/);
 
-    const missing = await run(['cluster', 'deregister', 'no-such-cluster']);
+    const missing = await run(['cluster', 'deregister', 'no-such-cluster', '--yes']);
     expect(missing.code).toBe(2);
-    expect(missing.err).toMatch(/^smartlic cluster deregister: NOT_FOUND: cluster no-such-cluster/);
+    expect(missing.err).toMatch(/^smartlic deregister: NOT_FOUND: cluster no-such-cluster/);
   });
 });

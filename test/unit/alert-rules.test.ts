@@ -174,7 +174,7 @@ describe('authorization-expiry', () => {
       facts: { daysLeft: 6, expired: false, authorizationExpires: day(6).toISOString() },
       dueAt: day(6),
     });
-    expect(a?.action).toMatch(/smartlic cluster renew-auth cucm-01/);
+    expect(a?.action).toMatch(/smartlic renew auth cucm-01/);
   });
 });
 

@@ -10,6 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { closest, parseArgv } from '../../bin/cli/args.ts';
 import { escapeControl, plural, renderTable, when } from '../../bin/cli/output.ts';
 import { defaultDbPath } from '../../bin/cli/runtime.ts';
+import { defaultRegistry, usageLine } from '../../bot/index.ts';
 import { COMMANDS } from '../../bin/smartlic.ts';
 import { runCli } from '../support/helpers.ts';
 
@@ -39,8 +40,9 @@ async function everyCommand(): Promise<{ words: string[]; framework: boolean }[]
 
 describe('help on every command and subcommand', () => {
   it('--help and -h: exit 0, usage, options and an example on stdout, nothing on stderr', async () => {
+    // The process verbs (bin/); the registry's verbs are checked below.
     const all = await everyCommand();
-    expect(all.length).toBeGreaterThan(25);
+    expect(all.length).toBeGreaterThan(10);
     for (const { words, framework } of all) {
       for (const flag of ['--help', '-h']) {
         const r = await runCli([...words, flag], env);
@@ -51,6 +53,17 @@ describe('help on every command and subcommand', () => {
         expect(r.out, what).toMatch(/\bExamples?:\n {2}\S/);
         if (framework) expect(r.out, what).toMatch(/Options:/);
       }
+    }
+  });
+
+  it("every registry verb's --help: exit 0, its usage and an example, from the registry alone", async () => {
+    for (const spec of defaultRegistry().list()) {
+      const r = await runCli([...spec.verb.split(' '), '--help'], env);
+      expect(r.code, spec.verb).toBe(0);
+      expect(r.err, spec.verb).toBe('');
+      const usage = usageLine(spec).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      expect(r.out, spec.verb).toMatch(new RegExp(`^usage +${usage}$`, 'm'));
+      expect(r.out, spec.verb).toMatch(/^example +\S/m);
     }
   });
 
@@ -73,14 +86,12 @@ describe('usage errors: exit 2, one line in our words, did you mean', () => {
       /^smartlic clusters: INPUT: unknown flag --custmer — did you mean "--customer"\?/,
     ],
     [['token', 'list', '--stauts', 'x'], /did you mean "--status"/],
-    [
-      ['cluster', 'register'],
-      /^smartlic cluster register: INPUT: smartlic cluster register needs NAME/,
-    ],
-    [['cluster', 'register', 'a', 'b'], /unexpected argument "b"/],
+    [['cluster', 'register'], /^smartlic register: INPUT: Missing <cluster> — usage: register/],
+    [['cluster', 'register', 'a', 'b'], /Too many arguments: "b" is not expected/],
+    [['cluster', 'renew-auth', 'a'], /`cluster renew-auth` is written `renew auth\|registration/],
     [['jobs', '--limit'], /--limit needs a value \(N\)/],
     [['jobs', '--failed=yes'], /--failed takes no value/],
-    [['cluster'], /smartlic cluster needs a command: add, assign/],
+    [['cluster'], /^smartlic cluster: INPUT: Missing <cluster>/],
     [['--bogus'], /^smartlic: INPUT: unknown option --bogus/],
     [['jobs', '--log-format', 'xml'], /--log-format must be text or json/],
   ])('%j', async (argv, message) => {
@@ -153,13 +164,27 @@ describe('usage errors: exit 2, one line in our words, did you mean', () => {
     expect(r.err).not.toContain('hunter2-secret');
   });
 
-  it('va transport: Proxy without a host names --proxy-host; http satellite URL refused', async () => {
-    const p = await runCli(['va', 'transport', 'd.example', 'va1', 'Proxy'], env);
+  it('va transport: the older forms name the one to write; proxy without a host, an http satellite URL refused', async () => {
+    const old = await runCli(['va', 'transport', 'd.example', 'va1', 'Proxy'], env);
+    expect(old.code).toBe(2);
+    expect(old.err).toMatch(
+      /A VA is one word, <domain>\/<va>: write `transport d\.example\/va1 proxy …`/,
+    );
+    const flag = await runCli(
+      ['va', 'transport', 'd.example', 'satellite', '--satellite-url', 'x'],
+      env,
+    );
+    expect(flag.code).toBe(2);
+    expect(flag.err).toMatch(/--satellite-url is not taken any more\. Write `transport <domain>/);
+    const p = await runCli(['va', 'transport', 'd.example/va1', 'proxy', '--yes'], env);
     expect(p.code).toBe(2);
-    expect(p.err).toMatch(/Proxy transport needs --proxy-host/);
-    const s = await runCli(['va', 'transport', 'd.example', 'Satellite'], env);
+    expect(p.err).toMatch(/proxy needs the proxy host: <host\[:port\]>/);
+    const s = await runCli(
+      ['transport', 'd.example', 'satellite', 'http://sat.example/SmartTransport', '--yes'],
+      env,
+    );
     expect(s.code).toBe(2);
-    expect(s.err).toMatch(/needs --satellite-url https:\/\/<fqdn>\/SmartTransport/);
+    expect(s.err).toMatch(/the satellite URL must be https:\/\/<fqdn>\/SmartTransport/);
   });
 });
 

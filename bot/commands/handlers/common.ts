@@ -1,7 +1,7 @@
 /** Small helpers the handlers share: VA references, dates, and "did you mean" for entities. */
-import { SmartlicError, reports, type store } from '../../../core/index.ts';
+import { SmartlicError, escapeControl, reports, type store } from '../../../core/index.ts';
 import { closest } from '../suggest.ts';
-import type { BotCore } from '../registry.ts';
+import type { BotCore, CommandContext } from '../registry.ts';
 
 export function when(d: Date | null | undefined): string {
   return d ? `${d.toISOString().replace('T', ' ').slice(0, 16)} UTC` : '—';
@@ -117,5 +117,86 @@ export function inputErrorNotFound(what: string): SmartlicError {
     code: 'NOT_FOUND',
     message: `${what} does not exist`,
     action: 'check the name',
+  });
+}
+
+/** Who asked, as a job's `requestedBy` records it (`as` when a terminal acts for a chat user). */
+export function requestedBy(actor: {
+  platform: string;
+  userId: string;
+  onBehalfOf?: string;
+}): string {
+  return actor.onBehalfOf
+    ? `${actor.onBehalfOf} as ${actor.platform}:${actor.userId}`
+    : `${actor.platform}:${actor.userId}`;
+}
+
+/** Longest name accepted for a customer, cluster, account or description. */
+export const MAX_NAME_LENGTH = 128;
+
+/** Refuses a name that is empty, too long or holds control characters (INPUT). */
+export function checkName(what: string, value: string, flag: string): string {
+  if (value.trim() === '') throw inputError(`${flag}: the ${what} is empty`, `give a ${what}`);
+  if (value.length > MAX_NAME_LENGTH) {
+    throw inputError(
+      `${flag}: the ${what} is ${value.length} characters long; at most ${MAX_NAME_LENGTH} are accepted`,
+      `use a shorter ${what}`,
+    );
+  }
+  if (escapeControl(value) !== value) {
+    throw inputError(
+      `${flag}: the ${what} "${escapeControl(value)}" holds control characters (newline, escape, …)`,
+      'use printable characters only',
+    );
+  }
+  return value;
+}
+
+/**
+ * `--<flag> …` with a secret on the command line: refused, since argv is readable by every user
+ * of the machine and stays in shell history (and a chat line stays in the channel).
+ */
+export function secretOnCommandLine(
+  words: readonly string[],
+  names: readonly string[],
+  instead: string,
+): string | undefined {
+  for (const w of words) {
+    const n = names.find((x) => w === `--${x}` || w.startsWith(`--${x}=`));
+    if (n)
+      return `--${n} is not accepted: a secret on the command line is visible to every user of the machine (ps, /proc) and stays in shell history. ${instead}.`;
+  }
+  return undefined;
+}
+
+/**
+ * A secret a command needs, read by the terminal from the environment variable or standard
+ * input its flags name. A chat never carries one: it is refused there, naming the terminal
+ * command to run instead.
+ */
+export async function readSecretFlag(
+  ctx: CommandContext,
+  flags: Record<string, string | true>,
+  what: string,
+  names: { env: string; stdin: string },
+  terminalCommand: string,
+): Promise<string> {
+  if (!ctx.console) {
+    throw inputError(
+      `the ${what} never goes through chat, so this command does not run here`,
+      `run \`smartlic ${terminalCommand}\` in a terminal: it reads the ${what} from --${names.env} VAR or --${names.stdin}`,
+    );
+  }
+  const env = flags[names.env];
+  const stdin = flags[names.stdin] === true;
+  if ((typeof env === 'string') === stdin) {
+    throw inputError(
+      `give the ${what} with exactly one of --${names.env} VAR or --${names.stdin}`,
+      `see \`smartlic ${terminalCommand.split(' ').slice(0, 2).join(' ')} --help\``,
+    );
+  }
+  return ctx.console.readSecret(typeof env === 'string' ? { env } : { stdin: true }, what, {
+    env: `--${names.env}`,
+    stdin: `--${names.stdin}`,
   });
 }

@@ -45,7 +45,7 @@ export class AutoRegistration {
       throw new SmartlicError({
         code: 'SLM1014',
         message: `virtual account ${vaLabel(account, target)} has no license mode set; clusters cannot auto-register to it`,
-        action: `set its mode first: smartlic va mode ${account.domain} ${target.name} HCS|Enterprise`,
+        action: `set its mode first: smartlic va mode ${account.domain}/${target.name} HCS|Enterprise`,
       });
     }
     if (target && current && target.id !== current.id) {

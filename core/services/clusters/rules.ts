@@ -56,7 +56,7 @@ export function checkVaForCluster(
     throw new SmartlicError({
       code: 'SLM1014',
       message: `virtual account ${label} has no license mode set`,
-      action: `set it first: smartlic va mode ${account.domain} ${va.name} Enterprise|HCS|HCS-LE`,
+      action: `set it first: smartlic va mode ${account.domain}/${va.name} Enterprise|HCS|HCS-LE`,
     });
   }
   if (va.role === 'ordered') {
