@@ -222,6 +222,8 @@ export async function runRegistryCommand(
       const line = o.reply.title.replace(/^Confirm: /, '');
       // A script (no terminal, or --json) must say --yes: nothing is asked, nothing changes.
       if (!ctx.io.isTty || f.json) return refuseUnconfirmed(ctx, line, o.reply, f.json);
+      // What the chat's confirmation shows (a transfer's before → after) is shown before y/N.
+      ctx.io.stderr.write(confirmationText(o.reply));
       if (await confirmOnTty(ctx, `Run \`smartlic ${line}\`?`)) {
         o = await layer.executeWords(f.words, actor, { confirmed: true, console: ports });
       } else {
@@ -298,7 +300,6 @@ export async function runRegistryCommand(
  * saying what it would do and the line to run.
  */
 function refuseUnconfirmed(ctx: CliContext, line: string, r: Reply, json: boolean): number {
-  const what = r.blocks.find((b) => b.kind === 'section');
   const message = `\`${line}\` changes things and asks first; nothing was changed (no terminal to ask y/N on)`;
   const action = `add --yes to run it: smartlic ${line} --yes`;
   if (json) {
@@ -307,10 +308,17 @@ function refuseUnconfirmed(ctx: CliContext, line: string, r: Reply, json: boolea
     );
   } else {
     ctx.io.stderr.write(
-      `${multiline(`smartlic ${verbOf(line)}: CONFIRM: ${message} — ${action}`)}\n${what && what.kind === 'section' ? `${multiline(what.text)}\n` : ''}`,
+      `${multiline(`smartlic ${verbOf(line)}: CONFIRM: ${message} — ${action}`)}\n${confirmationText(r)}`,
     );
   }
   return 2;
+}
+
+/** A confirmation as the terminal shows it: what it would do, without the chat's buttons. */
+function confirmationText(r: Reply): string {
+  const blocks = r.blocks.filter((b) => b.kind !== 'buttons' && b.kind !== 'context');
+  const text = renderTerminal({ ...r, title: '', blocks }, Infinity).text.trim();
+  return text === '' ? '' : `${text}\n`;
 }
 
 /** The verb a command line runs (`cluster remove x` → `cluster remove`), for a one-line error. */

@@ -97,7 +97,7 @@ async function httpClient(secret: string, elicit?: 'accept' | 'decline'): Promis
 
 function untimed(v: unknown): unknown {
   if (v === null || typeof v !== 'object' || Array.isArray(v)) return v;
-  const { at: _at, ...rest } = v as Record<string, unknown>;
+  const { at: _at, generatedAt: _generatedAt, ...rest } = v as Record<string, unknown>;
   return rest;
 }
 

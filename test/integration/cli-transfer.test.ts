@@ -70,8 +70,9 @@ const words = [
 describe('smartlic license transfer', () => {
   it('without --yes shows the confirmation with both VAs before and after, and changes nothing', async () => {
     const r = await lab.run(words);
-    // Not confirmed: exit 1, and what would run goes to stderr (stdout carries results only).
-    expect(r.code).toBe(1);
+    // Not confirmed and no terminal to ask on: refused as bad usage (exit 2, add --yes), and
+    // what would run goes to stderr (stdout carries results only).
+    expect(r.code).toBe(2);
     expect(r.out).toBe('');
     expect(await standard('va-globex')).toBe(150);
     golden('license-transfer-confirm.txt', masked(r.err));
@@ -117,7 +118,7 @@ describe('smartlic cluster remove-instance', () => {
     expect(unknown.err).toMatch(/NOT_FOUND: no product instance "no-such-node" is registered/);
     const pub = 'acme-cucm-01-pub.acme.example';
     const asked = await lab.run(['cluster', 'remove-instance', `${HCS}/va-acme`, pub]);
-    expect(asked.code).toBe(1);
+    expect(asked.code).toBe(2);
     expect(asked.err).toMatch(/serial number\s+\w+/);
     const r = await lab.run(['cluster', 'remove-instance', `${HCS}/va-acme`, pub, '--yes']);
     expect(r.code, r.err).toBe(0);
