@@ -36,8 +36,17 @@ import { VirtualAccountsRepository } from './repositories/virtual-accounts.repos
 import type { Database } from './schema.ts';
 
 export * from './schema.ts';
-export { openDatabase, isMemoryPath } from './database.ts';
-export type { DatabaseHandle, OpenDatabaseOptions } from './database.ts';
+export { openDatabase, openStore, isMemoryPath } from './database.ts';
+export type { DatabaseHandle, OpenDatabaseOptions, OpenStoreOptions, StoreHandle } from './database.ts';
+export {
+  PG_MIN_VERSION_NUM,
+  isPostgresUrl,
+  openPostgres,
+  redactDatabaseUrl,
+} from './postgres.ts';
+export type { PostgresHandle } from './postgres.ts';
+export { dialectOf } from './dialect.ts';
+export type { DialectName } from './dialect.ts';
 export { packColumns, tableColumns } from './packed.ts';
 export type { PackedColumns } from './packed.ts';
 export { MIGRATION_VERSIONS_TABLE, migrateToLatest, pendingMigrations } from './migrate.ts';

@@ -40,7 +40,7 @@ describe('packColumns', () => {
       at: 't.at',
       doubled: sql`t.big * 2`,
     });
-    const packed = (await db.selectFrom('t').select(P.expr.as('p')).orderBy('id').execute()).map(
+    const packed = (await db.selectFrom('t').select(P.expr(db).as('p')).orderBy('id').execute()).map(
       (r) => P.unpack(r.p),
     );
     const plain = await db
