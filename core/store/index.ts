@@ -37,13 +37,13 @@ import type { Database } from './schema.ts';
 
 export * from './schema.ts';
 export { openDatabase, openStore, isMemoryPath } from './database.ts';
-export type { DatabaseHandle, OpenDatabaseOptions, OpenStoreOptions, StoreHandle } from './database.ts';
-export {
-  PG_MIN_VERSION_NUM,
-  isPostgresUrl,
-  openPostgres,
-  redactDatabaseUrl,
-} from './postgres.ts';
+export type {
+  DatabaseHandle,
+  OpenDatabaseOptions,
+  OpenStoreOptions,
+  StoreHandle,
+} from './database.ts';
+export { PG_MIN_VERSION_NUM, isPostgresUrl, openPostgres, redactDatabaseUrl } from './postgres.ts';
 export type { PostgresHandle } from './postgres.ts';
 export { dialectOf } from './dialect.ts';
 export type { DialectName } from './dialect.ts';

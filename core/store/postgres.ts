@@ -25,7 +25,10 @@ export function redactDatabaseUrl(url: string): string {
     for (const k of [...u.searchParams.keys()]) {
       if (/pass|secret|key/i.test(k)) u.searchParams.set(k, 'redacted');
     }
-    return u.toString().replace('redacted@', '[redacted]@').replace(/=redacted/g, '=[redacted]');
+    return u
+      .toString()
+      .replace('redacted@', '[redacted]@')
+      .replace(/=redacted/g, '=[redacted]');
   } catch {
     return url.replace(/(\/\/[^/@\s:]*):[^/@\s]*@/, '$1:[redacted]@');
   }
@@ -95,7 +98,8 @@ export async function openPostgres(opts: OpenPostgresOptions): Promise<PostgresH
         throw new SmartlicError({
           code: 'DB_VERSION',
           message: `PostgreSQL ${serverVersion} at ${shown} is too old: smartlic needs PostgreSQL 13 or later`,
-          action: 'upgrade the server to PostgreSQL 13 or later (15 or 16 recommended), or point SMARTLIC_DATABASE_URL at one',
+          action:
+            'upgrade the server to PostgreSQL 13 or later (15 or 16 recommended), or point SMARTLIC_DATABASE_URL at one',
           details: { serverVersion, serverVersionNum: num },
         });
       }
@@ -141,7 +145,8 @@ export function connectError(e: unknown, shown: string): SmartlicError {
     return new SmartlicError({
       code: 'DB_MISSING',
       message: `PostgreSQL at ${shown} has no such database: ${msg}`,
-      action: 'create it first (`createdb -O <user> <name>`, with LC_COLLATE C), then run `smartlic db migrate`',
+      action:
+        'create it first (`createdb -O <user> <name>`, with LC_COLLATE C), then run `smartlic db migrate`',
       cause: e,
     });
   }
@@ -154,7 +159,8 @@ export function connectError(e: unknown, shown: string): SmartlicError {
     return new SmartlicError({
       code: 'DB_UNREACHABLE',
       message: `cannot reach PostgreSQL at ${shown} (${code})`,
-      action: 'check the host and port in SMARTLIC_DATABASE_URL (db.url), that the server runs and listens there, and any firewall between',
+      action:
+        'check the host and port in SMARTLIC_DATABASE_URL (db.url), that the server runs and listens there, and any firewall between',
       cause: e,
     });
   }

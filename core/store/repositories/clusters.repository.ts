@@ -2,7 +2,14 @@ import { CompiledQuery, sql, type Kysely, type Selectable } from 'kysely';
 import type { Clock } from '../../clock.ts';
 import { systemClock } from '../../clock.ts';
 import type { SecretBox } from '../crypto.ts';
-import { dialectOf, jsonInt, jsonIntList, jsonRows, jsonText, type DialectName } from '../dialect.ts';
+import {
+  dialectOf,
+  jsonInt,
+  jsonIntList,
+  jsonRows,
+  jsonText,
+  type DialectName,
+} from '../dialect.ts';
 import type {
   AuthorizationStatus,
   ClusterLicenseUsageTable,
