@@ -151,7 +151,7 @@ async function seriesFits(
           sum((w.x - m.mx) * (w.x - m.mx)) as sxx,
           sum((w.x - m.mx) * (w.y - m.my)) as sxy
         from m join w on w.va = m.va and w.lt = m.lt
-        group by m.va, m.lt),
+        group by m.va, m.lt, m.n, m.mx, m.my),
       -- The latest point of each series, from the rows already read (a correlated subquery
       -- on usage_points would evaluate the whole view once per series).
       l as (
