@@ -38,6 +38,7 @@ import {
   type RawBuilder,
   type TransactionSettings,
 } from 'kysely';
+import pg from 'pg';
 
 export type DialectName = 'sqlite' | 'postgres';
 
@@ -110,13 +111,17 @@ const INT8 = 20;
 const NUMERIC = 1700;
 const BOOL = 16;
 
-/** `pg`'s `types` option: bigint and numeric as numbers, booleans as 0/1. */
+/**
+ * `pg`'s `types` option: bigint and numeric as numbers, booleans as 0/1, everything else as
+ * `pg` parses it (float8 as a number, text as text). Per pool, not pg's global registry.
+ */
 export const pgTypes = {
-  getTypeParser(oid: number, format?: string): (value: string) => unknown {
-    if (format === 'binary') return (v: string) => v;
-    if (oid === INT8 || oid === NUMERIC) return (v: string) => Number(v);
-    if (oid === BOOL) return (v: string) => (v === 't' ? 1 : 0);
-    return (v: string) => v;
+  getTypeParser(oid: number, format?: 'text' | 'binary'): (value: string) => unknown {
+    if (format !== 'binary') {
+      if (oid === INT8 || oid === NUMERIC) return (v: string) => Number(v);
+      if (oid === BOOL) return (v: string) => (v === 't' ? 1 : 0);
+    }
+    return pg.types.getTypeParser(oid, format ?? 'text') as (value: string) => unknown;
   },
 };
 
