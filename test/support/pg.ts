@@ -119,3 +119,9 @@ export async function openTestStore(
   await emptyDatabase(url);
   return openPostgres({ url, clock, poolSize: 4 });
 }
+
+/** A second connection to the same store (another process's view), not emptied. */
+export async function reopenTestStore(h: StoreHandle, clock?: Clock): Promise<StoreHandle> {
+  if (h.kind === 'sqlite') return openDatabase({ path: h.path, clock: clock ?? h.clock });
+  return openPostgres({ url: h.url, clock: clock ?? h.clock, poolSize: 2 });
+}
