@@ -18,6 +18,7 @@ import {
   backupDatabase,
   migrateToLatest,
   openDatabase,
+  openStore,
   resolveSecretKey,
 } from '../../core/store/index.ts';
 import { defineCommand, defineGroup, inputError } from './common.ts';
@@ -46,9 +47,9 @@ ${WHERE}`,
     'SMARTLIC_DB=/var/lib/smartlic/smartlic.db smartlic db migrate',
   ],
   async run(_p, c) {
-    const { path, key: resolveKey } = storage(c);
+    const { path, url, key: resolveKey } = storage(c);
     const key = resolveKey();
-    const h = openDatabase({ path });
+    const h = await openStore({ path, url });
     try {
       const applied = await migrateToLatest(h.db);
       await checkKey(h.db, key, path, h.clock);
