@@ -71,6 +71,22 @@ ${WHERE}`,
   },
 });
 
+/**
+ * `db backup` / `db restore` copy SQLite files; on PostgreSQL the server's own tools make the
+ * consistent copy (docs/storage.md), so the command says which to run instead of touching the
+ * SQLite path db.path still names.
+ */
+function onPostgres(verb: 'backup' | 'restore'): SmartlicError {
+  return new SmartlicError({
+    code: 'INPUT',
+    message: `db ${verb} copies a SQLite file, and the store is PostgreSQL (db.url / SMARTLIC_DATABASE_URL): nothing was ${verb === 'backup' ? 'written' : 'changed'}`,
+    action:
+      verb === 'backup'
+        ? 'use pg_dump: `pg_dump --format=custom --file=smartlic.dump "$SMARTLIC_DATABASE_URL"`, and keep SMARTLIC_SECRET_KEY with it (docs/storage.md)'
+        : 'use pg_restore into an empty database: `pg_restore --no-owner --dbname="$SMARTLIC_DATABASE_URL" smartlic.dump` (docs/storage.md)',
+  });
+}
+
 function copyKeyBeside(keyFile: string, target: string, force: boolean): string {
   const dest = `${target}.key`;
   if (existsSync(dest) && !force) {
@@ -109,7 +125,8 @@ ${WHERE}`,
   examples: ['smartlic db backup /backup/smartlic-$(date +%F).db --with-key'],
   async run({ values, positionals }, c) {
     const target = positionals[0]!;
-    const { path, keyFile, key: resolveKey } = storage(c);
+    const { path, keyFile, url, key: resolveKey } = storage(c);
+    if (url !== undefined) throw onPostgres('backup');
     const h = openDatabase({ path, readonly: true });
     try {
       const key = resolveKey();
@@ -176,7 +193,8 @@ ${WHERE}`,
   examples: ['smartlic db restore /backup/smartlic-2026-11-28.db --with-key --force'],
   async run({ values, positionals }, c) {
     const source = resolve(positionals[0]!);
-    const { path, keyFile, key: resolveKey } = storage(c);
+    const { path, keyFile, url, key: resolveKey } = storage(c);
+    if (url !== undefined) throw onPostgres('restore');
     if (!existsSync(source) || !statSync(source).isFile()) {
       throw inputError(`the backup ${source} does not exist`, 'give the file `db backup` wrote');
     }
