@@ -63,6 +63,8 @@ export { MIGRATIONS } from './migrations/index.ts';
 export { SecretBox, hashSecret, keyFilePath, resolveSecretKey } from './crypto.ts';
 export type { ResolveSecretKeyOptions, ResolvedSecretKey, SecretKeySource } from './crypto.ts';
 export { backupDatabase } from './backup.ts';
+export { copySqliteToPostgres } from './copy.ts';
+export type { CopyResult } from './copy.ts';
 export type { BackupResult } from './backup.ts';
 export * from './repositories/alerts.repository.ts';
 export * from './repositories/audit.repository.ts';
