@@ -44,7 +44,8 @@ async function main(): Promise<void> {
   try {
     for (const kind of kinds) {
       const fx = await setup({
-        external: { ...emu, close: async () => undefined },
+        // One emulator for both stores: the fixture must not stop it.
+        external: { ...emu, close: () => Promise.resolve() },
         store: kind,
         config: {
           http: { concurrencyPerHost: 32, pageSize: 1000, timeoutMs: 30_000 },

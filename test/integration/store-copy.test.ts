@@ -47,8 +47,8 @@ describe.skipIf(!hasPg)('db copy: SQLite into PostgreSQL', () => {
     const by = new Map(r.tables.map((t) => [t.table, t.rows]));
     // Counted by hand from the SQLite side, independently of the copy's own check.
     for (const t of ['smart_accounts', 'virtual_accounts', 'licenses', 'clusters', 'jobs']) {
-      const n = (fx.h.kind === 'sqlite' &&
-        (fx.h.sqlite.prepare(`select count(*) as n from ${t}`).get() as { n: number }).n)!;
+      const n = (source().sqlite.prepare(`select count(*) as n from ${t}`).get() as { n: number })
+        .n;
       expect(n, t).toBeGreaterThan(0);
       expect(by.get(t), t).toBe(n);
     }
