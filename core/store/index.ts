@@ -1,7 +1,9 @@
 /**
- * core/store: SQLite through kysely. Open, migrate, then build repositories:
+ * core/store: SQLite or PostgreSQL through kysely (dialect.ts says what differs). Open,
+ * migrate, then build repositories:
  *
- *   const h = openDatabase({ path, clock });
+ *   const h = await openStore({ path, url, clock }); // url: postgres://… (db.url), else SQLite
+ *   // (openDatabase({ path, clock }) opens SQLite alone, synchronously)
  *   await migrateToLatest(h.db);
  *   const box = new SecretBox(resolveSecretKey({ envValue, dbPath: path }).key);
  *   await verifySecretKey(h.db, box, h.clock);
