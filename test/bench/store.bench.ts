@@ -9,7 +9,8 @@
  * (the status overview and the Cluster Summary of every cluster). Wall time, this process's CPU
  * time and the load average are printed beside each figure (the machine is shared).
  *
- * Environment: BENCH_SCALE (1000), BENCH_ACCOUNTS (accounts in parallel, 32).
+ * Environment: BENCH_SCALE (1000), BENCH_ACCOUNTS (accounts in parallel, 32), BENCH_STORES
+ * (e.g. `postgres`: only those).
  */
 import { loadavg } from 'node:os';
 import * as reports from '../../core/reports/index.ts';
@@ -38,7 +39,8 @@ async function timed<T>(label: string, run: () => Promise<T>): Promise<T> {
 }
 
 async function main(): Promise<void> {
-  const kinds = storeKinds();
+  const only = process.env.BENCH_STORES?.split(',');
+  const kinds = storeKinds().filter((k) => !only || only.includes(k));
   out(`store bench: scale ${SCALE}, ${ACCOUNTS} accounts at a time, stores: ${kinds.join(', ')}`);
   const emu = await spawnScaleEmulator(SCALE);
   try {
@@ -61,8 +63,10 @@ async function main(): Promise<void> {
         const full = await timed('full sync', () =>
           fx.services.sync.syncAll({ requestedBy: 'bench', full: true }),
         );
-        const failed = full.filter((o) => o.status === 'Failed').length;
-        out(`    ${full.length} accounts, ${failed} failed`);
+        const failed = full.filter((o) => o.status === 'Failed');
+        out(
+          `    ${full.length} accounts, ${failed.length} failed${failed[0] ? ` (first: ${failed[0].error?.code} ${failed[0].error?.message})` : ''}`,
+        );
         await timed('re-sync, nothing changed', () =>
           fx.services.sync.syncAll({ requestedBy: 'bench' }),
         );
