@@ -69,7 +69,10 @@ export async function openPostgres(opts: OpenPostgresOptions): Promise<PostgresH
     config = {
       connectionString: opts.url,
       max: opts.poolSize ?? 10,
-      connectionTimeoutMillis: opts.connectTimeoutMs ?? 10_000,
+      // Waiting for a free connection is waiting for the write lock (dialect.ts: a transaction
+      // holds its connection while it waits), as SQLite's writers wait on the busy timeout; a
+      // timeout here failed syncs under load. The start check below has its own timeout.
+      connectionTimeoutMillis: 0,
       types: pgTypes,
       ...(opts.readonly === true ? { options: '-c default_transaction_read_only=on' } : {}),
     };
@@ -82,12 +85,14 @@ export async function openPostgres(opts: OpenPostgresOptions): Promise<PostgresH
       cause: e,
     });
   }
-  const pool = new pg.Pool(config);
-  // An idle connection the server drops (a restart, a failover) must not crash the process.
-  pool.on('error', () => undefined);
   let serverVersion: string;
   try {
-    const client = await pool.connect();
+    const client = new pg.Client({
+      ...config,
+      connectionTimeoutMillis: opts.connectTimeoutMs ?? 10_000,
+    });
+    client.on('error', () => undefined);
+    await client.connect();
     try {
       const r = await client.query<{ v: string; n: string }>(
         "select current_setting('server_version') as v, current_setting('server_version_num') as n",
@@ -104,12 +109,14 @@ export async function openPostgres(opts: OpenPostgresOptions): Promise<PostgresH
         });
       }
     } finally {
-      client.release();
+      await client.end().catch(() => undefined);
     }
   } catch (e) {
-    await pool.end().catch(() => undefined);
     throw e instanceof SmartlicError ? e : connectError(e, shown);
   }
+  const pool = new pg.Pool(config);
+  // An idle connection the server drops (a restart, a failover) must not crash the process.
+  pool.on('error', () => undefined);
   const db = new Kysely<Database>({ dialect: createPostgresDialect({ pool }) });
   let closed = false;
   return {
