@@ -328,6 +328,14 @@ export const configSchema = z
     db: z
       .object({
         path: z.string().min(1).default('data/smartlic.db'),
+        /** postgres://…: PostgreSQL instead of the SQLite file (docs/storage.md). */
+        url: z
+          .string()
+          .regex(
+            /^postgres(ql)?:\/\//i,
+            'must be a postgres:// URL (postgres://user:password@host:5432/database)',
+          )
+          .optional(),
       })
       .strict()
       .default({}),
@@ -449,6 +457,12 @@ export const ENV_VARS: readonly {
   help: string;
 }[] = [
   { name: 'SMARTLIC_DB', path: 'db.path', kind: 'string', help: 'SQLite file' },
+  {
+    name: 'SMARTLIC_DATABASE_URL',
+    path: 'db.url',
+    kind: 'string',
+    help: 'postgres:// URL: PostgreSQL instead of SQLite',
+  },
   {
     name: 'SMARTLIC_SECRET_KEY',
     path: 'secretKey',

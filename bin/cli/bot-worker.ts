@@ -31,8 +31,10 @@ const rt = await openRuntime(
   },
   { metrics: forwardMetrics(parentPort!) },
 );
-const reader = isMemoryPath(rt.config.db.path)
-  ? undefined
-  : openDatabase({ path: rt.config.db.path, readonly: true, clock: rt.clock });
+// A second, read-only SQLite connection for reads; PostgreSQL's pool already reads beside writes.
+const reader =
+  rt.handle.kind === 'postgres' || isMemoryPath(rt.config.db.path)
+    ? undefined
+    : openDatabase({ path: rt.config.db.path, readonly: true, clock: rt.clock });
 serveCommands(commandLayer(rt, reader?.db ?? rt.db), parentPort!);
 parentPort!.postMessage({ ready: true });

@@ -17,7 +17,10 @@ import { SmartlicError } from '../../core/errors.ts';
 import {
   backupDatabase,
   migrateToLatest,
+  copySqliteToPostgres,
+  isPostgresUrl,
   openDatabase,
+  openStore,
   resolveSecretKey,
 } from '../../core/store/index.ts';
 import { defineCommand, defineGroup, inputError } from './common.ts';
@@ -46,9 +49,9 @@ ${WHERE}`,
     'SMARTLIC_DB=/var/lib/smartlic/smartlic.db smartlic db migrate',
   ],
   async run(_p, c) {
-    const { path, key: resolveKey } = storage(c);
+    const { path, url, key: resolveKey } = storage(c);
     const key = resolveKey();
-    const h = openDatabase({ path });
+    const h = await openStore({ path, url });
     try {
       const applied = await migrateToLatest(h.db);
       await checkKey(h.db, key, path, h.clock);
@@ -69,6 +72,22 @@ ${WHERE}`,
     }
   },
 });
+
+/**
+ * `db backup` / `db restore` copy SQLite files; on PostgreSQL the server's own tools make the
+ * consistent copy (docs/storage.md), so the command says which to run instead of touching the
+ * SQLite path db.path still names.
+ */
+function onPostgres(verb: 'backup' | 'restore'): SmartlicError {
+  return new SmartlicError({
+    code: 'INPUT',
+    message: `db ${verb} copies a SQLite file, and the store is PostgreSQL (db.url / SMARTLIC_DATABASE_URL): nothing was ${verb === 'backup' ? 'written' : 'changed'}`,
+    action:
+      verb === 'backup'
+        ? 'use pg_dump: `pg_dump --format=custom --file=smartlic.dump "$SMARTLIC_DATABASE_URL"`, and keep SMARTLIC_SECRET_KEY with it (docs/storage.md)'
+        : 'use pg_restore into an empty database: `pg_restore --no-owner --dbname="$SMARTLIC_DATABASE_URL" smartlic.dump` (docs/storage.md)',
+  });
+}
 
 function copyKeyBeside(keyFile: string, target: string, force: boolean): string {
   const dest = `${target}.key`;
@@ -108,7 +127,8 @@ ${WHERE}`,
   examples: ['smartlic db backup /backup/smartlic-$(date +%F).db --with-key'],
   async run({ values, positionals }, c) {
     const target = positionals[0]!;
-    const { path, keyFile, key: resolveKey } = storage(c);
+    const { path, keyFile, url, key: resolveKey } = storage(c);
+    if (url !== undefined) throw onPostgres('backup');
     const h = openDatabase({ path, readonly: true });
     try {
       const key = resolveKey();
@@ -175,7 +195,8 @@ ${WHERE}`,
   examples: ['smartlic db restore /backup/smartlic-2026-11-28.db --with-key --force'],
   async run({ values, positionals }, c) {
     const source = resolve(positionals[0]!);
-    const { path, keyFile, key: resolveKey } = storage(c);
+    const { path, keyFile, url, key: resolveKey } = storage(c);
+    if (url !== undefined) throw onPostgres('restore');
     if (!existsSync(source) || !statSync(source).isFile()) {
       throw inputError(`the backup ${source} does not exist`, 'give the file `db backup` wrote');
     }
@@ -241,9 +262,81 @@ ${WHERE}`,
   },
 });
 
+const copy = defineCommand({
+  name: 'db copy',
+  summary: 'copy the SQLite database into PostgreSQL, everything, counts verified',
+  options: {
+    to: {
+      type: 'string',
+      value: 'URL',
+      help: 'the PostgreSQL database (postgres://…) to copy into',
+    },
+    replace: { type: 'boolean', help: 'empty a target that already holds data first' },
+  },
+  json: '{from, to, tables: [{table, rows}]}',
+  description: `Copies every table of the SQLite database (SMARTLIC_DB) into the PostgreSQL database
+--to names (migrated first), ids kept, then compares the rows of each table on both sides.
+The secrets are copied encrypted: run smartlic on PostgreSQL with SMARTLIC_SECRET_KEY set to
+the same key (the key file's content when the key is a file). A target that holds data is
+refused unless --replace. Stop smartlic on the SQLite file while copying.
+
+${WHERE}`,
+  examples: ["smartlic db copy --to 'postgres://smartlic:PASSWORD@db.example.net/smartlic'"],
+  async run({ values }, c) {
+    const to = values.to;
+    if (typeof to !== 'string' || !isPostgresUrl(to)) {
+      throw inputError(
+        '--to must be a postgres:// URL',
+        "give the target as --to 'postgres://user:password@host:5432/database'",
+      );
+    }
+    const config = cliConfig(c);
+    if (config.db.url !== undefined) {
+      throw inputError(
+        'db copy reads the SQLite file (SMARTLIC_DB), but SMARTLIC_DATABASE_URL (db.url) is set',
+        'unset SMARTLIC_DATABASE_URL for the copy, and give the target with --to',
+      );
+    }
+    const { path, key: resolveKey } = resolveStorage(config);
+    const key = resolveKey();
+    const from = openDatabase({ path, readonly: true });
+    try {
+      const target = await openStore({ path: '', url: to });
+      try {
+        const r = await copySqliteToPostgres(
+          { db: from.db, sqlite: from.sqlite, path },
+          { db: target.db, path: target.path },
+          { replace: values.replace === true },
+        );
+        // The ciphertext came as it was: the same key must open the copy.
+        await checkKey(target.db, key, target.path, target.clock);
+        if (c.out.json) {
+          c.out.data({ from: path, to: target.path, tables: r.tables });
+          return 0;
+        }
+        for (const t of r.tables) c.out.print(`copied ${t.table}: ${t.rows} row(s)`);
+        const rows = r.tables.reduce((n, t) => n + t.rows, 0);
+        c.out.print(
+          `${path} → ${target.path}: ${r.tables.length} tables, ${rows} rows, counts equal on both sides; the secret key opens the copy`,
+        );
+        c.out.print(
+          key.source === 'key-file'
+            ? `run smartlic on it with SMARTLIC_DATABASE_URL and SMARTLIC_SECRET_KEY set to the content of ${key.keyFile}`
+            : 'run smartlic on it with SMARTLIC_DATABASE_URL and the same SMARTLIC_SECRET_KEY',
+        );
+        return 0;
+      } finally {
+        await target.close();
+      }
+    } finally {
+      await from.close();
+    }
+  },
+});
+
 export const dbCommand: CliCommand = defineGroup({
   name: 'db',
-  summary: 'database: migrate, backup <file>, restore <file>',
+  summary: 'database: migrate, backup <file>, restore <file>, copy --to <url>',
   description: WHERE,
-  commands: [migrate, backup, restore],
+  commands: [migrate, backup, restore, copy],
 });

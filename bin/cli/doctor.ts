@@ -10,10 +10,11 @@ import {
   SecretBox,
   checkIntegrity,
   damagedDatabaseError,
-  openDatabase,
+  openStore,
   pendingMigrations,
   resolveSecretKey,
   verifySecretKey,
+  type StoreHandle,
 } from '../../core/store/index.ts';
 import { defineCommand, escapeControl, plural, singleCommand, type RunContext } from './common.ts';
 import { cliConfig, openRuntime, resolveStorage } from './runtime.ts';
@@ -43,8 +44,8 @@ async function storageChecks(c: RunContext): Promise<{ checks: Check[]; usable: 
     });
     return { checks, usable: false };
   }
-  const { path, keyFile } = resolveStorage(config);
-  if (!existsSync(path)) {
+  const { path, keyFile, url, key: resolveKey } = resolveStorage(config);
+  if (url === undefined && !existsSync(path)) {
     checks.push({
       check: 'db',
       subject: path,
@@ -55,7 +56,7 @@ async function storageChecks(c: RunContext): Promise<{ checks: Check[]; usable: 
     });
     return { checks, usable: false };
   }
-  if (!config.secretKey && !existsSync(keyFile)) {
+  if (url === undefined && !config.secretKey && !existsSync(keyFile)) {
     checks.push({
       check: 'db.key',
       subject: path,
@@ -66,10 +67,30 @@ async function storageChecks(c: RunContext): Promise<{ checks: Check[]; usable: 
     });
     return { checks, usable: false };
   }
-  const h = openDatabase({ path, readonly: true });
+  let h: StoreHandle;
+  try {
+    h = await openStore({ path, url, readonly: true });
+  } catch (e) {
+    // PostgreSQL: unreachable, refused login, no such database, too old (core/store/postgres.ts).
+    const err = toSmartlicError(e);
+    checks.push({
+      check: 'db',
+      subject: path,
+      verdict: 'fail',
+      code: err.code,
+      message: err.message,
+      ...(err.action ? { fix: err.action } : {}),
+    });
+    return { checks, usable: false };
+  }
+  const sound =
+    h.kind === 'sqlite'
+      ? "SQLite's quick_check finds the file sound"
+      : `PostgreSQL ${h.serverVersion} answers`;
   try {
     // First: on a damaged file every later answer (schema, key, accounts) would mislead.
-    const integrity = checkIntegrity(h.sqlite, 'quick');
+    const integrity =
+      h.kind === 'sqlite' ? checkIntegrity(h.sqlite, 'quick') : { ok: true, problems: [] };
     if (!integrity.ok) {
       const err = damagedDatabaseError(path, integrity, 'quick');
       checks.push({
@@ -88,11 +109,14 @@ async function storageChecks(c: RunContext): Promise<{ checks: Check[]; usable: 
       subject: path,
       verdict: pending.length ? 'warn' : 'ok',
       message: pending.length
-        ? `the schema is behind: ${pending.length} migration(s) pending (${pending.join(', ')}); SQLite's quick_check finds the file sound`
-        : "the database opens, SQLite's quick_check finds it sound, and its schema is up to date",
+        ? `the schema is behind: ${pending.length} migration(s) pending (${pending.join(', ')}); ${sound}`
+        : `the database opens, ${sound}, and its schema is up to date`,
       ...(pending.length ? { fix: 'run `smartlic db migrate` (any command does it too)' } : {}),
     });
-    const key = resolveSecretKey({ envValue: config.secretKey, dbPath: path });
+    const key =
+      url === undefined
+        ? resolveSecretKey({ envValue: config.secretKey, dbPath: path })
+        : resolveKey();
     await verifySecretKey(h.db, new SecretBox(key.key), h.clock);
     checks.push({
       check: 'db.key',

@@ -20,11 +20,12 @@ import {
   createRepositories,
   keyFilePath,
   migrateToLatest,
-  openDatabase,
+  openStore,
+  redactDatabaseUrl,
   resolveSecretKey,
   verifySecretKey,
   type Database,
-  type DatabaseHandle,
+  type StoreHandle,
   type Repositories,
   type ResolvedSecretKey,
 } from '../../core/store/index.ts';
@@ -81,7 +82,7 @@ export function cliLogger(ctx: CliContext, config: Config, clock: Clock): Logger
 
 export interface Runtime {
   config: Config;
-  handle: DatabaseHandle;
+  handle: StoreHandle;
   db: Kysely<Database>;
   secrets: SecretBox;
   key: ResolvedSecretKey;
@@ -135,10 +136,33 @@ export function cliConfig(ctx: CliContext, overrides?: Record<string, unknown>):
 /** The database path and secret key from the config (`db migrate`, `db backup`, runtime). */
 export function resolveStorage(config: Config): {
   path: string;
+  /** postgres://… when the store is PostgreSQL (db.url). */
+  url?: string;
   keyFile: string;
   key: () => ResolvedSecretKey;
 } {
   const path = config.db.path;
+  const url = config.db.url;
+  if (url !== undefined) {
+    // Instances sharing one PostgreSQL must share one key: a key file beside a local path
+    // would be a different key on each machine.
+    return {
+      path: redactDatabaseUrl(url),
+      url,
+      keyFile: keyFilePath(path),
+      key: () => {
+        if (config.secretKey === undefined || config.secretKey.trim() === '') {
+          throw new SmartlicError({
+            code: 'SECRET_KEY',
+            message: 'with PostgreSQL (db.url) the secret key must come from SMARTLIC_SECRET_KEY',
+            action:
+              'set SMARTLIC_SECRET_KEY (`openssl rand -hex 32`), the same on every instance; when moving a SQLite database, use the key of its key file (`cat <db>.key`)',
+          });
+        }
+        return resolveSecretKey({ envValue: config.secretKey, dbPath: path });
+      },
+    };
+  }
   return {
     path,
     keyFile: keyFilePath(path),
@@ -189,7 +213,7 @@ export async function openRuntime(
   const logger = opts.logger ? opts.logger(config, clock) : cliLogger(ctx, config, clock);
   const storage = resolveStorage(config);
   const key = storage.key();
-  const handle = openDatabase({ path: storage.path, clock });
+  const handle = await openStore({ path: storage.path, url: storage.url, clock });
   try {
     await migrateToLatest(handle.db);
     const secrets = await checkKey(handle.db, key, storage.path, clock);

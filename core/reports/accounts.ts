@@ -14,6 +14,7 @@ import type {
   SmartAccountType,
   VirtualAccountRole,
 } from '../store/schema.ts';
+import { likeOperator } from '../store/dialect.ts';
 import { cmp, dateOrNull, vaLabel, type ReportDb } from './common.ts';
 
 /** Open alerts (from the alerts table) about an entity and what lies inside it. */
@@ -241,7 +242,7 @@ export async function virtualAccountSummary(
         eb('l.available', '<', 0),
         // A superset of isShort's status test: SQLite's trim() strips spaces only, JS's trim()
         // also tabs, line ends and no-break spaces (test/integration/shortage-rule.test.ts).
-        eb('l.status', 'like', '%insufficient licenses%'),
+        eb('l.status', likeOperator(db), '%insufficient licenses%'),
       ]),
     )
     .select([

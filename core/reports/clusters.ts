@@ -19,6 +19,7 @@ import type {
   NodeRole,
   TransportMode,
 } from '../store/schema.ts';
+import { jsonIntList, perDialect } from '../store/dialect.ts';
 import { packColumns, tableColumns } from '../store/packed.ts';
 import { dateOrNull, licenseLabel, vaLabel, type ReportDb } from './common.ts';
 
@@ -226,7 +227,7 @@ function baseQuery(db: ReportDb) {
         sql<number>`(select max(j2.id) from jobs j2 where j2.entity_type = 'Cluster' and j2.entity_id = c.id)`,
       ),
     )
-    .select(BASE_ROW.expr.as('packed'));
+    .select(BASE_ROW.expr(db).as('packed'));
 }
 
 /** The query's rows, unpacked. */
@@ -325,12 +326,16 @@ export async function clusterSummary(
       await q
         .clearSelect()
         .select('c.id')
-        .limit(opts.limit === undefined ? -1 : Math.max(0, opts.limit))
+        .limit(
+          opts.limit === undefined
+            ? perDialect(db, { sqlite: -1, postgres: null })
+            : Math.max(0, opts.limit),
+        )
         .offset(offset)
         .execute()
     ).map((r) => r.id);
     if (ids.length === 0) return [];
-    q = q.where(sql<boolean>`c.id in (select value from json_each(${JSON.stringify(ids)}))`);
+    q = q.where(sql<boolean>`c.id in ${jsonIntList(db, JSON.stringify(ids))}`);
   }
   const rows = await baseRows(q);
   const out: ClusterSummaryRow[] = [];
@@ -428,7 +433,7 @@ const STORED_ROW = packColumns<StoredRow>(tableColumns('clusters', STORED_COLUMN
 
 /** The stored rows the query selects, unpacked. */
 async function storedRows(db: ReportDb, clusterId?: number): Promise<StoredRow[]> {
-  let q = db.selectFrom('clusters').select(STORED_ROW.expr.as('packed'));
+  let q = db.selectFrom('clusters').select(STORED_ROW.expr(db).as('packed'));
   if (clusterId !== undefined) q = q.where('clusters.id', '=', clusterId);
   return (await q.execute()).map((r) => STORED_ROW.unpack(r.packed));
 }

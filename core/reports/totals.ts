@@ -7,6 +7,7 @@
  */
 import { sql } from 'kysely';
 import { isShort, shortageOf } from '../domain/compliance.ts';
+import { perDialect, textParam } from '../store/dialect.ts';
 import { licenseLabel, type ReportDb } from './common.ts';
 import { mirrorVaIds } from './mirrors.ts';
 import { byType } from './usage.ts';
@@ -118,14 +119,28 @@ export async function usageTrendTotals(
   }>`
     select day, license_type, sum(quantity) as owned, sum(in_use) as in_use,
            sum(available) as available, sum(shortage) as shortage, count(*) as vas
-    from (
+    from ${perDialect(db, {
+      sqlite: sql`(
       select substr(taken_at, 1, 10) as day, virtual_account_id, license_type, quantity,
              in_use, available, shortage, max(taken_at) as last_at
       from usage_points
       where (${from} is null or taken_at >= ${from}) and (${to} is null or taken_at < ${to})
         and (virtual_account_id is null or virtual_account_id not in ${mirrorVaIds()})
       group by virtual_account_id, license_type, day
-    )
+    )`,
+      // PostgreSQL has no bare columns beside max(): DISTINCT ON keeps the same row, the
+      // day's last of each VA and type.
+      postgres: sql`(
+      select distinct on (virtual_account_id, license_type, substr(taken_at, 1, 10))
+             substr(taken_at, 1, 10) as day, virtual_account_id, license_type, quantity,
+             in_use, available, shortage
+      from usage_points
+      where (${textParam(db, from)} is null or taken_at >= ${from})
+        and (${textParam(db, to)} is null or taken_at < ${to})
+        and (virtual_account_id is null or virtual_account_id not in ${mirrorVaIds()})
+      order by virtual_account_id, license_type, substr(taken_at, 1, 10), taken_at desc, ord desc
+    ) as last_of_day`,
+    })}
     group by day, license_type
     order by day, license_type
   `.execute(db);

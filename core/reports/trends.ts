@@ -5,6 +5,7 @@
 import { sql } from 'kysely';
 import { shortageOf } from '../domain/compliance.ts';
 import { DAY_MS } from '../domain/lifecycle.ts';
+import { epochMs, jsonIntList } from '../store/dialect.ts';
 import { byType } from './usage.ts';
 import {
   licenseLabel,
@@ -140,9 +141,9 @@ async function seriesFits(
       w as materialized (
         select s.virtual_account_id as va, s.license_type as lt, s.in_use as y, s.id, s.ord,
           s.taken_at,
-          (round(unixepoch(s.taken_at, 'subsec') * 1000) - ${t0}) / ${sql.raw(`${DAY_MS}.0`)} as x
+          (${epochMs(db, 's.taken_at')} - ${t0}) / ${sql.raw(`${DAY_MS}.0`)} as x
         from usage_points s
-        where s.virtual_account_id in (select value from json_each(${JSON.stringify(ids)}))
+        where s.virtual_account_id in ${jsonIntList(db, JSON.stringify(ids))}
           and s.taken_at >= ${from} and s.taken_at < ${to}),
       m as (select va, lt, count(*) as n, avg(x) as mx, avg(y) as my from w group by va, lt),
       f as (
@@ -150,14 +151,14 @@ async function seriesFits(
           sum((w.x - m.mx) * (w.x - m.mx)) as sxx,
           sum((w.x - m.mx) * (w.y - m.my)) as sxy
         from m join w on w.va = m.va and w.lt = m.lt
-        group by m.va, m.lt),
+        group by m.va, m.lt, m.n, m.mx, m.my),
       -- The latest point of each series, from the rows already read (a correlated subquery
       -- on usage_points would evaluate the whole view once per series).
       l as (
         select va, lt, id from (
           select va, lt, id,
             row_number() over (partition by va, lt order by taken_at desc, ord desc) as rn
-          from w)
+          from w) as ranked
         where rn = 1)
       select f.*, s.quantity, s.in_use, s.available, s.shortage
       from f join l on l.va = f.va and l.lt = f.lt

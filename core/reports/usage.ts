@@ -341,7 +341,8 @@ export async function customerUsage(
       eb.fn.sum<number>('u.count').as('count'),
       eb.fn.count<number>('u.cluster_id').as('clusters'),
     ])
-    .groupBy(['k.id', 'c.virtual_account_id', 'u.license_type']);
+    // k.name, s.domain and v.name follow from k.id and the VA; PostgreSQL wants them named.
+    .groupBy(['k.id', 'c.virtual_account_id', 'u.license_type', 'k.name', 's.domain', 'v.name']);
   if (opts.customerId !== undefined) q = q.where('k.id', '=', opts.customerId);
   const rows = await q.execute();
   return rows

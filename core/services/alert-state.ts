@@ -316,7 +316,7 @@ export async function gatherAlertStates(
     db
       .selectFrom('clusters')
       .innerJoin('customers', 'customers.id', 'clusters.customer_id')
-      .select(CLUSTER_ROW.expr.as('packed'));
+      .select(CLUSTER_ROW.expr(db).as('packed'));
   const placed: {
     row: ClusterStateRow;
     state: AlertState;

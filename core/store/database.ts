@@ -16,6 +16,7 @@ import { systemClock } from '../clock.ts';
 import type { Clock } from '../clock.ts';
 import { SmartlicError } from '../errors.ts';
 import type { Database } from './schema.ts';
+import { isPostgresUrl, openPostgres, redactDatabaseUrl, type PostgresHandle } from './postgres.ts';
 import { storageError } from './storage-errors.ts';
 
 export interface OpenDatabaseOptions {
@@ -28,7 +29,9 @@ export interface OpenDatabaseOptions {
   busyTimeoutMs?: number;
 }
 
+/** An open SQLite database (`openDatabase`). */
 export interface DatabaseHandle {
+  kind: 'sqlite';
   db: Kysely<Database>;
   sqlite: BetterSqlite3.Database;
   clock: Clock;
@@ -83,6 +86,7 @@ export function openDatabase(opts: OpenDatabaseOptions): DatabaseHandle {
   });
   let closed = false;
   return {
+    kind: 'sqlite',
     db,
     sqlite,
     clock: opts.clock ?? systemClock,
@@ -231,4 +235,35 @@ function withStatementCache(sqlite: BetterSqlite3.Database): SqliteDatabase {
       return st;
     },
   };
+}
+
+export interface OpenStoreOptions extends OpenDatabaseOptions {
+  /** `postgres://…` (db.url): PostgreSQL instead of the SQLite file at `path`. */
+  url?: string | undefined;
+}
+
+/** Either store, open; `kind` says which (only bin/ and the store's own tools look). */
+export type StoreHandle = DatabaseHandle | PostgresHandle;
+
+/**
+ * Opens the store the config names: PostgreSQL when `url` is set (checked: reachable,
+ * credentials, version), the SQLite file at `path` otherwise. Does not migrate.
+ */
+export async function openStore(opts: OpenStoreOptions): Promise<StoreHandle> {
+  if (opts.url !== undefined && opts.url !== '') {
+    if (!isPostgresUrl(opts.url)) {
+      throw new SmartlicError({
+        code: 'CONFIG',
+        message: `db.url (SMARTLIC_DATABASE_URL) must be a postgres:// URL, not ${redactDatabaseUrl(opts.url)}`,
+        action:
+          'set it to postgres://user:password@host:5432/database, or unset it to use the SQLite file (SMARTLIC_DB)',
+      });
+    }
+    return openPostgres({
+      url: opts.url,
+      clock: opts.clock ?? systemClock,
+      ...(opts.readonly === true ? { readonly: true } : {}),
+    });
+  }
+  return openDatabase(opts);
 }

@@ -1,7 +1,9 @@
 /**
- * core/store: SQLite through kysely. Open, migrate, then build repositories:
+ * core/store: SQLite or PostgreSQL through kysely (dialect.ts says what differs). Open,
+ * migrate, then build repositories:
  *
- *   const h = openDatabase({ path, clock });
+ *   const h = await openStore({ path, url, clock }); // url: postgres://… (db.url), else SQLite
+ *   // (openDatabase({ path, clock }) opens SQLite alone, synchronously)
  *   await migrateToLatest(h.db);
  *   const box = new SecretBox(resolveSecretKey({ envValue, dbPath: path }).key);
  *   await verifySecretKey(h.db, box, h.clock);
@@ -37,8 +39,17 @@ import { VirtualAccountsRepository } from './repositories/virtual-accounts.repos
 import type { Database } from './schema.ts';
 
 export * from './schema.ts';
-export { openDatabase, isMemoryPath } from './database.ts';
-export type { DatabaseHandle, OpenDatabaseOptions } from './database.ts';
+export { openDatabase, openStore, isMemoryPath } from './database.ts';
+export type {
+  DatabaseHandle,
+  OpenDatabaseOptions,
+  OpenStoreOptions,
+  StoreHandle,
+} from './database.ts';
+export { PG_MIN_VERSION_NUM, isPostgresUrl, openPostgres, redactDatabaseUrl } from './postgres.ts';
+export type { PostgresHandle } from './postgres.ts';
+export { dialectOf } from './dialect.ts';
+export type { DialectName } from './dialect.ts';
 export { packColumns, tableColumns } from './packed.ts';
 export type { PackedColumns } from './packed.ts';
 export { MIGRATION_VERSIONS_TABLE, migrateToLatest, pendingMigrations } from './migrate.ts';
@@ -55,6 +66,8 @@ export { MIGRATIONS } from './migrations/index.ts';
 export { SecretBox, hashSecret, keyFilePath, resolveSecretKey } from './crypto.ts';
 export type { ResolveSecretKeyOptions, ResolvedSecretKey, SecretKeySource } from './crypto.ts';
 export { backupDatabase } from './backup.ts';
+export { copySqliteToPostgres } from './copy.ts';
+export type { CopyResult } from './copy.ts';
 export type { BackupResult } from './backup.ts';
 export * from './repositories/alerts.repository.ts';
 export * from './repositories/audit.repository.ts';

@@ -12,10 +12,11 @@
  * single-row read gains nothing from it.
  */
 import { sql, type Expression, type RawBuilder } from 'kysely';
+import { jsonArray, type AnyDb } from './dialect.ts';
 
 export interface PackedColumns<Row> {
-  /** The select expression: `json_array(col1, col2, …)`, to be given an alias. */
-  readonly expr: RawBuilder<string>;
+  /** The select expression on `db`: `json_array(col1, col2, …)` as text, to be given an alias. */
+  expr(db: AnyDb): RawBuilder<string>;
   /** One packed row back as a Row object (every property present, in the declared order). */
   unpack(text: string): Row;
 }
@@ -28,15 +29,15 @@ export function packColumns<Row extends object>(spec: {
   readonly [K in keyof Row]: string | Expression<unknown>;
 }): PackedColumns<Row> {
   const names = Object.keys(spec) as (keyof Row & string)[];
-  const parts = names.map((n) => {
-    const c = spec[n as keyof Row];
+  const parts = names.map((n): Expression<unknown> => {
+    const c: string | Expression<unknown> = spec[n as keyof Row];
     return typeof c === 'string' ? sql.ref(c) : c;
   });
   // Copying a template of the final shape and then assigning keeps every row on one hidden
   // class; adding 26 properties to `{}` one at a time is what makes the plain rows slow.
   const template = Object.fromEntries(names.map((n) => [n, null])) as Row;
   return {
-    expr: sql<string>`json_array(${sql.join(parts)})`,
+    expr: (db) => jsonArray(db, parts),
     unpack(text: string): Row {
       const values = JSON.parse(text) as unknown[];
       const row = { ...template } as Record<string, unknown>;

@@ -76,7 +76,8 @@ async function main(): Promise<void> {
       .select((eb) => eb.fn.countAll<number>().as('n'))
       .executeTakeFirstOrThrow();
     out(`  ${Number(counts.n)} clusters, evaluation now timed`);
-    if (process.env.BENCH_SAVE_DB) fx.h.sqlite.exec(`VACUUM INTO '${process.env.BENCH_SAVE_DB}'`);
+    if (process.env.BENCH_SAVE_DB && fx.h.kind === 'sqlite')
+      fx.h.sqlite.exec(`VACUUM INTO '${process.env.BENCH_SAVE_DB}'`);
 
     const first = await timedEvaluation(fx, 'after the full sync (all open)');
     const again = await timedEvaluation(fx, 'again, nothing changed');

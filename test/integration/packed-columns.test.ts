@@ -40,9 +40,9 @@ describe('packColumns', () => {
       at: 't.at',
       doubled: sql`t.big * 2`,
     });
-    const packed = (await db.selectFrom('t').select(P.expr.as('p')).orderBy('id').execute()).map(
-      (r) => P.unpack(r.p),
-    );
+    const packed = (
+      await db.selectFrom('t').select(P.expr(db).as('p')).orderBy('id').execute()
+    ).map((r) => P.unpack(r.p));
     const plain = await db
       .selectFrom('t')
       .select(['id', 'name', 'ratio', 'big', 'at', sql<number>`t.big * 2`.as('doubled')])

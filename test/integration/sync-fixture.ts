@@ -15,10 +15,10 @@ import {
   SecretBox,
   createRepositories,
   migrateToLatest,
-  openDatabase,
-  type DatabaseHandle,
   type Repositories,
+  type StoreHandle,
 } from '../../core/store/index.ts';
+import { openTestStore, type StoreKind } from '../support/pg.ts';
 import type { Metrics } from '../../core/metrics.ts';
 import type { ClusterType } from '../../core/store/schema.ts';
 
@@ -26,7 +26,7 @@ export interface Fixture {
   emu: RunningEmulator;
   dir: string;
   dbPath: string;
-  h: DatabaseHandle;
+  h: StoreHandle;
   repos: Repositories;
   secrets: SecretBox;
   clock: TestClock;
@@ -95,6 +95,8 @@ export async function setup(
     sync?: { deepReadMaxAgeMs?: number; clusterStatusMaxAgeMs?: number };
     /** Handed to the services (test/integration/metrics.test.ts). */
     metrics?: Metrics;
+    /** Which store (test/support/pg.ts); SQLite at `dbPath` by default. */
+    store?: StoreKind;
   } = {},
 ): Promise<Fixture> {
   const emu =
@@ -102,7 +104,7 @@ export async function setup(
     (await startEmulator({ port: 0, scenario: 'demo', frozen: true, ...opts.emulator }));
   const dir = mkdtempSync(join(tmpdir(), 'smartlic-sync-'));
   const dbPath = join(dir, 'smartlic.db');
-  const h = openDatabase({ path: dbPath });
+  const h = await openTestStore(opts.store ?? 'sqlite', { path: dbPath });
   await migrateToLatest(h.db);
   const secrets = SecretBox.random();
   const clock = new TestClock(emu.ready.now);

@@ -8,6 +8,7 @@ import type {
   AlertSeverity,
 } from '../../domain/alerts.ts';
 import { severityRank } from '../../domain/alerts.ts';
+import { differs as differsSql } from '../dialect.ts';
 import type { SecretBox } from '../crypto.ts';
 import type {
   AlertEventKind,
@@ -317,7 +318,8 @@ export class AlertsRepository {
           .onConflict((oc) =>
             oc.column('dedupe_key').doUpdateSet((eb) => {
               const reopen = sql<boolean>`alerts.state = 'resolved'`;
-              const differs = sql<boolean>`(alerts.severity IS NOT excluded.severity OR alerts.message IS NOT excluded.message OR alerts.details IS NOT excluded.details)`;
+              const d = this.db;
+              const differs = sql<boolean>`(${differsSql(d, 'alerts.severity', 'excluded.severity')} OR ${differsSql(d, 'alerts.message', 'excluded.message')} OR ${differsSql(d, 'alerts.details', 'excluded.details')})`;
               return {
                 rule: eb.ref('excluded.rule'),
                 entity_type: eb.ref('excluded.entity_type'),

@@ -2,6 +2,14 @@ import { CompiledQuery, sql, type Kysely, type Selectable } from 'kysely';
 import type { Clock } from '../../clock.ts';
 import { systemClock } from '../../clock.ts';
 import type { SecretBox } from '../crypto.ts';
+import {
+  dialectOf,
+  jsonInt,
+  jsonIntList,
+  jsonRows,
+  jsonText,
+  type DialectName,
+} from '../dialect.ts';
 import type {
   AuthorizationStatus,
   ClusterLicenseUsageTable,
@@ -189,12 +197,15 @@ function d(v: Date | null | undefined): string | null | undefined {
 
 /** `update clusters set <cols> = ?, updated_at = ? where id = ?`, by column list. */
 const updateSqlByColumns = new Map<string, string>();
-function updateSql(columns: readonly string[]): string {
-  const key = columns.join(',');
+function updateSql(columns: readonly string[], dialect: DialectName): string {
+  const key = `${dialect}:${columns.join(',')}`;
   let text = updateSqlByColumns.get(key);
   if (text === undefined) {
+    // PostgreSQL numbers its parameters ($1, $2, …); SQLite takes `?`.
+    let n = 0;
+    const p = () => (dialect === 'postgres' ? `$${++n}` : '?');
     // Column names come from patchToRow's keys, never from input.
-    text = `update "clusters" set ${columns.map((c) => `"${c}" = ?, `).join('')}"updated_at" = ? where "id" = ?`;
+    text = `update "clusters" set ${columns.map((c) => `"${c}" = ${p()}, `).join('')}"updated_at" = ${p()} where "id" = ${p()}`;
     updateSqlByColumns.set(key, text);
   }
   return text;
@@ -479,10 +490,11 @@ export class ClustersRepository {
   ): Promise<void> {
     if (patches.length === 0) return;
     const now = iso(this.clock.now());
+    const dialect = dialectOf(this.db);
     await atomically(this.db, async (trx) => {
       for (const { id, patch } of patches) {
         const row = patchToRow(patch);
-        const text = updateSql(Object.keys(row));
+        const text = updateSql(Object.keys(row), dialect);
         await trx.executeQuery(CompiledQuery.raw(text, [...Object.values(row), now, id]));
       }
     });
@@ -606,11 +618,13 @@ export class ClustersRepository {
     );
     await atomically(this.db, async (trx) => {
       await sql`delete from cluster_license_usage
-        where cluster_id in (select value from json_each(${ids}))`.execute(trx);
+        where cluster_id in ${jsonIntList(trx, ids)}`.execute(trx);
       await sql`insert into cluster_license_usage
           (cluster_id, license_type, tag, count, status, read_at)
-        select value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, ${iso(readAt)}
-        from json_each(${rows})`.execute(trx);
+        select ${jsonInt(trx, 'j.value', 0)}, ${jsonText(trx, 'j.value', 1)},
+          ${jsonText(trx, 'j.value', 2)}, ${jsonInt(trx, 'j.value', 3)},
+          ${jsonText(trx, 'j.value', 4)}, ${iso(readAt)}
+        from ${jsonRows(trx, rows, 'j')}`.execute(trx);
     });
   }
 

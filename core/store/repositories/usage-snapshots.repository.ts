@@ -3,6 +3,7 @@ import type { Clock } from '../../clock.ts';
 import { systemClock } from '../../clock.ts';
 import type { SecretBox } from '../crypto.ts';
 import type { Database } from '../schema.ts';
+import { jsonInt, jsonRows, jsonText, perDialect } from '../dialect.ts';
 import { date, iso } from './mapping.ts';
 
 export interface UsagePoint {
@@ -66,15 +67,17 @@ export class UsageSnapshotsRepository {
     );
     if (rows.length === 0) return;
     // The SA domain and VA name go with each row: the history outlives a VA's rename or removal.
+    const d = this.db;
     await sql`insert into usage_snapshots
         (taken_at, virtual_account_id, smart_account_domain, virtual_account_name, license_type,
          quantity, in_use, available, shortage)
-      select ${iso(takenAt)}, j.value ->> 0, sa.domain, va.name, j.value ->> 1, j.value ->> 2,
-        j.value ->> 3, j.value ->> 4, j.value ->> 5
-      from json_each(${JSON.stringify(rows)}) j
-      left join virtual_accounts va on va.id = j.value ->> 0
+      select ${iso(takenAt)}, ${jsonInt(d, 'j.value', 0)}, sa.domain, va.name,
+        ${jsonText(d, 'j.value', 1)}, ${jsonInt(d, 'j.value', 2)}, ${jsonInt(d, 'j.value', 3)},
+        ${jsonInt(d, 'j.value', 4)}, ${jsonInt(d, 'j.value', 5)}
+      from ${jsonRows(d, JSON.stringify(rows), 'j')}
+      left join virtual_accounts va on va.id = ${jsonInt(d, 'j.value', 0)}
       left join smart_accounts sa on sa.id = va.smart_account_id
-      order by j.key`.execute(this.db);
+      order by j.key`.execute(d);
   }
 
   /**
@@ -100,10 +103,13 @@ export class UsageSnapshotsRepository {
     }
     await this.appendMany(changed, takenAt);
     if (repeats.length > 0) {
+      const d = this.db;
+      const json = JSON.stringify(repeats.map((r) => [r.va, r.first, r.last]));
       await sql`insert into usage_repeats (virtual_account_id, taken_at, first_id, last_id)
-        select j.value ->> 0, ${iso(takenAt)}, j.value ->> 1, j.value ->> 2
-        from json_each(${JSON.stringify(repeats.map((r) => [r.va, r.first, r.last]))}) j
-        order by j.key`.execute(this.db);
+        select ${jsonInt(d, 'j.value', 0)}, ${iso(takenAt)}, ${jsonInt(d, 'j.value', 1)},
+          ${jsonInt(d, 'j.value', 2)}
+        from ${jsonRows(d, json, 'j')}
+        order by j.key`.execute(d);
     }
     return { rows: changed.reduce((n, e) => n + e.points.length, 0), repeats: repeats.length };
   }
@@ -120,10 +126,11 @@ export class UsageSnapshotsRepository {
       select s.id, s.virtual_account_id as va, s.taken_at, s.license_type, s.quantity, s.in_use,
         s.available, s.shortage, s.smart_account_domain as domain, s.virtual_account_name as name,
         sa.domain as domain_now, va.name as name_now
-      from json_each(${JSON.stringify(keys)}) j
+      from ${jsonRows(this.db, JSON.stringify(keys), 'j')}
       join usage_snapshots s on s.id = (
         select x.id from usage_snapshots x
-        where x.virtual_account_id = j.value ->> 0 and x.license_type = j.value ->> 1
+        where x.virtual_account_id = ${jsonInt(this.db, 'j.value', 0)}
+          and x.license_type = ${jsonText(this.db, 'j.value', 1)}
         order by x.taken_at desc, x.id desc limit 1)
       left join virtual_accounts va on va.id = s.virtual_account_id
       left join smart_accounts sa on sa.id = va.smart_account_id`.execute(this.db);
@@ -215,7 +222,10 @@ export class UsageSnapshotsRepository {
     const r = await sql`delete from usage_snapshots
       where taken_at < ${at}
         and id not in (
-          select cast(substr(max(taken_at || printf('%020d', id)), -20) as integer)
+          select ${perDialect(this.db, {
+            sqlite: sql`cast(substr(max(taken_at || printf('%020d', id)), -20) as integer)`,
+            postgres: sql`cast(right(max(taken_at || lpad(id::text, 20, '0')), 20) as bigint)`,
+          })}
           from usage_snapshots
           where taken_at < ${at}
           group by virtual_account_id, license_type, substr(taken_at, 1, 10)
