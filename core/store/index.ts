@@ -22,6 +22,7 @@ import { ConfirmationTicketsRepository } from './repositories/confirmation-ticke
 import { CustomersRepository } from './repositories/customers.repository.ts';
 import { DevicesRepository } from './repositories/devices.repository.ts';
 import { JobsRepository } from './repositories/jobs.repository.ts';
+import { LeaderLeasesRepository } from './repositories/leader-leases.repository.ts';
 import { LicensesRepository } from './repositories/licenses.repository.ts';
 import { LocalAccountsRepository } from './repositories/local-accounts.repository.ts';
 import { inTransaction } from './repositories/mapping.ts';
@@ -64,6 +65,7 @@ export * from './repositories/confirmation-tickets.repository.ts';
 export * from './repositories/customers.repository.ts';
 export * from './repositories/devices.repository.ts';
 export * from './repositories/jobs.repository.ts';
+export * from './repositories/leader-leases.repository.ts';
 export * from './repositories/licenses.repository.ts';
 export * from './repositories/local-accounts.repository.ts';
 export * from './repositories/notifications.repository.ts';
@@ -95,6 +97,7 @@ export interface Repositories {
   notifications: NotificationsRepository;
   confirmationTickets: ConfirmationTicketsRepository;
   chatThreads: ChatThreadsRepository;
+  leaderLeases: LeaderLeasesRepository;
 }
 
 /** Every repository over one connection or transaction (`db` may be a kysely Transaction). */
@@ -123,6 +126,7 @@ export function createRepositories(
     notifications: new NotificationsRepository(db, secrets, clock),
     confirmationTickets: new ConfirmationTicketsRepository(db, secrets, clock),
     chatThreads: new ChatThreadsRepository(db, secrets, clock),
+    leaderLeases: new LeaderLeasesRepository(db, secrets, clock),
   };
 }
 

@@ -18,6 +18,7 @@ import { migration0010ReadIndexes } from './0010-read-indexes.ts';
 import { migration0011AccountDevicesApi } from './0011-account-devices-api.ts';
 import { migration0012ChatTickets } from './0012-chat-tickets.ts';
 import { migration0013UsageRepeats } from './0013-usage-repeats.ts';
+import { migration0014LeaderLease } from './0014-leader-lease.ts';
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001-initial': migration0001Initial,
@@ -32,4 +33,5 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0011-account-devices-api': migration0011AccountDevicesApi,
   '0012-chat-tickets': migration0012ChatTickets,
   '0013-usage-repeats': migration0013UsageRepeats,
+  '0014-leader-lease': migration0014LeaderLease,
 };
