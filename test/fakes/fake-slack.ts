@@ -28,6 +28,8 @@ export interface SlackMessageRecord {
   blocks: unknown[];
   /** Each chat.update appends the new text. */
   edits: string[];
+  /** Message metadata posted with it (event_type, event_payload). */
+  metadata?: { event_type: string; event_payload: Record<string, unknown> };
 }
 
 export interface SlackFileRecord {
@@ -181,6 +183,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
         if (channel.startsWith('CNOTIN'))
           return json(res, 200, { ok: false, error: 'not_in_channel' });
         const ts = `${seq++}.000100`;
+        const md = body.metadata as SlackMessageRecord['metadata'] | undefined;
         const rec: SlackMessageRecord = {
           channel,
           ts,
@@ -188,9 +191,34 @@ export async function startFakeSlack(): Promise<FakeSlack> {
           blocks: (body.blocks as unknown[]) ?? [],
           edits: [],
           ...(body.thread_ts ? { threadTs: str(body.thread_ts) } : {}),
+          ...(md && typeof md.event_type === 'string' ? { metadata: md } : {}),
         };
         fake.messages.push(rec);
         return json(res, 200, { ok: true, channel, ts, message: { text: rec.text } });
+      }
+      case 'conversations.history':
+      case 'conversations.replies': {
+        // Newest first, as Slack answers; replies: the parent and its thread. Metadata only
+        // with include_all_metadata, as Slack does.
+        const withMd = body.include_all_metadata === true || body.include_all_metadata === 'true';
+        const list = fake.messages
+          .filter((x) =>
+            x.channel === body.channel &&
+            (method === 'conversations.history'
+              ? x.threadTs === undefined
+              : x.ts === body.ts || x.threadTs === body.ts),
+          )
+          .slice()
+          .reverse()
+          .slice(0, Number(body.limit ?? 100))
+          .map((x) => ({
+            type: 'message',
+            ts: x.ts,
+            text: x.text,
+            ...(x.threadTs ? { thread_ts: x.threadTs } : {}),
+            ...(withMd && x.metadata ? { metadata: x.metadata } : {}),
+          }));
+        return json(res, 200, { ok: true, messages: list, has_more: false });
       }
       case 'chat.update': {
         const rec = fake.messages.find((x) => x.channel === body.channel && x.ts === body.ts);
