@@ -70,6 +70,11 @@ export interface FakeSlack {
     ms?: number,
   ): Promise<{ ack: Record<string, unknown>; ms: number }>;
   rateLimit(times: number, retryAfterS: number): void;
+  /**
+   * Each chat.postMessage is recorded at once but answered `ms` later (0: at once): a sender
+   * killed meanwhile has posted without learning the message's ts.
+   */
+  slowPosts(ms: number): void;
   /** Waits until `pred` holds (polling), or throws after `ms`. */
   waitFor<T>(pred: () => T | undefined | false, ms?: number): Promise<T>;
   responseUrl(): string;
@@ -122,6 +127,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
   let seq = 1_700_000_000;
   let limited = 0;
   let retryAfter = 1;
+  let postDelayMs = 0;
   const fake = {} as FakeSlack;
   const server = await startFakeServer((req, res) => {
     const body = parseBody(req.headers['content-type'], req.body);
@@ -194,7 +200,12 @@ export async function startFakeSlack(): Promise<FakeSlack> {
           ...(md && typeof md.event_type === 'string' ? { metadata: md } : {}),
         };
         fake.messages.push(rec);
-        return json(res, 200, { ok: true, channel, ts, message: { text: rec.text } });
+        const answer = () => json(res, 200, { ok: true, channel, ts, message: { text: rec.text } });
+        if (postDelayMs > 0) {
+          setTimeout(answer, postDelayMs);
+          return;
+        }
+        return answer();
       }
       case 'conversations.history':
       case 'conversations.replies': {
@@ -316,6 +327,9 @@ export async function startFakeSlack(): Promise<FakeSlack> {
           }),
         );
       });
+    },
+    slowPosts(ms: number) {
+      postDelayMs = ms;
     },
     rateLimit(times: number, s: number) {
       limited = times;
