@@ -18,7 +18,8 @@
  */
 import type { Kysely, Migration } from 'kysely';
 
-async function up(db: Kysely<unknown>): Promise<void> {
+/** The leadership table alone (also what a test of the advisory election on PostgreSQL needs). */
+export async function createLeaderLeases(db: Kysely<unknown>): Promise<void> {
   await db.schema
     .createTable('leader_leases')
     .addColumn('name', 'text', (c) => c.primaryKey())
@@ -28,6 +29,10 @@ async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('heartbeat_at', 'text', (c) => c.notNull())
     .addColumn('expires_at', 'text', (c) => c.notNull())
     .execute();
+}
+
+async function up(db: Kysely<unknown>): Promise<void> {
+  await createLeaderLeases(db);
   await db.schema.alterTable('notify_outbox').addColumn('delivery_key', 'text').execute();
   await db.schema.alterTable('notify_outbox').addColumn('claimed_epoch', 'integer').execute();
   await db.schema.alterTable('notify_outbox').addColumn('claimed_at', 'text').execute();
