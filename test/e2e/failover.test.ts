@@ -222,5 +222,5 @@ describe('two smartlic serve instances on one database', () => {
       for (const p of procs) if (p.child.exitCode === null) p.child.kill('SIGKILL');
       await Promise.all(procs.map((p) => p.exited));
     }
-  }, 300_000);
+  }, 480_000);
 });
