@@ -413,7 +413,8 @@ export const configSchema = z
       })
       .strict()
       .refine((l) => l.heartbeatMs * 2 <= l.ttlMs, {
-        message: 'heartbeatMs must be at most half of ttlMs (a leader renews at least twice per TTL)',
+        message:
+          'heartbeatMs must be at most half of ttlMs (a leader renews at least twice per TTL)',
       })
       .default({}),
   })

@@ -349,13 +349,7 @@ export class Notifier {
     const firsts = held
       .filter((i) => i.payload.first === true && i.alertId !== null)
       .map((i) => i.alertId!);
-    await n.enqueue(
-      platform,
-      channelId,
-      'post',
-      { reply, digestOf: firsts },
-      null,
-    );
+    await n.enqueue(platform, channelId, 'post', { reply, digestOf: firsts }, null);
     await n.removeItems(held.map((i) => i.id));
     return 1;
   }

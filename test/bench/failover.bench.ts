@@ -63,7 +63,7 @@ function serve(): Promise<Instance> {
     stdio: ['ignore', 'pipe', 'ignore'],
   });
   return new Promise((resolve, reject) => {
-    const rl = createInterface({ input: child.stdout! });
+    const rl = createInterface({ input: child.stdout });
     rl.on('line', (l) => {
       if (!l.startsWith('{"ready":true')) return;
       const inst = { id, child, http: (JSON.parse(l) as { http: string }).http };
@@ -97,7 +97,9 @@ try {
     if (!leader) throw new Error('nobody leads');
     if (k === 0 || k === KILLS - 1) {
       for (const i of live)
-        out(`  RSS ${i.id} (${i === leader ? 'leader' : 'follower'}): ${rssMb(i.child.pid!)} MB (load ${load()})`);
+        out(
+          `  RSS ${i.id} (${i === leader ? 'leader' : 'follower'}): ${rssMb(i.child.pid!)} MB (load ${load()})`,
+        );
     }
     const other = live.find((i) => i !== leader)!;
     leader.child.kill('SIGKILL');

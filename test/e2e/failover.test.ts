@@ -126,11 +126,17 @@ describe('two smartlic serve instances on one database', () => {
 
       const first = smartlic(['serve'], env('alpha'));
       procs.push(first);
-      const r1 = JSON.parse(await first.line(/^\{"ready":true/)) as { http: string; leader: boolean };
+      const r1 = JSON.parse(await first.line(/^\{"ready":true/)) as {
+        http: string;
+        leader: boolean;
+      };
       expect(r1.leader).toBe(true);
       const second = smartlic(['serve'], env('beta'));
       procs.push(second);
-      const r2 = JSON.parse(await second.line(/^\{"ready":true/)) as { http: string; leader: boolean };
+      const r2 = JSON.parse(await second.line(/^\{"ready":true/)) as {
+        http: string;
+        leader: boolean;
+      };
       expect(r2.leader).toBe(false);
 
       // Both answer /healthz and say who leads.
@@ -207,7 +213,7 @@ describe('two smartlic serve instances on one database', () => {
         expect(told.length).toBeGreaterThan(3);
         expect([...ids].map(Number).sort((x, y) => x - y)).toEqual(told.map((t) => t.alert_id));
         const unsent = ro
-          .prepare("select count(*) as n from notify_messages where message_ref is null")
+          .prepare('select count(*) as n from notify_messages where message_ref is null')
           .get() as { n: number };
         expect(unsent.n).toBe(0);
       } finally {
@@ -215,9 +221,7 @@ describe('two smartlic serve instances on one database', () => {
       }
       // The killed leader's in-doubt post was found by its key, not posted again.
       expect(second.err()).toContain('this instance leads');
-      process.stdout.write(
-        `failover: ${took} ms; ${posts.length} alert messages, each once\n`,
-      );
+      process.stdout.write(`failover: ${took} ms; ${posts.length} alert messages, each once\n`);
     } finally {
       for (const p of procs) if (p.child.exitCode === null) p.child.kill('SIGKILL');
       await Promise.all(procs.map((p) => p.exited));

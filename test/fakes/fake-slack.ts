@@ -213,11 +213,12 @@ export async function startFakeSlack(): Promise<FakeSlack> {
         // with include_all_metadata, as Slack does.
         const withMd = body.include_all_metadata === true || body.include_all_metadata === 'true';
         const list = fake.messages
-          .filter((x) =>
-            x.channel === body.channel &&
-            (method === 'conversations.history'
-              ? x.threadTs === undefined
-              : x.ts === body.ts || x.threadTs === body.ts),
+          .filter(
+            (x) =>
+              x.channel === body.channel &&
+              (method === 'conversations.history'
+                ? x.threadTs === undefined
+                : x.ts === body.ts || x.threadTs === body.ts),
           )
           .slice()
           .reverse()

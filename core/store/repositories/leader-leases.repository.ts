@@ -27,7 +27,11 @@ export interface WriteFence {
 }
 
 /** The error a deposed leader's late write fails with (nothing of it is written). */
-export function fencedError(name: string, epoch: number, current: number | undefined): SmartlicError {
+export function fencedError(
+  name: string,
+  epoch: number,
+  current: number | undefined,
+): SmartlicError {
   return new SmartlicError({
     code: 'FENCED',
     message: `this instance was elected leader with epoch ${epoch}, but ${current === undefined ? 'the leadership row is gone' : `epoch ${current} leads now`}: the leader-only write was refused`,

@@ -209,11 +209,11 @@ export class NotificationsRepository {
     await this.write((trx) =>
       trx
         .insertInto('notify_cursors')
-      .values({ consumer, last_event_id: lastEventId, updated_at: now })
-      .onConflict((oc) =>
-        oc
-          .column('consumer')
-          .doUpdateSet({ last_event_id: lastEventId, updated_at: now })
+        .values({ consumer, last_event_id: lastEventId, updated_at: now })
+        .onConflict((oc) =>
+          oc
+            .column('consumer')
+            .doUpdateSet({ last_event_id: lastEventId, updated_at: now })
             .where('notify_cursors.last_event_id', '<', lastEventId),
         )
         .execute(),
