@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestClock } from '../../core/clock.ts';
 import { createLogger } from '../../core/log.ts';
 import { LEADERSHIP, LeaseLeadership, worstFailoverMs } from '../../core/services/leadership.ts';
+import { JobRunner, type JobFailedError } from '../../core/services/jobs.service.ts';
 import { processRunner } from '../../core/services/runner.ts';
 import {
   LeaderLeasesRepository,
@@ -184,7 +185,7 @@ describe('LeaseLeadership', () => {
 });
 
 describe('the sync lease across processes', () => {
-  it('another process holding an account is seen as busy; once it is killed the account is free', async () => {
+  it('another process holding an account is seen as busy, a chat write on it waits and refuses (SYNC_BUSY); once it is killed both go ahead', async () => {
     // The account row the lease points to.
     const { createRepositories, SecretBox } = await import('../../core/store/index.ts');
     const repos = createRepositories(a.db, new SecretBox(Buffer.alloc(32, 7)), clock);
@@ -211,8 +212,47 @@ describe('the sync lease across processes', () => {
       const leases = new SyncLeasesRepository(b.db, undefined, clock);
       const holder = await leases.acquire(sa.id, me.id, (x) => me.alive(x));
       expect(holder).toMatch(new RegExp(`\\|${child.pid}\\|`));
+
+      // A chat write on this account (a job naming it) waits for the other process's lease,
+      // then gives up with SYNC_BUSY without running.
+      const runner = new JobRunner({
+        jobs: repos.jobs,
+        audit: repos.audit,
+        clock,
+        logger: quiet,
+        accountLeases: leases,
+        accountWaitMs: 400,
+      });
+      let ran = 0;
+      const write = () =>
+        runner.run(
+          {
+            jobType: 'Create Token',
+            entityType: 'Virtual Account',
+            entityName: 'cross.example.com/VA',
+            requestedBy: 'slack:U1',
+            account: { id: sa.id, domain: sa.domain },
+          },
+          async () => {
+            ran++;
+            // While the write runs, the account is held: a sync cannot take it.
+            return leases.acquire(sa.id, 'other-host|1|x', () => true);
+          },
+        );
+      const busy = await write().then(
+        () => undefined,
+        (e: unknown) => e as JobFailedError,
+      );
+      expect(busy?.error.code).toBe('SYNC_BUSY');
+      expect(busy?.error.message).toContain(`process ${child.pid} on`);
+      expect(ran).toBe(0);
+
       child.kill('SIGKILL');
       await new Promise((r) => child.once('exit', r));
+      const done = await write();
+      expect(ran).toBe(1);
+      expect(done.result).toBe(runner.runner.id);
+      // Released when the write ended.
       expect(await leases.acquire(sa.id, me.id, (x) => me.alive(x))).toBeUndefined();
       await leases.release(sa.id, me.id);
     } finally {
