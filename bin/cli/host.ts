@@ -129,7 +129,7 @@ export class Host {
     readonly lock: InstanceLock | undefined,
     readonly prom: PromMetrics,
   ) {
-    this.leadership = createLeadership(rt);
+    this.leadership = createLeadership(rt, opts.role);
     this.stopPromise = new Promise<string>((resolve) => {
       this.stopRequested = () => resolve('requested');
       const onSignal = (sig: NodeJS.Signals) => {
@@ -541,10 +541,12 @@ export class Host {
 }
 
 /** The election `leader.election` asks for (bin wires it; core holds the implementations). */
-function createLeadership(rt: Runtime): Leadership {
+function createLeadership(rt: Runtime, role: HostOptions['role']): Leadership {
   const l = rt.config.leader;
   const instanceId = l.instanceId ?? defaultInstanceId();
-  if (l.election === 'single') return new SoleLeadership(instanceId, rt.clock, rt.logger);
+  // Only serve instances elect; `start` (the demo) and `bot` keep their one-process behaviour.
+  if (l.election === 'single' || role !== 'serve')
+    return new SoleLeadership(instanceId, rt.clock, rt.logger);
   return new LeaseLeadership({
     instanceId,
     leases: rt.repos.leaderLeases,
