@@ -124,6 +124,9 @@ describe('two smartlic serve instances on one database', () => {
         .run(CHANNEL, new Date().toISOString());
       sqlite.close();
 
+      // Every post from now on is answered late, so a kill right after Slack recorded one
+      // lands before the leader could record it.
+      slack.slowPosts(1500);
       const first = smartlic(['serve'], env('alpha'));
       procs.push(first);
       const r1 = JSON.parse(await first.line(/^\{"ready":true/)) as {
@@ -156,13 +159,14 @@ describe('two smartlic serve instances on one database', () => {
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ advance: 'P180D' }),
       });
-      slack.slowPosts(1500);
       const sync = await run(['sync'], dbEnv(DB));
       expect([0, 1]).toContain(sync.code);
 
-      // Kill the leader while Slack holds its third post unanswered.
+      // Kill the leader right after Slack recorded its next post, while the answer is held.
       const tops = () => slack.messages.filter((m) => m.channel === CHANNEL && !m.threadTs);
-      await slack.waitFor(() => tops().length >= 3, 60_000);
+      const inChannel = () => slack.messages.filter((m) => m.channel === CHANNEL).length;
+      const before = inChannel();
+      await slack.waitFor(() => inChannel() > before, 60_000);
       first.child.kill('SIGKILL');
       const killedAt = Date.now();
       await first.exited;
