@@ -444,6 +444,23 @@ export const configSchema = z
       .default({}),
     alerts: alertsConfigSchema, // issue 9
     bot: botConfigSchema.default({}),
+    /** Several `serve` instances on one database, one leader (issue 24; docs/high-availability.md). */
+    leader: z
+      .object({
+        /** single: one instance per database; lease: a lease row; advisory: a PostgreSQL lock. */
+        election: z.enum(['single', 'lease', 'advisory']).default('single'),
+        /** This instance's name in /healthz and /metrics (default host:pid:random). */
+        instanceId: z.string().min(1).max(100).optional(),
+        /** A lease not renewed for this long is taken over (worst failover: ttl + heartbeat). */
+        ttlMs: z.number().int().min(1000).max(300_000).default(15_000),
+        heartbeatMs: z.number().int().min(200).max(60_000).default(5_000),
+      })
+      .strict()
+      .refine((l) => l.heartbeatMs * 2 <= l.ttlMs, {
+        message:
+          'heartbeatMs must be at most half of ttlMs (a leader renews at least twice per TTL)',
+      })
+      .default({}),
   })
   .strict();
 
@@ -585,6 +602,30 @@ export const ENV_VARS: readonly {
     help: 'rebuild the site after every sync',
   },
   ...BOT_ENV_VARS,
+  {
+    name: 'SMARTLIC_LEADER_ELECTION',
+    path: 'leader.election',
+    kind: 'string',
+    help: 'single | lease | advisory: several serve instances on one database, one leader',
+  },
+  {
+    name: 'SMARTLIC_INSTANCE_ID',
+    path: 'leader.instanceId',
+    kind: 'string',
+    help: "this instance's name in /healthz and /metrics",
+  },
+  {
+    name: 'SMARTLIC_LEADER_TTL_MS',
+    path: 'leader.ttlMs',
+    kind: 'int',
+    help: 'a leader lease not renewed for this long is taken over',
+  },
+  {
+    name: 'SMARTLIC_LEADER_HEARTBEAT_MS',
+    path: 'leader.heartbeatMs',
+    kind: 'int',
+    help: 'how often the leader renews and the others try',
+  },
 ];
 
 /** Paths whose values never leave the process unredacted. */

@@ -26,6 +26,12 @@ import {
   type InstanceLock,
   type InstanceRole,
 } from '../../core/services/instance-lock.ts';
+import {
+  LeaseLeadership,
+  SoleLeadership,
+  defaultInstanceId,
+  type Leadership,
+} from '../../core/services/leadership.ts';
 import { SyncScheduler, alertEvaluationScheduler } from '../../core/services/scheduler.ts';
 import type { SyncOutcome, SyncProgress } from '../../core/services/index.ts';
 import { isMemoryPath } from '../../core/store/index.ts';
@@ -117,6 +123,8 @@ export class Host {
   private stopRequested: (() => void) | undefined;
   private readonly stopPromise: Promise<string>;
   private stopping = false;
+  /** Who leads among the instances on this database (always this one with `single`). */
+  readonly leadership: Leadership;
 
   private constructor(
     readonly opts: HostOptions,
@@ -124,6 +132,7 @@ export class Host {
     readonly lock: InstanceLock | undefined,
     readonly prom: PromMetrics,
   ) {
+    this.leadership = createLeadership(rt, opts.role);
     this.stopPromise = new Promise<string>((resolve) => {
       this.stopRequested = () => resolve('requested');
       const onSignal = (sig: NodeJS.Signals) => {
@@ -157,17 +166,21 @@ export class Host {
     const config = cliConfig(opts.ctx, opts.overrides);
     const dbPath = config.db.path;
     const role = opts.role;
+    // Several serve instances on one database elect a leader instead of refusing each other.
+    const elected = role === 'serve' && config.leader.election !== 'single';
+    if (elected && config.leader.election === 'advisory') throw advisoryNeedsPostgres();
     const lock =
-      isMemoryPath(dbPath) || role === 'bot'
+      isMemoryPath(dbPath) || role === 'bot' || elected
         ? undefined
         : acquireInstanceLock({ dbPath: resolve(dbPath), role, clock: systemClock });
     try {
       // GET /metrics on the listener: counters fed by this process and its command workers,
       // gauges read from the database at scrape time.
-      const ref: { rt?: Runtime } = {};
+      const ref: { rt?: Runtime; host?: Host } = {};
       const prom = createPromMetrics({
         counts: () => reports.operationalCounts(ref.rt!.db),
         log: () => ref.rt?.logger,
+        ...(elected ? { leader: async () => ref.host?.leadership.status() } : {}),
       });
       const rt = await openRuntime(opts.ctx, {
         metrics: prom.metrics,
@@ -178,7 +191,8 @@ export class Host {
           : {}),
       });
       ref.rt = rt;
-      return new Host(opts, rt, lock, prom);
+      ref.host = new Host(opts, rt, lock, prom);
+      return ref.host;
     } catch (e) {
       lock?.release();
       throw e;
@@ -303,6 +317,8 @@ export class Host {
         metrics: this.prom.metrics,
         // The sync runs in this process: its alert events wake delivery at once.
         events: rt.services.alerts.events,
+        // Several instances: only the leader delivers, every delivery write fenced.
+        ...(this.leadership.election === 'single' ? {} : { leader: this.leadership }),
       });
       parts.notifier.start(b.notify.pollMs);
       // Chat writes a dead process left running were closed as interrupted when the runtime
@@ -354,7 +370,30 @@ export class Host {
       clock: this.rt.clock,
       role: this.opts.role,
       adapters: this.adapterProbes,
+      ...(this.leadership.election === 'single' ? {} : { leader: () => this.leadership.status() }),
     });
+  }
+
+  /**
+   * Runs `start` while this instance leads: now if it does, again at every election it wins,
+   * and `stop` when it loses (several instances on one database; with `single` it always leads).
+   */
+  whileLeader(start: () => void, stop: () => Promise<void> | void): void {
+    const off = this.leadership.onChange((leader) => {
+      if (this.stopping) return;
+      if (leader) start();
+      else
+        void Promise.resolve(stop()).catch((e: unknown) =>
+          this.rt.logger.warn('could not stop leader-only work', { error: e }),
+        );
+    });
+    this.cleanups.push(off);
+    if (this.leadership.isLeader()) start();
+  }
+
+  /** Starts the election (the first try is made before this resolves). */
+  async campaign(): Promise<void> {
+    await this.leadership.start();
   }
 
   /** One sync of every account, then the site rebuild when `rebuildSite`. */
@@ -452,7 +491,11 @@ export class Host {
       logger: this.rt.logger,
       run: round,
     });
-    this.scheduler.start();
+    const sched = this.scheduler;
+    this.whileLeader(
+      () => sched.start(),
+      () => sched.stop(),
+    );
     return this.scheduler;
   }
 
@@ -469,7 +512,12 @@ export class Host {
       evaluateAll: () => rt.services.alerts.evaluateAll(),
       logger: rt.logger,
     });
-    this.evaluator?.start();
+    const ev = this.evaluator;
+    if (ev)
+      this.whileLeader(
+        () => ev.start(),
+        () => ev.stop(),
+      );
     return this.evaluator;
   }
 
@@ -505,9 +553,42 @@ export class Host {
     await step('workers', () => c.commands?.close());
     await step('site server', () => this.site?.close());
     for (const f of this.cleanups.reverse()) await step('cleanup', f);
+    // Last before the database: the lease is given up so another instance leads at once.
+    await step('leadership', () => this.leadership.stop());
     await step('database', () => this.rt.close());
     this.lock?.release();
   }
+}
+
+/** The election `leader.election` asks for (bin wires it; core holds the implementations). */
+function createLeadership(rt: Runtime, role: HostOptions['role']): Leadership {
+  const l = rt.config.leader;
+  const instanceId = l.instanceId ?? defaultInstanceId();
+  // Only serve instances elect; `start` (the demo) and `bot` keep their one-process behaviour.
+  if (l.election === 'single' || role !== 'serve')
+    return new SoleLeadership(instanceId, rt.clock, rt.logger);
+  return new LeaseLeadership({
+    instanceId,
+    leases: rt.repos.leaderLeases,
+    clock: rt.clock,
+    logger: rt.logger.child({ component: 'leader' }),
+    ttlMs: l.ttlMs,
+    heartbeatMs: l.heartbeatMs,
+  });
+}
+
+/**
+ * The advisory-lock election needs the store on PostgreSQL; until this build's store runs there
+ * (db.url, issue 24's other half), the lease row does the same on any store.
+ */
+function advisoryNeedsPostgres(): SmartlicError {
+  return new SmartlicError({
+    code: 'CONFIG',
+    message:
+      'leader.election (SMARTLIC_LEADER_ELECTION) is "advisory", a PostgreSQL advisory lock, but the store runs on SQLite',
+    action:
+      'use SMARTLIC_LEADER_ELECTION=lease (a lease row: works on SQLite, PostgreSQL and behind PgBouncer), or run the store on PostgreSQL',
+  });
 }
 
 /** An "up" answered from a cache for 10 s, so /healthz polled often does not hammer the API. */

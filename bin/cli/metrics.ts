@@ -10,6 +10,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { LeadershipStatus } from '../../core/services/leadership.ts';
 import type { Logger, MetricEvent, Metrics, reports } from '../../core/index.ts';
 
 export interface PromMetrics {
@@ -29,6 +30,8 @@ export interface PromMetricsOptions {
   log?: () => Logger | undefined;
   /** Process metrics (RSS, CPU, event loop lag, heap). Default true. */
   processMetrics?: boolean;
+  /** Who leads (several instances on one database); read at every scrape. */
+  leader?: () => Promise<LeadershipStatus | undefined>;
 }
 
 const SYNC_BUCKETS = [0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800];
@@ -135,6 +138,48 @@ export function createPromMetrics(opts: PromMetricsOptions = {}): PromMetrics {
       for (const q of c?.queuedNotifications ?? []) this.set({ platform: q.platform }, q.count);
     },
   });
+
+  const leader = opts.leader;
+  if (leader) {
+    const status = () =>
+      leader().catch((e: unknown) => {
+        opts.log?.()?.warn('metrics: cannot read the leadership', { error: e });
+        return undefined;
+      });
+    new Gauge({
+      name: 'smartlic_leader',
+      help: 'Whether this instance leads (1) or not (0): it runs the scheduler, alert evaluation and delivery.',
+      labelNames: ['instance'],
+      registers,
+      async collect() {
+        const s = await status();
+        this.reset();
+        if (s) this.set({ instance: s.instanceId }, s.leader ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'smartlic_leader_epoch',
+      help: 'The fencing epoch of the current leader as stored (grows by one at every change of leader).',
+      registers,
+      async collect() {
+        const s = await status();
+        this.reset();
+        if (s?.current) this.set(s.current.epoch);
+        else if (s?.epoch != null) this.set(s.epoch);
+      },
+    });
+    new Gauge({
+      name: 'smartlic_leader_since_seconds',
+      help: 'When the current leader was elected (Unix time, seconds).',
+      registers,
+      async collect() {
+        const s = await status();
+        this.reset();
+        const since = s?.current?.since ?? s?.since;
+        if (since) this.set(since.getTime() / 1000);
+      },
+    });
+  }
 
   const record = (e: MetricEvent): void => {
     switch (e.kind) {

@@ -18,7 +18,10 @@ HTTP listener on bot.httpHost:bot.httpPort (SMARTLIC_HTTP_PORT, default 127.0.0.
 GET /healthz (200 healthy / 503 not: database reachable, last sync per account, adapters up)
 and the chat callbacks. Logs are JSON lines (pino) on stderr with secrets redacted. SIGTERM
 or Ctrl-C lets a running sync finish, flushes queued alert messages and exits 0. One start or
-serve per database (INSTANCE_RUNNING otherwise); CLI commands work beside it.`;
+serve per database (INSTANCE_RUNNING otherwise), unless leader.election
+(SMARTLIC_LEADER_ELECTION) is lease: then several serve instances share the database, every one
+answers chat, /healthz, /metrics and reads, and one elected leader runs the scheduler, the alert
+evaluation and alert delivery (docs/high-availability.md). CLI commands work beside it.`;
 
 const serveCmd = defineCommand({
   name: 'serve',
@@ -81,6 +84,10 @@ const serveCmd = defineCommand({
         });
       });
       const evaluator = host.startAlertEvaluation();
+      // Several instances on one database: the leader runs the scheduler, the evaluation and
+      // delivery (started and stopped with the leadership); every instance serves the rest.
+      await host.campaign();
+      const lead = host.leadership;
       const ready = {
         ready: true,
         role: 'serve',
@@ -92,6 +99,9 @@ const serveCmd = defineCommand({
         schedule: scheduler ? rt.config.sync.cron : null,
         nextSync: scheduler?.nextRun()?.toISOString() ?? null,
         alertEvaluation: evaluator ? rt.config.alerts.evaluateCron : null,
+        ...(lead.election === 'single'
+          ? {}
+          : { instance: lead.instanceId, election: lead.election, leader: lead.isLeader() }),
       };
       const { pid: _pid, role: _role, ...fields } = ready;
       log.info(`serving ${plural(accounts.length, 'account')}`, fields);

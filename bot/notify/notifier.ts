@@ -37,8 +37,17 @@ import { quoteWord } from '../commands/grammar.ts';
 
 /** The send side of a chat adapter. */
 export interface ChatSender {
-  /** Posts a message (in a thread when `threadRef` is given); returns its reference. */
-  post(channelId: string, reply: Reply, threadRef?: string): Promise<string>;
+  /**
+   * Posts a message (in a thread when `threadRef` is given); returns its reference. The
+   * delivery key goes along where the platform can carry it (Slack: message metadata).
+   */
+  post(channelId: string, reply: Reply, threadRef?: string, deliveryKey?: string): Promise<string>;
+  /**
+   * The reference of a message this app posted with `deliveryKey` (in the thread of
+   * `threadRef` when given), undefined when there is none. Absent when the platform cannot say
+   * (then a message in doubt after a failover is sent again: at least once, not exactly once).
+   */
+  find?(channelId: string, deliveryKey: string, threadRef?: string): Promise<string | undefined>;
   /** Replaces a posted message in place; absent when the platform cannot (then only threads). */
   update?(channelId: string, ref: string, reply: Reply): Promise<void>;
 }
@@ -71,6 +80,12 @@ export interface NotifierOptions {
    * the notifier finds the same events in `alert_events` at its next poll.
    */
   events?: Pick<AlertEvents, 'subscribe'>;
+  /**
+   * Several instances on one database: delivery runs only while this instance leads, and its
+   * every write carries the leader's fence (a deposed leader's late write is refused).
+   * Without it the notifier always delivers, unfenced (one instance).
+   */
+  leader?: { isLeader(): boolean; fence(): store.WriteFence | undefined };
 }
 
 const SEVERITY_RANK: Record<store.AlertSeverity, number> = { info: 0, warning: 1, critical: 2 };
@@ -208,6 +223,16 @@ export class Notifier {
     this.wall = o.wall ?? systemClock;
   }
 
+  /** The repository to write through: fenced by this leader's epoch when elected. */
+  private repo(): store.NotificationsRepository {
+    return this.o.repos.notifications.fenced(this.o.leader?.fence());
+  }
+
+  /** Whether this instance is the one to deliver now. */
+  private leads(): boolean {
+    return this.o.leader === undefined || this.o.leader.isLeader();
+  }
+
   /**
    * Reads the alert events since this platform's cursor (whichever process wrote them), compares
    * each named alert's present state with what every subscribed channel was told, and queues
@@ -216,7 +241,8 @@ export class Notifier {
    * queues nothing twice. Returns how many messages were queued.
    */
   async plan(): Promise<number> {
-    const n = this.o.repos.notifications;
+    if (!this.leads()) return 0;
+    const n = this.repo();
     const now = this.o.clock.now();
     const wallNow = this.wall.now();
     const allSubs = await this.o.repos.subscriptions.list();
@@ -261,6 +287,7 @@ export class Notifier {
   ): Promise<number> {
     const { repos } = this.o;
     if (alerts.length === 0) return 0;
+    const n = this.repo();
     let queued = 0;
     for (const s of subs) {
       const f = s.filters as SubscriptionFilters;
@@ -284,7 +311,7 @@ export class Notifier {
           // Only an open alert is news; a muted one is listed, not delivered, until it changes.
           if (a.state !== 'open') continue;
           if (a.mutedUntil !== null && a.mutedUntil.getTime() > now.getTime()) continue;
-          await repos.notifications.plan({ ...base, notified: true }, [
+          await n.plan({ ...base, notified: true }, [
             {
               kind: quiet ? 'held' : 'post',
               payload: { reply: alertReply(a), first: true },
@@ -302,7 +329,7 @@ export class Notifier {
               : prev.state === 'resolved'
                 ? 'reopened'
                 : 'changed';
-          await repos.notifications.plan({ ...base, notified: true }, [
+          await n.plan({ ...base, notified: true }, [
             // An in-place edit makes no noise, so it goes out even in quiet hours.
             { kind: 'update', payload: { reply: alertReply(a) }, notBefore: wallNow },
             {
@@ -320,7 +347,7 @@ export class Notifier {
           this.o.renotifyMs > 0 &&
           now.getTime() - prev.lastNotifiedAt.getTime() >= this.o.renotifyMs
         ) {
-          await repos.notifications.plan({ ...base, notified: true }, [
+          await n.plan({ ...base, notified: true }, [
             {
               kind: quiet ? 'held' : 'thread',
               payload: { reply: threadReply(a, 'reminder') },
@@ -337,7 +364,8 @@ export class Notifier {
 
   /** Turns what quiet hours held for a channel into one digest post. */
   private async digest(platform: store.ChatPlatform, channelId: string): Promise<number> {
-    const held = (await this.o.repos.notifications.pending()).filter(
+    const n = this.repo();
+    const held = (await n.pending()).filter(
       (i) => i.kind === 'held' && i.platform === platform && i.channelId === channelId,
     );
     if (held.length === 0) return 0;
@@ -350,14 +378,8 @@ export class Notifier {
     const firsts = held
       .filter((i) => i.payload.first === true && i.alertId !== null)
       .map((i) => i.alertId!);
-    await this.o.repos.notifications.enqueue(
-      platform,
-      channelId,
-      'post',
-      { reply, digestOf: firsts },
-      null,
-    );
-    await this.o.repos.notifications.removeItems(held.map((i) => i.id));
+    await n.enqueue(platform, channelId, 'post', { reply, digestOf: firsts }, null);
+    await n.removeItems(held.map((i) => i.id));
     return 1;
   }
 
@@ -366,9 +388,10 @@ export class Notifier {
    * was at least `channelIntervalMs` ago. Returns how many were sent.
    */
   async deliver(): Promise<number> {
-    const { repos } = this.o;
+    if (!this.leads()) return 0;
+    const n = this.repo();
     const now = this.wall.now().getTime();
-    const queue = (await repos.notifications.pending()).filter((i) => i.kind !== 'held');
+    const queue = (await n.pending()).filter((i) => i.kind !== 'held');
     const firstPerChannel = new Map<string, store.OutboxItem>();
     for (const i of queue) {
       const k = `${i.platform}:${i.channelId}`;
@@ -383,7 +406,7 @@ export class Notifier {
         if (!sender) return;
         try {
           this.lastSent.set(k, now);
-          if (await this.send(sender, item)) {
+          if (await this.send(sender, item, n)) {
             sent++;
             if (item.platform !== 'console')
               recordSafely(this.o.metrics, {
@@ -395,6 +418,8 @@ export class Notifier {
           // Pace from when the platform answered, so that arrivals are spaced too.
           this.lastSent.set(k, this.wall.now().getTime());
         } catch (e) {
+          // Deposed: the new leader sends it; this instance must not write anything more.
+          if ((e as { code?: unknown }).code === 'FENCED') return;
           if (item.platform !== 'console')
             recordSafely(this.o.metrics, {
               kind: 'notification',
@@ -403,7 +428,7 @@ export class Notifier {
             });
           const retry =
             e instanceof RetryLater ? e.afterMs : Math.min(60_000, 1000 * 2 ** item.attempts);
-          await repos.notifications.retryLater(
+          await n.retryLater(
             item.id,
             new Date(now + retry),
             e instanceof Error ? e.message : String(e),
@@ -419,11 +444,30 @@ export class Notifier {
     return sent;
   }
 
-  private async send(sender: ChatSender, item: store.OutboxItem): Promise<boolean> {
-    const n = this.o.repos.notifications;
+  /**
+   * Claim, send, record. The claim (fenced) comes first, so a deposed leader stops before it
+   * sends; the record (fenced too) removes the item. A leader that dies between the send and
+   * the record leaves the item claimed: whoever sends it next asks the platform whether a
+   * message with its delivery key is already there (`find`) and records that one instead of
+   * posting again. An in-place update needs no such question: doing it twice changes nothing.
+   */
+  private async send(
+    sender: ChatSender,
+    item: store.OutboxItem,
+    n: store.NotificationsRepository,
+  ): Promise<boolean> {
     const reply = item.payload.reply as Reply;
+    const key = item.deliveryKey;
+    const posted = async (threadRef?: string): Promise<string | undefined> =>
+      item.claimedEpoch !== null && sender.find
+        ? sender.find(item.channelId, key, threadRef)
+        : undefined;
     if (item.kind === 'post') {
-      const ref = await sender.post(item.channelId, reply);
+      let ref = await posted();
+      if (ref === undefined) {
+        await n.claim(item);
+        ref = await sender.post(item.channelId, reply, undefined, key);
+      }
       const digestOf = Array.isArray(item.payload.digestOf)
         ? (item.payload.digestOf as number[])
         : undefined;
@@ -444,7 +488,10 @@ export class Notifier {
         await n.delivered(item);
         return false;
       }
-      await sender.post(item.channelId, reply);
+      if ((await posted()) === undefined) {
+        await n.claim(item);
+        await sender.post(item.channelId, reply, undefined, key);
+      }
       await n.delivered(item);
       return true;
     }
@@ -453,9 +500,11 @@ export class Notifier {
         await n.delivered(item);
         return false;
       }
+      await n.claim(item);
       await sender.update(item.channelId, m.messageRef, reply);
-    } else {
-      await sender.post(item.channelId, reply, m.messageRef);
+    } else if ((await posted(m.messageRef)) === undefined) {
+      await n.claim(item);
+      await sender.post(item.channelId, reply, m.messageRef, key);
     }
     await n.delivered(item);
     return true;
@@ -463,6 +512,7 @@ export class Notifier {
 
   /** Plans, then sends until nothing is due or `maxMs` passed (tests and shutdown). */
   async flush(maxMs = 30_000): Promise<void> {
+    if (!this.leads()) return;
     await this.plan();
     const end = this.wall.now().getTime() + maxMs;
     for (;;) {

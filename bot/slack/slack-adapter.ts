@@ -69,6 +69,9 @@ function boltLogger(logger: Logger): SlackLogger {
   };
 }
 
+/** Slack message metadata type of smartlic's alert messages (carries the delivery key). */
+const DELIVERY_EVENT = 'smartlic_alert';
+
 export class SlackAdapter {
   readonly app: App;
   readonly receiver: HTTPReceiver | undefined;
@@ -180,7 +183,7 @@ export class SlackAdapter {
       throw e;
     };
     return {
-      post: async (channel, reply, threadRef) => {
+      post: async (channel, reply, threadRef, deliveryKey) => {
         const m = renderSlack(reply);
         const r = await client.chat
           .postMessage({
@@ -188,10 +191,39 @@ export class SlackAdapter {
             text: m.text,
             blocks: m.blocks as never,
             ...(threadRef ? { thread_ts: threadRef } : {}),
+            // The key rides along as message metadata, so that after a failover the next
+            // leader can find a message the dead one posted but did not record.
+            ...(deliveryKey
+              ? {
+                  metadata: {
+                    event_type: DELIVERY_EVENT,
+                    event_payload: { delivery_key: deliveryKey },
+                  },
+                }
+              : {}),
           })
           .catch(rate);
         if (!r.ts) throw new Error('Slack accepted the message but returned no ts');
         return r.ts;
+      },
+      // conversations.history / .replies with include_all_metadata (scopes channels:history,
+      // groups:history). Only the newest page is read: an in-doubt message is at most a few
+      // minutes old, and a busy channel has not moved it past 200 since.
+      find: async (channel, deliveryKey, threadRef) => {
+        const args = { channel, limit: 200, include_all_metadata: true };
+        const r = threadRef
+          ? await client.conversations.replies({ ...args, ts: threadRef }).catch(rate)
+          : await client.conversations.history(args).catch(rate);
+        const hit = (r.messages ?? []).find((x) => {
+          const md = (x as { metadata?: { event_type?: string; event_payload?: unknown } })
+            .metadata;
+          return (
+            md?.event_type === DELIVERY_EVENT &&
+            (md.event_payload as { delivery_key?: unknown } | undefined)?.delivery_key ===
+              deliveryKey
+          );
+        });
+        return hit?.ts;
       },
       update: async (channel, ts, reply) => {
         const m = renderSlack(reply);

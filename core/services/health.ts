@@ -11,6 +11,7 @@ import type { Clock } from '../clock.ts';
 import type { Database } from '../store/schema.ts';
 import type { Repositories } from '../store/index.ts';
 import { isMemoryPath } from '../store/index.ts';
+import type { LeadershipStatus } from './leadership.ts';
 
 export type AdapterProbe = () => Promise<boolean>;
 
@@ -28,6 +29,18 @@ export interface HealthReport {
     lastSyncStatus: string | null;
   }[];
   problems: string[];
+  /**
+   * Which instance leads and since when (several instances on one database): this instance's
+   * id, whether it leads, and the leader as the database records it.
+   */
+  leader?: {
+    election: string;
+    instance: string;
+    leader: boolean;
+    epoch: number | null;
+    since: string | null;
+    current: { instance: string; epoch: number; since: string; heartbeatAt: string } | null;
+  };
 }
 
 export async function instanceHealth(o: {
@@ -37,6 +50,7 @@ export async function instanceHealth(o: {
   clock: Clock;
   role: string;
   adapters: Record<string, AdapterProbe>;
+  leader?: () => Promise<LeadershipStatus>;
 }): Promise<HealthReport> {
   const problems: string[] = [];
   let dbOk = true;
@@ -73,6 +87,28 @@ export async function instanceHealth(o: {
       if (!up) problems.push(`${name}: the platform cannot be reached with the configured token`);
     }),
   );
+  let leader: HealthReport['leader'];
+  if (o.leader && dbOk) {
+    try {
+      const l = await o.leader();
+      leader = {
+        election: l.election,
+        instance: l.instanceId,
+        leader: l.leader,
+        epoch: l.epoch,
+        since: l.since?.toISOString() ?? null,
+        current: l.current && {
+          instance: l.current.holder,
+          epoch: l.current.epoch,
+          since: l.current.since.toISOString(),
+          heartbeatAt: l.current.heartbeatAt.toISOString(),
+        },
+      };
+    } catch {
+      // Not a health problem of its own: the database check says whether the store answers.
+      leader = undefined;
+    }
+  }
   const ok = problems.length === 0;
   return {
     ok,
@@ -83,5 +119,6 @@ export async function instanceHealth(o: {
     adapters,
     accounts,
     problems,
+    ...(leader ? { leader } : {}),
   };
 }

@@ -89,7 +89,15 @@ export function createServices(deps: ServiceDeps): Services {
       logger,
       ...(deps.metrics ? { metrics: deps.metrics } : {}),
     });
-  const jobs = new JobRunner({ jobs: repos.jobs, audit: repos.audit, clock, logger });
+  const jobs = new JobRunner({
+    jobs: repos.jobs,
+    audit: repos.audit,
+    clock,
+    logger,
+    // Account writes exclude syncs of the account, across processes and instances.
+    accountLeases: repos.syncLeases,
+    accountWaitMs: config.sync.lockWaitMs,
+  });
   const sync = new SyncService({
     db,
     secrets,

@@ -5,9 +5,9 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Clock } from '../clock.ts';
-import { toSmartlicError, type SmartlicError } from '../errors.ts';
+import { SmartlicError, toSmartlicError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import type { AuditRepository, Job, JobsRepository } from '../store/index.ts';
+import type { AuditRepository, Job, JobsRepository, SyncLeasesRepository } from '../store/index.ts';
 import { describeRunner, processRunner, type RunnerIdentity } from './runner.ts';
 
 export interface JobSpec {
@@ -30,6 +30,12 @@ export interface JobSpec {
    * service's job is then one job. Off for work that starts several jobs (sync of all).
    */
   adoptNested?: boolean;
+  /**
+   * The smart account this write changes: the job holds the account's sync lease while it
+   * runs, so that it and a sync of the account (in this process, another one, or another
+   * instance on the database) never run at once.
+   */
+  account?: { id: number; domain: string };
 }
 
 /** The job whose work is running, for a job started inside it to adopt. */
@@ -66,6 +72,10 @@ export interface JobRunnerDeps {
   logger: Logger;
   /** Who runs the jobs; default this process. */
   runner?: RunnerIdentity;
+  /** The account leases a job with `account` holds (none: jobs take no lease). */
+  accountLeases?: SyncLeasesRepository;
+  /** How long such a job waits for a sync of its account (then SYNC_BUSY); default 60 s. */
+  accountWaitMs?: number;
 }
 
 export class JobRunner {
@@ -98,6 +108,35 @@ export class JobRunner {
       });
     }
     return out;
+  }
+
+  /** Runs `fn` holding the lease of `spec.account` (waiting for a sync of it within the wait). */
+  private async leased<T>(spec: JobSpec, fn: () => Promise<T>): Promise<T> {
+    const leases = this.deps.accountLeases;
+    const account = spec.account;
+    if (!leases || !account) return fn();
+    const me = this.runner.id;
+    const wait = this.deps.accountWaitMs ?? 60_000;
+    const step = 200;
+    for (let waited = 0; ; waited += step) {
+      const holder = await leases.acquire(account.id, me, (h) => this.runner.alive(h));
+      if (holder === undefined) break;
+      if (waited >= wait) {
+        throw new SmartlicError({
+          code: 'SYNC_BUSY',
+          message: `${account.domain} is being synced by ${describeRunner(holder)}; waited ${Math.round(wait / 1000)} s for it before ${spec.jobType}`,
+          action: 'try again when that sync has finished (see `smartlic jobs`)',
+        });
+      }
+      await new Promise((r) => setTimeout(r, step));
+    }
+    try {
+      return await fn();
+    } finally {
+      await leases.release(account.id, me).catch((e: unknown) => {
+        this.deps.logger.error('cannot release the account lease', { error: e });
+      });
+    }
   }
 
   /**
@@ -162,7 +201,7 @@ export class JobRunner {
       let result: T;
       const self: Running = { id: job.id, adoptable: spec.adoptNested === true };
       try {
-        result = await running.run(self, () => fn(handle));
+        result = await running.run(self, () => this.leased(spec, () => fn(handle)));
       } catch (e) {
         // Failed in a job it adopted: that recorded Cisco's code and action on this very row.
         if (e instanceof JobFailedError && e.job.id === job.id) throw e;
@@ -230,7 +269,9 @@ export class JobRunner {
       };
       let result: T;
       try {
-        result = await running.run({ id, adoptable: false }, () => fn(handle));
+        result = await running.run({ id, adoptable: false }, () =>
+          this.leased(spec, () => fn(handle)),
+        );
       } catch (e) {
         const err = e instanceof JobFailedError ? e.error : toSmartlicError(e);
         const failed = await jobs.fail(id, {

@@ -214,6 +214,7 @@ export class VirtualAccountsService {
     const { job } = await this.deps.jobs.run(
       {
         jobType: 'Set License Mode',
+        account: { id: account.id, domain: account.domain },
         entityType: 'Virtual Account',
         entityName: vaLabel(account, va),
         description: `Set license mode of ${vaLabel(account, va)} to ${mode}`,
@@ -253,6 +254,7 @@ export class VirtualAccountsService {
     const { job } = await this.deps.jobs.run(
       {
         jobType: 'Set Transport',
+        account: { id: account.id, domain: account.domain },
         entityType: va ? 'Virtual Account' : 'Smart Account',
         entityName,
         description: `Set transport of ${entityName} to ${describeTransport(t)}`,
@@ -312,6 +314,7 @@ export class VirtualAccountsService {
     const { job, result } = await this.deps.jobs.run(
       {
         jobType: 'Configure Auto Registration',
+        account: { id: account.id, domain: account.domain },
         entityType: 'Smart Account',
         entityName: account.domain,
         description: `Auto-register new clusters to the operational VA of ${account.domain}${input.operationalVa ? ` (${input.operationalVa})` : ''}`,
@@ -361,6 +364,7 @@ export class VirtualAccountsService {
     const { job, result } = await this.deps.jobs.run(
       {
         jobType: 'Remove Virtual Account',
+        account: { id: account.id, domain: account.domain },
         entityType: 'Virtual Account',
         entityName: label,
         description: `Remove ${label} from smartlic (nothing changes in CSSM)`,

@@ -25,6 +25,7 @@ import { McpTokensRepository } from './repositories/mcp-tokens.repository.ts';
 import { CustomersRepository } from './repositories/customers.repository.ts';
 import { DevicesRepository } from './repositories/devices.repository.ts';
 import { JobsRepository } from './repositories/jobs.repository.ts';
+import { LeaderLeasesRepository } from './repositories/leader-leases.repository.ts';
 import { LicensesRepository } from './repositories/licenses.repository.ts';
 import { LocalAccountsRepository } from './repositories/local-accounts.repository.ts';
 import { inTransaction } from './repositories/mapping.ts';
@@ -79,6 +80,7 @@ export * from './repositories/mcp-tokens.repository.ts';
 export * from './repositories/customers.repository.ts';
 export * from './repositories/devices.repository.ts';
 export * from './repositories/jobs.repository.ts';
+export * from './repositories/leader-leases.repository.ts';
 export * from './repositories/licenses.repository.ts';
 export * from './repositories/local-accounts.repository.ts';
 export * from './repositories/notifications.repository.ts';
@@ -111,6 +113,7 @@ export interface Repositories {
   confirmationTickets: ConfirmationTicketsRepository;
   chatThreads: ChatThreadsRepository;
   mcpTokens: McpTokensRepository;
+  leaderLeases: LeaderLeasesRepository;
 }
 
 /** Every repository over one connection or transaction (`db` may be a kysely Transaction). */
@@ -140,6 +143,7 @@ export function createRepositories(
     confirmationTickets: new ConfirmationTicketsRepository(db, secrets, clock),
     chatThreads: new ChatThreadsRepository(db, secrets, clock),
     mcpTokens: new McpTokensRepository(db, secrets, clock),
+    leaderLeases: new LeaderLeasesRepository(db, secrets, clock),
   };
 }
 

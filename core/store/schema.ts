@@ -456,6 +456,23 @@ export interface NotifyOutboxTable {
   attempts: Generated<number>;
   last_error: string | null;
   created_at: IsoText;
+  /** Unique key of this message (0015); null for rows queued before it. */
+  delivery_key: string | null;
+  /** Epoch of the leader that began sending it; set and not cleared = maybe sent (0015). */
+  claimed_epoch: number | null;
+  claimed_at: IsoText | null;
+}
+
+/** One leadership among several instances on one database (0015). */
+export interface LeaderLeasesTable {
+  name: string;
+  /** The instance id of the holder. */
+  holder: string;
+  /** Fencing token: grows by one at every change of holder. */
+  epoch: number;
+  since: IsoText;
+  heartbeat_at: IsoText;
+  expires_at: IsoText;
 }
 
 export interface AuditLogTable {
@@ -550,6 +567,7 @@ export interface Database {
   notify_messages: NotifyMessagesTable;
   notify_outbox: NotifyOutboxTable;
   notify_cursors: NotifyCursorsTable;
+  leader_leases: LeaderLeasesTable;
   confirmation_tickets: ConfirmationTicketsTable;
   chat_job_threads: ChatJobThreadsTable;
   mcp_tokens: McpTokensTable;

@@ -28,6 +28,8 @@ export interface SlackMessageRecord {
   blocks: unknown[];
   /** Each chat.update appends the new text. */
   edits: string[];
+  /** Message metadata posted with it (event_type, event_payload). */
+  metadata?: { event_type: string; event_payload: Record<string, unknown> };
 }
 
 export interface SlackFileRecord {
@@ -68,6 +70,11 @@ export interface FakeSlack {
     ms?: number,
   ): Promise<{ ack: Record<string, unknown>; ms: number }>;
   rateLimit(times: number, retryAfterS: number): void;
+  /**
+   * Each chat.postMessage is recorded at once but answered `ms` later (0: at once): a sender
+   * killed meanwhile has posted without learning the message's ts.
+   */
+  slowPosts(ms: number): void;
   /** Waits until `pred` holds (polling), or throws after `ms`. */
   waitFor<T>(pred: () => T | undefined | false, ms?: number): Promise<T>;
   responseUrl(): string;
@@ -120,6 +127,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
   let seq = 1_700_000_000;
   let limited = 0;
   let retryAfter = 1;
+  let postDelayMs = 0;
   const fake = {} as FakeSlack;
   const server = await startFakeServer((req, res) => {
     const body = parseBody(req.headers['content-type'], req.body);
@@ -181,6 +189,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
         if (channel.startsWith('CNOTIN'))
           return json(res, 200, { ok: false, error: 'not_in_channel' });
         const ts = `${seq++}.000100`;
+        const md = body.metadata as SlackMessageRecord['metadata'] | undefined;
         const rec: SlackMessageRecord = {
           channel,
           ts,
@@ -188,9 +197,40 @@ export async function startFakeSlack(): Promise<FakeSlack> {
           blocks: (body.blocks as unknown[]) ?? [],
           edits: [],
           ...(body.thread_ts ? { threadTs: str(body.thread_ts) } : {}),
+          ...(md && typeof md.event_type === 'string' ? { metadata: md } : {}),
         };
         fake.messages.push(rec);
-        return json(res, 200, { ok: true, channel, ts, message: { text: rec.text } });
+        const answer = () => json(res, 200, { ok: true, channel, ts, message: { text: rec.text } });
+        if (postDelayMs > 0) {
+          setTimeout(answer, postDelayMs);
+          return;
+        }
+        return answer();
+      }
+      case 'conversations.history':
+      case 'conversations.replies': {
+        // Newest first, as Slack answers; replies: the parent and its thread. Metadata only
+        // with include_all_metadata, as Slack does.
+        const withMd = body.include_all_metadata === true || body.include_all_metadata === 'true';
+        const list = fake.messages
+          .filter(
+            (x) =>
+              x.channel === body.channel &&
+              (method === 'conversations.history'
+                ? x.threadTs === undefined
+                : x.ts === body.ts || x.threadTs === body.ts),
+          )
+          .slice()
+          .reverse()
+          .slice(0, Number(body.limit ?? 100))
+          .map((x) => ({
+            type: 'message',
+            ts: x.ts,
+            text: x.text,
+            ...(x.threadTs ? { thread_ts: x.threadTs } : {}),
+            ...(withMd && x.metadata ? { metadata: x.metadata } : {}),
+          }));
+        return json(res, 200, { ok: true, messages: list, has_more: false });
       }
       case 'chat.update': {
         const rec = fake.messages.find((x) => x.channel === body.channel && x.ts === body.ts);
@@ -288,6 +328,9 @@ export async function startFakeSlack(): Promise<FakeSlack> {
           }),
         );
       });
+    },
+    slowPosts(ms: number) {
+      postDelayMs = ms;
     },
     rateLimit(times: number, s: number) {
       limited = times;

@@ -19,6 +19,7 @@ import { migration0011AccountDevicesApi } from './0011-account-devices-api.ts';
 import { migration0012ChatTickets } from './0012-chat-tickets.ts';
 import { migration0013UsageRepeats } from './0013-usage-repeats.ts';
 import { migration0014McpTokens } from './0014-mcp-tokens.ts';
+import { migration0015LeaderLease } from './0015-leader-lease.ts';
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001-initial': migration0001Initial,
@@ -34,4 +35,5 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0012-chat-tickets': migration0012ChatTickets,
   '0013-usage-repeats': migration0013UsageRepeats,
   '0014-mcp-tokens': migration0014McpTokens,
+  '0015-leader-lease': migration0015LeaderLease,
 };

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Kysely, Selectable } from 'kysely';
 import type { Clock } from '../../clock.ts';
 import { systemClock } from '../../clock.ts';
@@ -11,6 +12,7 @@ import type {
   NotifyMessagesTable,
   NotifyOutboxTable,
 } from '../schema.ts';
+import type { WriteFence } from './leader-leases.repository.ts';
 import { date, dateOrNull, inTransaction, iso, parseJsonObject } from './mapping.ts';
 
 /** What bot/notify needs to know of an alert. */
@@ -53,6 +55,14 @@ export interface OutboxItem {
   payload: Record<string, unknown>;
   notBefore: Date;
   attempts: number;
+  /** Unique key of this message, sent along where the platform can carry it. */
+  deliveryKey: string;
+  /**
+   * Epoch of the leader that began sending it (0 for a single instance), null if nobody did.
+   * Set means "maybe sent": the sender died or failed between the send and its record.
+   */
+  claimedEpoch: number | null;
+  claimedAt: Date | null;
 }
 
 const toMessage = (r: Selectable<NotifyMessagesTable>): NotifyMessage => ({
@@ -76,6 +86,10 @@ const toItem = (r: Selectable<NotifyOutboxTable>): OutboxItem => ({
   payload: parseJsonObject(r.payload),
   notBefore: date(r.not_before),
   attempts: r.attempts,
+  // Rows queued before 0015 have no key: their id is unique too.
+  deliveryKey: r.delivery_key ?? `outbox-${r.id}`,
+  claimedEpoch: r.claimed_epoch === null ? null : Number(r.claimed_epoch),
+  claimedAt: dateOrNull(r.claimed_at),
 });
 
 const ALERT_COLUMNS = [
@@ -110,13 +124,35 @@ const toNotifiable = (
   details: parseJsonObject(r.details),
 });
 
-/** Alert delivery's own state: message ↔ alert per channel, and the outbox of messages to send. */
+/**
+ * Alert delivery's own state: message ↔ alert per channel, and the outbox of messages to send.
+ * Delivery is leader-only work: `fenced(fence)` gives a view whose every write checks the
+ * leader's epoch in its own transaction, so a deposed leader's late write changes nothing.
+ */
 export class NotificationsRepository {
+  private fence: WriteFence | undefined;
+
   constructor(
     private readonly db: Kysely<Database>,
-    _secrets?: SecretBox,
+    private readonly secrets?: SecretBox,
     private readonly clock: Clock = systemClock,
   ) {}
+
+  /** This repository with every write fenced by `fence` (FENCED once a newer leader is elected). */
+  fenced(fence: WriteFence | undefined): NotificationsRepository {
+    if (!fence) return this;
+    const r = new NotificationsRepository(this.db, this.secrets, this.clock);
+    r.fence = fence;
+    return r;
+  }
+
+  /** One transaction for a write, behind the fence when there is one. */
+  private write<T>(fn: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
+    return inTransaction(this.db, async (trx) => {
+      await this.fence?.check(trx);
+      return fn(trx);
+    });
+  }
 
   /**
    * The alerts with these ids, as they are stored now (events name the alerts; delivery
@@ -170,16 +206,18 @@ export class NotificationsRepository {
   /** Moves `consumer`'s place in `alert_events` forward (never back). */
   async advanceCursor(consumer: string, lastEventId: number): Promise<void> {
     const now = iso(this.clock.now());
-    await this.db
-      .insertInto('notify_cursors')
-      .values({ consumer, last_event_id: lastEventId, updated_at: now })
-      .onConflict((oc) =>
-        oc
-          .column('consumer')
-          .doUpdateSet({ last_event_id: lastEventId, updated_at: now })
-          .where('notify_cursors.last_event_id', '<', lastEventId),
-      )
-      .execute();
+    await this.write((trx) =>
+      trx
+        .insertInto('notify_cursors')
+        .values({ consumer, last_event_id: lastEventId, updated_at: now })
+        .onConflict((oc) =>
+          oc
+            .column('consumer')
+            .doUpdateSet({ last_event_id: lastEventId, updated_at: now })
+            .where('notify_cursors.last_event_id', '<', lastEventId),
+        )
+        .execute(),
+    );
   }
 
   /**
@@ -248,7 +286,7 @@ export class NotificationsRepository {
     items: { kind: OutboxKind; payload: Record<string, unknown>; notBefore: Date }[],
   ): Promise<void> {
     const now = iso(this.clock.now());
-    await inTransaction(this.db, async (trx) => {
+    await this.write(async (trx) => {
       await trx
         .insertInto('notify_messages')
         .values({
@@ -283,6 +321,7 @@ export class NotificationsRepository {
             payload: JSON.stringify(it.payload),
             not_before: iso(it.notBefore),
             created_at: now,
+            delivery_key: randomUUID(),
           })
           .execute();
       }
@@ -297,18 +336,21 @@ export class NotificationsRepository {
     alertId: number | null = null,
   ): Promise<void> {
     const now = iso(this.clock.now());
-    await this.db
-      .insertInto('notify_outbox')
-      .values({
-        platform,
-        channel_id: channelId,
-        alert_id: alertId,
-        kind,
-        payload: JSON.stringify(payload),
-        not_before: now,
-        created_at: now,
-      })
-      .execute();
+    await this.write((trx) =>
+      trx
+        .insertInto('notify_outbox')
+        .values({
+          platform,
+          channel_id: channelId,
+          alert_id: alertId,
+          kind,
+          payload: JSON.stringify(payload),
+          not_before: now,
+          created_at: now,
+          delivery_key: randomUUID(),
+        })
+        .execute(),
+    );
   }
 
   /** Every queued item, oldest first. */
@@ -323,7 +365,7 @@ export class NotificationsRepository {
     item: OutboxItem,
     ref?: { messageRef: string; inDigest?: boolean; alertIds?: number[] },
   ): Promise<void> {
-    await inTransaction(this.db, async (trx) => {
+    await this.write(async (trx) => {
       await trx.deleteFrom('notify_outbox').where('id', '=', item.id).execute();
       if (!ref) return;
       const ids = ref.alertIds ?? (item.alertId === null ? [] : [item.alertId]);
@@ -341,22 +383,42 @@ export class NotificationsRepository {
   /** Removes held items that went out inside a digest. */
   async removeItems(ids: readonly number[]): Promise<void> {
     if (ids.length > 0)
-      await this.db
-        .deleteFrom('notify_outbox')
-        .where('id', 'in', [...ids])
-        .execute();
+      await this.write((trx) =>
+        trx
+          .deleteFrom('notify_outbox')
+          .where('id', 'in', [...ids])
+          .execute(),
+      );
+  }
+
+  /**
+   * Marks an item as being sent by this leader, just before it is handed to the platform (the
+   * fence makes this the point where a deposed leader stops). Until `delivered` removes it, a
+   * claimed item is in doubt: the next attempt asks the platform for its key first.
+   */
+  async claim(item: OutboxItem): Promise<void> {
+    const epoch = this.fence?.epoch ?? 0;
+    await this.write((trx) =>
+      trx
+        .updateTable('notify_outbox')
+        .set({ claimed_epoch: epoch, claimed_at: iso(this.clock.now()) })
+        .where('id', '=', item.id)
+        .execute(),
+    );
   }
 
   /** Not delivered (429, network, platform error): try again at `notBefore`. Never dropped. */
   async retryLater(id: number, notBefore: Date, error: string): Promise<void> {
-    await this.db
-      .updateTable('notify_outbox')
-      .set((eb) => ({
-        not_before: iso(notBefore),
-        last_error: error.slice(0, 500),
-        attempts: eb('attempts', '+', 1),
-      }))
-      .where('id', '=', id)
-      .execute();
+    await this.write((trx) =>
+      trx
+        .updateTable('notify_outbox')
+        .set((eb) => ({
+          not_before: iso(notBefore),
+          last_error: error.slice(0, 500),
+          attempts: eb('attempts', '+', 1),
+        }))
+        .where('id', '=', id)
+        .execute(),
+    );
   }
 }
