@@ -84,7 +84,7 @@ describe('a damaged database', () => {
     const ok = await runCli(['doctor', '--json'], envFor(good));
     const okJson = JSON.parse(ok.out) as DoctorJson;
     expect(okJson.checks.find((c) => c.check === 'db')?.message).toMatch(
-      /quick_check finds it sound/,
+      /quick_check finds the file sound/,
     );
     expect(okJson.checks.some((c) => c.check === 'db.integrity')).toBe(false);
 
