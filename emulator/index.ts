@@ -35,6 +35,8 @@ export interface StartOptions {
   resumeAt?: number;
   /** Extension: receives every request that may change the lab (after any replay). */
   journal?: (e: JournalEntry) => void;
+  /** Every request as it arrives (method, url), reads included; the journal keeps only writes. */
+  observe?: (method: string, url: string) => void;
 }
 
 export interface RunningEmulator {
@@ -80,6 +82,7 @@ export async function startEmulator(opts: StartOptions = {}): Promise<LocalEmula
     core.world.set(opts.resumeAt);
   }
   core.journal = opts.journal;
+  core.observe = opts.observe;
   return {
     baseUrl: core.baseUrl,
     ready: core.ready(),

@@ -74,6 +74,8 @@ export class EmulatorCore {
   private readonly sockets = new Set<Socket>();
   /** Called with every request that may change the lab, before its handler runs. */
   journal: ((e: JournalEntry) => void) | undefined;
+  /** Called with every request as it arrives, before faults and handlers (tests watch traffic). */
+  observe: ((method: string, url: string) => void) | undefined;
 
   constructor(
     private spec: string | object | undefined,
@@ -176,6 +178,7 @@ export class EmulatorCore {
   }
 
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
+    this.observe?.(req.method ?? 'GET', req.url ?? '/');
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
