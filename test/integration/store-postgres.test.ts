@@ -203,7 +203,10 @@ describe.skipIf(!hasPg)('PostgreSQL start checks and schema (SMARTLIC_TEST_PG)',
   it('a wrong password is DB_AUTH, without the password', async () => {
     const u = new URL(TEST_PG_URL!);
     // .ci/run's server asks for a password on 127.0.0.1 (trust would accept any).
-    const probe = new pg.Client({ connectionString: u.toString(), password: 'not-the-password' });
+    // (The password goes in the URL: pg lets the connection string's own win over an option.)
+    const wrong = new URL(u);
+    wrong.password = 'not-the-password';
+    const probe = new pg.Client({ connectionString: wrong.toString() });
     const trusts = await probe.connect().then(
       async () => {
         await probe.end();
@@ -288,11 +291,13 @@ describe.skipIf(!hasPg)('PostgreSQL start checks and schema (SMARTLIC_TEST_PG)',
       )
         .map((r) => r.name)
         .sort();
+      // The indexes a migration names (a unique index included), not those PostgreSQL makes
+      // for a primary key or UNIQUE constraint (SQLite's autoindexes, left out above).
       const c = new pg.Client({ connectionString: h.url });
       await c.connect();
       const pgIdx = (
         await c.query<{ name: string }>(
-          "select indexname as name from pg_indexes where schemaname = 'public' and indexdef not like '%UNIQUE%'",
+          "select indexname as name from pg_indexes i where schemaname = 'public' and not exists (select 1 from pg_constraint c where c.conname = i.indexname)",
         )
       ).rows
         .map((r) => r.name)
