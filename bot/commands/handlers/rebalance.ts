@@ -244,6 +244,14 @@ function appliedReply({ plan, results }: Applied): Reply {
   };
 }
 
+function nothingToApply(r: reports.RebalanceReport): SmartlicError {
+  return new SmartlicError({
+    code: 'NOTHING_TO_APPLY',
+    message: `The rebalance plan for ${r.scope ?? 'every smart account'} has no transfer (no shortage within ${r.horizonDays} days, or no surplus covers it)`,
+    action: `see \`rebalance${r.scope ? ` ${r.scope}` : ''}\` for what remains to order`,
+  });
+}
+
 export const rebalanceApply: CommandSpec = {
   verb: 'rebalance --apply',
   summary:
@@ -261,14 +269,8 @@ export const rebalanceApply: CommandSpec = {
   destructive: true,
   async preview(ctx, input) {
     const r = await planFor(ctx.core, input);
-    if (r.transfers.length === 0) {
-      // Nothing to confirm: say so now rather than ask a yes for nothing.
-      throw new SmartlicError({
-        code: 'NOTHING_TO_APPLY',
-        message: `The rebalance plan for ${r.scope ?? 'every smart account'} has no transfer (no shortage within ${r.horizonDays} days, or no surplus covers it)`,
-        action: `see \`rebalance${r.scope ? ` ${r.scope}` : ''}\` for what remains to order`,
-      });
-    }
+    // Nothing to confirm: said now rather than a yes asked for nothing.
+    if (r.transfers.length === 0) throw nothingToApply(r);
     return [
       section(
         `${r.transfers.length} transfer${r.transfers.length === 1 ? '' : 's'}, run in this order: ${r.transfers.map(transferWords).join('; ')}`,
@@ -280,14 +282,8 @@ export const rebalanceApply: CommandSpec = {
     // Planned again now: the state may have changed since the confirmation was asked, and a
     // transfer of a stale plan could take what a source needs now.
     const r = await planFor(ctx.core, input);
-    if (r.transfers.length === 0) {
-      return ok(
-        `Nothing to apply in ${r.scope ?? 'every smart account'}`,
-        section(
-          `The plan has no transfer now (no shortage within ${r.horizonDays} days, or no surplus covers it).`,
-        ),
-      );
-    }
+    // The same answer with --yes: a script learns that nothing ran (exit 1).
+    if (r.transfers.length === 0) throw nothingToApply(r);
     return ctx.job({
       jobType: 'Chat: rebalance --apply',
       entityType: 'Virtual Account',
