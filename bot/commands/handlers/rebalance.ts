@@ -210,6 +210,10 @@ async function applyPlan(ctx: CommandContext, r: reports.RebalanceReport): Promi
   return { plan: r, results };
 }
 
+/** A VA's name without its domain, which the title already says. */
+const short = (domain: string, label: string) =>
+  label.startsWith(`${domain}/`) ? label.slice(domain.length + 1) : label;
+
 function appliedReply({ plan, results }: Applied): Reply {
   const where = plan.scope ?? 'every smart account';
   const remaining = plan.proposals.flatMap((p) =>
@@ -219,10 +223,10 @@ function appliedReply({ plan, results }: Applied): Reply {
     ...ok(
       `Rebalanced ${where}: ${results.length} transfer${results.length === 1 ? '' : 's'} made`,
       table(
-        ['from', 'to', 'license', 'type', 'moved', 'owned in target after', 'job'],
+        ['from', 'to', 'license', 'type', 'moved', 'target owns', 'job'],
         results.map((x) => [
-          x.plan.from,
-          x.plan.to,
+          short(x.plan.domain, x.plan.from),
+          short(x.plan.domain, x.plan.to),
           x.plan.license,
           x.plan.licenseType,
           x.moved,
