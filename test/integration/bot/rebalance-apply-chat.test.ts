@@ -127,7 +127,9 @@ describe('the shortage alert\u2019s Apply transfer button', () => {
     const slackButtons = buttons(renderSlack(alertReply(alert!)).blocks);
     apply = slackButtons.find((b) => b.text.text === 'Apply transfer')!;
     expect(apply).toBeDefined();
-    expect(apply.value).toBe(`rebalance --apply ${GLOBEX} --days ${alert!.details.rebalanceDays}`);
+    expect(apply.value).toBe(
+      `rebalance --apply ${GLOBEX} --days ${Number(alert!.details.rebalanceDays)}`,
+    );
     expect(JSON.stringify(renderWebex(alertReply(alert!)))).toContain('Apply transfer');
   });
 
