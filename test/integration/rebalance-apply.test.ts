@@ -76,6 +76,32 @@ describe('smartlic rebalance --apply', () => {
     expect(await owned('va-globex')).toBe(150);
   });
 
+  it('a transfer CSSM refuses stops the plan: the error says which one and that nothing moved', async () => {
+    const faults = `${lab.emu.baseUrl}/__emulator/faults`;
+    const set = await fetch(faults, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        failRequests: [
+          { path: '/licenses/transfer', times: 5, status: 400, message: 'Transfer refused' },
+        ],
+      }),
+    });
+    expect(set.status).toBeLessThan(300);
+    try {
+      const r = await lab.run(['rebalance', '--apply', `${HCS}/va-globex`, '--yes']);
+      expect(r.code).toBe(1);
+      expect(r.err).toContain(
+        'Transfer 1 of 1 (70 TERM HCS UCM Standard from va-hcs-ordered to va-globex) failed',
+      );
+      expect(r.err).toContain('Nothing of the plan moved before it');
+      expect(r.err).toContain(`run \`rebalance ${HCS}/va-globex\` again`);
+      expect(await owned('va-globex')).toBe(150);
+    } finally {
+      await fetch(faults, { method: 'DELETE' });
+    }
+  });
+
   it('with --yes runs the transfer, and the shortage alert of va-globex resolves at the next evaluation', async () => {
     const open = (await globexShortages()).filter((a) => a.state !== 'resolved');
     expect(open.length, 'the demo starts with va-globex short').toBeGreaterThan(0);
