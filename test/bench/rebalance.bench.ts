@@ -350,6 +350,12 @@ async function appliedPlansResolve(): Promise<boolean> {
     const ids = new Set(before.map((a) => a.id));
     const after = (await shortage()).filter((a) => ids.has(a.id));
     const resolved = after.filter((a) => a.state === 'resolved').length;
+    for (const a of after.filter((x) => x.state !== 'resolved')) {
+      const was = before.find((x) => x.id === a.id)!;
+      console.log(
+        `  not resolved: alert ${a.id} ${String(was.facts.rebalanceVa)}: ${JSON.stringify({ before: was.facts, after: a.facts })}`,
+      );
+    }
     const ok = vas.length > 0 && failed === 0 && resolved === before.length;
     console.log(
       `${ok ? 'PASS' : 'FAIL'}: applied plans on the emulator at scale ${APPLY_SCALE}: ${vas.length} VA(s) applied (${failed} failed) in ${(applyMs / 1000).toFixed(1)} s; ${resolved} of ${before.length} shortage alerts with a full proposal resolved at the next sync (target all); ${((performance.now() - t0) / 1000).toFixed(0)} s in all; load ${load()}`,
