@@ -25,7 +25,8 @@ export const isWrite = (spec: CommandSpec): boolean => spec.role !== 'viewer';
 
 /** `token create` → `token_create` (MCP names allow letters, digits, `_`, `-`, `.`). */
 export function toolName(verb: string): string {
-  return verb.replace(/\s+/g, '_');
+  // `rebalance --apply` → `rebalance_apply`: a flag-like second word loses its dashes.
+  return verb.replace(/\s+-*/g, '_');
 }
 
 /** The verbs offered to a role over MCP. */

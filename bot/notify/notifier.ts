@@ -147,6 +147,14 @@ function alertButtons(a: store.NotifiableAlert): Button[] {
         label: 'Rebalance plan',
         command: `rebalance ${quoteWord(d.rebalanceVa)}${days}`,
       });
+      // Only where the plan has a transfer to run. The press asks the registry's confirmation
+      // (operator role, one-time ticket) showing the plan before anything moves.
+      if (typeof d.rebalanceCommands === 'string')
+        out.push({
+          label: 'Apply transfer',
+          command: `rebalance --apply ${quoteWord(d.rebalanceVa)}${days}`,
+          style: 'primary',
+        });
     }
   }
   return out;

@@ -75,6 +75,12 @@ export interface RebalanceVa {
   /** Today's requests (what the clusters drawing on the VA report). */
   requests: LicenseRequest[];
   growth: RebalanceGrowth[];
+  /**
+   * CSSM's `available` per license at the last sync (owned minus in use, what the allocation
+   * lends up the tiers counted as in use). CSSM refuses a transfer of more, and `allocate`'s
+   * unused units can exceed it, so no source gives more than this (absent: no cap).
+   */
+  available?: Partial<Record<LicenseTypeId, number>>;
 }
 
 export interface RebalanceInput {
@@ -170,6 +176,8 @@ interface VaState {
   baseNow: Map<LicenseTypeId, number>;
   baseAt: Map<LicenseTypeId, number>;
   received: boolean;
+  /** What the plan has taken from this VA so far, per type (against `va.available`). */
+  given: Map<LicenseTypeId, number>;
 }
 
 const sum = (m: Map<LicenseTypeId, number>): number => {
@@ -333,6 +341,7 @@ export function planRebalance(input: RebalanceInput): RebalancePlan {
         baseNow: new Map(),
         baseAt: new Map(),
         received: false,
+        given: new Map(),
       };
       const e = examine(s, s.lines, now, horizon);
       s.baseNow = e.shortNow;
@@ -372,6 +381,7 @@ export function planRebalance(input: RebalanceInput): RebalancePlan {
       const { source, type, kind, quantity } = move;
       const got = receivedLines(source.lines, type, kind, quantity);
       source.lines = move.sourceLines;
+      source.given.set(type, (source.given.get(type) ?? 0) + quantity);
       target.lines = [...target.lines, ...got];
       target.received = true;
       curNow = move.after.now;
@@ -612,7 +622,10 @@ function spareOf(
     .reduce((n, l) => n + l.quantity, 0);
   // Removing q units takes q now and min(q, lastingAtHorizon) at the horizon.
   const capAt = lastingAtHorizon <= freeAt ? have : freeAt;
-  return Math.max(0, Math.min(have, freeNow, capAt));
+  // CSSM's own limit: its available count, less what this plan has taken from it already.
+  const cssm = s.va.available?.[type];
+  const capCssm = cssm === undefined ? Infinity : cssm - (s.given.get(type) ?? 0);
+  return Math.max(0, Math.min(have, freeNow, capAt, capCssm));
 }
 
 /**

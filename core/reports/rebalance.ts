@@ -65,6 +65,10 @@ export async function rebalanceInputs(
   const ids = cloud.map((r) => r.id);
 
   const lines = new Map<number, RebalanceLine[]>(ids.map((id) => [id, []]));
+  // CSSM's available per license: a transfer of more is refused, so the planner caps at it.
+  const available = new Map<number, Partial<Record<LicenseTypeId, number>>>(
+    ids.map((id) => [id, {}]),
+  );
   for (let i = 0; i < ids.length; i += 500) {
     const chunk = ids.slice(i, i + 500);
     const lic = await db
@@ -75,6 +79,7 @@ export async function rebalanceInputs(
         'l.virtual_account_id',
         'l.license_type',
         'l.quantity',
+        'l.available',
         'd.license_type as kind',
         'd.quantity as line_quantity',
         'd.end_date',
@@ -102,6 +107,8 @@ export async function rebalanceInputs(
           lines: [],
         };
         byLicense.set(r.id, l);
+        const av = available.get(r.virtual_account_id)!;
+        av[r.license_type] = (av[r.license_type] ?? 0) + Math.max(0, r.available);
       }
       if (r.kind === null || r.line_quantity === null || r.line_quantity <= 0) continue;
       const endsAt = r.end_date === null ? null : new Date(r.end_date);
@@ -170,6 +177,7 @@ export async function rebalanceInputs(
       lines: lines.get(r.id)!,
       requests: requests.get(r.id)!,
       growth,
+      available: available.get(r.id)!,
     };
   });
   return { vas, notes: [...new Set(notes)] };

@@ -59,6 +59,26 @@ const moves = (p: ReturnType<typeof planRebalance>) =>
   p.transfers.map((t) => `${t.fromVa}→${t.toVa} ${t.type} ${t.licenseType} ${t.quantity}`);
 
 describe('planRebalance', () => {
+  it('never moves more than CSSM counts available in the source, across all its transfers', () => {
+    // rich has 150 unused by allocate, but CSSM counts only 30 available (it lends up the
+    // tiers): CSSM would refuse more (TRANSFER_EXCEEDS_AVAILABLE), so two targets share 30.
+    const p = planRebalance({
+      now: NOW,
+      vas: [
+        va('a-short', [P('UCM_Enhanced', 100)], [R('c1', 'UCM_Enhanced', 120)]),
+        va('b-short', [P('UCM_Enhanced', 100)], [R('c2', 'UCM_Enhanced', 120)]),
+        va('rich', [P('UCM_Enhanced', 200)], [R('c3', 'UCM_Enhanced', 50)], {
+          available: { UCM_Enhanced: 30 },
+        }),
+      ],
+    });
+    expect(moves(p)).toEqual([
+      'rich→a-short UCM_Enhanced PERPETUAL 20',
+      'rich→b-short UCM_Enhanced PERPETUAL 10',
+    ]);
+    expect(p.proposals.map((x) => x.coverage)).toEqual(['full', 'partial']);
+  });
+
   it('moves the same license from a surplus, no more than the shortage', () => {
     const p = planRebalance({
       now: NOW,

@@ -9,6 +9,7 @@ import { reports, type TransferPlan, type TransferResult } from '../../../core/i
 import type { CommandContext, CommandInput, CommandSpec } from '../registry.ts';
 import { context, fields, ok, section, table, type Block, type Reply } from '../reply.ts';
 import { inputError, resolveVa, when } from './common.ts';
+import { rebalanceApply } from './rebalance.ts';
 
 const by = (ctx: CommandContext) =>
   ctx.actor.onBehalfOf
@@ -194,4 +195,8 @@ const removeInstance: CommandSpec = {
   },
 };
 
-export const TRANSFER_COMMANDS: readonly CommandSpec[] = [licenseTransfer, removeInstance];
+export const TRANSFER_COMMANDS: readonly CommandSpec[] = [
+  licenseTransfer,
+  removeInstance,
+  rebalanceApply,
+];
