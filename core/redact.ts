@@ -138,8 +138,9 @@ const WEAK_NAME = '(?:secret|token|pwd|key)';
 const SECRET_NAME = `(?:${STRONG_NAME}|${WEAK_NAME})`;
 const VALUE = `(?!\\[redacted\\])(?!["'])[^\\s&"',;}]+`;
 const PATTERNS: [RegExp, string][] = [
-  // Authorization header values.
-  [/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/g, `$1 ${REDACTED}`],
+  // Authorization header values (Basic: see basicCredential, license names say "Basic" too).
+  [/\bBearer\s+[A-Za-z0-9._~+/=-]+/g, `Bearer ${REDACTED}`],
+  [/(\bauthorization["']?\s*[:=]\s*["']?Basic\s+)[A-Za-z0-9._~+/=-]+/gi, `$1${REDACTED}`],
   // name=value (forms, query strings) and, for credential names, name: value.
   [new RegExp(`(\\b${SECRET_NAME}=)${VALUE}`, 'gi'), `$1${REDACTED}`],
   [new RegExp(`(\\b${STRONG_NAME}\\s*[=:]\\s*)${VALUE}`, 'gi'), `$1${REDACTED}`],
@@ -157,11 +158,29 @@ const PATTERNS: [RegExp, string][] = [
   [/\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*/g, REDACTED],
 ];
 
+/**
+ * `Basic <base64 of user:password>` wherever it stands. A license line says "Basic" too ("HCS
+ * Unity Connection Basic available"), so a word after it counts only when it is base64 that
+ * decodes to `user:password`.
+ */
+function basicCredential(word: string): boolean {
+  if (word.length < 4 || word.length % 4 !== 0) return false;
+  const decoded = Buffer.from(word, 'base64').toString('latin1');
+  if (!decoded.includes(':')) return false;
+  for (let i = 0; i < decoded.length; i++) {
+    const c = decoded.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) return false;
+  }
+  return true;
+}
+
 /** `text` with every known secret and credential-looking pattern replaced. */
 export function redactText(text: string): string {
   let out = redactKnown(text);
   for (const [re, to] of PATTERNS) out = out.replace(re, to);
-  return out;
+  return out.replace(/\bBasic\s+([A-Za-z0-9+/]+={0,2})(?![A-Za-z0-9+/=])/g, (m, word: string) =>
+    basicCredential(word) ? `Basic ${REDACTED}` : m,
+  );
 }
 
 /** As redactText; null and undefined pass through. */

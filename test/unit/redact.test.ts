@@ -38,6 +38,9 @@ describe('one redaction rule', () => {
       'grant_type=client_credentials&client_id=abc&client_secret=[redacted]',
     ],
     ['Authorization: Bearer eyJabc.def.ghi', 'Authorization: Bearer [redacted]'],
+    ['Authorization: Basic Ym9iOmh1bnRlcjIy', 'Authorization: Basic [redacted]'],
+    ['authorization: Basic not-base64!', 'authorization: Basic [redacted]!'],
+    ['sent Basic Ym9iOmh1bnRlcjIy to the proxy', 'sent Basic [redacted] to the proxy'],
     ['{"client_secret": "XyZ123"}', '{"client_secret": "[redacted]"}'],
     ['{\\"password\\":\\"hunter22\\"}', '{\\"password\\":\\"[redacted]\\"}'],
     ['proxy http://bob:hunter22@proxy:3128/ down', 'proxy http://bob:[redacted]@proxy:3128/ down'],
@@ -52,6 +55,12 @@ describe('one redaction rule', () => {
     const prose =
       'cannot decrypt a stored secret: the secret key differs; token invalid or expired; 3 active token(s)';
     expect(redactText(prose)).toBe(prose);
+  });
+
+  it('leaves license names with "Basic" alone (a word after it is not a credential)', () => {
+    const line =
+      '70 HCS Unity Connection Basic available; UCM Basic user count; CUC Basic Messaging (TERM)';
+    expect(redactText(line)).toBe(line);
   });
 
   it('structured values: secret-named fields whole, strings by the text rule', () => {
