@@ -445,6 +445,7 @@ export class Host {
       const from = await reports.dataFingerprint(this.rt.db);
       const r = await buildSite({
         dbPath: this.rt.config.db.path,
+        dbUrl: this.rt.config.db.url,
         outDir: this.rt.config.site.outDir,
         base: this.rt.config.site.base,
         env: process.env,
