@@ -35,7 +35,7 @@ import {
 import { AdvisoryLeadership } from '../../core/services/leadership-advisory.ts';
 import { SyncScheduler, alertEvaluationScheduler } from '../../core/services/scheduler.ts';
 import type { SyncOutcome, SyncProgress } from '../../core/services/index.ts';
-import { isMemoryPath } from '../../core/store/index.ts';
+import { isMemoryPath, redactDatabaseUrl } from '../../core/store/index.ts';
 import { buildSite, type BuildSiteResult } from '../../site/lib/build.ts';
 import { serveSite, type RunningSite } from '../../site/lib/serve.ts';
 import { reports } from '../../core/index.ts';
@@ -366,9 +366,10 @@ export class Host {
   }
 
   health() {
+    const url = this.rt.config.db.url;
     return instanceHealth({
       db: this.rt.db,
-      dbPath: this.rt.config.db.path,
+      dbPath: url !== undefined ? redactDatabaseUrl(url) : this.rt.config.db.path,
       repos: this.rt.repos,
       clock: this.rt.clock,
       role: this.opts.role,
