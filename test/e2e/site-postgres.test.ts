@@ -24,7 +24,7 @@ let env: Record<string, string>;
 
 /** Every file under `root`, relative, sorted. */
 function files(root: string): string[] {
-  return (readdirSync(root, { recursive: true, withFileTypes: true }) as import('node:fs').Dirent[])
+  return readdirSync(root, { recursive: true, withFileTypes: true })
     .filter((e) => e.isFile())
     .map((e) => join(e.parentPath, e.name).slice(root.length + 1))
     .sort();
