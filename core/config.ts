@@ -447,8 +447,12 @@ export const configSchema = z
     /** Several `serve` instances on one database, one leader (issue 24; docs/high-availability.md). */
     leader: z
       .object({
-        /** single: one instance per database; lease: a lease row; advisory: a PostgreSQL lock. */
-        election: z.enum(['single', 'lease', 'advisory']).default('single'),
+        /**
+         * single: one instance per database; lease: a lease row; advisory: a PostgreSQL lock.
+         * Unset: leaderElection() picks advisory on PostgreSQL (instances there usually share
+         * the database) and single on SQLite (one file, one machine).
+         */
+        election: z.enum(['single', 'lease', 'advisory']).optional(),
         /** This instance's name in /healthz and /metrics (default host:pid:random). */
         instanceId: z.string().min(1).max(100).optional(),
         /** A lease not renewed for this long is taken over (worst failover: ttl + heartbeat). */
@@ -465,6 +469,11 @@ export const configSchema = z
   .strict();
 
 export type Config = z.infer<typeof configSchema>;
+
+/** The election in effect: leader.election, else advisory on PostgreSQL and single on SQLite. */
+export function leaderElection(config: Config): 'single' | 'lease' | 'advisory' {
+  return config.leader.election ?? (config.db.url !== undefined ? 'advisory' : 'single');
+}
 
 /** Environment variables, the config path they set, and how to read them. */
 export const ENV_VARS: readonly {
@@ -606,7 +615,7 @@ export const ENV_VARS: readonly {
     name: 'SMARTLIC_LEADER_ELECTION',
     path: 'leader.election',
     kind: 'string',
-    help: 'single | lease | advisory: several serve instances on one database, one leader',
+    help: 'single | lease | advisory: several serve instances on one database, one leader (default advisory on PostgreSQL, single on SQLite)',
   },
   {
     name: 'SMARTLIC_INSTANCE_ID',

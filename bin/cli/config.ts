@@ -1,5 +1,5 @@
 /** `smartlic config show`: the effective configuration, secrets redacted, validated in full. */
-import { loadConfig, redactedConfig } from '../../core/config.ts';
+import { leaderElection, loadConfig, redactedConfig } from '../../core/config.ts';
 import { defineCommand, defineGroup } from './common.ts';
 import { configDefaults, resolveStorage } from './runtime.ts';
 import type { CliCommand } from './types.ts';
@@ -28,6 +28,8 @@ The secret key is checked the same way every other command checks it (exit 2 whe
         keyFile: key ? null : storage.keyFile,
         keySource: key ? key.source : 'key-file',
       },
+      // The election in effect (unset, it follows the store: advisory on PostgreSQL).
+      leader: { ...(shown.leader as object), election: leaderElection(config) },
     });
     return Promise.resolve(0);
   },

@@ -17,7 +17,7 @@ import { Notifier, tellInterrupted, type ChatSender } from '../../bot/notify/ind
 import type { SlackAdapter } from '../../bot/slack/slack-adapter.ts';
 import type { WebexAdapter } from '../../bot/webex/webex-adapter.ts';
 import { systemClock, type Clock } from '../../core/clock.ts';
-import type { Config } from '../../core/config.ts';
+import { leaderElection, type Config } from '../../core/config.ts';
 import { SmartlicError } from '../../core/errors.ts';
 import { createLogger, type Logger } from '../../core/log.ts';
 import { instanceHealth, type AdapterProbe } from '../../core/services/health.ts';
@@ -32,9 +32,10 @@ import {
   defaultInstanceId,
   type Leadership,
 } from '../../core/services/leadership.ts';
+import { AdvisoryLeadership } from '../../core/services/leadership-advisory.ts';
 import { SyncScheduler, alertEvaluationScheduler } from '../../core/services/scheduler.ts';
 import type { SyncOutcome, SyncProgress } from '../../core/services/index.ts';
-import { isMemoryPath } from '../../core/store/index.ts';
+import { isMemoryPath, redactDatabaseUrl } from '../../core/store/index.ts';
 import { buildSite, type BuildSiteResult } from '../../site/lib/build.ts';
 import { serveSite, type RunningSite } from '../../site/lib/serve.ts';
 import { reports } from '../../core/index.ts';
@@ -167,8 +168,10 @@ export class Host {
     const dbPath = config.db.path;
     const role = opts.role;
     // Several serve instances on one database elect a leader instead of refusing each other.
-    const elected = role === 'serve' && config.leader.election !== 'single';
-    if (elected && config.leader.election === 'advisory') throw advisoryNeedsPostgres();
+    const election = leaderElection(config);
+    const elected = role === 'serve' && election !== 'single';
+    if (elected && election === 'advisory' && config.db.url === undefined)
+      throw advisoryNeedsPostgres();
     const lock =
       isMemoryPath(dbPath) || role === 'bot' || elected
         ? undefined
@@ -363,9 +366,10 @@ export class Host {
   }
 
   health() {
+    const url = this.rt.config.db.url;
     return instanceHealth({
       db: this.rt.db,
-      dbPath: this.rt.config.db.path,
+      dbPath: url !== undefined ? redactDatabaseUrl(url) : this.rt.config.db.path,
       repos: this.rt.repos,
       clock: this.rt.clock,
       role: this.opts.role,
@@ -442,6 +446,7 @@ export class Host {
       const from = await reports.dataFingerprint(this.rt.db);
       const r = await buildSite({
         dbPath: this.rt.config.db.path,
+        dbUrl: this.rt.config.db.url,
         outDir: this.rt.config.site.outDir,
         base: this.rt.config.site.base,
         env: process.env,
@@ -563,10 +568,22 @@ export class Host {
 /** The election `leader.election` asks for (bin wires it; core holds the implementations). */
 function createLeadership(rt: Runtime, role: HostOptions['role']): Leadership {
   const l = rt.config.leader;
+  const election = leaderElection(rt.config);
   const instanceId = l.instanceId ?? defaultInstanceId();
   // Only serve instances elect; `start` (the demo) and `bot` keep their one-process behaviour.
-  if (l.election === 'single' || role !== 'serve')
+  if (election === 'single' || role !== 'serve')
     return new SoleLeadership(instanceId, rt.clock, rt.logger);
+  const url = rt.config.db.url;
+  if (election === 'advisory' && url !== undefined)
+    return new AdvisoryLeadership({
+      instanceId,
+      connectionString: url,
+      leases: rt.repos.leaderLeases,
+      clock: rt.clock,
+      logger: rt.logger.child({ component: 'leader' }),
+      ttlMs: l.ttlMs,
+      heartbeatMs: l.heartbeatMs,
+    });
   return new LeaseLeadership({
     instanceId,
     leases: rt.repos.leaderLeases,
@@ -577,10 +594,7 @@ function createLeadership(rt: Runtime, role: HostOptions['role']): Leadership {
   });
 }
 
-/**
- * The advisory-lock election needs the store on PostgreSQL; until this build's store runs there
- * (db.url, issue 24's other half), the lease row does the same on any store.
- */
+/** The advisory-lock election needs the store on PostgreSQL; the lease row works on any store. */
 function advisoryNeedsPostgres(): SmartlicError {
   return new SmartlicError({
     code: 'CONFIG',

@@ -1,4 +1,4 @@
-/** `smartlic site build|serve`: the static report site (site/), built from the SQLite file. */
+/** `smartlic site build|serve`: the static report site (site/), built from the store. */
 import { resolve } from 'node:path';
 import { loadConfig, normalizeSiteBase, type Config } from '../../core/config.ts';
 import type { Logger } from '../../core/log.ts';
@@ -13,6 +13,7 @@ const USAGE = `Usage: smartlic site build [--db FILE] [--out DIR] [--base /PATH/
 
 build  reads the database (read-only) through core's read models and writes the static site
        (default site/dist, setting site.outDir). A failed build leaves the last good site.
+       The store is PostgreSQL when db.url (SMARTLIC_DATABASE_URL) is set, unless --db.
        --db FILE   SQLite file (default: db.path, SMARTLIC_DB)
        --out DIR   output directory
        --base P    the sub-directory the site is hosted under, e.g. /smartlic/ (default
@@ -55,6 +56,7 @@ export async function rebuildSiteAfterSync(config: Config, logger: Logger): Prom
   try {
     const r = await buildSite({
       dbPath: config.db.path,
+      dbUrl: config.db.url,
       outDir: config.site.outDir,
       base: config.site.base,
       env: process.env,
@@ -82,6 +84,8 @@ export const siteCommand = subcommandVerb(
       }
       const r = await buildSite({
         dbPath: resolve(values.db ?? config.db.path),
+        // --db names a SQLite file: it wins over db.url.
+        dbUrl: values.db === undefined ? config.db.url : undefined,
         outDir: resolve(values.out ?? config.site.outDir),
         base: baseFlag(values.base) ?? config.site.base,
         logLevel: ctx.debug ? 'info' : 'error',

@@ -588,7 +588,7 @@ export async function clusterDetails(db: ReportDb, opts: { now: Date }): Promise
   }>`select entity_id as cluster_id, id, job_type, status, initiated_at, completed_at,
        status_information, error_code
      from (select j.*, row_number() over (partition by entity_id order by id desc) as n
-           from jobs j where entity_type = 'Cluster' and entity_id is not null)
+           from jobs j where entity_type = 'Cluster' and entity_id is not null) as recent
      where n <= 5 order by entity_id, id desc`.execute(db);
   const jobs = group(jobRows.rows);
   const out: ClusterDetail[] = [];

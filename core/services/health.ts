@@ -10,7 +10,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Clock } from '../clock.ts';
 import type { Database } from '../store/schema.ts';
 import type { Repositories } from '../store/index.ts';
-import { isMemoryPath } from '../store/index.ts';
+import { isMemoryPath, isPostgresUrl } from '../store/index.ts';
 import type { LeadershipStatus } from './leadership.ts';
 
 export type AdapterProbe = () => Promise<boolean>;
@@ -56,7 +56,8 @@ export async function instanceHealth(o: {
   let dbOk = true;
   let dbError: string | undefined;
   let accounts: HealthReport['accounts'] = [];
-  if (!isMemoryPath(o.dbPath) && !existsSync(o.dbPath)) {
+  // A PostgreSQL store (dbPath is then its URL, password redacted) has no file to lose.
+  if (!isMemoryPath(o.dbPath) && !isPostgresUrl(o.dbPath) && !existsSync(o.dbPath)) {
     dbOk = false;
     dbError = 'the database file is gone (what is written now would be lost)';
   } else {

@@ -1,5 +1,6 @@
 /**
- * `buildSite`: the static site from one SQLite file. Opens the database read-only, asks core's
+ * `buildSite`: the static site from the store (the SQLite file, or PostgreSQL when `dbUrl` is
+ * set). Opens the database read-only, asks core's
  * read models for everything the pages show (site/lib/data.ts), hands that to Astro as one JSON
  * file, builds into a temporary directory beside the output, and only then swaps it in: a
  * failed build leaves the last good site in place. The site never writes the database.
@@ -35,6 +36,8 @@ export const SITE_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 export interface BuildSiteOptions {
   dbPath: string;
+  /** postgres://… (db.url): the store is PostgreSQL and `dbPath` is not read. */
+  dbUrl?: string | undefined;
   outDir: string;
   clock?: Clock;
   /** Astro's log level; the CLI passes 'error' unless asked for more. */
@@ -63,25 +66,28 @@ export interface BuildSiteResult {
   astroMs: number;
 }
 
-/** Reads the database (read-only) into the site's view data. */
+/** Reads the database (read-only) into the site's view data; `url` names a PostgreSQL store. */
 export async function readSiteData(
   dbPath: string,
   clock: Clock = systemClock,
+  url?: string,
 ): Promise<{ data: SiteData; workbooks: () => Promise<Map<string, Buffer>> }> {
-  if (!existsSync(dbPath)) {
+  if (url === undefined && !existsSync(dbPath)) {
     throw new SmartlicError({
       code: 'INPUT',
       message: `database ${dbPath} does not exist`,
       action: 'run a sync first (smartlic start --once) or pass --db FILE',
     });
   }
-  const h = store.openDatabase({ path: dbPath, readonly: true, clock });
+  // The password of a URL never reaches a message.
+  const name = url === undefined ? dbPath : store.redactDatabaseUrl(url);
+  const h = await store.openStore({ path: dbPath, url, readonly: true, clock });
   try {
     const pending = await store.pendingMigrations(h.db);
     if (pending.length > 0) {
       throw new SmartlicError({
         code: 'DB',
-        message: `database ${dbPath} is not migrated (${pending.length} migration(s) pending)`,
+        message: `database ${name} is not migrated (${pending.length} migration(s) pending)`,
         action: 'run `smartlic db migrate`, then build again',
       });
     }
@@ -103,7 +109,7 @@ export async function buildSite(opts: BuildSiteOptions): Promise<BuildSiteResult
         'give letters, digits, . _ ~ - between slashes (site.base or --base), or / for the web root',
     });
   }
-  const { data, workbooks } = await readSiteData(resolve(opts.dbPath), opts.clock);
+  const { data, workbooks } = await readSiteData(resolve(opts.dbPath), opts.clock, opts.dbUrl);
   if (opts.listPageSize !== undefined) {
     if (!Number.isInteger(opts.listPageSize) || opts.listPageSize < 1) {
       throw new SmartlicError({

@@ -1,6 +1,7 @@
 /**
  * The lab the CLI read and VA-removal tests share: the emulator (demo scenario, frozen clock)
- * on loopback, a temp SQLite file, the nimbus HCS account provisioned through the real CLI,
+ * on loopback, a temp SQLite file (or a fresh PostgreSQL database of test/support/pg.ts when
+ * `store` is 'postgres'), the nimbus HCS account provisioned through the real CLI,
  * va-globex in HCS mode with globex-cucm-01 added and assigned to it, and one sync.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -9,6 +10,7 @@ import { join } from 'node:path';
 import { expect } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../emulator/index.ts';
 import { runCli, type CliRun } from '../support/helpers.ts';
+import { extraTestDatabaseUrl, type StoreKind } from '../support/pg.ts';
 
 export const HCS = 'nimbus-hcs.example.com';
 
@@ -20,11 +22,18 @@ export interface GlobexLab {
   close(): Promise<void>;
 }
 
-export async function globexLab(prefix: string): Promise<GlobexLab> {
+export async function globexLab(prefix: string, store: StoreKind = 'sqlite'): Promise<GlobexLab> {
   const emu = await startEmulator({ port: 0, scenario: 'demo', frozen: true });
   const dir = mkdtempSync(join(tmpdir(), prefix));
   const env: NodeJS.ProcessEnv = {
     SMARTLIC_DB: join(dir, 'smartlic.db'),
+    ...(store === 'postgres'
+      ? {
+          SMARTLIC_DATABASE_URL: await extraTestDatabaseUrl('lab'),
+          // PostgreSQL takes the secret key from the environment only.
+          SMARTLIC_SECRET_KEY: 'ef'.repeat(32),
+        }
+      : {}),
     SMARTLIC_CSSM_TOKEN_URL: emu.ready.cloud.tokenUrl,
     SMARTLIC_CSSM_API_BASE: emu.ready.cloud.apiBase,
     SMARTLIC_CSSM_DEVICES_API_BASE: emu.ready.cloud.devicesApiBase,
