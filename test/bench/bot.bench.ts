@@ -115,6 +115,8 @@ async function main(): Promise<void> {
     SMARTLIC_EMULATOR: 'false',
     SMARTLIC_CSSM_TOKEN_URL: ready.cloud.tokenUrl,
     SMARTLIC_CSSM_API_BASE: ready.cloud.apiBase,
+    // The device list's base too: provisioning refuses URLs that would reach two CSSMs.
+    SMARTLIC_CSSM_DEVICES_API_BASE: ready.cloud.devicesApiBase,
     SMARTLIC_LOG_LEVEL: 'error',
     SMARTLIC_HTTP_CONCURRENCY: '32',
   };
