@@ -101,7 +101,7 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   const emu = child(['emulator', '--scale', String(SCALE), '--frozen'], { ...process.env });
   const ready = JSON.parse((await emu.line(/^\{.*\}$/))[0]) as {
-    cloud: { tokenUrl: string; apiBase: string };
+    cloud: { tokenUrl: string; apiBase: string; devicesApiBase: string };
     onprem: { tokenUrl: string; apiBase: string };
     admin: string;
     clients: { for: 'cloud' | 'onprem'; account: string; clientId: string; clientSecret: string }[];
