@@ -200,7 +200,13 @@ export async function runRegistryCommand(
   const head = end < 0 ? f.words : f.words.slice(0, end);
   if (head.includes('--help') || head.includes('-h')) {
     // Help comes from the registry alone: no database is opened for it.
-    const verb = head.filter((w) => !w.startsWith('-')).slice(0, 2);
+    // A verb may itself hold a flag-like word (`rebalance --apply`): the registry's own match
+    // first, then the plain words.
+    const words = head.filter((w) => w !== '--help' && w !== '-h');
+    const matched = defaultRegistry().match(words);
+    const verb = matched
+      ? matched.spec.verb.split(' ')
+      : head.filter((w) => !w.startsWith('-')).slice(0, 2);
     const r = helpReply(defaultRegistry(), verb);
     const own = TERMINAL_FLAGS.map((t) => `  ${t.flag.padEnd(12)}${t.help}`).join('\n');
     ctx.io.stdout.write(`${renderTerminal(r, Infinity).text}\nOn the terminal also:\n${own}\n`);
