@@ -11,12 +11,6 @@ export function day(d: Date | null | undefined): string {
   return d ? d.toISOString().slice(0, 10) : '—';
 }
 
-/** `<domain>/<va>` → its parts; the VA name is after the last slash, as core reads it. */
-export function splitVaRef(ref: string): { domain?: string; va: string } {
-  const slash = ref.lastIndexOf('/');
-  return slash > 0 ? { domain: ref.slice(0, slash), va: ref.slice(slash + 1) } : { va: ref };
-}
-
 /**
  * Turns core's NOT_FOUND into one that also names the closest existing names, so that a typo
  * in a cluster, VA or account gets "did you mean".

@@ -10,7 +10,7 @@
 import { SmartlicError, type SyncOutcome, type store } from '../../../core/index.ts';
 import type { CommandContext, CommandSpec } from '../registry.ts';
 import { context, fields, ok, section, table, type Reply } from '../reply.ts';
-import { inputError, requestedBy, splitVaRef, withSuggestions } from './common.ts';
+import { inputError, requestedBy, withSuggestions } from './common.ts';
 
 const by = (ctx: CommandContext) => requestedBy(ctx.actor);
 
@@ -40,14 +40,15 @@ async function vaRef(ctx: CommandContext, ref: string): Promise<{ domain: string
   const accounts = new Map(
     (await ctx.core.repos.smartAccounts.list()).map((a) => [a.id, a.domain]),
   );
+  // Split at the first slash, as core does (a domain never holds one); when what is before it is
+  // no known domain, the whole reference is a bare VA name, which may hold a slash itself.
   const slash = ref.indexOf('/');
-  if (slash > 0) {
-    const domain = ref.slice(0, slash);
-    const va = ref.slice(slash + 1);
-    if (vas.some((v) => v.name === va && accounts.get(v.smartAccountId) === domain))
-      return { domain, va };
-  }
-  const { domain, va } = splitVaRef(ref);
+  const prefix = slash > 0 ? ref.slice(0, slash) : undefined;
+  const domain =
+    prefix === undefined
+      ? undefined
+      : [...accounts.values()].find((d) => d.toLowerCase() === prefix.toLowerCase());
+  const va = domain !== undefined ? ref.slice(slash + 1) : ref;
   const hits = vas.filter(
     (v) => v.name === va && (domain === undefined || accounts.get(v.smartAccountId) === domain),
   );
