@@ -28,6 +28,7 @@ import { reports } from '../../core/index.ts';
 import { allocate, type LicenseRequest } from '../../core/domain/allocation.ts';
 import { eligibleSources, type LicenseTypeId } from '../../core/domain/catalog.ts';
 import {
+  asCssmRequest,
   modeAllows,
   planRebalance,
   type RebalancePlan,
@@ -89,12 +90,16 @@ function estate(seed: number, siblingsOnly: boolean): { now: Date; vas: Rebalanc
     if (!va) continue;
     for (const [type, count] of Object.entries(c.demand ?? {})) {
       if (!count) continue;
-      va.requests.push({
-        id: `${c.name}:${type}`,
-        type: type as LicenseTypeId,
-        count,
-        mode: c.licenseMode === 'HCS' ? 'HCS' : 'Enterprise',
-      });
+      // As CSSM counts it (an HCS-mode app asks for the HCS type): the planner's shortages are
+      // keyed so, and `coverable` below looks the short type up among these requests.
+      va.requests.push(
+        asCssmRequest({
+          id: `${c.name}:${type}`,
+          type: type as LicenseTypeId,
+          count,
+          mode: c.licenseMode === 'HCS' ? 'HCS' : 'Enterprise',
+        }),
+      );
     }
   }
   if (siblingsOnly) {
