@@ -384,7 +384,9 @@ export class RebalancePlanCache {
     }
     const proposals = planRebalance({ now, horizonDays, vas }).proposals;
     const ends = [
-      ...new Set(vas.flatMap((v) => v.lines.flatMap((l) => (l.endsAt ? [l.endsAt.getTime()] : [])))),
+      ...new Set(
+        vas.flatMap((v) => v.lines.flatMap((l) => (l.endsAt ? [l.endsAt.getTime()] : []))),
+      ),
     ];
     this.plans.set(domain, { key, at: t, ends, proposals });
     this.stats.planned++;

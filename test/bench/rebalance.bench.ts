@@ -431,7 +431,7 @@ async function appliedPlansResolve(): Promise<boolean> {
     const ok =
       before.length > 0 && failed === 0 && resolved === before.length && fresh.length === 0;
     console.log(
-      `${ok ? 'PASS' : 'FAIL'}: applied alert plans on the emulator at scale ${APPLY_SCALE} (setup ${setupS.toFixed(0)} s): open shortage alerts by coverage ${[...coverage].map(([k, v]) => `${k} ${v}`).join(', ')}; applied ${before.length}${before.length < eligible.length ? ` of ${eligible.length}` : ''} with full cover: ${moved} transfers, ${nothing} already covered, ${failed} failed, in ${(applyMs / 1000).toFixed(1)} s wall, ${(((ac.user + ac.system) / 1000) / 1000).toFixed(1)} s CPU; ${resolved} of ${before.length} resolved at the next sync (target all); ${fresh.length} new shortage alerts (target 0); ${((performance.now() - t0) / 1000).toFixed(0)} s in all; load ${load()}`,
+      `${ok ? 'PASS' : 'FAIL'}: applied alert plans on the emulator at scale ${APPLY_SCALE} (setup ${setupS.toFixed(0)} s): open shortage alerts by coverage ${[...coverage].map(([k, v]) => `${k} ${v}`).join(', ')}; applied ${before.length}${before.length < eligible.length ? ` of ${eligible.length}` : ''} with full cover: ${moved} transfers, ${nothing} already covered, ${failed} failed, in ${(applyMs / 1000).toFixed(1)} s wall, ${((ac.user + ac.system) / 1000 / 1000).toFixed(1)} s CPU; ${resolved} of ${before.length} resolved at the next sync (target all); ${fresh.length} new shortage alerts (target 0); ${((performance.now() - t0) / 1000).toFixed(0)} s in all; load ${load()}`,
     );
     return ok;
   } finally {

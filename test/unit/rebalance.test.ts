@@ -479,7 +479,10 @@ describe('planRebalance', () => {
         ],
       });
       expect(p.proposals[0]!.shortages).toEqual([{ type: 'HUCM_Standard', now: 5, atHorizon: 5 }]);
-      expect(p.proposals[0]!.licenses[0]).toMatchObject({ type: 'HUCM_Standard', coverage: 'full' });
+      expect(p.proposals[0]!.licenses[0]).toMatchObject({
+        type: 'HUCM_Standard',
+        coverage: 'full',
+      });
     });
   });
 });
