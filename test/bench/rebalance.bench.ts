@@ -380,6 +380,27 @@ async function appliedPlansResolve(): Promise<boolean> {
     const coverage = new Map<string, number>();
     for (const a of all.filter((x) => x.rule === 'insufficient-licenses' && x.state !== 'resolved'))
       coverage.set(String(a.facts.rebalance), (coverage.get(String(a.facts.rebalance)) ?? 0) + 1);
+    // Alerts without a proposal: a satellite's local account (CSSM On-Prem documents no
+    // transfer call, so it is not planned), or a license the plan does not find short.
+    const bare = all.filter(
+      (a) => a.rule === 'insufficient-licenses' && a.state !== 'resolved' && !a.facts.rebalance,
+    );
+    if (bare.length > 0) {
+      const src = await fx.h.db
+        .selectFrom('alerts as a')
+        .innerJoin('smart_accounts as s', 's.id', 'a.smart_account_id')
+        .select(['a.id', 's.source'])
+        .where(
+          'a.id',
+          'in',
+          bare.map((a) => a.id),
+        )
+        .execute();
+      const sat = src.filter((r) => r.source === 'satellite').length;
+      console.log(
+        `  ${bare.length} open shortage alert(s) carry no proposal: ${sat} of satellite local accounts (not planned), ${bare.length - sat} other`,
+      );
+    }
     const layer = fixtureLayer(fx);
     const actor = { platform: 'console' as const, userId: 'bench', channelId: 'terminal' };
     let failed = 0;
@@ -431,7 +452,7 @@ async function appliedPlansResolve(): Promise<boolean> {
     const ok =
       before.length > 0 && failed === 0 && resolved === before.length && fresh.length === 0;
     console.log(
-      `${ok ? 'PASS' : 'FAIL'}: applied alert plans on the emulator at scale ${APPLY_SCALE} (setup ${setupS.toFixed(0)} s): open shortage alerts by coverage ${[...coverage].map(([k, v]) => `${k} ${v}`).join(', ')}; applied ${before.length}${before.length < eligible.length ? ` of ${eligible.length}` : ''} with full cover: ${moved} transfers, ${nothing} already covered, ${failed} failed, in ${(applyMs / 1000).toFixed(1)} s wall, ${((ac.user + ac.system) / 1000 / 1000).toFixed(1)} s CPU; ${resolved} of ${before.length} resolved at the next sync (target all); ${fresh.length} new shortage alerts (target 0); ${((performance.now() - t0) / 1000).toFixed(0)} s in all; load ${load()}`,
+      `${ok ? 'PASS' : 'FAIL'}: applied alert plans on the emulator at scale ${APPLY_SCALE} (setup ${setupS.toFixed(0)} s): open shortage alerts by coverage ${[...coverage].map(([k, v]) => `${k === 'undefined' ? 'no proposal' : k} ${v}`).join(', ')}; applied ${before.length}${before.length < eligible.length ? ` of ${eligible.length}` : ''} with full cover: ${moved} transfers, ${nothing} already covered, ${failed} failed, in ${(applyMs / 1000).toFixed(1)} s wall, ${((ac.user + ac.system) / 1000 / 1000).toFixed(1)} s CPU; ${resolved} of ${before.length} resolved at the next sync (target all); ${fresh.length} new shortage alerts (target 0); ${((performance.now() - t0) / 1000).toFixed(0)} s in all; load ${load()}`,
     );
     return ok;
   } finally {
