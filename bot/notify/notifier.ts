@@ -143,16 +143,20 @@ function alertButtons(a: store.NotifiableAlert): Button[] {
     const d = a.details;
     if (typeof d.rebalanceVa === 'string') {
       const days = typeof d.rebalanceDays === 'number' ? ` --days ${d.rebalanceDays}` : '';
+      // The alert is about one license: both buttons narrow the plan to the transfers that
+      // cover it, so the press applies those and nothing planned for the VA's other types.
+      const license =
+        typeof d.rebalanceLicense === 'string' ? ` --license ${quoteWord(d.rebalanceLicense)}` : '';
       out.push({
         label: 'Rebalance plan',
-        command: `rebalance ${quoteWord(d.rebalanceVa)}${days}`,
+        command: `rebalance ${quoteWord(d.rebalanceVa)}${days}${license}`,
       });
       // Only where the plan has a transfer to run. The press asks the registry's confirmation
       // (operator role, one-time ticket) showing the plan before anything moves.
       if (typeof d.rebalanceCommands === 'string')
         out.push({
           label: 'Apply transfer',
-          command: `rebalance --apply ${quoteWord(d.rebalanceVa)}${days}`,
+          command: `rebalance --apply ${quoteWord(d.rebalanceVa)}${days}${license}`,
           style: 'primary',
         });
     }

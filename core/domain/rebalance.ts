@@ -114,6 +114,21 @@ export interface ShortageLine {
   atHorizon: number;
 }
 
+/**
+ * One short license type of a target VA: the transfers of the proposal that cover *it*, and
+ * what remains of it once just those run. What a shortage alert (one license of one VA)
+ * carries, and what its "Apply transfer" button runs.
+ */
+export interface LicenseProposal {
+  type: LicenseTypeId;
+  shortage: ShortageLine;
+  /** A subset of the proposal's transfers, in plan order. */
+  transfers: PlannedTransfer[];
+  /** What is still short of this type once these transfers are made (checked by `allocate`). */
+  remaining: ShortageLine | null;
+  coverage: 'full' | 'partial' | 'none';
+}
+
 export interface RebalanceProposal {
   vaId: number;
   domain: string;
@@ -127,6 +142,8 @@ export interface RebalanceProposal {
   /** What is still short after the transfers: what to order. Empty when fully covered. */
   remaining: ShortageLine[];
   coverage: 'full' | 'partial' | 'none';
+  /** Per short type (the order of `shortages`): the transfers that cover that type. */
+  licenses: LicenseProposal[];
 }
 
 export interface RebalancePlan {
@@ -211,12 +228,24 @@ function growthRequests(va: RebalanceVa, days: number): LicenseRequest[] {
 }
 
 /**
+ * A request as CSSM counts it: an HCS-mode app asks for the HCS type of its Enterprise license
+ * (DOMAIN §6 rule 3), so its shortage is CSSM's shortage of that HCS type — the license a
+ * shortage alert names. The sources it may draw are the same either way.
+ */
+export function asCssmRequest(r: LicenseRequest): LicenseRequest {
+  if (r.mode !== 'HCS') return r;
+  const entry = licenseType(r.type).hcsEntry;
+  return entry && licenseType(r.type).family === 'Enterprise' ? { ...r, type: entry } : r;
+}
+
+/**
  * Requests summed per (type, mode): `allocate` serves demand groups, so its shortages are the
  * same, and a VA of a hundred clusters costs one request per group instead of one per row.
  */
 function grouped(requests: readonly LicenseRequest[]): LicenseRequest[] {
   const by = new Map<string, LicenseRequest>();
-  for (const r of requests) {
+  for (const r0 of requests) {
+    const r = asCssmRequest(r0);
     const id = `${r.type}:${r.mode}`;
     const g = by.get(id);
     if (g) g.count += r.count;
@@ -372,6 +401,9 @@ export function planRebalance(input: RebalanceInput): RebalancePlan {
   for (const { s: target, due } of targets) {
     const shortages = shortageLines(target.baseNow, target.baseAt);
     const transfers: PlannedTransfer[] = [];
+    // Per transfer: the lines the target receives and the types whose shortage it lowered.
+    const moved: { got: Line[]; lowered: Set<LicenseTypeId> }[] = [];
+    const linesBefore = target.lines;
     let curNow = target.baseNow;
     let curAt = target.baseAt;
     const peers = (bySa.get(target.va.domain) ?? []).filter((p) => p !== target);
@@ -384,6 +416,10 @@ export function planRebalance(input: RebalanceInput): RebalancePlan {
       source.given.set(type, (source.given.get(type) ?? 0) + quantity);
       target.lines = [...target.lines, ...got];
       target.received = true;
+      const lowered = new Set<LicenseTypeId>();
+      for (const [ty, q] of curNow) if ((move.after.now.get(ty) ?? 0) < q) lowered.add(ty);
+      for (const [ty, q] of curAt) if ((move.after.at.get(ty) ?? 0) < q) lowered.add(ty);
+      moved.push({ got, lowered });
       curNow = move.after.now;
       curAt = move.after.at;
       const t: PlannedTransfer = {
@@ -403,6 +439,9 @@ export function planRebalance(input: RebalanceInput): RebalancePlan {
       all.push(t);
     }
     const remaining = shortageLines(curNow, curAt);
+    const licenses = shortages.map((line) =>
+      licenseProposal(target, linesBefore, line, transfers, moved, remaining, now, horizon),
+    );
     proposals.push({
       vaId: target.va.id,
       domain: target.va.domain,
@@ -413,9 +452,60 @@ export function planRebalance(input: RebalanceInput): RebalancePlan {
       transfers,
       remaining,
       coverage: remaining.length === 0 ? 'full' : transfers.length > 0 ? 'partial' : 'none',
+      licenses,
     });
   }
   return { horizonDays, proposals, transfers: all };
+}
+
+/**
+ * The transfers of a target's proposal that cover one of its short types, and what they leave
+ * of it — checked with `allocate` on the target's lines plus just those transfers, never
+ * assumed. First candidate: the transfers that lowered that type's shortage when planned. The
+ * allocation hierarchy can make that too few (a transfer planned for a higher tier is served
+ * to it, and the one meant for this type then goes to the higher tier's requests instead), so
+ * the second candidate is every transfer up to the last that lowered it: the plan's own state
+ * at that point. The one that leaves less of the type short wins; the first on a tie (fewer
+ * transfers).
+ */
+function licenseProposal(
+  target: VaState,
+  linesBefore: readonly Line[],
+  line: ShortageLine,
+  transfers: readonly PlannedTransfer[],
+  moved: readonly { got: Line[]; lowered: Set<LicenseTypeId> }[],
+  remaining: readonly ShortageLine[],
+  now: number,
+  horizon: number,
+): LicenseProposal {
+  const type = line.type;
+  const left = (idx: readonly number[]) => {
+    const lines = [...linesBefore, ...idx.flatMap((i) => moved[i]!.got)];
+    const n = shortNow(target, now, lines).get(type) ?? 0;
+    const a = shortAt(target, horizon, lines).get(type) ?? 0;
+    return { idx, n, a, total: n + a };
+  };
+  const own = transfers.map((_, i) => i).filter((i) => moved[i]!.lowered.has(type));
+  let best = left(own);
+  const last = own.length === 0 ? -1 : own[own.length - 1]!;
+  const planLeft = remaining.find((r) => r.type === type);
+  const planTotal = (planLeft?.now ?? 0) + (planLeft?.atHorizon ?? 0);
+  if (best.total > planTotal && last >= 0) {
+    const prefix = left(transfers.slice(0, last + 1).map((_, i) => i));
+    if (prefix.total < best.total) best = prefix;
+  }
+  // Transfers that leave the type as short as it was are not its cover, whatever they did
+  // for the VA's other types.
+  const helps = best.total < line.now + line.atHorizon;
+  const mine = helps ? best.idx.map((i) => transfers[i]!) : [];
+  const rest = best.total === 0 ? null : { type, now: best.n, atHorizon: best.a };
+  return {
+    type,
+    shortage: line,
+    transfers: mine,
+    remaining: rest,
+    coverage: rest === null ? 'full' : mine.length > 0 ? 'partial' : 'none',
+  };
 }
 
 function shortageLines(
@@ -629,36 +719,41 @@ function spareOf(
 }
 
 /**
- * What a shortage alert carries of its VA's proposal (flat, as alert facts are): the coverage,
- * each transfer in words, the command lines that run them (one a line), and what remains to
- * order. The whole VA's proposal goes on each of its shortage alerts: its license types share
- * tiers, so one type's transfers can be what covers another.
+ * What a shortage alert of one license carries of its VA's proposal (flat, as alert facts
+ * are): that license's coverage, the transfers that cover *it* in words, the command lines
+ * that run them (one a line), and what remains of it to order. The transfers for the VA's
+ * other short types are not on it: they are on those types' alerts (issue 25: an alert
+ * promised `full` for a license none of its transfers covered).
  */
 export function proposalFacts(
   p: RebalanceProposal,
+  lic: LicenseProposal,
   horizonDays: number,
 ): Record<string, string | number> {
-  const label = (t: LicenseTypeId) => licenseType(t).displayName;
-  const order = p.remaining.map((l) =>
-    l.now > 0 && l.now >= l.atHorizon
-      ? `${l.now} ${label(l.type)} now`
-      : l.now > 0
-        ? `${l.now} ${label(l.type)} now, ${l.atHorizon} within ${horizonDays} days`
-        : `${l.atHorizon} ${label(l.type)} within ${horizonDays} days`,
-  );
+  const label = licenseType(lic.type).displayName;
+  const l = lic.remaining;
+  const order =
+    l === null
+      ? 'nothing'
+      : l.now > 0 && l.now >= l.atHorizon
+        ? `${l.now} ${label} now`
+        : l.now > 0
+          ? `${l.now} ${label} now, ${l.atHorizon} within ${horizonDays} days`
+          : `${l.atHorizon} ${label} within ${horizonDays} days`;
   return {
     rebalanceVa: p.label,
+    rebalanceLicense: lic.type,
     rebalanceDays: horizonDays,
-    rebalance: p.coverage,
+    rebalance: lic.coverage,
     rebalanceTransfers:
-      p.transfers.length === 0
-        ? 'none: no VA of the smart account has a surplus to spare'
-        : p.transfers
+      lic.transfers.length === 0
+        ? `none: no VA of the smart account has ${label} (or a license that may serve it) to spare`
+        : lic.transfers
             .map((t) => `${t.quantity} ${t.license} (${t.licenseType}) from ${t.fromVa}`)
             .join('; '),
-    ...(p.transfers.length > 0
-      ? { rebalanceCommands: p.transfers.map((t) => t.command).join('\n') }
+    ...(lic.transfers.length > 0
+      ? { rebalanceCommands: lic.transfers.map((t) => t.command).join('\n') }
       : {}),
-    toOrder: order.length === 0 ? 'nothing' : order.join('; '),
+    toOrder: order,
   };
 }

@@ -5,8 +5,14 @@
  * and, for every VA the plan touches, the allocation before and after all its transfers (the
  * what-if engine). Nothing is written.
  */
+import { createHash } from 'node:crypto';
 import type { AlertCandidate } from '../domain/alerts.ts';
-import { isLicenseTypeId, type LicenseTypeId } from '../domain/catalog.ts';
+import {
+  findLicenseType,
+  isLicenseTypeId,
+  licenseType as licenseTypeOf,
+  type LicenseTypeId,
+} from '../domain/catalog.ts';
 import {
   DEFAULT_HORIZON_DAYS,
   planRebalance,
@@ -19,16 +25,29 @@ import {
 } from '../domain/rebalance.ts';
 import { cmp, vaLabel, type ReportDb } from './common.ts';
 import { forecastsFor } from './trends.ts';
-import { whatIfEntitlements, whatIfInputs, type VaAllocationChange } from './whatif.ts';
+import { clusterDemand, whatIfEntitlements, type VaAllocationChange } from './whatif.ts';
 
 export interface RebalanceReport extends RebalancePlan {
   generatedAt: Date;
   /** The VA asked about (`rebalance <domain>/<va>`): only the proposals it takes part in. */
   scope: string | null;
+  /** The license the report is narrowed to (`rebalance <va> --license <type>`), else null. */
+  license: LicenseTypeId | null;
   /** Every VA the shown transfers touch: its allocation before and after all of them. */
   effects: VaAllocationChange[];
   /** What the plan could not take into account. */
   notes: string[];
+}
+
+function addTo(
+  m: Map<number, Map<LicenseTypeId, number>>,
+  va: number,
+  type: LicenseTypeId,
+  q: number,
+): void {
+  const per = m.get(va) ?? new Map<LicenseTypeId, number>();
+  per.set(type, (per.get(type) ?? 0) + q);
+  m.set(va, per);
 }
 
 /** The planner's inputs, from the store: every VA of every CSSM (cloud) smart account. */
@@ -37,6 +56,8 @@ export async function rebalanceInputs(
   opts: {
     now: Date;
     smartAccountId?: number;
+    /** Several accounts at once (alert evaluation); `smartAccountId` wins when both are given. */
+    smartAccountIds?: readonly number[];
     /**
      * The forecast slopes per VA id when the caller has them already (alert evaluation reads
      * the same forecast): saves reading the usage snapshots again.
@@ -52,6 +73,8 @@ export async function rebalanceInputs(
     .where('v.removed_at', 'is', null)
     .orderBy('v.id');
   if (opts.smartAccountId !== undefined) q = q.where('s.id', '=', opts.smartAccountId);
+  else if (opts.smartAccountIds)
+    q = q.where('s.id', 'in', opts.smartAccountIds.length ? [...opts.smartAccountIds] : [-1]);
   const rows = await q.execute();
   // CSSM On-Prem documents no transfer call: a satellite's local accounts are left out (their
   // licenses move in CSSM cloud, and reach the satellite at its next sync).
@@ -65,6 +88,9 @@ export async function rebalanceInputs(
   const ids = cloud.map((r) => r.id);
 
   const lines = new Map<number, RebalanceLine[]>(ids.map((id) => [id, []]));
+  // CSSM's demand per requested type: its in-use of the type (what it drew, lending included,
+  // plus what it could not serve), less what it lent to other types, plus what it borrowed.
+  const counted = new Map<number, Map<LicenseTypeId, number>>();
   // CSSM's available per license: a transfer of more is refused, so the planner caps at it.
   const available = new Map<number, Partial<Record<LicenseTypeId, number>>>(
     ids.map((id) => [id, {}]),
@@ -79,6 +105,7 @@ export async function rebalanceInputs(
         'l.virtual_account_id',
         'l.license_type',
         'l.quantity',
+        'l.in_use',
         'l.available',
         'd.license_type as kind',
         'd.quantity as line_quantity',
@@ -109,6 +136,7 @@ export async function rebalanceInputs(
         byLicense.set(r.id, l);
         const av = available.get(r.virtual_account_id)!;
         av[r.license_type] = (av[r.license_type] ?? 0) + Math.max(0, r.available);
+        addTo(counted, r.virtual_account_id, r.license_type, Math.max(0, r.in_use));
       }
       if (r.kind === null || r.line_quantity === null || r.line_quantity <= 0) continue;
       const endsAt = r.end_date === null ? null : new Date(r.end_date);
@@ -139,11 +167,47 @@ export async function rebalanceInputs(
     }
   }
 
-  const inputs = await whatIfInputs(db);
-  notes.push(...inputs.notes);
+  for (let i = 0; i < ids.length; i += 500) {
+    const subs = await db
+      .selectFrom('license_substitutions')
+      .select(['virtual_account_id', 'license_name', 'substituted_license', 'quantity'])
+      .where('virtual_account_id', 'in', ids.slice(i, i + 500))
+      .execute();
+    for (const x of subs) {
+      const from = findLicenseType(x.license_name)?.id;
+      const to = findLicenseType(x.substituted_license)?.id;
+      if (!from || !to || x.quantity <= 0) continue;
+      addTo(counted, x.virtual_account_id, from, x.quantity);
+      addTo(counted, x.virtual_account_id, to, -x.quantity);
+    }
+  }
+
+  // Only the clusters of the VAs planned: alert evaluation plans one smart account at a time.
+  const demand = await clusterDemand(db, ids);
+  notes.push(...demand.notes);
   const requests = new Map<number, RebalanceVa['requests']>(ids.map((id) => [id, []]));
-  for (const c of inputs.clusters) {
+  for (const c of demand.clusters) {
     if (c.virtualAccountId !== null) requests.get(c.virtualAccountId)?.push(...c.requests);
+  }
+  // The demand planned is CSSM's own count per requested type wherever CSSM counts any: CSSM
+  // allocates, a shortage alert names CSSM's short type, and a transfer resolves it only when
+  // CSSM's count says so. The clusters' reports can miss demand CSSM counts (a product smartlic
+  // does not read, a satellite's uploaded usage) or name it under another type (a cluster whose
+  // mode is unknown is read as Enterprise: CER_USER where CSSM counts HCER_User) — planning
+  // them let a VA's alert promise transfers that covered other types (issue 25, the HCER
+  // alerts at scale 80). A VA CSSM counts nothing in keeps its clusters' reports.
+  for (const id of ids) {
+    const cssm = [...(counted.get(id) ?? [])].filter(([, n]) => n > 0);
+    if (cssm.length === 0) continue;
+    requests.set(
+      id,
+      cssm.map(([type, count]) => ({
+        id: `cssm:${type}`,
+        type,
+        count,
+        mode: licenseTypeOf(type).family === 'HCS' ? 'HCS' : 'Enterprise',
+      })),
+    );
   }
 
   const modeOf = (m: string | null): VaLicenseMode | null =>
@@ -189,7 +253,16 @@ export async function rebalanceInputs(
  */
 export async function rebalance(
   db: ReportDb,
-  opts: { now: Date; horizonDays?: number; virtualAccountId?: number },
+  opts: {
+    now: Date;
+    horizonDays?: number;
+    virtualAccountId?: number;
+    /**
+     * With `virtualAccountId`: only that VA's proposal for this license, narrowed to the
+     * transfers that cover it (what its shortage alert carries and its button applies).
+     */
+    license?: LicenseTypeId;
+  },
 ): Promise<RebalanceReport> {
   let smartAccountId: number | undefined;
   let scope: string | null = null;
@@ -218,7 +291,24 @@ export async function rebalance(
   const id = opts.virtualAccountId;
   const takesPart = (p: RebalanceProposal) =>
     id === undefined || p.vaId === id || p.transfers.some((t) => t.fromVaId === id);
-  const proposals = plan.proposals.filter(takesPart);
+  let proposals = plan.proposals.filter(takesPart);
+  if (opts.license !== undefined) {
+    if (id === undefined) throw new Error('a license is planned for one virtual account only');
+    proposals = plan.proposals.flatMap((p) => {
+      const lic = p.vaId === id ? p.licenses.find((l) => l.type === opts.license) : undefined;
+      if (!lic) return [];
+      return [
+        {
+          ...p,
+          shortages: [lic.shortage],
+          transfers: lic.transfers,
+          remaining: lic.remaining ? [lic.remaining] : [],
+          coverage: lic.coverage,
+          licenses: [lic],
+        },
+      ];
+    });
+  }
   const transfers = proposals.flatMap((p) => p.transfers);
 
   const deltas = new Map<number, Map<LicenseTypeId, number>>();
@@ -245,6 +335,7 @@ export async function rebalance(
     generatedAt: opts.now,
     horizonDays: plan.horizonDays,
     scope,
+    license: opts.license ?? null,
     proposals,
     transfers,
     effects,
@@ -255,11 +346,73 @@ export async function rebalance(
 /** The rules whose alerts carry their VA's proposal. */
 const SHORTAGE_RULES = new Set(['insufficient-licenses', 'forecast-shortage']);
 
+const DAY_MS = 86_400_000;
+
+interface CachedPlan {
+  /** sha256 of the smart account's planner inputs and the horizon. */
+  key: string;
+  /** The `now` it was planned at (ms). */
+  at: number;
+  /** The end (ms) of every term line in the inputs: the only way `now` enters the plan. */
+  ends: number[];
+  proposals: RebalanceProposal[];
+}
+
 /**
- * Adds to every shortage alert of `candidates` its VA's proposal (`proposalFacts`): one plan
- * per smart account concerned, planned as `rebalance` plans it. Candidates of other rules, and
- * VAs the plan finds nothing short in (CSSM's counts and the clusters' reports disagree), are
- * left as they are.
+ * The plans of the last evaluation, per smart account, so an evaluation plans only the
+ * accounts whose planner inputs changed (issue 25: planning every account added ~250 ms CPU
+ * to an evaluation at scale 300). Exact, not a time-to-live: the planner is a pure function of
+ * its inputs and of `now`, and `now` enters it only through comparisons `end > now + d days`
+ * (d from 0 to the horizon) with the ends of term lines; a plan is reused only when the inputs
+ * hash the same and no such comparison flips between the two `now`s.
+ */
+export class RebalancePlanCache {
+  private readonly plans = new Map<string, CachedPlan>();
+  /** Accounts planned and reused, since the start (for tests and the bench). */
+  readonly stats = { planned: 0, reused: 0 };
+
+  /** The proposals for one smart account's VAs, planned again only when they could differ. */
+  proposalsFor(domain: string, vas: RebalanceVa[], now: Date, horizonDays: number) {
+    const key = createHash('sha256')
+      .update(JSON.stringify([horizonDays, vas]))
+      .digest('hex');
+    const t = now.getTime();
+    const hit = this.plans.get(domain);
+    if (hit && hit.key === key && !crosses(hit.ends, hit.at, t, horizonDays)) {
+      this.stats.reused++;
+      return hit.proposals;
+    }
+    const proposals = planRebalance({ now, horizonDays, vas }).proposals;
+    const ends = [
+      ...new Set(
+        vas.flatMap((v) => v.lines.flatMap((l) => (l.endsAt ? [l.endsAt.getTime()] : []))),
+      ),
+    ];
+    this.plans.set(domain, { key, at: t, ends, proposals });
+    this.stats.planned++;
+    return proposals;
+  }
+}
+
+/**
+ * Whether some `end > now + d days` (0 ≤ d ≤ horizon) differs between now = `a` and now = `b`
+ * (a ≤ b): some end lies in (a + dD, b + dD]. The least d with end ≤ b + dD is the one to try.
+ */
+export function crosses(ends: readonly number[], a: number, b: number, horizonDays: number) {
+  if (b < a) return true;
+  for (const e of ends) {
+    const d = Math.max(0, Math.ceil((e - b) / DAY_MS));
+    if (d <= horizonDays && a + d * DAY_MS < e) return true;
+  }
+  return false;
+}
+
+/**
+ * Adds to every shortage alert of `candidates` the part of its VA's proposal that covers the
+ * alert's own license (`proposalFacts`): planned as `rebalance` plans it, one plan per smart
+ * account concerned (reused from `cache` while its inputs are the same). Candidates of other
+ * rules, and alerts whose license the plan does not find short (CSSM's counts and the
+ * clusters' reports disagree), are left as they are.
  */
 export async function attachRebalanceFacts(
   db: ReportDb,
@@ -268,40 +421,36 @@ export async function attachRebalanceFacts(
     now: Date;
     horizonDays?: number;
     slopes?: ReadonlyMap<number, readonly { licenseType: string; perDay: number | null }[]>;
+    cache?: RebalancePlanCache;
   },
 ): Promise<void> {
   const short = candidates.filter((c) => SHORTAGE_RULES.has(c.rule) && c.entity.kind === 'VA');
   const accounts = [
     ...new Set(short.map((c) => c.smartAccount?.id).filter((x): x is number => x !== undefined)),
   ];
+  if (accounts.length === 0) return;
   const horizonDays = opts.horizonDays ?? DEFAULT_HORIZON_DAYS;
-  const byVa = new Map<string, RebalanceProposal>();
-  if (accounts.length > 0) {
-    // One read and one plan for every account concerned: transfers stay inside a smart
-    // account, so each account's proposals are the same planned together or alone.
-    const { vas } = await rebalanceInputs(db, {
-      now: opts.now,
-      ...(accounts.length === 1 ? { smartAccountId: accounts[0]! } : {}),
-      ...(opts.slopes ? { slopes: opts.slopes } : {}),
-    });
-    const wanted = new Set(accounts);
-    const ids = new Set(
-      (
-        await db
-          .selectFrom('virtual_accounts')
-          .select(['id', 'smart_account_id'])
-          .where('removed_at', 'is', null)
-          .execute()
-      )
-        .filter((r) => wanted.has(r.smart_account_id))
-        .map((r) => r.id),
-    );
-    const mine = vas.filter((v) => ids.has(v.id));
-    for (const p of planRebalance({ now: opts.now, horizonDays, vas: mine }).proposals)
-      byVa.set(String(p.vaId), p);
+  const cache = opts.cache ?? new RebalancePlanCache();
+  // One read for every account concerned; each account planned on its own (transfers stay
+  // inside a smart account, so its proposals are the same planned together or alone).
+  const { vas } = await rebalanceInputs(db, {
+    now: opts.now,
+    ...(accounts.length === 1 ? { smartAccountId: accounts[0]! } : { smartAccountIds: accounts }),
+    ...(opts.slopes ? { slopes: opts.slopes } : {}),
+  });
+  const byDomain = new Map<string, RebalanceVa[]>();
+  for (const v of vas) {
+    const list = byDomain.get(v.domain);
+    if (list) list.push(v);
+    else byDomain.set(v.domain, [v]);
   }
+  const byVa = new Map<string, RebalanceProposal>();
+  for (const [domain, list] of byDomain)
+    for (const p of cache.proposalsFor(domain, list, opts.now, horizonDays))
+      byVa.set(String(p.vaId), p);
   for (const c of short) {
     const p = byVa.get(c.entity.id);
-    if (p) c.facts = { ...c.facts, ...proposalFacts(p, horizonDays) };
+    const lic = p?.licenses.find((l) => l.type === c.facts.licenseType);
+    if (p && lic) c.facts = { ...c.facts, ...proposalFacts(p, lic, horizonDays) };
   }
 }

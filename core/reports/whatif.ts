@@ -229,6 +229,18 @@ export interface WhatIfInputs {
   notes: string[];
 }
 
+/** The requests of the clusters drawing on the given VAs, as the what-if engine reads them. */
+export async function clusterDemand(
+  db: ReportDb,
+  vaIds: readonly number[],
+): Promise<{ clusters: ClusterDemand[]; notes: string[] }> {
+  const notes: string[] = [];
+  const clusters: ClusterDemand[] = [];
+  for (let i = 0; i < vaIds.length; i += 500)
+    clusters.push(...(await demandOf(db, { vaIds: vaIds.slice(i, i + 500) }, notes)));
+  return { clusters, notes: [...new Set(notes)] };
+}
+
 export async function whatIfInputs(db: ReportDb): Promise<WhatIfInputs> {
   const notes: string[] = [];
   const ids = (await db.selectFrom('virtual_accounts').select('id').orderBy('id').execute()).map(

@@ -34,7 +34,7 @@ import {
 import type { Database } from '../store/schema.ts';
 import { AlertEvents, type AlertEvent } from './alert-events.ts';
 import { gatherAlertStates, unreadableKey } from './alert-state.ts';
-import { attachRebalanceFacts } from '../reports/rebalance.ts';
+import { attachRebalanceFacts, RebalancePlanCache } from '../reports/rebalance.ts';
 import type { SyncOutcome } from './sync.service.ts';
 import { quietSync } from './sync-incremental.ts';
 
@@ -173,6 +173,8 @@ export class AlertService {
   private worker: Promise<void> | undefined;
   private thresholdsCache: AlertThresholds | undefined;
   private readonly last = new Map<AlertScope, LastEvaluation>();
+  /** Each account's last rebalance plan: planned again only when its inputs change. */
+  readonly rebalancePlans = new RebalancePlanCache();
 
   constructor(private readonly d: AlertServiceDeps) {
     this.events = d.events ?? new AlertEvents(d.logger.child({ component: 'alerts' }));
@@ -328,6 +330,7 @@ export class AlertService {
         now: at,
         horizonDays: this.thresholds.forecastDays,
         slopes,
+        cache: this.rebalancePlans,
       });
     } catch (e) {
       this.d.logger.error('rebalance proposal for shortage alerts failed', { error: e });

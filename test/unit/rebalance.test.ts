@@ -7,6 +7,7 @@ import type { LicenseTypeId, RequestMode } from '../../core/domain/catalog.ts';
 import {
   modeAllows,
   planRebalance,
+  proposalFacts,
   transferCommand,
   type RebalanceLine,
   type RebalanceVa,
@@ -374,5 +375,114 @@ describe('planRebalance', () => {
     ).toBe(
       'smartlic license transfer "acme.com/VA one" acme.com/ops "HCS UCM Foundation" 3 --type TERM',
     );
+  });
+
+  describe('per license: what each shortage alert carries', () => {
+    it('a license no surplus covers gets no transfer and says what to order, whatever its VA’s other types get', () => {
+      // The scale-80 case: the VA is short of HCS UCM Standard (a peer has it to spare) and of
+      // HCS Emergency Responder (nobody has it). The VA's proposal is partial; the Standard
+      // alert is covered by the one transfer, the HCER alert by none.
+      const hcs = { licenseMode: 'HCS' as const };
+      const p = planRebalance({
+        now: NOW,
+        vas: [
+          va(
+            'short',
+            [P('HUCM_Standard', 100), P('HCER_User', 40)],
+            [R('s', 'HUCM_Standard', 120, 'HCS'), R('e', 'HCER_User', 50, 'HCS')],
+            hcs,
+          ),
+          va('rich', [P('HUCM_Standard', 80)], [R('r', 'HUCM_Standard', 30, 'HCS')], hcs),
+        ],
+      });
+      const prop = p.proposals[0]!;
+      expect(prop.coverage).toBe('partial');
+      const [std, cer] = prop.licenses;
+      expect(std).toMatchObject({ type: 'HUCM_Standard', coverage: 'full', remaining: null });
+      expect(std!.transfers.map((t) => `${t.fromVa} ${t.type} ${t.quantity}`)).toEqual([
+        'rich HUCM_Standard 20',
+      ]);
+      expect(cer).toMatchObject({
+        type: 'HCER_User',
+        coverage: 'none',
+        transfers: [],
+        remaining: { type: 'HCER_User', now: 10, atHorizon: 10 },
+      });
+      expect(proposalFacts(prop, cer!, 30)).toEqual({
+        rebalanceVa: 'acme.com/short',
+        rebalanceLicense: 'HCER_User',
+        rebalanceDays: 30,
+        rebalance: 'none',
+        rebalanceTransfers:
+          'none: no VA of the smart account has HCS Emergency Responder (or a license that may serve it) to spare',
+        toOrder: '10 HCS Emergency Responder now',
+      });
+      expect(proposalFacts(prop, std!, 30)).toEqual({
+        rebalanceVa: 'acme.com/short',
+        rebalanceLicense: 'HUCM_Standard',
+        rebalanceDays: 30,
+        rebalance: 'full',
+        rebalanceTransfers: '20 HCS UCM Standard (PERPETUAL) from rich',
+        rebalanceCommands:
+          'smartlic license transfer acme.com/rich acme.com/short "HCS UCM Standard" 20 --type PERPETUAL',
+        toOrder: 'nothing',
+      });
+    });
+
+    it('two types covered by two transfers: each alert gets its own', () => {
+      const p = planRebalance({
+        now: NOW,
+        vas: [
+          va('short', [], [R('b', 'UCM_Basic', 10), R('e', 'UCM_Enhanced', 10)]),
+          va('basic', [P('UCM_Basic', 10)], []),
+          va('enh', [P('UCM_Enhanced', 10)], []),
+        ],
+      });
+      const lic = p.proposals[0]!.licenses.map(
+        (l) => `${l.type} ${l.coverage}: ${l.transfers.map((t) => t.fromVa).join(',')}`,
+      );
+      expect(lic).toEqual(['UCM_Basic full: basic', 'UCM_Enhanced full: enh']);
+    });
+
+    it('a transfer the hierarchy serves to a higher tier first is part of the lower tier’s cover', () => {
+      // Short 10 Basic and 10 Enhanced, owning neither. Spare: 10 Enhanced ("enh"), 10 Enhanced
+      // Plus ("ep"), no Basic. The plan moves Enhanced (for Enhanced), then Enhanced Plus (for
+      // Basic). Enhanced Plus alone would go to the Enhanced requests (nearer tier, DOMAIN §6
+      // rule 1: cost 1 against Basic's 2) and leave Basic short, so Basic's cover is both
+      // transfers; Enhanced's is its own transfer alone.
+      const p = planRebalance({
+        now: NOW,
+        vas: [
+          va('short', [], [R('b', 'UCM_Basic', 10), R('e', 'UCM_Enhanced', 10)]),
+          va('enh', [P('UCM_Enhanced', 10)], []),
+          va('ep', [P('UCM_EnhancedPlus', 10)], []),
+        ],
+      });
+      expect(moves(p)).toEqual([
+        'enh→short UCM_Enhanced PERPETUAL 10',
+        'ep→short UCM_EnhancedPlus PERPETUAL 10',
+      ]);
+      const lic = p.proposals[0]!.licenses.map(
+        (l) => `${l.type} ${l.coverage}: ${l.transfers.map((t) => t.fromVa).join(',')}`,
+      );
+      expect(lic).toEqual(['UCM_Basic full: enh,ep', 'UCM_Enhanced full: enh']);
+    });
+
+    it('an HCS-mode request of an Enterprise type is CSSM’s shortage of the HCS type', () => {
+      // CSSM counts an HCS-mode CUWL request as HCS UCM Standard (DOMAIN §6 rule 3): that is the
+      // license its alert names, so that is the type the proposal is keyed by.
+      const p = planRebalance({
+        now: NOW,
+        vas: [
+          va('short', [], [R('c', 'UCM_CUWL', 5, 'HCS')], { licenseMode: 'HCS' }),
+          va('rich', [P('HUCM_Standard', 5)], [], { licenseMode: 'HCS' }),
+        ],
+      });
+      expect(p.proposals[0]!.shortages).toEqual([{ type: 'HUCM_Standard', now: 5, atHorizon: 5 }]);
+      expect(p.proposals[0]!.licenses[0]).toMatchObject({
+        type: 'HUCM_Standard',
+        coverage: 'full',
+      });
+    });
   });
 });

@@ -10,6 +10,7 @@
  * refusal saying what moved.
  */
 import {
+  catalog,
   JobFailedError,
   SmartlicError,
   reports,
@@ -45,17 +46,45 @@ async function planFor(core: CommandContext['core'], { values, flags }: CommandI
       'e.g. rebalance --days 60',
     );
   }
+  let license: catalog.LicenseTypeId | undefined;
+  if (typeof flags.license === 'string') {
+    license = catalog.findLicenseType(flags.license)?.id;
+    if (!license)
+      throw inputError(
+        `"${flags.license}" is not a license type`,
+        'give its short name or CSSM display name, e.g. --license HUCM_Standard or --license "HCS UCM Standard"',
+      );
+    if (values.va === undefined)
+      throw inputError(
+        '--license needs the VA whose shortage it is',
+        'e.g. rebalance nimbus-hcs.example.com/va-globex --license HUCM_Standard',
+      );
+  }
   const va = values.va === undefined ? undefined : await resolveVa(core, values.va);
   return reports.rebalance(core.db, {
     now: core.clock.now(),
     ...(horizonDays !== undefined ? { horizonDays } : {}),
     ...(va ? { virtualAccountId: va.id } : {}),
+    ...(license ? { license } : {}),
   });
 }
 
+const LICENSE_FLAG = {
+  name: 'license',
+  value: 'TYPE',
+  help: "with a VA: only that VA's shortage of this license, and the transfers that cover it (what its alert carries)",
+};
+
+/** The scope in words: the VA, and the license when narrowed to one. */
+const whereOf = (r: reports.RebalanceReport) =>
+  `${r.scope ?? 'every smart account'}${r.license ? ` (${reports.licenseLabel(r.license)})` : ''}`;
+/** The command's arguments that give the same scope again. */
+const argsOf = (r: reports.RebalanceReport) =>
+  `${r.scope ? ` ${r.scope}` : ''}${r.license ? ` --license ${r.license}` : ''}`;
+
 /** The plan's proposals, transfers and every touched VA before and after (what-if). */
 function planBlocks(r: reports.RebalanceReport): Block[] {
-  const where = r.scope ?? 'every smart account';
+  const where = whereOf(r);
   const blocks: Block[] = [];
   if (r.proposals.length === 0) {
     blocks.push(section(`No shortage now or within ${r.horizonDays} days in ${where}.`));
@@ -133,6 +162,7 @@ export const rebalance: CommandSpec = {
       value: 'N',
       help: 'horizon in days for forecast shortages, 0–365 (default 30)',
     },
+    LICENSE_FLAG,
   ],
   example: 'rebalance nimbus-hcs.example.com/va-globex',
   role: 'viewer',
@@ -144,7 +174,7 @@ export const rebalance: CommandSpec = {
       : undefined,
   async run({ core }, input) {
     const r = await planFor(core, input);
-    const where = r.scope ?? 'every smart account';
+    const where = whereOf(r);
     const blocks = planBlocks(r);
     const covered = r.proposals.filter((p) => p.coverage === 'full').length;
     return {
@@ -202,7 +232,7 @@ async function applyPlan(ctx: CommandContext, r: reports.RebalanceReport): Promi
         message:
           `Transfer ${i + 1} of ${r.transfers.length} (${transferWords(t)}) failed: ${err.message} ${moved}.` +
           (left.length > 0 ? ` Not run: ${left.map(transferWords).join('; ')}.` : ''),
-        action: `${err.action ?? 'fix the cause'}; then run \`rebalance${r.scope ? ` ${r.scope}` : ''}\` again: it plans from what has moved`,
+        action: `${err.action ?? 'fix the cause'}; then run \`rebalance${argsOf(r)}\` again: it plans from what has moved`,
         details: { failed: i + 1, moved: results.map((x) => x.job.id) },
       });
     }
@@ -215,7 +245,7 @@ const short = (domain: string, label: string) =>
   label.startsWith(`${domain}/`) ? label.slice(domain.length + 1) : label;
 
 function appliedReply({ plan, results }: Applied): Reply {
-  const where = plan.scope ?? 'every smart account';
+  const where = whereOf(plan);
   const remaining = plan.proposals.flatMap((p) =>
     p.remaining.map((l) => `${p.label}: ${shortText(l, plan.horizonDays)}`),
   );
@@ -251,8 +281,8 @@ function appliedReply({ plan, results }: Applied): Reply {
 function nothingToApply(r: reports.RebalanceReport): SmartlicError {
   return new SmartlicError({
     code: 'NOTHING_TO_APPLY',
-    message: `The rebalance plan for ${r.scope ?? 'every smart account'} has no transfer (no shortage within ${r.horizonDays} days, or no surplus covers it)`,
-    action: `see \`rebalance${r.scope ? ` ${r.scope}` : ''}\` for what remains to order`,
+    message: `The rebalance plan for ${whereOf(r)} has no transfer (no shortage within ${r.horizonDays} days, or no surplus covers it)`,
+    action: `see \`rebalance${argsOf(r)}\` for what remains to order`,
   });
 }
 
@@ -267,6 +297,7 @@ export const rebalanceApply: CommandSpec = {
       value: 'N',
       help: 'horizon in days for forecast shortages, 0–365 (default 30)',
     },
+    LICENSE_FLAG,
   ],
   example: 'rebalance --apply nimbus-hcs.example.com/va-globex',
   role: 'operator',
@@ -292,7 +323,7 @@ export const rebalanceApply: CommandSpec = {
       jobType: 'Chat: rebalance --apply',
       entityType: 'Virtual Account',
       entityName: r.scope ?? 'every smart account',
-      description: `Rebalance ${r.scope ?? 'every smart account'}: ${r.transfers.map(transferWords).join('; ')}`,
+      description: `Rebalance ${whereOf(r)}: ${r.transfers.map(transferWords).join('; ')}`,
       // One job per transfer (each carries Cisco's status and its re-read), inside this one.
       oneJob: false,
       run: () => applyPlan(ctx, r),

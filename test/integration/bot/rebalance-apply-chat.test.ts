@@ -121,14 +121,14 @@ afterAll(async () => {
 describe('the shortage alert\u2019s Apply transfer button', () => {
   let apply: Elem;
 
-  it('is on va-globex\u2019s shortage alert in Slack and Webex, running rebalance --apply for its VA', async () => {
+  it('is on va-globex\u2019s shortage alert in Slack and Webex, running rebalance --apply for its VA and license', async () => {
     const [alert] = (await globexAlerts()).filter((a) => a.state !== 'resolved');
     expect(alert, 'the demo starts with va-globex short').toBeDefined();
     const slackButtons = buttons(renderSlack(alertReply(alert!)).blocks);
     apply = slackButtons.find((b) => b.text.text === 'Apply transfer')!;
     expect(apply).toBeDefined();
     expect(apply.value).toBe(
-      `rebalance --apply ${GLOBEX} --days ${Number(alert!.details.rebalanceDays)}`,
+      `rebalance --apply ${GLOBEX} --days ${Number(alert!.details.rebalanceDays)} --license HUCM_Standard`,
     );
     expect(JSON.stringify(renderWebex(alertReply(alert!)))).toContain('Apply transfer');
   });
@@ -176,7 +176,7 @@ describe('the shortage alert\u2019s Apply transfer button', () => {
       () => slack.messages.find((m) => m.threadTs === started.ts),
       30_000,
     );
-    expect(follow.text).toContain(`Rebalanced ${GLOBEX}: 1 transfer made`);
+    expect(follow.text).toContain(`Rebalanced ${GLOBEX} (HCS UCM Standard): 1 transfer made`);
     expect(transfers().length).toBe(sent + 1);
     expect(await owned('va-globex')).toBe(220);
 
