@@ -6,8 +6,10 @@
 // Covers: "a license line is short" is decided by core/domain/compliance.ts `isShort`, and the
 // VA summary pre-selects candidate lines in SQL. This holds that SQL copy to the domain rule: on
 // thousands of generated lines, the report names exactly the lines `isShort` calls short, on
-// each store. (The attention list had a second SQL copy; it now renders the open alerts, which
-// the alert rules decide with `isShort` itself.)
+// each store. (The attention list had a second SQL copy; it now renders the open alerts. Note
+// that the insufficient-licenses alert reads only lines short by the counts — `shortageOf`, in
+// core/services/alert-state.ts — so a line short by CSSM's status alone is Out of Compliance
+// here and raises no alert: not yet one rule there.)
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
