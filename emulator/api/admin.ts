@@ -82,6 +82,10 @@ export async function handleAdmin(ctx: Ctx, core: EmulatorCore): Promise<void> {
       }
       break;
     case 'faults':
+      if (s[1] === 'tally') {
+        if (m === 'GET') return reply(200, core.faults.tally);
+        break;
+      }
       if (m === 'GET') return reply(200, core.faults.config);
       if (m === 'POST') {
         const r = faultSchema.safeParse(parseJsonBody(ctx));

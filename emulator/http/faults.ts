@@ -67,9 +67,21 @@ export type FaultAction =
   | { kind: 'dropMidResponse' }
   | { kind: 'status'; status: number; retryAfter?: number; message: string };
 
+/**
+ * What the injector did since the fault set was last replaced: requests it decided on, and how
+ * many of them got each action (`pass`, `drop`, `hang`, `dropMidResponse`, or the HTTP status
+ * as a string; `outOfScope` for requests outside the fault set's `scope`). A test compares it with what the client says it retried, so a retry is proved
+ * at both ends rather than read from the client's own log alone.
+ */
+export interface FaultTally {
+  decided: number;
+  outcomes: Record<string, number>;
+}
+
 export class Faults {
   config: FaultConfig = faultSchema.parse({});
   private rng: Rng;
+  private counts: FaultTally = { decided: 0, outcomes: {} };
   private windows = new Map<string, { second: number; count: number }>();
   /** Matching requests seen so far, per `failRequests` rule. */
   private seen: number[] = [];
@@ -83,6 +95,12 @@ export class Faults {
     this.rng = new Rng(c.seed ?? this.seed);
     this.windows.clear();
     this.seen = c.failRequests.map(() => 0);
+    this.counts = { decided: 0, outcomes: {} };
+  }
+
+  /** A copy of the tally since the last `set` / `clear`. */
+  get tally(): FaultTally {
+    return { decided: this.counts.decided, outcomes: { ...this.counts.outcomes } };
   }
 
   clear(): void {
@@ -106,6 +124,17 @@ export class Faults {
 
   /** Decides what happens to one request of `scope` from `client` (`method` `path`). */
   decide(scope: Scope, client: string, method = '', path = ''): FaultAction {
+    const a = this.choose(scope, client, method, path);
+    const c = this.config;
+    // A request the scoped faults do not apply to is told apart from one that drew "pass".
+    const outside = a.kind === 'pass' && c.scope !== 'all' && c.scope !== scope;
+    const key = outside ? 'outOfScope' : a.kind === 'status' ? String(a.status) : a.kind;
+    this.counts.decided++;
+    this.counts.outcomes[key] = (this.counts.outcomes[key] ?? 0) + 1;
+    return a;
+  }
+
+  private choose(scope: Scope, client: string, method: string, path: string): FaultAction {
     const c = this.config;
     if (
       (scope === 'cloud' && c.unreachable.cloud) ||

@@ -6,9 +6,10 @@
 // emulator state change; the real emulator, restored in this test process from the lab files
 // beside db.path; /healthz and /metrics over HTTP; `kill -9` of the leader; the database read
 // through kysely (openStore), the same assertions on both stores.
-// Faked: Slack's Web API (test/fakes/fake-slack.ts), which answers each chat.postMessage 1.5 s
-// after recording it, so that the leader is killed after Slack took a message and before the
-// leader could record it (the failover's "in doubt" window).
+// Faked: Slack's Web API (test/fakes/fake-slack.ts), which, once the alerts are raised, records
+// each chat.postMessage and holds its answer until the test releases it: the leader is killed
+// after Slack took a message and before the leader could record it (the failover's "in doubt"
+// window), however slow the machine — an event, not a delay, keeps the window open.
 // FAILOVER_DB (a file path or a postgres:// URL) replaces the database of its kind.
 // Covers bin/cli/serve.ts + host.ts (leader-only work, createLeadership),
 // core/services/leadership.ts and leadership-advisory.ts, the fenced claim-send-record of
@@ -191,11 +192,6 @@ describe.each(KINDS)('two smartlic serve instances on one database (%s)', (kind)
           await setup.close();
         }
 
-        // Every post from now on is answered late, so a kill right after Slack recorded one
-        // lands before the leader could record it. 5 s, not less: on a loaded CI machine the
-        // poll that sees the post and the kill took longer than 1.5 s, and then nothing was in
-        // doubt and no lookup was needed (the product right, the test's premise missed).
-        slack.slowPosts(5000);
         const first = smartlic(['serve'], env('alpha'));
         procs.push(first);
         const r1 = JSON.parse(await first.line(/^\{"ready":true/)) as {
@@ -221,6 +217,12 @@ describe.each(KINDS)('two smartlic serve instances on one database (%s)', (kind)
         expect(m2).toContain('smartlic_leader{instance="beta"} 0');
         expect(m2).toMatch(new RegExp(`smartlic_leader_epoch ${epoch1}\\b`));
 
+        // From here every post is recorded and its answer held until the leader is dead: the
+        // kill lands inside the "in doubt" window by construction. (A held answer of 1.5 s, then
+        // 5 s, was a race the loaded machine sometimes lost: the answer came before the kill,
+        // nothing was in doubt, and the premise of the test was missed.)
+        slack.holdPosts();
+
         // Raise alerts: the emulator's clock moves half a year on (authorizations and
         // registrations run out), then a sync in a process of its own writes the alert events.
         await fetch(`${emu!.baseUrl}/__emulator/clock`, {
@@ -231,15 +233,14 @@ describe.each(KINDS)('two smartlic serve instances on one database (%s)', (kind)
         const sync = await run(['sync'], dbEnv(t));
         expect([0, 1]).toContain(sync.code);
 
-        // Kill the leader right after Slack recorded its next post, while the answer is held.
+        // Kill the leader once Slack has recorded a post whose answer it holds; answer only
+        // when the leader is gone (the answer reaches nobody), and from then on at once.
         const tops = () => slack.messages.filter((m) => m.channel === CHANNEL && !m.threadTs);
-        const inChannel = () => slack.messages.filter((m) => m.channel === CHANNEL).length;
-        const before = inChannel();
-        await slack.waitFor(() => inChannel() > before, 60_000);
+        const inDoubt = await slack.waitFor(() => slack.heldPosts()[0], 60_000);
         first.child.kill('SIGKILL');
         const killedAt = Date.now();
         await first.exited;
-        slack.slowPosts(0);
+        slack.releasePosts();
 
         // beta leads within 30 s, with a larger epoch.
         let took = -1;
@@ -299,13 +300,21 @@ describe.each(KINDS)('two smartlic serve instances on one database (%s)', (kind)
           await ro.close();
         }
         // The killed leader's in-doubt post was looked up by its key (and, by the checks above,
-        // found rather than posted again).
-        expect(slack.calls.some((c) => c.method === 'conversations.history')).toBe(true);
+        // found rather than posted again): in the channel's history for a top-level message, in
+        // its thread for a reply.
+        expect(typeof inDoubt.metadata?.event_payload.delivery_key).toBe('string');
+        const lookup = inDoubt.threadTs
+          ? (c: { method: string; body: Record<string, unknown> }) =>
+              c.method === 'conversations.replies' && c.body.ts === inDoubt.threadTs
+          : (c: { method: string; body: Record<string, unknown> }) =>
+              c.method === 'conversations.history' && c.body.channel === CHANNEL;
+        expect(slack.calls.some(lookup), `no lookup of ${JSON.stringify(inDoubt)}`).toBe(true);
         expect(second.err()).toContain('this instance leads');
         process.stdout.write(
           `failover (${kind}, ${t.expected}): ${took} ms; ${posts.length} alert messages, each once\n`,
         );
       } finally {
+        slack.releasePosts();
         for (const p of procs) if (p.child.exitCode === null) p.child.kill('SIGKILL');
         await Promise.all(procs.map((p) => p.exited));
       }

@@ -75,6 +75,16 @@ export interface FakeSlack {
    * killed meanwhile has posted without learning the message's ts.
    */
   slowPosts(ms: number): void;
+  /**
+   * From now on each chat.postMessage is recorded at once and its answer held until
+   * `releasePosts()`: a sender killed meanwhile has posted without learning the message's ts,
+   * however long the kill takes to land (no race against a delay).
+   */
+  holdPosts(): void;
+  /** Answers every held post (a sender that died meanwhile gets nothing) and stops holding. */
+  releasePosts(): void;
+  /** The messages whose chat.postMessage answers are held now, oldest first. */
+  heldPosts(): SlackMessageRecord[];
   /** Waits until `pred` holds (polling), or throws after `ms`. */
   waitFor<T>(pred: () => T | undefined | false, ms?: number): Promise<T>;
   responseUrl(): string;
@@ -128,6 +138,8 @@ export async function startFakeSlack(): Promise<FakeSlack> {
   let limited = 0;
   let retryAfter = 1;
   let postDelayMs = 0;
+  let holding = false;
+  const held: { rec: SlackMessageRecord; answer: () => void }[] = [];
   const fake = {} as FakeSlack;
   const server = await startFakeServer((req, res) => {
     const body = parseBody(req.headers['content-type'], req.body);
@@ -201,6 +213,10 @@ export async function startFakeSlack(): Promise<FakeSlack> {
         };
         fake.messages.push(rec);
         const answer = () => json(res, 200, { ok: true, channel, ts, message: { text: rec.text } });
+        if (holding) {
+          held.push({ rec, answer });
+          return;
+        }
         if (postDelayMs > 0) {
           setTimeout(answer, postDelayMs);
           return;
@@ -332,6 +348,20 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     slowPosts(ms: number) {
       postDelayMs = ms;
     },
+    holdPosts() {
+      holding = true;
+    },
+    releasePosts() {
+      holding = false;
+      for (const { answer } of held.splice(0)) {
+        try {
+          answer();
+        } catch {
+          /* the sender's connection died with it: nobody to answer */
+        }
+      }
+    },
+    heldPosts: () => held.map((h) => h.rec),
     rateLimit(times: number, s: number) {
       limited = times;
       retryAfter = s;

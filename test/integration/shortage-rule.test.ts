@@ -1,10 +1,15 @@
-// Real: SQLite in a temp file with the real migrations and repositories; core/reports'
-// virtualAccountSummary (core/reports/accounts.ts) reading it. Faked: nothing; the license lines are generated (seeded, so a failure replays).
+// Real: the store with the real migrations and repositories — SQLite in a temp file and, when
+// SMARTLIC_TEST_PG is set, PostgreSQL (this file's own database on that server; its ILIKE is
+// the other form of the SQL filter); core/reports' virtualAccountSummary
+// (core/reports/accounts.ts) reading it. Faked: nothing; the license lines are generated
+// (seeded, so a failure replays).
 // Covers: "a license line is short" is decided by core/domain/compliance.ts `isShort`, and the
 // VA summary pre-selects candidate lines in SQL. This holds that SQL copy to the domain rule: on
-// thousands of generated lines, the report names exactly the lines `isShort` calls short. (The
-// attention list had a second SQL copy; it now renders the open alerts, which the alert rules
-// decide with `isShort` itself.)
+// thousands of generated lines, the report names exactly the lines `isShort` calls short, on
+// each store. (The attention list had a second SQL copy; it now renders the open alerts. Note
+// that the insufficient-licenses alert reads only lines short by the counts — `shortageOf`, in
+// core/services/alert-state.ts — so a line short by CSSM's status alone is Out of Compliance
+// here and raises no alert: not yet one rule there.)
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,10 +21,10 @@ import {
   SecretBox,
   createRepositories,
   migrateToLatest,
-  openDatabase,
-  type DatabaseHandle,
+  type StoreHandle,
 } from '../../core/store/index.ts';
 import { Rng } from '../../emulator/util/rng.ts';
+import { openTestStore, storeKinds } from '../support/pg.ts';
 
 /** The emulator's seeded PRNG (mulberry32): the same seed gives the same cases. */
 function rng(seed: number): () => number {
@@ -58,64 +63,69 @@ interface Line {
   status: string;
 }
 
-let h: DatabaseHandle;
-let dir: string;
 const clock = new TestClock('2026-12-07T12:00:00Z');
-const lines: Line[] = [];
 const DOMAIN = 'gen.example.com';
 
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'smartlic-shortage-'));
-  h = openDatabase({ path: join(dir, 'smartlic.db'), clock });
-  await migrateToLatest(h.db);
-  const repos = createRepositories(h.db, SecretBox.random(), clock);
-  const sa = await repos.smartAccounts.upsert({ domain: DOMAIN, clientId: 'c', clientSecret: 's' });
-  const r = rng(SEED);
-  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
-  const small = (lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
-  for (let v = 0; v < VAS; v++) {
-    const va = await repos.virtualAccounts.upsert(sa.id, { name: `va-${v}` });
-    const rows = [];
-    for (let i = 0; i < LINES_PER_VA; i++) {
-      const quantity = small(0, 12);
-      const inUse = small(0, 14);
-      // As CSSM reports it (quantity - inUse), or not quite (a stale or odd answer).
-      const available = r() < 0.6 ? quantity - inUse : small(-4, 12);
-      const status = r() < 0.5 ? pick(STATUSES.slice(0, 3)) : pick(STATUSES);
-      const line = { va: `va-${v}`, type: `LT_${i}`, quantity, inUse, available, status };
-      lines.push(line);
-      rows.push({
-        virtual_account_id: va.id,
-        license_type: line.type,
-        display_name: line.type,
-        quantity,
-        in_use: inUse,
-        available,
-        reserved: 0,
-        pending_quantity: 0,
-        status,
-        billing_type: 'PREPAID' as const,
-        is_portable: 0,
-        updated_at: clock.now().toISOString(),
-      });
+describe.each(storeKinds())('one rule for "a license line is short" (%s)', (kind) => {
+  let h: StoreHandle;
+  let dir: string;
+  const lines: Line[] = [];
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'smartlic-shortage-'));
+    h = await openTestStore(kind, { path: join(dir, 'smartlic.db'), clock });
+    await migrateToLatest(h.db);
+    const repos = createRepositories(h.db, SecretBox.random(), clock);
+    const sa = await repos.smartAccounts.upsert({
+      domain: DOMAIN,
+      clientId: 'c',
+      clientSecret: 's',
+    });
+    const r = rng(SEED);
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
+    const small = (lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
+    for (let v = 0; v < VAS; v++) {
+      const va = await repos.virtualAccounts.upsert(sa.id, { name: `va-${v}` });
+      const rows = [];
+      for (let i = 0; i < LINES_PER_VA; i++) {
+        const quantity = small(0, 12);
+        const inUse = small(0, 14);
+        // As CSSM reports it (quantity - inUse), or not quite (a stale or odd answer).
+        const available = r() < 0.6 ? quantity - inUse : small(-4, 12);
+        const status = r() < 0.5 ? pick(STATUSES.slice(0, 3)) : pick(STATUSES);
+        const line = { va: `va-${v}`, type: `LT_${i}`, quantity, inUse, available, status };
+        lines.push(line);
+        rows.push({
+          virtual_account_id: va.id,
+          license_type: line.type,
+          display_name: line.type,
+          quantity,
+          in_use: inUse,
+          available,
+          reserved: 0,
+          pending_quantity: 0,
+          status,
+          billing_type: 'PREPAID' as const,
+          is_portable: 0,
+          updated_at: clock.now().toISOString(),
+        });
+      }
+      await h.db.insertInto('licenses').values(rows).execute();
     }
-    await h.db.insertInto('licenses').values(rows).execute();
-  }
-}, 60_000);
+  }, 60_000);
 
-afterAll(async () => {
-  await h?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+  afterAll(async () => {
+    await h?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
 
-/** The domain rule's answer: "va/type" of every short line. */
-const expected = () =>
-  lines
-    .filter((l) => isShort(l))
-    .map((l) => `${l.va}/${l.type}`)
-    .sort();
+  /** The domain rule's answer: "va/type" of every short line. */
+  const expected = () =>
+    lines
+      .filter((l) => isShort(l))
+      .map((l) => `${l.va}/${l.type}`)
+      .sort();
 
-describe('one rule for "a license line is short"', () => {
   it('the generated lines exercise both answers and every status form', () => {
     const short = expected();
     expect(short.length).toBeGreaterThan(lines.length / 10);

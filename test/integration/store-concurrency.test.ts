@@ -2,7 +2,7 @@
 // separate Node process writing to the same file with better-sqlite3. Nothing faked.
 // What is checked: a write transaction holds the write lock from its start (BEGIN IMMEDIATE),
 // so another process's write in the middle waits for it instead of making our commit fail
-// with "database is locked".
+// with "database is locked". Covers core/store/database.ts (transaction, BEGIN IMMEDIATE).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,6 +29,7 @@ const WRITER = `
 const Database = require('better-sqlite3');
 const db = new Database(process.argv[1]);
 db.pragma('busy_timeout = 5000');
+process.stdout.write('trying;');
 db.prepare("INSERT INTO settings (key, value, updated_at) VALUES ('other', 'x', '2026-01-01T00:00:00.000Z')").run();
 process.stdout.write('written');
 `;
@@ -43,20 +44,30 @@ it('another process writing in the middle of a transaction waits; both commit', 
   await transaction(h.db, secrets, async (r) => {
     // A read first: with a deferred BEGIN this only takes a read snapshot.
     await r.settings.get('mine');
+    let out = '';
+    let trying: () => void = () => undefined;
+    const tried = new Promise<void>((res) => (trying = res));
     child = new Promise((resolve) => {
       const c = spawn(process.execPath, ['-e', WRITER, path], {
         stdio: ['ignore', 'pipe', 'pipe'],
       });
-      let out = '';
-      c.stdout.on('data', (b: Buffer) => (out += b.toString()));
+      c.stdout.on('data', (b: Buffer) => {
+        out += b.toString();
+        if (out.includes('trying;')) trying();
+      });
       c.stderr.on('data', (b: Buffer) => (out += b.toString()));
       c.on('close', () => resolve(out));
     });
-    // Give the other process time to try its write while we are inside the transaction.
-    await new Promise((res) => setTimeout(res, 700));
+    // The other process is about to write (it said so, right before the statement): wait for
+    // that rather than for a guess at how long a process takes to start on a loaded machine.
+    // The 100 ms after it only lets the statement reach SQLite's lock.
+    await tried;
+    await new Promise((res) => setTimeout(res, 100));
+    // It has not written: it waits for this transaction.
+    expect(out).toBe('trying;');
     await r.settings.set('mine', 'y');
   });
-  expect(await child).toBe('written');
+  expect(await child).toBe('trying;written');
   expect(
     await h.db.selectFrom('settings').select('key').where('key', 'in', ['mine', 'other']).execute(),
   ).toHaveLength(2);

@@ -1,12 +1,17 @@
 // Real: the emulator (demo scenario, frozen clock) with its fault injection (429 with
-// Retry-After, 5xx, hung requests, connections dropped mid-answer), core/services sync over
-// core/cssm's real HttpClient retries, SQLite in a temp file. Faked: the smartlic clock
-// (TestClock kept equal to the emulator's). The fault generator is seeded (seed 7), so each case's
-// outcome is known and asserted exactly: a complete sync that matches the emulator, reached
-// through retries of the injected kind (counted from the HttpClient's "retrying" log lines), or
-// a Failed job with the previous data untouched.
+// Retry-After, 5xx, hung requests, connections dropped mid-answer) and its tally of what it
+// injected (GET /__emulator/faults/tally), core/services sync over core/cssm's real HttpClient
+// retries, SQLite in a temp file. Faked: the smartlic clock (TestClock kept equal to the
+// emulator's). The fault generator is seeded (seed 7), so each case's outcome is known and
+// asserted exactly: a complete sync that matches the emulator, reached through retries proved at
+// both ends — every fault the emulator injected is one retry of that kind in the HttpClient's
+// "retrying" log lines, and the emulator saw each retried request again — or a Failed job with
+// the previous data untouched.
+// Covers core/services/sync (syncAccount), core/cssm/http.ts (HttpClient.send's retry loop) and
+// emulator/http/faults.ts (the injector and its tally).
 import { afterEach, describe, expect, it } from 'vitest';
 import { findLicenseType } from '../../core/domain/catalog.ts';
+import type { FaultTally } from '../../emulator/http/faults.ts';
 import { provisionCloud, seedClusters, setup, snapshotData, type Fixture } from './sync-fixture.ts';
 
 let fx: Fixture | undefined;
@@ -48,11 +53,13 @@ async function completeOrUntouched(
   f: Fixture,
   accountId: number,
   faults: Record<string, unknown>,
-): Promise<{ status: 'Completed' | 'Failed'; retries: string[] }> {
+): Promise<{ status: 'Completed' | 'Failed'; retries: string[]; tally: FaultTally }> {
   const before = await snapshotData(f);
   f.logs.length = 0;
   await f.faults({ scope: 'cloud', seed: 7, ...faults });
   const o = await f.services.sync.syncAccount(accountId, { requestedBy: 'test', full: true });
+  // Read before clearing: replacing the fault set starts a new tally.
+  const tally = (await f.admin('faults/tally')) as FaultTally;
   await f.faults(null);
   const after = await snapshotData(f);
   const account = (await f.repos.smartAccounts.getById(accountId))!;
@@ -77,12 +84,35 @@ async function completeOrUntouched(
     }
     expect(after).not.toEqual(before);
   }
-  return { status: o.status, retries: retried(f) };
+  return { status: o.status, retries: retried(f), tally };
 }
 
-/** Retries of the injected kind happened (the sync got through them). */
-function expectRetriesOf(retries: string[], kind: string): void {
-  expect(retries.filter((k) => k === kind).length).toBeGreaterThan(0);
+/** How many of `retries` are of `kind`. */
+const countOf = (retries: string[], kind: string): number =>
+  retries.filter((k) => k === kind).length;
+
+/**
+ * The emulator injected `outcome` at least once, and the client retried every one of them as
+ * `kind` (exactly as many retries of that kind as faults injected): a client that gave up, or
+ * never retried, fails this even when its failure is clean. Also: the emulator decided on every
+ * request of the sync, faulted and passed, and passed at least the retried ones again — the
+ * retries reached the server, they are not only lines in the client's log.
+ */
+function expectEachFaultRetried(
+  o: { retries: string[]; tally: FaultTally },
+  outcome: string,
+  kind: string,
+): number {
+  const injected = o.tally.outcomes[outcome] ?? 0;
+  expect(
+    injected,
+    `the emulator injected no ${outcome} (seed 7): the premise is missed`,
+  ).toBeGreaterThan(0);
+  expect(countOf(o.retries, kind)).toBe(injected);
+  const passed = o.tally.outcomes.pass ?? 0;
+  expect(passed + injected + (o.tally.outcomes.outOfScope ?? 0)).toBe(o.tally.decided);
+  expect(passed).toBeGreaterThanOrEqual(injected);
+  return injected;
 }
 
 describe('sync under faults', () => {
@@ -94,7 +124,7 @@ describe('sync under faults', () => {
       status429: { rate: 0.3, retryAfterSeconds: 1 },
     });
     expect(o.status).toBe('Completed');
-    expectRetriesOf(o.retries, '429');
+    expectEachFaultRetried(o, '429', '429');
   });
 
   it('5xx answers now and then: retried, sync completes', async () => {
@@ -103,7 +133,7 @@ describe('sync under faults', () => {
     const id = r.accountId;
     const o = await completeOrUntouched(fx, id, { errorRate: 0.3, errorStatus: 503 });
     expect(o.status).toBe('Completed');
-    expectRetriesOf(o.retries, '503');
+    expectEachFaultRetried(o, '503', '503');
   });
 
   it('hung requests time out and are retried, sync completes', async () => {
@@ -112,7 +142,15 @@ describe('sync under faults', () => {
     const id = r.accountId;
     const o = await completeOrUntouched(fx, id, { timeoutRate: 0.15 });
     expect(o.status).toBe('Completed');
-    expectRetriesOf(o.retries, 'timeout');
+    // Each hang was timed out and retried. On a loaded machine an answer that passed may also
+    // outlast the 400 ms timeout: then more timeouts than hangs, never fewer.
+    const hangs = o.tally.outcomes.hang ?? 0;
+    expect(hangs, 'the emulator hung no request (seed 7): the premise is missed').toBeGreaterThan(
+      0,
+    );
+    expect(countOf(o.retries, 'timeout')).toBeGreaterThanOrEqual(hangs);
+    const passed = o.tally.outcomes.pass ?? 0;
+    expect(passed + hangs + (o.tally.outcomes.outOfScope ?? 0)).toBe(o.tally.decided);
   });
 
   it('connections dropped mid-answer are retried, sync completes', async () => {
@@ -121,7 +159,7 @@ describe('sync under faults', () => {
     const id = r.accountId;
     const o = await completeOrUntouched(fx, id, { dropRate: 0.3 });
     expect(o.status).toBe('Completed');
-    expectRetriesOf(o.retries, 'reset');
+    expectEachFaultRetried(o, 'dropMidResponse', 'reset');
   });
 
   it('CSSM failing every request: the job fails with CSSM1020 and the data stays as it was', async () => {
@@ -132,6 +170,11 @@ describe('sync under faults', () => {
     expect(o.status).toBe('Failed');
     // A 500 is not retried (it may have been acted on): the first answer ends the sync.
     expect(o.retries).toEqual([]);
+    // Every CSSM request the sync made got its 500 (none passed), and none came back.
+    const failed = o.tally.outcomes['500'] ?? 0;
+    expect(failed).toBeGreaterThan(0);
+    expect(o.tally.outcomes.pass).toBeUndefined();
+    expect(o.tally.decided).toBe(failed + (o.tally.outcomes.outOfScope ?? 0));
     const job = (
       await fx.repos.jobs.list({ entityName: fx.cloud().account, status: 'Failed' })
     )[0]!;
@@ -144,7 +187,13 @@ describe('sync under faults', () => {
     const id = r.accountId;
     const down = await completeOrUntouched(fx, id, { unreachable: { cloud: true } });
     expect(down.status).toBe('Failed');
-    expectRetriesOf(down.retries, 'reset');
+    // Every connection to CSSM dropped, and each request tried 1 + maxRetries (4) times before
+    // the client gave up: 5 drops per request at the emulator, 4 of them retried.
+    const drops = down.tally.outcomes.drop ?? 0;
+    expect(drops).toBeGreaterThan(0);
+    expect(drops % 5).toBe(0);
+    expect(down.tally.outcomes.pass).toBeUndefined();
+    expect(countOf(down.retries, 'reset')).toBe((drops / 5) * 4);
     expect((await fx.repos.smartAccounts.getById(id))!.lastSyncError).toMatch(/^CSSM1005: /);
     const o = await fx.services.sync.syncAccount(id, { requestedBy: 'test' });
     expect(o.status).toBe('Completed');

@@ -168,6 +168,112 @@ function shuffled<T>(xs: readonly T[], r: () => number): T[] {
 const CASES = 3000;
 const SEED = 6_2026;
 
+interface Case {
+  ents: Entitlement[];
+  reqs: LicenseRequest[];
+}
+
+/**
+ * What is wrong with the engine's answer on one case (undefined: nothing). `reorder` gives the
+ * input in another order for the "same result in any order" check. Tallies what the case
+ * exercised into `seen` so the run can prove it reached the interesting cases.
+ */
+function problem(
+  { ents, reqs }: Case,
+  reorder: <T>(xs: readonly T[]) => T[],
+  seen = { shortage: false, borrowing: false },
+): string | undefined {
+  let got: AllocationResult;
+  try {
+    got = allocate({ entitlements: ents, requests: reqs });
+  } catch (e) {
+    return `allocate threw ${e instanceof Error ? e.message : String(e)}`;
+  }
+  const want = reference(ents, reqs);
+  const byId = new Map(reqs.map((q) => [q.id, q]));
+  let served = 0;
+  let cost = 0;
+  const drawn = new Map<LicenseTypeId, number>();
+  const perRequest = new Map<string, number>();
+  for (const a of got.allocations) {
+    const q = byId.get(a.request);
+    if (!q) return `an allocation names no request: ${JSON.stringify(a)}`;
+    const pos = sourcesByRule(q.type, q.mode).indexOf(a.from);
+    // Rule 1/2/3: only a source the rules allow (never a lower tier, never the reverse of dual
+    // parenting).
+    if (pos < 0) return `${a.request} (${q.type}, ${q.mode}) served from ${a.from}`;
+    served += a.quantity;
+    cost += pos * a.quantity;
+    if (pos > 0) seen.borrowing = true;
+    drawn.set(a.from, (drawn.get(a.from) ?? 0) + a.quantity);
+    perRequest.set(a.request, (perRequest.get(a.request) ?? 0) + a.quantity);
+  }
+  // Maximal service (rule 4: a shortage only where no choice avoids it), least cost.
+  if (served !== want.served) return `served ${served}, the reference serves ${want.served}`;
+  if (cost !== want.cost) return `preference cost ${cost}, the reference's least is ${want.cost}`;
+  // No entitlement is drawn beyond what is owned; no request beyond its count.
+  const owned = new Map<LicenseTypeId, number>();
+  for (const e of ents) owned.set(e.type, (owned.get(e.type) ?? 0) + e.quantity);
+  for (const [t, q] of drawn)
+    if (q > (owned.get(t) ?? 0)) return `${t} overdrawn: ${q} of ${owned.get(t) ?? 0}`;
+  for (const q of reqs)
+    if ((perRequest.get(q.id) ?? 0) > q.count) return `${q.id} served beyond its count`;
+  // The shortage per requested type is exactly the demand left unserved.
+  const short = new Map<LicenseTypeId, number>();
+  for (const q of reqs) {
+    const left = q.count - (perRequest.get(q.id) ?? 0);
+    if (left > 0) short.set(q.type, (short.get(q.type) ?? 0) + left);
+  }
+  const gotShort = JSON.stringify(
+    Object.fromEntries(got.shortages.map((x) => [x.type, x.quantity]).sort()),
+  );
+  const wantShort = JSON.stringify(Object.fromEntries([...short].sort()));
+  if (gotShort !== wantShort) return `shortages ${gotShort}, the unserved demand is ${wantShort}`;
+  if (short.size > 0) seen.shortage = true;
+  // Same entitlements and requests in any order give the same result.
+  const again = allocate({ entitlements: reorder(ents), requests: reorder(reqs) });
+  if (JSON.stringify(again) !== JSON.stringify(got)) return 'another input order, another result';
+  return undefined;
+}
+
+const reversed = <T>(xs: readonly T[]): T[] => [...xs].reverse();
+
+/**
+ * The smallest case that still fails, found greedily: drop an entitlement or a request, lower a
+ * quantity or a count by one, while the case keeps failing (the order check by reversal).
+ */
+function shrink(c: Case, fails = (x: Case) => problem(x, reversed) !== undefined): Case {
+  let cur = c;
+  for (let progress = true; progress;) {
+    progress = false;
+    const candidates: Case[] = [
+      ...cur.ents.map((_, i) => ({ ...cur, ents: cur.ents.filter((__, j) => j !== i) })),
+      ...cur.reqs.map((_, i) => ({ ...cur, reqs: cur.reqs.filter((__, j) => j !== i) })),
+      ...cur.ents.flatMap((e, i) =>
+        e.quantity > 0
+          ? [
+              {
+                ...cur,
+                ents: cur.ents.map((x, j) => (j === i ? { ...x, quantity: x.quantity - 1 } : x)),
+              },
+            ]
+          : [],
+      ),
+      ...cur.reqs.flatMap((q, i) =>
+        q.count > 1
+          ? [{ ...cur, reqs: cur.reqs.map((x, j) => (j === i ? { ...x, count: x.count - 1 } : x)) }]
+          : [],
+      ),
+    ];
+    const next = candidates.find(fails);
+    if (next) {
+      cur = next;
+      progress = true;
+    }
+  }
+  return cur;
+}
+
 describe('allocation against a reference written from DOMAIN §6', () => {
   it('the catalog offers every request exactly the sources the rules give, in their order', () => {
     for (const t of LICENSE_TYPE_IDS)
@@ -180,53 +286,52 @@ describe('allocation against a reference written from DOMAIN §6', () => {
     let withShortage = 0;
     let withBorrowing = 0;
     for (let n = 0; n < CASES; n++) {
-      const { ents, reqs } = generate(r);
-      const got: AllocationResult = allocate({ entitlements: ents, requests: reqs });
-      const want = reference(ents, reqs);
-      const label = `case ${n}: ${JSON.stringify({ ents, reqs })}`;
-      const byId = new Map(reqs.map((q) => [q.id, q]));
-      let served = 0;
-      let cost = 0;
-      const drawn = new Map<LicenseTypeId, number>();
-      const perRequest = new Map<string, number>();
-      for (const a of got.allocations) {
-        const q = byId.get(a.request)!;
-        const pos = sourcesByRule(q.type, q.mode).indexOf(a.from);
-        // Rule 1/2/3: only a source the rules allow (never a lower tier, never the reverse
-        // of dual parenting).
-        if (pos < 0) expect.fail(`${label}: ${a.request} served from ${a.from}`);
-        served += a.quantity;
-        cost += pos * a.quantity;
-        if (pos > 0) withBorrowing++;
-        drawn.set(a.from, (drawn.get(a.from) ?? 0) + a.quantity);
-        perRequest.set(a.request, (perRequest.get(a.request) ?? 0) + a.quantity);
+      const c = generate(r);
+      const seen = { shortage: false, borrowing: false };
+      const p = problem(c, (xs) => shuffled(xs, r), seen);
+      if (p !== undefined) {
+        // Print what replays it (the seed and the case's number: the generator is
+        // deterministic) and the smallest case that still fails, with its own problem.
+        const small = shrink(c);
+        expect.fail(
+          [
+            `seed ${SEED}, case ${n}: ${p}`,
+            `  case:   ${JSON.stringify(c)}`,
+            `  shrunk: ${JSON.stringify(small)}`,
+            `  shrunk problem: ${problem(small, reversed) ?? 'none (fails only in the shuffled order)'}`,
+          ].join('\n'),
+        );
       }
-      // Maximal service (rule 4: a shortage only where no choice avoids it), least cost.
-      expect([label, served, cost]).toEqual([label, want.served, want.cost]);
-      // No entitlement is drawn beyond what is owned; no request beyond its count.
-      const owned = new Map<LicenseTypeId, number>();
-      for (const e of ents) owned.set(e.type, (owned.get(e.type) ?? 0) + e.quantity);
-      for (const [t, q] of drawn)
-        if (q > (owned.get(t) ?? 0)) expect.fail(`${label}: ${t} overdrawn`);
-      for (const q of reqs)
-        if ((perRequest.get(q.id) ?? 0) > q.count) expect.fail(`${label}: ${q.id} over`);
-      // The shortage per requested type is exactly the demand left unserved.
-      const short = new Map<LicenseTypeId, number>();
-      for (const q of reqs) {
-        const left = q.count - (perRequest.get(q.id) ?? 0);
-        if (left > 0) short.set(q.type, (short.get(q.type) ?? 0) + left);
-      }
-      expect([label, Object.fromEntries(got.shortages.map((s) => [s.type, s.quantity]))]).toEqual([
-        label,
-        Object.fromEntries(short),
-      ]);
-      if (short.size > 0) withShortage++;
-      // Same entitlements and requests in any order give the same result.
-      const again = allocate({ entitlements: shuffled(ents, r), requests: shuffled(reqs, r) });
-      expect(again).toEqual(got);
+      if (seen.shortage) withShortage++;
+      if (seen.borrowing) withBorrowing++;
     }
     // The generator reaches the interesting cases, not only trivial ones.
     expect(withShortage).toBeGreaterThan(CASES / 10);
     expect(withBorrowing).toBeGreaterThan(CASES / 10);
+  });
+
+  it('the shrinker keeps a case failing while it makes it smaller', () => {
+    // A stand-in failure (any case asking for 3 or more CUWL fails) shows what the shrinker
+    // does with an engine failure: everything not needed for it goes, counts go down to it.
+    const c: Case = {
+      ents: [
+        { type: 'UCM_CUWL', quantity: 5 },
+        { type: 'HUCM_Standard', quantity: 2 },
+      ],
+      reqs: [
+        { id: 'a', type: 'UCM_Basic', count: 4, mode: 'HCS' },
+        { id: 'b', type: 'UCM_CUWL', count: 6, mode: 'Enterprise' },
+        { id: 'c', type: 'UCM_CUWL', count: 2, mode: 'Enterprise' },
+      ],
+    };
+    const cuwl = (x: Case) =>
+      x.reqs.filter((q) => q.type === 'UCM_CUWL').reduce((n, q) => n + q.count, 0) >= 3;
+    expect(shrink(c, cuwl)).toEqual({
+      ents: [],
+      reqs: [{ id: 'b', type: 'UCM_CUWL', count: 3, mode: 'Enterprise' }],
+    });
+    // A case that passes is left as it is.
+    expect(problem(c, reversed)).toBeUndefined();
+    expect(shrink(c)).toEqual(c);
   });
 });
