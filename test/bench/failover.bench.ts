@@ -145,6 +145,12 @@ async function raiseAlerts(days: number): Promise<void> {
   if (r.code !== 0 && r.code !== 1) throw new Error(`sync exited ${r.code}: ${r.err}`);
 }
 
+// Stopped from outside (a timeout): the instances it started go with it.
+process.once('SIGTERM', () => {
+  for (const i of live) i.child.kill('SIGKILL');
+  process.exit(143);
+});
+
 const inChannel = () => slack.messages.filter((m) => m.channel === CHANNEL);
 const times: number[] = [];
 let inDoubt = 0;
@@ -194,6 +200,8 @@ try {
   step('raising alerts');
   await raiseAlerts(180);
   step('alerts raised');
+  // The leader's first post: from then on delivery runs while the kills land.
+  await slack.waitFor(() => inChannel().length > 0, 120_000);
   for (let k = 0; k < KILLS; k++) {
     if (k > 0 && k % RAISE_EVERY === 0) await raiseAlerts(30);
     let leader: Instance | undefined;
@@ -209,10 +217,10 @@ try {
     }
     if (!leader) throw new Error('nobody leads');
     step(`kill ${k + 1}: ${leader.id} leads`);
-    // Mid-delivery when there is delivery: right after Slack took the next post (3 s at most).
+    // Mid-delivery when there is delivery: right after Slack took the next post (10 s at most).
     const before = inChannel().length;
     const posted = await slack
-      .waitFor(() => inChannel().length > before, 3000)
+      .waitFor(() => inChannel().length > before, 10_000)
       .then(
         () => true,
         () => false,
