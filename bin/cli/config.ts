@@ -21,12 +21,17 @@ The secret key is checked the same way every other command checks it (exit 2 whe
     // without creating a key file.
     const key = config.secretKey ? storage.key() : undefined;
     const shown = redactedConfig(config);
+    const pg = storage.url !== undefined;
     c.out.data({
       ...shown,
       db: {
         ...(shown.db as object),
-        keyFile: key ? null : storage.keyFile,
-        keySource: key ? key.source : 'key-file',
+        // Which store runs: with db.url, db.path is only what `db copy` reads.
+        store: pg ? 'postgres' : 'sqlite',
+        // PostgreSQL has no key file: the key is SMARTLIC_SECRET_KEY, and without it no
+        // command but this one runs.
+        keyFile: key || pg ? null : storage.keyFile,
+        keySource: key ? key.source : pg ? 'missing: set SMARTLIC_SECRET_KEY' : 'key-file',
       },
       // The election in effect (unset, it follows the store: advisory on PostgreSQL).
       leader: { ...(shown.leader as object), election: leaderElection(config) },

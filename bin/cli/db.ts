@@ -15,7 +15,11 @@ import { dirname, resolve } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { SmartlicError } from '../../core/errors.ts';
 import {
+  backupFileKind,
   backupDatabase,
+  readLogicalBackupLines,
+  restoreLogicalBackup,
+  writeLogicalBackupFile,
   migrateToLatest,
   copySqliteToPostgres,
   isPostgresUrl,
@@ -73,22 +77,6 @@ ${WHERE}`,
   },
 });
 
-/**
- * `db backup` / `db restore` copy SQLite files; on PostgreSQL the server's own tools make the
- * consistent copy (docs/storage.md), so the command says which to run instead of touching the
- * SQLite path db.path still names.
- */
-function onPostgres(verb: 'backup' | 'restore'): SmartlicError {
-  return new SmartlicError({
-    code: 'INPUT',
-    message: `db ${verb} copies a SQLite file, and the store is PostgreSQL (db.url / SMARTLIC_DATABASE_URL): nothing was ${verb === 'backup' ? 'written' : 'changed'}`,
-    action:
-      verb === 'backup'
-        ? 'use pg_dump: `pg_dump --format=custom --file=smartlic.dump "$SMARTLIC_DATABASE_URL"`, and keep SMARTLIC_SECRET_KEY with it (docs/storage.md)'
-        : 'use pg_restore into an empty database: `pg_restore --no-owner --dbname="$SMARTLIC_DATABASE_URL" smartlic.dump` (docs/storage.md)',
-  });
-}
-
 function copyKeyBeside(keyFile: string, target: string, force: boolean): string {
   const dest = `${target}.key`;
   if (existsSync(dest) && !force) {
@@ -116,42 +104,109 @@ const backup = defineCommand({
       type: 'boolean',
       help: 'also write the key file beside the copy as <file>.key (mode 0600)',
     },
+    format: {
+      type: 'string',
+      value: 'sqlite|jsonl',
+      help: 'sqlite: a copy of the SQLite file (the default on SQLite); jsonl: the logical export (the only one on PostgreSQL)',
+    },
   },
-  json: '{database, backup, pages, keyFile}',
-  description: `Copies the live database to <file> with SQLite's online backup (safe while smartlic
-runs). The secrets in the copy are encrypted: it is useless without the key. Keep the key
-with it — --with-key writes it beside the copy (mode 0600; store both somewhere safe), or
-keep SMARTLIC_SECRET_KEY.
+  json: '{database, backup, format, pages, tables: [{table, rows}], bytes, keyFile}',
+  description: `On SQLite, copies the live database to <file> with SQLite's online backup (safe while
+smartlic runs). On PostgreSQL (and with --format jsonl on SQLite) writes a logical export
+instead: every table, read in one consistent snapshot (a REPEATABLE READ READ ONLY
+transaction: the instances keep working), as JSON lines with the schema version; gzip when
+<file> ends in .gz. \`db restore\` reads it back into PostgreSQL or SQLite (docs/storage.md).
+
+The secrets in either copy stay encrypted, and the key is not in it: the backup is useless
+without the key. Keep the key with it — --with-key writes the key file beside the copy (mode
+0600; store both somewhere safe), or keep SMARTLIC_SECRET_KEY (always so on PostgreSQL).
 
 ${WHERE}`,
-  examples: ['smartlic db backup /backup/smartlic-$(date +%F).db --with-key'],
+  examples: [
+    'smartlic db backup /backup/smartlic-$(date +%F).db --with-key',
+    'SMARTLIC_DATABASE_URL=postgres://… smartlic db backup /backup/smartlic-$(date +%F).jsonl.gz',
+  ],
   async run({ values, positionals }, c) {
     const target = positionals[0]!;
     const { path, keyFile, url, key: resolveKey } = storage(c);
-    if (url !== undefined) throw onPostgres('backup');
+    const format = values.format ?? (url === undefined ? 'sqlite' : 'jsonl');
+    if (format !== 'sqlite' && format !== 'jsonl') {
+      throw inputError(
+        `--format ${String(format)} is not a backup format`,
+        'give --format sqlite (a copy of the SQLite file) or --format jsonl (the logical export)',
+      );
+    }
+    if (format === 'sqlite' && url !== undefined) {
+      throw inputError(
+        '--format sqlite copies a SQLite file, and the store is PostgreSQL (db.url / SMARTLIC_DATABASE_URL)',
+        'leave out --format: on PostgreSQL db backup writes the logical export (jsonl)',
+      );
+    }
+    const key = resolveKey();
+    if (values['with-key'] && key.source !== 'key-file') {
+      throw inputError(
+        `--with-key copies the key file, but the key comes from SMARTLIC_SECRET_KEY (${key.source})`,
+        'keep SMARTLIC_SECRET_KEY with the backup instead, and leave out --with-key',
+      );
+    }
+    const keyNote = () =>
+      c.out.warn(
+        `the backup cannot be read without the key (it is not in the backup): ${key.source === 'key-file' ? `keep ${keyFile} with it (or use --with-key)` : 'keep SMARTLIC_SECRET_KEY with it'}`,
+      );
+    if (format === 'jsonl') {
+      const h = await openStore({ path, url, readonly: true });
+      try {
+        const r = await writeLogicalBackupFile(h, target, {
+          overwrite: values.force === true,
+          clock: h.clock,
+        });
+        const keyCopy = values['with-key']
+          ? copyKeyBeside(keyFile, r.path, values.force === true)
+          : null;
+        const rows = r.tables.reduce((n, t) => n + t.rows, 0);
+        if (c.out.json) {
+          c.out.data({
+            database: path,
+            backup: r.path,
+            format: 'jsonl',
+            pages: null,
+            tables: r.tables,
+            bytes: r.bytes,
+            keyFile: keyCopy,
+          });
+          return 0;
+        }
+        c.out.print(
+          `backed up ${path} to ${r.path}: ${r.tables.length} tables, ${rows} rows, schema ${r.header.migrations.at(-1) ?? 'none'} (${r.bytes} bytes${r.gzip ? ', gzip' : ''}), one consistent snapshot`,
+        );
+        if (keyCopy) c.out.print(`key file written beside it: ${keyCopy} (mode 0600)`);
+        else keyNote();
+        return 0;
+      } finally {
+        await h.close();
+      }
+    }
     const h = openDatabase({ path, readonly: true });
     try {
-      const key = resolveKey();
-      if (values['with-key'] && key.source !== 'key-file') {
-        throw inputError(
-          `--with-key copies the key file, but the key comes from SMARTLIC_SECRET_KEY (${key.source})`,
-          'keep SMARTLIC_SECRET_KEY with the backup instead, and leave out --with-key',
-        );
-      }
       const r = await backupDatabase(h.sqlite, target, { overwrite: values.force === true });
       const keyCopy = values['with-key']
         ? copyKeyBeside(keyFile, r.path, values.force === true)
         : null;
       if (c.out.json) {
-        c.out.data({ database: path, backup: r.path, pages: r.pages, keyFile: keyCopy });
+        c.out.data({
+          database: path,
+          backup: r.path,
+          format: 'sqlite',
+          pages: r.pages,
+          tables: null,
+          bytes: statSync(r.path).size,
+          keyFile: keyCopy,
+        });
         return 0;
       }
       c.out.print(`backed up ${path} to ${r.path} (${r.pages} pages)`);
       if (keyCopy) c.out.print(`key file written beside it: ${keyCopy} (mode 0600)`);
-      else
-        c.out.warn(
-          `the backup cannot be read without the key: ${key.source === 'key-file' ? `keep ${keyFile} with it (or use --with-key)` : 'keep SMARTLIC_SECRET_KEY with it'}`,
-        );
+      else keyNote();
       return 0;
     } finally {
       await h.close();
@@ -186,25 +241,37 @@ const restore = defineCommand({
       help: 'also restore the key file <file>.key written by `db backup --with-key`',
     },
   },
-  json: '{database, restoredFrom, keyFile}',
-  description: `Copies <file> (a backup made by \`smartlic db backup\`) to the database path, then
-checks that the key opens it. Stop every running smartlic (start, sync, bot) first. An
-existing database is replaced only with --force; its previous file is kept as <db>.before-restore.
+  json: '{database, restoredFrom, format, tables: [{table, rows}], applied: [names], keyFile}',
+  description: `Restores <file>, a backup made by \`smartlic db backup\`: a SQLite file copy, or a
+logical export (jsonl, gzip or not; from PostgreSQL or SQLite), then checks that the key opens
+it. Stop every running smartlic (start, serve, sync, bot) first.
+
+Into SQLite: written to a new file first; an existing database is replaced only with --force,
+its previous file kept as <db>.before-restore. Into PostgreSQL (a logical export only): one
+transaction builds the backup's schema, loads every row, checks every table's count against
+the backup and the key against the secrets, then runs the migrations the backup predates;
+any failure leaves the database as it was. A database that holds data is replaced only with
+--force (everything smartlic keeps there). A backup of a newer smartlic is refused.
 
 ${WHERE}`,
-  examples: ['smartlic db restore /backup/smartlic-2026-11-28.db --with-key --force'],
+  examples: [
+    'smartlic db restore /backup/smartlic-2026-11-28.db --with-key --force',
+    'SMARTLIC_DATABASE_URL=postgres://… smartlic db restore /backup/smartlic-2026-11-28.jsonl.gz',
+  ],
   async run({ values, positionals }, c) {
     const source = resolve(positionals[0]!);
     const { path, keyFile, url, key: resolveKey } = storage(c);
-    if (url !== undefined) throw onPostgres('restore');
     if (!existsSync(source) || !statSync(source).isFile()) {
       throw inputError(`the backup ${source} does not exist`, 'give the file `db backup` wrote');
     }
-    if (resolve(path) === source)
-      throw inputError(`${source} is the database itself`, 'give a backup file');
-    if (!isSmartlicDb(source)) {
-      throw inputError(`${source} is not a smartlic database`, 'give the file `db backup` wrote');
+    const kind = backupFileKind(source);
+    if (kind === 'unknown' || (kind === 'sqlite' && !isSmartlicDb(source))) {
+      throw inputError(
+        `${source} is neither a smartlic database nor a smartlic logical backup`,
+        'give the file `db backup` wrote',
+      );
     }
+    const logical = kind !== 'sqlite';
     const sourceKey = `${source}.key`;
     if (values['with-key'] && !existsSync(sourceKey)) {
       throw inputError(
@@ -212,6 +279,62 @@ ${WHERE}`,
         'restore without --with-key and set SMARTLIC_SECRET_KEY, or copy the key file there',
       );
     }
+    const report = (
+      r: { tables: { table: string; rows: number }[]; applied: string[] } | undefined,
+      restoredKey: string | null,
+    ) => {
+      if (c.out.json) {
+        c.out.data({
+          database: path,
+          restoredFrom: source,
+          format: logical ? 'jsonl' : 'sqlite',
+          tables: r?.tables ?? null,
+          applied: r?.applied ?? [],
+          keyFile: restoredKey,
+        });
+        return;
+      }
+      const rows = r ? r.tables.reduce((n, t) => n + t.rows, 0) : 0;
+      c.out.print(
+        `restored ${path} from ${source}${r ? `: ${r.tables.length} tables, ${rows} rows, counts equal to the backup's` : ''}${restoredKey ? `, key file ${restoredKey}` : ''}; the key opens it`,
+      );
+      if (r && r.applied.length > 0)
+        c.out.print(`then migrated: ${r.applied.join(', ')} (the backup was older)`);
+    };
+
+    if (url !== undefined) {
+      if (!logical) {
+        throw inputError(
+          `${source} is a SQLite file backup, and the store is PostgreSQL (db.url / SMARTLIC_DATABASE_URL)`,
+          `copy it in with \`SMARTLIC_DB=${source} smartlic db copy --to "$SMARTLIC_DATABASE_URL"\` (SMARTLIC_DATABASE_URL unset for that command; --replace for a database that holds data)`,
+        );
+      }
+      if (values['with-key']) {
+        throw inputError(
+          '--with-key restores a key file, and on PostgreSQL the key comes from SMARTLIC_SECRET_KEY only',
+          `set SMARTLIC_SECRET_KEY to the content of ${sourceKey} and leave out --with-key`,
+        );
+      }
+      const key = resolveKey();
+      const h = await openStore({ path, url });
+      try {
+        const r = await restoreLogicalBackup(readLogicalBackupLines(source), h, {
+          source,
+          replace: values.force === true,
+          clock: h.clock,
+          verify: async (db) => {
+            await checkKey(db, key, path, h.clock);
+          },
+        });
+        report(r, null);
+        return 0;
+      } finally {
+        await h.close();
+      }
+    }
+
+    if (resolve(path) === source)
+      throw inputError(`${source} is the database itself`, 'give a backup file');
     if (existsSync(path) && !values.force) {
       throw new SmartlicError({
         code: 'EXISTS',
@@ -220,21 +343,36 @@ ${WHERE}`,
           'stop smartlic everywhere, then pass --force to replace it (the old file is kept as .before-restore)',
       });
     }
-    // Checked on a copy first: a backup the key cannot open replaces nothing.
+    // Built or checked on a new file first: a backup the key cannot open replaces nothing.
     const partial = `${path}.partial-${process.pid}`;
+    const dropPartial = () => {
+      for (const ext of ['', '-wal', '-shm']) rmSync(`${partial}${ext}`, { force: true });
+    };
     mkdirSync(dirname(path), { recursive: true });
-    copyFileSync(source, partial);
+    dropPartial();
+    let loaded: Awaited<ReturnType<typeof restoreLogicalBackup>> | undefined;
     try {
       const key = values['with-key'] ? resolveSecretKey({ dbPath: source }) : resolveKey();
+      if (!logical) copyFileSync(source, partial);
       const h = openDatabase({ path: partial });
       try {
-        await migrateToLatest(h.db);
-        await checkKey(h.db, key, source, h.clock);
+        if (logical) {
+          loaded = await restoreLogicalBackup(readLogicalBackupLines(source), h, {
+            source,
+            clock: h.clock,
+            verify: async (db) => {
+              await checkKey(db, key, source, h.clock);
+            },
+          });
+        } else {
+          await migrateToLatest(h.db);
+          await checkKey(h.db, key, source, h.clock);
+        }
       } finally {
         await h.close();
       }
     } catch (e) {
-      for (const ext of ['', '-wal', '-shm']) rmSync(`${partial}${ext}`, { force: true });
+      dropPartial();
       throw e;
     }
     const before = `${path}.before-restore`;
@@ -250,14 +388,8 @@ ${WHERE}`,
       chmodSync(keyFile, 0o600);
       restoredKey = keyFile;
     }
-    if (c.out.json) {
-      c.out.data({ database: path, restoredFrom: source, keyFile: restoredKey });
-      return 0;
-    }
-    c.out.print(
-      `restored ${path} from ${source}${restoredKey ? `, key file ${restoredKey}` : ''}; the key opens it`,
-    );
-    if (existsSync(before)) c.out.note(`the previous database is kept as ${before}`);
+    report(loaded, restoredKey);
+    if (existsSync(before) && !c.out.json) c.out.note(`the previous database is kept as ${before}`);
     return 0;
   },
 });

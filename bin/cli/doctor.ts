@@ -67,6 +67,7 @@ async function storageChecks(c: RunContext): Promise<{ checks: Check[]; usable: 
     });
     return { checks, usable: false };
   }
+  const pgKeyMissing = url !== undefined && !config.secretKey?.trim();
   let h: StoreHandle;
   try {
     h = await openStore({ path, url, readonly: true });
@@ -113,6 +114,28 @@ async function storageChecks(c: RunContext): Promise<{ checks: Check[]; usable: 
         : `the database opens, ${sound}, and its schema is up to date`,
       ...(pending.length ? { fix: 'run `smartlic db migrate` (any command does it too)' } : {}),
     });
+    if (pgKeyMissing) {
+      checks.push({
+        check: 'db.key',
+        subject: path,
+        verdict: 'fail',
+        code: 'SECRET_KEY',
+        message:
+          'SMARTLIC_SECRET_KEY is not set: on PostgreSQL the secret key comes from it alone (there is no key file)',
+        fix: 'set SMARTLIC_SECRET_KEY to the key the database was created with, the same on every instance (after `db copy`, the content of the SQLite key file)',
+      });
+      return { checks, usable: false };
+    }
+    if (pending.includes('0001-initial')) {
+      // Nothing to check the key against before the schema exists (an empty database).
+      checks.push({
+        check: 'db.key',
+        subject: path,
+        verdict: 'skip',
+        message: 'not checked: the database has no schema yet',
+      });
+      return { checks, usable: false };
+    }
     const key =
       url === undefined
         ? resolveSecretKey({ envValue: config.secretKey, dbPath: path })
@@ -137,8 +160,11 @@ async function storageChecks(c: RunContext): Promise<{ checks: Check[]; usable: 
         ? `the secret key does not open ${path}: ${err.message}`
         : `cannot read ${path}: ${err.message}`,
       fix: wrongKey
-        ? `restore ${keyFile} from the backup made with the database, or set SMARTLIC_SECRET_KEY to the key it was created with`
-        : (err.action ?? 'check the file'),
+        ? url === undefined
+          ? `restore ${keyFile} from the backup made with the database, or set SMARTLIC_SECRET_KEY to the key it was created with`
+          : 'set SMARTLIC_SECRET_KEY to the key the database was created with, the same on every instance (PostgreSQL has no key file)'
+        : (err.action ??
+          (url === undefined ? 'check the file' : 'check the database and the server log')),
     });
     return { checks, usable: false };
   } finally {

@@ -18,6 +18,7 @@ import { createServices, type Services } from '../../core/services/index.ts';
 import {
   SecretBox,
   createRepositories,
+  isPostgresUrl,
   keyFilePath,
   migrateToLatest,
   openStore,
@@ -195,6 +196,16 @@ export async function checkKey(
           ? `the key file ${key.keyFile} was missing (a new key would not open it)`
           : `the key file ${key.keyFile} holds another key`
         : 'SMARTLIC_SECRET_KEY holds another key';
+    if (isPostgresUrl(dbPath)) {
+      // PostgreSQL has no key file: the key is SMARTLIC_SECRET_KEY, the same on every instance.
+      throw new SmartlicError({
+        code: 'SECRET_KEY',
+        message: `cannot decrypt the secrets in ${dbPath}: ${tried}`,
+        action:
+          'set SMARTLIC_SECRET_KEY to the key the database was created with (the one its other instances use; after `db copy`, the content of the SQLite key file)',
+        cause: e,
+      });
+    }
     throw new SmartlicError({
       code: 'SECRET_KEY',
       message: `cannot decrypt the secrets in ${dbPath}: ${tried}`,

@@ -68,6 +68,22 @@ export { SecretBox, hashSecret, keyFilePath, resolveSecretKey } from './crypto.t
 export type { ResolveSecretKeyOptions, ResolvedSecretKey, SecretKeySource } from './crypto.ts';
 export { backupDatabase } from './backup.ts';
 export { copySqliteToPostgres } from './copy.ts';
+export {
+  LOGICAL_BACKUP_FORMAT,
+  exportLogicalBackup,
+  restoreLogicalBackup,
+} from './logical-backup.ts';
+export {
+  backupFileKind,
+  readLogicalBackupLines,
+  writeLogicalBackupFile,
+} from './logical-backup-file.ts';
+export type { BackupFileKind, LogicalBackupFileResult } from './logical-backup-file.ts';
+export type {
+  LogicalBackupHeader,
+  LogicalExportResult,
+  LogicalRestoreResult,
+} from './logical-backup.ts';
 export type { CopyResult } from './copy.ts';
 export type { BackupResult } from './backup.ts';
 export * from './repositories/alerts.repository.ts';

@@ -6,9 +6,24 @@ import { SMARTLIC_VERSION } from '../version.ts';
 import { MIGRATIONS } from './migrations/index.ts';
 import type { Database } from './schema.ts';
 
-const provider: MigrationProvider = {
-  getMigrations: () => Promise.resolve({ ...MIGRATIONS }),
-};
+export interface MigrateOptions {
+  /**
+   * Only these migrations (a logical backup's schema, built before its rows go in and the
+   * later migrations run over them: logical-backup.ts). Recorded in the version ledger by the
+   * caller, which knows which smartlic applied them.
+   */
+  only?: readonly string[];
+  /** `db` is one connection inside a transaction the caller opened: the migrator opens none. */
+  inOpenTransaction?: boolean;
+}
+
+function providerFor(only: readonly string[] | undefined): MigrationProvider {
+  const chosen =
+    only === undefined
+      ? { ...MIGRATIONS }
+      : Object.fromEntries(Object.entries(MIGRATIONS).filter(([name]) => only.includes(name)));
+  return { getMigrations: () => Promise.resolve(chosen) };
+}
 
 /**
  * Which smartlic version applied each migration, beside kysely's own `kysely_migration`. It is
@@ -19,10 +34,15 @@ const provider: MigrationProvider = {
 export const MIGRATION_VERSIONS_TABLE = 'smartlic_migration_versions';
 const VERSIONS_TABLE = MIGRATION_VERSIONS_TABLE;
 
-function migrator(db: Kysely<Database>): Migrator {
+function migrator(db: Kysely<Database>, opts: MigrateOptions = {}): Migrator {
   // Migration numbers are handed out to parallel branches, so a database may already carry a
   // later number (0005) when an earlier one (0003) arrives: apply it then, do not refuse.
-  return new Migrator({ db, provider, allowUnorderedMigrations: true });
+  return new Migrator({
+    db,
+    provider: providerFor(opts.only),
+    allowUnorderedMigrations: true,
+    disableTransactions: opts.inOpenTransaction === true,
+  });
 }
 
 type Untyped = Kysely<Record<string, Record<string, unknown>>>;
@@ -81,9 +101,7 @@ function compareVersions(a: string, b: string): number {
   return 0;
 }
 
-async function recordVersions(db: Kysely<Database>, names: string[], clock: Clock): Promise<void> {
-  // Nothing ran: no statement at all, so opening an up-to-date database writes nothing.
-  if (names.length === 0) return;
+async function ensureVersionsTable(db: Kysely<Database>): Promise<void> {
   await db.schema
     .createTable(VERSIONS_TABLE)
     .ifNotExists()
@@ -91,21 +109,68 @@ async function recordVersions(db: Kysely<Database>, names: string[], clock: Cloc
     .addColumn('smartlic_version', 'text', (c) => c.notNull())
     .addColumn('applied_at', 'text', (c) => c.notNull())
     .execute();
-  const at = clock.now().toISOString();
+}
+
+/** One row of the version ledger: which smartlic applied a migration, and when. */
+export interface MigrationVersion {
+  name: string;
+  smartlicVersion: string;
+  appliedAt: string;
+}
+
+/** The version ledger as it stands (empty when no migration has recorded one yet). */
+export async function migrationVersions(db: Kysely<Database>): Promise<MigrationVersion[]> {
+  if (!(await tableNames(db)).has(VERSIONS_TABLE)) return [];
+  const rows = await (db as unknown as Untyped)
+    .selectFrom(VERSIONS_TABLE)
+    .select(['name', 'smartlic_version', 'applied_at'])
+    .orderBy('name')
+    .execute();
+  return rows.map((r) => ({
+    name: String(r.name),
+    smartlicVersion: String(r.smartlic_version),
+    appliedAt: String(r.applied_at),
+  }));
+}
+
+/** Writes ledger rows (a restored backup's); a name already there keeps its row. */
+export async function recordMigrationVersions(
+  db: Kysely<Database>,
+  rows: readonly MigrationVersion[],
+): Promise<void> {
+  if (rows.length === 0) return;
+  await ensureVersionsTable(db);
   await (db as unknown as Untyped)
     .insertInto(VERSIONS_TABLE)
-    .values(names.map((name) => ({ name, smartlic_version: SMARTLIC_VERSION, applied_at: at })))
+    .values(
+      rows.map((r) => ({
+        name: r.name,
+        smartlic_version: r.smartlicVersion,
+        applied_at: r.appliedAt,
+      })),
+    )
     .onConflict((oc) => oc.column('name').doNothing())
     .execute();
+}
+
+async function recordVersions(db: Kysely<Database>, names: string[], clock: Clock): Promise<void> {
+  // Nothing ran: no statement at all, so opening an up-to-date database writes nothing.
+  if (names.length === 0) return;
+  const at = clock.now().toISOString();
+  await recordMigrationVersions(
+    db,
+    names.map((name) => ({ name, smartlicVersion: SMARTLIC_VERSION, appliedAt: at })),
+  );
 }
 
 /** Runs every pending migration; returns the names that ran (empty when up to date). */
 export async function migrateToLatest(
   db: Kysely<Database>,
   clock: Clock = systemClock,
+  opts: MigrateOptions = {},
 ): Promise<string[]> {
   await refuseNewer(db);
-  const { error, results } = await migrator(db).migrateToLatest();
+  const { error, results } = await migrator(db, opts).migrateToLatest();
   if (error !== undefined) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName;
     // A full disk (or another storage error) is already told in the operator's terms.
@@ -118,7 +183,7 @@ export async function migrateToLatest(
     });
   }
   const ran = (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
-  await recordVersions(db, ran, clock);
+  if (opts.only === undefined) await recordVersions(db, ran, clock);
   return ran;
 }
 
