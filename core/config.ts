@@ -415,6 +415,11 @@ export const configSchema = z
         suspectDropShare: z.number().gt(0).max(1).default(0.5),
         /** How long a sync waits for another process's sync of the same account (then SYNC_BUSY). */
         lockWaitMs: z.number().int().min(0).max(3_600_000).default(60_000),
+        /**
+         * An account lease (a sync's or a write's) its holder stopped renewing — it crashed on
+         * another machine — may be taken over after this long; renewed every third of it.
+         */
+        leaseTtlMs: z.number().int().min(1000).max(600_000).default(30_000),
       })
       .strict()
       .default({}),

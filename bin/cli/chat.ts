@@ -148,7 +148,10 @@ on one HTTP listener (SMARTLIC_HTTP_PORT, 127.0.0.1; Slack at /slack/events, Web
 subscribed channels, until interrupted. \`smartlic start\` and \`smartlic serve\` run the same
 adapters themselves; run \`smartlic bot\` alone beside a \`start --once\` or a sync from cron. It
 takes no instance lock: do not give it the chat variables of a running start or serve, or
-alerts are delivered twice.
+alerts are delivered twice. Beside several elected serve instances (leader.election lease or
+advisory, the default on PostgreSQL) it answers chat but never leads: it delivers no alerts (the
+leader does), and /healthz and /metrics say which instance leads; its writes hold the account
+lease like every instance's (docs/high-availability.md).
 
 Examples:
   SLACK_BOT_TOKEN=xoxb-… SLACK_SIGNING_SECRET=… smartlic bot`;
@@ -179,6 +182,11 @@ export const botCommand: CliCommand = {
       }
       const parts = await host.startChat(true);
       out(`listening on ${parts.server?.url ?? ''}`);
+      if (host.leadership.election !== 'single') {
+        out(
+          `alerts: delivered by the elected leader (leader.election ${host.leadership.election}), not by this process; it answers chat only`,
+        );
+      }
       out('smartlic bot is running; press Ctrl-C to stop.');
       await host.waitForStop();
       return 0;

@@ -27,6 +27,7 @@ import {
   type InstanceRole,
 } from '../../core/services/instance-lock.ts';
 import {
+  FollowerLeadership,
   LeaseLeadership,
   SoleLeadership,
   defaultInstanceId,
@@ -183,7 +184,8 @@ export class Host {
       const prom = createPromMetrics({
         counts: () => reports.operationalCounts(ref.rt!.db),
         log: () => ref.rt?.logger,
-        ...(elected ? { leader: async () => ref.host?.leadership.status() } : {}),
+        // Every process with a listener says who leads (itself alone with `single`).
+        leader: async () => ref.host?.leadership.status(),
       });
       const rt = await openRuntime(opts.ctx, {
         metrics: prom.metrics,
@@ -374,7 +376,7 @@ export class Host {
       clock: this.rt.clock,
       role: this.opts.role,
       adapters: this.adapterProbes,
-      ...(this.leadership.election === 'single' ? {} : { leader: () => this.leadership.status() }),
+      leader: () => this.leadership.status(),
     });
   }
 
@@ -570,9 +572,13 @@ function createLeadership(rt: Runtime, role: HostOptions['role']): Leadership {
   const l = rt.config.leader;
   const election = leaderElection(rt.config);
   const instanceId = l.instanceId ?? defaultInstanceId();
-  // Only serve instances elect; `start` (the demo) and `bot` keep their one-process behaviour.
-  if (election === 'single' || role !== 'serve')
-    return new SoleLeadership(instanceId, rt.clock, rt.logger);
+  if (election === 'single') return new SoleLeadership(instanceId, rt.clock, rt.logger);
+  // `bot` beside elected serve instances answers chat but never leads: delivery is the
+  // leader's, and a second deliverer would post every alert twice.
+  if (role === 'bot')
+    return new FollowerLeadership(election, instanceId, rt.repos.leaderLeases, rt.logger);
+  // Only serve instances elect; `start` (the demo) keeps its one-process behaviour.
+  if (role !== 'serve') return new SoleLeadership(instanceId, rt.clock, rt.logger);
   const url = rt.config.db.url;
   if (election === 'advisory' && url !== undefined)
     return new AdvisoryLeadership({

@@ -158,6 +158,19 @@ export function createPromMetrics(opts: PromMetricsOptions = {}): PromMetrics {
       },
     });
     new Gauge({
+      name: 'smartlic_leader_current',
+      help: 'Which instance leads, as the database records it (1, labelled with its instance id); the same on every instance.',
+      labelNames: ['instance'],
+      registers,
+      async collect() {
+        const s = await status();
+        this.reset();
+        // With `single` there is no lease row: this instance leads alone.
+        const id = s?.current?.holder ?? (s?.leader ? s.instanceId : undefined);
+        if (id !== undefined) this.set({ instance: id }, 1);
+      },
+    });
+    new Gauge({
       name: 'smartlic_leader_epoch',
       help: 'The fencing epoch of the current leader as stored (grows by one at every change of leader).',
       registers,

@@ -15,7 +15,9 @@ import { DAY_MS } from '../domain/lifecycle.ts';
 import { ClientFactory } from './clients.ts';
 import { ConfirmationService } from './confirmations.service.ts';
 import { McpTokenService } from './mcp-tokens.service.ts';
+import { AccountLeases } from './account-lease.ts';
 import { JobRunner } from './jobs.service.ts';
+import { processRunner } from './runner.ts';
 import { ProvisionService } from './provision.service.ts';
 import {
   SyncService,
@@ -89,13 +91,20 @@ export function createServices(deps: ServiceDeps): Services {
       logger,
       ...(deps.metrics ? { metrics: deps.metrics } : {}),
     });
+  const runner = processRunner();
   const jobs = new JobRunner({
     jobs: repos.jobs,
     audit: repos.audit,
     clock,
     logger,
+    runner,
     // Account writes exclude syncs of the account, across processes and instances.
-    accountLeases: repos.syncLeases,
+    accountLeases: new AccountLeases({
+      repo: repos.syncLeases,
+      runner,
+      logger,
+      ttlMs: config.sync.leaseTtlMs,
+    }),
     accountWaitMs: config.sync.lockWaitMs,
   });
   const sync = new SyncService({

@@ -175,6 +175,8 @@ export class InventoryService {
         entityType: 'Smart Account',
         entityName: account.domain,
         requestedBy: input.requestedBy,
+        // Not while a sync of it (here or on another instance) is writing what it read.
+        account: { id: account.id, domain: account.domain },
       },
       async () => {
         await repos.smartAccounts.delete(account.id);

@@ -7,7 +7,8 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Clock } from '../clock.ts';
 import { SmartlicError, toSmartlicError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import type { AuditRepository, Job, JobsRepository, SyncLeasesRepository } from '../store/index.ts';
+import type { AuditRepository, Job, JobsRepository } from '../store/index.ts';
+import type { AccountLeases, AccountRef } from './account-lease.ts';
 import { describeRunner, processRunner, type RunnerIdentity } from './runner.ts';
 
 export interface JobSpec {
@@ -31,11 +32,13 @@ export interface JobSpec {
    */
   adoptNested?: boolean;
   /**
-   * The smart account this write changes: the job holds the account's sync lease while it
-   * runs, so that it and a sync of the account (in this process, another one, or another
-   * instance on the database) never run at once.
+   * The smart account this write changes: the job holds the account's lease while it runs, so
+   * that it and a sync or another write of the account (in this process, another one, or
+   * another instance on the database) never run at once. A function when the account is only
+   * known once the job runs (a cluster's VA is looked up inside it, its errors recorded on the
+   * job); undefined from it: no account (the job then fails on its own rules).
    */
-  account?: { id: number; domain: string };
+  account?: AccountRef | (() => Promise<AccountRef | undefined>);
 }
 
 /** The job whose work is running, for a job started inside it to adopt. */
@@ -73,7 +76,7 @@ export interface JobRunnerDeps {
   /** Who runs the jobs; default this process. */
   runner?: RunnerIdentity;
   /** The account leases a job with `account` holds (none: jobs take no lease). */
-  accountLeases?: SyncLeasesRepository;
+  accountLeases?: AccountLeases;
   /** How long such a job waits for a sync of its account (then SYNC_BUSY); default 60 s. */
   accountWaitMs?: number;
 }
@@ -83,6 +86,11 @@ export class JobRunner {
 
   constructor(private readonly deps: JobRunnerDeps) {
     this.runner = deps.runner ?? processRunner();
+  }
+
+  /** The account leases this runner's jobs hold (a sync run by it holds the same ones). */
+  get accountLeases(): AccountLeases | undefined {
+    return this.deps.accountLeases;
   }
 
   /**
@@ -113,30 +121,10 @@ export class JobRunner {
   /** Runs `fn` holding the lease of `spec.account` (waiting for a sync of it within the wait). */
   private async leased<T>(spec: JobSpec, fn: () => Promise<T>): Promise<T> {
     const leases = this.deps.accountLeases;
-    const account = spec.account;
-    if (!leases || !account) return fn();
-    const me = this.runner.id;
-    const wait = this.deps.accountWaitMs ?? 60_000;
-    const step = 200;
-    for (let waited = 0; ; waited += step) {
-      const holder = await leases.acquire(account.id, me, (h) => this.runner.alive(h));
-      if (holder === undefined) break;
-      if (waited >= wait) {
-        throw new SmartlicError({
-          code: 'SYNC_BUSY',
-          message: `${account.domain} is being synced by ${describeRunner(holder)}; waited ${Math.round(wait / 1000)} s for it before ${spec.jobType}`,
-          action: 'try again when that sync has finished (see `smartlic jobs`)',
-        });
-      }
-      await new Promise((r) => setTimeout(r, step));
-    }
-    try {
-      return await fn();
-    } finally {
-      await leases.release(account.id, me).catch((e: unknown) => {
-        this.deps.logger.error('cannot release the account lease', { error: e });
-      });
-    }
+    if (!leases || !spec.account) return fn();
+    const account = typeof spec.account === 'function' ? await spec.account() : spec.account;
+    if (!account) return fn();
+    return leases.hold(account, spec.jobType, this.deps.accountWaitMs ?? 60_000, () => fn());
   }
 
   /**

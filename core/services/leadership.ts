@@ -145,6 +145,26 @@ export class SoleLeadership extends BaseLeadership {
   async stop(): Promise<void> {}
 }
 
+/**
+ * A process that serves chat beside elected instances (`smartlic bot`) but never leads: it runs
+ * no scheduler and delivers no alerts (that is the leader's work, and a second deliverer would
+ * post every alert twice); its status reads who leads from the database, for /healthz and
+ * /metrics. Its writes still hold the account lease like any other instance's.
+ */
+export class FollowerLeadership extends BaseLeadership {
+  constructor(
+    readonly election: Election,
+    instanceId: string,
+    leases: LeaderLeasesRepository,
+    logger: Logger,
+  ) {
+    super(instanceId, leases, logger);
+  }
+
+  async start(): Promise<void> {}
+  async stop(): Promise<void> {}
+}
+
 export interface LeaseLeadershipOptions {
   instanceId: string;
   leases: LeaderLeasesRepository;

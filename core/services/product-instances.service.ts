@@ -78,6 +78,7 @@ export class ProductInstancesService {
         entityName: label,
         description: `Remove product instance ${device.instanceName} (${device.udiPid}, SN ${device.udiSerial}) from ${label}`,
         requestedBy: input.requestedBy,
+        account: { id: account.id, domain: account.domain },
       },
       async () => {
         const cssm = await this.deps.cssmFor(account);

@@ -6,7 +6,6 @@
  * previous data whole and says why on the account (`last_sync_status` / `last_sync_error`)
  * and on its job. What may be skipped is sync-incremental.ts's business.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { EventEmitter } from 'node:events';
 import { SmartlicError, toSmartlicError } from '../errors.ts';
 import { transaction, type SmartAccount } from '../store/index.ts';
@@ -15,6 +14,7 @@ import { recordSafely } from '../metrics.ts';
 import { JobFailedError, type JobHandle } from './jobs.service.ts';
 import { SingleFlight } from './single-flight.ts';
 import { describeRunner } from './runner.ts';
+import { AccountLeases, heldAccountLease } from './account-lease.ts';
 import { fetchAccount } from './sync-fetch.ts';
 import { guard } from './sync-guard.ts';
 import { write } from './sync-persist.ts';
@@ -39,8 +39,13 @@ export class SyncService {
   private readonly flight = new SingleFlight<number, SyncOutcome>();
   private readonly ctx: SyncContext;
   private readonly clusterStatusMaxAgeMs: number;
+  /** The leases its syncs hold: the job runner's (one holder space with the writes). */
+  private readonly leases: AccountLeases;
 
   constructor(private readonly d: SyncServiceDeps) {
+    this.leases =
+      d.jobs.accountLeases ??
+      new AccountLeases({ repo: d.repos.syncLeases, runner: d.jobs.runner, logger: d.logger });
     this.clusterStatusMaxAgeMs = d.clusterStatusMaxAgeMs ?? 6 * 3_600_000;
     this.ctx = {
       ...d,
@@ -69,6 +74,9 @@ export class SyncService {
   /** syncAccount without the run hooks: syncAll runs them once for all its accounts. */
   private async syncOne(account: number | string, opts: SyncOptions): Promise<SyncOutcome> {
     const sa = await this.findAccount(account);
+    // Asked from inside a write that holds the account (a transfer's re-read): run under that
+    // lease. Joining a sync in flight here would wait for the lease this caller holds.
+    if (heldAccountLease(sa.id)) return this.runSync(sa, opts);
     const { promise, joined } = this.flight.run(sa.id, () => this.runSync(sa, opts));
     if (joined && opts.onProgress) {
       const fn = opts.onProgress;
@@ -200,31 +208,39 @@ export class SyncService {
       removed: [],
       unknownVaRecords: [],
     };
-    // Another process (the scheduler of `smartlic start`, another `smartlic sync`) may be
-    // syncing this account: wait for it within sync.lockWaitMs, else say so.
-    const holder = await this.acquireLease(sa, emit);
-    if (holder !== undefined) {
+    // Another process (the scheduler of `smartlic start`, another `smartlic sync`, another
+    // instance) or a write of this account may hold its lease: wait for it within
+    // sync.lockWaitMs, else say so.
+    const held = await this.leases.tryHold(
+      { id: sa.id, domain: sa.domain },
+      this.d.config.sync.lockWaitMs,
+      async (lease) => {
+        // Jobs of this account's syncs left InProgress by a process that died.
+        await jobs.closeOrphaned({ jobType: 'Sync', entityName: sa.domain });
+        await this.runLeased(sa, opts, outcome, emit);
+        if (lease.lost && outcome.status !== 'Failed') {
+          // Written before the lease was lost (the fence let the write through): the data is
+          // whole, but another holder may have run beside the end of it.
+          log.warn('the account lease was taken over while this sync ran', {
+            epoch: lease.tenure.epoch,
+          });
+        }
+      },
+      () => emit('connect'),
+    );
+    if ('busy' in held) {
       outcome.status = 'Failed';
       outcome.error = {
         code: 'SYNC_BUSY',
-        message: `${sa.domain} is being synced by ${describeRunner(holder)}; waited ${Math.round(this.d.config.sync.lockWaitMs / 1000)} s for it`,
+        message: `${sa.domain} is being synced or changed by ${describeRunner(held.busy)}; waited ${Math.round(this.d.config.sync.lockWaitMs / 1000)} s for it`,
         action:
-          'wait for that sync to finish (see `smartlic jobs`), or raise sync.lockWaitMs to wait longer',
+          'wait for that sync or write to finish (see `smartlic jobs`), or raise sync.lockWaitMs to wait longer',
       };
       outcome.finishedAt = clock.now();
       outcome.durationMs = Math.round(performance.now() - t0);
       this.observe(outcome);
       emit('done', 1, 1);
       return outcome;
-    }
-    try {
-      // Jobs of this account's syncs left InProgress by a process that died.
-      await jobs.closeOrphaned({ jobType: 'Sync', entityName: sa.domain });
-      await this.runLeased(sa, opts, outcome, emit);
-    } finally {
-      await this.d.repos.syncLeases.release(sa.id, jobs.runner.id).catch((e: unknown) => {
-        log.error('cannot release the sync lease', { error: e });
-      });
     }
     outcome.finishedAt = clock.now();
     outcome.durationMs = Math.round(performance.now() - t0);
@@ -240,20 +256,6 @@ export class SyncService {
       }
     }
     return outcome;
-  }
-
-  /** Takes the account's sync lease; the live other holder when it could not within the wait. */
-  private async acquireLease(sa: SmartAccount, emit: Emit): Promise<string | undefined> {
-    const { repos, jobs, config } = this.d;
-    const step = 200;
-    for (let waited = 0; ; waited += step) {
-      const holder = await repos.syncLeases.acquire(sa.id, jobs.runner.id, (h) =>
-        jobs.runner.alive(h),
-      );
-      if (holder === undefined || waited >= config.sync.lockWaitMs) return holder;
-      if (waited === 0) emit('connect');
-      await sleep(step);
-    }
   }
 
   private async runLeased(
@@ -366,10 +368,16 @@ async function syncBody(
   outcome.counts.tokensRefreshed = created.length;
 
   emit('write');
+  // The lease taken for this sync: checked in the write's own transaction, so a sync that was
+  // paused past its lease while another took the account over writes nothing stale.
+  const lease = heldAccountLease(sa.id);
   await transaction(
     d.db,
     d.secrets,
-    (r) => write(d, r, sa, fetched, created, outcome, now, print, deepDue),
+    async (r) => {
+      if (lease) await r.syncLeases.assertHeld(lease.tenure);
+      await write(d, r, sa, fetched, created, outcome, now, print, deepDue);
+    },
     d.clock,
   );
 }

@@ -219,6 +219,8 @@ export class TransfersService {
         description: `Transfer ${what}`,
         requestedBy: input.requestedBy,
         ...(input.correlationId ? { correlationId: input.correlationId } : {}),
+        // Its re-read (a sync of the account) runs inside this lease.
+        account: { id: account.id, domain: account.domain },
         details: {
           from: plan.from,
           to: plan.to,

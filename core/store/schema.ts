@@ -319,6 +319,10 @@ export interface SyncLeasesTable {
   /** `host|pid|instance` of the process syncing the account. */
   holder: string;
   acquired_at: IsoText;
+  /** 0016: grows at every new holder of the row (the fence of a sync's write). */
+  epoch: Generated<number>;
+  /** 0016: the holder's heartbeat keeps it ahead; past it anyone may take over. */
+  expires_at: IsoText | null;
 }
 
 export interface AlertsTable {

@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestClock } from '../../core/clock.ts';
 import { createLogger } from '../../core/log.ts';
 import { LEADERSHIP, LeaseLeadership, worstFailoverMs } from '../../core/services/leadership.ts';
+import { AccountLeases } from '../../core/services/account-lease.ts';
 import { JobRunner, type JobFailedError } from '../../core/services/jobs.service.ts';
 import { processRunner } from '../../core/services/runner.ts';
 import {
@@ -220,7 +221,8 @@ describe('the sync lease across processes', () => {
         audit: repos.audit,
         clock,
         logger: quiet,
-        accountLeases: leases,
+        runner: me,
+        accountLeases: new AccountLeases({ repo: leases, runner: me, logger: quiet }),
         accountWaitMs: 400,
       });
       let ran = 0;
@@ -251,7 +253,8 @@ describe('the sync lease across processes', () => {
       await new Promise((r) => child.once('exit', r));
       const done = await write();
       expect(ran).toBe(1);
-      expect(done.result).toBe(runner.runner.id);
+      // The write's own holder: this process's runner and the number of the hold.
+      expect(done.result?.startsWith(`${runner.runner.id}|`)).toBe(true);
       // Released when the write ended.
       expect(await leases.acquire(sa.id, me.id, (x) => me.alive(x))).toBeUndefined();
       await leases.release(sa.id, me.id);

@@ -162,7 +162,7 @@ describe('concurrent work on one database', () => {
       const busy = await s2.sync.syncAccount(fx.account.id, { requestedBy: 'b' });
       expect(busy.status).toBe('Failed');
       expect(busy.error?.code).toBe('SYNC_BUSY');
-      expect(busy.error?.message).toMatch(/is being synced by smartlic process \d+/);
+      expect(busy.error?.message).toMatch(/is being synced or changed by smartlic process \d+/);
       expect(busy.error?.action).toMatch(/sync.lockWaitMs/);
       release();
       expect((await first).status).toBe('Completed');

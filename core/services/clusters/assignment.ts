@@ -14,7 +14,7 @@ import type {
 } from '../../store/index.ts';
 import { resolveVaRef, vaLabel } from '../virtual-accounts.service.ts';
 import { resolveCluster } from './inventory.ts';
-import { doDeregister } from './operations.ts';
+import { doDeregister, leaseOfCluster } from './operations.ts';
 import { checkVaForCluster, isRegistered } from './rules.ts';
 import type { ClusterRef, ClustersServiceDeps } from './types.ts';
 
@@ -82,6 +82,11 @@ export async function assignCluster(
       entityId: cluster.id,
       description: `Assign ${cluster.name} to ${input.va}`,
       requestedBy: input.requestedBy,
+      // The account of the VA it joins (an unknown VA: no lease, the job fails on it).
+      account: async () => {
+        const r = await resolveVaRef(repos, input.va).catch(() => undefined);
+        return r && { id: r.account.id, domain: r.account.domain };
+      },
     },
     async () => {
       const { account, va } = await resolveVaRef(repos, input.va);
@@ -112,6 +117,7 @@ export async function unassignCluster(
       entityId: cluster.id,
       description: `Unassign ${cluster.name} from its virtual account`,
       requestedBy: input.requestedBy,
+      account: leaseOfCluster(deps, cluster.id),
     },
     async (h) => {
       if (cluster.virtualAccountId === null) {

@@ -29,6 +29,24 @@ export async function storeUsage(
   await deps.repos.clusters.replaceLicenseUsage(clusterId, clusterUsage(s), at);
 }
 
+/**
+ * The Smart Account whose lease a write of the cluster holds: the one of the VA it is assigned
+ * to as stored when the job starts (re-read: an assignment made just before counts); undefined
+ * when unassigned (such a write fails on its own rules and touches no account).
+ */
+export function leaseOfCluster(
+  deps: ClustersServiceDeps,
+  clusterId: number,
+): () => Promise<{ id: number; domain: string } | undefined> {
+  return async () => {
+    const c = await deps.repos.clusters.getById(clusterId);
+    if (!c || c.virtualAccountId === null) return undefined;
+    const va = await deps.repos.virtualAccounts.getById(c.virtualAccountId);
+    const sa = va && (await deps.repos.smartAccounts.getById(va.smartAccountId));
+    return sa ? { id: sa.id, domain: sa.domain } : undefined;
+  };
+}
+
 /** The VA and Smart Account a cluster is assigned to; CSSM is asked about it there. */
 export async function placeOf(
   deps: ClustersServiceDeps,
@@ -100,6 +118,7 @@ export async function deregisterCluster(
       entityId: cluster.id,
       description: `Deregister ${cluster.name} from smart licensing`,
       requestedBy: input.requestedBy,
+      account: leaseOfCluster(deps, cluster.id),
     },
     () => doDeregister(deps, cluster),
     (how) => `${cluster.name} deregistered${how ? ` (${how})` : ''}.`,
@@ -182,6 +201,7 @@ export async function renewCluster(
       entityId: cluster.id,
       description: `Renew the ${what === 'authorization' ? 'authorization' : 'registration (ID certificate)'} of ${cluster.name}`,
       requestedBy: input.requestedBy,
+      account: leaseOfCluster(deps, cluster.id),
     },
     async () => {
       const uc = await deps.ucFor(cluster);

@@ -26,7 +26,7 @@ import {
 import { assignCluster, checkEligibility, checkVa } from './assignment.ts';
 import { cerStatusPatch } from './cer-state.ts';
 import { resolveCluster } from './inventory.ts';
-import { cerInstance, storeUsage } from './operations.ts';
+import { cerInstance, leaseOfCluster, storeUsage } from './operations.ts';
 import { isRegistered, licenseModeDecision, ucTransport } from './rules.ts';
 import type { ClustersServiceDeps, RegisterInput } from './types.ts';
 
@@ -64,6 +64,7 @@ export async function registerCluster(
       description: `Register ${cluster.type} cluster ${cluster.name}${input.va ? ` to ${input.va}` : ''}`,
       requestedBy: input.requestedBy,
       details: { force: input.force === true, exportControlled: input.exportControlled === true },
+      account: leaseOfCluster(deps, cluster.id),
     },
     (h) => doRegister(deps, cluster, input, h),
     (r) => r,
