@@ -189,7 +189,7 @@ export async function rebalanceInputs(
   // mode is unknown is read as Enterprise: CER_USER where CSSM counts HCER_User) — planning
   // them let a VA's alert promise transfers that covered other types (issue 25, the HCER
   // alerts at scale 80). A VA CSSM counts nothing in keeps its clusters' reports, and only
-  // those VAs' clusters are read (the read is most of what an evaluation spends here).
+  // those VAs' clusters are read (an evaluation reads fewer rows).
   const requests = new Map<number, RebalanceVa['requests']>(ids.map((id) => [id, []]));
   const uncounted: number[] = [];
   for (const id of ids) {
