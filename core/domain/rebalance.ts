@@ -34,6 +34,9 @@
  *   then the source with the most to give first (fewest transfers), then by name. Input order
  *   never matters.
  * - A VA that receives in the plan gives nothing in it (no licenses passed along a chain).
+ * - Shortages are keyed by the type CSSM counts (an HCS-mode request of an Enterprise type is
+ *   its HCS type), and each proposal is split per short type (`licenses`): the transfers that
+ *   cover that type, checked with `allocate` on just those (what one shortage alert carries).
  */
 import { allocate, type Entitlement, type LicenseRequest } from './allocation.ts';
 import {

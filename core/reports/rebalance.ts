@@ -182,23 +182,22 @@ export async function rebalanceInputs(
     }
   }
 
-  // Only the clusters of the VAs planned: alert evaluation plans one smart account at a time.
-  const demand = await clusterDemand(db, ids);
-  notes.push(...demand.notes);
-  const requests = new Map<number, RebalanceVa['requests']>(ids.map((id) => [id, []]));
-  for (const c of demand.clusters) {
-    if (c.virtualAccountId !== null) requests.get(c.virtualAccountId)?.push(...c.requests);
-  }
   // The demand planned is CSSM's own count per requested type wherever CSSM counts any: CSSM
   // allocates, a shortage alert names CSSM's short type, and a transfer resolves it only when
   // CSSM's count says so. The clusters' reports can miss demand CSSM counts (a product smartlic
   // does not read, a satellite's uploaded usage) or name it under another type (a cluster whose
   // mode is unknown is read as Enterprise: CER_USER where CSSM counts HCER_User) — planning
   // them let a VA's alert promise transfers that covered other types (issue 25, the HCER
-  // alerts at scale 80). A VA CSSM counts nothing in keeps its clusters' reports.
+  // alerts at scale 80). A VA CSSM counts nothing in keeps its clusters' reports, and only
+  // those VAs' clusters are read (an evaluation reads fewer rows).
+  const requests = new Map<number, RebalanceVa['requests']>(ids.map((id) => [id, []]));
+  const uncounted: number[] = [];
   for (const id of ids) {
     const cssm = [...(counted.get(id) ?? [])].filter(([, n]) => n > 0);
-    if (cssm.length === 0) continue;
+    if (cssm.length === 0) {
+      uncounted.push(id);
+      continue;
+    }
     requests.set(
       id,
       cssm.map(([type, count]) => ({
@@ -208,6 +207,11 @@ export async function rebalanceInputs(
         mode: licenseTypeOf(type).family === 'HCS' ? 'HCS' : 'Enterprise',
       })),
     );
+  }
+  const demand = await clusterDemand(db, uncounted);
+  notes.push(...demand.notes);
+  for (const c of demand.clusters) {
+    if (c.virtualAccountId !== null) requests.get(c.virtualAccountId)?.push(...c.requests);
   }
 
   const modeOf = (m: string | null): VaLicenseMode | null =>
