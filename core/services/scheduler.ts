@@ -40,6 +40,9 @@ export class SyncScheduler {
       timezone: this.opts.timezone,
       name: `smartlic-${(this.opts.what ?? 'sync').replace(/\W+/g, '-')}`,
       noOverlap: true,
+      // node-cron's own notes (an overlap blocked, a missed run) would go to the console as
+      // plain text, breaking the JSON log lines: they go through the product's logger.
+      logger: cronLogger(this.opts.logger, this.opts.what ?? 'sync'),
     });
     void this.task.start();
     this.opts.logger.info(`${this.opts.what ?? 'sync'} scheduler started`, {
@@ -99,4 +102,17 @@ export function alertEvaluationScheduler(opts: {
       await opts.evaluateAll();
     },
   });
+}
+
+/** node-cron's logger interface, speaking through ours. */
+function cronLogger(log: Logger, what: string) {
+  const fields = (err?: unknown) => ({ scheduler: what, ...(err ? { error: err } : {}) });
+  return {
+    info: (m: string) => log.info(`node-cron: ${m}`, fields()),
+    warn: (m: string) => log.warn(`node-cron: ${m}`, fields()),
+    error: (m: string | Error, err?: Error) =>
+      log.error(`node-cron: ${m instanceof Error ? m.message : m}`, fields(err ?? m)),
+    debug: (m: string | Error, err?: Error) =>
+      log.debug(`node-cron: ${m instanceof Error ? m.message : m}`, fields(err)),
+  };
 }

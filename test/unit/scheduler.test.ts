@@ -72,6 +72,35 @@ describe('SyncScheduler', () => {
     await s.tick();
     expect(calls).toBe(2);
   });
+  it("node-cron's own warnings (an overlap it blocked) reach the product's log as JSON", async () => {
+    const lines: string[] = [];
+    const gate = deferred();
+    let calls = 0;
+    const s = new SyncScheduler({
+      cron: '* * * * * *', // every second: the second beat finds the first still running
+      timezone: 'UTC',
+      logger: createLogger({ write: (l) => lines.push(l) }),
+      run: async () => {
+        calls++;
+        await gate.promise;
+      },
+    });
+    s.start();
+    try {
+      // Waits for the event (node-cron's warning in our sink), bounded so a failure ends.
+      for (let i = 0; i < 100 && !lines.some((l) => l.includes('node-cron')); i++)
+        await new Promise((r) => setTimeout(r, 50));
+      const cron = lines.filter((l) => l.includes('node-cron'));
+      expect(cron.length).toBeGreaterThan(0);
+      const parsed = JSON.parse(cron[0]!) as { msg: string; scheduler: string };
+      expect(parsed.msg).toMatch(/^node-cron: task still running/);
+      expect(parsed.scheduler).toBe('sync');
+      expect(calls).toBe(1);
+    } finally {
+      gate.resolve();
+      await s.stop();
+    }
+  });
 });
 
 describe('SingleFlight', () => {
