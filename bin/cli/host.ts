@@ -8,7 +8,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { hostname, userInfo } from 'node:os';
 import { resolve } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import pino from 'pino';
 import { RemoteCommandLayer } from '../../bot/index.ts';
 import type { CommandRunner } from '../../bot/commands/index.ts';
@@ -66,14 +66,28 @@ export function pinoLogger(config: Config, clock: Clock, role: string): Logger {
   });
 }
 
-export function startWorker(env: NodeJS.ProcessEnv, heapMb: number): Promise<Worker> {
+export function startWorker(
+  env: NodeJS.ProcessEnv,
+  heapMb: number,
+  /** The read-model thread (startReadModelWorker): the worker gets a port of its own to it. */
+  readModels?: Worker,
+  entryFile = './bot-worker.ts',
+): Promise<Worker> {
   // A worker thread starts without this process's TypeScript loader: register it first.
   const tsx = import.meta.resolve('tsx/esm/api');
-  const entry = new URL('./bot-worker.ts', import.meta.url).href;
+  const entry = new URL(entryFile, import.meta.url).href;
   const code = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;
+  let port: MessagePort | undefined;
+  if (readModels) {
+    // Snapshots go from the read-model thread to the worker directly, not through this thread.
+    const ch = new MessageChannel();
+    readModels.postMessage({ port: ch.port1 }, [ch.port1]);
+    port = ch.port2;
+  }
   const w = new Worker(code, {
     eval: true,
-    workerData: { env: { ...env } },
+    workerData: { env: { ...env }, ...(port ? { readModels: port } : {}) },
+    ...(port ? { transferList: [port] } : {}),
     // A small young generation, so that the read models' short-lived rows are collected often,
     // and a bounded old generation, so that V8 collects instead of growing the heap after each
     // whole-estate read (docs/bot.md, "Memory": the bot's RSS target is 300 MB).
@@ -92,6 +106,14 @@ export function startWorker(env: NodeJS.ProcessEnv, heapMb: number): Promise<Wor
   });
 }
 
+/**
+ * The thread that computes the whole-estate answers ahead of the asks and feeds the command
+ * workers (read-model-worker.ts, core/reports/read-model-refresher.ts).
+ */
+export function startReadModelWorker(env: NodeJS.ProcessEnv, heapMb: number): Promise<Worker> {
+  return startWorker(env, heapMb, undefined, './read-model-worker.ts');
+}
+
 export interface ChatParts {
   slack?: SlackAdapter;
   webex?: WebexAdapter;
@@ -99,6 +121,8 @@ export interface ChatParts {
   notifier?: Notifier;
   /** The command workers (each replaced when it ends on its own). */
   commands?: RemoteCommandLayer;
+  /** The thread computing the whole-estate answers for the command workers. */
+  readModels?: Worker;
 }
 
 export interface HostOptions {
@@ -244,7 +268,21 @@ export class Host {
       if (isMemoryPath(rt.config.db.path)) {
         layer = commandLayer(rt);
       } else {
-        const start = () => startWorker(this.opts.ctx.io.env, b.workerHeapMb);
+        // Without it (it failed to start) each command worker computes those answers itself.
+        const models = await startReadModelWorker(this.opts.ctx.io.env, b.workerHeapMb).catch(
+          (e: unknown) => {
+            rt.logger.error('could not start the read-model thread; commands compute alone', {
+              error: e instanceof Error ? e.message : String(e),
+            });
+            return undefined;
+          },
+        );
+        parts.readModels = models;
+        // Gone (out of memory): answers age, and past the caches' stale limit workers compute.
+        models?.on('error', (e) =>
+          rt.logger.error('the read-model thread ended', { error: e.message }),
+        );
+        const start = () => startWorker(this.opts.ctx.io.env, b.workerHeapMb, models);
         const remote = new RemoteCommandLayer(
           await Promise.all(Array.from({ length: b.workers }, start)),
           {
@@ -556,6 +594,7 @@ export class Host {
     await step('slack', () => c.slack?.stop());
     await step('webex', () => c.webex?.stop());
     await step('workers', () => c.commands?.close());
+    await step('read models', async () => void (await c.readModels?.terminate()));
     await step('site server', () => this.site?.close());
     for (const f of this.cleanups.reverse()) await step('cleanup', f);
     // Last before the database: the lease is given up so another instance leads at once.

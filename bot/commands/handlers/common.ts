@@ -1,10 +1,25 @@
 /** Small helpers the handlers share: VA references, dates, and "did you mean" for entities. */
 import { SmartlicError, escapeControl, reports, type store } from '../../../core/index.ts';
+import { context, type Block } from '../reply.ts';
 import { closest } from '../suggest.ts';
 import type { BotCore, CommandContext } from '../registry.ts';
 
 export function when(d: Date | null | undefined): string {
   return d ? `${d.toISOString().replace('T', ' ').slice(0, 16)} UTC` : '—';
+}
+
+/**
+ * A whole-estate answer served from an earlier data version (core/reports/read-cache.ts: a
+ * newer one is being computed) says so first: it is the truth as of that instant, not now.
+ */
+export function asOfNote(a: { asOf: Date; current: boolean }): Block[] {
+  if (a.current) return [];
+  const at = `${a.asOf.toISOString().replace('T', ' ').slice(0, 19)} UTC`;
+  return [
+    context(
+      `As of ${at}: the data has changed since (a sync or a command wrote) and a fresh answer is being computed; ask again in a few seconds.`,
+    ),
+  ];
 }
 
 export function day(d: Date | null | undefined): string {
