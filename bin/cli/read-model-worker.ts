@@ -37,8 +37,10 @@ const db = reader?.db ?? rt.db;
 
 const ports = new Set<MessagePort>();
 const latest = new Map<string, reports.ReadModelSnapshot>();
-const send = (port: MessagePort, s: reports.ReadModelSnapshot) =>
-  port.postMessage({ kind: 'snapshot', ...s } satisfies reports.ReadModelMessage);
+const send = (port: MessagePort, s: reports.ReadModelSnapshot) => {
+  const { message, transfer } = reports.snapshotMessage(s);
+  port.postMessage(message, transfer);
+};
 
 const refresher = new reports.ReadModelRefresher({
   db,

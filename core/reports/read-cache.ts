@@ -15,6 +15,7 @@
  * The version is read from the database on every ask, so a write by any process (the
  * scheduler's sync, another terminal's command) is seen at the next ask.
  */
+import { deserialize, serialize } from 'node:v8';
 import { sql } from 'kysely';
 import type { ReportDb } from './common.ts';
 import { dataFingerprint } from './freshness.ts';
@@ -57,7 +58,8 @@ export interface ReadModelSnapshot {
 
 /** Messages on the port between a fed cache and its refresher. */
 export type ReadModelMessage =
-  | ({ kind: 'snapshot' } & ReadModelSnapshot)
+  /** `bytes`: the value as v8.serialize wrote it (snapshotMessage). */
+  | { kind: 'snapshot'; key: string; version: string; at: Date; bytes: ArrayBuffer }
   /** A cache was asked for `key`: the refresher keeps the models warm while they are asked. */
   | { kind: 'asked'; key: string };
 
@@ -65,6 +67,25 @@ export type ReadModelMessage =
 export interface ReadModelPort {
   postMessage(m: ReadModelMessage): void;
   on(event: 'message', fn: (m: unknown) => void): unknown;
+}
+
+/**
+ * A snapshot as a message, its value serialized here into a buffer of its own to be moved
+ * (`transfer`), not copied. The receiving cache decodes a model when it is first asked, not
+ * when it arrives: the whole-estate Cluster Summary is ~10 MB and ~100 ms of CPU to decode at
+ * scale 1000, and a round that nobody asks about should cost the command thread nothing.
+ */
+export function snapshotMessage(s: ReadModelSnapshot): {
+  message: ReadModelMessage;
+  transfer: ArrayBuffer[];
+} {
+  const b = serialize(s.value);
+  const bytes = new ArrayBuffer(b.length);
+  new Uint8Array(bytes).set(b);
+  return {
+    message: { kind: 'snapshot', key: s.key, version: s.version, at: s.at, bytes },
+    transfer: [bytes],
+  };
 }
 
 export interface ReadModelAnswer<T> {
@@ -76,6 +97,15 @@ export interface ReadModelAnswer<T> {
    * and a newer answer is being computed elsewhere: the reply must say "as of".
    */
   current: boolean;
+}
+
+/** A snapshot as a fed cache holds it: decoded on first use. */
+interface Received {
+  key: string;
+  bytes: ArrayBuffer;
+  version: string;
+  at: Date;
+  value?: unknown;
 }
 
 interface Entry {
@@ -98,8 +128,8 @@ export interface ReadModelCacheOptions {
 
 export class ReadModelCache {
   private readonly entries = new Map<string, Entry>();
-  private readonly snapshots = new Map<string, ReadModelSnapshot>();
-  private readonly waiting = new Map<string, ((s: ReadModelSnapshot) => void)[]>();
+  private readonly snapshots = new Map<string, Received>();
+  private readonly waiting = new Map<string, ((s: Received) => void)[]>();
   private port: ReadModelPort | undefined;
   private readonly maxAgeMs: number;
   private readonly firstSnapshotWaitMs: number;
@@ -123,7 +153,7 @@ export class ReadModelCache {
     port.on('message', (m: unknown) => {
       const s = m as ReadModelMessage;
       if (s.kind !== 'snapshot') return;
-      const snap: ReadModelSnapshot = { key: s.key, value: s.value, version: s.version, at: s.at };
+      const snap: Received = { key: s.key, bytes: s.bytes, version: s.version, at: s.at };
       this.snapshots.set(s.key, snap);
       for (const w of this.waiting.get(s.key) ?? []) w(snap);
       this.waiting.delete(s.key);
@@ -135,7 +165,7 @@ export class ReadModelCache {
     return version === wantVersion && age >= 0 && age < this.maxAgeMs;
   }
 
-  private firstSnapshot(key: string): Promise<ReadModelSnapshot | undefined> {
+  private firstSnapshot(key: string): Promise<Received | undefined> {
     const have = this.snapshots.get(key);
     if (have) return Promise.resolve(have);
     return new Promise((resolve) => {
@@ -145,7 +175,7 @@ export class ReadModelCache {
         resolve(undefined);
       }, this.firstSnapshotWaitMs);
       timer.unref?.();
-      const done = (s: ReadModelSnapshot) => {
+      const done = (s: Received) => {
         clearTimeout(timer);
         resolve(s);
       };
@@ -173,6 +203,7 @@ export class ReadModelCache {
         if (current || now.getTime() - snap.at.getTime() < this.staleLimitMs) {
           if (current) this.stats.hits++;
           else this.stats.stale++;
+          if (!('value' in snap)) snap.value = deserialize(Buffer.from(snap.bytes));
           return { value: snap.value as T, asOf: snap.at, current };
         }
       }

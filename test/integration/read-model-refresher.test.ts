@@ -69,7 +69,8 @@ describe('read-model refresher and a fed read cache', () => {
         ),
       publish: (s) => {
         published.push(s);
-        channel.port1.postMessage({ kind: 'snapshot', ...s } satisfies reports.ReadModelMessage);
+        const { message, transfer } = reports.snapshotMessage(s);
+        channel.port1.postMessage(message, transfer);
       },
     });
     channel.port1.on('message', (m: unknown) => {
@@ -215,8 +216,10 @@ describe('read-model refresher and a fed read cache', () => {
           (filter, at) => createRepositories(snap, fx.secrets, fx.clock).alerts.list(filter, at),
           now,
         ),
-      publish: (s) =>
-        channel.port1.postMessage({ kind: 'snapshot', ...s } satisfies reports.ReadModelMessage),
+      publish: (s) => {
+        const { message, transfer } = reports.snapshotMessage(s);
+        channel.port1.postMessage(message, transfer);
+      },
     };
   }
 });
