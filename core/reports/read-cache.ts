@@ -117,7 +117,10 @@ interface Entry {
 export interface ReadModelCacheOptions {
   /** How long an answer stays current while nothing is written (READ_CACHE_BUCKET_MS). */
   maxAgeMs?: number;
-  /** Fed: how long an ask waits for the refresher's first snapshot before computing itself. */
+  /**
+   * Fed: how long an ask waits for the refresher's first snapshot (or a newer one than a
+   * snapshot too old to serve) before computing itself.
+   */
   firstSnapshotWaitMs?: number;
   /**
    * Fed: a snapshot not current and older than this is not served; the ask computes itself
@@ -165,9 +168,10 @@ export class ReadModelCache {
     return version === wantVersion && age >= 0 && age < this.maxAgeMs;
   }
 
-  private firstSnapshot(key: string): Promise<Received | undefined> {
+  /** The newest snapshot of `key` other than `older` (waits for one), or undefined in time. */
+  private snapshotAfter(key: string, older?: Received): Promise<Received | undefined> {
     const have = this.snapshots.get(key);
-    if (have) return Promise.resolve(have);
+    if (have && have !== older) return Promise.resolve(have);
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         const list = this.waiting.get(key) ?? [];
@@ -186,7 +190,7 @@ export class ReadModelCache {
   /**
    * The model `key` as of `now` or, fed, the refresher's newest snapshot of it (labelled by
    * `current`). Computes `compute(now)` in this thread when there is nothing to serve: not fed,
-   * no snapshot yet within `firstSnapshotWaitMs`, or only one older than `staleLimitMs`. A
+   * no snapshot within `firstSnapshotWaitMs`, or none newer than `staleLimitMs` in that time. A
    * failed computation is not kept.
    */
   async answer<T>(
@@ -197,7 +201,11 @@ export class ReadModelCache {
     const version = await readModelVersion(this.db);
     if (this.port) {
       this.port.postMessage({ kind: 'asked', key });
-      const snap = await this.firstSnapshot(key);
+      let snap = await this.snapshotAfter(key);
+      // Too old to serve (the refresher paused, nobody having asked for a while): the ask
+      // woke it; its next round is worth a short wait rather than computing here.
+      if (snap && now.getTime() - snap.at.getTime() >= this.staleLimitMs)
+        snap = (await this.snapshotAfter(key, snap)) ?? snap;
       if (snap) {
         const current = this.fresh(snap.version, snap.at, version, now);
         if (current || now.getTime() - snap.at.getTime() < this.staleLimitMs) {

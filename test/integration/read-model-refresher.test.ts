@@ -193,17 +193,50 @@ describe('read-model refresher and a fed read cache', () => {
     expect(a.asOf).toEqual(fx.clock.now());
   });
 
-  it('serves nothing older than its stale limit: the asker computes itself', async () => {
+  it('serves no snapshot past its stale limit: waits for a newer one, else computes itself', async () => {
     await refresher.stop();
+    const ch = new MessageChannel();
+    const send = (snap: reports.ReadModelSnapshot) => {
+      const { message, transfer } = reports.snapshotMessage(snap);
+      ch.port1.postMessage(message, transfer);
+    };
+    const own = new reports.ReadModelCache(askerDb.db, { firstSnapshotWaitMs: 300 });
+    own.attach(ch.port2);
+    send(published.filter((p) => p.key === 'clusters').at(-1)!);
+    await new Promise((r) => setTimeout(r, 50));
     fx.clock.advance({ minutes: 6 });
     let computed = 0;
-    const a = await cache.answer('clusters', fx.clock.now(), async (at) => {
+    const compute = (at: Date) => {
       computed++;
       return reports.clusterSummary(askerDb.db, { now: at });
-    });
+    };
+    // Nobody publishes a newer one: after the wait, the ask computes.
+    const a = await own.answer('clusters', fx.clock.now(), compute);
     expect(computed).toBe(1);
     expect(a.current).toBe(true);
     expect(a.asOf).toEqual(fx.clock.now());
+
+    // A refresher that answers: the ask waits for its round and computes nothing.
+    fx.clock.advance({ minutes: 6 });
+    const r2 = new reports.ReadModelRefresher({
+      ...refresherOptions(),
+      publish: send,
+      pollMs: 20,
+      minGapMs: 0,
+    });
+    ch.port1.on('message', (m: unknown) => {
+      if ((m as reports.ReadModelMessage).kind === 'asked') r2.asked();
+    });
+    try {
+      r2.start();
+      const b = await own.answer('clusters', fx.clock.now(), compute);
+      expect(computed).toBe(1);
+      expect(b.current).toBe(true);
+      expect(b.asOf).toEqual(fx.clock.now());
+    } finally {
+      await r2.stop();
+      ch.port1.close();
+    }
   });
 
   function refresherOptions(): reports.ReadModelRefresherOptions {

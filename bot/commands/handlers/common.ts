@@ -9,15 +9,16 @@ export function when(d: Date | null | undefined): string {
 }
 
 /**
- * A whole-estate answer served from an earlier data version (core/reports/read-cache.ts: a
- * newer one is being computed) says so first: it is the truth as of that instant, not now.
+ * A whole-estate answer that is not current (core/reports/read-cache.ts: the data changed
+ * since, or it aged; a newer one is being computed) says so first: it is the truth as of that
+ * instant, not now.
  */
 export function asOfNote(a: { asOf: Date; current: boolean }): Block[] {
   if (a.current) return [];
   const at = `${a.asOf.toISOString().replace('T', ' ').slice(0, 19)} UTC`;
   return [
     context(
-      `As of ${at}: the data has changed since (a sync or a command wrote) and a fresh answer is being computed; ask again in a few seconds.`,
+      `As of ${at}: a newer answer is being computed (the data changed since, or this one is over a minute old); ask again in a few seconds.`,
     ),
   ];
 }
