@@ -71,8 +71,28 @@ export function startWorker(
   heapMb: number,
   /** The read-model thread (startReadModelWorker): the worker gets a port of its own to it. */
   readModels?: Worker,
-  entryFile = './bot-worker.ts',
 ): Promise<Worker> {
+  return spawnThread('./bot-worker.ts', env, heapMb, readModels).ready;
+}
+
+/**
+ * The thread that computes the whole-estate answers ahead of the asks and feeds the command
+ * workers (read-model-worker.ts, core/reports/read-model-refresher.ts). `worker` can be handed
+ * to startWorker at once (its messages wait for it): the threads start side by side.
+ */
+export function startReadModelWorker(
+  env: NodeJS.ProcessEnv,
+  heapMb: number,
+): { worker: Worker; ready: Promise<Worker> } {
+  return spawnThread('./read-model-worker.ts', env, heapMb);
+}
+
+function spawnThread(
+  entryFile: string,
+  env: NodeJS.ProcessEnv,
+  heapMb: number,
+  readModels?: Worker,
+): { worker: Worker; ready: Promise<Worker> } {
   // A worker thread starts without this process's TypeScript loader: register it first.
   const tsx = import.meta.resolve('tsx/esm/api');
   const entry = new URL(entryFile, import.meta.url).href;
@@ -93,7 +113,7 @@ export function startWorker(
     // whole-estate read (docs/bot.md, "Memory": the bot's RSS target is 300 MB).
     resourceLimits: { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: heapMb },
   });
-  return new Promise((resolve, reject) => {
+  const ready = new Promise<Worker>((resolve, reject) => {
     const onMessage = (m: unknown) => {
       if ((m as { ready?: boolean }).ready) {
         w.off('message', onMessage);
@@ -104,14 +124,7 @@ export function startWorker(
     w.on('message', onMessage);
     w.once('error', reject);
   });
-}
-
-/**
- * The thread that computes the whole-estate answers ahead of the asks and feeds the command
- * workers (read-model-worker.ts, core/reports/read-model-refresher.ts).
- */
-export function startReadModelWorker(env: NodeJS.ProcessEnv, heapMb: number): Promise<Worker> {
-  return startWorker(env, heapMb, undefined, './read-model-worker.ts');
+  return { worker: w, ready };
 }
 
 export interface ChatParts {
@@ -268,20 +281,17 @@ export class Host {
       if (isMemoryPath(rt.config.db.path)) {
         layer = commandLayer(rt);
       } else {
-        // Without it (it failed to start) each command worker computes those answers itself.
-        const models = await startReadModelWorker(this.opts.ctx.io.env, b.workerHeapMb).catch(
-          (e: unknown) => {
-            rt.logger.error('could not start the read-model thread; commands compute alone', {
-              error: e instanceof Error ? e.message : String(e),
-            });
-            return undefined;
-          },
-        );
+        // Started beside the command workers. If it fails or ends (out of memory), answers
+        // age, and past the caches' stale limit each worker computes them itself.
+        const rm = startReadModelWorker(this.opts.ctx.io.env, b.workerHeapMb);
+        const models = rm.worker;
         parts.readModels = models;
-        // Gone (out of memory): answers age, and past the caches' stale limit workers compute.
-        models?.on('error', (e) =>
-          rt.logger.error('the read-model thread ended', { error: e.message }),
+        models.on('error', (e) =>
+          rt.logger.error('the read-model thread ended; commands compute alone', {
+            error: e.message,
+          }),
         );
+        rm.ready.catch(() => undefined);
         const start = () => startWorker(this.opts.ctx.io.env, b.workerHeapMb, models);
         const remote = new RemoteCommandLayer(
           await Promise.all(Array.from({ length: b.workers }, start)),
