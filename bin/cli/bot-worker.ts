@@ -5,8 +5,9 @@
  */
 import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { forwardMetrics, serveCommands } from '../../bot/commands/index.ts';
+import { reports } from '../../core/index.ts';
 import { isMemoryPath, openDatabase } from '../../core/store/index.ts';
 import { commandLayer } from './chat.ts';
 import { openRuntime } from './runtime.ts';
@@ -22,7 +23,7 @@ try {
   /* not Linux: same priority as the main thread */
 }
 
-const env = (workerData as { env: NodeJS.ProcessEnv }).env;
+const { env, readModels } = workerData as { env: NodeJS.ProcessEnv; readModels?: MessagePort };
 // Commands, and the syncs and requests they cause, are counted in the main thread's metrics.
 const rt = await openRuntime(
   {
@@ -36,5 +37,8 @@ const reader =
   rt.handle.kind === 'postgres' || isMemoryPath(rt.config.db.path)
     ? undefined
     : openDatabase({ path: rt.config.db.path, readonly: true, clock: rt.clock });
-serveCommands(commandLayer(rt, reader?.db ?? rt.db), parentPort!);
+const db = reader?.db ?? rt.db;
+// The whole-estate answers come from the read-model thread (read-model-worker.ts), if any.
+if (readModels) reports.readCache(db).attach(readModels);
+serveCommands(commandLayer(rt, db), parentPort!);
 parentPort!.postMessage({ ready: true });

@@ -8,7 +8,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { hostname, userInfo } from 'node:os';
 import { resolve } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import pino from 'pino';
 import { RemoteCommandLayer } from '../../bot/index.ts';
 import type { CommandRunner } from '../../bot/commands/index.ts';
@@ -67,20 +67,54 @@ export function pinoLogger(config: Config, clock: Clock, role: string): Logger {
   });
 }
 
-export function startWorker(env: NodeJS.ProcessEnv, heapMb: number): Promise<Worker> {
+export function startWorker(
+  env: NodeJS.ProcessEnv,
+  heapMb: number,
+  /** The read-model thread (startReadModelWorker): the worker gets a port of its own to it. */
+  readModels?: Worker,
+): Promise<Worker> {
+  return spawnThread('./bot-worker.ts', env, heapMb, readModels).ready;
+}
+
+/**
+ * The thread that computes the whole-estate answers ahead of the asks and feeds the command
+ * workers (read-model-worker.ts, core/reports/read-model-refresher.ts). `worker` can be handed
+ * to startWorker at once (its messages wait for it): the threads start side by side.
+ */
+export function startReadModelWorker(
+  env: NodeJS.ProcessEnv,
+  heapMb: number,
+): { worker: Worker; ready: Promise<Worker> } {
+  return spawnThread('./read-model-worker.ts', env, heapMb);
+}
+
+function spawnThread(
+  entryFile: string,
+  env: NodeJS.ProcessEnv,
+  heapMb: number,
+  readModels?: Worker,
+): { worker: Worker; ready: Promise<Worker> } {
   // A worker thread starts without this process's TypeScript loader: register it first.
   const tsx = import.meta.resolve('tsx/esm/api');
-  const entry = new URL('./bot-worker.ts', import.meta.url).href;
+  const entry = new URL(entryFile, import.meta.url).href;
   const code = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;
+  let port: MessagePort | undefined;
+  if (readModels) {
+    // Snapshots go from the read-model thread to the worker directly, not through this thread.
+    const ch = new MessageChannel();
+    readModels.postMessage({ port: ch.port1 }, [ch.port1]);
+    port = ch.port2;
+  }
   const w = new Worker(code, {
     eval: true,
-    workerData: { env: { ...env } },
+    workerData: { env: { ...env }, ...(port ? { readModels: port } : {}) },
+    ...(port ? { transferList: [port] } : {}),
     // A small young generation, so that the read models' short-lived rows are collected often,
     // and a bounded old generation, so that V8 collects instead of growing the heap after each
     // whole-estate read (docs/bot.md, "Memory": the bot's RSS target is 300 MB).
     resourceLimits: { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: heapMb },
   });
-  return new Promise((resolve, reject) => {
+  const ready = new Promise<Worker>((resolve, reject) => {
     const onMessage = (m: unknown) => {
       if ((m as { ready?: boolean }).ready) {
         w.off('message', onMessage);
@@ -91,6 +125,7 @@ export function startWorker(env: NodeJS.ProcessEnv, heapMb: number): Promise<Wor
     w.on('message', onMessage);
     w.once('error', reject);
   });
+  return { worker: w, ready };
 }
 
 export interface ChatParts {
@@ -100,6 +135,8 @@ export interface ChatParts {
   notifier?: Notifier;
   /** The command workers (each replaced when it ends on its own). */
   commands?: RemoteCommandLayer;
+  /** The thread computing the whole-estate answers for the command workers. */
+  readModels?: Worker;
 }
 
 export interface HostOptions {
@@ -246,7 +283,18 @@ export class Host {
       if (isMemoryPath(rt.config.db.path)) {
         layer = commandLayer(rt);
       } else {
-        const start = () => startWorker(this.opts.ctx.io.env, b.workerHeapMb);
+        // Started beside the command workers. If it fails or ends (out of memory), answers
+        // age, and past the caches' stale limit each worker computes them itself.
+        const rm = startReadModelWorker(this.opts.ctx.io.env, b.workerHeapMb);
+        const models = rm.worker;
+        parts.readModels = models;
+        models.on('error', (e) =>
+          rt.logger.error('the read-model thread ended; commands compute alone', {
+            error: e.message,
+          }),
+        );
+        rm.ready.catch(() => undefined);
+        const start = () => startWorker(this.opts.ctx.io.env, b.workerHeapMb, models);
         const remote = new RemoteCommandLayer(
           await Promise.all(Array.from({ length: b.workers }, start)),
           {
@@ -558,6 +606,7 @@ export class Host {
     await step('slack', () => c.slack?.stop());
     await step('webex', () => c.webex?.stop());
     await step('workers', () => c.commands?.close());
+    await step('read models', async () => void (await c.readModels?.terminate()));
     await step('site server', () => this.site?.close());
     for (const f of this.cleanups.reverse()) await step('cleanup', f);
     // Last before the database: the lease is given up so another instance leads at once.

@@ -9,7 +9,7 @@ import type { MessagePort } from 'node:worker_threads';
 import type { MetricEvent, Metrics } from '../../core/index.ts';
 import type { CommandLayer, ExecuteOptions, Outcome } from './layer.ts';
 import type { Actor } from './registry.ts';
-import { errorReply, type Reply } from './reply.ts';
+import { errorReply, forChat, type Reply } from './reply.ts';
 
 /** What an adapter needs of the command layer (CommandLayer itself, or its remote form). */
 export interface CommandRunner {
@@ -52,17 +52,28 @@ export function serveCommands(layer: CommandLayer, port: Port | MessagePort): vo
       port.postMessage({
         id: r.id,
         kind: 'reply',
-        reply: o.reply,
+        reply: chatMessage(o.reply),
         followUp: o.followUp !== undefined,
       } satisfies Response);
       if (o.followUp) {
         const f = await o.followUp.catch((e: unknown) =>
           errorReply('job follow-up failed', e instanceof Error ? e.message : String(e)),
         );
-        port.postMessage({ id: r.id, kind: 'followUp', reply: f } satisfies Response);
+        port.postMessage({ id: r.id, kind: 'followUp', reply: chatMessage(f) } satisfies Response);
       }
     })();
   });
+}
+
+/**
+ * What of a reply crosses to the main thread: the chat adapters there render it (forChat: long
+ * tables cut to their first rows) and never read its typed `data`. The whole-estate answers
+ * carry every cluster in both (10,000 rows at scale 1000): copied whole, the thread that acks
+ * would spend tens of ms decoding what no message shows.
+ */
+function chatMessage(reply: Reply): Reply {
+  const { data: _data, ...rest } = forChat(reply);
+  return rest;
 }
 
 /** A worker as the main side needs it: messages, and word of its end. */

@@ -33,5 +33,7 @@ export {
 export * from './operations.ts';
 export * from './freshness.ts';
 export * from './read-cache.ts';
+export * from './read-model-refresher.ts';
+export * from './whole-estate.ts';
 export * from './mirrors.ts';
 export * from './rebalance.ts';

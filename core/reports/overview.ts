@@ -17,7 +17,7 @@ import {
   severityCounts,
   type AttentionItem,
 } from './attention.ts';
-import { clusterFailed, clusterSummary } from './clusters.ts';
+import { clusterFailed, clusterSummary, type ClusterSummaryRow } from './clusters.ts';
 import type { ReportDb } from './common.ts';
 import { complianceFrom } from './compliance.ts';
 
@@ -103,12 +103,17 @@ const SEVERITIES: readonly AlertSeverity[] = ['critical', 'warning', 'info'];
  */
 export async function statusOverview(
   db: ReportDb,
-  opts: { now: Date; customerId?: number },
+  opts: {
+    now: Date;
+    customerId?: number;
+    /** The whole-estate Cluster Summary as of `now` when the caller has it (read once). */
+    clusters?: ClusterSummaryRow[];
+  },
 ): Promise<StatusOverview> {
   const [allAccounts, allVas, allClusters, list] = await Promise.all([
     smartAccountSummary(db, opts),
     virtualAccountSummary(db),
-    clusterSummary(db, { now: opts.now }),
+    opts.clusters ?? clusterSummary(db, { now: opts.now }),
     attentionList(db, opts),
   ]);
   const compliance = await complianceFrom(db, opts, allVas, allClusters, list.items);

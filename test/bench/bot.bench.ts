@@ -17,7 +17,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -69,6 +69,21 @@ function child(
       }),
   };
 }
+
+/** CPU seconds (user + system, every thread) the process has used: /proc/<pid>/stat. */
+function cpuSeconds(pid: number): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
+    return (Number(rest[11]) + Number(rest[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ');
 
 function rssMb(pid: number): number {
   try {
@@ -200,6 +215,8 @@ async function main(): Promise<void> {
       };
       const t = performance.now();
       const since = Date.now();
+      const cpu0 = cpuSeconds(pid);
+      const load0 = load();
       await Promise.all(Array.from({ length: CONC }, (_, u) => user(u)));
       const health = (await (
         await fetch(`${url.replace(/\/slack\/events$/, '')}/healthz?since=${since}`)
@@ -208,7 +225,7 @@ async function main(): Promise<void> {
         eventLoopDelay: { p50Ms: number; p99Ms: number; maxMs: number };
       };
       out(
-        `${label}: ${acks.length} commands in ${((performance.now() - t) / 1000).toFixed(1)} s, ${CONC} concurrent`,
+        `${label}: ${acks.length} commands in ${((performance.now() - t) / 1000).toFixed(1)} s, ${CONC} concurrent; bot CPU ${(cpuSeconds(pid) - cpu0).toFixed(1)} s; load average ${load0} at start, ${load()} at end`,
       );
       out(`  request → ack:    ${fmt(acks)} (target p99 < 100 ms)`);
       out(
@@ -223,7 +240,7 @@ async function main(): Promise<void> {
       );
       phasePeak = 0;
       out(
-        `  answer p50 by command: ${[...perVerb].map(([v, xs]) => `${v} ${pct(xs, 50).toFixed(0)}`).join(', ')} (ms)`,
+        `  answer p50 / p99 by command: ${[...perVerb].map(([v, xs]) => `${v} ${pct(xs, 50).toFixed(0)} / ${pct(xs, 99).toFixed(0)}`).join(', ')} (ms)`,
       );
     };
 

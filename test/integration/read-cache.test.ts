@@ -82,7 +82,7 @@ describe.each(storeKinds())('read cache (%s)', (kind) => {
       clock.advance({ seconds: 61 });
       await c.ask();
       expect(c.runs()).toBe(3);
-      expect(cache.stats).toEqual({ hits: 0, misses: 3 });
+      expect(cache.stats).toEqual({ hits: 0, misses: 3, stale: 0 });
     });
 
     it('sees a sync (the account row) and an alert mute as writes', async () => {

@@ -15,7 +15,7 @@ import {
 } from '../../../core/index.ts';
 import type { CommandSpec } from '../registry.ts';
 import { context, fields, ok, section, table, type Reply } from '../reply.ts';
-import { inputError, when, withSuggestions } from './common.ts';
+import { asOfNote, inputError, when, withSuggestions } from './common.ts';
 
 type Alert = store.Alert;
 
@@ -82,21 +82,23 @@ const list: CommandSpec = {
       ...(given !== undefined ? { customer: given } : {}),
     };
     // The open alerts of the whole estate: once per data version (core/reports/read-cache.ts).
-    const rows =
+    const now = core.clock.now();
+    const answer =
       !all && severity === undefined && given === undefined
         ? await reports
             .readCache(core.db)
-            .get(`alerts:${filter.includeMuted ? 'muted' : 'open'}`, core.clock.now(), () =>
+            .answer(filter.includeMuted ? 'alerts:muted' : 'alerts:open', now, () =>
               core.services.alerts.list(filter),
             )
-        : await core.services.alerts.list(filter);
+        : { value: await core.services.alerts.list(filter), asOf: now, current: true };
+    const rows = answer.value;
     const what = all ? 'alerts' : 'open alerts';
     const scope = [
       ...(severity !== undefined ? [`${severity} or worse`] : []),
       ...(given !== undefined ? [`about ${given}`] : []),
     ].join(', ');
     if (rows.length === 0) {
-      const reply = ok(`No ${what}${scope ? ` (${scope})` : ''}`);
+      const reply = ok(`No ${what}${scope ? ` (${scope})` : ''}`, ...asOfNote(answer));
       return { ...reply, data: rows };
     }
     // The columns of `status`'s attention list first (one story on every face), then the rest;
@@ -106,6 +108,7 @@ const list: CommandSpec = {
     const due = rows.some((a) => a.dueAt);
     const reply = ok(
       `${all ? 'Alerts' : 'Open alerts'} (${rows.length})${scope ? `: ${scope}` : ''}`,
+      ...asOfNote(answer),
       table(
         [
           'id',

@@ -1,10 +1,26 @@
 /** Small helpers the handlers share: VA references, dates, and "did you mean" for entities. */
 import { SmartlicError, escapeControl, reports, type store } from '../../../core/index.ts';
+import { context, type Block } from '../reply.ts';
 import { closest } from '../suggest.ts';
 import type { BotCore, CommandContext } from '../registry.ts';
 
 export function when(d: Date | null | undefined): string {
   return d ? `${d.toISOString().replace('T', ' ').slice(0, 16)} UTC` : '—';
+}
+
+/**
+ * A whole-estate answer that is not current (core/reports/read-cache.ts: the data changed
+ * since, or it aged; a newer one is being computed) says so first: it is the truth as of that
+ * instant, not now.
+ */
+export function asOfNote(a: { asOf: Date; current: boolean }): Block[] {
+  if (a.current) return [];
+  const at = `${a.asOf.toISOString().replace('T', ' ').slice(0, 19)} UTC`;
+  return [
+    context(
+      `As of ${at}: a newer answer is being computed (the data changed since, or this one is over a minute old); ask again in a few seconds.`,
+    ),
+  ];
 }
 
 export function day(d: Date | null | undefined): string {

@@ -7,6 +7,7 @@ import { SmartlicError, reports, type store } from '../../../core/index.ts';
 import type { CommandSpec } from '../registry.ts';
 import { context, fields, ok, section, table, type Block } from '../reply.ts';
 import {
+  asOfNote,
   day,
   inputError,
   inputErrorNotFound,
@@ -120,12 +121,14 @@ const status: CommandSpec = {
       };
     }
     // The whole estate: computed once per data version (core/reports/read-cache.ts).
-    const s = await reports
+    const a = await reports
       .readCache(core.db)
-      .get('status', now, (at) => reports.statusOverview(core.db, { now: at }));
+      .answer('status', now, (at) => reports.statusOverview(core.db, { now: at }));
+    const s = a.value;
     return {
       ...ok(
         s.verdict,
+        ...asOfNote(a),
         fields({
           accounts: s.accounts.length,
           'virtual accounts': `${s.virtualAccounts.total} (${s.virtualAccounts.outOfCompliance} out of compliance${s.virtualAccounts.missing > 0 ? `, ${s.virtualAccounts.missing} no longer listed by CSSM` : ''})`,
@@ -427,17 +430,19 @@ const clusters: CommandSpec = {
     const now = core.clock.now();
     // Unfiltered or --failed alone is the whole estate: once per data version (read-cache.ts).
     const whole = Object.keys(filter).every((k) => k === 'failed');
-    const list = whole
+    const answer = whole
       ? await reports
           .readCache(core.db)
-          .get(filter.failed ? 'clusters:failed' : 'clusters', now, (at) =>
+          .answer(filter.failed ? 'clusters:failed' : 'clusters', now, (at) =>
             reports.clusterSummary(core.db, { now: at, filter }),
           )
-      : await reports.clusterSummary(core.db, { now, filter });
+      : { value: await reports.clusterSummary(core.db, { now, filter }), asOf: now, current: true };
+    const list = answer.value;
     const timers = list.some((c) => c.lifecycle.source === 'timers');
     return {
       ...ok(
         `Clusters (${list.length}${flags.failed ? ' failed' : ''})`,
+        ...asOfNote(answer),
         table(
           [
             'name',

@@ -1,5 +1,6 @@
 // Real: the `smartlic bot` CLI verb in a child process (Bolt's HTTP receiver on the shared
-// listener, the command layer in a worker thread, alert delivery) over a real SQLite temp file.
+// listener, the command layer in a worker thread fed by the read-model thread, alert delivery)
+// over a real SQLite temp file.
 // GET /metrics of that process: the worker's command counted in the main thread.
 // Faked: Slack (test/fakes/fake-slack.ts on loopback).
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -103,6 +104,28 @@ describe('smartlic bot', () => {
     expect(text).toMatch(/^process_resident_memory_bytes \d+/m);
     for (const s of [slack.botToken, slack.signingSecret, 'bot process test']) {
       expect(text).not.toContain(s);
+    }
+  });
+
+  it('answers the whole-estate `status` and `clusters` (read-model thread feeding the worker)', async () => {
+    for (const [text, expected] of [
+      ['status', 'nothing needs attention'],
+      ['clusters', 'Clusters (0)'],
+    ] as const) {
+      const responseUrl = slack.responseUrl();
+      const body = slashCommandBody({ text, user: 'UPROC', channel: 'C1', responseUrl });
+      const r = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', ...slack.sign(body) },
+        body,
+      });
+      expect(r.status).toBe(200);
+      const id = responseUrl.split('/').pop()!;
+      const resp = await slack.waitFor(() => slack.responses.find((x) => x.id === id), 30_000);
+      const shown = JSON.stringify(resp.body);
+      expect(shown).toContain(expected);
+      // Nothing was written since the bot started: the answer is current, not "as of".
+      expect(shown).not.toContain('As of');
     }
   });
 });

@@ -19,7 +19,7 @@ import('tsx/esm/api')
         if (line === 'exit') process.exit(3);
         if (line === 'oom') { const keep = []; for (;;) keep.push(new Array(100000).fill(keep.length)); }
         if (line === 'slow') await new Promise((r) => setTimeout(r, 300));
-        return { reply: { title: 'ok ' + line + ' from ' + require('node:worker_threads').threadId } };
+        return { reply: { status: 'ok', blocks: [], title: 'ok ' + line + ' from ' + require('node:worker_threads').threadId } };
       },
     }, parentPort);
     parentPort.postMessage({ ready: true });
