@@ -34,7 +34,9 @@ import { createServices, type Services } from '../../core/services/index.ts';
 import type { SyncOutcome } from '../../core/services/index.ts';
 import { fetchAccount } from '../../core/services/sync-fetch.ts';
 import type { SyncContext } from '../../core/services/sync-types.ts';
+import type { SyncTimings } from '../../core/services/sync-types.ts';
 import { provisionAll, spawnScaleEmulator } from './scale-lab.ts';
+import { describeWallSplit, startWallSplit } from './wall-clock.ts';
 
 const SCALE = Number(process.env.BENCH_SCALE ?? 1000);
 const LATENCY = Number(process.env.BENCH_LATENCY_MS ?? 50);
@@ -64,22 +66,78 @@ async function profile(label: string): Promise<() => Promise<void>> {
 }
 
 const out = (s: string) => process.stdout.write(`${s}\n`);
+/** The emulator's process, whose CPU and run-queue time each phase reports. */
+let emulatorPid: number | undefined;
 const secs = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
-/** Requests per HTTP lane (one HttpClient = one semaphore), read from the factory's clients. */
-function lanes(services: Services): Map<string, number> {
-  const m = new Map<string, number>();
-  const http = (services.clients as unknown as { http: Map<string, { counters: HttpCounters }> })
-    .http;
+/** One HTTP lane's counters (one HttpClient = one semaphore) and its concurrency limit. */
+interface Lane {
+  c: HttpCounters;
+  limit: number;
+}
+
+/** Every HTTP lane, read from the factory's clients. */
+function lanes(services: Services): Map<string, Lane> {
+  const m = new Map<string, Lane>();
+  const http = (
+    services.clients as unknown as {
+      http: Map<string, { counters: HttpCounters; concurrencyLimit: number }>;
+    }
+  ).http;
   for (const [k, h] of http)
-    m.set(k.replace(/\|http:\/\/127\.0\.0\.1:\d+$/, ''), h.counters.requests);
+    m.set(k.replace(/\|http:\/\/127\.0\.0\.1:\d+$/, ''), {
+      c: h.counters,
+      limit: h.concurrencyLimit,
+    });
   return m;
 }
 
-function diff(a: Map<string, number>, b: Map<string, number>): Map<string, number> {
-  const m = new Map<string, number>();
-  for (const [k, v] of b) m.set(k, v - (a.get(k) ?? 0));
+function diff(a: Map<string, Lane>, b: Map<string, Lane>): Map<string, Lane> {
+  const m = new Map<string, Lane>();
+  for (const [k, v] of b) {
+    const was = a.get(k)?.c;
+    m.set(k, {
+      limit: v.limit,
+      c: {
+        ...v.c,
+        requests: v.c.requests - (was?.requests ?? 0),
+        retries: v.c.retries - (was?.retries ?? 0),
+        queuedMs: v.c.queuedMs - (was?.queuedMs ?? 0),
+        busyMs: v.c.busyMs - (was?.busyMs ?? 0),
+      },
+    });
+  }
   return m;
+}
+
+/**
+ * Each lane over the phase: its bound (requests × latency ÷ limit), how long its slots were
+ * held (÷ limit: the time the lane would take always full), the mean attempt (latency + the
+ * emulator's work + this loop's delay in reading the answer), the mean wait for a slot, the
+ * most in flight (peaks are since the lane was made), and its use of the wall time.
+ */
+function describeLanes(ls: Map<string, Lane>, wallMs: number): string[] {
+  const lines: string[] = [];
+  for (const [name, { c, limit }] of ls) {
+    if (c.requests === 0) continue;
+    lines.push(
+      `  lane ${name}: ${c.requests} requests, bound ${secs((c.requests * LATENCY) / limit)}; slots held ${secs(c.busyMs / limit)} (${((c.busyMs / (wallMs * limit)) * 100).toFixed(0)} % of ${limit} × wall), attempt mean ${(c.busyMs / c.requests).toFixed(0)} ms, queued mean ${(c.queuedMs / c.requests).toFixed(0)} ms, peak ${c.peakInFlight} in flight`,
+    );
+  }
+  return lines;
+}
+
+/** The accounts' step times over a phase: sums, the longest account, the slots' use. */
+function describeTimings(ts: SyncTimings[], wallMs: number, slots: number): string[] {
+  if (ts.length === 0) return [];
+  const sum = (k: keyof Omit<SyncTimings, 'accountId' | 'domain'>) =>
+    ts.reduce((n, t) => n + t[k], 0);
+  const longest = ts.reduce((a, b) => (b.total > a.total ? b : a));
+  const total = sum('total');
+  return [
+    `  account steps (summed over ${ts.length} accounts): lease ${secs(sum('lease'))}, fetch ${secs(sum('fetch'))}, check ${secs(sum('check'))}, tokens ${secs(sum('tokens'))}, write ${secs(sum('write'))} (event loop held), hooks ${secs(sum('hooks'))}; total ${secs(total)} = ${((total / (wallMs * slots)) * 100).toFixed(0)} % of ${slots} account slots × wall`,
+    `  longest account ${longest.domain}: ${secs(longest.total)} (fetch ${secs(longest.fetch)}, write ${secs(longest.write)}, hooks ${secs(longest.hooks)})`,
+  ];
 }
 
 /** Bytes this process has written to storage (Linux); 0 where /proc is not there. */
@@ -113,17 +171,23 @@ async function timed(
   cpuMs: number;
   requests: number;
   retries: number;
-  lanes: Map<string, number>;
+  lanes: Map<string, Lane>;
   outcomes: SyncOutcome[];
 }> {
   const before = lanes(services);
+  const steps: SyncTimings[] = [];
+  const onTimings = (t: SyncTimings) => steps.push(t);
+  services.sync.events.on('timings', onTimings);
   const c0 = services.clients.counters();
   const cpu0 = process.cpuUsage();
   const w0 = writtenBytes();
   const stopProfile = await profile(label);
+  const split = startWallSplit(emulatorPid);
   const t = performance.now();
   const outcomes = await run();
   const ms = performance.now() - t;
+  const wall = split();
+  services.sync.events.off('timings', onTimings);
   const cpu = process.cpuUsage(cpu0);
   await stopProfile();
   const cpuMs = (cpu.user + cpu.system) / 1000;
@@ -139,12 +203,17 @@ async function timed(
       .map((l) => l.toFixed(1))
       .join(' ')}`,
   );
+  const laneDiff = diff(before, lanes(services));
+  for (const l of describeWallSplit(wall)) out(l);
+  for (const l of describeLanes(laneDiff, ms)) out(l);
+  for (const l of describeTimings(steps, ms, services.deps.config.sync.accountConcurrency))
+    out(l);
   return {
     ms,
     cpuMs,
     requests: c1.requests - c0.requests,
     retries: c1.retries - c0.retries,
-    lanes: diff(before, lanes(services)),
+    lanes: laneDiff,
     outcomes,
   };
 }
@@ -231,8 +300,10 @@ async function main(): Promise<void> {
     `sync bench: scale ${SCALE}, latency ${LATENCY} ms, ${CONC} requests per host, ${ACCOUNTS} accounts at a time`,
   );
   const t0 = performance.now();
+  const emu = await spawnScaleEmulator(SCALE);
+  emulatorPid = emu.pid;
   const fx = await setup({
-    external: await spawnScaleEmulator(SCALE),
+    external: emu,
     config: {
       http: { concurrencyPerHost: CONC, pageSize: 1000, timeoutMs: 30_000 },
       sync: { accountConcurrency: ACCOUNTS },
@@ -251,11 +322,7 @@ async function main(): Promise<void> {
     const clusterErrors = full.outcomes.reduce((n, o) => n + o.clusterErrors.length, 0);
     out(`  clusters read: ${clustersRead} (${clusterErrors} unreadable)`);
     let bound = 0;
-    for (const [lane, n] of full.lanes) {
-      const b = (n * LATENCY) / CONC;
-      bound = Math.max(bound, b);
-      out(`  lane ${lane}: ${n} requests → ≥ ${secs(b)}`);
-    }
+    for (const [, { c, limit }] of full.lanes) bound = Math.max(bound, (c.requests * LATENCY) / limit);
     out(
       `  lower bound ${secs(bound)} = max over lanes of requests × ${LATENCY} ms ÷ ${CONC} (busiest lane); naive bound all requests/${CONC}: ${secs((full.requests * LATENCY) / CONC)}`,
     );
