@@ -19,7 +19,12 @@ import {
 } from '../domain/rebalance.ts';
 import { cmp, vaLabel, type ReportDb } from './common.ts';
 import { forecastsFor } from './trends.ts';
-import { whatIfEntitlements, whatIfInputs, type VaAllocationChange } from './whatif.ts';
+import {
+  clusterDemands,
+  whatIfEntitlements,
+  whatIfInputs,
+  type VaAllocationChange,
+} from './whatif.ts';
 
 export interface RebalanceReport extends RebalancePlan {
   generatedAt: Date;
@@ -139,7 +144,12 @@ export async function rebalanceInputs(
     }
   }
 
-  const inputs = await whatIfInputs(db);
+  // One smart account (an alert evaluation after its sync, `rebalance <domain>/<va>`): its own
+  // clusters only, so a full sync's evaluations do not each read the whole estate.
+  const inputs =
+    opts.smartAccountId === undefined
+      ? await whatIfInputs(db)
+      : await clusterDemands(db, { smartAccountId: opts.smartAccountId });
   notes.push(...inputs.notes);
   const requests = new Map<number, RebalanceVa['requests']>(ids.map((id) => [id, []]));
   for (const c of inputs.clusters) {

@@ -58,7 +58,7 @@ async function entitlementsOf(db: ReportDb, vaIds: readonly number[], notes: str
 
 async function demandOf(
   db: ReportDb,
-  where: { vaIds?: readonly number[]; clusterIds?: readonly number[] },
+  where: { vaIds?: readonly number[]; clusterIds?: readonly number[]; smartAccountId?: number },
   notes: string[],
 ): Promise<ClusterDemand[]> {
   let q = db
@@ -76,6 +76,12 @@ async function demandOf(
     q = q.where('c.virtual_account_id', 'in', where.vaIds.length ? [...where.vaIds] : [-1]);
   if (where.clusterIds)
     q = q.where('c.id', 'in', where.clusterIds.length ? [...where.clusterIds] : [-1]);
+  if (where.smartAccountId !== undefined) {
+    const sa = where.smartAccountId;
+    q = q.where('c.virtual_account_id', 'in', (eb) =>
+      eb.selectFrom('virtual_accounts').select('id').where('smart_account_id', '=', sa),
+    );
+  }
   const rows = await q.orderBy('c.id').execute();
   const by = new Map<number, ClusterDemand>();
   for (const r of rows) {
@@ -227,6 +233,21 @@ export interface WhatIfInputs {
     requests: LicenseRequest[];
   }[];
   notes: string[];
+}
+
+/**
+ * The license requests of the clusters assigned to one smart account's VAs: what the
+ * rebalance planner needs of the clusters when it plans one account. One account's alert evaluation
+ * reads its own clusters, not the estate's (read per account of a sync, the estate's would
+ * make a full sync's cost grow with the square of the estate).
+ */
+export async function clusterDemands(
+  db: ReportDb,
+  scope: { smartAccountId: number },
+): Promise<{ clusters: ClusterDemand[]; notes: string[] }> {
+  const notes: string[] = [];
+  const clusters = await demandOf(db, { smartAccountId: scope.smartAccountId }, notes);
+  return { clusters, notes: [...new Set(notes)] };
 }
 
 export async function whatIfInputs(db: ReportDb): Promise<WhatIfInputs> {

@@ -29,12 +29,12 @@ import { Session } from 'node:inspector/promises';
 import { join } from 'node:path';
 import { loadavg } from 'node:os';
 import { setup, seedClusters, type Fixture } from '../integration/sync-fixture.ts';
-import type { HttpCounters } from '../../core/cssm/http.ts';
 import { createServices, type Services } from '../../core/services/index.ts';
 import type { SyncOutcome } from '../../core/services/index.ts';
 import { fetchAccount } from '../../core/services/sync-fetch.ts';
 import type { SyncContext } from '../../core/services/sync-types.ts';
 import type { SyncTimings } from '../../core/services/sync-types.ts';
+import { describeLanes, describeTimings, laneDiff, lanes, type Lane } from './sync-lanes.ts';
 import { provisionAll, spawnScaleEmulator } from './scale-lab.ts';
 import { describeWallSplit, startWallSplit } from './wall-clock.ts';
 
@@ -44,6 +44,47 @@ const CONC = Number(process.env.BENCH_CONCURRENCY ?? 32);
 const ACCOUNTS = Number(process.env.BENCH_ACCOUNTS ?? 32);
 const SEQ_CAP_S = Number(process.env.BENCH_SEQ_CAP_S ?? 30);
 const PROF_DIR = process.env.BENCH_CPU_PROF;
+
+/**
+ * BENCH_SQL_PROFILE: times every better-sqlite3 statement run (all / get / run / iterate) by its
+ * SQL text, so a phase can print which statements its SQLite time went to. Wraps the methods of
+ * better-sqlite3's own Statement prototype (this process only); the statements still run.
+ */
+const sqlTime = new Map<string, { n: number; ms: number }>();
+if (process.env.BENCH_SQL_PROFILE) {
+  const { default: Sqlite } = await import('better-sqlite3');
+  const probe = new Sqlite(':memory:');
+  const proto = Object.getPrototypeOf(probe.prepare('select 1')) as Record<string, unknown>;
+  probe.close();
+  for (const m of ['all', 'get', 'run', 'iterate']) {
+    const orig = proto[m] as (...a: unknown[]) => unknown;
+    proto[m] = function (this: { source: string }, ...a: unknown[]) {
+      const t = performance.now();
+      try {
+        return orig.apply(this, a);
+      } finally {
+        const e = sqlTime.get(this.source) ?? { n: 0, ms: 0 };
+        e.n++;
+        e.ms += performance.now() - t;
+        sqlTime.set(this.source, e);
+      }
+    };
+  }
+}
+
+/** The statements that took the most SQLite time since the last call (BENCH_SQL_PROFILE). */
+function topSql(): string[] {
+  if (sqlTime.size === 0) return [];
+  const all = [...sqlTime.entries()].sort((a, b) => b[1].ms - a[1].ms);
+  const total = all.reduce((n, [, e]) => n + e.ms, 0);
+  sqlTime.clear();
+  return [
+    `  SQLite statements: ${secs(total)} in ${all.length} distinct statements; the costliest:`,
+    ...all
+      .slice(0, 12)
+      .map(([q, e]) => `    ${secs(e.ms)} ${e.n}× ${q.replace(/\s+/g, ' ').slice(0, 160)}`),
+  ];
+}
 
 /** Starts a CPU profile when BENCH_CPU_PROF is set; the returned stop writes it. */
 async function profile(label: string): Promise<() => Promise<void>> {
@@ -69,76 +110,6 @@ const out = (s: string) => process.stdout.write(`${s}\n`);
 /** The emulator's process, whose CPU and run-queue time each phase reports. */
 let emulatorPid: number | undefined;
 const secs = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
-
-/** One HTTP lane's counters (one HttpClient = one semaphore) and its concurrency limit. */
-interface Lane {
-  c: HttpCounters;
-  limit: number;
-}
-
-/** Every HTTP lane, read from the factory's clients. */
-function lanes(services: Services): Map<string, Lane> {
-  const m = new Map<string, Lane>();
-  const http = (
-    services.clients as unknown as {
-      http: Map<string, { counters: HttpCounters; concurrencyLimit: number }>;
-    }
-  ).http;
-  for (const [k, h] of http)
-    m.set(k.replace(/\|http:\/\/127\.0\.0\.1:\d+$/, ''), {
-      c: h.counters,
-      limit: h.concurrencyLimit,
-    });
-  return m;
-}
-
-function diff(a: Map<string, Lane>, b: Map<string, Lane>): Map<string, Lane> {
-  const m = new Map<string, Lane>();
-  for (const [k, v] of b) {
-    const was = a.get(k)?.c;
-    m.set(k, {
-      limit: v.limit,
-      c: {
-        ...v.c,
-        requests: v.c.requests - (was?.requests ?? 0),
-        retries: v.c.retries - (was?.retries ?? 0),
-        queuedMs: v.c.queuedMs - (was?.queuedMs ?? 0),
-        busyMs: v.c.busyMs - (was?.busyMs ?? 0),
-      },
-    });
-  }
-  return m;
-}
-
-/**
- * Each lane over the phase: its bound (requests × latency ÷ limit), how long its slots were
- * held (÷ limit: the time the lane would take always full), the mean attempt (latency + the
- * emulator's work + this loop's delay in reading the answer), the mean wait for a slot, the
- * most in flight (peaks are since the lane was made), and its use of the wall time.
- */
-function describeLanes(ls: Map<string, Lane>, wallMs: number): string[] {
-  const lines: string[] = [];
-  for (const [name, { c, limit }] of ls) {
-    if (c.requests === 0) continue;
-    lines.push(
-      `  lane ${name}: ${c.requests} requests, bound ${secs((c.requests * LATENCY) / limit)}; slots held ${secs(c.busyMs / limit)} (${((c.busyMs / (wallMs * limit)) * 100).toFixed(0)} % of ${limit} × wall), attempt mean ${(c.busyMs / c.requests).toFixed(0)} ms, queued mean ${(c.queuedMs / c.requests).toFixed(0)} ms, peak ${c.peakInFlight} in flight`,
-    );
-  }
-  return lines;
-}
-
-/** The accounts' step times over a phase: sums, the longest account, the slots' use. */
-function describeTimings(ts: SyncTimings[], wallMs: number, slots: number): string[] {
-  if (ts.length === 0) return [];
-  const sum = (k: keyof Omit<SyncTimings, 'accountId' | 'domain'>) =>
-    ts.reduce((n, t) => n + t[k], 0);
-  const longest = ts.reduce((a, b) => (b.total > a.total ? b : a));
-  const total = sum('total');
-  return [
-    `  account steps (summed over ${ts.length} accounts): lease ${secs(sum('lease'))}, fetch ${secs(sum('fetch'))}, check ${secs(sum('check'))}, tokens ${secs(sum('tokens'))}, write ${secs(sum('write'))} (event loop held), hooks ${secs(sum('hooks'))}; total ${secs(total)} = ${((total / (wallMs * slots)) * 100).toFixed(0)} % of ${slots} account slots × wall`,
-    `  longest account ${longest.domain}: ${secs(longest.total)} (fetch ${secs(longest.fetch)}, write ${secs(longest.write)}, hooks ${secs(longest.hooks)})`,
-  ];
-}
 
 /** Bytes this process has written to storage (Linux); 0 where /proc is not there. */
 function writtenBytes(): number {
@@ -181,6 +152,7 @@ async function timed(
   const c0 = services.clients.counters();
   const cpu0 = process.cpuUsage();
   const w0 = writtenBytes();
+  topSql();
   const stopProfile = await profile(label);
   const split = startWallSplit(emulatorPid);
   const t = performance.now();
@@ -203,17 +175,17 @@ async function timed(
       .map((l) => l.toFixed(1))
       .join(' ')}`,
   );
-  const laneDiff = diff(before, lanes(services));
+  const perLane = laneDiff(before, lanes(services));
   for (const l of describeWallSplit(wall)) out(l);
-  for (const l of describeLanes(laneDiff, ms)) out(l);
-  for (const l of describeTimings(steps, ms, services.deps.config.sync.accountConcurrency))
-    out(l);
+  for (const l of topSql()) out(l);
+  for (const l of describeLanes(perLane, ms, LATENCY)) out(l);
+  for (const l of describeTimings(steps, ms, services.deps.config.sync.accountConcurrency)) out(l);
   return {
     ms,
     cpuMs,
     requests: c1.requests - c0.requests,
     retries: c1.retries - c0.retries,
-    lanes: laneDiff,
+    lanes: perLane,
     outcomes,
   };
 }
@@ -322,7 +294,8 @@ async function main(): Promise<void> {
     const clusterErrors = full.outcomes.reduce((n, o) => n + o.clusterErrors.length, 0);
     out(`  clusters read: ${clustersRead} (${clusterErrors} unreadable)`);
     let bound = 0;
-    for (const [, { c, limit }] of full.lanes) bound = Math.max(bound, (c.requests * LATENCY) / limit);
+    for (const [, { c, limit }] of full.lanes)
+      bound = Math.max(bound, (c.requests * LATENCY) / limit);
     out(
       `  lower bound ${secs(bound)} = max over lanes of requests × ${LATENCY} ms ÷ ${CONC} (busiest lane); naive bound all requests/${CONC}: ${secs((full.requests * LATENCY) / CONC)}`,
     );

@@ -84,8 +84,7 @@ export function startWallSplit(peerPid?: number): () => WallSplit {
     return {
       wallMs: performance.now() - t0,
       self: { main: minus(s1.main, s0.main), all: minus(s1.all, s0.all) },
-      peer:
-        p0 && p1 ? { main: minus(p1.main, p0.main), all: minus(p1.all, p0.all) } : undefined,
+      peer: p0 && p1 ? { main: minus(p1.main, p0.main), all: minus(p1.all, p0.all) } : undefined,
       elu: performance.eventLoopUtilization(e0),
       loopDelay: {
         p50: ms(h.percentile(50)),
