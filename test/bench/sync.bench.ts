@@ -20,7 +20,9 @@
  * load average.
  *
  * Environment: BENCH_SCALE (1000), BENCH_LATENCY_MS (50), BENCH_CONCURRENCY (per host, 32),
- * BENCH_ACCOUNTS (accounts in parallel, 32), BENCH_SEQ_CAP_S (30), BENCH_CPU_PROF (a directory:
+ * BENCH_ACCOUNTS (accounts in parallel, 32), BENCH_SEQ_CAP_S (30), BENCH_FULL_ONLY (1: the full
+ * sync alone, for profiling and comparing), BENCH_SQL_PROFILE (1: SQLite time by statement),
+ * BENCH_CPU_PROF (a directory:
  * each timed phase writes its own V8 CPU profile there, `<phase>.cpuprofile`, so a re-sync's
  * profile is not drowned in the full sync's).
  */
@@ -43,6 +45,7 @@ const LATENCY = Number(process.env.BENCH_LATENCY_MS ?? 50);
 const CONC = Number(process.env.BENCH_CONCURRENCY ?? 32);
 const ACCOUNTS = Number(process.env.BENCH_ACCOUNTS ?? 32);
 const SEQ_CAP_S = Number(process.env.BENCH_SEQ_CAP_S ?? 30);
+const FULL_ONLY = process.env.BENCH_FULL_ONLY === '1';
 const PROF_DIR = process.env.BENCH_CPU_PROF;
 
 /**
@@ -303,6 +306,7 @@ async function main(): Promise<void> {
       `  ratio to bound: ${(full.ms / bound).toFixed(2)}× (target ≤ 1.5×), ${full.ms < 60_000 ? 'under' : 'OVER'} 60 s`,
     );
 
+    if (FULL_ONLY) return;
     const alone = await timed(fx.services, 'fetches alone (the measured network bound)', () =>
       fetchesAlone(fx),
     );
