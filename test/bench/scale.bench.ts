@@ -56,8 +56,10 @@ function memory(pid: number | 'self'): { rss: number; peak: number } {
 let emulatorPid = 0;
 const mem = () => {
   const a = memory('self');
+  const mine = `RSS smartlic ${a.rss.toFixed(0)} MB (peak ${a.peak.toFixed(0)})`;
+  if (!emulatorPid) return mine;
   const b = memory(emulatorPid);
-  return `RSS smartlic ${a.rss.toFixed(0)} MB (peak ${a.peak.toFixed(0)}), emulator ${b.rss.toFixed(0)} MB (peak ${b.peak.toFixed(0)})`;
+  return `${mine}, emulator ${b.rss.toFixed(0)} MB (peak ${b.peak.toFixed(0)})`;
 };
 
 async function step<T>(label: string, run: () => Promise<T>): Promise<{ r: T; ms: number }> {

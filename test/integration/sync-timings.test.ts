@@ -5,7 +5,7 @@
 // of the test's own that takes a known time, to see it counted where it belongs.
 // Covers core/services/sync.service.ts (SyncTimings, the `timings` event).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SyncTimings } from '../../core/services/index.ts';
+import type { SyncTimings } from '../../core/services/sync-types.ts';
 import { provisionCloud, seedClusters, setup, type Fixture } from './sync-fixture.ts';
 
 let fx: Fixture;
