@@ -132,6 +132,15 @@ export interface HttpCounters {
   networkErrors: number;
   /** Answers by status code. */
   byStatus: Record<number, number>;
+  /**
+   * Where the time of the requests went, for telling a network wait from a queue or a CPU
+   * wait (the sync bench): ms spent waiting for a slot of the per-host limit, ms a slot was
+   * held by an attempt (sent → answer read, so it includes the far side's work and any delay
+   * of this event loop in reading the answer), and the most attempts in flight at once.
+   */
+  queuedMs: number;
+  busyMs: number;
+  peakInFlight: number;
 }
 
 /** The URL as it may appear in a log line (the one redaction rule, core/redact.ts). */
@@ -142,7 +151,8 @@ export const safeUrl = redactUrl;
  * one priority.
  */
 class Semaphore {
-  private active = 0;
+  active = 0;
+  peak = 0;
   /** FIFO queue per priority in use; `order` holds those priorities, ascending. */
   private readonly queues = new Map<number, { items: (() => void)[]; head: number }>();
   private readonly order: number[] = [];
@@ -151,7 +161,7 @@ class Semaphore {
 
   async acquire(priority = 0): Promise<void> {
     if (this.active < this.limit) {
-      this.active++;
+      if (++this.active > this.peak) this.peak = this.active;
       return;
     }
     let q = this.queues.get(priority);
@@ -163,6 +173,7 @@ class Semaphore {
       this.order.splice(i, 0, priority);
     }
     const queue = q;
+    // release() hands its slot straight to this waiter: `active` stays as it was.
     await new Promise<void>((resolve) => queue.items.push(resolve));
   }
 
@@ -218,6 +229,9 @@ export class HttpClient {
     retries: 0,
     networkErrors: 0,
     byStatus: {},
+    queuedMs: 0,
+    busyMs: 0,
+    peakInFlight: 0,
   };
 
   constructor(opts: HttpClientOptions = {}) {
@@ -251,7 +265,14 @@ export class HttpClient {
 
   /** A copy of the counters since construction or the last reset. */
   get counters(): HttpCounters {
-    return { ...this.stats, byStatus: { ...this.stats.byStatus } };
+    let peak = 0;
+    for (const s of this.semaphores.values()) peak = Math.max(peak, s.peak);
+    return { ...this.stats, byStatus: { ...this.stats.byStatus }, peakInFlight: peak };
+  }
+
+  /** Requests this client lets run at once per host. */
+  get concurrencyLimit(): number {
+    return this.o.maxConcurrencyPerHost;
   }
 
   resetCounters(): void {
@@ -259,6 +280,9 @@ export class HttpClient {
     this.stats.retries = 0;
     this.stats.networkErrors = 0;
     this.stats.byStatus = {};
+    this.stats.queuedMs = 0;
+    this.stats.busyMs = 0;
+    for (const s of this.semaphores.values()) s.peak = s.active;
   }
 
   async close(): Promise<void> {
@@ -298,8 +322,14 @@ export class HttpClient {
     };
 
     for (let attempt = 0; ; attempt++) {
+      const asked = performance.now();
       await sem.acquire(req.priority);
       const started = performance.now();
+      this.stats.queuedMs += started - asked;
+      const free = () => {
+        this.stats.busyMs += performance.now() - started;
+        sem.release();
+      };
       let status: number;
       let resHeaders: Record<string, string | string[] | undefined>;
       let text: string;
@@ -310,7 +340,7 @@ export class HttpClient {
       } catch (e) {
         if (e instanceof SmartlicError) {
           // Not a network failure (an answer too large): retrying would read it again.
-          sem.release();
+          free();
           throw e;
         }
         this.stats.networkErrors++;
@@ -327,15 +357,15 @@ export class HttpClient {
             delayMs: delay,
           });
           this.stats.retries++;
-          sem.release();
+          free();
           await this.o.sleep(delay);
           continue;
         }
         log().warn('http network error', { attempt: attempt + 1, kind, ms });
-        sem.release();
+        free();
         throw this.networkError(kind, url, e, requestId, attempt + 1);
       }
-      sem.release();
+      free();
       this.stats.byStatus[status] = (this.stats.byStatus[status] ?? 0) + 1;
       const peerRequestId = headerValue(resHeaders['x-request-id']);
       const ms = Math.round(performance.now() - started);

@@ -124,12 +124,23 @@ export class ClientFactory {
 
   /** Sum of the counters of every HttpClient made so far (requests, retries, statuses). */
   counters(): HttpCounters {
-    const out: HttpCounters = { requests: 0, retries: 0, networkErrors: 0, byStatus: {} };
+    const out: HttpCounters = {
+      requests: 0,
+      retries: 0,
+      networkErrors: 0,
+      byStatus: {},
+      queuedMs: 0,
+      busyMs: 0,
+      peakInFlight: 0,
+    };
     for (const h of this.http.values()) {
       const c = h.counters;
       out.requests += c.requests;
       out.retries += c.retries;
       out.networkErrors += c.networkErrors;
+      out.queuedMs += c.queuedMs;
+      out.busyMs += c.busyMs;
+      out.peakInFlight = Math.max(out.peakInFlight, c.peakInFlight);
       for (const [k, v] of Object.entries(c.byStatus)) {
         out.byStatus[Number(k)] = (out.byStatus[Number(k)] ?? 0) + v;
       }

@@ -103,6 +103,25 @@ export interface SyncOutcome {
   error?: SyncErrorInfo;
 }
 
+/**
+ * Where one account's sync spent its wall time, ms, step by step (the steps run one after
+ * the other for an account; accounts overlap). `fetch` is every read, CSSM's and the
+ * publishers' at once; `write` the one SQLite transaction, during which this process's event
+ * loop is held (better-sqlite3 is synchronous); `hooks` the afterSync hooks (alert evaluation).
+ * Emitted as the `timings` event, for the sync bench and whoever wants to see a slow step.
+ */
+export interface SyncTimings {
+  accountId: number;
+  domain: string;
+  lease: number;
+  fetch: number;
+  check: number;
+  tokens: number;
+  write: number;
+  hooks: number;
+  total: number;
+}
+
 export type AfterSyncHook = (outcome: SyncOutcome) => Promise<void> | void;
 /**
  * Run once after a sync run: after `syncAll` with every outcome, after a lone `syncAccount`

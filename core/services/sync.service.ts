@@ -27,6 +27,7 @@ import type {
   SyncPhase,
   SyncProgress,
   SyncServiceDeps,
+  SyncTimings,
 } from './sync-types.ts';
 
 export * from './sync-types.ts';
@@ -34,7 +35,10 @@ export { fingerprint } from './sync-incremental.ts';
 export { toLicenseInputs } from './sync-persist.ts';
 
 export class SyncService {
-  /** `progress` (SyncProgress) and `synced` (SyncOutcome) events for the CLI and chat. */
+  /**
+   * `progress` (SyncProgress) and `synced` (SyncOutcome) events for the CLI and chat;
+   * `timings` (SyncTimings) when an account's sync ends.
+   */
   readonly events = new EventEmitter();
   private readonly flight = new SingleFlight<number, SyncOutcome>();
   private readonly ctx: SyncContext;
@@ -211,13 +215,25 @@ export class SyncService {
     // Another process (the scheduler of `smartlic start`, another `smartlic sync`, another
     // instance) or a write of this account may hold its lease: wait for it within
     // sync.lockWaitMs, else say so.
+    const timings: SyncTimings = {
+      accountId: sa.id,
+      domain: sa.domain,
+      lease: 0,
+      fetch: 0,
+      check: 0,
+      tokens: 0,
+      write: 0,
+      hooks: 0,
+      total: 0,
+    };
     const held = await this.leases.tryHold(
       { id: sa.id, domain: sa.domain },
       this.d.config.sync.lockWaitMs,
       async (lease) => {
+        timings.lease = performance.now() - t0;
         // Jobs of this account's syncs left InProgress by a process that died.
         await jobs.closeOrphaned({ jobType: 'Sync', entityName: sa.domain });
-        await this.runLeased(sa, opts, outcome, emit);
+        await this.runLeased(sa, opts, outcome, emit, timings);
         if (lease.lost && outcome.status !== 'Failed') {
           // Written before the lease was lost (the fence let the write through): the data is
           // whole, but another holder may have run beside the end of it.
@@ -248,6 +264,7 @@ export class SyncService {
     this.observe(outcome);
     emit('done', 1, 1);
     this.events.emit('synced', outcome);
+    const h0 = performance.now();
     for (const hook of this.d.afterSync) {
       try {
         await hook(outcome);
@@ -255,6 +272,9 @@ export class SyncService {
         log.warn('afterSync hook failed', { error: e });
       }
     }
+    timings.hooks = performance.now() - h0;
+    timings.total = performance.now() - t0;
+    this.events.emit('timings', timings);
     return outcome;
   }
 
@@ -263,6 +283,7 @@ export class SyncService {
     opts: SyncOptions,
     outcome: SyncOutcome,
     emit: Emit,
+    timings: SyncTimings,
   ): Promise<void> {
     const { clock, jobs } = this.d;
     const log = this.d.logger.child({ component: 'sync', account: sa.domain });
@@ -276,7 +297,7 @@ export class SyncService {
         requestedBy: opts.requestedBy,
         ...(opts.correlationId ? { correlationId: opts.correlationId } : {}),
       },
-      (job) => syncBody(this.ctx, sa, opts, job, outcome, emit),
+      (job) => syncBody(this.ctx, sa, opts, job, outcome, emit, timings),
       () => summarize(outcome),
     );
     try {
@@ -352,7 +373,14 @@ async function syncBody(
   job: JobHandle,
   outcome: SyncOutcome,
   emit: Emit,
+  timings: SyncTimings,
 ): Promise<void> {
+  let t = performance.now();
+  const lap = () => {
+    const was = t;
+    t = performance.now();
+    return t - was;
+  };
   const { cssm, key, fetched, print, deepDue, now } = await fetchAccount(
     d,
     sa,
@@ -361,11 +389,14 @@ async function syncBody(
     outcome,
     emit,
   );
+  timings.fetch = lap();
   await guard(d, sa, fetched, opts, outcome);
+  timings.check = lap();
 
   emit('token-refresh');
   const created = await refreshTokens(d, sa, cssm, key, fetched, now);
   outcome.counts.tokensRefreshed = created.length;
+  timings.tokens = lap();
 
   emit('write');
   // The lease taken for this sync: checked in the write's own transaction, so a sync that was
@@ -380,4 +411,5 @@ async function syncBody(
     },
     d.clock,
   );
+  timings.write = lap();
 }

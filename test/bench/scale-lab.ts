@@ -10,7 +10,10 @@ import { fileURLToPath } from 'node:url';
 import type { RunningEmulator } from '../../emulator/index.ts';
 import type { Fixture } from '../integration/sync-fixture.ts';
 
-export async function spawnScaleEmulator(scale: number): Promise<RunningEmulator> {
+/** The emulator's process id comes back too, so a bench can read the emulator's CPU time. */
+export async function spawnScaleEmulator(
+  scale: number,
+): Promise<RunningEmulator & { pid: number }> {
   const cli = fileURLToPath(new URL('../../bin/smartlic.ts', import.meta.url));
   const child = spawn(
     process.execPath,
@@ -23,6 +26,7 @@ export async function spawnScaleEmulator(scale: number): Promise<RunningEmulator
     lines.once('line', (l) => resolve(JSON.parse(l) as RunningEmulator['ready']));
   });
   return {
+    pid: child.pid ?? 0,
     baseUrl: ready.baseUrl,
     ready,
     close: () =>

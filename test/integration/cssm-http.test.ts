@@ -237,6 +237,25 @@ describe('HttpClient concurrency', () => {
       '/big-2',
     ]);
   });
+
+  it('counts where the time went: slots held, waits for a slot, most in flight', async () => {
+    const srv = await fake((_req, res) => {
+      setTimeout(() => json(res, 200, {}), 40);
+    });
+    const { http } = client({ maxConcurrencyPerHost: 2 });
+    expect(http.concurrencyLimit).toBe(2);
+    await Promise.all(
+      Array.from({ length: 6 }, () => http.send({ method: 'GET', url: `${srv.url}/x` })),
+    );
+    const c = http.counters;
+    expect(c.peakInFlight).toBe(2);
+    // Six answers of at least 40 ms each held a slot; two slots, so the last two waited for
+    // two answers before theirs (80 ms), the middle two for one (40 ms): ≥ 240 ms queued.
+    expect(c.busyMs).toBeGreaterThanOrEqual(6 * 39);
+    expect(c.queuedMs).toBeGreaterThanOrEqual(2 * 39 + 2 * 79);
+    http.resetCounters();
+    expect(http.counters).toMatchObject({ requests: 0, busyMs: 0, queuedMs: 0, peakInFlight: 0 });
+  });
 });
 
 describe('HttpClient proxy mode', () => {
