@@ -46,6 +46,11 @@ export default defineConfig({
       )
         ? false
         : undefined,
+    // One queue for all three projects (same sequence.groupOrder), ordered by project name
+    // first: e2e (the longest files: site, start, lab-offline) start at once, integration
+    // next, and the short unit files fill the end, so no long file starts last. Within a
+    // project the longest file of the last run goes first (Vitest's cache; on a fresh clone,
+    // as in CI, the largest file).
     projects: [
       {
         // Pure rules: no I/O, no process.env, no module state a file leaves behind. Run in
@@ -61,8 +66,14 @@ export default defineConfig({
         test: { name: 'integration', include: ['test/integration/**/*.test.ts'] },
       },
       {
+        // The demo database and the two sites that site.test.ts and site-base.test.ts read
+        // are made once, in the background, by the project's global setup.
         extends: true,
-        test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'] },
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts'],
+          globalSetup: ['test/e2e/site-shared.ts'],
+        },
       },
     ],
   },
