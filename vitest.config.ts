@@ -15,7 +15,7 @@ import { defineConfig } from 'vitest/config';
 //   HOME), removed in afterAll; in the repository only under names no other file uses;
 // - end only the processes it started, by pid (never by name), and wait for them;
 // - not depend on another file, or on an earlier test of its own file
-//   (`npx tsx scripts/tests-alone.ts FILE` runs each test by itself);
+//   (`npm run test:alone` runs each test by itself; docs/testing.md);
 // - wait for events (a reply, a request, an adapter's idle()), not for fixed sleeps, since two
 //   files share the cores.
 const workers =
@@ -23,7 +23,6 @@ const workers =
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     exclude: ['test/bench/**', 'node_modules/**'],
     reporters: ['default', './test/support/summary-reporter.ts'],
     testTimeout: 30_000,
@@ -31,8 +30,51 @@ export default defineConfig({
     pool: 'forks',
     fileParallelism: true,
     maxWorkers: workers,
-    // The Webex SDK logs its internals to the console on every start (~110 lines per file);
-    // they say nothing about the test. Anything else a test prints is kept.
-    onConsoleLog: (log) => (log.startsWith('wx-js-sdk') ? false : undefined),
+    env: {
+      // Vitest sets NODE_ENV=test, which turns the Webex SDK's own logger up to `trace`
+      // (@webex/plugin-logger): ~110 lines per file that starts the adapter, none about the
+      // test. WEBEX_LOG_LEVEL is the SDK's switch; at `error` its real errors still show, in
+      // the test's worker and in every smartlic process a test spawns (they inherit it).
+      WEBEX_LOG_LEVEL: 'error',
+    },
+    // The one SDK error every Webex test provokes on purpose: the fake's bot token is not of
+    // a user token's shape, which keeps the SDK from fetching its service catalog from
+    // u2c.wbx2.com (outside the lab). Any other line, from the SDK or a test, is kept.
+    onConsoleLog: (log) =>
+      /^wx-js-sdk services: failed to init initial services, the provided token is not a valid format\s*$/.test(
+        log,
+      )
+        ? false
+        : undefined,
+    // One queue for all three projects (same sequence.groupOrder), ordered by project name
+    // first: e2e (the longest files: site, start, lab-offline) start at once, integration
+    // next, and the short unit files fill the end, so no long file starts last. Within a
+    // project the longest file of the last run goes first (Vitest's cache; on a fresh clone,
+    // as in CI, the largest file).
+    projects: [
+      {
+        // Pure rules: no I/O, no process.env, no module state a file leaves behind. Run in
+        // shared workers (isolate off): the modules they import (core's domain, zod, the
+        // registry) are loaded once per worker, not once per file (~1 s each).
+        extends: true,
+        test: { name: 'unit', include: ['test/unit/**/*.test.ts'], isolate: false },
+      },
+      {
+        // Real SQLite, emulator, child processes, adapters that read process.env once when
+        // loaded (the Webex SDK): each file in a fresh process.
+        extends: true,
+        test: { name: 'integration', include: ['test/integration/**/*.test.ts'] },
+      },
+      {
+        // The demo database and the two sites that site.test.ts and site-base.test.ts read
+        // are made once, in the background, by the project's global setup.
+        extends: true,
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts'],
+          globalSetup: ['test/e2e/site-shared.ts'],
+        },
+      },
+    ],
   },
 });

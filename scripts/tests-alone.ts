@@ -2,14 +2,20 @@
  * Runs every test by itself and reports those that fail alone (issue 27: a test must not lean
  * on what an earlier test in its file left behind).
  *
+ *   npm run test:alone -- [FILE-FILTER…] [--workers N]
  *   npx tsx scripts/tests-alone.ts [FILE-FILTER…] [--workers N]
  *
- * One Vitest instance collects the tests of the matching files once, then runs each test as a
- * test run of its own: a fresh worker process, the file's hooks (beforeAll/afterAll) and that
- * one test, nothing else of its file: what `npx vitest run FILE -t '^FULL NAME$'` does, without
- * paying Vite's start-up per test. Tests of different files run side by side (--workers, default
- * 2), never two of one file. Prints each failure with the command that replays it, then
- * `alone: N passed, N failed`; exits 1 when any test fails alone.
+ * One Vitest instance collects the tests of the matching files once, then runs each test in a
+ * fresh worker process with its file's hooks (beforeAll/afterAll) and nothing else of its
+ * file: what `npx vitest run FILE -t '^FULL NAME$'` does, without paying Vite's start-up and
+ * the transforms per test (they are paid once, by this instance). Isolation is forced on for
+ * every project, also `unit`, whose files share workers in `npm test`.
+ *
+ * The tests go in rounds: a round is one test of every file that has tests left, handed to
+ * Vitest as one run, so `--workers` (default 2) of them run side by side, never two of one
+ * file; the slowest files' tests go first in a round so the long ones overlap the short ones.
+ * Prints each failure with the command that replays it, then `alone: N passed, N failed`;
+ * exits 1 when any test fails alone. docs/testing.md says what it costs and what it found.
  */
 import { relative } from 'node:path';
 import { createVitest } from 'vitest/node';
@@ -34,6 +40,9 @@ const vitest = await createVitest('test', {
   silent: true,
   maxWorkers: workers,
   fileParallelism: true,
+  // Alone means a fresh module graph per test: the unit project's shared workers would carry
+  // one test's module state into the next test of the same file.
+  isolate: true,
 });
 
 const collected = await vitest.collect(filters);
@@ -49,15 +58,20 @@ const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 let passed = 0;
 const failed: string[] = [];
 const started = performance.now();
-// Round after round, one test from each of `workers` files at a time (the files with the most
-// tests left first, so the long tails overlap).
+// What one test alone costs, roughly: its file's start-up and hooks (a browser, a site build,
+// a lab) dominate, and they grow from unit to integration to e2e.
+const weight = (q: TestCase[]) => {
+  const id = q[0]!.module.moduleId;
+  return id.includes('/test/e2e/') ? 3 : id.includes('/test/integration/') ? 2 : 1;
+};
+let round = 0;
 for (;;) {
   const batch = queues
     .filter((q) => q.length > 0)
-    .sort((a, b) => b.length - a.length)
-    .slice(0, workers)
+    .sort((a, b) => weight(b) - weight(a) || b.length - a.length)
     .map((q) => q.shift()!);
   if (batch.length === 0) break;
+  round++;
   const r = await vitest.runTestSpecifications(batch.map((t) => t.toTestSpecification()));
   for (const want of batch) {
     const mod = r.testModules.find((m) => m.moduleId === want.module.moduleId);
@@ -78,9 +92,9 @@ for (;;) {
     );
     console.log(failed[failed.length - 1]);
   }
-  const done = passed + failed.length;
-  if (done % 20 < batch.length)
-    console.log(`  ${done}/${total} (${Math.round((performance.now() - started) / 1000)} s)`);
+  console.log(
+    `  round ${round}: ${batch.length} tests, ${passed + failed.length}/${total} done (${Math.round((performance.now() - started) / 1000)} s)`,
+  );
 }
 await vitest.close();
 console.log(`alone: ${passed} passed, ${failed.length + broken.length} failed`);

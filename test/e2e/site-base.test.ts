@@ -1,5 +1,6 @@
 // Real: a database made by a real sync of the demo lab against the emulator (loopback HTTP,
-// real SQLite file) with hostile names added through the repositories; the real site build
+// real SQLite file) with hostile names added through the repositories, made once per run and
+// shared with site.test.ts (test/e2e/site-shared.ts); the real site build
 // (Astro in a child process) hosted under a sub-directory (`/smartlic/`), with a list page
 // size of 5 so that the demo's Cluster Summary is split into pages; `serveSite` on 127.0.0.1
 // serving only under that base, as a web server hosting the sub-directory would; Debian's
@@ -10,36 +11,23 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reports } from '../../core/index.ts';
 import { openDatabase } from '../../core/store/index.ts';
-import { buildSite } from '../../site/lib/build.ts';
 import { serveSite, type RunningSite } from '../../site/lib/serve.ts';
 import { runCli } from '../support/helpers.ts';
-import {
-  ARTIFACTS,
-  makeDatabase,
-  startBrowser,
-  type Browsing,
-  type SiteEnv,
-} from './site-harness.ts';
+import { ARTIFACTS, startBrowser, type Browsing } from './site-harness.ts';
+import { BUILDS, sharedSite, type SharedSite } from './site-shared.ts';
 
-const BASE = '/smartlic/';
-const SIZE = 5;
-let env: SiteEnv;
+const BASE = BUILDS.based.base;
+const SIZE = BUILDS.based.listPageSize;
+let env: SharedSite;
 let out: string;
 let site: RunningSite;
 let web: Browsing;
 let origin: string;
 
 beforeAll(async () => {
-  env = await makeDatabase();
-  out = join(env.dir, 'site-base');
-  await buildSite({
-    dbPath: env.dbPath,
-    outDir: out,
-    clock: env.fx.clock,
-    base: BASE,
-    listPageSize: SIZE,
-    env: process.env,
-  });
+  // The database and this build are made once per run and shared (site-shared.ts).
+  env = await sharedSite('based');
+  out = env.out;
   site = await serveSite({ dir: out, port: 0, base: BASE });
   origin = new URL(site.url).origin;
   web = await startBrowser();
@@ -48,7 +36,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await web?.close();
   await site?.close();
-  await env?.fx.close();
+  await env?.close();
 });
 
 function htmlFiles(dir: string): string[] {
@@ -72,7 +60,7 @@ async function status(path: string): Promise<number> {
 async function clusterCount(where: (c: reports.ClusterSummaryRow) => boolean): Promise<string[]> {
   const h = openDatabase({ path: env.dbPath, readonly: true });
   try {
-    const rows = await reports.clusterSummary(h.db, { now: env.fx.clock.now() });
+    const rows = await reports.clusterSummary(h.db, { now: env.clock.now() });
     return rows.filter(where).map((c) => c.name);
   } finally {
     await h.close();

@@ -1,7 +1,9 @@
-// Real: a database made by the real `smartlic start --once` (embedded emulator over loopback
-// HTTP, real sync, real SQLite file) with hostile names added through the repositories; the
-// real `smartlic site build` (Astro in a child process) and `serveSite` on 127.0.0.1; Debian's
-// Chromium driven by playwright-core; axe-core injected from the package. Faked: nothing.
+// Real: a database made by a real sync of the demo lab against the emulator (loopback HTTP,
+// real SQLite file, frozen clock) with hostile names added through the repositories, and the
+// real site build (Astro in two child processes), made once per run and shared with
+// site-base.test.ts (test/e2e/site-shared.ts); `serveSite` on 127.0.0.1; the real CLI
+// (`smartlic site build`, `whatif`); Debian's Chromium driven by playwright-core; axe-core
+// injected from the package. Faked: nothing. Covers site/ (build, serve, pages, downloads).
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
@@ -9,17 +11,10 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reports } from '../../core/index.ts';
 import { SecretBox, createRepositories, openDatabase } from '../../core/store/index.ts';
-import { buildSite } from '../../site/lib/build.ts';
 import { serveSite, type RunningSite } from '../../site/lib/serve.ts';
 import { runCli } from '../support/helpers.ts';
-import {
-  ARTIFACTS,
-  HOSTILE,
-  makeDatabase,
-  startBrowser,
-  type Browsing,
-  type SiteEnv,
-} from './site-harness.ts';
+import { ARTIFACTS, HOSTILE, startBrowser, type Browsing } from './site-harness.ts';
+import { sharedSite, type SharedSite } from './site-shared.ts';
 
 const axeSource = readFileSync(
   createRequire(import.meta.url).resolve('axe-core/axe.min.js'),
@@ -39,7 +34,7 @@ interface BrowserGlobals {
   getComputedStyle(e: unknown): { backgroundColor: string };
 }
 
-let env: SiteEnv;
+let env: SharedSite;
 let out: string;
 let site: RunningSite;
 let web: Browsing;
@@ -92,16 +87,10 @@ async function shot(page: Page, name: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  env = await makeDatabase();
-  out = join(env.dir, 'site');
-  // Two Astro processes, so the merge of their outputs is part of what is tested.
-  await buildSite({
-    dbPath: env.dbPath,
-    outDir: out,
-    clock: env.fx.clock,
-    processes: 2,
-    env: process.env,
-  });
+  // The database and this site are made once per run and shared (site-shared.ts); the build
+  // used two Astro processes, so the merge of their outputs is part of what is tested.
+  env = await sharedSite('root');
+  out = env.out;
   site = await serveSite({ dir: out, port: 0 });
   web = await startBrowser();
 }, 240_000);
@@ -109,7 +98,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await web?.close();
   await site?.close();
-  await env?.fx.close();
+  await env?.close();
 });
 
 const MAIN = [
@@ -180,12 +169,11 @@ describe('site build', () => {
     try {
       walk(out);
       const all = texts.join('\n');
-      for (const c of env.fx.emu.ready.clients) expect(all).not.toContain(c.clientSecret);
-      const st = await env.fx.state();
-      for (const c of st.clusters) expect(all).not.toContain(`>${c.credentials.password}<`);
-      for (const sa of st.smartAccounts)
-        for (const v of sa.virtualAccounts)
-          for (const t of v.tokens) expect(all).not.toContain(t.token);
+      const { clientSecrets, clusterPasswords, vaTokens } = env.secrets;
+      expect(clientSecrets.length * clusterPasswords.length * vaTokens.length).toBeGreaterThan(0);
+      for (const s of clientSecrets) expect(all).not.toContain(s);
+      for (const p of clusterPasswords) expect(all).not.toContain(`>${p}<`);
+      for (const t of vaTokens) expect(all).not.toContain(t);
       const rows = await h.db.selectFrom('registration_tokens').select('token_hash').execute();
       for (const r of rows) expect(all).not.toContain(r.token_hash);
       expect(all).not.toMatch(/v1:[A-Za-z0-9+/=]+:[A-Za-z0-9+/=]+:/);
@@ -421,7 +409,7 @@ describe('reports', { timeout: 120_000 }, () => {
   it('clusterDetails (one pass, for the page per cluster) equals clusterDetail of each cluster', async () => {
     const h = openDatabase({ path: env.dbPath, readonly: true });
     try {
-      const now = env.fx.clock.now();
+      const now = env.clock.now();
       const all = await reports.clusterDetails(h.db, { now });
       const summary = await reports.clusterSummary(h.db, { now });
       expect(all.map((d) => d.id).sort((a, b) => a - b)).toEqual(
@@ -476,7 +464,7 @@ describe('reports', { timeout: 120_000 }, () => {
   it('the what-if page gives the numbers `smartlic whatif move` prints for the same move', async () => {
     const h = openDatabase({ path: env.dbPath, readonly: true });
     try {
-      const clusters = await reports.clusterSummary(h.db, { now: env.fx.clock.now() });
+      const clusters = await reports.clusterSummary(h.db, { now: env.clock.now() });
       const from = clusters.filter((c) => c.virtualAccount === 'nimbus-hcs.example.com/va-acme');
       const target = (await reports.resolveVirtualAccount(h.db, 'nimbus-hcs.example.com/va-globex'))
         .id;
