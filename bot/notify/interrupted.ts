@@ -71,5 +71,7 @@ export async function tellInterrupted(deps: {
     }
   }
   if (told > 0) deps.logger.info('told chat threads their jobs were interrupted', { told });
+  // Always (at debug): the follow-up of a start has a visible end, even when it told nobody.
+  deps.logger.debug('interrupted chat jobs followed up', { told });
   return told;
 }

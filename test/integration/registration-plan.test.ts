@@ -164,6 +164,14 @@ describe('cluster register --dry-run foresees every refusal of the run', () => {
   });
 
   it('ALREADY_REGISTERED: registered now and no --force (cluster register stops there)', async () => {
+    // Registered here when not so already (the test above leaves it so; alone, it must be made).
+    if (!(await s.clusters.list({})).some((c) => c.name === 'stark-cucm-01')) {
+      await patchEmu('stark-cucm-01', { licenseMode: 'HCS' });
+      await add('stark-cucm-01');
+    }
+    const c = (await s.clusters.resolve({ cluster: 'stark-cucm-01' })).cluster;
+    if (c.registrationStatus !== 'Registered')
+      await s.clusters.register({ cluster: 'stark-cucm-01', va: OP_VA, requestedBy: WHO });
     const plan = await s.clusters.planRegistration(
       { cluster: 'stark-cucm-01' },
       { force: false, exportControlled: false },

@@ -73,10 +73,18 @@ afterAll(async () => {
 });
 
 describe('smartlic token', () => {
+  /**
+   * The export-controlled token of va-acme, created once by whichever test needs it first, so
+   * each test passes alone as well as in the file's order (issue 27).
+   */
+  let making: ReturnType<typeof run> | undefined;
+  const creation = () =>
+    (making ??= run(['token', 'create', SA, 'va-acme', '--export-controlled', '--days', '90']));
   let created = '';
+  const made = async () => (created = (await creation()).out.trim());
 
   it('create prints the new token once on stdout, export control as asked', async () => {
-    const r = await run(['token', 'create', SA, 'va-acme', '--export-controlled', '--days', '90']);
+    const r = await creation();
     expect(r.code, r.err).toBe(0);
     created = r.out.trim();
     expect(created.length).toBeGreaterThan(16);
@@ -108,6 +116,11 @@ describe('smartlic token', () => {
   });
 
   it('list shows tokens masked: no stored plaintext appears in its output', async () => {
+    await made();
+    // A second token, so the list has more than the one (made here, not by the test above).
+    expect((await run(['token', 'create', `${SA}/va-acme`, '--description', 'second'])).code).toBe(
+      0,
+    );
     const values = await storedTokenValues();
     expect(values).toContain(created);
     expect(values.length).toBeGreaterThan(1);
@@ -125,6 +138,7 @@ describe('smartlic token', () => {
   });
 
   it('revoke revokes in CSSM and marks it Revoked', async () => {
+    await made();
     const list = JSON.parse((await run(['token', 'list', SA, 'va-acme', '--json'])).out) as {
       id: number;
       masked: string;

@@ -30,8 +30,13 @@ let hang: Server;
 const held: ServerResponse[] = [];
 const bots: ChildProcess[] = [];
 
-/** Starts `smartlic bot` as a user does; resolves with its /slack/events URL. */
-async function startBot(): Promise<{ bot: ChildProcess; url: string }> {
+/**
+ * Starts `smartlic bot` as a user does; resolves with its /slack/events URL and what it has
+ * written to stderr so far (passed on to this process's stderr as well).
+ */
+async function startBot(
+  extra: NodeJS.ProcessEnv = {},
+): Promise<{ bot: ChildProcess; url: string; err: () => string }> {
   const cli = fileURLToPath(new URL('../../../bin/smartlic.ts', import.meta.url));
   const bot = spawn(process.execPath, ['--import', 'tsx', cli, 'bot'], {
     env: {
@@ -41,10 +46,16 @@ async function startBot(): Promise<{ bot: ChildProcess; url: string }> {
       SLACK_SIGNING_SECRET: slack.signingSecret,
       SLACK_API_URL: slack.apiUrl,
       SMARTLIC_HTTP_PORT: '0',
+      ...extra,
     },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   bots.push(bot);
+  let err = '';
+  bot.stderr.on('data', (d: Buffer) => {
+    err += d.toString();
+    process.stderr.write(d);
+  });
   const url = await new Promise<string>((resolve, reject) => {
     createInterface({ input: bot.stdout }).on('line', (l) => {
       const m = /listening on (http:\/\/\S+)/.exec(l);
@@ -52,7 +63,7 @@ async function startBot(): Promise<{ bot: ChildProcess; url: string }> {
     });
     bot.once('exit', (c) => reject(new Error(`smartlic bot exited with ${c}`)));
   });
-  return { bot, url };
+  return { bot, url, err: () => err };
 }
 
 /** Polls an async condition (the database, from outside the bot) until it holds. */
@@ -170,9 +181,11 @@ describe('a chat write interrupted by a restart', () => {
     const job = await withRepos((x) => x.jobs.getById(jobId));
     expect(job).toMatchObject({ status: 'Failed', errorCode: 'INTERRUPTED' });
 
-    // A third start tells nobody again.
-    await startBot();
-    await new Promise((res) => setTimeout(res, 1500));
+    // A third start tells nobody again: once its follow-up has ended (its debug line), not
+    // after a guess at how long that takes.
+    const third = await startBot({ SMARTLIC_LOG_LEVEL: 'debug' });
+    await until(() => Promise.resolve(third.err().includes('interrupted chat jobs followed up')));
+    expect(third.err()).toMatch(/interrupted chat jobs followed up.*"?told"?[:=] ?0/);
     expect(slack.messages.filter((m) => m.threadTs === started.ts)).toHaveLength(1);
   }, 120_000);
 });
