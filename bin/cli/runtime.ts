@@ -196,7 +196,9 @@ export async function checkKey(
           ? `the key file ${key.keyFile} was missing (a new key would not open it)`
           : `the key file ${key.keyFile} holds another key`
         : 'SMARTLIC_SECRET_KEY holds another key';
-    if (isPostgresUrl(dbPath)) {
+    // (A copy: the type guard would narrow dbPath itself to never below.)
+    const shown: string | undefined = dbPath;
+    if (isPostgresUrl(shown)) {
       // PostgreSQL has no key file: the key is SMARTLIC_SECRET_KEY, the same on every instance.
       throw new SmartlicError({
         code: 'SECRET_KEY',

@@ -54,7 +54,7 @@ export async function writeLogicalBackupFile(
   const partial = `${target}.partial-${process.pid}`;
   const gzip = target.endsWith('.gz');
   const file = createWriteStream(partial, { mode: 0o600 });
-  let failed: unknown;
+  let failed: Error | undefined;
   file.on('error', (e) => (failed ??= e));
   let sink: Writable = file;
   if (gzip) {

@@ -551,7 +551,7 @@ async function load(
   if (error !== undefined) {
     throw new SmartlicError({
       code: 'DB',
-      message: `building the backup's schema failed: ${error instanceof Error ? error.message : String(error)}; nothing was restored`,
+      message: `building the backup's schema failed: ${error instanceof Error ? error.message : 'unknown error'}; nothing was restored`,
       action: 'report it with the backup header (its first line)',
       cause: error,
     });

@@ -114,7 +114,7 @@ function serve(): Promise<Instance> {
     stdio: ['ignore', 'pipe', 'ignore'],
   });
   return new Promise((resolve, reject) => {
-    const rl = createInterface({ input: child.stdout! });
+    const rl = createInterface({ input: child.stdout });
     rl.on('line', (l) => {
       if (!l.startsWith('{"ready":true')) return;
       const inst = { id, child, http: (JSON.parse(l) as { http: string }).http };
