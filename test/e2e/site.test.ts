@@ -94,14 +94,7 @@ async function shot(page: Page, name: string): Promise<void> {
 beforeAll(async () => {
   env = await makeDatabase();
   out = join(env.dir, 'site');
-  // Two Astro processes, so the merge of their outputs is part of what is tested.
-  await buildSite({
-    dbPath: env.dbPath,
-    outDir: out,
-    clock: env.fx.clock,
-    processes: 2,
-    env: process.env,
-  });
+  await buildSite({ dbPath: env.dbPath, outDir: out, clock: env.fx.clock, env: process.env });
   site = await serveSite({ dir: out, port: 0 });
   web = await startBrowser();
 }, 240_000);
