@@ -1,6 +1,6 @@
-// Runs one Astro build in its own process (spawned by site/lib/build.ts with cwd = site/):
-// Astro writes its server bundle inside the working directory, and a child keeps the build's
-// memory and Vite state out of the caller. Argument: a JSON object with the options below.
+// Runs the build's one Astro process (spawned by site/lib/build.ts with cwd = site/): Astro
+// writes its server bundle inside the working directory, and a child keeps the build's memory
+// and Vite state out of the caller. Argument: a JSON object with the options below.
 import { build } from 'astro';
 
 const o = JSON.parse(process.argv[2] ?? '{}');
@@ -22,8 +22,9 @@ try {
     vite: {
       logLevel: o.logLevel === 'info' || o.logLevel === 'debug' ? 'info' : 'error',
       define: {
-        __SMARTLIC_SITE_DATA__: JSON.stringify(o.dataFile),
-        __SMARTLIC_SITE_SHARD__: JSON.stringify(o.shard ?? { index: 0, count: 1 }),
+        // The directory the build writes the data into (site/lib/build.ts); the pages wait
+        // for its `ready` file, so Astro bundles while the database is read.
+        __SMARTLIC_SITE_DATA__: JSON.stringify(o.dataDir),
         // The pages' links use this, not import.meta.env.BASE_URL, which a BASE_URL variable in
         // the environment (vitest sets one) would override.
         __SMARTLIC_SITE_BASE__: JSON.stringify(o.base ?? '/'),

@@ -1,6 +1,6 @@
 /**
  * One demo database and its two sites, made once per Vitest run and read by both site test
- * files (site.test.ts: hosted at `/`, two Astro processes; site-base.test.ts: hosted under
+ * files (site.test.ts: hosted at `/`; site-base.test.ts: hosted under
  * `/smartlic/`, five rows per list page). Making them is most of what those files cost (a sync
  * of the demo lab, then Astro); their tests only read the result, so they share it. In
  * `npm run test:alone`, which runs each of their ~23 tests with its file's hooks, they are
@@ -29,7 +29,7 @@ declare module 'vitest' {
 
 /** The two builds, and what each is built with. */
 export const BUILDS = {
-  root: { base: '/', processes: 2 },
+  root: { base: '/' },
   based: { base: '/smartlic/', listPageSize: 5 },
 } as const;
 export type BuildName = keyof typeof BUILDS;

@@ -87,8 +87,7 @@ async function shot(page: Page, name: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  // The database and this site are made once per run and shared (site-shared.ts); the build
-  // used two Astro processes, so the merge of their outputs is part of what is tested.
+  // The database and this site are made once per run and shared (site-shared.ts).
   env = await sharedSite('root');
   out = env.out;
   site = await serveSite({ dir: out, port: 0 });

@@ -6,17 +6,20 @@
 // Covers: "a license line is short" is decided by core/domain/compliance.ts `isShort`, and the
 // VA summary pre-selects candidate lines in SQL. This holds that SQL copy to the domain rule: on
 // thousands of generated lines, the report names exactly the lines `isShort` calls short, on
-// each store. (The attention list had a second SQL copy; it now renders the open alerts. Note
-// that the insufficient-licenses alert reads only lines short by the counts — `shortageOf`, in
-// core/services/alert-state.ts — so a line short by CSSM's status alone is Out of Compliance
-// here and raises no alert: not yet one rule there.)
+// each store; and the insufficient-licenses alerts (core/services/alert-state.ts, the rule in
+// core/domain/alert-rules.ts) name exactly those lines too, so the attention list (the open
+// alerts) and the VA summary agree, a line short by CSSM's status alone included.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestClock } from '../../core/clock.ts';
 import { isShort } from '../../core/domain/compliance.ts';
+import { loadConfig } from '../../core/config.ts';
+import { evaluateAlerts } from '../../core/domain/alert-rules.ts';
 import { virtualAccountSummary } from '../../core/reports/index.ts';
+import { gatherAlertStates } from '../../core/services/alert-state.ts';
+import { alertThresholds } from '../../core/services/alerts.service.ts';
 import {
   SecretBox,
   createRepositories,
@@ -146,5 +149,23 @@ describe.each(storeKinds())('one rule for "a license line is short" (%s)', (kind
       const anyShort = lines.some((l) => l.va === r.name && isShort(l));
       expect(r.compliance).toBe(anyShort ? 'Out of Compliance' : 'In Compliance');
     }
+  });
+
+  it('the insufficient-licenses alerts (core/services/alert-state.ts) name exactly the short lines', async () => {
+    const sa = await h.db
+      .selectFrom('smart_accounts')
+      .select('id')
+      .where('domain', '=', DOMAIN)
+      .executeTakeFirstOrThrow();
+    const scope = `sa:${sa.id}` as const;
+    const states = await gatherAlertStates(h.db, [scope], { now: clock.now() });
+    const alerts = evaluateAlerts(states.get(scope)!, alertThresholds(loadConfig({ env: {} })));
+    const got = alerts
+      .filter((a) => a.rule === 'insufficient-licenses')
+      .map((a) => `${a.entity.name}/${String(a.facts['licenseType'])}`)
+      .sort();
+    expect(got).toEqual(expected());
+    // A line short by CSSM's status alone says so, not "short of 0".
+    expect(alerts.some((a) => / short of 0 /.test(a.title))).toBe(false);
   });
 });

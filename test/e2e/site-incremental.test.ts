@@ -1,0 +1,109 @@
+// Real: a database made by a real sync of the demo lab against the emulator (loopback HTTP,
+// real SQLite file, hostile names added); the real site build (one Astro process), run again
+// on the same output as `smartlic start` does after each sync, and a change written to the
+// database with SQL between builds. Faked: the clock (fixed, moved by hand), so two builds of
+// the same data are comparable byte for byte.
+// Covers site/lib/build.ts (page hashes, manifest, copies with the new header, fall-back to a
+// whole build), site/lib/data.ts and site/lib/pages/*.ts (pages streamed one at a time), and
+// site/src/data.ts with site/src/pages/[...page].astro (render set, pages read by offset).
+import { readFileSync, readdirSync, rmSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildSite, manifestPath } from '../../site/lib/build.ts';
+import { makeDatabase, type SiteEnv } from './site-harness.ts';
+
+let env: SiteEnv;
+
+beforeAll(async () => {
+  env = await makeDatabase();
+}, 240_000);
+
+afterAll(async () => {
+  await env?.fx.close();
+});
+
+/**
+ * Every file of a tree (relative path → content), to compare two builds. The Excel workbooks
+ * are left out: ExcelJS stamps them with the wall-clock time they were written (not the
+ * build's clock), so two builds never write the same bytes; they are rewritten by every build.
+ */
+function tree(dir: string): Map<string, Buffer> {
+  const m = new Map<string, Buffer>();
+  for (const e of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    if (!e.isFile() || e.name.endsWith('.xlsx')) continue;
+    const f = join(e.parentPath, e.name);
+    m.set(relative(dir, f), readFileSync(f));
+  }
+  return m;
+}
+
+/** The files that differ between two trees (missing on either side included). */
+function differences(a: Map<string, Buffer>, b: Map<string, Buffer>): string[] {
+  const out: string[] = [];
+  for (const [f, x] of a) if (!b.get(f)?.equals(x)) out.push(f);
+  for (const f of b.keys()) if (!a.has(f)) out.push(f);
+  return out.sort();
+}
+
+const at = (iso: string) => ({ now: () => new Date(iso) });
+
+describe('site build after a change', () => {
+  it('renders only the pages whose data changed, and the result equals a whole build', async () => {
+    const out = join(env.dir, 'site-inc');
+    const whole = join(env.dir, 'site-whole');
+    const build = (o: { outDir: string; clock: { now(): Date }; full?: boolean }) =>
+      buildSite({ dbPath: env.dbPath, env: process.env, ...o });
+
+    const first = await build({ outDir: out, clock: at('2026-12-07T10:00:00Z') });
+    expect(first.rendered).toBe(first.pages);
+    expect(first.pages).toBeGreaterThan(20);
+
+    // Nothing changed, the clock moved: only the what-if page is rendered; every other page is
+    // the last one with this build's "built" time, the bytes a whole build writes.
+    const clock2 = at('2026-12-07T10:05:00Z');
+    const again = await build({ outDir: out, clock: clock2 });
+    expect(again.rendered).toBe(1);
+    expect(again.pages).toBe(first.pages);
+    await build({ outDir: whole, clock: clock2, full: true });
+    expect(differences(tree(out), tree(whole))).toEqual([]);
+    expect(readFileSync(join(out, 'index.html'), 'utf8')).toContain('2026-12-07 10:05 UTC');
+
+    // One VA's description changes: its page is rendered, the rest copied.
+    const va = await env.fx.h.db
+      .selectFrom('virtual_accounts')
+      .select(['id', 'name'])
+      .orderBy('id')
+      .executeTakeFirstOrThrow();
+    await env.fx.h.db
+      .updateTable('virtual_accounts')
+      .set({ description: 'changed for the incremental build' })
+      .where('id', '=', va.id)
+      .execute();
+    const clock3 = at('2026-12-07T10:10:00Z');
+    const changed = await build({ outDir: out, clock: clock3 });
+    expect(changed.rendered).toBe(2); // the VA's page and the what-if
+    await build({ outDir: whole, clock: clock3, full: true });
+    expect(differences(tree(out), tree(whole))).toEqual([]);
+    const vaPage = readdirSync(join(out, 'virtual-accounts')).find((d) =>
+      d.startsWith(`${va.id}-`),
+    );
+    expect(readFileSync(join(out, 'virtual-accounts', vaPage!, 'index.html'), 'utf8')).toContain(
+      'changed for the incremental build',
+    );
+  }, 600_000);
+
+  it('renders every page again when the last site lost a page it should copy', async () => {
+    const out = join(env.dir, 'site-lost');
+    const clock = at('2026-12-07T11:00:00Z');
+    const first = await buildSite({ dbPath: env.dbPath, outDir: out, clock, env: process.env });
+    const cluster = readdirSync(join(out, 'clusters')).find((d) => /^\d+-/.test(d))!;
+    rmSync(join(out, 'clusters', cluster), { recursive: true });
+    const again = await buildSite({ dbPath: env.dbPath, outDir: out, clock, env: process.env });
+    expect(again.rendered).toBe(first.pages);
+    expect(readFileSync(join(out, 'clusters', cluster, 'index.html'), 'utf8')).toContain(
+      'Permalink',
+    );
+    // The manifest lives beside the site, never in it (it would be served).
+    expect(manifestPath(out)).toBe(join(env.dir, '.site-lost.site-build.json'));
+  }, 600_000);
+});
