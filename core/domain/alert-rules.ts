@@ -66,7 +66,16 @@ export interface LicenseFacts {
   inUse: number;
   /** Requested and not served (the read side's one definition of shortage). */
   shortage: number;
+  /**
+   * CSSM's own status of the line says "Insufficient Licenses" while its counts show no
+   * shortage (counts not yet caught up, or a shortage CSSM decides by rules the counts do not
+   * show). Such a line is short as `isShort` says, the same rule the VA summary applies.
+   */
+  shortByStatus?: boolean;
 }
+
+/** A line is short by its counts or by CSSM's status (core/domain/compliance.ts `isShort`). */
+const isShortLine = (l: LicenseFacts) => l.shortage > 0 || l.shortByStatus === true;
 
 /** The trend of one license type of one VA (the read side's forecast). */
 export interface ForecastFacts {
@@ -281,7 +290,7 @@ const clusterEntity = (c: { id: number; name: string }): AlertEntity => ({
 function insufficientLicenses(s: AlertState, t: AlertThresholds): AlertCandidate[] {
   const out: AlertCandidate[] = [];
   for (const l of s.licenses) {
-    if (l.shortage <= 0) continue;
+    if (!isShortLine(l)) continue;
     const isCucm = findLicenseType(l.licenseType)?.app === 'CUCM';
     // The CUCM overage clock of the clusters drawing on this VA: the soonest one decides.
     let overage: Date | null = null;
@@ -314,7 +323,10 @@ function insufficientLicenses(s: AlertState, t: AlertThresholds): AlertCandidate
         entity: vaEntity(l.va),
         detail: l.licenseType,
         severity,
-        title: `${l.va.name} is short of ${l.shortage} ${l.displayName}${overageText}${oocText}`,
+        title:
+          l.shortage > 0
+            ? `${l.va.name} is short of ${l.shortage} ${l.displayName}${overageText}${oocText}`
+            : `${l.va.name} is short of ${l.displayName} (CSSM reports Insufficient Licenses; its counts show none yet)${overageText}${oocText}`,
         facts: {
           licenseType: l.licenseType,
           quantity: l.quantity,
@@ -324,7 +336,7 @@ function insufficientLicenses(s: AlertState, t: AlertThresholds): AlertCandidate
           overageDaysLeft,
           ...namedClusters(ooc),
         },
-        action: `Add or transfer ${plural(l.shortage, 'license')} of ${l.displayName} into ${l.va.name}, or reduce usage; ${isCucm ? 'CUCM keeps working through its 90-day overage, then no new users or devices can be provisioned' : 'products drawing on it are out of compliance'}.`,
+        action: `Add or transfer ${l.shortage > 0 ? plural(l.shortage, 'license') : 'licenses'} of ${l.displayName} into ${l.va.name}, or reduce usage; ${isCucm ? 'CUCM keeps working through its 90-day overage, then no new users or devices can be provisioned' : 'products drawing on it are out of compliance'}.`,
         dueAt: overage,
         smartAccount: l.va.smartAccount,
       }),
@@ -360,7 +372,7 @@ export function namedClusters(cs: readonly { id: number; name: string }[]): Aler
  * cluster out of compliance goes unnamed.
  */
 function outOfCompliance(s: AlertState, t: AlertThresholds): AlertCandidate[] {
-  const shortVas = new Set(s.licenses.filter((l) => l.shortage > 0).map((l) => l.va.id));
+  const shortVas = new Set(s.licenses.filter(isShortLine).map((l) => l.va.id));
   const out: AlertCandidate[] = [];
   for (const c of s.clusters) {
     if (c.lifecycle.authorization !== 'Out of compliance') continue;
@@ -395,7 +407,7 @@ function outOfCompliance(s: AlertState, t: AlertThresholds): AlertCandidate[] {
 
 function forecastShortage(s: AlertState, t: AlertThresholds): AlertCandidate[] {
   const shortNow = new Set(
-    s.licenses.filter((l) => l.shortage > 0).map((l) => `${l.va.id}\u0000${l.licenseType}`),
+    s.licenses.filter(isShortLine).map((l) => `${l.va.id}\u0000${l.licenseType}`),
   );
   const out: AlertCandidate[] = [];
   for (const f of s.forecasts) {

@@ -23,11 +23,12 @@ import type {
   MissingVaFacts,
 } from '../domain/alert-rules.ts';
 import type { AlertScope } from '../domain/alerts.ts';
-import { shortageOf } from '../domain/compliance.ts';
+import { isShort, shortageOf } from '../domain/compliance.ts';
 import { DAY_MS } from '../domain/lifecycle.ts';
 import { storedLifecycle, type LifecycleColumns } from '../reports/clusters.ts';
 import { forecastsFor } from '../reports/trends.ts';
 import { tryParseUcVersion } from '../domain/versions.ts';
+import { likeOperator } from '../store/dialect.ts';
 import { packColumns, tableColumns } from '../store/packed.ts';
 import type { ClusterRow, Database, SmartAccountsTable } from '../store/schema.ts';
 
@@ -224,9 +225,11 @@ export async function gatherAlertStates(
   const vaIds = [...vaById.keys()];
   const stateOfVa = (vaId: number) => states.get(`sa:${vaById.get(vaId)!.smartAccount.id}`)!;
 
-  // Only the lines that are short now (exactly those with shortageOf > 0: in use beyond the
-  // quantity, or a negative available), and only the term lines ending within the widest term
-  // threshold (or ended): the rest cannot raise an alert, and a large install has thousands.
+  // Only the lines that can be short now (the SQL is a superset of `isShort`, the one rule the
+  // VA summary also applies: in use beyond the quantity, a negative available, or CSSM's own
+  // "Insufficient Licenses"; `isShort` decides), and only the term lines ending within the
+  // widest term threshold (or ended): the rest cannot raise an alert, and a large install has
+  // thousands.
   for (const part of chunks(vaIds)) {
     const lines = await db
       .selectFrom('licenses')
@@ -237,18 +240,28 @@ export async function gatherAlertStates(
         'quantity',
         'in_use',
         'available',
+        'status',
       ])
       .where('virtual_account_id', 'in', part)
-      .where((eb) => eb.or([eb('in_use', '>', eb.ref('quantity')), eb('available', '<', 0)]))
+      .where((eb) =>
+        eb.or([
+          eb('in_use', '>', eb.ref('quantity')),
+          eb('available', '<', 0),
+          eb('status', likeOperator(db), '%insufficient licenses%'),
+        ]),
+      )
       .execute();
     for (const l of lines) {
+      const counts = { quantity: l.quantity, inUse: l.in_use, available: l.available };
+      if (!isShort({ ...counts, status: l.status })) continue;
       const licence: LicenseFacts = {
         va: vaById.get(l.virtual_account_id)!,
         licenseType: l.license_type,
         displayName: l.display_name,
         quantity: l.quantity,
         inUse: l.in_use,
-        shortage: shortageOf({ quantity: l.quantity, inUse: l.in_use, available: l.available }),
+        shortage: shortageOf(counts),
+        ...(shortageOf(counts) > 0 ? {} : { shortByStatus: true }),
       };
       stateOfVa(l.virtual_account_id).licenses.push(licence);
     }
