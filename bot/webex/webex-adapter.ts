@@ -84,6 +84,7 @@ interface Framework {
       get(id: string): Promise<WebexMessageObject>;
     };
     attachmentActions: { get(id: string): Promise<WebexAttachmentActionObject> };
+    webhooks?: { list(): Promise<{ items: unknown[] }> };
   };
   start(): Promise<unknown>;
   stop(): Promise<unknown>;
@@ -183,6 +184,13 @@ export class WebexAdapter {
 
   async stop(): Promise<void> {
     await this.idle();
+    // The framework's stop deletes the bot's webhook (found by listing them, by name). Every
+    // instance of a pair shares that one webhook (issue 24): deleting it when one instance stops
+    // cleanly would leave the other deaf to Webex until it restarted. So the stop lists none and
+    // the webhook stays; a start re-creates it anyway (the framework replaces the one of its
+    // name), and while no instance runs Webex's posts simply fail.
+    const hooks = this.framework.webex.webhooks;
+    if (hooks) hooks.list = () => Promise.resolve({ items: [] });
     await this.framework.stop();
   }
 

@@ -25,6 +25,7 @@ let alice: FakePerson;
 let oscar: FakePerson;
 let olga: FakePerson;
 let clusterName: string;
+let startOptions: Parameters<typeof WebexAdapter.start>[0];
 
 async function deliver(body: string, signature: string) {
   return (
@@ -83,12 +84,13 @@ beforeAll(async () => {
   const layer = fixtureLayer(fx, config);
   // What bin/ does before the SDK's first import: its API base comes from the environment.
   process.env.HYDRA_SERVICE_URL = config.bot.webex.apiUrl;
-  adapter = await WebexAdapter.start({
+  startOptions = {
     layer,
     config: config.bot,
     logger: silentLogger,
     threads: fx.repos.chatThreads,
-  });
+  };
+  adapter = await WebexAdapter.start(startOptions);
   http = await startChatServer({ webex: adapter.handler }, '127.0.0.1', 0);
 });
 afterAll(async () => {
@@ -112,6 +114,22 @@ describe('Webex adapter through webex-node-bot-framework', () => {
     const sent = await webex.waitFor(() => webex.sent.find((m) => m.parentId === id));
     expect(sent.roomId).toBe(room.id);
     expect(sent.markdown).toContain('va-hcs-operational');
+  });
+
+  it('a second instance stopping cleanly leaves the shared webhook: the first still hears Webex', async () => {
+    // Two instances behind one webhook URL (docs/high-availability.md): the second's start
+    // replaces the webhooks of the bot's name; its clean stop must not delete them.
+    const second = await WebexAdapter.start(startOptions);
+    const before = webex.webhooks.map((w) => `${w.name}|${w.resource}`).sort();
+    expect(before).toHaveLength(2);
+    await second.stop();
+    expect(webex.webhooks.map((w) => `${w.name}|${w.resource}`).sort()).toEqual(before);
+    const room = webex.direct(alice);
+    const id = webex.incoming(room, alice, 'license whoami');
+    const body = webex.webhookBody('messages', id, room, alice);
+    expect(await deliver(body, webex.sign(body, SECRET))).toBe(200);
+    const sent = await webex.waitFor(() => webex.sent.find((m) => m.parentId === id));
+    expect(sent.markdown).toContain('webex:alice@example.com');
   });
 
   it('answers in a group space only when mentioned', async () => {
