@@ -254,7 +254,7 @@ describe('db backup / restore and a lost key', () => {
     const plain = await run(['db', 'backup', target]);
     expect(plain.code, plain.err).toBe(0);
     expect(plain.err).toMatch(
-      /warning: the backup cannot be read without the key: keep .*smartlic\.db\.key/,
+      /warning: the backup cannot be read without the key \(it is not in the backup\): keep .*smartlic\.db\.key/,
     );
     const withKey = await run(['db', 'backup', target, '--with-key', '--force']);
     expect(withKey.code, withKey.err).toBe(0);
