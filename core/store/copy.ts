@@ -5,15 +5,9 @@
 import { sql, type Kysely } from 'kysely';
 import type BetterSqlite3 from 'better-sqlite3';
 import { SmartlicError } from '../errors.ts';
-import { MIGRATION_VERSIONS_TABLE, migrateToLatest, pendingMigrations } from './migrate.ts';
+import { migrateToLatest, pendingMigrations } from './migrate.ts';
+import { sqliteTables } from './logical-backup.ts';
 import type { Database } from './schema.ts';
-
-/** kysely's and smartlic's migration bookkeeping: the target's own migrations write them. */
-const BOOKKEEPING = new Set([
-  'kysely_migration',
-  'kysely_migration_lock',
-  MIGRATION_VERSIONS_TABLE,
-]);
 
 export interface CopyResult {
   /** Rows per table, equal on both sides (checked). */
@@ -21,41 +15,6 @@ export interface CopyResult {
 }
 
 type Untyped = Kysely<Record<string, Record<string, unknown>>>;
-
-/** The application tables of the SQLite file, parents before the tables that reference them. */
-function tablesInOrder(sqlite: BetterSqlite3.Database): string[] {
-  const names = (
-    sqlite
-      .prepare(
-        "select name from sqlite_master where type = 'table' and name not like 'sqlite_%' order by name",
-      )
-      .all() as { name: string }[]
-  )
-    .map((r) => r.name)
-    .filter((n) => !BOOKKEEPING.has(n));
-  const parents = new Map(
-    names.map((n) => [
-      n,
-      (
-        sqlite.prepare('select "table" as t from pragma_foreign_key_list(?)').all(n) as {
-          t: string;
-        }[]
-      )
-        .map((r) => r.t)
-        .filter((t) => t !== n),
-    ]),
-  );
-  const out: string[] = [];
-  const seen = new Set<string>();
-  const visit = (n: string) => {
-    if (seen.has(n)) return;
-    seen.add(n);
-    for (const p of parents.get(n) ?? []) if (names.includes(p)) visit(p);
-    out.push(n);
-  };
-  for (const n of names) visit(n);
-  return out;
-}
 
 async function count(db: Kysely<Database>, table: string): Promise<number> {
   const r = await (db as unknown as Untyped)
@@ -85,7 +44,7 @@ export async function copySqliteToPostgres(
     });
   }
   await migrateToLatest(to.db);
-  const tables = tablesInOrder(from.sqlite);
+  const tables = sqliteTables(from.sqlite);
   const held: string[] = [];
   for (const t of tables) {
     const n = await count(to.db, t);

@@ -129,7 +129,8 @@ async function pgTables(db: Kysely<Database>): Promise<string[]> {
   );
 }
 
-function sqliteTables(sqlite: StoreHandleSqlite['sqlite']): string[] {
+/** The application tables of a SQLite file, parents before the tables that reference them. */
+export function sqliteTables(sqlite: StoreHandleSqlite['sqlite']): string[] {
   const names = (
     sqlite
       .prepare(
