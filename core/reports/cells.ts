@@ -36,6 +36,8 @@ export async function toXlsx(
   sheet: string,
   headers: readonly string[],
   rows: readonly (readonly Cell[])[],
+  /** The workbook's created/modified stamp: the caller's clock (exceljs would take the wall's). */
+  at?: Date,
 ): Promise<Buffer> {
   const { default: ExcelJS } = await import('exceljs');
   const { PassThrough } = await import('node:stream');
@@ -46,6 +48,7 @@ export async function toXlsx(
     stream: sink,
     useStyles: true,
     useSharedStrings: false,
+    ...(at ? { created: at, modified: at } : {}),
   });
   wb.creator = 'smartlic';
   const widths = headers.map((h, i) =>

@@ -199,7 +199,8 @@ export function hlmCsv(r: HlmReport): string {
   return toCsv(t.headers, t.rows);
 }
 
-export function hlmXlsx(r: HlmReport): Promise<Buffer> {
+/** `at`: the workbook's stamp, from the caller's clock (the same data gives the same bytes). */
+export function hlmXlsx(r: HlmReport, at?: Date): Promise<Buffer> {
   const t = hlmTable(r);
-  return toXlsx(r.level === 'va' ? 'HLM by VA' : 'HLM by customer', t.headers, t.rows);
+  return toXlsx(r.level === 'va' ? 'HLM by VA' : 'HLM by customer', t.headers, t.rows, at);
 }

@@ -410,6 +410,15 @@ describe.each(storeKinds())('read models on %s', (kind) => {
         );
       expect(Object.fromEntries(hlm)).toEqual(Object.fromEntries(site));
       expect((await reports.hlmXlsx(c)).subarray(0, 2).toString()).toBe('PK');
+      // The workbook carries the caller's clock, not the wall's: the same data and time give
+      // the same bytes (the site's rebuilds stay byte-identical).
+      const at = new Date('2020-01-02T03:04:05Z');
+      const book = await reports.hlmXlsx(c, at);
+      const { default: ExcelJS } = await import('exceljs');
+      const read = new ExcelJS.Workbook();
+      await read.xlsx.load(book as unknown as ArrayBuffer);
+      expect(read.created.toISOString()).toBe(at.toISOString());
+      expect(read.modified.toISOString()).toBe(at.toISOString());
     });
 
     it('Service Inventory rows for the demo', async () => {

@@ -110,7 +110,7 @@ export const report: CommandSpec = {
         ? {
             name: `${base}.xlsx`,
             mime: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
-            content: await reports.hlmXlsx(r),
+            content: await reports.hlmXlsx(r, core.clock.now()),
           }
         : { name: `${base}.csv`, mime: 'text/csv', content: reports.hlmCsv(r) };
     return {

@@ -501,8 +501,8 @@ export async function listPages(
 
   const workbooks = async () =>
     new Map([
-      ['hlm-va.xlsx', await reports.hlmXlsx(hlmVa)],
-      ['hlm-customer.xlsx', await reports.hlmXlsx(hlmCustomer)],
+      ['hlm-va.xlsx', await reports.hlmXlsx(hlmVa, now)],
+      ['hlm-customer.xlsx', await reports.hlmXlsx(hlmCustomer, now)],
     ]);
   const data: SiteData = {
     builtAt: now.toISOString(),
