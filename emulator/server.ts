@@ -4,7 +4,8 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { World, WorldError } from './model/world.ts';
+import { World } from './model/world.ts';
+import { WorldError } from './model/world-error.ts';
 import { resolveScenario, ScenarioError, type ScenarioOptions } from './scenario/load.ts';
 import { Faults, type FaultConfig, type Scope } from './http/faults.ts';
 import { BadRequest, json, send, type Ctx } from './http/context.ts';

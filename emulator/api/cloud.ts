@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import type { Client, SmartAccount, VirtualAccount } from '../model/types.ts';
-import type { SyncRequestFile } from '../model/world.ts';
+import type { SyncRequestFile } from '../model/satellite-sync.ts';
 import {
   BadRequest,
   EXTENSION,

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import type { Client, LocalAccount } from '../model/types.ts';
-import type { SyncAnswerFile } from '../model/world.ts';
+import type { SyncAnswerFile } from '../model/satellite-sync.ts';
 import {
   BadRequest,
   EXTENSION,

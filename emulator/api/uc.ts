@@ -25,7 +25,9 @@
 import { licenseType, type LicenseType, type LicenseTypeId } from '../../core/domain/catalog.ts';
 import { licensingModelFor, tryParseUcVersion } from '../../core/domain/versions.ts';
 import type { Cluster } from '../model/types.ts';
-import { requestedType, WorldError, type World } from '../model/world.ts';
+import { requestedType } from '../model/allocation-view.ts';
+import type { World } from '../model/world.ts';
+import { WorldError } from '../model/world-error.ts';
 import { DAY, javaDate } from '../util/time.ts';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { formParams, json, send, type Ctx } from '../http/context.ts';
