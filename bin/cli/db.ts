@@ -2,23 +2,16 @@
  * `smartlic db …`: create / upgrade the database, back it up online (optionally with its key
  * file beside the copy), and restore a backup.
  */
-import {
-  chmodSync,
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  renameSync,
-  rmSync,
-  statSync,
-} from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import BetterSqlite3 from 'better-sqlite3';
-import { SmartlicError } from '../../core/errors.ts';
+import { existsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import {
   backupFileKind,
   backupDatabase,
+  copyKeyFileBeside,
+  isSmartlicSqliteFile,
   readLogicalBackupLines,
   restoreLogicalBackup,
+  restoreSqliteBackup,
   writeLogicalBackupFile,
   migrateToLatest,
   copySqliteToPostgres,
@@ -76,22 +69,6 @@ ${WHERE}`,
     }
   },
 });
-
-function copyKeyBeside(keyFile: string, target: string, force: boolean): string {
-  const dest = `${target}.key`;
-  if (existsSync(dest) && !force) {
-    throw new SmartlicError({
-      code: 'EXISTS',
-      message: `the key file target ${dest} already exists`,
-      action: 'choose a new file name, or pass --force to overwrite it',
-    });
-  }
-  const partial = `${dest}.partial-${process.pid}`;
-  copyFileSync(keyFile, partial);
-  chmodSync(partial, 0o600);
-  renameSync(partial, dest);
-  return dest;
-}
 
 const backup = defineCommand({
   name: 'db backup',
@@ -161,7 +138,7 @@ ${WHERE}`,
           clock: h.clock,
         });
         const keyCopy = values['with-key']
-          ? copyKeyBeside(keyFile, r.path, values.force === true)
+          ? copyKeyFileBeside(keyFile, r.path, values.force === true)
           : null;
         const rows = r.tables.reduce((n, t) => n + t.rows, 0);
         if (c.out.json) {
@@ -190,7 +167,7 @@ ${WHERE}`,
     try {
       const r = await backupDatabase(h.sqlite, target, { overwrite: values.force === true });
       const keyCopy = values['with-key']
-        ? copyKeyBeside(keyFile, r.path, values.force === true)
+        ? copyKeyFileBeside(keyFile, r.path, values.force === true)
         : null;
       if (c.out.json) {
         c.out.data({
@@ -213,21 +190,6 @@ ${WHERE}`,
     }
   },
 });
-
-function isSmartlicDb(file: string): boolean {
-  let db: BetterSqlite3.Database | undefined;
-  try {
-    db = new BetterSqlite3(file, { readonly: true, fileMustExist: true });
-    const row = db
-      .prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'settings'")
-      .get() as { n: number };
-    return row.n === 1;
-  } catch {
-    return false;
-  } finally {
-    db?.close();
-  }
-}
 
 const restore = defineCommand({
   name: 'db restore',
@@ -265,7 +227,7 @@ ${WHERE}`,
       throw inputError(`the backup ${source} does not exist`, 'give the file `db backup` wrote');
     }
     const kind = backupFileKind(source);
-    if (kind === 'unknown' || (kind === 'sqlite' && !isSmartlicDb(source))) {
+    if (kind === 'unknown' || (kind === 'sqlite' && !isSmartlicSqliteFile(source))) {
       throw inputError(
         `${source} is neither a smartlic database nor a smartlic logical backup`,
         'give the file `db backup` wrote',
@@ -333,63 +295,19 @@ ${WHERE}`,
       }
     }
 
-    if (resolve(path) === source)
-      throw inputError(`${source} is the database itself`, 'give a backup file');
-    if (existsSync(path) && !values.force) {
-      throw new SmartlicError({
-        code: 'EXISTS',
-        message: `the database ${path} exists`,
-        action:
-          'stop smartlic everywhere, then pass --force to replace it (the old file is kept as .before-restore)',
-      });
-    }
-    // Built or checked on a new file first: a backup the key cannot open replaces nothing.
-    const partial = `${path}.partial-${process.pid}`;
-    const dropPartial = () => {
-      for (const ext of ['', '-wal', '-shm']) rmSync(`${partial}${ext}`, { force: true });
-    };
-    mkdirSync(dirname(path), { recursive: true });
-    dropPartial();
-    let loaded: Awaited<ReturnType<typeof restoreLogicalBackup>> | undefined;
-    try {
-      const key = values['with-key'] ? resolveSecretKey({ dbPath: source }) : resolveKey();
-      if (!logical) copyFileSync(source, partial);
-      const h = openDatabase({ path: partial });
-      try {
-        if (logical) {
-          loaded = await restoreLogicalBackup(readLogicalBackupLines(source), h, {
-            source,
-            clock: h.clock,
-            verify: async (db) => {
-              await checkKey(db, key, source, h.clock);
-            },
-          });
-        } else {
-          await migrateToLatest(h.db);
-          await checkKey(h.db, key, source, h.clock);
-        }
-      } finally {
-        await h.close();
-      }
-    } catch (e) {
-      dropPartial();
-      throw e;
-    }
-    const before = `${path}.before-restore`;
-    if (existsSync(path)) {
-      renameSync(path, before);
-      for (const ext of ['-wal', '-shm']) rmSync(`${path}${ext}`, { force: true });
-    }
-    renameSync(partial, path);
-    let restoredKey: string | null = null;
-    if (values['with-key']) {
-      if (existsSync(keyFile)) renameSync(keyFile, `${keyFile}.before-restore`);
-      copyFileSync(sourceKey, keyFile);
-      chmodSync(keyFile, 0o600);
-      restoredKey = keyFile;
-    }
-    report(loaded, restoredKey);
-    if (existsSync(before) && !c.out.json) c.out.note(`the previous database is kept as ${before}`);
+    const r = await restoreSqliteBackup({
+      source,
+      logical,
+      dbPath: path,
+      replace: values.force === true,
+      ...(values['with-key'] ? { keyFile } : {}),
+      verify: async (db, clock) => {
+        const key = values['with-key'] ? resolveSecretKey({ dbPath: source }) : resolveKey();
+        await checkKey(db, key, source, clock);
+      },
+    });
+    report(r.loaded, r.keyFile);
+    if (r.previous && !c.out.json) c.out.note(`the previous database is kept as ${r.previous}`);
     return 0;
   },
 });

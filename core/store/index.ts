@@ -67,6 +67,7 @@ export { MIGRATIONS } from './migrations/index.ts';
 export { SecretBox, hashSecret, keyFilePath, resolveSecretKey } from './crypto.ts';
 export type { ResolveSecretKeyOptions, ResolvedSecretKey, SecretKeySource } from './crypto.ts';
 export { backupDatabase } from './backup.ts';
+export { copyKeyFileBeside, isSmartlicSqliteFile, restoreSqliteBackup } from './backup-restore.ts';
 export { copySqliteToPostgres } from './copy.ts';
 export {
   LOGICAL_BACKUP_FORMAT,
@@ -86,6 +87,7 @@ export type {
 } from './logical-backup.ts';
 export type { CopyResult } from './copy.ts';
 export type { BackupResult } from './backup.ts';
+export type { SqliteRestoreOptions, SqliteRestoreResult } from './backup-restore.ts';
 export * from './repositories/alerts.repository.ts';
 export * from './repositories/audit.repository.ts';
 export * from './repositories/chat-threads.repository.ts';
