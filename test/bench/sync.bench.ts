@@ -264,8 +264,11 @@ async function fetchesAlone(fx: Fixture): Promise<SyncOutcome[]> {
 }
 
 /**
- * Every table's rows as lines of JSON, in rowid order (BENCH_DUMP). Encrypted columns are left
- * out (each run has its own key), and so are the bench's own jobs' runner ids (process ids).
+ * Every table's rows as lines of JSON, in rowid order (BENCH_DUMP). Left out or masked, as each
+ * run has its own: encrypted columns (its own key), the emulator's port, process ids (job
+ * runners, lease holders) and the migrations' wall-clock times. The accounts of a concurrent
+ * sync finish in a different order each run, and so get other ids: BENCH_ACCOUNTS=1 makes the
+ * ids comparable too.
  */
 async function dumpTables(fx: Fixture, file: string): Promise<void> {
   if (fx.h.kind !== 'sqlite') throw new Error('BENCH_DUMP reads the SQLite file');
@@ -283,7 +286,11 @@ async function dumpTables(fx: Fixture, file: string): Promise<void> {
     lines.push(`# ${t}: ${rows.length} rows`);
     for (const r of rows) {
       for (const k of Object.keys(r)) if (k.endsWith('_enc') || k === 'runner') delete r[k];
-      lines.push(JSON.stringify(r));
+      if ('satellite_port' in r) r.satellite_port = 'PORT';
+      if (t === 'sync_leases') r.holder = 'HOLDER';
+      if (t === 'kysely_migration') r.timestamp = 'AT';
+      if (t === 'smartlic_migration_versions') r.applied_at = 'AT';
+      lines.push(JSON.stringify(r).replace(/127\.0\.0\.1:\d+/g, '127.0.0.1:PORT'));
     }
   }
   writeFileSync(file, `${lines.join('\n')}\n`);
