@@ -270,7 +270,7 @@ async function fetchesAlone(fx: Fixture): Promise<SyncOutcome[]> {
  * sync finish in a different order each run, and so get other ids: BENCH_ACCOUNTS=1 makes the
  * ids comparable too.
  */
-async function dumpTables(fx: Fixture, file: string): Promise<void> {
+function dumpTables(fx: Fixture, file: string): void {
   if (fx.h.kind !== 'sqlite') throw new Error('BENCH_DUMP reads the SQLite file');
   const db = fx.h.sqlite;
   const tables = db
@@ -344,7 +344,7 @@ async function main(): Promise<void> {
     );
 
     if (FULL_ONLY) {
-      if (DUMP) await dumpTables(fx, DUMP);
+      if (DUMP) dumpTables(fx, DUMP);
       return;
     }
     const alone = await timed(fx.services, 'fetches alone (the measured network bound)', () =>
@@ -362,7 +362,7 @@ async function main(): Promise<void> {
     out(
       `  usage history: ${u1.rows - u0.rows} snapshot rows and ${u1.repeats - u0.repeats} repeats written`,
     );
-    if (DUMP) await dumpTables(fx, DUMP);
+    if (DUMP) dumpTables(fx, DUMP);
     out(
       `  incremental / full: time ${((inc.ms / full.ms) * 100).toFixed(1)} %, CPU ${((inc.cpuMs / full.cpuMs) * 100).toFixed(1)} %, requests ${((inc.requests / full.requests) * 100).toFixed(1)} % (target ≤ 10 % in time and CPU)`,
     );
