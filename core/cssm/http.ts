@@ -195,6 +195,35 @@ class Semaphore {
 
 const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/**
+ * The abort signal of one attempt, all undici asks of one (`aborted`, `reason`, add and remove
+ * an `abort` listener). Node's AbortController is an EventTarget: creating one and adding and
+ * removing its listener cost about 3 % of a full sync's CPU, a request at a time.
+ */
+class AttemptSignal {
+  aborted = false;
+  reason: unknown = undefined;
+  private listeners: (() => void)[] = [];
+
+  addEventListener(_type: 'abort', fn: () => void): void {
+    if (!this.aborted) this.listeners.push(fn);
+  }
+
+  removeEventListener(_type: 'abort', fn: () => void): void {
+    const i = this.listeners.indexOf(fn);
+    if (i >= 0) this.listeners.splice(i, 1);
+  }
+
+  abort(reason: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    const fns = this.listeners;
+    this.listeners = [];
+    for (const fn of fns) fn();
+  }
+}
+
 class AttemptTimeout extends Error {
   override readonly name = 'AttemptTimeout';
   readonly code = 'ETIMEDOUT';
@@ -449,9 +478,9 @@ export class HttpClient {
     text: string;
   }> {
     const timeoutMs = req.timeoutMs ?? this.o.timeoutMs;
-    const ac = new AbortController();
+    const signal = new AttemptSignal();
     const timer = setTimeout(
-      () => ac.abort(new AttemptTimeout(`no answer within ${timeoutMs} ms`)),
+      () => signal.abort(new AttemptTimeout(`no answer within ${timeoutMs} ms`)),
       timeoutMs,
     );
     try {
@@ -460,12 +489,12 @@ export class HttpClient {
         headers,
         body: req.body,
         dispatcher: this.dispatcher,
-        signal: ac.signal,
+        signal,
       });
       const text = await this.readBody(url, res);
       return { status: res.statusCode, headers: res.headers, text };
     } catch (e) {
-      if (ac.signal.aborted)
+      if (signal.aborted)
         throw new AttemptTimeout(`no answer within ${timeoutMs} ms`, { cause: e });
       throw e;
     } finally {

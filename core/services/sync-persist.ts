@@ -82,9 +82,15 @@ export async function write(
   // Licenses, substitutions and the usage snapshot, per VA.
   const byVa = groupByVa(f.licenses, f.vas, (l) => l.virtualAccount);
   const snapshots: { virtualAccountId: number; points: UsagePoint[] }[] = [];
+  // Every VA's licenses in one replace (a handful of statements for the whole account).
+  const replaced: {
+    virtualAccountId: number;
+    licenses: LicenseInput[];
+    substitutions: LicenseSubstitution[];
+  }[] = [];
   for (const [name, id] of vaIds) {
     const { licenses, substitutions } = toLicenseInputs(byVa.get(name) ?? []);
-    if (!unchanged) await r.licenses.replaceForVirtualAccount(id, licenses, substitutions);
+    if (!unchanged) replaced.push({ virtualAccountId: id, licenses, substitutions });
     const points: UsagePoint[] = licenses.map((l) => ({
       licenseType: l.licenseType,
       quantity: l.quantity,
@@ -96,6 +102,7 @@ export async function write(
     outcome.counts.licenses += licenses.length;
     outcome.counts.snapshots += points.length;
   }
+  await r.licenses.replaceForVirtualAccounts(replaced);
   await r.usageSnapshots.record(snapshots, now);
 
   // Tokens: what CSSM listed, plus the ones this sync created.

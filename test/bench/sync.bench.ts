@@ -24,7 +24,9 @@
  * sync alone, for profiling and comparing), BENCH_SQL_PROFILE (1: SQLite time by statement),
  * BENCH_CPU_PROF (a directory:
  * each timed phase writes its own V8 CPU profile there, `<phase>.cpuprofile`, so a re-sync's
- * profile is not drowned in the full sync's).
+ * profile is not drowned in the full sync's). BENCH_DUMP (a file: every table's rows, in id order, written
+ * there at the end, encrypted columns left out since each run has its own key; two runs'
+ * dumps compare the data a change of the sync's code writes, `diff a b`).
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
@@ -47,6 +49,7 @@ const ACCOUNTS = Number(process.env.BENCH_ACCOUNTS ?? 32);
 const SEQ_CAP_S = Number(process.env.BENCH_SEQ_CAP_S ?? 30);
 const FULL_ONLY = process.env.BENCH_FULL_ONLY === '1';
 const PROF_DIR = process.env.BENCH_CPU_PROF;
+const DUMP = process.env.BENCH_DUMP;
 
 /**
  * BENCH_SQL_PROFILE: times every better-sqlite3 statement run (all / get / run / iterate) by its
@@ -260,6 +263,40 @@ async function fetchesAlone(fx: Fixture): Promise<SyncOutcome[]> {
   return outcomes;
 }
 
+/**
+ * Every table's rows as lines of JSON, in rowid order (BENCH_DUMP). Left out or masked, as each
+ * run has its own: encrypted columns (its own key), the emulator's port, process ids (job
+ * runners, lease holders) and the migrations' wall-clock times. The accounts of a concurrent
+ * sync finish in a different order each run, and so get other ids: BENCH_ACCOUNTS=1 makes the
+ * ids comparable too.
+ */
+function dumpTables(fx: Fixture, file: string): void {
+  if (fx.h.kind !== 'sqlite') throw new Error('BENCH_DUMP reads the SQLite file');
+  const db = fx.h.sqlite;
+  const tables = db
+    .prepare("select name from sqlite_master where type = 'table' order by name")
+    .pluck()
+    .all() as string[];
+  const lines: string[] = [];
+  for (const t of tables) {
+    const rows = db.prepare(`select * from "${t}" order by rowid`).all() as Record<
+      string,
+      unknown
+    >[];
+    lines.push(`# ${t}: ${rows.length} rows`);
+    for (const r of rows) {
+      for (const k of Object.keys(r)) if (k.endsWith('_enc') || k === 'runner') delete r[k];
+      if ('satellite_port' in r) r.satellite_port = 'PORT';
+      if (t === 'sync_leases') r.holder = 'HOLDER';
+      if (t === 'kysely_migration') r.timestamp = 'AT';
+      if (t === 'smartlic_migration_versions') r.applied_at = 'AT';
+      lines.push(JSON.stringify(r).replace(/127\.0\.0\.1:\d+/g, '127.0.0.1:PORT'));
+    }
+  }
+  writeFileSync(file, `${lines.join('\n')}\n`);
+  out(`tables dumped to ${file}`);
+}
+
 /** Provisions the lab's accounts and stores its clusters, timed. */
 async function setUpLab(fx: Fixture): Promise<void> {
   const t = performance.now();
@@ -306,7 +343,10 @@ async function main(): Promise<void> {
       `  ratio to bound: ${(full.ms / bound).toFixed(2)}× (target ≤ 1.3×), ${full.ms < 60_000 ? 'under' : 'OVER'} 60 s`,
     );
 
-    if (FULL_ONLY) return;
+    if (FULL_ONLY) {
+      if (DUMP) dumpTables(fx, DUMP);
+      return;
+    }
     const alone = await timed(fx.services, 'fetches alone (the measured network bound)', () =>
       fetchesAlone(fx),
     );
@@ -322,6 +362,7 @@ async function main(): Promise<void> {
     out(
       `  usage history: ${u1.rows - u0.rows} snapshot rows and ${u1.repeats - u0.repeats} repeats written`,
     );
+    if (DUMP) dumpTables(fx, DUMP);
     out(
       `  incremental / full: time ${((inc.ms / full.ms) * 100).toFixed(1)} %, CPU ${((inc.cpuMs / full.cpuMs) * 100).toFixed(1)} %, requests ${((inc.requests / full.requests) * 100).toFixed(1)} % (target ≤ 10 % in time and CPU)`,
     );

@@ -24,6 +24,12 @@ export interface ThreadTime {
 export interface ProcTime {
   main: ThreadTime;
   all: ThreadTime;
+  /**
+   * Run ms of the other threads by their name (/proc/…/comm: "V8 DefaultWorke" are V8's GC and
+   * compiler helpers, "libuv-worker" the thread pool): what the process's CPU beyond its event
+   * loop went to.
+   */
+  others: Record<string, number>;
 }
 
 function schedstat(path: string): ThreadTime {
@@ -38,6 +44,8 @@ function schedstat(path: string): ThreadTime {
 /** The run and run-queue time of a process's threads so far (`self` or a pid). */
 export function procTime(pid: number | 'self' = 'self'): ProcTime {
   const all: ThreadTime = { runMs: 0, waitMs: 0 };
+  const others: Record<string, number> = {};
+  const mainTid = String(pid === 'self' ? process.pid : pid);
   let tids: string[] = [];
   try {
     tids = readdirSync(`/proc/${pid}/task`);
@@ -48,14 +56,29 @@ export function procTime(pid: number | 'self' = 'self'): ProcTime {
     const s = schedstat(`/proc/${pid}/task/${t}/schedstat`);
     all.runMs += s.runMs;
     all.waitMs += s.waitMs;
+    if (t === mainTid) continue;
+    let name = '?';
+    try {
+      name = readFileSync(`/proc/${pid}/task/${t}/comm`, 'utf8').trim();
+    } catch {
+      // The thread ended between the listing and this read.
+    }
+    others[name] = (others[name] ?? 0) + s.runMs;
   }
   // The thread group leader (tid = pid) is the main thread: the event loop.
   const main = schedstat(`/proc/${pid}/task/${pid === 'self' ? process.pid : pid}/schedstat`);
-  return { main, all };
+  return { main, all, others };
 }
 
 function minus(a: ThreadTime, b: ThreadTime): ThreadTime {
   return { runMs: a.runMs - b.runMs, waitMs: a.waitMs - b.waitMs };
+}
+
+function minusProc(a: ProcTime, b: ProcTime): ProcTime {
+  const others: Record<string, number> = {};
+  // A thread that ended since counts for nothing (its time left the sums at its end).
+  for (const [k, v] of Object.entries(a.others)) others[k] = Math.max(0, v - (b.others[k] ?? 0));
+  return { main: minus(a.main, b.main), all: minus(a.all, b.all), others };
 }
 
 export interface WallSplit {
@@ -83,8 +106,8 @@ export function startWallSplit(peerPid?: number): () => WallSplit {
     const ms = (n: number) => n / 1e6;
     return {
       wallMs: performance.now() - t0,
-      self: { main: minus(s1.main, s0.main), all: minus(s1.all, s0.all) },
-      peer: p0 && p1 ? { main: minus(p1.main, p0.main), all: minus(p1.all, p0.all) } : undefined,
+      self: minusProc(s1, s0),
+      peer: p0 && p1 ? minusProc(p1, p0) : undefined,
       elu: performance.eventLoopUtilization(e0),
       loopDelay: {
         p50: ms(h.percentile(50)),
@@ -103,7 +126,13 @@ const pct = (a: number, b: number) => `${((a / Math.max(1, b)) * 100).toFixed(0)
 export function describeWallSplit(w: WallSplit, peerName = 'emulator'): string[] {
   const line = (name: string, p: ProcTime) => {
     const slept = Math.max(0, w.wallMs - p.main.runMs - p.main.waitMs);
-    return `  ${name}: main thread ran ${s(p.main.runMs)} (${pct(p.main.runMs, w.wallMs)} of the wall), waited for a CPU ${s(p.main.waitMs)} (${pct(p.main.waitMs, w.wallMs)}), idle ${s(slept)} (${pct(slept, w.wallMs)}); all threads ran ${s(p.all.runMs)}, waited ${s(p.all.waitMs)}`;
+    const top = Object.entries(p.others)
+      .filter(([, v]) => v >= 10)
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 3)
+      .map(([k, v]) => `${k} ${s(v)}`)
+      .join(', ');
+    return `  ${name}: main thread ran ${s(p.main.runMs)} (${pct(p.main.runMs, w.wallMs)} of the wall), waited for a CPU ${s(p.main.waitMs)} (${pct(p.main.waitMs, w.wallMs)}), idle ${s(slept)} (${pct(slept, w.wallMs)}); all threads ran ${s(p.all.runMs)}, waited ${s(p.all.waitMs)}${top ? ` (other threads: ${top})` : ''}`;
   };
   return [
     line('smartlic', w.self),

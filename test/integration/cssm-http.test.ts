@@ -177,6 +177,20 @@ describe('HttpClient retries', () => {
     expect(srv.requests).toHaveLength(2);
   });
 
+  it('times out an answer whose body stalls after the headers, and a fresh attempt succeeds', async () => {
+    const srv = await fake((_req, res, { index }) => {
+      if (index > 0) return void json(res, 200, { ok: 1 });
+      // Headers and half the body, then nothing: the attempt's timer aborts the body read.
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"ok":');
+    });
+    const { http } = client({ timeoutMs: 150, maxRetries: 1 });
+    const res = await http.send({ method: 'GET', url: `${srv.url}/x` });
+    expect(JSON.parse(res.text)).toEqual({ ok: 1 });
+    expect(res.attempts).toBe(2);
+    expect(http.counters.networkErrors).toBe(1);
+  });
+
   it('reports a refused connection as CSSM1005 after retrying', async () => {
     const port = await freePort();
     const { http, waits } = client({ maxRetries: 2 });

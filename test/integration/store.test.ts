@@ -913,6 +913,105 @@ describe.each(storeKinds())('store on %s', (kind) => {
       expect(await repos.usageSnapshots.series({ virtualAccountId: vaId })).toEqual([]);
     });
 
+    it('replaceForVirtualAccounts writes, in the order given, what one call per VA writes', async () => {
+      const { saId, vaId } = await seedVa();
+      const va2 = (await repos.virtualAccounts.upsert(saId, { name: 'acme-lab', isDefault: false }))
+        .id;
+      const other = (
+        await repos.virtualAccounts.upsert(saId, { name: 'acme-dev', isDefault: false })
+      ).id;
+      const lic = (type: string, n: number, details = 0) => ({
+        licenseType: type,
+        displayName: `${type} display`,
+        quantity: n,
+        inUse: n - 1,
+        available: 1,
+        ...(n % 2 === 0 ? { reserved: 2, pendingQuantity: 3, isPortable: true } : {}),
+        status: 'In Compliance',
+        billingType: 'PREPAID' as const,
+        details: Array.from({ length: details }, (_, i) => ({
+          licenseType: 'TERM' as const,
+          quantity: n + i,
+          startDate: new Date('2026-01-01T00:00:00Z'),
+          endDate: i === 0 ? null : new Date('2027-01-01T00:00:00Z'),
+          subscriptionId: i === 0 ? null : `Sub-${n}`,
+          status: 'ACTIVE',
+        })),
+      });
+      const sub = (name: string) => ({
+        licenseName: name,
+        substitutedLicense: `${name}-old`,
+        quantity: 4,
+        substitutionType: null,
+      });
+      // Old rows: replaced for the VAs named, kept for the one not named.
+      await repos.licenses.replaceForVirtualAccount(vaId, [lic('OLD', 1, 1)], [sub('OLD')]);
+      await repos.licenses.replaceForVirtualAccount(other, [lic('KEEP', 1, 1)], [sub('KEEP')]);
+      const entries = [
+        {
+          virtualAccountId: va2,
+          licenses: [lic('B1', 2, 2), lic('B2', 3)],
+          substitutions: [sub('B1')],
+        },
+        { virtualAccountId: vaId, licenses: [lic('A1', 4, 1)], substitutions: [] },
+      ];
+      await repos.licenses.replaceForVirtualAccounts(entries);
+      const rows = await h.db.selectFrom('licenses').selectAll().orderBy('id').execute();
+      expect(rows.map((r) => [r.virtual_account_id, r.license_type])).toEqual([
+        [other, 'KEEP'],
+        [va2, 'B1'],
+        [va2, 'B2'],
+        [vaId, 'A1'],
+      ]);
+      // Ids follow the order given, after every id used before (none reused).
+      const ids = rows.map((r) => r.id);
+      expect(ids[1]).toBeGreaterThan(ids[0]!);
+      expect(ids[3]! - ids[1]!).toBe(2);
+      expect(rows[1]).toMatchObject({
+        quantity: 2,
+        reserved: 2,
+        pending_quantity: 3,
+        is_portable: 1,
+      });
+      expect(rows[2]).toMatchObject({
+        quantity: 3,
+        reserved: 0,
+        pending_quantity: 0,
+        is_portable: 0,
+      });
+      const details = await h.db.selectFrom('license_details').selectAll().orderBy('id').execute();
+      expect(details.map((d) => [d.license_id, d.quantity, d.end_date, d.subscription_id])).toEqual(
+        [
+          [ids[0], 1, null, null],
+          [ids[1], 2, null, null],
+          [ids[1], 3, '2027-01-01T00:00:00.000Z', 'Sub-2'],
+          [ids[3], 4, null, null],
+        ],
+      );
+      const subs = await h.db
+        .selectFrom('license_substitutions')
+        .selectAll()
+        .orderBy('id')
+        .execute();
+      expect(subs.map((x) => [x.virtual_account_id, x.license_name, x.quantity])).toEqual([
+        [other, 'KEEP', 4],
+        [va2, 'B1', 4],
+      ]);
+      // Read back, each VA holds what one replaceForVirtualAccount of its own would have stored.
+      for (const e of entries) {
+        const back = await repos.licenses.listByVirtualAccount(e.virtualAccountId);
+        expect(
+          back.map(({ id: _i, virtualAccountId: _v, updatedAt, ...rest }) => {
+            expect(updatedAt).toEqual(clock.now());
+            return rest;
+          }),
+        ).toEqual(
+          e.licenses.map((l) => ({ reserved: 0, pendingQuantity: 0, isPortable: false, ...l })),
+        );
+        expect(await repos.licenses.listSubstitutions(e.virtualAccountId)).toEqual(e.substitutions);
+      }
+    });
+
     it('a failing insert inside replaceForVirtualAccount rolls back its own delete', async () => {
       const { vaId } = await seedVa();
       const lic = {

@@ -1,7 +1,8 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Clock } from '../../clock.ts';
 import { systemClock } from '../../clock.ts';
 import type { SecretBox } from '../crypto.ts';
+import { jsonInt, jsonIntList, jsonRows, jsonText } from '../dialect.ts';
 import type { BillingType, Database, LicenseDetailType } from '../schema.ts';
 import { atomically, bool, dateOrNull, iso, isoOrNull, sqlBool } from './mapping.ts';
 
@@ -60,63 +61,106 @@ export class LicensesRepository {
     licenses: readonly LicenseInput[],
     substitutions: readonly LicenseSubstitution[] = [],
   ): Promise<void> {
+    await this.replaceForVirtualAccounts([{ virtualAccountId, licenses, substitutions }]);
+  }
+
+  /**
+   * `replaceForVirtualAccount` for many VAs (a sync's whole account) in five statements,
+   * whatever the number of licenses: one statement per license and per license's details was
+   * most of a full sync's SQLite and query-building time. Rows go in the order given (VAs,
+   * then their licenses, then each license's details), so the ids are those one call per VA
+   * would give (every table here has AUTOINCREMENT ids: a delete frees none).
+   */
+  async replaceForVirtualAccounts(
+    entries: readonly {
+      virtualAccountId: number;
+      licenses: readonly LicenseInput[];
+      substitutions?: readonly LicenseSubstitution[];
+    }[],
+  ): Promise<void> {
+    if (entries.length === 0) return;
     const now = iso(this.clock.now());
+    const vaIds = JSON.stringify(entries.map((e) => e.virtualAccountId));
+    const licenseRows: unknown[][] = [];
+    const substitutionRows: unknown[][] = [];
+    for (const e of entries) {
+      for (const l of e.licenses) {
+        licenseRows.push([
+          e.virtualAccountId,
+          l.licenseType,
+          l.displayName,
+          l.quantity,
+          l.inUse,
+          l.available,
+          l.reserved ?? 0,
+          l.pendingQuantity ?? 0,
+          l.status,
+          l.billingType,
+          sqlBool(l.isPortable),
+        ]);
+      }
+      for (const s of e.substitutions ?? []) {
+        substitutionRows.push([
+          e.virtualAccountId,
+          s.licenseName,
+          s.substitutedLicense,
+          s.quantity,
+          s.substitutionType,
+        ]);
+      }
+    }
     await atomically(this.db, async (trx) => {
-      await trx.deleteFrom('licenses').where('virtual_account_id', '=', virtualAccountId).execute();
-      await trx
-        .deleteFrom('license_substitutions')
-        .where('virtual_account_id', '=', virtualAccountId)
-        .execute();
-      for (const l of licenses) {
-        const { id } = await trx
-          .insertInto('licenses')
-          .values({
-            virtual_account_id: virtualAccountId,
-            license_type: l.licenseType,
-            display_name: l.displayName,
-            quantity: l.quantity,
-            in_use: l.inUse,
-            available: l.available,
-            reserved: l.reserved ?? 0,
-            pending_quantity: l.pendingQuantity ?? 0,
-            status: l.status,
-            billing_type: l.billingType,
-            is_portable: sqlBool(l.isPortable),
-            updated_at: now,
-          })
-          .returning('id')
-          .executeTakeFirstOrThrow();
-        const details = l.details ?? [];
-        if (details.length > 0) {
-          await trx
-            .insertInto('license_details')
-            .values(
-              details.map((dt) => ({
-                license_id: id,
-                license_type: dt.licenseType,
-                quantity: dt.quantity,
-                start_date: isoOrNull(dt.startDate),
-                end_date: isoOrNull(dt.endDate),
-                subscription_id: dt.subscriptionId,
-                status: dt.status,
-              })),
-            )
-            .execute();
+      await sql`delete from licenses
+        where virtual_account_id in ${jsonIntList(trx, vaIds)}`.execute(trx);
+      await sql`delete from license_substitutions
+        where virtual_account_id in ${jsonIntList(trx, vaIds)}`.execute(trx);
+      if (licenseRows.length > 0) {
+        const v = (i: number) => jsonInt(trx, 'j.value', i);
+        const t = (i: number) => jsonText(trx, 'j.value', i);
+        const { rows } = await sql<{ id: number; va: number; type: string }>`insert into licenses
+            (virtual_account_id, license_type, display_name, quantity, in_use, available,
+             reserved, pending_quantity, status, billing_type, is_portable, updated_at)
+          select ${v(0)}, ${t(1)}, ${t(2)}, ${v(3)}, ${v(4)}, ${v(5)}, ${v(6)}, ${v(7)}, ${t(8)},
+            ${t(9)}, ${v(10)}, ${now}
+          from ${jsonRows(trx, JSON.stringify(licenseRows), 'j')}
+          order by j.key
+          returning id, virtual_account_id as va, license_type as type`.execute(trx);
+        // (VA, license type) is unique: the insert above would have failed otherwise.
+        const ids = new Map(rows.map((r) => [`${r.va}\u0000${r.type}`, r.id]));
+        const detailRows: unknown[][] = [];
+        for (const e of entries) {
+          for (const l of e.licenses) {
+            if (!l.details || l.details.length === 0) continue;
+            const id = ids.get(`${e.virtualAccountId}\u0000${l.licenseType}`);
+            for (const dt of l.details) {
+              detailRows.push([
+                id,
+                dt.licenseType,
+                dt.quantity,
+                isoOrNull(dt.startDate),
+                isoOrNull(dt.endDate),
+                dt.subscriptionId,
+                dt.status,
+              ]);
+            }
+          }
+        }
+        if (detailRows.length > 0) {
+          await sql`insert into license_details
+              (license_id, license_type, quantity, start_date, end_date, subscription_id, status)
+            select ${v(0)}, ${t(1)}, ${v(2)}, ${t(3)}, ${t(4)}, ${t(5)}, ${t(6)}
+            from ${jsonRows(trx, JSON.stringify(detailRows), 'j')}
+            order by j.key`.execute(trx);
         }
       }
-      if (substitutions.length > 0) {
-        await trx
-          .insertInto('license_substitutions')
-          .values(
-            substitutions.map((s) => ({
-              virtual_account_id: virtualAccountId,
-              license_name: s.licenseName,
-              substituted_license: s.substitutedLicense,
-              quantity: s.quantity,
-              substitution_type: s.substitutionType,
-            })),
-          )
-          .execute();
+      if (substitutionRows.length > 0) {
+        const v = (i: number) => jsonInt(trx, 'j.value', i);
+        const t = (i: number) => jsonText(trx, 'j.value', i);
+        await sql`insert into license_substitutions
+            (virtual_account_id, license_name, substituted_license, quantity, substitution_type)
+          select ${v(0)}, ${t(1)}, ${t(2)}, ${v(3)}, ${t(4)}
+          from ${jsonRows(trx, JSON.stringify(substitutionRows), 'j')}
+          order by j.key`.execute(trx);
       }
     });
   }
