@@ -101,10 +101,11 @@ const status: CommandSpec = {
           });
         return c;
       });
-      const s = await reports.statusOverview(core.db, { now, customerId: customer.id });
-      const row = (await reports.complianceOverview(core.db, { now })).customers.find(
-        (r) => r.name === customer.name,
-      );
+      // Only the customer's scope is computed (its clusters' lifecycles, not the estate's).
+      const { status: s, compliance: row } = await reports.customerStatus(core.db, {
+        now,
+        customerId: customer.id,
+      });
       return {
         ...ok(
           s.verdict,
