@@ -143,7 +143,7 @@ export class ReadModelCache {
   private readonly waiting = new Map<string, ((s: Received | undefined) => void)[]>();
   private port: ReadModelPort | undefined;
   /** Was ever attached: a cache with no port then is one whose refresher is gone. */
-  private fed = false;
+  private everFed = false;
   private readonly maxAgeMs: number;
   private readonly firstSnapshotWaitMs: number;
   private readonly staleLimitMs: number;
@@ -167,7 +167,7 @@ export class ReadModelCache {
    */
   attach(port: ReadModelPort): void {
     this.port = port;
-    this.fed = true;
+    this.everFed = true;
     port.once?.('close', () => this.detach(port));
     port.on('message', (m: unknown) => {
       if (this.port !== port) return;
@@ -192,6 +192,14 @@ export class ReadModelCache {
   /** Whether a refresher feeds this cache now. */
   get attached(): boolean {
     return this.port !== undefined;
+  }
+
+  /**
+   * Whether a refresher was ever attached (a chat worker's cache, even while its refresher is
+   * being restarted): its answers are asked by the keys the refresher publishes.
+   */
+  get fed(): boolean {
+    return this.everFed;
   }
 
   private fresh(version: string, at: Date, wantVersion: string, now: Date): boolean {
@@ -256,7 +264,7 @@ export class ReadModelCache {
     }
     // Fed once, no refresher now (its thread ended): the last snapshot while it is still
     // current, else computed here (and said: slower than usual) until a new one attaches.
-    const orphan = this.fed && !this.port;
+    const orphan = this.everFed && !this.port;
     if (orphan) {
       const snap = this.snapshots.get(key);
       if (snap && this.fresh(snap.version, snap.at, version, now)) {
