@@ -49,7 +49,18 @@ export class ReadModelThread {
 
   start(): void {
     if (this.closed) return;
-    const { worker, ready } = this.o.spawn();
+    let spawned: ReturnType<ReadModelThreadOptions['spawn']>;
+    try {
+      spawned = this.o.spawn();
+    } catch (e) {
+      // Could not even be created (resources): the same backoff as an end.
+      this.o.logger.error('could not start the read-model thread; commands compute alone', {
+        error: e instanceof Error ? e.message : String(e),
+      });
+      this.retry(-1);
+      return;
+    }
+    const { worker, ready } = spawned;
     this.worker = worker;
     this.startedAt = performance.now();
     // A thread that cannot start is an end like any other: the exit handler restarts it.
@@ -68,6 +79,10 @@ export class ReadModelThread {
     this.worker = undefined;
     if (this.closed) return;
     if (performance.now() - this.startedAt >= this.healthyAfterMs) this.endsInARow = 0;
+    this.retry(code);
+  }
+
+  private retry(code: number): void {
     const wait = Math.min(this.maxBackoffMs, this.minBackoffMs * 2 ** this.endsInARow);
     this.endsInARow++;
     this.o.logger.error('the read-model thread ended; starting it again', {
