@@ -38,7 +38,13 @@ const reader =
     ? undefined
     : openDatabase({ path: rt.config.db.path, readonly: true, clock: rt.clock });
 const db = reader?.db ?? rt.db;
-// The whole-estate answers come from the read-model thread (read-model-worker.ts), if any.
-if (readModels) reports.readCache(db).attach(readModels);
+// The whole-estate answers come from the read-model thread (read-model-worker.ts), if any;
+// when that thread is restarted (bin/cli/read-model-thread.ts), a port to the new one comes.
+const cache = reports.readCache(db);
+if (readModels) cache.attach(readModels);
+parentPort!.on('message', (m: unknown) => {
+  const port = (m as { readModels?: MessagePort } | null)?.readModels;
+  if (port) cache.attach(port);
+});
 serveCommands(commandLayer(rt, db), parentPort!);
 parentPort!.postMessage({ ready: true });

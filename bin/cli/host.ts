@@ -8,7 +8,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { hostname, userInfo } from 'node:os';
 import { resolve } from 'node:path';
-import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import { Worker, type MessagePort } from 'node:worker_threads';
 import pino from 'pino';
 import { RemoteCommandLayer } from '../../bot/index.ts';
 import type { CommandRunner } from '../../bot/commands/index.ts';
@@ -41,6 +41,7 @@ import { buildSite, type BuildSiteResult } from '../../site/lib/build.ts';
 import { serveSite, type RunningSite } from '../../site/lib/serve.ts';
 import { reports } from '../../core/index.ts';
 import { commandLayer } from './chat.ts';
+import { ReadModelThread } from './read-model-thread.ts';
 import { createPromMetrics, type PromMetrics } from './metrics.ts';
 import { cliConfig, openRuntime, type Runtime } from './runtime.ts';
 import type { CliContext } from './types.ts';
@@ -70,10 +71,13 @@ export function pinoLogger(config: Config, clock: Clock, role: string): Logger {
 export function startWorker(
   env: NodeJS.ProcessEnv,
   heapMb: number,
-  /** The read-model thread (startReadModelWorker): the worker gets a port of its own to it. */
-  readModels?: Worker,
+  /** The read-model thread (ReadModelThread): the worker gets a port of its own to it. */
+  readModels?: ReadModelThread,
 ): Promise<Worker> {
-  return spawnThread('./bot-worker.ts', env, heapMb, readModels).ready;
+  const { worker, ready } = spawnThread('./bot-worker.ts', env, heapMb, readModels?.portFor());
+  // Fed again (a new port) each time the read-model thread is restarted.
+  readModels?.serve(worker);
+  return ready;
 }
 
 /**
@@ -88,23 +92,26 @@ export function startReadModelWorker(
   return spawnThread('./read-model-worker.ts', env, heapMb);
 }
 
+/** tsx's loader API; vitest's module runner refuses import.meta.resolve: the worker resolves it. */
+function resolveTsx(): string {
+  try {
+    return import.meta.resolve('tsx/esm/api');
+  } catch {
+    return 'tsx/esm/api';
+  }
+}
+
 function spawnThread(
   entryFile: string,
   env: NodeJS.ProcessEnv,
   heapMb: number,
-  readModels?: Worker,
+  /** The worker's end of a channel to the read-model thread (ReadModelThread.portFor). */
+  port?: MessagePort,
 ): { worker: Worker; ready: Promise<Worker> } {
   // A worker thread starts without this process's TypeScript loader: register it first.
-  const tsx = import.meta.resolve('tsx/esm/api');
+  const tsx = resolveTsx();
   const entry = new URL(entryFile, import.meta.url).href;
   const code = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;
-  let port: MessagePort | undefined;
-  if (readModels) {
-    // Snapshots go from the read-model thread to the worker directly, not through this thread.
-    const ch = new MessageChannel();
-    readModels.postMessage({ port: ch.port1 }, [ch.port1]);
-    port = ch.port2;
-  }
   const w = new Worker(code, {
     eval: true,
     workerData: { env: { ...env }, ...(port ? { readModels: port } : {}) },
@@ -135,8 +142,8 @@ export interface ChatParts {
   notifier?: Notifier;
   /** The command workers (each replaced when it ends on its own). */
   commands?: RemoteCommandLayer;
-  /** The thread computing the whole-estate answers for the command workers. */
-  readModels?: Worker;
+  /** The thread computing the whole-estate answers for the command workers (restarted when it ends). */
+  readModels?: ReadModelThread;
 }
 
 export interface HostOptions {
@@ -283,17 +290,14 @@ export class Host {
       if (isMemoryPath(rt.config.db.path)) {
         layer = commandLayer(rt);
       } else {
-        // Started beside the command workers. If it fails or ends (out of memory), answers
-        // age, and past the caches' stale limit each worker computes them itself.
-        const rm = startReadModelWorker(this.opts.ctx.io.env, b.workerHeapMb);
-        const models = rm.worker;
+        // Started beside the command workers. If it ends (out of memory, a crash), each
+        // worker computes whole-estate answers itself until it is started again (backoff).
+        const models = new ReadModelThread({
+          spawn: () => startReadModelWorker(this.opts.ctx.io.env, b.workerHeapMb),
+          logger: rt.logger,
+        });
+        models.start();
         parts.readModels = models;
-        models.on('error', (e) =>
-          rt.logger.error('the read-model thread ended; commands compute alone', {
-            error: e.message,
-          }),
-        );
-        rm.ready.catch(() => undefined);
         const start = () => startWorker(this.opts.ctx.io.env, b.workerHeapMb, models);
         const remote = new RemoteCommandLayer(
           await Promise.all(Array.from({ length: b.workers }, start)),
@@ -606,7 +610,7 @@ export class Host {
     await step('slack', () => c.slack?.stop());
     await step('webex', () => c.webex?.stop());
     await step('workers', () => c.commands?.close());
-    await step('read models', async () => void (await c.readModels?.terminate()));
+    await step('read models', () => c.readModels?.close());
     await step('site server', () => this.site?.close());
     for (const f of this.cleanups.reverse()) await step('cleanup', f);
     // Last before the database: the lease is given up so another instance leads at once.

@@ -42,6 +42,8 @@ export interface Port {
 export function serveCommands(layer: CommandLayer, port: Port | MessagePort): void {
   port.on('message', (m: unknown) => {
     const r = m as Request;
+    // The same port carries other word from the main thread (a new read-model port).
+    if (typeof r?.line !== 'string') return;
     void (async () => {
       let o: Outcome;
       try {

@@ -90,6 +90,30 @@ export async function complianceFrom(
   // always ends within 90 days of the last renewal, so a shorter default says something.
   const withinDays = opts.withinDays ?? 90;
   const clusterWithinDays = opts.clusterWithinDays ?? 30;
+  const rows = complianceRows(vas, clusters, attention);
+  const horizon = clusterWithinDays;
+  const expiringClusters = clusters
+    .filter((c) => c.daysLeft !== null && c.daysLeft > 0 && c.daysLeft <= horizon)
+    .sort((a, b) => a.daysLeft! - b.daysLeft! || cmp(a.name, b.name));
+  return {
+    ...rows,
+    expiringTerms: await expiringTerms(db, { now: opts.now, withinDays }),
+    expiringClusters,
+    withinDays,
+    clusterWithinDays,
+  };
+}
+
+/**
+ * The compliance rows per SA, VA and customer (pure). A customer's row depends only on its own
+ * clusters and the VAs they draw on, so given one customer's clusters it is that customer's
+ * row of the whole estate's (`status <customer>` reads only its scope).
+ */
+export function complianceRows(
+  vas: readonly VirtualAccountSummaryRow[],
+  clusters: readonly ClusterSummaryRow[],
+  attention: readonly AttentionItem[],
+): Pick<ComplianceOverview, 'smartAccounts' | 'virtualAccounts' | 'customers'> {
   const named = clustersInTrouble(attention);
   const vaRows = new Map<number, ComplianceRow>();
   const virtualAccounts: ComplianceRow[] = vas.map((v) => {
@@ -152,17 +176,5 @@ export async function complianceFrom(
     }
   }
   custRows.sort((a, b) => cmp(a.name, b.name));
-  const horizon = clusterWithinDays;
-  const expiringClusters = clusters
-    .filter((c) => c.daysLeft !== null && c.daysLeft > 0 && c.daysLeft <= horizon)
-    .sort((a, b) => a.daysLeft! - b.daysLeft! || cmp(a.name, b.name));
-  return {
-    smartAccounts: saRows,
-    virtualAccounts,
-    customers: custRows,
-    expiringTerms: await expiringTerms(db, { now: opts.now, withinDays }),
-    expiringClusters,
-    withinDays,
-    clusterWithinDays,
-  };
+  return { smartAccounts: saRows, virtualAccounts, customers: custRows };
 }

@@ -19,7 +19,7 @@ import {
 } from './attention.ts';
 import { clusterFailed, clusterSummary, type ClusterSummaryRow } from './clusters.ts';
 import type { ReportDb } from './common.ts';
-import { complianceFrom } from './compliance.ts';
+import { complianceRows, type ComplianceRow } from './compliance.ts';
 
 export interface StatusCounts {
   virtualAccounts: {
@@ -110,16 +110,42 @@ export async function statusOverview(
     clusters?: ClusterSummaryRow[];
   },
 ): Promise<StatusOverview> {
+  return (await statusAndCompliance(db, opts)).status;
+}
+
+/**
+ * `status <customer>`: the customer's status and its compliance row (as the compliance
+ * overview has it), reading only its scope: its clusters' lifecycles are computed, not the
+ * estate's (the accounts, VAs and open alerts are read whole: one row each, no lifecycle).
+ */
+export async function customerStatus(
+  db: ReportDb,
+  opts: { now: Date; customerId: number },
+): Promise<{ status: StatusOverview; compliance: ComplianceRow | undefined }> {
+  const { status, customerRows } = await statusAndCompliance(db, opts);
+  const name = status.customer?.name;
+  return { status, compliance: customerRows.find((r) => r.name === name) };
+}
+
+async function statusAndCompliance(
+  db: ReportDb,
+  opts: { now: Date; customerId?: number; clusters?: ClusterSummaryRow[] },
+): Promise<{ status: StatusOverview; customerRows: ComplianceRow[] }> {
+  const cid = opts.customerId;
+  // One customer and no whole-estate summary at hand: only its clusters. Every counter below
+  // reads the customer's clusters (and the VAs they draw on) only, so the figures are those
+  // of the whole-estate summary filtered (test/integration/status-scope.test.ts).
+  const scoped = cid !== undefined && opts.clusters === undefined;
   const [allAccounts, allVas, allClusters, list] = await Promise.all([
     smartAccountSummary(db, opts),
     virtualAccountSummary(db),
-    opts.clusters ?? clusterSummary(db, { now: opts.now }),
+    opts.clusters ??
+      clusterSummary(db, { now: opts.now, ...(scoped ? { filter: { customerId: cid } } : {}) }),
     attentionList(db, opts),
   ]);
-  const compliance = await complianceFrom(db, opts, allVas, allClusters, list.items);
-  const cid = opts.customerId;
+  const compliance = complianceRows(allVas, allClusters, list.items);
   const clusters =
-    cid === undefined ? allClusters : allClusters.filter((c) => c.customerId === cid);
+    cid === undefined || scoped ? allClusters : allClusters.filter((c) => c.customerId === cid);
   const vaIds = new Set(clusters.map((c) => c.virtualAccountId));
   const vas = cid === undefined ? allVas : allVas.filter((v) => vaIds.has(v.id));
   const saIds = new Set(vas.map((v) => v.smartAccountId));
@@ -174,12 +200,15 @@ export async function statusOverview(
   };
   const compliant = counts.virtualAccounts.outOfCompliance === 0 && failed === 0;
   return {
-    at: opts.now,
-    customer,
-    compliant,
-    verdict: statusVerdict({ ...counts, compliant, customer }),
-    accounts,
-    ...counts,
-    attention,
+    status: {
+      at: opts.now,
+      customer,
+      compliant,
+      verdict: statusVerdict({ ...counts, compliant, customer }),
+      accounts,
+      ...counts,
+      attention,
+    },
+    customerRows: custRows,
   };
 }

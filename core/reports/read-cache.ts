@@ -67,6 +67,8 @@ export type ReadModelMessage =
 export interface ReadModelPort {
   postMessage(m: ReadModelMessage): void;
   on(event: 'message', fn: (m: unknown) => void): unknown;
+  /** A MessagePort says when the other end is gone (its thread ended). */
+  once?(event: 'close', fn: () => void): unknown;
 }
 
 /**
@@ -97,6 +99,12 @@ export interface ReadModelAnswer<T> {
    * and a newer answer is being computed elsewhere: the reply must say "as of".
    */
   current: boolean;
+  /**
+   * Set when the cache is fed but its refresher is gone (the read-model thread ended and is
+   * being restarted): the value was computed by this ask, which is slower than usual, and the
+   * reply says so.
+   */
+  computedHere?: boolean;
 }
 
 /** A snapshot as a fed cache holds it: decoded on first use. */
@@ -132,8 +140,10 @@ export interface ReadModelCacheOptions {
 export class ReadModelCache {
   private readonly entries = new Map<string, Entry>();
   private readonly snapshots = new Map<string, Received>();
-  private readonly waiting = new Map<string, ((s: Received) => void)[]>();
+  private readonly waiting = new Map<string, ((s: Received | undefined) => void)[]>();
   private port: ReadModelPort | undefined;
+  /** Was ever attached: a cache with no port then is one whose refresher is gone. */
+  private everFed = false;
   private readonly maxAgeMs: number;
   private readonly firstSnapshotWaitMs: number;
   private readonly staleLimitMs: number;
@@ -150,10 +160,17 @@ export class ReadModelCache {
     this.staleLimitMs = o.staleLimitMs ?? 5 * 60_000;
   }
 
-  /** Takes its answers from the refresher at the other end of `port` from now on. */
+  /**
+   * Takes its answers from the refresher at the other end of `port` from now on (in place of
+   * an earlier one: a restarted read-model thread sends a new port). When the port closes (the
+   * refresher's thread ended), asks stop waiting for it and compute here until the next attach.
+   */
   attach(port: ReadModelPort): void {
     this.port = port;
+    this.everFed = true;
+    port.once?.('close', () => this.detach(port));
     port.on('message', (m: unknown) => {
+      if (this.port !== port) return;
       const s = m as ReadModelMessage;
       if (s.kind !== 'snapshot') return;
       const snap: Received = { key: s.key, bytes: s.bytes, version: s.version, at: s.at };
@@ -161,6 +178,28 @@ export class ReadModelCache {
       for (const w of this.waiting.get(s.key) ?? []) w(snap);
       this.waiting.delete(s.key);
     });
+  }
+
+  /** The refresher behind `port` is gone: asks waiting for its snapshots compute now. */
+  private detach(port: ReadModelPort): void {
+    if (this.port !== port) return;
+    this.port = undefined;
+    const waiting = [...this.waiting.values()].flat();
+    this.waiting.clear();
+    for (const w of waiting) w(undefined);
+  }
+
+  /** Whether a refresher feeds this cache now. */
+  get attached(): boolean {
+    return this.port !== undefined;
+  }
+
+  /**
+   * Whether a refresher was ever attached (a chat worker's cache, even while its refresher is
+   * being restarted): its answers are asked by the keys the refresher publishes.
+   */
+  get fed(): boolean {
+    return this.everFed;
   }
 
   private fresh(version: string, at: Date, wantVersion: string, now: Date): boolean {
@@ -179,7 +218,7 @@ export class ReadModelCache {
         resolve(undefined);
       }, this.firstSnapshotWaitMs);
       timer.unref?.();
-      const done = (s: Received) => {
+      const done = (s: Received | undefined) => {
         clearTimeout(timer);
         resolve(s);
       };
@@ -208,6 +247,13 @@ export class ReadModelCache {
         snap = (await this.snapshotAfter(key, snap)) ?? snap;
       if (snap) {
         const current = this.fresh(snap.version, snap.at, version, now);
+        // Computed here on the current data while the refresher was gone (and its successor
+        // has not sent a round yet): better than the older snapshot.
+        const own = this.entries.get(key);
+        if (!current && own && this.fresh(own.version, own.at, version, now)) {
+          this.stats.hits++;
+          return { value: (await own.value) as T, asOf: own.at, current: true };
+        }
         if (current || now.getTime() - snap.at.getTime() < this.staleLimitMs) {
           if (current) this.stats.hits++;
           else this.stats.stale++;
@@ -216,10 +262,22 @@ export class ReadModelCache {
         }
       }
     }
+    // Fed once, no refresher now (its thread ended): the last snapshot while it is still
+    // current, else computed here (and said: slower than usual) until a new one attaches.
+    const orphan = this.everFed && !this.port;
+    if (orphan) {
+      const snap = this.snapshots.get(key);
+      if (snap && this.fresh(snap.version, snap.at, version, now)) {
+        this.stats.hits++;
+        if (!('value' in snap)) snap.value = deserialize(Buffer.from(snap.bytes));
+        return { value: snap.value as T, asOf: snap.at, current: true };
+      }
+    }
     const hit = this.entries.get(key);
+    const here = orphan ? { computedHere: true } : {};
     if (hit && this.fresh(hit.version, hit.at, version, now)) {
       this.stats.hits++;
-      return { value: (await hit.value) as T, asOf: hit.at, current: true };
+      return { value: (await hit.value) as T, asOf: hit.at, current: true, ...here };
     }
     this.stats.misses++;
     const value = compute(now);
@@ -228,7 +286,7 @@ export class ReadModelCache {
     value.catch(() => {
       if (this.entries.get(key) === entry) this.entries.delete(key);
     });
-    return { value: await value, asOf: now, current: true };
+    return { value: await value, asOf: now, current: true, ...here };
   }
 
   /** The model's value (see `answer`; the caller does not label answers as of earlier data). */

@@ -1,5 +1,6 @@
 // Whole-estate answers computed ahead of the asks (issue 23; core/reports/read-model-refresher.ts,
-// read-cache.ts fed mode, whole-estate.ts, bot/commands/handlers `status` / `clusters` / `alerts`):
+// read-cache.ts fed mode, whole-estate.ts, bot/commands/handlers `status` / `clusters` / `alerts`;
+// `clusters` fed gets the page chat shows, and the message is the one every row would give):
 // the refresher computes every model on one read snapshot and publishes it over a MessagePort;
 // a fed cache serves the newest snapshot without computing, says `current: false` (and the reply
 // says "As of …") while the data changed since, and is current again after the next round.
@@ -11,6 +12,7 @@
 import { MessageChannel } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CommandLayer, defaultRegistry, type Actor } from '../../bot/commands/index.ts';
+import { forChat, type Reply } from '../../bot/commands/reply.ts';
 import { silentLogger } from '../../core/log.ts';
 import * as reports from '../../core/reports/index.ts';
 import { createRepositories, openDatabase, type DatabaseHandle } from '../../core/store/index.ts';
@@ -110,12 +112,13 @@ describe('read-model refresher and a fed read cache', () => {
     const of = (key: string) => published.filter((s) => s.key === key).at(-1)!.value;
     const clusters = await reports.clusterSummary(db, { now });
     expect(clusters.length).toBeGreaterThan(3);
-    expect(of('clusters')).toEqual(clusters);
+    // The Cluster Summary goes as the page chat shows (whole-estate.ts ClusterPage).
+    expect(of('clusters:page')).toEqual(reports.clusterPage(clusters));
     // `--failed` as the rows clusterFailed keeps: the same rows, in the same order, as the filter.
     const failed = await reports.clusterSummary(db, { now, filter: { failed: true } });
     expect(failed.length).toBeGreaterThan(0);
     expect(failed.length).toBeLessThan(clusters.length);
-    expect(of('clusters:failed')).toEqual(failed);
+    expect(of('clusters:failed:page')).toEqual(reports.clusterPage(failed));
     expect(of('status')).toEqual(await reports.statusOverview(db, { now }));
     const open = await fx.repos.alerts.list({ state: 'open', includeMuted: false }, now);
     expect(open.length).toBeGreaterThan(0);
@@ -127,20 +130,49 @@ describe('read-model refresher and a fed read cache', () => {
 
   it('answers from the snapshot without computing, current while nothing was written', async () => {
     let computed = 0;
-    const a = await cache.answer('clusters', fx.clock.now(), () => {
+    const a = await cache.answer('clusters:page', fx.clock.now(), () => {
       computed++;
-      return Promise.resolve([]);
+      return Promise.resolve(reports.clusterPage([]));
     });
     expect(computed).toBe(0);
     expect(a.current).toBe(true);
-    expect((a.value as unknown[]).length).toBeGreaterThan(3);
+    expect(a.value.total).toBeGreaterThan(3);
     const reply = (await layer.execute('status', viewer)).reply;
     expect(reply.status).toBe('ok');
     expect(JSON.stringify(reply.blocks)).not.toContain('As of');
   });
 
+  it('clusters (and --failed) from the page: the message chat shows is the one of every row', async () => {
+    // Not fed: fx.h.db has a cache of its own that computes every row.
+    const whole = new CommandLayer(
+      {
+        db: fx.h.db,
+        services: fx.services,
+        repos: fx.repos,
+        clock: fx.clock,
+        logger: silentLogger,
+        config: fx.config,
+      },
+      defaultRegistry(),
+    );
+    const shown = (r: Reply) => {
+      const { data: _data, ...rest } = forChat(r);
+      return rest;
+    };
+    for (const line of ['clusters', 'clusters --failed']) {
+      const fed = (await layer.execute(line, viewer)).reply;
+      const all = (await whole.execute(line, viewer)).reply;
+      expect(fed.status).toBe('ok');
+      expect(shown(fed)).toEqual(shown(all));
+      // The fed reply carries the page, not every row.
+      expect(Array.isArray(all.data)).toBe(true);
+      expect((fed.data as reports.ClusterPage).total).toBe((all.data as unknown[]).length);
+    }
+  });
+
   it('after a write: the last answer, labelled as of its time, then the new one', async () => {
-    const before = await cache.answer('clusters', fx.clock.now(), () => Promise.resolve([]));
+    const none = () => Promise.resolve(reports.clusterPage([]));
+    const before = await cache.answer('clusters:page', fx.clock.now(), none);
     // Stop the refresher from seeing the write before we ask: a pause longer than the test.
     await refresher.stop();
     const customer = await fx.repos.customers.upsert({ name: 'Late Arrival' });
@@ -152,16 +184,14 @@ describe('read-model refresher and a fed read cache', () => {
       publisherAddress: 'https://late-pub.example.com',
     });
     let computed = 0;
-    const stale = await cache.answer('clusters', fx.clock.now(), () => {
+    const stale = await cache.answer('clusters:page', fx.clock.now(), () => {
       computed++;
-      return Promise.resolve([]);
+      return none();
     });
     expect(computed).toBe(0);
     expect(stale.current).toBe(false);
     expect(stale.asOf).toEqual(before.asOf);
-    expect((stale.value as reports.ClusterSummaryRow[]).some((c) => c.name === 'late-cucm')).toBe(
-      false,
-    );
+    expect(stale.value.total).toBe(before.value.total);
     const reply = (await layer.execute('clusters', viewer)).reply;
     const note = reply.blocks.find((b) => b.kind === 'context' && b.text.startsWith('As of'));
     expect(note).toBeDefined();
@@ -175,11 +205,9 @@ describe('read-model refresher and a fed read cache', () => {
     refresher = new reports.ReadModelRefresher({ ...refresherOptions(), pollMs: 20, minGapMs: 0 });
     refresher.start();
     await nextRound(0);
-    const fresh = await cache.answer('clusters', fx.clock.now(), () => Promise.resolve([]));
+    const fresh = await cache.answer('clusters:page', fx.clock.now(), none);
     expect(fresh.current).toBe(true);
-    expect((fresh.value as reports.ClusterSummaryRow[]).some((c) => c.name === 'late-cucm')).toBe(
-      true,
-    );
+    expect(fresh.value.total).toBe(before.value.total + 1);
     const again = (await layer.execute('clusters', viewer)).reply;
     expect(JSON.stringify(again.blocks)).not.toContain('As of');
   });
@@ -202,16 +230,16 @@ describe('read-model refresher and a fed read cache', () => {
     };
     const own = new reports.ReadModelCache(askerDb.db, { firstSnapshotWaitMs: 300 });
     own.attach(ch.port2);
-    send(published.filter((p) => p.key === 'clusters').at(-1)!);
+    send(published.filter((p) => p.key === 'clusters:page').at(-1)!);
     await new Promise((r) => setTimeout(r, 50));
     fx.clock.advance({ minutes: 6 });
     let computed = 0;
-    const compute = (at: Date) => {
+    const compute = async (at: Date) => {
       computed++;
-      return reports.clusterSummary(askerDb.db, { now: at });
+      return reports.clusterPage(await reports.clusterSummary(askerDb.db, { now: at }));
     };
     // Nobody publishes a newer one: after the wait, the ask computes.
-    const a = await own.answer('clusters', fx.clock.now(), compute);
+    const a = await own.answer('clusters:page', fx.clock.now(), compute);
     expect(computed).toBe(1);
     expect(a.current).toBe(true);
     expect(a.asOf).toEqual(fx.clock.now());
@@ -229,7 +257,7 @@ describe('read-model refresher and a fed read cache', () => {
     });
     try {
       r2.start();
-      const b = await own.answer('clusters', fx.clock.now(), compute);
+      const b = await own.answer('clusters:page', fx.clock.now(), compute);
       expect(computed).toBe(1);
       expect(b.current).toBe(true);
       expect(b.asOf).toEqual(fx.clock.now());

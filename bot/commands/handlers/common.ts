@@ -11,9 +11,16 @@ export function when(d: Date | null | undefined): string {
 /**
  * A whole-estate answer that is not current (core/reports/read-cache.ts: the data changed
  * since, or it aged; a newer one is being computed) says so first: it is the truth as of that
- * instant, not now.
+ * instant, not now. One computed by the ask itself because the read-model thread is being
+ * restarted says that instead (it is current, only slower than usual).
  */
-export function asOfNote(a: { asOf: Date; current: boolean }): Block[] {
+export function asOfNote(a: { asOf: Date; current: boolean; computedHere?: boolean }): Block[] {
+  if (a.computedHere)
+    return [
+      context(
+        'Computed for this ask: the thread that keeps whole-estate answers ready is restarting, so this took longer than usual.',
+      ),
+    ];
   if (a.current) return [];
   const at = `${a.asOf.toISOString().replace('T', ' ').slice(0, 19)} UTC`;
   return [

@@ -101,10 +101,11 @@ const status: CommandSpec = {
           });
         return c;
       });
-      const s = await reports.statusOverview(core.db, { now, customerId: customer.id });
-      const row = (await reports.complianceOverview(core.db, { now })).customers.find(
-        (r) => r.name === customer.name,
-      );
+      // Only the customer's scope is computed (its clusters' lifecycles, not the estate's).
+      const { status: s, compliance: row } = await reports.customerStatus(core.db, {
+        now,
+        customerId: customer.id,
+      });
       return {
         ...ok(
           s.verdict,
@@ -430,50 +431,72 @@ const clusters: CommandSpec = {
     const now = core.clock.now();
     // Unfiltered or --failed alone is the whole estate: once per data version (read-cache.ts).
     const whole = Object.keys(filter).every((k) => k === 'failed');
-    const answer = whole
-      ? await reports
-          .readCache(core.db)
-          .answer(filter.failed ? 'clusters:failed' : 'clusters', now, (at) =>
-            reports.clusterSummary(core.db, { now: at, filter }),
+    const cache = reports.readCache(core.db);
+    // Fed by the read-model thread (a chat worker): only the page a chat message shows comes
+    // over, not 10,000 rows (whole-estate.ts ClusterPage). Elsewhere every row, for --json.
+    const answer =
+      whole && cache.fed
+        ? await cache.answer(
+            filter.failed ? 'clusters:failed:page' : 'clusters:page',
+            now,
+            async (at) =>
+              reports.clusterPage(await reports.clusterSummary(core.db, { now: at, filter })),
           )
-      : { value: await reports.clusterSummary(core.db, { now, filter }), asOf: now, current: true };
-    const list = answer.value;
-    const timers = list.some((c) => c.lifecycle.source === 'timers');
+        : whole
+          ? await cache.answer(filter.failed ? 'clusters:failed' : 'clusters', now, (at) =>
+              reports.clusterSummary(core.db, { now: at, filter }),
+            )
+          : {
+              value: await reports.clusterSummary(core.db, { now, filter }),
+              asOf: now,
+              current: true,
+            };
+    const page: reports.ClusterPage = Array.isArray(answer.value)
+      ? {
+          rows: answer.value,
+          total: answer.value.length,
+          timers: answer.value.some((c) => c.lifecycle.source === 'timers'),
+        }
+      : answer.value;
+    const list = page.rows;
+    const rows = table(
+      [
+        'name',
+        'customer',
+        'type',
+        'version',
+        'virtual account',
+        'status',
+        'job',
+        'authorization',
+        'days left',
+        'licensing',
+      ],
+      list.map((c) => [
+        c.name,
+        c.customer,
+        c.type,
+        c.version,
+        c.virtualAccount ?? '—',
+        c.status ?? '—',
+        c.jobStatus ?? '—',
+        `${c.authorization ?? '—'}${c.lifecycle.source === 'timers' ? ' *' : ''}${c.reachable === false ? ' (unreachable)' : ''}`,
+        c.daysLeft === null ? '' : `${c.daysLeft} (${c.daysLeftOf ?? ''})`,
+        c.licensing,
+      ]),
+    );
     return {
       ...ok(
-        `Clusters (${list.length}${flags.failed ? ' failed' : ''})`,
+        `Clusters (${page.total}${flags.failed ? ' failed' : ''})`,
         ...asOfNote(answer),
-        table(
-          [
-            'name',
-            'customer',
-            'type',
-            'version',
-            'virtual account',
-            'status',
-            'job',
-            'authorization',
-            'days left',
-            'licensing',
-          ],
-          list.map((c) => [
-            c.name,
-            c.customer,
-            c.type,
-            c.version,
-            c.virtualAccount ?? '—',
-            c.status ?? '—',
-            c.jobStatus ?? '—',
-            `${c.authorization ?? '—'}${c.lifecycle.source === 'timers' ? ' *' : ''}${c.reachable === false ? ' (unreachable)' : ''}`,
-            c.daysLeft === null ? '' : `${c.daysLeft} (${c.daysLeftOf ?? ''})`,
-            c.licensing,
-          ]),
-        ),
-        ...(timers
+        // A page of a longer summary says how many rows there are, as forChat would.
+        page.total > list.length && rows.kind === 'table' ? { ...rows, total: page.total } : rows,
+        ...(page.timers
           ? [context('* by the timers since the last good read (see `cluster show <name>`)')]
           : []),
       ),
-      data: list,
+      // Every row, or (fed: a chat worker, where a reply's data never leaves) the page.
+      data: Array.isArray(answer.value) ? list : page,
     };
   },
 };
