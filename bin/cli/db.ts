@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import {
   backupFileKind,
   backupDatabase,
+  checkKey,
   copyKeyFileBeside,
   isSmartlicSqliteFile,
   readLogicalBackupLines,
@@ -21,7 +22,7 @@ import {
   resolveSecretKey,
 } from '../../core/store/index.ts';
 import { defineCommand, defineGroup, inputError } from './common.ts';
-import { checkKey, cliConfig, resolveStorage } from './runtime.ts';
+import { cliConfig, resolveStorage } from './runtime.ts';
 import type { CliCommand, CliContext } from './types.ts';
 
 const WHERE = `The database is SMARTLIC_DB (db.path). Without it: data/smartlic.db inside a clone of the

@@ -3,12 +3,12 @@
  * migrated database, the verified secret key, repositories, a stderr logger, the system clock
  * and the service container. `close()` releases all of it.
  */
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Kysely } from 'kysely';
-import { SmartlicError, isSmartlicError } from '../../core/errors.ts';
+import { SmartlicError } from '../../core/errors.ts';
 import { systemClock, type Clock } from '../../core/clock.ts';
 import { loadConfig, type Config } from '../../core/config.ts';
 import { createLogger, type Logger } from '../../core/log.ts';
@@ -18,13 +18,12 @@ import { createServices, type Services } from '../../core/services/index.ts';
 import {
   SecretBox,
   createRepositories,
-  isPostgresUrl,
   keyFilePath,
   migrateToLatest,
   openStore,
   redactDatabaseUrl,
   resolveSecretKey,
-  verifySecretKey,
+  checkKey,
   type Database,
   type StoreHandle,
   type Repositories,
@@ -169,52 +168,6 @@ export function resolveStorage(config: Config): {
     keyFile: keyFilePath(path),
     key: () => resolveSecretKey({ envValue: config.secretKey, dbPath: path }),
   };
-}
-
-/**
- * Checks the key against the database and, when it does not match, says which key was
- * tried and what recovery there is. A key file this very call created (the old one was lost)
- * is removed again, so it cannot pass for the right one later.
- */
-export async function checkKey(
-  db: Kysely<Database>,
-  key: ResolvedSecretKey,
-  dbPath: string,
-  clock: Clock,
-): Promise<SecretBox> {
-  const secrets = new SecretBox(key.key);
-  try {
-    await verifySecretKey(db, secrets, clock);
-    return secrets;
-  } catch (e) {
-    if (!isSmartlicError(e) || e.code !== 'SECRET_KEY') throw e;
-    if (key.source === 'key-file' && key.created && key.keyFile)
-      rmSync(key.keyFile, { force: true });
-    const tried =
-      key.source === 'key-file'
-        ? key.created
-          ? `the key file ${key.keyFile} was missing (a new key would not open it)`
-          : `the key file ${key.keyFile} holds another key`
-        : 'SMARTLIC_SECRET_KEY holds another key';
-    // (A copy: the type guard would narrow dbPath itself to never below.)
-    const shown: string | undefined = dbPath;
-    if (isPostgresUrl(shown)) {
-      // PostgreSQL has no key file: the key is SMARTLIC_SECRET_KEY, the same on every instance.
-      throw new SmartlicError({
-        code: 'SECRET_KEY',
-        message: `cannot decrypt the secrets in ${dbPath}: ${tried}`,
-        action:
-          'set SMARTLIC_SECRET_KEY to the key the database was created with (the one its other instances use; after `db copy`, the content of the SQLite key file)',
-        cause: e,
-      });
-    }
-    throw new SmartlicError({
-      code: 'SECRET_KEY',
-      message: `cannot decrypt the secrets in ${dbPath}: ${tried}`,
-      action: `restore ${key.keyFile ?? keyFilePath(dbPath)} from the backup made with the database (\`smartlic db backup --with-key\` writes it beside the copy), or set SMARTLIC_SECRET_KEY to the key the database was created with; for the demo, remove ${dbPath} and start again`,
-      cause: e,
-    });
-  }
 }
 
 export async function openRuntime(

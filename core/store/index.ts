@@ -13,7 +13,6 @@
 import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.ts';
 import { systemClock } from '../clock.ts';
-import { SmartlicError } from '../errors.ts';
 import type { SecretBox } from './crypto.ts';
 import { AlertsRepository } from './repositories/alerts.repository.ts';
 import { AuditRepository } from './repositories/audit.repository.ts';
@@ -67,6 +66,7 @@ export { MIGRATIONS } from './migrations/index.ts';
 export { SecretBox, hashSecret, keyFilePath, resolveSecretKey } from './crypto.ts';
 export type { ResolveSecretKeyOptions, ResolvedSecretKey, SecretKeySource } from './crypto.ts';
 export { backupDatabase } from './backup.ts';
+export { checkKey, verifySecretKey } from './key-check.ts';
 export { copyKeyFileBeside, isSmartlicSqliteFile, restoreSqliteBackup } from './backup-restore.ts';
 export { copySqliteToPostgres } from './copy.ts';
 export {
@@ -178,33 +178,4 @@ export async function transaction<T>(
 ): Promise<T> {
   if (db.isTransaction) return fn(createRepositories(db, secrets, clock), db);
   return inTransaction(db, (trx) => fn(createRepositories(trx, secrets, clock), trx));
-}
-
-const KEY_CHECK_SETTING = 'secret_key_check';
-const KEY_CHECK_PLAINTEXT = 'smartlic secret key check v1';
-
-/**
- * Fails fast with SmartlicError `SECRET_KEY` when `secrets` is not the key this database was
- * first used with (checked against a value encrypted on first use), before any real secret is
- * needed. Records the check on first use. Call after migrating.
- */
-export async function verifySecretKey(
-  db: Kysely<Database>,
-  secrets: SecretBox,
-  clock: Clock = systemClock,
-): Promise<'recorded' | 'ok'> {
-  const settings = new SettingsRepository(db, secrets, clock);
-  const stored = await settings.get(KEY_CHECK_SETTING);
-  if (stored === undefined) {
-    await settings.set(KEY_CHECK_SETTING, secrets.encrypt(KEY_CHECK_PLAINTEXT, { secret: false }));
-    return 'recorded';
-  }
-  if (secrets.decrypt(stored, { secret: false }) !== KEY_CHECK_PLAINTEXT) {
-    throw new SmartlicError({
-      code: 'SECRET_KEY',
-      message: 'the secret key check stored in the database does not match',
-      action: 'set SMARTLIC_SECRET_KEY to the key the database was created with',
-    });
-  }
-  return 'ok';
 }

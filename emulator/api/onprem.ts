@@ -5,7 +5,7 @@
  * now, sync mode, and the request/answer files of a disconnected sync.
  */
 import { z } from 'zod';
-import type { Client, LocalAccount } from '../model/types.ts';
+import type { Client, LocalAccount, Satellite } from '../model/types.ts';
 import type { SyncAnswerFile } from '../model/satellite-sync.ts';
 import {
   BadRequest,
@@ -68,28 +68,14 @@ export function handleOnprem(ctx: Ctx): void {
     }
     if (s[1] === 'sync' && s.length === 2 && m === 'POST') {
       ctx.world.syncNow(sat);
-      json(
-        ctx,
-        200,
-        {
-          status: 'SUCCESS',
-          statusMessage: 'Synchronized',
-          satellite: ctx.world.satelliteStatus(sat),
-        },
-        EXTENSION,
-      );
+      satelliteAnswer(ctx, sat, 'Synchronized');
       return;
     }
     if (s[1] === 'sync-mode' && s.length === 2 && m === 'POST') {
       const r = modeBody.safeParse(parseJsonBody(ctx));
       if (!r.success) throw new BadRequest('Invalid request body: expected {mode, schedule}.');
       ctx.world.setSyncMode(sat, r.data.mode, r.data.schedule);
-      json(
-        ctx,
-        200,
-        { status: 'SUCCESS', statusMessage: '', satellite: ctx.world.satelliteStatus(sat) },
-        EXTENSION,
-      );
+      satelliteAnswer(ctx, sat, '');
       return;
     }
     if (s[1] === 'sync-file' && s[2] === 'export' && s.length === 3 && m === 'POST') {
@@ -102,16 +88,7 @@ export function handleOnprem(ctx: Ctx): void {
         throw new BadRequest('Not a satellite synchronization answer file.');
       }
       ctx.world.importSyncAnswer(sat, file);
-      json(
-        ctx,
-        200,
-        {
-          status: 'SUCCESS',
-          statusMessage: 'Answer file imported',
-          satellite: ctx.world.satelliteStatus(sat),
-        },
-        EXTENSION,
-      );
+      satelliteAnswer(ctx, sat, 'Answer file imported');
       return;
     }
   }
@@ -180,4 +157,14 @@ export function handleOnprem(ctx: Ctx): void {
     return;
   }
   cssmError(ctx, 404, `No such resource: ${m} ${ctx.path}`);
+}
+
+/** A satellite operation's success [ext]: Cisco's envelope and the satellite's state after it. */
+function satelliteAnswer(ctx: Ctx, sat: Satellite, statusMessage: string): void {
+  json(
+    ctx,
+    200,
+    { status: 'SUCCESS', statusMessage, satellite: ctx.world.satelliteStatus(sat) },
+    EXTENSION,
+  );
 }

@@ -51,23 +51,42 @@ export function stepProducts(w: World, t: number): number {
         w.markDirty(r.pool);
         break;
       }
-      const fail = reachFailure(w, c, r.pool);
-      if (next === r.nextIdAttemptAt) {
-        r.lastIdAttemptAt = next;
-        r.lastIdStatus = fail ? 'FAILED' : 'SUCCEEDED';
-        r.lastIdFailReason = fail ?? undefined;
-        if (!fail) r.lastIdRenewalAt = next;
-        r.nextIdAttemptAt = next + (fail ? RETRY_MS : ID_RENEWAL_MS);
-      } else {
-        r.lastAuthAttemptAt = next;
-        r.lastAuthStatus = fail ? 'FAILED' : 'SUCCEEDED';
-        r.lastAuthFailReason = fail ?? undefined;
-        if (!fail) r.lastAuthSuccessAt = next;
-        r.nextAuthAttemptAt = next + (fail ? RETRY_MS : AUTH_RENEWAL_MS);
-      }
+      recordRenewal(
+        r,
+        next === r.nextIdAttemptAt ? 'id' : 'auth',
+        next,
+        reachFailure(w, c, r.pool),
+      );
     }
   }
   return n;
+}
+
+/**
+ * One renewal attempt of a registration at `at` — of its authorization or of its ID
+ * certificate — and when the next one is due: the regular interval after a success, a day
+ * after a failure.
+ */
+function recordRenewal(
+  r: Registration,
+  what: 'auth' | 'id',
+  at: number,
+  fail: string | null,
+): void {
+  const status = fail ? 'FAILED' : 'SUCCEEDED';
+  if (what === 'id') {
+    r.lastIdAttemptAt = at;
+    r.lastIdStatus = status;
+    r.lastIdFailReason = fail ?? undefined;
+    if (!fail) r.lastIdRenewalAt = at;
+    r.nextIdAttemptAt = at + (fail ? RETRY_MS : ID_RENEWAL_MS);
+  } else {
+    r.lastAuthAttemptAt = at;
+    r.lastAuthStatus = status;
+    r.lastAuthFailReason = fail ?? undefined;
+    if (!fail) r.lastAuthSuccessAt = at;
+    r.nextAuthAttemptAt = at + (fail ? RETRY_MS : AUTH_RENEWAL_MS);
+  }
 }
 
 /** Why a product cannot reach its licensing server now, or null when it can. */
@@ -200,30 +219,16 @@ export function deregister(w: World, c: Cluster): void {
   w.settle(now);
 }
 
-export function renewAuthorization(w: World, c: Cluster): string | null {
+/**
+ * "Renew authorization now" (`auth`) or "renew registration now" (`id`) on the product:
+ * null when it reached its licensing server, else why not.
+ */
+export function renewNow(w: World, c: Cluster, what: 'auth' | 'id'): string | null {
   const r = c.registration;
   if (!r || r.expired) return 'Product is not registered.';
   const now = w.now();
   const fail = reachFailure(w, c, r.pool);
-  r.lastAuthAttemptAt = now;
-  r.lastAuthStatus = fail ? 'FAILED' : 'SUCCEEDED';
-  r.lastAuthFailReason = fail ?? undefined;
-  if (!fail) r.lastAuthSuccessAt = now;
-  r.nextAuthAttemptAt = now + (fail ? RETRY_MS : AUTH_RENEWAL_MS);
-  w.settle(now);
-  return fail;
-}
-
-export function renewRegistration(w: World, c: Cluster): string | null {
-  const r = c.registration;
-  if (!r || r.expired) return 'Product is not registered.';
-  const now = w.now();
-  const fail = reachFailure(w, c, r.pool);
-  r.lastIdAttemptAt = now;
-  r.lastIdStatus = fail ? 'FAILED' : 'SUCCEEDED';
-  r.lastIdFailReason = fail ?? undefined;
-  if (!fail) r.lastIdRenewalAt = now;
-  r.nextIdAttemptAt = now + (fail ? RETRY_MS : ID_RENEWAL_MS);
+  recordRenewal(r, what, now, fail);
   w.settle(now);
   return fail;
 }

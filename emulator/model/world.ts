@@ -293,11 +293,11 @@ export class World {
   }
 
   renewAuthorization(c: Cluster): string | null {
-    return products.renewAuthorization(this, c);
+    return products.renewNow(this, c, 'auth');
   }
 
   renewRegistration(c: Cluster): string | null {
-    return products.renewRegistration(this, c);
+    return products.renewNow(this, c, 'id');
   }
 
   setTransport(c: Cluster, t: Parameters<typeof products.setTransport>[1]): void {

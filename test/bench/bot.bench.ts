@@ -20,13 +20,11 @@
  * and ack p99; the bot's CPU seconds per phase (wall figures are distorted by the load, which
  * is printed beside them).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { seedChatBenchEstate } from './chat-bench-estate.ts';
+import { child } from './cli-child.ts';
 import { slashCommandBody, startFakeSlack } from '../fakes/fake-slack.ts';
 
 const SCALE = Number(process.env.BENCH_SCALE ?? 1000);
@@ -35,47 +33,6 @@ const CONC = Number(process.env.BENCH_CONC ?? 8);
 const PHASE_S = Number(process.env.BENCH_PHASE_S ?? 300);
 const SYNC_CAP_S = Number(process.env.BENCH_SYNC_CAP_S ?? 240);
 const out = (s: string) => process.stdout.write(`${s}\n`);
-// The entry users run (`smartlic` is this shim): it sets the bot's Node flags before loading.
-const cli = fileURLToPath(new URL('../../bin/smartlic.js', import.meta.url));
-
-function child(
-  args: string[],
-  env: NodeJS.ProcessEnv,
-  /** Node options for this child only (BENCH_BOT_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/p"). */
-  nodeArgs: string[] = [],
-): { proc: ChildProcess; line: (re: RegExp) => Promise<RegExpExecArray> } {
-  const proc = spawn(process.execPath, [...nodeArgs, cli, ...args], {
-    env,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const lines = createInterface({ input: proc.stdout });
-  const seen: string[] = [];
-  const waiters: { re: RegExp; resolve: (m: RegExpExecArray) => void }[] = [];
-  lines.on('line', (l) => {
-    seen.push(l);
-    for (const w of [...waiters]) {
-      const m = w.re.exec(l);
-      if (m) {
-        waiters.splice(waiters.indexOf(w), 1);
-        w.resolve(m);
-      }
-    }
-  });
-  return {
-    proc,
-    line: (re) =>
-      new Promise((resolve, reject) => {
-        for (const l of seen) {
-          const m = re.exec(l);
-          if (m) return resolve(m);
-        }
-        waiters.push({ re, resolve });
-        proc.once('exit', (code) =>
-          reject(new Error(`${args[0]} exited with ${code} before printing ${re}`)),
-        );
-      }),
-  };
-}
 
 /** CPU seconds (user + system, every thread) the process has used: /proc/<pid>/stat. */
 function cpuSeconds(pid: number): number {

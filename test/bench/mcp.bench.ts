@@ -10,13 +10,11 @@
  * Printed: p50 / p99 / max per transport and per tool, with the load average beside them.
  * Environment: BENCH_SCALE, BENCH_N; BENCH_KEEP=1 keeps the database.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { seedChatBenchEstate } from './chat-bench-estate.ts';
+import { child, cli } from './cli-child.ts';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -25,47 +23,6 @@ import { loadavg } from 'node:os';
 const SCALE = Number(process.env.BENCH_SCALE ?? 1000);
 const N = Number(process.env.BENCH_N ?? 300);
 const out = (s: string) => process.stdout.write(`${s}\n`);
-// The entry users run (`smartlic` is this shim): it sets the bot's Node flags before loading.
-const cli = fileURLToPath(new URL('../../bin/smartlic.js', import.meta.url));
-
-function child(
-  args: string[],
-  env: NodeJS.ProcessEnv,
-  /** Node options for this child only (BENCH_BOT_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/p"). */
-  nodeArgs: string[] = [],
-): { proc: ChildProcess; line: (re: RegExp) => Promise<RegExpExecArray> } {
-  const proc = spawn(process.execPath, [...nodeArgs, cli, ...args], {
-    env,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const lines = createInterface({ input: proc.stdout });
-  const seen: string[] = [];
-  const waiters: { re: RegExp; resolve: (m: RegExpExecArray) => void }[] = [];
-  lines.on('line', (l) => {
-    seen.push(l);
-    for (const w of [...waiters]) {
-      const m = w.re.exec(l);
-      if (m) {
-        waiters.splice(waiters.indexOf(w), 1);
-        w.resolve(m);
-      }
-    }
-  });
-  return {
-    proc,
-    line: (re) =>
-      new Promise((resolve, reject) => {
-        for (const l of seen) {
-          const m = re.exec(l);
-          if (m) return resolve(m);
-        }
-        waiters.push({ re, resolve });
-        proc.once('exit', (code) =>
-          reject(new Error(`${args[0]} exited with ${code} before printing ${re}`)),
-        );
-      }),
-  };
-}
 
 const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);

@@ -1,5 +1,6 @@
 // The logical backup (core/store/logical-backup.ts, logical-backup-file.ts) and `smartlic db
-// backup | restore` on it (bin/cli/db.ts), PostgreSQL and SQLite both ways.
+// backup | restore` on it (bin/cli/db.ts, core/store/backup-restore.ts), PostgreSQL and SQLite
+// both ways.
 // Real: the emulator over loopback HTTP, the real provision and sync writing a SQLite temp file
 // (accounts with encrypted client secrets, clusters with encrypted passwords, usage, alerts,
 // jobs); files in a temp directory (gzip too); PostgreSQL at SMARTLIC_TEST_PG (databases of

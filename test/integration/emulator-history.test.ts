@@ -2,7 +2,7 @@
 // today — one plain, one with a 90-day past (`historyDays`), both frozen — read through the
 // admin API (`GET /__emulator/state`) and moved through `POST /__emulator/clock`. Nothing
 // faked. Covers emulator/scenario/history.ts (the demo's past), the scenario timeline in
-// emulator/model/world.ts and scenario-schema.ts, and `startEmulator({ historyDays })`: the lab
+// emulator/model/world.ts, estate.ts and scenario-schema.ts, and `startEmulator({ historyDays })`: the lab
 // with a past begins 90 days back, lives through growth, a customer running short, a cut-off
 // cluster and a satellite that stops syncing, and arrives exactly at the plain demo's today.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -6,7 +6,7 @@
 // later chunk is the emulator's deterministic fault (`failRequests`), since CSSM's own reasons
 // for refusing a chunk mid-way (a concurrent change) cannot be timed from a test.
 // Covers: core/services/transfers.service.ts, core/services/product-instances.service.ts,
-// core/domain/transfers.ts (through the service), emulator/model/world.ts transfer,
+// core/domain/transfers.ts (through the service), emulator/model/cssm-accounts.ts transfer,
 // emulator/http/faults.ts failRequests.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { JournalEntry } from '../../emulator/index.ts';
