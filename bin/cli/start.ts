@@ -14,6 +14,7 @@ import { chat, consoleActor } from '../../bot/index.ts';
 import { PinnableClock, systemClock } from '../../core/clock.ts';
 import { SmartlicError } from '../../core/errors.ts';
 import type { SyncOutcome } from '../../core/services/index.ts';
+import type { ClusterImportRow } from '../../core/index.ts';
 import { isMemoryPath } from '../../core/store/index.ts';
 import type { RunningEmulator } from '../../emulator/index.ts';
 import { commandLayer } from './chat.ts';
@@ -301,8 +302,8 @@ async function terminalChat(host: Host, ctx: CliContext): Promise<void> {
 
 /**
  * Provisions every account the emulator offers (cloud SAs and satellite local accounts), then
- * imports its customers and clusters the way an operator would with `cluster add` and
- * `cluster assign`. Idempotent: a second start updates what the first stored.
+ * imports its customers and clusters the way an operator would with `cluster import` (one bulk
+ * import). Idempotent: a second start updates what the first stored.
  */
 async function provisionFromEmulator(rt: Runtime, emu: RunningEmulator, out: (s: string) => void) {
   const { services, repos } = rt;
@@ -383,52 +384,70 @@ async function provisionFromEmulator(rt: Runtime, emu: RunningEmulator, out: (s:
     }
   }
 
-  let added = 0;
-  let assigned = 0;
-  for (const c of state.clusters) {
-    const customer = await repos.customers.getByName(c.customer);
-    let cluster = customer ? await repos.clusters.getByName(customer.id, c.name) : undefined;
+  // The lab's inventory goes in as an operator's `cluster import` would: one bulk import, every
+  // row checked first, one transaction (core: clusters/bulk-import.ts).
+  const rows: ClusterImportRow[] = state.clusters.map((c, i) => {
     // CSSM lists a product instance by its publisher's host name: the lab's node name.
     const publisherHostname = c.nodes.find((n) => n.role === 'publisher')?.name;
-    if (!cluster || cluster.publisherAddress !== c.baseUrl) {
-      ({ cluster } = await services.clusters.add({
-        customer: c.customer,
-        name: c.name,
-        type: c.type,
-        version: c.version,
-        publisherAddress: c.baseUrl,
-        ...(publisherHostname ? { publisherHostname } : {}),
-        adminUsername: c.credentials.username,
-        adminPassword: c.credentials.password,
-        requestedBy: REQUESTED_BY,
-      }));
-      added++;
-    }
     const pool = c.pool;
-    if (!pool) continue;
-    const ref =
-      pool.localAccount !== undefined
-        ? `${pool.localAccount}/${pool.virtualAccount ?? ''}`
-        : `${pool.smartAccount ?? ''}/${pool.virtualAccount ?? ''}`;
-    if (cluster.virtualAccountId === null) {
-      try {
-        await services.clusters.assign({
-          cluster: c.name,
-          customer: c.customer,
-          va: ref,
-          requestedBy: REQUESTED_BY,
-          status: 'Manually Registered',
-        });
-        assigned++;
-      } catch (e) {
-        // A lab cluster the rules refuse (e.g. VA without a license mode) stays unassigned;
-        // the job records why, and the summary shows it.
-        rt.logger.warn('could not assign imported cluster', { cluster: c.name, error: e });
-      }
-    }
+    return {
+      line: i + 1,
+      customer: c.customer,
+      name: c.name,
+      type: c.type.toUpperCase() as ClusterImportRow['type'],
+      version: c.version,
+      publisherAddress: c.baseUrl,
+      adminUsername: c.credentials.username,
+      adminPassword: c.credentials.password,
+      ...(publisherHostname ? { publisherHostname } : {}),
+      ...(pool
+        ? {
+            va:
+              pool.localAccount !== undefined
+                ? `${pool.localAccount}/${pool.virtualAccount ?? ''}`
+                : `${pool.smartAccount ?? ''}/${pool.virtualAccount ?? ''}`,
+          }
+        : {}),
+    };
+  });
+  const input = {
+    requestedBy: REQUESTED_BY,
+    source: 'emulator',
+    // The lab's clusters are registered to their pools already.
+    assignedStatus: 'Manually Registered' as const,
+  };
+  const check = await services.clusters.import({ ...input, rows, dryRun: true });
+  // A lab cluster whose assignment the rules refuse (a VA without a license mode, a release
+  // without smart licensing) is imported unassigned, as before; anything else wrong with the
+  // lab's inventory is an error of the emulator.
+  const refused = new Map<number, string>();
+  for (const p of check.problems) {
+    if (p.column === 'va' || p.column === 'version') refused.set(p.line, p.message);
   }
+  const other = check.problems.filter((p) => !refused.has(p.line));
+  if (other.length > 0) {
+    throw new SmartlicError({
+      code: 'EMULATOR',
+      message: `the emulator's cluster ${state.clusters[other[0]!.line - 1]?.name ?? '?'} cannot be imported: ${other[0]!.message}`,
+      action: other[0]!.action,
+    });
+  }
+  for (const [line, why] of refused) {
+    rt.logger.warn('imported cluster left unassigned', {
+      cluster: state.clusters[line - 1]?.name,
+      reason: why,
+    });
+  }
+  const r = await services.clusters.import({
+    ...input,
+    rows: rows.map((row) => {
+      if (!refused.has(row.line)) return row;
+      const { va: _va, ...rest } = row;
+      return rest;
+    }),
+  });
   out(
-    `imported ${state.clusters.length} cluster(s) from the emulator (${added} added, ${assigned} assigned)`,
+    `imported ${state.clusters.length} cluster(s) from the emulator (${r.added} added, ${r.updated} updated, ${r.assigned} assigned${refused.size ? `, ${refused.size} left unassigned: see the log` : ''})`,
   );
 }
 

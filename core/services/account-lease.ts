@@ -149,7 +149,11 @@ export class AccountLeases {
     const sorted = [...new Map(accounts.map((a) => [a.id, a])).values()].sort(
       (a, b) => a.id - b.id,
     );
-    const mine: { account: AccountRef; holder: string; lease: { tenure: AccountLeaseTenure; lost: boolean; check: HeldAccountLease['check'] } }[] = [];
+    const mine: {
+      account: AccountRef;
+      holder: string;
+      lease: { tenure: AccountLeaseTenure; lost: boolean; check: HeldAccountLease['check'] };
+    }[] = [];
     const reused: HeldAccountLease[] = [];
     const release = async () => {
       for (const m of mine) {
@@ -222,7 +226,8 @@ export class AccountLeases {
         throw new SmartlicError({
           code: 'FENCED',
           message: `${what} on ${lost.account.domain} ran past its account lease (epoch ${lost.lease.tenure.epoch}): another process took the account over meanwhile`,
-          action: 'sync the account to see where it stands, then run it again if it is still needed',
+          action:
+            'sync the account to see where it stands, then run it again if it is still needed',
         });
       }
       return value;

@@ -77,10 +77,20 @@ interface Planned {
 
 const sameNodes = (a: readonly ClusterNode[], b: readonly ClusterNode[]) =>
   a.length === b.length &&
-  a.every((n, i) => n.hostname === b[i]!.hostname && n.role === b[i]!.role && n.address === b[i]!.address);
+  a.every(
+    (n, i) => n.hostname === b[i]!.hostname && n.role === b[i]!.role && n.address === b[i]!.address,
+  );
 
 const nodeOrder = (a: ClusterNode, b: ClusterNode) =>
-  a.role === b.role ? (a.hostname < b.hostname ? -1 : a.hostname > b.hostname ? 1 : 0) : a.role < b.role ? -1 : 1;
+  a.role === b.role
+    ? a.hostname < b.hostname
+      ? -1
+      : a.hostname > b.hostname
+        ? 1
+        : 0
+    : a.role < b.role
+      ? -1
+      : 1;
 
 /**
  * Checks every row against the store (`state`) and says what each would do. Pure apart from
@@ -135,7 +145,11 @@ export function planImport(
         const op = operational.get(account.id);
         if (!elig.ok) {
           problem('version', `${elig.code}: ${row.name}: ${elig.message}`, elig.action);
-        } else if (existing && existing.virtualAccountId !== null && existing.virtualAccountId !== va.id) {
+        } else if (
+          existing &&
+          existing.virtualAccountId !== null &&
+          existing.virtualAccountId !== va.id
+        ) {
           const cur = vaById.get(existing.virtualAccountId);
           const curLabel = cur
             ? `${accountById.get(cur.smartAccountId)?.domain ?? '?'}/${cur.name}`
@@ -197,7 +211,8 @@ export function planImport(
         existing.publisherAddress === row.publisherAddress &&
         existing.adminUsername === row.adminUsername &&
         existing.licensing === licensingModelFor(row.version) &&
-        (row.axlSchemaVersion === undefined || existing.axlSchemaVersion === row.axlSchemaVersion) &&
+        (row.axlSchemaVersion === undefined ||
+          existing.axlSchemaVersion === row.axlSchemaVersion) &&
         (nodes === undefined || sameNodes(nodes, [...stored].sort(nodeOrder))) &&
         assignTo === undefined &&
         existing.adminPasswordEnc !== null &&
@@ -275,7 +290,11 @@ export async function importClusters(
     return report(input.rows.length, first.planned, first.problems, input.dryRun === true, 0);
   }
   const accounts = [
-    ...new Map(first.planned.flatMap((p) => (p.assignTo ? [[p.assignTo.account.id, p.assignTo.account]] : []))).values(),
+    ...new Map(
+      first.planned.flatMap((p) =>
+        p.assignTo ? [[p.assignTo.account.id, p.assignTo.account]] : [],
+      ),
+    ).values(),
   ] as AccountRef[];
   const { job, result } = await deps.jobs.run(
     {
@@ -293,7 +312,8 @@ export async function importClusters(
           // Checked again inside the transaction: the store may have changed since the first
           // look (a sync, another import), and what is written must be what was checked.
           const again = planImport(await tx.state(), input.rows, (e) => tx.decryptPassword(e));
-          if (again.problems.length > 0) return report(input.rows.length, again.planned, again.problems, false, 0);
+          if (again.problems.length > 0)
+            return report(input.rows.length, again.planned, again.problems, false, 0);
           const held = new Set(leases.map((l) => l.tenure.smartAccountId));
           const unheld = again.planned.find((p) => p.assignTo && !held.has(p.assignTo.account.id));
           if (unheld && deps.jobs.accountLeases) {

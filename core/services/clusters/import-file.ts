@@ -267,7 +267,8 @@ function csvRows(text: string): { rows: RawRow[] } | { problems: ImportProblem[]
       problems.push({
         line: r.line,
         message: `${r.fields.length} fields where the header has ${columns.length}`,
-        action: 'give every column (empty between commas when it has no value); quote a field holding a comma',
+        action:
+          'give every column (empty between commas when it has no value); quote a field holding a comma',
       });
       continue;
     }
@@ -314,12 +315,14 @@ function jsonlRows(text: string): { rows: RawRow[] } | { problems: ImportProblem
         continue;
       }
       if (c === 'nodes' && Array.isArray(x)) {
+        const text = (u: unknown, dflt: string) => (typeof u === 'string' ? u : dflt);
         values.nodes = x
-          .map((n) =>
-            n && typeof n === 'object'
-              ? `${String((n as Record<string, unknown>).hostname ?? (n as Record<string, unknown>).name ?? '')}:${String((n as Record<string, unknown>).role ?? 'subscriber')}`
-              : String(n),
-          )
+          .map((n: unknown) => {
+            if (typeof n === 'string') return n;
+            const o = (n ?? {}) as Record<string, unknown>;
+            // An object that is not {hostname, role} gives an empty host: refused below.
+            return `${text(o.hostname ?? o.name, '')}:${text(o.role, 'subscriber')}`;
+          })
           .join(';');
       } else if (typeof x === 'string' || typeof x === 'number') {
         values[c] = String(x);

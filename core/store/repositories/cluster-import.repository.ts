@@ -20,7 +20,6 @@ import type {
   Database,
   LicenseMode,
   LicensingKind,
-  NodeRole,
   VirtualAccountRole,
 } from '../schema.ts';
 import { atomically, iso } from './mapping.ts';
@@ -292,7 +291,8 @@ export class ClusterImportRepository {
           returning "id", "customer_id", "name"`,
         params,
       );
-      for (const c of res.rows) ids.set(clusterKey(Number(c.customer_id), String(c.name)), Number(c.id));
+      for (const c of res.rows)
+        ids.set(clusterKey(Number(c.customer_id), String(c.name)), Number(c.id));
     }
 
     // Nodes: replaced for the rows that give them.
@@ -305,7 +305,7 @@ export class ClusterImportRepository {
       );
     }
     const nodeRows = withNodes.flatMap((r, i) =>
-      r.nodes!.map((n) => [nodeIds[i], n.hostname, n.address, n.role as NodeRole]),
+      r.nodes!.map((n) => [nodeIds[i], n.hostname, n.address, n.role]),
     );
     for (const part of chunks(nodeRows, Math.floor(MAX_PARAMS_PER_STATEMENT / 4))) {
       await run(
