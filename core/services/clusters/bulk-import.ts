@@ -329,7 +329,7 @@ export async function importClusters(
         });
       const leases = deps.jobs.accountLeases;
       const r = leases
-        ? await leases.holdMany(accounts, 'Import Clusters', 60_000, write)
+        ? await leases.holdMany(accounts, 'Import Clusters', deps.jobs.accountWaitMs, write)
         : await write([]);
       if (r.problems.length > 0) {
         throw new SmartlicError({
