@@ -136,7 +136,7 @@ async function resolvePasswords(
 export const clusterImport: CommandSpec = {
   verb: 'cluster import',
   summary:
-    'adds or updates many clusters from a CSV / JSON-lines file and assigns them to their VAs; every row checked first, nothing written if one is bad; terminal only',
+    'adds, updates and assigns many clusters from a CSV / JSON-lines file, all or nothing; terminal only',
   args: [{ name: 'file' }],
   flags: [
     {
