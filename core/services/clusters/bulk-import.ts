@@ -285,7 +285,13 @@ export async function importClusters(
   input: ClusterImportInput,
 ): Promise<ClusterImportReport> {
   const repo: ClusterImportRepository = deps.repos.clusterImport;
-  const first = planImport(await repo.state(), input.rows, (e) => repo.decryptPassword(e));
+  // Before the import, this look only finds the problems and the accounts to hold, neither of
+  // which depends on the stored passwords: they are decrypted (to tell an unchanged row) once,
+  // inside the transaction, except on a dry run, whose counts are its answer.
+  const dry = input.dryRun === true;
+  const first = planImport(await repo.state(), input.rows, (e) =>
+    dry ? repo.decryptPassword(e) : undefined,
+  );
   if (first.problems.length > 0 || input.dryRun === true) {
     return report(input.rows.length, first.planned, first.problems, input.dryRun === true, 0);
   }
