@@ -65,3 +65,19 @@ export type {
 export type { SyncOutcome, SyncProgress, AutoRegistrationReport } from './services/index.ts';
 export { InventoryService, type CustomerSummary } from './services/inventory.service.ts';
 export { checkPublisher } from './services/doctor.service.ts';
+export {
+  IMPORT_COLUMNS,
+  detectFormat as detectImportFormat,
+  parseImportFile,
+  parseSecretsFile,
+  type ImportDraft,
+  type ImportFormat,
+  type ImportProblem,
+  type PasswordRef,
+} from './services/clusters/import-file.ts';
+export {
+  importSummary,
+  type ClusterImportInput,
+  type ClusterImportReport,
+  type ClusterImportRow,
+} from './services/clusters/bulk-import.ts';

@@ -26,6 +26,8 @@
  * operation failed, 2 bad usage or bad input (INPUT, CONFIG, NOT_FOUND, SECRET_KEY, EXISTS).
  * Throw `inputError(...)` for bad input; throw any SmartlicError for the rest.
  */
+import { type Stats } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import type { Readable } from 'node:stream';
 import { SmartlicError, isSmartlicError } from '../../core/errors.ts';
@@ -172,6 +174,51 @@ export async function readSecret(
     return v;
   }
   throw inputError(`the ${what} is missing`, `pass ${flags.env} VAR or ${flags.stdin}`);
+}
+
+/** Largest input file a command reads whole (a 100,000-cluster CSV is about 20 MB). */
+const MAX_INPUT_FILE_BYTES = 256 * 1024 * 1024;
+
+/**
+ * A file of this machine as UTF-8 text, for a command that takes one (`cluster import`). A
+ * `secret` file (passwords) readable by group or others is refused, as the key file is.
+ */
+export async function readInputFile(
+  path: string,
+  opts: { secret?: boolean } = {},
+): Promise<string> {
+  const shown = escapeControl(path);
+  let st: Stats;
+  try {
+    st = await stat(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw inputError(
+      code === 'ENOENT'
+        ? `${shown} does not exist`
+        : `cannot read ${shown} (${code ?? (e as Error).message})`,
+      'check the path (relative paths are from the current directory)',
+    );
+  }
+  if (!st.isFile()) throw inputError(`${shown} is not a file`, 'give the path of a file');
+  if (st.size > MAX_INPUT_FILE_BYTES) {
+    throw inputError(
+      `${shown} is ${Math.round(st.size / 1048576)} MB; at most ${MAX_INPUT_FILE_BYTES / 1048576} MB are read`,
+      'split it into smaller files and import them one after the other',
+    );
+  }
+  if (opts.secret && (st.mode & 0o077) !== 0) {
+    throw inputError(
+      `${shown} holds passwords and others than its owner may read it (mode ${(st.mode & 0o777).toString(8)})`,
+      `chmod 600 ${shown}`,
+    );
+  }
+  const buf = await readFile(path);
+  const text = buf.toString('utf8');
+  if (text.includes('\uFFFD') && !Buffer.from(text, 'utf8').equals(buf)) {
+    throw inputError(`${shown} is not UTF-8 text`, 'save it as UTF-8 (CSV UTF-8 in a spreadsheet)');
+  }
+  return text;
 }
 
 // ---------------------------------------------------------------------------------------------

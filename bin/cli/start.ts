@@ -9,10 +9,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { z } from 'zod';
 import { chat, consoleActor } from '../../bot/index.ts';
 import { PinnableClock, systemClock } from '../../core/clock.ts';
-import { SmartlicError } from '../../core/errors.ts';
 import type { SyncOutcome } from '../../core/services/index.ts';
 import { isMemoryPath } from '../../core/store/index.ts';
 import type { RunningEmulator } from '../../emulator/index.ts';
@@ -21,6 +19,7 @@ import { defineCommand, escapeControl, inputError, plural, singleCommand } from 
 import { Host, consoleLogin } from './host.ts';
 import { MAX_SCALE } from './emulator.ts';
 import { labPaths, type Lab } from './lab.ts';
+import { applyLabVaSettings, importLabClusters, labInventory } from './lab-import.ts';
 import { hasPastToSync, syncThePast } from './lab-history.ts';
 import { outcomeJson, progressPrinter } from './sync-progress.ts';
 import type { Runtime } from './runtime.ts';
@@ -39,52 +38,6 @@ line {"ready":true,"site":…,"emulator":…,"db":…} once everything is up. On
 per database: a second one refuses (INSTANCE_RUNNING); CLI commands work beside it.`;
 
 const REQUESTED_BY = 'start';
-
-// The emulator's inventory (GET /__emulator/state, an emulator extension): only what the
-// import needs, parsed at the edge.
-const emulatorState = z.object({
-  smartAccounts: z.array(
-    z.object({
-      domain: z.string(),
-      virtualAccounts: z.array(
-        z.object({
-          name: z.string(),
-          role: z.string().nullable().optional(),
-          licenseMode: z.enum(['Enterprise', 'HCS', 'HCS-LE']).nullable().optional(),
-        }),
-      ),
-    }),
-  ),
-  satellites: z.array(
-    z.object({
-      localAccounts: z.array(
-        z.object({ name: z.string(), smartAccount: z.string(), virtualAccount: z.string() }),
-      ),
-    }),
-  ),
-  clusters: z.array(
-    z.object({
-      name: z.string(),
-      customer: z.string(),
-      type: z.string(),
-      version: z.string(),
-      licenseMode: z.enum(['Enterprise', 'HCS', 'HCS-LE']),
-      baseUrl: z.string(),
-      credentials: z.object({ username: z.string(), password: z.string() }),
-      nodes: z.array(z.object({ name: z.string(), role: z.string() })).default([]),
-      pool: z
-        .object({
-          via: z.string(),
-          smartAccount: z.string().optional(),
-          virtualAccount: z.string().optional(),
-          localAccount: z.string().optional(),
-        })
-        .nullable()
-        .optional(),
-    }),
-  ),
-});
-type EmulatorState = z.infer<typeof emulatorState>;
 
 const startCmd = defineCommand({
   name: 'start',
@@ -301,11 +254,11 @@ async function terminalChat(host: Host, ctx: CliContext): Promise<void> {
 
 /**
  * Provisions every account the emulator offers (cloud SAs and satellite local accounts), then
- * imports its customers and clusters the way an operator would with `cluster add` and
- * `cluster assign`. Idempotent: a second start updates what the first stored.
+ * imports its customers and clusters the way an operator would with `cluster import` (one bulk
+ * import). Idempotent: a second start updates what the first stored.
  */
 async function provisionFromEmulator(rt: Runtime, emu: RunningEmulator, out: (s: string) => void) {
-  const { services, repos } = rt;
+  const { services } = rt;
   for (const c of emu.ready.clients) {
     const satellite = c.for === 'onprem';
     const r = await services.provision.provisionSmartAccount({
@@ -326,109 +279,11 @@ async function provisionFromEmulator(rt: Runtime, emu: RunningEmulator, out: (s:
     );
   }
 
-  const res = await fetch(`${emu.baseUrl}/__emulator/state`);
-  const parsed = emulatorState.safeParse(await res.json());
-  if (!parsed.success) {
-    throw new SmartlicError({
-      code: 'EMULATOR',
-      message: `the emulator's inventory has an unexpected shape at ${parsed.error.issues[0]?.path.join('.') ?? '?'}`,
-      action: 'run the emulator shipped with this version of smartlic',
-    });
-  }
-  const state: EmulatorState = parsed.data;
-
-  // VA roles and license modes live in smartlic (CSSM has no such field): take the lab's.
-  for (const sa of state.smartAccounts) {
-    const account = await repos.smartAccounts.getByDomain(sa.domain);
-    if (!account) continue;
-    for (const v of sa.virtualAccounts) {
-      const va = await repos.virtualAccounts.getByName(account.id, v.name);
-      if (!va) continue;
-      if (v.role === 'ordered' || v.role === 'operational')
-        await repos.virtualAccounts.setRole(va.id, v.role);
-      if (
-        v.licenseMode &&
-        va.licenseMode !== v.licenseMode &&
-        (await repos.clusters.countByVirtualAccount(va.id)) === 0
-      ) {
-        await services.virtualAccounts.setLicenseMode({
-          domain: sa.domain,
-          va: v.name,
-          mode: v.licenseMode,
-          requestedBy: REQUESTED_BY,
-        });
-      }
-    }
-  }
-
-  // A satellite local account serves the cloud VA it maps to; it takes that VA's mode.
-  for (const sat of state.satellites) {
-    for (const la of sat.localAccounts) {
-      const cloudVa = state.smartAccounts
-        .find((sa) => sa.domain === la.smartAccount)
-        ?.virtualAccounts.find((v) => v.name === la.virtualAccount);
-      const account = await repos.smartAccounts.getByDomain(la.name);
-      const va = account
-        ? await repos.virtualAccounts.getByName(account.id, la.virtualAccount)
-        : undefined;
-      if (!account || !va || !cloudVa?.licenseMode || va.licenseMode === cloudVa.licenseMode)
-        continue;
-      if ((await repos.clusters.countByVirtualAccount(va.id)) > 0) continue;
-      await services.virtualAccounts.setLicenseMode({
-        domain: la.name,
-        va: la.virtualAccount,
-        mode: cloudVa.licenseMode,
-        requestedBy: REQUESTED_BY,
-      });
-    }
-  }
-
-  let added = 0;
-  let assigned = 0;
-  for (const c of state.clusters) {
-    const customer = await repos.customers.getByName(c.customer);
-    let cluster = customer ? await repos.clusters.getByName(customer.id, c.name) : undefined;
-    // CSSM lists a product instance by its publisher's host name: the lab's node name.
-    const publisherHostname = c.nodes.find((n) => n.role === 'publisher')?.name;
-    if (!cluster || cluster.publisherAddress !== c.baseUrl) {
-      ({ cluster } = await services.clusters.add({
-        customer: c.customer,
-        name: c.name,
-        type: c.type,
-        version: c.version,
-        publisherAddress: c.baseUrl,
-        ...(publisherHostname ? { publisherHostname } : {}),
-        adminUsername: c.credentials.username,
-        adminPassword: c.credentials.password,
-        requestedBy: REQUESTED_BY,
-      }));
-      added++;
-    }
-    const pool = c.pool;
-    if (!pool) continue;
-    const ref =
-      pool.localAccount !== undefined
-        ? `${pool.localAccount}/${pool.virtualAccount ?? ''}`
-        : `${pool.smartAccount ?? ''}/${pool.virtualAccount ?? ''}`;
-    if (cluster.virtualAccountId === null) {
-      try {
-        await services.clusters.assign({
-          cluster: c.name,
-          customer: c.customer,
-          va: ref,
-          requestedBy: REQUESTED_BY,
-          status: 'Manually Registered',
-        });
-        assigned++;
-      } catch (e) {
-        // A lab cluster the rules refuse (e.g. VA without a license mode) stays unassigned;
-        // the job records why, and the summary shows it.
-        rt.logger.warn('could not assign imported cluster', { cluster: c.name, error: e });
-      }
-    }
-  }
+  const state = await labInventory(emu);
+  await applyLabVaSettings(rt, state);
+  const r = await importLabClusters(rt, state);
   out(
-    `imported ${state.clusters.length} cluster(s) from the emulator (${added} added, ${assigned} assigned)`,
+    `imported ${state.clusters.length} cluster(s) from the emulator (${r.added} added, ${r.updated} updated, ${r.assigned} assigned${r.leftUnassigned ? `, ${r.leftUnassigned} left unassigned: see the log` : ''})`,
   );
 }
 

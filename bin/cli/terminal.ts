@@ -24,7 +24,7 @@ import {
 import { SmartlicError } from '../../core/errors.ts';
 import { escapeControl as coreEscapeControl } from '../../core/index.ts';
 import { commandLayer } from './chat.ts';
-import { readSecret } from './common.ts';
+import { readInputFile, readSecret } from './common.ts';
 import { progressPrinter } from './sync-progress.ts';
 import { escapeControl, renderTable, statusLineFor } from './output.ts';
 import { openRuntime } from './runtime.ts';
@@ -220,6 +220,7 @@ export async function runRegistryCommand(
     // What only a terminal gives a command: a secret from env / stdin, a progress line.
     const ports: ConsolePorts = {
       readSecret: (from, what, flags) => readSecret(ctx, from, what, flags),
+      readFile: readInputFile,
       syncProgress: progress.onProgress,
       endProgress: progress.end,
     };

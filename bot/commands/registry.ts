@@ -77,6 +77,11 @@ export interface ConsolePorts {
     what: string,
     flags: { env: string; stdin: string },
   ) => Promise<string>;
+  /**
+   * A file of this machine as UTF-8 text (`cluster import`); `secret`: refused when others
+   * than its owner may read it. An INPUT error says what is wrong with the path.
+   */
+  readFile?: (path: string, opts?: { secret?: boolean }) => Promise<string>;
   /** A sync's progress (a bar on a terminal, a line per phase in a pipe). */
   syncProgress?: (p: SyncProgress) => void;
   /** Clears the progress line before the answer is printed. */

@@ -78,6 +78,8 @@ export function replyDocument(reply: Reply, followUp?: Reply): unknown {
           .filter(Boolean)
           .join('\n'),
         ...(last.jobId !== undefined ? { jobId: last.jobId } : {}),
+        // What the error is about, as data (every bad line of a `cluster import`).
+        ...(last.data !== undefined ? { details: last.data } : {}),
       },
     };
   }

@@ -132,6 +132,112 @@ export class AccountLeases {
   }
 
   /**
+   * `hold` for many accounts at once (a bulk import that assigns clusters across thousands of
+   * accounts): taken one by one in id order, so two such callers never wait on each other in
+   * a cycle; one heartbeat renews them all; all are released at the end. SYNC_BUSY when one
+   * stays held by another past `waitMs` (those taken are released); FENCED when one was lost
+   * while `fn` ran. `fn` gets every lease, to `check` each inside its write's transaction.
+   */
+  async holdMany<T>(
+    accounts: readonly AccountRef[],
+    what: string,
+    waitMs: number,
+    fn: (leases: readonly HeldAccountLease[]) => Promise<T>,
+  ): Promise<T> {
+    const { repo, runner, logger } = this.o;
+    const outer = held.getStore();
+    const sorted = [...new Map(accounts.map((a) => [a.id, a])).values()].sort(
+      (a, b) => a.id - b.id,
+    );
+    const mine: {
+      account: AccountRef;
+      holder: string;
+      lease: { tenure: AccountLeaseTenure; lost: boolean; check: HeldAccountLease['check'] };
+    }[] = [];
+    const reused: HeldAccountLease[] = [];
+    const release = async () => {
+      for (const m of mine) {
+        await repo.release(m.account.id, m.holder).catch((e: unknown) => {
+          logger.error('cannot release the account lease', { error: e });
+        });
+      }
+    };
+    try {
+      for (const account of sorted) {
+        const already = outer?.get(account.id);
+        if (already) {
+          reused.push(already);
+          continue;
+        }
+        const holder = `${runner.id}|${++holds}`;
+        for (let waited = 0; ; waited += this.retryMs) {
+          const r = await repo.take(account.id, holder, (h) => runner.alive(h), this.ttlMs);
+          if ('held' in r) {
+            const t = r.held;
+            mine.push({
+              account,
+              holder,
+              lease: { tenure: t, lost: false, check: (trx) => repo.check(trx, t) },
+            });
+            break;
+          }
+          if (waited >= waitMs) {
+            throw new SmartlicError({
+              code: 'SYNC_BUSY',
+              message: `${account.domain} is being synced or changed by ${describeRunner(r.busy)}; waited ${Math.round(waitMs / 1000)} s for it before ${what}`,
+              action: 'try again when that has finished (see `smartlic jobs`); nothing was written',
+            });
+          }
+          await new Promise((res) => setTimeout(res, this.retryMs));
+        }
+      }
+    } catch (e) {
+      await release();
+      throw e;
+    }
+    const beat = setInterval(
+      () => {
+        void (async () => {
+          for (const m of mine) {
+            if (m.lease.lost) continue;
+            const kept = await repo.renew(m.lease.tenure, this.ttlMs).catch((e: unknown) => {
+              logger.warn('account lease heartbeat failed', { error: e });
+              return true;
+            });
+            if (!kept) {
+              m.lease.lost = true;
+              logger.warn('the account lease was taken over while held: late writes are refused', {
+                account: m.account.domain,
+                epoch: m.lease.tenure.epoch,
+              });
+            }
+          }
+        })();
+      },
+      Math.max(50, Math.floor(this.ttlMs / 3)),
+    );
+    beat.unref();
+    const map = new Map(outer ?? []);
+    for (const m of mine) map.set(m.account.id, m.lease);
+    try {
+      const value = await held.run(map, () => fn([...reused, ...mine.map((m) => m.lease)]));
+      const lost = mine.find((m) => m.lease.lost);
+      if (lost) {
+        throw new SmartlicError({
+          code: 'FENCED',
+          message: `${what} on ${lost.account.domain} ran past its account lease (epoch ${lost.lease.tenure.epoch}): another process took the account over meanwhile`,
+          action:
+            'sync the account to see where it stands, then run it again if it is still needed',
+        });
+      }
+      return value;
+    } finally {
+      clearInterval(beat);
+      await release();
+    }
+  }
+
+  /**
    * Runs `fn` holding the account's lease; SYNC_BUSY (naming the holder and `what` it was
    * about to do) when another holder keeps it past `waitMs`. FENCED when the lease was taken
    * over while `fn` ran (its process was paused past the TTL): what it did is then not reported

@@ -10,6 +10,11 @@
 import { silentLogger } from '../log.ts';
 import type { Cluster, ClusterStatus, Customer, Job, VirtualAccount } from '../store/index.ts';
 import { assignCluster, unassignCluster } from './clusters/assignment.ts';
+import {
+  importClusters,
+  type ClusterImportInput,
+  type ClusterImportReport,
+} from './clusters/bulk-import.ts';
 import { AutoRegistration } from './clusters/auto-registration.ts';
 import { addCluster, listClusters, resolveCluster } from './clusters/inventory.ts';
 import { deregisterCluster, renewCluster } from './clusters/operations.ts';
@@ -49,6 +54,14 @@ export class ClustersService {
   /** Adds (or updates) a cluster in the inventory; ≤ 11.x is recorded as licensed by PLM. */
   add(input: AddClusterInput): Promise<{ job: Job; cluster: Cluster }> {
     return addCluster(this.deps, input);
+  }
+
+  /**
+   * Imports many clusters at once (`cluster import`): every row checked first, nothing
+   * written while one is bad, then one job and one transaction (clusters/bulk-import.ts).
+   */
+  import(input: ClusterImportInput): Promise<ClusterImportReport> {
+    return importClusters(this.deps, input);
   }
 
   list(filter: { customer?: string; va?: string } = {}): Promise<ClusterSummary[]> {

@@ -93,6 +93,11 @@ export class JobRunner {
     return this.deps.accountLeases;
   }
 
+  /** How long a job waits for a sync of its account before SYNC_BUSY. */
+  get accountWaitMs(): number {
+    return this.deps.accountWaitMs ?? 60_000;
+  }
+
   /**
    * Closes as Failed ("interrupted") every unfinished job whose process no longer runs (a
    * crash, `kill -9`, Ctrl-C), optionally only of one type and entity. Returns them.

@@ -19,6 +19,7 @@ import { AuditRepository } from './repositories/audit.repository.ts';
 import { ChatThreadsRepository } from './repositories/chat-threads.repository.ts';
 import { ChatUsersRepository } from './repositories/chat-users.repository.ts';
 import { ClustersRepository } from './repositories/clusters.repository.ts';
+import { ClusterImportRepository } from './repositories/cluster-import.repository.ts';
 import { ConfirmationTicketsRepository } from './repositories/confirmation-tickets.repository.ts';
 import { McpTokensRepository } from './repositories/mcp-tokens.repository.ts';
 import { CustomersRepository } from './repositories/customers.repository.ts';
@@ -93,6 +94,7 @@ export * from './repositories/audit.repository.ts';
 export * from './repositories/chat-threads.repository.ts';
 export * from './repositories/chat-users.repository.ts';
 export * from './repositories/clusters.repository.ts';
+export * from './repositories/cluster-import.repository.ts';
 export * from './repositories/confirmation-tickets.repository.ts';
 export * from './repositories/mcp-tokens.repository.ts';
 export * from './repositories/customers.repository.ts';
@@ -118,6 +120,7 @@ export interface Repositories {
   usageSnapshots: UsageSnapshotsRepository;
   customers: CustomersRepository;
   clusters: ClustersRepository;
+  clusterImport: ClusterImportRepository;
   tokens: TokensRepository;
   devices: DevicesRepository;
   jobs: JobsRepository;
@@ -148,6 +151,7 @@ export function createRepositories(
     usageSnapshots: new UsageSnapshotsRepository(db, secrets, clock),
     customers: new CustomersRepository(db, secrets, clock),
     clusters: new ClustersRepository(db, secrets, clock),
+    clusterImport: new ClusterImportRepository(db, secrets, clock),
     tokens: new TokensRepository(db, secrets, clock),
     devices: new DevicesRepository(db, secrets, clock),
     jobs: new JobsRepository(db, secrets, clock),

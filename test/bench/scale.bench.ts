@@ -10,7 +10,9 @@
  * memory (RSS now and peak):
  *   1. emulator ready (spawn to its ready line);
  *   2. provisioning every account (token + reads per account, 16 at a time, no latency);
- *   3. storing every smart-licensed cluster (customer, cluster, publisher node, assignment);
+ *   3. storing the lab's inventory through the product's path, as `start` does it: the VA
+ *      roles and license modes, then every customer and cluster (publisher node, assignment)
+ *      in one bulk import (`cluster import`'s path: bin/cli/lab-import.ts);
  *   4. the first full sync at BENCH_LATENCY_MS per request (wall split: run / waiting for a
  *      CPU / idle, per process; HTTP lanes; account steps), with its alert evaluation (the
  *      afterSync hooks), and the open alerts by rule after it;
@@ -18,14 +20,15 @@
  * "First answer" = 2 + 3 + 4: what a user with this estate waits before `status` can answer.
  *
  * Environment: BENCH_SCALE (10000), BENCH_LATENCY_MS (50), BENCH_CONCURRENCY (per host, 32),
- * BENCH_ACCOUNTS (accounts in parallel, 32).
+ * BENCH_ACCOUNTS (accounts in parallel, 32), BENCH_STORE_ONLY=1 (stop after storing).
  */
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { CommandLayer, defaultRegistry, type Actor } from '../../bot/commands/index.ts';
 import { silentLogger } from '../../core/log.ts';
 import type { SyncTimings } from '../../core/services/sync-types.ts';
-import { seedClusters, setup, type Fixture } from '../integration/sync-fixture.ts';
+import { setup, type Fixture } from '../integration/sync-fixture.ts';
+import { applyLabVaSettings, importLabClusters, labInventory } from '../../bin/cli/lab-import.ts';
 import { provisionAll, spawnScaleEmulator } from './scale-lab.ts';
 import { describeLanes, describeTimings, laneDiff, lanes } from './sync-lanes.ts';
 import { describeWallSplit, startWallSplit } from './wall-clock.ts';
@@ -34,6 +37,8 @@ const SCALE = Number(process.env.BENCH_SCALE ?? 10_000);
 const LATENCY = Number(process.env.BENCH_LATENCY_MS ?? 50);
 const CONC = Number(process.env.BENCH_CONCURRENCY ?? 32);
 const ACCOUNTS = Number(process.env.BENCH_ACCOUNTS ?? 32);
+/** BENCH_STORE_ONLY=1: stop after storing (and a second, unchanged import); no sync. */
+const STORE_ONLY = process.env.BENCH_STORE_ONLY === '1';
 
 const out = (s: string) => process.stdout.write(`${s}\n`);
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
@@ -102,8 +107,27 @@ async function main(): Promise<void> {
   try {
     const prov = await step('provisioning', () => provisionAll(fx));
     out(`  ${prov.r} accounts`);
-    const store = await step('storing clusters', () => seedClusters(fx));
-    out(`  ${store.r} clusters (target: accounts and clusters stored within 60 s)`);
+    const deps = { services: fx.services, repos: fx.repos, logger: silentLogger };
+    const inventory = await labInventory(emu);
+    const vaSettings = await step('VA roles and license modes', () =>
+      applyLabVaSettings(deps, inventory),
+    );
+    const imported = await step('storing clusters (bulk import)', () =>
+      importLabClusters(deps, inventory),
+    );
+    const r = imported.r;
+    out(
+      `  ${r.rows} clusters: ${r.added} added, ${r.updated} updated, ${r.unchanged} unchanged, ${r.assigned} assigned, ${r.leftUnassigned} left unassigned (target: accounts and clusters stored within 60 s)`,
+    );
+    const store = { ms: vaSettings.ms + imported.ms };
+    if (STORE_ONLY) {
+      const again = await step('the same import again (every row unchanged)', () =>
+        importLabClusters(deps, inventory),
+      );
+      out(`  ${again.r.unchanged} unchanged, ${again.r.added + again.r.updated} written`);
+      out(`stored (provisioning + VA settings + import): ${secs(prov.ms + store.ms)}`);
+      return;
+    }
 
     await fx.faults({ latencyMs: LATENCY, scope: 'all' });
     const before = lanes(fx.services);

@@ -27,6 +27,7 @@ import {
   withSuggestions,
 } from './common.ts';
 import { accountDomain, clusterJson, clusterRef } from './writes.ts';
+import { clusterImport } from './cluster-import.ts';
 
 const by = (ctx: CommandContext) => requestedBy(ctx.actor);
 
@@ -589,6 +590,7 @@ export const INVENTORY_COMMANDS: readonly CommandSpec[] = [
   customerAdd,
   customerRemove,
   clusterAdd,
+  clusterImport,
   clusterRemove,
   autoRegister,
 ];
