@@ -145,7 +145,8 @@ export async function build(root = ROOT, out = join(root, 'dist', 'smartlic')) {
     });
     const inputs = /** @type {Record<string, [number, number]>} */ ({});
     const hash = createHash('sha256').update(esbuild.version);
-    const files = [...Object.keys(result.metafile.inputs), ...SETTINGS].sort();
+    const settings = SETTINGS.filter((f) => existsSync(join(root, f)));
+    const files = [...Object.keys(result.metafile.inputs), ...settings].sort();
     for (const file of files) {
       const abs = resolve(root, file);
       inputs[relative(root, abs)] = sizeAndTime(abs);
