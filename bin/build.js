@@ -120,7 +120,8 @@ export async function build(root = ROOT, out = join(root, 'dist', 'smartlic')) {
   )('esbuild');
   const esbuild = /** @type {typeof import('esbuild')} */ (loaded);
   mkdirSync(out, { recursive: true });
-  const tmp = join(out, `.tmp-${process.pid}-${Date.now()}`);
+  const tmp = join(out, `.tmp-${process.pid}-${Date.now()}-${building}`);
+  building++;
   try {
     const result = await esbuild.build({
       absWorkingDir: root,
@@ -163,15 +164,21 @@ export async function build(root = ROOT, out = join(root, 'dist', 'smartlic')) {
     }
     /** @type {Stamp} */
     const stamp = { dir: name, inputs, esbuild: esbuild.version };
-    const next = join(out, `.current-${process.pid}-${Date.now()}.json`);
+    const next = join(out, `.current-${process.pid}-${Date.now()}-${building}.json`);
     writeFileSync(next, `${JSON.stringify(stamp)}\n`);
     renameSync(next, join(out, 'current.json'));
     pruneOld(out, name);
     return dir;
   } finally {
     rmSync(tmp, { recursive: true, force: true });
+    // esbuild's service process would otherwise live as long as this one (a daemon's); it is
+    // shared by the builds of this process, so the last one to finish stops it.
+    if (--building === 0) await esbuild.stop();
   }
 }
+
+/** Builds under way in this process (they share esbuild's service process). */
+let building = 0;
 
 /**
  * `import.meta.url` in a bundled source says where that source is, not where the chunk holding

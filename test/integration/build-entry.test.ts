@@ -58,6 +58,25 @@ function tree(name: string): { root: string; out: string } {
   return { root, out: join(root, 'dist', 'smartlic') };
 }
 
+/** The esbuild processes this process has started and not ended (from /proc). */
+function esbuildChildren(): number[] {
+  const out: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+      // A zombie has ended; Node reaps it a moment later.
+      if (ppid === process.pid && comm === 'esbuild' && state !== 'Z') out.push(Number(d));
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return out;
+}
+
 async function answer(url: string): Promise<{ entry: string; version: string }> {
   return ((await import(url)) as { answer: { entry: string; version: string } }).answer;
 }
@@ -68,6 +87,11 @@ describe('bin/build.js', () => {
     expect(freshBuild(t.root, t.out)).toBeUndefined();
     const built = await build(t.root, t.out);
     expect(freshBuild(t.root, t.out)).toBe(built);
+    // esbuild's service process ends with the build (a daemon does not keep it).
+    for (let i = 0; i < 50 && esbuildChildren().length > 0; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(esbuildChildren()).toEqual([]);
     for (const entry of Object.keys(ENTRIES)) {
       // import.meta.url of core/version.ts still says core/: ../package.json is the tree's.
       expect(await answer(pathToFileURL(join(built, `${entry}.js`)).href)).toEqual({
