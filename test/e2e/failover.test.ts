@@ -121,9 +121,7 @@ describe.each(KINDS)('two smartlic serve instances on one database (%s)', (kind)
             election: undefined,
             expected: 'advisory',
           };
-    // The lab's 90-day past is not what this test is about (start-history.test.ts is): without
-    // it the prep is one sync, not 91, and the emulator below replays a short journal.
-    const prep = await run(['start', '--once'], { ...dbEnv(t), SMARTLIC_LAB_HISTORY_DAYS: '0' });
+    const prep = await run(['start', '--once'], dbEnv(t));
     expect(prep.code, prep.err).toBe(0);
     const paths = labPaths(t.path);
     const meta = JSON.parse(readFileSync(paths.meta, 'utf8')) as {
