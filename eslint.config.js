@@ -3,6 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 /** Import-boundary rules: see docs (ARCHITECTURE "Which way the arrows run"). */
+/** @param {unknown[]} patterns @returns {['error', { patterns: unknown[] }]} */
 const restrict = (patterns) => ['error', { patterns }];
 
 export default tseslint.config(

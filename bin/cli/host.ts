@@ -7,7 +7,8 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { hostname, userInfo } from 'node:os';
-import { resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Worker, type MessagePort } from 'node:worker_threads';
 import pino from 'pino';
 import { RemoteCommandLayer } from '../../bot/index.ts';
@@ -108,10 +109,14 @@ function spawnThread(
   /** The worker's end of a channel to the read-model thread (ReadModelThread.portFor). */
   port?: MessagePort,
 ): { worker: Worker; ready: Promise<Worker> } {
-  // A worker thread starts without this process's TypeScript loader: register it first.
-  const tsx = resolveTsx();
+  // The thread starts from the bundle this process runs (bin/build.js), or else, without this
+  // process's TypeScript loader, registers it first and runs the source.
+  const built = (globalThis as Record<symbol, unknown>)[Symbol.for('smartlic.build')];
   const entry = new URL(entryFile, import.meta.url).href;
-  const code = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;
+  const code =
+    typeof built === 'string'
+      ? `import(${JSON.stringify(pathToFileURL(join(built, basename(entryFile, '.ts') + '.js')).href)})`
+      : `import(${JSON.stringify(resolveTsx())}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;
   const w = new Worker(code, {
     eval: true,
     workerData: { env: { ...env }, ...(port ? { readModels: port } : {}) },

@@ -104,6 +104,20 @@ describe('Dockerfile', () => {
     }
   });
 
+  it('builds the bundle of the sources (bin/build.js) once, after copying them, before the user', () => {
+    const build = final.findIndex((i) => i.op === 'RUN' && i.args === 'node bin/build.js');
+    expect(build).toBeGreaterThan(-1);
+    for (const dir of ['bin', 'core', 'bot', 'emulator', 'site', 'tsconfig.json']) {
+      const at = final.findIndex(
+        (i) => i.op === 'COPY' && i.args.split(/\s+/).slice(0, -1).includes(dir),
+      );
+      expect(at, `COPY ${dir}`).toBeGreaterThan(-1);
+      expect(at, `COPY ${dir} comes before the build`).toBeLessThan(build);
+    }
+    // As root: the image's user only reads the build (it never rebuilds at run time).
+    expect(final.findIndex((i) => i.op === 'USER')).toBeGreaterThan(build);
+  });
+
   it('runs `smartlic serve` as a non-root user with the database and key in a volume', () => {
     const cmd = JSON.parse(final.find((i) => i.op === 'CMD')!.args) as string[];
     expect(cmd.slice(0, 2)).toEqual(['node', 'bin/smartlic.js']);

@@ -29,8 +29,8 @@ beforeAll(async () => {
   };
   expect((await runCli(['db', 'migrate'], env)).code).toBe(0);
   slack = await startFakeSlack();
-  const cli = fileURLToPath(new URL('../../../bin/smartlic.ts', import.meta.url));
-  bot = spawn(process.execPath, ['--import', 'tsx', cli, 'bot'], {
+  const cli = fileURLToPath(new URL('../../../bin/smartlic.js', import.meta.url));
+  bot = spawn(process.execPath, [cli, 'bot'], {
     env: {
       ...process.env,
       ...env,

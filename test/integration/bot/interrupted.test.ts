@@ -37,8 +37,8 @@ const bots: ChildProcess[] = [];
 async function startBot(
   extra: NodeJS.ProcessEnv = {},
 ): Promise<{ bot: ChildProcess; url: string; err: () => string }> {
-  const cli = fileURLToPath(new URL('../../../bin/smartlic.ts', import.meta.url));
-  const bot = spawn(process.execPath, ['--import', 'tsx', cli, 'bot'], {
+  const cli = fileURLToPath(new URL('../../../bin/smartlic.js', import.meta.url));
+  const bot = spawn(process.execPath, [cli, 'bot'], {
     env: {
       ...process.env,
       ...env,
