@@ -21,6 +21,7 @@ import { migration0013UsageRepeats } from './0013-usage-repeats.ts';
 import { migration0014McpTokens } from './0014-mcp-tokens.ts';
 import { migration0015LeaderLease } from './0015-leader-lease.ts';
 import { migration0016AccountLeaseExpiry } from './0016-account-lease-expiry.ts';
+import { migration0017AccountDataVersion } from './0017-account-data-version.ts';
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001-initial': migration0001Initial,
@@ -38,4 +39,5 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0014-mcp-tokens': migration0014McpTokens,
   '0015-leader-lease': migration0015LeaderLease,
   '0016-account-lease-expiry': migration0016AccountLeaseExpiry,
+  '0017-account-data-version': migration0017AccountDataVersion,
 };
