@@ -138,7 +138,7 @@ describe('site build after a change', () => {
       .orderBy('id')
       .executeTakeFirstOrThrow();
     const outcome = await env.fx.services.sync.syncAccount(synced.id, { requestedBy: 'site-test' });
-    expect(outcome.status).toBe('Success');
+    expect(outcome.status).toBe('Completed');
     const mine = await db
       .selectFrom('clusters as c')
       .innerJoin('virtual_accounts as v', 'v.id', 'c.virtual_account_id')
