@@ -32,18 +32,19 @@ export async function dataVersions(db: ReportDb): Promise<DataVersions> {
       .execute(),
     db
       .selectFrom('cluster_nodes')
-      .select((eb) => ['cluster_id', eb.fn.countAll<number>().as('n')])
+      // Nodes are replaced whole (new ids): the newest id says a replacement happened.
+      .select((eb) => ['cluster_id', eb.fn.countAll<number>().as('n'), eb.fn.max('id').as('last')])
       .groupBy('cluster_id')
       .execute(),
   ]);
   const jobsOf = new Map(jobs.map((j) => [j.entity_id, `${j.n}/${j.last}/${j.done ?? ''}`]));
-  const nodesOf = new Map(nodes.map((n) => [n.cluster_id, Number(n.n)]));
+  const nodesOf = new Map(nodes.map((n) => [n.cluster_id, `${n.n}/${n.last}`]));
   return {
     accounts: new Map(accounts.map((a) => [a.id, Number(a.data_version)])),
     clusters: new Map(
       clusters.map((c) => [
         c.id,
-        `${c.updated_at}|${jobsOf.get(c.id) ?? ''}|${nodesOf.get(c.id) ?? 0}`,
+        `${c.updated_at}|${jobsOf.get(c.id) ?? ''}|${nodesOf.get(c.id) ?? ''}`,
       ]),
     ),
   };
