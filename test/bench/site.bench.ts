@@ -85,8 +85,12 @@ async function timed(
     `${label}: ${r.pages} pages (${r.read} entity pages read, ${r.rendered} rendered) in ${secs(r.ms)}, CPU ${(cpuSeconds() - c0).toFixed(1)} s, reading the database ${secs(r.readMs)}, Astro ${secs(r.astroMs)} (overlapping), build process peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB, load ${load} → ${loadavg()[0]!.toFixed(1)}`,
   );
   out(
-    `  steps (s from the start): ${Object.entries(r.phases)
-      .map(([k, v]) => `${k} ${(v / 1000).toFixed(1)}`)
+    `  steps (s from the start, [CPU s of the build process in it]): ${Object.entries(r.phases)
+      .filter(([k]) => !k.endsWith('Cpu'))
+      .map(
+        ([k, v]) =>
+          `${k} ${(v / 1000).toFixed(1)} [${((r.phases[`${k}Cpu`] ?? 0) / 1000).toFixed(1)}]`,
+      )
       .join(', ')}`,
   );
   return r;
