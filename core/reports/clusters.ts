@@ -432,9 +432,13 @@ type StoredRow = Pick<Selectable<ClustersTable>, (typeof STORED_COLUMNS)[number]
 const STORED_ROW = packColumns<StoredRow>(tableColumns('clusters', STORED_COLUMNS));
 
 /** The stored rows the query selects, unpacked. */
-async function storedRows(db: ReportDb, clusterId?: number): Promise<StoredRow[]> {
+async function storedRows(
+  db: ReportDb,
+  clusterId?: number | readonly number[],
+): Promise<StoredRow[]> {
   let q = db.selectFrom('clusters').select(STORED_ROW.expr(db).as('packed'));
-  if (clusterId !== undefined) q = q.where('clusters.id', '=', clusterId);
+  if (typeof clusterId === 'number') q = q.where('clusters.id', '=', clusterId);
+  else if (clusterId !== undefined) q = q.where('clusters.id', 'in', clusterId);
   return (await q.execute()).map((r) => STORED_ROW.unpack(r.packed));
 }
 
@@ -547,9 +551,37 @@ function toDetail(
  * page per cluster; one `clusterDetail` call per cluster costs one aggregate over every
  * cluster's usage each time). Same shape and content as `clusterDetail`, by cluster id.
  */
-export async function clusterDetails(db: ReportDb, opts: { now: Date }): Promise<ClusterDetail[]> {
-  const bases = await baseRows(baseQuery(db).orderBy('c.id'));
-  const stored = new Map((await storedRows(db)).map((c) => [c.id, c]));
+export async function clusterDetails(
+  db: ReportDb,
+  opts: {
+    now: Date;
+    /** Only these clusters (the site re-reads the clusters whose data changed). */
+    ids?: readonly number[];
+  },
+): Promise<ClusterDetail[]> {
+  if (opts.ids === undefined) return detailsOf(db, opts.now, undefined);
+  // In slices: a statement takes a bounded number of parameters.
+  const ids = [...opts.ids].sort((a, b) => a - b);
+  const out: ClusterDetail[] = [];
+  for (let i = 0; i < ids.length; i += DETAIL_SLICE) {
+    out.push(...(await detailsOf(db, opts.now, ids.slice(i, i + DETAIL_SLICE))));
+  }
+  return out;
+}
+
+/** Cluster ids per statement of `clusterDetails` (well under any engine's parameter limit). */
+const DETAIL_SLICE = 500;
+
+async function detailsOf(
+  db: ReportDb,
+  now: Date,
+  ids: readonly number[] | undefined,
+): Promise<ClusterDetail[]> {
+  if (ids?.length === 0) return [];
+  let base = baseQuery(db);
+  if (ids) base = base.where('c.id', 'in', ids);
+  const bases = await baseRows(base.orderBy('c.id'));
+  const stored = new Map((await storedRows(db, ids)).map((c) => [c.id, c]));
   const group = <T extends { cluster_id: number }>(rows: T[]) => {
     const m = new Map<number, T[]>();
     for (const r of rows) {
@@ -563,6 +595,7 @@ export async function clusterDetails(db: ReportDb, opts: { now: Date }): Promise
     await db
       .selectFrom('cluster_nodes')
       .select(['cluster_id', 'hostname', 'address', 'role'])
+      .$if(ids !== undefined, (q) => q.where('cluster_id', 'in', ids!))
       .orderBy('cluster_id')
       .orderBy('role')
       .orderBy('hostname')
@@ -572,6 +605,7 @@ export async function clusterDetails(db: ReportDb, opts: { now: Date }): Promise
     await db
       .selectFrom('cluster_license_usage')
       .selectAll()
+      .$if(ids !== undefined, (q) => q.where('cluster_id', 'in', ids!))
       .orderBy('cluster_id')
       .orderBy('license_type')
       .execute(),
@@ -588,14 +622,16 @@ export async function clusterDetails(db: ReportDb, opts: { now: Date }): Promise
   }>`select entity_id as cluster_id, id, job_type, status, initiated_at, completed_at,
        status_information, error_code
      from (select j.*, row_number() over (partition by entity_id order by id desc) as n
-           from jobs j where entity_type = 'Cluster' and entity_id is not null) as recent
+           from jobs j where entity_type = 'Cluster' and entity_id is not null${
+             ids ? sql` and entity_id in (${sql.join(ids)})` : sql``
+           }) as recent
      where n <= 5 order by entity_id, id desc`.execute(db);
   const jobs = group(jobRows.rows);
   const out: ClusterDetail[] = [];
   for (const base of bases) {
     const c = stored.get(base.id);
     if (!c) continue;
-    const row = toRow(base, opts.now);
+    const row = toRow(base, now);
     out.push(toDetail(row, c, nodes.get(c.id) ?? [], usage.get(c.id) ?? [], jobs.get(c.id) ?? []));
   }
   return out;

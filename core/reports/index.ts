@@ -37,3 +37,4 @@ export * from './read-model-refresher.ts';
 export * from './whole-estate.ts';
 export * from './mirrors.ts';
 export * from './rebalance.ts';
+export * from './data-versions.ts';

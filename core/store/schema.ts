@@ -90,6 +90,8 @@ export interface SmartAccountsTable {
   sync_state: JsonText | null;
   /** 0011: device-list API root of a cloud account; NULL = config `cssm.devicesApiBase`. */
   devices_api_base: string | null;
+  /** 0018: bumped each time a sync records its result (see the migration); the site's cue. */
+  data_version: Generated<number>;
 }
 
 export interface LocalAccountsTable {

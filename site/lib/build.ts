@@ -66,17 +66,29 @@ export interface BuildSiteResult {
   pages: number;
   /** Pages Astro rendered; the others were copied from the last build (their data unchanged). */
   rendered: number;
+  /**
+   * Entity pages whose data was read (the others' keys said they had not changed: not read,
+   * copied).
+   */
+  read: number;
   ms: number;
   dataAsOf: string | null;
   missing: string[];
   /** Time spent reading the database and in Astro (the two overlap: Astro bundles meanwhile). */
   readMs: number;
   astroMs: number;
+  /**
+   * Milliseconds from the start at which each step ended (context, lists, entities, …), and the
+   * build process's CPU milliseconds in each (`contextCpu`, …; the Astro process not counted).
+   */
+  phases: Record<string, number>;
 }
 
 /** What the next build compares with: each page's data hash, and what makes hashes comparable. */
 interface Manifest {
-  version: 1;
+  version: 2;
+  /** The store the pages were read from (keys are comparable only within one store). */
+  source: string;
   /** The site's code (its pages, components, scripts) and Astro's version. */
   code: string;
   base: string;
@@ -85,6 +97,11 @@ interface Manifest {
   stamps: [string, string];
   /** Output file (below the site root) → hash of the data it was rendered from. */
   pages: Record<string, string>;
+  /**
+   * Output file → the page's key (site/lib/data.ts `EntityItem.key`, hashed): a page whose key
+   * is unchanged is not even read.
+   */
+  keys: Record<string, string>;
 }
 
 /** The build's record of page hashes: beside the output, so it is never served with the site. */
@@ -129,7 +146,7 @@ export async function readSiteData(
   const h = await openSiteStore(dbPath, clock, url);
   try {
     const s = await streamSiteData(h.db, clock);
-    for await (const { kind, page } of s.pages()) s.data[kind].push(page);
+    for await (const { kind, page } of s.pages()) if (page) s.data[kind].push(page);
     return { data: s.data, workbooks: s.workbooks };
   } finally {
     await h.close();
@@ -161,7 +178,7 @@ function siteCode(): string {
 function readManifest(outDir: string): Manifest | undefined {
   try {
     const m = JSON.parse(readFileSync(manifestPath(outDir), 'utf8')) as Manifest;
-    return m.version === 1 && existsSync(outDir) ? m : undefined;
+    return m.version === 2 && existsSync(outDir) ? m : undefined;
   } catch {
     // No manifest (first build) or an unreadable one: every page is rendered.
     return undefined;
@@ -213,6 +230,7 @@ async function buildOnce(opts: BuildSiteOptions): Promise<BuildSiteResult> {
     }
   }
   const dbPath = resolve(opts.dbPath);
+  const source = opts.dbUrl === undefined ? dbPath : store.redactDatabaseUrl(opts.dbUrl);
   if (opts.dbUrl === undefined && !existsSync(dbPath)) {
     throw new SmartlicError({
       code: 'INPUT',
@@ -230,9 +248,20 @@ async function buildOnce(opts: BuildSiteOptions): Promise<BuildSiteResult> {
   let staging = building;
   let pages = 0;
   let rendered = 0;
+  let read = 0;
   let readMs = 0;
   let astroMs = 0;
   let data: SiteData | undefined;
+  // Where the time goes, for the bench: wall ms from the start at the end of each step, and
+  // this process's CPU ms spent in it (`<step>Cpu`; on a shared machine wall time says little).
+  const phases: Record<string, number> = {};
+  let cpu = process.cpuUsage();
+  const mark = (name: string) => {
+    phases[name] = Math.round(performance.now() - t0);
+    const used = process.cpuUsage(cpu);
+    cpu = process.cpuUsage();
+    phases[`${name}Cpu`] = Math.round((used.user + used.system) / 1000);
+  };
   // Astro starts now: it bundles the pages while the database is read, then waits for the
   // data (the `ready` file).
   const ta = performance.now();
@@ -254,20 +283,24 @@ async function buildOnce(opts: BuildSiteOptions): Promise<BuildSiteResult> {
     let next: Manifest;
     try {
       s = await streamSiteData(h.db, clock);
+      mark('context');
       data = s.data;
       if (opts.listPageSize !== undefined) data.listPageSize = opts.listPageSize;
       const comparable =
         prev !== undefined &&
+        prev.source === source &&
         prev.code === code &&
         prev.base === base &&
         prev.listPageSize === data.listPageSize;
       next = {
-        version: 1,
+        version: 2,
+        source,
         code,
         base,
         listPageSize: data.listPageSize,
         stamps: ['', ''],
         pages: {},
+        keys: {},
       };
       const changed = (file: string, hash: string): boolean => {
         next.pages[file] = hash;
@@ -282,17 +315,30 @@ async function buildOnce(opts: BuildSiteOptions): Promise<BuildSiteResult> {
           if (changed(pageFile(p.slug), hash)) lists.push(p.slug ?? '');
         }
       }
+      mark('lists');
       // The entity pages, streamed: a changed page's data goes to pages.jsonl, and Astro gets
-      // where it is (offset, length); an unchanged page is only remembered.
+      // where it is (offset, length); an unchanged page is only remembered. A page whose key
+      // is the last build's is not read at all (its data hash carries over).
       const active = new Map<string, string>(ENTITY_KINDS);
       const entities: [string, string, number, number][] = [];
+      const reuse = (path: string, key: string): boolean => {
+        const file = pageFile(path.replace(/\/$/, ''));
+        return comparable && prev.keys[file] === sha(key) && prev.pages[file] !== undefined;
+      };
       const fd = openSync(join(work, 'pages.jsonl'), 'w');
       try {
         let offset = 0;
-        for await (const { kind, page } of s.pages()) {
+        for await (const { kind, path, key, page } of s.pages(comparable ? reuse : undefined)) {
+          const slug = path.replace(/\/$/, '');
+          const file = pageFile(slug);
+          if (key !== undefined) next.keys[file] = sha(key);
+          if (!page) {
+            next.pages[file] = prev!.pages[file]!;
+            continue;
+          }
+          read++;
           const json = Buffer.from(`${JSON.stringify(page)}\n`);
-          const slug = page.path.replace(/\/$/, '');
-          if (!changed(pageFile(slug), sha(json))) continue;
+          if (!changed(file, sha(json))) continue;
           writeSync(fd, json);
           entities.push([slug, active.get(kind)!, offset, json.length - 1]);
           offset += json.length;
@@ -310,9 +356,14 @@ async function buildOnce(opts: BuildSiteOptions): Promise<BuildSiteResult> {
       await h.close();
     }
     readMs = performance.now() - t0;
+    mark('entities');
     // The workbooks are written while Astro renders (it does not need them).
-    const [books] = await settle(s.workbooks(), astro.promise);
+    const [books] = await settle(
+      s.workbooks().finally(() => mark('workbooks')),
+      astro.promise,
+    );
     astroMs = performance.now() - ta;
+    mark('astro');
     // This build's header and footer, from the page Astro always renders.
     const stamps = stampsOf(readFileSync(join(building, 'whatif', 'index.html'), 'utf8'));
     if (!stamps) throw new Error('the what-if page has no "data as of" header or footer');
@@ -324,6 +375,7 @@ async function buildOnce(opts: BuildSiteOptions): Promise<BuildSiteResult> {
         copyRestamped(join(outDir, file), target, prev.stamps, stamps);
       }
     }
+    mark('copy');
     mkdirSync(join(building, 'reports'), { recursive: true });
     for (const d of data.downloads) {
       const book = books.get(d.file);
@@ -345,6 +397,7 @@ async function buildOnce(opts: BuildSiteOptions): Promise<BuildSiteResult> {
     // does not match the site in place and renders whatever differs (see copyRestamped).
     writeFileSync(manifestPath(outDir), JSON.stringify(next));
     swapInto(staging, outDir);
+    mark('swap');
   } catch (e) {
     astro.kill();
     await astro.promise.catch(() => {});
@@ -368,11 +421,13 @@ async function buildOnce(opts: BuildSiteOptions): Promise<BuildSiteResult> {
     outDir,
     pages,
     rendered,
+    read,
     ms: performance.now() - t0,
     dataAsOf: data.dataAsOf,
     missing: data.missing,
     readMs,
     astroMs,
+    phases,
   };
 }
 

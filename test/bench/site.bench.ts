@@ -8,7 +8,8 @@
  * compression: its HTML plus every script and stylesheet it loads, chart.js included (target
  * under 300 KB). Then the rebuilds `smartlic start` runs after a sync, on the same output: with
  * nothing changed, and after one account changed (its last sync time and one of its VAs'
- * description, as a sync of that account writes); each says how many pages Astro rendered
+ * description, as a sync of that account writes, and its data version moved as a sync moves
+ * it); each says how many entity pages were read and how many pages Astro rendered
  * (target: ≤ 5 s). Every build reports its CPU (the build process and its Astro child), the
  * build process's peak RSS and the machine's load, since the machine may be shared.
  *
@@ -27,6 +28,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadavg } from 'node:os';
+import { sql } from 'kysely';
 import { store } from '../../core/index.ts';
 import { buildSite, type BuildSiteResult } from '../../site/lib/build.ts';
 import { seedClusters, setup } from '../integration/sync-fixture.ts';
@@ -80,7 +82,16 @@ async function timed(
   const load = loadavg()[0]!.toFixed(1);
   const r = await build();
   out(
-    `${label}: ${r.pages} pages (${r.rendered} rendered) in ${secs(r.ms)}, CPU ${(cpuSeconds() - c0).toFixed(1)} s, reading the database ${secs(r.readMs)}, Astro ${secs(r.astroMs)} (overlapping), build process peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB, load ${load} → ${loadavg()[0]!.toFixed(1)}`,
+    `${label}: ${r.pages} pages (${r.read} entity pages read, ${r.rendered} rendered) in ${secs(r.ms)}, CPU ${(cpuSeconds() - c0).toFixed(1)} s, reading the database ${secs(r.readMs)}, Astro ${secs(r.astroMs)} (overlapping), build process peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB, load ${load} → ${loadavg()[0]!.toFixed(1)}`,
+  );
+  out(
+    `  steps (s from the start, [CPU s of the build process in it]): ${Object.entries(r.phases)
+      .filter(([k]) => !k.endsWith('Cpu'))
+      .map(
+        ([k, v]) =>
+          `${k} ${(v / 1000).toFixed(1)} [${((r.phases[`${k}Cpu`] ?? 0) / 1000).toFixed(1)}]`,
+      )
+      .join(', ')}`,
   );
   return r;
 }
@@ -99,9 +110,10 @@ async function changeOneAccount(dbPath: string): Promise<void> {
       .set({ description: `bench change ${Date.now()}` })
       .where('id', '=', va.id)
       .execute();
+    // As a sync records its result: the account's data version moves with it.
     await h.db
       .updateTable('smart_accounts')
-      .set({ last_sync_at: new Date().toISOString() })
+      .set({ last_sync_at: new Date().toISOString(), data_version: sql`data_version + 1` })
       .where('id', '=', va.smart_account_id)
       .execute();
   } finally {

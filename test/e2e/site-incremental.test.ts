@@ -3,13 +3,15 @@
 // on the same output as `smartlic start` does after each sync, and a change written to the
 // database with SQL between builds. Faked: the clock (fixed, moved by hand), so two builds of
 // the same data are comparable byte for byte.
-// Covers site/lib/build.ts (page hashes, manifest, copies with the new header, fall-back to a
-// whole build), site/lib/data.ts and site/lib/pages/*.ts (pages streamed one at a time), and
+// Covers site/lib/build.ts (page hashes, page keys, manifest, copies with the new header,
+// fall-back to a whole build), core/reports/data-versions.ts with the account's data version a
+// sync bumps (smart-accounts.repository updateSyncStatus), site/lib/data.ts and site/lib/pages/*.ts (pages streamed one at a time), and
 // site/src/data.ts with site/src/pages/[...page].astro (render set, pages read by offset).
 import { readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildSite, manifestPath } from '../../site/lib/build.ts';
+import { LIST_PAGES } from '../../site/lib/paths.ts';
 import { makeDatabase, type SiteEnv } from './site-harness.ts';
 
 let env: SiteEnv;
@@ -89,6 +91,82 @@ describe('site build after a change', () => {
     );
     expect(readFileSync(join(out, 'virtual-accounts', vaPage!, 'index.html'), 'utf8')).toContain(
       'changed for the incremental build',
+    );
+  }, 600_000);
+
+  it("after a sync of one account reads only that account's clusters (and what a write outside a sync touched), and equals a whole build", async () => {
+    const out = join(env.dir, 'site-sync');
+    const whole = join(env.dir, 'site-sync-whole');
+    const db = env.fx.h.db;
+    const build = (o: { outDir: string; clock: { now(): Date }; full?: boolean }) =>
+      buildSite({ dbPath: env.dbPath, env: process.env, ...o });
+    // The pages read whatever changed: every account, VA and customer page (cheap, or
+    // dependent on the clock), and the clusters no account's sync vouches for (not in a VA).
+    const [accounts, vas, customers, loose] = await Promise.all([
+      db
+        .selectFrom('smart_accounts')
+        .select((e) => e.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow(),
+      db
+        .selectFrom('virtual_accounts')
+        .select((e) => e.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow(),
+      db
+        .selectFrom('customers')
+        .select((e) => e.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow(),
+      db
+        .selectFrom('clusters')
+        .where('virtual_account_id', 'is', null)
+        .select((e) => e.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow(),
+    ]);
+    const always = Number(accounts.n) + Number(vas.n) + Number(customers.n) + Number(loose.n);
+
+    const first = await build({ outDir: out, clock: at('2026-12-07T12:00:00Z') });
+    expect(first.read).toBe(first.pages - LIST_PAGES.length - 1); // every entity page
+    const same = await build({ outDir: out, clock: at('2026-12-07T12:05:00Z') });
+    expect(same.read).toBe(always);
+
+    // A real sync of one cloud account (its version moves), and a write outside any sync to a
+    // cluster of another account (its row's updated_at moves, as every cluster writer sets it).
+    const synced = await db
+      .selectFrom('smart_accounts')
+      .where('source', '=', 'cssm')
+      .where('domain', '!=', 'hostile.example')
+      .select(['id', 'domain'])
+      .orderBy('id')
+      .executeTakeFirstOrThrow();
+    const outcome = await env.fx.services.sync.syncAccount(synced.id, { requestedBy: 'site-test' });
+    expect(outcome.status).toBe('Completed');
+    const mine = await db
+      .selectFrom('clusters as c')
+      .innerJoin('virtual_accounts as v', 'v.id', 'c.virtual_account_id')
+      .where('v.smart_account_id', '=', synced.id)
+      .select('c.id')
+      .execute();
+    expect(mine.length).toBeGreaterThan(0);
+    const other = await db
+      .selectFrom('clusters as c')
+      .innerJoin('virtual_accounts as v', 'v.id', 'c.virtual_account_id')
+      .where('v.smart_account_id', '!=', synced.id)
+      .select(['c.id', 'c.name'])
+      .orderBy('c.id')
+      .executeTakeFirstOrThrow();
+    await db
+      .updateTable('clusters')
+      .set({ publisher_address: 'pub-moved.example.net', updated_at: '2026-12-07T12:07:00.000Z' })
+      .where('id', '=', other.id)
+      .execute();
+
+    const clock = at('2026-12-07T12:10:00Z');
+    const after = await build({ outDir: out, clock });
+    expect(after.read).toBe(always + mine.length + 1);
+    await build({ outDir: whole, clock, full: true });
+    expect(differences(tree(out), tree(whole))).toEqual([]);
+    const page = readdirSync(join(out, 'clusters')).find((d) => d.startsWith(`${other.id}-`));
+    expect(readFileSync(join(out, 'clusters', page!, 'index.html'), 'utf8')).toContain(
+      'pub-moved.example.net',
     );
   }, 600_000);
 

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Clock } from '../../clock.ts';
 import { systemClock } from '../../clock.ts';
 import { redactOptional } from '../../redact.ts';
@@ -209,6 +209,9 @@ export class SmartAccountsRepository {
         last_sync_status: s.status,
         last_sync_error: redactOptional(s.error ?? null),
         updated_at: iso(this.clock.now()),
+        // A successful sync calls this inside its write transaction: the version moves with
+        // the data it wrote, and the site re-reads this account's pages (reports.dataVersions).
+        data_version: sql<number>`data_version + 1`,
       })
       .where('id', '=', id)
       .execute();

@@ -9,9 +9,35 @@ import { iso, type SiteContext } from './context.ts';
 
 export type ClusterDetail = Awaited<ReturnType<typeof reports.clusterDetails>>[number];
 
-/** Every cluster's detail, in id order (core's read model). */
-export function clusterDetails(ctx: SiteContext): Promise<ClusterDetail[]> {
-  return reports.clusterDetails(ctx.db, { now: ctx.now });
+/** Every cluster's detail, or those of `ids`, in id order (core's read model). */
+export function clusterDetails(
+  ctx: SiteContext,
+  ids?: readonly number[],
+): Promise<ClusterDetail[]> {
+  return reports.clusterDetails(ctx.db, { now: ctx.now, ...(ids ? { ids } : {}) });
+}
+
+/**
+ * What a cluster's page is made of, without reading its detail: its Cluster Summary row (the
+ * same lifecycle at the same `now` as the detail's), the links and open alerts the page shows,
+ * the data version of the account it draws on (a sync writes its reported status, usage and
+ * dates) and the stamp of the writes made outside a sync (its row, jobs, nodes). Two builds
+ * with equal keys render the same page. Undefined when no account's sync vouches for the
+ * cluster (not in a VA): its detail is always read.
+ */
+export function clusterKey(ctx: SiteContext, r: reports.ClusterSummaryRow): string | undefined {
+  const sa =
+    r.virtualAccountId === null ? undefined : ctx.vaById.get(r.virtualAccountId)?.smartAccountId;
+  const version = sa === undefined ? undefined : ctx.versions.accounts.get(sa);
+  if (version === undefined) return undefined;
+  return JSON.stringify([
+    version,
+    ctx.versions.clusters.get(r.id) ?? null,
+    r,
+    ctx.custLink(r.customerId),
+    ctx.vaLink(r.virtualAccountId),
+    reports.attentionFor(ctx.overview.attention, { clusterId: r.id }),
+  ]);
 }
 
 export function clusterPage(ctx: SiteContext, d: ClusterDetail): EntityPage {

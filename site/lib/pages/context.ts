@@ -113,15 +113,17 @@ export async function loadContext(db: Db, clock: Clock) {
       reports.complianceOverview(db, { now }),
       reports.customerUsage(db),
     ]);
-  const [hlmVa, hlmCustomer, si, whatif, totals, trendTotals, mirrors] = await Promise.all([
-    reports.hlmReport(db, { level: 'va' }),
-    reports.hlmReport(db, { level: 'customer' }),
-    reports.serviceInventory(db),
-    reports.whatIfInputs(db),
-    reports.licenseTotals(db),
-    reports.usageTrendTotals(db, { from: new Date(now.getTime() - TREND_DAYS * 86_400_000) }),
-    reports.satelliteMirrors(db),
-  ]);
+  const [hlmVa, hlmCustomer, si, whatif, totals, trendTotals, mirrors, versions] =
+    await Promise.all([
+      reports.hlmReport(db, { level: 'va' }),
+      reports.hlmReport(db, { level: 'customer' }),
+      reports.serviceInventory(db),
+      reports.whatIfInputs(db),
+      reports.licenseTotals(db),
+      reports.usageTrendTotals(db, { from: new Date(now.getTime() - TREND_DAYS * 86_400_000) }),
+      reports.satelliteMirrors(db),
+      reports.dataVersions(db),
+    ]);
   const mirrorOf = new Map(mirrors.map((m) => [m.satelliteVaId, m]));
   const mirroredBy = groupBy(mirrors, (m) => m.cloudVaId);
 
@@ -361,6 +363,8 @@ export async function loadContext(db: Db, clock: Clock) {
     mirrors,
     mirrorOf,
     mirroredBy,
+    versions,
+    vaById,
     dataAsOf,
     saLink,
     vaLink,

@@ -451,6 +451,8 @@ export async function listPages(
       mime: 'text/plain',
     },
   ];
+  // The Service Inventory text parsed once for its three tables.
+  const siParsed = siRows(si);
   const reportsPage = list(
     'Reports',
     'The HLM report per virtual account and per customer, and the Service Inventory license summary.',
@@ -465,7 +467,7 @@ export async function listPages(
           label,
           ...(k.numbers.includes(i) ? { kind: 'number' as const } : {}),
         })),
-        rows: siRows(si)
+        rows: siParsed
           .filter((r) => r.kind === k.kind)
           .map((r) => {
             const row: Record<string, Cell> = {};
