@@ -159,7 +159,7 @@ describe.each(storeKinds())('alerts against the emulator on %s', (kind) => {
         await moves[daysDone]!();
         daysDone++;
       }
-      if (advance[k]) await fx.advanceDays(advance[k]!);
+      if (advance[k]) await fx.advanceDays(advance[k]);
       await syncAll();
     }
     /** Day `k`'s moves after its checks: the next day starts from them. */
