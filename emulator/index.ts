@@ -2,6 +2,7 @@
  * The Cisco emulator's programmatic face: start it on 127.0.0.1 and get the ready line.
  * See docs/emulator.md for everything it serves.
  */
+import { Agent, fetch as undiciFetch } from 'undici';
 import { EmulatorCore, type JournalEntry, type ReadyInfo } from './server.ts';
 import { DAY, parseTime } from './util/time.ts';
 
@@ -66,15 +67,25 @@ export async function startEmulator(opts: StartOptions = {}): Promise<LocalEmula
   if (opts.replay && opts.replay.length > 0) {
     // The clock stands still during the replay and jumps to each request's time.
     core.world.freeze(true);
-    for (const e of opts.replay) {
-      if (e.t > core.world.now()) core.world.set(e.t);
-      const res = await fetch(`${core.baseUrl}${e.url}`, {
-        method: e.method,
-        headers: e.headers,
-        ...(e.body !== '' ? { body: e.body } : {}),
-      });
-      // Its answer was seen the first time; only its effect on the lab counts.
-      await res.arrayBuffer();
+    // A pool of its own: the process's global one may still hold a keep-alive socket to this
+    // port from an earlier emulator of this process (a lab restored on its old port, e.g. a
+    // second `start` in one process), and the first POST would take it and find it closed
+    // ("fetch failed: other side closed").
+    const agent = new Agent();
+    try {
+      for (const e of opts.replay) {
+        if (e.t > core.world.now()) core.world.set(e.t);
+        const res = await undiciFetch(`${core.baseUrl}${e.url}`, {
+          method: e.method,
+          headers: e.headers,
+          ...(e.body !== '' ? { body: e.body } : {}),
+          dispatcher: agent,
+        });
+        // Its answer was seen the first time; only its effect on the lab counts.
+        await res.arrayBuffer();
+      }
+    } finally {
+      await agent.close();
     }
     core.world.freeze(opts.frozen ?? false);
   }

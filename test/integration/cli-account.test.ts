@@ -36,6 +36,21 @@ function run(argv: string[], extraEnv: Record<string, string> = {}, stdinText = 
 
 const client = () => emu.ready.clients.find((c) => c.for === 'cloud')!;
 
+/**
+ * The demo's cloud account provisioned, as the `account add` test leaves it; made here when
+ * that test did not run before in this process (`npm run test:alone` runs each by itself).
+ */
+async function ensureAccount(): Promise<void> {
+  const listed = JSON.parse((await run(['account', 'list', '--json'])).out) as unknown[];
+  if (listed.length > 0) return;
+  const c = client();
+  const r = await run(
+    ['account', 'add', '--domain', c.account, '--client-id', c.clientId, '--secret-env', 'S'],
+    { S: c.clientSecret },
+  );
+  expect(r.code, r.err).toBe(0);
+}
+
 describe('smartlic account / sync through main()', () => {
   it('refuses --secret on the command line and says why', async () => {
     const c = client();
@@ -110,6 +125,7 @@ describe('smartlic account / sync through main()', () => {
   });
 
   it('sync --json prints each account outcome; a failing CSSM gives exit 1 and one line', async () => {
+    await ensureAccount();
     const r = await run(['sync', '--json']);
     expect(r.code).toBe(0);
     const outcomes = JSON.parse(r.out) as { domain: string; status: string; skipped: string[] }[];

@@ -119,13 +119,25 @@ afterAll(async () => {
 });
 
 describe('the shortage alert\u2019s Apply transfer button', () => {
-  let apply: Elem;
+  /**
+   * The Apply transfer button on va-globex's open shortage alert, as Slack shows it. Each test
+   * reads it itself, so each passes by itself (`npm run test:alone`), not only after the first.
+   */
+  const applyButton = async (): Promise<Elem> => {
+    const [alert] = (await globexAlerts()).filter((a) => a.state !== 'resolved');
+    expect(alert, 'the demo starts with va-globex short').toBeDefined();
+    const found = buttons(renderSlack(alertReply(alert!)).blocks).find(
+      (b) => b.text.text === 'Apply transfer',
+    );
+    expect(found).toBeDefined();
+    return found!;
+  };
 
   it('is on va-globex\u2019s shortage alert in Slack and Webex, running rebalance --apply for its VA and license', async () => {
     const [alert] = (await globexAlerts()).filter((a) => a.state !== 'resolved');
     expect(alert, 'the demo starts with va-globex short').toBeDefined();
     const slackButtons = buttons(renderSlack(alertReply(alert!)).blocks);
-    apply = slackButtons.find((b) => b.text.text === 'Apply transfer')!;
+    const apply = slackButtons.find((b) => b.text.text === 'Apply transfer')!;
     expect(apply).toBeDefined();
     expect(apply.value).toBe(
       `rebalance --apply ${GLOBEX} --days ${Number(alert!.details.rebalanceDays)} --license HUCM_Standard`,
@@ -134,6 +146,7 @@ describe('the shortage alert\u2019s Apply transfer button', () => {
   });
 
   it('refuses a viewer: nothing asked, nothing moved', async () => {
+    const apply = await applyButton();
     const sent = transfers().length;
     const r = await press('UVIEW', apply);
     expect(JSON.stringify(r.body)).toContain('needs the operator role');
@@ -143,6 +156,7 @@ describe('the shortage alert\u2019s Apply transfer button', () => {
   });
 
   it('asks an operator with the plan, runs it on the confirm press, and the alert resolves at the next evaluation', async () => {
+    const apply = await applyButton();
     const sent = transfers().length;
     const ask = await press('UOPER', apply);
     const shown = JSON.stringify(ask.body.blocks);
