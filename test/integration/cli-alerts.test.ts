@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../emulator/index.ts';
-import { runCli } from '../support/helpers.ts';
+import { emulatorCloudEnv, runCli } from '../support/helpers.ts';
 
 let emu: RunningEmulator;
 let dir: string;
@@ -23,9 +23,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'smartlic-cli-alerts-'));
   env = {
     SMARTLIC_DB: join(dir, 'smartlic.db'),
-    SMARTLIC_CSSM_TOKEN_URL: emu.ready.cloud.tokenUrl,
-    SMARTLIC_CSSM_API_BASE: emu.ready.cloud.apiBase,
-    SMARTLIC_CSSM_DEVICES_API_BASE: emu.ready.cloud.devicesApiBase,
+    ...emulatorCloudEnv(emu),
     SMARTLIC_LOG_LEVEL: 'error',
     SMARTLIC_HTTP_RETRIES: '1',
   };

@@ -18,7 +18,7 @@ import {
   resolveSecretKey,
 } from '../../core/store/index.ts';
 import { startEmulator, type RunningEmulator } from '../../emulator/index.ts';
-import { runCli } from '../support/helpers.ts';
+import { emulatorCloudEnv, runCli } from '../support/helpers.ts';
 
 let emu: RunningEmulator;
 let dir: string;
@@ -31,9 +31,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'smartlic-cli-import-'));
   env = {
     SMARTLIC_DB: join(dir, 'smartlic.db'),
-    SMARTLIC_CSSM_TOKEN_URL: emu.ready.cloud.tokenUrl,
-    SMARTLIC_CSSM_API_BASE: emu.ready.cloud.apiBase,
-    SMARTLIC_CSSM_DEVICES_API_BASE: emu.ready.cloud.devicesApiBase,
+    ...emulatorCloudEnv(emu),
     SMARTLIC_LOG_LEVEL: 'error',
     SMARTLIC_HTTP_RETRIES: '0',
     SMARTLIC_HTTP_TIMEOUT_MS: '3000',

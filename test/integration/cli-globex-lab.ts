@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../emulator/index.ts';
-import { runCli, type CliRun } from '../support/helpers.ts';
+import { emulatorCloudEnv, runCli, type CliRun } from '../support/helpers.ts';
 import { extraTestDatabaseUrl, type StoreKind } from '../support/pg.ts';
 
 export const HCS = 'nimbus-hcs.example.com';
@@ -34,9 +34,7 @@ export async function globexLab(prefix: string, store: StoreKind = 'sqlite'): Pr
           SMARTLIC_SECRET_KEY: 'ef'.repeat(32),
         }
       : {}),
-    SMARTLIC_CSSM_TOKEN_URL: emu.ready.cloud.tokenUrl,
-    SMARTLIC_CSSM_API_BASE: emu.ready.cloud.apiBase,
-    SMARTLIC_CSSM_DEVICES_API_BASE: emu.ready.cloud.devicesApiBase,
+    ...emulatorCloudEnv(emu),
     SMARTLIC_LOG_LEVEL: 'error',
     SMARTLIC_HTTP_RETRIES: '1',
   };

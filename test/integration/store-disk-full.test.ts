@@ -29,7 +29,7 @@ import {
   transaction,
 } from '../../core/store/index.ts';
 import { startEmulator, type RunningEmulator } from '../../emulator/index.ts';
-import { runCli } from '../support/helpers.ts';
+import { emulatorCloudEnv, runCli } from '../support/helpers.ts';
 
 describe('a full database: the real error, in the operator’s terms', () => {
   it('SQLITE_FULL inside a transaction is DISK_FULL naming the file, never the rollback’s error', async () => {
@@ -145,9 +145,7 @@ describe.skipIf(!mounted)(
       mkdirSync(join(mnt, 'data'));
       env = {
         SMARTLIC_DB: db,
-        SMARTLIC_CSSM_TOKEN_URL: emu.ready.cloud.tokenUrl,
-        SMARTLIC_CSSM_API_BASE: emu.ready.cloud.apiBase,
-        SMARTLIC_CSSM_DEVICES_API_BASE: emu.ready.cloud.devicesApiBase,
+        ...emulatorCloudEnv(emu),
         SMARTLIC_LOG_LEVEL: 'silent',
         SMARTLIC_HTTP_RETRIES: '1',
       };

@@ -16,7 +16,7 @@ import {
   openDatabase,
   resolveSecretKey,
 } from '../../core/store/index.ts';
-import { runCli } from '../support/helpers.ts';
+import { emulatorCloudEnv, runCli } from '../support/helpers.ts';
 
 const SA = 'nimbus-hcs.example.com';
 
@@ -53,9 +53,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'smartlic-tokens-cli-'));
   env = {
     SMARTLIC_DB: join(dir, 'smartlic.db'),
-    SMARTLIC_CSSM_TOKEN_URL: emu.ready.cloud.tokenUrl,
-    SMARTLIC_CSSM_API_BASE: emu.ready.cloud.apiBase,
-    SMARTLIC_CSSM_DEVICES_API_BASE: emu.ready.cloud.devicesApiBase,
+    ...emulatorCloudEnv(emu),
     SMARTLIC_LOG_LEVEL: 'error',
     SMARTLIC_HTTP_RETRIES: '0',
   };

@@ -3,6 +3,7 @@ import { PassThrough, Readable } from 'node:stream';
 import { expect } from 'vitest';
 import { main } from '../../bin/smartlic.ts';
 import { SmartlicError } from '../../core/errors.ts';
+import type { RunningEmulator } from '../../emulator/index.ts';
 
 /** Awaits `p`, expects it to reject with a SmartlicError, and returns that error. */
 export async function rejection(p: Promise<unknown>): Promise<SmartlicError> {
@@ -41,4 +42,13 @@ export async function runCli(
     isTty: false,
   });
   return { code, out, err };
+}
+
+/** The settings that point a `smartlic` process at the emulator's CSSM cloud. */
+export function emulatorCloudEnv(emu: RunningEmulator): NodeJS.ProcessEnv {
+  return {
+    SMARTLIC_CSSM_TOKEN_URL: emu.ready.cloud.tokenUrl,
+    SMARTLIC_CSSM_API_BASE: emu.ready.cloud.apiBase,
+    SMARTLIC_CSSM_DEVICES_API_BASE: emu.ready.cloud.devicesApiBase,
+  };
 }
