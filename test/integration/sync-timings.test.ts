@@ -37,7 +37,8 @@ describe('sync timings', () => {
     const t = seen[0]!;
     expect(t).toMatchObject({ accountId, domain: o.domain });
     // The reads: a token, then the VA list, then its tokens: three requests one after another.
-    expect(t.fetch).toBeGreaterThanOrEqual(3 * 40);
+    // (less a few ms: Node's timers may fire a millisecond early; in parallel it would be ~40)
+    expect(t.fetch).toBeGreaterThanOrEqual(3 * 40 - 8);
     expect(t.write).toBeGreaterThan(0);
     expect(t.hooks).toBeGreaterThanOrEqual(119);
     // The steps before the hooks are the outcome's duration; the hooks come after it.
