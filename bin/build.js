@@ -53,9 +53,13 @@ export const ENTRIES = {
 /** Files that shape the output besides the sources esbuild reads: a change to them rebuilds. */
 const SETTINGS = ['tsconfig.json', 'package.json', 'bin/build.js'];
 
-/** Builds other than the current one are removed once unused for this long (a process that
- * started from an older build may still load one of its chunks, e.g. the site build's). */
+/** Builds other than the current one are removed once this old and used by no running process
+ * (a process that started from an older build may still load one of its chunks: a worker
+ * thread restarted by a daemon that has run for weeks). */
 const KEEP_OLD_MS = 7 * 86_400_000;
+
+/** The directory in a build where each process that runs it leaves a file named by its pid. */
+const USERS = '.users';
 
 /** The key under which the main thread records the build it runs (bin/cli/host.ts reads it). */
 export const BUILD_KEY = Symbol.for('smartlic.build');
@@ -215,11 +219,55 @@ function pruneOld(out, keep) {
     if (!d.isDirectory() || d.name === keep) continue;
     const p = join(out, d.name);
     try {
-      if (now - statSync(p).mtimeMs > KEEP_OLD_MS) rmSync(p, { recursive: true, force: true });
+      if (now - statSync(p).mtimeMs > KEEP_OLD_MS && !inUse(p)) {
+        rmSync(p, { recursive: true, force: true });
+      }
     } catch {
       // Removed meanwhile by another process.
     }
   }
+}
+
+/**
+ * Notes that this process runs the build in `dir`, so that no other process prunes it while
+ * this one lives. Best effort: a read-only install keeps every build anyway (nothing prunes).
+ * @param {string} dir
+ */
+function recordUser(dir) {
+  try {
+    mkdirSync(join(dir, USERS), { recursive: true });
+    writeFileSync(join(dir, USERS, String(process.pid)), '');
+  } catch {
+    // Read-only: nothing can be built or pruned here either.
+  }
+}
+
+/**
+ * Whether a process that ran the build in `dir` is still running (a pid reused since only
+ * keeps an old build a while longer). The files of ended processes are removed.
+ * @param {string} dir
+ */
+function inUse(dir) {
+  let users;
+  try {
+    users = readdirSync(join(dir, USERS));
+  } catch {
+    return false;
+  }
+  let live = false;
+  for (const name of users) {
+    const pid = Number(name);
+    if (!Number.isInteger(pid) || pid <= 0) continue;
+    try {
+      process.kill(pid, 0);
+      live = true;
+    } catch (e) {
+      // EPERM: it runs, as another user.
+      if (/** @type {NodeJS.ErrnoException} */ (e).code === 'EPERM') live = true;
+      else rmSync(join(dir, USERS, name), { force: true });
+    }
+  }
+  return live;
 }
 
 /**
@@ -244,6 +292,7 @@ export async function bundledEntry(name, env, root = ROOT, out = join(root, 'dis
       return undefined;
     }
   }
+  recordUser(dir);
   /** @type {Record<symbol, unknown>} */ (globalThis)[BUILD_KEY] = dir;
   return pathToFileURL(join(dir, `${name}.js`)).href;
 }

@@ -4,7 +4,7 @@
 // source tree stands in for smartlic's sources where a test must edit or break a source.
 // Covers bin/build.js (freshness, rebuild, one build for concurrent builders, the fallback)
 // and bin/smartlic.js's choice between the bundle and tsx.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import {
   existsSync,
   mkdirSync,
@@ -13,6 +13,7 @@ import {
   readdirSync,
   rmSync,
   symlinkSync,
+  utimesSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -140,6 +141,37 @@ describe('bin/build.js', () => {
     expect(new Set(dirs).size).toBe(1);
     // One build directory and the stamp: no temporary directory or file left behind.
     expect(readdirSync(t.out).sort()).toEqual([dirs[0]!.split('/').pop(), 'current.json']);
+  });
+
+  it('an old build is removed once unused, never while a running process uses it', async () => {
+    const t = tree('e');
+    const first = await bundledEntry('smartlic', {}, t.root, t.out);
+    const firstDir = freshBuild(t.root, t.out)!;
+    expect(first).toBeDefined();
+    // This process runs the first build; a process that ran it too has ended since.
+    expect(readdirSync(join(firstDir, '.users'))).toEqual([String(process.pid)]);
+    const ended = spawnSync(process.execPath, ['-e', '']).pid;
+    writeFileSync(join(firstDir, '.users', String(ended)), '');
+    const weekAgo = (Date.now() - 8 * 86_400_000) / 1000;
+    const age = () => utimesSync(firstDir, weekAgo, weekAgo);
+    const change = (v: string) =>
+      writeFileSync(
+        join(t.root, 'package.json'),
+        `{ "name": "t", "version": "${v}", "type": "module" }\n`,
+      );
+    age();
+    change('1.0.1');
+    const second = await build(t.root, t.out);
+    // Old enough, but this process still uses it: kept; the ended process's file is gone.
+    expect(existsSync(firstDir)).toBe(true);
+    expect(readdirSync(join(firstDir, '.users'))).toEqual([String(process.pid)]);
+    rmSync(join(firstDir, '.users', String(process.pid)));
+    age();
+    change('1.0.2');
+    await build(t.root, t.out);
+    expect(existsSync(firstDir)).toBe(false);
+    // The build before the current one is younger than a week: kept whoever uses it.
+    expect(existsSync(second)).toBe(true);
   });
 
   it('falls back to the sources (undefined) when they do not compile, or when told to', async () => {
