@@ -15,8 +15,9 @@ import {
   tokenize,
   consoleActor,
   exitCode,
+  escapeLines,
+  renderTerminal,
   replyDocument,
-  type Block,
   type CommandLayer,
   type ConsolePorts,
   type Reply,
@@ -26,7 +27,7 @@ import { escapeControl as coreEscapeControl } from '../../core/index.ts';
 import { commandLayer } from './chat.ts';
 import { readInputFile, readSecret } from './common.ts';
 import { progressPrinter } from './sync-progress.ts';
-import { escapeControl, renderTable, statusLineFor } from './output.ts';
+import { statusLineFor } from './output.ts';
 import { openRuntime } from './runtime.ts';
 import type { CliContext } from './types.ts';
 
@@ -67,103 +68,6 @@ export function terminalFlags(argv: readonly string[]): TerminalFlags {
     else words.push(a);
   }
   return { json, wide, ...(out !== undefined ? { out } : {}), words };
-}
-
-export interface TerminalRender {
-  text: string;
-  /** What a narrow table left out, for a note on stderr. */
-  notes: string[];
-}
-
-/** A Reply as a terminal shows it; `width` Infinity for --wide. */
-export function renderTerminal(r: Reply, width: number): TerminalRender {
-  const notes: string[] = [];
-  const head = r.status === 'error' || r.status === 'denied' ? `✗ ${r.title}` : r.title;
-  const parts = [wrap(escapeControl(head), width, 0)];
-  for (const b of r.blocks) parts.push(blockText(b, width, notes));
-  return { text: `${parts.join('\n\n')}\n`, notes };
-}
-
-/** Headers of columns that name a thing (the registry's tables use these words). */
-const NAME_COLUMNS =
-  /^(name|domain|cluster|customer|virtual account|smart account|va|license|id|entity|alert|token|LM Name|License Type)$/i;
-
-/** Headers of the columns an operator scans for: kept when others are left out. */
-const KEY_COLUMNS =
-  /^(status|authorization|days left|compliance|short|forecast|owned|in use|count|severity|outcome|missing in CSSM since|expires|export control)$/i;
-
-/** Headers of free-text columns: shortened first when a table is too wide. */
-const FREE_TEXT =
-  /^(information|recommended action|description|message|needs attention|detail|why|what to do|alerts|title|borrowing|status information)$/i;
-
-/** Folds `text` at spaces to lines of at most `width`, continuation lines indented. */
-export function wrap(text: string, width: number, indent: number): string {
-  if (!Number.isFinite(width) || text.length <= width || width < 20) return text;
-  const lines: string[] = [];
-  let line = '';
-  for (const word of text.split(' ')) {
-    if (line && line.length + 1 + word.length > width) {
-      lines.push(line);
-      line = word;
-    } else line = line ? `${line} ${word}` : word;
-  }
-  if (line) lines.push(line);
-  return lines.join(`\n${' '.repeat(indent)}`);
-}
-
-function multiline(s: string): string {
-  return s
-    .split('\n')
-    .map((l) => escapeControl(l))
-    .join('\n');
-}
-
-function blockText(b: Block, width: number, notes: string[]): string {
-  switch (b.kind) {
-    case 'section':
-    case 'context':
-      return multiline(b.text)
-        .split('\n')
-        .map((l) => wrap(l, width, 0))
-        .join('\n');
-    case 'fields': {
-      const w = Math.max(...b.fields.map((f) => f.label.length));
-      return b.fields
-        .map(
-          (f) =>
-            `${escapeControl(f.label).padEnd(w)}  ${wrap(escapeControl(f.value), width - w - 2, w + 2)}`,
-        )
-        .join('\n');
-    }
-    case 'table': {
-      // The row's name (the first column) is never shortened: a cut name cannot be copied into
-      // the next command. Other names give way last, free text first.
-      const natural = (i: number) =>
-        Math.max(b.columns[i]!.length, ...b.rows.map((r) => escapeControl(r[i] ?? '').length));
-      const t = renderTable(
-        b.columns.map((c, i) =>
-          i === 0
-            ? { header: c, min: natural(i) }
-            : NAME_COLUMNS.test(c)
-              ? { header: c, min: Math.min(natural(i), 24) }
-              : FREE_TEXT.test(c)
-                ? { header: c, shrink: true }
-                : KEY_COLUMNS.test(c)
-                  ? { header: c }
-                  : { header: c, optional: true },
-        ),
-        b.rows,
-        { width },
-      );
-      if (t.hidden.length > 0) notes.push(`columns not shown: ${t.hidden.join(', ')}`);
-      if (t.truncated) notes.push('long values shortened with …');
-      return t.text.replace(/\n$/, '');
-    }
-    case 'buttons':
-      return b.buttons
-        .map((x) => `[${escapeControl(x.label)}] → smartlic ${escapeControl(x.command)}`)
-        .join('\n');
-  }
 }
 
 function login(): string {
@@ -315,7 +219,7 @@ function refuseUnconfirmed(ctx: CliContext, line: string, r: Reply, json: boolea
     );
   } else {
     ctx.io.stderr.write(
-      `${multiline(`smartlic ${verbOf(line)}: CONFIRM: ${message} — ${action}`)}\n${confirmationText(r)}`,
+      `${escapeLines(`smartlic ${verbOf(line)}: CONFIRM: ${message} — ${action}`)}\n${confirmationText(r)}`,
     );
   }
   return 2;
@@ -345,7 +249,7 @@ function usageLine(r: Reply): string {
   );
   const verb = r.title.replace(/^Usage: /, '');
   const line = `smartlic ${verb === r.title ? '' : verb}`.trimEnd();
-  return `${multiline(`${line}: INPUT: ${problem.join(' ').replace(/\.$/, '')}${usage[0] ? ` — usage: ${usage[0]}` : ''}`)}\n`;
+  return `${escapeLines(`${line}: INPUT: ${problem.join(' ').replace(/\.$/, '')}${usage[0] ? ` — usage: ${usage[0]}` : ''}`)}\n`;
 }
 
 /** An error as the CLI has always said it: `smartlic <verb>: CODE: message — action`. */
@@ -357,7 +261,7 @@ function errorLine(r: Reply): string {
   // A write's job is typed `Chat: <verb>` on every face; the terminal names the verb alone.
   const verb = r.title.replace(/ failed.*$/, '').replace(/^Chat: /, '');
   const line = `smartlic ${verb}: ${what}${actions.length ? ` — ${actions.join('; ')}` : ''}${r.jobId !== undefined ? ` (job ${r.jobId})` : ''}`;
-  return `${multiline(line)}\n`;
+  return `${escapeLines(line)}\n`;
 }
 
 /**

@@ -1,4 +1,6 @@
 export { renderText, textTable, clean, escapeControl } from './text.ts';
+export { renderTable, type Column, type RenderedTable, type TableOptions } from './table.ts';
+export { renderTerminal, wrap, escapeLines, type TerminalRender } from './terminal.ts';
 export {
   renderSlack,
   escapeMrkdwn,
