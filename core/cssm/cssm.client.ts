@@ -553,13 +553,13 @@ export function readCssmAnswer<S extends z.ZodTypeAny>(
     });
   }
   if (isErrorEnvelope(json)) throw cssmAnswerError(status, json, ctx);
-  return parseAtEdge(schema, json, {
+  return parseAtEdge<S>(schema, json, {
     code: 'CSSM1020',
     peer: ctx.peer,
     op: ctx.op,
     action: ACTION.unexpectedShape,
     requestId: ctx.requestId,
-  }) as z.output<S>;
+  });
 }
 
 function isErrorEnvelope(json: unknown): boolean {

@@ -40,7 +40,8 @@ export const inlineReadParser: ReadParser = {
     try {
       return Promise.resolve(inline(res.text));
     } catch (e) {
-      return Promise.reject(e as Error);
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- rethrown as thrown
+      return Promise.reject(e);
     }
   },
   close: () => Promise.resolve(),

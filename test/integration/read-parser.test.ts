@@ -214,14 +214,24 @@ describe('parsing the reads on a parse thread', () => {
     const thread = threadParser(48);
     const cssm = cssmClient(srv.url, http, 100_000);
     const big = Array.from({ length: 60_000 }, (_, i) => lic(i));
-    set(200, 'application/json', JSON.stringify({ status: 'SUCCESS', totalRecords: 60_000, licenses: big }));
+    set(
+      200,
+      'application/json',
+      JSON.stringify({ status: 'SUCCESS', totalRecords: 60_000, licenses: big }),
+    );
     const failed = (await outcome(thread, () => cssm.listLicenses('acme.example'))) as {
       code: string;
       message: string;
     };
     expect(failed).toMatchObject({ code: 'PARSE_THREAD_ENDED' });
-    expect(failed.message).toMatch(/the thread that parses answers ended .* a CSSM answer \(licensesPage\)/);
-    set(200, 'application/json', JSON.stringify({ status: 'SUCCESS', totalRecords: 2, licenses: [lic(0), lic(1)] }));
+    expect(failed.message).toMatch(
+      /the thread that parses answers ended .* a CSSM answer \(licensesPage\)/,
+    );
+    set(
+      200,
+      'application/json',
+      JSON.stringify({ status: 'SUCCESS', totalRecords: 2, licenses: [lic(0), lic(1)] }),
+    );
     const next = (await outcome(thread, () => cssm.listLicenses('acme.example'))) as {
       value: { license: string }[];
     };
