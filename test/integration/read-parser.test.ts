@@ -208,6 +208,30 @@ describe('parsing the reads on a parse thread', () => {
     await same(() => cssm.listLicenses('acme.example'), thread);
   });
 
+  it('a few reads and small answers are parsed inline: the thread starts once reads add up', async () => {
+    const { srv, http, set } = await farSide();
+    const thread = new WorkerReadParser({ spawn: () => spawnParseThread(), startAfter: 2 });
+    cleanups.push(() => thread.close());
+    const axl = new CucmAxlClient({
+      baseUrl: srv.url,
+      username: 'axluser',
+      password: 'p@ss:word',
+      http,
+      axlVersion: '14.0',
+    });
+    set(200, 'text/xml', fixture('cucm-get-smart-license-status.xml'));
+    await same(() => axl.getStatus(), thread);
+    await same(() => axl.getStatus(), thread);
+    expect(thread.started).toBe(0);
+    // An answer under 512 bytes never goes to the thread.
+    set(200, 'text/xml', '<a/>');
+    await same(() => axl.getStatus(), thread);
+    expect(thread.started).toBe(0);
+    set(200, 'text/xml', fixture('cucm-get-smart-license-status.xml'));
+    await same(() => axl.getStatus(), thread);
+    expect(thread.started).toBe(1);
+  });
+
   it('a parse thread that crashes fails the read it held, cleanly, and the next read gets a new thread', async () => {
     const { srv, http, set } = await farSide();
     // A heap far too small for the answer: the thread runs out of memory parsing it.
