@@ -48,6 +48,7 @@ export const ENTRIES = {
   smartlic: 'bin/smartlic.ts',
   'bot-worker': 'bin/cli/bot-worker.ts',
   'read-model-worker': 'bin/cli/read-model-worker.ts',
+  'parse-worker': 'bin/cli/parse-worker.ts',
 };
 
 /** Files that shape the output besides the sources esbuild reads: a change to them rebuilds. */

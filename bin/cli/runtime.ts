@@ -30,6 +30,7 @@ import {
   type ResolvedSecretKey,
 } from '../../core/store/index.ts';
 import { statusLineFor } from './output.ts';
+import { useParseThread } from './parse-thread.ts';
 import type { CliContext } from './types.ts';
 
 /** Log lines the CLI reports itself (as its one-line error), not repeated as warnings. */
@@ -195,6 +196,8 @@ export async function openRuntime(
     });
     // Jobs a crashed or killed smartlic left InProgress are closed as interrupted.
     await services.jobs.closeOrphaned();
+    // A sync's answers are parsed on a second thread (started only once reads add up).
+    const endParseThread = useParseThread();
     return {
       config,
       handle,
@@ -209,6 +212,7 @@ export async function openRuntime(
         try {
           await services.close();
         } finally {
+          await endParseThread();
           await handle.close();
         }
       },

@@ -32,6 +32,7 @@ import {
 } from './cssm.dto.ts';
 import type { HttpClient, HttpMethod, HttpResponse } from './http.ts';
 import type { AccessTokenSource, CssmFlavor } from './oauth.ts';
+import { readParser } from '../parse/read-parser.ts';
 
 /** What a satellite tells of its link to CSSM (the On-Prem `accounts` list and status). */
 export interface SatelliteStatus {
@@ -483,39 +484,82 @@ export class CssmClient {
     const res = await this.authed(method, url, c);
     const memo = c.memo && res.status < 300 ? this.o.answerMemo : undefined;
     const memoKey = memo ? `${method} ${url} ${JSON.stringify(c.body ?? null)}` : '';
-    const hash = memo ? createHash('sha1').update(res.text).digest('base64') : '';
+    // The hash of the bytes, before a parse thread takes them (the same text, the same bytes).
+    const hash = memo ? createHash('sha1').update(res.bytes).digest('base64') : '';
     if (memo) {
       const kept = memo.get(memoKey, hash);
       if (kept !== undefined) return kept;
     }
-    const requestId = res.peerRequestId ?? res.requestId;
-    const json = tryParseJson(res.text);
-    const ctx = {
+    const ctx: CssmReadContext = {
       op: c.op,
-      requestId,
+      requestId: res.peerRequestId ?? res.requestId,
       peer: this.peer,
       ...(c.account !== undefined ? { account: c.account } : {}),
     };
-    if (res.status >= 300) throw cssmAnswerError(res.status, json, ctx);
-    if (json === undefined) {
-      throw new SmartlicError({
-        code: 'CSSM1020',
-        message: `${this.peer} answered ${c.op} with something that is not JSON (HTTP ${res.status}).`,
-        action: ACTION.unexpectedShape,
-        details: { op: c.op, status: res.status, requestId },
-      });
-    }
-    if (isErrorEnvelope(json)) throw cssmAnswerError(res.status, json, ctx);
-    const parsed = parseAtEdge(schema, json, {
-      code: 'CSSM1020',
-      peer: this.peer,
-      op: c.op,
-      action: ACTION.unexpectedShape,
-      requestId,
-    });
+    const name = READ_SCHEMA_NAMES.get(schema);
+    const status = res.status;
+    // The pages of a sync (licenses, devices, VAs) are parsed off the event loop when bin/ set
+    // that up; other answers are small and parsed here.
+    const parsed = name
+      ? await readParser().parse({ kind: 'cssm', schema: name, status, ctx }, res, (text) =>
+          readCssmAnswer(schema, status, text, ctx),
+        )
+      : readCssmAnswer(schema, status, res.text, ctx);
     memo?.set(memoKey, hash, parsed);
     return parsed;
   }
+}
+
+/** The schemas a parse thread knows by name (core/parse/read-jobs.ts). */
+export const READ_SCHEMAS: Record<string, z.ZodTypeAny> = {
+  accountsV2: accountsV2Schema,
+  accountSearch: accountSearchSchema,
+  virtualAccounts: virtualAccountsSchema,
+  licensesPage: licensesPageSchema,
+  devicesPage: devicesPageSchema,
+};
+
+const READ_SCHEMA_NAMES = new Map<z.ZodTypeAny, string>(
+  Object.entries(READ_SCHEMAS).map(([k, v]) => [v, k]),
+);
+
+/** Who asked what, for the messages of a CSSM answer's errors (plain data: it goes to a thread). */
+export interface CssmReadContext {
+  op: string;
+  requestId: string;
+  peer: string;
+  account?: string;
+}
+
+/**
+ * A CSSM answer checked at the edge: the error an HTTP error status, a non-JSON body or an
+ * error envelope stands for, else the answer parsed by `schema`. Pure (it runs on a parse
+ * thread too).
+ */
+export function readCssmAnswer<S extends z.ZodTypeAny>(
+  schema: S,
+  status: number,
+  text: string,
+  ctx: CssmReadContext,
+): z.output<S> {
+  const json = tryParseJson(text);
+  if (status >= 300) throw cssmAnswerError(status, json, ctx);
+  if (json === undefined) {
+    throw new SmartlicError({
+      code: 'CSSM1020',
+      message: `${ctx.peer} answered ${ctx.op} with something that is not JSON (HTTP ${status}).`,
+      action: ACTION.unexpectedShape,
+      details: { op: ctx.op, status, requestId: ctx.requestId },
+    });
+  }
+  if (isErrorEnvelope(json)) throw cssmAnswerError(status, json, ctx);
+  return parseAtEdge<S>(schema, json, {
+    code: 'CSSM1020',
+    peer: ctx.peer,
+    op: ctx.op,
+    action: ACTION.unexpectedShape,
+    requestId: ctx.requestId,
+  });
 }
 
 function isErrorEnvelope(json: unknown): boolean {

@@ -116,7 +116,14 @@ export interface HttpRequest {
 export interface HttpResponse {
   status: number;
   headers: Record<string, string | string[] | undefined>;
-  text: string;
+  /** The body as text (UTF-8), decoded on first read. */
+  readonly text: string;
+  /**
+   * The body's bytes, in an ArrayBuffer of their own (not Node's shared pool), so that a parse
+   * on another thread can take them without a copy (core/parse/read-parser.ts). Once taken,
+   * `text` is what was decoded before, if anything.
+   */
+  readonly bytes: Uint8Array;
   /** The X-Request-Id we sent. */
   requestId: string;
   /** The X-Request-Id the server answered with, if any. */
@@ -361,11 +368,11 @@ export class HttpClient {
       };
       let status: number;
       let resHeaders: Record<string, string | string[] | undefined>;
-      let text: string;
+      let bytes: Uint8Array;
       try {
         this.stats.requests++;
         if (debug) log().debug('http request', { attempt: attempt + 1 });
-        ({ status, headers: resHeaders, text } = await this.attempt(url, req, headers));
+        ({ status, headers: resHeaders, bytes } = await this.attempt(url, req, headers));
       } catch (e) {
         if (e instanceof SmartlicError) {
           // Not a network failure (an answer too large): retrying would read it again.
@@ -429,7 +436,7 @@ export class HttpClient {
           ms,
         });
       }
-      return { status, headers: resHeaders, text, requestId, peerRequestId, attempts: attempt + 1 };
+      return new Answer(status, resHeaders, bytes, requestId, peerRequestId, attempt + 1);
     }
   }
 
@@ -475,7 +482,7 @@ export class HttpClient {
   ): Promise<{
     status: number;
     headers: Record<string, string | string[] | undefined>;
-    text: string;
+    bytes: Uint8Array;
   }> {
     const timeoutMs = req.timeoutMs ?? this.o.timeoutMs;
     const signal = new AttemptSignal();
@@ -491,8 +498,8 @@ export class HttpClient {
         dispatcher: this.dispatcher,
         signal,
       });
-      const text = await this.readBody(url, res);
-      return { status: res.statusCode, headers: res.headers, text };
+      const bytes = await this.readBody(url, res);
+      return { status: res.statusCode, headers: res.headers, bytes };
     } catch (e) {
       if (signal.aborted)
         throw new AttemptTimeout(`no answer within ${timeoutMs} ms`, { cause: e });
@@ -502,8 +509,8 @@ export class HttpClient {
     }
   }
 
-  /** The body as text, reading at most `maxResponseBytes`; more fails the request. */
-  private async readBody(url: URL, res: Dispatcher.ResponseData): Promise<string> {
+  /** The body's bytes, reading at most `maxResponseBytes`; more fails the request. */
+  private async readBody(url: URL, res: Dispatcher.ResponseData): Promise<Uint8Array> {
     const max = this.o.maxResponseBytes;
     const tooLarge = (seen: string) => {
       res.body.destroy();
@@ -525,7 +532,15 @@ export class HttpClient {
       if (size > max) throw tooLarge('more was still coming');
       chunks.push(b);
     }
-    return Buffer.concat(chunks, size).toString('utf8');
+    // Not Buffer.concat: below 4 KiB it copies into Node's shared pool, whose ArrayBuffer
+    // cannot be handed to another thread.
+    const body = new Uint8Array(size);
+    let at = 0;
+    for (const c of chunks) {
+      body.set(c, at);
+      at += c.length;
+    }
+    return body;
   }
 
   private networkError(
@@ -576,6 +591,28 @@ export class HttpClient {
       cause,
       details: { kind, host, requestId, attempts, transport: this.transport.mode },
     });
+  }
+}
+
+/** An answer; its text is decoded when first asked for (a parse thread may take the bytes). */
+class Answer implements HttpResponse {
+  private decoded: string | undefined;
+
+  constructor(
+    readonly status: number,
+    readonly headers: Record<string, string | string[] | undefined>,
+    readonly bytes: Uint8Array,
+    readonly requestId: string,
+    readonly peerRequestId: string | undefined,
+    readonly attempts: number,
+  ) {}
+
+  get text(): string {
+    return (this.decoded ??= Buffer.from(
+      this.bytes.buffer,
+      this.bytes.byteOffset,
+      this.bytes.byteLength,
+    ).toString('utf8'));
   }
 }
 

@@ -7,7 +7,8 @@ import type { HttpResponse } from '../cssm/http.ts';
 import { formatPath } from '../cssm/cssm-errors.ts';
 import { statusEnvelopeSchema, toSmartLicenseStatus, type SmartLicenseStatus } from './status.ts';
 import { escapeXml, findElement, findText, parseXml, xmlToPlain, type XmlElement } from './xml.ts';
-import { ucAnswerError, ucShapeError } from './uc-errors.ts';
+import { ucAnswerError, ucShapeError, type UcErrorContext } from './uc-errors.ts';
+import { readParser } from '../parse/read-parser.ts';
 import { UcClientBase, ucErrorMessage, type UcClientOptions } from './uc-base.ts';
 import type { UcTransportSettings } from './transport.ts';
 
@@ -126,30 +127,25 @@ export class CucmAxlClient extends UcClientBase {
    * it is found at any depth, so an answer that nests it inside `<return>` reads the same.
    */
   async getStatus(): Promise<SmartLicenseStatus> {
-    const { root, res } = await this.call('getStatus', '');
-    const details = findElement(root, 'LicenseDetails');
-    if (!details) throw ucShapeError(this.ctx('getStatus', res), 'no <LicenseDetails> element');
-    return this.toStatus(xmlToPlain(details), res);
-  }
-
-  private toStatus(details: unknown, res: HttpResponse): SmartLicenseStatus {
-    const r = statusEnvelopeSchema.safeParse({ LicenseDetails: details });
-    if (!r.success) {
-      const i = r.error.issues[0];
-      throw ucShapeError(
-        this.ctx('getStatus', res),
-        `field \`${i ? formatPath(i.path) : '(root)'}\`: ${i?.message ?? 'invalid'}`,
-      );
-    }
-    return toSmartLicenseStatus(r.data.LicenseDetails);
+    const res = await this.request('getStatus', '');
+    const ctx = this.ctx('getStatus', res);
+    // The one read of every sync per cluster: parsed off the event loop when bin/ set that up.
+    return readParser().parse({ kind: 'axl-status', status: res.status, ctx }, res, (text) =>
+      axlStatusAnswer(res.status, text, ctx),
+    );
   }
 
   private async call(
     op: AxlOperationKey,
     inner: string,
   ): Promise<{ root: XmlElement; res: HttpResponse }> {
+    const res = await this.request(op, inner);
+    return { root: readAxlAnswer(res.status, res.text, this.ctx(op, res)), res };
+  }
+
+  private request(op: AxlOperationKey, inner: string): Promise<HttpResponse> {
     const operation = AXL_OPERATIONS[op];
-    const res = await this.send(
+    return this.send(
       op,
       'POST',
       '/axl/',
@@ -161,26 +157,53 @@ export class CucmAxlClient extends UcClientBase {
       },
       axlEnvelope(this.schema, operation, inner),
     );
-    let root: XmlElement | undefined;
-    try {
-      root = res.text.trim() ? parseXml(res.text) : undefined;
-    } catch (e) {
-      if (res.status < 300)
-        throw ucShapeError(
-          this.ctx(op, res),
-          `not well-formed XML (${e instanceof Error ? e.message : String(e)})`,
-          e,
-        );
-    }
-    const fault = root ? soapFaultMessage(root) : undefined;
-    if (res.status >= 300 || fault !== undefined) {
-      throw ucAnswerError(
-        res.status >= 300 ? res.status : 500,
-        fault ?? ucErrorMessage(res.text),
-        this.ctx(op, res),
-      );
-    }
-    if (!root) throw ucShapeError(this.ctx(op, res), 'an empty answer');
-    return { root, res };
   }
+}
+
+/**
+ * The root element of an AXL answer, or the error it stands for: an HTTP error status, a SOAP
+ * fault, XML that is not well-formed, an empty answer. Pure (it runs on a parse thread too).
+ */
+export function readAxlAnswer(status: number, text: string, ctx: UcErrorContext): XmlElement {
+  let root: XmlElement | undefined;
+  try {
+    root = text.trim() ? parseXml(text) : undefined;
+  } catch (e) {
+    if (status < 300)
+      throw ucShapeError(
+        ctx,
+        `not well-formed XML (${e instanceof Error ? e.message : String(e)})`,
+        e,
+      );
+  }
+  const fault = root ? soapFaultMessage(root) : undefined;
+  if (status >= 300 || fault !== undefined) {
+    throw ucAnswerError(status >= 300 ? status : 500, fault ?? ucErrorMessage(text), ctx);
+  }
+  if (!root) throw ucShapeError(ctx, 'an empty answer');
+  return root;
+}
+
+/**
+ * `getSmartLicenseStatus`'s answer as the typed status: `<LicenseDetails>` stands beside
+ * `<return>` in the real answer; it is found at any depth, so an answer that nests it inside
+ * `<return>` reads the same. Pure (core/parse/read-jobs.ts).
+ */
+export function axlStatusAnswer(
+  status: number,
+  text: string,
+  ctx: UcErrorContext,
+): SmartLicenseStatus {
+  const root = readAxlAnswer(status, text, ctx);
+  const details = findElement(root, 'LicenseDetails');
+  if (!details) throw ucShapeError(ctx, 'no <LicenseDetails> element');
+  const r = statusEnvelopeSchema.safeParse({ LicenseDetails: xmlToPlain(details) });
+  if (!r.success) {
+    const i = r.error.issues[0];
+    throw ucShapeError(
+      ctx,
+      `field \`${i ? formatPath(i.path) : '(root)'}\`: ${i?.message ?? 'invalid'}`,
+    );
+  }
+  return toSmartLicenseStatus(r.data.LicenseDetails);
 }

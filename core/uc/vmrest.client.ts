@@ -11,7 +11,8 @@ import {
 } from './cupi-status.ts';
 import type { SmartLicenseStatus } from './status.ts';
 import { parseXml, xmlToPlain } from './xml.ts';
-import { ucAnswerError, ucShapeError } from './uc-errors.ts';
+import { ucAnswerError, ucShapeError, type UcErrorContext } from './uc-errors.ts';
+import { readParser } from '../parse/read-parser.ts';
 import { formatPath } from '../cssm/cssm-errors.ts';
 import { UcClientBase, ucErrorMessage } from './uc-base.ts';
 import type { UcTransportSettings } from './transport.ts';
@@ -98,21 +99,9 @@ export class CucVmrestClient extends UcClientBase {
   async getStatus(): Promise<SmartLicenseStatus> {
     const res = await this.call('getStatus');
     const ctx = this.ctx('getStatus', res);
-    const data = this.body(res, 'getStatus');
-    const r = cupiLicenseDetailsSchema.safeParse(data);
-    if (!r.success) {
-      const i = r.error.issues[0];
-      throw ucShapeError(
-        ctx,
-        `field \`${i ? formatPath(i.path) : '(root)'}\`: ${i?.message ?? 'invalid'}`,
-      );
-    }
-    try {
-      return cupiToSmartLicenseStatus(r.data);
-    } catch (e) {
-      if (e instanceof CupiFieldError) throw ucShapeError(ctx, e.message, e);
-      throw e;
-    }
+    return readParser().parse({ kind: 'cupi-status', ctx }, res, (text) =>
+      cupiStatusAnswer(text, ctx),
+    );
   }
 
   private async readTransport(): Promise<Partial<CupiTransportSettings>> {
@@ -129,18 +118,8 @@ export class CucVmrestClient extends UcClientBase {
     return out;
   }
 
-  /** JSON, or CUPI's XML form (any root element: its children are the fields). */
   private body(res: HttpResponse, op: VmrestOp): unknown {
-    const json = tryParseJson(res.text);
-    if (json !== undefined) return json;
-    if (res.text.trim().startsWith('<')) {
-      try {
-        return xmlToPlain(parseXml(res.text));
-      } catch (e) {
-        throw ucShapeError(this.ctx(op, res), 'neither JSON nor well-formed XML', e);
-      }
-    }
-    throw ucShapeError(this.ctx(op, res), 'neither JSON nor XML');
+    return cupiBody(res.text, this.ctx(op, res));
   }
 
   private async call(op: VmrestOp, body?: object): Promise<HttpResponse> {
@@ -159,5 +138,38 @@ export class CucVmrestClient extends UcClientBase {
     if (res.status >= 300)
       throw ucAnswerError(res.status, ucErrorMessage(res.text), this.ctx(op, res));
     return res;
+  }
+}
+
+/** JSON, or CUPI's XML form (any root element: its children are the fields). Pure. */
+function cupiBody(text: string, ctx: UcErrorContext): unknown {
+  const json = tryParseJson(text);
+  if (json !== undefined) return json;
+  if (text.trim().startsWith('<')) {
+    try {
+      return xmlToPlain(parseXml(text));
+    } catch (e) {
+      throw ucShapeError(ctx, 'neither JSON nor well-formed XML', e);
+    }
+  }
+  throw ucShapeError(ctx, 'neither JSON nor XML');
+}
+
+/** `licensedetails` as the typed status. Pure (it runs on a parse thread too). */
+export function cupiStatusAnswer(text: string, ctx: UcErrorContext): SmartLicenseStatus {
+  const data = cupiBody(text, ctx);
+  const r = cupiLicenseDetailsSchema.safeParse(data);
+  if (!r.success) {
+    const i = r.error.issues[0];
+    throw ucShapeError(
+      ctx,
+      `field \`${i ? formatPath(i.path) : '(root)'}\`: ${i?.message ?? 'invalid'}`,
+    );
+  }
+  try {
+    return cupiToSmartLicenseStatus(r.data);
+  } catch (e) {
+    if (e instanceof CupiFieldError) throw ucShapeError(ctx, e.message, e);
+    throw e;
   }
 }

@@ -20,6 +20,7 @@
  * load average.
  *
  * Environment: BENCH_SCALE (1000), BENCH_LATENCY_MS (50), BENCH_CONCURRENCY (per host, 32),
+ * BENCH_PARSE_INLINE (1: parse the reads' answers on the event loop, not on a parse thread),
  * BENCH_ACCOUNTS (accounts in parallel, 32), BENCH_SEQ_CAP_S (30), BENCH_FULL_ONLY (1: the full
  * sync alone, for profiling and comparing), BENCH_SQL_PROFILE (1: SQLite time by statement),
  * BENCH_CPU_PROF (a directory:
@@ -41,6 +42,7 @@ import type { SyncTimings } from '../../core/services/sync-types.ts';
 import { describeLanes, describeTimings, laneDiff, lanes, type Lane } from './sync-lanes.ts';
 import { provisionAll, spawnScaleEmulator } from './scale-lab.ts';
 import { describeWallSplit, startWallSplit } from './wall-clock.ts';
+import { useParseThread } from '../../bin/cli/parse-thread.ts';
 
 const SCALE = Number(process.env.BENCH_SCALE ?? 1000);
 const LATENCY = Number(process.env.BENCH_LATENCY_MS ?? 50);
@@ -311,6 +313,11 @@ async function main(): Promise<void> {
   out(
     `sync bench: scale ${SCALE}, latency ${LATENCY} ms, ${CONC} requests per host, ${ACCOUNTS} accounts at a time`,
   );
+  // As the product's processes do (bin/cli/runtime.ts): the reads' answers parsed on a second
+  // thread; BENCH_PARSE_INLINE=1 parses them on the event loop, as before issue 23's change.
+  const inline = process.env.BENCH_PARSE_INLINE === '1';
+  const endParseThread = inline ? async () => {} : useParseThread({ startAfter: 0 });
+  out(`reads parsed ${inline ? 'inline (BENCH_PARSE_INLINE=1)' : 'on a parse thread'}`);
   const t0 = performance.now();
   const emu = await spawnScaleEmulator(SCALE);
   emulatorPid = emu.pid;
@@ -405,6 +412,7 @@ async function main(): Promise<void> {
   } finally {
     await fx.faults(null).catch(() => undefined);
     await fx.close();
+    await endParseThread();
   }
 }
 

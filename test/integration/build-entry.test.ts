@@ -83,7 +83,7 @@ async function answer(url: string): Promise<{ entry: string; version: string }> 
 }
 
 describe('bin/build.js', () => {
-  it('bundles the three entries; a source finds the files beside it as it does unbundled', async () => {
+  it('bundles every entry; a source finds the files beside it as it does unbundled', async () => {
     const t = tree('a');
     expect(freshBuild(t.root, t.out)).toBeUndefined();
     const built = await build(t.root, t.out);
