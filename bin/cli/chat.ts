@@ -5,7 +5,14 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { CommandLayer, ask, chat, consoleActor, defaultRegistry } from '../../bot/index.ts';
+import {
+  CommandLayer,
+  ask,
+  chat,
+  consoleActor,
+  defaultRegistry,
+  type BotCore,
+} from '../../bot/index.ts';
 import { inputError, parseFlags, reportFailure } from './common.ts';
 import { Host } from './host.ts';
 import { openRuntime, type Runtime } from './runtime.ts';
@@ -19,10 +26,16 @@ function login(): string {
   }
 }
 
-export function commandLayer(rt: Runtime, readDb = rt.db): CommandLayer {
+export function commandLayer(
+  rt: Runtime,
+  readDb = rt.db,
+  /** Where audit entries go, when not straight to rt.repos.audit (bot-worker.ts). */
+  audit?: BotCore['audit'],
+): CommandLayer {
   return new CommandLayer(
     {
       db: readDb,
+      ...(audit ? { audit } : {}),
       services: rt.services,
       repos: rt.repos,
       clock: rt.clock,
@@ -188,6 +201,7 @@ export const botCommand: CliCommand = {
         );
       }
       out('smartlic bot is running; press Ctrl-C to stop.');
+      if (process.env.SMARTLIC_HEAP_LOG) { const v8 = await import('node:v8'); setInterval(()=>{const h=v8.getHeapStatistics();const m=process.memoryUsage();process.stderr.write('HEAP main '+JSON.stringify({used:Math.round(h.used_heap_size/1048576),total:Math.round(h.total_heap_size/1048576),phys:Math.round(h.total_physical_size/1048576),ext:Math.round(h.external_memory/1048576),mallocd:Math.round(h.malloced_memory/1048576),rss:Math.round(m.rss/1048576),ab:Math.round(m.arrayBuffers/1048576)})+'\n')},Number(process.env.SMARTLIC_HEAP_LOG)).unref(); }
       await host.waitForStop();
       return 0;
     } catch (e) {

@@ -117,7 +117,10 @@ function spawnThread(
     typeof built === 'string'
       ? `import(${JSON.stringify(pathToFileURL(join(built, basename(entryFile, '.ts') + '.js')).href)})`
       : `import(${JSON.stringify(resolveTsx())}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;
-  const w = new Worker(code, {
+  const heapLog = env.SMARTLIC_HEAP_LOG
+    ? `;{const v8=await import('node:v8');setInterval(()=>{const h=v8.getHeapStatistics();process.stderr.write('HEAP ${basename(entryFile)} '+JSON.stringify({used:Math.round(h.used_heap_size/1048576),total:Math.round(h.total_heap_size/1048576),phys:Math.round(h.total_physical_size/1048576),ext:Math.round(h.external_memory/1048576),mallocd:Math.round(h.malloced_memory/1048576),rss:Math.round(process.memoryUsage.rss()/1048576)})+'\\n')},${env.SMARTLIC_HEAP_LOG}).unref()}`
+    : '';
+  const w = new Worker(`(async()=>{await ${code}${heapLog}})()`, {
     eval: true,
     workerData: { env: { ...env }, ...(port ? { readModels: port } : {}) },
     ...(port ? { transferList: [port] } : {}),
