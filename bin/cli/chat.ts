@@ -201,7 +201,6 @@ export const botCommand: CliCommand = {
         );
       }
       out('smartlic bot is running; press Ctrl-C to stop.');
-      if (process.env.SMARTLIC_HEAP_LOG) { const v8 = await import('node:v8'); setInterval(()=>{const h=v8.getHeapStatistics();const m=process.memoryUsage();process.stderr.write('HEAP main '+JSON.stringify({used:Math.round(h.used_heap_size/1048576),total:Math.round(h.total_heap_size/1048576),phys:Math.round(h.total_physical_size/1048576),ext:Math.round(h.external_memory/1048576),mallocd:Math.round(h.malloced_memory/1048576),rss:Math.round(m.rss/1048576),ab:Math.round(m.arrayBuffers/1048576)})+'\n')},Number(process.env.SMARTLIC_HEAP_LOG)).unref(); }
       await host.waitForStop();
       return 0;
     } catch (e) {

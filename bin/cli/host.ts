@@ -117,10 +117,7 @@ function spawnThread(
     typeof built === 'string'
       ? `import(${JSON.stringify(pathToFileURL(join(built, basename(entryFile, '.ts') + '.js')).href)})`
       : `import(${JSON.stringify(resolveTsx())}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;
-  const heapLog = env.SMARTLIC_HEAP_LOG
-    ? `;{const v8=await import('node:v8');setInterval(()=>{const h=v8.getHeapStatistics();process.stderr.write('HEAP ${basename(entryFile)} '+JSON.stringify({used:Math.round(h.used_heap_size/1048576),total:Math.round(h.total_heap_size/1048576),phys:Math.round(h.total_physical_size/1048576),ext:Math.round(h.external_memory/1048576),mallocd:Math.round(h.malloced_memory/1048576),rss:Math.round(process.memoryUsage.rss()/1048576)})+'\\n')},${env.SMARTLIC_HEAP_LOG}).unref()}`
-    : '';
-  const w = new Worker(`(async()=>{await ${code}${heapLog}})()`, {
+  const w = new Worker(code, {
     eval: true,
     workerData: { env: { ...env }, ...(port ? { readModels: port } : {}) },
     ...(port ? { transferList: [port] } : {}),
@@ -300,13 +297,19 @@ export class Host {
       } else {
         // Started beside the command workers. If it ends (out of memory, a crash), each
         // worker computes whole-estate answers itself until it is started again (backoff).
+        // A passphrase key is derived (scrypt, N=2^15: ~1 CPU-s and a 32 MB buffer) once, here:
+        // the threads get the derived key itself, which resolveSecretKey takes as it is.
+        const threadEnv =
+          rt.key.source === 'env-passphrase'
+            ? { ...this.opts.ctx.io.env, SMARTLIC_SECRET_KEY: rt.key.key.toString('hex') }
+            : this.opts.ctx.io.env;
         const models = new ReadModelThread({
-          spawn: () => startReadModelWorker(this.opts.ctx.io.env, b.workerHeapMb),
+          spawn: () => startReadModelWorker(threadEnv, b.workerHeapMb),
           logger: rt.logger,
         });
         models.start();
         parts.readModels = models;
-        const start = () => startWorker(this.opts.ctx.io.env, b.workerHeapMb, models);
+        const start = () => startWorker(threadEnv, b.workerHeapMb, models);
         const remote = new RemoteCommandLayer(
           await Promise.all(Array.from({ length: b.workers }, start)),
           {
