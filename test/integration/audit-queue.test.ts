@@ -29,7 +29,11 @@ let other: BetterSqlite3.Database;
 let queue: AuditQueue | undefined;
 const logged: string[] = [];
 const clock = new TestClock('2026-12-08T05:00:00Z');
-const logger = createLogger({ level: 'error', write: (l) => logged.push(l), now: () => clock.now() });
+const logger = createLogger({
+  level: 'error',
+  write: (l) => logged.push(l),
+  now: () => clock.now(),
+});
 
 beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'smartlic-audit-queue-'));

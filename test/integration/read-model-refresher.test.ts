@@ -289,9 +289,8 @@ describe('ReadModelRefresher, while the data keeps moving', () => {
   it('computes once per maxLagMs while a sync writes, and once more when it stops', async () => {
     const { TestClock } = await import('../../core/clock.ts');
     const { openTestStore } = await import('../support/pg.ts');
-    const { migrateToLatest, createRepositories, SecretBox } = await import(
-      '../../core/store/index.ts'
-    );
+    const { migrateToLatest, createRepositories, SecretBox } =
+      await import('../../core/store/index.ts');
     const clock = new TestClock('2026-03-01T10:00:00Z');
     const h = await openTestStore('sqlite', { path: ':memory:', clock });
     await migrateToLatest(h.db);
