@@ -7,7 +7,7 @@ import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { forwardMetrics, serveCommands } from '../../bot/commands/index.ts';
-import { reports } from '../../core/index.ts';
+import { reports, store } from '../../core/index.ts';
 import { isMemoryPath, openDatabase } from '../../core/store/index.ts';
 import { commandLayer } from './chat.ts';
 import { openRuntime } from './runtime.ts';
@@ -46,5 +46,18 @@ parentPort!.on('message', (m: unknown) => {
   const port = (m as { readModels?: MessagePort } | null)?.readModels;
   if (port) cache.attach(port);
 });
-serveCommands(commandLayer(rt, db), parentPort!);
+// Audit entries on a connection of their own that never waits for the write lock: a sync in
+// another process holds it for most of its run, and better-sqlite3 waits synchronously, so an
+// awaited insert held this thread and every answer queued behind it (core/store/audit-queue.ts).
+const audit = reader
+  ? new store.AuditQueue({
+      handle: openDatabase({ path: rt.config.db.path, busyTimeoutMs: 0, clock: rt.clock }),
+      clock: rt.clock,
+      logger: rt.logger,
+    })
+  : undefined;
+// Before the main thread ends this worker (terminate), it asks it to write what is queued.
+serveCommands(commandLayer(rt, db, audit), parentPort!, async () => {
+  await audit?.close();
+});
 parentPort!.postMessage({ ready: true });

@@ -5,7 +5,14 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { CommandLayer, ask, chat, consoleActor, defaultRegistry } from '../../bot/index.ts';
+import {
+  CommandLayer,
+  ask,
+  chat,
+  consoleActor,
+  defaultRegistry,
+  type BotCore,
+} from '../../bot/index.ts';
 import { inputError, parseFlags, reportFailure } from './common.ts';
 import { Host } from './host.ts';
 import { openRuntime, type Runtime } from './runtime.ts';
@@ -19,10 +26,16 @@ function login(): string {
   }
 }
 
-export function commandLayer(rt: Runtime, readDb = rt.db): CommandLayer {
+export function commandLayer(
+  rt: Runtime,
+  readDb = rt.db,
+  /** Where audit entries go, when not straight to rt.repos.audit (bot-worker.ts). */
+  audit?: BotCore['audit'],
+): CommandLayer {
   return new CommandLayer(
     {
       db: readDb,
+      ...(audit ? { audit } : {}),
       services: rt.services,
       repos: rt.repos,
       clock: rt.clock,

@@ -297,13 +297,19 @@ export class Host {
       } else {
         // Started beside the command workers. If it ends (out of memory, a crash), each
         // worker computes whole-estate answers itself until it is started again (backoff).
+        // A passphrase key is derived (scrypt, N=2^15: ~1 CPU-s and a 32 MB buffer) once, here:
+        // the threads get the derived key itself, which resolveSecretKey takes as it is.
+        const threadEnv =
+          rt.key.source === 'env-passphrase'
+            ? { ...this.opts.ctx.io.env, SMARTLIC_SECRET_KEY: rt.key.key.toString('hex') }
+            : this.opts.ctx.io.env;
         const models = new ReadModelThread({
-          spawn: () => startReadModelWorker(this.opts.ctx.io.env, b.workerHeapMb),
+          spawn: () => startReadModelWorker(threadEnv, b.workerHeapMb),
           logger: rt.logger,
         });
         models.start();
         parts.readModels = models;
-        const start = () => startWorker(this.opts.ctx.io.env, b.workerHeapMb, models);
+        const start = () => startWorker(threadEnv, b.workerHeapMb, models);
         const remote = new RemoteCommandLayer(
           await Promise.all(Array.from({ length: b.workers }, start)),
           {

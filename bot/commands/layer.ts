@@ -138,7 +138,7 @@ export class CommandLayer {
       actor.platform === 'mcp' ? { role: opts.mcpRole } : await this.roles.resolve(actor);
     const audit = async (outcome: AuditOutcome, extra: Record<string, unknown> = {}) => {
       try {
-        await this.core.repos.audit.append({
+        await (this.core.audit ?? this.core.repos.audit).append({
           actor: actorId(actor),
           action: 'chat command',
           entityType: 'chat',

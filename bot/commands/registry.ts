@@ -63,6 +63,11 @@ export interface BotCore {
   metrics?: Metrics;
   /** Runs after a `sync` command's sync (bin/ wires the site rebuild); none by default. */
   afterSync?: () => Promise<void>;
+  /**
+   * Where each command's audit entry goes, when not `repos.audit`: the bot's command worker
+   * queues them (store.AuditQueue) so that a sync's write lock never holds an answer.
+   */
+  audit?: { append(e: store.AuditInput): Promise<unknown> };
 }
 
 /**

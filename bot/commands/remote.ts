@@ -20,7 +20,9 @@ type Request = { id: number; line: string; actor: Actor; opts: ExecuteOptions };
 type Response =
   | { id: number; kind: 'reply'; reply: Reply; followUp: boolean }
   | { id: number; kind: 'followUp'; reply: Reply }
-  | { id: 0; kind: 'metric'; event: MetricEvent };
+  | { id: 0; kind: 'metric'; event: MetricEvent }
+  /** Answer to `{ close: true }`: the worker wrote what it held (queued audit entries). */
+  | { id: 0; kind: 'closed' };
 
 /**
  * Worker side of metrics: each event goes to the main thread, which records it where
@@ -38,9 +40,22 @@ export interface Port {
   on(event: 'message', fn: (m: unknown) => void): unknown;
 }
 
-/** Worker side: answers requests from the main thread with `layer`. */
-export function serveCommands(layer: CommandLayer, port: Port | MessagePort): void {
+/**
+ * Worker side: answers requests from the main thread with `layer`. On `{ close: true }` (the
+ * bot stopping) runs `onClose` and says `closed`, so that the main thread ends it after.
+ */
+export function serveCommands(
+  layer: CommandLayer,
+  port: Port | MessagePort,
+  onClose?: () => Promise<void>,
+): void {
   port.on('message', (m: unknown) => {
+    if ((m as { close?: boolean } | null)?.close === true) {
+      void (onClose?.() ?? Promise.resolve())
+        .catch(() => undefined)
+        .then(() => port.postMessage({ id: 0, kind: 'closed' } satisfies Response));
+      return;
+    }
     const r = m as Request;
     // The same port carries other word from the main thread (a new read-model port).
     if (typeof r?.line !== 'string') return;
@@ -132,6 +147,7 @@ export class RemoteCommandLayer implements CommandRunner {
         this.opts.metrics?.record(r.event);
         return;
       }
+      if (r.kind === 'closed') return;
       const w8 = this.waiting.get(r.id);
       if (!w8) return;
       if (r.kind === 'reply') {
@@ -225,9 +241,28 @@ export class RemoteCommandLayer implements CommandRunner {
     });
   }
 
-  /** Ends every worker; none is replaced after this. */
-  async close(): Promise<void> {
+  /**
+   * Ends every worker; none is replaced after this. Each is first asked to write what it still
+   * holds (its queued audit entries) and given up to `drainMs` for it.
+   */
+  async close(drainMs = 6_000): Promise<void> {
     this.closed = true;
-    await Promise.all(this.slots.flatMap((s) => (s.port ? [s.port.terminate()] : [])));
+    await Promise.all(this.slots.flatMap((s) => (s.port ? [drain(s.port, drainMs)] : [])));
   }
+}
+
+async function drain(w: WorkerPort, ms: number): Promise<void> {
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    const done = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    w.on('message', (m: unknown) => {
+      if ((m as Response | null)?.kind === 'closed') done();
+    });
+    w.once('exit', done);
+    w.postMessage({ close: true });
+  });
+  await w.terminate();
 }

@@ -7,6 +7,12 @@
  * It runs in a thread of its own (bin/cli/read-model-worker.ts): a recomputation reads every
  * cluster synchronously, and no command should wait behind it. Its work is bounded:
  *   - coalesced: versions written while it computes are caught by the next round, once;
+ *   - settled: when the version moved, a round waits until it has stood still for `settleMs`
+ *     (a sync writes a new version every few tens of ms: 220 of them in a full sync at scale
+ *     1000), or until the data has been moving for `maxLagMs` since the last round. During a
+ *     sync that is one round per `maxLagMs` instead of one per round length, and one right
+ *     after it ends; the replies meanwhile say "as of" (issue 23: answers during a sync were
+ *     slow because this thread took half a core of two for rounds nobody read);
  *   - a pause after each round at least as long as the round took, so during a sync (a new
  *     version every few tens of ms) it takes at most half a core and answers stay a few seconds
  *     behind, said as "as of" by the reply;
@@ -38,6 +44,10 @@ export interface ReadModelRefresherOptions {
   minGapMs?: number;
   /** No ask for this long (ms, by the clock): no round until the next ask. */
   idleAfterMs?: number;
+  /** The version must stand still this long (ms, wall) before a round computes it. */
+  settleMs?: number;
+  /** …unless it has been moving this long (ms, wall) since the last round: a round then. */
+  maxLagMs?: number;
 }
 
 export interface RefresherStats {
@@ -59,12 +69,18 @@ export class ReadModelRefresher {
   private readonly refreshAgeMs: number;
   private readonly minGapMs: number;
   private readonly idleAfterMs: number;
+  private readonly settleMs: number;
+  private readonly maxLagMs: number;
+  /** The last version seen moving, when it was first seen, and when the data started moving. */
+  private moving: { version: string; seenAt: number; since: number } | undefined;
 
   constructor(private readonly o: ReadModelRefresherOptions) {
     this.pollMs = o.pollMs ?? 250;
     this.refreshAgeMs = o.refreshAgeMs ?? READ_CACHE_BUCKET_MS - 10_000;
     this.minGapMs = o.minGapMs ?? 500;
     this.idleAfterMs = o.idleAfterMs ?? 10 * 60_000;
+    this.settleMs = o.settleMs ?? 1_000;
+    this.maxLagMs = o.maxLagMs ?? 10_000;
     // Asked as it starts: the first round runs at once (the bot has just started).
     this.lastAskAt = o.clock.now().getTime();
   }
@@ -118,7 +134,15 @@ export class ReadModelRefresher {
     if (this.isIdle()) return false;
     const age = this.o.clock.now().getTime() - this.stats.at.getTime();
     if (age >= this.refreshAgeMs || age < 0) return true;
-    return (await readModelVersion(this.o.db)) !== this.stats.version;
+    const version = await readModelVersion(this.o.db);
+    if (version === this.stats.version) {
+      this.moving = undefined;
+      return false;
+    }
+    const t = performance.now();
+    if (this.moving?.version !== version)
+      this.moving = { version, seenAt: t, since: this.moving?.since ?? t };
+    return t - this.moving.seenAt >= this.settleMs || t - this.moving.since >= this.maxLagMs;
   }
 
   private async tick(): Promise<void> {
@@ -141,5 +165,7 @@ export class ReadModelRefresher {
     this.stats.lastRoundMs = this.lastEnd - t0;
     this.stats.version = version;
     this.stats.at = now;
+    // What moved during the round is a new movement: it settles (or lags) from now.
+    this.moving = undefined;
   }
 }

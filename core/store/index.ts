@@ -91,6 +91,7 @@ export type { BackupResult } from './backup.ts';
 export type { SqliteRestoreOptions, SqliteRestoreResult } from './backup-restore.ts';
 export * from './repositories/alerts.repository.ts';
 export * from './repositories/audit.repository.ts';
+export { AuditQueue, type AuditQueueOptions } from './audit-queue.ts';
 export * from './repositories/chat-threads.repository.ts';
 export * from './repositories/chat-users.repository.ts';
 export * from './repositories/clusters.repository.ts';

@@ -123,3 +123,28 @@ export async function seedChatBenchEstate(
   );
   return { h, repos, services, accounts };
 }
+
+/**
+ * A database a former run kept (BENCH_KEEP=1), opened as seedChatBenchEstate returns it, with
+ * nothing written: its clusters point at the emulator's port of that run, so the emulator must
+ * listen there again (BENCH_EMULATOR_PORT) for a sync against it.
+ */
+export async function openBenchEstate(env: NodeJS.ProcessEnv, dbPath: string) {
+  const config = loadConfig({ env });
+  const h = openDatabase({ path: dbPath });
+  await migrateToLatest(h.db);
+  const secrets = new SecretBox(
+    resolveSecretKey({ envValue: env.SMARTLIC_SECRET_KEY, dbPath }).key,
+  );
+  await verifySecretKey(h.db, secrets, systemClock);
+  const repos = createRepositories(h.db, secrets, systemClock);
+  const services = createServices({
+    db: h.db,
+    secrets,
+    repos,
+    clock: systemClock,
+    logger: silentLogger,
+    config,
+  });
+  return { h, repos, services, accounts: await repos.smartAccounts.list() };
+}

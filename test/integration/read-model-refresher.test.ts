@@ -285,6 +285,60 @@ describe('read-model refresher and a fed read cache', () => {
   }
 });
 
+describe('ReadModelRefresher, while the data keeps moving', () => {
+  it('computes once per maxLagMs while a sync writes, and once more when it stops', async () => {
+    const { TestClock } = await import('../../core/clock.ts');
+    const { openTestStore } = await import('../support/pg.ts');
+    const { migrateToLatest, createRepositories, SecretBox } =
+      await import('../../core/store/index.ts');
+    const clock = new TestClock('2026-03-01T10:00:00Z');
+    const h = await openTestStore('sqlite', { path: ':memory:', clock });
+    await migrateToLatest(h.db);
+    const repos = createRepositories(h.db, SecretBox.random(), clock);
+    const r = new reports.ReadModelRefresher({
+      db: h.db,
+      clock,
+      pollMs: 10,
+      minGapMs: 0,
+      settleMs: 150,
+      maxLagMs: 600,
+      compute: () => Promise.resolve({}),
+      publish: () => {},
+    });
+    const rounds = () => r.stats.rounds;
+    const sleep = (ms: number) => new Promise((res) => setTimeout(res, ms));
+    try {
+      r.start();
+      while (rounds() < 1) await sleep(10);
+      // A sync's writes: a new data version every 20 ms for 1.5 s (each would have been a round
+      // of its own, one per poll, before rounds waited for the version to settle).
+      const end = Date.now() + 1500;
+      let writes = 0;
+      while (Date.now() < end) {
+        await repos.customers.upsert({ name: `customer ${writes++}` });
+        await sleep(20);
+      }
+      const during = rounds() - 1;
+      expect(writes).toBeGreaterThan(20);
+      expect(during).toBeGreaterThanOrEqual(1);
+      expect(during).toBeLessThanOrEqual(3);
+      // Settled: one round on the last version, then none.
+      const settled = Date.now() + 5000;
+      while (r.stats.version !== (await reports.readModelVersion(h.db))) {
+        if (Date.now() > settled) throw new Error('no round on the settled version within 5 s');
+        await sleep(20);
+      }
+      const after = rounds();
+      expect(after - 1).toBeLessThanOrEqual(during + 1);
+      await sleep(300);
+      expect(rounds()).toBe(after);
+    } finally {
+      await r.stop();
+      await h.close();
+    }
+  });
+});
+
 describe('ReadModelRefresher, idle', () => {
   it('runs no round while nobody asks, and one soon after an ask', async () => {
     const { TestClock } = await import('../../core/clock.ts');

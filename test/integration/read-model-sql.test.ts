@@ -3,7 +3,8 @@
 // ones the queries use. Real: SQLite (in memory), kysely, every migration, the repositories and
 // core/reports. Faked: time (TestClock); the snapshots are written through the repository at
 // times chosen here. Expected fits are worked out in this file with the textbook two-pass
-// formula over the same points, not with core's code.
+// formula over the same points, not with core's code. Also: migration 0019's indexes serve the
+// chat read-model version (core/reports/read-cache.ts).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Kysely, SqliteDialect, sql } from 'kysely';
 import { TestClock } from '../../core/clock.ts';
@@ -257,6 +258,17 @@ describe('migration 0010: the plans use its indexes', () => {
     );
     expect(p).toContain('COVERING INDEX usage_snapshots_series_idx');
     expect(p).not.toContain('TEMP B-TREE');
+  });
+
+  it("the read-model version's newest cluster and VA stamps come from one index entry (migration 0019)", () => {
+    // Read 4 times a second by the bot's read-model thread (issue 23): without the index each
+    // read every cluster row.
+    expect(plan(`select max(updated_at) from clusters`)).toContain(
+      'COVERING INDEX clusters_updated_at_idx',
+    );
+    expect(plan(`select max(updated_at) from virtual_accounts`)).toContain(
+      'COVERING INDEX virtual_accounts_updated_at_idx',
+    );
   });
 
   it('terms ending soon are found by end date; VA counts come from clusters_va_customer_idx', async () => {

@@ -23,6 +23,7 @@ import { migration0015LeaderLease } from './0015-leader-lease.ts';
 import { migration0016AccountLeaseExpiry } from './0016-account-lease-expiry.ts';
 import { migration0017TokenExpiryIndex } from './0017-token-expiry-index.ts';
 import { migration0018AccountDataVersion } from './0018-account-data-version.ts';
+import { migration0019VersionStampIndexes } from './0019-version-stamp-indexes.ts';
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001-initial': migration0001Initial,
@@ -42,4 +43,5 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0016-account-lease-expiry': migration0016AccountLeaseExpiry,
   '0017-token-expiry-index': migration0017TokenExpiryIndex,
   '0018-account-data-version': migration0018AccountDataVersion,
+  '0019-version-stamp-indexes': migration0019VersionStampIndexes,
 };

@@ -2,7 +2,8 @@
 // bot/commands/remote.ts, with V8's real heap limit (resourceLimits) and a real out-of-memory
 // end; the real RemoteCommandLayer on the main side.
 // Faked: the command layer inside the worker (a few lines that answer, wait, exit or allocate
-// without end), so that each way a worker can end is asked for on purpose.
+// without end, and a close hook that says it ran), so that each way a worker can end is asked
+// for on purpose.
 import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RemoteCommandLayer, type WorkerPort } from '../../../bot/commands/index.ts';
@@ -21,7 +22,11 @@ import('tsx/esm/api')
         if (line === 'slow') await new Promise((r) => setTimeout(r, 300));
         return { reply: { status: 'ok', blocks: [], title: 'ok ' + line + ' from ' + require('node:worker_threads').threadId } };
       },
-    }, parentPort);
+    }, parentPort, async () => {
+      // What a command worker does when the bot stops: write what it holds (its audit queue).
+      await new Promise((r) => setTimeout(r, 100));
+      parentPort.postMessage({ id: -1, kind: 'drained' });
+    });
     parentPort.postMessage({ ready: true });
   });
 `;
@@ -96,6 +101,21 @@ describe('RemoteCommandLayer over real worker threads', () => {
     expect(new Set(during.map((t) => t.split(' ').pop())).size).toBe(1);
     release();
     await layer.close();
+  });
+
+  it('close asks each worker to write what it holds before it is ended', async () => {
+    const w = await startWorker();
+    const seen: string[] = [];
+    w.on('message', (m: unknown) => {
+      const kind = (m as { kind?: string }).kind;
+      if (kind === 'drained' || kind === 'closed') seen.push(kind);
+    });
+    w.once('exit', () => seen.push('exit'));
+    const layer = new RemoteCommandLayer([w]);
+    expect(await title(layer, 'one')).toMatch(/^ok one/);
+    await layer.close();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(seen).toEqual(['drained', 'closed', 'exit']);
   });
 
   it('after close, no worker is replaced and a command is told the bot is stopping', async () => {
