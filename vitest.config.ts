@@ -91,6 +91,9 @@ export default defineConfig({
           include: ['test/integration/**/*.test.ts'],
           exclude: [...EXCLUDE, ...ISOLATED],
           isolate: false,
+          // What core keeps per process and a file may fill (the secrets to redact) starts
+          // empty for each file, as in a process of its own.
+          setupFiles: ['test/support/shared-worker-setup.ts'],
         },
       },
       {
