@@ -173,9 +173,20 @@ export async function fetchAccount(
   if (due.length < readable.length) {
     outcome.skipped.push(`${readable.length - due.length} cluster status read(s) (not due)`);
   }
-  await job.progress(
-    `read ${fetched.vas.length} VA(s), ${fetched.licenses.length} license record(s); writing`,
-  );
+  // Only a write with something to write takes long enough for `jobs` to show this line; a
+  // quiet one (nothing changed, nothing read beyond the change detector) ends within
+  // milliseconds and its job goes straight to its summary.
+  const quiet =
+    !outcome.changed &&
+    !fetched.tokens &&
+    !fetched.devices &&
+    fetched.clusterStatus.size === 0 &&
+    outcome.clusterErrors.length === 0;
+  if (!quiet) {
+    await job.progress(
+      `read ${fetched.vas.length} VA(s), ${fetched.licenses.length} license record(s); writing`,
+    );
+  }
   if (fetched.satellite) {
     const last = fetched.satellite.lastSync;
     outcome.satellite = {

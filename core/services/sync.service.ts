@@ -408,6 +408,8 @@ async function syncBody(
     async (r) => {
       if (lease) await r.syncLeases.assertHeld(lease.tenure);
       await write(d, r, sa, fetched, created, outcome, now, print, deepDue);
+      // The job ends in the same commit as what it wrote (its summary counts are final here).
+      await job.completeIn?.(r.jobs, summarize(outcome));
     },
     d.clock,
   );
