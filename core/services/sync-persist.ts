@@ -149,7 +149,8 @@ export async function write(
     }
   }
   if ((await r.tokens.markExpired(now)) > 0) shown = true;
-  const prevText = await r.smartAccounts.getSyncState(sa.id);
+  const prevText =
+    'syncStateText' in f ? f.syncStateText : await r.smartAccounts.getSyncState(sa.id);
   const prev = parseState(prevText);
   if (!f.tokens && created.length === 0 && prev?.tokens !== undefined) {
     outcome.counts.tokens = prev.tokens;
@@ -216,7 +217,9 @@ export async function write(
   // Satellite: its link to CSSM.
   if (sa.source === 'satellite' && sa.localAccountName) {
     // Keyed by (host, name): keep the host the account was provisioned with.
-    const existing = await r.localAccounts.getBySmartAccount(sa.id);
+    const existing = f.storedLocalAccount
+      ? f.storedLocalAccount.row
+      : await r.localAccounts.getBySmartAccount(sa.id);
     const host =
       existing?.satelliteHost ??
       sa.satelliteHost ??
