@@ -1,7 +1,7 @@
 /**
- * Every write is a job (DOMAIN §7.5): it is recorded Queued, runs InProgress, and ends
- * Completed or Failed with Cisco's error code and a recommended action; an audit entry names
- * who asked. A failure never loses the error: it is on the job and rethrown to the caller.
+ * Every write is a job (DOMAIN §7.5): the runner records it InProgress as it starts it (it
+ * queues nothing, so it never stores Queued), and it ends Completed or Failed with Cisco's
+ * error code and a recommended action; an audit entry names who asked. A failure never loses the error: it is on the job and rethrown to the caller.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Clock } from '../clock.ts';
