@@ -1,9 +1,10 @@
 /**
  * What tells a reader (the site build) that an account's or a cluster's stored data changed
- * without reading it: each account's `data_version` (bumped by every sync that records its
- * result, in the sync's own transaction) and, per cluster, the writes made outside a sync — its
- * row's `updated_at` (registration, mode, VA moves), its jobs and its nodes. Three aggregate
- * queries over small columns, whatever the size of the data they vouch for.
+ * without reading it: each account's `data_version` (moved, in the sync's own transaction, by
+ * a sync that wrote what a page shows or recorded a result that differs; see
+ * smart-accounts.repository `updateSyncStatus`) and, per cluster, the writes made outside a
+ * sync — its row's `updated_at` (registration, mode, VA moves), its jobs and its nodes. Three
+ * aggregate queries over small columns, whatever the size of the data they vouch for.
  */
 import type { ReportDb } from './common.ts';
 

@@ -1,7 +1,7 @@
 /**
- * Every write is a job (DOMAIN §7.5): it is recorded Queued, runs InProgress, and ends
- * Completed or Failed with Cisco's error code and a recommended action; an audit entry names
- * who asked. A failure never loses the error: it is on the job and rethrown to the caller.
+ * Every write is a job (DOMAIN §7.5): the runner records it InProgress as it starts it (it
+ * queues nothing, so it never stores Queued), and it ends Completed or Failed with Cisco's
+ * error code and a recommended action; an audit entry names who asked. A failure never loses the error: it is on the job and rethrown to the caller.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Clock } from '../clock.ts';
@@ -56,6 +56,14 @@ export interface JobHandle {
   progress(info: string): Promise<void>;
   /** Records the entity's id once the job has created it (e.g. Add Cluster). */
   entity(id: number): Promise<void>;
+  /**
+   * Marks the job Completed with `summary` through `jobs`, a repository on the caller's own
+   * write transaction: the job's end commits with the data it wrote (no window where the data
+   * is there and the job still runs) and costs no statement and commit of its own. The runner
+   * then does not complete it again. Absent on a job adopted by an outer one (the outer job
+   * completes the row).
+   */
+  completeIn?(jobs: JobsRepository, summary: string): Promise<void>;
 }
 
 export class JobFailedError extends Error {
@@ -159,6 +167,8 @@ export class JobRunner {
       outer.adoptable = false;
       return this.adopted(outer, spec, fn, summarize);
     }
+    const now = this.deps.clock.now();
+    // Recorded running at once (one statement): nothing waits between its record and its start.
     const created = jobs.create({
       jobType: spec.jobType,
       entityType: spec.entityType,
@@ -167,7 +177,8 @@ export class JobRunner {
       description: spec.description ?? null,
       requestedBy: spec.requestedBy,
       correlationId: spec.correlationId ?? null,
-      initiatedAt: this.deps.clock.now(),
+      initiatedAt: now,
+      startedAt: now,
       runner: this.runner.id,
     });
     const done = (async () => {
@@ -180,7 +191,6 @@ export class JobRunner {
         details: { description: spec.description, ...spec.details },
         jobId: job.id,
       });
-      await jobs.start(job.id);
       const log = logger.child({ jobId: job.id, jobType: spec.jobType, entity: spec.entityName });
       const handle: JobHandle = {
         id: job.id,
@@ -190,7 +200,12 @@ export class JobRunner {
         entity: async (id) => {
           await jobs.setEntityId(job.id, id);
         },
+        completeIn: async (trxJobs, summary) => {
+          completedIn = await trxJobs.complete(job.id, summary);
+        },
       };
+      // Set by completeIn; trusted once `fn` returned (its transaction then committed).
+      let completedIn: Job | undefined;
       let result: T;
       const self: Running = { id: job.id, adoptable: spec.adoptNested === true };
       try {
@@ -208,10 +223,12 @@ export class JobRunner {
         log.warn('job failed', { code: err.code, error: err.message });
         throw new JobFailedError(failed, err);
       }
-      const completed = await jobs.complete(
-        job.id,
-        summarize ? summarize(result) : (self.summary ?? 'Successful.'),
-      );
+      const completed =
+        completedIn ??
+        (await jobs.complete(
+          job.id,
+          summarize ? summarize(result) : (self.summary ?? 'Successful.'),
+        ));
       log.debug('job completed');
       return { job: completed, result };
     })();

@@ -8,7 +8,7 @@
 import { toSmartlicError } from '../errors.ts';
 import type { CssmDevice, CssmLicense, CssmToken, CssmVirtualAccount } from '../cssm/cssm.dto.ts';
 import type { SmartLicenseStatus } from '../uc/status.ts';
-import type { Cluster, SmartAccount, VirtualAccount } from '../store/index.ts';
+import type { Cluster, LocalAccount, SmartAccount, VirtualAccount } from '../store/index.ts';
 import { accountKey, type CssmHandle, type SatelliteStatus } from './clients.ts';
 import type { JobHandle } from './jobs.service.ts';
 import { clusterDue, deepReadDue, fingerprint, parseState } from './sync-incremental.ts';
@@ -37,6 +37,13 @@ export interface Fetched {
    * syncs add, rename or remove a VA, and this account's sync lease keeps the others out.
    */
   storedVas?: VirtualAccount[];
+  /**
+   * What the write would read again, read once here (the lease keeps other writers out until
+   * the write commits): the account's incremental state as stored, and, for a satellite
+   * account whose link was looked up, its stored local account (`row` undefined: none).
+   */
+  syncStateText?: string | undefined;
+  storedLocalAccount?: { row: LocalAccount | undefined };
   accountInfo: { name: string; type: 'CUSTOMER' | 'HOLDING'; status: string } | undefined;
 }
 
@@ -65,7 +72,8 @@ export async function fetchAccount(
   const key = accountKey(sa);
   const cssm = await clients.cssmForAccount(sa, repos);
 
-  const state = parseState(await repos.smartAccounts.getSyncState(sa.id));
+  const stateText = await repos.smartAccounts.getSyncState(sa.id);
+  const state = parseState(stateText);
   const deepDue = deepReadDue(sa, state, opts.full === true, now, d.deepReadMaxAgeMs);
 
   // Which clusters are due is decided on their timers alone and only the due ones are read
@@ -123,9 +131,10 @@ export async function fetchAccount(
     deepDue && sa.source === 'cssm' ? readAccountInfo(cssm, sa) : Promise.resolve(undefined);
   const satP =
     sa.source === 'satellite'
-      ? satelliteState(d, sa, cssm, now, deepDue, outcome)
+      ? satelliteState(d, sa, cssm, now, deepDue, outcome, (row) => (localRef = { row }))
       : Promise.resolve(undefined);
   const clusterP = readClusters(d, sa, due, outcome, emit);
+  let localRef: Fetched['storedLocalAccount'];
 
   // Computed once (it hashes the whole license answer): here or after the reads below.
   let fp: string | undefined;
@@ -165,6 +174,8 @@ export async function fetchAccount(
     assignedByVa,
     satellite: await satP,
     accountInfo: await accountInfoP,
+    syncStateText: stateText,
+    ...(localRef ? { storedLocalAccount: localRef } : {}),
   };
   const print = fp ?? fingerprint(fetched.vas, fetched.licenses);
   outcome.changed = print !== state?.fingerprint;
@@ -173,9 +184,20 @@ export async function fetchAccount(
   if (due.length < readable.length) {
     outcome.skipped.push(`${readable.length - due.length} cluster status read(s) (not due)`);
   }
-  await job.progress(
-    `read ${fetched.vas.length} VA(s), ${fetched.licenses.length} license record(s); writing`,
-  );
+  // Only a write with something to write takes long enough for `jobs` to show this line; a
+  // quiet one (nothing changed, nothing read beyond the change detector) ends within
+  // milliseconds and its job goes straight to its summary.
+  const quiet =
+    !outcome.changed &&
+    !fetched.tokens &&
+    !fetched.devices &&
+    fetched.clusterStatus.size === 0 &&
+    outcome.clusterErrors.length === 0;
+  if (!quiet) {
+    await job.progress(
+      `read ${fetched.vas.length} VA(s), ${fetched.licenses.length} license record(s); writing`,
+    );
+  }
   if (fetched.satellite) {
     const last = fetched.satellite.lastSync;
     outcome.satellite = {
@@ -200,9 +222,11 @@ export async function satelliteState(
   now: Date,
   deep: boolean,
   outcome: SyncOutcome,
+  seen?: (stored: LocalAccount | undefined) => void,
 ): Promise<SatelliteStatus | undefined> {
   if (!deep) {
     const known = await d.repos.localAccounts.getBySmartAccount(sa.id);
+    seen?.(known);
     const last = known?.lastCssmSyncAt;
     if (known && last && !satelliteSyncOverdue(last, now)) {
       outcome.skipped.push('satellite status');

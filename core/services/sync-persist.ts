@@ -36,7 +36,15 @@ export async function write(
   fp: string,
   deep: boolean,
 ): Promise<void> {
+  // Whether this write changed anything a page or read model shows of the account (its
+  // `data_version`, which the site's incremental build trusts): CSSM data rewritten, tokens or
+  // devices re-read, a VA missing or removed, a cluster's status or usage written. Not: the
+  // sync's own time, its incremental state, a usage point repeated ("the same again at t");
+  // the readers that show those read them whole. A re-read is counted as a change even when it
+  // found the same rows: proving "the same" would cost what the re-read saved.
+  let shown = false;
   if (f.accountInfo) {
+    shown = true;
     await r.smartAccounts.upsert({
       domain: sa.domain,
       name: sa.name === sa.domain ? f.accountInfo.name : sa.name,
@@ -47,6 +55,7 @@ export async function write(
   // An unchanged VA list and license answer (same fingerprint) need no rewrite: only the
   // usage snapshot is appended. vaIds holds the VAs CSSM listed, and only those.
   const unchanged = !outcome.changed;
+  if (!unchanged) shown = true;
   const vaIds = new Map<string, number>();
   const listed = new Set(f.vas.map((v) => v.name));
   if (unchanged) {
@@ -68,6 +77,7 @@ export async function write(
   // A VA the list lacks keeps everything (operator settings, licenses, tokens, devices) and
   // is marked missing; only N consecutive agreeing syncs remove it, its history kept.
   const missing = await r.virtualAccounts.markMissing(sa.id, [...listed], now);
+  if (missing.length > 0) shown = true;
   const removeAfter = d.config.sync.removeMissingAfterSyncs;
   for (const v of missing) {
     if (removeAfter > 0 && v.missingSyncs >= removeAfter) {
@@ -118,6 +128,7 @@ export async function write(
       status: facts.status,
     });
   };
+  if (created.length > 0 || f.tokens) shown = true;
   for (const c of created) {
     const id = vaIds.get(c.vaName);
     if (id !== undefined) await storeToken(id, c.token);
@@ -137,8 +148,9 @@ export async function write(
       );
     }
   }
-  await r.tokens.markExpired(now);
-  const prevText = await r.smartAccounts.getSyncState(sa.id);
+  if ((await r.tokens.markExpired(now)) > 0) shown = true;
+  const prevText =
+    'syncStateText' in f ? f.syncStateText : await r.smartAccounts.getSyncState(sa.id);
   const prev = parseState(prevText);
   if (!f.tokens && created.length === 0 && prev?.tokens !== undefined) {
     outcome.counts.tokens = prev.tokens;
@@ -148,6 +160,7 @@ export async function write(
 
   // Devices, grouped by VA; a device without a VA name belongs to the only VA, if one.
   if (f.devices) {
+    shown = true;
     const groups = new Map<number, Map<string, DeviceInput>>();
     for (const id of vaIds.values()) groups.set(id, new Map());
     for (const [name, list] of groupByVa(f.devices, f.vas, (d) => d.virtualAccount)) {
@@ -189,6 +202,7 @@ export async function write(
     if (e.clusterId !== undefined)
       patches.push({ id: e.clusterId, patch: readFailurePatch(e, now) });
   }
+  if (patches.length > 0 || usage.length > 0) shown = true;
   await r.clusters.updateStatusMany(patches);
   await r.clusters.replaceLicenseUsageMany(usage, now);
   // Emergency Responder: what CSSM's device list (just stored) shows for its instance.
@@ -203,7 +217,9 @@ export async function write(
   // Satellite: its link to CSSM.
   if (sa.source === 'satellite' && sa.localAccountName) {
     // Keyed by (host, name): keep the host the account was provisioned with.
-    const existing = await r.localAccounts.getBySmartAccount(sa.id);
+    const existing = f.storedLocalAccount
+      ? f.storedLocalAccount.row
+      : await r.localAccounts.getBySmartAccount(sa.id);
     const host =
       existing?.satelliteHost ??
       sa.satelliteHost ??
@@ -219,6 +235,7 @@ export async function write(
       (!f.satellite ||
         (existing.lastCssmSyncAt?.getTime() ?? null) === (f.satellite.lastSync?.getTime() ?? null));
     if (!same) {
+      shown = true;
       await r.localAccounts.upsert({
         name: sa.localAccountName,
         satelliteHost: host,
@@ -239,7 +256,12 @@ export async function write(
   };
   const nextText = JSON.stringify(next);
   if (nextText !== prevText) await r.smartAccounts.setSyncState(sa.id, nextText);
-  await r.smartAccounts.updateSyncStatus(sa.id, { at: now, status: 'Success', error: null });
+  await r.smartAccounts.updateSyncStatus(sa.id, {
+    at: now,
+    status: 'Success',
+    error: null,
+    dataChanged: shown,
+  });
 }
 
 /**

@@ -177,7 +177,8 @@ export class SyncService {
     const startedAt = clock.now();
     const t0 = performance.now();
     const req0 = clients.counters().requests;
-    const log = logger.child({ component: 'sync', account: sa.domain });
+    // Made when something is to be logged (rarely): a child logger per sync is measurable.
+    const log = () => logger.child({ component: 'sync', account: sa.domain });
     const emit = (phase: SyncPhase, done = 0, total = 0) => {
       const p: SyncProgress = { accountId: sa.id, domain: sa.domain, phase, done, total };
       opts.onProgress?.(p);
@@ -237,7 +238,7 @@ export class SyncService {
         if (lease.lost && outcome.status !== 'Failed') {
           // Written before the lease was lost (the fence let the write through): the data is
           // whole, but another holder may have run beside the end of it.
-          log.warn('the account lease was taken over while this sync ran', {
+          log().warn('the account lease was taken over while this sync ran', {
             epoch: lease.tenure.epoch,
           });
         }
@@ -269,7 +270,7 @@ export class SyncService {
       try {
         await hook(outcome);
       } catch (e) {
-        log.warn('afterSync hook failed', { error: e });
+        log().warn('afterSync hook failed', { error: e });
       }
     }
     timings.hooks = performance.now() - h0;
@@ -286,7 +287,7 @@ export class SyncService {
     timings: SyncTimings,
   ): Promise<void> {
     const { clock, jobs } = this.d;
-    const log = this.d.logger.child({ component: 'sync', account: sa.domain });
+    const log = () => this.d.logger.child({ component: 'sync', account: sa.domain });
     const started = jobs.start(
       {
         jobType: 'Sync',
@@ -320,7 +321,7 @@ export class SyncService {
           error: err.toLine(),
         });
       } catch (e2) {
-        log.error('cannot record the failed sync on the account', { error: e2 });
+        log().error('cannot record the failed sync on the account', { error: e2 });
       }
     }
   }
@@ -408,6 +409,8 @@ async function syncBody(
     async (r) => {
       if (lease) await r.syncLeases.assertHeld(lease.tenure);
       await write(d, r, sa, fetched, created, outcome, now, print, deepDue);
+      // The job ends in the same commit as what it wrote (its summary counts are final here).
+      await job.completeIn?.(r.jobs, summarize(outcome));
     },
     d.clock,
   );

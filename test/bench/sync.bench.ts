@@ -87,7 +87,7 @@ function topSql(): string[] {
   const total = all.reduce((n, [, e]) => n + e.ms, 0);
   sqlTime.clear();
   return [
-    `  SQLite statements: ${secs(total)} in ${all.length} distinct statements; the costliest:`,
+    `  SQLite statements: ${secs(total)}, ${all.reduce((n, [, e]) => n + e.n, 0)} runs (${all.find(([q]) => q === 'commit')?.[1].n ?? 0} commits) of ${all.length} distinct statements; the costliest:`,
     ...all
       .slice(0, 12)
       .map(([q, e]) => `    ${secs(e.ms)} ${e.n}× ${q.replace(/\s+/g, ' ').slice(0, 160)}`),

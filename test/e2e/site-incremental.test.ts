@@ -128,7 +128,8 @@ describe('site build after a change', () => {
     const same = await build({ outDir: out, clock: at('2026-12-07T12:05:00Z') });
     expect(same.read).toBe(always);
 
-    // A real sync of one cloud account (its version moves), and a write outside any sync to a
+    // A real full sync of one cloud account (it re-reads tokens, devices and every cluster's
+    // status, so its version moves: a sync that changed nothing leaves it), and a write outside any sync to a
     // cluster of another account (its row's updated_at moves, as every cluster writer sets it).
     const synced = await db
       .selectFrom('smart_accounts')
@@ -137,7 +138,10 @@ describe('site build after a change', () => {
       .select(['id', 'domain'])
       .orderBy('id')
       .executeTakeFirstOrThrow();
-    const outcome = await env.fx.services.sync.syncAccount(synced.id, { requestedBy: 'site-test' });
+    const outcome = await env.fx.services.sync.syncAccount(synced.id, {
+      requestedBy: 'site-test',
+      full: true,
+    });
     expect(outcome.status).toBe('Completed');
     const mine = await db
       .selectFrom('clusters as c')

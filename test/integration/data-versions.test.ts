@@ -1,7 +1,7 @@
 // What tells the site build that an account's or a cluster's data changed without reading it
-// (issue 23): each account's data version moves when a sync records its result; a cluster's
-// stamp moves with a write to its row, a job or a node; clusterDetails reads only the clusters
-// asked for, the same details as the whole read.
+// (issue 23): each account's data version moves when a sync wrote data or records a result
+// that differs; a cluster's stamp moves with a write to its row, a job or a node;
+// clusterDetails reads only the clusters asked for, the same details as the whole read.
 // Real: SQLite (in-memory, migrated to the latest schema) and, when SMARTLIC_TEST_PG is set,
 // PostgreSQL (test/support/pg.ts); the repositories, reports.dataVersions and
 // reports.clusterDetails. Faked: the clock (TestClock, moved by hand).
@@ -75,6 +75,23 @@ describe.each(storeKinds())('data versions (%s)', (kind) => {
     });
     const v1 = await reports.dataVersions(h.db);
     expect(v1.accounts.get(saId)).toBe(2);
+    // The same result again, with nothing written, reads the same: the version stays; a result
+    // that differs, or data written (`dataChanged`), moves it.
+    await repos.smartAccounts.updateSyncStatus(saId, {
+      at: clock.now(),
+      status: 'Failed',
+      error: 'CSSM1011',
+    });
+    expect((await reports.dataVersions(h.db)).accounts.get(saId)).toBe(2);
+    await repos.smartAccounts.updateSyncStatus(saId, { at: clock.now(), status: 'Success' });
+    await repos.smartAccounts.updateSyncStatus(saId, { at: clock.now(), status: 'Success' });
+    expect((await reports.dataVersions(h.db)).accounts.get(saId)).toBe(3);
+    await repos.smartAccounts.updateSyncStatus(saId, {
+      at: clock.now(),
+      status: 'Success',
+      dataChanged: true,
+    });
+    expect((await reports.dataVersions(h.db)).accounts.get(saId)).toBe(4);
     // A sync's record moves no cluster's stamp: the account's version vouches for those.
     expect(v1.clusters).toEqual(v0.clusters);
 

@@ -39,6 +39,11 @@ export interface NewJob {
   correlationId?: string | null;
   initiatedAt?: Date;
   runner?: string | null;
+  /**
+   * Recorded as already running (InProgress since then) instead of Queued: one statement for
+   * a job that starts as soon as it is recorded (JobRunner), not an insert and an update.
+   */
+  startedAt?: Date;
 }
 
 export interface JobFailure {
@@ -87,7 +92,7 @@ export class JobsRepository {
     private readonly clock: Clock = systemClock,
   ) {}
 
-  /** Creates a job in state Queued. */
+  /** Creates a job in state Queued (InProgress when `startedAt` is given). */
   async create(j: NewJob): Promise<Job> {
     const row = await this.db
       .insertInto('jobs')
@@ -100,7 +105,8 @@ export class JobsRepository {
         requested_by: j.requestedBy ?? null,
         correlation_id: j.correlationId ?? null,
         initiated_at: iso(j.initiatedAt ?? this.clock.now()),
-        status: 'Queued',
+        status: j.startedAt ? 'InProgress' : 'Queued',
+        ...(j.startedAt ? { started_at: iso(j.startedAt) } : {}),
         runner: j.runner ?? null,
       })
       .returningAll()

@@ -10,6 +10,7 @@ import type {
   SmartAccountType,
   TransportMode,
 } from '../schema.ts';
+import { perDialect, textParam } from '../dialect.ts';
 import { date, dateOrNull, defined, iso } from './mapping.ts';
 
 /** A provisioned Smart Account (or satellite local account). Secrets appear only as flags. */
@@ -85,6 +86,13 @@ export interface SyncStatusUpdate {
   status: string;
   /** Operator-facing error line; null on success. */
   error?: string | null;
+  /**
+   * The caller wrote, in the same transaction, data an account's pages or read models show
+   * (CSSM data, a cluster's status or usage): the account's `data_version` moves. It also
+   * moves when the recorded status or error differs from the stored one; a sync that changed
+   * nothing and ended as the last one did leaves it alone (issue 23).
+   */
+  dataChanged?: boolean;
 }
 
 export function toSmartAccount(r: SmartAccountRow): SmartAccount {
@@ -202,16 +210,27 @@ export class SmartAccountsRepository {
   }
 
   async updateSyncStatus(id: number, s: SyncStatusUpdate): Promise<void> {
+    const error = redactOptional(s.error ?? null);
+    // Null-safe "differs" on both engines.
+    const differs = perDialect(this.db, {
+      sqlite: sql<boolean>`(last_sync_status is not ${s.status} or last_sync_error is not ${error})`,
+      postgres: sql<boolean>`(last_sync_status is distinct from ${textParam(this.db, s.status)}
+        or last_sync_error is distinct from ${textParam(this.db, error)})`,
+    });
     await this.db
       .updateTable('smart_accounts')
       .set({
         last_sync_at: iso(s.at),
         last_sync_status: s.status,
-        last_sync_error: redactOptional(s.error ?? null),
+        last_sync_error: error,
         updated_at: iso(this.clock.now()),
-        // A successful sync calls this inside its write transaction: the version moves with
-        // the data it wrote, and the site re-reads this account's pages (reports.dataVersions).
-        data_version: sql<number>`data_version + 1`,
+        // A sync calls this inside its write transaction: the version moves with the data it
+        // wrote, or with a result that reads differently (the site then re-reads this account's
+        // pages, reports.dataVersions). The last sync's time alone moves nothing: the pages
+        // that show it read it whole each build. SET's right-hand side sees the old row.
+        data_version: s.dataChanged
+          ? sql<number>`data_version + 1`
+          : sql<number>`data_version + (case when ${differs} then 1 else 0 end)`,
       })
       .where('id', '=', id)
       .execute();
