@@ -242,8 +242,18 @@ const record = (want: TestCase, mod: TestModule | undefined): void => {
     if (m) markDone(m);
     return;
   }
+  // A hook that failed (a suite's beforeAll) leaves the test skipped with no error of its
+  // own: the error sits on the suite, so the suites around the test are asked too.
+  const suiteError = (): string | undefined => {
+    for (let p = got?.parent; p && p.type === 'suite'; p = p.parent) {
+      const e = p.errors()[0]?.message;
+      if (e) return `${p.name}: ${e}`;
+    }
+    return undefined;
+  };
   const why = (
     got?.result().errors?.[0]?.message ??
+    suiteError() ??
     mod?.errors()[0]?.message ??
     `state ${state ?? 'not run'}`
   ).split('\n')[0]!;
