@@ -2,7 +2,7 @@
  * Runs every test by itself and reports those that fail alone (issue 27: a test must not lean
  * on what an earlier test in its file left behind).
  *
- *   npm run test:alone -- [FILE-FILTER…] [--project NAME]… [--workers N]
+ *   npm run test:alone -- [FILE-FILTER…] [--project NAME]… [--name REGEX] [--workers N]
  *                         [--results FILE] [--fresh] [--limit N]
  *
  * One Vitest instance collects the tests of the matching files once, then runs each test in a
@@ -22,7 +22,11 @@
  * file (default tmp/tests-alone.jsonl) as it comes, and a later run skips every test already
  * recorded as passed with the same test file content (a test whose file changed since runs
  * again; a failed one always runs again). `--fresh` starts the file over; `--limit N` stops
- * after N tests (a part of a run). Prints each failure with the command that replays it, then
+ * after N tests (a part of a run); `--name REGEX` runs only the tests whose full name matches
+ * (case-insensitive), e.g. `--name postgres` for the PostgreSQL variants. Which tests a file
+ * has depends on SMARTLIC_TEST_PG (the PostgreSQL variants are skipped without it), so a file
+ * is marked wholly done for one setting only: a run with PostgreSQL collects a file again
+ * that a run without it finished. Prints each failure with the command that replays it, then
  * `alone: N passed, N failed, N left`; exits 1 when any test fails alone.
  * docs/testing.md says what it costs and what it found.
  */
@@ -33,12 +37,13 @@ import { createVitest } from 'vitest/node';
 import type { TestCase, TestModule } from 'vitest/node';
 
 const usage =
-  'usage: npm run test:alone -- [FILE-FILTER…] [--project NAME]… [--workers N] [--results FILE] [--fresh] [--limit N]';
+  'usage: npm run test:alone -- [FILE-FILTER…] [--project NAME]… [--name REGEX] [--workers N] [--results FILE] [--fresh] [--limit N]';
 const args = process.argv.slice(2);
 let workers = 2;
 let limit = Infinity;
 let resultsPath = 'tmp/tests-alone.jsonl';
 let fresh = false;
+let namePattern: RegExp | undefined;
 const filters: string[] = [];
 const projects: string[] = [];
 const wholeNumber = (flag: string, v: string | undefined): number => {
@@ -58,7 +63,23 @@ for (let i = 0; i < args.length; i++) {
   else if (a === '--project') projects.push(args[++i] ?? '');
   else if (a === '--results') resultsPath = args[++i] ?? '';
   else if (a === '--fresh') fresh = true;
-  else if (a.startsWith('--')) {
+  else if (a === '--name') {
+    const v = args[++i] ?? '';
+    try {
+      namePattern = new RegExp(v, 'i');
+    } catch (e) {
+      console.error(
+        `tests-alone: --name takes a regular expression (${(e as Error).message}), e.g. --name postgres\n${usage}`,
+      );
+      process.exit(2);
+    }
+    if (!v) {
+      console.error(
+        `tests-alone: --name takes a regular expression, e.g. --name postgres\n${usage}`,
+      );
+      process.exit(2);
+    }
+  } else if (a.startsWith('--')) {
     console.error(`tests-alone: unknown option ${a}\n${usage}`);
     process.exit(2);
   } else filters.push(a);
@@ -125,14 +146,18 @@ const fileKey = (project: string, moduleId: string): string => {
 };
 const keyOf = (t: TestCase): string =>
   `${fileKey(t.project.name, t.module.moduleId)}|${t.fullName}`;
+// A file's tests differ with and without SMARTLIC_TEST_PG (its PostgreSQL variants are
+// skipped without it): "every test of this file passed" holds for one setting only.
+const withPg = process.env.SMARTLIC_TEST_PG?.trim() ? '|with SMARTLIC_TEST_PG' : '';
+const doneKey = (project: string, moduleId: string): string => fileKey(project, moduleId) + withPg;
 
 // Collecting runs each file's imports in a worker: worth skipping for the files done already.
 const specs = await vitest.getRelevantTestSpecifications(filters);
-const toCollect = specs.filter((s) => !previous.has(fileKey(s.project.name, s.moduleId)));
+const toCollect = specs.filter((s) => !previous.has(doneKey(s.project.name, s.moduleId)));
 let doneFiles = 0;
 let doneTests = 0;
 for (const s of specs) {
-  const n = previous.get(fileKey(s.project.name, s.moduleId))?.fileDone;
+  const n = previous.get(doneKey(s.project.name, s.moduleId))?.fileDone;
   if (n === undefined) continue;
   doneFiles++;
   doneTests += n;
@@ -143,7 +168,7 @@ const broken = collected.testModules.filter((m) => m.state() === 'failed');
 for (const m of broken) console.log(`cannot collect ${relative(process.cwd(), m.moduleId)}`);
 /** Marks a file done once all its tests are recorded as passed (called after each round). */
 const markDone = (m: TestModule): void => {
-  const key = fileKey(m.project.name, m.moduleId);
+  const key = doneKey(m.project.name, m.moduleId);
   if (previous.has(key)) return;
   const tests = [...m.children.allTests()].filter((t) => t.options.mode === 'run');
   if (tests.some((t) => previous.get(keyOf(t))?.state !== 'passed')) return;
@@ -167,6 +192,7 @@ const queues: TestCase[][] = collected.testModules
   .map((m: TestModule) =>
     [...m.children.allTests()]
       .filter((t) => t.options.mode === 'run')
+      .filter((t) => !namePattern || namePattern.test(t.fullName))
       .filter((t) => {
         all++;
         if (previous.get(keyOf(t))?.state !== 'passed') return true;
@@ -216,8 +242,18 @@ const record = (want: TestCase, mod: TestModule | undefined): void => {
     if (m) markDone(m);
     return;
   }
+  // A hook that failed (a suite's beforeAll) leaves the test skipped with no error of its
+  // own: the error sits on the suite, so the suites around the test are asked too.
+  const suiteError = (): string | undefined => {
+    for (let p = got?.parent; p && p.type === 'suite'; p = p.parent) {
+      const e = p.errors()[0]?.message;
+      if (e) return `${p.name}: ${e}`;
+    }
+    return undefined;
+  };
   const why = (
     got?.result().errors?.[0]?.message ??
+    suiteError() ??
     mod?.errors()[0]?.message ??
     `state ${state ?? 'not run'}`
   ).split('\n')[0]!;

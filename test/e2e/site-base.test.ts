@@ -8,7 +8,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { reports } from '../../core/index.ts';
 import { openDatabase } from '../../core/store/index.ts';
 import { serveSite, type RunningSite } from '../../site/lib/serve.ts';
@@ -32,6 +32,9 @@ beforeAll(async () => {
   origin = new URL(site.url).origin;
   web = await startBrowser();
 }, 240_000);
+
+// Every test here only reads the shared database and site; this proves it, test by test.
+afterEach(() => env?.untouched());
 
 afterAll(async () => {
   await web?.close();

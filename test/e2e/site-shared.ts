@@ -10,10 +10,27 @@
  * Vitest's main process and returns at once; the work starts when a test file asks for a
  * build (`sharedSite`), and only the files that read it wait for it. Run through another
  * configuration (no global setup), `sharedSite` makes its own, as the files did before. Real: the same makeDatabase and buildSite as before; nothing faked.
+ *
+ * Sharing is sound only while every test of those files only READS the fixture; a test that
+ * writes must make its own (site.test's failed build runs against a copy of the site). That is
+ * checked, not assumed: the fingerprint of the database (its file and WAL) is taken when it is
+ * made and that of each site when it is built, and `untouched()`, called after each test of
+ * both files, fails the test that changed either. Run as root, file modes would prove nothing.
+ * The database is only ever opened read-only by those tests and by the build (SQLite refuses
+ * a write there), and `serveSite` only answers GET/HEAD.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import {
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { inject } from 'vitest';
 import type { TestProject } from 'vitest/node';
 import { TestClock } from '../../core/clock.ts';
@@ -36,7 +53,7 @@ export type BuildName = keyof typeof BUILDS;
 
 /** What the tests read: plain data (it crosses from Vitest's main process to the workers). */
 export interface SharedSite {
-  /** Writable scratch directory of the fixture (a test may put its own files here). */
+  /** The fixture's directory: read it, never write (a test that writes makes its own). */
   dir: string;
   dbPath: string;
   /** The built site of the build asked for. */
@@ -49,6 +66,8 @@ export interface SharedSite {
   secrets: { clientSecrets: string[]; clusterPasswords: string[]; vaTokens: string[] };
   /** Ends what this file made itself (nothing when the global setup made it). */
   close(): Promise<void>;
+  /** Throws when the database or this site differs from what was made (call after each test). */
+  untouched(): void;
 }
 
 interface Meta {
@@ -57,7 +76,30 @@ interface Meta {
   now: string;
   env: Record<string, string>;
   secrets: SharedSite['secrets'];
+  /** Fingerprint of the database when made. */
+  db: string;
 }
+
+/**
+ * SHA-256 over the relative path and bytes of every file under `paths` (files or directories;
+ * missing ones count as missing). The database's `-shm` is left out: readers write it.
+ */
+export function fingerprint(paths: string[]): string {
+  const h = createHash('sha256');
+  for (const p of paths) {
+    h.update(`\0${p}\0`);
+    if (!existsSync(p)) continue;
+    const files = statSync(p).isDirectory()
+      ? readdirSync(p, { recursive: true, withFileTypes: true })
+          .filter((e) => e.isFile())
+          .map((e) => join(e.parentPath, e.name))
+          .sort()
+      : [p];
+    for (const f of files) h.update(`\0${relative(p, f)}\0`).update(readFileSync(f));
+  }
+  return h.digest('hex');
+}
+const dbFiles = (dbPath: string) => [dbPath, `${dbPath}-wal`];
 
 /** Makes the database and writes meta.json (what the readers need of the fixture). */
 async function makeShared(into: string): Promise<SiteEnv> {
@@ -76,6 +118,7 @@ async function makeShared(into: string): Promise<SiteEnv> {
           sa.virtualAccounts.flatMap((v) => v.tokens.map((t) => t.token)),
         ),
       },
+      db: fingerprint(dbFiles(env.dbPath)),
     };
     writeFileSync(join(into, 'meta.json'), JSON.stringify(meta));
     return env;
@@ -85,7 +128,7 @@ async function makeShared(into: string): Promise<SiteEnv> {
   }
 }
 
-/** Builds the site `name` from the shared database, then writes `<name>.done`. */
+/** Builds the site `name` from the shared database, then writes `<name>.done` (its fingerprint). */
 async function buildOne(into: string, env: SiteEnv, name: BuildName): Promise<void> {
   await buildSite({
     dbPath: env.dbPath,
@@ -95,7 +138,7 @@ async function buildOne(into: string, env: SiteEnv, name: BuildName): Promise<vo
     env: { ...process.env, NODE_ENV: process.env.NODE_ENV ?? 'test' },
     ...BUILDS[name],
   });
-  writeFileSync(join(into, `${name}.done`), '');
+  writeFileSync(join(into, `${name}.done`), fingerprint([join(into, name)]));
 }
 
 /**
@@ -170,13 +213,27 @@ export async function sharedSite(name: BuildName, timeoutMs = 230_000): Promise<
   }
   await written(into, `${name}.done`, timeoutMs);
   const meta = JSON.parse(readFileSync(join(into, 'meta.json'), 'utf8')) as Meta;
+  const out = join(into, name);
+  const built = readFileSync(join(into, `${name}.done`), 'utf8');
   return {
     dir: meta.dir,
     dbPath: meta.dbPath,
-    out: join(into, name),
+    out,
     clock: new TestClock(meta.now),
     env: meta.env,
     secrets: meta.secrets,
     close,
+    untouched() {
+      const changed = [
+        fingerprint(dbFiles(meta.dbPath)) !== meta.db ? `the database ${meta.dbPath}` : '',
+        fingerprint([out]) !== built ? `the site ${out}` : '',
+      ].filter(Boolean);
+      if (changed.length > 0) {
+        throw new Error(
+          `this test changed the shared site fixture (${changed.join(', ')}), which the other ` +
+            'site tests read: a test that writes must make its own (test/e2e/site-shared.ts)',
+        );
+      }
+    },
   };
 }

@@ -4,17 +4,26 @@
 // site-base.test.ts (test/e2e/site-shared.ts); `serveSite` on 127.0.0.1; the real CLI
 // (`smartlic site build`, `whatif`); Debian's Chromium driven by playwright-core; axe-core
 // injected from the package. Faked: nothing. Covers site/ (build, serve, pages, downloads).
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { reports } from '../../core/index.ts';
 import { SecretBox, createRepositories, openDatabase } from '../../core/store/index.ts';
 import { serveSite, type RunningSite } from '../../site/lib/serve.ts';
 import { runCli } from '../support/helpers.ts';
 import { ARTIFACTS, HOSTILE, startBrowser, type Browsing } from './site-harness.ts';
-import { sharedSite, type SharedSite } from './site-shared.ts';
+import { fingerprint, sharedSite, type SharedSite } from './site-shared.ts';
 
 const axeSource = readFileSync(
   createRequire(import.meta.url).resolve('axe-core/axe.min.js'),
@@ -94,6 +103,9 @@ beforeAll(async () => {
   web = await startBrowser();
 }, 240_000);
 
+// Every test here only reads the shared database and site; this proves it, test by test.
+afterEach(() => env?.untouched());
+
 afterAll(async () => {
   await web?.close();
   await site?.close();
@@ -139,20 +151,30 @@ describe('site build', () => {
   });
 
   it('a failed build leaves the last good site in place', async () => {
-    const before = readFileSync(join(out, 'index.html'), 'utf8');
-    const bad = join(env.dir, 'not-a-db.db');
-    writeFileSync(bad, 'this is not SQLite');
-    const r = await runCli(['site', 'build', '--db', bad, '--out', out], env.env);
-    expect(r.code).not.toBe(0);
-    expect(r.err).toMatch(/smartlic site build: /);
-    expect(readFileSync(join(out, 'index.html'), 'utf8')).toBe(before);
-    const missing = await runCli(
-      ['site', 'build', '--db', join(env.dir, 'nope.db'), '--out', out],
-      env.env,
-    );
-    expect(missing.code).toBe(2);
-    expect(missing.err).toMatch(/does not exist/);
-    expect(readFileSync(join(out, 'index.html'), 'utf8')).toBe(before);
+    // A build into a copy of the site: the shared one is read by the other tests.
+    const own = mkdtempSync(join(tmpdir(), 'smartlic-site-failed-build-'));
+    try {
+      const last = join(own, 'site');
+      cpSync(out, last, { recursive: true });
+      const before = readFileSync(join(last, 'index.html'), 'utf8');
+      const whole = fingerprint([last]);
+      const bad = join(own, 'not-a-db.db');
+      writeFileSync(bad, 'this is not SQLite');
+      const r = await runCli(['site', 'build', '--db', bad, '--out', last], env.env);
+      expect(r.code).not.toBe(0);
+      expect(r.err).toMatch(/smartlic site build: /);
+      expect(readFileSync(join(last, 'index.html'), 'utf8')).toBe(before);
+      const missing = await runCli(
+        ['site', 'build', '--db', join(own, 'nope.db'), '--out', last],
+        env.env,
+      );
+      expect(missing.code).toBe(2);
+      expect(missing.err).toMatch(/does not exist/);
+      expect(readFileSync(join(last, 'index.html'), 'utf8')).toBe(before);
+      expect(fingerprint([last])).toBe(whole);
+    } finally {
+      rmSync(own, { recursive: true, force: true });
+    }
   });
 
   it('contains no secret: no client secret, admin password or registration token', async () => {

@@ -69,11 +69,25 @@ describe.skipIf(!hasPg)('db copy: SQLite into PostgreSQL', () => {
   });
 
   it('refuses a target that holds data, and --replace copies again', async () => {
-    await expect(
-      copySqliteToPostgres(source(), { db: pg.db, path: pg.path }),
-    ).rejects.toMatchObject({ code: 'DB_NOT_EMPTY' });
-    const r = await copySqliteToPostgres(source(), { db: pg.db, path: pg.path }, { replace: true });
-    const jobs = r.tables.find((t) => t.table === 'jobs')!.rows;
-    expect(jobs).toBe((await fx.repos.jobs.list({ limit: 1000 })).length);
+    // A target of its own, filled by a first copy here (not by the test before).
+    const target = await openPostgres({
+      url: await extraTestDatabaseUrl('copy_full'),
+      clock: fx.clock,
+    });
+    try {
+      await copySqliteToPostgres(source(), { db: target.db, path: target.path });
+      await expect(
+        copySqliteToPostgres(source(), { db: target.db, path: target.path }),
+      ).rejects.toMatchObject({ code: 'DB_NOT_EMPTY' });
+      const r = await copySqliteToPostgres(
+        source(),
+        { db: target.db, path: target.path },
+        { replace: true },
+      );
+      const jobs = r.tables.find((t) => t.table === 'jobs')!.rows;
+      expect(jobs).toBe((await fx.repos.jobs.list({ limit: 1000 })).length);
+    } finally {
+      await target.close();
+    }
   });
 });

@@ -10,16 +10,16 @@ export default class SummaryReporter implements Reporter {
     let failed = 0;
     let skipped = 0;
     for (const mod of testModules) {
-      let count = 0;
+      let failedHere = 0;
       for (const test of mod.children.allTests()) {
-        count++;
         const state = test.result().state;
         if (state === 'passed') passed++;
-        else if (state === 'failed') failed++;
+        else if (state === 'failed') failedHere++;
         else skipped++;
       }
-      // A module that failed to load has no tests; count it so a broken file can never pass.
-      if (count === 0 && mod.state() === 'failed') failed++;
+      // A module that failed with no failed test (it could not load, or a suite's beforeAll
+      // failed and left its tests skipped) counts once, so a broken file can never pass.
+      failed += failedHere === 0 && mod.state() === 'failed' ? 1 : failedHere;
     }
     failed += unhandledErrors.length;
     // Skips go on a line of their own: the closing line keeps exactly the form CI reads.
