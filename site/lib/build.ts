@@ -190,7 +190,6 @@ function readManifest(outDir: string): Manifest | undefined {
   }
 }
 
-
 /** The last site is not what its manifest says (a page to keep is missing). */
 class StaleSiteError extends Error {}
 

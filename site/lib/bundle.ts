@@ -166,10 +166,10 @@ export async function siteBundle(o: BundleOptions): Promise<SiteBundle> {
     }
     prune(dirs, key);
   }
-  // Imported natively, not through a test runner's or tsx's module hooks: the bundle is plain
-  // ESM and its packages (astro) must be the very ones Node loads.
-  const load = new Function('u', 'return import(u)') as (u: string) => Promise<unknown>;
-  const mod = (await load(pathToFileURL(join(dir, 'server', 'entry.mjs')).href)) as {
+  // A path known only now: the bundle of these sources, plain ESM.
+  const mod = (await import(
+    /* @vite-ignore */ pathToFileURL(join(dir, 'server', 'entry.mjs')).href
+  )) as {
     render?: (url: string, locals: unknown) => Promise<Response>;
   };
   const entry = mod.render;
