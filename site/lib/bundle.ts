@@ -114,11 +114,29 @@ const WAIT_MS = 10 * 60_000;
  * The bundle for these sources: the cached one, or built now (once, whoever else asks at the
  * same moment). Fails with a SmartlicError saying why the bundle could not be built.
  */
-export async function siteBundle(o: BundleOptions): Promise<SiteBundle> {
+export function siteBundle(o: BundleOptions): Promise<SiteBundle> {
   const root = o.root ?? SITE_ROOT;
   const dirs = o.dir ?? BUNDLES_DIR;
   const key = bundleKey(o.base, root);
   const dir = join(dirs, key);
+  // Callers in this process share one promise (and one failure); other processes, the lock.
+  let p = loading.get(dir);
+  if (!p) {
+    p = loadBundle(o, root, dirs, key, dir);
+    loading.set(dir, p);
+    p.catch(() => loading.delete(dir));
+  }
+  return p;
+}
+const loading = new Map<string, Promise<SiteBundle>>();
+
+async function loadBundle(
+  o: BundleOptions,
+  root: string,
+  dirs: string,
+  key: string,
+  dir: string,
+): Promise<SiteBundle> {
   const ready = () => existsSync(join(dir, 'server', 'entry.mjs'));
   if (!ready()) {
     try {
@@ -199,23 +217,19 @@ export async function siteBundle(o: BundleOptions): Promise<SiteBundle> {
 /** Astro's build of the bundle, in a child process, into a temporary directory renamed into place. */
 async function buildBundle(o: BundleOptions, root: string, dirs: string, key: string) {
   const tmp = join(dirs, `${key}.tmp-${process.pid}`);
+  // Not inside the output: Astro empties that while its content store still writes here.
+  const cache = join(dirs, `${key}.cache-${process.pid}`);
   rmSync(tmp, { recursive: true, force: true });
   try {
     await runAstro(
-      {
-        root,
-        outDir: tmp,
-        cacheDir: join(tmp, '.vite-cache'),
-        logLevel: o.logLevel,
-        base: o.base,
-      },
+      { root, outDir: tmp, cacheDir: cache, logLevel: o.logLevel, base: o.base },
       o.env,
       root,
     );
-    rmSync(join(tmp, '.vite-cache'), { recursive: true, force: true });
     renameSync(tmp, join(dirs, key));
   } catch (e) {
     rmSync(tmp, { recursive: true, force: true });
+    rmSync(cache, { recursive: true, force: true });
     throw new SmartlicError({
       code: 'SITE_BUILD',
       message: `the site's pages could not be compiled: ${e instanceof Error ? e.message : String(e)}`,
@@ -224,6 +238,7 @@ async function buildBundle(o: BundleOptions, root: string, dirs: string, key: st
       cause: e,
     });
   }
+  rmSync(cache, { recursive: true, force: true });
 }
 
 /** Bundles of other sources, unused for a day, are removed (one a source version). */

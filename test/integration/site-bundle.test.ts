@@ -87,8 +87,8 @@ describe('the site bundle', () => {
     );
     const after = bundleKey('/', root);
     expect(after).not.toBe(before);
-    // A change to a lib file the pages import (paths.ts, through paging.ts) counts too.
-    appendFileSync(join(root, 'lib', 'paths.ts'), '\n// changed by a test\n');
+    // A change to a lib file the pages import (types.ts) counts too.
+    appendFileSync(join(root, 'lib', 'types.ts'), '\n// changed by a test\n');
     expect(bundleKey('/', root)).not.toBe(after);
     // The build's own files are not part of it (site/lib/build.ts does not change the pages).
     const now = bundleKey('/', root);
@@ -112,7 +112,11 @@ describe('the site bundle', () => {
     expect((e as Error).message).toMatch(/could not be compiled/);
     expect((e as { action: string }).action).toMatch(/last good site was left in place/);
     expect(bundles()).toHaveLength(n);
-    expect(readdirSync(dir).filter((f) => f.includes('.tmp-') || f.endsWith('.lock'))).toEqual([]);
+    expect(
+      readdirSync(dir).filter(
+        (f) => f.includes('.tmp-') || f.includes('.cache-') || f.endsWith('.lock'),
+      ),
+    ).toEqual([]);
   }, 400_000);
 
   it('says where when its directory cannot be made', async () => {
