@@ -50,7 +50,10 @@ export interface BundleOptions {
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   /** Environment of the Astro process (bin/ passes its own); telemetry is always off. */
   env: NodeJS.ProcessEnv;
-  /** Where the bundles are kept; default `BUNDLES_DIR` (tests give their own). */
+  /**
+   * Where the bundles are kept; default `BUNDLES_DIR` (tests give their own). It must be below
+   * the repository: the bundle imports Astro's packages by name, from its node_modules.
+   */
   dir?: string;
   /** The Astro project; default site/ (a test gives a copy whose sources it changes). */
   root?: string;
