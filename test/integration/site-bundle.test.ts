@@ -1,7 +1,7 @@
 // Real: Astro compiling the site's server bundle (site/lib/astro-build.mjs in a child process)
 // from a copy of site/ placed beside it in the repository (so that its imports of core/ and of
 // node_modules resolve as the real site's do), the lock file and the rename into the bundle
-// directory (a temporary directory), and the bundle imported and rendering a page in this
+// directory (one of its own below dist/, where node_modules resolves), and the bundle imported and rendering a page in this
 // process. Faked: nothing; a source of the copy is changed, or broken, by the test.
 // Covers site/lib/bundle.ts (siteBundle, bundleKey: the cache per version of the sources,
 // shared by builders that ask at the same moment, a clear error when it cannot be built).
@@ -9,13 +9,12 @@ import {
   appendFileSync,
   cpSync,
   existsSync,
-  mkdtempSync,
+  mkdirSync,
   readdirSync,
   rmSync,
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SITE_ROOT, bundleKey, siteBundle } from '../../site/lib/bundle.ts';
@@ -31,7 +30,10 @@ beforeAll(() => {
   root = join(SITE_ROOT, '..', `.site-bundle-test-${process.pid}`);
   cpSync(join(SITE_ROOT, 'src'), join(root, 'src'), { recursive: true });
   cpSync(join(SITE_ROOT, 'lib'), join(root, 'lib'), { recursive: true });
-  dir = mkdtempSync(join(tmpdir(), 'smartlic-bundles-'));
+  // Below the repository, as the real one (dist/site-bundle): the bundle imports Astro by name.
+  dir = join(SITE_ROOT, '..', 'dist', `site-bundle-test-${process.pid}`);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
 });
 
 afterAll(() => {
