@@ -41,7 +41,9 @@ COPY deploy/container.yaml ./deploy/container.yaml
 COPY --chown=smartlic:smartlic site ./site
 # The bundle of the sources (bin/build.js), built once here, as root: every process of the image
 # starts from it without the TypeScript loader, and nothing is built at run time.
-RUN node bin/build.js
+# The site's pages are compiled on the first site build (site/lib/bundle.ts) into
+# dist/site-bundle, kept for the next ones: the user that builds the site writes it.
+RUN node bin/build.js && mkdir -p dist/site-bundle && chown smartlic:smartlic dist/site-bundle
 USER smartlic
 VOLUME ["/var/lib/smartlic"]
 EXPOSE 3000

@@ -44,7 +44,7 @@ function baseFlag(v: string | undefined): string | undefined {
 
 function line(r: BuildSiteResult): string {
   const s = (r.ms / 1000).toFixed(1);
-  // Pages whose data did not change since the last build are copied, not rendered.
+  // Pages whose data did not change since the last build are kept as they are, not rendered.
   const rendered = r.rendered < r.pages ? `, ${r.rendered} rendered` : '';
   return `site: ${r.pages} pages in ${r.outDir} (${s} s${rendered}), data as of ${r.dataAsOf ?? 'never synced'}`;
 }

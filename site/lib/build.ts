@@ -1,33 +1,35 @@
 /**
  * `buildSite`: the static site from the store (the SQLite file, or PostgreSQL when `dbUrl` is
- * set). One Astro process bundles the pages once and starts while the database is read
- * (read-only, through core's read models: site/lib/data.ts); the entity pages are streamed to
- * a file one at a time, each with the hash of its data, so neither process holds the estate's
- * pages. A page whose hash matches the last build's (kept beside the output, see
- * `manifestPath`) is not rendered again: it is copied from the last site with the header and
- * footer of this build. Astro builds into a directory beside the output which is only then
- * swapped in: a failed build leaves the last good site in place. The site never writes the
- * database.
+ * set), read-only through core's read models (site/lib/data.ts). The pages are rendered in this
+ * process through the site's server bundle, compiled once per version of the site's sources
+ * (site/lib/bundle.ts): each page is one request with its data as locals, written as soon as it
+ * is rendered, so the estate's pages are never held together.
+ *
+ * Only what changed is written. Every page is recorded with the hash of its data in a manifest
+ * kept beside the output (`manifestPath`); an entity page whose key (site/lib/data.ts) did not
+ * move is not even read. A page's bytes depend on its data alone: the entity pages leave "data
+ * as of … built …" to the site's one stamp file (`stamp.js`, site/src/data.ts `Stamp`), so an
+ * unchanged page is the file already in place, kept as it is.
+ *
+ * The changed files are first written to a staging directory beside the output; only when all
+ * are there are they renamed into the site, one by one (entity pages first, then the list pages,
+ * the overview and the stamp last), so a failed build leaves the last good site in place, and a
+ * reader never sees a page link to one not yet written. A first build, or one that cannot
+ * compare with the last (another store, other sources, `full`), writes a whole tree and swaps it
+ * in. The site never writes the database.
  */
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
-  closeSync,
-  cpSync,
   existsSync,
   mkdirSync,
-  mkdtempSync,
-  openSync,
   readFileSync,
   readdirSync,
   renameSync,
   rmSync,
+  rmdirSync,
   writeFileSync,
-  writeSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import {
   SmartlicError,
   normalizeSiteBase,
@@ -35,13 +37,15 @@ import {
   systemClock,
   type Clock,
 } from '../../core/index.ts';
+import type { Entry, PageLocals, Stamp } from '../src/data.ts';
+import { showDate } from '../src/scripts/format.ts';
+import { SITE_ROOT, siteBundle, type SiteBundle } from './bundle.ts';
 import { ENTITY_KINDS, streamSiteData, type SiteDataStream } from './data.ts';
 import { pagedTable, rowsFile, splitList } from './paging.ts';
-import { LIST_PAGES, rowsFileHref } from './paths.ts';
+import { LIST_PAGES, listPageHref, rowsFileHref } from './paths.ts';
 import type { SiteData } from './types.ts';
 
-/** The Astro project (site/). */
-export const SITE_ROOT = fileURLToPath(new URL('..', import.meta.url));
+export { SITE_ROOT } from './bundle.ts';
 
 export interface BuildSiteOptions {
   dbPath: string;
@@ -49,7 +53,7 @@ export interface BuildSiteOptions {
   dbUrl?: string | undefined;
   outDir: string;
   clock?: Clock;
-  /** Astro's log level; the CLI passes 'error' unless asked for more. */
+  /** Astro's log level (when the pages' bundle must be compiled); the CLI passes 'error'. */
   logLevel?: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   /** Rows per page of a long list (the Cluster Summary); default 500. */
   listPageSize?: number;
@@ -57,45 +61,47 @@ export interface BuildSiteOptions {
   base?: string;
   /** Render every page, even those whose data did not change since the last build. */
   full?: boolean;
-  /** Environment of the Astro process (bin/ passes its own); telemetry is always off. */
+  /** Environment of the Astro process that compiles the bundle (bin/ passes its own). */
   env: NodeJS.ProcessEnv;
+  /** Where the compiled bundles are kept (site/lib/bundle.ts `BUNDLES_DIR`); tests give their own. */
+  bundleDir?: string;
+  /** The Astro project; default site/ (a test gives a copy whose pages it changes). */
+  siteRoot?: string;
 }
 
 export interface BuildSiteResult {
   outDir: string;
   pages: number;
-  /** Pages Astro rendered; the others were copied from the last build (their data unchanged). */
+  /** Pages rendered; the others were kept as they were (their data unchanged). */
   rendered: number;
-  /**
-   * Entity pages whose data was read (the others' keys said they had not changed: not read,
-   * copied).
-   */
+  /** Entity pages whose data was read (the others' keys said they had not changed). */
   read: number;
+  /** Files written into the site (pages, rows files, downloads, assets, the stamp). */
+  written: number;
   ms: number;
   dataAsOf: string | null;
   missing: string[];
-  /** Time spent reading the database and in Astro (the two overlap: Astro bundles meanwhile). */
+  /** Time spent reading the database and rendering (the two interleave: pages are streamed). */
   readMs: number;
+  /** Time spent rendering pages (the bundle's compilation, when it was needed, included). */
   astroMs: number;
   /**
    * Milliseconds from the start at which each step ended (context, lists, entities, …), and the
-   * build process's CPU milliseconds in each (`contextCpu`, …; the Astro process not counted).
+   * build process's CPU milliseconds in each (`contextCpu`, …).
    */
   phases: Record<string, number>;
 }
 
-/** What the next build compares with: each page's data hash, and what makes hashes comparable. */
+/** What the next build compares with: each file's data hash, and what makes hashes comparable. */
 interface Manifest {
-  version: 2;
+  version: 3;
   /** The store the pages were read from (keys are comparable only within one store). */
   source: string;
-  /** The site's code (its pages, components, scripts) and Astro's version. */
+  /** The site's code (its pages, components, scripts, data loaders) and Astro's version. */
   code: string;
   base: string;
   listPageSize: number;
-  /** The header and footer every page carries (data as of, built at), as this build wrote them. */
-  stamps: [string, string];
-  /** Output file (below the site root) → hash of the data it was rendered from. */
+  /** Output file (below the site root) → hash of what it was written from. */
   pages: Record<string, string>;
   /**
    * Output file → the page's key (site/lib/data.ts `EntityItem.key`, hashed): a page whose key
@@ -104,7 +110,6 @@ interface Manifest {
   keys: Record<string, string>;
 }
 
-/** The build's record of page hashes: beside the output, so it is never served with the site. */
 export function manifestPath(outDir: string): string {
   return join(dirname(outDir), `.${basename(outDir)}.site-build.json`);
 }
@@ -159,18 +164,18 @@ const sha = (s: string | Buffer): string => createHash('sha256').update(s).diges
 const pageFile = (slug: string | undefined): string => (slug ? `${slug}/index.html` : 'index.html');
 
 /** The site's source (site/src, site/lib) and Astro's version: a change re-renders every page. */
-function siteCode(): string {
+function siteCode(root: string): string {
   const h = createHash('sha256');
   const astro = JSON.parse(
     readFileSync(join(SITE_ROOT, '..', 'node_modules', 'astro', 'package.json'), 'utf8'),
   ) as { version: string };
   h.update(astro.version);
   for (const dir of ['src', 'lib']) {
-    const files = readdirSync(join(SITE_ROOT, dir), { recursive: true, withFileTypes: true })
+    const files = readdirSync(join(root, dir), { recursive: true, withFileTypes: true })
       .filter((e) => e.isFile())
       .map((e) => join(e.parentPath, e.name))
       .sort();
-    for (const f of files) h.update(relative(SITE_ROOT, f)).update(readFileSync(f));
+    for (const f of files) h.update(relative(root, f)).update(readFileSync(f));
   }
   return h.digest('base64url');
 }
@@ -178,28 +183,21 @@ function siteCode(): string {
 function readManifest(outDir: string): Manifest | undefined {
   try {
     const m = JSON.parse(readFileSync(manifestPath(outDir), 'utf8')) as Manifest;
-    return m.version === 2 && existsSync(outDir) ? m : undefined;
+    return m.version === 3 && existsSync(outDir) ? m : undefined;
   } catch {
     // No manifest (first build) or an unreadable one: every page is rendered.
     return undefined;
   }
 }
 
-/** The header's "data as of … built …" and the footer of a rendered page. */
-function stampsOf(html: string): [string, string] | undefined {
-  const head = /<p class="asof">[\s\S]*?<\/p>/.exec(html)?.[0];
-  const foot = html.match(/<footer class="site-footer">[\s\S]*?<\/footer>/g)?.at(-1);
-  return head && foot ? [head, foot] : undefined;
-}
-
-/** The last site is not what its manifest says (a page missing or changed by hand). */
+/** The last site is not what its manifest says (a page to keep is missing). */
 class StaleSiteError extends Error {}
 
 export async function buildSite(opts: BuildSiteOptions): Promise<BuildSiteResult> {
   try {
     return await buildOnce(opts);
   } catch (e) {
-    // Copying from the last site failed: render every page instead.
+    // A page to keep is gone from the last site: render every page instead.
     if (!opts.full && e instanceof SmartlicError && e.cause instanceof StaleSiteError) {
       return buildOnce({ ...opts, full: true });
     }
@@ -207,10 +205,36 @@ export async function buildSite(opts: BuildSiteOptions): Promise<BuildSiteResult
   }
 }
 
+/** The stamp file: this build's "data as of" and time, shown by the pages that leave it to it. */
+function stampScript(data: SiteData): string {
+  const s = {
+    asOf: data.dataAsOf ?? '',
+    asOfText: data.dataAsOf ? showDate(data.dataAsOf) : 'never synced',
+    built: data.builtAt,
+    builtText: showDate(data.builtAt),
+  };
+  return `// Written by every site build (site/lib/build.ts): when the data was read and the site built,
+// for the pages whose header leaves it to this file (their own bytes then change only with their data).
+(function () {
+  var s = ${JSON.stringify(s)};
+  function set(sel, iso, text) {
+    document.querySelectorAll(sel).forEach(function (t) {
+      if (t.tagName === 'TIME') t.dateTime = iso;
+      t.textContent = text;
+    });
+  }
+  set('[data-stamp="asof"] > time', s.asOf, s.asOfText);
+  set('[data-stamp="built"] > time', s.built, s.builtText);
+  set('[data-stamp="footer"]', s.asOf, s.asOfText);
+})();
+`;
+}
+
 async function buildOnce(opts: BuildSiteOptions): Promise<BuildSiteResult> {
   const t0 = performance.now();
   const outDir = resolve(opts.outDir);
   const clock = opts.clock ?? systemClock;
+  const root = opts.siteRoot ?? SITE_ROOT;
   const base = normalizeSiteBase(opts.base ?? '/');
   if (base === null) {
     throw new SmartlicError({
@@ -238,14 +262,13 @@ async function buildOnce(opts: BuildSiteOptions): Promise<BuildSiteResult> {
       action: 'run a sync first (smartlic start --once) or pass --db FILE',
     });
   }
-  const code = siteCode();
+  const code = siteCode(root);
   const prev = opts.full ? undefined : readManifest(outDir);
   mkdirSync(dirname(outDir), { recursive: true });
-  const work = mkdtempSync(join(tmpdir(), 'smartlic-site-'));
-  // Astro renders from a server bundle it writes into its output directory, which imports
-  // packages by name: the build must happen where node_modules resolves (inside site/).
-  const building = mkdtempSync(join(SITE_ROOT, '.build-'));
-  let staging = building;
+  // Where this build's files go before they are moved into the site (same file system: renames).
+  const staging = join(dirname(outDir), `.${basename(outDir)}.next-${process.pid}`);
+  rmSync(staging, { recursive: true, force: true });
+  mkdirSync(staging);
   let pages = 0;
   let rendered = 0;
   let read = 0;
@@ -262,148 +285,153 @@ async function buildOnce(opts: BuildSiteOptions): Promise<BuildSiteResult> {
     cpu = process.cpuUsage();
     phases[`${name}Cpu`] = Math.round((used.user + used.system) / 1000);
   };
-  // Astro starts now: it bundles the pages while the database is read, then waits for the
-  // data (the `ready` file).
-  const ta = performance.now();
-  const astro = runAstro(
-    {
-      root: SITE_ROOT,
-      outDir: building,
-      cacheDir: join(work, 'cache'),
-      dataDir: work,
-      logLevel: opts.logLevel ?? 'error',
-      base,
-    },
-    opts.env,
-  );
-  astro.promise.catch(() => {}); // awaited below; a failure before then is not unhandled
+  // The bundle is loaded (or compiled, when the site's sources changed) while the database is
+  // read.
+  const bundling = siteBundle({
+    base,
+    logLevel: opts.logLevel ?? 'error',
+    env: opts.env,
+    ...(opts.bundleDir === undefined ? {} : { dir: opts.bundleDir }),
+    root,
+  });
+  bundling.catch(() => {}); // awaited below; a failure before then is not unhandled
+  /** Files written to the staging directory, in the order they go into the site. */
+  const written: string[] = [];
+  const writeStaged = (file: string, content: string | Buffer) => {
+    const to = join(staging, file);
+    mkdirSync(dirname(to), { recursive: true });
+    writeFileSync(to, content);
+    written.push(file);
+  };
+  let bundle: SiteBundle | undefined;
+  const render = async (file: string, path: string, entry: Entry, stamp: Stamp) => {
+    const ta = performance.now();
+    bundle ??= await bundling;
+    const locals: PageLocals = { site: data!, entry, stamp };
+    writeStaged(file, await bundle.render(path, locals));
+    astroMs += performance.now() - ta;
+    rendered++;
+  };
+  let incremental = false;
+  let comparable = false;
+  const next: Manifest = { version: 3, source, code, base, listPageSize: 0, pages: {}, keys: {} };
+  /** Records the hash of `file`: whether it must be written (it differs from the last build's). */
+  const changed = (file: string, hash: string): boolean => {
+    next.pages[file] = hash;
+    return !comparable || prev!.pages[file] !== hash;
+  };
   try {
     const h = await openSiteStore(dbPath, clock, opts.dbUrl);
     let s: SiteDataStream;
-    let next: Manifest;
     try {
       s = await streamSiteData(h.db, clock);
       mark('context');
       data = s.data;
       if (opts.listPageSize !== undefined) data.listPageSize = opts.listPageSize;
-      const comparable =
+      next.listPageSize = data.listPageSize;
+      comparable =
         prev !== undefined &&
         prev.source === source &&
         prev.code === code &&
         prev.base === base &&
         prev.listPageSize === data.listPageSize;
-      next = {
-        version: 2,
-        source,
-        code,
-        base,
-        listPageSize: data.listPageSize,
-        stamps: ['', ''],
-        pages: {},
-        keys: {},
-      };
-      const changed = (file: string, hash: string): boolean => {
-        next.pages[file] = hash;
-        return !comparable || prev.pages[file] !== hash;
-      };
-      // The list pages (each part of a list split into pages is a page of its own).
-      const lists: string[] = [];
-      for (const [slug, key] of LIST_PAGES) {
-        const extra = key === 'reports' ? JSON.stringify(data.downloads) : '';
-        for (const p of splitList(slug, data[key], data.listPageSize)) {
-          const hash = sha(JSON.stringify([p.page, p.n, p.of]) + extra);
-          if (changed(pageFile(p.slug), hash)) lists.push(p.slug ?? '');
-        }
-      }
-      mark('lists');
-      // The entity pages, streamed: a changed page's data goes to pages.jsonl, and Astro gets
-      // where it is (offset, length); an unchanged page is only remembered. A page whose key
-      // is the last build's is not read at all (its data hash carries over).
+      incremental = comparable;
+      // The entity pages, streamed: each changed page is rendered and written as it comes. A
+      // page whose key is the last build's is not read at all (its data hash carries over).
       const active = new Map<string, string>(ENTITY_KINDS);
-      const entities: [string, string, number, number][] = [];
       const reuse = (path: string, key: string): boolean => {
         const file = pageFile(path.replace(/\/$/, ''));
-        return comparable && prev.keys[file] === sha(key) && prev.pages[file] !== undefined;
+        return comparable && prev!.keys[file] === sha(key) && prev!.pages[file] !== undefined;
       };
-      const fd = openSync(join(work, 'pages.jsonl'), 'w');
-      try {
-        let offset = 0;
-        for await (const { kind, path, key, page } of s.pages(comparable ? reuse : undefined)) {
-          const slug = path.replace(/\/$/, '');
-          const file = pageFile(slug);
-          if (key !== undefined) next.keys[file] = sha(key);
-          if (!page) {
-            next.pages[file] = prev!.pages[file]!;
-            continue;
-          }
-          read++;
-          const json = Buffer.from(`${JSON.stringify(page)}\n`);
-          if (!changed(file, sha(json))) continue;
-          writeSync(fd, json);
-          entities.push([slug, active.get(kind)!, offset, json.length - 1]);
-          offset += json.length;
+      for await (const { kind, path, key, page } of s.pages(comparable ? reuse : undefined)) {
+        const file = pageFile(path.replace(/\/$/, ''));
+        if (key !== undefined) next.keys[file] = sha(key);
+        if (!page) {
+          next.pages[file] = prev!.pages[file]!;
+          continue;
         }
-      } finally {
-        closeSync(fd);
+        read++;
+        if (!changed(file, sha(JSON.stringify(page)))) continue;
+        await render(file, path, { kind: 'entity', page, active: active.get(kind)! }, 'shared');
       }
-      writeFileSync(join(work, 'site-data.json'), JSON.stringify(data));
-      writeFileSync(join(work, 'render.json'), JSON.stringify({ lists, entities }));
-      // The signal Astro waits for: written last, in one rename.
-      writeFileSync(join(work, 'ready.tmp'), '1');
-      renameSync(join(work, 'ready.tmp'), join(work, 'ready'));
-      rendered = lists.length + entities.length + 1; // + the what-if page, always rendered
     } finally {
       await h.close();
     }
     readMs = performance.now() - t0;
     mark('entities');
-    // The workbooks are written while Astro renders (it does not need them).
-    const [books] = await settle(
-      s.workbooks().finally(() => mark('workbooks')),
-      astro.promise,
-    );
-    astroMs = performance.now() - ta;
-    mark('astro');
-    // This build's header and footer, from the page Astro always renders.
-    const stamps = stampsOf(readFileSync(join(building, 'whatif', 'index.html'), 'utf8'));
-    if (!stamps) throw new Error('the what-if page has no "data as of" header or footer');
-    next.stamps = stamps;
-    if (prev) {
-      for (const file of Object.keys(next.pages)) {
-        const target = join(building, file);
-        if (existsSync(target)) continue;
-        copyRestamped(join(outDir, file), target, prev.stamps, stamps);
+    // The list pages (each part of a list split into pages is a page of its own) and the
+    // what-if: their header shows the estate's "data as of"; the Overview's also when the site
+    // was built, so it is rendered by every build.
+    for (const [slug, key] of LIST_PAGES) {
+      const extra = key === 'reports' ? JSON.stringify(data.downloads) : '';
+      for (const p of splitList(slug, data[key], data.listPageSize)) {
+        const file = pageFile(p.slug);
+        const overview = file === 'index.html';
+        const hash = sha(
+          JSON.stringify([p.page, p.n, p.of, data.dataAsOf, overview ? data.builtAt : null]) +
+            extra,
+        );
+        if (!changed(file, hash)) continue;
+        const entry: Entry = {
+          kind: 'list',
+          page: p.page,
+          active: listPageHref(slug, 1),
+          of: [p.n, p.of],
+          ...(key === 'reports' ? { extra: 'reports' as const } : {}),
+        };
+        await render(file, p.slug ? `${p.slug}/` : '', entry, overview ? 'built' : 'page');
       }
     }
-    mark('copy');
-    mkdirSync(join(building, 'reports'), { recursive: true });
-    for (const d of data.downloads) {
-      const book = books.get(d.file);
-      writeFileSync(
-        join(building, 'reports', d.file),
-        book ?? (d.binary ? Buffer.from(d.content, 'base64') : d.content),
-      );
+    if (changed('whatif/index.html', sha(JSON.stringify([data.whatif, data.dataAsOf])))) {
+      await render('whatif/index.html', 'whatif/', { kind: 'whatif' }, 'page');
     }
+    bundle ??= await bundling;
+    mark('lists');
     // The rows file of every list split into pages (what its filters and CSV download read).
     for (const [slug, key] of LIST_PAGES) {
       const t = pagedTable(data[key], data.listPageSize);
       if (!t) continue;
-      const file = join(building, ...rowsFileHref(slug, t.id).split('/').filter(Boolean));
-      writeFileSync(file, JSON.stringify(rowsFile(t, base)));
+      const file = rowsFileHref(slug, t.id).slice(1);
+      const json = JSON.stringify(rowsFile(t, base));
+      if (changed(file, sha(json))) writeStaged(file, json);
     }
-    pages = countPages(building);
-    staging = moveNextTo(building, outDir);
-    // The manifest goes first: should the swap fail, the next build finds a manifest that
-    // does not match the site in place and renders whatever differs (see copyRestamped).
-    writeFileSync(manifestPath(outDir), JSON.stringify(next));
-    swapInto(staging, outDir);
+    // The downloads; the workbooks are written by every build (ExcelJS stamps them with the
+    // time they were written, so they never compare equal).
+    const books = await s.workbooks();
+    for (const d of data.downloads) {
+      const file = `reports/${d.file}`;
+      const book = books.get(d.file);
+      const content = book ?? (d.binary ? Buffer.from(d.content, 'base64') : d.content);
+      if (changed(file, book ? 'workbook' : sha(content)) || book) writeStaged(file, content);
+    }
+    mark('workbooks');
+    // The pages' scripts and styles, as the bundle built them (the same for every build of
+    // these sources), and the stamp.
+    for (const e of readdirSync(bundle.clientDir, { recursive: true, withFileTypes: true })) {
+      if (!e.isFile()) continue;
+      const file = relative(bundle.clientDir, join(e.parentPath, e.name));
+      if (changed(file, `asset ${bundle.key}`) || !existsSync(join(outDir, file))) {
+        writeStaged(file, readFileSync(join(bundle.clientDir, file)));
+      }
+    }
+    next.pages['stamp.js'] = `stamp ${data.builtAt}`;
+    writeStaged('stamp.js', stampScript(data));
+    pages = Object.keys(next.pages).filter((f) => f.endsWith('.html')).length;
+    mark('render');
+    if (incremental) commitInPlace(staging, outDir, written, prev!, next);
+    else swapInto(staging, outDir, next);
     mark('swap');
   } catch (e) {
-    astro.kill();
-    await astro.promise.catch(() => {});
-    rmSync(building, { recursive: true, force: true });
-    if (staging !== building) rmSync(staging, { recursive: true, force: true });
+    rmSync(staging, { recursive: true, force: true });
     if (e instanceof SmartlicError) throw e;
+    if (e instanceof StaleSiteError) {
+      throw new SmartlicError({
+        code: 'SITE_BUILD',
+        message: `the last site is not what its manifest says: ${e.message}`,
+        action: 'build again with --full',
+        cause: e,
+      });
+    }
     // Out of room while writing the site: say the disk is full, where, and what to free.
     if (store.isNoSpace(e)) {
       throw store.diskFullError((e as { path?: string }).path ?? outDir, e, 'the site file');
@@ -414,14 +442,13 @@ async function buildOnce(opts: BuildSiteOptions): Promise<BuildSiteResult> {
       action: 'the last good site was left in place; run with --debug for the details',
       cause: e,
     });
-  } finally {
-    rmSync(work, { recursive: true, force: true });
   }
   return {
     outDir,
     pages,
     rendered,
     read,
+    written: written.length,
     ms: performance.now() - t0,
     dataAsOf: data.dataAsOf,
     missing: data.missing,
@@ -432,110 +459,73 @@ async function buildOnce(opts: BuildSiteOptions): Promise<BuildSiteResult> {
 }
 
 /**
- * Copies a page of the last build whose data did not change, with this build's header and
- * footer in place of the last one's (the only bytes that differ from a fresh render).
+ * Moves the staged files into the site in place, in `written`'s order (the entity pages, then
+ * the list pages, the overview and the stamp), each in one rename, and removes the files of
+ * pages that are gone. The files to keep must all be there first: one missing means the site is
+ * not what the manifest says, and nothing is moved.
  */
-function copyRestamped(
-  from: string,
-  to: string,
-  old: [string, string],
-  stamps: [string, string],
+function commitInPlace(
+  staging: string,
+  outDir: string,
+  written: string[],
+  prev: Manifest,
+  next: Manifest,
 ): void {
-  let html: string;
-  try {
-    html = readFileSync(from, 'utf8');
-  } catch (e) {
-    throw new StaleSiteError(`${from}: ${e instanceof Error ? e.message : String(e)}`);
+  const fresh = new Set(written);
+  for (const file of Object.keys(next.pages)) {
+    if (!fresh.has(file) && !existsSync(join(outDir, file))) {
+      throw new StaleSiteError(`${join(outDir, file)} is missing`);
+    }
   }
-  const head = html.indexOf(old[0]);
-  const foot = html.lastIndexOf(old[1]);
-  if (head < 0 || foot < 0 || foot < head) {
-    // The last site is not what the manifest says (changed by hand, or a failed swap).
-    throw new StaleSiteError(`${from} does not carry the last build's header`);
+  // Should the moves stop half-way, the next build must not take a moved file for the last
+  // build's: the manifest in place first forgets every file about to change.
+  const during: Manifest = { ...prev, pages: { ...prev.pages }, keys: { ...prev.keys } };
+  for (const file of written) {
+    delete during.pages[file];
+    delete during.keys[file];
   }
-  mkdirSync(dirname(to), { recursive: true });
-  writeFileSync(
-    to,
-    html.slice(0, head) +
-      stamps[0] +
-      html.slice(head + old[0].length, foot) +
-      stamps[1] +
-      html.slice(foot + old[1].length),
-  );
-}
-
-/** Both results, or the first failure once both have finished (no half-written output left). */
-async function settle<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
-  const [x, y] = await Promise.allSettled([a, b]);
-  if (x.status === 'rejected') throw x.reason;
-  if (y.status === 'rejected') throw y.reason;
-  return [x.value, y.value];
-}
-
-/** Heap of the Astro process, in MB. */
-const ASTRO_HEAP_MB = 512;
-
-/** One Astro build in a child process (site/lib/astro-build.mjs); rejects with its stderr. */
-function runAstro(
-  o: Record<string, unknown>,
-  env: NodeJS.ProcessEnv,
-): { promise: Promise<void>; kill: () => void } {
-  const script = join(SITE_ROOT, 'lib', 'astro-build.mjs');
-  // V8 would let the heap grow far past what rendering needs before collecting; capped, the
-  // Astro process stays about 0.5 GB (a whole scale-1000 build ran within this cap).
-  const child = spawn(
-    process.execPath,
-    [`--max-old-space-size=${ASTRO_HEAP_MB}`, script, JSON.stringify(o)],
-    {
-      cwd: SITE_ROOT,
-      env: { ...env, ASTRO_TELEMETRY_DISABLED: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  const promise = new Promise<void>((ok, fail) => {
-    let err = '';
-    child.stdout.on('data', (c: Buffer) => process.stderr.write(c));
-    child.stderr.on('data', (c: Buffer) => {
-      err += c.toString();
-      if (o.logLevel === 'info' || o.logLevel === 'debug') process.stderr.write(c);
-    });
-    child.once('error', fail);
-    child.once('exit', (code, signal) => {
-      if (code === 0) ok();
-      else
-        fail(
-          new Error(
-            `astro build ${signal ? `killed by ${signal}` : `exited with ${code}`}: ${err.trim().split('\n').slice(0, 12).join('\n')}`,
-          ),
-        );
-    });
-  });
-  return { promise, kill: () => child.kill() };
-}
-
-function countPages(dir: string): number {
-  let n = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true, recursive: true })) {
-    if (e.isFile() && e.name.endsWith('.html')) n++;
+  writeFileSync(manifestPath(outDir), JSON.stringify(during));
+  const made = new Set<string>();
+  for (const file of [...written].sort((a, b) => commitRank(a) - commitRank(b))) {
+    const dir = dirname(join(outDir, file));
+    if (!made.has(dir)) {
+      mkdirSync(dir, { recursive: true });
+      made.add(dir);
+    }
+    renameSync(join(staging, file), join(outDir, file));
   }
-  return n;
-}
-
-/** Moves the fresh build beside `outDir` (same file system, so the swap is a rename). */
-function moveNextTo(built: string, outDir: string): string {
-  const target = `${dirname(outDir)}/.${basename(outDir)}.new-${process.pid}-${Date.now()}`;
-  try {
-    renameSync(built, target);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EXDEV') throw e;
-    cpSync(built, target, { recursive: true });
-    rmSync(built, { recursive: true, force: true });
+  for (const file of Object.keys(prev.pages)) {
+    if (next.pages[file] !== undefined) continue;
+    rmSync(join(outDir, file), { force: true });
+    // The page's directory, when nothing else is left in it.
+    try {
+      rmdirSync(dirname(join(outDir, file)));
+    } catch {
+      // not empty (a list page's sub-pages), or already gone
+    }
   }
-  return target;
+  writeFileSync(manifestPath(outDir), JSON.stringify(next));
+  rmSync(staging, { recursive: true, force: true });
 }
 
-/** Puts `staging` where `outDir` is; the old site is removed only once the new one is there. */
-function swapInto(staging: string, outDir: string): void {
+/**
+ * The order files go into the site: the scripts and styles the pages load, the entity pages,
+ * the list pages and the rest, the overview, the stamp (sort is stable: within a rank, the
+ * order they were written in).
+ */
+function commitRank(file: string): number {
+  if (file.startsWith('_astro/')) return 0;
+  if (file === 'index.html') return 3;
+  if (file === 'stamp.js') return 4;
+  return ENTITY_DIRS.has(file.split('/')[0]!) && file.split('/').length === 3 ? 1 : 2;
+}
+const ENTITY_DIRS = new Set(ENTITY_KINDS.map(([, nav]) => nav.replaceAll('/', '')));
+
+/** Puts the whole tree `staging` where `outDir` is; the old site is removed once the new one is there. */
+function swapInto(staging: string, outDir: string, next: Manifest): void {
+  // No manifest while the trees are swapped: should the process stop half-way, the next build
+  // renders every page rather than trust a manifest that does not describe the site in place.
+  rmSync(manifestPath(outDir), { force: true });
   const old = `${staging}.old`;
   const hadOld = existsSync(outDir);
   if (hadOld) renameSync(outDir, old);
@@ -545,5 +535,6 @@ function swapInto(staging: string, outDir: string): void {
     if (hadOld) renameSync(old, outDir);
     throw e;
   }
+  writeFileSync(manifestPath(outDir), JSON.stringify(next));
   if (hadOld) rmSync(old, { recursive: true, force: true });
 }

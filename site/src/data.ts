@@ -1,65 +1,41 @@
 /**
- * The pages' one source: the files the build writes from core's read models into the directory
- * site/lib/build.ts passes as __SMARTLIC_SITE_DATA__: `site-data.json` (the list pages and what
- * every page shares), `pages.jsonl` (the entity pages to render, one a line, read one at a time
- * when rendered) and `render.json` (which pages to render). Astro starts before they exist and
- * waits for the `ready` file (`dataReady`).
+ * The pages' one source: what site/lib/build.ts hands each page it renders, through the server
+ * bundle it built once (site/lib/bundle.ts), as `Astro.locals` (`PageLocals`). A page reads
+ * nothing else: no file, no database, no clock.
  */
-import { existsSync, openSync, readFileSync, readSync } from 'node:fs';
-import { join } from 'node:path';
-import type { EntityPage, SiteData } from '../lib/types.ts';
+import type { EntityPage, ListPage, SiteData } from '../lib/types.ts';
 
-declare const __SMARTLIC_SITE_DATA__: string;
 /** The base the site is hosted under (`/` or `/smartlic/`), set by site/lib/astro-build.mjs. */
 declare const __SMARTLIC_SITE_BASE__: string;
 
-let cached: SiteData | undefined;
-
-/** Waits until the build has written the data (polls; gives up if the build went away). */
-export async function dataReady(): Promise<void> {
-  const ready = join(__SMARTLIC_SITE_DATA__, 'ready');
-  const parent = process.ppid;
-  while (!existsSync(ready)) {
-    // Orphaned (the build process died): nothing will ever be written.
-    if (process.ppid !== parent || !existsSync(__SMARTLIC_SITE_DATA__)) {
-      throw new Error('the site build stopped before its data was written');
-    }
-    await new Promise((ok) => setTimeout(ok, 25));
-  }
-}
-
-export function siteData(): SiteData {
-  cached ??= JSON.parse(
-    readFileSync(join(__SMARTLIC_SITE_DATA__, 'site-data.json'), 'utf8'),
-  ) as SiteData;
-  return cached;
-}
+/** One page to render: a list page (or a part of one), an entity page, or the what-if. */
+export type Entry =
+  | { kind: 'list'; page: ListPage; active: string; extra?: 'reports'; of?: [number, number] }
+  | { kind: 'entity'; page: EntityPage; active: string }
+  | { kind: 'whatif' };
 
 /**
- * What this build renders: the list pages by address (`''` for the Overview) and each entity
- * page as [address, active nav entry, offset and length in pages.jsonl].
+ * How the header and footer say when the data was read: `page` writes the estate's "data as
+ * of" (and `built`, the build's time) into the page, which is then rendered again whenever they
+ * move; `shared` leaves them to the site's one stamp file (`stamp.js`, written by every build),
+ * so that a page whose own data did not change stays byte for byte the same file.
  */
-export interface RenderSet {
-  lists: string[];
-  entities: [page: string, active: string, offset: number, length: number][];
+export type Stamp = 'built' | 'page' | 'shared';
+
+export interface PageLocals {
+  /** What every page shares (the entity page arrays are empty: each page comes in `entry`). */
+  site: SiteData;
+  entry: Entry;
+  stamp: Stamp;
 }
 
-export function renderSet(): RenderSet {
-  return JSON.parse(readFileSync(join(__SMARTLIC_SITE_DATA__, 'render.json'), 'utf8')) as RenderSet;
-}
-
-let pagesFd: number | undefined;
-/** One entity page's data, read when it is rendered (the others stay on disk). */
-export function readPage(offset: number, length: number): EntityPage {
-  pagesFd ??= openSync(join(__SMARTLIC_SITE_DATA__, 'pages.jsonl'), 'r');
-  const buf = Buffer.alloc(length);
-  let at = 0;
-  while (at < length) {
-    const n = readSync(pagesFd, buf, at, length - at, offset + at);
-    if (n === 0) throw new Error(`pages.jsonl ends before byte ${offset + length}`);
-    at += n;
+/** The locals of the page being rendered (site/lib/build.ts always sets them). */
+export function pageLocals(locals: unknown): PageLocals {
+  const l = locals as Partial<PageLocals>;
+  if (!l.site || !l.entry || !l.stamp) {
+    throw new Error('a page was rendered without its data (render it through site/lib/build.ts)');
   }
-  return JSON.parse(buf.toString('utf8')) as EntityPage;
+  return l as PageLocals;
 }
 
 /** JSON for a `<script type="application/json">`: nothing in it can close the element. */

@@ -82,7 +82,7 @@ async function timed(
   const load = loadavg()[0]!.toFixed(1);
   const r = await build();
   out(
-    `${label}: ${r.pages} pages (${r.read} entity pages read, ${r.rendered} rendered) in ${secs(r.ms)}, CPU ${(cpuSeconds() - c0).toFixed(1)} s, reading the database ${secs(r.readMs)}, Astro ${secs(r.astroMs)} (overlapping), build process peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB, load ${load} → ${loadavg()[0]!.toFixed(1)}`,
+    `${label}: ${r.pages} pages (${r.read} entity pages read, ${r.rendered} rendered, ${r.written} files written) in ${secs(r.ms)}, CPU ${(cpuSeconds() - c0).toFixed(1)} s, reading the database ${secs(r.readMs)}, rendering ${secs(r.astroMs)} (interleaved), build process peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB, load ${load} → ${loadavg()[0]!.toFixed(1)}`,
   );
   out(
     `  steps (s from the start, [CPU s of the build process in it]): ${Object.entries(r.phases)

@@ -1,13 +1,15 @@
 // Real: a database made by a real sync of the demo lab against the emulator (loopback HTTP,
-// real SQLite file, hostile names added); the real site build (one Astro process), run again
-// on the same output as `smartlic start` does after each sync, and a change written to the
-// database with SQL between builds. Faked: the clock (fixed, moved by hand), so two builds of
-// the same data are comparable byte for byte.
-// Covers site/lib/build.ts (page hashes, page keys, manifest, copies with the new header,
-// fall-back to a whole build), core/reports/data-versions.ts with the account's data version a
-// sync bumps (smart-accounts.repository updateSyncStatus), site/lib/data.ts and site/lib/pages/*.ts (pages streamed one at a time), and
-// site/src/data.ts with site/src/pages/[...page].astro (render set, pages read by offset).
-import { readFileSync, readdirSync, rmSync } from 'node:fs';
+// real SQLite file, hostile names added); the real site build (pages rendered in-process
+// through the cached Astro server bundle), run again on the same output as `smartlic start`
+// does after each sync, and a change written to the database with SQL between builds. Faked:
+// the clock (fixed, moved by hand), so two builds of the same data are comparable byte for byte.
+// Covers site/lib/build.ts (page hashes, page keys, manifest, unchanged files left in place
+// and changed ones renamed in, fall-back to a whole build), site/lib/bundle.ts,
+// core/reports/data-versions.ts with the account's data version a sync bumps
+// (smart-accounts.repository updateSyncStatus), site/lib/data.ts and site/lib/pages/*.ts (pages
+// streamed one at a time), and site/src/data.ts with site/src/pages/[...page].astro (a page's
+// data as locals, the header left to stamp.js).
+import { readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildSite, manifestPath } from '../../site/lib/build.ts';
@@ -39,6 +41,16 @@ function tree(dir: string): Map<string, Buffer> {
   return m;
 }
 
+/** Every file of a tree → its inode: a file left in place by a rebuild keeps it. */
+function inodes(dir: string): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const e of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    if (e.isFile())
+      m.set(relative(dir, join(e.parentPath, e.name)), statSync(join(e.parentPath, e.name)).ino);
+  }
+  return m;
+}
+
 /** The files that differ between two trees (missing on either side included). */
 function differences(a: Map<string, Buffer>, b: Map<string, Buffer>): string[] {
   const out: string[] = [];
@@ -60,11 +72,16 @@ describe('site build after a change', () => {
     expect(first.rendered).toBe(first.pages);
     expect(first.pages).toBeGreaterThan(20);
 
-    // Nothing changed, the clock moved: only the what-if page is rendered; every other page is
-    // the last one with this build's "built" time, the bytes a whole build writes.
+    // Nothing changed, the clock moved: only the Overview (it says when the site was built) is
+    // rendered; every other page is left as it is, the bytes a whole build writes.
     const clock2 = at('2026-12-07T10:05:00Z');
+    const kept = inodes(out);
     const again = await build({ outDir: out, clock: clock2 });
     expect(again.rendered).toBe(1);
+    const rewritten = [...inodes(out)]
+      .filter(([f, ino]) => kept.get(f) !== ino && !f.endsWith('.xlsx'))
+      .map(([f]) => f);
+    expect(rewritten.sort()).toEqual(['index.html', 'stamp.js']);
     expect(again.pages).toBe(first.pages);
     await build({ outDir: whole, clock: clock2, full: true });
     expect(differences(tree(out), tree(whole))).toEqual([]);
@@ -83,7 +100,7 @@ describe('site build after a change', () => {
       .execute();
     const clock3 = at('2026-12-07T10:10:00Z');
     const changed = await build({ outDir: out, clock: clock3 });
-    expect(changed.rendered).toBe(2); // the VA's page and the what-if
+    expect(changed.rendered).toBe(2); // the VA's page and the Overview
     await build({ outDir: whole, clock: clock3, full: true });
     expect(differences(tree(out), tree(whole))).toEqual([]);
     const vaPage = readdirSync(join(out, 'virtual-accounts')).find((d) =>
@@ -164,8 +181,22 @@ describe('site build after a change', () => {
       .execute();
 
     const clock = at('2026-12-07T12:10:00Z');
+    const kept = inodes(out);
     const after = await build({ outDir: out, clock });
     expect(after.read).toBe(always + mine.length + 1);
+    // Written: pages of the synced account only (its account page, its clusters), the cluster
+    // changed outside a sync, and estate pages; every other account's and cluster's page is the
+    // file that was there.
+    const written = [...inodes(out)].filter(([f, ino]) => kept.get(f) !== ino).map(([f]) => f);
+    const ids = (kind: string) =>
+      written
+        .filter((f) => f.startsWith(`${kind}/`) && /^[^/]+\/\d+-?[^/]*\/index\.html$/.test(f))
+        .map((f) => Number(/\/(\d+)/.exec(f)![1]));
+    expect(ids('accounts').every((id) => id === synced.id)).toBe(true);
+    const mineIds = new Set([...mine.map((c) => c.id), other.id]);
+    expect(ids('clusters').filter((id) => !mineIds.has(id))).toEqual([]);
+    expect(written.length).toBe(after.written);
+    expect(after.written).toBeLessThan(after.pages / 2);
     await build({ outDir: whole, clock, full: true });
     expect(differences(tree(out), tree(whole))).toEqual([]);
     const page = readdirSync(join(out, 'clusters')).find((d) => d.startsWith(`${other.id}-`));
