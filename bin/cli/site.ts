@@ -8,7 +8,7 @@ import { systemClock } from '../../core/clock.ts';
 import { inputError, parseFlags, subcommandVerb } from './common.ts';
 import { cliLogger } from './runtime.ts';
 
-const USAGE = `Usage: smartlic site build [--db FILE] [--out DIR] [--base /PATH/]
+const USAGE = `Usage: smartlic site build [--db FILE] [--out DIR] [--base /PATH/] [--full]
        smartlic site serve [--port 4321] [--dir DIR] [--base /PATH/]
 
 build  reads the database (read-only) through core's read models and writes the static site
@@ -19,6 +19,8 @@ build  reads the database (read-only) through core's read models and writes the 
        --base P    the sub-directory the site is hosted under, e.g. /smartlic/ (default
                    site.base, SMARTLIC_SITE_BASE, or / for the web root); every link and
                    asset of the pages starts with it
+       --full      render and write every page, even those whose data did not change
+                   since the last build (by default only changed pages are written)
 serve  serves the built site on http://127.0.0.1:<port>/ until Ctrl-C.
        --port N    port (default 4321; 0 = any free port)
        --dir DIR   directory to serve (default: site.outDir)
@@ -78,7 +80,12 @@ export const siteCommand = subcommandVerb(
     if (sub === 'build') {
       const { values, positionals } = parseFlags(
         args,
-        { db: { type: 'string' }, out: { type: 'string' }, base: { type: 'string' } },
+        {
+          db: { type: 'string' },
+          out: { type: 'string' },
+          base: { type: 'string' },
+          full: { type: 'boolean' },
+        },
         'smartlic site --help',
       );
       if (positionals.length > 0) {
@@ -90,6 +97,7 @@ export const siteCommand = subcommandVerb(
         dbUrl: values.db === undefined ? config.db.url : undefined,
         outDir: resolve(values.out ?? config.site.outDir),
         base: baseFlag(values.base) ?? config.site.base,
+        full: values.full === true,
         logLevel: ctx.debug ? 'info' : 'error',
         env: ctx.io.env,
       });

@@ -5,7 +5,8 @@
 // size of 5 so that the demo's Cluster Summary is split into pages; `serveSite` on 127.0.0.1
 // serving only under that base, as a web server hosting the sub-directory would; Debian's
 // Chromium driven by playwright-core. Faked: nothing (the page size is an option of the build).
-import { readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -247,6 +248,31 @@ describe('a site hosted in a sub-directory', { timeout: 180_000 }, () => {
     await again.close();
     expect(web.problems.slice(start)).toEqual([]);
   });
+
+  it('`site build --full` renders every page; without it a rebuild renders only what changed', async () => {
+    // Its own output directory: the shared site is only read.
+    const own = mkdtempSync(join(tmpdir(), 'smartlic-site-full-'));
+    try {
+      const args = ['site', 'build', '--db', env.dbPath, '--out', join(own, 'site')];
+      const first = await runCli([...args, '--base', BASE], env.env);
+      expect(first.code).toBe(0);
+      const pages = Number(/^site: (\d+) pages/.exec(first.out)?.[1]);
+      expect(pages).toBeGreaterThan(10);
+      // A first build renders every page: no "… rendered" count.
+      expect(first.out).not.toMatch(/rendered/);
+      const again = await runCli([...args, '--base', BASE], env.env);
+      const rendered = Number(/, (\d+) rendered\)/.exec(again.out)?.[1]);
+      expect(rendered).toBeGreaterThan(0);
+      expect(rendered).toBeLessThan(pages);
+      const full = await runCli([...args, '--base', BASE, '--full'], env.env);
+      expect(full.code).toBe(0);
+      expect(full.out).toMatch(
+        new RegExp(`^site: ${pages} pages in .* \\(\\d+\\.\\d s\\), data as of`),
+      );
+    } finally {
+      rmSync(own, { recursive: true, force: true });
+    }
+  }, 180_000);
 
   it('a base that is not a plain path is refused with exit code 2', async () => {
     const r = await runCli(['site', 'build', '--base', 'http://evil.example/'], env.env);
