@@ -113,6 +113,51 @@ export class ProvisionService {
     return out;
   }
 
+  /**
+   * Provisions many accounts, `concurrency` at a time, each as `provisionSmartAccount` does it
+   * (its own check against CSSM, its own `Provision Smart Account` job: an account's
+   * credentials are its own, and one refused must say which). One at a time, an estate of
+   * 2,200 accounts waited 2,200 round trips in a row (204 s at emulator scale 10000, 13 s of
+   * it CPU); the accounts are independent, so the wait overlaps. The first failure stops
+   * taking new accounts; those already started finish (their accounts stay stored, as a
+   * second run updates them), then the failure is thrown, naming the account.
+   */
+  async provisionMany(
+    reqs: readonly ProvisionRequest[],
+    opts: { concurrency?: number; onEach?: (r: ProvisionResult) => void } = {},
+  ): Promise<ProvisionResult[]> {
+    const limit = Math.max(1, Math.min(opts.concurrency ?? 8, reqs.length));
+    const results: ProvisionResult[] = new Array<ProvisionResult>(reqs.length);
+    let next = 0;
+    let failure: { error: unknown; domain: string } | undefined;
+    const worker = async () => {
+      while (failure === undefined && next < reqs.length) {
+        const i = next++;
+        const req = reqs[i]!;
+        try {
+          results[i] = await this.provisionSmartAccount(req);
+          opts.onEach?.(results[i]);
+        } catch (error) {
+          failure ??= { error, domain: req.domain };
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: limit }, worker));
+    if (failure) {
+      const e = failure.error;
+      if (e instanceof SmartlicError) {
+        throw new SmartlicError({
+          code: e.code,
+          message: `provisioning ${failure.domain}: ${e.message}`,
+          ...(e.action ? { action: e.action } : {}),
+          cause: e,
+        });
+      }
+      throw e;
+    }
+    return results;
+  }
+
   /** Input checks that need no network; INPUT errors name the flag to fix. */
   private plan(req: ProvisionRequest): {
     endpoint: CssmEndpoint;
