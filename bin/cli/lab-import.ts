@@ -81,7 +81,7 @@ export interface LabImportDeps {
 
 /** The emulator's inventory, parsed. */
 export async function labInventory(emu: Pick<RunningEmulator, 'baseUrl'>): Promise<LabInventory> {
-  const res = await fetch(`${emu.baseUrl}/__emulator/state`);
+  const res = await fetch(`${emu.baseUrl}/__emulator/inventory`);
   const parsed = emulatorState.safeParse(await res.json());
   if (!parsed.success) {
     throw new SmartlicError({
