@@ -295,9 +295,9 @@ export class VirtualAccountsService {
   /**
    * Sets the license modes and roles of many VAs at once: the rules of `va mode` for each (the
    * VA exists, the mode is one of Cisco's three, a mode changes only while no cluster is
-   * assigned: VA_CLUSTERS_ASSIGNED), and of auto-registration for the roles (one operational
-   * VA per account: marking one demotes the account's other; an ordered VA takes no cluster,
-   * so a VA with clusters cannot become one). Every setting is checked first and every refused
+   * assigned: VA_CLUSTERS_ASSIGNED), and for the roles that an ordered VA takes no cluster, so
+   * a VA with clusters cannot become one. Operational VAs are marked as given (an HCS partner's
+   * account may have several; auto-registration targets the one it is configured with). Every setting is checked first and every refused
    * one reported; one refused and nothing is written. Then one job (`Set Virtual Account
    * Settings`, one audit row naming the source and the counts), holding the leases of the
    * accounts it changes, and one transaction of a few multi-row statements, inside which the
@@ -378,15 +378,9 @@ export class VirtualAccountsService {
     const { repos } = this.deps;
     const accounts = new Map((await repos.smartAccounts.list()).map((a) => [a.domain, a]));
     const vas = new Map<string, VirtualAccount>();
-    const operational = new Map<number, VirtualAccount>();
-    for (const v of await repos.virtualAccounts.listAll()) {
-      vas.set(`${v.smartAccountId}/${v.name}`, v);
-      if (v.role === 'operational' && !operational.has(v.smartAccountId))
-        operational.set(v.smartAccountId, v);
-    }
+    for (const v of await repos.virtualAccounts.listAll()) vas.set(`${v.smartAccountId}/${v.name}`, v);
     const problems: VaSettingsProblem[] = [];
     const seen = new Map<number, number>();
-    const newOperational = new Map<number, { vaId: number; index: number }>();
     const changes = new Map<number, PlannedVaSettings['changes'][number]>();
     const guarded: PlannedVaSettings['guarded'] = [];
     const touched = new Map<number, AccountRef>();
@@ -439,18 +433,6 @@ export class VirtualAccountsService {
         change.role = row.role;
         if (row.role === 'ordered') guarded.push({ id: va.id, index, label, what: 'ordered' });
       }
-      if (row.role === 'operational') {
-        const other = newOperational.get(account.id);
-        if (other) {
-          problem(
-            'INPUT',
-            `${label} and setting ${other.index + 1} both mark an operational VA of ${account.domain}`,
-            'an account has one operational VA (the one auto-registration targets): mark one',
-          );
-          return;
-        }
-        newOperational.set(account.id, { vaId: va.id, index });
-      }
       if (change.licenseMode === undefined && change.role === undefined) {
         unchanged++;
         return;
@@ -458,18 +440,6 @@ export class VirtualAccountsService {
       changes.set(va.id, change);
       touched.set(account.id, { id: account.id, domain: account.domain });
     });
-    // One operational VA per account, as auto-registration keeps it: the new one demotes the
-    // old (whose clusters stay where they are).
-    for (const [accountId, { vaId }] of newOperational) {
-      const old = operational.get(accountId);
-      if (!old || old.id === vaId || !changes.has(vaId)) continue;
-      const c = changes.get(old.id);
-      if (c) {
-        if (c.role === undefined) c.role = null;
-      } else {
-        changes.set(old.id, { id: old.id, role: null });
-      }
-    }
     problems.push(...(await guardAssigned(guarded, vaRepo)));
     problems.sort((a, b) => a.index - b.index);
     return {
