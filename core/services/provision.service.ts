@@ -16,7 +16,7 @@ import type { Database, SmartAccountType, TransportMode } from '../store/schema.
 import type { SecretBox } from '../store/crypto.ts';
 import type { Kysely } from 'kysely';
 import { checkOneCssm, type ClientFactory, type CssmEndpoint } from './clients.ts';
-import type { JobRunner } from './jobs.service.ts';
+import { JobFailedError, type JobRunner } from './jobs.service.ts';
 import type { SyncOutcome, SyncProgress, SyncService } from './sync.service.ts';
 
 export interface ProvisionRequest {
@@ -144,13 +144,15 @@ export class ProvisionService {
     };
     await Promise.all(Array.from({ length: limit }, worker));
     if (failure) {
-      const e = failure.error;
+      // A job's failure carries the SmartlicError it recorded.
+      const e = failure.error instanceof JobFailedError ? failure.error.error : failure.error;
       if (e instanceof SmartlicError) {
         throw new SmartlicError({
           code: e.code,
           message: `provisioning ${failure.domain}: ${e.message}`,
           ...(e.action ? { action: e.action } : {}),
-          cause: e,
+          ...(e.details ? { details: e.details } : {}),
+          cause: failure.error,
         });
       }
       throw e;

@@ -378,7 +378,8 @@ export class VirtualAccountsService {
     const { repos } = this.deps;
     const accounts = new Map((await repos.smartAccounts.list()).map((a) => [a.domain, a]));
     const vas = new Map<string, VirtualAccount>();
-    for (const v of await repos.virtualAccounts.listAll()) vas.set(`${v.smartAccountId}/${v.name}`, v);
+    for (const v of await repos.virtualAccounts.listAll())
+      vas.set(`${v.smartAccountId}/${v.name}`, v);
     const problems: VaSettingsProblem[] = [];
     const seen = new Map<number, number>();
     const changes = new Map<number, PlannedVaSettings['changes'][number]>();

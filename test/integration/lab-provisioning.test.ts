@@ -89,13 +89,18 @@ describe.each(storeKinds())('bulk provisioning and VA setup (%s)', (store) => {
 
   it('a refused account stops provisioning and the error names it', async () => {
     fx = await setup({ emulator: { scale: 30 }, store });
-    const good = fx.cloud(0);
-    const bad = fx.cloud(1);
-    const req = (c: { account: string; clientId: string; clientSecret: string }) => ({
-      source: 'cssm' as const,
+    const ready = fx.emu.ready;
+    const bad = ready.clients.find((c) => c.for === 'cloud')!;
+    const good = ready.clients.find((c) => c.for === 'onprem')!;
+    expect(bad && good).toBeTruthy();
+    const req = (c: typeof good) => ({
+      source: c.for === 'cloud' ? ('cssm' as const) : ('satellite' as const),
       domain: c.account,
+      ...(c.for === 'cloud' ? {} : { localAccount: c.account }),
       clientId: c.clientId,
       clientSecret: c.clientSecret,
+      tokenUrl: c.for === 'cloud' ? ready.cloud.tokenUrl : ready.onprem.tokenUrl,
+      apiBase: c.for === 'cloud' ? ready.cloud.apiBase : ready.onprem.apiBase,
       requestedBy: 'test',
       sync: false,
     });
@@ -180,39 +185,37 @@ describe.each(storeKinds())('bulk provisioning and VA setup (%s)', (store) => {
     expect((await fx.repos.virtualAccounts.getById(idleA.id))?.licenseMode).toBe('HCS-LE');
   });
 
-  it('one operational VA per account: a new one demotes the old, two at once are refused', async () => {
+  it('a VA with clusters cannot become the ordered VA; an idle one can, in one job', async () => {
     fx = await setup({ emulator: { scale: 30 }, store });
     const deps = { services: fx.services, repos: fx.repos, logger: silentLogger };
     await provisionLab(deps, fx.emu, () => undefined);
     const all = await fx.repos.virtualAccounts.listAll();
-    const old = all.find((v) => v.role === 'operational')!;
-    expect(old).toBeDefined();
-    const sibling = all.find(
-      (v) => v.smartAccountId === old.smartAccountId && v.id !== old.id && v.role === null,
-    );
-    expect(sibling).toBeDefined();
-    const domain = (await fx.repos.smartAccounts.getById(old.smartAccountId))!.domain;
+    const counts = await fx.repos.virtualAccounts.assignedClusterCounts(all.map((v) => v.id));
+    const busy = all.find((v) => (counts.get(v.id) ?? 0) > 0 && v.role !== 'ordered')!;
+    const idle = all.find((v) => !counts.has(v.id) && v.role !== 'ordered')!;
+    expect(busy && idle).toBeTruthy();
+    const domainOf = async (id: number) => (await fx!.repos.smartAccounts.getById(id))!.domain;
     const va = fx.services.virtualAccounts;
-
-    const two = await va.applySettings({
+    const refused = await va.applySettings({
       requestedBy: 'test',
       source: 'test',
       settings: [
-        { domain, va: sibling!.name, role: 'operational' },
-        { domain, va: old.name, role: 'operational' },
+        { domain: await domainOf(idle.smartAccountId), va: idle.name, role: 'ordered' },
+        { domain: await domainOf(busy.smartAccountId), va: busy.name, role: 'ordered' },
       ],
     });
-    expect(two.problems.map((p) => p.code)).toEqual(['INPUT']);
-    expect(two.problems[0]!.message).toContain('both mark an operational VA');
+    expect(refused.problems.map((p) => [p.index, p.code])).toEqual([[1, 'VA_CLUSTERS_ASSIGNED']]);
+    expect(refused.problems[0]!.message).toContain('cannot become the ordered VA');
+    expect((await fx.repos.virtualAccounts.getById(idle.id))?.role).toBe(idle.role);
 
     const r = await va.applySettings({
       requestedBy: 'test',
       source: 'test',
-      settings: [{ domain, va: sibling!.name, role: 'operational' }],
+      settings: [{ domain: await domainOf(idle.smartAccountId), va: idle.name, role: 'ordered' }],
     });
     expect(r.problems).toEqual([]);
     expect(r.job?.status).toBe('Completed');
-    expect((await fx.repos.virtualAccounts.getById(sibling!.id))?.role).toBe('operational');
-    expect((await fx.repos.virtualAccounts.getById(old.id))?.role).toBeNull();
+    expect(r.job?.jobType).toBe('Set Virtual Account Settings');
+    expect((await fx.repos.virtualAccounts.getById(idle.id))?.role).toBe('ordered');
   });
 });
