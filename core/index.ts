@@ -63,6 +63,8 @@ export type {
   ProductInstanceRemoval,
 } from './services/index.ts';
 export type { SyncOutcome, SyncProgress, AutoRegistrationReport } from './services/index.ts';
+export type { ProvisionRequest, ProvisionResult } from './services/index.ts';
+export type { VaSettingsReport, VaSettingsRow } from './services/virtual-accounts.service.ts';
 export { InventoryService, type CustomerSummary } from './services/inventory.service.ts';
 export { checkPublisher } from './services/doctor.service.ts';
 export {

@@ -11,12 +11,20 @@ import {
   type ClusterImportReport,
   type ClusterImportRow,
   type Logger,
+  type ProvisionRequest,
   type Services,
+  type VaSettingsReport,
+  type VaSettingsRow,
   type store,
 } from '../../core/index.ts';
 import type { RunningEmulator } from '../../emulator/index.ts';
 
 const REQUESTED_BY = 'start';
+/**
+ * Accounts provisioned at once: each waits on a few round trips to CSSM (a token, the account,
+ * its VAs), so eight overlap the waits without crowding the emulator or the store.
+ */
+const PROVISION_CONCURRENCY = 8;
 
 // The emulator's inventory (GET /__emulator/state, an emulator extension): only what the
 // import needs, parsed at the edge.
@@ -73,7 +81,7 @@ export interface LabImportDeps {
 
 /** The emulator's inventory, parsed. */
 export async function labInventory(emu: Pick<RunningEmulator, 'baseUrl'>): Promise<LabInventory> {
-  const res = await fetch(`${emu.baseUrl}/__emulator/state`);
+  const res = await fetch(`${emu.baseUrl}/__emulator/inventory`);
   const parsed = emulatorState.safeParse(await res.json());
   if (!parsed.success) {
     throw new SmartlicError({
@@ -95,54 +103,120 @@ async function labAccounts(repos: store.Repositories): Promise<Map<string, store
   return out;
 }
 
-/** The lab's VA roles and license modes, on VAs that have no cluster yet. */
-export async function applyLabVaSettings(deps: LabImportDeps, state: LabInventory): Promise<void> {
+/**
+ * The lab's VA roles and license modes, through the bulk VA settings service (one job, one
+ * audit row, the rules of `va mode`): every VA the lab gives a role or a mode, and each
+ * satellite local account's VA with the mode of the cloud VA it serves. A VA that already has
+ * clusters keeps its mode (a second `start` over an earlier database: the rule of `va mode`,
+ * logged, not an error); anything else refused is an error of the emulator's inventory.
+ */
+export async function applyLabVaSettings(
+  deps: LabImportDeps,
+  state: LabInventory,
+): Promise<VaSettingsReport> {
   const { repos, services } = deps;
   const accounts = await labAccounts(repos);
+  const settings: VaSettingsRow[] = [];
   for (const sa of state.smartAccounts) {
     const account = accounts.get(sa.domain);
     if (!account) continue;
     for (const v of sa.virtualAccounts) {
-      const va = await repos.virtualAccounts.getByName(account.id, v.name);
-      if (!va) continue;
-      if (v.role === 'ordered' || v.role === 'operational')
-        await repos.virtualAccounts.setRole(va.id, v.role);
-      if (
-        v.licenseMode &&
-        va.licenseMode !== v.licenseMode &&
-        (await repos.clusters.countByVirtualAccount(va.id)) === 0
-      ) {
-        await services.virtualAccounts.setLicenseMode({
-          domain: account.domain,
-          va: v.name,
-          mode: v.licenseMode,
-          requestedBy: REQUESTED_BY,
-        });
-      }
-    }
-  }
-
-  // A satellite local account serves the cloud VA it maps to; it takes that VA's mode.
-  for (const sat of state.satellites) {
-    for (const la of sat.localAccounts) {
-      const cloudVa = state.smartAccounts
-        .find((sa) => sa.domain === la.smartAccount)
-        ?.virtualAccounts.find((v) => v.name === la.virtualAccount);
-      const account = accounts.get(la.name);
-      const va = account
-        ? await repos.virtualAccounts.getByName(account.id, la.virtualAccount)
-        : undefined;
-      if (!account || !va || !cloudVa?.licenseMode || va.licenseMode === cloudVa.licenseMode)
-        continue;
-      if ((await repos.clusters.countByVirtualAccount(va.id)) > 0) continue;
-      await services.virtualAccounts.setLicenseMode({
+      const role = v.role === 'ordered' || v.role === 'operational' ? v.role : undefined;
+      if (!role && !v.licenseMode) continue;
+      settings.push({
         domain: account.domain,
-        va: la.virtualAccount,
-        mode: cloudVa.licenseMode,
-        requestedBy: REQUESTED_BY,
+        va: v.name,
+        ...(role ? { role } : {}),
+        ...(v.licenseMode ? { mode: v.licenseMode } : {}),
       });
     }
   }
+  // A satellite local account serves the cloud VA it maps to; it takes that VA's mode.
+  const cloudModes = new Map<string, string>();
+  for (const sa of state.smartAccounts) {
+    for (const v of sa.virtualAccounts)
+      if (v.licenseMode) cloudModes.set(`${sa.domain}/${v.name}`, v.licenseMode);
+  }
+  for (const sat of state.satellites) {
+    for (const la of sat.localAccounts) {
+      const account = accounts.get(la.name);
+      const mode = cloudModes.get(`${la.smartAccount}/${la.virtualAccount}`);
+      if (account && mode) settings.push({ domain: account.domain, va: la.virtualAccount, mode });
+    }
+  }
+  const va = services.virtualAccounts;
+  const input = { requestedBy: REQUESTED_BY, source: 'emulator' };
+  const check = await va.applySettings({ ...input, settings, dryRun: true });
+  const kept = new Set<number>();
+  for (const p of check.problems) {
+    if (p.code !== 'VA_CLUSTERS_ASSIGNED') {
+      throw new SmartlicError({
+        code: 'EMULATOR',
+        message: `the emulator's virtual account ${p.va} cannot be set up: ${p.code}: ${p.message}`,
+        action: p.action,
+      });
+    }
+    kept.add(p.index);
+    deps.logger.warn('virtual account keeps its settings: clusters are assigned', { va: p.va });
+  }
+  return va.applySettings({ ...input, settings: settings.filter((_, i) => !kept.has(i)) });
+}
+
+/**
+ * Provisions every account the emulator offers (cloud SAs and satellite local accounts), a
+ * few at a time (each its own check and `Provision Smart Account` job, as `account add`), then
+ * sets the lab's VA roles and license modes and imports its customers and clusters the way an
+ * operator would with `cluster import` (one bulk import). Idempotent: a second start updates
+ * what the first stored.
+ */
+export async function provisionLab(
+  deps: LabImportDeps,
+  emu: Pick<RunningEmulator, 'baseUrl' | 'ready'>,
+  out: (s: string) => void,
+  opts: { concurrency?: number } = {},
+): Promise<void> {
+  const reqs: ProvisionRequest[] = emu.ready.clients.map((c) => {
+    const satellite = c.for === 'onprem';
+    return {
+      source: satellite ? 'satellite' : 'cssm',
+      domain: c.account,
+      ...(satellite ? { localAccount: c.account } : {}),
+      clientId: c.clientId,
+      clientSecret: c.clientSecret,
+      tokenUrl: satellite ? emu.ready.onprem.tokenUrl : emu.ready.cloud.tokenUrl,
+      apiBase: satellite ? emu.ready.onprem.apiBase : emu.ready.cloud.apiBase,
+      // Stored with the account, so every process on this database syncs against the lab.
+      ...(satellite ? {} : { devicesApiBase: emu.ready.cloud.devicesApiBase }),
+      requestedBy: REQUESTED_BY,
+      sync: false,
+    };
+  });
+  // Dozens of accounts are listed one by one, as before; thousands in one line.
+  const many = reqs.length > 50;
+  const results = await deps.services.provision.provisionMany(reqs, {
+    concurrency: opts.concurrency ?? PROVISION_CONCURRENCY,
+    onEach: (r) => {
+      if (many) return;
+      const satellite = r.account.source === 'satellite';
+      out(
+        `provisioned ${satellite ? 'satellite local account' : 'smart account'} ${r.account.localAccountName ?? r.account.domain}: ${r.virtualAccounts.length} VA(s)`,
+      );
+    },
+  });
+  if (many) {
+    const vas = results.reduce((n, r) => n + r.virtualAccounts.length, 0);
+    out(`provisioned ${results.length} accounts: ${vas} VA(s)`);
+  }
+
+  const state = await labInventory(emu);
+  const settings = await applyLabVaSettings(deps, state);
+  if (settings.changed > 0) {
+    out(`set the lab's VA roles and license modes: ${settings.changed} VA(s) changed`);
+  }
+  const r = await importLabClusters(deps, state);
+  out(
+    `imported ${state.clusters.length} cluster(s) from the emulator (${r.added} added, ${r.updated} updated, ${r.assigned} assigned${r.leftUnassigned ? `, ${r.leftUnassigned} left unassigned: see the log` : ''})`,
+  );
 }
 
 /**

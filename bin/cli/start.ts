@@ -13,13 +13,12 @@ import { chat, consoleActor } from '../../bot/index.ts';
 import { PinnableClock, systemClock } from '../../core/clock.ts';
 import type { SyncOutcome } from '../../core/services/index.ts';
 import { isMemoryPath } from '../../core/store/index.ts';
-import type { RunningEmulator } from '../../emulator/index.ts';
 import { commandLayer } from './chat.ts';
 import { defineCommand, escapeControl, inputError, plural, singleCommand } from './common.ts';
 import { Host, consoleLogin } from './host.ts';
 import { MAX_SCALE } from './emulator.ts';
 import { labPaths, type Lab } from './lab.ts';
-import { applyLabVaSettings, importLabClusters, labInventory } from './lab-import.ts';
+import { provisionLab } from './lab-import.ts';
 import { hasPastToSync, syncThePast } from './lab-history.ts';
 import { outcomeJson, progressPrinter } from './sync-progress.ts';
 import type { Runtime } from './runtime.ts';
@@ -122,7 +121,7 @@ const startCmd = defineCommand({
         if (lab.resumed) {
           out('reusing the accounts and clusters provisioned earlier (nothing re-imported)');
         } else {
-          await provisionFromEmulator(rt, emu, out);
+          await provisionLab(rt, emu, out);
         }
         if (hasPastToSync(lab)) {
           const past = await syncThePast({
@@ -250,41 +249,6 @@ async function terminalChat(host: Host, ctx: CliContext): Promise<void> {
     history,
     onHistory: (h: string[]) => writeFileSync(historyFile, `${h.join('\n')}\n`, { mode: 0o600 }),
   });
-}
-
-/**
- * Provisions every account the emulator offers (cloud SAs and satellite local accounts), then
- * imports its customers and clusters the way an operator would with `cluster import` (one bulk
- * import). Idempotent: a second start updates what the first stored.
- */
-async function provisionFromEmulator(rt: Runtime, emu: RunningEmulator, out: (s: string) => void) {
-  const { services } = rt;
-  for (const c of emu.ready.clients) {
-    const satellite = c.for === 'onprem';
-    const r = await services.provision.provisionSmartAccount({
-      source: satellite ? 'satellite' : 'cssm',
-      domain: c.account,
-      ...(satellite ? { localAccount: c.account } : {}),
-      clientId: c.clientId,
-      clientSecret: c.clientSecret,
-      tokenUrl: satellite ? emu.ready.onprem.tokenUrl : emu.ready.cloud.tokenUrl,
-      apiBase: satellite ? emu.ready.onprem.apiBase : emu.ready.cloud.apiBase,
-      // Stored with the account, so every process on this database syncs against the lab.
-      ...(satellite ? {} : { devicesApiBase: emu.ready.cloud.devicesApiBase }),
-      requestedBy: REQUESTED_BY,
-      sync: false,
-    });
-    out(
-      `provisioned ${satellite ? 'satellite local account' : 'smart account'} ${c.account}: ${r.virtualAccounts.length} VA(s)`,
-    );
-  }
-
-  const state = await labInventory(emu);
-  await applyLabVaSettings(rt, state);
-  const r = await importLabClusters(rt, state);
-  out(
-    `imported ${state.clusters.length} cluster(s) from the emulator (${r.added} added, ${r.updated} updated, ${r.assigned} assigned${r.leftUnassigned ? `, ${r.leftUnassigned} left unassigned: see the log` : ''})`,
-  );
 }
 
 function printSummary(outcomes: SyncOutcome[], out: (s: string) => void): void {

@@ -16,7 +16,7 @@ import type { Database, SmartAccountType, TransportMode } from '../store/schema.
 import type { SecretBox } from '../store/crypto.ts';
 import type { Kysely } from 'kysely';
 import { checkOneCssm, type ClientFactory, type CssmEndpoint } from './clients.ts';
-import type { JobRunner } from './jobs.service.ts';
+import { JobFailedError, type JobRunner } from './jobs.service.ts';
 import type { SyncOutcome, SyncProgress, SyncService } from './sync.service.ts';
 
 export interface ProvisionRequest {
@@ -111,6 +111,53 @@ export class ProvisionService {
       out.account = (await this.d.repos.smartAccounts.getById(result.account.id)) ?? out.account;
     }
     return out;
+  }
+
+  /**
+   * Provisions many accounts, `concurrency` at a time, each as `provisionSmartAccount` does it
+   * (its own check against CSSM, its own `Provision Smart Account` job: an account's
+   * credentials are its own, and one refused must say which). One at a time, an estate of
+   * 2,200 accounts waited 2,200 round trips in a row (204 s at emulator scale 10000, 13 s of
+   * it CPU); the accounts are independent, so the wait overlaps. The first failure stops
+   * taking new accounts; those already started finish (their accounts stay stored, as a
+   * second run updates them), then the failure is thrown, naming the account.
+   */
+  async provisionMany(
+    reqs: readonly ProvisionRequest[],
+    opts: { concurrency?: number; onEach?: (r: ProvisionResult) => void } = {},
+  ): Promise<ProvisionResult[]> {
+    const limit = Math.max(1, Math.min(opts.concurrency ?? 8, reqs.length));
+    const results: ProvisionResult[] = new Array<ProvisionResult>(reqs.length);
+    let next = 0;
+    let failure: { error: unknown; domain: string } | undefined;
+    const worker = async () => {
+      while (failure === undefined && next < reqs.length) {
+        const i = next++;
+        const req = reqs[i]!;
+        try {
+          results[i] = await this.provisionSmartAccount(req);
+          opts.onEach?.(results[i]);
+        } catch (error) {
+          failure ??= { error, domain: req.domain };
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: limit }, worker));
+    if (failure) {
+      // A job's failure carries the SmartlicError it recorded.
+      const e = failure.error instanceof JobFailedError ? failure.error.error : failure.error;
+      if (e instanceof SmartlicError) {
+        throw new SmartlicError({
+          code: e.code,
+          message: `provisioning ${failure.domain}: ${e.message}`,
+          ...(e.action ? { action: e.action } : {}),
+          ...(e.details ? { details: e.details } : {}),
+          cause: failure.error,
+        });
+      }
+      throw e;
+    }
+    return results;
   }
 
   /** Input checks that need no network; INPUT errors name the flag to fix. */

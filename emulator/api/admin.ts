@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { LICENSE_TYPE_IDS } from '../../core/domain/catalog.ts';
 import { faultSchema } from '../http/faults.ts';
 import { BadRequest, EXTENSION, json, parseJsonBody, segments, type Ctx } from '../http/context.ts';
-import { clusterState, worldState } from '../model/state.ts';
+import { clusterState, inventoryState, worldState } from '../model/state.ts';
 import { iso, parseDuration, parseTime } from '../util/time.ts';
 import type { EmulatorCore } from '../server.ts';
 
@@ -50,6 +50,9 @@ export async function handleAdmin(ctx: Ctx, core: EmulatorCore): Promise<void> {
   switch (s[0] ?? '') {
     case 'state':
       if (m === 'GET') return reply(200, worldState(w, ctx.baseUrl, core.faults.config));
+      break;
+    case 'inventory':
+      if (m === 'GET') return reply(200, inventoryState(w, ctx.baseUrl));
       break;
     case 'ready':
       if (m === 'GET') return reply(200, core.ready());

@@ -156,3 +156,53 @@ export function worldState(w: World, baseUrl: string, faults: unknown) {
     clusters: [...w.clusters.values()].map((c) => clusterState(w, c, baseUrl)),
   };
 }
+
+/**
+ * `GET /__emulator/inventory`: only what importing the lab into smartlic needs (the VAs' roles
+ * and license modes, the satellites' local accounts, each cluster's name, customer, release,
+ * publisher URL, credentials, nodes and pool). The whole state at scale 10000 computes every
+ * VA's license allocation and is over a gigabyte parsed; this is a fraction of it.
+ */
+export function inventoryState(w: World, baseUrl: string) {
+  return {
+    smartAccounts: [...w.sas.values()].map((sa) => ({
+      domain: sa.domain,
+      virtualAccounts: [...sa.vas.values()].map((va) => ({
+        name: va.name,
+        role: va.role,
+        licenseMode: va.licenseMode,
+      })),
+    })),
+    satellites: [...w.satellites.values()].map((s) => ({
+      localAccounts: [...s.localAccounts.values()].map((la) => ({
+        name: la.name,
+        smartAccount: la.saDomain,
+        virtualAccount: la.vaName,
+      })),
+    })),
+    clusters: [...w.clusters.values()].map((c) => {
+      const pub = c.nodes.find((n) => n.role === 'publisher');
+      const pool = c.registration?.pool;
+      return {
+        name: c.name,
+        customer: c.customer,
+        type: c.type,
+        version: c.version,
+        licenseMode: c.licenseMode,
+        baseUrl: pub ? nodeUrl(baseUrl, c, pub.name) : null,
+        credentials: { username: c.credentials.username, password: c.credentials.password },
+        nodes: c.nodes.map((n) => ({ name: n.name, role: n.role })),
+        pool: pool
+          ? pool.kind === 'va'
+            ? { via: 'cloud', smartAccount: pool.sa.domain, virtualAccount: pool.name }
+            : {
+                via: 'satellite',
+                localAccount: pool.name,
+                smartAccount: pool.saDomain,
+                virtualAccount: pool.vaName,
+              }
+          : null,
+      };
+    }),
+  };
+}

@@ -7,7 +7,7 @@
  * nothing; the site build is measured by test/bench/site.bench.ts.
  *
  * Figures, each with its wall time, this process's CPU, the load average and both processes'
- * memory (RSS now and peak):
+ * memory (RSS now and peak; smartlic's peak is the step's own where Linux lets it be reset):
  *   1. emulator ready (spawn to its ready line);
  *   2. provisioning every account (token + reads per account, 16 at a time, no latency);
  *   3. storing the lab's inventory through the product's path, as `start` does it: the VA
@@ -22,7 +22,7 @@
  * Environment: BENCH_SCALE (10000), BENCH_LATENCY_MS (50), BENCH_CONCURRENCY (per host, 32),
  * BENCH_ACCOUNTS (accounts in parallel, 32), BENCH_STORE_ONLY=1 (stop after storing).
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { CommandLayer, defaultRegistry, type Actor } from '../../bot/commands/index.ts';
 import { silentLogger } from '../../core/log.ts';
@@ -67,7 +67,17 @@ const mem = () => {
   return `${mine}, emulator ${b.rss.toFixed(0)} MB (peak ${b.peak.toFixed(0)})`;
 };
 
+/** Resets this process's peak RSS (Linux: `5` to clear_refs), so each step's peak is its own. */
+function resetPeak(): void {
+  try {
+    writeFileSync('/proc/self/clear_refs', '5');
+  } catch {
+    // Not Linux, or not allowed: the peak is then the process's since it started.
+  }
+}
+
 async function step<T>(label: string, run: () => Promise<T>): Promise<{ r: T; ms: number }> {
+  resetPeak();
   const cpu0 = process.cpuUsage();
   const t = performance.now();
   const r = await run();

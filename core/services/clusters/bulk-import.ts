@@ -277,6 +277,29 @@ export function importSummary(r: ClusterImportReport): string {
 }
 
 /**
+ * The look before the import: its report when it ends there (problems, a dry run), else only
+ * the accounts to hold. A function of its own so that the store's state and the plan it read
+ * are garbage before the transaction reads them again (at 125,000 clusters each is hundreds
+ * of megabytes, and an async function keeps its locals alive across every await).
+ */
+async function firstLook(
+  repo: ClusterImportRepository,
+  input: ClusterImportInput,
+): Promise<{ report: ClusterImportReport } | { accounts: AccountRef[] }> {
+  const dry = input.dryRun === true;
+  const first = planImport(await repo.state(), input.rows, (e) =>
+    dry ? repo.decryptPassword(e) : undefined,
+  );
+  if (first.problems.length > 0 || dry) {
+    return { report: report(input.rows.length, first.planned, first.problems, dry, 0) };
+  }
+  const accounts = new Map<number, AccountRef>();
+  for (const p of first.planned)
+    if (p.assignTo) accounts.set(p.assignTo.account.id, p.assignTo.account);
+  return { accounts: [...accounts.values()] };
+}
+
+/**
  * Checks and (unless a dry run) imports the rows. Bad rows: the report lists them and nothing
  * is written (no job either). Otherwise one job, one transaction.
  */
@@ -288,20 +311,9 @@ export async function importClusters(
   // Before the import, this look only finds the problems and the accounts to hold, neither of
   // which depends on the stored passwords: they are decrypted (to tell an unchanged row) once,
   // inside the transaction, except on a dry run, whose counts are its answer.
-  const dry = input.dryRun === true;
-  const first = planImport(await repo.state(), input.rows, (e) =>
-    dry ? repo.decryptPassword(e) : undefined,
-  );
-  if (first.problems.length > 0 || input.dryRun === true) {
-    return report(input.rows.length, first.planned, first.problems, input.dryRun === true, 0);
-  }
-  const accounts = [
-    ...new Map(
-      first.planned.flatMap((p) =>
-        p.assignTo ? [[p.assignTo.account.id, p.assignTo.account]] : [],
-      ),
-    ).values(),
-  ] as AccountRef[];
+  const look = await firstLook(repo, input);
+  if ('report' in look) return look.report;
+  const { accounts } = look;
   const { job, result } = await deps.jobs.run(
     {
       jobType: 'Import Clusters',

@@ -3,7 +3,7 @@ import type { Clock } from '../../clock.ts';
 import { systemClock } from '../../clock.ts';
 import type { SecretBox } from '../crypto.ts';
 import type { Database, LicenseMode, VirtualAccountRole, VirtualAccountsTable } from '../schema.ts';
-import { bool, date, defined, inTransaction, iso, sqlBool } from './mapping.ts';
+import { atomically, bool, date, defined, inTransaction, iso, sqlBool } from './mapping.ts';
 
 export interface VirtualAccount {
   id: number;
@@ -47,12 +47,91 @@ export function toVirtualAccount(r: Selectable<VirtualAccountsTable>): VirtualAc
   };
 }
 
+/** One VA's new settings in a bulk change; a field left out stays as stored. */
+export interface VirtualAccountSettingsChange {
+  id: number;
+  licenseMode?: LicenseMode;
+  role?: VirtualAccountRole | null;
+}
+
+/** VA ids per statement: under SQLite's bound-parameter limit and PostgreSQL's. */
+const IDS_PER_STATEMENT = 10_000;
+
 export class VirtualAccountsRepository {
   constructor(
     private readonly db: Kysely<Database>,
-    _secrets?: SecretBox,
+    private readonly secrets?: SecretBox,
     private readonly clock: Clock = systemClock,
   ) {}
+
+  /**
+   * Runs `fn` in one transaction (joining the caller's when there is one) with this repository
+   * bound to it: a bulk change checks what it changes and writes it in the same transaction.
+   */
+  transaction<T>(
+    fn: (repo: VirtualAccountsRepository, trx: Kysely<Database>) => Promise<T>,
+  ): Promise<T> {
+    return atomically(this.db, (trx) =>
+      fn(new VirtualAccountsRepository(trx, this.secrets, this.clock), trx),
+    );
+  }
+
+  /** How many clusters are assigned to each of `ids` (a VA without any is absent). */
+  async assignedClusterCounts(ids: readonly number[]): Promise<Map<number, number>> {
+    const out = new Map<number, number>();
+    for (let i = 0; i < ids.length; i += IDS_PER_STATEMENT) {
+      const part = ids.slice(i, i + IDS_PER_STATEMENT);
+      const rows = await this.db
+        .selectFrom('clusters')
+        .select((eb) => ['virtual_account_id as id', eb.fn.countAll<number>().as('n')])
+        .where('virtual_account_id', 'in', part)
+        .groupBy('virtual_account_id')
+        .execute();
+      for (const r of rows) if (r.id !== null) out.set(r.id, Number(r.n));
+    }
+    return out;
+  }
+
+  /**
+   * Sets the license modes and roles of many VAs in a few statements (one per value and
+   * chunk of ids, instead of one committed statement per VA). Whether each may change is the
+   * service's rule; call it inside `transaction` with that check.
+   */
+  async applySettings(changes: readonly VirtualAccountSettingsChange[]): Promise<void> {
+    const now = iso(this.clock.now());
+    const byMode = new Map<LicenseMode, number[]>();
+    const byRole = new Map<VirtualAccountRole | null, number[]>();
+    for (const c of changes) {
+      if (c.licenseMode !== undefined) {
+        const l = byMode.get(c.licenseMode) ?? [];
+        byMode.set(c.licenseMode, l);
+        l.push(c.id);
+      }
+      if (c.role !== undefined) {
+        const l = byRole.get(c.role) ?? [];
+        byRole.set(c.role, l);
+        l.push(c.id);
+      }
+    }
+    for (const [mode, ids] of byMode) {
+      for (let i = 0; i < ids.length; i += IDS_PER_STATEMENT) {
+        await this.db
+          .updateTable('virtual_accounts')
+          .set({ license_mode: mode, updated_at: now })
+          .where('id', 'in', ids.slice(i, i + IDS_PER_STATEMENT))
+          .execute();
+      }
+    }
+    for (const [role, ids] of byRole) {
+      for (let i = 0; i < ids.length; i += IDS_PER_STATEMENT) {
+        await this.db
+          .updateTable('virtual_accounts')
+          .set({ role, updated_at: now })
+          .where('id', 'in', ids.slice(i, i + IDS_PER_STATEMENT))
+          .execute();
+      }
+    }
+  }
 
   /**
    * Inserts or updates by (SA, name); keeps license mode and role. CSSM listing the VA again
