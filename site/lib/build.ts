@@ -7,8 +7,8 @@
  *
  * Only what changed is written. Every page is recorded with the hash of its data in a manifest
  * kept beside the output (`manifestPath`); an entity page whose key (site/lib/data.ts) did not
- * move is not even read. A page's bytes depend on its data alone: the entity pages leave "data
- * as of … built …" to the site's one stamp file (`stamp.js`, site/src/data.ts `Stamp`), so an
+ * move is not even read. A page's bytes depend on its data alone: every page but the Overview
+ * leaves "data as of … built …" to the site's one stamp file (`stamp.js`, site/src/data.ts `Stamp`), so an
  * unchanged page is the file already in place, kept as it is.
  *
  * The changed files are first written to a staging directory beside the output; only when all
@@ -360,15 +360,17 @@ async function buildOnce(opts: BuildSiteOptions): Promise<BuildSiteResult> {
     readMs = performance.now() - t0;
     mark('entities');
     // The list pages (each part of a list split into pages is a page of its own) and the
-    // what-if: their header shows the estate's "data as of"; the Overview's also when the site
-    // was built, so it is rendered by every build.
+    // what-if: like the entity pages, they leave "data as of" and "built" to the stamp file,
+    // so a part of the Cluster Summary whose rows did not change is kept as it is (the
+    // estate's "data as of" moves with every sync). The Overview says both in its own HTML and
+    // is rendered by every build.
     for (const [slug, key] of LIST_PAGES) {
       const extra = key === 'reports' ? JSON.stringify(data.downloads) : '';
       for (const p of splitList(slug, data[key], data.listPageSize)) {
         const file = pageFile(p.slug);
         const overview = file === 'index.html';
         const hash = sha(
-          JSON.stringify([p.page, p.n, p.of, data.dataAsOf, overview ? data.builtAt : null]) +
+          JSON.stringify([p.page, p.n, p.of, overview ? [data.dataAsOf, data.builtAt] : null]) +
             extra,
         );
         if (!changed(file, hash)) continue;
@@ -379,11 +381,11 @@ async function buildOnce(opts: BuildSiteOptions): Promise<BuildSiteResult> {
           of: [p.n, p.of],
           ...(key === 'reports' ? { extra: 'reports' as const } : {}),
         };
-        await render(file, p.slug ? `${p.slug}/` : '', entry, overview ? 'built' : 'page');
+        await render(file, p.slug ? `${p.slug}/` : '', entry, overview ? 'built' : 'shared');
       }
     }
-    if (changed('whatif/index.html', sha(JSON.stringify([data.whatif, data.dataAsOf])))) {
-      await render('whatif/index.html', 'whatif/', { kind: 'whatif' }, 'page');
+    if (changed('whatif/index.html', sha(JSON.stringify([data.whatif])))) {
+      await render('whatif/index.html', 'whatif/', { kind: 'whatif' }, 'shared');
     }
     bundle ??= await bundling;
     mark('lists');

@@ -15,12 +15,13 @@ export type Entry =
   | { kind: 'whatif' };
 
 /**
- * How the header and footer say when the data was read: `page` writes the estate's "data as
- * of" (and `built`, the build's time) into the page, which is then rendered again whenever they
- * move; `shared` leaves them to the site's one stamp file (`stamp.js`, written by every build),
- * so that a page whose own data did not change stays byte for byte the same file.
+ * How the header and footer say when the data was read: `built` (the Overview) writes the
+ * estate's "data as of" and the build's time into the page, which is then rendered by every
+ * build; `shared` (every other page) leaves them to the site's one stamp file (`stamp.js`,
+ * written by every build), so that a page whose own data did not change stays byte for byte
+ * the same file.
  */
-export type Stamp = 'built' | 'page' | 'shared';
+export type Stamp = 'built' | 'shared';
 
 export interface PageLocals {
   /** What every page shares (the entity page arrays are empty: each page comes in `entry`). */

@@ -52,7 +52,7 @@ function locals(title: string): PageLocals {
     listPageSize: 500,
     missing: [],
   } as unknown as SiteData;
-  return { site, entry: { kind: 'list', page, active: '/jobs/' }, stamp: 'page' };
+  return { site, entry: { kind: 'list', page, active: '/jobs/' }, stamp: 'built' };
 }
 
 const bundles = () => readdirSync(dir).filter((n) => !n.includes('.'));
