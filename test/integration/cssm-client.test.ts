@@ -13,37 +13,14 @@ import {
   type FakeServer,
   type RecordedRequest,
 } from '../fakes/fake-http.ts';
-import { rejection } from '../support/helpers.ts';
+import { cssmLicenseRecord, rejection } from '../support/helpers.ts';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
 
-const lic = (i: number) => ({
-  license: `L${i}`,
-  virtualAccount: 'ops',
-  quantity: 10,
-  inUse: 1,
-  available: 9,
-  reserved: 0,
-  pendingQuantity: 0,
-  status: 'In Compliance',
-  billingType: 'PREPAID',
-  isPortable: false,
-  ahaApps: false,
-  licenseSubstitutions: [],
-  licenseDetails: [
-    {
-      licenseType: 'TERM',
-      quantity: 10,
-      startDate: '2025-05-20',
-      endDate: '2028-05-19',
-      subscriptionId: 'Sub1',
-      status: 'ACTIVE',
-    },
-  ],
-});
+const lic = cssmLicenseRecord;
 
 interface Setup {
   srv: FakeServer;

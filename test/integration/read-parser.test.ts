@@ -21,6 +21,7 @@ import {
 import { CucmAxlClient } from '../../core/uc/axl.client.ts';
 import { CucVmrestClient } from '../../core/uc/vmrest.client.ts';
 import { startFakeServer, type FakeServer } from '../fakes/fake-http.ts';
+import { cssmLicenseRecord } from '../support/helpers.ts';
 
 const FIX = join(import.meta.dirname, '../../data/fixtures/uc');
 const fixture = (name: string): string => readFileSync(join(FIX, name), 'utf8');
@@ -91,30 +92,7 @@ async function same(read: () => Promise<unknown>, thread: ReadParser): Promise<u
   return a;
 }
 
-const lic = (i: number, quantity: unknown = 10) => ({
-  license: `L${i}`,
-  virtualAccount: 'ops',
-  quantity,
-  inUse: 1,
-  available: 9,
-  reserved: 0,
-  pendingQuantity: 0,
-  status: 'In Compliance',
-  billingType: 'PREPAID',
-  isPortable: false,
-  ahaApps: false,
-  licenseSubstitutions: [],
-  licenseDetails: [
-    {
-      licenseType: 'TERM',
-      quantity: 10,
-      startDate: '2025-05-20',
-      endDate: '2028-05-19',
-      subscriptionId: 'Sub1',
-      status: 'ACTIVE',
-    },
-  ],
-});
+const lic = cssmLicenseRecord;
 
 function cssmClient(url: string, http: HttpClient, pageSize = 1000): CssmClient {
   return new CssmClient({

@@ -52,3 +52,34 @@ export function emulatorCloudEnv(emu: RunningEmulator): NodeJS.ProcessEnv {
     SMARTLIC_CSSM_DEVICES_API_BASE: emu.ready.cloud.devicesApiBase,
   };
 }
+
+/**
+ * One CSSM license record as `POST v1/accounts/{domain}/licenses` answers it (DOMAIN §2's
+ * sample shape): license `L<i>` in VA `ops`, 10 owned (term), 1 in use.
+ */
+export function cssmLicenseRecord(i: number, quantity: unknown = 10): Record<string, unknown> {
+  return {
+    license: `L${i}`,
+    virtualAccount: 'ops',
+    quantity,
+    inUse: 1,
+    available: 9,
+    reserved: 0,
+    pendingQuantity: 0,
+    status: 'In Compliance',
+    billingType: 'PREPAID',
+    isPortable: false,
+    ahaApps: false,
+    licenseSubstitutions: [],
+    licenseDetails: [
+      {
+        licenseType: 'TERM',
+        quantity: 10,
+        startDate: '2025-05-20',
+        endDate: '2028-05-19',
+        subscriptionId: 'Sub1',
+        status: 'ACTIVE',
+      },
+    ],
+  };
+}
