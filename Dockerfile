@@ -43,7 +43,8 @@ COPY --chown=smartlic:smartlic site ./site
 # starts from it without the TypeScript loader, and nothing is built at run time.
 # The site's pages are compiled on the first site build (site/lib/bundle.ts) into
 # dist/site-bundle, kept for the next ones: the user that builds the site writes it.
-RUN node bin/build.js && mkdir -p dist/site-bundle && chown smartlic:smartlic dist/site-bundle
+RUN node bin/build.js
+RUN mkdir -p dist/site-bundle && chown smartlic:smartlic dist/site-bundle
 USER smartlic
 VOLUME ["/var/lib/smartlic"]
 EXPOSE 3000

@@ -118,6 +118,17 @@ describe('Dockerfile', () => {
     expect(final.findIndex((i) => i.op === 'USER')).toBeGreaterThan(build);
   });
 
+  it("gives the image's user the directory where the site's pages are compiled", () => {
+    // site/lib/bundle.ts compiles the pages on the first site build into dist/site-bundle
+    // (below the repository, where Astro's build resolves node_modules); the user writes it.
+    const own = final.findIndex(
+      (i) => i.op === 'RUN' && /chown smartlic:smartlic dist\/site-bundle\b/.test(i.args),
+    );
+    expect(own).toBeGreaterThan(-1);
+    expect(final.findIndex((i) => i.op === 'USER')).toBeGreaterThan(own);
+    expect(final.find((i) => i.op === 'USER')?.args).toBe('smartlic');
+  });
+
   it('runs `smartlic serve` as a non-root user with the database and key in a volume', () => {
     const cmd = JSON.parse(final.find((i) => i.op === 'CMD')!.args) as string[];
     expect(cmd.slice(0, 2)).toEqual(['node', 'bin/smartlic.js']);
