@@ -118,6 +118,11 @@ for (const line of readFileSync(absResults, 'utf8').split('\n')) {
   }
 }
 
+/** `--project integration` is every integration file: those isolated and those sharing workers. */
+function withShared(name: string): string[] {
+  return name === 'integration' ? ['integration', 'integration-shared'] : [name];
+}
+
 let onModuleEnd: (m: TestModule) => void = () => {};
 const vitest = await createVitest('test', {
   watch: false,
@@ -131,12 +136,16 @@ const vitest = await createVitest('test', {
   // Alone means a fresh module graph per test: the unit project's shared workers would carry
   // one test's module state into the next test of the same file.
   isolate: true,
-  ...(projects.length > 0 ? { project: projects } : {}),
+  ...(projects.length > 0 ? { project: projects.flatMap(withShared) } : {}),
 });
 
 // A result stands for the test as its file was when it ran: the key carries the file's hash.
+// The key names the integration files' project `integration` whichever of the two projects
+// (isolated or sharing workers, vitest.config.ts) a file is in now: moving a file between them
+// changes how `npm test` runs it, not what passing alone means.
 const fileHash = new Map<string, string>();
-const fileKey = (project: string, moduleId: string): string => {
+const fileKey = (name: string, moduleId: string): string => {
+  const project = name === 'integration-shared' ? 'integration' : name;
   let h = fileHash.get(moduleId);
   if (!h) {
     h = createHash('sha256').update(readFileSync(moduleId)).digest('hex').slice(0, 16);
