@@ -19,11 +19,21 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
-import { ENTRIES, ROOT, build, bundledEntry, freshBuild } from '../../bin/build.js';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { BUILD_KEY, ENTRIES, ROOT, build, bundledEntry, freshBuild } from '../../bin/build.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'smartlic-build-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+// bundledEntry records the build it chose for the worker threads of this process (BUILD_KEY);
+// a test tree's build is removed in afterAll, and a later file sharing this worker would start
+// its parse and command threads from it. The process's own record is put back after each test.
+const processBuild: unknown = (globalThis as Record<symbol, unknown>)[BUILD_KEY];
+afterEach(() => {
+  const g = globalThis as Record<symbol, unknown>;
+  if (processBuild === undefined) delete g[BUILD_KEY];
+  else g[BUILD_KEY] = processBuild;
+});
 
 /** A source tree shaped like smartlic's (the three entries, a shared module, package.json). */
 function tree(name: string): { root: string; out: string } {

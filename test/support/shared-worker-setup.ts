@@ -9,6 +9,11 @@
 // a later file's expected message into "client [redacted]". Each file starts empty again:
 // Vitest runs a setup file again before each test file, also in a shared worker, and before
 // the test file itself is loaded.
+//
+// Likewise the build a process runs (bin/build.js records it under Symbol.for('smartlic.build')
+// for the worker threads it starts): a file that built a test tree of its own and removed it
+// would otherwise leave the next file's parse thread starting from a directory that is gone.
 import { forgetSecrets } from '../../core/redact.ts';
 
 forgetSecrets();
+delete (globalThis as Record<symbol, unknown>)[Symbol.for('smartlic.build')];
