@@ -96,10 +96,10 @@ describe.each(storeKinds())('countActiveBySmartAccount on %s', (kind) => {
       const seen: string[] = [];
       const sqlite = h.sqlite;
       const prepare = sqlite.prepare.bind(sqlite);
-      sqlite.prepare = ((text: string) => {
+      sqlite.prepare = (text: string) => {
         seen.push(text);
         return prepare(text);
-      }) as typeof sqlite.prepare;
+      };
       try {
         expect(await repos.tokens.countActiveBySmartAccount(acme.saId)).toBe(4);
       } finally {
