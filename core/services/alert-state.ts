@@ -348,19 +348,25 @@ export async function gatherAlertStates(
   // customers of no account) are read. Reading every unassigned cluster of the estate and
   // dropping the rest here made each account's evaluation after its sync cost the estate's
   // unassigned clusters (issue 23: a full sync grew with accounts × unassigned clusters).
-  // Placed in the order one estate-wide read gave (clusters_va_customer_idx: customer, id).
+  // The account's customers first (customers_smart_account_idx, migration 0020), then their
+  // unassigned clusters by clusters_va_customer_idx. Placed in the order one estate-wide read
+  // gave (that index: customer, id).
   const unassigned: ClusterStateRow[] = [];
   for (const part of chunks([...accounts.keys()])) {
     for (const { packed } of await clusterQuery()
       .where('clusters.virtual_account_id', 'is', null)
-      .where('customers.smart_account_id', 'in', part)
+      .where('clusters.customer_id', 'in', (eb) =>
+        eb.selectFrom('customers as c').select('c.id').where('c.smart_account_id', 'in', part),
+      )
       .execute())
       unassigned.push(CLUSTER_ROW.unpack(packed));
   }
   if (wantGlobal) {
     for (const { packed } of await clusterQuery()
       .where('clusters.virtual_account_id', 'is', null)
-      .where('customers.smart_account_id', 'is', null)
+      .where('clusters.customer_id', 'in', (eb) =>
+        eb.selectFrom('customers as c').select('c.id').where('c.smart_account_id', 'is', null),
+      )
       .execute())
       unassigned.push(CLUSTER_ROW.unpack(packed));
   }

@@ -70,6 +70,37 @@ describe.each(storeKinds())('alert state: unassigned clusters by scope on %s', (
   const B = ['b-0', 'b-1', 'b-2'];
   const G = ['n-0', 'n-1', 'n-2'];
 
+  // First, before any other test prepares (and caches) the statement. SQLite's plan: the
+  // account's customers by customers_smart_account_idx (migration 0020),
+  // then their unassigned clusters; never a walk of every unassigned cluster of the estate.
+  it.skipIf(kind !== 'sqlite')(
+    'unassigned clusters are found from the account’s customers',
+    async () => {
+      if (h.kind !== 'sqlite') return;
+      const sqlite = h.sqlite;
+      const seen: string[] = [];
+      const prepare = sqlite.prepare.bind(sqlite);
+      sqlite.prepare = (text: string) => {
+        seen.push(text);
+        return prepare(text);
+      };
+      try {
+        await names([a]);
+      } finally {
+        sqlite.prepare = prepare;
+      }
+      const text = seen.find((q) => /"virtual_account_id" is null/.test(q));
+      expect(text, `statements seen: ${seen.join(' ; ')}`).toBeDefined();
+      const plan = (
+        sqlite.prepare(`explain query plan ${text}`).all(Number(a.slice(3))) as { detail: string }[]
+      )
+        .map((r) => r.detail)
+        .join(' | ');
+      expect(plan).toContain('customers_smart_account_idx');
+      expect(plan).toContain('clusters_va_customer_idx (virtual_account_id=? AND customer_id=?)');
+    },
+  );
+
   it('an account holds its assigned clusters and its customers’ unassigned ones only', async () => {
     expect((await names([a])).get(a)).toEqual(A);
     expect((await names([b])).get(b)).toEqual(B);
