@@ -344,16 +344,37 @@ export async function gatherAlertStates(
       placed.push({ row: r, state: stateOfVa(va.id), ref: va.smartAccount });
     }
   }
-  if (accounts.size > 0 || wantGlobal) {
-    const unassigned = await clusterQuery()
+  // Unassigned clusters: only those of the wanted accounts' customers (and, for global, of
+  // customers of no account) are read. Reading every unassigned cluster of the estate and
+  // dropping the rest here made each account's evaluation after its sync cost the estate's
+  // unassigned clusters (issue 23: a full sync grew with accounts × unassigned clusters).
+  // The account's customers first (customers_smart_account_idx, migration 0020), then their
+  // unassigned clusters by clusters_va_customer_idx. Placed in the order one estate-wide read
+  // gave (that index: customer, id).
+  const unassigned: ClusterStateRow[] = [];
+  for (const part of chunks([...accounts.keys()])) {
+    for (const { packed } of await clusterQuery()
       .where('clusters.virtual_account_id', 'is', null)
-      .execute();
-    for (const { packed } of unassigned) {
-      const r = CLUSTER_ROW.unpack(packed);
-      const sa = r.customer_sa;
-      const st = sa === null ? stateOfSa(null) : accounts.has(sa) ? stateOfSa(sa) : undefined;
-      if (st) placed.push({ row: r, state: st, ref: sa !== null ? refOf(sa) : null });
-    }
+      .where('clusters.customer_id', 'in', (eb) =>
+        eb.selectFrom('customers as c').select('c.id').where('c.smart_account_id', 'in', part),
+      )
+      .execute())
+      unassigned.push(CLUSTER_ROW.unpack(packed));
+  }
+  if (wantGlobal) {
+    for (const { packed } of await clusterQuery()
+      .where('clusters.virtual_account_id', 'is', null)
+      .where('clusters.customer_id', 'in', (eb) =>
+        eb.selectFrom('customers as c').select('c.id').where('c.smart_account_id', 'is', null),
+      )
+      .execute())
+      unassigned.push(CLUSTER_ROW.unpack(packed));
+  }
+  unassigned.sort((a, b) => a.customer_id - b.customer_id || a.id - b.id);
+  for (const r of unassigned) {
+    const sa = r.customer_sa;
+    const st = sa === null ? stateOfSa(null) : accounts.has(sa) ? stateOfSa(sa) : undefined;
+    if (st) placed.push({ row: r, state: st, ref: sa !== null ? refOf(sa) : null });
   }
   const clusterIds = placed.map((p) => p.row.id);
 

@@ -22,7 +22,8 @@
  * Environment: BENCH_SCALE (1000), BENCH_LATENCY_MS (50), BENCH_CONCURRENCY (per host, 32),
  * BENCH_PARSE_INLINE (1: parse the reads' answers on the event loop, not on a parse thread),
  * BENCH_ACCOUNTS (accounts in parallel, 32), BENCH_SEQ_CAP_S (30), BENCH_FULL_ONLY (1: the full
- * sync alone, for profiling and comparing), BENCH_SQL_PROFILE (1: SQLite time by statement),
+ * sync alone, for profiling and comparing), BENCH_SQL_PROFILE (1: SQLite time by statement; a
+ * path ending in .json: also every statement's runs and time written there, per phase, last wins),
  * BENCH_CPU_PROF (a directory:
  * each timed phase writes its own V8 CPU profile there, `<phase>.cpuprofile`, so a re-sync's
  * profile is not drowned in the full sync's). BENCH_DUMP (a file: every table's rows, in id order, written
@@ -85,6 +86,9 @@ function topSql(): string[] {
   if (sqlTime.size === 0) return [];
   const all = [...sqlTime.entries()].sort((a, b) => b[1].ms - a[1].ms);
   const total = all.reduce((n, [, e]) => n + e.ms, 0);
+  // BENCH_SQL_PROFILE=<file>.json: every statement (runs, ms), to compare two scales per call.
+  if (process.env.BENCH_SQL_PROFILE?.endsWith('.json'))
+    writeFileSync(process.env.BENCH_SQL_PROFILE, JSON.stringify(all, null, 1));
   sqlTime.clear();
   return [
     `  SQLite statements: ${secs(total)}, ${all.reduce((n, [, e]) => n + e.n, 0)} runs (${all.find(([q]) => q === 'commit')?.[1].n ?? 0} commits) of ${all.length} distinct statements; the costliest:`,

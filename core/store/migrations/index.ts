@@ -24,6 +24,7 @@ import { migration0016AccountLeaseExpiry } from './0016-account-lease-expiry.ts'
 import { migration0017TokenExpiryIndex } from './0017-token-expiry-index.ts';
 import { migration0018AccountDataVersion } from './0018-account-data-version.ts';
 import { migration0019VersionStampIndexes } from './0019-version-stamp-indexes.ts';
+import { migration0020CustomerAccountIndex } from './0020-customer-account-index.ts';
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001-initial': migration0001Initial,
@@ -44,4 +45,5 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0017-token-expiry-index': migration0017TokenExpiryIndex,
   '0018-account-data-version': migration0018AccountDataVersion,
   '0019-version-stamp-indexes': migration0019VersionStampIndexes,
+  '0020-customer-account-index': migration0020CustomerAccountIndex,
 };

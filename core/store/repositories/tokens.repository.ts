@@ -120,19 +120,25 @@ export class TokensRepository {
     return rows.map(toToken);
   }
 
-  /** Active tokens in the VAs of one Smart Account. */
+  /**
+   * Active tokens in the VAs of one Smart Account. Run by every account's sync write, so it
+   * must cost what the account holds: written as a join, SQLite walked the estate's every
+   * Active token by `registration_tokens_status_expiry_idx` (migration 0017) and joined each
+   * to its VA, so a full sync read accounts × tokens rows (issue 23). The VA list first, then
+   * `registration_tokens_va_idx (virtual_account_id, status)` per VA.
+   */
   async countActiveBySmartAccount(smartAccountId: number): Promise<number> {
     const r = await this.db
       .selectFrom('registration_tokens')
-      .innerJoin(
-        'virtual_accounts',
-        'virtual_accounts.id',
-        'registration_tokens.virtual_account_id',
-      )
       .select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('virtual_accounts.smart_account_id', '=', smartAccountId)
-      .where('registration_tokens.status', '=', 'Active')
-      .where('registration_tokens.gone_since', 'is', null)
+      .where('virtual_account_id', 'in', (eb) =>
+        eb
+          .selectFrom('virtual_accounts')
+          .select('virtual_accounts.id')
+          .where('virtual_accounts.smart_account_id', '=', smartAccountId),
+      )
+      .where('status', '=', 'Active')
+      .where('gone_since', 'is', null)
       .executeTakeFirstOrThrow();
     return Number(r.n);
   }
