@@ -36,9 +36,11 @@ describe('sync timings', () => {
     expect(seen).toHaveLength(1);
     const t = seen[0]!;
     expect(t).toMatchObject({ accountId, domain: o.domain });
-    // The reads: a token, then the VA list, then its tokens: three requests one after another.
-    // (less a few ms: Node's timers may fire a millisecond early; in parallel it would be ~40)
-    expect(t.fetch).toBeGreaterThanOrEqual(3 * 40 - 8);
+    // The reads: the VA list, then what is read per VA (its tokens, the licenses): at least two
+    // requests one after another, and a third when the OAuth token is not cached (provisioning
+    // fetched one, so it may be). Less a few ms: Node's timers may fire a millisecond early. A
+    // fetch step that left the reads out would be ~0, reads all at once ~40. CI saw 111 ms.
+    expect(t.fetch).toBeGreaterThanOrEqual(2 * 40 - 8);
     expect(t.write).toBeGreaterThan(0);
     expect(t.hooks).toBeGreaterThanOrEqual(119);
     // The steps before the hooks are the outcome's duration; the hooks come after it.
