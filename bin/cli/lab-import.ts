@@ -26,7 +26,7 @@ const REQUESTED_BY = 'start';
  */
 const PROVISION_CONCURRENCY = 8;
 
-// The emulator's inventory (GET /__emulator/state, an emulator extension): only what the
+// The emulator's inventory (GET /__emulator/inventory, an emulator extension): only what the
 // import needs, parsed at the edge.
 const emulatorState = z.object({
   smartAccounts: z.array(
